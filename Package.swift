@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// VeriSplit: verifiable split learning and privacy tooling.
+/// Module map and import directions: see README.md ("Modules").
+let package = Package(
+    name: "VeriSplit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "verisplit", targets: ["VeriSplitCLI"]),
+        .library(name: "Algebra", targets: ["Algebra"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGMP", path: "Sources/CGMP",
+            providers: [.apt(["libgmp-dev"]), .brew(["gmp"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
+        .executableTarget(
+            name: "VeriSplitCLI",
+            dependencies: [
+                "Algebra",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

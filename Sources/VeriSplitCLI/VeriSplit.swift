@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `verisplit` executable: a thin layer of commands over the library modules.
+@main
+struct VeriSplit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verisplit",
+        abstract: "Verifiable split learning and privacy tooling (Groth16 over BN254).",
+        version: "0.1.0",
+        subcommands: [])
+}
