@@ -7,38 +7,43 @@ import CGMP
 /// Values are immutable: every operation returns a new `BigInt`, so sharing the underlying
 /// `mpz_t` between threads is safe. The storage is freed in `deinit` (checked with valgrind).
 public final class BigInt: @unchecked Sendable {
-    @usableFromInline var raw: __mpz_struct
+    /// Heap-allocated `mpz_t`, owned by this object (a stable address, so no Swift
+    /// exclusivity checks get in the way of GMP's pointer-based API).
+    @usableFromInline let raw: UnsafeMutablePointer<__mpz_struct>
 
     /// Creates zero.
     public init() {
-        raw = __mpz_struct()
-        __gmpz_init(&raw)
+        raw = .allocate(capacity: 1)
+        __gmpz_init(raw)
     }
 
-    deinit { __gmpz_clear(&raw) }
+    deinit {
+        __gmpz_clear(raw)
+        raw.deallocate()
+    }
 
     /// Runs `body` with a fresh `mpz_t` that becomes the new value's storage.
     @usableFromInline
     static func make(_ body: (UnsafeMutablePointer<__mpz_struct>) -> Void) -> BigInt {
         let result = BigInt()
-        body(&result.raw)
+        body(result.raw)
         return result
     }
 
     /// Read-only access to the `mpz_t` (for passing as a source operand).
     @inlinable
     func withRaw<T>(_ body: (UnsafePointer<__mpz_struct>) throws -> T) rethrows -> T {
-        try withUnsafePointer(to: &raw) { try body($0) }
+        try body(UnsafePointer(raw))
     }
 
     public convenience init(_ value: UInt64) {
         self.init()
-        __gmpz_set_ui(&raw, UInt(value))
+        __gmpz_set_ui(raw, UInt(value))
     }
 
     public convenience init(_ value: Int) {
         self.init()
-        __gmpz_set_si(&raw, value)
+        __gmpz_set_si(raw, value)
     }
 
     /// Parses a decimal (or, with `radix: 16`, hexadecimal, with or without `0x`) string.
@@ -51,9 +56,9 @@ public final class BigInt: @unchecked Sendable {
         guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true })
         else { return nil }
         self.init()
-        let ok = String(body).withCString { __gmpz_set_str(&raw, $0, Int32(radix)) }
+        let ok = String(body).withCString { __gmpz_set_str(raw, $0, Int32(radix)) }
         guard ok == 0 else { return nil }
-        if negative { __gmpz_neg(&raw, &raw) }
+        if negative { __gmpz_neg(raw, raw) }
     }
 
     /// Interprets `bytes` as an unsigned little-endian integer.
@@ -61,7 +66,7 @@ public final class BigInt: @unchecked Sendable {
         self.init()
         if !bytes.isEmpty {
             bytes.withUnsafeBytes { buf in
-                __gmpz_import(&raw, buf.count, -1, 1, 0, 0, buf.baseAddress)
+                __gmpz_import(raw, buf.count, -1, 1, 0, 0, buf.baseAddress)
             }
         }
     }
@@ -76,7 +81,7 @@ public final class BigInt: @unchecked Sendable {
         self.init()
         if !limbs.isEmpty {
             limbs.withUnsafeBytes { buf in
-                __gmpz_import(&raw, limbs.count, -1, 8, 0, 0, buf.baseAddress)
+                __gmpz_import(raw, limbs.count, -1, 8, 0, 0, buf.baseAddress)
             }
         }
     }
@@ -140,7 +145,7 @@ public final class BigInt: @unchecked Sendable {
             let size = __gmpz_sizeinbase(ptr, Int32(radix)) + 2
             var buffer = [CChar](repeating: 0, count: size)
             __gmpz_get_str(&buffer, Int32(radix), ptr)
-            return String(cString: buffer)
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 

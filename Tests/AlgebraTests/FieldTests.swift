@@ -1,0 +1,122 @@
+import Algebra
+import XCTest
+
+/// Differential tests of the Montgomery fields against GMP (the oracle), with edge values.
+final class FieldTests: XCTestCase {
+    /// Values that stress carries and reductions: 0, 1, 2, p-1, p-2, (p-1)/2, 2^64-1, 2^192, 2^253.
+    func edgeValues(_ p: BigInt) -> [BigInt] {
+        let one = BigInt(1)
+        return [BigInt(0), one, BigInt(2), p - one, p - BigInt(2), (p - one) >> 1, (p + one) >> 1,
+                BigInt(UInt64.max), one << 64, one << 128, one << 192, one << 253, p - (one << 64)]
+    }
+
+    func randomBelow(_ p: BigInt) -> BigInt {
+        BigInt(littleEndian: SecureRandom.bytes(40)) % p
+    }
+
+    func checkField<P: MontgomeryParameters>(_: P.Type, cases: Int) {
+        typealias F = MontgomeryField<P>
+        let p = F.modulus
+        XCTAssertTrue(p.isProbablePrime())
+        // The constants are what GMP says they are.
+        let r = (BigInt(1) << 256) % p
+        XCTAssertEqual(BigInt(limbs: P.montgomeryOne.array), r)
+        XCTAssertEqual(BigInt(limbs: P.montgomeryRSquared.array), (r * r) % p)
+        XCTAssertEqual((BigInt(limbs: [P.inverseModulusNegated]) * p + BigInt(1)) % (BigInt(1) << 64), BigInt(0))
+
+        var samples = edgeValues(p)
+        for _ in 0..<cases { samples.append(randomBelow(p)) }
+        var pairs: [(BigInt, BigInt)] = []
+        for a in edgeValues(p) { for b in edgeValues(p) { pairs.append((a, b)) } }
+        for i in 0..<cases { pairs.append((samples[i % samples.count], randomBelow(p))) }
+
+        for (a, b) in pairs {
+            let fa = F(reducing: a), fb = F(reducing: b)
+            XCTAssertEqual(fa.bigInt, a % p)
+            XCTAssertEqual((fa + fb).bigInt, (a + b) % p, "add \(a) \(b)")
+            XCTAssertEqual((fa - fb).bigInt, (a - b) % p, "sub \(a) \(b)")
+            XCTAssertEqual((fa * fb).bigInt, (a * b) % p, "mul \(a) \(b)")
+            XCTAssertEqual((-fa).bigInt, (-a) % p, "neg \(a)")
+            XCTAssertEqual(fa.squared().bigInt, (a * a) % p, "sqr \(a)")
+            XCTAssertEqual(fa.doubled().bigInt, (a + a) % p)
+            XCTAssertEqual(F.select(false, fa, fb), fa)
+            XCTAssertEqual(F.select(true, fa, fb), fb)
+        }
+        for a in samples.prefix(200) {
+            let fa = F(reducing: a)
+            if a.isZero {
+                XCTAssertNil(fa.inverse())
+            } else {
+                XCTAssertEqual(fa.inverse()?.bigInt, a.inverse(modulus: p))
+            }
+            XCTAssertEqual(fa.legendre, a.isZero ? 0 : a.jacobi(p))
+            if let root = fa.squareRoot() {
+                XCTAssertEqual(root.squared(), fa)
+            } else {
+                XCTAssertEqual(a.jacobi(p), -1, "squareRoot failed on a residue")
+            }
+            // byte round trip
+            let bytes = fa.littleEndianBytes()
+            XCTAssertEqual(try F(littleEndian: bytes), fa)
+            XCTAssertEqual(try F(bigEndian: fa.bigEndianBytes()), fa)
+            XCTAssertEqual(try F(decimal: a.description), fa)
+        }
+        let e = BigInt(12345678901234567)
+        let base = randomBelow(p)
+        XCTAssertEqual(F(reducing: base).power(limbs: e.limbs(count: 1)).bigInt, base.power(e, modulus: p))
+    }
+
+    func testFqAgainstGMP() { checkField(FqParameters.self, cases: 3000) }
+    func testFrAgainstGMP() { checkField(FrParameters.self, cases: 3000) }
+
+    func testSignedIntegers() {
+        XCTAssertEqual(Fr(Int64(-1)), -Fr.one)
+        XCTAssertEqual(Fr(Int64(-5)) + Fr(UInt64(5)), .zero)
+        XCTAssertEqual(Fr(Int64.min).bigInt, Fr.modulus - (BigInt(1) << 63))
+        XCTAssertTrue(Fr(Int64(-3)).isNegativeSigned)
+        XCTAssertFalse(Fr(UInt64(3)).isNegativeSigned)
+    }
+
+    func testBatchInversion() {
+        var values = (0..<37).map { $0 % 5 == 0 ? Fr.zero : Fr.random() }
+        let expected = values.map { $0.inverse() ?? .zero }
+        Fr.batchInvert(&values)
+        XCTAssertEqual(values, expected)
+    }
+
+    func testRootOfUnityOrder() {
+        let w = Fr.twoAdicRootOfUnity
+        var x = w
+        for _ in 0..<27 { x = x.squared() }
+        XCTAssertEqual(x, -Fr.one, "w^(2^27) must be -1")
+        XCTAssertEqual(x.squared(), .one)
+    }
+
+    func testRejectsNonCanonicalEncodings() {
+        let p = Fq.modulus
+        XCTAssertThrowsError(try Fq(littleEndian: p.littleEndianBytes(count: 32)))
+        XCTAssertThrowsError(try Fq(littleEndian: [UInt8](repeating: 0xff, count: 32)))
+        XCTAssertThrowsError(try Fq(littleEndian: [UInt8](repeating: 0, count: 31)))
+        XCTAssertThrowsError(try Fr(decimal: Fr.modulus.description))
+        XCTAssertThrowsError(try Fr(decimal: "12a"))
+        XCTAssertThrowsError(try Fr(decimal: "-1"))
+        XCTAssertEqual(try Fr(decimal: (Fr.modulus - BigInt(1)).description), -Fr.one)
+    }
+
+    func testRandomIsSpreadAndCanonical() {
+        let values = (0..<64).map { _ in Fr.random() }
+        XCTAssertEqual(Set(values).count, 64)
+        for v in values { XCTAssertTrue(v.bigInt < Fr.modulus) }
+    }
+
+    func testBigIntParsing() {
+        XCTAssertEqual(BigInt("0x10", radix: 16), BigInt(16))
+        XCTAssertEqual(BigInt("ff", radix: 16), BigInt(255))
+        XCTAssertNil(BigInt(""))
+        XCTAssertNil(BigInt("12x"))
+        XCTAssertNil(BigInt("0x", radix: 16))
+        XCTAssertEqual(BigInt("-42"), -BigInt(42))
+        XCTAssertEqual(BigInt(bigEndian: [1, 0]), BigInt(256))
+        XCTAssertEqual(BigInt(123456789).toString(radix: 16), "75bcd15")
+    }
+}
