@@ -1,0 +1,69 @@
+import Dispatch
+
+/// Timings behind `verisplit bench algebra`. Each figure is the best of a few repetitions
+/// (the least disturbed by other processes on a shared machine).
+public enum AlgebraBenchmark {
+    @inlinable
+    public static func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Best wall time of `body` over `repetitions` runs, in nanoseconds.
+    @inlinable
+    public static func bestTime(repetitions: Int, _ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<max(1, repetitions) {
+            let start = nanoseconds()
+            body()
+            best = min(best, Double(nanoseconds() - start))
+        }
+        return best
+    }
+
+    /// Latency of one multiplication in a dependent chain (x <- x * y), in ns.
+    @inlinable
+    public static func fieldMultiplicationNanoseconds<F: Field>(_: F.Type, iterations: Int = 1_000_000) -> Double {
+        var x = F.random()
+        let y = F.random()
+        let t = bestTime(repetitions: 3) {
+            for _ in 0..<iterations { x = x * y }
+        }
+        blackHole(x)
+        return t / Double(iterations)
+    }
+
+    /// One Jacobian + Jacobian addition on G1, in ns.
+    public static func g1AdditionNanoseconds(iterations: Int = 200_000) -> Double {
+        var acc = G1Jacobian.generator.multiplied(by: .random())
+        let q = G1Jacobian.generator.multiplied(by: .random())
+        let t = bestTime(repetitions: 3) {
+            for _ in 0..<iterations { acc = acc + q }
+        }
+        blackHole(acc)
+        return t / Double(iterations)
+    }
+
+    /// `count` distinct G1 bases, cheaply: consecutive multiples of a random point.
+    public static func sampleG1Bases(count: Int) -> [G1Affine] {
+        let step = G1Jacobian.generator.multiplied(by: .random())
+        var points = [G1Jacobian]()
+        points.reserveCapacity(count)
+        var acc = step
+        for _ in 0..<count { points.append(acc); acc = acc + step }
+        return G1Jacobian.batchToAffine(points)
+    }
+
+    /// G1 MSM of 2^logSize random scalars on all cores, in ms.
+    public static func msmG1Milliseconds(logSize: Int, repetitions: Int = 3) -> Double {
+        let n = 1 << logSize
+        let bases = sampleG1Bases(count: n)
+        let scalars = (0..<n).map { _ in Fr.random() }
+        var result = G1Jacobian.infinity
+        let t = bestTime(repetitions: repetitions) {
+            result = MSM.multiply(bases: bases, scalars: scalars)
+        }
+        blackHole(result)
+        return t / 1e6
+    }
+
+    @inline(never) @usableFromInline
+    static func blackHole<T>(_ value: T) { _ = value }
+}

@@ -1,0 +1,276 @@
+import Dispatch
+
+/// Multi-scalar multiplication sum_i k_i * P_i (Pippenger's bucket method).
+///
+/// Scalars are recoded into signed c-bit digits in [-2^(c-1), 2^(c-1)], which halves the
+/// number of buckets; negative digits add the negated point (free on a Weierstrass curve).
+/// Windows are independent, so they are spread over the available cores; each window costs
+/// n mixed additions plus 2^c bucket additions, for about (255/c)(n + 2^c) additions in total.
+public enum MSM {
+    /// Window width for n points: about log2(n) * 0.7 + 2, which balances the n additions per
+    /// window against the 2^(c-1) buckets (the rule arkworks and gnark use, give or take one).
+    public static func windowBits(forCount n: Int) -> Int {
+        guard n >= 32 else { return 3 }
+        let log2n = Double(Int.bitWidth - n.leadingZeroBitCount - 1)
+        return min(16, max(3, Int(log2n * 0.69) + 2))
+    }
+
+    /// Number of worker threads used for large MSMs (all cores).
+    public static var defaultThreadCount: Int {
+        max(1, min(64, ProcessInfoCores.activeCount))
+    }
+
+    /// sum_i scalars[i] * bases[i]. Precondition: equal counts.
+    @_specialize(where C == G1Parameters)
+    @_specialize(where C == G2Parameters)
+    public static func multiply<C: CurveParameters>(
+        bases: [AffinePoint<C>], scalars: [Fr], threads: Int? = nil
+    ) -> JacobianPoint<C> {
+        precondition(bases.count == scalars.count, "MSM needs as many scalars as bases")
+        return multiply(bases: bases, canonicalScalars: scalars.map(\.canonicalLimbs), threads: threads)
+    }
+
+    /// Same as `multiply(bases:scalars:)` with scalars already out of Montgomery form
+    /// (the prover converts each witness once and reuses it for several MSMs).
+    @_specialize(where C == G1Parameters)
+    @_specialize(where C == G2Parameters)
+    public static func multiply<C: CurveParameters>(
+        bases: [AffinePoint<C>], canonicalScalars scalars: [Limbs4], threads: Int? = nil
+    ) -> JacobianPoint<C> {
+        precondition(bases.count == scalars.count, "MSM needs as many scalars as bases")
+        let n = bases.count
+        if n == 0 { return .infinity }
+        if n < 16 {
+            var acc = JacobianPoint<C>.infinity
+            for i in 0..<n { acc += bases[i].jacobian.multiplied(byLimbs: scalars[i]) }
+            return acc
+        }
+        let c = windowBits(forCount: n)
+        let windowCount = (255 + c - 1) / c
+        let digits = recode(scalars, windowBits: c, windowCount: windowCount)
+        var windowSums = [JacobianPoint<C>](repeating: .infinity, count: windowCount)
+        let workers = min(threads ?? defaultThreadCount, windowCount)
+        windowSums.withUnsafeMutableBufferPointer { sums in
+            let sumsOut = UnsafeSendable(sums)
+            bases.withUnsafeBufferPointer { basePtr in
+                let basesIn = UnsafeSendable(basePtr)
+                digits.withUnsafeBufferPointer { digitPtr in
+                    let digitsIn = UnsafeSendable(digitPtr)
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        var scratch = BatchAffineScratch<C>(bucketCount: 1 << (c - 1), batchSize: min(512, max(16, n / 64)))
+                        // Round-robin from the top: the top window is the cheapest.
+                        var w = windowCount - 1 - worker
+                        while w >= 0 {
+                            sumsOut.value[w] = windowSum(
+                                bases: basesIn.value, digits: UnsafeBufferPointer(rebasing: digitsIn.value[(w * n)..<((w + 1) * n)]),
+                                scratch: &scratch)
+                            w -= workers
+                        }
+                    }
+                }
+            }
+        }
+        var result = JacobianPoint<C>.infinity
+        for w in stride(from: windowCount - 1, through: 0, by: -1) {
+            for _ in 0..<c { result = result.doubled() }
+            result += windowSums[w]
+        }
+        return result
+    }
+
+    /// Signed c-bit digits, window-major (digits[w * n + i] is scalar i's digit in window w),
+    /// so each window streams through one contiguous slice.
+    @usableFromInline
+    static func recode(_ scalars: [Limbs4], windowBits c: Int, windowCount: Int) -> [Int32] {
+        let n = scalars.count
+        var digits = [Int32](repeating: 0, count: n * windowCount)
+        let half = Int64(1) << Int64(c - 1)
+        let full = Int64(1) << Int64(c)
+        let mask = UInt64(full - 1)
+        digits.withUnsafeMutableBufferPointer { out in
+            for i in 0..<n {
+                let k = scalars[i]
+                let limbs = [k.l0, k.l1, k.l2, k.l3, 0]
+                var carry: Int64 = 0
+                for w in 0..<windowCount {
+                    let bit = w * c
+                    let limb = bit >> 6, shift = UInt64(bit & 63)
+                    var raw = limbs[limb] >> shift
+                    if shift + UInt64(c) > 64, limb + 1 < limbs.count { raw |= limbs[limb + 1] << (64 - shift) }
+                    var d = Int64(raw & mask) + carry
+                    if d > half { d -= full; carry = 1 } else { carry = 0 }
+                    out[w * n + i] = Int32(d)
+                }
+            }
+        }
+        return digits
+    }
+
+    /// One window: drop each point into bucket |d| (negated for d < 0), then
+    /// sum_j j * bucket_j with the running-sum trick (2 * 2^(c-1) additions).
+    ///
+    /// Buckets are kept in affine form and filled with batch-affine additions: up to
+    /// `batchSize` additions into distinct buckets share one field inversion (Montgomery's
+    /// trick), so each costs about 6 multiplications instead of 11 for a mixed Jacobian
+    /// addition. A point whose bucket is already in the open batch waits in a queue.
+    @inlinable
+    static func windowSum<C: CurveParameters>(
+        bases: UnsafeBufferPointer<AffinePoint<C>>, digits: UnsafeBufferPointer<Int32>,
+        scratch: inout BatchAffineScratch<C>
+    ) -> JacobianPoint<C> {
+        scratch.reset()
+        for i in 0..<digits.count {
+            let d = digits[i]
+            if d == 0 { continue }
+            let p = d > 0 ? bases[i] : -bases[i]
+            scratch.add(p, toBucket: Int(d.magnitude) - 1)
+        }
+        scratch.flush()
+        var running = JacobianPoint<C>.infinity
+        var total = JacobianPoint<C>.infinity
+        for j in stride(from: scratch.bucketCount - 1, through: 0, by: -1) {
+            if scratch.occupied[j] { running += scratch.buckets[j] }
+            total += running
+        }
+        return total
+    }
+
+    /// The naive sum of scalar multiplications (test oracle).
+    public static func naive<C: CurveParameters>(bases: [AffinePoint<C>], scalars: [Fr]) -> JacobianPoint<C> {
+        var acc = JacobianPoint<C>.infinity
+        for (p, k) in zip(bases, scalars) { acc += p.multiplied(by: k) }
+        return acc
+    }
+}
+
+/// Wraps a pointer for use inside `concurrentPerform`, where each worker touches disjoint
+/// indices (the caller's obligation).
+@usableFromInline
+struct UnsafeSendable<T>: @unchecked Sendable {
+    @usableFromInline let value: T
+    @usableFromInline init(_ value: T) { self.value = value }
+}
+
+/// Affine buckets plus the pending batch of additions for `MSM.windowSum`.
+/// All storage is allocated once per worker and reused for every window.
+@usableFromInline
+struct BatchAffineScratch<C: CurveParameters> {
+    @usableFromInline typealias F = C.BaseField
+    @usableFromInline let bucketCount: Int
+    @usableFromInline let batchSize: Int
+    @usableFromInline var buckets: [AffinePoint<C>]
+    @usableFromInline var occupied: [Bool]
+    /// Buckets with an addition in the open batch.
+    @usableFromInline var inBatch: [Bool]
+    @usableFromInline var batchBucket: [Int]
+    @usableFromInline var batchPoint: [AffinePoint<C>]
+    @usableFromInline var batchCount = 0
+    @usableFromInline var denominators: [F]
+    @usableFromInline var prefix: [F]
+    /// Additions deferred because their bucket was busy.
+    @usableFromInline var deferred: [(Int, AffinePoint<C>)] = []
+    @usableFromInline var spare: [(Int, AffinePoint<C>)] = []
+
+    @usableFromInline
+    init(bucketCount: Int, batchSize: Int) {
+        self.bucketCount = bucketCount
+        self.batchSize = batchSize
+        buckets = [AffinePoint<C>](repeating: .infinity, count: bucketCount)
+        occupied = [Bool](repeating: false, count: bucketCount)
+        inBatch = [Bool](repeating: false, count: bucketCount)
+        batchBucket = [Int](repeating: 0, count: batchSize)
+        batchPoint = [AffinePoint<C>](repeating: .infinity, count: batchSize)
+        denominators = [F](repeating: .zero, count: batchSize)
+        prefix = [F](repeating: .zero, count: batchSize)
+        deferred.reserveCapacity(batchSize)
+        spare.reserveCapacity(batchSize)
+    }
+
+    @inlinable
+    mutating func reset() {
+        for j in 0..<bucketCount { occupied[j] = false; inBatch[j] = false }
+        batchCount = 0
+        deferred.removeAll(keepingCapacity: true)
+    }
+
+    @inlinable
+    mutating func add(_ p: AffinePoint<C>, toBucket b: Int) {
+        if inBatch[b] { deferred.append((b, p)); return }
+        place(p, toBucket: b)
+        if batchCount == batchSize { applyBatch(); replayDeferred() }
+    }
+
+    /// Fills an empty bucket directly, or opens an addition in the batch (b not in the batch).
+    @inlinable
+    mutating func place(_ p: AffinePoint<C>, toBucket b: Int) {
+        if !occupied[b] {
+            buckets[b] = p
+            occupied[b] = true
+            return
+        }
+        inBatch[b] = true
+        batchBucket[batchCount] = b
+        batchPoint[batchCount] = p
+        batchCount += 1
+    }
+
+    /// Re-offers deferred additions; those that clash again wait for the next batch.
+    /// Terminates: every round applies the batch that caused the clashes.
+    @inlinable
+    mutating func replayDeferred() {
+        while !deferred.isEmpty {
+            swap(&deferred, &spare)
+            deferred.removeAll(keepingCapacity: true)
+            for (b, p) in spare {
+                if inBatch[b] { deferred.append((b, p)); continue }
+                place(p, toBucket: b)
+                if batchCount == batchSize { applyBatch() }
+            }
+            spare.removeAll(keepingCapacity: true)
+            if !deferred.isEmpty { applyBatch() }
+        }
+    }
+
+    @inlinable
+    mutating func flush() {
+        applyBatch()
+        replayDeferred()
+        applyBatch()
+    }
+
+    /// Adds batchPoint[k] into buckets[batchBucket[k]] for all k with one inversion.
+    /// Equal x-coordinates (doubling, or P + (-P)) are rare and use the exact Jacobian path.
+    @inlinable
+    mutating func applyBatch() {
+        let count = batchCount
+        if count == 0 { return }
+        var acc = F.one
+        for k in 0..<count {
+            let q = buckets[batchBucket[k]], p = batchPoint[k]
+            var d = p.x - q.x
+            if d.isZero { d = .one }  // handled exactly below
+            prefix[k] = acc
+            denominators[k] = d
+            acc = acc * d
+        }
+        var inv = acc.inverse() ?? .zero
+        for k in stride(from: count - 1, through: 0, by: -1) {
+            let b = batchBucket[k]
+            let q = buckets[b], p = batchPoint[k]
+            let dInv = inv * prefix[k]
+            inv = inv * denominators[k]
+            inBatch[b] = false
+            if p.x == q.x {
+                let sum = (q.jacobian + p).affine
+                buckets[b] = sum
+                occupied[b] = !sum.isInfinity
+                continue
+            }
+            let lambda = (p.y - q.y) * dInv
+            let x3 = lambda.squared() - p.x - q.x
+            let y3 = lambda * (q.x - x3) - q.y
+            buckets[b] = AffinePoint(x: x3, y: y3)
+        }
+        batchCount = 0
+    }
+}

@@ -1,0 +1,46 @@
+import Algebra
+import XCTest
+
+final class MSMTests: XCTestCase {
+    func randomBases<C: CurveParameters>(_: C.Type, _ n: Int) -> [AffinePoint<C>] {
+        let g = JacobianPoint<C>.generator
+        return JacobianPoint<C>.batchToAffine((0..<n).map { _ in g.multiplied(by: .random()) })
+    }
+
+    func checkAgainstNaive<C: CurveParameters>(_ c: C.Type, sizes: [Int]) {
+        for n in sizes {
+            let bases = randomBases(c, n)
+            var scalars = (0..<n).map { _ in Fr.random() }
+            // Edge scalars: 0, 1, -1 (= r - 1, which recodes into a top carry), and repeats.
+            if n > 3 { scalars[0] = .zero; scalars[1] = .one; scalars[2] = -Fr.one }
+            let expected = MSM.naive(bases: bases, scalars: scalars)
+            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), expected, "\(C.name) MSM, n = \(n)")
+            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars, threads: 1), expected, "single thread, n = \(n)")
+        }
+    }
+
+    func testG1MatchesNaive() { checkAgainstNaive(G1Parameters.self, sizes: [0, 1, 2, 3, 15, 16, 17, 33, 64, 255, 1024]) }
+    func testG2MatchesNaive() { checkAgainstNaive(G2Parameters.self, sizes: [1, 2, 17, 100, 256]) }
+
+    /// Repeated bases and scalars force equal-x additions (doubling and P + (-P)) in the buckets.
+    func testRepeatedAndOpposingPoints() {
+        let p = G1Jacobian.generator.multiplied(by: .random()).affine
+        let q = G1Jacobian.generator.multiplied(by: .random()).affine
+        var bases: [G1Affine] = []
+        var scalars: [Fr] = []
+        for i in 0..<600 {
+            bases.append(i % 3 == 0 ? -p : (i % 3 == 1 ? p : q))
+            scalars.append(Fr(UInt64(i % 7 + 1)))
+        }
+        bases.append(.infinity); scalars.append(.random())
+        XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars))
+        // All-cancelling input sums to infinity.
+        let cancel = [p, -p, q, -q] + [G1Affine](repeating: p, count: 40) + [G1Affine](repeating: -p, count: 40)
+        XCTAssertTrue(MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(5)), count: cancel.count)).isInfinity)
+    }
+
+    func testWindowChoiceGrowsWithSize() {
+        XCTAssertLessThan(MSM.windowBits(forCount: 1 << 10), MSM.windowBits(forCount: 1 << 20))
+        XCTAssertLessThanOrEqual(MSM.windowBits(forCount: 1 << 28), 16)
+    }
+}
