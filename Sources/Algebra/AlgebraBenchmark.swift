@@ -30,6 +30,18 @@ public enum AlgebraBenchmark {
         return t / Double(iterations)
     }
 
+    /// Latency of one addition in a dependent chain (x <- x + y), in ns.
+    @inlinable
+    public static func fieldAdditionNanoseconds<F: Field>(_: F.Type, iterations: Int = 1_000_000) -> Double {
+        var x = F.random()
+        let y = F.random()
+        let t = bestTime(repetitions: 3) {
+            for _ in 0..<iterations { x = x + y }
+        }
+        blackHole(x)
+        return t / Double(iterations)
+    }
+
     /// One Jacobian + Jacobian addition on G1, in ns.
     public static func g1AdditionNanoseconds(iterations: Int = 200_000) -> Double {
         var acc = G1Jacobian.generator.multiplied(by: .random())

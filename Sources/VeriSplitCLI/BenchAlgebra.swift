@@ -16,6 +16,7 @@ struct BenchAlgebra: ParsableCommand {
         var rows: [(String, Any)] = []
         rows.append(("fr_mul_ns", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fr.self)))
         rows.append(("fq_mul_ns", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fq.self)))
+        rows.append(("fq_add_ns", AlgebraBenchmark.fieldAdditionNanoseconds(Fq.self)))
         rows.append(("fq2_mul_ns", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fq2.self)))
         rows.append(("g1_add_ns", AlgebraBenchmark.g1AdditionNanoseconds()))
         rows.append(("msm_g1_2e16_ms", AlgebraBenchmark.msmG1Milliseconds(logSize: 16)))
