@@ -14,6 +14,10 @@ public protocol Field: Hashable, Sendable, CustomStringConvertible {
     func doubled() -> Self
     /// The multiplicative inverse, or nil for zero.
     func inverse() -> Self?
+}
+
+/// A field with a fixed modulus, so it can sample uniform elements on its own.
+public protocol SampleableField: Field {
     /// A uniformly random element from the OpenSSL CSPRNG.
     static func random() -> Self
 }
@@ -75,7 +79,7 @@ public protocol PrimeField: Field, ExpressibleByIntegerLiteral where IntegerLite
 }
 
 /// A prime field whose modulus is a compile-time constant (the fast Montgomery fields).
-public protocol StaticPrimeField: PrimeField {
+public protocol StaticPrimeField: PrimeField, SampleableField {
     static var modulus: BigInt { get }
     /// Bytes of a canonical encoding (32 for BN254's fields).
     static var byteCount: Int { get }

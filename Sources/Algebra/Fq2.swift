@@ -1,6 +1,6 @@
 /// F_q2 = F_q[u] / (u^2 + 1): the field of G2's coordinates.
 @frozen
-public struct Fq2: Field {
+public struct Fq2: SampleableField {
     public var c0: Fq
     public var c1: Fq
 
