@@ -22,19 +22,21 @@ extension DPCommand {
                 Google's dp_accounting (RDP orders 1.1..10.9 step 0.1 and 12..63; PLD grid 1e-4).
                 """)
 
-        @Option(name: .customLong("q"), help: "Sampling rate in (0, 1] (batch size / dataset size).")
+        @Option(
+            name: .customLong("q"), parsing: .unconditional,
+            help: "Sampling rate in (0, 1] (batch size / dataset size).")
         var q: String?
 
-        @Option(help: "Noise multiplier > 0 (noise std / clipping norm).")
+        @Option(parsing: .unconditional, help: "Noise multiplier > 0 (noise std / clipping norm).")
         var sigma: String?
 
-        @Option(help: "Target epsilon > 0; solves for sigma instead of --sigma.")
+        @Option(parsing: .unconditional, help: "Target epsilon > 0; solves for sigma instead of --sigma.")
         var epsilon: String?
 
-        @Option(help: "Number of steps >= 1.")
+        @Option(parsing: .unconditional, help: "Number of steps >= 1.")
         var steps: String?
 
-        @Option(help: "Delta in (0, 1).")
+        @Option(parsing: .unconditional, help: "Delta in (0, 1).")
         var delta: String?
 
         @Option(help: "Accountant: rdp or pld.")
