@@ -6,12 +6,16 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Sigma calibration could not reach the target: even the largest noise searched gives a
     /// larger epsilon, or the smallest gives a smaller one.
     case targetUnreachable(name: String, target: Double, detail: String)
+    /// The computation would need more memory than the accountant allows (a PLD grid or FFT
+    /// beyond its size cap); `name` is the parameter to change.
+    case computationTooLarge(name: String, detail: String)
 
     /// The parameter the error is about (for the CLI's one-line message and for tests).
     public var parameter: String {
         switch self {
         case .invalidParameter(let name, _, _, _): return name
         case .targetUnreachable(let name, _, _): return name
+        case .computationTooLarge(let name, _): return name
         }
     }
 
@@ -21,6 +25,8 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid \(name) = \(value): \(requirement). \(hint)"
         case .targetUnreachable(let name, let target, let detail):
             return "cannot reach \(name) = \(target): \(detail)"
+        case .computationTooLarge(let name, let detail):
+            return "\(name) makes the computation too large: \(detail)"
         }
     }
 }

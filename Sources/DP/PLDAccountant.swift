@@ -27,6 +27,11 @@ public struct PLDAccountant: PrivacyAccountant, Sendable, Hashable {
     static let logMassTruncationBound = -50.0
     /// Tail mass that composition may truncate (dp_accounting's `tail_mass_truncation`).
     static let tailMassTruncation = 1e-15
+    /// Size caps (2^22 grid points for one step, 2^23 FFT points for the composition, about
+    /// 200 MB at most). Tiny sigmas or huge step counts would otherwise allocate gigabytes, as
+    /// the reference does; past the caps the accountant throws and the caller can use RDP.
+    static let maxGridPoints = 1 << 22
+    static let maxFFTSize = 1 << 23
 
     public var kind: AccountantKind { .pld }
 
@@ -51,7 +56,7 @@ public struct PLDAccountant: PrivacyAccountant, Sendable, Hashable {
         -> PrivacyGuarantee
     {
         try Check.delta(delta)
-        let eps = composedPLDs(for: mechanism).map { $0.epsilon(forDelta: delta) }.max() ?? 0
+        let eps = try composedPLDs(for: mechanism).map { $0.epsilon(forDelta: delta) }.max() ?? 0
         return PrivacyGuarantee(accountant: .pld, epsilon: eps, delta: delta, order: nil)
     }
 
@@ -65,22 +70,25 @@ public struct PLDAccountant: PrivacyAccountant, Sendable, Hashable {
                 name: "epsilon", value: "\(epsilon)", requirement: "must be a finite number >= 0",
                 hint: "Pass a non-negative epsilon such as 1.0.")
         }
-        return composedPLDs(for: mechanism).map { $0.delta(forEpsilon: epsilon) }.max() ?? 0
+        return try composedPLDs(for: mechanism).map { $0.delta(forEpsilon: epsilon) }.max() ?? 0
     }
 
     /// The T-fold composed, discretized PLDs: remove adjacency, plus add adjacency when q < 1
     /// (with q = 1 the two coincide; dp_accounting `_pld_for_subsampled_mechanism`).
-    func composedPLDs(for mechanism: PoissonSampledGaussian) -> [DiscretePLD] {
+    func composedPLDs(for mechanism: PoissonSampledGaussian) throws(DPError) -> [DiscretePLD] {
         let adjacencies: [GaussianPrivacyLoss.Adjacency] =
             mechanism.samplingRate == 1 ? [.remove] : [.remove, .add]
-        return adjacencies.map { adjacency in
+        var result: [DiscretePLD] = []
+        for adjacency in adjacencies {
             let loss = GaussianPrivacyLoss(
                 sigma: mechanism.noiseMultiplier, samplingRate: mechanism.samplingRate,
                 adjacency: adjacency)
-            return DiscretePLD.connectTheDots(loss, interval: valueDiscretizationInterval)
-                .selfComposed(mechanism.steps, tailMassTruncation: PLDAccountant.tailMassTruncation)
-                .truncatingTails(PLDAccountant.tailMassTruncation)
+            let single = try DiscretePLD.connectTheDots(loss, interval: valueDiscretizationInterval)
+            let composed = try single.selfComposed(
+                mechanism.steps, tailMassTruncation: PLDAccountant.tailMassTruncation)
+            result.append(composed.truncatingTails(PLDAccountant.tailMassTruncation))
         }
+        return result
     }
 }
 
@@ -215,10 +223,21 @@ struct DiscretePLD: Sendable {
     /// hockey-stick divergence at eps_i = i * interval, the masses are chosen so that the
     /// discrete PLD's divergence interpolates the delta_i from above (the "dots" are connected in
     /// the convex-conjugate sense).
-    static func connectTheDots(_ loss: GaussianPrivacyLoss, interval d: Double) -> DiscretePLD {
+    static func connectTheDots(_ loss: GaussianPrivacyLoss, interval d: Double) throws(DPError)
+        -> DiscretePLD
+    {
         let bounds = loss.connectDotsBounds()
-        let upper = Int((bounds.epsilonUpper / d).rounded(.up))
-        let lower = Int((bounds.epsilonLower / d).rounded(.down))
+        let upperScaled = (bounds.epsilonUpper / d).rounded(.up)
+        let lowerScaled = (bounds.epsilonLower / d).rounded(.down)
+        guard upperScaled - lowerScaled < Double(PLDAccountant.maxGridPoints) else {
+            throw .computationTooLarge(
+                name: "sigma",
+                detail: "one step's privacy loss spans [\(bounds.epsilonLower), "
+                    + "\(bounds.epsilonUpper)], more than \(PLDAccountant.maxGridPoints) grid "
+                    + "points of \(d); use the RDP accountant or a larger sigma")
+        }
+        let upper = Int(upperScaled)
+        let lower = Int(lowerScaled)
         let n = upper - lower + 1
         var deltas = [Double](repeating: 0, count: n)
         for k in 0..<n {
@@ -294,9 +313,17 @@ struct DiscretePLD: Sendable {
     /// restricted to the Chernoff range (the FFT's wrap-around only aliases the < `tail` mass
     /// outside it). The infinity mass becomes 1 - (1 - m)^T, plus `tail` for what was cut
     /// (dp_accounting `DensePLDPmf.self_compose`).
-    func selfComposed(_ times: Int, tailMassTruncation tail: Double) -> DiscretePLD {
+    func selfComposed(_ times: Int, tailMassTruncation tail: Double) throws(DPError)
+        -> DiscretePLD
+    {
         let (lower, upper) = selfConvolveBounds(times, tail: tail)
         let outputCount = upper - lower + 1
+        guard outputCount <= PLDAccountant.maxFFTSize else {
+            throw .computationTooLarge(
+                name: "steps",
+                detail: "the composed privacy loss needs \(outputCount) grid points (limit "
+                    + "\(PLDAccountant.maxFFTSize)); use the RDP accountant")
+        }
         let size = FFT.powerOfTwo(atLeast: max(outputCount, probs.count))
         let fft = FFT(size: size)
         var re = [Double](repeating: 0, count: size)
@@ -322,8 +349,10 @@ struct DiscretePLD: Sendable {
     /// form's transcendental calls and as accurate (relative error O(log n) ulps per product).
     @inline(__always)
     static func complexPower(_ re: Double, _ im: Double, _ n: Int) -> (Double, Double) {
-        var rr = 1.0, ri = 0.0
-        var br = re, bi = im
+        var rr = 1.0
+        var ri = 0.0
+        var br = re
+        var bi = im
         var e = n
         while e > 0 {
             if e & 1 == 1 {
@@ -367,7 +396,8 @@ struct DiscretePLD: Sendable {
 
     /// The smallest epsilon >= 0 whose hockey-stick divergence is at most delta, scanning losses
     /// from the top while accumulating mu_upper and mu_lower mass above the candidate epsilon
-    /// (dp_accounting `_get_epsilon_for_delta`). Infinite if the +infinity mass alone exceeds delta.
+    /// (dp_accounting `_get_epsilon_for_delta`). Infinite if the +infinity mass alone exceeds
+    /// delta.
     func epsilon(forDelta delta: Double) -> Double {
         if infinityMass > delta { return .infinity }
         var massUpper = infinityMass

@@ -41,7 +41,8 @@ public struct RDPAccountant: PrivacyAccountant, Sendable, Hashable {
         }
         for alpha in orders where !(alpha.isFinite && alpha > 1) {
             throw .invalidParameter(
-                name: "orders", value: "\(alpha)", requirement: "every order must be finite and > 1",
+                name: "orders", value: "\(alpha)",
+                requirement: "every order must be finite and > 1",
                 hint: "Use RDPAccountant.defaultOrders.")
         }
         self.orders = orders
@@ -62,8 +63,9 @@ public struct RDPAccountant: PrivacyAccountant, Sendable, Hashable {
     public func rdp(of mechanism: PoissonSampledGaussian) -> [Double] {
         let count = Double(mechanism.steps)
         return orders.map {
-            count * RDPAccountant.sampledGaussianRDP(
-                q: mechanism.samplingRate, sigma: mechanism.noiseMultiplier, order: $0)
+            count
+                * RDPAccountant.sampledGaussianRDP(
+                    q: mechanism.samplingRate, sigma: mechanism.noiseMultiplier, order: $0)
         }
     }
 

@@ -46,10 +46,18 @@ public enum SigmaCalibration {
                 name: "relative-tolerance", value: "\(relativeTolerance)",
                 requirement: "must lie in (0, 1)", hint: "Use 1e-6 for RDP or 1e-4 for PLD.")
         }
+        // A sigma so small that the accountant cannot even represent its privacy loss (PLD size
+        // caps) is far from meeting any target it could have met, so it counts as a miss.
         func evaluate(_ sigma: Double) throws(DPError) -> PrivacyGuarantee {
             let mechanism = try PoissonSampledGaussian(
                 samplingRate: samplingRate, noiseMultiplier: sigma, steps: steps)
-            return try accountant.guarantee(for: mechanism, delta: delta)
+            do {
+                return try accountant.guarantee(for: mechanism, delta: delta)
+            } catch {
+                guard case .computationTooLarge = error, sigma < 1 else { throw error }
+                return PrivacyGuarantee(
+                    accountant: accountant.kind, epsilon: .infinity, delta: delta, order: nil)
+            }
         }
         // Bracket: hi meets the target, lo misses it.
         var hi = 1.0
@@ -57,9 +65,10 @@ public enum SigmaCalibration {
         var lo: Double
         if hiResult.epsilon <= targetEpsilon {
             lo = hi / 2
-            while try evaluate(lo).epsilon <= targetEpsilon {
+            var loResult = try evaluate(lo)
+            while loResult.epsilon <= targetEpsilon {
                 hi = lo
-                hiResult = try evaluate(hi)
+                hiResult = loResult
                 lo /= 2
                 if lo < sigmaRange.lowerBound {
                     // Essentially no noise is needed; report the smallest sigma searched.
@@ -67,9 +76,9 @@ public enum SigmaCalibration {
                         sigma: hi, epsilon: hiResult.epsilon, targetEpsilon: targetEpsilon,
                         delta: delta, accountant: accountant.kind, order: hiResult.order)
                 }
+                loResult = try evaluate(lo)
             }
         } else {
-            lo = hi
             repeat {
                 lo = hi
                 hi *= 2

@@ -37,7 +37,8 @@ public struct NoiseCalibration: Sendable, Hashable, Codable {
 public enum WeightNoise {
     /// The DP-Weights calibration exactly as its released code computes it:
     ///
-    ///     sigma = sqrt(2 ln(1.25/delta)) * (E * lr * C) / (epsilon * n * B) + 0.009760 / epsilon^0.078008
+    ///     sigma = sqrt(2 ln(1.25/delta)) * (E * lr * C) / (epsilon * n * B)
+    ///             + 0.009760 / epsilon^0.078008
     ///
     /// with delta forced to 1/n^2. This is a heuristic, not a DP proof: the first term is tiny for
     /// any realistic n, so sigma is dominated by the fitted constant term and barely depends on
@@ -60,7 +61,8 @@ public enum WeightNoise {
                 hint: "Pass the number of training epochs.")
         }
         try Check.positive(learningRate, "learning-rate", hint: "Pass the training learning rate.")
-        try Check.positive(clippingNorm, "clipping-norm", hint: "Pass the gradient clipping norm C.")
+        try Check.positive(
+            clippingNorm, "clipping-norm", hint: "Pass the gradient clipping norm C.")
         guard datasetSize >= 2 else {
             throw .invalidParameter(
                 name: "dataset-size", value: "\(datasetSize)", requirement: "must be >= 2",
@@ -73,7 +75,8 @@ public enum WeightNoise {
         }
         let n = Double(datasetSize)
         let delta = 1 / (n * n)
-        let first = (2 * log(1.25 / delta)).squareRoot()
+        let first =
+            (2 * log(1.25 / delta)).squareRoot()
             * (Double(epochs) * learningRate * clippingNorm) / (epsilon * n * Double(batchSize))
         let second = 0.009760 / pow(epsilon, 0.078008)
         return NoiseCalibration(
@@ -170,7 +173,8 @@ public enum WeightNoise {
 
     static func unitAnalyticSigma(epsilon: Double, delta: Double) -> Double {
         let target = log(delta)
-        var lo = 0.1, hi = 1.0
+        var lo = 0.1
+        var hi = 1.0
         while logGaussianDelta(sigma: lo, epsilon: epsilon) < target {
             hi = lo
             lo /= 10

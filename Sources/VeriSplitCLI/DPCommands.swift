@@ -16,7 +16,8 @@ extension DPCommand {
     /// naming the parameter, so scripts can rely on the status.
     struct Account: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Epsilon of DP-SGD (Poisson-sampled Gaussian), or sigma for a target epsilon.",
+            abstract:
+                "Epsilon of DP-SGD (Poisson-sampled Gaussian), or sigma for a target epsilon.",
             discussion: """
                 Give --sigma to get epsilon, or --epsilon to solve for sigma. Numbers follow \
                 Google's dp_accounting (RDP orders 1.1..10.9 step 0.1 and 12..63; PLD grid 1e-4).
@@ -30,7 +31,9 @@ extension DPCommand {
         @Option(parsing: .unconditional, help: "Noise multiplier > 0 (noise std / clipping norm).")
         var sigma: String?
 
-        @Option(parsing: .unconditional, help: "Target epsilon > 0; solves for sigma instead of --sigma.")
+        @Option(
+            parsing: .unconditional,
+            help: "Target epsilon > 0; solves for sigma instead of --sigma.")
         var epsilon: String?
 
         @Option(parsing: .unconditional, help: "Number of steps >= 1.")
@@ -86,16 +89,18 @@ extension DPCommand {
                 let mechanism = try PoissonSampledGaussian(
                     samplingRate: q, noiseMultiplier: sigma, steps: steps)
                 let result = try kind.accountant.guarantee(for: mechanism, delta: delta)
-                report(kind: kind, q: q, steps: steps, delta: delta, sigma: sigma,
-                       epsilon: result.epsilon, order: result.order, target: nil)
+                report(
+                    kind: kind, q: q, steps: steps, delta: delta, sigma: sigma,
+                    epsilon: result.epsilon, order: result.order, target: nil)
             case (.none, .some(let epsilonText)):
                 let target = number(epsilonText, "epsilon")
                 let solution = try SigmaCalibration.noiseMultiplier(
                     targetEpsilon: target, delta: delta, samplingRate: q, steps: steps,
                     accountant: kind.accountant,
                     relativeTolerance: kind == .rdp ? 1e-6 : 1e-4)
-                report(kind: kind, q: q, steps: steps, delta: delta, sigma: solution.sigma,
-                       epsilon: solution.epsilon, order: solution.order, target: target)
+                report(
+                    kind: kind, q: q, steps: steps, delta: delta, sigma: solution.sigma,
+                    epsilon: solution.epsilon, order: solution.order, target: target)
             }
         }
 
@@ -116,12 +121,14 @@ extension DPCommand {
             }
             let name = kind.rawValue.uppercased()
             if let target {
-                print("sigma = \(sigma)  (\(name): epsilon = \(epsilon) <= target \(target) "
-                    + "at delta = \(delta), q = \(q), steps = \(steps))")
+                print(
+                    "sigma = \(sigma)  (\(name): epsilon = \(epsilon) <= target \(target) "
+                        + "at delta = \(delta), q = \(q), steps = \(steps))")
             } else {
                 let orderText = order.map { ", order \($0)" } ?? ""
-                print("epsilon = \(epsilon)  (\(name)\(orderText); delta = \(delta), "
-                    + "q = \(q), sigma = \(sigma), steps = \(steps))")
+                print(
+                    "epsilon = \(epsilon)  (\(name)\(orderText); delta = \(delta), "
+                        + "q = \(q), sigma = \(sigma), steps = \(steps))")
             }
         }
 

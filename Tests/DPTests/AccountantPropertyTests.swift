@@ -15,7 +15,9 @@ final class AccountantPropertyTests: XCTestCase {
     /// Without subsampling the per-step RDP is alpha / (2 sigma^2), and T steps compose to
     /// T alpha / (2 sigma^2); the conversion of Balle et al. 2020 is then a closed form per order.
     func testFullBatchIsTheGaussianClosedForm() throws {
-        let sigma = 5.0, steps = 10, delta = 1e-5
+        let sigma = 5.0
+        let steps = 10
+        let delta = 1e-5
         let mechanism = try PoissonSampledGaussian(
             samplingRate: 1, noiseMultiplier: sigma, steps: steps)
         let accountant = RDPAccountant()
@@ -32,14 +34,16 @@ final class AccountantPropertyTests: XCTestCase {
         for accountant in [RDPAccountant() as any PrivacyAccountant, PLDAccountant()] {
             var last = Double.infinity
             for sigma in [0.8, 1.0, 1.5, 3.0] {
-                let m = try PoissonSampledGaussian(samplingRate: 0.05, noiseMultiplier: sigma, steps: 200)
+                let m = try PoissonSampledGaussian(
+                    samplingRate: 0.05, noiseMultiplier: sigma, steps: 200)
                 let eps = try accountant.epsilon(for: m, delta: 1e-5)
                 XCTAssertLessThan(eps, last, "\(accountant.kind) at sigma \(sigma)")
                 last = eps
             }
             last = 0
             for steps in [10, 100, 1000] {
-                let m = try PoissonSampledGaussian(samplingRate: 0.05, noiseMultiplier: 1.2, steps: steps)
+                let m = try PoissonSampledGaussian(
+                    samplingRate: 0.05, noiseMultiplier: 1.2, steps: steps)
                 let eps = try accountant.epsilon(for: m, delta: 1e-5)
                 XCTAssertGreaterThan(eps, last, "\(accountant.kind) at \(steps) steps")
                 last = eps

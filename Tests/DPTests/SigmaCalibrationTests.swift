@@ -9,7 +9,8 @@ final class SigmaCalibrationTests: XCTestCase {
         ]
         let accountant = RDPAccountant()
         for c in cases {
-            let m = try PoissonSampledGaussian(samplingRate: c.q, noiseMultiplier: c.sigma, steps: c.steps)
+            let m = try PoissonSampledGaussian(
+                samplingRate: c.q, noiseMultiplier: c.sigma, steps: c.steps)
             let target = try accountant.epsilon(for: m, delta: 1e-5)
             let solved = try SigmaCalibration.noiseMultiplier(
                 targetEpsilon: target, delta: 1e-5, samplingRate: c.q, steps: c.steps,

@@ -15,13 +15,19 @@ final class ValidationTests: XCTestCase {
 
     func testMechanismParameters() {
         for q in [0.0, -0.1, 1.5, .nan, .infinity] {
-            assertRejects("q") { _ = try PoissonSampledGaussian(samplingRate: q, noiseMultiplier: 1, steps: 1) }
+            assertRejects("q") {
+                _ = try PoissonSampledGaussian(samplingRate: q, noiseMultiplier: 1, steps: 1)
+            }
         }
         for sigma in [0.0, -1.0, .nan, .infinity] {
-            assertRejects("sigma") { _ = try PoissonSampledGaussian(samplingRate: 0.1, noiseMultiplier: sigma, steps: 1) }
+            assertRejects("sigma") {
+                _ = try PoissonSampledGaussian(samplingRate: 0.1, noiseMultiplier: sigma, steps: 1)
+            }
         }
         for steps in [0, -5] {
-            assertRejects("steps") { _ = try PoissonSampledGaussian(samplingRate: 0.1, noiseMultiplier: 1, steps: steps) }
+            assertRejects("steps") {
+                _ = try PoissonSampledGaussian(samplingRate: 0.1, noiseMultiplier: 1, steps: steps)
+            }
         }
         XCTAssertNoThrow(try PoissonSampledGaussian(samplingRate: 1, noiseMultiplier: 1, steps: 1))
     }
@@ -45,7 +51,9 @@ final class ValidationTests: XCTestCase {
                     epsilon: eps, epochs: 1, learningRate: 0.1, clippingNorm: 1, datasetSize: 100,
                     batchSize: 10)
             }
-            assertRejects("epsilon") { _ = try WeightNoise.analyticGaussian(sensitivity: 1, epsilon: eps, delta: 1e-5) }
+            assertRejects("epsilon") {
+                _ = try WeightNoise.analyticGaussian(sensitivity: 1, epsilon: eps, delta: 1e-5)
+            }
         }
         assertRejects("q") {
             _ = try SigmaCalibration.noiseMultiplier(
@@ -60,16 +68,32 @@ final class ValidationTests: XCTestCase {
     func testCalibrationParameters() {
         assertRejects("dataset-size") {
             _ = try WeightNoise.dpWeights(
-                epsilon: 1, epochs: 1, learningRate: 0.1, clippingNorm: 1, datasetSize: 1, batchSize: 1)
+                epsilon: 1, epochs: 1, learningRate: 0.1, clippingNorm: 1, datasetSize: 1,
+                batchSize: 1)
         }
         assertRejects("batch-size") {
             _ = try WeightNoise.dpWeights(
-                epsilon: 1, epochs: 1, learningRate: 0.1, clippingNorm: 1, datasetSize: 100, batchSize: 0)
+                epsilon: 1, epochs: 1, learningRate: 0.1, clippingNorm: 1, datasetSize: 100,
+                batchSize: 0)
         }
         assertRejects("regularization") {
-            _ = try WeightNoise.outputPerturbationSensitivity(lipschitz: 1, regularization: 0, datasetSize: 10)
+            _ = try WeightNoise.outputPerturbationSensitivity(
+                lipschitz: 1, regularization: 0, datasetSize: 10)
         }
-        assertRejects("sensitivity") { _ = try WeightNoise.classicGaussian(sensitivity: -1, epsilon: 0.5, delta: 1e-5) }
+        assertRejects("sensitivity") {
+            _ = try WeightNoise.classicGaussian(sensitivity: -1, epsilon: 0.5, delta: 1e-5)
+        }
         assertRejects("orders") { _ = try RDPAccountant(orders: [0.5, 2]) }
+    }
+}
+
+final class PLDSizeCapTests: XCTestCase {
+    /// A tiny sigma would need ~10^8 grid points; the accountant refuses instead of allocating.
+    func testTinySigmaIsRefusedNotAllocated() throws {
+        let m = try PoissonSampledGaussian(samplingRate: 0.01, noiseMultiplier: 0.01, steps: 10)
+        XCTAssertThrowsError(try PLDAccountant().epsilon(for: m, delta: 1e-5)) { error in
+            XCTAssertEqual((error as? DPError)?.parameter, "sigma")
+        }
+        XCTAssertGreaterThan(try RDPAccountant().epsilon(for: m, delta: 1e-5), 0)
     }
 }
