@@ -85,7 +85,7 @@ public enum SigmaCalibration {
                 guard hi <= sigmaRange.upperBound else {
                     throw .targetUnreachable(
                         name: "epsilon", target: targetEpsilon,
-                        detail: "even sigma = \(sigmaRange.upperBound) gives a larger epsilon; "
+                        detail: "even sigma = \(lo) gives a larger epsilon; "
                             + "raise epsilon or delta, or lower q or steps")
                 }
                 hiResult = try evaluate(hi)
