@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "verisplit", targets: ["VeriSplitCLI"]),
         .library(name: "Algebra", targets: ["Algebra"]),
+        .library(name: "DP", targets: ["DP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,13 +22,18 @@ let package = Package(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
+        .target(name: "DP"),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
                 "Algebra",
+                "DP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
+        .testTarget(
+            name: "DPTests", dependencies: ["DP"],
+            resources: [.copy("Resources/dp-epsilon.json")]),
     ],
     swiftLanguageModes: [.v6]
 )
