@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "verisplit", targets: ["VeriSplitCLI"]),
         .library(name: "Algebra", targets: ["Algebra"]),
+        .library(name: "Circuit", targets: ["Circuit"]),
         .library(name: "DP", targets: ["DP"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
+        .target(name: "Circuit", dependencies: ["Algebra"]),
         .target(name: "DP"),
         .executableTarget(
             name: "VeriSplitCLI",
@@ -31,6 +33,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
+        .testTarget(
+            name: "CircuitTests", dependencies: ["Circuit", "Algebra"],
+            resources: [.copy("Resources/square64")]),
         .testTarget(
             name: "DPTests", dependencies: ["DP"],
             resources: [.copy("Resources/dp-epsilon.json")]),

@@ -76,6 +76,8 @@ public protocol PrimeField: Field, ExpressibleByIntegerLiteral where IntegerLite
     /// The element p-1 / 2 test: true when the canonical value is > (p-1)/2, i.e. "negative"
     /// in the signed fixed-point reading.
     var isNegativeSigned: Bool { get }
+    /// Bit length of p when it is fixed by the type (nil for a run-time modulus).
+    static var modulusBitWidth: Int? { get }
 }
 
 /// A prime field whose modulus is a compile-time constant (the fast Montgomery fields).

@@ -49,6 +49,8 @@ public struct GMPField: PrimeField {
     public init(_ value: Int64) { self.init(BigInt(Int(value)), modulus: nil) }
     public init(integerLiteral value: Int) { self.init(BigInt(value), modulus: nil) }
 
+    public static var modulusBitWidth: Int? { nil }
+
     public static var zero: GMPField { GMPField(BigInt(0), modulus: nil) }
     public static var one: GMPField { GMPField(BigInt(1), modulus: nil) }
 

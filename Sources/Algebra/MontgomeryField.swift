@@ -52,6 +52,7 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     @inlinable public var isZero: Bool { montgomery.isZero }
     @inlinable public static var byteCount: Int { 32 }
     public static var modulus: BigInt { BigInt(limbs: P.modulus.array) }
+    public static var modulusBitWidth: Int? { 256 - P.modulus.l3.leadingZeroBitCount }
 
     /// From canonical limbs (< p): one multiplication by R^2.
     @inlinable

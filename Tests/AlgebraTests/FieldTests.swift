@@ -120,3 +120,14 @@ final class FieldTests: XCTestCase {
         XCTAssertEqual(BigInt(123456789).toString(radix: 16), "75bcd15")
     }
 }
+
+final class BigIntTests: XCTestCase {
+    func testByteImportExport() {
+        XCTAssertEqual(BigInt(littleEndian: [1, 2]), BigInt(513))
+        XCTAssertEqual(BigInt(bigEndian: [1, 2]), BigInt(258))
+        XCTAssertEqual(BigInt(513).littleEndianBytes(count: 3), [1, 2, 0])
+        XCTAssertEqual(BigInt(limbs: [0, 1]), BigInt(1) << 64)
+        let r = BigInt(littleEndian: SecureRandom.bytes(40))
+        XCTAssertGreaterThan(r.bitWidth, 250, "random 320-bit values are almost never this small")
+    }
+}
