@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "verisplit", targets: ["VeriSplitCLI"]),
         .library(name: "Algebra", targets: ["Algebra"]),
         .library(name: "Circuit", targets: ["Circuit"]),
+        .library(name: "Groth16", targets: ["Groth16"]),
         .library(name: "DP", targets: ["DP"]),
     ],
     dependencies: [
@@ -24,6 +25,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
         .target(name: "Circuit", dependencies: ["Algebra"]),
+        .target(name: "Groth16", dependencies: ["Circuit", "Algebra"]),
         .target(name: "DP"),
         .executableTarget(
             name: "VeriSplitCLI",

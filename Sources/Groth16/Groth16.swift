@@ -1,0 +1,208 @@
+import Algebra
+import Circuit
+import Dispatch
+
+/// Groth16 over BN254 (Groth 2016), with arkworks' and snarkjs's conventions: one extra
+/// constraint row "x_i * 0 = 0" per public wire (including the constant), which keeps the
+/// public inputs' polynomials independent, and the quotient h = (AB - C)/Z computed on the
+/// coset 5H.
+public enum Groth16 {
+    /// The secrets of a setup. Whoever knows them can forge proofs: they come from the
+    /// OpenSSL CSPRNG, stay in memory only during `setup`, and are erased afterwards.
+    struct ToxicWaste {
+        var tau, alpha, beta, gamma, delta: Fr
+
+        static func sample() -> ToxicWaste {
+            func nonzero() -> Fr {
+                while true { let x = Fr.random(); if !x.isZero { return x } }
+            }
+            var w = ToxicWaste(tau: nonzero(), alpha: nonzero(), beta: nonzero(), gamma: nonzero(), delta: nonzero())
+            while w.gamma == w.delta { w.delta = nonzero() }
+            return w
+        }
+
+        mutating func erase() {
+            withUnsafeMutableBytes(of: &self) { SecureRandom.erase($0) }
+        }
+    }
+
+    /// SHA-256 of the circuit's circom encoding: binds keys to one circuit.
+    public static func circuitHash(_ r1cs: R1CS<Fr>) -> [UInt8] {
+        SHA256.hash(Circom.writeR1CS(r1cs))
+    }
+
+    /// The evaluation domain for `r1cs`: constraint rows plus one row per public wire.
+    public static func domain(for r1cs: R1CS<Fr>) throws(Groth16Error) -> EvaluationDomain {
+        let rows = r1cs.constraintCount + r1cs.numPublic + 1
+        do { return try EvaluationDomain(minimumSize: rows) } catch {
+            throw .circuitTooLarge(constraints: r1cs.constraintCount)
+        }
+    }
+
+    /// Generates a proving key (with its verifying key) for `r1cs` from fresh toxic waste.
+    /// Cost: O(n) field work plus about 4 fixed-base G1 and 1 G2 multiplication per wire and
+    /// one G1 multiplication per domain point, spread over all cores.
+    public static func setup(_ r1cs: R1CS<Fr>) throws(Groth16Error) -> ProvingKey {
+        var waste = ToxicWaste.sample()
+        defer { waste.erase() }
+        return try setup(r1cs, waste: waste)
+    }
+
+    static func setup(_ r1cs: R1CS<Fr>, waste: ToxicWaste) throws(Groth16Error) -> ProvingKey {
+        let domain = try domain(for: r1cs)
+        let m = r1cs.constraintCount
+        let numWires = r1cs.numWires
+        let numPublic = r1cs.numPublic
+
+        // u_k(tau), v_k(tau), w_k(tau) for every wire, from the Lagrange basis at tau.
+        var lagrange = domain.evaluateLagrangeBasis(at: waste.tau)
+        var u = [Fr](repeating: .zero, count: numWires)
+        var v = [Fr](repeating: .zero, count: numWires)
+        var w = [Fr](repeating: .zero, count: numWires)
+        func accumulate(_ matrix: SparseMatrix<Fr>, into out: inout [Fr]) {
+            for j in 0..<m {
+                let lj = lagrange[j]
+                for k in matrix.rowStart[j]..<matrix.rowStart[j + 1] {
+                    out[Int(matrix.columns[k])] += matrix.values[k] * lj
+                }
+            }
+        }
+        accumulate(r1cs.a, into: &u)
+        accumulate(r1cs.b, into: &v)
+        accumulate(r1cs.c, into: &w)
+        for i in 0...numPublic { u[i] += lagrange[m + i] }
+
+        guard let gammaInv = waste.gamma.inverse(), let deltaInv = waste.delta.inverse() else {
+            preconditionFailure("toxic waste is sampled nonzero")
+        }
+        var icScalars = (0...numPublic).map { k in (waste.beta * u[k] + waste.alpha * v[k] + w[k]) * gammaInv }
+        var lScalars = ((numPublic + 1)..<max(numPublic + 1, numWires)).map { k in
+            (waste.beta * u[k] + waste.alpha * v[k] + w[k]) * deltaInv
+        }
+        // h query: tau^i Z(tau) / delta for i < n - 1 (h has degree <= n - 2).
+        let zOverDelta = domain.evaluateVanishingPolynomial(at: waste.tau) * deltaInv
+        var hScalars = EvaluationDomain.powers(of: waste.tau, count: domain.size - 1, startingWith: zOverDelta)
+
+        let g1 = FixedBaseTable(base: G1Affine.generator)
+        let g2 = FixedBaseTable(base: G2Affine.generator, windowBits: 6)
+        let alpha1 = g1.multiply(waste.alpha).affine
+        let beta1 = g1.multiply(waste.beta).affine
+        let beta2 = g2.multiply(waste.beta).affine
+        let gamma2 = g2.multiply(waste.gamma).affine
+        let delta1 = g1.multiply(waste.delta).affine
+        let delta2 = g2.multiply(waste.delta).affine
+
+        let aQuery = g1.multiplyAll(u)
+        let b1Query = g1.multiplyAll(v)
+        let b2Query = g2.multiplyAll(v)
+        let ic = g1.multiplyAll(icScalars)
+        let lQuery = g1.multiplyAll(lScalars)
+        let hQuery = g1.multiplyAll(hScalars)
+
+        for i in 0..<lagrange.count { lagrange[i] = .zero }
+        SecureRandom.erase(&lagrange); SecureRandom.erase(&u); SecureRandom.erase(&v); SecureRandom.erase(&w)
+        SecureRandom.erase(&icScalars); SecureRandom.erase(&lScalars); SecureRandom.erase(&hScalars)
+
+        let vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        return ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
+                          delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
+                          domainSize: domain.size, hForm: .monomial, circuitHash: circuitHash(r1cs))
+    }
+
+    /// Proves that `witness` (the full wire assignment [1, public..., private...]) satisfies
+    /// `r1cs`, with fresh blinding r, s from the CSPRNG. The witness is checked first: an
+    /// unsatisfying witness is refused before any proving work.
+    ///
+    /// Cost: 6 FFTs of the domain size, G1 MSMs over the wires (A, B1, L) and the domain (H),
+    /// and one G2 MSM; the independent MSMs run concurrently.
+    public static func prove(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr]) throws(Groth16Error) -> Proof {
+        guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
+            throw .witnessLength(expected: key.wireCount, got: witness.count)
+        }
+        guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
+        if let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
+        let domain = try domain(for: r1cs)
+        guard domain.size == key.domainSize else { throw .circuitMismatch }
+
+        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
+        var r = Fr.random(), s = Fr.random()
+        defer { r = .zero; s = .zero }
+        return msmProof(key: key, witness: witness, h: h, r: r, s: s)
+    }
+
+    /// Evaluations of <A_j, w>, <B_j, w>, <C_j, w> on the domain rows (public rows appended),
+    /// then h in the form the key expects.
+    static func quotient(r1cs: R1CS<Fr>, witness: [Fr], domain: EvaluationDomain,
+                         form: ProvingKey.HQueryForm) throws(Groth16Error) -> [Fr] {
+        let m = r1cs.constraintCount
+        var a = [Fr](repeating: .zero, count: domain.size)
+        var b = [Fr](repeating: .zero, count: domain.size)
+        var c = [Fr](repeating: .zero, count: domain.size)
+        a.withUnsafeMutableBufferPointer { pa in
+            b.withUnsafeMutableBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let out = UncheckedSendable((pa, pb, pc))
+                    parallelRows(m) { j in
+                        out.value.0[j] = r1cs.a.dot(row: j, witness)
+                        out.value.1[j] = r1cs.b.dot(row: j, witness)
+                        out.value.2[j] = r1cs.c.dot(row: j, witness)
+                    }
+                }
+            }
+        }
+        for i in 0...r1cs.numPublic { a[m + i] = witness[i] }
+        do {
+            switch form {
+            case .monomial:
+                var h = try domain.quotientPolynomial(a: a, b: b, c: c)
+                h.removeLast()  // degree <= n - 2: the key has n - 1 H points
+                return h
+            case .oddCosetLagrange:
+                return try SnarkjsQuotient.evaluations(a: a, b: b, c: c, domain: domain)
+            }
+        } catch {
+            preconditionFailure("vectors are sized to the domain: \(error)")
+        }
+    }
+
+    /// Runs `body(j)` for j in 0..<count on all cores. The closure writes disjoint indices.
+    static func parallelRows(_ count: Int, _ body: (Int) -> Void) {
+        let workers = ProcessInfoCores.activeCount
+        if count < 4096 || workers == 1 {
+            for j in 0..<count { body(j) }
+            return
+        }
+        let chunk = (count + workers * 4 - 1) / (workers * 4)
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+                for j in (c * chunk)..<min(count, (c + 1) * chunk) { task.value(j) }
+            }
+        }
+    }
+
+    /// The five MSMs (each spread over all cores), then the blinding with r and s:
+    /// A = alpha + sum w_k u_k + r delta, B = beta + sum w_k v_k + s delta,
+    /// C = sum_{private} w_k L_k + sum h_i H_i + s A + r B1 - r s delta.
+    static func msmProof(key: ProvingKey, witness: [Fr], h: [Fr], r: Fr, s: Fr) -> Proof {
+        let scalars = witness.map(\.canonicalLimbs)
+        let privateScalars = Array(scalars[(key.publicInputCount + 1)...])
+        let aSum = MSM.multiply(bases: key.a, canonicalScalars: scalars)
+        let b1Sum = MSM.multiply(bases: key.b1, canonicalScalars: scalars)
+        let b2Sum = MSM.multiply(bases: key.b2, canonicalScalars: scalars)
+        let hSum = MSM.multiply(bases: key.h, canonicalScalars: h.map(\.canonicalLimbs))
+        let lSum = MSM.multiply(bases: key.l, canonicalScalars: privateScalars)
+
+        let delta1 = key.delta1.jacobian
+        let proofA = key.alpha.jacobian + aSum + delta1.multiplied(by: r)
+        let proofB2 = key.beta2.jacobian + b2Sum + key.delta2.jacobian.multiplied(by: s)
+        let proofB1 = key.beta1.jacobian + b1Sum + delta1.multiplied(by: s)
+        let proofC = lSum + hSum + proofA.multiplied(by: s) + proofB1.multiplied(by: r) - delta1.multiplied(by: r * s)
+        return Proof(a: proofA.affine, b: proofB2.affine, c: proofC.affine)
+    }
+}
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

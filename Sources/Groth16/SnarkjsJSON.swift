@@ -1,0 +1,180 @@
+import Algebra
+import Foundation
+
+/// Why a snarkjs JSON document was rejected.
+public enum SnarkjsJSONError: Error, Equatable, CustomStringConvertible {
+    case notJSON(file: String)
+    case missingField(file: String, field: String)
+    case wrongType(file: String, field: String, expected: String)
+    case badPoint(file: String, field: String, reason: String)
+    case badScalar(file: String, index: Int, reason: String)
+    case unsupported(file: String, reason: String)
+    case tooLarge(file: String, bytes: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .notJSON(let f): return "\(f): not valid JSON"
+        case .missingField(let f, let k): return "\(f): missing field '\(k)'"
+        case .wrongType(let f, let k, let e): return "\(f): field '\(k)' should be \(e)"
+        case .badPoint(let f, let k, let r): return "\(f): field '\(k)': \(r)"
+        case .badScalar(let f, let i, let r): return "\(f): entry #\(i): \(r)"
+        case .unsupported(let f, let r): return "\(f): \(r)"
+        case .tooLarge(let f, let n, let l): return "\(f): \(n) bytes exceeds the \(l)-byte limit for this file type"
+        }
+    }
+}
+
+/// snarkjs's JSON formats: `verification_key.json`, `proof.json`, `public.json`.
+/// Points are decimal strings in projective form (z = "1"); G2 coordinates are [c0, c1].
+public enum SnarkjsJSON {
+    /// Upper bound on a JSON file read here (a verifying key with 2^20 public inputs fits).
+    public static let maxBytes = 256 << 20
+
+    static func object(_ data: Data, file: String) throws(SnarkjsJSONError) -> Any {
+        guard data.count <= maxBytes else { throw .tooLarge(file: file, bytes: data.count, limit: maxBytes) }
+        do { return try JSONSerialization.jsonObject(with: data) } catch { throw .notJSON(file: file) }
+    }
+
+    static func strings(_ value: Any?, file: String, field: String) throws(SnarkjsJSONError) -> [[String]] {
+        guard let outer = value as? [Any] else { throw .wrongType(file: file, field: field, expected: "an array") }
+        var result: [[String]] = []
+        for item in outer {
+            if let s = item as? String {
+                result.append([s])
+            } else if let inner = item as? [Any] {
+                let strings = inner.compactMap { $0 as? String }
+                guard strings.count == inner.count else {
+                    throw .wrongType(file: file, field: field, expected: "decimal strings")
+                }
+                result.append(strings)
+            } else {
+                throw .wrongType(file: file, field: field, expected: "decimal strings")
+            }
+        }
+        return result
+    }
+
+    static func g1(_ value: Any?, file: String, field: String) throws(SnarkjsJSONError) -> G1Affine {
+        let coords = try strings(value, file: file, field: field)
+        do { return try G1Affine(snarkjs: coords) } catch {
+            throw .badPoint(file: file, field: field, reason: error.description)
+        }
+    }
+
+    static func g2(_ value: Any?, file: String, field: String) throws(SnarkjsJSONError) -> G2Affine {
+        guard let outer = value as? [Any] else { throw .wrongType(file: file, field: field, expected: "an array") }
+        var coords: [[String]] = []
+        for item in outer {
+            guard let pair = item as? [Any], pair.count == 2,
+                  let c0 = pair[0] as? String, let c1 = pair[1] as? String
+            else { throw .wrongType(file: file, field: field, expected: "pairs of decimal strings") }
+            coords.append([c0, c1])
+        }
+        do { return try G2Affine(snarkjs: coords) } catch {
+            throw .badPoint(file: file, field: field, reason: error.description)
+        }
+    }
+
+    static func checkProtocol(_ dict: [String: Any], file: String) throws(SnarkjsJSONError) {
+        if let proto = dict["protocol"] as? String, proto != "groth16" {
+            throw .unsupported(file: file, reason: "protocol '\(proto)' is not groth16")
+        }
+        if let curve = dict["curve"] as? String, curve != "bn128" && curve != "bn254" {
+            throw .unsupported(file: file, reason: "curve '\(curve)' is not bn128/BN254")
+        }
+    }
+
+    // MARK: Verifying key
+
+    public static func verifyingKey(_ data: Data, file: String = "verification_key.json") throws(SnarkjsJSONError) -> VerifyingKey {
+        guard let dict = try object(data, file: file) as? [String: Any] else {
+            throw .wrongType(file: file, field: "(top level)", expected: "an object")
+        }
+        try checkProtocol(dict, file: file)
+        guard let icList = dict["IC"] as? [Any] else { throw .missingField(file: file, field: "IC") }
+        var ic: [G1Affine] = []
+        for (i, item) in icList.enumerated() { ic.append(try g1(item, file: file, field: "IC[\(i)]")) }
+        guard !ic.isEmpty else { throw .wrongType(file: file, field: "IC", expected: "a non-empty array") }
+        if let n = dict["nPublic"] as? Int, n != ic.count - 1 {
+            throw .unsupported(file: file, reason: "nPublic = \(n) but IC has \(ic.count) points")
+        }
+        func need(_ key: String) throws(SnarkjsJSONError) -> Any {
+            guard let v = dict[key] else { throw .missingField(file: file, field: key) }
+            return v
+        }
+        let vk = VerifyingKey(alpha: try g1(need("vk_alpha_1"), file: file, field: "vk_alpha_1"),
+                              beta: try g2(need("vk_beta_2"), file: file, field: "vk_beta_2"),
+                              gamma: try g2(need("vk_gamma_2"), file: file, field: "vk_gamma_2"),
+                              delta: try g2(need("vk_delta_2"), file: file, field: "vk_delta_2"),
+                              ic: ic)
+        return vk
+    }
+
+    public static func encode(_ vk: VerifyingKey) -> Data {
+        let dict: [String: Any] = [
+            "protocol": "groth16", "curve": "bn128", "nPublic": vk.publicInputCount,
+            "vk_alpha_1": vk.alpha.snarkjsStrings().flatMap { $0 },
+            "vk_beta_2": vk.beta.snarkjsStrings(),
+            "vk_gamma_2": vk.gamma.snarkjsStrings(),
+            "vk_delta_2": vk.delta.snarkjsStrings(),
+            "IC": vk.ic.map { $0.snarkjsStrings().flatMap { $0 } },
+        ]
+        return serialize(dict)
+    }
+
+    // MARK: Proof and public inputs
+
+    public static func proof(_ data: Data, file: String = "proof.json") throws(SnarkjsJSONError) -> Proof {
+        guard let dict = try object(data, file: file) as? [String: Any] else {
+            throw .wrongType(file: file, field: "(top level)", expected: "an object")
+        }
+        try checkProtocol(dict, file: file)
+        guard let a = dict["pi_a"] else { throw .missingField(file: file, field: "pi_a") }
+        guard let b = dict["pi_b"] else { throw .missingField(file: file, field: "pi_b") }
+        guard let c = dict["pi_c"] else { throw .missingField(file: file, field: "pi_c") }
+        return Proof(a: try g1(a, file: file, field: "pi_a"), b: try g2(b, file: file, field: "pi_b"),
+                     c: try g1(c, file: file, field: "pi_c"))
+    }
+
+    public static func encode(_ proof: Proof) -> Data {
+        serialize([
+            "pi_a": proof.a.snarkjsStrings().flatMap { $0 },
+            "pi_b": proof.b.snarkjsStrings(),
+            "pi_c": proof.c.snarkjsStrings().flatMap { $0 },
+            "protocol": "groth16", "curve": "bn128",
+        ])
+    }
+
+    /// `public.json`: an array of decimal strings, each < r.
+    public static func publicInputs(_ data: Data, file: String = "public.json") throws(SnarkjsJSONError) -> [Fr] {
+        guard let list = try object(data, file: file) as? [Any] else {
+            throw .wrongType(file: file, field: "(top level)", expected: "an array of decimal strings")
+        }
+        var out: [Fr] = []
+        for (i, item) in list.enumerated() {
+            guard let text = item as? String else { throw .badScalar(file: file, index: i, reason: "not a string") }
+            do { out.append(try Fr(decimal: text)) } catch { throw .badScalar(file: file, index: i, reason: error.description) }
+        }
+        return out
+    }
+
+    public static func encode(publicInputs: [Fr]) -> Data {
+        serialize(publicInputs.map(\.description))
+    }
+
+    static func serialize(_ value: Any) -> Data {
+        // Only strings, numbers, arrays and dictionaries built above: serialization cannot fail.
+        (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    }
+}
+
+extension Proof {
+    /// The 256-byte Ethereum layout: A (64) || B (128, imaginary parts first) || C (64).
+    public var ethereumBytes: [UInt8] { a.uncompressed() + b.uncompressed() + c.uncompressed() }
+
+    public init(ethereumBytes bytes: [UInt8]) throws(PointDecodingError) {
+        guard bytes.count == 256 else { throw .wrongLength(group: "proof", expected: 256, got: bytes.count) }
+        self.init(a: try G1Affine(uncompressed: bytes[0..<64]), b: try G2Affine(uncompressed: bytes[64..<192]),
+                  c: try G1Affine(uncompressed: bytes[192..<256]))
+    }
+}
