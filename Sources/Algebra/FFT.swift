@@ -390,17 +390,44 @@ enum FFTKernels {
         return Int(truncatingIfNeeded: v &>> UInt64(64 - bits))
     }
 
-    /// In-place bit-reversal permutation of 2^logSize elements. Each pair (i, rev(i)) is
-    /// swapped by the worker that owns min(i, rev(i)), so workers never touch the same slot.
+    /// In-place bit-reversal permutation of 2^logSize elements, O(n).
+    ///
+    /// Large sizes use a cache-blocked order: write i = (hi, mid, lo) with `hi` and `lo` of
+    /// 4 bits each; then rev(i) = (rev lo, rev mid, rev hi), so for one `mid` the 256 elements
+    /// (hi, mid, *) and their 256 partners (*, rev mid, *) lie in 16 runs of 16 contiguous
+    /// elements each (two 8 KiB tiles), and every cache line fetched is used whole. Each pair
+    /// is swapped once, by the worker owning min(mid, rev mid); workers never share a slot.
     static func bitReverse(_ p: UnsafeMutablePointer<Fr>, logSize: Int) {
         guard logSize >= 2 else { return }  // sizes 1 and 2 are their own bit reversal
         let n = 1 << logSize
         let sp = FFTSendablePointer(p)
-        parallelChunks(count: n, minimumChunk: parallelThreshold) { lo, hi in
-            let a = sp.base
-            for i in lo..<hi {
+        if logSize < 12 {
+            for i in 0..<n {
                 let r = reverse(i, bits: logSize)
-                if i < r { swap(&a[i], &a[r]) }
+                if i < r { swap(&p[i], &p[r]) }
+            }
+            return
+        }
+        let b = 4
+        let edge = 1 << b
+        let midBits = logSize - 2 * b
+        let highShift = logSize - b
+        parallelChunks(count: 1 << midBits, minimumChunk: 16) { lo, hi in
+            let a = sp.base
+            for mid in lo..<hi {
+                let rmid = reverse(mid, bits: midBits)
+                if rmid < mid { continue }
+                let iBase = mid << b, rBase = rmid << b
+                for h in 0..<edge {
+                    let rh = reverse(h, bits: b)
+                    let iRow = a + ((h << highShift) | iBase)
+                    for l in 0..<edge {
+                        let r = (reverse(l, bits: b) << highShift) | rBase | rh
+                        let i = (h << highShift) | iBase | l
+                        if rmid == mid && r <= i { continue }
+                        swap(&iRow[l], &a[r])
+                    }
+                }
             }
         }
     }
