@@ -362,11 +362,12 @@ enum FFTKernels {
     static let logTileRows = 10
     static let tileColumns = 8
 
-    /// Runs body(lo, hi) over [0, count) split into about one chunk per core (single-threaded
-    /// below `minimumChunk * 2`).
+    /// Runs body(lo, hi) over [0, count) split into up to 4 chunks per core, each at least
+    /// `minimumChunk` long (single-threaded below 2 * minimumChunk). A few chunks per core let
+    /// Dispatch rebalance when another process holds a core.
     @inline(__always)
     static func parallelChunks(count: Int, minimumChunk: Int, _ body: @Sendable (Int, Int) -> Void) {
-        let chunks = min(threads, max(1, count / minimumChunk))
+        let chunks = threads == 1 ? 1 : min(4 * threads, max(1, count / minimumChunk))
         if chunks <= 1 {
             if count > 0 { body(0, count) }
             return
