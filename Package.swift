@@ -39,6 +39,9 @@ let package = Package(
             name: "CircuitTests", dependencies: ["Circuit", "Algebra"],
             resources: [.copy("Resources/square64")]),
         .testTarget(
+            name: "Groth16Tests", dependencies: ["Groth16", "Circuit", "Algebra"],
+            resources: [.copy("Resources/square64")]),
+        .testTarget(
             name: "DPTests", dependencies: ["DP"],
             resources: [.copy("Resources/dp-epsilon.json")]),
     ],

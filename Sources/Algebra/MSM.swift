@@ -121,7 +121,7 @@ public enum MSM {
         scratch.reset()
         for i in 0..<digits.count {
             let d = digits[i]
-            if d == 0 { continue }
+            if d == 0 || bases[i].isInfinity { continue }
             let p = d > 0 ? bases[i] : -bases[i]
             scratch.add(p, toBucket: Int(d.magnitude) - 1)
         }

@@ -39,6 +39,18 @@ final class MSMTests: XCTestCase {
         XCTAssertTrue(MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(5)), count: cancel.count)).isInfinity)
     }
 
+    /// Proving keys hold the point at infinity for wires a query does not use.
+    func testInfinityBasesAreSkipped() {
+        var bases = randomBases(G2Parameters.self, 120)
+        for i in stride(from: 0, to: 120, by: 3) { bases[i] = .infinity }
+        let scalars = (0..<120).map { _ in Fr.random() }
+        XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars))
+        var g1 = randomBases(G1Parameters.self, 300)
+        for i in stride(from: 1, to: 300, by: 2) { g1[i] = .infinity }
+        let k = (0..<300).map { _ in Fr.random() }
+        XCTAssertEqual(MSM.multiply(bases: g1, scalars: k), MSM.naive(bases: g1, scalars: k))
+    }
+
     func testWindowChoiceGrowsWithSize() {
         XCTAssertLessThan(MSM.windowBits(forCount: 1 << 10), MSM.windowBits(forCount: 1 << 20))
         XCTAssertLessThanOrEqual(MSM.windowBits(forCount: 1 << 28), 16)

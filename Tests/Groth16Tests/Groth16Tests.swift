@@ -1,0 +1,123 @@
+import Algebra
+import Circuit
+import Foundation
+import Groth16
+import XCTest
+
+func resource(_ name: String) throws -> Data {
+    guard let url = Bundle.module.url(forResource: "square64/" + name, withExtension: nil) else {
+        throw CocoaError(.fileNoSuchFile)
+    }
+    return try Data(contentsOf: url)
+}
+
+final class ArkworksFixtureTests: XCTestCase {
+    func load() throws -> (VerifyingKey, Proof, [Fr]) {
+        (try SnarkjsJSON.verifyingKey(try resource("verification_key.json")),
+         try SnarkjsJSON.proof(try resource("proof.json")),
+         try SnarkjsJSON.publicInputs(try resource("public.json")))
+    }
+
+    func testAcceptsArkworksProof() throws {
+        let (vk, proof, inputs) = try load()
+        XCTAssertEqual(vk.publicInputCount, 3)
+        XCTAssertTrue(try Groth16.verify(key: vk, proof: proof, publicInputs: inputs))
+    }
+
+    func testEthereumLayoutMatchesFixture() throws {
+        let (_, proof, _) = try load()
+        let hex = String(decoding: try resource("proof.eth.hex"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(SHA256.hex(proof.ethereumBytes), hex)
+        XCTAssertEqual(try Proof(ethereumBytes: proof.ethereumBytes), proof)
+    }
+
+    /// Any one-field change to the proof, the key or the public inputs must be rejected.
+    func testRejectsEveryOneFieldChange() throws {
+        let (vk, proof, inputs) = try load()
+        let g1 = G1Jacobian.generator
+        func shifted(_ p: G1Affine) -> G1Affine { (p.jacobian + g1).affine }
+        func shifted(_ p: G2Affine) -> G2Affine { (p.jacobian + G2Jacobian.generator).affine }
+        var proofs = [Proof]()
+        proofs.append(Proof(a: shifted(proof.a), b: proof.b, c: proof.c))
+        proofs.append(Proof(a: proof.a, b: shifted(proof.b), c: proof.c))
+        proofs.append(Proof(a: proof.a, b: proof.b, c: shifted(proof.c)))
+        proofs.append(Proof(a: proof.c, b: proof.b, c: proof.a))
+        for bad in proofs { XCTAssertFalse(try Groth16.verify(key: vk, proof: bad, publicInputs: inputs)) }
+        for i in 0..<inputs.count {
+            var x = inputs
+            x[i] += .one
+            XCTAssertFalse(try Groth16.verify(key: vk, proof: proof, publicInputs: x))
+        }
+        var keys = [VerifyingKey]()
+        var k = vk; k.alpha = shifted(k.alpha); keys.append(k)
+        k = vk; k.beta = shifted(k.beta); keys.append(k)
+        k = vk; k.gamma = shifted(k.gamma); keys.append(k)
+        k = vk; k.delta = shifted(k.delta); keys.append(k)
+        for i in 0..<vk.ic.count { k = vk; k.ic[i] = shifted(k.ic[i]); keys.append(k) }
+        for bad in keys { XCTAssertFalse(try Groth16.verify(key: bad, proof: proof, publicInputs: inputs)) }
+    }
+
+    func testBadInputsAreErrorsNotFalse() throws {
+        let (vk, proof, inputs) = try load()
+        XCTAssertThrowsError(try Groth16.verify(key: vk, proof: proof, publicInputs: Array(inputs.dropLast())))
+        XCTAssertThrowsError(try Groth16.verify(key: vk, proof: Proof(a: .infinity, b: proof.b, c: proof.c), publicInputs: inputs))
+        // public.json with a value >= r
+        let tooBig = "[\"\(Fr.modulus)\", \"1\", \"2\"]".data(using: .utf8)!
+        XCTAssertThrowsError(try SnarkjsJSON.publicInputs(tooBig))
+        // A proof point off the curve
+        var json = String(decoding: try resource("proof.json"), as: UTF8.self)
+        json = json.replacingOccurrences(of: "3737410053321112041814951879068531075472224002178619533590222517161771388354", with: "1")
+        XCTAssertThrowsError(try SnarkjsJSON.proof(json.data(using: .utf8)!))
+        XCTAssertThrowsError(try SnarkjsJSON.proof("{}".data(using: .utf8)!))
+        XCTAssertThrowsError(try SnarkjsJSON.verifyingKey("not json".data(using: .utf8)!))
+    }
+}
+
+final class Groth16RoundTripTests: XCTestCase {
+    func testSetupProveVerifyOnFixtureR1CS() throws {
+        let r1cs = try Circom.readR1CS(Array(try resource("square64.r1cs")))
+        let witness = try Circom.readWitness(Array(try resource("square64.wtns")))
+        let pk = try Groth16.setup(r1cs)
+        let proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: witness)
+        let inputs = Array(witness[1...3])
+        XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: inputs))
+        var wrong = inputs
+        wrong[0] += .one
+        XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: wrong))
+        // Fresh blinding: two proofs of the same statement differ but both verify.
+        let again = try Groth16.prove(key: pk, r1cs: r1cs, witness: witness)
+        XCTAssertNotEqual(again, proof)
+        XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: again, publicInputs: inputs))
+        // JSON round trip of key and proof
+        let vk2 = try SnarkjsJSON.verifyingKey(SnarkjsJSON.encode(pk.verifyingKey))
+        XCTAssertEqual(vk2, pk.verifyingKey)
+        XCTAssertEqual(try SnarkjsJSON.proof(SnarkjsJSON.encode(proof)), proof)
+    }
+
+    func testSwiftBuiltCircuitAndUnsatisfyingWitnessRefused() throws {
+        let cs = ConstraintSystem<Fr>()
+        let out = cs.allocatePublic("out", value: Fr(UInt64(1) << 20))
+        let x = cs.allocatePrivate("x", value: Fr(UInt64(1024)))
+        cs.enforce(LinearCombination(x), LinearCombination(x), LinearCombination(out), "square")
+        cs.assertRange(LinearCombination(x), bits: 16)
+        let r1cs = cs.r1cs()
+        let pk = try Groth16.setup(r1cs)
+        let proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: cs.witness())
+        XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: [Fr(UInt64(1) << 20)]))
+        cs.tamper(x, with: Fr(UInt64(1025)))
+        XCTAssertThrowsError(try Groth16.prove(key: pk, r1cs: r1cs, witness: cs.witness())) { error in
+            guard case Groth16Error.witnessDoesNotSatisfy = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testKeyForAnotherCircuitIsRefused() throws {
+        let cs = ConstraintSystem<Fr>()
+        let out = cs.allocatePublic("out", value: Fr(UInt64(9)))
+        let x = cs.allocatePrivate("x", value: Fr(UInt64(3)))
+        cs.enforce(LinearCombination(x), LinearCombination(x), LinearCombination(out))
+        let pk = try Groth16.setup(cs.r1cs())
+        let r1cs = try Circom.readR1CS(Array(try resource("square64.r1cs")))
+        let witness = try Circom.readWitness(Array(try resource("square64.wtns")))
+        XCTAssertThrowsError(try Groth16.prove(key: pk, r1cs: r1cs, witness: witness))
+    }
+}
