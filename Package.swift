@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "verisplit", targets: ["VeriSplitCLI"]),
         .library(name: "Algebra", targets: ["Algebra"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,13 +22,22 @@ let package = Package(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "CNeuralKernels", path: "Sources/CNeuralKernels"),
+        .target(
+            name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
+            resources: [.copy("Resources")]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
                 "Algebra",
+                "NeuralNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
     ],
     swiftLanguageModes: [.v6]
 )
