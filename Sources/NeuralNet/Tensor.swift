@@ -10,13 +10,25 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .countMismatch(shape, count):
-            return "tensor shape \(shape) needs \(shape.reduce(1, *)) elements but \(count) were given"
+            let needed = elementCount(shape).map(String.init) ?? "more than Int.max"
+            return "tensor shape \(shape) needs \(needed) elements but \(count) were given"
         case let .negativeDimension(shape):
             return "tensor shape \(shape) has a negative dimension"
         case let .shapeMismatch(context, expected, got):
             return "\(context): expected shape \(expected), got \(got)"
         }
     }
+}
+
+/// The product of `shape`, or nil if it overflows `Int` (shapes from files must not trap).
+public func elementCount(_ shape: [Int]) -> Int? {
+    var n = 1
+    for d in shape {
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        n = p
+    }
+    return n
 }
 
 /// A dense, contiguous, row-major Float32 tensor.
@@ -36,7 +48,7 @@ public struct Tensor: Sendable, Equatable {
     /// Wraps `storage` with `shape`, checking that the sizes agree. O(rank).
     public init(shape: [Int], storage: [Float]) throws(TensorError) {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw .negativeDimension(shape: shape) }
-        guard shape.reduce(1, *) == storage.count else {
+        guard elementCount(shape) == storage.count else {
             throw .countMismatch(shape: shape, count: storage.count)
         }
         self.shape = shape
@@ -93,7 +105,7 @@ public struct Tensor: Sendable, Equatable {
     /// The same elements viewed with another shape of equal element count. O(1) storage (shared).
     public func reshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
         guard newShape.allSatisfy({ $0 >= 0 }) else { throw .negativeDimension(shape: newShape) }
-        guard newShape.reduce(1, *) == count else { throw .countMismatch(shape: newShape, count: count) }
+        guard elementCount(newShape) == count else { throw .countMismatch(shape: newShape, count: count) }
         var t = self
         t.shape = newShape
         return t
