@@ -51,8 +51,8 @@ public enum LayerSpec: Sendable, Equatable {
             return Conv2d(name: name, inChannels: i, outChannels: o, kernel: k, stride: s, padding: p, bias: b)
         case let .relu(name): return ReLU(name: name)
         case let .flatten(name): return Flatten(name: name)
-        case let .maxPool2d(name, k, s): return Pool2d(name: name, mode: .max, kernel: k, stride: s)
-        case let .avgPool2d(name, k, s): return Pool2d(name: name, mode: .average, kernel: k, stride: s)
+        case let .maxPool2d(name, k, s): return MaxPool2d(name: name, kernel: k, stride: s)
+        case let .avgPool2d(name, k, s): return AvgPool2d(name: name, kernel: k, stride: s)
         }
     }
 

@@ -168,3 +168,43 @@ public struct Pool2d: Layer {
         }
     }
 }
+
+/// 2-D max pooling (window `kernel`, step `stride`, default `kernel`); see `Pool2d`.
+public struct MaxPool2d: Layer {
+    private var pool: Pool2d
+    public var name: String { pool.name }
+    public var kernel: Int { pool.kernel }
+    public var stride: Int { pool.stride }
+    public var parameters: [Parameter] {
+        get { [] }
+        set { precondition(newValue.isEmpty, "MaxPool2d has no parameters") }
+    }
+
+    public init(name: String = "maxpool", kernel: Int, stride: Int? = nil) {
+        pool = Pool2d(name: name, mode: .max, kernel: kernel, stride: stride)
+    }
+
+    public func outputShape(forInput shape: [Int]) -> [Int]? { pool.outputShape(forInput: shape) }
+    public mutating func forward(_ input: Tensor, training: Bool) -> Tensor { pool.forward(input, training: training) }
+    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor { pool.backward(gradOutput, options: options) }
+}
+
+/// 2-D average pooling (window `kernel`, step `stride`, default `kernel`); see `Pool2d`.
+public struct AvgPool2d: Layer {
+    private var pool: Pool2d
+    public var name: String { pool.name }
+    public var kernel: Int { pool.kernel }
+    public var stride: Int { pool.stride }
+    public var parameters: [Parameter] {
+        get { [] }
+        set { precondition(newValue.isEmpty, "AvgPool2d has no parameters") }
+    }
+
+    public init(name: String = "avgpool", kernel: Int, stride: Int? = nil) {
+        pool = Pool2d(name: name, mode: .average, kernel: kernel, stride: stride)
+    }
+
+    public func outputShape(forInput shape: [Int]) -> [Int]? { pool.outputShape(forInput: shape) }
+    public mutating func forward(_ input: Tensor, training: Bool) -> Tensor { pool.forward(input, training: training) }
+    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor { pool.backward(gradOutput, options: options) }
+}

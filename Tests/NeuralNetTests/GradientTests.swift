@@ -36,6 +36,8 @@ final class GradientTests: XCTestCase {
         let x = try! Tensor(shape: [2, 2, 6, 6], storage: values)
         XCTAssertLessThan(gradientCheck(Pool2d(name: "mp", mode: .max, kernel: 2), input: x, eps: 1e-3), 1e-2)
         XCTAssertLessThan(gradientCheck(Pool2d(name: "mp3", mode: .max, kernel: 3, stride: 2), input: x, eps: 1e-3), 1e-2)
+        XCTAssertLessThan(gradientCheck(MaxPool2d(kernel: 2, stride: 1), input: x, eps: 1e-3), 1e-2)
+        XCTAssertLessThan(gradientCheck(AvgPool2d(kernel: 2), input: x), 1e-3)
         XCTAssertLessThan(gradientCheck(Pool2d(name: "ap", mode: .average, kernel: 2), input: x), 1e-3)
         XCTAssertLessThan(gradientCheck(Pool2d(name: "ap3", mode: .average, kernel: 3, stride: 1), input: x), 1e-3)
     }

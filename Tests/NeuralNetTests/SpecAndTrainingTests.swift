@@ -45,8 +45,9 @@ final class ModelSpecTests: XCTestCase {
 }
 
 final class TrainingTests: XCTestCase {
-    /// An MLP trained for 3 epochs on the bundled 4000-image Fashion-MNIST subset must reach at
-    /// least 80% accuracy on the 1000 held-out test images (it reaches about 83-84%).
+    /// An MLP trained for 6 epochs (Adam, batch 32) on the bundled 4000-image Fashion-MNIST subset
+    /// must reach at least 80% accuracy on the 1000 held-out test images. Measured: 82-84% across
+    /// seeds (chance is 10%), so the bound leaves room for kernel-dependent rounding.
     func testMLPLearnsBundledFashionMNIST() throws {
         var (train, test) = try MNISTFamily.load(.bundled)
         let s = Standardizer.fit(train)
@@ -57,7 +58,7 @@ final class TrainingTests: XCTestCase {
         var opt = Adam(learningRate: 1e-3)
         let before = Trainer.evaluate(model: model, loss: spec.loss, data: test)
         let epochs = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: train, test: test,
-                                 epochs: 3, batchSize: 32, seed: 7)
+                                 epochs: 6, batchSize: 32, seed: 7)
         let acc = try XCTUnwrap(epochs.last?.testAccuracy)
         print("MLP on bundled subset: test accuracy per epoch \(epochs.map { $0.testAccuracy ?? 0 })")
         XCTAssertLessThan(before.accuracy, 0.3)
