@@ -70,25 +70,27 @@ public enum SafeTensors {
     /// Largest accepted header (the reference implementation uses 100 MB as well).
     public static let maxHeader = 100_000_000
 
-    /// Serializes tensors (names must be unique) and metadata. Header keys are sorted, data follows
-    /// in the given order, and the header is space-padded to a multiple of 8 bytes.
+    /// Serializes tensors (names must be unique) and metadata. Header entries are sorted by name
+    /// (metadata first, as the reference implementation writes them), data follows in the given
+    /// order, and the header is space-padded to a multiple of 8 bytes. O(total size).
     public static func encode(_ file: SafeTensorsFile) -> Data {
         var offset = 0
-        var entries = [String]()
+        var entries = [(name: String, json: String)]()
         for (name, t) in file.tensors {
             let bytes = t.count * 4
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            entries.append((name, "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"))
             offset += bytes
         }
+        var header = entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map(\.json)
         if !file.metadata.isEmpty {
             let meta = file.metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
-            entries.insert("\"__metadata__\":{\(meta.joined(separator: ","))}", at: 0)
+            header.insert("\"__metadata__\":{\(meta.joined(separator: ","))}", at: 0)
         }
-        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
-        while header.count % 8 != 0 { header.append(0x20) }
-        var out = Data(capacity: 8 + header.count + offset)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
+        var headerBytes = Array(("{" + header.joined(separator: ",") + "}").utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
+        var out = Data(capacity: 8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: headerBytes)
         for (_, t) in file.tensors {
             t.withUnsafeBufferPointer { p in
                 for v in p { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }

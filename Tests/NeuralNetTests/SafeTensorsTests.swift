@@ -38,6 +38,22 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(t.byName["x"]?.storage, [1, -2])
     }
 
+    /// Bytes written by the Python reference (`safetensors.numpy.save_file({"a.weight":
+    /// arange(6).reshape(2, 3), "a.bias": [1.5, -2]}, metadata={"sigma": "0.7"})`): we must read
+    /// them, and writing the same tensors must give the same bytes.
+    func testInteroperatesWithReferenceImplementation() throws {
+        let header = #"{"__metadata__":{"sigma":"0.7"},"a.bias":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]}}"#
+            + String(repeating: " ", count: 7)
+        let floats: [Float] = [1.5, -2, 0, 1, 2, 3, 4, 5]
+        let reference = file(header: header, data: floats.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian, Array.init) })
+        XCTAssertEqual(reference.count, 200)
+        let parsed = try SafeTensors.decode(reference)
+        XCTAssertEqual(parsed.metadata, ["sigma": "0.7"])
+        XCTAssertEqual(parsed.byName["a.weight"], try Tensor(shape: [2, 3], storage: [0, 1, 2, 3, 4, 5]))
+        XCTAssertEqual(parsed.byName["a.bias"]?.storage, [1.5, -2])
+        XCTAssertEqual(SafeTensors.encode(parsed), reference)
+    }
+
     func testModelSaveLoadRoundTrip() throws {
         let s = try ModelSpec.bundled("mlp-784-128-10")
         let model = s.makeModel(seed: 3)
