@@ -50,6 +50,13 @@ public struct Dataset: Sendable {
         self.classCount = classCount
     }
 
+    /// For data derived from an already validated set.
+    private init(validatedFeatures: Tensor, labels: [Int], classCount: Int) {
+        self.features = validatedFeatures
+        self.labels = labels
+        self.classCount = classCount
+    }
+
     /// Number of samples.
     public var count: Int { labels.count }
     /// Shape of one sample.
@@ -72,11 +79,11 @@ public struct Dataset: Sendable {
         return (t, indices.map { labels[$0] })
     }
 
-    /// The subset at `indices`, in that order.
+    /// The subset at `indices`, in that order. Precondition: indices in `0..<count`.
     public func subset(_ indices: [Int]) -> Dataset {
         let b = batch(indices)
         // Labels come from a validated set, so the subset is valid too.
-        return (try? Dataset(features: b.features, labels: b.labels, classCount: classCount)) ?? self
+        return Dataset(validatedFeatures: b.features, labels: b.labels, classCount: classCount)
     }
 
     /// Sample order for one epoch: `0..<count`, shuffled by `generator` when given (Fisher-Yates).

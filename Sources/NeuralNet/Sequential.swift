@@ -68,6 +68,13 @@ public struct Sequential: Sendable {
         let per = inputShape.reduce(1, *)
         precondition(input.rank >= 1 && input.count == input.shape[0] * per,
                      "input \(input.shape) is not a batch of \(inputShape)")
+        guard input.shape[0] > 0 else {
+            // An empty batch: no layer runs (and no backward may follow); the result is empty.
+            var shape = inputShape
+            for layer in layers { shape = layer.outputShape(forInput: shape) ?? shape }
+            activations = []
+            return Tensor(shape: [0] + shape)
+        }
         var x = input
         x.reshape([input.shape[0]] + inputShape)
         activations = training ? [x] : []
@@ -121,6 +128,29 @@ public struct Sequential: Sendable {
     /// Every parameter's gradient as (`layer.param`, gradient), in model order.
     public var namedGradients: [(name: String, value: Tensor)] {
         layers.flatMap { layer in layer.parameters.map { ("\(layer.name).\($0.name)", $0.gradient) } }
+    }
+
+    /// L2 norm of each sample's full gradient (all parameters concatenated), from the per-sample
+    /// gradients of the last `backward(perSample: true)`; what DP-SGD clips. Returns nil if some
+    /// parameter has no per-sample gradient. O(batch * parameterCount).
+    public var perSampleGradientNorms: [Float]? {
+        var squares = [Double]()
+        for layer in layers {
+            for p in layer.parameters {
+                guard let ps = p.perSampleGradient, let batch = ps.shape.first else { return nil }
+                if squares.isEmpty { squares = [Double](repeating: 0, count: batch) }
+                guard squares.count == batch else { return nil }
+                let size = p.value.count
+                ps.withUnsafeBufferPointer { g in
+                    for n in 0..<batch {
+                        var s = 0.0
+                        for i in (n * size)..<((n + 1) * size) { s += Double(g[i]) * Double(g[i]) }
+                        squares[n] += s
+                    }
+                }
+            }
+        }
+        return squares.map { Float($0.squareRoot()) }
     }
 
     /// Total number of trainable scalars.

@@ -227,6 +227,7 @@ public struct Tensor: Sendable, Equatable {
         let n = transposeB ? b.shape[0] : b.shape[1]
         precondition(k == kb, "matmul inner dimensions differ: \(a.shape) x \(b.shape)")
         var c = Tensor(shape: [m, n])
+        guard m > 0, n > 0, k > 0 else { return c }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in

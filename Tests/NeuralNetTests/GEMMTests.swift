@@ -107,5 +107,7 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(Tensor.matmul(a, b).storage, [58, 64, 139, 154])
         XCTAssertEqual(Tensor.matmul(a, a, transposeB: true).storage, [14, 32, 32, 77])
         XCTAssertEqual(Tensor.matmul(a, a, transposeA: true).shape, [3, 3])
+        XCTAssertEqual(Tensor.matmul(Tensor(shape: [0, 3]), b).shape, [0, 2])
+        XCTAssertEqual(Tensor.matmul(Tensor(shape: [2, 0]), Tensor(shape: [0, 4])).storage, [Float](repeating: 0, count: 8))
     }
 }

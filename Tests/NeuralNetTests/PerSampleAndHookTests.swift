@@ -29,10 +29,14 @@ final class PerSampleAndHookTests: XCTestCase {
                 XCTAssertLessThan(mean.maxAbsDifference(p.gradient), 1e-5, "\(layer.name).\(p.name) mean")
             }
         }
+        let norms = try XCTUnwrap(m.perSampleGradientNorms)
+        XCTAssertEqual(norms.count, batch)
         for n in 0..<batch {
             var single = model
             let xo = single.forward(x.slice(rows: n..<(n + 1)), training: true)
             _ = single.backward(Loss.softmaxCrossEntropy(logits: xo, labels: [labels[n]]).gradient)
+            let singleNorm = single.namedGradients.reduce(0.0) { $0 + $1.value.squaredNorm() }.squareRoot()
+            XCTAssertEqual(Double(norms[n]), singleNorm, accuracy: 1e-4 * max(1, singleNorm), "norm of sample \(n)")
             for (l, layer) in single.layers.enumerated() {
                 for (pi, p) in layer.parameters.enumerated() {
                     let ps = m.layers[l].parameters[pi].perSampleGradient!.slice(rows: n..<(n + 1))
@@ -105,6 +109,7 @@ final class PerSampleAndHookTests: XCTestCase {
         XCTAssertThrowsError(try model.setParameter("d.weight", to: Tensor(shape: [2, 2])))
         XCTAssertThrowsError(try model.setParameter("nope.weight", to: Tensor(shape: [1, 2])))
         XCTAssertThrowsError(try model.predict(Tensor(shape: [1, 3])))
+        XCTAssertEqual(try model.predict(Tensor(shape: [0, 2])).shape, [0, 1], "empty batch")
     }
 
     func testInitSchemesAreSeededAndScaled() {
