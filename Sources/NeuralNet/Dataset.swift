@@ -182,10 +182,16 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
     /// `t10k-images-idx3-ubyte[.gz]`, `t10k-labels-idx1-ubyte[.gz]`.
     case directory(URL)
 
-    /// Parses a command-line value: `bundled`, `system`, or a directory path.
+    /// The full Fashion-MNIST if the Debian package is installed, else the bundled subset.
+    public static var detected: DataSource {
+        FileManager.default.fileExists(atPath: MNISTFamily.debianFashionPath + "/train-images-idx3-ubyte.gz") ? .system : .bundled
+    }
+
+    /// Parses a command-line value: `bundled`, `system`, `auto` (see `detected`), or a directory path.
     public init(argument: String) {
         switch argument {
         case "bundled": self = .bundled
+        case "auto": self = .detected
         case "system", "fashion-mnist": self = .system
         default: self = .directory(URL(fileURLWithPath: argument))
         }

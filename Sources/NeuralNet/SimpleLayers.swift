@@ -12,7 +12,7 @@ public struct ReLU: Layer {
     public mutating func forward(_ input: Tensor, training: Bool) -> Tensor {
         var y = input
         y.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count where !(p[i] > 0) { p[i] = 0 }
+            for i in 0..<p.count where p[i] < 0 { p[i] = 0 }  // NaN passes through, so divergence shows
         }
         cachedInput = training ? input : nil
         return y

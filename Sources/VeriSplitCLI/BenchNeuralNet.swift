@@ -62,15 +62,14 @@ struct BenchTrain: AsyncParsableCommand {
         abstract: "Train a model (default MLP 784-128-10) on Fashion-MNIST; report epoch time and test accuracy.")
 
     @Option(help: "Model spec file or bundled name.") var model: String = "mlp-784-128-10"
-    @Option(help: "Data: system (full Fashion-MNIST, default when installed), bundled, or an IDX directory.") var data: String?
+    @Option(help: "Data: system, bundled, auto or an IDX directory (default: auto, the full set when installed).") var data: String?
     @Option(help: "Epochs.") var epochs: Int = 5
     @Option(help: "Mini-batch size.") var batchSize: Int = 64
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
-        let source: DataSource = data.map(DataSource.init(argument:))
-            ?? (FileManager.default.fileExists(atPath: MNISTFamily.debianFashionPath) ? .system : .bundled)
+        let source = data.map(DataSource.init(argument:)) ?? .detected
         let spec = try ModelSpec.resolve(model)
         var (train, test) = try MNISTFamily.load(source)
         let s = Standardizer.fit(train)

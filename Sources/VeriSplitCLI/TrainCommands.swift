@@ -27,7 +27,7 @@ struct ProgressLine {
 
 /// Options shared by `train` and `eval` for choosing data.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Data: 'bundled' (4000/1000-image Fashion-MNIST subset shipped with the package), 'system' (full Fashion-MNIST from the Debian package dataset-fashion-mnist), or a directory of MNIST-style IDX files (gzipped or plain).")
+    @Option(help: "Data: 'bundled' (4000/1000-image Fashion-MNIST subset shipped with the package), 'system' (full Fashion-MNIST from the Debian package dataset-fashion-mnist), 'auto' (system if installed, else bundled), or a directory of MNIST-style IDX files (gzipped or plain).")
     var data: String = "bundled"
 }
 

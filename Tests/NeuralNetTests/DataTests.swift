@@ -73,6 +73,14 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try Gzip.decompress(flipped))
     }
 
+    func testDataSourceArguments() {
+        XCTAssertEqual(DataSource(argument: "bundled"), .bundled)
+        XCTAssertEqual(DataSource(argument: "system"), .system)
+        XCTAssertEqual(DataSource(argument: "/tmp/x"), .directory(URL(fileURLWithPath: "/tmp/x")))
+        let installed = FileManager.default.fileExists(atPath: MNISTFamily.debianFashionPath + "/train-images-idx3-ubyte.gz")
+        XCTAssertEqual(DataSource(argument: "auto"), installed ? .system : .bundled)
+    }
+
     func testMissingDirectoryNamesTheFiles() {
         XCTAssertThrowsError(try MNISTFamily.load(.directory(URL(fileURLWithPath: "/nonexistent-dir")))) { error in
             guard case .missingFile(let dir, let names)? = error as? DatasetError else { return XCTFail("\(error)") }
