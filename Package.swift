@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// VeriSplit: verifiable split learning and privacy tooling.
-/// Module map and import directions: see README.md ("Modules").
+/// Modules and the one direction of their imports: see README.md ("Modules").
 let package = Package(
     name: "VeriSplit",
     platforms: [.macOS(.v13)],
@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Algebra", targets: ["Algebra"]),
         .library(name: "Circuit", targets: ["Circuit"]),
         .library(name: "Groth16", targets: ["Groth16"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "DP", targets: ["DP"]),
     ],
     dependencies: [
@@ -23,15 +24,21 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
         .target(name: "Circuit", dependencies: ["Algebra"]),
         .target(name: "Groth16", dependencies: ["Circuit", "Algebra"]),
+        .target(name: "CNeuralKernels", path: "Sources/CNeuralKernels"),
+        .target(
+            name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
+            resources: [.copy("Resources")]),
         .target(name: "DP"),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra",
-                "DP",
+                "Algebra", "Circuit", "Groth16", "NeuralNet", "DP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -41,6 +48,7 @@ let package = Package(
         .testTarget(
             name: "Groth16Tests", dependencies: ["Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources/square64")]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(
             name: "DPTests", dependencies: ["DP"],
             resources: [.copy("Resources/dp-epsilon.json")]),

@@ -1,0 +1,46 @@
+#ifndef VERISPLIT_CNEURALKERNELS_H
+#define VERISPLIT_CNEURALKERNELS_H
+/*
+ * Float32 GEMM micro-kernels for the NeuralNet module.
+ *
+ * Why C: on Swift's default x86-64 target, SIMD fused multiply-add lowers to one `fmaf` call per
+ * lane, roughly 30x slower than the vfmadd instruction. These kernels are compiled for AVX-512F
+ * and AVX2+FMA with per-function `target` attributes and chosen at run time by CPU detection, so
+ * the same binary still runs (on the portable kernel) on CPUs without those extensions.
+ */
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kernel levels, ordered by capability. */
+#define VS_KERNEL_PORTABLE 0
+#define VS_KERNEL_AVX2 1
+#define VS_KERNEL_AVX512 2
+
+/* The best kernel level this CPU (and OS register-state support) allows. Cached after first call. */
+int vs_best_kernel(void);
+
+/* A short name for a kernel level ("portable", "avx2+fma", "avx512f"). */
+const char *vs_kernel_name(int level);
+
+/*
+ * C = alpha * op(A) * op(B) + beta * C, single-threaded, blocked and packed (BLIS-style loops).
+ *
+ * op(A) is M x K with element (i, k) at A[i * rsA + k * csA]; op(B) is K x N with element (k, j) at
+ * B[k * rsB + j * csB]; C is M x N row-major with row stride ldc. Transposes are expressed by
+ * swapping strides, so A^T B and A B^T need no copies beyond the packing every call does anyway.
+ * When beta == 0, C is not read (NaN/garbage in C does not propagate).
+ * `level` is clamped to vs_best_kernel(). Packing buffers are thread-local and reused.
+ * Cost: 2*M*N*K flops plus O(M*K*ceil(N/NC) + K*N) packing.
+ */
+void vs_sgemm(int level, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, float alpha,
+              const float *A, ptrdiff_t rsA, ptrdiff_t csA,
+              const float *B, ptrdiff_t rsB, ptrdiff_t csB,
+              float beta, float *C, ptrdiff_t ldc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,260 @@
+/// 2-D convolution (cross-correlation, as in PyTorch) over NCHW input, via im2col + GEMM.
+///
+/// Weight `[out, in, k, k]`, bias `[out]`, square kernel, equal stride and zero padding on both
+/// axes. For each sample, im2col unrolls the input into a `[in*k*k, Ho*Wo]` matrix, and the output is
+/// `W[out, in*k*k] * cols + b`. Samples run in parallel (one single-threaded GEMM each), which
+/// is also what makes per-sample weight gradients (dY_n * cols_n^T) free: the batch gradient is
+/// their sum. Training caches the im2col matrices: O(B * in*k*k * Ho*Wo) floats.
+public struct Conv2d: Layer {
+    public let name: String
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public var parameters: [Parameter]
+    private var cachedCols: [Float] = []
+    private var cachedInputShape: [Int] = []
+
+    /// A layer with zero weights (filled by a `WeightInit` or `Sequential.setParameter`).
+    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
+                padding: Int = 0, bias: Bool = true) {
+        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0,
+                     "Conv2d sizes must be positive")
+        self.name = name
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        var params = [Parameter(name: "weight", value: Tensor(shape: [outChannels, inChannels, kernel, kernel]))]
+        if bias { params.append(Parameter(name: "bias", value: Tensor(shape: [outChannels]))) }
+        self.parameters = params
+    }
+
+    public func outputShape(forInput shape: [Int]) -> [Int]? {
+        guard shape.count == 3, shape[0] == inChannels else { return nil }
+        let ho = (shape[1] + 2 * padding - kernel) / stride + 1
+        let wo = (shape[2] + 2 * padding - kernel) / stride + 1
+        guard shape[1] + 2 * padding >= kernel, shape[2] + 2 * padding >= kernel, ho > 0, wo > 0 else { return nil }
+        return [outChannels, ho, wo]
+    }
+
+    /// Geometry of one call: (H, W, Ho, Wo, rows = in*k*k, spatial = Ho*Wo).
+    private func geometry(_ shape: [Int]) -> (h: Int, w: Int, ho: Int, wo: Int, rows: Int, spatial: Int) {
+        precondition(shape.count == 4 && shape[1] == inChannels, "\(name): input \(shape) is not [B, \(inChannels), H, W]")
+        guard let out = outputShape(forInput: Array(shape.dropFirst())) else {
+            preconditionFailure("\(name): input \(shape) too small for kernel \(kernel)")
+        }
+        return (shape[2], shape[3], out[1], out[2], inChannels * kernel * kernel, out[1] * out[2])
+    }
+
+    public mutating func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let g = geometry(input.shape)
+        let batch = input.shape[0]
+        let oc = outChannels
+        let colsPerSample = g.rows * g.spatial
+        let threads = min(GEMM.defaultThreads, batch)
+        // Training keeps every sample's columns for backward; inference reuses one per thread.
+        var cols = [Float](repeating: 0, count: (training ? batch : threads) * colsPerSample)
+        var y = Tensor(shape: [batch, oc, g.ho, g.wo])
+        let hasBias = parameters.count > 1
+        let bias = hasBias ? parameters[1].value.storage : []
+        let geo = ConvGeometry(channels: inChannels, h: g.h, w: g.w, kernel: kernel, stride: stride,
+                               padding: padding, ho: g.ho, wo: g.wo)
+        input.withUnsafeBufferPointer { px in
+            parameters[0].value.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    cols.withUnsafeMutableBufferPointer { pc in
+                        let ptr = Unchecked((px.baseAddress!, pw.baseAddress!, py.baseAddress!, pc.baseAddress!))
+                        parallelChunks(batch, threads: threads) { chunk, range in
+                            let (x, w, out, colBase) = ptr.value
+                            for n in range {
+                                let c = colBase + (training ? n : chunk) * colsPerSample
+                                geo.im2col(x + n * g.h * g.w * geo.channels, into: c)
+                                let yn = out + n * oc * g.spatial
+                                GEMM.sgemm(transposeA: false, transposeB: false, m: oc, n: g.spatial, k: g.rows,
+                                           alpha: 1, a: w, lda: g.rows, b: c, ldb: g.spatial,
+                                           beta: 0, c: yn, ldc: g.spatial, threads: 1)
+                                if hasBias {
+                                    for o in 0..<oc {
+                                        let b = bias[o]
+                                        for s in 0..<g.spatial { yn[o * g.spatial + s] += b }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if training {
+            cachedCols = cols
+            cachedInputShape = input.shape
+        } else {
+            cachedCols = []
+        }
+        return y
+    }
+
+    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor {
+        precondition(!cachedInputShape.isEmpty && !cachedCols.isEmpty, "\(name): backward without a training forward")
+        let inputShape = cachedInputShape
+        let g = geometry(inputShape)
+        let batch = inputShape[0]
+        let oc = outChannels
+        precondition(gradOutput.count == batch * oc * g.spatial, "\(name): gradient shape \(gradOutput.shape)")
+        let colsPerSample = g.rows * g.spatial
+        let wCount = oc * g.rows
+        let threads = min(GEMM.defaultThreads, batch)
+        let hasBias = parameters.count > 1
+        let perSample = options.perSample
+        let scale = Float(batch)
+        // Per-thread partial sums of dW and db (or the per-sample tensors directly).
+        var partialW = [Float](repeating: 0, count: perSample ? 0 : threads * wCount)
+        var partialB = [Float](repeating: 0, count: perSample ? 0 : threads * oc)
+        var psW = [Float](repeating: 0, count: perSample ? batch * wCount : 0)
+        var psB = [Float](repeating: 0, count: perSample && hasBias ? batch * oc : 0)
+        var dX = [Float](repeating: 0, count: options.inputGradient ? inputShape.reduce(1, *) : 0)
+        var scratch = [Float](repeating: 0, count: options.inputGradient ? threads * colsPerSample : 0)
+        let geo = ConvGeometry(channels: inChannels, h: g.h, w: g.w, kernel: kernel, stride: stride,
+                               padding: padding, ho: g.ho, wo: g.wo)
+        let wantInput = options.inputGradient
+        let inPerSample = inChannels * g.h * g.w
+        gradOutput.withUnsafeBufferPointer { pg in
+            cachedCols.withUnsafeBufferPointer { pc in
+                parameters[0].value.withUnsafeBufferPointer { pw in
+                    partialW.withUnsafeMutableBufferPointer { ppw in
+                    partialB.withUnsafeMutableBufferPointer { ppb in
+                    psW.withUnsafeMutableBufferPointer { ppsw in
+                    psB.withUnsafeMutableBufferPointer { ppsb in
+                    dX.withUnsafeMutableBufferPointer { pdx in
+                    scratch.withUnsafeMutableBufferPointer { psc in
+                        let p = Unchecked((pg.baseAddress!, pc.baseAddress!, pw.baseAddress!, ppw.baseAddress,
+                                           ppb.baseAddress, ppsw.baseAddress, ppsb.baseAddress, pdx.baseAddress,
+                                           psc.baseAddress))
+                        parallelChunks(batch, threads: threads) { chunk, range in
+                            let (gy, cols, w, pW, pB, sW, sB, dx, sc) = p.value
+                            for n in range {
+                                let gn = gy + n * oc * g.spatial
+                                let cn = cols + n * colsPerSample
+                                // dW (+)= dY_n [oc x spatial] * cols_n^T [spatial x rows]
+                                let (dst, alpha, beta): (UnsafeMutablePointer<Float>, Float, Float) = perSample
+                                    ? (sW! + n * wCount, scale, 0) : (pW! + chunk * wCount, 1, 1)
+                                GEMM.sgemm(transposeA: false, transposeB: true, m: oc, n: g.rows, k: g.spatial,
+                                           alpha: alpha, a: gn, lda: g.spatial, b: cn, ldb: g.spatial,
+                                           beta: beta, c: dst, ldc: g.rows, threads: 1)
+                                if hasBias {
+                                    for o in 0..<oc {
+                                        var s: Float = 0
+                                        for t in 0..<g.spatial { s += gn[o * g.spatial + t] }
+                                        if perSample { sB![n * oc + o] = scale * s } else { pB![chunk * oc + o] += s }
+                                    }
+                                }
+                                if wantInput {
+                                    // dcols = W^T [rows x oc] * dY_n [oc x spatial], then col2im.
+                                    let dc = sc! + chunk * colsPerSample
+                                    GEMM.sgemm(transposeA: true, transposeB: false, m: g.rows, n: g.spatial, k: oc,
+                                               alpha: 1, a: w, lda: g.rows, b: gn, ldb: g.spatial,
+                                               beta: 0, c: dc, ldc: g.spatial, threads: 1)
+                                    geo.col2im(dc, addingInto: dx! + n * inPerSample)
+                                }
+                            }
+                        }
+                    }
+                    }
+                    }
+                    }
+                    }
+                    }
+                }
+            }
+        }
+        var dW = Tensor(shape: parameters[0].value.shape)
+        var db = Tensor(shape: [oc])
+        if perSample {
+            let inv = 1 / scale
+            dW.withUnsafeMutableBufferPointer { d in
+                for n in 0..<batch { for i in 0..<wCount { d[i] += psW[n * wCount + i] } }
+                for i in 0..<wCount { d[i] *= inv }
+            }
+            if hasBias {
+                db.withUnsafeMutableBufferPointer { d in
+                    for n in 0..<batch { for o in 0..<oc { d[o] += psB[n * oc + o] } }
+                    for o in 0..<oc { d[o] *= inv }
+                }
+            }
+            parameters[0].perSampleGradient = Tensor(uncheckedShape: [batch] + parameters[0].value.shape, storage: psW)
+            if hasBias { parameters[1].perSampleGradient = Tensor(uncheckedShape: [batch, oc], storage: psB) }
+        } else {
+            dW.withUnsafeMutableBufferPointer { d in
+                for t in 0..<threads { for i in 0..<wCount { d[i] += partialW[t * wCount + i] } }
+            }
+            db.withUnsafeMutableBufferPointer { d in
+                for t in 0..<threads { for o in 0..<oc { d[o] += partialB[t * oc + o] } }
+            }
+            for i in parameters.indices { parameters[i].perSampleGradient = nil }
+        }
+        parameters[0].gradient = dW
+        if hasBias { parameters[1].gradient = db }
+        guard wantInput else { return Tensor(shape: [0]) }
+        return Tensor(uncheckedShape: inputShape, storage: dX)
+    }
+}
+
+/// Index arithmetic shared by im2col and col2im for one sample.
+struct ConvGeometry: Sendable {
+    let channels, h, w, kernel, stride, padding, ho, wo: Int
+
+    /// Unrolls one sample `[C, H, W]` into `[C*k*k, Ho*Wo]` (zeros where the window leaves the
+    /// padded input). O(C*k*k*Ho*Wo).
+    func im2col(_ x: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for c in 0..<channels {
+            let plane = x + c * h * w
+            for ki in 0..<kernel {
+                for kj in 0..<kernel {
+                    let dst = cols + row * ho * wo
+                    for oy in 0..<ho {
+                        let iy = oy * stride - padding + ki
+                        let d = dst + oy * wo
+                        if iy < 0 || iy >= h {
+                            d.update(repeating: 0, count: wo)
+                            continue
+                        }
+                        let src = plane + iy * w
+                        for ox in 0..<wo {
+                            let ix = ox * stride - padding + kj
+                            d[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: adds each column entry back to the input pixel it came from.
+    func col2im(_ cols: UnsafePointer<Float>, addingInto x: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for c in 0..<channels {
+            let plane = x + c * h * w
+            for ki in 0..<kernel {
+                for kj in 0..<kernel {
+                    let src = cols + row * ho * wo
+                    for oy in 0..<ho {
+                        let iy = oy * stride - padding + ki
+                        if iy < 0 || iy >= h { continue }
+                        let s = src + oy * wo
+                        let dst = plane + iy * w
+                        for ox in 0..<wo {
+                            let ix = ox * stride - padding + kj
+                            if ix >= 0 && ix < w { dst[ix] += s[ox] }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+}
