@@ -127,17 +127,20 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         return borrow != 0
     }
 
-    /// a - b over 256 bits and the outgoing borrow (0 or 1).
+    /// a - b over 256 bits and the outgoing borrow (0 or 1). Borrows are combined with
+    /// integer arithmetic, not `||`, which would compile to data-dependent branches.
     @inlinable @inline(__always)
     static func subtractWithBorrow(_ a: Limbs4, _ b: Limbs4) -> (Limbs4, UInt64) {
         let (d0, b0) = a.l0.subtractingReportingOverflow(b.l0)
         let (d1a, b1a) = a.l1.subtractingReportingOverflow(b.l1)
-        let (d1, b1b) = d1a.subtractingReportingOverflow(b0 ? 1 : 0)
+        let (d1, b1b) = d1a.subtractingReportingOverflow(UInt64(b0 ? 1 : 0))
+        let borrow1 = UInt64(b1a ? 1 : 0) | UInt64(b1b ? 1 : 0)
         let (d2a, b2a) = a.l2.subtractingReportingOverflow(b.l2)
-        let (d2, b2b) = d2a.subtractingReportingOverflow((b1a || b1b) ? 1 : 0)
+        let (d2, b2b) = d2a.subtractingReportingOverflow(borrow1)
+        let borrow2 = UInt64(b2a ? 1 : 0) | UInt64(b2b ? 1 : 0)
         let (d3a, b3a) = a.l3.subtractingReportingOverflow(b.l3)
-        let (d3, b3b) = d3a.subtractingReportingOverflow((b2a || b2b) ? 1 : 0)
-        return (Limbs4(d0, d1, d2, d3), (b3a || b3b) ? 1 : 0)
+        let (d3, b3b) = d3a.subtractingReportingOverflow(borrow2)
+        return (Limbs4(d0, d1, d2, d3), UInt64(b3a ? 1 : 0) | UInt64(b3b ? 1 : 0))
     }
 
     /// a + b over 256 bits (no carry out: both operands are < p < 2^255).
@@ -145,10 +148,12 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     static func addNoCarry(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
         let (s0, c0) = a.l0.addingReportingOverflow(b.l0)
         let (s1a, c1a) = a.l1.addingReportingOverflow(b.l1)
-        let (s1, c1b) = s1a.addingReportingOverflow(c0 ? 1 : 0)
+        let (s1, c1b) = s1a.addingReportingOverflow(UInt64(c0 ? 1 : 0))
+        let carry1 = UInt64(c1a ? 1 : 0) | UInt64(c1b ? 1 : 0)
         let (s2a, c2a) = a.l2.addingReportingOverflow(b.l2)
-        let (s2, c2b) = s2a.addingReportingOverflow((c1a || c1b) ? 1 : 0)
-        let s3 = a.l3 &+ b.l3 &+ ((c2a || c2b) ? 1 : 0)
+        let (s2, c2b) = s2a.addingReportingOverflow(carry1)
+        let carry2 = UInt64(c2a ? 1 : 0) | UInt64(c2b ? 1 : 0)
+        let s3 = a.l3 &+ b.l3 &+ carry2
         return Limbs4(s0, s1, s2, s3)
     }
 
@@ -164,12 +169,8 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     /// hi and lo of a*b + c + d (cannot overflow 128 bits).
     @inlinable @inline(__always)
     static func madd2(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> (UInt64, UInt64) {
-        var (hi, lo) = a.multipliedFullWidth(by: b)
-        let (lo1, o1) = lo.addingReportingOverflow(c)
-        let (lo2, o2) = lo1.addingReportingOverflow(d)
-        lo = lo2
-        hi = hi &+ (o1 ? 1 : 0) &+ (o2 ? 1 : 0)
-        return (hi, lo)
+        let t = UInt128(a) &* UInt128(b) &+ UInt128(c) &+ UInt128(d)
+        return (UInt64(truncatingIfNeeded: t >> 64), UInt64(truncatingIfNeeded: t))
     }
 
     /// Montgomery product a * b * 2^-256 mod p (CIOS, no-carry variant; inputs < p, output < p).
@@ -207,12 +208,9 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         let (d, borrow) = subtractWithBorrow(lhs.montgomery, rhs.montgomery)
         let mask = 0 &- borrow
         let q = P.modulus
-        return Self(montgomery: addNoCarryWrapping(d, Limbs4(q.l0 & mask, q.l1 & mask, q.l2 & mask, q.l3 & mask)))
+        // After a borrow, d + p wraps around 2^256 back into [0, p): the wrap is the point.
+        return Self(montgomery: addNoCarry(d, Limbs4(q.l0 & mask, q.l1 & mask, q.l2 & mask, q.l3 & mask)))
     }
-
-    /// a + b mod 2^256 (used after a borrow, where the wrap-around is the point).
-    @inlinable @inline(__always)
-    static func addNoCarryWrapping(_ a: Limbs4, _ b: Limbs4) -> Limbs4 { addNoCarry(a, b) }
 
     @inlinable @inline(__always)
     public static prefix func - (value: Self) -> Self { zero - value }
