@@ -92,7 +92,7 @@ public struct Fq12: Field {
 
     /// Granger-Scott squaring for elements of the cyclotomic subgroup G_{Phi_6}(q^2)
     /// (Granger and Scott, "Faster Squaring in the Cyclotomic Subgroup of Sixth Degree
-    /// Extensions", PKC 2010, Section 3.2): Fq12 is viewed as Fq4^3 with Fq4 = Fq2[s]/(s^2 - xi),
+    /// Extensions", PKC 2010): Fq12 is viewed as Fq4^3 with Fq4 = Fq2[s]/(s^2 - xi),
     /// and each of the three Fq4 squarings costs 3 Fq2 multiplications instead of the general
     /// squaring's 12. Only correct for cyclotomic elements (after the easy part of the final
     /// exponentiation); tests compare it with `squared()` there.

@@ -80,7 +80,7 @@ public struct Fq6: Field {
 
     /// The inverse through the norm to Fq2 (one Fq2 inversion), e.g. Beuchat et al.,
     /// "High-Speed Software Implementation of the Optimal Ate Pairing over Barreto-Naehrig
-    /// Curves" (2010), Algorithm 17.
+    /// Curves" (Pairing 2010).
     @inlinable
     public func inverse() -> Fq6? {
         let t0 = c0.squared() - (c1 * c2).mulByXi()
