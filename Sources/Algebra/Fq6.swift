@@ -137,7 +137,7 @@ extension Fq2 {
     }
 
     /// 9 in Montgomery form (9 * 2^256 mod q).
-    @inlinable @usableFromInline
+    @inlinable
     static var nineMontgomery: Limbs4 {
         Limbs4(0xf60647ce410d7ff7, 0x2f3d6f4dd31bd011, 0x2943337e3940c6d1, 0x1d9598e8a7e39857)
     }
