@@ -42,7 +42,7 @@ public struct G2Prepared: Sendable {
             }
         }
         // The two extra lines of the optimal ate pairing for BN curves (Vercauteren, "Optimal
-        // pairings", IEEE TIT 2010, Section IV.A): with R = [6x+2]Q, the lines through
+        // pairings", IEEE TIT 2010): with R = [6x+2]Q, the lines through
         // (R, psi(Q)) and (R + psi(Q), -psi^2(Q)).
         let q1 = G2Parameters.psi(q)
         let q2 = -G2Parameters.psi(q1)
@@ -201,7 +201,7 @@ public enum Pairing {
 
     /// f^((q^12-1)/r * 2x(6x^2+3x+1)). Easy part f^((q^6-1)(q^2+1)) with one inversion and a
     /// Frobenius map; hard part with the addition chain of Fuentes-Castañeda et al. (SAC 2011,
-    /// Section 6 for BN curves): three exponentiations by x, cyclotomic squarings, and
+    /// the BN-curve case): three exponentiations by x, cyclotomic squarings, and
     /// Frobenius maps, for the exponent
     ///   l0 + l1 q + l2 q^2 + l3 q^3 with l0 = 12x^3+12x^2+6x+1, l1 = 12x^3+6x^2+4x,
     ///   l2 = 12x^3+6x^2+6x, l3 = 12x^3+6x^2+4x-1  (= 2x(6x^2+3x+1)(q^4-q^2+1)/r).
