@@ -104,22 +104,22 @@ public struct Fq12: Field {
 
         // (t0 + t1 s) = (z0 + z1 s)^2 with s^2 = xi.
         var tmp = z0 * z1
-        let t0 = (z0 + z1) * (z1.mulByXi() + z0) - tmp - tmp.mulByXi()
+        let t0 = (z0 + z1) * (z1.mulByNonResidue() + z0) - tmp - tmp.mulByNonResidue()
         let t1 = tmp.doubled()
         // (t2 + t3 s) = (z2 + z3 s)^2
         tmp = z2 * z3
-        let t2 = (z2 + z3) * (z3.mulByXi() + z2) - tmp - tmp.mulByXi()
+        let t2 = (z2 + z3) * (z3.mulByNonResidue() + z2) - tmp - tmp.mulByNonResidue()
         let t3 = tmp.doubled()
         // (t4 + t5 s) = (z4 + z5 s)^2
         tmp = z4 * z5
-        let t4 = (z4 + z5) * (z5.mulByXi() + z4) - tmp - tmp.mulByXi()
+        let t4 = (z4 + z5) * (z5.mulByNonResidue() + z4) - tmp - tmp.mulByNonResidue()
         let t5 = tmp.doubled()
 
         // A: z0 = 3 t0 - 2 z0, z1 = 3 t1 + 2 z1
         let r0 = (t0 - z0).doubled() + t0
         let r1 = (t1 + z1).doubled() + t1
         // B: z2 = 3 xi t5 + 2 z2, z3 = 3 t4 - 2 z3
-        let xt5 = t5.mulByXi()
+        let xt5 = t5.mulByNonResidue()
         let r2 = (z2 + xt5).doubled() + xt5
         let r3 = (t4 - z3).doubled() + t4
         // C: z4 = 3 t2 - 2 z4, z5 = 3 t3 + 2 z5

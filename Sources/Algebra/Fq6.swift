@@ -34,8 +34,8 @@ public struct Fq6: Field {
         let t0 = a.c0 * b.c0
         let t1 = a.c1 * b.c1
         let t2 = a.c2 * b.c2
-        let r0 = ((a.c1 + a.c2) * (b.c1 + b.c2) - t1 - t2).mulByXi() + t0
-        let r1 = (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1 + t2.mulByXi()
+        let r0 = ((a.c1 + a.c2) * (b.c1 + b.c2) - t1 - t2).mulByNonResidue() + t0
+        let r1 = (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1 + t2.mulByNonResidue()
         let r2 = (a.c0 + a.c2) * (b.c0 + b.c2) - t0 - t2 + t1
         return Fq6(r0, r1, r2)
     }
@@ -52,13 +52,13 @@ public struct Fq6: Field {
         let s2 = (c0 - c1 + c2).squared()
         let s3 = (c1 * c2).doubled()
         let s4 = c2.squared()
-        return Fq6(s3.mulByXi() + s0, s4.mulByXi() + s1, s1 + s2 + s3 - s0 - s4)
+        return Fq6(s3.mulByNonResidue() + s0, s4.mulByNonResidue() + s1, s1 + s2 + s3 - s0 - s4)
     }
 
     /// Multiplication by v, the cubic root of xi that generates Fq6 over Fq2 (and the quadratic
     /// non-residue w^2 of Fq12 over Fq6): (c0, c1, c2) -> (xi*c2, c0, c1). Costs one xi-multiply.
     @inlinable @inline(__always)
-    public func mulByNonResidue() -> Fq6 { Fq6(c2.mulByXi(), c0, c1) }
+    public func mulByNonResidue() -> Fq6 { Fq6(c2.mulByNonResidue(), c0, c1) }
 
     /// Multiplication by the sparse element b0 + b1*v (5 Fq2 multiplications instead of 6),
     /// the building block of the sparse line multiplication in Fq12.
@@ -66,7 +66,7 @@ public struct Fq6: Field {
     public func mulBy01(_ b0: Fq2, _ b1: Fq2) -> Fq6 {
         let t0 = c0 * b0
         let t1 = c1 * b1
-        let r0 = ((c1 + c2) * b1 - t1).mulByXi() + t0
+        let r0 = ((c1 + c2) * b1 - t1).mulByNonResidue() + t0
         let r1 = (c0 + c1) * (b0 + b1) - t0 - t1
         let r2 = (c0 + c2) * b0 - t0 + t1
         return Fq6(r0, r1, r2)
@@ -75,7 +75,7 @@ public struct Fq6: Field {
     /// Multiplication by the sparse element b1*v (3 Fq2 multiplications).
     @inlinable @inline(__always)
     public func mulBy1(_ b1: Fq2) -> Fq6 {
-        Fq6((c2 * b1).mulByXi(), c0 * b1, c1 * b1)
+        Fq6((c2 * b1).mulByNonResidue(), c0 * b1, c1 * b1)
     }
 
     /// The inverse through the norm to Fq2 (one Fq2 inversion), e.g. Beuchat et al.,
@@ -83,10 +83,10 @@ public struct Fq6: Field {
     /// Curves" (Pairing 2010).
     @inlinable
     public func inverse() -> Fq6? {
-        let t0 = c0.squared() - (c1 * c2).mulByXi()
-        let t1 = c2.squared().mulByXi() - c0 * c1
+        let t0 = c0.squared() - (c1 * c2).mulByNonResidue()
+        let t1 = c2.squared().mulByNonResidue() - c0 * c1
         let t2 = c1.squared() - c0 * c2
-        let det = c0 * t0 + (c2 * t1 + c1 * t2).mulByXi()
+        let det = c0 * t0 + (c2 * t1 + c1 * t2).mulByNonResidue()
         guard let inv = det.inverse() else { return nil }
         return Fq6(t0 * inv, t1 * inv, t2 * inv)
     }
@@ -124,21 +124,4 @@ extension Fq2 {
     /// The q^k-power Frobenius map of Fq2: the conjugate for odd k, the identity for even k.
     @inlinable @inline(__always)
     public func frobenius(_ k: Int) -> Fq2 { k & 1 == 1 ? conjugate : self }
-}
-
-extension Fq2 {
-    /// Multiplication by xi = 9 + u as (9a - b) + (a + 9b)u with two Montgomery
-    /// multiplications by 9: on this code's Fq it measured faster in the tower than the
-    /// addition chain of `mulByNonResidue()` (the same value; tests compare the two).
-    @inlinable @inline(__always)
-    public func mulByXi() -> Fq2 {
-        let nine = Fq(montgomery: Fq2.nineMontgomery)
-        return Fq2(c0 * nine - c1, c0 + c1 * nine)
-    }
-
-    /// 9 in Montgomery form (9 * 2^256 mod q).
-    @inlinable
-    static var nineMontgomery: Limbs4 {
-        Limbs4(0xf60647ce410d7ff7, 0x2f3d6f4dd31bd011, 0x2943337e3940c6d1, 0x1d9598e8a7e39857)
-    }
 }

@@ -112,7 +112,8 @@ public enum MSM {
     /// Buckets are kept in affine form and filled with batch-affine additions: up to
     /// `batchSize` additions into distinct buckets share one field inversion (Montgomery's
     /// trick), so each costs about 6 multiplications instead of 11 for a mixed Jacobian
-    /// addition. A point whose bucket is already in the open batch waits in a queue.
+    /// addition. A point whose bucket is already in the open batch goes to that bucket's
+    /// Jacobian overflow accumulator instead.
     @inlinable
     static func windowSum<C: CurveParameters>(
         bases: UnsafeBufferPointer<AffinePoint<C>>, digits: UnsafeBufferPointer<Int32>,
@@ -125,10 +126,11 @@ public enum MSM {
             let p = d > 0 ? bases[i] : -bases[i]
             scratch.add(p, toBucket: Int(d.magnitude) - 1)
         }
-        scratch.flush()
+        scratch.applyBatch()
         var running = JacobianPoint<C>.infinity
         var total = JacobianPoint<C>.infinity
         for j in stride(from: scratch.bucketCount - 1, through: 0, by: -1) {
+            if scratch.overflowUsed[j] { running += scratch.overflow[j] }
             if scratch.occupied[j] { running += scratch.buckets[j] }
             total += running
         }
@@ -167,9 +169,9 @@ struct BatchAffineScratch<C: CurveParameters> {
     @usableFromInline var batchCount = 0
     @usableFromInline var denominators: [F]
     @usableFromInline var prefix: [F]
-    /// Additions deferred because their bucket was busy.
-    @usableFromInline var deferred: [(Int, AffinePoint<C>)] = []
-    @usableFromInline var spare: [(Int, AffinePoint<C>)] = []
+    /// Additions whose bucket was already in the open batch, accumulated in Jacobian form.
+    @usableFromInline var overflow: [JacobianPoint<C>]
+    @usableFromInline var overflowUsed: [Bool]
 
     @usableFromInline
     init(bucketCount: Int, batchSize: Int) {
@@ -182,27 +184,30 @@ struct BatchAffineScratch<C: CurveParameters> {
         batchPoint = [AffinePoint<C>](repeating: .infinity, count: batchSize)
         denominators = [F](repeating: .zero, count: batchSize)
         prefix = [F](repeating: .zero, count: batchSize)
-        deferred.reserveCapacity(batchSize)
-        spare.reserveCapacity(batchSize)
+        overflow = [JacobianPoint<C>](repeating: .infinity, count: bucketCount)
+        overflowUsed = [Bool](repeating: false, count: bucketCount)
     }
 
     @inlinable
     mutating func reset() {
-        for j in 0..<bucketCount { occupied[j] = false; inBatch[j] = false }
+        for j in 0..<bucketCount {
+            occupied[j] = false; inBatch[j] = false
+            if overflowUsed[j] { overflow[j] = .infinity; overflowUsed[j] = false }
+        }
         batchCount = 0
-        deferred.removeAll(keepingCapacity: true)
     }
 
+    /// Sends p to bucket b: straight in if the bucket is empty, into the open batch if the
+    /// bucket is not already in it, and otherwise into the bucket's Jacobian overflow
+    /// accumulator (a mixed addition). The overflow path keeps the cost linear even when few
+    /// buckets are in use, as in the top window, where scalars < r use only a few digits.
     @inlinable
     mutating func add(_ p: AffinePoint<C>, toBucket b: Int) {
-        if inBatch[b] { deferred.append((b, p)); return }
-        place(p, toBucket: b)
-        if batchCount == batchSize { applyBatch(); replayDeferred() }
-    }
-
-    /// Fills an empty bucket directly, or opens an addition in the batch (b not in the batch).
-    @inlinable
-    mutating func place(_ p: AffinePoint<C>, toBucket b: Int) {
+        if inBatch[b] {
+            overflow[b] += p
+            overflowUsed[b] = true
+            return
+        }
         if !occupied[b] {
             buckets[b] = p
             occupied[b] = true
@@ -212,30 +217,7 @@ struct BatchAffineScratch<C: CurveParameters> {
         batchBucket[batchCount] = b
         batchPoint[batchCount] = p
         batchCount += 1
-    }
-
-    /// Re-offers deferred additions; those that clash again wait for the next batch.
-    /// Terminates: every round applies the batch that caused the clashes.
-    @inlinable
-    mutating func replayDeferred() {
-        while !deferred.isEmpty {
-            swap(&deferred, &spare)
-            deferred.removeAll(keepingCapacity: true)
-            for (b, p) in spare {
-                if inBatch[b] { deferred.append((b, p)); continue }
-                place(p, toBucket: b)
-                if batchCount == batchSize { applyBatch() }
-            }
-            spare.removeAll(keepingCapacity: true)
-            if !deferred.isEmpty { applyBatch() }
-        }
-    }
-
-    @inlinable
-    mutating func flush() {
-        applyBatch()
-        replayDeferred()
-        applyBatch()
+        if batchCount == batchSize { applyBatch() }
     }
 
     /// Adds batchPoint[k] into buckets[batchBucket[k]] for all k with one inversion.
