@@ -84,7 +84,7 @@ public enum Groth16 {
         var hScalars = EvaluationDomain.powers(of: waste.tau, count: domain.size - 1, startingWith: zOverDelta)
 
         let g1 = FixedBaseTable(base: G1Affine.generator)
-        let g2 = FixedBaseTable(base: G2Affine.generator, windowBits: 6)
+        let g2 = FixedBaseTable(base: G2Affine.generator, windowBits: 8)
         let alpha1 = g1.multiply(waste.alpha).affine
         let beta1 = g1.multiply(waste.beta).affine
         let beta2 = g2.multiply(waste.beta).affine

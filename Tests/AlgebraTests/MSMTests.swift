@@ -56,3 +56,22 @@ final class MSMTests: XCTestCase {
         XCTAssertLessThanOrEqual(MSM.windowBits(forCount: 1 << 28), 16)
     }
 }
+
+final class FixedBaseTests: XCTestCase {
+    func check<C: CurveParameters>(_: C.Type, windowBits: Int) {
+        let base = JacobianPoint<C>.generator.multiplied(by: .random()).affine
+        let table = FixedBaseTable(base: base, windowBits: windowBits)
+        var scalars = (0..<300).map { _ in Fr.random() }
+        scalars += [.zero, .one, -Fr.one, Fr(UInt64(1) << 40), Fr(UInt64.max)]
+        scalars += [Fr](repeating: Fr(UInt64(7)), count: 5)  // equal accumulators: doubling path
+        let all = table.multiplyAll(scalars)
+        for (k, p) in zip(scalars, all) {
+            let expected = base.multiplied(by: k)
+            XCTAssertEqual(p, expected.affine, "\(C.name) w=\(windowBits) k=\(k)")
+            XCTAssertEqual(table.multiply(k), expected)
+        }
+    }
+
+    func testG1() { check(G1Parameters.self, windowBits: 10); check(G1Parameters.self, windowBits: 7) }
+    func testG2() { check(G2Parameters.self, windowBits: 8) }
+}
