@@ -29,14 +29,8 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
         let limbs = k.canonicalLimbs
         var acc = JacobianPoint<C>.infinity
         let mask = UInt64((1 << windowBits) - 1)
-        let words = [limbs.l0, limbs.l1, limbs.l2, limbs.l3]
         for (j, row) in windows.enumerated() {
-            let bit = j * windowBits
-            guard bit < 256 else { break }
-            let limb = bit >> 6, shift = UInt64(bit & 63)
-            var digit = words[limb] >> shift
-            if shift + UInt64(windowBits) > 64, limb + 1 < 4 { digit |= words[limb + 1] << (64 - shift) }
-            digit &= mask
+            let digit = limbs.window(bit: j * windowBits, mask: mask)
             if digit != 0 { acc += row[Int(digit) - 1] }
         }
         return acc
@@ -68,7 +62,7 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
                     pending.removeAll(keepingCapacity: true)
                     addends.removeAll(keepingCapacity: true)
                     for i in 0..<(hi - lo) {
-                        let d = Self.digit(limbs[i], bit: bit, mask: mask)
+                        let d = limbs[i].window(bit: bit, mask: mask)
                         if d == 0 { continue }
                         let t = row[Int(d) - 1]
                         if acc[i].isInfinity { acc[i] = t; continue }
@@ -85,18 +79,6 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
             }
         }
         return out
-    }
-
-    @inline(__always)
-    static func digit(_ k: Limbs4, bit: Int, mask: UInt64) -> UInt64 {
-        let limb = bit >> 6, shift = UInt64(bit & 63)
-        let words = (k.l0, k.l1, k.l2, k.l3)
-        func word(_ i: Int) -> UInt64 {
-            switch i { case 0: return words.0; case 1: return words.1; case 2: return words.2; case 3: return words.3; default: return 0 }
-        }
-        var d = word(limb) >> shift
-        if shift != 0 { d |= word(limb + 1) << (64 - shift) }
-        return d & mask
     }
 
     /// acc[pending[k]] += addends[k] for all k, with one field inversion (x-coordinates differ).
