@@ -156,6 +156,10 @@ public enum Groth16 {
         if knowsC, let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
+        // The snarkjs form needs the 2n-point domain, which Fr has up to n = 2^27.
+        if key.hForm == .oddCosetLagrange, domain.size >= 1 << Fr.twoAdicity {
+            throw .circuitTooLarge(constraints: r1cs.constraintCount)
+        }
 
         let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
         var r = Fr.random(), s = Fr.random()

@@ -95,9 +95,10 @@ public enum Zkey {
     /// initial key) and the contributions, with the section's raw bytes so an export of an
     /// imported key carries them unchanged.
     public struct Phase2: Sendable, Equatable {
-        public var circuitHash: [UInt8]
-        public var contributions: [Contribution]
-        public var encoded: [UInt8]
+        public let circuitHash: [UInt8]
+        public let contributions: [Contribution]
+        /// Section 10's body as read (or as it will be written).
+        public let encoded: [UInt8]
 
         /// A record with no contributions and a zero circuit hash, for keys not made by a
         /// snarkjs ceremony (there is no transcript to carry).
