@@ -49,9 +49,13 @@ struct StepLog {
     }
 }
 
-/// Loads a proving key: VeriSplit's `proving.key`, or a snarkjs `.zkey`.
-func loadProvingKey(_ path: String) throws -> (ProvingKey, R1CS<Fr>) {
+/// Loads a proving key: VeriSplit's `proving.key`, or a snarkjs `.zkey` (told apart by the
+/// magic bytes). A `.zkey` without a phase-2 contribution is refused unless `allowInsecure`.
+func loadProvingKey(_ path: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
     let bytes = try readFile(path)
+    if bytes.starts(with: Array("zkey".utf8)) {
+        return try Zkey.read(bytes, file: path, allowInsecureTestKey: allowInsecure)
+    }
     return try KeyFile.decode(bytes, file: path)
 }
 
@@ -101,7 +105,9 @@ struct Setup: ParsableCommand {
 
 struct Prove: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Prove a witness with a proving key.")
-    @Option(help: "proving.key from `verisplit setup`.") var key: String
+    @Option(help: "proving.key from `verisplit setup`, or a snarkjs Groth16 .zkey.") var key: String
+    @Flag(help: "Accept a .zkey with no phase-2 contribution (anyone can forge proofs for it; tests only).")
+    var allowInsecureTestKey = false
     @Option(help: "A circom .wtns witness.") var witness: String
     @Option(help: "Where to write proof.json (snarkjs format).") var proof: String = "proof.json"
     @Option(name: .customLong("public"), help: "Where to write public.json.") var publicPath: String = "public.json"
@@ -110,7 +116,7 @@ struct Prove: ParsableCommand {
     func run() throws {
         let log = StepLog()
         try withInputErrors {
-            let (pk, r1cs) = try log.step("loading key") { try loadProvingKey(key) }
+            let (pk, r1cs) = try log.step("loading key") { try loadProvingKey(key, allowInsecure: allowInsecureTestKey) }
             let w = try Circom.readWitness(try readFile(witness), file: witness)
             let p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) }
             try writeFile(proof, SnarkjsJSON.encode(p))
@@ -140,6 +146,42 @@ struct Verify: ParsableCommand {
         } else {
             print("invalid: the pairing check failed (the proof does not match this key and these public inputs)")
             throw ExitCode(1)
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export keys to other ecosystems.", subcommands: [Solidity.self, ZkeyExport.self])
+
+    struct Solidity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a Solidity Groth16 verifier (EIP-196/197 precompiles) for a verifying key.")
+        @Option(help: "verification_key.json (snarkjs format).") var vk: String
+        @Option(help: "Output .sol file.") var out: String = "Verifier.sol"
+
+        func run() throws {
+            try withInputErrors {
+                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
+                try writeFile(out, Data(SolidityVerifier.render(key).utf8))
+                print("wrote \(out) (\(key.publicInputCount) public inputs)")
+            }
+        }
+    }
+
+    struct ZkeyExport: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "zkey",
+            abstract: "Write a snarkjs .zkey from a key in snarkjs form (an imported .zkey or a ceremony's output).")
+        @Option(help: "The proving key (.zkey or proving.key in snarkjs H form).") var key: String
+        @Option(help: "Output .zkey file.") var out: String
+
+        func run() throws {
+            try withInputErrors {
+                let (pk, r1cs) = try loadProvingKey(key)
+                try writeFile(out, try Zkey.write(pk, r1cs: r1cs))
+                print("wrote \(out)")
+            }
         }
     }
 }
