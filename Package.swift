@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Circuit", targets: ["Circuit"]),
         .library(name: "Groth16", targets: ["Groth16"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "ZKML", targets: ["ZKML"]),
         .library(name: "DP", targets: ["DP"]),
     ],
     dependencies: [
@@ -34,11 +35,12 @@ let package = Package(
         .target(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
+        .target(name: "ZKML", dependencies: ["Circuit", "Algebra"]),
         .target(name: "DP"),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "NeuralNet", "DP",
+                "Algebra", "Circuit", "Groth16", "NeuralNet", "ZKML", "DP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -49,6 +51,7 @@ let package = Package(
             name: "Groth16Tests", dependencies: ["Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources/square64")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
+        .testTarget(name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16"]),
         .testTarget(
             name: "DPTests", dependencies: ["DP"],
             resources: [.copy("Resources/dp-epsilon.json")]),

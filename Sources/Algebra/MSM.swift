@@ -81,8 +81,7 @@ public enum MSM {
     /// Scalars above (r-1)/2 are used as -(r - k) with the base negated, so small negative
     /// values (fixed-point activations and weights) cost as little as small positive ones:
     /// the window count follows the largest folded scalar, not the field size.
-    @usableFromInline
-    static func fold(_ k: Limbs4) -> (magnitude: Limbs4, negative: Bool) {
+    public static func fold(_ k: Limbs4) -> (magnitude: Limbs4, negative: Bool) {
         let r = FrParameters.modulus
         let halfR = Limbs4((r.l0 >> 1) | (r.l1 << 63), (r.l1 >> 1) | (r.l2 << 63), (r.l2 >> 1) | (r.l3 << 63), r.l3 >> 1)
         let (_, below) = Fr.subtractWithBorrow(halfR, k)  // borrow: halfR < k
