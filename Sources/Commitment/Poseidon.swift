@@ -41,8 +41,7 @@ public struct Poseidon: Sendable {
         parameters.roundConstants.withUnsafeBufferPointer { rc in
             parameters.mds.withUnsafeBufferPointer { m in
                 state.withUnsafeMutableBufferPointer { s in
-                    var scratch = [Fr](repeating: .zero, count: t)
-                    scratch.withUnsafeMutableBufferPointer { tmp in
+                    withUnsafeTemporaryAllocation(of: Fr.self, capacity: t) { tmp in
                         for r in 0..<rounds {
                             let base = r * t
                             for i in 0..<t { s[i] = s[i] + rc[base + i] }

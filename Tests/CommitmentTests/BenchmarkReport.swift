@@ -10,6 +10,7 @@ final class CommitmentBenchmarkReport: XCTestCase {
         guard ProcessInfo.processInfo.environment["VERISPLIT_BENCH_COMMITMENT"] == "1" else {
             throw XCTSkip("set VERISPLIT_BENCH_COMMITMENT=1 to measure")
         }
+        print(String(format: "fr_mul_ns %.1f", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fr.self)))
         print(String(format: "poseidon_t3_hash_us %.2f", try CommitmentBenchmark.poseidonHashMicroseconds()))
         for t in 2...17 {
             let counted = try CommitmentBenchmark.constraintsPerPermutation(width: t)
