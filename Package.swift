@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Algebra", targets: ["Algebra"]),
         .library(name: "Circuit", targets: ["Circuit"]),
         .library(name: "Groth16", targets: ["Groth16"]),
+        .library(name: "Commitment", targets: ["Commitment"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "ZKML", targets: ["ZKML"]),
         .library(name: "DP", targets: ["DP"]),
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
         .target(name: "Circuit", dependencies: ["Algebra"]),
         .target(name: "Groth16", dependencies: ["Circuit", "Algebra"]),
+        .target(name: "Commitment", dependencies: ["Circuit", "Algebra", "COpenSSL"]),
         .target(name: "CNeuralKernels", path: "Sources/CNeuralKernels"),
         .target(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(
             name: "Groth16Tests", dependencies: ["Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources/square64")]),
+        .testTarget(name: "CommitmentTests", dependencies: ["Commitment", "Circuit", "Algebra"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16"]),
         .testTarget(
