@@ -37,12 +37,12 @@ let package = Package(
         .target(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
-        .target(name: "ZKML", dependencies: ["Circuit", "Algebra"]),
+        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment"]),
         .target(name: "DP"),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "NeuralNet", "ZKML", "DP",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),

@@ -13,6 +13,8 @@ struct BenchZKML: ParsableCommand {
         commandName: "zkml", abstract: "Time the ZKML layer circuits (Groth16, BN254).")
     @Flag(help: "Print a JSON list of objects.") var json = false
     @Option(help: "Prove repetitions (best reported).") var repetitions: Int = 2
+    @Flag(help: "Skip the committed-weights circuit (about 2M constraints, minutes to set up and prove).")
+    var skipCommitted = false
 
     func run() throws {
         let format = try FixedPointFormat(fractionBits: 8, valueBits: 24)
@@ -29,7 +31,13 @@ struct BenchZKML: ParsableCommand {
         layer.synthesize(into: cs, input: x)
         let row = try measure(name: "client Dense 784->64 + ReLU, batch 1 (W, x private; activations public)",
                               r1cs: cs.r1cs(), witness: cs.witness())
-        let rows = [row]
+        var rows = [row]
+        if !skipCommitted {
+            let committed = ConstraintSystem<Fr>()
+            try layer.synthesizeCommitted(into: committed, input: x, salt: .random())
+            rows.append(try measure(name: "the same with W, b bound to a public Poseidon commitment (sponge t = 17)",
+                                    r1cs: committed.r1cs(), witness: committed.witness()))
+        }
         if json {
             print("[" + rows.map(\.json).joined(separator: ", ") + "]")
         } else {

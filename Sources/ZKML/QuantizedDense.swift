@@ -1,5 +1,6 @@
 import Algebra
 import Circuit
+import Commitment
 
 /// A fully connected layer in fixed point: y = act(floor((W x + b * 2^S) / 2^S)).
 ///
@@ -76,5 +77,23 @@ public struct QuantizedDense: Sendable, Equatable {
             return y
         }
         return (w, b, ys)
+    }
+
+    /// `synthesize` plus a binding of W and b to a public Poseidon commitment (sponge of width
+    /// 17 over the flattened W, b and a private salt): the proof then says "y = layer(x; W, b)
+    /// for the W, b under this commitment". Extra cost: ceil((n + 1) / 16) permutations of 612
+    /// constraints for n = outputs * (inputs + 1) parameters (1.92M for 784 x 64).
+    @discardableResult
+    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr,
+                                    name: String = "dense") throws(PoseidonError) -> (commitment: Variable, outputs: [Variable]) {
+        let parameters = weights + bias
+        let committed = try PoseidonCommitter().commit(PoseidonOpening(values: parameters.map { Fr($0) }, salt: salt))
+        let commitment = cs.allocatePublic("\(name).commitment", value: committed.value)
+        let (w, b, ys) = synthesize(into: cs, input: x, name: name)
+        let saltVariable = cs.allocatePrivate("\(name).salt", value: salt)
+        let values = (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }
+        try cs.assertPoseidonOpening(commitment: LinearCombination(commitment), values: values,
+                                     salt: LinearCombination(saltVariable), "\(name).opening")
+        return (commitment, ys)
     }
 }
