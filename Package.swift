@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
-        .target(name: "DP"),
+        .target(name: "DP", dependencies: ["NeuralNet"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
@@ -50,7 +50,7 @@ let package = Package(
             resources: [.copy("Resources/square64")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(
-            name: "DPTests", dependencies: ["DP"],
+            name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),
     ],
     swiftLanguageModes: [.v6]
