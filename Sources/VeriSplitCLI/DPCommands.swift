@@ -242,7 +242,7 @@ extension DPCommand {
         @OptionGroup var dataOptions: DataOptions
         @Option(help: "Where to write the model (safetensors).") var out: String?
         @Option(help: "Optimizer: sgd or adam.") var optimizer: String = "sgd"
-        @Option(parsing: .unconditional, help: "Learning rate (default 0.5 for sgd, 0.002 for adam).")
+        @Option(parsing: .unconditional, help: "Learning rate (default 0.05 for sgd, 0.002 for adam).")
         var lr: String?
         @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: String = "0.9"
         @Option(help: "Sampling: poisson (matches the accountant) or shuffled (does not).")
@@ -295,7 +295,7 @@ extension DPCommand {
             guard ["sgd", "adam"].contains(optimizer) else {
                 dpFail("invalid optimizer = \(optimizer): must be sgd or adam")
             }
-            let rate = DPArgs.double(lr, "lr") ?? (optimizer == "sgd" ? 0.5 : 0.002)
+            let rate = DPArgs.double(lr, "lr") ?? (optimizer == "sgd" ? 0.05 : 0.002)
             guard rate > 0 else { dpFail("invalid lr = \(rate): must be > 0") }
             let mom = DPArgs.requiredDouble(momentum, "momentum")
             guard (0..<1).contains(mom) else { dpFail("invalid momentum = \(mom): must lie in [0, 1)") }
