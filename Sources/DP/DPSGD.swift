@@ -102,6 +102,12 @@ public enum PerSampleClipping {
     /// - Throws: `DPError.modelState` if a parameter lacks per-sample gradients or their batch
     ///   sizes differ.
     public static func perSampleNorms(_ model: Sequential) throws(DPError) -> [Double] {
+        try perSampleNorms(model, checkOnly: false)
+    }
+
+    /// With `checkOnly`, validates and returns zeros of the batch's length without reading the
+    /// gradients.
+    static func perSampleNorms(_ model: Sequential, checkOnly: Bool) throws(DPError) -> [Double] {
         var squares: [Double]? = nil
         for layer in model.layers {
             for p in layer.parameters {
@@ -122,8 +128,12 @@ public enum PerSampleClipping {
                             + "\(squares?.count ?? 0); run one backward pass over the whole batch")
                 }
                 let size = p.value.count
-                ps.withUnsafeBufferPointer { g in
-                    for n in 0..<batch { sq[n] += RowKernels.squaredNorm(g, from: n * size, count: size) }
+                if !checkOnly {
+                    ps.withUnsafeBufferPointer { g in
+                        for n in 0..<batch {
+                            sq[n] += RowKernels.squaredNorm(g, from: n * size, count: size)
+                        }
+                    }
                 }
                 squares = sq
             }
@@ -145,29 +155,51 @@ public enum DPSGD {
         _ model: inout Sequential, configuration: DPSGDConfiguration, noise: inout GaussianSampler
     ) throws(DPError) -> ClippingStatistics {
         let c = configuration.clippingNorm
-        let norms = try PerSampleClipping.perSampleNorms(model)
-        // sum_n min(1, C/||g_n||) g_n in one pass over the per-sample gradients (the same
-        // factors `PerSampleClipping.clip` applies in place).
-        let factors = PerSampleClipping.factors(norms: norms, clippingNorm: c)
-        let std = configuration.noiseMultiplier * c
-        let scale = Float(1 / configuration.expectedBatchSize)
+        // Validates that every parameter has per-sample gradients over one common batch.
+        let batch = try PerSampleClipping.perSampleNorms(model, checkOnly: true).count
+        // Detach the per-sample gradients (consumed by this step, never reused).
+        var slots = [(layer: Int, parameter: Int, rows: Tensor, size: Int)]()
+        var sums = [Tensor]()
         for l in model.layers.indices {
             for p in model.layers[l].parameters.indices {
                 guard let ps = model.layers[l].parameters[p].perSampleGradient else { continue }
                 model.layers[l].parameters[p].perSampleGradient = nil
-                var sum = Tensor(shape: model.layers[l].parameters[p].value.shape)
-                let size = sum.count
-                ps.withUnsafeBufferPointer { g in
-                    sum.withUnsafeMutableBufferPointer { acc in
-                        for (n, f) in factors.enumerated() {
-                            RowKernels.addScaledRow(g, from: n * size, factor: f, into: acc)
-                        }
+                let value = model.layers[l].parameters[p].value
+                slots.append((l, p, ps, value.count))
+                sums.append(Tensor(shape: value.shape))
+            }
+        }
+        // Sample by sample: the norm over all parameters, then min(1, C/norm) times the sample's
+        // gradient added to the sums. One sample's gradient (~0.4 MB for the 784-128-10 MLP)
+        // stays in cache between the two, so the per-sample gradients are read from memory once.
+        var norms = [Double]()
+        norms.reserveCapacity(batch)
+        for n in 0..<batch {
+            var squared = 0.0
+            for slot in slots {
+                squared += slot.rows.withUnsafeBufferPointer { g in
+                    RowKernels.squaredNorm(g, from: n * slot.size, count: slot.size)
+                }
+            }
+            let norm = squared.squareRoot()
+            norms.append(norm)
+            let factor = PerSampleClipping.factors(norms: [norm], clippingNorm: c)[0]
+            for k in slots.indices {
+                let slot = slots[k]
+                slot.rows.withUnsafeBufferPointer { g in
+                    sums[k].withUnsafeMutableBufferPointer { acc in
+                        RowKernels.addScaledRow(g, from: n * slot.size, factor: factor, into: acc)
                     }
                 }
-                noise.addNoise(standardDeviation: std, to: &sum)
-                sum.scale(by: scale)
-                model.layers[l].parameters[p].gradient = sum
             }
+        }
+        let std = configuration.noiseMultiplier * c
+        let scale = Float(1 / configuration.expectedBatchSize)
+        for (k, slot) in slots.enumerated() {
+            var sum = sums[k]
+            noise.addNoise(standardDeviation: std, to: &sum)
+            sum.scale(by: scale)
+            model.layers[slot.layer].parameters[slot.parameter].gradient = sum
         }
         let clipped = norms.filter { $0 > c }.count
         return ClippingStatistics(
@@ -282,7 +314,20 @@ enum RowKernels {
         into acc: UnsafeMutableBufferPointer<Float>
     ) {
         guard let src = g.baseAddress, let dst = acc.baseAddress else { return }
-        let row = src + start
-        for i in 0..<acc.count { dst[i] += factor * row[i] }
+        let row = UnsafeRawPointer(src + start)
+        let out = UnsafeMutableRawPointer(dst)
+        let f = SIMD16<Float>(repeating: factor)
+        let count = acc.count
+        var i = 0
+        while i + 16 <= count {
+            let a = out.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            let v = row.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            out.storeBytes(of: a + f * v, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            dst[i] += factor * src[start + i]
+            i += 1
+        }
     }
 }
