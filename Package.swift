@@ -38,7 +38,7 @@ let package = Package(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
         .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment"]),
-        .target(name: "DP"),
+        .target(name: "DP", dependencies: ["NeuralNet"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16"]),
         .testTarget(
-            name: "DPTests", dependencies: ["DP"],
+            name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),
     ],
     swiftLanguageModes: [.v6]
