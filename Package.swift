@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "Groth16", targets: ["Groth16"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "DP", targets: ["DP"]),
+        .library(name: "Attacks", targets: ["Attacks"]),
+        .library(name: "Defenses", targets: ["Defenses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,10 +37,12 @@ let package = Package(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
         .target(name: "DP"),
+        .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
+        .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "NeuralNet", "DP",
+                "Algebra", "Circuit", "Groth16", "NeuralNet", "DP", "Attacks", "Defenses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(
             name: "DPTests", dependencies: ["DP"],
             resources: [.copy("Resources/dp-epsilon.json")]),
+        .testTarget(name: "AttacksDefensesTests", dependencies: ["Attacks", "Defenses", "NeuralNet", "DP"]),
     ],
     swiftLanguageModes: [.v6]
 )
