@@ -13,7 +13,10 @@ public enum MaliciousModel {
     public static let layerName = "imprint"
 
     /// The head is Kaiming-normal, except for RtF, whose bins need every imprint neuron to pass
-    /// the same gradient for a sample: there all of the head's columns are one random vector.
+    /// the same gradient for a sample: there all of the head's columns are one random vector,
+    /// scaled by 1/N. A sample fires about N/2 of RtF's neurons, so unscaled logits would be of
+    /// order N and the softmax saturated; a sample with a vanishing loss gradient is then absorbed
+    /// in float32 by the others' sums (`db_k - db_{k+1}` rounds to 0) and its bin is lost.
     public static func make(_ layer: MaliciousLayer, classes: Int,
                             generator: inout SeededGenerator) throws(AttackError) -> Sequential {
         try AttackError.require(classes >= 2, "classes", classes, "must be >= 2")
@@ -21,9 +24,11 @@ public enum MaliciousModel {
         var head = standardNormalTensor(shape: [classes, n], generator: &generator)
         head.scale(by: (2 / Float(n)).squareRoot())
         if layer.needsUniformDownstream {
+            let scale = 1 / Float(n)
             head.withUnsafeMutableBufferPointer { h in
                 for c in 0..<classes {
-                    for k in 1..<n { h[c * n + k] = h[c * n] }
+                    let v = h[c * n] * (Float(n) / 2).squareRoot() * scale
+                    for k in 0..<n { h[c * n + k] = v }
                 }
             }
         }

@@ -7,6 +7,12 @@ public struct Inversion: Sendable {
     public let reconstructions: Tensor
     public let units: [Int]
 
+    public init(reconstructions: Tensor, units: [Int]) {
+        precondition(reconstructions.rank == 2 && reconstructions.shape[0] == units.count, "one unit per reconstruction")
+        self.reconstructions = reconstructions
+        self.units = units
+    }
+
     public var count: Int { units.count }
 }
 
