@@ -120,8 +120,10 @@ enum AttackReport {
             }
             body += "</div>"
         }
-        body += "<h2>Recall vs accuracy cost per defense (images, mean over the grid)</h2>"
-        body += scatter(cells: cells, costs: costs)
+        body += "<h2>Recall and PSNR vs accuracy cost per defense (images, mean over the grid)</h2><div class=row>"
+        body += scatter(cells: cells, costs: costs, label: "mean exact recall (images)", range: 0...1) { $0.recall }
+        body += scatter(cells: cells, costs: costs, label: "mean PSNR of best match, dB (images)", range: 0...100) { $0.psnr }
+        body += "</div>"
         body += "<h2>Accuracy cost</h2><table><tr><th>defense</th><th>test accuracy [95% CI]</th><th>cost [95% CI]</th><th>epsilon</th></tr>"
         for c in costs {
             body += String(format: "<tr><td>%@</td><td>%.4f [%.4f, %.4f]</td><td>%+.4f [%+.4f, %+.4f]</td><td>%@</td></tr>",
@@ -186,19 +188,21 @@ enum AttackReport {
         return s + "</svg>"
     }
 
-    /// One point per (defense, attack): x = the defense's accuracy cost, y = the attack's exact
-    /// recall on images averaged over the grid.
-    static func scatter(cells: [GridCell], costs: [DefenseCost]) -> String {
+    /// One point per (defense, attack): x = the defense's accuracy cost, y = `metric` of the attack
+    /// on images averaged over the grid.
+    static func scatter(cells: [GridCell], costs: [DefenseCost], label: String, range: ClosedRange<Double>,
+                        metric: (GridCell) -> Double) -> String {
         let (w, h, left, right, top, bottom) = (560.0, 360.0, 55.0, 150.0, 20.0, 45.0)
         let pw = w - left - right, ph = h - top - bottom
         let xs = costs.map { $0.cost * 100 }
         let (xmin, xmax) = (min(0, (xs.min() ?? 0)) - 0.5, max(1, (xs.max() ?? 1)) + 0.5)
         func px(_ x: Double) -> Double { left + (x - xmin) / (xmax - xmin) * pw }
-        func py(_ y: Double) -> Double { top + (1 - min(1, max(0, y))) * ph }
+        let span = range.upperBound - range.lowerBound
+        func py(_ y: Double) -> Double { top + (1 - min(1, max(0, (y - range.lowerBound) / span))) * ph }
         var s = "<svg width=\"\(Int(w))\" height=\"\(Int(h))\">"
-        for t in stride(from: 0.0, through: 1.0, by: 0.25) {
+        for t in stride(from: range.lowerBound, through: range.upperBound, by: span / 4) {
             s += "<line x1=\"\(left)\" x2=\"\(left + pw)\" y1=\"\(py(t))\" y2=\"\(py(t))\" stroke=\"#eee\"/>"
-            s += "<text x=\"\(left - 4)\" y=\"\(py(t) + 4)\" text-anchor=\"end\" font-size=\"10\">\(String(format: "%.2f", t))</text>"
+            s += "<text x=\"\(left - 4)\" y=\"\(py(t) + 4)\" text-anchor=\"end\" font-size=\"10\">\(String(format: span > 10 ? "%.0f" : "%.2f", t))</text>"
         }
         let step = max(0.5, ((xmax - xmin) / 6).rounded(.up))
         for t in stride(from: (xmin / step).rounded(.up) * step, through: xmax, by: step) {
@@ -206,11 +210,11 @@ enum AttackReport {
         }
         s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(pw)\" height=\"\(ph)\" fill=\"none\" stroke=\"#999\"/>"
         s += "<text x=\"\(left + pw / 2)\" y=\"\(h - 8)\" text-anchor=\"middle\" font-size=\"11\">accuracy cost (percentage points)</text>"
-        s += "<text x=\"14\" y=\"\(top + ph / 2)\" font-size=\"11\" transform=\"rotate(-90 14 \(top + ph / 2))\" text-anchor=\"middle\">mean exact recall (images)</text>"
+        s += "<text x=\"14\" y=\"\(top + ph / 2)\" font-size=\"11\" transform=\"rotate(-90 14 \(top + ph / 2))\" text-anchor=\"middle\">\(label)</text>"
         let images = cells.filter { $0.data == (cells.first?.data ?? "") }
         for c in costs {
             for attack in AttackKind.allCases.map(\.rawValue) {
-                let r = images.filter { $0.attack == attack && $0.defense == c.defense }.map(\.recall)
+                let r = images.filter { $0.attack == attack && $0.defense == c.defense }.map(metric)
                 guard !r.isEmpty else { continue }
                 let (x, y) = (px(c.cost * 100), py(r.reduce(0, +) / Double(r.count)))
                 s += marker(markers[c.defense] ?? "circle", x: x, y: y, color: colors[attack] ?? "#000")
