@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "ZKML", targets: ["ZKML"]),
         .library(name: "DP", targets: ["DP"]),
+        .library(name: "Attacks", targets: ["Attacks"]),
+        .library(name: "Defenses", targets: ["Defenses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,10 +41,12 @@ let package = Package(
             resources: [.copy("Resources")]),
         .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment"]),
         .target(name: "DP", dependencies: ["NeuralNet"]),
+        .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
+        .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -58,6 +62,7 @@ let package = Package(
         .testTarget(
             name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),
+        .testTarget(name: "AttacksDefensesTests", dependencies: ["Attacks", "Defenses", "NeuralNet", "DP"]),
     ],
     swiftLanguageModes: [.v6]
 )
