@@ -7,7 +7,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (readable table, or one JSON value with --json).",
         subcommands: [
-            BenchAlgebra.self, BenchGroth16.self, BenchZKML.self, BenchGemm.self, BenchTrain.self,
+            BenchAlgebra.self, BenchGroth16.self, BenchCommitment.self, BenchZKML.self, BenchGemm.self, BenchTrain.self,
             BenchDPAccountant.self, BenchDP.self, BenchAttacks.self,
         ])
 }
