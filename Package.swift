@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "Groth16", targets: ["Groth16"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "DP", targets: ["DP"]),
+        .library(name: "Report", targets: ["Report"]),
+        .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,10 +37,12 @@ let package = Package(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
         .target(name: "DP"),
+        .target(name: "Report"),
+        .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "NeuralNet", "DP",
+                "Algebra", "Circuit", "Groth16", "NeuralNet", "DP", "Report", "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -52,6 +56,8 @@ let package = Package(
         .testTarget(
             name: "DPTests", dependencies: ["DP"],
             resources: [.copy("Resources/dp-epsilon.json")]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
     ],
     swiftLanguageModes: [.v6]
 )
