@@ -7,5 +7,5 @@ struct VeriSplit: AsyncParsableCommand {
         commandName: "verisplit",
         abstract: "Verifiable split learning and privacy tooling (Groth16 over BN254).",
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, DPCommand.self, Bench.self])
+        subcommands: [Train.self, Eval.self, DPCommand.self, AuditCommand.self, Bench.self])
 }
