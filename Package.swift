@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
-        .target(name: "DP"),
+        .target(name: "DP", dependencies: ["NeuralNet"]),
         .target(name: "Report"),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .executableTarget(
@@ -54,7 +54,7 @@ let package = Package(
             resources: [.copy("Resources/square64")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(
-            name: "DPTests", dependencies: ["DP"],
+            name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),

@@ -9,6 +9,12 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The computation would need more memory than the accountant allows (a PLD grid or FFT
     /// beyond its size cap); `name` is the parameter to change.
     case computationTooLarge(name: String, detail: String)
+    /// The model is not in the state an operation needs (e.g. DP-SGD clipping before a backward
+    /// pass with per-sample gradients); `name` is the parameter tensor concerned.
+    case modelState(name: String, detail: String)
+    /// A model file's metadata lacks a key an operation needs, or holds a malformed value;
+    /// `name` is the metadata key.
+    case metadata(name: String, detail: String)
 
     /// The parameter the error is about (for the CLI's one-line message and for tests).
     public var parameter: String {
@@ -16,6 +22,8 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidParameter(let name, _, _, _): return name
         case .targetUnreachable(let name, _, _): return name
         case .computationTooLarge(let name, _): return name
+        case .modelState(let name, _): return name
+        case .metadata(let name, _): return name
         }
     }
 
@@ -27,6 +35,10 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot reach \(name) = \(target): \(detail)"
         case .computationTooLarge(let name, let detail):
             return "\(name) makes the computation too large: \(detail)"
+        case .modelState(let name, let detail):
+            return "model parameter \(name): \(detail)"
+        case .metadata(let name, let detail):
+            return "model metadata key '\(name)': \(detail)"
         }
     }
 }

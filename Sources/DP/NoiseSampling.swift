@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NeuralNet
+
+/// Where the Gaussian noise of a DP mechanism comes from.
+///
+/// A DP guarantee assumes the noise is unpredictable to the adversary, so releases should use
+/// `.system` (the operating system's CSPRNG). `.seeded` makes an experiment reproducible bit for
+/// bit (tests, benchmarks, audits that re-run a training): anyone who knows the seed can subtract
+/// the noise, so a model noised with a seed that is stored or guessable has no DP guarantee.
+/// Both sources turn uniform bits into normals with Box-Muller in double precision; floating-point
+/// samplers leak a little through the low bits of their output (Mironov 2012 for the Laplace
+/// case), the same limitation as Opacus and TensorFlow Privacy outside their secure modes.
+public enum NoiseSource: Sendable, Hashable, CustomStringConvertible {
+    /// The operating system's CSPRNG (/dev/urandom on Linux, arc4random on Darwin).
+    case system
+    /// xoshiro256** (NeuralNet's `SeededGenerator`) from this seed: reproducible, not secret.
+    case seeded(UInt64)
+
+    public var description: String {
+        switch self {
+        case .system: return "system CSPRNG"
+        case .seeded(let seed): return "seeded (\(seed)), reproducible, not secret"
+        }
+    }
+}
+
+/// Uniform 64-bit words from the operating system's CSPRNG, read in 32 KiB blocks because one
+/// system call per word would dominate the cost of noising a 100k-parameter gradient.
+struct SystemEntropyPool: Sendable {
+    /// Empty until the first draw, so a seeded sampler never touches the system source.
+    private var words: [UInt64] = []
+    private var index = 0
+
+    mutating func next() -> UInt64 {
+        if index == words.count {
+            if words.isEmpty { words = [UInt64](repeating: 0, count: 4096) }
+            refill()
+            index = 0
+        }
+        defer { index += 1 }
+        return words[index]
+    }
+
+    private mutating func refill() {
+        words.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            #if canImport(Darwin)
+            arc4random_buf(base, raw.count)
+            #else
+            let fd = open("/dev/urandom", O_RDONLY)
+            precondition(fd >= 0, "cannot open /dev/urandom for DP noise; the system CSPRNG is unavailable")
+            defer { close(fd) }
+            var filled = 0
+            while filled < raw.count {
+                let n = read(fd, base + filled, raw.count - filled)
+                if n < 0, errno == EINTR { continue }
+                precondition(n > 0, "reading /dev/urandom for DP noise failed (errno \(errno))")
+                filled += n
+            }
+            #endif
+        }
+    }
+}
+
+/// Standard normal samples from a `NoiseSource` (Box-Muller on 53-bit uniforms, both outputs of
+/// each pair used). A value type: copying it copies the stream position.
+public struct GaussianSampler: Sendable {
+    private var generator: SeededGenerator
+    private var pool = SystemEntropyPool()
+    private var spare: Double?
+    public let source: NoiseSource
+
+    public init(_ source: NoiseSource) {
+        self.source = source
+        switch source {
+        case .system: generator = SeededGenerator(seed: 0)
+        case .seeded(let seed): generator = SeededGenerator(seed: seed)
+        }
+    }
+
+    private mutating func nextWord() -> UInt64 {
+        switch source {
+        case .system: return pool.next()
+        case .seeded: return generator.next()
+        }
+    }
+
+    /// One N(0, 1) sample. O(1).
+    public mutating func next() -> Double {
+        if let s = spare {
+            spare = nil
+            return s
+        }
+        // u1 in (0, 1] so that log(u1) is finite; u2 in [0, 1).
+        let u1 = Double((nextWord() >> 11) + 1) * 0x1p-53
+        let u2 = Double(nextWord() >> 11) * 0x1p-53
+        let r = (-2 * log(u1)).squareRoot()
+        let theta = 2 * Double.pi * u2
+        spare = r * sin(theta)
+        return r * cos(theta)
+    }
+
+    /// Adds i.i.d. N(0, std^2) to every element of `tensor`. O(count).
+    public mutating func addNoise(standardDeviation std: Double, to tensor: inout Tensor) {
+        tensor.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] += Float(std * next()) }
+        }
+    }
+}
+
+/// Poisson subsampling, the sampling the RDP and PLD accountants assume (Abadi et al. 2016,
+/// "Deep Learning with Differential Privacy", Sec. 3.1; Mironov, Talwar & Zhang 2019): every
+/// example joins the batch independently with probability q, so the batch size is random with
+/// mean q n and can be zero.
+public enum PoissonSampling {
+    /// Indices in `0..<count` that were drawn, in increasing order. O(count).
+    public static func sample(count: Int, rate q: Double, generator: inout SeededGenerator) -> [Int] {
+        var out = [Int]()
+        out.reserveCapacity(Int(Double(count) * q * 1.2) + 8)
+        for i in 0..<count where generator.nextUniformDouble() < q {
+            out.append(i)
+        }
+        return out
+    }
+}

@@ -1,0 +1,193 @@
+import NeuralNet
+
+/// What a private (or noised) model claims, stored as string metadata in its safetensors file so
+/// that anyone loading the model (e.g. the Audit module) can tell a proven guarantee from a
+/// heuristic one.
+///
+/// Keys written (all lower case): `method`, `sigma`, `epsilon`, `delta`, `proven` ("true" /
+/// "false"), `note`, and where they apply `accountant`, `q`, `steps`, `clip`, `sampling`,
+/// `sensitivity`, `noise_source` ("system" or "seeded"), plus method-specific extras.
+/// `sigma` means the noise multiplier for `dpsgd` (noise std = sigma * clip on the summed
+/// gradient) and the standard deviation of the noise added to every weight for the other methods.
+public struct PrivacyRecord: Sendable, Hashable {
+    public enum Method: String, Sendable, Hashable, Codable, CaseIterable {
+        /// DP-SGD training (Abadi et al. 2016).
+        case dpsgd
+        /// The DP-Weights post-training calibration (heuristic, not proven).
+        case dpWeights = "dpweights"
+        /// Output perturbation of L2-regularized logistic regression (Chaudhuri et al. 2011,
+        /// Wu et al. 2017), proven under the recorded assumptions.
+        case outputPerturbation = "output-perturbation"
+        /// Extra weight noise on a DP-SGD model: post-processing, the DP-SGD epsilon stands.
+        case postDPSGD = "post-dpsgd"
+    }
+
+    public var method: Method
+    public var sigma: Double
+    public var epsilon: Double
+    public var delta: Double
+    public var proven: Bool
+    public var accountant: String?
+    public var samplingRate: Double?
+    public var steps: Int?
+    public var clippingNorm: Double?
+    public var sampling: String?
+    public var sensitivity: Double?
+    public var noiseSource: String?
+    public var note: String
+    /// Method-specific keys (e.g. `dpsgd_sigma`, `lipschitz`, `l2`), written as given.
+    public var extra: [String: String]
+
+    public init(
+        method: Method, sigma: Double, epsilon: Double, delta: Double, proven: Bool,
+        accountant: String? = nil, samplingRate: Double? = nil, steps: Int? = nil,
+        clippingNorm: Double? = nil, sampling: String? = nil, sensitivity: Double? = nil,
+        noiseSource: String? = nil, note: String, extra: [String: String] = [:]
+    ) {
+        self.method = method
+        self.sigma = sigma
+        self.epsilon = epsilon
+        self.delta = delta
+        self.proven = proven
+        self.accountant = accountant
+        self.samplingRate = samplingRate
+        self.steps = steps
+        self.clippingNorm = clippingNorm
+        self.sampling = sampling
+        self.sensitivity = sensitivity
+        self.noiseSource = noiseSource
+        self.note = note
+        self.extra = extra
+    }
+
+    /// Every key a record may own; `merged(into:)` removes them all before writing, so a record
+    /// never inherits stale fields from the model it replaces.
+    public static let ownedKeys: Set<String> = [
+        "method", "sigma", "epsilon", "delta", "proven", "accountant", "q", "steps", "clip",
+        "sampling", "sensitivity", "noise_source", "note", "dpsgd_sigma", "post_noise_sigma",
+        "lipschitz", "loss_lipschitz", "l2", "input_norm_bound", "radius", "smoothness",
+    ]
+
+    /// The record as metadata entries (numbers in Swift's shortest round-trip form).
+    public var metadata: [String: String] {
+        var m = extra
+        m["method"] = method.rawValue
+        m["sigma"] = "\(sigma)"
+        m["epsilon"] = "\(epsilon)"
+        m["delta"] = "\(delta)"
+        m["proven"] = proven ? "true" : "false"
+        m["note"] = note
+        if let accountant { m["accountant"] = accountant }
+        if let samplingRate { m["q"] = "\(samplingRate)" }
+        if let steps { m["steps"] = "\(steps)" }
+        if let clippingNorm { m["clip"] = "\(clippingNorm)" }
+        if let sampling { m["sampling"] = sampling }
+        if let sensitivity { m["sensitivity"] = "\(sensitivity)" }
+        if let noiseSource { m["noise_source"] = noiseSource }
+        return m
+    }
+
+    /// `metadata` with every record key replaced by this record's.
+    public func merged(into metadata: [String: String]) -> [String: String] {
+        metadata.filter { !PrivacyRecord.ownedKeys.contains($0.key) }
+            .merging(self.metadata) { _, new in new }
+    }
+
+    /// Reads a record back.
+    /// - Throws: `DPError.metadata` naming the first missing or malformed key.
+    public init(metadata m: [String: String]) throws(DPError) {
+        guard let raw = m["method"] else {
+            throw .metadata(
+                name: "method",
+                detail: "missing: the model carries no privacy record (not written by "
+                    + "`verisplit dp train` or `verisplit dp noise`)")
+        }
+        guard let method = Method(rawValue: raw) else {
+            throw .metadata(
+                name: "method",
+                detail: "unknown value '\(raw)'; expected one of "
+                    + Method.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        func number(_ key: String) throws(DPError) -> Double {
+            guard let text = m[key], let v = Double(text), v.isFinite else {
+                throw .metadata(name: key, detail: "missing or not a finite number")
+            }
+            return v
+        }
+        func optionalNumber(_ key: String) throws(DPError) -> Double? {
+            guard m[key] != nil else { return nil }
+            return try number(key)
+        }
+        guard let proven = m["proven"], proven == "true" || proven == "false" else {
+            throw .metadata(name: "proven", detail: "missing or not 'true'/'false'")
+        }
+        var steps: Int? = nil
+        if let text = m["steps"] {
+            guard let s = Int(text), s >= 0 else {
+                throw .metadata(name: "steps", detail: "not a non-negative integer: '\(text)'")
+            }
+            steps = s
+        }
+        let standard: Set<String> = [
+            "method", "sigma", "epsilon", "delta", "proven", "accountant", "q", "steps", "clip",
+            "sampling", "sensitivity", "noise_source", "note",
+        ]
+        self.init(
+            method: method, sigma: try number("sigma"), epsilon: try number("epsilon"),
+            delta: try number("delta"), proven: proven == "true", accountant: m["accountant"],
+            samplingRate: try optionalNumber("q"), steps: steps,
+            clippingNorm: try optionalNumber("clip"), sampling: m["sampling"],
+            sensitivity: try optionalNumber("sensitivity"), noiseSource: m["noise_source"],
+            note: m["note"] ?? "",
+            extra: m.filter { PrivacyRecord.ownedKeys.contains($0.key) && !standard.contains($0.key) })
+    }
+}
+
+/// Training hyperparameters a model file records (written by `verisplit train` and
+/// `verisplit dp train`), which DP-Weights needs: `trained_epochs`, `learning_rate`,
+/// `batch_size`, `dataset_size`, `clip`.
+public struct TrainingHyperparameters: Sendable, Hashable {
+    public var epochs: Int?
+    public var learningRate: Double?
+    public var batchSize: Int?
+    public var datasetSize: Int?
+    public var clippingNorm: Double?
+
+    public init(
+        epochs: Int? = nil, learningRate: Double? = nil, batchSize: Int? = nil,
+        datasetSize: Int? = nil, clippingNorm: Double? = nil
+    ) {
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.batchSize = batchSize
+        self.datasetSize = datasetSize
+        self.clippingNorm = clippingNorm
+    }
+
+    /// Reads whichever keys are present and well formed.
+    public init(metadata m: [String: String]) {
+        epochs = m["trained_epochs"].flatMap { Int($0) }
+        learningRate = m["learning_rate"].flatMap { Double($0) }
+        batchSize = m["batch_size"].flatMap { Int($0) }
+        datasetSize = m["dataset_size"].flatMap { Int($0) }
+        clippingNorm = m["clip"].flatMap { Double($0) }
+    }
+
+    public var metadata: [String: String] {
+        var m = [String: String]()
+        if let epochs { m["trained_epochs"] = "\(epochs)" }
+        if let learningRate { m["learning_rate"] = "\(learningRate)" }
+        if let batchSize { m["batch_size"] = "\(batchSize)" }
+        if let datasetSize { m["dataset_size"] = "\(datasetSize)" }
+        if let clippingNorm { m["clip"] = "\(clippingNorm)" }
+        return m
+    }
+
+    /// Fills the fields `self` lacks from `other` (command-line values override file values).
+    public func filling(from other: TrainingHyperparameters) -> TrainingHyperparameters {
+        TrainingHyperparameters(
+            epochs: epochs ?? other.epochs, learningRate: learningRate ?? other.learningRate,
+            batchSize: batchSize ?? other.batchSize, datasetSize: datasetSize ?? other.datasetSize,
+            clippingNorm: clippingNorm ?? other.clippingNorm)
+    }
+}

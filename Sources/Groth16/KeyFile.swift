@@ -1,0 +1,225 @@
+import Algebra
+import Circuit
+import Dispatch
+
+/// Why a key file was rejected.
+public enum KeyFileError: Error, Equatable, CustomStringConvertible {
+    case notAKeyFile(file: String)
+    case unsupportedVersion(file: String, version: UInt32)
+    case checksumMismatch(file: String)
+    case truncated(file: String, offset: Int, what: String)
+    case invalid(file: String, offset: Int, reason: String)
+    case circuitMismatch(file: String)
+
+    public var description: String {
+        switch self {
+        case .notAKeyFile(let f): return "\(f): not a VeriSplit proving key (bad magic bytes)"
+        case .unsupportedVersion(let f, let v): return "\(f): key format version \(v) is not supported (expected 1)"
+        case .checksumMismatch(let f):
+            return "\(f): checksum mismatch: the file is corrupted or was modified; regenerate it with `verisplit setup`"
+        case .truncated(let f, let o, let w): return "\(f): truncated at byte \(o) while reading \(w)"
+        case .invalid(let f, let o, let r): return "\(f): at byte \(o): \(r)"
+        case .circuitMismatch(let f): return "\(f): the key's circuit hash does not match its embedded circuit"
+        }
+    }
+}
+
+/// VeriSplit's proving-key file (`proving.key`), version 1. All integers little-endian.
+///
+/// ```
+/// magic "VSPK" | u32 version = 1 | 32-byte SHA-256 circuit hash
+/// u64 length | circom .r1cs encoding of the circuit (the prover needs its matrices)
+/// u32 domain size | u8 H-query form (0 monomial, 1 snarkjs odd-coset Lagrange)
+/// G1 alpha, beta, delta | G2 beta, gamma, delta       (EIP-197 uncompressed: 64 / 128 bytes)
+/// u32 n, n x G1 IC | u32 n, n x G1 A | u32 n, n x G1 B1 | u32 n, n x G2 B2
+/// u32 n, n x G1 H  | u32 n, n x G1 L
+/// 32-byte SHA-256 of everything before it
+/// ```
+/// Loading checks the checksum first, every count against the bytes present before
+/// allocating, every coordinate below q, every point on its curve, and every G2 point in the
+/// prime-order subgroup (spread over all cores), and that the circuit hash matches the
+/// embedded circuit.
+public enum KeyFile {
+    static let magic = Array("VSPK".utf8)
+    public static let version: UInt32 = 1
+
+    public static func encode(_ key: ProvingKey, r1cs: R1CS<Fr>) -> [UInt8] {
+        var w = BinaryBuffer()
+        w.bytes += magic
+        w.u32(version)
+        w.bytes += key.circuitHash
+        let circuit = Circom.writeR1CS(r1cs)
+        w.u64(UInt64(circuit.count))
+        w.bytes += circuit
+        w.u32(UInt32(key.domainSize))
+        w.bytes.append(key.hForm.rawValue)
+        for p in [key.alpha, key.beta1, key.delta1] { w.bytes += p.uncompressed() }
+        for p in [key.beta2, key.verifyingKey.gamma, key.delta2] { w.bytes += p.uncompressed() }
+        for list in [key.verifyingKey.ic, key.a, key.b1] { w.g1List(list) }
+        w.u32(UInt32(key.b2.count))
+        for p in key.b2 { w.bytes += p.uncompressed() }
+        for list in [key.h, key.l] { w.g1List(list) }
+        w.bytes += SHA256.hash(w.bytes)
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8], file: String = "proving.key") throws(KeyFileError) -> (ProvingKey, R1CS<Fr>) {
+        guard bytes.count >= 8 + 32 + 32, Array(bytes[0..<4]) == magic else { throw .notAKeyFile(file: file) }
+        let body = bytes[0..<(bytes.count - 32)]
+        guard SHA256.hash(Array(body)) == Array(bytes[(bytes.count - 32)...]) else { throw .checksumMismatch(file: file) }
+        var r = KeyReader(bytes: bytes, end: bytes.count - 32, file: file, offset: 4)
+        let v = try r.u32("version")
+        guard v == version else { throw .unsupportedVersion(file: file, version: v) }
+        let hash = try r.take(32, "circuit hash")
+        let circuitLength = try r.u64("circuit length")
+        guard circuitLength <= UInt64(r.remaining) else { throw .truncated(file: file, offset: r.offset, what: "circuit") }
+        let circuitBytes = Array(try r.take(Int(circuitLength), "circuit"))
+        let r1cs: R1CS<Fr>
+        do { r1cs = try Circom.readR1CS(circuitBytes, file: file + " (embedded circuit)") } catch {
+            throw .invalid(file: file, offset: r.offset, reason: error.description)
+        }
+        guard SHA256.hash(circuitBytes) == Array(hash) else { throw .circuitMismatch(file: file) }
+        let domainSize = Int(try r.u32("domain size"))
+        let formByte = try r.take(1, "H form")[r.offset - 1]
+        guard let form = ProvingKey.HQueryForm(rawValue: formByte) else {
+            throw .invalid(file: file, offset: r.offset - 1, reason: "unknown H-query form \(formByte)")
+        }
+        let alpha = try r.g1("alpha"), beta1 = try r.g1("beta"), delta1 = try r.g1("delta")
+        let beta2 = try r.g2("beta"), gamma2 = try r.g2("gamma"), delta2 = try r.g2("delta")
+        let ic = try r.g1List("IC"), a = try r.g1List("A"), b1 = try r.g1List("B1")
+        let b2 = try r.g2List("B2")
+        let h = try r.g1List("H"), l = try r.g1List("L")
+        guard r.offset == r.end else { throw .invalid(file: file, offset: r.offset, reason: "unexpected trailing bytes") }
+
+        let wires = r1cs.numWires
+        guard ic.count == r1cs.numPublic + 1, a.count == wires, b1.count == wires, b2.count == wires,
+              l.count == wires - r1cs.numPublic - 1,
+              domainSize.nonzeroBitCount == 1, domainSize >= r1cs.constraintCount + r1cs.numPublic + 1,
+              h.count == (form == .monomial ? domainSize - 1 : domainSize)
+        else {
+            throw .invalid(file: file, offset: r.offset, reason: "query sizes do not fit the embedded circuit")
+        }
+        guard !delta2.isInfinity, !gamma2.isInfinity, delta2 != gamma2 else {
+            throw .invalid(file: file, offset: r.offset, reason: "gamma and delta must be distinct non-identity points")
+        }
+        let vk = VerifyingKey(alpha: alpha, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        let key = ProvingKey(verifyingKey: vk, alpha: alpha, beta1: beta1, beta2: beta2, delta1: delta1,
+                             delta2: delta2, a: a, b1: b1, b2: b2, h: h, l: l, domainSize: domainSize,
+                             hForm: form, circuitHash: Array(hash))
+        return (key, r1cs)
+    }
+}
+
+struct BinaryBuffer {
+    var bytes: [UInt8] = []
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) } }
+    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+    mutating func g1List(_ points: [G1Affine]) {
+        u32(UInt32(points.count))
+        bytes.reserveCapacity(bytes.count + points.count * 64)
+        for p in points { bytes += p.uncompressed() }
+    }
+}
+
+/// Bounds-checked reader for key files; point lists are validated in parallel.
+struct KeyReader {
+    let bytes: [UInt8]
+    let end: Int
+    let file: String
+    var offset: Int
+
+    var remaining: Int { end - offset }
+
+    mutating func take(_ n: Int, _ what: String) throws(KeyFileError) -> ArraySlice<UInt8> {
+        guard n >= 0, n <= remaining else { throw .truncated(file: file, offset: offset, what: what) }
+        defer { offset += n }
+        return bytes[offset..<(offset + n)]
+    }
+
+    mutating func u32(_ what: String) throws(KeyFileError) -> UInt32 {
+        let s = try take(4, what)
+        return s.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    mutating func u64(_ what: String) throws(KeyFileError) -> UInt64 {
+        let s = try take(8, what)
+        return s.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    mutating func g1(_ what: String) throws(KeyFileError) -> G1Affine {
+        let at = offset
+        let s = try take(64, what)
+        do { return try G1Affine(uncompressed: s) } catch { throw .invalid(file: file, offset: at, reason: "\(what): \(error)") }
+    }
+
+    mutating func g2(_ what: String) throws(KeyFileError) -> G2Affine {
+        let at = offset
+        let s = try take(128, what)
+        do { return try G2Affine(uncompressed: s) } catch { throw .invalid(file: file, offset: at, reason: "\(what): \(error)") }
+    }
+
+    mutating func g1List(_ what: String) throws(KeyFileError) -> [G1Affine] {
+        try list(what, size: 64) { (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G1Affine(uncompressed: s) }
+    }
+
+    mutating func g2List(_ what: String) throws(KeyFileError) -> [G2Affine] {
+        try list(what, size: 128) { (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G2Affine(uncompressed: s) }
+    }
+
+    /// Reads a counted list, checking the count against the bytes present before allocating,
+    /// and decodes (validates) the points on all cores.
+    mutating func list<P: Sendable>(_ what: String, size: Int,
+                                    decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P) throws(KeyFileError) -> [P] {
+        let count = Int(try u32(what + " count"))
+        guard count * size <= remaining else { throw .truncated(file: file, offset: offset, what: what) }
+        let start = offset
+        let raw = try take(count * size, what)
+        let base = raw.startIndex
+        let results = ParallelResults<P>(count: count)
+        let chunk = 1024
+        let source = bytes
+        DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
+                let lo = base + i * size
+                do throws(PointDecodingError) {
+                    results.set(i, try decode(source[lo..<(lo + size)]))
+                } catch { results.fail(i, error) }
+            }
+        }
+        if let (index, error) = results.firstFailure {
+            throw .invalid(file: file, offset: start + index * size, reason: "\(what)[\(index)]: \(error)")
+        }
+        return results.values()
+    }
+}
+
+/// Slots written by parallel workers, one index each; failures are recorded with their index.
+/// The slots live in a raw buffer (not a Swift array property) so concurrent writes to
+/// distinct indices need no exclusivity checks.
+final class ParallelResults<P>: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<P?>
+    private let count: Int
+    private var failures: [(Int, PointDecodingError)] = []
+    private let lock = DispatchSemaphore(value: 1)
+
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: max(1, count))
+        slots.initialize(repeating: nil, count: max(1, count))
+    }
+
+    deinit {
+        slots.deinitialize(count: max(1, count))
+        slots.deallocate()
+    }
+
+    func set(_ i: Int, _ value: P) { slots[i] = value }
+
+    func fail(_ i: Int, _ error: PointDecodingError) {
+        lock.wait(); failures.append((i, error)); lock.signal()
+    }
+
+    var firstFailure: (Int, PointDecodingError)? { failures.min { $0.0 < $1.0 } }
+
+    func values() -> [P] { (0..<count).compactMap { slots[$0] } }
+}
