@@ -11,6 +11,8 @@ public enum AuditError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooFewExamples(what: String, have: Int, need: Int)
     /// Writing results or the shadow-model cache failed.
     case writeFailed(path: String, reason: String)
+    /// Private training could not be set up (e.g. the DP module rejected a parameter).
+    case training(model: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum AuditError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what): have \(have) examples, need at least \(need)"
         case let .writeFailed(path, reason):
             return "cannot write \(path): \(reason)"
+        case let .training(model, reason):
+            return "cannot train \(model): \(reason)"
         }
     }
 }

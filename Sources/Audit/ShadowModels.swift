@@ -9,12 +9,28 @@ public struct ShadowModels: Sendable {
     public let masks: [[Bool]]
     /// Outputs of model k on the whole pool.
     public let outputs: [ExampleOutputs]
+    /// The trained models, in mask order.
+    public let models: [Sequential]
     /// How many models came from the on-disk cache instead of being trained.
     public let cacheHits: Int
     /// Wall-clock seconds spent training and evaluating.
     public let seconds: Double
 
     public var count: Int { masks.count }
+
+    public init(masks: [[Bool]], outputs: [ExampleOutputs], models: [Sequential], cacheHits: Int, seconds: Double) {
+        self.masks = masks
+        self.outputs = outputs
+        self.models = models
+        self.cacheHits = cacheHits
+        self.seconds = seconds
+    }
+
+    /// The models at `range` (e.g. all but a target at index 0).
+    public func slice(_ range: Range<Int>) -> ShadowModels {
+        ShadowModels(masks: Array(masks[range]), outputs: Array(outputs[range]), models: Array(models[range]),
+                     cacheHits: cacheHits, seconds: seconds)
+    }
 }
 
 /// Where trained shadow models are kept between audits: one safetensors file per model, named by
@@ -117,6 +133,7 @@ public enum ShadowTraining {
         let fingerprint = cache == nil ? "" : ShadowCache.fingerprint(pool)
         var bar = ProgressBar(label: label, total: masks.count, enabled: showProgress ? nil : false)
         var outputs = [ExampleOutputs]()
+        var models = [Sequential]()
         var hits = 0
         for (k, mask) in masks.enumerated() {
             guard mask.count == pool.count else {
@@ -141,11 +158,12 @@ public enum ShadowTraining {
             }
             let out = try ExampleOutputs.evaluate(model: model, data: pool)
             outputs.append(out)
+            models.append(model)
             let inIdx = mask.indices.filter { mask[$0] }
             let outIdx = mask.indices.filter { !mask[$0] }
             bar.update(k + 1, detail: "\(hits) cached, train acc \(Int(out.accuracy(inIdx) * 100))%, held-out acc \(Int(out.accuracy(outIdx) * 100))%")
         }
         bar.finish(detail: "\(hits) of \(masks.count) from cache")
-        return ShadowModels(masks: masks, outputs: outputs, cacheHits: hits, seconds: Date().timeIntervalSince(start))
+        return ShadowModels(masks: masks, outputs: outputs, models: models, cacheHits: hits, seconds: Date().timeIntervalSince(start))
     }
 }

@@ -15,6 +15,28 @@ public protocol ModelTrainer: Sendable {
     /// Trains a fresh model of `spec` on `data`, deterministically in `seed` (initialization,
     /// shuffling, and any noise).
     func train(spec: ModelSpec, data: Dataset, seed: UInt64) throws(AuditError) -> Sequential
+    /// The privacy guarantee the training claims (nil: none).
+    var claim: PrivacyClaim? { get }
+}
+
+extension ModelTrainer {
+    public var claim: PrivacyClaim? { nil }
+}
+
+/// The (epsilon, delta) a training method claims, and whether that claim is a proof.
+public struct PrivacyClaim: Sendable, Equatable {
+    public var epsilon: Double
+    public var delta: Double
+    /// True for an accountant's bound (DP-SGD with Poisson sampling); false for heuristics (DP-Weights).
+    public var proven: Bool
+    public var note: String
+
+    public init(epsilon: Double, delta: Double, proven: Bool, note: String) {
+        self.epsilon = epsilon
+        self.delta = delta
+        self.proven = proven
+        self.note = note
+    }
 }
 
 /// Non-private mini-batch training with Adam or SGD (the recipe of `verisplit train`).

@@ -6,7 +6,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (readable table, or one JSON value with --json).",
-        subcommands: [BenchAlgebra.self, BenchGemm.self, BenchTrain.self, BenchDPAccountant.self])
+        subcommands: [BenchAlgebra.self, BenchGemm.self, BenchTrain.self, BenchDPAccountant.self, BenchAudit.self])
 }
 
 /// Prints `rows` as an aligned two-column table, or as one JSON object when `json` is set.
