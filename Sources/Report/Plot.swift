@@ -152,8 +152,10 @@ public struct HistogramPlot: Sendable, Equatable {
     /// The chart as an `<svg>` element. O(values + bins).
     public func svg() -> String {
         let frame = PlotFrame(width: width, height: height, title: title)
-        let all = groups.flatMap(\.values).filter(\.isFinite)
-        let range = Axis.fit(all, scale: .linear, pad: false)
+        let all = groups.flatMap(\.values).filter(\.isFinite).sorted()
+        // Bins span the 0.5%..99.5% quantiles so a few extreme scores do not squeeze the rest
+        // into one bin; values beyond fall into the edge bins.
+        let range = all.isEmpty ? 0...1 : Axis.fit([all[all.count / 200], all[(all.count - 1) - all.count / 200]], scale: .linear, pad: false)
         let dens = groups.map { HistogramPlot.densities($0.values, bins: bins, range: range) }
         let top = max(dens.flatMap { $0 }.max() ?? 1, 1e-9) * 1.05
         let xAxis = Axis(scale: .linear, range: range, from: frame.left, to: frame.right)
