@@ -141,7 +141,8 @@ public enum MembershipAttack {
     /// label and Pr(x) its mean over reference models,
     ///   LR(x, z) = (p(x|theta) / Pr(x)) / (p(z|theta) / Pr(z)),  score(x) = Pr_z[LR(x, z) >= gamma].
     /// Online, Pr(x) averages all reference models; offline it averages the OUT models of x and is
-    /// corrected as ((1 + a) Pr_OUT(x) + (1 - a)) / 2. O((n + |Z|) log |Z|).
+    /// corrected as ((1 + a) Pr_OUT(x) + (1 - a)) / 2. Ties of the fraction are broken by LR
+    /// itself (an order-preserving refinement below 1/(2|Z|)). O((n + |Z|) log |Z|).
     static func rmia(target: ExampleOutputs, examples: [Int], shadows: ShadowModels, population: [Int],
                      offlineA: Double?, gamma: Double) -> [Double] {
         func prior(_ i: Int) -> Double {
@@ -164,7 +165,11 @@ public enum MembershipAttack {
                 let mid = (lo + hi) / 2
                 if zRatios[mid] <= threshold { lo = mid + 1 } else { hi = mid }
             }
-            return Double(lo) / Double(zRatios.count)
+            // The fraction is a non-decreasing function of ratio(x), so breaking its ties (finer
+            // than 1/|Z|) by ratio(x) itself keeps RMIA's ranking and makes the low-FPR end of
+            // the ROC resolvable when several examples beat every population sample.
+            let tieBreak = (0.5 + atan(log(max(ratio(i), 1e-300))) / Double.pi) * 0.5 / Double(zRatios.count)
+            return Double(lo) / Double(zRatios.count) + tieBreak
         }
     }
 

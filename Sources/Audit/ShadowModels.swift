@@ -116,6 +116,20 @@ public enum ShadowTraining {
         return masks
     }
 
+    /// A target's training mask: exactly floor(examples/2) examples chosen uniformly at random,
+    /// independently of any shadow masks. Keep the target out of the shadows' balanced design: in
+    /// a leave-one-out design with few models, an example's share of IN reference models would
+    /// depend on whether the target trained on it (7 of 15 vs 8 of 15 for 16 models), which
+    /// biases RMIA's Pr(x) in the attacker's favour.
+    public static func randomHalf(examples: Int, seed: UInt64) -> [Bool] {
+        var rng = SeededGenerator(seed: seed ^ 0x7A26_E7)
+        var order = Array(0..<examples)
+        rng.shuffle(&order)
+        var mask = [Bool](repeating: false, count: examples)
+        for i in order.prefix(examples / 2) { mask[i] = true }
+        return mask
+    }
+
     /// The seed of model `k` derived from the audit seed (SplitMix64 of both).
     public static func modelSeed(_ seed: UInt64, _ k: Int) -> UInt64 {
         var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(k + 1)

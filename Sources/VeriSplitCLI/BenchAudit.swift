@@ -12,17 +12,18 @@ struct BenchAudit: AsyncParsableCommand {
         commandName: "audit",
         abstract: "AUC, TPR at low FPR and empirical epsilon of loss/LiRA/RMIA attacks on plain, DP-SGD and DP-Weights models.",
         discussion: """
-        A pool of --pool examples from the training split; --models models (the target plus \
-        shadows) are trained on balanced random halves of it with the recipe under test (each \
-        example is in exactly half of the training sets). Model 0 is the target: its training \
-        half are the members, the rest the non-members; the others serve as LiRA shadow and RMIA \
-        reference models. Trained models are cached (--cache-dir), so a rerun is fast.
+        A pool of --pool examples from the training split. The target is trained with the recipe \
+        under test on a random half of it (members; the other half are the non-members), and \
+        --shadow-models models with the same recipe on balanced random halves (each example in \
+        exactly half of them), chosen independently of the target's half; they serve as LiRA \
+        shadow and RMIA reference models. Trained models are cached (--cache-dir), so a rerun \
+        is fast.
         """)
 
     @Option(help: "Model spec file or bundled name.") var model: String = "mlp-784-128-10"
     @Option(help: "Data: bundled, system, auto or an IDX directory.") var data: String = "bundled"
     @Option(help: "Pool size (examples from the training split).") var pool: Int = 2000
-    @Option(help: "Models per recipe (1 target + shadows); even.") var models: Int = 16
+    @Option(help: "Shadow/reference models per recipe (even).") var shadowModels: Int = 16
     @Option(help: "Epochs for plain and DP-Weights training.") var epochs: Int = 20
     @Option(help: "Epochs for DP-SGD.") var dpEpochs: Int = 10
     @Option(help: "Recipes, comma-separated (plain, dpsgd-eps1, dpsgd-eps3, dpsgd-eps8, dpweights-eps1, dpweights-eps3, dpweights-eps8).")
@@ -52,7 +53,9 @@ struct BenchAudit: AsyncParsableCommand {
     }
 
     private func execute() throws(AuditError) {
-        guard models >= 4, models % 2 == 0 else { throw .invalidParameter(name: "models", value: "\(models)", requirement: "must be even and >= 4") }
+        guard shadowModels >= 4, shadowModels % 2 == 0 else {
+            throw .invalidParameter(name: "shadow-models", value: "\(shadowModels)", requirement: "must be even and >= 4")
+        }
         let attackKinds = try attacks.split(separator: ",").map { (s: Substring) throws(AuditError) -> AttackKind in
             guard let k = AttackKind(rawValue: String(s)) else {
                 throw .invalidParameter(name: "attacks", value: String(s), requirement: "use \(AttackKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -75,7 +78,8 @@ struct BenchAudit: AsyncParsableCommand {
         var order = Array(0..<train.count)
         rng.shuffle(&order)
         let poolSet = train.subset(Array(order.prefix(pool)))
-        let masks = ShadowTraining.balancedMasks(models: models, examples: pool, seed: seed)
+        let targetMask = ShadowTraining.randomHalf(examples: pool, seed: seed)
+        let masks = [targetMask] + ShadowTraining.balancedMasks(models: shadowModels, examples: pool, seed: seed)
         let cache = noCache ? nil : ShadowCache(directory: cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
         let members = masks[0].indices.filter { masks[0][$0] }
         let nonMembers = masks[0].indices.filter { !masks[0][$0] }
@@ -116,7 +120,7 @@ struct BenchAudit: AsyncParsableCommand {
         if json {
             print(JSONValue.array(rows).serialized(indent: nil))
         } else {
-            print("Membership attacks on \(spec.name), pool \(pool) (\(members.count) members / \(nonMembers.count) non-members), \(models - 1) shadow models")
+            print("Membership attacks on \(spec.name), pool \(pool) (\(members.count) members / \(nonMembers.count) non-members), \(shadowModels) shadow models")
             print(table.render())
         }
     }

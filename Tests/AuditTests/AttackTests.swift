@@ -47,22 +47,25 @@ final class AttackTests: XCTestCase {
         let spec = try Self.spec()
         let (train, _) = try Self.data()
         let trainer = try PlainTrainer(epochs: 30, batchSize: 32)
-        let masks = ShadowTraining.balancedMasks(models: 8, examples: train.count, seed: 3)
-        for i in 0..<train.count { XCTAssertEqual(masks.filter { $0[i] }.count, 4) }
+        let shadowMasks = ShadowTraining.balancedMasks(models: 8, examples: train.count, seed: 3)
+        for i in 0..<train.count { XCTAssertEqual(shadowMasks.filter { $0[i] }.count, 4) }
+        let targetMask = ShadowTraining.randomHalf(examples: train.count, seed: 3)
+        XCTAssertEqual(targetMask.filter { $0 }.count, train.count / 2)
+        let masks = [targetMask] + shadowMasks
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-audit-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = ShadowCache(directory: dir)
         let all = try ShadowTraining.train(spec: spec, pool: train, masks: masks, trainer: trainer, seed: 3, cache: cache, showProgress: false)
         XCTAssertEqual(all.cacheHits, 0)
         let again = try ShadowTraining.train(spec: spec, pool: train, masks: masks, trainer: trainer, seed: 3, cache: cache, showProgress: false)
-        XCTAssertEqual(again.cacheHits, 8, "second run must load every model from the cache")
+        XCTAssertEqual(again.cacheHits, 9, "second run must load every model from the cache")
         XCTAssertEqual(again.outputs, all.outputs)
         let other = try PlainTrainer(epochs: 29, batchSize: 32)
         let changed = try ShadowTraining.train(spec: spec, pool: train, masks: Array(masks.prefix(1)), trainer: other, seed: 3, cache: cache,
                                                showProgress: false)
         XCTAssertEqual(changed.cacheHits, 0, "different hyperparameters must not hit the cache")
 
-        let shadows = all.slice(1..<8)
+        let shadows = all.slice(1..<9)
         let members = masks[0].indices.filter { masks[0][$0] }
         let nonMembers = masks[0].indices.filter { !masks[0][$0] }
         let random = try ExampleOutputs.evaluate(model: spec.makeModel(seed: 99), data: train)
