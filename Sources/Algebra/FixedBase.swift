@@ -7,7 +7,7 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
     public let windowBits: Int
     let windows: [[AffinePoint<C>]]
 
-    public init(base: AffinePoint<C>, windowBits: Int = 8) {
+    public init(base: AffinePoint<C>, windowBits: Int = 10) {
         precondition((1...12).contains(windowBits), "window of \(windowBits) bits")
         self.windowBits = windowBits
         let windowCount = (256 + windowBits - 1) / windowBits
@@ -29,35 +29,78 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
         let limbs = k.canonicalLimbs
         var acc = JacobianPoint<C>.infinity
         let mask = UInt64((1 << windowBits) - 1)
-        let words = [limbs.l0, limbs.l1, limbs.l2, limbs.l3]
         for (j, row) in windows.enumerated() {
-            let bit = j * windowBits
-            guard bit < 256 else { break }
-            let limb = bit >> 6, shift = UInt64(bit & 63)
-            var digit = words[limb] >> shift
-            if shift + UInt64(windowBits) > 64, limb + 1 < 4 { digit |= words[limb + 1] << (64 - shift) }
-            digit &= mask
+            let digit = limbs.window(bit: j * windowBits, mask: mask)
             if digit != 0 { acc += row[Int(digit) - 1] }
         }
         return acc
     }
 
     /// k_i * P for every scalar, in affine form, on all cores.
+    ///
+    /// Each worker keeps a chunk of affine accumulators and adds one table point per window
+    /// to all of them with a single shared inversion (batch-affine addition, about 6
+    /// multiplications per addition instead of 11 for a mixed Jacobian addition).
     public func multiplyAll(_ scalars: [Fr]) -> [AffinePoint<C>] {
         let n = scalars.count
         if n == 0 { return [] }
         var out = [AffinePoint<C>](repeating: .infinity, count: n)
-        let chunk = max(256, (n + 4 * ProcessInfoCores.activeCount - 1) / (4 * ProcessInfoCores.activeCount))
+        let chunk = min(4096, max(64, (n + 2 * ProcessInfoCores.activeCount - 1) / (2 * ProcessInfoCores.activeCount)))
         let chunks = (n + chunk - 1) / chunk
         out.withUnsafeMutableBufferPointer { buffer in
             let target = UnsafeSendable(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let lo = c * chunk, hi = min(n, lo + chunk)
-                let points = (lo..<hi).map { multiply(scalars[$0]) }
-                let affine = JacobianPoint<C>.batchToAffine(points)
-                for i in lo..<hi { target.value[i] = affine[i - lo] }
+                var acc = [AffinePoint<C>](repeating: .infinity, count: hi - lo)
+                var pending = [Int](), addends = [AffinePoint<C>](), prefix = [C.BaseField]()
+                pending.reserveCapacity(hi - lo); addends.reserveCapacity(hi - lo); prefix.reserveCapacity(hi - lo)
+                let limbs = (lo..<hi).map { scalars[$0].canonicalLimbs }
+                let mask = UInt64((1 << windowBits) - 1)
+                for (j, row) in windows.enumerated() {
+                    let bit = j * windowBits
+                    guard bit < 256 else { break }
+                    pending.removeAll(keepingCapacity: true)
+                    addends.removeAll(keepingCapacity: true)
+                    for i in 0..<(hi - lo) {
+                        let d = limbs[i].window(bit: bit, mask: mask)
+                        if d == 0 { continue }
+                        let t = row[Int(d) - 1]
+                        if acc[i].isInfinity { acc[i] = t; continue }
+                        if acc[i].x == t.x {  // doubling or cancellation: rare, exact path
+                            acc[i] = (acc[i].jacobian + t).affine
+                            continue
+                        }
+                        pending.append(i)
+                        addends.append(t)
+                    }
+                    Self.batchAdd(&acc, pending: pending, addends: addends, prefix: &prefix)
+                }
+                for i in lo..<hi { target.value[i] = acc[i - lo] }
             }
         }
         return out
+    }
+
+    /// acc[pending[k]] += addends[k] for all k, with one field inversion (x-coordinates differ).
+    static func batchAdd(_ acc: inout [AffinePoint<C>], pending: [Int], addends: [AffinePoint<C>],
+                         prefix: inout [C.BaseField]) {
+        let count = pending.count
+        if count == 0 { return }
+        prefix.removeAll(keepingCapacity: true)
+        var product = C.BaseField.one
+        for k in 0..<count {
+            prefix.append(product)
+            product = product * (addends[k].x - acc[pending[k]].x)
+        }
+        guard var inverse = product.inverse() else { preconditionFailure("x-coordinates were checked distinct") }
+        for k in stride(from: count - 1, through: 0, by: -1) {
+            let i = pending[k]
+            let p = acc[i], t = addends[k]
+            let dx = t.x - p.x
+            let lambda = (t.y - p.y) * (inverse * prefix[k])
+            inverse = inverse * dx
+            let x3 = lambda.squared() - p.x - t.x
+            acc[i] = AffinePoint(x: x3, y: lambda * (p.x - x3) - p.y)
+        }
     }
 }

@@ -46,8 +46,8 @@ public enum MSM {
             return acc
         }
         let c = windowBits(forCount: n)
-        let windowCount = (255 + c - 1) / c
-        let digits = recode(scalars, windowBits: c, windowCount: windowCount)
+        let (digits, windowCount) = recode(scalars, windowBits: c)
+        if windowCount == 0 { return .infinity }
         var windowSums = [JacobianPoint<C>](repeating: .infinity, count: windowCount)
         let workers = min(threads ?? defaultThreadCount, windowCount)
         windowSums.withUnsafeMutableBufferPointer { sums in
@@ -78,32 +78,50 @@ public enum MSM {
         return result
     }
 
-    /// Signed c-bit digits, window-major (digits[w * n + i] is scalar i's digit in window w),
-    /// so each window streams through one contiguous slice.
+    /// Scalars above (r-1)/2 are used as -(r - k) with the base negated, so small negative
+    /// values (fixed-point activations and weights) cost as little as small positive ones:
+    /// the window count follows the largest folded scalar, not the field size.
+    public static func fold(_ k: Limbs4) -> (magnitude: Limbs4, negative: Bool) {
+        let r = FrParameters.modulus
+        let halfR = Limbs4((r.l0 >> 1) | (r.l1 << 63), (r.l1 >> 1) | (r.l2 << 63), (r.l2 >> 1) | (r.l3 << 63), r.l3 >> 1)
+        let (_, below) = Fr.subtractWithBorrow(halfR, k)  // borrow: halfR < k
+        guard below != 0 else { return (k, false) }
+        return (Fr.subtractWithBorrow(r, k).0, true)
+    }
+
     @usableFromInline
-    static func recode(_ scalars: [Limbs4], windowBits c: Int, windowCount: Int) -> [Int32] {
+    static func bitLength(_ k: Limbs4) -> Int {
+        if k.l3 != 0 { return 256 - k.l3.leadingZeroBitCount }
+        if k.l2 != 0 { return 192 - k.l2.leadingZeroBitCount }
+        if k.l1 != 0 { return 128 - k.l1.leadingZeroBitCount }
+        return 64 - k.l0.leadingZeroBitCount
+    }
+
+    /// Signed c-bit digits of the folded scalars, window-major (digits[w * n + i] is scalar
+    /// i's digit in window w), so each window streams through one contiguous slice; and the
+    /// number of windows the largest folded scalar needs.
+    @usableFromInline
+    static func recode(_ scalars: [Limbs4], windowBits c: Int) -> (digits: [Int32], windowCount: Int) {
         let n = scalars.count
+        var maxBits = 0
+        for k in scalars { maxBits = max(maxBits, bitLength(fold(k).magnitude)) }
+        let windowCount = maxBits == 0 ? 0 : (maxBits + 1 + c - 1) / c
         var digits = [Int32](repeating: 0, count: n * windowCount)
         let half = Int64(1) << Int64(c - 1)
         let full = Int64(1) << Int64(c)
         let mask = UInt64(full - 1)
         digits.withUnsafeMutableBufferPointer { out in
             for i in 0..<n {
-                let k = scalars[i]
-                let limbs = [k.l0, k.l1, k.l2, k.l3, 0]
+                let (k, negative) = fold(scalars[i])
                 var carry: Int64 = 0
                 for w in 0..<windowCount {
-                    let bit = w * c
-                    let limb = bit >> 6, shift = UInt64(bit & 63)
-                    var raw = limbs[limb] >> shift
-                    if shift + UInt64(c) > 64, limb + 1 < limbs.count { raw |= limbs[limb + 1] << (64 - shift) }
-                    var d = Int64(raw & mask) + carry
+                    var d = Int64(k.window(bit: w * c, mask: mask)) + carry
                     if d > half { d -= full; carry = 1 } else { carry = 0 }
-                    out[w * n + i] = Int32(d)
+                    out[w * n + i] = Int32(negative ? -d : d)
                 }
             }
         }
-        return digits
+        return (digits, windowCount)
     }
 
     /// One window: drop each point into bucket |d| (negated for d < 0), then

@@ -9,6 +9,18 @@ public struct Limbs4: Hashable, Sendable {
     @inlinable public static var zero: Limbs4 { Limbs4(0, 0, 0, 0) }
     @inlinable public var array: [UInt64] { [l0, l1, l2, l3] }
     @inlinable public var isZero: Bool { (l0 | l1 | l2 | l3) == 0 }
+    /// The `mask`-wide window of bits starting at `bit` (bits past 255 read as zero).
+    @inlinable @inline(__always)
+    public func window(bit: Int, mask: UInt64) -> UInt64 {
+        let limb = bit >> 6, shift = UInt64(bit & 63)
+        @inline(__always) func word(_ i: Int) -> UInt64 {
+            switch i { case 0: return l0; case 1: return l1; case 2: return l2; case 3: return l3; default: return 0 }
+        }
+        var d = word(limb) >> shift
+        if shift != 0 { d |= word(limb + 1) << (64 - shift) }
+        return d & mask
+    }
+
     /// Bit `i` (0 = least significant), `i < 256`.
     @inlinable public func bit(_ i: Int) -> Bool {
         let limb: UInt64
@@ -130,7 +142,7 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     /// a - b over 256 bits and the outgoing borrow (0 or 1). Borrows are combined with
     /// integer arithmetic, not `||`, which would compile to data-dependent branches.
     @inlinable @inline(__always)
-    static func subtractWithBorrow(_ a: Limbs4, _ b: Limbs4) -> (Limbs4, UInt64) {
+    public static func subtractWithBorrow(_ a: Limbs4, _ b: Limbs4) -> (Limbs4, UInt64) {
         let (d0, b0) = a.l0.subtractingReportingOverflow(b.l0)
         let (d1a, b1a) = a.l1.subtractingReportingOverflow(b.l1)
         let (d1, b1b) = d1a.subtractingReportingOverflow(UInt64(b0 ? 1 : 0))

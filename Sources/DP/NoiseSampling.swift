@@ -13,7 +13,8 @@ import NeuralNet
 /// `.system` (the operating system's CSPRNG). `.seeded` makes an experiment reproducible bit for
 /// bit (tests, benchmarks, audits that re-run a training): anyone who knows the seed can subtract
 /// the noise, so a model noised with a seed that is stored or guessable has no DP guarantee.
-/// Both sources turn uniform bits into normals with Box-Muller in double precision; floating-point
+/// Both sources turn uniform bits into normals with the polar Box-Muller method in double
+/// precision; floating-point
 /// samplers leak a little through the low bits of their output (Mironov 2012 for the Laplace
 /// case), the same limitation as Opacus and TensorFlow Privacy outside their secure modes.
 public enum NoiseSource: Sendable, Hashable, CustomStringConvertible {
@@ -68,8 +69,8 @@ struct SystemEntropyPool: Sendable {
     }
 }
 
-/// Standard normal samples from a `NoiseSource` (Box-Muller on 53-bit uniforms, both outputs of
-/// each pair used). A value type: copying it copies the stream position.
+/// Standard normal samples from a `NoiseSource` (Marsaglia's polar form of Box-Muller on 53-bit
+/// uniforms, both outputs of each pair used). A value type: copying it copies the stream position.
 public struct GaussianSampler: Sendable {
     private var generator: SeededGenerator
     private var pool = SystemEntropyPool()
@@ -97,13 +98,17 @@ public struct GaussianSampler: Sendable {
             spare = nil
             return s
         }
-        // u1 in (0, 1] so that log(u1) is finite; u2 in [0, 1).
-        let u1 = Double((nextWord() >> 11) + 1) * 0x1p-53
-        let u2 = Double(nextWord() >> 11) * 0x1p-53
-        let r = (-2 * log(u1)).squareRoot()
-        let theta = 2 * Double.pi * u2
-        spare = r * sin(theta)
-        return r * cos(theta)
+        // Marsaglia's polar method: a uniform point in the unit disc gives two independent
+        // normals without sin/cos (which cost more than the rest of the noising together).
+        while true {
+            let u = Double(nextWord() >> 11) * 0x1p-52 - 1
+            let v = Double(nextWord() >> 11) * 0x1p-52 - 1
+            let s = u * u + v * v
+            guard s > 0, s < 1 else { continue }
+            let f = (-2 * log(s) / s).squareRoot()
+            spare = v * f
+            return u * f
+        }
     }
 
     /// Adds i.i.d. N(0, std^2) to every element of `tensor`. O(count).

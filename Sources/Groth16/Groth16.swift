@@ -48,7 +48,18 @@ public enum Groth16 {
         return try setup(r1cs, waste: waste)
     }
 
-    static func setup(_ r1cs: R1CS<Fr>, waste: ToxicWaste) throws(Groth16Error) -> ProvingKey {
+    /// Like `setup`, but the H query is in snarkjs's form (`.oddCosetLagrange`:
+    /// L_{2i+1}(tau)/delta over the 2n-point domain, i < n), so the key can be written as a
+    /// `.zkey` with `Zkey.write` and used by snarkjs's prover. Costs one more O(n) Lagrange
+    /// evaluation (over 2n points) than `setup`. Domains up to 2^27 points.
+    public static func setupSnarkjsStyle(_ r1cs: R1CS<Fr>) throws(Groth16Error) -> ProvingKey {
+        var waste = ToxicWaste.sample()
+        defer { waste.erase() }
+        return try setup(r1cs, waste: waste, hForm: .oddCosetLagrange)
+    }
+
+    static func setup(_ r1cs: R1CS<Fr>, waste: ToxicWaste,
+                      hForm: ProvingKey.HQueryForm = .monomial) throws(Groth16Error) -> ProvingKey {
         let domain = try domain(for: r1cs)
         let m = r1cs.constraintCount
         let numWires = r1cs.numWires
@@ -79,12 +90,27 @@ public enum Groth16 {
         var lScalars = ((numPublic + 1)..<max(numPublic + 1, numWires)).map { k in
             (waste.beta * u[k] + waste.alpha * v[k] + w[k]) * deltaInv
         }
-        // h query: tau^i Z(tau) / delta for i < n - 1 (h has degree <= n - 2).
-        let zOverDelta = domain.evaluateVanishingPolynomial(at: waste.tau) * deltaInv
-        var hScalars = EvaluationDomain.powers(of: waste.tau, count: domain.size - 1, startingWith: zOverDelta)
+        var hScalars: [Fr]
+        switch hForm {
+        case .monomial:
+            // h query: tau^i Z(tau) / delta for i < n - 1 (h has degree <= n - 2).
+            let zOverDelta = domain.evaluateVanishingPolynomial(at: waste.tau) * deltaInv
+            hScalars = EvaluationDomain.powers(of: waste.tau, count: domain.size - 1, startingWith: zOverDelta)
+        case .oddCosetLagrange:
+            // h Z has degree <= 2n - 2 and vanishes on the even points of the 2n-point domain,
+            // so h(tau) Z(tau) = sum_i (h Z)(w_2n^(2i+1)) L_{2i+1}(tau): the key holds
+            // L_{2i+1}(tau)/delta and the prover supplies A B - C on the odd points.
+            let doubled: EvaluationDomain
+            do { doubled = try EvaluationDomain(size: 2 * domain.size) } catch {
+                throw .circuitTooLarge(constraints: m)
+            }
+            var basis = doubled.evaluateLagrangeBasis(at: waste.tau)
+            hScalars = (0..<domain.size).map { basis[2 * $0 + 1] * deltaInv }
+            SecureRandom.erase(&basis)
+        }
 
         let g1 = FixedBaseTable(base: G1Affine.generator)
-        let g2 = FixedBaseTable(base: G2Affine.generator, windowBits: 6)
+        let g2 = FixedBaseTable(base: G2Affine.generator, windowBits: 8)
         let alpha1 = g1.multiply(waste.alpha).affine
         let beta1 = g1.multiply(waste.beta).affine
         let beta2 = g2.multiply(waste.beta).affine
@@ -106,12 +132,18 @@ public enum Groth16 {
         let vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
         return ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
                           delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
-                          domainSize: domain.size, hForm: .monomial, circuitHash: circuitHash(r1cs))
+                          domainSize: domain.size, hForm: hForm, circuitHash: circuitHash(r1cs))
     }
 
     /// Proves that `witness` (the full wire assignment [1, public..., private...]) satisfies
     /// `r1cs`, with fresh blinding r, s from the CSPRNG. The witness is checked first: an
     /// unsatisfying witness is refused before any proving work.
+    ///
+    /// Keys in snarkjs's form (`.oddCosetLagrange`) prove the snarkjs way: C is taken as A * B
+    /// row by row, so the circuit need not carry C. A circuit read from a `.zkey` has empty C
+    /// rows (the format stores only A and B); its witness cannot be checked constraint by
+    /// constraint, so the proof is verified against the key before it is returned and an
+    /// invalid one is refused (`witnessRejectedByKey`).
     ///
     /// Cost: 6 FFTs of the domain size, G1 MSMs over the wires (A, B1, L) and the domain (H),
     /// and one G2 MSM; the independent MSMs run concurrently.
@@ -120,18 +152,31 @@ public enum Groth16 {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
         }
         guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
-        if let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
+        let knowsC = key.hForm == .monomial || r1cs.c.nonZeroCount > 0
+        if knowsC, let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
+        // The snarkjs form needs the 2n-point domain, which Fr has up to n = 2^27.
+        if key.hForm == .oddCosetLagrange, domain.size >= 1 << Fr.twoAdicity {
+            throw .circuitTooLarge(constraints: r1cs.constraintCount)
+        }
 
         let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
         var r = Fr.random(), s = Fr.random()
         defer { r = .zero; s = .zero }
-        return msmProof(key: key, witness: witness, h: h, r: r, s: s)
+        let proof = msmProof(key: key, witness: witness, h: h, r: r, s: s)
+        if !knowsC {
+            let inputs = Array(witness[1..<(r1cs.numPublic + 1)])
+            guard (try? verify(key: key.verifyingKey, proof: proof, publicInputs: inputs)) == true else {
+                throw .witnessRejectedByKey
+            }
+        }
+        return proof
     }
 
     /// Evaluations of <A_j, w>, <B_j, w>, <C_j, w> on the domain rows (public rows appended),
-    /// then h in the form the key expects.
+    /// then h in the form the key expects. For the snarkjs form, C_j is <A_j, w> <B_j, w> as in
+    /// snarkjs's prover (equal to <C_j, w> for a satisfying witness; the circuit may lack C).
     static func quotient(r1cs: R1CS<Fr>, witness: [Fr], domain: EvaluationDomain,
                          form: ProvingKey.HQueryForm) throws(Groth16Error) -> [Fr] {
         let m = r1cs.constraintCount
@@ -142,10 +187,12 @@ public enum Groth16 {
             b.withUnsafeMutableBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     let out = UncheckedSendable((pa, pb, pc))
+                    let cFromAB = form == .oddCosetLagrange
                     parallelRows(m) { j in
-                        out.value.0[j] = r1cs.a.dot(row: j, witness)
-                        out.value.1[j] = r1cs.b.dot(row: j, witness)
-                        out.value.2[j] = r1cs.c.dot(row: j, witness)
+                        let aj = r1cs.a.dot(row: j, witness), bj = r1cs.b.dot(row: j, witness)
+                        out.value.0[j] = aj
+                        out.value.1[j] = bj
+                        out.value.2[j] = cFromAB ? aj * bj : r1cs.c.dot(row: j, witness)
                     }
                 }
             }

@@ -81,6 +81,9 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
     case circuitMismatch
     case identityPoint(String)
     case insecureKey(String)
+    /// The proof from a key without a C matrix (a `.zkey`) failed verification: the witness
+    /// does not satisfy the circuit.
+    case witnessRejectedByKey
 
     public var description: String {
         switch self {
@@ -94,6 +97,9 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
         case .circuitMismatch: return "the key was made for a different circuit (circuit hash differs)"
         case .identityPoint(let w): return "proof element \(w) is the point at infinity"
         case .insecureKey(let why): return "refusing an insecure key: \(why)"
+        case .witnessRejectedByKey:
+            return "the witness does not satisfy the circuit: the proof it gives does not verify under the key "
+                + "(a .zkey stores no C matrix, so the failing constraint cannot be named); refusing to return it"
         }
     }
 }

@@ -1,9 +1,9 @@
 import Algebra
 
 /// The quotient in the form a snarkjs `.zkey` expects. snarkjs stores its H query as
-/// Lagrange-basis points of the 2n-point domain at the odd indices (the coset w_2n * H), with
-/// the division by Z(x) = x^n - 1 = -2 on that coset folded into the points. So the prover
-/// needs A*B - C evaluated there: 3 inverse FFTs and 3 coset FFTs, no division.
+/// L_{2i+1}(tau) / delta, the Lagrange basis of the 2n-point domain at its odd points (the coset
+/// w_2n * H). There, A*B - C already equals h * Z, so the prover needs only A*B - C evaluated on
+/// that coset: 3 inverse FFTs and 3 coset FFTs, no division by Z.
 enum SnarkjsQuotient {
     static func evaluations(a: [Fr], b: [Fr], c: [Fr], domain: EvaluationDomain) throws -> [Fr] {
         let oddCoset = try EvaluationDomain(size: domain.size, cosetShift: try rootOfUnity(order: 2 * domain.size))

@@ -24,12 +24,15 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 /// Defenses plug in here: edit `parameters[i].gradient` (and `perSampleGradient`) in place; the
 /// edits are written back to the layer. `preActivations` is the layer's output on the batch (for
 /// Dense/Conv2d, the values before the following ReLU), so e.g. AGGP can count positive
-/// pre-activations per neuron.
+/// pre-activations per neuron. `outputGradient` is dLoss/d(layer output) on the batch (for Dense,
+/// `[B, out]`): with `input` it gives every sample's gradient norm without materializing per-sample
+/// gradients (what DP clipping needs).
 public struct GradientHookContext: Sendable {
     public let layerIndex: Int
     public let layerName: String
     public let input: Tensor
     public let preActivations: Tensor
+    public let outputGradient: Tensor
     public var parameters: [Parameter]
 
     /// The weight gradient (first parameter), editable.
@@ -104,10 +107,12 @@ public struct Sequential: Sendable {
         var g = gradOutput
         for i in layers.indices.reversed() {
             let needInput = i > 0 || inputGradient
+            let gradOut = g
             g = layers[i].backward(g, options: BackwardOptions(inputGradient: needInput, perSample: perSample))
             if !layers[i].parameters.isEmpty {
                 var ctx = GradientHookContext(layerIndex: i, layerName: layers[i].name, input: activations[i],
-                                              preActivations: activations[i + 1], parameters: layers[i].parameters)
+                                              preActivations: activations[i + 1], outputGradient: gradOut,
+                                              parameters: layers[i].parameters)
                 hook(&ctx)
                 for p in ctx.parameters.indices {
                     precondition(ctx.parameters[p].gradient.shape == layers[i].parameters[p].value.shape,

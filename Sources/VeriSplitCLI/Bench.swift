@@ -6,7 +6,10 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (readable table, or one JSON value with --json).",
-        subcommands: [BenchAlgebra.self, BenchGemm.self, BenchTrain.self, BenchDPAccountant.self, BenchAudit.self])
+        subcommands: [
+            BenchAlgebra.self, BenchGroth16.self, BenchCommitment.self, BenchZKML.self, BenchGemm.self, BenchTrain.self,
+            BenchDPAccountant.self, BenchDP.self, BenchAttacks.self, BenchAudit.self,
+        ])
 }
 
 /// Prints `rows` as an aligned two-column table, or as one JSON object when `json` is set.

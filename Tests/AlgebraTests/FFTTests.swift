@@ -372,26 +372,4 @@ final class FFTTests: XCTestCase {
         XCTAssertThrowsError(try d.quotientPolynomial(a: randomVector(9), b: [], c: []))
         XCTAssertFalse(EvaluationDomainError.sizeNotPowerOfTwo(12).description.isEmpty)
     }
-
-    // MARK: Timing (prints only; run with VERISPLIT_FFT_BENCH=1)
-
-    func testPrintTimings() throws {
-        guard ProcessInfo.processInfo.environment["VERISPLIT_FFT_BENCH"] != nil else {
-            throw XCTSkip("set VERISPLIT_FFT_BENCH=1 to print FFT timings")
-        }
-        for log in [10, 12, 14, 16, 18, 20] {
-            let fft = FFTBenchmark.time(logSize: log, iterations: log >= 18 ? 5 : 11)
-            let ifft = try FFTBenchmark.time(logSize: log, iterations: log >= 18 ? 5 : 11) { try $0.ifft(&$1) }
-            let coset = try FFTBenchmark.time(logSize: log, iterations: log >= 18 ? 5 : 11) { try $0.cosetFFT(&$1) }
-            print(String(format: "FFT 2^%d: fft %.3f ms, ifft %.3f ms, coset fft %.3f ms", log, fft, ifft, coset))
-        }
-        // raw multiplication throughput for context
-        var x = Fr.random()
-        let y = Fr.random()
-        let count = 10_000_000
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<count { x = x * y }
-        let ns = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(count)
-        print(String(format: "Fr mul (dependent chain): %.2f ns  [%@]", ns, x.isZero ? "0" : "ok"))
-    }
 }

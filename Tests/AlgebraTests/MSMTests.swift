@@ -51,8 +51,44 @@ final class MSMTests: XCTestCase {
         XCTAssertEqual(MSM.multiply(bases: g1, scalars: k), MSM.naive(bases: g1, scalars: k))
     }
 
+    /// Fixed-point data: small positive and small negative (r - small) scalars, which the
+    /// MSM folds to short signed values; and all-zero scalars.
+    func testSmallSignedScalars() {
+        let bases = randomBases(G1Parameters.self, 500)
+        let scalars: [Fr] = (0..<500).map { (i: Int) -> Fr in
+            let v: Int64 = i % 2 == 0 ? Int64(i * 37) : -Int64(i * 1001)
+            return Fr(v)
+        }
+        XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars))
+        let halfR = Fr(reducing: (Fr.modulus - BigInt(1)) >> 1)
+        var edges: [Fr] = [halfR, halfR + Fr.one, -halfR, Fr.one, -Fr.one]
+        edges += [Fr](repeating: Fr.zero, count: 45)
+        XCTAssertEqual(MSM.multiply(bases: Array(bases.prefix(50)), scalars: edges),
+                       MSM.naive(bases: Array(bases.prefix(50)), scalars: edges))
+        XCTAssertTrue(MSM.multiply(bases: bases, scalars: [Fr](repeating: .zero, count: 500)).isInfinity)
+    }
+
     func testWindowChoiceGrowsWithSize() {
         XCTAssertLessThan(MSM.windowBits(forCount: 1 << 10), MSM.windowBits(forCount: 1 << 20))
         XCTAssertLessThanOrEqual(MSM.windowBits(forCount: 1 << 28), 16)
     }
+}
+
+final class FixedBaseTests: XCTestCase {
+    func check<C: CurveParameters>(_: C.Type, windowBits: Int) {
+        let base = JacobianPoint<C>.generator.multiplied(by: .random()).affine
+        let table = FixedBaseTable(base: base, windowBits: windowBits)
+        var scalars = (0..<300).map { _ in Fr.random() }
+        scalars += [.zero, .one, -Fr.one, Fr(UInt64(1) << 40), Fr(UInt64.max)]
+        scalars += [Fr](repeating: Fr(UInt64(7)), count: 5)  // equal accumulators: doubling path
+        let all = table.multiplyAll(scalars)
+        for (k, p) in zip(scalars, all) {
+            let expected = base.multiplied(by: k)
+            XCTAssertEqual(p, expected.affine, "\(C.name) w=\(windowBits) k=\(k)")
+            XCTAssertEqual(table.multiply(k), expected)
+        }
+    }
+
+    func testG1() { check(G1Parameters.self, windowBits: 10); check(G1Parameters.self, windowBits: 7) }
+    func testG2() { check(G2Parameters.self, windowBits: 8) }
 }

@@ -121,3 +121,49 @@ final class Groth16RoundTripTests: XCTestCase {
         XCTAssertThrowsError(try Groth16.prove(key: pk, r1cs: r1cs, witness: witness))
     }
 }
+
+final class KeyFileTests: XCTestCase {
+    func makeKey() throws -> (ProvingKey, R1CS<Fr>, [UInt8]) {
+        let r1cs = try Circom.readR1CS(Array(try resource("square64.r1cs")))
+        let pk = try Groth16.setup(r1cs)
+        return (pk, r1cs, KeyFile.encode(pk, r1cs: r1cs))
+    }
+
+    func testRoundTripProvesAndVerifies() throws {
+        let (pk, _, bytes) = try makeKey()
+        let (loaded, r1cs) = try KeyFile.decode(bytes)
+        XCTAssertEqual(loaded, pk)
+        let witness = try Circom.readWitness(Array(try resource("square64.wtns")))
+        let proof = try Groth16.prove(key: loaded, r1cs: r1cs, witness: witness)
+        XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: Array(witness[1...3])))
+    }
+
+    func testCorruptionIsDetected() throws {
+        let (_, _, bytes) = try makeKey()
+        for position in [0, 5, 40, 200, bytes.count / 2, bytes.count - 40, bytes.count - 1] {
+            var bad = bytes
+            bad[position] ^= 0x01
+            XCTAssertThrowsError(try KeyFile.decode(bad), "flipped byte at \(position)")
+        }
+        for cut in [0, 10, 100, bytes.count - 33, bytes.count - 1] {
+            XCTAssertThrowsError(try KeyFile.decode(Array(bytes[0..<cut])), "truncated at \(cut)")
+        }
+    }
+
+    /// A forger who recomputes the checksum still cannot slip in an invalid point.
+    func testOffCurvePointWithValidChecksumIsRejected() throws {
+        let (pk, _, bytes) = try makeKey()
+        let body = Array(bytes.dropLast(32))
+        // alpha is the first point after the circuit: find its encoding and break y.
+        let alpha = pk.alpha.uncompressed()
+        guard let start = (0...(body.count - 64)).first(where: { Array(body[$0..<($0 + 64)]) == alpha }) else {
+            return XCTFail("alpha not found")
+        }
+        var bad = body
+        bad[start + 63] ^= 0x01
+        bad += SHA256.hash(bad)
+        XCTAssertThrowsError(try KeyFile.decode(bad)) { error in
+            guard case KeyFileError.invalid = error else { return XCTFail("\(error)") }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import DP
+import Foundation
+import NeuralNet
+
+/// `verisplit bench dp`: what the DP methods cost in accuracy and time on the bundled-data MLP.
+/// Rows: plain training; DP-SGD at epsilon 1, 3, 8; DP-Weights noise on the plain model at the same
+/// nominal epsilons (heuristic, not proven); output perturbation of L2 logistic regression at the
+/// same epsilons (proven). Time per epoch of DP-SGD vs plain (the fastest epoch of each run, which
+/// is the figure least disturbed by other jobs on a shared machine). All randomness is seeded so
+/// the accuracies are reproducible; `--json` prints one JSON array with one object per row.
+struct BenchDP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dp",
+        abstract: "Accuracy and epoch time: plain vs DP-SGD vs DP-Weights vs output perturbation.")
+
+    @Option(help: "Model spec file or bundled name.") var model: String = "mlp-784-128-10"
+    @Option(help: "Data: bundled, system, auto or an IDX directory.") var data: String = "bundled"
+    @Option(help: "Epochs (plain and DP-SGD).") var epochs: Int = 5
+    @Option(help: "(Expected) batch size.") var batchSize: Int = 64
+    @Option(help: "SGD learning rate (momentum 0.9), plain and DP-SGD.") var lr: Double = 0.05
+    @Option(help: "DP-SGD clipping norm (also the C of the DP-Weights formula).") var clip: Double = 1
+    @Option(help: "Delta for DP-SGD and output perturbation.") var delta: Double = 1e-5
+    @Option(help: "Comma-separated target epsilons.") var epsilons: String = "1,3,8"
+    @Option(help: "L2 strength gamma of the logistic regression.") var l2: Double = 0.01
+    @Option(help: "Noise draws averaged for the weight-noise rows.") var noiseDraws: Int = 5
+    @Flag(help: "Print one JSON array (one object per row).") var json = false
+
+    struct Row {
+        var method: String
+        var targetEpsilon: Double?
+        var epsilon: Double?
+        var delta: Double?
+        var sigma: Double?
+        var proven: Bool?
+        var testAccuracy: Double
+        var epochSeconds: Double?
+    }
+
+    func validate() throws {
+        guard epochs > 0, batchSize > 0, lr > 0, clip > 0, l2 > 0, noiseDraws > 0 else {
+            throw ValidationError("--epochs, --batch-size, --lr, --clip, --l2 and --noise-draws must be positive")
+        }
+        guard delta > 0, delta < 1 else { throw ValidationError("--delta must lie in (0, 1)") }
+        guard !targets.isEmpty, targets.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--epsilons must be positive numbers separated by commas")
+        }
+    }
+
+    private var targets: [Double] {
+        epsilons.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    func run() async throws {
+        let spec = try ModelSpec.resolve(model)
+        let source = DataSource(argument: data)
+        let (rawTrain, rawTest) = try MNISTFamily.load(source)
+        var train = rawTrain
+        var test = rawTest
+        train.standardize(with: DPArgs.dataIndependentStandardizer)
+        test.standardize(with: DPArgs.dataIndependentStandardizer)
+        var rows = [Row]()
+
+        // Plain training (shuffled batches, no clipping or noise).
+        var plain = spec.makeModel(seed: 1)
+        var sgd = SGD(learningRate: Float(lr), momentum: 0.9)
+        let history = Trainer.fit(
+            model: &plain, optimizer: &sgd, loss: spec.loss, train: train, test: test,
+            epochs: epochs, batchSize: batchSize, seed: 1)
+        let plainSeconds = history.map(\.seconds).min() ?? 0
+        rows.append(
+            Row(method: "plain", testAccuracy: Double(history.last?.testAccuracy ?? 0),
+                epochSeconds: plainSeconds))
+
+        // DP-SGD at each target (Poisson sampling, RDP calibration, seeded noise).
+        for eps in targets {
+            var net = spec.makeModel(seed: 1)
+            let plan = try DPSGDPlan.calibrate(
+                targetEpsilon: eps, delta: delta, datasetSize: train.count, batchSize: batchSize,
+                epochs: epochs)
+            let reports = try DPSGDTrainer.fit(
+                model: &net, optimizer: SGD(learningRate: Float(lr), momentum: 0.9), loss: spec.loss,
+                train: train, test: test, plan: plan,
+                options: DPSGDOptions(clippingNorm: clip, samplingSeed: 1, noise: .seeded(UInt64(eps * 1000))))
+            rows.append(
+                Row(method: "dpsgd", targetEpsilon: eps, epsilon: reports.last?.epsilon, delta: delta,
+                    sigma: plan.noiseMultiplier, proven: true,
+                    testAccuracy: Double(reports.last?.testAccuracy ?? 0),
+                    epochSeconds: reports.map(\.seconds).min()))
+        }
+
+        // DP-Weights on the plain model at the same nominal epsilons (mean over noise draws).
+        let plainFile = SafeTensorsFile(tensors: plain.namedParameters.map { ($0.name, $0.value) })
+        let hyper = TrainingHyperparameters(
+            epochs: epochs, learningRate: lr, batchSize: batchSize, datasetSize: train.count,
+            clippingNorm: clip)
+        for eps in targets {
+            var accuracy = 0.0
+            var record: PrivacyRecord? = nil
+            for draw in 0..<noiseDraws {
+                var noise = GaussianSampler(.seeded(UInt64(draw + 1)))
+                let noised = try WeightNoising.dpWeights(
+                    plainFile, epsilon: eps, hyperparameters: hyper, noise: &noise)
+                accuracy += try accuracyOf(noised.file, spec: spec, test: test)
+                record = noised.record
+            }
+            rows.append(
+                Row(method: "dpweights (heuristic)", targetEpsilon: eps, epsilon: record?.epsilon,
+                    delta: record?.delta, sigma: record?.sigma, proven: false,
+                    testAccuracy: accuracy / Double(noiseDraws)))
+        }
+
+        // Output perturbation of L2-regularized logistic regression (proven).
+        let lrTrain = try PrivateLogisticRegression.preprocess(rawTrain)
+        let lrTest = try PrivateLogisticRegression.preprocess(rawTest)
+        let (logreg, assumptions) = try PrivateLogisticRegression.train(
+            data: lrTrain, l2: l2, passes: 10, seed: 1)
+        rows.append(
+            Row(method: "logreg (not private)",
+                testAccuracy: Double(Trainer.evaluate(model: logreg, loss: .softmaxCrossEntropy, data: lrTest).accuracy)))
+        let lrFile = SafeTensorsFile(
+            tensors: logreg.namedParameters.map { ($0.name, $0.value) }, metadata: assumptions.metadata)
+        let lrSpec = try PrivateLogisticRegression.spec(features: lrTrain.sampleSize, classes: lrTrain.classCount)
+        for eps in targets {
+            var accuracy = 0.0
+            var record: PrivacyRecord? = nil
+            for draw in 0..<noiseDraws {
+                var noise = GaussianSampler(.seeded(UInt64(draw + 1)))
+                let noised = try WeightNoising.outputPerturbation(lrFile, epsilon: eps, delta: delta, noise: &noise)
+                accuracy += try accuracyOf(noised.file, spec: lrSpec, test: lrTest)
+                record = noised.record
+            }
+            rows.append(
+                Row(method: "output-perturbation", targetEpsilon: eps, epsilon: eps, delta: delta,
+                    sigma: record?.sigma, proven: true, testAccuracy: accuracy / Double(noiseDraws)))
+        }
+        printRows(rows, title: "DP on \(spec.name), \(source) (n = \(train.count), \(epochs) epochs, batch \(batchSize))",
+                  plainSeconds: plainSeconds)
+    }
+
+    private func accuracyOf(_ file: SafeTensorsFile, spec: ModelSpec, test: Dataset) throws -> Double {
+        var net = spec.makeModel()
+        try net.loadParameters(file.byName)
+        return Double(Trainer.evaluate(model: net, loss: spec.loss, data: test).accuracy)
+    }
+
+    private func printRows(_ rows: [Row], title: String, plainSeconds: Double) {
+        func num(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "null" } ?? "null" }
+        if json {
+            let objects = rows.map { r -> String in
+                var f = ["\"method\": \"\(r.method)\""]
+                f.append("\"target_epsilon\": \(num(r.targetEpsilon))")
+                f.append("\"epsilon\": \(num(r.epsilon))")
+                f.append("\"delta\": \(num(r.delta))")
+                f.append("\"sigma\": \(num(r.sigma))")
+                f.append("\"proven\": \(r.proven.map { $0 ? "true" : "false" } ?? "null")")
+                f.append("\"test_accuracy\": \(num(r.testAccuracy))")
+                f.append("\"epoch_seconds\": \(num(r.epochSeconds))")
+                f.append("\"epoch_time_vs_plain\": \(num(r.epochSeconds.map { $0 / plainSeconds }))")
+                return "{" + f.joined(separator: ", ") + "}"
+            }
+            print("[" + objects.joined(separator: ", ") + "]")
+            return
+        }
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+        print(title)
+        print("  " + pad("method", 22) + "  " + pad("target eps", 10) + "  " + pad("epsilon", 9) + "  "
+              + pad("delta", 8) + "  " + pad("sigma", 9) + "  " + pad("proven", 6) + "  test acc  s/epoch (vs plain)")
+        for r in rows {
+            let time = r.epochSeconds.map { String(format: "%.3f (%.1fx)", $0, $0 / plainSeconds) } ?? "-"
+            let cells = [
+                pad(r.method, 22), pad(r.targetEpsilon.map { String(format: "%g", $0) } ?? "-", 10),
+                pad(r.epsilon.map { String(format: "%.4g", $0) } ?? "-", 9),
+                pad(r.delta.map { String(format: "%.2g", $0) } ?? "-", 8),
+                pad(r.sigma.map { String(format: "%.4g", $0) } ?? "-", 9),
+                pad(r.proven.map { $0 ? "yes" : "NO" } ?? "-", 6),
+                pad(String(format: "%.2f%%", r.testAccuracy * 100), 8), time,
+            ]
+            print("  " + cells.joined(separator: "  "))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Algebra
+import ArgumentParser
+import Circuit
+import Foundation
+import Groth16
+import NeuralNet
+import ZKML
+
+/// `verisplit bench zkml`: constraints, prove and verify times, proof and key sizes of the
+/// layer circuits, on a real image from the bundled Fashion-MNIST subset.
+struct BenchZKML: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zkml", abstract: "Time the ZKML layer circuits (Groth16, BN254).")
+    @Flag(help: "Print a JSON list of objects.") var json = false
+    @Option(help: "Prove repetitions (best reported).") var repetitions: Int = 2
+    @Flag(help: "Skip the committed-weights circuit (about 2M constraints, minutes to set up and prove).")
+    var skipCommitted = false
+
+    func run() throws {
+        let format = try FixedPointFormat(fractionBits: 8, valueBits: 24)
+        let (train, _) = try MNISTFamily.load(.bundled)
+        let image = Array(train.features.storage[0..<784])
+        let x = try image.map { try format.quantize($0) }
+        var g = SeededGenerator(seed: 7)
+        // Kaiming-scale weights for 784 inputs (std sqrt(2/784) ~ 0.05) in fixed point.
+        let w = (0..<(784 * 64)).map { _ in Int64((Double.random(in: -0.09...0.09, using: &g) * format.scale).rounded()) }
+        let b = (0..<64).map { _ in Int64((Double.random(in: -0.1...0.1, using: &g) * format.scale).rounded()) }
+        let layer = try QuantizedDense(inputs: 784, outputs: 64, weights: w, bias: b, relu: true, format: format)
+
+        let cs = ConstraintSystem<Fr>()
+        layer.synthesize(into: cs, input: x)
+        let row = try measure(name: "client Dense 784->64 + ReLU, batch 1 (W, x private; activations public)",
+                              r1cs: cs.r1cs(), witness: cs.witness())
+        var rows = [row]
+        if !skipCommitted {
+            let committed = ConstraintSystem<Fr>()
+            try layer.synthesizeCommitted(into: committed, input: x, salt: .random())
+            rows.append(try measure(name: "the same with W, b bound to a public Poseidon commitment (sponge t = 17)",
+                                    r1cs: committed.r1cs(), witness: committed.witness()))
+        }
+        if json {
+            print("[" + rows.map(\.json).joined(separator: ", ") + "]")
+        } else {
+            for r in rows { printBenchResult(r.table, json: false, title: r.name) }
+        }
+    }
+
+    struct Row {
+        let name: String
+        let constraints: Int
+        let prove: Double
+        let verifyMs: Double
+        let proofBytes: Int
+        let pkBytes: Int
+        var table: [(String, Any)] {
+            [("constraints", constraints), ("prove_s", prove), ("verify_ms", verifyMs),
+             ("proof_bytes", proofBytes), ("pk_bytes", pkBytes)]
+        }
+        var json: String {
+            String(format: "{\"name\": \"%@\", \"constraints\": %d, \"prove_s\": %.4f, \"verify_ms\": %.4f, \"proof_bytes\": %d, \"pk_bytes\": %d}",
+                   name, constraints, prove, verifyMs, proofBytes, pkBytes)
+        }
+    }
+
+    func measure(name: String, r1cs: R1CS<Fr>, witness: [Fr]) throws -> Row {
+        let pk = try Groth16.setup(r1cs)
+        var best = Double.infinity
+        var proof: Proof?
+        for _ in 0..<max(1, repetitions) {
+            let start = Date()
+            proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: witness)
+            best = min(best, Date().timeIntervalSince(start))
+        }
+        guard let proof else { throw ExitCode(1) }
+        let inputs = Array(witness[1...r1cs.numPublic])
+        var verify = Double.infinity
+        for _ in 0..<10 {
+            let start = Date()
+            guard try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: inputs) else { throw ExitCode(1) }
+            verify = min(verify, Date().timeIntervalSince(start) * 1000)
+        }
+        return Row(name: name, constraints: r1cs.constraintCount, prove: best, verifyMs: verify,
+                   proofBytes: proof.a.compressed().count + proof.b.compressed().count + proof.c.compressed().count,
+                   pkBytes: KeyFile.encode(pk, r1cs: r1cs).count)
+    }
+}

@@ -1,0 +1,187 @@
+import Algebra
+import ArgumentParser
+import Circuit
+import Foundation
+import Groth16
+
+/// A failure the user can act on: printed as one line, exit code 2 (bad input).
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, mapping any error to one line on stderr and exit code 2.
+func withInputErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+func readFile(_ path: String, limit: Int = 8 << 30) throws -> [UInt8] {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file") }
+    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > limit {
+        throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit")
+    }
+    do { return Array(try Data(contentsOf: url)) } catch { throw InputError("\(path): cannot read (\(error.localizedDescription))") }
+}
+
+func writeFile(_ path: String, _ bytes: some DataProtocol) throws {
+    let url = URL(fileURLWithPath: path)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    do { try Data(bytes).write(to: url, options: .atomic) } catch {
+        throw InputError("\(path): cannot write (\(error.localizedDescription))")
+    }
+}
+
+/// One line per long step on stderr when it is a terminal; silent otherwise.
+struct StepLog {
+    let enabled = isatty(STDERR_FILENO) != 0
+    func step<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
+        let start = Date()
+        if enabled { FileHandle.standardError.write(Data("\(label)...".utf8)) }
+        let result = try body()
+        if enabled { FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8)) }
+        return result
+    }
+}
+
+/// Loads a proving key: VeriSplit's `proving.key`, or a snarkjs `.zkey` (told apart by the
+/// magic bytes). A `.zkey` without a phase-2 contribution is refused unless `allowInsecure`.
+func loadProvingKey(_ path: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
+    let bytes = try readFile(path)
+    if bytes.starts(with: Array("zkey".utf8)) {
+        return try Zkey.read(bytes, file: path, allowInsecureTestKey: allowInsecure)
+    }
+    return try KeyFile.decode(bytes, file: path)
+}
+
+struct R1CSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "r1cs", abstract: "Inspect circom .r1cs files.", subcommands: [Info.self])
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Counts of constraints, wires, public and private inputs.")
+        @Argument(help: "A circom .r1cs file (BN254).") var file: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let r1cs = try withInputErrors { try Circom.readR1CS(try readFile(file), file: file) }
+            printBenchResult([
+                ("constraints", r1cs.constraintCount), ("wires", r1cs.numWires),
+                ("public_outputs", r1cs.numPublicOutputs), ("public_inputs", r1cs.numPublicInputs),
+                ("private_inputs", r1cs.numPrivateInputs),
+                ("nonzero_terms", r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount),
+            ], json: json, title: file)
+        }
+    }
+}
+
+struct Setup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Groth16 setup for a circuit: writes DIR/proving.key and DIR/verification_key.json.",
+        discussion: """
+            The toxic waste comes from the OpenSSL CSPRNG and is erased after use. A key made by \
+            one party alone lets that party forge proofs: for keys two parties must trust, use a \
+            ceremony.
+            """)
+    @Argument(help: "A circom .r1cs file (BN254).") var circuit: String
+    @Option(help: "Output directory.") var out: String
+
+    func run() throws {
+        let log = StepLog()
+        try withInputErrors {
+            let r1cs = try Circom.readR1CS(try readFile(circuit), file: circuit)
+            let key = try log.step("setup (\(r1cs.constraintCount) constraints)") { try Groth16.setup(r1cs) }
+            try writeFile(out + "/proving.key", KeyFile.encode(key, r1cs: r1cs))
+            try writeFile(out + "/verification_key.json", SnarkjsJSON.encode(key.verifyingKey))
+            print("wrote \(out)/proving.key and \(out)/verification_key.json")
+        }
+    }
+}
+
+struct Prove: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Prove a witness with a proving key.")
+    @Option(help: "proving.key from `verisplit setup`, or a snarkjs Groth16 .zkey.") var key: String
+    @Flag(help: "Accept a .zkey with no phase-2 contribution (anyone can forge proofs for it; tests only).")
+    var allowInsecureTestKey = false
+    @Option(help: "A circom .wtns witness.") var witness: String
+    @Option(help: "Where to write proof.json (snarkjs format).") var proof: String = "proof.json"
+    @Option(name: .customLong("public"), help: "Where to write public.json.") var publicPath: String = "public.json"
+    @Option(help: "Also write the 256-byte Ethereum layout as hex to this file.") var eth: String?
+
+    func run() throws {
+        let log = StepLog()
+        try withInputErrors {
+            let (pk, r1cs) = try log.step("loading key") { try loadProvingKey(key, allowInsecure: allowInsecureTestKey) }
+            let w = try Circom.readWitness(try readFile(witness), file: witness)
+            let p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) }
+            try writeFile(proof, SnarkjsJSON.encode(p))
+            try writeFile(publicPath, SnarkjsJSON.encode(publicInputs: Array(w[1...r1cs.numPublic])))
+            if let eth { try writeFile(eth, Data((SHA256.hex(p.ethereumBytes) + "\n").utf8)) }
+            print("wrote \(proof) and \(publicPath)")
+        }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify a Groth16 proof: exit 0 if valid, 1 if invalid, 2 on bad input.")
+    @Option(help: "verification_key.json (snarkjs format).") var vk: String
+    @Option(help: "proof.json (snarkjs format).") var proof: String
+    @Option(name: .customLong("public"), help: "public.json.") var publicPath: String
+
+    func run() throws {
+        let valid: Bool = try withInputErrors {
+            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
+            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
+            let inputs = try SnarkjsJSON.publicInputs(Data(try readFile(publicPath, limit: SnarkjsJSON.maxBytes)), file: publicPath)
+            return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
+        }
+        if valid {
+            print("valid")
+        } else {
+            print("invalid: the pairing check failed (the proof does not match this key and these public inputs)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export keys to other ecosystems.", subcommands: [Solidity.self, ZkeyExport.self])
+
+    struct Solidity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a Solidity Groth16 verifier (EIP-196/197 precompiles) for a verifying key.")
+        @Option(help: "verification_key.json (snarkjs format).") var vk: String
+        @Option(help: "Output .sol file.") var out: String = "Verifier.sol"
+
+        func run() throws {
+            try withInputErrors {
+                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
+                try writeFile(out, Data(SolidityVerifier.render(key).utf8))
+                print("wrote \(out) (\(key.publicInputCount) public inputs)")
+            }
+        }
+    }
+
+    struct ZkeyExport: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "zkey",
+            abstract: "Write a snarkjs .zkey from a key in snarkjs form (an imported .zkey or a ceremony's output).")
+        @Option(help: "The proving key (.zkey or proving.key in snarkjs H form).") var key: String
+        @Option(help: "Output .zkey file.") var out: String
+
+        func run() throws {
+            try withInputErrors {
+                let (pk, r1cs) = try loadProvingKey(key)
+                try writeFile(out, try Zkey.write(pk, r1cs: r1cs))
+                print("wrote \(out)")
+            }
+        }
+    }
+}
