@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "DP", targets: ["DP"]),
         .library(name: "Attacks", targets: ["Attacks"]),
         .library(name: "Defenses", targets: ["Defenses"]),
+        .library(name: "Report", targets: ["Report"]),
+        .library(name: "Audit", targets: ["Audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,10 +45,12 @@ let package = Package(
         .target(name: "DP", dependencies: ["NeuralNet"]),
         .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
+        .target(name: "Report"),
+        .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -63,6 +67,8 @@ let package = Package(
             name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),
         .testTarget(name: "AttacksDefensesTests", dependencies: ["Attacks", "Defenses", "NeuralNet", "DP"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
     ],
     swiftLanguageModes: [.v6]
 )
