@@ -607,125 +607,25 @@ public enum FFTBenchmark {
     }
 }
 
-/// Branch-free Fr arithmetic on Montgomery limbs for the butterfly loops.
-///
-/// Same algorithms as `MontgomeryField` (CIOS with the no-carry optimization, one masked
-/// conditional subtraction), but every carry and borrow is combined with `|` instead of `||`,
-/// so the compiler emits straight-line adc/sbb/cmov code. Measured here, the field's operators
-/// compile to data-dependent branches in the final subtraction (about half of them mispredict
-/// on random data), which made a butterfly cost ~37 ns; see the report on branch `fft`.
-/// Correctness is pinned by the FFT tests, which compare against naive evaluation with the
-/// field's own operators.
+/// The radix-2 butterflies, on the library's branch-free Montgomery arithmetic.
 enum FrButterflyArithmetic {
-    static let p0: UInt64 = 0x43e1_f593_f000_0001
-    static let p1: UInt64 = 0x2833_e848_79b9_7091
-    static let p2: UInt64 = 0xb850_45b6_8181_585d
-    static let p3: UInt64 = 0x3064_4e72_e131_a029
-    static let inv: UInt64 = 0xc2e1_f593_efff_ffff
-
-    @inline(__always)
-    static func adc(_ a: UInt64, _ b: UInt64, _ carry: UInt64) -> (UInt64, UInt64) {
-        let (s1, o1) = a.addingReportingOverflow(b)
-        let (s2, o2) = s1.addingReportingOverflow(carry)
-        return (s2, (o1 ? 1 : 0) | (o2 ? 1 : 0))
-    }
-
-    @inline(__always)
-    static func sbb(_ a: UInt64, _ b: UInt64, _ borrow: UInt64) -> (UInt64, UInt64) {
-        let (d1, o1) = a.subtractingReportingOverflow(b)
-        let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-        return (d2, (o1 ? 1 : 0) | (o2 ? 1 : 0))
-    }
-
-    /// (hi, lo) of a*b + c + d.
-    @inline(__always)
-    static func madd2(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> (UInt64, UInt64) {
-        #if os(Linux)
-        // UInt128 (no availability gate on Linux) lowers to mul + add/adc: ~10% faster here
-        let t = UInt128(a) &* UInt128(b) &+ UInt128(c) &+ UInt128(d)
-        return (UInt64(truncatingIfNeeded: t &>> 64), UInt64(truncatingIfNeeded: t))
-        #else
-        let (hi, lo) = a.multipliedFullWidth(by: b)
-        let (lo1, c1) = adc(lo, c, 0)
-        let (lo2, c2) = adc(lo1, d, 0)
-        return (hi &+ c1 &+ c2, lo2)
-        #endif
-    }
-
-    /// v - p if v >= p else v, for v < 2p.
-    @inline(__always)
-    static func reduce(_ t0: UInt64, _ t1: UInt64, _ t2: UInt64, _ t3: UInt64) -> Limbs4 {
-        let (d0, b0) = sbb(t0, p0, 0)
-        let (d1, b1) = sbb(t1, p1, b0)
-        let (d2, b2) = sbb(t2, p2, b1)
-        let (d3, b3) = sbb(t3, p3, b2)
-        let keep = 0 &- b3  // all ones when v < p
-        return Limbs4((t0 & keep) | (d0 & ~keep), (t1 & keep) | (d1 & ~keep),
-                      (t2 & keep) | (d2 & ~keep), (t3 & keep) | (d3 & ~keep))
-    }
-
-    @inline(__always)
-    static func add(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
-        let (s0, c0) = adc(a.l0, b.l0, 0)
-        let (s1, c1) = adc(a.l1, b.l1, c0)
-        let (s2, c2) = adc(a.l2, b.l2, c1)
-        let s3 = a.l3 &+ b.l3 &+ c2  // < 2p < 2^255: no carry out
-        return reduce(s0, s1, s2, s3)
-    }
-
-    @inline(__always)
-    static func sub(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
-        let (d0, b0) = sbb(a.l0, b.l0, 0)
-        let (d1, b1) = sbb(a.l1, b.l1, b0)
-        let (d2, b2) = sbb(a.l2, b.l2, b1)
-        let (d3, b3) = sbb(a.l3, b.l3, b2)
-        let mask = 0 &- b3  // add p back on borrow
-        let (e0, c0) = adc(d0, p0 & mask, 0)
-        let (e1, c1) = adc(d1, p1 & mask, c0)
-        let (e2, c2) = adc(d2, p2 & mask, c1)
-        let e3 = d3 &+ (p3 & mask) &+ c2
-        return Limbs4(e0, e1, e2, e3)
-    }
-
-    /// Montgomery product a b 2^-256 mod r (CIOS, no-carry variant).
-    @inline(__always)
-    static func mul(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
-        var t0: UInt64 = 0, t1: UInt64 = 0, t2: UInt64 = 0, t3: UInt64 = 0
-        @inline(__always)
-        func round(_ bi: UInt64) {
-            var A: UInt64, C: UInt64
-            (A, t0) = madd2(a.l0, bi, t0, 0)
-            let m = t0 &* inv
-            (C, _) = madd2(m, p0, t0, 0)
-            (A, t1) = madd2(a.l1, bi, t1, A)
-            (C, t0) = madd2(m, p1, t1, C)
-            (A, t2) = madd2(a.l2, bi, t2, A)
-            (C, t1) = madd2(m, p2, t2, C)
-            (A, t3) = madd2(a.l3, bi, t3, A)
-            (C, t2) = madd2(m, p3, t3, C)
-            t3 = C &+ A
-        }
-        round(b.l0); round(b.l1); round(b.l2); round(b.l3)
-        return reduce(t0, t1, t2, t3)
-    }
-
     /// (u + v w, u - v w) in place.
     @inline(__always)
     static func butterfly(_ x: UnsafeMutablePointer<Fr>, _ y: UnsafeMutablePointer<Fr>, _ w: Limbs4) {
-        let u = x.pointee.montgomery
-        let v = mul(y.pointee.montgomery, w)
-        x.pointee = Fr(montgomery: add(u, v))
-        y.pointee = Fr(montgomery: sub(u, v))
+        let u = x.pointee
+        let v = y.pointee * Fr(montgomery: w)
+        x.pointee = u + v
+        y.pointee = u - v
     }
 
     @inline(__always)
     static func butterflyNoTwiddle(_ x: UnsafeMutablePointer<Fr>, _ y: UnsafeMutablePointer<Fr>) {
-        let u = x.pointee.montgomery
-        let v = y.pointee.montgomery
-        x.pointee = Fr(montgomery: add(u, v))
-        y.pointee = Fr(montgomery: sub(u, v))
+        let u = x.pointee
+        let v = y.pointee
+        x.pointee = u + v
+        y.pointee = u - v
     }
 
     @inline(__always)
-    static func mul(_ a: Fr, _ b: Fr) -> Fr { Fr(montgomery: mul(a.montgomery, b.montgomery)) }
+    static func mul(_ a: Fr, _ b: Fr) -> Fr { a * b }
 }

@@ -57,13 +57,13 @@ public enum MSM {
                 digits.withUnsafeBufferPointer { digitPtr in
                     let digitsIn = UnsafeSendable(digitPtr)
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        var scratch = BatchAffineScratch<C>(bucketCount: 1 << (c - 1), batchSize: min(512, max(16, n / 64)))
+                        let scratch = BatchAffineScratch<C>(bucketCount: 1 << (c - 1), batchSize: min(512, max(16, n / 64)))
                         // Round-robin from the top: the top window is the cheapest.
                         var w = windowCount - 1 - worker
                         while w >= 0 {
                             sumsOut.value[w] = windowSum(
                                 bases: basesIn.value, digits: UnsafeBufferPointer(rebasing: digitsIn.value[(w * n)..<((w + 1) * n)]),
-                                scratch: &scratch)
+                                scratch: scratch)
                             w -= workers
                         }
                     }
@@ -103,21 +103,41 @@ public enum MSM {
     @usableFromInline
     static func recode(_ scalars: [Limbs4], windowBits c: Int) -> (digits: [Int32], windowCount: Int) {
         let n = scalars.count
-        var maxBits = 0
-        for k in scalars { maxBits = max(maxBits, bitLength(fold(k).magnitude)) }
+        let chunk = max(4096, (n + 7) / 8)
+        let chunks = (n + chunk - 1) / chunk
+        // Pass 1: the longest folded scalar fixes the window count.
+        let longest = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks)
+        defer { longest.deallocate() }
+        let longestOut = UnsafeSendable(longest)
+        scalars.withUnsafeBufferPointer { input in
+            let source = UnsafeSendable(input)
+            DispatchQueue.concurrentPerform(iterations: chunks) { t in
+                var m = 0
+                for i in (t * chunk)..<min(n, (t + 1) * chunk) { m = max(m, bitLength(fold(source.value[i]).magnitude)) }
+                longestOut.value[t] = m
+            }
+        }
+        let maxBits = longest.max() ?? 0
         let windowCount = maxBits == 0 ? 0 : (maxBits + 1 + c - 1) / c
+        // Pass 2: signed digits, chunks of scalars on all cores.
         var digits = [Int32](repeating: 0, count: n * windowCount)
         let half = Int64(1) << Int64(c - 1)
         let full = Int64(1) << Int64(c)
         let mask = UInt64(full - 1)
         digits.withUnsafeMutableBufferPointer { out in
-            for i in 0..<n {
-                let (k, negative) = fold(scalars[i])
-                var carry: Int64 = 0
-                for w in 0..<windowCount {
-                    var d = Int64(k.window(bit: w * c, mask: mask)) + carry
-                    if d > half { d -= full; carry = 1 } else { carry = 0 }
-                    out[w * n + i] = Int32(negative ? -d : d)
+            let target = UnsafeSendable(out)
+            scalars.withUnsafeBufferPointer { input in
+                let source = UnsafeSendable(input)
+                DispatchQueue.concurrentPerform(iterations: chunks) { t in
+                    for i in (t * chunk)..<min(n, (t + 1) * chunk) {
+                        let (k, negative) = fold(source.value[i])
+                        var carry: Int64 = 0
+                        for w in 0..<windowCount {
+                            var d = Int64(k.window(bit: w * c, mask: mask)) + carry
+                            if d > half { d -= full; carry = 1 } else { carry = 0 }
+                            target.value[w * n + i] = Int32(negative ? -d : d)
+                        }
+                    }
                 }
             }
         }
@@ -135,7 +155,7 @@ public enum MSM {
     @inlinable
     static func windowSum<C: CurveParameters>(
         bases: UnsafeBufferPointer<AffinePoint<C>>, digits: UnsafeBufferPointer<Int32>,
-        scratch: inout BatchAffineScratch<C>
+        scratch: BatchAffineScratch<C>
     ) -> JacobianPoint<C> {
         scratch.reset()
         for i in 0..<digits.count {
@@ -174,40 +194,58 @@ struct UnsafeSendable<T>: @unchecked Sendable {
 /// Affine buckets plus the pending batch of additions for `MSM.windowSum`.
 /// All storage is allocated once per worker and reused for every window.
 @usableFromInline
-struct BatchAffineScratch<C: CurveParameters> {
+final class BatchAffineScratch<C: CurveParameters> {
     @usableFromInline typealias F = C.BaseField
     @usableFromInline let bucketCount: Int
     @usableFromInline let batchSize: Int
-    @usableFromInline var buckets: [AffinePoint<C>]
-    @usableFromInline var occupied: [Bool]
+    // Raw buffers, owned by this object: the inner loops index them without the uniqueness
+    // and bounds checks that Swift arrays in a mutating struct would pay on every write.
+    @usableFromInline let buckets: UnsafeMutablePointer<AffinePoint<C>>
+    @usableFromInline let occupied: UnsafeMutablePointer<Bool>
     /// Buckets with an addition in the open batch.
-    @usableFromInline var inBatch: [Bool]
-    @usableFromInline var batchBucket: [Int]
-    @usableFromInline var batchPoint: [AffinePoint<C>]
+    @usableFromInline let inBatch: UnsafeMutablePointer<Bool>
+    @usableFromInline let batchBucket: UnsafeMutablePointer<Int>
+    @usableFromInline let batchPoint: UnsafeMutablePointer<AffinePoint<C>>
     @usableFromInline var batchCount = 0
-    @usableFromInline var denominators: [F]
-    @usableFromInline var prefix: [F]
+    @usableFromInline let denominators: UnsafeMutablePointer<F>
+    @usableFromInline let prefix: UnsafeMutablePointer<F>
     /// Additions whose bucket was already in the open batch, accumulated in Jacobian form.
-    @usableFromInline var overflow: [JacobianPoint<C>]
-    @usableFromInline var overflowUsed: [Bool]
+    @usableFromInline let overflow: UnsafeMutablePointer<JacobianPoint<C>>
+    @usableFromInline let overflowUsed: UnsafeMutablePointer<Bool>
 
     @usableFromInline
     init(bucketCount: Int, batchSize: Int) {
         self.bucketCount = bucketCount
         self.batchSize = batchSize
-        buckets = [AffinePoint<C>](repeating: .infinity, count: bucketCount)
-        occupied = [Bool](repeating: false, count: bucketCount)
-        inBatch = [Bool](repeating: false, count: bucketCount)
-        batchBucket = [Int](repeating: 0, count: batchSize)
-        batchPoint = [AffinePoint<C>](repeating: .infinity, count: batchSize)
-        denominators = [F](repeating: .zero, count: batchSize)
-        prefix = [F](repeating: .zero, count: batchSize)
-        overflow = [JacobianPoint<C>](repeating: .infinity, count: bucketCount)
-        overflowUsed = [Bool](repeating: false, count: bucketCount)
+        buckets = .allocate(capacity: bucketCount)
+        buckets.initialize(repeating: .infinity, count: bucketCount)
+        occupied = .allocate(capacity: bucketCount)
+        occupied.initialize(repeating: false, count: bucketCount)
+        inBatch = .allocate(capacity: bucketCount)
+        inBatch.initialize(repeating: false, count: bucketCount)
+        batchBucket = .allocate(capacity: batchSize)
+        batchBucket.initialize(repeating: 0, count: batchSize)
+        batchPoint = .allocate(capacity: batchSize)
+        batchPoint.initialize(repeating: .infinity, count: batchSize)
+        denominators = .allocate(capacity: batchSize)
+        denominators.initialize(repeating: .zero, count: batchSize)
+        prefix = .allocate(capacity: batchSize)
+        prefix.initialize(repeating: .zero, count: batchSize)
+        overflow = .allocate(capacity: bucketCount)
+        overflow.initialize(repeating: .infinity, count: bucketCount)
+        overflowUsed = .allocate(capacity: bucketCount)
+        overflowUsed.initialize(repeating: false, count: bucketCount)
+    }
+
+    deinit {
+        // All element types are trivial (plain limbs and flags): deallocation is enough.
+        buckets.deallocate(); occupied.deallocate(); inBatch.deallocate()
+        batchBucket.deallocate(); batchPoint.deallocate(); denominators.deallocate(); prefix.deallocate()
+        overflow.deallocate(); overflowUsed.deallocate()
     }
 
     @inlinable
-    mutating func reset() {
+    func reset() {
         for j in 0..<bucketCount {
             occupied[j] = false; inBatch[j] = false
             if overflowUsed[j] { overflow[j] = .infinity; overflowUsed[j] = false }
@@ -220,7 +258,7 @@ struct BatchAffineScratch<C: CurveParameters> {
     /// accumulator (a mixed addition). The overflow path keeps the cost linear even when few
     /// buckets are in use, as in the top window, where scalars < r use only a few digits.
     @inlinable
-    mutating func add(_ p: AffinePoint<C>, toBucket b: Int) {
+    func add(_ p: AffinePoint<C>, toBucket b: Int) {
         if inBatch[b] {
             overflow[b] += p
             overflowUsed[b] = true
@@ -241,7 +279,7 @@ struct BatchAffineScratch<C: CurveParameters> {
     /// Adds batchPoint[k] into buckets[batchBucket[k]] for all k with one inversion.
     /// Equal x-coordinates (doubling, or P + (-P)) are rare and use the exact Jacobian path.
     @inlinable
-    mutating func applyBatch() {
+    func applyBatch() {
         let count = batchCount
         if count == 0 { return }
         var acc = F.one

@@ -257,7 +257,7 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     @inlinable
     public func inverse() -> Self? {
         if isZero { return nil }
-        return power(limbs: Self.modulusMinusTwo)
+        return power(publicLimbs: Self.modulusMinusTwo)
     }
 
     /// Uniform in [0, p): rejection sampling on 254-bit strings from the OpenSSL CSPRNG
