@@ -1,6 +1,77 @@
 import Algebra
 
+/// A verifying key with its fixed G2 points' Miller-loop lines precomputed, for verifying many
+/// proofs under one key (the split protocol verifies every message against the same keys).
+public struct PreparedVerifyingKey: Sendable {
+    public let key: VerifyingKey
+    let beta: G2Prepared
+    let gamma: G2Prepared
+    let delta: G2Prepared
+
+    public init(_ key: VerifyingKey) {
+        self.key = key
+        beta = G2Prepared(key.beta)
+        gamma = G2Prepared(key.gamma)
+        delta = G2Prepared(key.delta)
+    }
+}
+
 extension Groth16 {
+    static func checkInputs(key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) {
+        guard publicInputs.count == key.publicInputCount else {
+            throw .publicInputCount(expected: key.publicInputCount, got: publicInputs.count)
+        }
+        if proof.a.isInfinity { throw .identityPoint("A") }
+        if proof.b.isInfinity { throw .identityPoint("B") }
+        if proof.c.isInfinity { throw .identityPoint("C") }
+    }
+
+    /// IC_0 + sum_i x_i IC_i, the public inputs' term.
+    static func publicInputTerm(key: VerifyingKey, publicInputs: [Fr]) -> G1Jacobian {
+        MSM.multiply(bases: Array(key.ic.dropFirst()), scalars: publicInputs) + key.ic[0].jacobian
+    }
+
+    /// `verify` with the key's G2 lines precomputed (one Miller loop per pair still runs for -A, B).
+    public static func verify(key prepared: PreparedVerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) -> Bool {
+        try checkInputs(key: prepared.key, proof: proof, publicInputs: publicInputs)
+        let ic = publicInputTerm(key: prepared.key, publicInputs: publicInputs)
+        return Pairing.pairingCheck(prepared: [
+            (-proof.a, G2Prepared(proof.b)),
+            (prepared.key.alpha, prepared.beta),
+            (ic.affine, prepared.gamma),
+            (proof.c, prepared.delta),
+        ])
+    }
+
+    /// Verifies many proofs under one key at once: with fresh random 128-bit weights rho_i,
+    /// prod_i e(rho_i A_i, B_i) = e(sum rho_i alpha, beta) e(sum rho_i IC(x_i), gamma)
+    /// e(sum rho_i C_i, delta). One multi-pairing of n + 3 pairs and one final exponentiation
+    /// instead of n; a batch containing any invalid proof passes with probability about 2^-128.
+    /// Returns true only if every proof is valid; on false, verify them one by one to find which.
+    public static func batchVerify(key prepared: PreparedVerifyingKey, proofs: [(proof: Proof, publicInputs: [Fr])])
+        throws(Groth16Error) -> Bool
+    {
+        if proofs.isEmpty { return true }
+        let key = prepared.key
+        var pairs: [(G1Affine, G2Prepared)] = []
+        pairs.reserveCapacity(proofs.count + 3)
+        var rhoSum = Fr.zero
+        var icSum = G1Jacobian.infinity
+        var cSum = G1Jacobian.infinity
+        for (proof, inputs) in proofs {
+            try checkInputs(key: key, proof: proof, publicInputs: inputs)
+            let rho = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
+            rhoSum += rho
+            pairs.append(((-proof.a).multiplied(by: rho).affine, G2Prepared(proof.b)))
+            icSum += publicInputTerm(key: key, publicInputs: inputs).multiplied(by: rho)
+            cSum += proof.c.multiplied(by: rho)
+        }
+        pairs.append((key.alpha.multiplied(by: rhoSum).affine, prepared.beta))
+        pairs.append((icSum.affine, prepared.gamma))
+        pairs.append((cSum.affine, prepared.delta))
+        return Pairing.pairingCheck(prepared: pairs)
+    }
+
     /// Checks a proof against public inputs: e(A, B) = e(alpha, beta) e(IC(x), gamma) e(C, delta),
     /// as one multi-pairing with one final exponentiation.
     ///
@@ -10,18 +81,12 @@ extension Groth16 {
     /// be the point at infinity. Points decoded through `AffinePoint` initializers are already
     /// on the curve and in the subgroup.
     public static func verify(key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) -> Bool {
-        guard publicInputs.count == key.publicInputCount else {
-            throw .publicInputCount(expected: key.publicInputCount, got: publicInputs.count)
-        }
-        if proof.a.isInfinity { throw .identityPoint("A") }
-        if proof.b.isInfinity { throw .identityPoint("B") }
-        if proof.c.isInfinity { throw .identityPoint("C") }
-        var acc = key.ic[0].jacobian
-        for (x, point) in zip(publicInputs, key.ic.dropFirst()) { acc += point.multiplied(by: x) }
+        try checkInputs(key: key, proof: proof, publicInputs: publicInputs)
+        let ic = publicInputTerm(key: key, publicInputs: publicInputs)
         return Pairing.pairingCheck([
             (-proof.a, proof.b),
             (key.alpha, key.beta),
-            (acc.affine, key.gamma),
+            (ic.affine, key.gamma),
             (proof.c, key.delta),
         ])
     }

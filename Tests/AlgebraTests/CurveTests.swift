@@ -86,3 +86,33 @@ final class CurveTests: XCTestCase {
         XCTAssertNil(Fq2(Fq(UInt64(9)), .one).squareRoot())
     }
 }
+
+/// Fq2 against GMP: (a0 + a1 u)(b0 + b1 u) = (a0 b0 - a1 b1) + (a0 b1 + a1 b0) u mod q.
+final class Fq2OracleTests: XCTestCase {
+    func testAgainstGMP() {
+        let q = Fq.modulus
+        func big(_ x: Fq) -> BigInt { x.bigInt }
+        var samples: [Fq2] = [.zero, .one, Fq2(.zero, .one), Fq2(-Fq.one, -Fq.one), Fq2(-Fq.one, .zero)]
+        for _ in 0..<2000 { samples.append(.random()) }
+        for (i, a) in samples.enumerated() {
+            let b = samples[(i * 7 + 3) % samples.count]
+            let (a0, a1, b0, b1) = (big(a.c0), big(a.c1), big(b.c0), big(b.c1))
+            let m = a * b
+            XCTAssertEqual(big(m.c0), (a0 * b0 - a1 * b1) % q)
+            XCTAssertEqual(big(m.c1), (a0 * b1 + a1 * b0) % q)
+            let s = a.squared()
+            XCTAssertEqual(big(s.c0), (a0 * a0 - a1 * a1) % q)
+            XCTAssertEqual(big(s.c1), (BigInt(2) * a0 * a1) % q)
+            XCTAssertEqual(big((a + b).c0), (a0 + b0) % q)
+            XCTAssertEqual(big((a - b).c1), (a1 - b1) % q)
+            if let inv = a.inverse() {
+                let norm = (a0 * a0 + a1 * a1) % q
+                let nInv = norm.inverse(modulus: q)!
+                XCTAssertEqual(big(inv.c0), (a0 * nInv) % q)
+                XCTAssertEqual(big(inv.c1), (-a1 * nInv) % q)
+            } else {
+                XCTAssertTrue(a.isZero)
+            }
+        }
+    }
+}

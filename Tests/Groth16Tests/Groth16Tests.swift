@@ -167,3 +167,36 @@ final class KeyFileTests: XCTestCase {
         }
     }
 }
+
+final class BatchVerificationTests: XCTestCase {
+    func testPreparedAndBatchVerification() throws {
+        let r1cs = try Circom.readR1CS(Array(try resource("square64.r1cs")))
+        let witness = try Circom.readWitness(Array(try resource("square64.wtns")))
+        let pk = try Groth16.setup(r1cs)
+        let prepared = PreparedVerifyingKey(pk.verifyingKey)
+        let inputs = Array(witness[1...3])
+        var batch: [(proof: Proof, publicInputs: [Fr])] = []
+        for _ in 0..<4 { batch.append((try Groth16.prove(key: pk, r1cs: r1cs, witness: witness), inputs)) }
+        XCTAssertTrue(try Groth16.verify(key: prepared, proof: batch[0].proof, publicInputs: inputs))
+        XCTAssertTrue(try Groth16.batchVerify(key: prepared, proofs: batch))
+        XCTAssertTrue(try Groth16.batchVerify(key: prepared, proofs: []))
+        // One bad member spoils the batch: a wrong public input, or a tampered C.
+        var wrongInput = batch
+        wrongInput[2].publicInputs[0] += .one
+        XCTAssertFalse(try Groth16.batchVerify(key: prepared, proofs: wrongInput))
+        XCTAssertFalse(try Groth16.verify(key: prepared, proof: wrongInput[2].proof, publicInputs: wrongInput[2].publicInputs))
+        var tampered = batch
+        tampered[3].proof.c = (tampered[3].proof.c.jacobian + G1Jacobian.generator).affine
+        XCTAssertFalse(try Groth16.batchVerify(key: prepared, proofs: tampered))
+        // Two compensating errors (C_1 + G, C_2 - G) cannot cancel under random weights.
+        var compensating = batch
+        compensating[0].proof.c = (compensating[0].proof.c.jacobian + G1Jacobian.generator).affine
+        compensating[1].proof.c = (compensating[1].proof.c.jacobian - G1Jacobian.generator).affine
+        XCTAssertFalse(try Groth16.batchVerify(key: prepared, proofs: compensating))
+        // The arkworks fixture verifies with a prepared key too.
+        let vk = try SnarkjsJSON.verifyingKey(try resource("verification_key.json"))
+        let proof = try SnarkjsJSON.proof(try resource("proof.json"))
+        let fixtureInputs = try SnarkjsJSON.publicInputs(try resource("public.json"))
+        XCTAssertTrue(try Groth16.verify(key: PreparedVerifyingKey(vk), proof: proof, publicInputs: fixtureInputs))
+    }
+}
