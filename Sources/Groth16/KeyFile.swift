@@ -173,24 +173,39 @@ struct KeyReader {
         let count = Int(try u32(what + " count"))
         guard count * size <= remaining else { throw .truncated(file: file, offset: offset, what: what) }
         let start = offset
-        let raw = try take(count * size, what)
-        let base = raw.startIndex
-        let results = ParallelResults<P>(count: count)
-        let chunk = 1024
-        let source = bytes
-        DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
-            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
-                let lo = base + i * size
-                do throws(PointDecodingError) {
-                    results.set(i, try decode(source[lo..<(lo + size)]))
-                } catch { results.fail(i, error) }
-            }
+        _ = try take(count * size, what)
+        switch decodePointsInParallel(bytes, start: start, count: count, size: size, decode: decode) {
+        case .success(let points): return points
+        case .failure(let bad):
+            throw .invalid(file: file, offset: start + bad.index * size, reason: "\(what)[\(bad.index)]: \(bad.error)")
         }
-        if let (index, error) = results.firstFailure {
-            throw .invalid(file: file, offset: start + index * size, reason: "\(what)[\(index)]: \(error)")
-        }
-        return results.values()
     }
+}
+
+/// The first point that failed to decode, with its index in the list.
+struct IndexedPointError: Error {
+    let index: Int
+    let error: PointDecodingError
+}
+
+/// Decodes `count` points of `size` bytes each, starting at `start`, on all cores, and reports
+/// the lowest-indexed failure. Shared by the key-file and `.zkey` readers.
+func decodePointsInParallel<P: Sendable>(
+    _ bytes: [UInt8], start: Int, count: Int, size: Int,
+    decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P
+) -> Result<[P], IndexedPointError> {
+    let results = ParallelResults<P>(count: count)
+    let chunk = 1024
+    DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+        for i in (c * chunk)..<min(count, (c + 1) * chunk) {
+            let lo = start + i * size
+            do throws(PointDecodingError) {
+                results.set(i, try decode(bytes[lo..<(lo + size)]))
+            } catch { results.fail(i, error) }
+        }
+    }
+    if let (index, error) = results.firstFailure { return .failure(IndexedPointError(index: index, error: error)) }
+    return .success(results.values())
 }
 
 /// Slots written by parallel workers, one index each; failures are recorded with their index.

@@ -508,22 +508,13 @@ struct ZkeyReader {
             throw fail("size \(s.size) bytes, expected \(count) points of \(size) bytes = \(count * size)")
         }
         let start = offset
-        let results = ParallelResults<P>(count: count)
-        let chunk = 1024
-        let source = bytes
-        DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
-            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
-                let lo = start + i * size
-                do throws(PointDecodingError) {
-                    results.set(i, try decode(source[lo..<(lo + size)]))
-                } catch { results.fail(i, error) }
-            }
+        switch decodePointsInParallel(bytes, start: start, count: count, size: size, decode: decode) {
+        case .success(let points):
+            offset = limit
+            return points
+        case .failure(let bad):
+            throw fail("point #\(bad.index): \(bad.error)", at: start + bad.index * size)
         }
-        if let (index, error) = results.firstFailure {
-            throw fail("point #\(index): \(error)", at: start + index * size)
-        }
-        offset = limit
-        return results.values()
     }
 
     /// Section 4: the A and B entries, with the public rows checked and stripped, as an R1CS
