@@ -68,6 +68,13 @@ public final class ConstraintSystem<F: PrimeField> {
         return Variable(kind: .privateWitness, index: privateValues.count - 1)
     }
 
+    /// The public signal allocated `index`-th (for tests and tools that address the public
+    /// inputs by position, as verifiers do).
+    public func publicVariable(_ index: Int) -> Variable {
+        precondition(index >= 0 && index < publicValues.count, "no public signal #\(index)")
+        return Variable(kind: .publicInput, index: index)
+    }
+
     public func value(_ v: Variable) -> F {
         switch v.kind {
         case .one: return .one

@@ -30,14 +30,23 @@ extension ConstraintSystem where F == Fr {
     /// constraints: the floor, when acc is in range, and none otherwise. No witness-time
     /// assertion is relied on. Cost: S + B + 2 constraints.
     public func rescale(_ acc: LinearCombination<Fr>, format: FixedPointFormat, _ name: String = "rescale") -> RescaledValue {
-        withNamespace(name) {
+        rescale(acc, shift: format.fractionBits, format: format, name)
+    }
+
+    /// q = floor(acc / 2^shift) with the same constraints as `rescale(_:format:)` but a remainder
+    /// of `shift` bits (a learning rate 2^-k folds into the shift of an update: shift = S + k).
+    /// Sound while B + shift <= 252. Cost: shift + B + 2 constraints.
+    public func rescale(_ acc: LinearCombination<Fr>, shift: Int, format: FixedPointFormat,
+                        _ name: String = "rescale") -> RescaledValue {
+        precondition(shift >= 1 && format.valueBits + shift <= 252, "rescale by 2^\(shift) is not sound in Fr")
+        return withNamespace(name) {
             let accValue = value(acc).signedInt64 ?? Int64.max
-            let qValue = format.rescale(accValue)
+            let qValue = accValue >> Int64(shift)
             let q = allocatePrivate("q", value: Fr(qValue))
-            var twoToS = Fr.one
-            for _ in 0..<format.fractionBits { twoToS = twoToS.doubled() }
-            // r = acc - q * 2^S as a linear combination: range-checked, never a free hint.
-            _ = bits(of: acc - LinearCombination(q, twoToS), count: format.fractionBits, "remainder")
+            var twoToShift = Fr.one
+            for _ in 0..<shift { twoToShift = twoToShift.doubled() }
+            // r = acc - q * 2^shift as a linear combination: range-checked, never a free hint.
+            _ = bits(of: acc - LinearCombination(q, twoToShift), count: shift, "remainder")
             var offset = Fr.one
             for _ in 0..<(format.valueBits - 1) { offset = offset.doubled() }
             let qBits = bits(of: LinearCombination(q) + offset, count: format.valueBits, "quotient")

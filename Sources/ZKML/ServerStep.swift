@@ -1,0 +1,128 @@
+import Algebra
+import Circuit
+import Commitment
+
+/// One training step of the server's layer in fixed point, for one sample: a Dense layer
+/// z = W a + b (no activation: it is the model's head), the loss L = 1/2 sum_i (z_i - y_i)^2
+/// (MSE against the one-hot label in fixed point), the gradient sent back to the client
+/// dL/da_j = sum_i W_ij (z_i - y_i), and SGD with learning rate 2^-k:
+/// W'_ij = W_ij - floor((z_i - y_i) a_j / 2^(S + k)), b'_i = b_i - floor((z_i - y_i) / 2^k).
+///
+/// `run` is the native execution; `synthesize` proves that exact execution, with the weights
+/// before and after the step bound to public Poseidon commitments, and session and step
+/// numbers as public inputs so a proof cannot be replayed in another session or step.
+public struct ServerStep: Sendable {
+    public let layer: QuantizedDense
+    /// log2 of 1 / learning rate.
+    public let learningRateShift: Int
+
+    public init(layer: QuantizedDense, learningRateShift: Int) {
+        precondition(!layer.relu, "the server head has no activation")
+        precondition((0...20).contains(learningRateShift), "learning rate 2^-\(learningRateShift) out of range")
+        self.layer = layer
+        self.learningRateShift = learningRateShift
+    }
+
+    public struct Result: Sendable, Equatable {
+        public let outputs: [Int64]
+        public let outputGradient: [Int64]
+        public let inputGradient: [Int64]
+        public let updated: QuantizedDense
+    }
+
+    /// The native step. Throws when a value leaves the B-bit range the circuit checks.
+    public func run(activations a: [Int64], label: Int) throws(FixedPointError) -> Result {
+        let f = layer.format
+        let z = try layer.forward(a)
+        let one = Int64(1) << Int64(f.fractionBits)
+        let g = z.enumerated().map { i, zi in zi - (i == label ? one : 0) }
+        var inputGradient = [Int64](repeating: 0, count: layer.inputs)
+        for j in 0..<layer.inputs {
+            var acc: Int64 = 0
+            for i in 0..<layer.outputs { acc += layer.weights[i * layer.inputs + j] * g[i] }
+            inputGradient[j] = f.rescale(acc)
+        }
+        let shift = Int64(f.fractionBits + learningRateShift)
+        var w = layer.weights
+        for i in 0..<layer.outputs {
+            for j in 0..<layer.inputs { w[i * layer.inputs + j] -= (g[i] * a[j]) >> shift }
+        }
+        let b = layer.bias.enumerated().map { i, bi in bi - (g[i] >> Int64(learningRateShift)) }
+        for (index, value) in (inputGradient + w + b).enumerated() where abs(value) > f.maxMagnitude {
+            throw .overflow(layer: "server step", index: index, value: value, bits: f.valueBits)
+        }
+        let updated = try QuantizedDense(inputs: layer.inputs, outputs: layer.outputs, weights: w, bias: b,
+                                         relu: false, format: f)
+        return Result(outputs: z, outputGradient: g, inputGradient: inputGradient, updated: updated)
+    }
+
+    /// Public inputs, in order: session, step, a (inputs), y (one-hot label), dL/da, the
+    /// commitment to (W, b) before and after the step. Private: W, b, W', b', the two salts and
+    /// every intermediate value.
+    ///
+    /// Cost: outputs*inputs products each for the forward pass, the input gradient and the
+    /// update, S+B+2 per rescale (outputs + inputs + outputs*inputs + outputs rescales), and
+    /// two Poseidon sponges over outputs*(inputs+1)+1 values.
+    public func synthesize(into cs: ConstraintSystem<Fr>, activations a: [Int64], label: Int,
+                           session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr) throws -> Result {
+        let result = try run(activations: a, label: label)
+        let f = layer.format
+        let n = layer.inputs, m = layer.outputs
+        _ = cs.allocatePublic("session", value: session)
+        _ = cs.allocatePublic("step", value: Fr(step))
+        let aVars = a.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePublic("a\(j)", value: Fr(v))) }
+        let one = Int64(1) << Int64(f.fractionBits)
+        let yVars = (0..<m).map { i in
+            LinearCombination<Fr>(cs.allocatePublic("y\(i)", value: Fr(i == label ? one : 0)))
+        }
+        let gradVars = result.inputGradient.enumerated().map { j, v in cs.allocatePublic("dLda\(j)", value: Fr(v)) }
+        let before = try PoseidonCommitter().commit(
+            PoseidonOpening(values: (layer.weights + layer.bias).map { Fr($0) }, salt: saltBefore))
+        let after = try PoseidonCommitter().commit(
+            PoseidonOpening(values: (result.updated.weights + result.updated.bias).map { Fr($0) }, salt: saltAfter))
+        let cBefore = cs.allocatePublic("commitmentBefore", value: before.value)
+        let cAfter = cs.allocatePublic("commitmentAfter", value: after.value)
+
+        // Forward: z = rescale(W a + b 2^S), bound to the committed W, b.
+        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivate("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
+        let b = (0..<m).map { i in cs.allocatePrivate("b\(i)", value: Fr(layer.bias[i])) }
+        let accs = cs.denseAccumulators(weights: w, input: aVars, bias: b, format: f, "forward")
+        let z = accs.enumerated().map { i, acc in cs.rescale(acc, format: f, "z\(i)").q }
+        // Loss gradient (linear): g = z - y.
+        let g = (0..<m).map { i in LinearCombination<Fr>(z[i]) - yVars[i] }
+        // Input gradient: dL/da_j = rescale(sum_i W_ij g_i), equal to the public value.
+        for j in 0..<n {
+            var acc = LinearCombination<Fr>()
+            for i in 0..<m { acc += LinearCombination(cs.multiply(LinearCombination(w[i][j]), g[i], "Wg\(i).\(j)")) }
+            let q = cs.rescale(acc, format: f, "dLda\(j)").q
+            cs.enforceEqual(LinearCombination(q), LinearCombination(gradVars[j]), "dLda\(j).public")
+        }
+        // SGD: W' = W - rescale_{S+k}(g a), b' = b - rescale_k(g).
+        var updated: [LinearCombination<Fr>] = []
+        for i in 0..<m {
+            for j in 0..<n {
+                let product = cs.multiply(g[i], aVars[j], "ga\(i).\(j)")
+                let delta = cs.rescale(LinearCombination(product), shift: f.fractionBits + learningRateShift,
+                                       format: f, "dW\(i).\(j)").q
+                updated.append(LinearCombination(w[i][j]) - LinearCombination(delta))
+            }
+        }
+        for i in 0..<m {
+            if learningRateShift == 0 {
+                updated.append(LinearCombination(b[i]) - g[i])
+            } else {
+                let delta = cs.rescale(g[i], shift: learningRateShift, format: f, "db\(i)").q
+                updated.append(LinearCombination(b[i]) - LinearCombination(delta))
+            }
+        }
+        // Commitments: the weights before open cBefore, the updated weights open cAfter.
+        let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
+        let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
+        try cs.assertPoseidonOpening(commitment: LinearCombination(cBefore),
+                                     values: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
+                                     salt: LinearCombination(saltB), "openBefore")
+        try cs.assertPoseidonOpening(commitment: LinearCombination(cAfter), values: updated,
+                                     salt: LinearCombination(saltA), "openAfter")
+        return result
+    }
+}
