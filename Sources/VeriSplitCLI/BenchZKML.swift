@@ -32,12 +32,25 @@ struct BenchZKML: ParsableCommand {
         let row = try measure(name: "client Dense 784->64 + ReLU, batch 1 (W, x private; activations public)",
                               r1cs: cs.r1cs(), witness: cs.witness())
         var rows = [row]
+        // (3) the server step on the client layer's real activations of this image.
+        let activations = try layer.forward(x)
+        let sw = (0..<(64 * 10)).map { _ in Int64((Double.random(in: -0.25...0.25, using: &g) * format.scale).rounded()) }
+        let head = try QuantizedDense(inputs: 64, outputs: 10, weights: sw, bias: [Int64](repeating: 0, count: 10),
+                                      relu: false, format: format)
+        let server = ConstraintSystem<Fr>()
+        _ = try ServerStep(layer: head, learningRateShift: 4).synthesize(
+            into: server, activations: activations, label: train.labels[0], session: .random(), step: 1,
+            saltBefore: .random(), saltAfter: .random())
+        let serverRow = try measure(
+            name: "server step Dense 64->10, MSE, backward (dL/da), SGD lr 2^-4; W before/after committed",
+            r1cs: server.r1cs(), witness: server.witness())
         if !skipCommitted {
             let committed = ConstraintSystem<Fr>()
             try layer.synthesizeCommitted(into: committed, input: x, salt: .random())
             rows.append(try measure(name: "the same with W, b bound to a public Poseidon commitment (sponge t = 17)",
                                     r1cs: committed.r1cs(), witness: committed.witness()))
         }
+        rows.append(serverRow)
         if json {
             print("[" + rows.map(\.json).joined(separator: ", ") + "]")
         } else {
