@@ -4,7 +4,7 @@ import Commitment
 
 /// One training step of the server's layer in fixed point, for one sample: a Dense layer
 /// z = W a + b (no activation: it is the model's head), the loss L = 1/2 sum_i (z_i - y_i)^2
-/// (MSE against the one-hot label in fixed point), the gradient sent back to the client
+/// (MSE against the one-hot label in fixed point; or softmax cross-entropy), the gradient sent back to the client
 /// dL/da_j = sum_i W_ij (z_i - y_i), and SGD with learning rate 2^-k:
 /// W'_ij = W_ij - floor((z_i - y_i) a_j / 2^(S + k)), b'_i = b_i - floor((z_i - y_i) / 2^k).
 ///
@@ -15,12 +15,21 @@ public struct ServerStep: Sendable {
     public let layer: QuantizedDense
     /// log2 of 1 / learning rate.
     public let learningRateShift: Int
+    public let loss: Loss
 
-    public init(layer: QuantizedDense, learningRateShift: Int) {
+    /// MSE: dL/dz = z - y. Softmax cross-entropy: dL/dz = softmax(z) - y with the fixed-point
+    /// softmax of `FixedPointSoftmax` (error bound documented there).
+    public enum Loss: String, Sendable, Codable {
+        case mse
+        case softmaxCrossEntropy = "softmax-cross-entropy"
+    }
+
+    public init(layer: QuantizedDense, learningRateShift: Int, loss: Loss = .mse) {
         precondition(!layer.relu, "the server head has no activation")
         precondition((0...20).contains(learningRateShift), "learning rate 2^-\(learningRateShift) out of range")
         self.layer = layer
         self.learningRateShift = learningRateShift
+        self.loss = loss
     }
 
     public struct Result: Sendable, Equatable {
@@ -35,7 +44,8 @@ public struct ServerStep: Sendable {
         let f = layer.format
         let z = try layer.forward(a)
         let one = Int64(1) << Int64(f.fractionBits)
-        let g = z.enumerated().map { i, zi in zi - (i == label ? one : 0) }
+        let prediction = loss == .mse ? z : FixedPointSoftmax.probabilities(z, format: f)
+        let g = prediction.enumerated().map { i, v in v - (i == label ? one : 0) }
         var inputGradient = [Int64](repeating: 0, count: layer.inputs)
         for j in 0..<layer.inputs {
             var acc: Int64 = 0
@@ -88,8 +98,9 @@ public struct ServerStep: Sendable {
         let b = (0..<m).map { i in cs.allocatePrivate("b\(i)", value: Fr(layer.bias[i])) }
         let accs = cs.denseAccumulators(weights: w, input: aVars, bias: b, format: f, "forward")
         let z = accs.enumerated().map { i, acc in cs.rescale(acc, format: f, "z\(i)").q }
-        // Loss gradient (linear): g = z - y.
-        let g = (0..<m).map { i in LinearCombination<Fr>(z[i]) - yVars[i] }
+        // Loss gradient: g = z - y (MSE, linear) or softmax(z) - y (cross-entropy).
+        let prediction = loss == .mse ? z : cs.softmax(z.map { LinearCombination<Fr>($0) }, format: f)
+        let g = (0..<m).map { i in LinearCombination<Fr>(prediction[i]) - yVars[i] }
         // Input gradient: dL/da_j = rescale(sum_i W_ij g_i), equal to the public value.
         for j in 0..<n {
             var acc = LinearCombination<Fr>()

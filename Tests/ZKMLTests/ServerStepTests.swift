@@ -99,3 +99,23 @@ final class ServerStepTests: XCTestCase {
         XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: otherSession))
     }
 }
+
+final class CrossEntropyServerStepTests: XCTestCase {
+    func testCrossEntropyStepSatisfiesAndRejectsAForgedGradient() throws {
+        let format = try FixedPointFormat(fractionBits: 8, valueBits: 24)
+        let w = (0..<(8 * 4)).map { _ in Int64.random(in: -80...80) }
+        let layer = try QuantizedDense(inputs: 8, outputs: 4, weights: w, bias: [0, 5, -5, 9], relu: false, format: format)
+        let step = ServerStep(layer: layer, learningRateShift: 2, loss: .softmaxCrossEntropy)
+        let a = (0..<8).map { _ in Int64.random(in: 0...400) }
+        let native = try step.run(activations: a, label: 3)
+        let p = FixedPointSoftmax.probabilities(try layer.forward(a), format: format)
+        XCTAssertEqual(native.outputGradient, p.enumerated().map { i, v in v - (i == 3 ? 256 : 0) })
+        let cs = ConstraintSystem<Fr>()
+        _ = try step.synthesize(into: cs, activations: a, label: 3, session: .one, step: 1,
+                                saltBefore: .random(), saltAfter: .random())
+        XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
+        let gradient = cs.publicVariable(2 + 8 + 4)
+        cs.tamper(gradient, with: cs.value(gradient) + .one)
+        XCTAssertFalse(cs.isSatisfied)
+    }
+}
