@@ -38,11 +38,11 @@ struct BenchZKML: ParsableCommand {
         let head = try QuantizedDense(inputs: 64, outputs: 10, weights: sw, bias: [Int64](repeating: 0, count: 10),
                                       relu: false, format: format)
         let server = ConstraintSystem<Fr>()
-        _ = try ServerStep(layer: head, learningRateShift: 4).synthesize(
+        _ = try ServerStep(layer: head, learningRateShift: 4, loss: .softmaxCrossEntropy).synthesize(
             into: server, activations: activations, label: train.labels[0], session: .random(), step: 1,
             saltBefore: .random(), saltAfter: .random())
         let serverRow = try measure(
-            name: "server step Dense 64->10, MSE, backward (dL/da), SGD lr 2^-4; W before/after committed",
+            name: "server step Dense 64->10, softmax cross-entropy, backward (dL/da), SGD lr 2^-4; W before/after committed",
             r1cs: server.r1cs(), witness: server.witness())
         if !skipCommitted {
             let committed = ConstraintSystem<Fr>()
