@@ -52,17 +52,10 @@ public struct ServerStep: Sendable {
             for i in 0..<layer.outputs { acc += layer.weights[i * layer.inputs + j] * g[i] }
             inputGradient[j] = f.rescale(acc)
         }
-        let shift = Int64(f.fractionBits + learningRateShift)
-        var w = layer.weights
-        for i in 0..<layer.outputs {
-            for j in 0..<layer.inputs { w[i * layer.inputs + j] -= (g[i] * a[j]) >> shift }
+        for (index, value) in inputGradient.enumerated() where abs(value) > f.maxMagnitude {
+            throw .overflow(layer: "server step input gradient", index: index, value: value, bits: f.valueBits)
         }
-        let b = layer.bias.enumerated().map { i, bi in bi - (g[i] >> Int64(learningRateShift)) }
-        for (index, value) in (inputGradient + w + b).enumerated() where abs(value) > f.maxMagnitude {
-            throw .overflow(layer: "server step", index: index, value: value, bits: f.valueBits)
-        }
-        let updated = try QuantizedDense(inputs: layer.inputs, outputs: layer.outputs, weights: w, bias: b,
-                                         relu: false, format: f)
+        let updated = try layer.sgdUpdated(outputGradient: g, inputs: a, learningRateShift: learningRateShift)
         return Result(outputs: z, outputGradient: g, inputGradient: inputGradient, updated: updated)
     }
 
@@ -109,23 +102,8 @@ public struct ServerStep: Sendable {
             cs.enforceEqual(LinearCombination(q), LinearCombination(gradVars[j]), "dLda\(j).public")
         }
         // SGD: W' = W - rescale_{S+k}(g a), b' = b - rescale_k(g).
-        var updated: [LinearCombination<Fr>] = []
-        for i in 0..<m {
-            for j in 0..<n {
-                let product = cs.multiply(g[i], aVars[j], "ga\(i).\(j)")
-                let delta = cs.rescale(LinearCombination(product), shift: f.fractionBits + learningRateShift,
-                                       format: f, "dW\(i).\(j)").q
-                updated.append(LinearCombination(w[i][j]) - LinearCombination(delta))
-            }
-        }
-        for i in 0..<m {
-            if learningRateShift == 0 {
-                updated.append(LinearCombination(b[i]) - g[i])
-            } else {
-                let delta = cs.rescale(g[i], shift: learningRateShift, format: f, "db\(i)").q
-                updated.append(LinearCombination(b[i]) - LinearCombination(delta))
-            }
-        }
+        let updated = cs.sgdUpdate(weights: w, bias: b, outputGradient: g, inputs: aVars, format: f,
+                                   learningRateShift: learningRateShift)
         // Commitments: the weights before open cBefore, the updated weights open cAfter.
         let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
         let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
