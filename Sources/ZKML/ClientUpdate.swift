@@ -1,0 +1,79 @@
+import Algebra
+import Circuit
+import Commitment
+
+/// The client's own training step for a Dense + ReLU layer, so the client's weights also evolve
+/// only by proven steps: given the gradient G = dL/dA the server sent (and proved), the client
+/// recomputes A = relu(rescale(W x + b 2^S)) from its committed W and private x, takes
+/// delta = G where the pre-activation was >= 0 (ReLU's derivative, 1 at 0 by this convention)
+/// and 0 elsewhere, and applies the shared SGD update. The proof binds the weights before and after
+/// to public Poseidon commitments and the activations and G to public inputs.
+///
+/// Cost for n -> m: 2 n m products, n m update rescales of S + k + B + 2 constraints, m forward
+/// rescales and ReLUs, and two Poseidon sponges over m (n + 1) + 1 values; meant for small client
+/// layers (see circuits/README.md).
+public struct ClientUpdate: Sendable {
+    public let layer: QuantizedDense
+    public let learningRateShift: Int
+
+    public init(layer: QuantizedDense, learningRateShift: Int) {
+        precondition(layer.relu, "the client layer ends in a ReLU")
+        precondition((0...20).contains(learningRateShift), "learning rate 2^-\(learningRateShift) out of range")
+        self.layer = layer
+        self.learningRateShift = learningRateShift
+    }
+
+    /// The native step: (activations, the ReLU-masked gradient, updated layer).
+    public func run(input x: [Int64], outputGradient g: [Int64]) throws(FixedPointError)
+        -> (activations: [Int64], delta: [Int64], updated: QuantizedDense)
+    {
+        precondition(g.count == layer.outputs, "gradient has \(g.count) values, the layer \(layer.outputs) outputs")
+        let preActivations = layer.accumulators(x).map { layer.format.rescale($0) }
+        let activations = try layer.forward(x)
+        let delta = zip(preActivations, g).map { q, gi in q >= 0 ? gi : 0 }
+        return (activations, delta, try layer.sgdUpdated(outputGradient: delta, inputs: x, learningRateShift: learningRateShift))
+    }
+
+    /// Public inputs, in order: session, step, the activations A, the gradient G, and the
+    /// commitments to (W, b) before and after.
+    @discardableResult
+    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], outputGradient g: [Int64],
+                           session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr) throws -> QuantizedDense {
+        let native = try run(input: x, outputGradient: g)
+        let f = layer.format
+        let n = layer.inputs, m = layer.outputs
+        _ = cs.allocatePublic("session", value: session)
+        _ = cs.allocatePublic("step", value: Fr(step))
+        let committer = try PoseidonCommitter()
+        let before = committer.commit(PoseidonOpening(values: (layer.weights + layer.bias).map { Fr($0) }, salt: saltBefore))
+        let after = committer.commit(PoseidonOpening(values: (native.updated.weights + native.updated.bias).map { Fr($0) },
+                                                     salt: saltAfter))
+        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivate("x\(j)", value: Fr(v))) }
+        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivate("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
+        let b = (0..<m).map { i in cs.allocatePrivate("b\(i)", value: Fr(layer.bias[i])) }
+        let accs = cs.denseAccumulators(weights: w, input: xs, bias: b, format: f, "forward")
+        var delta: [LinearCombination<Fr>] = []
+        var rescaled: [RescaledValue] = []
+        for (i, acc) in accs.enumerated() {
+            let r = cs.rescale(acc, format: f, "z\(i)")
+            _ = cs.relu(r, asPublic: true, "A\(i)")
+            rescaled.append(r)
+        }
+        for i in 0..<m {
+            let gi = cs.allocatePublic("G\(i)", value: Fr(g[i]))
+            delta.append(LinearCombination(cs.multiply(LinearCombination(rescaled[i].nonNegative), LinearCombination(gi), "delta\(i)")))
+        }
+        let updated = cs.sgdUpdate(weights: w, bias: b, outputGradient: delta, inputs: xs, format: f,
+                                   learningRateShift: learningRateShift)
+        let cBefore = cs.allocatePublic("commitmentBefore", value: before.value)
+        let cAfter = cs.allocatePublic("commitmentAfter", value: after.value)
+        let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
+        let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
+        try cs.assertPoseidonOpening(commitment: LinearCombination(cBefore),
+                                     values: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
+                                     salt: LinearCombination(saltB), "openBefore")
+        try cs.assertPoseidonOpening(commitment: LinearCombination(cAfter), values: updated,
+                                     salt: LinearCombination(saltA), "openAfter")
+        return native.updated
+    }
+}
