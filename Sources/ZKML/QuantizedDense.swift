@@ -86,14 +86,10 @@ public struct QuantizedDense: Sendable, Equatable {
     @discardableResult
     public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr,
                                     name: String = "dense") throws(PoseidonError) -> (commitment: Variable, outputs: [Variable]) {
-        let parameters = weights + bias
-        let committed = try PoseidonCommitter().commit(PoseidonOpening(values: parameters.map { Fr($0) }, salt: salt))
-        let commitment = cs.allocatePublic("\(name).commitment", value: committed.value)
-        let (w, b, ys) = synthesize(into: cs, input: x, name: name)
-        let saltVariable = cs.allocatePrivate("\(name).salt", value: salt)
-        let values = (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }
-        try cs.assertPoseidonOpening(commitment: LinearCombination(commitment), values: values,
-                                     salt: LinearCombination(saltVariable), "\(name).opening")
-        return (commitment, ys)
+        let (commitment, outputs) = try cs.committingParameters(weights + bias, salt: salt, name: name) {
+            let (w, b, ys) = synthesize(into: cs, input: x, name: name)
+            return (w.flatMap { $0 } + b, ys)
+        }
+        return (commitment, outputs)
     }
 }
