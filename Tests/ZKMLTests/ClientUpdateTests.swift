@@ -10,7 +10,8 @@ final class ClientUpdateTests: XCTestCase {
 
     func makeUpdate() throws -> ClientUpdate {
         let w = (0..<(6 * 3)).map { _ in Int64.random(in: -90...90) }
-        let layer = try QuantizedDense(inputs: 6, outputs: 3, weights: w, bias: [20, -300, 5], relu: true, format: format)
+        // Output 0 is always active (large bias), output 1 always dead, output 2 either way.
+        let layer = try QuantizedDense(inputs: 6, outputs: 3, weights: w, bias: [3000, -3000, 5], relu: true, format: format)
         return ClientUpdate(layer: layer, learningRateShift: 2)
     }
 
@@ -34,12 +35,17 @@ final class ClientUpdateTests: XCTestCase {
                                             saltBefore: .random(), saltAfter: .random())
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
         XCTAssertEqual(cs.publicCount, 2 + 3 + 3 + 2)
-        // A different received gradient with the same committed result.
+        // A different received gradient for an active neuron, with the same committed result.
         let g0 = cs.publicVariable(2 + 3)
         cs.tamper(g0, with: cs.value(g0) + .one)
         XCTAssertFalse(cs.isSatisfied)
         cs.tamper(g0, with: cs.value(g0) - .one)
         XCTAssertTrue(cs.isSatisfied)
+        // For a dead neuron (ReLU derivative 0) the received gradient does not matter: still valid.
+        let g1 = cs.publicVariable(2 + 3 + 1)
+        cs.tamper(g1, with: cs.value(g1) + .one)
+        XCTAssertTrue(cs.isSatisfied)
+        cs.tamper(g1, with: cs.value(g1) - .one)
         // A commitment to weights that did not come from this update.
         var forged = updated.weights
         forged[4] -= 1
