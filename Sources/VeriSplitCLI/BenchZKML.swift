@@ -51,6 +51,25 @@ struct BenchZKML: ParsableCommand {
                                     r1cs: committed.r1cs(), witness: committed.witness()))
         }
         rows.append(serverRow)
+        // (4) the demo architecture: client Conv 1->4, 5x5, stride 2, ReLU with committed weights;
+        // server Dense 576->10 with cross-entropy, backward and SGD, weights committed.
+        let kernel = (0..<(4 * 25)).map { _ in Int64((Double.random(in: -0.3...0.3, using: &g) * format.scale).rounded()) }
+        let conv = try QuantizedConv2d(inChannels: 1, outChannels: 4, height: 28, width: 28, kernelSize: 5, stride: 2,
+                                       weights: kernel, bias: [Int64](repeating: 0, count: 4), relu: true, format: format)
+        let client = ConstraintSystem<Fr>()
+        try conv.synthesizeCommitted(into: client, input: x, salt: .random())
+        rows.append(try measure(name: "demo client step: Conv 1->4 5x5 stride 2 + ReLU, weights committed, activations public",
+                                r1cs: client.r1cs(), witness: client.witness()))
+        let convOut = try conv.forward(x)
+        let hw = (0..<(576 * 10)).map { _ in Int64((Double.random(in: -0.05...0.05, using: &g) * format.scale).rounded()) }
+        let demoHead = try QuantizedDense(inputs: 576, outputs: 10, weights: hw, bias: [Int64](repeating: 0, count: 10),
+                                          relu: false, format: format)
+        let demoServer = ConstraintSystem<Fr>()
+        _ = try ServerStep(layer: demoHead, learningRateShift: 4, loss: .softmaxCrossEntropy).synthesize(
+            into: demoServer, activations: convOut, label: train.labels[0], session: .random(), step: 1,
+            saltBefore: .random(), saltAfter: .random())
+        rows.append(try measure(name: "demo server step: Dense 576->10, cross-entropy, backward, SGD, weights committed",
+                                r1cs: demoServer.r1cs(), witness: demoServer.witness()))
         if json {
             print("[" + rows.map(\.json).joined(separator: ", ") + "]")
         } else {
