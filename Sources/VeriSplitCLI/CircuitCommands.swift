@@ -1,0 +1,66 @@
+import Algebra
+import ArgumentParser
+import Circuit
+import Foundation
+import NeuralNet
+import ZKML
+
+/// `verisplit circuit info|compile`: the proved parts of a split network from its spec.
+struct CircuitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "circuit", abstract: "Inspect and compile the split network's circuits from a spec (circuits/*.json).",
+        subcommands: [Info.self, Compile.self])
+
+    /// The spec, its seeded layers and the first bundled training image in fixed point.
+    static func load(_ path: String) throws -> (CircuitSpec, (client: QuantizedConv2d, server: QuantizedDense), [Int64], Int) {
+        let spec = try CircuitSpec.load(Data(try readFile(path, limit: 1 << 20)), file: path)
+        guard spec.input.channels == 1, spec.input.height == 28, spec.input.width == 28 else {
+            throw InputError("\(path): the bundled sample is a 1x28x28 image; this spec expects \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
+        }
+        let (train, _) = try MNISTFamily.load(.bundled)
+        let x = try train.features.storage[0..<784].map { try spec.format.quantize($0) }
+        return (spec, try spec.sampleLayers(seed: 1), x, train.labels[0])
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Constraints per part, by kind (matmul, rescale, ReLU, loss, commitments).")
+        @Argument(help: "Circuit spec JSON.") var spec: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            try withInputErrors {
+                let (s, layers, x, label) = try CircuitCommand.load(spec)
+                var rows: [(String, Any)] = [("cut_width", s.cutWidth)]
+                for part in CircuitSpec.Part.allCases {
+                    let cs = try s.build(part, input: x, label: label, layers: layers, session: .one, step: 1)
+                    let b = ConstraintBreakdown(cs)
+                    rows += [("\(part)_constraints", b.total), ("\(part)_matmul", b.matmul), ("\(part)_rescale", b.rescale),
+                             ("\(part)_relu", b.relu), ("\(part)_loss", b.loss), ("\(part)_commitment", b.commitment),
+                             ("\(part)_other", b.other), ("\(part)_public_inputs", cs.publicCount)]
+                }
+                printBenchResult(rows, json: json, title: "\(s.name): constraints per part")
+            }
+        }
+    }
+
+    struct Compile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write one part as a circom .r1cs and a witness for a bundled sample, for any Groth16 tool.")
+        @Argument(help: "Circuit spec JSON.") var spec: String
+        @Option(help: "client or server.") var part: String
+        @Option(help: "Output .r1cs file.") var r1cs: String
+        @Option(help: "Output .wtns file.") var wtns: String
+
+        func run() throws {
+            try withInputErrors {
+                guard let which = CircuitSpec.Part(rawValue: part) else { throw InputError("--part must be client or server, not '\(part)'") }
+                let (s, layers, x, label) = try CircuitCommand.load(spec)
+                let cs = try s.build(which, input: x, label: label, layers: layers, session: .one, step: 1)
+                if let violation = cs.firstViolation() { throw InputError("the sample's witness fails: \(violation)") }
+                try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
+                try writeFile(wtns, Circom.writeWitness(cs.witness()))
+                print("wrote \(r1cs) (\(cs.constraintCount) constraints, \(cs.publicCount) public) and \(wtns)")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Algebra
+import Circuit
+import Foundation
+import XCTest
+import ZKML
+
+final class CircuitSpecTests: XCTestCase {
+    let json = """
+    {"name": "small", "input": {"channels": 1, "height": 8, "width": 8},
+     "client": {"out_channels": 2, "kernel": 3, "stride": 2}, "server": {"outputs": 3},
+     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+     "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+    """
+
+    func testBuildsBothPartsFromTheSpec() throws {
+        let spec = try CircuitSpec.load(Data(json.utf8))
+        XCTAssertEqual(spec.cutWidth, 2 * 3 * 3)
+        let layers = try spec.sampleLayers(seed: 1)
+        XCTAssertEqual(try spec.sampleLayers(seed: 1).client, layers.client, "seeded layers are deterministic")
+        let x = (0..<64).map { _ in Int64.random(in: 0...256) }
+        for part in CircuitSpec.Part.allCases {
+            let cs = try spec.build(part, input: x, label: 2, layers: layers, session: .one, step: 1)
+            XCTAssertTrue(cs.isSatisfied, "\(part): \(String(describing: cs.firstViolation()))")
+            let breakdown = ConstraintBreakdown(cs)
+            XCTAssertEqual(breakdown.total, cs.constraintCount)
+            XCTAssertGreaterThan(breakdown.commitment, 0)
+            XCTAssertGreaterThan(breakdown.matmul, 0)
+            // The circom export reads back and is satisfied by the exported witness.
+            let back = try Circom.readR1CS(Circom.writeR1CS(cs.r1cs()))
+            XCTAssertTrue(back.isSatisfied(by: try Circom.readWitness(Circom.writeWitness(cs.witness()))))
+        }
+    }
+
+    func testBadSpecsAreRejectedWithTheField() {
+        func reject(_ from: String, _ to: String, field: String) {
+            let bad = json.replacingOccurrences(of: from, with: to)
+            XCTAssertThrowsError(try CircuitSpec.load(Data(bad.utf8))) { error in
+                XCTAssertTrue("\(error)".contains(field), "\(error) should name \(field)")
+            }
+        }
+        reject("\"batch\": 1", "\"batch\": 4", field: "batch")
+        reject("\"kernel\": 3", "\"kernel\": 30", field: "client.kernel")
+        reject("\"commitment\": \"poseidon-t17\"", "\"commitment\": \"md5\"", field: "commitment")
+        reject("\"value_bits\": 24", "\"value_bits\": 250", field: "fraction_bits/value_bits")
+        reject("\"softmax-cross-entropy\"", "\"hinge\"", field: "not a valid circuit spec")
+        XCTAssertThrowsError(try CircuitSpec.load(Data("{".utf8)))
+    }
+}
