@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
-        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment"]),
+        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment", "NeuralNet"]),
         .target(name: "DP", dependencies: ["NeuralNet"]),
         .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
@@ -62,7 +62,7 @@ let package = Package(
             resources: [.copy("Resources/square64")]),
         .testTarget(name: "CommitmentTests", dependencies: ["Commitment", "Circuit", "Algebra"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
-        .testTarget(name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16"]),
+        .testTarget(name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16", "Commitment", "NeuralNet"]),
         .testTarget(
             name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),

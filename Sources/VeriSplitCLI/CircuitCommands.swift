@@ -9,7 +9,7 @@ import ZKML
 struct CircuitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "circuit", abstract: "Inspect and compile the split network's circuits from a spec (circuits/*.json).",
-        subcommands: [Info.self, Compile.self])
+        subcommands: [Info.self, Compile.self, Accuracy.self])
 
     /// The spec, its seeded layers and the first bundled training image in fixed point.
     static func load(_ path: String) throws -> (CircuitSpec, (client: QuantizedConv2d, server: QuantizedDense), [Int64], Int) {
@@ -60,6 +60,28 @@ struct CircuitCommand: ParsableCommand {
                 try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
                 try writeFile(wtns, Circom.writeWitness(cs.witness()))
                 print("wrote \(r1cs) (\(cs.constraintCount) constraints, \(cs.publicCount) public) and \(wtns)")
+            }
+        }
+    }
+
+    struct Accuracy: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train the spec's network in float on the bundled data, then compare float and fixed-point test accuracy.")
+        @Argument(help: "Circuit spec JSON.") var spec: String
+        @Option(help: "Training epochs.") var epochs: Int = 3
+        @Option(help: "Seed (initialization and shuffling).") var seed: UInt64 = 1
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            try withInputErrors {
+                let s = try CircuitSpec.load(Data(try readFile(spec, limit: 1 << 20)), file: spec)
+                guard (1...100).contains(epochs) else { throw InputError("--epochs must be in 1...100") }
+                let (train, test) = try MNISTFamily.load(.bundled)
+                let r = try FixedPointAccuracy.measure(spec: s, train: train, test: test, epochs: epochs, seed: seed)
+                printBenchResult([("float_accuracy", r.floatAccuracy), ("fixed_point_accuracy", r.fixedPointAccuracy),
+                                  ("agreement", r.agreement), ("test_images", r.testImages),
+                                  ("fraction_bits", s.fractionBits), ("epochs", epochs)],
+                                 json: json, title: "\(s.name): float vs fixed point on the bundled test set")
             }
         }
     }

@@ -2,6 +2,7 @@ import Algebra
 import Circuit
 import Foundation
 import XCTest
+import NeuralNet
 import ZKML
 
 final class CircuitSpecTests: XCTestCase {
@@ -44,5 +45,23 @@ final class CircuitSpecTests: XCTestCase {
         reject("\"value_bits\": 24", "\"value_bits\": 250", field: "fraction_bits/value_bits")
         reject("\"softmax-cross-entropy\"", "\"hinge\"", field: "not a valid circuit spec")
         XCTAssertThrowsError(try CircuitSpec.load(Data("{".utf8)))
+    }
+}
+
+final class FixedPointAccuracyTests: XCTestCase {
+    /// The fixed-point execution the circuits prove classifies (almost) like the float model.
+    func testFixedPointTracksFloatOnBundledData() throws {
+        let spec = try CircuitSpec.load(Data("""
+        {"name": "demo", "input": {"channels": 1, "height": 28, "width": 28},
+         "client": {"out_channels": 4, "kernel": 5, "stride": 2}, "server": {"outputs": 10},
+         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+         "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+        """.utf8))
+        let (train, test) = try MNISTFamily.load(.bundled)
+        let r = try FixedPointAccuracy.measure(spec: spec, train: train, test: test, epochs: 1, seed: 3)
+        XCTAssertEqual(r.testImages, 1000)
+        XCTAssertGreaterThan(r.floatAccuracy, 0.6, "one epoch of the demo CNN should clear 60 %")
+        XCTAssertEqual(r.fixedPointAccuracy, r.floatAccuracy, accuracy: 0.02)
+        XCTAssertGreaterThan(r.agreement, 0.97)
     }
 }
