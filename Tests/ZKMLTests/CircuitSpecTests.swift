@@ -1,6 +1,7 @@
 import Algebra
 import Circuit
 import Foundation
+import Groth16
 import XCTest
 import NeuralNet
 import ZKML
@@ -63,5 +64,31 @@ final class FixedPointAccuracyTests: XCTestCase {
         XCTAssertGreaterThan(r.floatAccuracy, 0.6, "one epoch of the demo CNN should clear 60 %")
         XCTAssertEqual(r.fixedPointAccuracy, r.floatAccuracy, accuracy: 0.02)
         XCTAssertGreaterThan(r.agreement, 0.97)
+    }
+}
+
+/// End to end on real data: both parts of a small spec, built for a bundled Fashion-MNIST image,
+/// proved and verified with Groth16; a forged public value fails.
+final class BundledDataEndToEndTests: XCTestCase {
+    func testClientAndServerStepsProveOnABundledImage() throws {
+        let spec = try CircuitSpec.load(Data("""
+        {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
+         "client": {"out_channels": 1, "kernel": 5, "stride": 4}, "server": {"outputs": 10},
+         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+         "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+        """.utf8))
+        let (train, _) = try MNISTFamily.load(.bundled)
+        let x = try train.features.storage[0..<784].map { try spec.format.quantize($0) }
+        let layers = try spec.sampleLayers(seed: 1)
+        for part in CircuitSpec.Part.allCases {
+            let cs = try spec.build(part, input: x, label: train.labels[0], layers: layers, session: Fr(UInt64(11)), step: 2)
+            let r1cs = cs.r1cs()
+            let pk = try Groth16.setup(r1cs)
+            let proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: cs.witness())
+            XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: cs.publicValues), "\(part)")
+            var forged = cs.publicValues
+            forged[forged.count - 1] += .one
+            XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: forged), "\(part)")
+        }
     }
 }
