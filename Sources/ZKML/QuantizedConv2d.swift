@@ -135,7 +135,7 @@ public struct QuantizedConv2d: Sendable, Equatable {
     /// Constraints: `constraintCount(publicOutputs:)`.
     @discardableResult
     public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], publicOutputs: Bool = true, name: String = "conv")
-        -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable])
+        -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable], inputs: [LinearCombination<Fr>])
     {
         precondition(x.count == inputCount, "input has \(x.count) values, the layer \(inputCount)")
         let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivate("\(name).x\(j)", value: Fr(v))) }
@@ -168,7 +168,7 @@ public struct QuantizedConv2d: Sendable, Equatable {
                 }
             }
         }
-        return (k, b, rescaled, ys)
+        return (k, b, rescaled, ys, xs)
     }
 
     /// The commitment to K and b (flattened kernel, then bias) that `synthesizeCommitted`
@@ -186,7 +186,7 @@ public struct QuantizedConv2d: Sendable, Equatable {
     public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, publicOutputs: Bool = true,
                                     name: String = "conv") throws(PoseidonError) -> (commitment: Variable, outputs: [Variable]) {
         let (commitment, outputs) = try cs.committingParameters(weights + bias, salt: salt, name: name) {
-            let (k, b, _, ys) = synthesize(into: cs, input: x, publicOutputs: publicOutputs, name: name)
+            let (k, b, _, ys, _) = synthesize(into: cs, input: x, publicOutputs: publicOutputs, name: name)
             return (k.flatMap { $0 } + b, ys)
         }
         return (commitment, outputs)

@@ -76,7 +76,7 @@ final class ConvTests: XCTestCase {
                 let layer = try randomConv(inChannels: 2, outChannels: 3, height: 7, width: 6, kernelSize: 3, stride: 2, relu: relu)
                 let x = randomInput(layer)
                 let cs = ConstraintSystem<Fr>()
-                let (_, _, _, ys) = layer.synthesize(into: cs, input: x, publicOutputs: publicOutputs)
+                let (_, _, _, ys, _) = layer.synthesize(into: cs, input: x, publicOutputs: publicOutputs)
                 XCTAssertTrue(cs.isSatisfied, "relu \(relu) public \(publicOutputs): \(String(describing: cs.firstViolation()))")
                 XCTAssertEqual(ys.map { cs.value($0) }, try layer.forward(x).map { Fr($0) })
                 // 3 x 3 x 2 outputs, each 2 * 3 * 3 products, an S + B + 2 rescale and one ReLU or output binding.
@@ -92,7 +92,7 @@ final class ConvTests: XCTestCase {
         let layer = try randomConv(inChannels: 1, outChannels: 2, height: 6, width: 6, kernelSize: 3, stride: 1)
         let x = randomInput(layer)
         let cs = ConstraintSystem<Fr>()
-        let (k, b, rescaled, ys) = layer.synthesize(into: cs, input: x)
+        let (k, b, rescaled, ys, _) = layer.synthesize(into: cs, input: x)
         XCTAssertTrue(cs.isSatisfied)
         // An output off by one unit, in both directions.
         for delta in [Fr.one, -Fr.one] {
