@@ -34,9 +34,10 @@ struct CircuitCommand: ParsableCommand {
                 for part in CircuitSpec.Part.allCases {
                     let cs = try s.build(part, input: x, label: label, layers: layers, session: .one, step: 1)
                     let b = ConstraintBreakdown(cs)
-                    rows += [("\(part)_constraints", b.total), ("\(part)_matmul", b.matmul), ("\(part)_rescale", b.rescale),
-                             ("\(part)_relu", b.relu), ("\(part)_loss", b.loss), ("\(part)_commitment", b.commitment),
-                             ("\(part)_other", b.other), ("\(part)_public_inputs", cs.publicCount)]
+                    let key = part.rawValue.replacingOccurrences(of: "-", with: "_")
+                    rows += [("\(key)_constraints", b.total), ("\(key)_matmul", b.matmul), ("\(key)_rescale", b.rescale),
+                             ("\(key)_relu", b.relu), ("\(key)_loss", b.loss), ("\(key)_commitment", b.commitment),
+                             ("\(key)_other", b.other), ("\(key)_public_inputs", cs.publicCount)]
                 }
                 printBenchResult(rows, json: json, title: "\(s.name): constraints per part")
             }
@@ -47,13 +48,15 @@ struct CircuitCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write one part as a circom .r1cs and a witness for a bundled sample, for any Groth16 tool.")
         @Argument(help: "Circuit spec JSON.") var spec: String
-        @Option(help: "client or server.") var part: String
+        @Option(help: "client, server or client-update.") var part: String
         @Option(help: "Output .r1cs file.") var r1cs: String
         @Option(help: "Output .wtns file.") var wtns: String
 
         func run() throws {
             try withInputErrors {
-                guard let which = CircuitSpec.Part(rawValue: part) else { throw InputError("--part must be client or server, not '\(part)'") }
+                guard let which = CircuitSpec.Part(rawValue: part) else {
+                    throw InputError("--part must be client, server or client-update, not '\(part)'")
+                }
                 let (s, layers, x, label) = try CircuitCommand.load(spec)
                 let cs = try s.build(which, input: x, label: label, layers: layers, session: .one, step: 1)
                 if let violation = cs.firstViolation() { throw InputError("the sample's witness fails: \(violation)") }

@@ -40,7 +40,12 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         case fractionBits = "fraction_bits", valueBits = "value_bits", learningRateShift = "learning_rate_shift"
     }
 
-    public enum Part: String, Sendable, CaseIterable { case client, server }
+    /// The proved parts of one training step: the client's forward pass, the server's step, and
+    /// the client's own update from the gradient the server returned.
+    public enum Part: String, Sendable, CaseIterable {
+        case client, server
+        case clientUpdate = "client-update"
+    }
 
     /// Parses and validates a spec; every error names the field and the accepted range.
     public static func load(_ data: Data, file: String = "spec") throws(CircuitSpecError) -> CircuitSpec {
@@ -116,6 +121,13 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
             _ = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss).synthesize(
                 into: cs, activations: activations, label: label, session: session, step: step,
                 saltBefore: .random(), saltAfter: .random())
+        case .clientUpdate:
+            let activations = try layers.client.forward(x)
+            let server = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss)
+                .run(activations: activations, label: label)
+            try ConvClientUpdate(layer: layers.client, learningRateShift: learningRateShift).synthesize(
+                into: cs, input: x, outputGradient: server.inputGradient, session: session, step: step,
+                saltBefore: .random(), saltAfter: .random())
         }
         return cs
     }
@@ -157,7 +169,7 @@ public struct ConstraintBreakdown: Sendable, Equatable {
                 rescale += 1
             } else if name.contains("relu") || name.contains("/y") || name.hasPrefix("A") || name.contains(".y") {
                 relu += 1
-            } else if name.contains("w") || name.contains("W") || name.contains("ga") || name.contains("delta") {
+            } else if name.contains("w") || name.contains("W") || name.contains("ga") || name.contains("delta") || name.contains("dK") {
                 matmul += 1
             } else {
                 other += 1
