@@ -122,11 +122,11 @@ public struct EvaluationDomain: Sendable, Equatable {
         guard count > 0 else { return [] }
         var out = [Fr](repeating: .zero, count: count)
         out.withUnsafeMutableBufferPointer { buf in
-            let p = FFTSendablePointer(buf.baseAddress!)
+            let p = UnsafeSendable(buf.baseAddress!)
             FFTKernels.parallelChunks(count: count, minimumChunk: 1 << 12) { lo, hi in
                 var acc = first * x.power(UInt64(lo))
                 for i in lo..<hi {
-                    p.base[i] = acc
+                    p.value[i] = acc
                     acc = acc * x
                 }
             }
@@ -271,12 +271,12 @@ public struct EvaluationDomain: Sendable, Equatable {
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeBufferPointer { pc in
-                    let A = FFTSendablePointer(pa.baseAddress!)
-                    let B = FFTSendablePointer(UnsafeMutablePointer(mutating: pb.baseAddress!))
-                    let C = FFTSendablePointer(UnsafeMutablePointer(mutating: pc.baseAddress!))
+                    let A = UnsafeSendable(pa.baseAddress!)
+                    let B = UnsafeSendable(UnsafeMutablePointer(mutating: pb.baseAddress!))
+                    let C = UnsafeSendable(UnsafeMutablePointer(mutating: pc.baseAddress!))
                     FFTKernels.parallelChunks(count: size, minimumChunk: 1 << 12) { lo, hi in
                         for i in lo..<hi {
-                            A.base[i] = (A.base[i] * B.base[i] - C.base[i]) * zInv
+                            A.value[i] = (A.value[i] * B.value[i] - C.value[i]) * zInv
                         }
                     }
                 }
@@ -317,11 +317,11 @@ public struct EvaluationDomain: Sendable, Equatable {
     static func scaleByPowers(_ values: inout [Fr], first: Fr, ratio: Fr) {
         let n = values.count
         values.withUnsafeMutableBufferPointer { buf in
-            let p = FFTSendablePointer(buf.baseAddress!)
+            let p = UnsafeSendable(buf.baseAddress!)
             FFTKernels.parallelChunks(count: n, minimumChunk: 1 << 12) { lo, hi in
                 var f = first * ratio.power(UInt64(lo))
                 for i in lo..<hi {
-                    p.base[i] = FrButterflyArithmetic.mul(p.base[i], f)
+                    p.value[i] = FrButterflyArithmetic.mul(p.value[i], f)
                     f = FrButterflyArithmetic.mul(f, ratio)
                 }
             }
@@ -332,21 +332,12 @@ public struct EvaluationDomain: Sendable, Equatable {
     static func scale(_ values: inout [Fr], by c: Fr) {
         let n = values.count
         values.withUnsafeMutableBufferPointer { buf in
-            let p = FFTSendablePointer(buf.baseAddress!)
+            let p = UnsafeSendable(buf.baseAddress!)
             FFTKernels.parallelChunks(count: n, minimumChunk: 1 << 12) { lo, hi in
-                for i in lo..<hi { p.base[i] = FrButterflyArithmetic.mul(p.base[i], c) }
+                for i in lo..<hi { p.value[i] = FrButterflyArithmetic.mul(p.value[i], c) }
             }
         }
     }
-}
-
-/// A raw pointer that may cross into `concurrentPerform` workers. Every use below hands each
-/// worker a disjoint index range (or, for bit reversal, disjoint swap pairs), so no element is
-/// touched by two threads; the pointee outlives the parallel region (it is scoped by the
-/// enclosing `withUnsafe...BufferPointer`).
-struct FFTSendablePointer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Fr>
-    init(_ base: UnsafeMutablePointer<Fr>) { self.base = base }
 }
 
 /// The radix-2 kernels behind `EvaluationDomain`. Internal: all entry points take raw pointers.
@@ -401,7 +392,7 @@ enum FFTKernels {
     static func bitReverse(_ p: UnsafeMutablePointer<Fr>, logSize: Int) {
         guard logSize >= 2 else { return }  // sizes 1 and 2 are their own bit reversal
         let n = 1 << logSize
-        let sp = FFTSendablePointer(p)
+        let sp = UnsafeSendable(p)
         if logSize < 12 {
             for i in 0..<n {
                 let r = reverse(i, bits: logSize)
@@ -414,7 +405,7 @@ enum FFTKernels {
         let midBits = logSize - 2 * b
         let highShift = logSize - b
         parallelChunks(count: 1 << midBits, minimumChunk: 16) { lo, hi in
-            let a = sp.base
+            let a = sp.value
             for mid in lo..<hi {
                 let rmid = reverse(mid, bits: midBits)
                 if rmid < mid { continue }
@@ -459,12 +450,12 @@ enum FFTKernels {
         }
         let logB = lb
         let block = 1 << logB
-        let sp = FFTSendablePointer(p)
-        let tw = FFTSendablePointer(UnsafeMutablePointer(mutating: twiddles))
+        let sp = UnsafeSendable(p)
+        let tw = UnsafeSendable(UnsafeMutablePointer(mutating: twiddles))
         let blocks = n >> logB
         let blockWork: @Sendable (Int, Int) -> Void = { lo, hi in
             for b in lo..<hi {
-                ditBlock(sp.base + b * block, logBlock: logB, n: n, twiddles: tw.base, scale: scale)
+                ditBlock(sp.value + b * block, logBlock: logB, n: n, twiddles: tw.value, scale: scale)
             }
         }
         if parallel { parallelChunks(count: blocks, minimumChunk: 1, blockWork) } else { blockWork(0, blocks) }
@@ -482,8 +473,8 @@ enum FFTKernels {
                 for tile in lo..<hi {
                     let g = tile / tilesPerGroup
                     let j0 = (tile - g * tilesPerGroup) * columns
-                    columnPass(sp.base + (g << (logM + k)), logM: logM, k: k, j0: j0,
-                               columns: columns, n: n, twiddles: tw.base)
+                    columnPass(sp.value + (g << (logM + k)), logM: logM, k: k, j0: j0,
+                               columns: columns, n: n, twiddles: tw.value)
                 }
             }
             if parallel { parallelChunks(count: tiles, minimumChunk: 1, work) } else { work(0, tiles) }

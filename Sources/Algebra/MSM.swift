@@ -183,14 +183,6 @@ public enum MSM {
     }
 }
 
-/// Wraps a pointer for use inside `concurrentPerform`, where each worker touches disjoint
-/// indices (the caller's obligation).
-@usableFromInline
-struct UnsafeSendable<T>: @unchecked Sendable {
-    @usableFromInline let value: T
-    @usableFromInline init(_ value: T) { self.value = value }
-}
-
 /// Affine buckets plus the pending batch of additions for `MSM.windowSum`.
 /// All storage is allocated once per worker and reused for every window.
 @usableFromInline

@@ -11,3 +11,11 @@ public enum ProcessInfoCores {
         return n > 0 ? Int(n) : 1
     }()
 }
+
+/// Carries a raw pointer (or a tuple of them, or a closure) into `concurrentPerform` workers.
+/// Every use hands each worker disjoint indices, and the pointee outlives the parallel region
+/// (it is scoped by the enclosing `withUnsafe...BufferPointer`): that is the caller's obligation.
+public struct UnsafeSendable<T>: @unchecked Sendable {
+    public let value: T
+    @inlinable public init(_ value: T) { self.value = value }
+}

@@ -186,7 +186,7 @@ public enum Groth16 {
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeMutableBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    let out = UncheckedSendable((pa, pb, pc))
+                    let out = UnsafeSendable((pa, pb, pc))
                     let cFromAB = form == .oddCosetLagrange
                     parallelRows(m) { j in
                         let aj = r1cs.a.dot(row: j, witness), bj = r1cs.b.dot(row: j, witness)
@@ -221,7 +221,7 @@ public enum Groth16 {
         }
         let chunk = (count + workers * 4 - 1) / (workers * 4)
         withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
+            let task = UnsafeSendable(body)
             DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
                 for j in (c * chunk)..<min(count, (c + 1) * chunk) { task.value(j) }
             }
@@ -247,9 +247,4 @@ public enum Groth16 {
         let proofC = lSum + hSum + proofA.multiplied(by: s) + proofB1.multiplied(by: r) - delta1.multiplied(by: r * s)
         return Proof(a: proofA.affine, b: proofB2.affine, c: proofC.affine)
     }
-}
-
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
