@@ -44,10 +44,6 @@ public struct ClientUpdate: Sendable {
         let n = layer.inputs, m = layer.outputs
         _ = cs.allocatePublic("session", value: session)
         _ = cs.allocatePublic("step", value: Fr(step))
-        let committer = try PoseidonCommitter()
-        let before = committer.commit(PoseidonOpening(values: (layer.weights + layer.bias).map { Fr($0) }, salt: saltBefore))
-        let after = committer.commit(PoseidonOpening(values: (native.updated.weights + native.updated.bias).map { Fr($0) },
-                                                     salt: saltAfter))
         let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivate("x\(j)", value: Fr(v))) }
         let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivate("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
         let b = (0..<m).map { i in cs.allocatePrivate("b\(i)", value: Fr(layer.bias[i])) }
@@ -65,15 +61,11 @@ public struct ClientUpdate: Sendable {
         }
         let updated = cs.sgdUpdate(weights: w, bias: b, outputGradient: delta, inputs: xs, format: f,
                                    learningRateShift: learningRateShift)
-        let cBefore = cs.allocatePublic("commitmentBefore", value: before.value)
-        let cAfter = cs.allocatePublic("commitmentAfter", value: after.value)
-        let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
-        let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
-        try cs.assertPoseidonOpening(commitment: LinearCombination(cBefore),
-                                     values: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
-                                     salt: LinearCombination(saltB), "openBefore")
-        try cs.assertPoseidonOpening(commitment: LinearCombination(cAfter), values: updated,
-                                     salt: LinearCombination(saltA), "openAfter")
+        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
+                                              after: native.updated.weights + native.updated.bias,
+                                              saltBefore: saltBefore, saltAfter: saltAfter)
+        try commitments.open(in: cs, before: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
+                             after: updated)
         return native.updated
     }
 }

@@ -93,19 +93,11 @@ public struct ConvClientUpdate: Sendable {
                 updatedBias.append(LinearCombination(b[o]) - LinearCombination(step))
             }
         }
-        let committer = try PoseidonCommitter()
-        let before = committer.commit(PoseidonOpening(values: (layer.weights + layer.bias).map { Fr($0) }, salt: saltBefore))
-        let after = committer.commit(PoseidonOpening(values: (native.updated.weights + native.updated.bias).map { Fr($0) },
-                                                     salt: saltAfter))
-        let cBefore = cs.allocatePublic("commitmentBefore", value: before.value)
-        let cAfter = cs.allocatePublic("commitmentAfter", value: after.value)
-        let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
-        let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
-        try cs.assertPoseidonOpening(commitment: LinearCombination(cBefore),
-                                     values: (k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
-                                     salt: LinearCombination(saltB), "openBefore")
-        try cs.assertPoseidonOpening(commitment: LinearCombination(cAfter), values: updated + updatedBias,
-                                     salt: LinearCombination(saltA), "openAfter")
+        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
+                                              after: native.updated.weights + native.updated.bias,
+                                              saltBefore: saltBefore, saltAfter: saltAfter)
+        try commitments.open(in: cs, before: (k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
+                             after: updated + updatedBias)
         return native.updated
     }
 }

@@ -43,3 +43,33 @@ extension ConstraintSystem where F == Fr {
         return (commitment, result)
     }
 }
+
+/// The public commitments to a layer's parameters before and after one training step, shared by
+/// the server step and the client updates: `init` allocates both public inputs (so callers fix
+/// their position among the public signals), `open` later proves that the variables the step's
+/// constraints use open the first and the updated parameters open the second.
+/// Extra cost: two sponges of 612 * ceil((n + 1) / 16) - 2 constraints for n parameters.
+public struct StepCommitments {
+    public let before: Variable
+    public let after: Variable
+    let saltBefore: Fr
+    let saltAfter: Fr
+
+    public init(in cs: ConstraintSystem<Fr>, before parametersBefore: [Int64], after parametersAfter: [Int64],
+                saltBefore: Fr, saltAfter: Fr) throws(PoseidonError) {
+        before = cs.allocatePublic("commitmentBefore", value: try ParameterCommitment.commit(parametersBefore, salt: saltBefore))
+        after = cs.allocatePublic("commitmentAfter", value: try ParameterCommitment.commit(parametersAfter, salt: saltAfter))
+        self.saltBefore = saltBefore
+        self.saltAfter = saltAfter
+    }
+
+    public func open(in cs: ConstraintSystem<Fr>, before valuesBefore: [LinearCombination<Fr>],
+                     after valuesAfter: [LinearCombination<Fr>]) throws(PoseidonError) {
+        let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
+        let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
+        try cs.assertPoseidonOpening(commitment: LinearCombination(before), values: valuesBefore,
+                                     salt: LinearCombination(saltB), "openBefore")
+        try cs.assertPoseidonOpening(commitment: LinearCombination(after), values: valuesAfter,
+                                     salt: LinearCombination(saltA), "openAfter")
+    }
+}

@@ -79,12 +79,9 @@ public struct ServerStep: Sendable {
             LinearCombination<Fr>(cs.allocatePublic("y\(i)", value: Fr(i == label ? one : 0)))
         }
         let gradVars = result.inputGradient.enumerated().map { j, v in cs.allocatePublic("dLda\(j)", value: Fr(v)) }
-        let before = try PoseidonCommitter().commit(
-            PoseidonOpening(values: (layer.weights + layer.bias).map { Fr($0) }, salt: saltBefore))
-        let after = try PoseidonCommitter().commit(
-            PoseidonOpening(values: (result.updated.weights + result.updated.bias).map { Fr($0) }, salt: saltAfter))
-        let cBefore = cs.allocatePublic("commitmentBefore", value: before.value)
-        let cAfter = cs.allocatePublic("commitmentAfter", value: after.value)
+        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
+                                              after: result.updated.weights + result.updated.bias,
+                                              saltBefore: saltBefore, saltAfter: saltAfter)
 
         // Forward: z = rescale(W a + b 2^S), bound to the committed W, b.
         let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivate("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
@@ -104,14 +101,8 @@ public struct ServerStep: Sendable {
         // SGD: W' = W - rescale_{S+k}(g a), b' = b - rescale_k(g).
         let updated = cs.sgdUpdate(weights: w, bias: b, outputGradient: g, inputs: aVars, format: f,
                                    learningRateShift: learningRateShift)
-        // Commitments: the weights before open cBefore, the updated weights open cAfter.
-        let saltB = cs.allocatePrivate("saltBefore", value: saltBefore)
-        let saltA = cs.allocatePrivate("saltAfter", value: saltAfter)
-        try cs.assertPoseidonOpening(commitment: LinearCombination(cBefore),
-                                     values: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
-                                     salt: LinearCombination(saltB), "openBefore")
-        try cs.assertPoseidonOpening(commitment: LinearCombination(cAfter), values: updated,
-                                     salt: LinearCombination(saltA), "openAfter")
+        // Commitments: the weights before open the first, the updated weights the second.
+        try commitments.open(in: cs, before: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, after: updated)
         return result
     }
 }
