@@ -19,9 +19,14 @@ let package = Package(
         .library(name: "Defenses", targets: ["Defenses"]),
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "SplitLearning", targets: ["SplitLearning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -46,11 +51,23 @@ let package = Package(
         .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
         .target(name: "Report"),
+        .target(
+            name: "SplitLearning",
+            dependencies: [
+                "ZKML", "Groth16", "Commitment", "Circuit", "Algebra", "NeuralNet",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Protocol/split.proto"]),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit", "SplitLearning",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -68,6 +85,10 @@ let package = Package(
             resources: [.copy("Resources/dp-epsilon.json")]),
         .testTarget(name: "AttacksDefensesTests", dependencies: ["Attacks", "Defenses", "NeuralNet", "DP"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(
+            name: "SplitLearningTests",
+            dependencies: ["SplitLearning", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
+            resources: [.copy("Resources/tls")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
     ],
     swiftLanguageModes: [.v6]

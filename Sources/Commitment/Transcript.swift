@@ -81,6 +81,12 @@ public struct Transcript: Sendable, Equatable {
         return link
     }
 
+    /// Drops every entry after the first `count`: a party resuming a session from an earlier
+    /// checkpoint rewinds its transcript to that point.
+    public mutating func truncate(toCount count: Int) {
+        if count < entries.count { entries.removeSubrange(max(count, 0)...) }
+    }
+
     /// Re-checks every entry: consecutive indices, each `previous` equal to the prior link (the
     /// genesis for the first), and each link recomputed from the entry's contents.
     public func verify() throws(TranscriptError) {

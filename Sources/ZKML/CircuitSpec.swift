@@ -107,29 +107,52 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         return (conv, dense)
     }
 
-    /// Builds one part's circuit and witness for one sample (input already in fixed point).
+    /// Builds one part's circuit and witness for one sample (input already in fixed point), with
+    /// fresh salts: the statement `verisplit circuit` compiles and benchmarks.
     public func build(_ part: Part, input x: [Int64], label: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
                       session: Fr, step: UInt64) throws -> ConstraintSystem<Fr> {
-        let cs = ConstraintSystem<Fr>()
         switch part {
         case .client:
-            _ = cs.allocatePublic("session", value: session)
-            _ = cs.allocatePublic("step", value: Fr(step))
-            try layers.client.synthesizeCommitted(into: cs, input: x, salt: .random())
+            return try clientForwardCircuit(layers.client, input: x, session: session, step: step, salt: .random())
         case .server:
-            let activations = try layers.client.forward(x)
-            _ = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss).synthesize(
-                into: cs, activations: activations, label: label, session: session, step: step,
-                saltBefore: .random(), saltAfter: .random())
+            return try serverStepCircuit(layers.server, activations: try layers.client.forward(x), label: label,
+                                         session: session, step: step, saltBefore: .random(), saltAfter: .random()).circuit
         case .clientUpdate:
-            let activations = try layers.client.forward(x)
             let server = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss)
-                .run(activations: activations, label: label)
-            try ConvClientUpdate(layer: layers.client, learningRateShift: learningRateShift).synthesize(
-                into: cs, input: x, outputGradient: server.inputGradient, session: session, step: step,
-                saltBefore: .random(), saltAfter: .random())
+                .run(activations: try layers.client.forward(x), label: label)
+            return try clientUpdateCircuit(layers.client, input: x, gradient: server.inputGradient, session: session,
+                                           step: step, saltBefore: .random(), saltAfter: .random()).circuit
         }
+    }
+
+    /// The client's forward proof: public (session, step, commitment to K and b under `salt`, A).
+    public func clientForwardCircuit(_ conv: QuantizedConv2d, input x: [Int64], session: Fr, step: UInt64,
+                                     salt: Fr) throws -> ConstraintSystem<Fr> {
+        let cs = ConstraintSystem<Fr>()
+        _ = cs.allocatePublic("session", value: session)
+        _ = cs.allocatePublic("step", value: Fr(step))
+        _ = try conv.synthesizeCommitted(into: cs, input: x, salt: salt)
         return cs
+    }
+
+    /// The server's step: public (session, step, A, one-hot y, dL/dA, commitments before/after).
+    public func serverStepCircuit(_ head: QuantizedDense, activations: [Int64], label: Int, session: Fr, step: UInt64,
+                                  saltBefore: Fr, saltAfter: Fr) throws -> (circuit: ConstraintSystem<Fr>, result: ServerStep.Result) {
+        let cs = ConstraintSystem<Fr>()
+        let result = try ServerStep(layer: head, learningRateShift: learningRateShift, loss: loss).synthesize(
+            into: cs, activations: activations, label: label, session: session, step: step,
+            saltBefore: saltBefore, saltAfter: saltAfter)
+        return (cs, result)
+    }
+
+    /// The client's own update: public (session, step, A, G, commitments before/after).
+    public func clientUpdateCircuit(_ conv: QuantizedConv2d, input x: [Int64], gradient: [Int64], session: Fr, step: UInt64,
+                                    saltBefore: Fr, saltAfter: Fr) throws -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d) {
+        let cs = ConstraintSystem<Fr>()
+        let updated = try ConvClientUpdate(layer: conv, learningRateShift: learningRateShift).synthesize(
+            into: cs, input: x, outputGradient: gradient, session: session, step: step,
+            saltBefore: saltBefore, saltAfter: saltAfter)
+        return (cs, updated)
     }
 }
 

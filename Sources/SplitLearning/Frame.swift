@@ -1,0 +1,72 @@
+import NIOCore
+
+/// The wire framing: a 4-byte big-endian length L, then L bytes: the version byte and one
+/// serialized protobuf `Envelope`. The length is checked against `maxFrameBytes` before a
+/// single payload byte is buffered, so a peer cannot make us allocate more than that.
+public enum Frame {
+    public static let version: UInt8 = 1
+    /// Default bound on one frame: the largest honest message (activations of a 64-channel
+    /// 512x512 cut as varints, or a proof bundle) is far below this.
+    public static let defaultMaxBytes = 4 << 20
+
+    /// Splits one frame off the front of `buffer`: nil when more bytes are needed, the
+    /// envelope bytes when a whole frame is there. Throws on a bad length or version; the
+    /// caller closes the connection.
+    public static func split(_ buffer: inout ByteBuffer, maxBytes: Int) throws(SplitError) -> ByteBuffer? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        guard length >= 1 else { throw .malformedFrame("empty frame (length 0)") }
+        guard Int(length) <= maxBytes else {
+            throw .malformedFrame("frame of \(length) bytes exceeds the \(maxBytes)-byte limit")
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        // Both reads are within the readable bytes checked above.
+        guard let version = buffer.readInteger(as: UInt8.self),
+              let payload = buffer.readSlice(length: Int(length) - 1) else { return nil }
+        guard version == Self.version else {
+            throw .malformedFrame("protocol version \(version), this side speaks \(Self.version)")
+        }
+        return payload
+    }
+
+    /// Writes `envelope` (already serialized) as one frame.
+    public static func write(_ envelope: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt32(envelope.count + 1))
+        buffer.writeInteger(Self.version)
+        buffer.writeBytes(envelope)
+    }
+}
+
+/// NIO decoder for `Frame`: emits each frame's envelope bytes.
+final class FrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let maxBytes: Int
+
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let payload = try Frame.split(&buffer, maxBytes: maxBytes) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(payload))
+        return .continue
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 {
+            throw SplitError.malformedFrame("connection closed inside a frame (\(buffer.readableBytes) bytes left)")
+        }
+        return .needMoreData
+    }
+}
+
+/// NIO encoder for `Frame`: outbound messages are serialized envelopes.
+final class FrameEncoder: MessageToByteEncoder {
+    typealias OutboundIn = ByteBuffer
+
+    func encode(data: ByteBuffer, out: inout ByteBuffer) throws {
+        out.writeInteger(UInt32(data.readableBytes + 1))
+        out.writeInteger(Frame.version)
+        var data = data
+        out.writeBuffer(&data)
+    }
+}

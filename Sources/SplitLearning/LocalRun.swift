@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import NeuralNet
+import ZKML
+
+/// One client and one server on loopback in one process, over real sockets: `verisplit split
+/// run`, the tests and the benchmark use it.
+public struct LocalRunConfiguration: Sendable {
+    public var mode: SplitMode = .verified
+    public var steps = 10
+    public var pipelineDepth = 4
+    public var adversary: Adversary = .none
+    public var attackStep: UInt64 = 1
+    public var clientSeed: UInt64 = 1
+    public var serverSeed: UInt64 = 2
+    /// Client state in `DIR/client`, server state in `DIR/server`.
+    public var stateDirectory: URL?
+    public var resume = false
+    public var stopClientAfter: Int?
+    public var serverTLS: TLSOptions?
+    public var clientTLS: TLSOptions?
+    public var limits = ConnectionLimits()
+
+    public init() {}
+}
+
+/// What `verisplit split run --json` prints.
+public struct LocalRunReport: Sendable, Codable {
+    public var mode: SplitMode
+    public var adversary: Adversary
+    public var stepsCompleted: UInt64
+    public var rejected: Bool
+    public var reason: String?
+    /// Which side refused a message ("client" or "server"), if one did.
+    public var rejectedBy: String?
+    public var session: String
+    public var transcriptHead: String
+    public var client: PartyStats
+    public var server: PartyStats
+    public var testAccuracy: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case mode, adversary, rejected, reason, session, client, server
+        case stepsCompleted = "steps_completed", rejectedBy = "rejected_by", transcriptHead = "transcript_head"
+        case testAccuracy = "test_accuracy"
+    }
+}
+
+public enum LocalRun {
+    public struct Result: Sendable {
+        public let report: LocalRunReport
+        public let clientLayer: QuantizedConv2d?
+        public let serverLayer: QuantizedDense?
+    }
+
+    public static func run(setup: SessionSetup, train: Dataset, test: Dataset?, configuration c: LocalRunConfiguration,
+                           logger: Logger = .split) async throws -> Result {
+        var serverOptions = ServerOptions()
+        serverOptions.seed = c.serverSeed
+        serverOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("server")
+        if c.adversary.side == .server {
+            serverOptions.adversary = c.adversary
+            serverOptions.attackStep = c.attackStep
+        }
+        var clientOptions = ClientOptions()
+        clientOptions.mode = c.mode
+        clientOptions.steps = c.steps
+        clientOptions.pipelineDepth = c.pipelineDepth
+        clientOptions.seed = c.clientSeed
+        clientOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("client")
+        clientOptions.resume = c.resume
+        clientOptions.stopAfterSteps = c.stopClientAfter
+        if c.adversary.side == .client {
+            clientOptions.adversary = c.adversary
+            clientOptions.attackStep = c.attackStep
+        }
+        let server = SplitServer(setup: setup, options: serverOptions, logger: logger)
+        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: c.serverTLS, limits: c.limits)
+        let results = ServerResults()
+        let serving = Task {
+            try await listener.serve(maxConnections: 4) { channel in
+                let result = await server.handle(channel)
+                await results.add(result.outcome, result.layer)
+            }
+        }
+        let client = SplitClient(setup: setup, data: train, options: clientOptions, logger: logger)
+        let clientResult: (outcome: SessionOutcome, layer: QuantizedConv2d?)
+        do {
+            let channel = try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: c.clientTLS, limits: c.limits)
+            clientResult = await client.run(over: channel)
+        } catch {
+            await listener.close()
+            serving.cancel()
+            throw error
+        }
+        let serverResult = await results.next()
+        await listener.close()
+        _ = try? await serving.value
+
+        let honest = c.adversary.side == .server ? clientResult.outcome : c.adversary.side == .client ? serverResult.0 : nil
+        let rejectedBy: String?
+        if clientResult.outcome.rejected { rejectedBy = "client" } else if serverResult.0.rejected { rejectedBy = "server" } else { rejectedBy = nil }
+        var accuracy: Double?
+        if let test, let conv = clientResult.layer, let head = serverResult.1 {
+            accuracy = try Evaluation.accuracy(conv: conv, head: head, spec: setup.spec, data: test)
+        }
+        let report = LocalRunReport(
+            mode: c.mode, adversary: c.adversary,
+            stepsCompleted: honest?.completedSteps ?? min(clientResult.outcome.completedSteps, serverResult.0.completedSteps),
+            rejected: honest?.rejected ?? (rejectedBy != nil),
+            reason: honest?.reason ?? clientResult.outcome.reason ?? serverResult.0.reason,
+            rejectedBy: rejectedBy, session: clientResult.outcome.session, transcriptHead: clientResult.outcome.transcriptHead,
+            client: clientResult.outcome.stats, server: serverResult.0.stats, testAccuracy: accuracy)
+        return Result(report: report, clientLayer: clientResult.layer, serverLayer: serverResult.1)
+    }
+}
+
+/// Collects the server's session results for the run that waits on them.
+actor ServerResults {
+    var results: [(SessionOutcome, QuantizedDense?)] = []
+    var waiting: CheckedContinuation<(SessionOutcome, QuantizedDense?), Never>?
+
+    func add(_ outcome: SessionOutcome, _ layer: QuantizedDense?) {
+        if let waiting {
+            self.waiting = nil
+            waiting.resume(returning: (outcome, layer))
+        } else {
+            results.append((outcome, layer))
+        }
+    }
+
+    func next() async -> (SessionOutcome, QuantizedDense?) {
+        if !results.isEmpty { return results.removeFirst() }
+        return await withCheckedContinuation { waiting = $0 }
+    }
+}
+
+/// Test accuracy of the split model as the circuits compute it (fixed point).
+public enum Evaluation {
+    public static func accuracy(conv: QuantizedConv2d, head: QuantizedDense, spec: CircuitSpec, data: Dataset) throws -> Double {
+        let size = spec.input.channels * spec.input.height * spec.input.width
+        let f = spec.format
+        let pixels = data.features.storage
+        var correct = 0
+        for n in 0..<data.count {
+            let x = try pixels[(n * size)..<((n + 1) * size)].map { try f.quantize($0) }
+            let logits = try head.forward(try conv.forward(x))
+            let predicted = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+            if predicted == data.labels[n] { correct += 1 }
+        }
+        return Double(correct) / Double(max(data.count, 1))
+    }
+}

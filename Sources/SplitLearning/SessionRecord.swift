@@ -1,0 +1,260 @@
+import Algebra
+import Commitment
+import Foundation
+import ZKML
+
+/// The modes of a split session, from the strongest to none.
+public enum SplitMode: String, CaseIterable, Sendable, Codable {
+    /// Every message carries its proof and is verified before use.
+    case verified
+    /// Both sides train up to `pipelineDepth` steps ahead of the proofs, which follow in
+    /// `ProofBundle` frames; a failed proof rolls the receiver back to its last verified state.
+    case pipelined
+    /// Hash-chained commitments only: catches tampering in transit, not a wrong computation.
+    case ledger
+    /// No integrity at all: the speed reference.
+    case plain
+
+    var usesProofs: Bool { self == .verified || self == .pipelined }
+    var usesCommitments: Bool { self != .plain }
+
+    var wire: Verisplit_Split_V1_Mode {
+        switch self {
+        case .verified: return .verified
+        case .pipelined: return .pipelined
+        case .ledger: return .ledger
+        case .plain: return .plain
+        }
+    }
+
+    init?(wire: Verisplit_Split_V1_Mode) {
+        switch wire {
+        case .verified: self = .verified
+        case .pipelined: self = .pipelined
+        case .ledger: self = .ledger
+        case .plain: self = .plain
+        default: return nil
+        }
+    }
+}
+
+/// What both sides saw of one step: the public values, commitments and proofs (no weight, no
+/// weight salt, no input image). `verisplit split verify-transcript` re-checks these offline.
+public struct StepRecord: Codable, Sendable, Equatable {
+    public var step: UInt64
+    public var activations: [Int64]
+    public var label: Int
+    public var activationSalt: String = ""
+    public var activationCommitment: String = ""
+    /// Commitment to the client weights the activations come from (cW_t).
+    public var clientWeights: String = ""
+    public var forwardProof: String = ""
+    public var gradient: [Int64] = []
+    public var gradientSalt: String = ""
+    public var gradientCommitment: String = ""
+    public var serverBefore: String = ""
+    public var serverAfter: String = ""
+    public var serverProof: String = ""
+    /// Commitment to the client weights after its update (cW_{t+1}).
+    public var clientWeightsAfter: String = ""
+    public var updateProof: String = ""
+
+    enum CodingKeys: String, CodingKey {
+        case step, activations, label, gradient
+        case activationSalt = "activation_salt", activationCommitment = "activation_commitment"
+        case clientWeights = "client_weights", forwardProof = "forward_proof"
+        case gradientSalt = "gradient_salt", gradientCommitment = "gradient_commitment"
+        case serverBefore = "server_before", serverAfter = "server_after", serverProof = "server_proof"
+        case clientWeightsAfter = "client_weights_after", updateProof = "update_proof"
+    }
+
+    /// The transcript entries this step contributes (both sides derive the same ones).
+    func transcriptEntries() -> [(label: String, payload: [UInt8])] {
+        let stepBytes = Self.stepBytes(step)
+        func hexBytes(_ s: String) -> [UInt8] { Hex.decode(s) ?? [] }
+        return [
+            ("activations", stepBytes + hexBytes(activationCommitment) + hexBytes(clientWeights)),
+            ("gradient", stepBytes + hexBytes(gradientCommitment) + hexBytes(serverBefore) + hexBytes(serverAfter)),
+        ]
+    }
+
+    func isComplete(mode: SplitMode) -> Bool {
+        guard !gradient.isEmpty else { return false }
+        if mode.usesCommitments, clientWeightsAfter.isEmpty { return false }
+        if mode.usesProofs { return !forwardProof.isEmpty && !serverProof.isEmpty && !updateProof.isEmpty }
+        return true
+    }
+}
+
+/// The header line of a session record file (`record.jsonl`: this header, then one
+/// `StepRecord` per line in step order).
+public struct RecordHeader: Codable, Sendable, Equatable {
+    public var version = 1
+    public var session: String
+    public var mode: SplitMode
+    public var role: String
+    public var specHash: String
+    public var verifyingKeyHashes: [String]
+    /// Commitments at the session's start: the client's and the server's weights.
+    public var clientStart: String
+    public var serverStart: String
+
+    enum CodingKeys: String, CodingKey {
+        case version, session, mode, role
+        case specHash = "spec_hash", verifyingKeyHashes = "verifying_key_hashes"
+        case clientStart = "client_start", serverStart = "server_start"
+    }
+}
+
+/// A layer's parameters after `steps` completed steps, with the salt and commitment that bind
+/// them (both empty in plain mode). Part of a party's private checkpoint: never sent.
+public struct ParameterSnapshot: Codable, Sendable, Equatable {
+    public var steps: UInt64
+    public var weights: [Int64]
+    public var bias: [Int64]
+    public var salt: String
+    public var commitment: String
+}
+
+/// A party's private state for resuming: its last settled parameter snapshots (a window, so
+/// the two sides can meet at the lower of their steps) and the session's identity. Written
+/// atomically with owner-only permissions: it holds the weights and their commitment salts,
+/// which the party needs to keep proving against its published commitments.
+public struct Checkpoint: Codable, Sendable, Equatable {
+    public var version = 1
+    public var role: String
+    public var session: String
+    public var mode: SplitMode
+    public var specHash: String
+    public var snapshots: [ParameterSnapshot]
+
+    enum CodingKeys: String, CodingKey {
+        case version, role, session, mode, snapshots
+        case specHash = "spec_hash"
+    }
+
+    func snapshot(at steps: UInt64) -> ParameterSnapshot? { snapshots.first { $0.steps == steps } }
+    var latest: ParameterSnapshot? { snapshots.last }
+}
+
+/// Files of one party's session: `checkpoint.json` and `record.jsonl` in a directory.
+struct SessionFiles: Sendable {
+    let directory: URL
+    var checkpointURL: URL { directory.appendingPathComponent("checkpoint.json") }
+    var recordURL: URL { directory.appendingPathComponent("record.jsonl") }
+
+    static let maxFileBytes = 1 << 30
+
+    func writeCheckpoint(_ checkpoint: Checkpoint) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try Self.atomicWrite(try encoder.encode(checkpoint), to: checkpointURL)
+    }
+
+    func readCheckpoint() throws -> Checkpoint? {
+        guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return nil }
+        let data = try Self.read(checkpointURL)
+        do { return try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
+            throw SplitError.file(path: checkpointURL.path, reason: "not a checkpoint (\(error)); move it away to start a new session")
+        }
+    }
+
+    func writeRecord(header: RecordHeader, steps: [StepRecord]) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var data = try Self.line(header)
+        for step in steps { data += try Self.line(step) }
+        try Self.atomicWrite(data, to: recordURL)
+    }
+
+    func appendRecord(_ step: StepRecord) throws {
+        let handle = try FileHandle(forWritingTo: recordURL)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: try Self.line(step))
+    }
+
+    static func line<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(value) + Data([0x0a])
+    }
+
+    static func read(_ url: URL) throws -> Data {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        if let size = attributes?[.size] as? Int, size > maxFileBytes {
+            throw SplitError.file(path: url.path, reason: "\(size) bytes, more than the \(maxFileBytes)-byte limit")
+        }
+        do { return try Data(contentsOf: url) } catch {
+            throw SplitError.file(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+    }
+
+    /// Writes to a temporary file (mode 0600) and renames it over `url`, so a process killed
+    /// mid-write leaves the previous version intact.
+    static func atomicWrite(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw SplitError.file(path: temporary.path, reason: "cannot write")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            throw SplitError.file(path: url.path, reason: "cannot replace (errno \(errno))")
+        }
+    }
+}
+
+/// Reads a record file: its header and step records, each line validated.
+public enum SessionRecordFile {
+    public static func read(_ url: URL) throws -> (header: RecordHeader, steps: [StepRecord]) {
+        let data = try SessionFiles.read(url)
+        let lines = data.split(separator: 0x0a, omittingEmptySubsequences: true)
+        guard let first = lines.first else { throw SplitError.file(path: url.path, reason: "empty record") }
+        let decoder = JSONDecoder()
+        let header: RecordHeader
+        do { header = try decoder.decode(RecordHeader.self, from: Data(first)) } catch {
+            throw SplitError.file(path: url.path, reason: "line 1: not a record header (\(error))")
+        }
+        var steps: [StepRecord] = []
+        for (index, line) in lines.dropFirst().enumerated() {
+            do { steps.append(try decoder.decode(StepRecord.self, from: Data(line))) } catch {
+                throw SplitError.file(path: url.path, reason: "line \(index + 2): not a step record (\(error))")
+            }
+        }
+        return (header, steps)
+    }
+}
+
+/// Lower-case hex without separators.
+enum Hex {
+    static func encode(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+
+    static func field(_ value: Fr) -> String { encode(value.littleEndianBytes()) }
+
+    static func field(_ text: String) -> Fr? {
+        guard let bytes = decode(text) else { return nil }
+        return try? Fr(littleEndian: bytes)
+    }
+}

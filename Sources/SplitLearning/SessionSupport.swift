@@ -1,0 +1,188 @@
+import Algebra
+import Commitment
+import Foundation
+import Groth16
+import Logging
+import NIOCore
+import ZKML
+
+/// What both parties agree on before the first step: the spec (and the SHA-256 of its file),
+/// and the keys of its three circuits (required for the modes with proofs).
+public struct SessionSetup: Sendable {
+    public let spec: CircuitSpec
+    public let specHash: [UInt8]
+    public let keys: SplitKeys?
+
+    public init(spec: CircuitSpec, specData: Data, keys: SplitKeys?) {
+        self.spec = spec
+        specHash = SHA256.hash(Array(specData))
+        self.keys = keys
+    }
+
+    func requireKeys(for mode: SplitMode) throws(SplitError) -> SplitKeys? {
+        guard mode.usesProofs else { return nil }
+        guard let keys else { throw .invalidArgument("mode \(mode.rawValue) needs the circuits' keys (--keys DIR)") }
+        return keys
+    }
+}
+
+/// Time and traffic of one side of a session.
+public struct PartyStats: Sendable, Codable, Equatable {
+    public var steps = 0
+    public var computeSeconds = 0.0
+    public var provingSeconds = 0.0
+    public var verifySeconds = 0.0
+    public var wallSeconds = 0.0
+    public var bytesSent = 0
+    public var bytesReceived = 0
+    public var proofs = 0
+    public var verifications = 0
+
+    enum CodingKeys: String, CodingKey {
+        case steps, proofs, verifications
+        case computeSeconds = "compute_s", provingSeconds = "proving_s", verifySeconds = "verify_s", wallSeconds = "wall_s"
+        case bytesSent = "bytes_sent", bytesReceived = "bytes_received"
+    }
+}
+
+/// How a session ended, from one side's point of view.
+public struct SessionOutcome: Sendable {
+    public var session = ""
+    /// Steps this side completed and kept (after any rollback).
+    public var completedSteps: UInt64 = 0
+    /// This side refused a message of the peer.
+    public var rejected = false
+    /// The peer refused one of this side's messages.
+    public var peerRejected = false
+    public var reason: String?
+    public var stats = PartyStats()
+    public var transcriptHead = ""
+    /// Stopped on purpose before the end (`stopAfterSteps`), as a killed process would.
+    public var interrupted = false
+}
+
+/// Monotonic seconds.
+@inline(__always) func now() -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+}
+
+/// Measures `body` and adds its duration to `total`.
+@inline(__always) func timed<T>(_ total: inout Double, _ body: () throws -> T) rethrows -> T {
+    let start = now()
+    defer { total += now() - start }
+    return try body()
+}
+
+/// The outgoing half of a connection; `Sendable` so the background prover can send proofs.
+struct Sender: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    let traffic: TrafficCounter
+    let name: String
+
+    func send(_ body: Envelope.OneOf_Body) async throws(SplitError) {
+        try await sendRaw(Wire.serialize(body))
+    }
+
+    func sendRaw(_ bytes: [UInt8]) async throws(SplitError) {
+        do {
+            try await outbound.write(ByteBuffer(bytes: bytes))
+            traffic.sent(bytes.count + 5)
+        } catch {
+            throw .connection("\(name): write failed (\(error))")
+        }
+    }
+}
+
+/// Pipelined mode's background prover: proofs are made one after another off the protocol
+/// loop and sent as `ProofBundle` frames as soon as each is ready.
+actor ProofPipeline {
+    struct Done: Sendable {
+        let step: UInt64
+        let part: Verisplit_Split_V1_Part
+        let proof: Proof
+    }
+
+    let sender: Sender
+    let session: Data
+    private var tail: Task<Void, Never>?
+    private var done: [Done] = []
+    private var failure: String?
+    private(set) var provingSeconds = 0.0
+
+    init(sender: Sender, session: Data) {
+        self.sender = sender
+        self.session = session
+    }
+
+    func submit(step: UInt64, part: Verisplit_Split_V1_Part, _ work: @escaping @Sendable () throws -> Proof) {
+        let previous = tail
+        tail = Task {
+            await previous?.value
+            await self.run(step: step, part: part, work)
+        }
+    }
+
+    private func run(step: UInt64, part: Verisplit_Split_V1_Part, _ work: @escaping @Sendable () throws -> Proof) async {
+        guard failure == nil else { return }
+        let start = now()
+        do {
+            let proof = try await ProofWork.offload(work)
+            provingSeconds += now() - start
+            var bundle = ProofMessage()
+            bundle.step = step
+            bundle.part = part
+            bundle.proof = Wire.bytes(proof)
+            bundle.sessionID = session
+            try await sender.send(.proof(bundle))
+            done.append(Done(step: step, part: part, proof: proof))
+        } catch {
+            failure = "proving step \(step) failed: \(error)"
+        }
+    }
+
+    /// Proofs finished since the last call.
+    func take() -> [Done] {
+        defer { done.removeAll() }
+        return done
+    }
+
+    /// Waits for every submitted proof; throws if one failed.
+    func drain() async throws(SplitError) -> [Done] {
+        await tail?.value
+        if let failure { throw .connection(failure) }
+        return take()
+    }
+
+    func cancel() { tail?.cancel() }
+}
+
+enum Commitments {
+    static func activations(_ values: [Int64], label: Int, salt: Fr) throws -> Fr {
+        try ParameterCommitment.commit(values + [Int64(label)], salt: salt)
+    }
+
+    static func gradient(_ values: [Int64], salt: Fr) throws -> Fr {
+        try ParameterCommitment.commit(values, salt: salt)
+    }
+}
+
+extension StepRecord {
+    static func stepBytes(_ step: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: step >> UInt64(56 - 8 * $0)) } }
+}
+
+/// Session ids: SHA-256 of both nonces and everything agreed, reduced to 31 bytes (always below
+/// r), so neither side alone chooses it and it binds the spec and keys.
+enum SessionID {
+    static func derive(clientNonce: Data, serverNonce: Data, specHash: [UInt8], keyHashes: [[UInt8]], mode: SplitMode) -> Fr {
+        var bytes = Array("VeriSplit/Session/v1".utf8) + Array(clientNonce) + Array(serverNonce) + specHash
+        for hash in keyHashes { bytes += hash }
+        bytes += Array(mode.rawValue.utf8)
+        let digest = SHA256.hash(bytes)
+        // 31 bytes and a zero top byte: below r, so the conversion cannot fail.
+        return (try? Fr(littleEndian: Array(digest.prefix(31)) + [0])) ?? Fr(0)
+    }
+}
+
+extension Logger {
+    public static let split = Logger(label: "verisplit.split")
+}

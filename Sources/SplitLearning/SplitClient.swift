@@ -1,0 +1,541 @@
+import Algebra
+import Commitment
+import Foundation
+import Groth16
+import Logging
+import NeuralNet
+import NIOCore
+import ZKML
+
+/// The client's settings for one session.
+public struct ClientOptions: Sendable {
+    public var mode: SplitMode = .verified
+    /// Steps to train in total (a resumed session continues up to this count).
+    public var steps: Int = 10
+    /// Pipelined mode: how many steps either side may run ahead of the verified proofs.
+    public var pipelineDepth: Int = 4
+    /// Seeds the initial weights and the order of the samples.
+    public var seed: UInt64 = 1
+    /// Where `checkpoint.json` and `record.jsonl` go; nil keeps nothing on disk.
+    public var stateDirectory: URL?
+    /// Continue the session in `stateDirectory` instead of starting a new one.
+    public var resume = false
+    public var adversary: Adversary = .none
+    /// The step at which a dishonest client acts.
+    public var attackStep: UInt64 = 1
+    /// Leave without a word after this many steps in this run, as a killed process would.
+    public var stopAfterSteps: Int?
+
+    public init() {}
+}
+
+/// The client side of a split session: owns the data and the bottom layer (the spec's
+/// convolution) and trains it with the gradients the server returns, after checking them.
+public struct SplitClient: Sendable {
+    public let setup: SessionSetup
+    public let data: Dataset
+    public let options: ClientOptions
+    public let logger: Logger
+
+    public init(setup: SessionSetup, data: Dataset, options: ClientOptions, logger: Logger = .split) {
+        self.setup = setup
+        self.data = data
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The client's weights at the start of a new session (seeded, as the spec's sample layers).
+    public static func initialLayer(spec: CircuitSpec, seed: UInt64) throws -> QuantizedConv2d {
+        try spec.sampleLayers(seed: seed).client
+    }
+
+    /// Runs the session over `channel` and closes it. Never throws: every failure ends up in
+    /// the outcome's `reason`, with `rejected` set when this side refused a peer's message.
+    public func run(over channel: FrameChannel) async -> (outcome: SessionOutcome, layer: QuantizedConv2d?) {
+        let traffic = TrafficCounter()
+        let start = now()
+        var session: ClientSession?
+        var outcome = SessionOutcome()
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                let sender = Sender(outbound: outbound, traffic: traffic, name: "server")
+                var peer = Peer(inbound: inbound.makeAsyncIterator(), sender: sender)
+                var state = try ClientSession(client: self, sender: sender)
+                defer { session = state }
+                try await state.run(&peer)
+            }
+        } catch let error as SplitError {
+            outcome.reason = error.description
+            switch error {
+            case .rejected: outcome.rejected = true
+            case .peerRejected: outcome.peerRejected = true
+            default: break
+            }
+        } catch {
+            outcome.reason = "\(error)"
+        }
+        if let session {
+            outcome.session = session.sessionHex
+            outcome.completedSteps = session.keptSteps
+            outcome.stats = session.stats
+            outcome.transcriptHead = session.transcript.head.hex
+            outcome.interrupted = session.interrupted
+        }
+        let totals = traffic.totals
+        outcome.stats.bytesSent = totals.sent
+        outcome.stats.bytesReceived = totals.received
+        outcome.stats.wallSeconds = now() - start
+        if let reason = outcome.reason { logger.warning("client: session ended: \(reason)") }
+        return (outcome, session?.conv)
+    }
+}
+
+/// One side's end of a connection (receiving is the protocol loop's alone).
+struct Peer {
+    var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    let sender: Sender
+
+    func send(_ body: Envelope.OneOf_Body) async throws(SplitError) { try await sender.send(body) }
+
+    mutating func receive() async throws(SplitError) -> Envelope.OneOf_Body {
+        let next: ByteBuffer?
+        do { next = try await inbound.next() } catch let error as SplitError {
+            throw error
+        } catch {
+            throw .connection("\(sender.name): \(error)")
+        }
+        guard let buffer = next else { throw .connection("\(sender.name) closed the connection") }
+        sender.traffic.received(buffer.readableBytes + 5)
+        return try Wire.parse(Array(buffer.readableBytesView))
+    }
+}
+
+/// The client's state machine for one connection.
+struct ClientSession {
+    let client: SplitClient
+    let spec: CircuitSpec
+    let mode: SplitMode
+    let keys: SplitKeys?
+    let files: SessionFiles?
+    let order: [Int]
+    var conv: QuantizedConv2d
+    var salt: Fr
+    var commitment: Fr
+    var step: UInt64 = 0
+    var startStep: UInt64 = 0
+    var session = Fr(0)
+    var sessionBytes = Data()
+    var sessionHex: String { Hex.field(session) }
+    var transcript = Transcript(session: "")
+    var serverCommitment = Fr(0)
+    var records: [UInt64: StepRecord] = [:]
+    var flushed: UInt64 = 0
+    var header: RecordHeader?
+    /// Parameters after n completed steps, kept until settled (pipelined rollback, resume).
+    var snapshots: [UInt64: ParameterSnapshot] = [:]
+    var settled: [ParameterSnapshot] = []
+    var pendingServer: [UInt64: [Fr]] = [:]
+    var verifiedServerThrough: UInt64 = 0
+    var previousUpdateProof: Proof?
+    var stats = PartyStats()
+    var pipeline: ProofPipeline?
+    var interrupted = false
+    var keptSteps: UInt64 { mode == .pipelined ? min(step, verifiedServerThrough) : step }
+
+    init(client: SplitClient, sender: Sender) throws {
+        self.client = client
+        spec = client.setup.spec
+        mode = client.options.mode
+        keys = try client.setup.requireKeys(for: mode)
+        files = client.options.stateDirectory.map { SessionFiles(directory: $0) }
+        conv = try SplitClient.initialLayer(spec: spec, seed: client.options.seed)
+        salt = mode.usesCommitments ? Fr.random() : Fr(0)
+        commitment = Fr(0)
+        var generator = SeededGenerator(seed: client.options.seed ^ 0x5eed_da7a)
+        var order = Array(0..<client.data.count)
+        generator.shuffle(&order)
+        self.order = order
+        guard client.data.count > 0 else { throw SplitError.invalidArgument("the client has no training samples") }
+        guard spec.input.channels * spec.input.height * spec.input.width == client.data.features.count / client.data.count else {
+            throw SplitError.invalidArgument("the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
+        }
+    }
+
+    var one: Int64 { Int64(1) << Int64(spec.fractionBits) }
+
+    // MARK: Session
+
+    mutating func run(_ peer: inout Peer) async throws {
+        try await handshake(&peer)
+        let total = UInt64(max(client.options.steps, 0))
+        var stepsThisRun = 0
+        while step < total {
+            if let stop = client.options.stopAfterSteps, stepsThisRun >= stop {
+                interrupted = true
+                return
+            }
+            try await trainStep(&peer)
+            stepsThisRun += 1
+        }
+        try await finish(&peer)
+    }
+
+    mutating func handshake(_ peer: inout Peer) async throws {
+        var resumeFrom: Checkpoint?
+        if client.options.resume {
+            guard let files, let checkpoint = try files.readCheckpoint() else {
+                throw SplitError.invalidArgument("--resume needs a checkpoint in --state DIR; none found")
+            }
+            guard checkpoint.mode == mode, checkpoint.specHash == Hex.encode(client.setup.specHash) else {
+                throw SplitError.handshake("the checkpoint is for mode \(checkpoint.mode.rawValue) and spec \(checkpoint.specHash.prefix(12)), not this session's")
+            }
+            resumeFrom = checkpoint
+        }
+        if let latest = resumeFrom?.latest { try restore(latest) }
+        else { commitment = mode.usesCommitments ? try ParameterCommitment.commit(conv.weights + conv.bias, salt: salt) : Fr(0) }
+        var hello = HelloMessage()
+        hello.protocolVersion = Wire.protocolVersion
+        hello.mode = mode.wire
+        hello.specHash = Data(client.setup.specHash)
+        hello.verifyingKeyHashes = (keys?.hashes ?? []).map { Data($0) }
+        hello.batchSize = UInt32(spec.batch)
+        hello.learningRateShift = UInt32(spec.learningRateShift)
+        hello.fractionBits = UInt32(spec.fractionBits)
+        hello.pipelineDepth = UInt32(client.options.pipelineDepth)
+        hello.clientNonce = Data(SecureRandom.bytes(32))
+        hello.clientCommitment = Wire.bytes(commitment)
+        hello.steps = UInt64(max(client.options.steps, 0))
+        if let resumeFrom, let sessionBytes = Hex.decode(resumeFrom.session) {
+            hello.resumeSession = Data(sessionBytes)
+            hello.resumeStep = resumeFrom.latest?.steps ?? 0
+        }
+        try await peer.send(.hello(hello))
+        let welcome: WelcomeMessage
+        switch try await peer.receive() {
+        case .welcome(let w): welcome = w
+        case .reject(let r): throw SplitError.peerRejected(step: 0, reason: r.reason)
+        case let other: throw SplitError.handshake("expected Welcome, got \(other.name)")
+        }
+        session = try Wire.field(welcome.sessionID, "Welcome.session_id", step: 0)
+        sessionBytes = welcome.sessionID
+        transcript = Transcript(session: sessionHex)
+        startStep = welcome.startStep
+        if let resumeFrom {
+            guard resumeFrom.session == sessionHex else { throw SplitError.handshake("the server answered for another session") }
+            guard let snapshot = resumeFrom.snapshot(at: startStep) else {
+                throw SplitError.handshake("the server resumes at step \(startStep), which this checkpoint no longer holds")
+            }
+            try restore(snapshot)
+            try rewindRecord(to: startStep)
+        }
+        step = startStep
+        flushed = startStep
+        verifiedServerThrough = startStep
+        serverCommitment = mode.usesCommitments ? try Wire.field(welcome.serverCommitment, "Welcome.server_commitment", step: step) : Fr(0)
+        snapshots[step] = snapshot()
+        if resumeFrom == nil {
+            header = RecordHeader(session: sessionHex, mode: mode, role: "client", specHash: Hex.encode(client.setup.specHash),
+                                  verifyingKeyHashes: (keys?.hashes ?? []).map(Hex.encode),
+                                  clientStart: Hex.field(commitment), serverStart: Hex.field(serverCommitment))
+            if let files, let header { try files.writeRecord(header: header, steps: []) }
+            settled = [snapshot()]
+            try writeCheckpoint()
+        }
+        if mode == .pipelined { pipeline = ProofPipeline(sender: peer.sender, session: sessionBytes) }
+        client.logger.info("client: session \(sessionHex.prefix(16)) in \(mode.rawValue) mode from step \(step)")
+    }
+
+    mutating func restore(_ snapshot: ParameterSnapshot) throws {
+        conv = try QuantizedConv2d(inChannels: conv.inChannels, outChannels: conv.outChannels, height: conv.height, width: conv.width,
+                                   kernelSize: conv.kernelSize, stride: conv.stride, weights: snapshot.weights, bias: snapshot.bias,
+                                   relu: true, format: conv.format)
+        salt = Hex.field(snapshot.salt) ?? Fr(0)
+        commitment = Hex.field(snapshot.commitment) ?? Fr(0)
+    }
+
+    func snapshot() -> ParameterSnapshot {
+        ParameterSnapshot(steps: step, weights: conv.weights, bias: conv.bias,
+                          salt: mode.usesCommitments ? Hex.field(salt) : "", commitment: mode.usesCommitments ? Hex.field(commitment) : "")
+    }
+
+    /// Cuts the record file back to the steps before `steps` and rebuilds the transcript from it.
+    mutating func rewindRecord(to steps: UInt64) throws {
+        guard let files else { return }
+        let (fileHeader, all) = try SessionRecordFile.read(files.recordURL)
+        let kept = all.filter { $0.step < steps }
+        header = fileHeader
+        try files.writeRecord(header: fileHeader, steps: kept)
+        for record in kept { for entry in record.transcriptEntries() { transcript.append(label: entry.label, payload: entry.payload) } }
+        settled = (try files.readCheckpoint())?.snapshots.filter { $0.steps <= steps } ?? []
+    }
+
+    func sample(_ t: UInt64) throws -> (x: [Int64], label: Int) {
+        let index = order[Int(t % UInt64(order.count))]
+        let size = spec.input.channels * spec.input.height * spec.input.width
+        let pixels = client.data.features.storage[(index * size)..<((index + 1) * size)]
+        let f = spec.format
+        return (try pixels.map { try f.quantize($0) }, client.data.labels[index])
+    }
+
+    // MARK: One step
+
+    mutating func trainStep(_ peer: inout Peer) async throws {
+        let t = step
+        let adversary = client.options.adversary
+        let attacking = t == client.options.attackStep
+        if mode == .pipelined {
+            while t - verifiedServerThrough > UInt64(client.options.pipelineDepth) {
+                try await handle(try await peer.receive(), waitingFor: t, &peer)
+            }
+        }
+        let (x, label) = try sample(t)
+        let activations = try timed(&stats.computeSeconds) { try conv.forward(x) }
+        let sent = attacking && adversary == .forgedActivations ? Tamper.forged(activations, one: one) : activations
+        if attacking && adversary == .garbageFrame { try await sendGarbage(&peer, step: t) }
+        var message = ActivationsMessage()
+        message.step = t
+        message.sessionID = sessionBytes
+        message.values = sent
+        message.label = UInt32(label)
+        var record = StepRecord(step: t, activations: sent, label: label)
+        if mode.usesCommitments {
+            let messageSalt = Fr.random()
+            let messageCommitment = try timed(&stats.computeSeconds) { try Commitments.activations(sent, label: label, salt: messageSalt) }
+            message.salt = Wire.bytes(messageSalt)
+            message.commitment = Wire.bytes(messageCommitment)
+            message.weightsCommitment = Wire.bytes(commitment)
+            message.previousLink = Data(transcript.head.bytes)
+            record.activationSalt = Hex.field(messageSalt)
+            record.activationCommitment = Hex.field(messageCommitment)
+            record.clientWeights = Hex.field(commitment)
+        }
+        let forwardJob: @Sendable () throws -> Proof = { [spec, conv, session, salt, keys] in
+            guard let keys else { throw SplitError.invalidArgument("no keys") }
+            return try ProofWork.prove(keys.forward) { try spec.clientForwardCircuit(conv, input: x, session: session, step: t, salt: salt) }
+        }
+        if mode == .verified {
+            let start = now()
+            let proof = try await ProofWork.offload(forwardJob)
+            stats.provingSeconds += now() - start
+            stats.proofs += 1
+            message.forwardProof = Wire.bytes(proof)
+            record.forwardProof = Hex.encode(proof.ethereumBytes)
+            if let previous = previousUpdateProof { message.previousUpdateProof = Wire.bytes(previous) }
+        }
+        try await peer.send(.activations(message))
+        if mode == .pipelined { await pipeline?.submit(step: t, part: .clientForward, forwardJob) }
+        for entry in record.transcriptEntries().prefix(1) { transcript.append(label: entry.label, payload: entry.payload) }
+        records[t] = record
+
+        var gradientMessage: GradientMessage?
+        while gradientMessage == nil {
+            let body = try await peer.receive()
+            if case .gradient(let g) = body { gradientMessage = g } else { try await handle(body, waitingFor: t, &peer) }
+        }
+        guard let g = gradientMessage else { return }
+        let gradient = try checkGradient(g, step: t, activations: sent, label: label, record: &record)
+
+        // Only a checked gradient reaches the model.
+        let updated = try timed(&stats.computeSeconds) {
+            try ConvClientUpdate(layer: conv, learningRateShift: spec.learningRateShift).run(input: x, outputGradient: gradient).updated
+        }
+        let newSalt = mode.usesCommitments ? Fr.random() : Fr(0)
+        let newCommitment = mode.usesCommitments
+            ? try timed(&stats.computeSeconds) { try ParameterCommitment.commit(updated.weights + updated.bias, salt: newSalt) } : Fr(0)
+        let updateJob: @Sendable () throws -> Proof = { [spec, conv, session, salt, keys] in
+            guard let keys else { throw SplitError.invalidArgument("no keys") }
+            return try ProofWork.prove(keys.update) {
+                try spec.clientUpdateCircuit(conv, input: x, gradient: gradient, session: session, step: t,
+                                             saltBefore: salt, saltAfter: newSalt).circuit
+            }
+        }
+        if mode == .verified {
+            let start = now()
+            let proof = try await ProofWork.offload(updateJob)
+            stats.provingSeconds += now() - start
+            stats.proofs += 1
+            previousUpdateProof = proof
+            record.updateProof = Hex.encode(proof.ethereumBytes)
+        } else if mode == .pipelined {
+            await pipeline?.submit(step: t, part: .clientUpdate, updateJob)
+        }
+        record.clientWeightsAfter = mode.usesCommitments ? Hex.field(newCommitment) : ""
+        conv = updated
+        salt = newSalt
+        commitment = newCommitment
+        step = t + 1
+        stats.steps += 1
+        records[t] = record
+        snapshots[step] = snapshot()
+        try await collectPipelineProofs()
+        try settle()
+    }
+
+    /// The garbage-frame adversary: random bytes where the activations should be, then whatever
+    /// the server answers (a rejection, or the connection closing).
+    mutating func sendGarbage(_ peer: inout Peer, step t: UInt64) async throws -> Never {
+        try await peer.sender.sendRaw(SecureRandom.bytes(64))
+        while true { try await handle(try await peer.receive(), waitingFor: t, &peer) }
+    }
+
+    /// Checks a gradient message before anything uses it: step, session, sizes, the commitment
+    /// opening, the transcript link, the server's weight-commitment chain and (verified mode) the
+    /// proof. Any failure throws `.rejected`.
+    mutating func checkGradient(_ g: GradientMessage, step t: UInt64, activations: [Int64], label: Int,
+                                record: inout StepRecord) throws -> [Int64] {
+        guard g.step == t else { throw SplitError.rejected(step: t, reason: "gradient for step \(g.step), expected step \(t)") }
+        guard g.sessionID == sessionBytes else { throw SplitError.rejected(step: t, reason: "gradient for another session") }
+        guard g.values.count == conv.outputCount else {
+            throw SplitError.rejected(step: t, reason: "gradient has \(g.values.count) values, the cut has \(conv.outputCount)")
+        }
+        let f = spec.format
+        if let bad = g.values.firstIndex(where: { abs($0) > f.maxMagnitude }) {
+            throw SplitError.rejected(step: t, reason: "gradient value \(bad) is outside the \(f.valueBits)-bit range")
+        }
+        record.gradient = g.values
+        guard mode.usesCommitments else {
+            for entry in record.transcriptEntries().dropFirst() { transcript.append(label: entry.label, payload: entry.payload) }
+            return g.values
+        }
+        let gradientSalt = try Wire.field(g.salt, "Gradient.salt", step: t)
+        let gradientCommitment = try Wire.field(g.commitment, "Gradient.commitment", step: t)
+        let opens = try timed(&stats.verifySeconds) { try Commitments.gradient(g.values, salt: gradientSalt) == gradientCommitment }
+        guard opens else { throw SplitError.rejected(step: t, reason: "the gradient does not open its commitment") }
+        guard g.previousLink == Data(transcript.head.bytes) else {
+            throw SplitError.rejected(step: t, reason: "the gradient links to another transcript head (replayed or reordered message)")
+        }
+        let before = try Wire.field(g.weightsBefore, "Gradient.weights_before", step: t)
+        let after = try Wire.field(g.weightsAfter, "Gradient.weights_after", step: t)
+        guard before == serverCommitment else {
+            throw SplitError.rejected(step: t, reason: "the server's weights commitment does not continue its chain")
+        }
+        record.gradientSalt = Hex.field(gradientSalt)
+        record.gradientCommitment = Hex.field(gradientCommitment)
+        record.serverBefore = Hex.field(before)
+        record.serverAfter = Hex.field(after)
+        let statement = Statement.server(session: session, step: t, activations: activations, label: label, classes: spec.server.outputs,
+                                         format: f, gradient: g.values, before: before, after: after)
+        if mode == .verified, let keys {
+            let proof = try Wire.proof(g.proof, "Gradient.proof", step: t)
+            let valid = timed(&stats.verifySeconds) { ProofWork.verify(keys.server, proof: proof, publicInputs: statement) }
+            stats.verifications += 1
+            guard valid else {
+                throw SplitError.rejected(step: t, reason: "the server's proof does not verify for this step's activations, labels, gradient and weight commitments")
+            }
+            record.serverProof = Hex.encode(proof.ethereumBytes)
+        } else if mode == .pipelined {
+            pendingServer[t] = statement
+        }
+        serverCommitment = after
+        for entry in record.transcriptEntries().dropFirst() { transcript.append(label: entry.label, payload: entry.payload) }
+        return g.values
+    }
+
+    /// Frames other than the awaited one: proofs (pipelined), a rejection, or a protocol error.
+    mutating func handle(_ body: Envelope.OneOf_Body, waitingFor t: UInt64, _ peer: inout Peer) async throws {
+        switch body {
+        case .proof(let bundle) where mode == .pipelined:
+            try await verifyBundle(bundle, &peer)
+        case .reject(let r):
+            throw SplitError.peerRejected(step: r.step, reason: r.reason)
+        default:
+            throw SplitError.rejected(step: t, reason: "unexpected \(body.name) message")
+        }
+    }
+
+    mutating func verifyBundle(_ bundle: ProofMessage, _ peer: inout Peer) async throws {
+        let s = bundle.step
+        guard let keys, bundle.part == .serverStep, bundle.sessionID == sessionBytes, s == verifiedServerThrough,
+              let statement = pendingServer[s] else {
+            try await rollBack(&peer, step: s, reason: "unexpected proof bundle (step \(s), \(bundle.part))")
+        }
+        let proof: Proof
+        do { proof = try Wire.proof(bundle.proof, "ProofBundle.proof", step: s) } catch {
+            try await rollBack(&peer, step: s, reason: error.description)
+        }
+        let valid = timed(&stats.verifySeconds) { ProofWork.verify(keys.server, proof: proof, publicInputs: statement) }
+        stats.verifications += 1
+        guard valid else {
+            try await rollBack(&peer, step: s, reason: "the server's proof for step \(s) does not verify (pipelined: rolled back to step \(verifiedServerThrough))")
+        }
+        pendingServer[s] = nil
+        records[s]?.serverProof = Hex.encode(proof.ethereumBytes)
+        verifiedServerThrough = s + 1
+        try settle()
+    }
+
+    /// Pipelined mode's answer to a bad proof: back to the last verified parameters, tell the
+    /// peer, stop.
+    mutating func rollBack(_ peer: inout Peer, step s: UInt64, reason: String) async throws -> Never {
+        if let verified = snapshots[verifiedServerThrough] ?? settled.last {
+            try restore(verified)
+            step = verified.steps
+        }
+        await pipeline?.cancel()
+        var reject = RejectMessage()
+        reject.step = s
+        reject.reason = reason
+        try? await peer.send(.reject(reject))
+        throw SplitError.rejected(step: s, reason: reason)
+    }
+
+    mutating func collectPipelineProofs() async throws {
+        guard let pipeline else { return }
+        record(await pipeline.take())
+    }
+
+    mutating func record(_ done: [ProofPipeline.Done]) {
+        for item in done {
+            stats.proofs += 1
+            let hex = Hex.encode(item.proof.ethereumBytes)
+            if item.part == .clientForward { records[item.step]?.forwardProof = hex } else { records[item.step]?.updateProof = hex }
+        }
+    }
+
+    /// Writes complete steps to the record and advances the checkpoint to the newest settled state.
+    mutating func settle() throws {
+        var advanced = false
+        while let record = records[flushed], record.isComplete(mode: mode) {
+            if let files { try files.appendRecord(record) }
+            records[flushed] = nil
+            flushed += 1
+            if let snapshot = snapshots[flushed] { settled.append(snapshot) }
+            advanced = true
+        }
+        snapshots = snapshots.filter { $0.key + 1 >= flushed }
+        let window = client.options.pipelineDepth + 2
+        if settled.count > window { settled.removeFirst(settled.count - window) }
+        if advanced { try writeCheckpoint() }
+    }
+
+    func writeCheckpoint() throws {
+        guard let files else { return }
+        try files.writeCheckpoint(Checkpoint(role: "client", session: sessionHex, mode: mode,
+                                             specHash: Hex.encode(client.setup.specHash), snapshots: settled))
+    }
+
+    mutating func finish(_ peer: inout Peer) async throws {
+        if mode == .pipelined {
+            while verifiedServerThrough < step { try await handle(try await peer.receive(), waitingFor: step, &peer) }
+            if let pipeline { record(try await pipeline.drain()) }
+        }
+        try settle()
+        var message = FinishMessage()
+        message.steps = step
+        message.transcriptHead = Data(transcript.head.bytes)
+        message.clientCommitment = Wire.bytes(commitment)
+        if mode == .verified, let proof = previousUpdateProof { message.lastUpdateProof = Wire.bytes(proof) }
+        try await peer.send(.finish(message))
+        while true {
+            let body = try await peer.receive()
+            if case .finish(let ack) = body {
+                guard ack.transcriptHead == message.transcriptHead else {
+                    throw SplitError.rejected(step: step, reason: "the server's transcript head differs from ours")
+                }
+                client.logger.info("client: finished \(step) steps, transcript head \(transcript.head.hex.prefix(16))")
+                return
+            }
+            try await handle(body, waitingFor: step, &peer)
+        }
+    }
+}

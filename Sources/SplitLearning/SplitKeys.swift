@@ -1,0 +1,110 @@
+import Algebra
+import Circuit
+import Foundation
+import Groth16
+import ZKML
+
+/// The Groth16 keys of one part of a split step, with the circuit it was made for.
+public struct PartKey: Sendable {
+    public let part: CircuitSpec.Part
+    public let provingKey: ProvingKey
+    public let r1cs: R1CS<Fr>
+    public let verifyingKey: PreparedVerifyingKey
+    /// SHA-256 over the verifying key's points (alpha, beta, gamma, delta, IC), uncompressed: what
+    /// the handshake compares, so both sides prove and verify under the same keys.
+    public let verifyingKeyHash: [UInt8]
+
+    public init(part: CircuitSpec.Part, provingKey: ProvingKey, r1cs: R1CS<Fr>) {
+        self.part = part
+        self.provingKey = provingKey
+        self.r1cs = r1cs
+        verifyingKey = PreparedVerifyingKey(provingKey.verifyingKey)
+        verifyingKeyHash = Self.hash(provingKey.verifyingKey)
+    }
+
+    public static func hash(_ vk: VerifyingKey) -> [UInt8] {
+        var bytes = Array("VeriSplit/VerifyingKey/v1".utf8)
+        bytes += vk.alpha.uncompressed() + vk.beta.uncompressed() + vk.gamma.uncompressed() + vk.delta.uncompressed()
+        for point in vk.ic { bytes += point.uncompressed() }
+        return SHA256.hash(bytes)
+    }
+}
+
+/// The keys of all three parts of a spec: the client's forward proof, the server's step and the
+/// client's update. Stored as `DIR/<part>/proving.key` (our key file, with the circuit) and
+/// `DIR/<part>/verification_key.json` (snarkjs JSON), the layout `verisplit setup` and
+/// `verisplit ceremony export-keys` write for one circuit.
+public struct SplitKeys: Sendable {
+    public let forward: PartKey
+    public let server: PartKey
+    public let update: PartKey
+
+    public init(forward: PartKey, server: PartKey, update: PartKey) {
+        self.forward = forward
+        self.server = server
+        self.update = update
+    }
+
+    public var hashes: [[UInt8]] { [forward.verifyingKeyHash, server.verifyingKeyHash, update.verifyingKeyHash] }
+
+    public func key(_ part: CircuitSpec.Part) -> PartKey {
+        switch part {
+        case .client: return forward
+        case .server: return server
+        case .clientUpdate: return update
+        }
+    }
+
+    /// The R1CS of each part for `spec`, from a statement built on sample layers: the circuits'
+    /// structure depends only on the spec's shapes, never on the values.
+    public static func circuits(for spec: CircuitSpec) throws -> [CircuitSpec.Part: R1CS<Fr>] {
+        let layers = try spec.sampleLayers(seed: 1)
+        let x = [Int64](repeating: 0, count: spec.input.channels * spec.input.height * spec.input.width)
+        var result: [CircuitSpec.Part: R1CS<Fr>] = [:]
+        for part in CircuitSpec.Part.allCases {
+            result[part] = try spec.build(part, input: x, label: 0, layers: layers, session: Fr(1), step: 0).r1cs()
+        }
+        return result
+    }
+
+    /// A single-party development setup (`Groth16.setup`, toxic waste from the CSPRNG, erased).
+    /// Whoever runs it could forge proofs: for real sessions use keys from a ceremony both
+    /// parties contributed to.
+    public static func developmentSetup(spec: CircuitSpec) throws -> SplitKeys {
+        let circuits = try circuits(for: spec)
+        func make(_ part: CircuitSpec.Part) throws -> PartKey {
+            guard let r1cs = circuits[part] else { throw SplitError.invalidArgument("no circuit for \(part.rawValue)") }
+            return PartKey(part: part, provingKey: try Groth16.setup(r1cs), r1cs: r1cs)
+        }
+        return SplitKeys(forward: try make(.client), server: try make(.server), update: try make(.clientUpdate))
+    }
+
+    public func write(to directory: URL) throws {
+        for part in CircuitSpec.Part.allCases {
+            let key = key(part)
+            let folder = directory.appendingPathComponent(part.rawValue, isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(KeyFile.encode(key.provingKey, r1cs: key.r1cs)).write(to: folder.appendingPathComponent("proving.key"))
+            try SnarkjsJSON.encode(key.provingKey.verifyingKey).write(to: folder.appendingPathComponent("verification_key.json"))
+        }
+    }
+
+    /// Loads the three parts' keys and checks each was made for `spec`'s circuit (its circuit
+    /// hash), so a key for another architecture is refused with the part named.
+    public static func load(from directory: URL, spec: CircuitSpec) throws -> SplitKeys {
+        let expected = try circuits(for: spec)
+        func load(_ part: CircuitSpec.Part) throws -> PartKey {
+            let path = directory.appendingPathComponent(part.rawValue).appendingPathComponent("proving.key")
+            let bytes: [UInt8]
+            do { bytes = Array(try Data(contentsOf: path)) } catch {
+                throw SplitError.file(path: path.path, reason: "cannot read the \(part.rawValue) proving key (\(error.localizedDescription)); run `verisplit split keys` or `verisplit ceremony export-keys`")
+            }
+            let (key, r1cs) = try KeyFile.decode(bytes, file: path.path)
+            guard let circuit = expected[part], Groth16.circuitHash(circuit) == key.circuitHash else {
+                throw SplitError.file(path: path.path, reason: "the key was made for another circuit than the spec's \(part.rawValue) part")
+            }
+            return PartKey(part: part, provingKey: key, r1cs: r1cs)
+        }
+        return SplitKeys(forward: try load(.client), server: try load(.server), update: try load(.clientUpdate))
+    }
+}

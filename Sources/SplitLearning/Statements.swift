@@ -1,0 +1,52 @@
+import Algebra
+import Circuit
+import Dispatch
+import Groth16
+import ZKML
+
+/// The public inputs of the three proofs of a step, in the order the circuits allocate them
+/// (ZKML's `CircuitSpec` builders; a test checks each against the built circuit). Both sides
+/// rebuild these from what they saw on the wire, never from the proof's sender.
+public enum Statement {
+    public static func forward(session: Fr, step: UInt64, weights: Fr, activations: [Int64]) -> [Fr] {
+        [session, Fr(step), weights] + activations.map { Fr($0) }
+    }
+
+    public static func server(session: Fr, step: UInt64, activations: [Int64], label: Int, classes: Int, format: FixedPointFormat,
+                       gradient: [Int64], before: Fr, after: Fr) -> [Fr] {
+        let one = Int64(1) << Int64(format.fractionBits)
+        return [session, Fr(step)] + activations.map { Fr($0) } + (0..<classes).map { Fr($0 == label ? one : 0) }
+            + gradient.map { Fr($0) } + [before, after]
+    }
+
+    public static func update(session: Fr, step: UInt64, activations: [Int64], gradient: [Int64], before: Fr, after: Fr) -> [Fr] {
+        [session, Fr(step)] + activations.map { Fr($0) } + gradient.map { Fr($0) } + [before, after]
+    }
+}
+
+/// Proving and verifying, off the Swift concurrency pool: a Groth16 proof keeps every core busy
+/// for up to seconds, which must not starve the tasks that move frames.
+enum ProofWork {
+    static let queue = DispatchQueue(label: "verisplit.split.prover", qos: .userInitiated)
+
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Builds the circuit with `build`, checks the witness satisfies it (a failure here is our
+    /// own bug, named by its first violated constraint) and proves under `key`.
+    static func prove(_ key: PartKey, _ build: () throws -> ConstraintSystem<Fr>) throws -> Proof {
+        let cs = try build()
+        if let violation = cs.firstViolation() {
+            throw SplitError.invalidArgument("\(key.part.rawValue) witness violates constraint \(violation)")
+        }
+        return try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness())
+    }
+
+    static func verify(_ key: PartKey, proof: Proof, publicInputs: [Fr]) -> Bool {
+        (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: publicInputs)) ?? false
+    }
+}
+

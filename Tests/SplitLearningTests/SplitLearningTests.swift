@@ -1,0 +1,261 @@
+import Algebra
+import Foundation
+import Groth16
+import NeuralNet
+import NIOCore
+import SplitLearning
+import XCTest
+import ZKML
+
+/// The tiny spec (1x28x28 -> conv 1 channel 7x7 stride 7 -> 16 -> Dense 10) keeps proofs fast.
+let tinySpecJSON = Data("""
+{"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
+ "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+ "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+ "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+""".utf8)
+
+/// Keys and data shared by the tests (setup once per process).
+enum Fixture {
+    static let spec: CircuitSpec = {
+        do { return try CircuitSpec.load(tinySpecJSON) } catch { fatalError("tiny spec: \(error)") }
+    }()
+    static let keys: SplitKeys = {
+        do { return try SplitKeys.developmentSetup(spec: spec) } catch { fatalError("setup: \(error)") }
+    }()
+    static let setup = SessionSetup(spec: spec, specData: tinySpecJSON, keys: keys)
+    static let data: (train: Dataset, test: Dataset) = {
+        do { return try MNISTFamily.load(.bundled) } catch { fatalError("bundled data: \(error)") }
+    }()
+
+    static func run(_ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil,
+                    resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup) async throws -> LocalRun.Result {
+        var c = LocalRunConfiguration()
+        c.mode = mode
+        c.steps = steps
+        c.adversary = adversary
+        c.pipelineDepth = 2
+        c.stateDirectory = state
+        c.resume = resume
+        c.stopClientAfter = stopAfter
+        return try await LocalRun.run(setup: setup, train: data.train, test: nil, configuration: c)
+    }
+
+    static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-split-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+final class FrameTests: XCTestCase {
+    func testSplitsWholeFramesOnly() throws {
+        var out = ByteBuffer()
+        Frame.write([1, 2, 3], into: &out)
+        var partial = ByteBuffer(bytes: Array(out.readableBytesView.prefix(5)))
+        XCTAssertNil(try Frame.split(&partial, maxBytes: 100))
+        let payload = try Frame.split(&out, maxBytes: 100)
+        XCTAssertEqual(payload.map { Array($0.readableBytesView) }, [1, 2, 3])
+        XCTAssertEqual(out.readableBytes, 0)
+    }
+
+    func testRejectsOversizeEmptyAndWrongVersion() {
+        var big = ByteBuffer()
+        big.writeInteger(UInt32(1 << 30))
+        XCTAssertThrowsError(try Frame.split(&big, maxBytes: 1 << 20)) { XCTAssertTrue("\($0)".contains("exceeds")) }
+        var empty = ByteBuffer()
+        empty.writeInteger(UInt32(0))
+        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100))
+        var version = ByteBuffer()
+        version.writeInteger(UInt32(2))
+        version.writeBytes([9, 0])
+        XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) { XCTAssertTrue("\($0)".contains("version 9")) }
+    }
+}
+
+final class SplitProtocolTests: XCTestCase {
+    /// Same seeds and fixed point: every mode trains exactly the same weights as plain.
+    func testAllModesTrainTheSameWeightsAsPlain() async throws {
+        let plain = try await Fixture.run(.plain)
+        XCTAssertEqual(plain.report.stepsCompleted, 3)
+        XCTAssertFalse(plain.report.rejected, plain.report.reason ?? "")
+        for mode in [SplitMode.ledger, .verified, .pipelined] {
+            let run = try await Fixture.run(mode)
+            XCTAssertFalse(run.report.rejected, "\(mode): \(run.report.reason ?? "")")
+            XCTAssertEqual(run.report.stepsCompleted, 3, "\(mode)")
+            XCTAssertEqual(run.clientLayer, plain.clientLayer, "\(mode) client weights")
+            XCTAssertEqual(run.serverLayer, plain.serverLayer, "\(mode) server weights")
+            XCTAssertNotEqual(run.clientLayer, try SplitClient.initialLayer(spec: Fixture.spec, seed: 1), "training changed nothing")
+            if mode.rawValue != "ledger" { XCTAssertGreaterThan(run.report.client.verifications, 0) }
+        }
+    }
+
+    func testEveryAdversaryIsCaughtWithProofsAndLedgerMissesTheComputationalOnes() async throws {
+        for adversary in Adversary.allCases where adversary != .none {
+            for mode in [SplitMode.verified, .pipelined, .ledger] {
+                let run = try await Fixture.run(mode, adversary: adversary)
+                XCTAssertEqual(run.report.rejected, adversary.isCaught(by: mode),
+                               "\(adversary.rawValue) in \(mode.rawValue): rejected=\(run.report.rejected) reason=\(run.report.reason ?? "-")")
+                if run.report.rejected {
+                    XCTAssertNotNil(run.report.reason)
+                    XCTAssertLessThanOrEqual(run.report.stepsCompleted, 1, "\(adversary.rawValue) in \(mode.rawValue): trained on a bad message")
+                }
+            }
+        }
+    }
+
+    /// The honest client's model is untouched by the rejected gradient: it equals an honest run
+    /// stopped before the attack step.
+    func testRejectedGradientLeavesTheClientModelAtTheLastVerifiedStep() async throws {
+        let honest = try await Fixture.run(.verified, steps: 1)
+        for mode in [SplitMode.verified, .pipelined] {
+            let attacked = try await Fixture.run(mode, adversary: .scaleGradient)
+            XCTAssertTrue(attacked.report.rejected)
+            XCTAssertEqual(attacked.report.stepsCompleted, 1)
+            XCTAssertEqual(attacked.clientLayer, honest.clientLayer, "\(mode)")
+        }
+    }
+
+    func testKilledClientResumesToTheSameWeights() async throws {
+        for mode in [SplitMode.verified, .ledger] {
+            let uninterrupted = try await Fixture.run(mode, steps: 4)
+            let state = Fixture.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: state) }
+            let first = try await Fixture.run(mode, steps: 4, state: state, stopAfter: 2)
+            XCTAssertLessThan(first.report.stepsCompleted, 4)
+            let resumed = try await Fixture.run(mode, steps: 4, state: state, resume: true)
+            XCTAssertFalse(resumed.report.rejected, resumed.report.reason ?? "")
+            XCTAssertEqual(resumed.report.stepsCompleted, 4)
+            XCTAssertEqual(resumed.clientLayer, uninterrupted.clientLayer, "\(mode)")
+            XCTAssertEqual(resumed.serverLayer, uninterrupted.serverLayer, "\(mode)")
+            // The resumed session's record re-verifies offline, from the first step.
+            let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
+            XCTAssertEqual(steps.count, 4)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, keys: Fixture.keys)
+            XCTAssertEqual(report.transcriptHead, resumed.report.transcriptHead)
+        }
+    }
+
+    func testRecordVerifiesOfflineAndTamperingIsCaught() async throws {
+        let state = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: state) }
+        let run = try await Fixture.run(.verified, steps: 2, state: state)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
+        for role in ["client", "server"] {
+            let url = role == "client" ? state.appendingPathComponent("client/record.jsonl")
+                : try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
+                    .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
+            let (header, steps) = try SessionRecordFile.read(url)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, keys: Fixture.keys)
+            XCTAssertEqual(report.steps, 2)
+            XCTAssertEqual(report.proofsChecked, 6)
+            XCTAssertEqual(report.transcriptHead, run.report.transcriptHead, role)
+        }
+        let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
+        var tampered = steps
+        tampered[1].gradient[0] += 1
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys))
+        tampered = steps
+        tampered[0].serverProof = tampered[1].serverProof
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys)) {
+            XCTAssertTrue("\($0)".contains("server step proof does not verify"), "\($0)")
+        }
+        tampered = steps
+        tampered[1].clientWeights = tampered[0].clientWeights
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys))
+        XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
+    }
+
+    func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
+        var otherJSON = String(decoding: tinySpecJSON, as: UTF8.self)
+        otherJSON = otherJSON.replacingOccurrences(of: "\"learning_rate_shift\": 4", with: "\"learning_rate_shift\": 5")
+        let other = try CircuitSpec.load(Data(otherJSON.utf8))
+        let otherSetup = SessionSetup(spec: other, specData: Data(otherJSON.utf8), keys: Fixture.keys)
+        // The server runs the tiny spec; a client with another spec file must be refused.
+        var c = LocalRunConfiguration()
+        c.mode = .plain
+        c.steps = 1
+        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
+        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
+        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        defer { serving.cancel() }
+        let client = SplitClient(setup: otherSetup, data: Fixture.data.train, options: {
+            var o = ClientOptions(); o.mode = .plain; o.steps = 1; return o
+        }())
+        let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
+        XCTAssertTrue(result.outcome.peerRejected)
+        XCTAssertTrue(result.outcome.reason?.contains("spec") ?? false, result.outcome.reason ?? "")
+        await listener.close()
+    }
+
+    /// The order of each proof's public inputs is the order the circuits allocate them.
+    func testStatementsMatchTheCircuitsPublicInputs() throws {
+        let spec = Fixture.spec
+        let layers = try spec.sampleLayers(seed: 3)
+        let x = try Fixture.data.train.features.storage[0..<784].map { try spec.format.quantize($0) }
+        let session = Fr(77), salt = Fr(5), salt2 = Fr(6)
+        let a = try layers.client.forward(x)
+        let forward = try spec.clientForwardCircuit(layers.client, input: x, session: session, step: 3, salt: salt)
+        let cW = try ParameterCommitment.commit(layers.client.weights + layers.client.bias, salt: salt)
+        XCTAssertEqual(forward.publicValues, Statement.forward(session: session, step: 3, weights: cW, activations: a))
+        let (server, result) = try spec.serverStepCircuit(layers.server, activations: a, label: 4, session: session, step: 3,
+                                                         saltBefore: salt, saltAfter: salt2)
+        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, salt: salt)
+        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, salt: salt2)
+        XCTAssertEqual(server.publicValues, Statement.server(session: session, step: 3, activations: a, label: 4,
+                                                            classes: spec.server.outputs, format: spec.format, gradient: result.inputGradient, before: before, after: after))
+        let (update, updated) = try spec.clientUpdateCircuit(layers.client, input: x, gradient: result.inputGradient, session: session,
+                                                             step: 3, saltBefore: salt, saltAfter: salt2)
+        let cW2 = try ParameterCommitment.commit(updated.weights + updated.bias, salt: salt2)
+        XCTAssertEqual(update.publicValues, Statement.update(session: session, step: 3, activations: a, gradient: result.inputGradient,
+                                                               before: cW, after: cW2))
+    }
+}
+
+final class TLSTests: XCTestCase {
+    func tlsFile(_ name: String) throws -> String {
+        try XCTUnwrap(Bundle.module.url(forResource: "tls/\(name)", withExtension: nil)).path
+    }
+
+    func serverTLS() throws -> TLSOptions {
+        TLSOptions(certificateChain: try tlsFile("server.pem"), privateKey: try tlsFile("server.key"),
+                   trustRoots: try tlsFile("ca.pem"), requirePeerCertificate: true)
+    }
+
+    func testMutualTLSSessionTrains() async throws {
+        var c = LocalRunConfiguration()
+        c.mode = .verified
+        c.steps = 1
+        c.serverTLS = try serverTLS()
+        c.clientTLS = TLSOptions(certificateChain: try tlsFile("client.pem"), privateKey: try tlsFile("client.key"),
+                                 trustRoots: try tlsFile("ca.pem"), serverHostname: "localhost")
+        let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
+        XCTAssertEqual(run.report.stepsCompleted, 1)
+    }
+
+    func testClientWithoutAnEnrolledCertificateIsRefused() async throws {
+        for identity in [nil, ("stranger.pem", "stranger.key")] {
+            var c = LocalRunConfiguration()
+            c.mode = .plain
+            c.steps = 1
+            c.serverTLS = try serverTLS()
+            c.clientTLS = TLSOptions(certificateChain: try identity.map { try tlsFile($0.0) }, privateKey: try identity.map { try tlsFile($0.1) },
+                                     trustRoots: try tlsFile("ca.pem"), serverHostname: "localhost")
+            let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
+            XCTAssertEqual(run.report.stepsCompleted, 0)
+            XCTAssertNotNil(run.report.reason)
+        }
+    }
+
+    func testClientRefusesAServerItDoesNotTrust() async throws {
+        var c = LocalRunConfiguration()
+        c.mode = .plain
+        c.steps = 1
+        c.serverTLS = TLSOptions(certificateChain: try tlsFile("server.pem"), privateKey: try tlsFile("server.key"))
+        c.clientTLS = TLSOptions(trustRoots: try tlsFile("other-ca.pem"), serverHostname: "localhost")
+        let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
+        XCTAssertEqual(run.report.stepsCompleted, 0)
+        XCTAssertNotNil(run.report.reason)
+    }
+}
