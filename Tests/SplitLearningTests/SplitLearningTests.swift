@@ -12,7 +12,7 @@ let tinySpecJSON = Data("""
 {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
  "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
  "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
- "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+ "learning_rate_shift": 5, "commitment": "poseidon-t17"}
 """.utf8)
 
 /// Keys and data shared by the tests (setup once per process).
@@ -168,7 +168,7 @@ final class SplitProtocolTests: XCTestCase {
 
     func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
         var otherJSON = String(decoding: tinySpecJSON, as: UTF8.self)
-        otherJSON = otherJSON.replacingOccurrences(of: "\"learning_rate_shift\": 4", with: "\"learning_rate_shift\": 5")
+        otherJSON = otherJSON.replacingOccurrences(of: "\"learning_rate_shift\": 5", with: "\"learning_rate_shift\": 6")
         let other = try CircuitSpec.load(Data(otherJSON.utf8))
         let otherSetup = SessionSetup(spec: other, specData: Data(otherJSON.utf8), keys: Fixture.keys)
         // The server runs the tiny spec; a client with another spec file must be refused.

@@ -1,0 +1,349 @@
+import Algebra
+import ArgumentParser
+import Foundation
+import Logging
+import NeuralNet
+import NIOCore
+import Report
+import SplitLearning
+import ZKML
+
+/// `verisplit split ...`: verifiable split training between a client and a server process.
+struct SplitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split",
+        abstract: "Verifiable split learning: keys, server, client, a local run, offline transcript checks.",
+        subcommands: [SplitKeysCommand.self, SplitServerCommand.self, SplitClientCommand.self, SplitRunCommand.self,
+                      SplitVerifyTranscript.self])
+}
+
+/// Options every split command shares: the spec and the keys.
+struct SpecOptions: ParsableArguments {
+    @Option(help: "Circuit spec JSON (circuits/*.json): the split network both parties agreed on.")
+    var spec: String = "circuits/split.json"
+    @Option(help: "Key directory with client/, server/ and client-update/ keys (from `split keys` or a ceremony). Default for local runs: a development setup in memory.")
+    var keys: String?
+
+    func load(mode: SplitMode?, log: StepLog = StepLog()) throws -> SessionSetup {
+        let data = Data(try readFile(spec, limit: 1 << 20))
+        let circuit = try CircuitSpec.load(data, file: spec)
+        var keyset: SplitKeys?
+        if let keys {
+            keyset = try log.step("loading keys from \(keys)") { try SplitKeys.load(from: URL(fileURLWithPath: keys), spec: circuit) }
+        } else if mode.map({ [.verified, .pipelined].contains($0) }) ?? true {
+            keyset = try log.step("development setup for \(circuit.name) (single party: use a ceremony for real sessions)") {
+                try SplitKeys.developmentSetup(spec: circuit)
+            }
+        }
+        return SessionSetup(spec: circuit, specData: data, keys: keyset)
+    }
+}
+
+/// TLS flags of both roles.
+struct TLSFlags: ParsableArguments {
+    @Option(help: "PEM certificate chain this side presents (server: required for TLS; client: for mutual TLS).")
+    var tlsCert: String?
+    @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA bundle: the client trusts servers it signed; with --require-client-cert the server admits clients it signed.")
+    var tlsCa: String?
+    @Flag(help: "Server: mutual TLS, only clients with a certificate from --tls-ca may train.") var requireClientCert = false
+    @Option(help: "Client: the name the server certificate must carry (default: the host connected to).")
+    var serverName: String?
+
+    var options: TLSOptions? {
+        guard tlsCert != nil || tlsCa != nil else { return nil }
+        return TLSOptions(certificateChain: tlsCert, privateKey: tlsKey, trustRoots: tlsCa,
+                          requirePeerCertificate: requireClientCert, serverHostname: serverName)
+    }
+}
+
+func parseMode(_ text: String) throws -> SplitMode {
+    guard let mode = SplitMode(rawValue: text) else {
+        throw InputError("--mode must be one of \(SplitMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+    }
+    return mode
+}
+
+func parseAdversary(_ text: String) throws -> Adversary {
+    guard let adversary = Adversary(rawValue: text) else {
+        throw InputError("--adversary must be one of \(Adversary.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+    }
+    return adversary
+}
+
+func parseEndpoint(_ text: String, flag: String) throws -> (host: String, port: Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        throw InputError("\(flag) must be HOST:PORT (e.g. 127.0.0.1:7000), not '\(text)'")
+    }
+    return (String(text[..<colon]), port)
+}
+
+func splitLogger(_ level: String) throws -> Logger {
+    guard let parsed = Logger.Level(rawValue: level) else {
+        throw InputError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    var logger = Logger(label: "verisplit.split") { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = parsed
+    return logger
+}
+
+/// Runs an async body, mapping errors to one line and exit code 2 (as `withInputErrors`).
+func withAsyncInputErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+struct SplitKeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Development keys for a spec's three circuits (one party's setup: it could forge proofs).",
+        discussion: "Writes OUT/client, OUT/server and OUT/client-update, each with proving.key and verification_key.json. For sessions between distrusting parties use `verisplit ceremony` instead. With --info, prints the verifying-key hashes of an existing directory (what the handshake compares).")
+    @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
+    @Option(help: "Output directory.") var out: String?
+    @Option(help: "Print the hashes of this key directory instead of making keys.") var info: String?
+
+    func run() throws {
+        try withInputErrors {
+            let data = Data(try readFile(spec, limit: 1 << 20))
+            let circuit = try CircuitSpec.load(data, file: spec)
+            let keys: SplitKeys
+            if let info {
+                keys = try SplitKeys.load(from: URL(fileURLWithPath: info), spec: circuit)
+            } else {
+                guard let out else { throw InputError("give --out DIR (or --info DIR)") }
+                keys = try StepLog().step("setup of \(circuit.name)'s three circuits") { try SplitKeys.developmentSetup(spec: circuit) }
+                try keys.write(to: URL(fileURLWithPath: out))
+                print("wrote \(out)/{client,server,client-update}/proving.key and verification_key.json")
+            }
+            for part in CircuitSpec.Part.allCases {
+                let key = keys.key(part)
+                print("\(part.rawValue): \(key.r1cs.constraintCount) constraints, verifying key SHA-256 \(SHA256.hex(key.verifyingKeyHash))")
+            }
+        }
+    }
+}
+
+
+struct SplitServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the server party: the top layers, checking every client message before training on it.")
+    @Option(help: "HOST:PORT to listen on.") var listen: String = "127.0.0.1:7000"
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var tls: TLSFlags
+    @Option(help: "Modes to accept (comma-separated).") var modes: String = "verified,pipelined,ledger,plain"
+    @Option(help: "Directory for per-session checkpoints and records (needed to resume).") var state: String?
+    @Option(help: "Seed of every new session's initial head weights.") var seed: UInt64 = 2
+    @Option(help: "Sessions served at once; more connections wait.") var maxConnections: Int = 16
+    @Option(help: "Seconds a silent peer may hold a connection.") var idleTimeout: Int = 120
+    @Option(help: "Largest frame accepted, in bytes.") var maxFrameBytes: Int = Frame.defaultMaxBytes
+    @Option(help: "Exit after this many sessions (default: serve until killed).") var sessions: Int?
+    @Option(help: "Play a dishonest server: \(Adversary.allCases.filter { $0.side == .server }.map(\.rawValue).joined(separator: ", ")).")
+    var adversary: String = "none"
+    @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
+    @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+
+    func run() async throws {
+        try await withAsyncInputErrors {
+            let logger = try splitLogger(logLevel)
+            let (host, port) = try parseEndpoint(listen, flag: "--listen")
+            var options = ServerOptions()
+            options.modes = Set(try modes.split(separator: ",").map { try parseMode(String($0)) })
+            options.stateDirectory = state.map { URL(fileURLWithPath: $0) }
+            options.seed = seed
+            options.adversary = try parseAdversary(adversary)
+            options.attackStep = attackStep
+            guard maxConnections >= 1, idleTimeout >= 1, maxFrameBytes >= 1024 else {
+                throw InputError("--max-connections and --idle-timeout must be >= 1, --max-frame-bytes >= 1024")
+            }
+            let needsKeys = options.modes.contains(.verified) || options.modes.contains(.pipelined)
+            if needsKeys && specOptions.keys == nil { throw InputError("modes with proofs need --keys DIR (the same keys the clients use)") }
+            let setup = try specOptions.load(mode: needsKeys ? .verified : .plain)
+            let server = SplitServer(setup: setup, options: options, logger: logger)
+            let limits = ConnectionLimits(maxFrameBytes: maxFrameBytes, idleTimeout: .seconds(Int64(idleTimeout)))
+            let listener = try await Listener.bind(host: host, port: port, tls: tls.options, limits: limits)
+            logger.info("listening on \(host):\(listener.port) (\(tls.options == nil ? "TCP" : "TLS"), spec \(setup.spec.name))")
+            let served = SessionCounter()
+            try await listener.serve(maxConnections: maxConnections) { channel in
+                let result = await server.handle(channel)
+                let o = result.outcome
+                logger.notice("session \(o.session.prefix(16)): \(o.completedSteps) steps, \(o.rejected ? "REJECTED: " + (o.reason ?? "") : (o.reason ?? "ok"))")
+                if let limit = sessions, await served.increment() >= limit { await listener.close() }
+            }
+        }
+    }
+}
+
+actor SessionCounter {
+    var count = 0
+    func increment() -> Int { count += 1; return count }
+}
+
+struct SplitClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Run the client party: the data and the bottom layers, checking every gradient before using it.")
+    @Option(help: "HOST:PORT of the server.") var connect: String = "127.0.0.1:7000"
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var tls: TLSFlags
+    @Option(help: "verified, pipelined, ledger or plain.") var mode: String = "verified"
+    @Option(help: "Training steps (one sample each).") var steps: Int = 20
+    @Option(help: "Pipelined mode: steps either side may run ahead of the proofs.") var pipelineDepth: Int = 4
+    @Option(help: "Seed of the initial weights and the sample order.") var seed: UInt64 = 1
+    @Option(help: "Directory for the checkpoint and the session record.") var state: String?
+    @Flag(help: "Continue the session checkpointed in --state.") var resume = false
+    @Option(help: "Play a dishonest client: \(Adversary.allCases.filter { $0.side == .client }.map(\.rawValue).joined(separator: ", ")).")
+    var adversary: String = "none"
+    @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
+    @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+
+    func run() async throws {
+        let outcome: SessionOutcome = try await withAsyncInputErrors {
+            let logger = try splitLogger(logLevel)
+            let (host, port) = try parseEndpoint(connect, flag: "--connect")
+            var options = ClientOptions()
+            options.mode = try parseMode(mode)
+            options.steps = steps
+            options.pipelineDepth = pipelineDepth
+            options.seed = seed
+            options.stateDirectory = state.map { URL(fileURLWithPath: $0) }
+            options.resume = resume
+            options.adversary = try parseAdversary(adversary)
+            options.attackStep = attackStep
+            guard steps >= 1, (0...64).contains(pipelineDepth) else { throw InputError("--steps must be >= 1 and --pipeline-depth in 0...64") }
+            if options.mode == .verified || options.mode == .pipelined, specOptions.keys == nil {
+                throw InputError("mode \(options.mode.rawValue) needs --keys DIR (the server's keys)")
+            }
+            let setup = try specOptions.load(mode: options.mode)
+            let (train, _) = try MNISTFamily.load(DataSource(argument: dataOptions.data))
+            let channel = try await Connector.connect(host: host, port: port, tls: tls.options)
+            return await SplitClient(setup: setup, data: train, options: options, logger: logger).run(over: channel).outcome
+        }
+        if json {
+            print(jsonLine(ClientSummary(outcome)))
+        } else {
+            print("session \(outcome.session.prefix(16)): \(outcome.completedSteps) steps; \(outcome.rejected ? "rejected the server's message: " : "")\(outcome.reason ?? "finished")")
+        }
+        if outcome.rejected || outcome.peerRejected { throw ExitCode(1) }
+        if outcome.reason != nil && !outcome.interrupted { throw ExitCode(2) }
+    }
+}
+
+struct ClientSummary: Encodable {
+    let session: String
+    let stepsCompleted: UInt64
+    let rejected: Bool
+    let peerRejected: Bool
+    let reason: String?
+    let stats: PartyStats
+    init(_ o: SessionOutcome) {
+        session = o.session; stepsCompleted = o.completedSteps; rejected = o.rejected; peerRejected = o.peerRejected
+        reason = o.reason; stats = o.stats
+    }
+}
+
+struct SplitRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "A client and a server on loopback (real sockets) in one command, honest or with one dishonest side.",
+        discussion: "With --json prints {mode, adversary, steps_completed, rejected, reason, ...}. --mode all and/or --adversary all run the grid and print which combinations the honest side caught (the ledger baseline misses the computational attacks).")
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "verified, pipelined, ledger, plain, or all.") var mode: String = "verified"
+    @Option(help: "none, \(Adversary.allCases.filter { $0 != .none }.map(\.rawValue).joined(separator: ", ")), or all.")
+    var adversary: String = "none"
+    @Option(help: "Training steps.") var steps: Int = 10
+    @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
+    @Option(help: "Pipelined mode's depth.") var pipelineDepth: Int = 4
+    @Option(help: "Directory for both parties' checkpoints and records (client/, server/).") var state: String?
+    @Flag(help: "Resume the session in --state.") var resume = false
+    @Flag(help: "Report test accuracy of the trained split model (fixed point, bundled test set).") var evaluate = false
+    @Flag(help: "Print JSON (one object; an array for a grid).") var json = false
+    @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "warning"
+
+    func run() async throws {
+        try await withAsyncInputErrors {
+            let logger = try splitLogger(logLevel)
+            let modes = mode == "all" ? SplitMode.allCases : [try parseMode(mode)]
+            let adversaries = adversary == "all" ? Adversary.allCases : [try parseAdversary(adversary)]
+            guard steps >= 1, steps <= 1_000_000 else { throw InputError("--steps must be in 1...1000000") }
+            if adversaries.contains(where: { $0 != .none }) && UInt64(steps) <= attackStep {
+                throw InputError("--steps must exceed --attack-step (\(attackStep)) for the adversary to act")
+            }
+            let setup = try specOptions.load(mode: modes.contains(.verified) || modes.contains(.pipelined) ? .verified : .plain)
+            let (train, test) = try MNISTFamily.load(DataSource(argument: dataOptions.data))
+            var reports: [LocalRunReport] = []
+            for m in modes {
+                for a in adversaries {
+                    var c = LocalRunConfiguration()
+                    c.mode = m
+                    c.adversary = a
+                    c.steps = steps
+                    c.attackStep = attackStep
+                    c.pipelineDepth = pipelineDepth
+                    c.stateDirectory = state.map { URL(fileURLWithPath: $0) }
+                    c.resume = resume
+                    let result = try await LocalRun.run(setup: setup, train: train, test: evaluate ? test : nil, configuration: c, logger: logger)
+                    reports.append(result.report)
+                }
+            }
+            if json {
+                if reports.count == 1 { print(jsonLine(reports[0])) } else { print("[" + reports.map { jsonLine($0) }.joined(separator: ",\n") + "]") }
+            } else if reports.count == 1 {
+                let r = reports[0]
+                print("\(r.mode.rawValue) session, adversary \(r.adversary.rawValue): \(r.stepsCompleted) steps completed")
+                print(r.rejected ? "REJECTED by the \(r.rejectedBy ?? "honest side"): \(r.reason ?? "")" : "no message rejected\(r.reason.map { " (\($0))" } ?? "")")
+                print(String(format: "client: compute %.2f s, proving %.2f s, verification %.3f s; server: compute %.2f s, proving %.2f s, verification %.3f s",
+                             r.client.computeSeconds, r.client.provingSeconds, r.client.verifySeconds,
+                             r.server.computeSeconds, r.server.provingSeconds, r.server.verifySeconds))
+                if let accuracy = r.testAccuracy { print(String(format: "test accuracy %.2f %%", accuracy * 100)) }
+            } else {
+                var table = TextTable(header: ["mode", "adversary", "steps", "rejected", "expected", "reason"])
+                for r in reports {
+                    let expected = r.adversary == .none ? "-" : (r.adversary.isCaught(by: r.mode) ? "caught" : "missed")
+                    table.append([r.mode.rawValue, r.adversary.rawValue, "\(r.stepsCompleted)", r.rejected ? "yes" : "no", expected,
+                                  String((r.reason ?? "").prefix(70))])
+                }
+                print(table.render())
+            }
+        }
+    }
+}
+
+struct SplitVerifyTranscript: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-transcript",
+        abstract: "Re-check a session record offline: every proof, commitment opening and chain link.",
+        discussion: "Exit 0: sound. Exit 1: a check failed (the step and reason are printed). Exit 2: unreadable input.")
+    @Argument(help: "record.jsonl from a party's --state directory.") var record: String
+    @OptionGroup var specOptions: SpecOptions
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let (header, steps, setup): (RecordHeader, [StepRecord], SessionSetup) = try withInputErrors {
+            let (header, steps) = try SessionRecordFile.read(URL(fileURLWithPath: record))
+            if header.mode == .verified || header.mode == .pipelined, specOptions.keys == nil {
+                throw InputError("a \(header.mode.rawValue) record needs --keys DIR to check its proofs")
+            }
+            return (header, steps, try specOptions.load(mode: header.mode == .verified || header.mode == .pipelined ? header.mode : .plain))
+        }
+        do {
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: setup.spec, keys: setup.keys)
+            if json {
+                printBenchResult([("valid", "true"), ("steps", report.steps), ("proofs", report.proofsChecked),
+                                  ("openings", report.openingsChecked), ("transcript_head", report.transcriptHead)], json: true, title: "")
+            } else {
+                print("valid: \(report.steps) steps, \(report.proofsChecked) proofs and \(report.openingsChecked) commitment openings checked; transcript head \(report.transcriptHead)")
+            }
+        } catch {
+            if json { printBenchResult([("valid", "false"), ("reason", "\(error)")], json: true, title: "") } else { print("INVALID: \(error)") }
+            throw ExitCode(1)
+        }
+    }
+}
