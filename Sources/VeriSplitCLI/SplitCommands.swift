@@ -14,7 +14,7 @@ struct SplitCommand: AsyncParsableCommand {
         commandName: "split",
         abstract: "Verifiable split learning: keys, server, client, a local run, offline transcript checks.",
         subcommands: [SplitKeysCommand.self, SplitServerCommand.self, SplitClientCommand.self, SplitRunCommand.self,
-                      SplitVerifyTranscript.self])
+                      SplitVerifyTranscript.self, SplitLoadTest.self])
 }
 
 /// Options every split command shares: the spec and the keys.
@@ -345,5 +345,52 @@ struct SplitVerifyTranscript: ParsableCommand {
             if json { printBenchResult([("valid", "false"), ("reason", "\(error)")], json: true, title: "") } else { print("INVALID: \(error)") }
             throw ExitCode(1)
         }
+    }
+}
+
+struct SplitLoadTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-test",
+        abstract: "Many concurrent clients on loopback: honest ones, garbage senders and stalled connections.",
+        discussion: "Exit 0 when every honest session finished with the weights of an undisturbed session; 1 otherwise.")
+    @OptionGroup var specOptions: SpecOptions
+    @Option(help: "Mode of the honest sessions.") var mode: String = "ledger"
+    @Option(help: "Honest clients.") var honest: Int = 16
+    @Option(help: "Clients sending garbage (random envelopes, oversized lengths, truncated frames).") var garbage: Int = 16
+    @Option(help: "Clients that connect and stay silent.") var stalling: Int = 8
+    @Option(help: "Steps per honest session.") var steps: Int = 10
+    @Option(help: "Sessions the server serves at once.") var maxConnections: Int = 8
+    @Option(help: "Server idle timeout in seconds.") var idleTimeout: Int = 2
+    @Option(help: "Time limit of the whole test in seconds.") var timeLimit: Int = 600
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let report: LoadTestReport = try await withAsyncInputErrors {
+            guard honest >= 0, garbage >= 0, stalling >= 0, honest + garbage + stalling <= 1024, steps >= 1, maxConnections >= 1,
+                  idleTimeout >= 1, timeLimit >= 1 else {
+                throw InputError("client counts must be >= 0 and at most 1024 in all; steps, connections and timeouts >= 1")
+            }
+            var c = LoadTestConfiguration()
+            c.mode = try parseMode(mode)
+            c.honestClients = honest
+            c.garbageClients = garbage
+            c.stallingClients = stalling
+            c.steps = steps
+            c.maxConnections = maxConnections
+            c.idleTimeout = .seconds(Int64(idleTimeout))
+            c.timeLimit = .seconds(timeLimit)
+            let setup = try specOptions.load(mode: c.mode)
+            let (train, _) = try MNISTFamily.load(.bundled)
+            return try await LoadTest.run(setup: setup, train: train, configuration: c, logger: try splitLogger("critical"))
+        }
+        if json {
+            print(jsonLine(report))
+        } else {
+            print("honest sessions completed \(report.honestCompleted)/\(report.honestExpected), weights intact \(report.honestIntact)/\(report.honestExpected)")
+            print("garbage connections refused \(report.garbageRefused)/\(garbage), stalled connections closed \(report.stallingClosed)/\(stalling)")
+            print(String(format: "%.1f s; peak RSS %.0f MB, growth %.0f MB", report.seconds, report.peakRSSMegabytes, report.rssGrowthMegabytes))
+            for failure in report.failures.prefix(10) { print("  failure: \(failure)") }
+        }
+        if report.honestCompleted < report.honestExpected || report.honestIntact < report.honestExpected { throw ExitCode(1) }
     }
 }

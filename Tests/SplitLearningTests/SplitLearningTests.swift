@@ -259,3 +259,25 @@ final class TLSTests: XCTestCase {
         XCTAssertNotNil(run.report.reason)
     }
 }
+
+final class LoadTests: XCTestCase {
+    /// Short form of `verisplit split load-test`: garbage and stalled connections do not stop
+    /// the honest sessions, which end with the weights of an undisturbed one.
+    func testServerKeepsServingHonestClientsUnderGarbageAndStalls() async throws {
+        var c = LoadTestConfiguration()
+        c.mode = .ledger
+        c.honestClients = 4
+        c.garbageClients = 6
+        c.stallingClients = 3
+        c.steps = 3
+        c.maxConnections = 6
+        c.idleTimeout = .seconds(1)
+        c.timeLimit = .seconds(120)
+        let report = try await LoadTest.run(setup: Fixture.setup, train: Fixture.data.train, configuration: c)
+        XCTAssertEqual(report.honestCompleted, 4, "\(report.failures)")
+        XCTAssertEqual(report.honestIntact, 4)
+        XCTAssertEqual(report.garbageRefused, 6)
+        XCTAssertEqual(report.stallingClosed, 3)
+        XCTAssertLessThan(report.rssGrowthMegabytes, 200)
+    }
+}
