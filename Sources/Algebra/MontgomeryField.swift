@@ -101,12 +101,25 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         self.init(canonicalLimbs: Limbs4(l[0], l[1], l[2], l[3]))
     }
 
+    /// 32 bytes, little-endian, below the modulus. Inlinable and allocation-free: file readers
+    /// in other modules decode millions of these (a circuit embedded in a key file).
+    @inlinable
     public init(littleEndian bytes: some Collection<UInt8>) throws(FieldDecodingError) {
         guard bytes.count == 32 else { throw .wrongLength(expected: 32, got: bytes.count) }
-        var limbs: [UInt64] = [0, 0, 0, 0]
-        for (i, b) in bytes.enumerated() { limbs[i >> 3] |= UInt64(b) << UInt64((i & 7) * 8) }
-        let v = Limbs4(limbs[0], limbs[1], limbs[2], limbs[3])
-        guard Self.isBelowModulus(v) else { throw .notCanonical(BigInt(limbs: limbs).description) }
+        var l0: UInt64 = 0, l1: UInt64 = 0, l2: UInt64 = 0, l3: UInt64 = 0
+        var i: UInt64 = 0
+        for b in bytes {
+            let shifted = UInt64(b) << ((i & 7) &* 8)
+            switch i >> 3 {
+            case 0: l0 |= shifted
+            case 1: l1 |= shifted
+            case 2: l2 |= shifted
+            default: l3 |= shifted
+            }
+            i &+= 1
+        }
+        let v = Limbs4(l0, l1, l2, l3)
+        guard Self.isBelowModulus(v) else { throw .notCanonical(BigInt(limbs: [l0, l1, l2, l3]).description) }
         self.init(canonicalLimbs: v)
     }
 

@@ -517,7 +517,10 @@ struct ClientSession {
     mutating func finish(_ peer: inout Peer) async throws {
         if mode == .pipelined {
             while verifiedServerThrough < step { try await handle(try await peer.receive(), waitingFor: step, &peer) }
-            if let pipeline { record(try await pipeline.drain()) }
+            if let pipeline {
+                record(try await pipeline.drain())
+                stats.provingSeconds += await pipeline.provingSeconds
+            }
         }
         try settle()
         var message = FinishMessage()

@@ -517,7 +517,13 @@ struct ServerSession {
             let after = try Wire.field(message.clientCommitment, "Finish.client_commitment", step: step)
             try await verifyUpdate(step: step - 1, after: after, proofBytes: message.lastUpdateProof, &peer)
         }
-        if let pipeline { for item in try await pipeline.drain() { records[item.step]?.serverProof = Hex.encode(item.proof.ethereumBytes) } }
+        if let pipeline {
+            for item in try await pipeline.drain() {
+                stats.proofs += 1
+                records[item.step]?.serverProof = Hex.encode(item.proof.ethereumBytes)
+            }
+            stats.provingSeconds += await pipeline.provingSeconds
+        }
         if mode == .pipelined, !pendingForward.isEmpty || !pendingUpdate.isEmpty {
             throw SplitError.rejected(step: step, reason: "the client finished before proving steps \(Set(pendingForward.keys).union(pendingUpdate.keys).sorted())")
         }
