@@ -62,7 +62,10 @@ public struct SplitClient: Sendable {
                 var peer = Peer(inbound: inbound.makeAsyncIterator(), sender: sender)
                 var state = try ClientSession(client: self, sender: sender)
                 defer { session = state }
-                try await state.run(&peer)
+                do { try await state.run(&peer) } catch {
+                    state.keepOnlyVerified()
+                    throw error
+                }
             }
         } catch let error as SplitError {
             outcome.reason = error.description
@@ -464,13 +467,18 @@ struct ClientSession {
         try settle()
     }
 
+    /// A session that ends early keeps only what was verified: in pipelined mode, the state of
+    /// the last step whose gradient proof checked out.
+    mutating func keepOnlyVerified() {
+        guard mode == .pipelined, step > verifiedServerThrough, let verified = snapshots[verifiedServerThrough] else { return }
+        try? restore(verified)
+        step = verified.steps
+    }
+
     /// Pipelined mode's answer to a bad proof: back to the last verified parameters, tell the
     /// peer, stop.
     mutating func rollBack(_ peer: inout Peer, step s: UInt64, reason: String) async throws -> Never {
-        if let verified = snapshots[verifiedServerThrough] ?? settled.last {
-            try restore(verified)
-            step = verified.steps
-        }
+        keepOnlyVerified()
         await pipeline?.cancel()
         var reject = RejectMessage()
         reject.step = s

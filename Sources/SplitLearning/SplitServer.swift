@@ -56,6 +56,7 @@ public struct SplitServer: Sendable {
                 do {
                     try await state.run(&peer)
                 } catch let error as SplitError {
+                    state.keepOnlyVerified()
                     // Tell the peer why before closing (best effort: it may be gone).
                     var reject = RejectMessage()
                     switch error {
@@ -469,13 +470,21 @@ struct ServerSession {
         try settle()
     }
 
-    mutating func rollBack(_ peer: inout Peer, step s: UInt64, reason: String) async throws -> Never {
+    /// A session that ends early keeps only what was verified: in pipelined mode, the head as
+    /// it was after the last step whose client proofs checked out.
+    mutating func keepOnlyVerified() {
         let target = verifiedClientThrough
-        if let snapshot = snapshots[target] ?? settled.last {
-            dense = try QuantizedDense(inputs: dense.inputs, outputs: dense.outputs, weights: snapshot.weights, bias: snapshot.bias,
-                                       relu: false, format: dense.format)
-            step = snapshot.steps
-        }
+        guard mode == .pipelined, step > target, let snapshot = snapshots[target],
+              let restored = try? QuantizedDense(inputs: dense.inputs, outputs: dense.outputs, weights: snapshot.weights,
+                                                 bias: snapshot.bias, relu: false, format: dense.format) else { return }
+        dense = restored
+        step = snapshot.steps
+        pendingForward = pendingForward.filter { $0.key < target }
+        pendingUpdate = pendingUpdate.filter { $0.key < target }
+    }
+
+    mutating func rollBack(_ peer: inout Peer, step s: UInt64, reason: String) async throws -> Never {
+        keepOnlyVerified()
         await pipeline?.cancel()
         throw SplitError.rejected(step: s, reason: reason)
     }
