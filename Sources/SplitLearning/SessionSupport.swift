@@ -186,3 +186,74 @@ enum SessionID {
 extension Logger {
     public static let split = Logger(label: "verisplit.split")
 }
+
+/// What the shared session runner needs of either party's state machine.
+protocol PartySession {
+    var sessionHex: String { get }
+    var keptSteps: UInt64 { get }
+    var stats: PartyStats { get }
+    var transcript: Transcript { get }
+    var step: UInt64 { get }
+    var interrupted: Bool { get }
+    mutating func run(_ peer: inout Peer) async throws
+    /// Drops whatever was not verified yet (pipelined mode) when a session ends early.
+    mutating func keepOnlyVerified()
+}
+
+/// Runs one party's session over `channel` and closes it. Never throws: a failure becomes the
+/// outcome's `reason`; when this side refuses a peer's message it tells the peer why (a `Reject`
+/// frame, best effort) before closing, and keeps only verified state.
+func runSession<State: PartySession>(over channel: FrameChannel, peerName: String, role: String, logger: Logger,
+                                     _ make: (Sender) throws -> State) async -> (outcome: SessionOutcome, state: State?) {
+    let traffic = TrafficCounter()
+    let start = now()
+    var session: State?
+    var outcome = SessionOutcome()
+    do {
+        try await channel.executeThenClose { inbound, outbound in
+            let sender = Sender(outbound: outbound, traffic: traffic, name: peerName)
+            var peer = Peer(inbound: inbound.makeAsyncIterator(), sender: sender)
+            var state = try make(sender)
+            defer { session = state }
+            do { try await state.run(&peer) } catch {
+                state.keepOnlyVerified()
+                if let reason = (error as? SplitError)?.refusalReason {
+                    var reject = RejectMessage()
+                    reject.step = state.step
+                    reject.reason = reason
+                    try? await peer.send(.reject(reject))
+                }
+                throw error
+            }
+        }
+    } catch let error as SplitError {
+        outcome.reason = error.description
+        outcome.rejected = error.refusalReason != nil
+        if case .peerRejected = error { outcome.peerRejected = true }
+    } catch {
+        outcome.reason = "\(error)"
+    }
+    if let session {
+        outcome.session = session.sessionHex
+        outcome.completedSteps = session.keptSteps
+        outcome.stats = session.stats
+        outcome.transcriptHead = session.transcript.head.hex
+        outcome.interrupted = session.interrupted
+    }
+    let totals = traffic.totals
+    outcome.stats.bytesSent = totals.sent
+    outcome.stats.bytesReceived = totals.received
+    outcome.stats.wallSeconds = now() - start
+    if let reason = outcome.reason { logger.warning("\(role): session with \(peerName) ended: \(reason)") }
+    return (outcome, session)
+}
+
+extension SplitError {
+    /// The reason to send the peer when this side refuses its message; nil for other failures.
+    var refusalReason: String? {
+        switch self {
+        case .rejected(_, let reason), .malformedFrame(let reason), .handshake(let reason): return reason
+        default: return nil
+        }
+    }
+}

@@ -52,44 +52,10 @@ public struct SplitClient: Sendable {
     /// Runs the session over `channel` and closes it. Never throws: every failure ends up in
     /// the outcome's `reason`, with `rejected` set when this side refused a peer's message.
     public func run(over channel: FrameChannel) async -> (outcome: SessionOutcome, layer: QuantizedConv2d?) {
-        let traffic = TrafficCounter()
-        let start = now()
-        var session: ClientSession?
-        var outcome = SessionOutcome()
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                let sender = Sender(outbound: outbound, traffic: traffic, name: "server")
-                var peer = Peer(inbound: inbound.makeAsyncIterator(), sender: sender)
-                var state = try ClientSession(client: self, sender: sender)
-                defer { session = state }
-                do { try await state.run(&peer) } catch {
-                    state.keepOnlyVerified()
-                    throw error
-                }
-            }
-        } catch let error as SplitError {
-            outcome.reason = error.description
-            switch error {
-            case .rejected: outcome.rejected = true
-            case .peerRejected: outcome.peerRejected = true
-            default: break
-            }
-        } catch {
-            outcome.reason = "\(error)"
+        let (outcome, state) = await runSession(over: channel, peerName: "server", role: "client", logger: logger) { sender in
+            try ClientSession(client: self, sender: sender)
         }
-        if let session {
-            outcome.session = session.sessionHex
-            outcome.completedSteps = session.keptSteps
-            outcome.stats = session.stats
-            outcome.transcriptHead = session.transcript.head.hex
-            outcome.interrupted = session.interrupted
-        }
-        let totals = traffic.totals
-        outcome.stats.bytesSent = totals.sent
-        outcome.stats.bytesReceived = totals.received
-        outcome.stats.wallSeconds = now() - start
-        if let reason = outcome.reason { logger.warning("client: session ended: \(reason)") }
-        return (outcome, session?.conv)
+        return (outcome, state?.conv)
     }
 }
 
@@ -114,7 +80,7 @@ struct Peer {
 }
 
 /// The client's state machine for one connection.
-struct ClientSession {
+struct ClientSession: PartySession {
     let client: SplitClient
     let spec: CircuitSpec
     let mode: SplitMode
@@ -450,16 +416,16 @@ struct ClientSession {
         let s = bundle.step
         guard let keys, bundle.part == .serverStep, bundle.sessionID == sessionBytes, s == verifiedServerThrough,
               let statement = pendingServer[s] else {
-            try await rollBack(&peer, step: s, reason: "unexpected proof bundle (step \(s), \(bundle.part))")
+            try await refuseProof(step: s, reason: "unexpected proof bundle (step \(s), \(bundle.part))")
         }
         let proof: Proof
         do { proof = try Wire.proof(bundle.proof, "ProofBundle.proof", step: s) } catch {
-            try await rollBack(&peer, step: s, reason: error.description)
+            try await refuseProof(step: s, reason: error.description)
         }
         let valid = timed(&stats.verifySeconds) { ProofWork.verify(keys.server, proof: proof, publicInputs: statement) }
         stats.verifications += 1
         guard valid else {
-            try await rollBack(&peer, step: s, reason: "the server's proof for step \(s) does not verify (pipelined: rolled back to step \(verifiedServerThrough))")
+            try await refuseProof(step: s, reason: "the server's proof for step \(s) does not verify (pipelined: rolled back to step \(verifiedServerThrough))")
         }
         pendingServer[s] = nil
         records[s]?.serverProof = Hex.encode(proof.ethereumBytes)
@@ -475,15 +441,10 @@ struct ClientSession {
         step = verified.steps
     }
 
-    /// Pipelined mode's answer to a bad proof: back to the last verified parameters, tell the
-    /// peer, stop.
-    mutating func rollBack(_ peer: inout Peer, step s: UInt64, reason: String) async throws -> Never {
-        keepOnlyVerified()
+    /// A proof that does not verify ends the session: stop proving, keep only verified state (the
+    /// session runner does that and tells the peer).
+    mutating func refuseProof(step s: UInt64, reason: String) async throws -> Never {
         await pipeline?.cancel()
-        var reject = RejectMessage()
-        reject.step = s
-        reject.reason = reason
-        try? await peer.send(.reject(reject))
         throw SplitError.rejected(step: s, reason: reason)
     }
 

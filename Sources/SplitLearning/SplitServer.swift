@@ -42,64 +42,16 @@ public struct SplitServer: Sendable {
 
     /// Serves one connection to its end; never throws (see `SessionOutcome.reason`).
     public func handle(_ channel: FrameChannel) async -> (outcome: SessionOutcome, layer: QuantizedDense?) {
-        let traffic = TrafficCounter()
-        let start = now()
-        var session: ServerSession?
-        var outcome = SessionOutcome()
         let remote = channel.channel.remoteAddress?.description ?? "client"
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                let sender = Sender(outbound: outbound, traffic: traffic, name: remote)
-                var peer = Peer(inbound: inbound.makeAsyncIterator(), sender: sender)
-                var state = try ServerSession(server: self)
-                defer { session = state }
-                do {
-                    try await state.run(&peer)
-                } catch let error as SplitError {
-                    state.keepOnlyVerified()
-                    // Tell the peer why before closing (best effort: it may be gone).
-                    var reject = RejectMessage()
-                    switch error {
-                    case .rejected(let step, let reason):
-                        reject.step = step
-                        reject.reason = reason
-                    case .malformedFrame(let reason), .handshake(let reason):
-                        reject.step = state.step
-                        reject.reason = reason
-                    default:
-                        throw error
-                    }
-                    try? await peer.send(.reject(reject))
-                    throw error
-                }
-            }
-        } catch let error as SplitError {
-            outcome.reason = error.description
-            switch error {
-            case .rejected, .malformedFrame, .handshake: outcome.rejected = true
-            case .peerRejected: outcome.peerRejected = true
-            default: break
-            }
-        } catch {
-            outcome.reason = "\(error)"
+        let (outcome, state) = await runSession(over: channel, peerName: remote, role: "server", logger: logger) { _ in
+            try ServerSession(server: self)
         }
-        if let session {
-            outcome.session = session.sessionHex
-            outcome.completedSteps = session.keptSteps
-            outcome.stats = session.stats
-            outcome.transcriptHead = session.transcript.head.hex
-        }
-        let totals = traffic.totals
-        outcome.stats.bytesSent = totals.sent
-        outcome.stats.bytesReceived = totals.received
-        outcome.stats.wallSeconds = now() - start
-        if let reason = outcome.reason { logger.warning("server: session with \(remote) ended: \(reason)") }
-        return (outcome, session?.dense)
+        return (outcome, state?.dense)
     }
 }
 
 /// The server's state machine for one connection.
-struct ServerSession {
+struct ServerSession: PartySession {
     let server: SplitServer
     let spec: CircuitSpec
     var mode: SplitMode = .plain
@@ -131,6 +83,7 @@ struct ServerSession {
     var lastJob: (@Sendable () throws -> Proof)?
     var stats = PartyStats()
     var pipeline: ProofPipeline?
+    let interrupted = false
 
     init(server: SplitServer) throws {
         self.server = server
@@ -448,16 +401,16 @@ struct ServerSession {
             return
         }
         guard let statement, let key, bundle.sessionID == sessionBytes else {
-            try await rollBack(&peer, step: s, reason: "unexpected proof bundle (step \(s), \(bundle.part))")
+            try await refuseProof(step: s, reason: "unexpected proof bundle (step \(s), \(bundle.part))")
         }
         let proof: Proof
         do { proof = try Wire.proof(bundle.proof, "ProofBundle.proof", step: s) } catch {
-            try await rollBack(&peer, step: s, reason: error.description)
+            try await refuseProof(step: s, reason: error.description)
         }
         let valid = timed(&stats.verifySeconds) { ProofWork.verify(key, proof: proof, publicInputs: statement) }
         stats.verifications += 1
         guard valid else {
-            try await rollBack(&peer, step: s, reason: "the client's \(bundle.part == .clientForward ? "forward" : "update") proof for step \(s) does not verify (pipelined: rolled back)")
+            try await refuseProof(step: s, reason: "the client's \(bundle.part == .clientForward ? "forward" : "update") proof for step \(s) does not verify (pipelined: rolled back)")
         }
         let hex = Hex.encode(proof.ethereumBytes)
         if bundle.part == .clientForward {
@@ -483,8 +436,9 @@ struct ServerSession {
         pendingUpdate = pendingUpdate.filter { $0.key < target }
     }
 
-    mutating func rollBack(_ peer: inout Peer, step s: UInt64, reason: String) async throws -> Never {
-        keepOnlyVerified()
+    /// A proof that does not verify ends the session: stop proving, keep only verified state (the
+    /// session runner does that and tells the peer).
+    mutating func refuseProof(step s: UInt64, reason: String) async throws -> Never {
         await pipeline?.cancel()
         throw SplitError.rejected(step: s, reason: reason)
     }
