@@ -180,6 +180,12 @@ public enum Circom {
         guard nLabels <= UInt64(maxWires) * 16 else {
             throw .tooLarge(file: file, what: "label count", value: nLabels, limit: UInt64(maxWires) * 16)
         }
+        // The wire2label section holds 8 bytes per wire; without it, nothing else in the file
+        // bounds the wire count, so it may not exceed the file's size (R1CS keeps a label per wire).
+        guard table.contains(where: { $0.type == 3 }) || Int(nWires) <= bytes.count else {
+            throw .tooLarge(file: file, what: "wire count without a wire2label(3) section", value: UInt64(nWires),
+                            limit: UInt64(bytes.count))
+        }
         // Constraints: each term takes 36 bytes, each linear combination at least 4.
         let body = try find(2, "constraints(2)")
         guard UInt64(nConstraints) * 12 <= UInt64(body.size) else {
@@ -228,7 +234,15 @@ public enum Circom {
             reader.enter("wire2label(3)", offset: map.offset, size: map.size)
             var l: [UInt64] = []
             l.reserveCapacity(Int(nWires))
-            for _ in 0..<nWires { l.append(try reader.u64()) }
+            for wire in 0..<nWires {
+                let at = reader.offset
+                let label = try reader.u64()
+                guard label < nLabels else {
+                    throw .invalid(file: file, section: "wire2label(3)", offset: at,
+                                   reason: "wire \(wire) has label \(label), not below the header's label count \(nLabels)")
+                }
+                l.append(label)
+            }
             labels = l
         }
         return R1CS(numWires: Int(nWires), numPublicOutputs: Int(nPubOut), numPublicInputs: Int(nPubIn),

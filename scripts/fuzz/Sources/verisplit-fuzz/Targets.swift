@@ -12,11 +12,11 @@ import ZKML
 let targets: [FuzzTarget] = [
     FuzzTarget(name: "r1cs", maxLen: 8192, seeds: { ["square4.r1cs": Circom.writeR1CS(Seeds.circuit.0)] }) {
         guard let r1cs = try? Circom.readR1CS($0) else { return }
-        precondition((try? Circom.readR1CS(Circom.writeR1CS(r1cs))) != nil, "re-encoded r1cs does not parse")
+        reread("r1cs", Circom.writeR1CS(r1cs)) { Circom.writeR1CS(try Circom.readR1CS($0)) }
     },
     FuzzTarget(name: "wtns", maxLen: 4096, seeds: { ["square4.wtns": Circom.writeWitness(Seeds.circuit.1)] }) {
         guard let w = try? Circom.readWitness($0) else { return }
-        precondition((try? Circom.readWitness(Circom.writeWitness(w))) == w, "witness does not round-trip")
+        reread("wtns", w) { try Circom.readWitness(Circom.writeWitness($0)) }
     },
     FuzzTarget(name: "zkey", maxLen: 16384, seeds: { ["square4.zkey": try Seeds.zkey()] }) {
         _ = try? Zkey.parse($0, allowInsecureTestKey: true)
@@ -46,16 +46,24 @@ let targets: [FuzzTarget] = [
     FuzzTarget(name: "idx", maxLen: 4096, seeds: { Seeds.idx() }) { _ = try? IDX.parse(Data($0)) },
     FuzzTarget(name: "model-spec", maxLen: 4096, seeds: { try Seeds.modelSpecs() }) {
         guard let spec = try? ModelSpec.parse(Data($0)) else { return }
-        precondition((try? ModelSpec.parse(spec.jsonData())) == spec, "model spec does not round-trip")
+        reread("model spec", spec) { try ModelSpec.parse($0.jsonData()) }
     },
     FuzzTarget(name: "circuit-spec", maxLen: 2048, seeds: { ["demo.json": Array(Seeds.circuitSpec.utf8)] }) {
         _ = try? CircuitSpec.load(Data($0))
     },
     FuzzTarget(name: "transcript", maxLen: 4096, seeds: { ["two-entries.json": Seeds.transcript()] }) {
         guard let t = try? Transcript(json: Data($0)) else { return }
-        precondition((try? Transcript(json: t.jsonData())) == t, "transcript does not round-trip")
+        reread("transcript", t) { try Transcript(json: $0.jsonData()) }
     },
 ]
+
+/// Traps unless `value`, written out by our own writer and read back, is accepted and equal.
+func reread<T: Equatable>(_ what: String, _ value: T, _ writeAndRead: (T) throws -> T) {
+    do {
+        let again = try writeAndRead(value)
+        if again != value { fatalError("\(what): read back differs from what was written") }
+    } catch { fatalError("\(what): our own output is rejected: \(error)") }
+}
 
 /// Small valid inputs for the seed corpora (`scripts/fuzz.sh --make-seeds`).
 enum Seeds {
