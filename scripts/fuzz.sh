@@ -5,7 +5,7 @@
 # package depending on this one by path; one binary, targets in Targets.swift). Build and work
 # files go to .build-fuzz: the growing corpus to .build-fuzz/corpus/TARGET, findings (crash-*,
 # timeout-*, oom-*) to .build-fuzz/artifacts/TARGET/. Committed seeds: scripts/fuzz/corpus/TARGET,
-# rewritten by --make-seeds. Limits: -timeout=10 s per input (hangs), -rss_limit_mb=1024 and
+# rewritten by --make-seeds. Limits: -timeout=10 s per input (hangs), -rss_limit_mb=2048 and
 # -malloc_limit_mb=64 (unbounded allocation). Replay a finding: scripts/fuzz.sh TARGET -- FILE.
 # Exit status 1 if any target found something.
 set -euo pipefail
@@ -45,7 +45,7 @@ for t in "${targets[@]}"; do
     [[ -n "$max_len" ]] || { echo "unknown target '$t'; known: $(cut -d' ' -f1 <<<"$table" | xargs)" >&2; exit 2; }
     mkdir -p "$scratch/corpus/$t" "$scratch/artifacts/$t"
     log="$scratch/artifacts/$t/fuzz.log"
-    args=(-max_len="$max_len" -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=64 -detect_leaks=0
+    args=(-max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 -detect_leaks=0
           -print_final_stats=1 -artifact_prefix="$scratch/artifacts/$t/")
     if ((${#extra[@]})); then
         VERISPLIT_FUZZ_TARGET="$t" "$bin" "${args[@]}" "${extra[@]}" || status=1
