@@ -65,19 +65,25 @@ struct BinaryReader {
         return bytes[offset..<(offset + n)]
     }
 
-    mutating func u32() throws(CircomFormatError) -> UInt32 {
-        try need(4)
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << UInt32(8 * i) }
-        offset += 4
+    mutating func int<T: FixedWidthInteger & UnsignedInteger>() throws(CircomFormatError) -> T {
+        let size = MemoryLayout<T>.size
+        try need(size)
+        var v: T = 0
+        for i in 0..<size { v |= T(bytes[offset + i]) << (8 * i) }
+        offset += size
         return v
     }
 
-    mutating func u64() throws(CircomFormatError) -> UInt64 {
-        try need(8)
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
-        offset += 8
+    mutating func u32() throws(CircomFormatError) -> UInt32 { try int() }
+    mutating func u64() throws(CircomFormatError) -> UInt64 { try int() }
+
+    /// An integer that must be below `bound` (a wire index, a label); `reason` words the error.
+    mutating func int<T: FixedWidthInteger & UnsignedInteger>(below bound: T, _ reason: (T) -> String)
+        throws(CircomFormatError) -> T
+    {
+        let at = offset
+        let v: T = try int()
+        guard v < bound else { throw .invalid(file: file, section: section, offset: at, reason: reason(v)) }
         return v
     }
 
@@ -208,12 +214,7 @@ public enum Circom {
                 }
                 row.removeAll(keepingCapacity: true)
                 for _ in 0..<nTerms {
-                    let wireAt = reader.offset
-                    let wire = try reader.u32()
-                    guard wire < nWires else {
-                        throw .invalid(file: file, section: "constraints(2)", offset: wireAt,
-                                       reason: "wire \(wire) out of range (\(nWires) wires)")
-                    }
+                    let wire = try reader.int(below: nWires) { "wire \($0) out of range (\(nWires) wires)" }
                     row.append((Int(wire), try reader.fr()))
                 }
                 matrices[m].appendRow(row)
@@ -235,13 +236,9 @@ public enum Circom {
             var l: [UInt64] = []
             l.reserveCapacity(Int(nWires))
             for wire in 0..<nWires {
-                let at = reader.offset
-                let label = try reader.u64()
-                guard label < nLabels else {
-                    throw .invalid(file: file, section: "wire2label(3)", offset: at,
-                                   reason: "wire \(wire) has label \(label), not below the header's label count \(nLabels)")
-                }
-                l.append(label)
+                l.append(try reader.int(below: nLabels) {
+                    "wire \(wire) has label \($0), not below the header's label count \(nLabels)"
+                })
             }
             labels = l
         }
