@@ -50,8 +50,15 @@ let targets: [FuzzTarget] = [
         guard let file = try? SafeTensors.decode(Data($0)) else { return }
         _ = try? PrivacyRecord(metadata: file.metadata)
         _ = TrainingHyperparameters(metadata: file.metadata)
+        _ = Standardizer(metadata: file.metadata)
     },
-    FuzzTarget(name: "idx", maxLen: 4096, seeds: { Seeds.idx() }) { _ = try? IDX.parse(Data($0)) },
+    FuzzTarget(name: "idx", maxLen: 4096, seeds: { Seeds.idx() }) {
+        guard let array = try? IDX.parse(Data($0)) else { return }
+        _ = Tensor(shape: array.dimensions)
+    },
+    FuzzTarget(name: "csv", maxLen: 4096, seeds: { ["iris-like.csv": Array(Seeds.csv.utf8)] }) {
+        _ = try? Dataset.csv(String(decoding: $0, as: UTF8.self))
+    },
     FuzzTarget(name: "model-spec", maxLen: 4096, seeds: { try Seeds.modelSpecs() }) {
         guard let spec = try? ModelSpec.parse(Data($0)) else { return }
         reread("model spec", spec) { try ModelSpec.parse($0.jsonData()) }
@@ -118,6 +125,8 @@ enum Seeds {
         for name in ModelSpec.bundledNames { out[name + ".json"] = Array(try ModelSpec.bundled(name).jsonData()) }
         return out
     }
+
+    static let csv = "sepal,petal,class\n5.1,1.4,0\n7.0,4.7,1\n\n6.3,6.0,2\n"
 
     static let circuitSpec = """
         {"name": "demo", "input": {"channels": 1, "height": 28, "width": 28},
