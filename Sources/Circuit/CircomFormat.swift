@@ -65,19 +65,25 @@ struct BinaryReader {
         return bytes[offset..<(offset + n)]
     }
 
-    mutating func u32() throws(CircomFormatError) -> UInt32 {
-        try need(4)
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << UInt32(8 * i) }
-        offset += 4
+    mutating func int<T: FixedWidthInteger & UnsignedInteger>() throws(CircomFormatError) -> T {
+        let size = MemoryLayout<T>.size
+        try need(size)
+        var v: T = 0
+        for i in 0..<size { v |= T(bytes[offset + i]) << (8 * i) }
+        offset += size
         return v
     }
 
-    mutating func u64() throws(CircomFormatError) -> UInt64 {
-        try need(8)
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
-        offset += 8
+    mutating func u32() throws(CircomFormatError) -> UInt32 { try int() }
+    mutating func u64() throws(CircomFormatError) -> UInt64 { try int() }
+
+    /// An integer that must be below `bound` (a wire index, a label); `reason` words the error.
+    mutating func int<T: FixedWidthInteger & UnsignedInteger>(below bound: T, _ reason: (T) -> String)
+        throws(CircomFormatError) -> T
+    {
+        let at = offset
+        let v: T = try int()
+        guard v < bound else { throw .invalid(file: file, section: section, offset: at, reason: reason(v)) }
         return v
     }
 
@@ -180,6 +186,12 @@ public enum Circom {
         guard nLabels <= UInt64(maxWires) * 16 else {
             throw .tooLarge(file: file, what: "label count", value: nLabels, limit: UInt64(maxWires) * 16)
         }
+        // The wire2label section holds 8 bytes per wire; without it, nothing else in the file
+        // bounds the wire count, so it may not exceed the file's size (R1CS keeps a label per wire).
+        guard table.contains(where: { $0.type == 3 }) || Int(nWires) <= bytes.count else {
+            throw .tooLarge(file: file, what: "wire count without a wire2label(3) section", value: UInt64(nWires),
+                            limit: UInt64(bytes.count))
+        }
         // Constraints: each term takes 36 bytes, each linear combination at least 4.
         let body = try find(2, "constraints(2)")
         guard UInt64(nConstraints) * 12 <= UInt64(body.size) else {
@@ -202,12 +214,7 @@ public enum Circom {
                 }
                 row.removeAll(keepingCapacity: true)
                 for _ in 0..<nTerms {
-                    let wireAt = reader.offset
-                    let wire = try reader.u32()
-                    guard wire < nWires else {
-                        throw .invalid(file: file, section: "constraints(2)", offset: wireAt,
-                                       reason: "wire \(wire) out of range (\(nWires) wires)")
-                    }
+                    let wire = try reader.int(below: nWires) { "wire \($0) out of range (\(nWires) wires)" }
                     row.append((Int(wire), try reader.fr()))
                 }
                 matrices[m].appendRow(row)
@@ -228,7 +235,11 @@ public enum Circom {
             reader.enter("wire2label(3)", offset: map.offset, size: map.size)
             var l: [UInt64] = []
             l.reserveCapacity(Int(nWires))
-            for _ in 0..<nWires { l.append(try reader.u64()) }
+            for wire in 0..<nWires {
+                l.append(try reader.int(below: nLabels) {
+                    "wire \(wire) has label \($0), not below the header's label count \(nLabels)"
+                })
+            }
             labels = l
         }
         return R1CS(numWires: Int(nWires), numPublicOutputs: Int(nPubOut), numPublicInputs: Int(nPubIn),

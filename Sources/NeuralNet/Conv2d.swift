@@ -33,6 +33,13 @@ public struct Conv2d: Layer {
     }
 
     public func outputShape(forInput shape: [Int]) -> [Int]? {
+        Self.outputShape(forInput: shape, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                         stride: stride, padding: padding)
+    }
+
+    /// The output shape for a `[C, H, W]` input, or nil; needs no layer (so no weights allocated).
+    static func outputShape(forInput shape: [Int], inChannels: Int, outChannels: Int, kernel: Int,
+                            stride: Int, padding: Int) -> [Int]? {
         guard shape.count == 3, shape[0] == inChannels else { return nil }
         let ho = (shape[1] + 2 * padding - kernel) / stride + 1
         let wo = (shape[2] + 2 * padding - kernel) / stride + 1

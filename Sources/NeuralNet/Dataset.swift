@@ -36,6 +36,8 @@ public struct Dataset: Sendable {
     public private(set) var features: Tensor
     public let labels: [Int]
     public let classCount: Int
+    /// Labels read from files must be below this (so they fit any integer type and a one-hot row).
+    public static let maxLabel = 999_999
 
     /// Validates that there is one label per sample and every label is in `0..<classCount`.
     public init(features: Tensor, labels: [Int], classCount: Int) throws(DatasetError) {
@@ -258,7 +260,7 @@ public enum MNISTFamily {
         var intLabels = [Int]()
         intLabels.reserveCapacity(n)
         for (i, v) in labels.values.enumerated() {
-            guard v >= 0, v == v.rounded(), v < 1_000_000 else { throw .badLabel(index: i, value: v) }
+            guard v >= 0, v == v.rounded(), v <= Float(Dataset.maxLabel) else { throw .badLabel(index: i, value: v) }
             intLabels.append(Int(v))
         }
         let shape: [Int] = images.dimensions.count == 3 ? [n, 1] + images.dimensions.dropFirst() : images.dimensions
@@ -315,7 +317,10 @@ extension Dataset {
             for (c, v) in numbers.enumerated() {
                 guard let v, v.isFinite else { throw .csv(line: lineNumber, column: c + 1, reason: "'\(fields[c])' is not a finite number") }
                 if c == lc {
-                    guard v >= 0, v == v.rounded() else { throw .csv(line: lineNumber, column: c + 1, reason: "label '\(fields[c])' is not a non-negative integer") }
+                    guard v >= 0, v == v.rounded(), v <= Float(Dataset.maxLabel) else {
+                        throw .csv(line: lineNumber, column: c + 1,
+                                   reason: "label '\(fields[c])' is not an integer in 0...\(Dataset.maxLabel)")
+                    }
                     labels.append(Int(v))
                 } else {
                     row.append(v)

@@ -69,14 +69,20 @@ public enum IDX {
         let headerSize = 4 + 4 * ndims
         guard b.count >= headerSize else { throw .tooShort(needed: headerSize, available: b.count) }
         var dims = [Int]()
-        var elements = 1
+        // nil once a partial product overflows: a later zero must not bring the count back.
+        var product: Int? = 1
         for d in 0..<ndims {
             let o = 4 + 4 * d
             let v = Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
             dims.append(v)
-            elements = elements.multipliedReportingOverflow(by: v).overflow ? Int.max : elements * v
+            product = product.flatMap { p in
+                let (next, overflow) = p.multipliedReportingOverflow(by: v)
+                return overflow ? nil : next
+            }
         }
-        guard elements <= maxElements else { throw .badDimensions(dims: dims, reason: "more than \(maxElements) elements") }
+        guard let elements = product, elements <= maxElements else {
+            throw .badDimensions(dims: dims, reason: "more than \(maxElements) elements, or a product that overflows")
+        }
         let expected = elements * size
         let available = b.count - headerSize
         guard expected == available else { throw .sizeMismatch(dims: dims, expectedBytes: expected, availableBytes: available) }

@@ -56,6 +56,17 @@ public enum LayerSpec: Sendable, Equatable {
         }
     }
 
+    /// The per-sample output shape for `shape`, or nil. Computed without building the layer:
+    /// a Dense or Conv2d allocates its weights, which validating a spec must not do.
+    public func outputShape(forInput shape: [Int]) -> [Int]? {
+        switch self {
+        case let .dense(_, i, o, _): return shape == [i] ? [o] : nil
+        case let .conv2d(_, i, o, k, s, p, _):
+            return Conv2d.outputShape(forInput: shape, inChannels: i, outChannels: o, kernel: k, stride: s, padding: p)
+        case .relu, .flatten, .maxPool2d, .avgPool2d: return makeLayer().outputShape(forInput: shape)
+        }
+    }
+
     fileprivate var json: [String: Any] {
         switch self {
         case let .dense(name, i, o, b): return ["type": "dense", "name": name, "in": i, "out": o, "bias": b]
@@ -161,7 +172,7 @@ public struct ModelSpec: Sendable, Equatable {
             guard let weights = elementCount(weightShape), weights <= ModelSpec.maxElements else {
                 throw ModelSpecError(path: path, message: "weight shape \(weightShape) has more than \(ModelSpec.maxElements) elements")
             }
-            guard let next = spec.makeLayer().outputShape(forInput: shape), next.allSatisfy({ $0 > 0 }),
+            guard let next = spec.outputShape(forInput: shape), next.allSatisfy({ $0 > 0 }),
                   let nextCount = elementCount(next), nextCount <= ModelSpec.maxElements else {
                 throw ModelSpecError(path: path, message: "\(spec.typeName) cannot take input \(shape) (window larger than the input?)")
             }
