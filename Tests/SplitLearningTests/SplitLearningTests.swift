@@ -59,6 +59,26 @@ final class FrameTests: XCTestCase {
         XCTAssertEqual(out.readableBytes, 0)
     }
 
+    func testFrameStreamDecodesAndValidatesEveryMessage() throws {
+        let stream = FrameStream.sample()
+        XCTAssertEqual(try FrameStream.decode(stream), ["Hello", "Activations", "Reject"])
+        XCTAssertThrowsError(try FrameStream.decode(Array(stream.dropLast(3)))) { XCTAssertTrue("\($0)".contains("inside a frame")) }
+        XCTAssertThrowsError(try FrameStream.decode(stream, maxFrameBytes: 16)) { XCTAssertTrue("\($0)".contains("limit")) }
+        // A commitment of 32 bytes 0xff is above r: not a canonical field element.
+        var corrupted = stream
+        let commitment = Array(Wire32.canonical(12345))
+        let at = try XCTUnwrap(corrupted.firstRange(of: commitment))
+        corrupted.replaceSubrange(at, with: [UInt8](repeating: 0xff, count: 32))
+        XCTAssertThrowsError(try FrameStream.decode(corrupted)) { XCTAssertTrue("\($0)".contains("client_commitment"), "\($0)") }
+        // Random bytes in a well-framed envelope never crash the decoder.
+        for seed in 0..<200 {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            var frame = ByteBuffer()
+            Frame.write((0..<Int(generator.nextInt(below: 300))).map { _ in UInt8(truncatingIfNeeded: generator.next()) }, into: &frame)
+            _ = try? FrameStream.decode(Array(frame.readableBytesView))
+        }
+    }
+
     func testRejectsOversizeEmptyAndWrongVersion() {
         var big = ByteBuffer()
         big.writeInteger(UInt32(1 << 30))
@@ -71,6 +91,11 @@ final class FrameTests: XCTestCase {
         version.writeBytes([9, 0])
         XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) { XCTAssertTrue("\($0)".contains("version 9")) }
     }
+}
+
+/// Little-endian field bytes as the wire carries them.
+enum Wire32 {
+    static func canonical(_ value: UInt64) -> [UInt8] { Fr(value).littleEndianBytes() }
 }
 
 final class SplitProtocolTests: XCTestCase {

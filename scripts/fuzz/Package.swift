@@ -10,7 +10,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "verisplit-fuzz",
-            dependencies: ["Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP"].map {
+            dependencies: ["Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "SplitLearning"].map {
                 .product(name: $0, package: "VeriSplit")
             }),
     ],

@@ -5,19 +5,18 @@ import DP
 import Foundation
 import Groth16
 import NeuralNet
+import SplitLearning
 import ZKML
 
 /// Every fuzz target. To add one, append a line here (seeds may be `{ [:] }` at first);
 /// `scripts/fuzz.sh` lists targets from this table, so nothing else changes. A target calls a
 /// pure decoder, bytes in and a value or a typed error out, never a socket or file reader.
 ///
-/// Protocol frames (SplitLearning): once the main package exports `SplitLearning` as a library
-/// product, add "SplitLearning" to the product names in `scripts/fuzz/Package.swift`, `import`
-/// it here, and add a target such as `FuzzTarget(name: "frame", maxLen: 65536, seeds: { ... }) {
-/// _ = try? Frame.decode($0) }` whose decoder has the shape
-/// `static func decode(_ bytes: [UInt8]) throws(FrameError) -> Frame` and checks every length
-/// field against a stated maximum before allocating.
 let targets: [FuzzTarget] = [
+    // Protocol frames: length prefix, version byte, protobuf envelope, validated fields.
+    FuzzTarget(name: "frame", maxLen: 65536, seeds: { ["session.frames": FrameStream.sample()] }) {
+        _ = try? FrameStream.decode($0, maxFrameBytes: 1 << 16)
+    },
     FuzzTarget(name: "r1cs", maxLen: 8192, seeds: { ["square4.r1cs": Circom.writeR1CS(Seeds.circuit.0)] }) {
         guard let r1cs = try? Circom.readR1CS($0) else { return }
         reread("r1cs", Circom.writeR1CS(r1cs)) { Circom.writeR1CS(try Circom.readR1CS($0)) }
