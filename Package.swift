@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Defenses", targets: ["Defenses"]),
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "Ceremony", targets: ["Ceremony"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,10 +48,11 @@ let package = Package(
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
         .target(name: "Report"),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
+        .target(name: "Ceremony", dependencies: ["Groth16", "Circuit", "Algebra"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit", "Ceremony",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
@@ -69,6 +71,9 @@ let package = Package(
         .testTarget(name: "AttacksDefensesTests", dependencies: ["Attacks", "Defenses", "NeuralNet", "DP"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
+        .testTarget(
+            name: "CeremonyTests", dependencies: ["Ceremony", "Groth16", "Circuit", "Algebra"],
+            resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -89,6 +89,23 @@ public enum Zkey {
         public var type: UInt32
         /// The contributor's name, when given.
         public var name: String?
+        /// The proof of knowledge of the contribution's secret x: a point s, x * s in G1 and
+        /// x * sp in G2, where sp is derived from a hash of the transcript and s, x * s.
+        public var g1S: G1Affine
+        public var g1SX: G1Affine
+        public var g2SPX: G2Affine
+        /// The 64-byte transcript hash the proof is bound to.
+        public var transcript: [UInt8]
+        /// For a beacon (type 1): log2 of the hash iterations and the beacon value.
+        public var iterationsExponent: UInt8?
+        public var beaconHash: [UInt8]?
+
+        public init(deltaAfter: G1Affine, type: UInt32, name: String?, g1S: G1Affine, g1SX: G1Affine,
+                    g2SPX: G2Affine, transcript: [UInt8], iterationsExponent: UInt8? = nil, beaconHash: [UInt8]? = nil) {
+            self.deltaAfter = deltaAfter; self.type = type; self.name = name
+            self.g1S = g1S; self.g1SX = g1SX; self.g2SPX = g2SPX; self.transcript = transcript
+            self.iterationsExponent = iterationsExponent; self.beaconHash = beaconHash
+        }
     }
 
     /// The phase-2 record of a zkey: snarkjs's 64-byte circuit hash (BLAKE2b-512 of the
@@ -99,6 +116,43 @@ public enum Zkey {
         public let contributions: [Contribution]
         /// Section 10's body as read (or as it will be written).
         public let encoded: [UInt8]
+
+        /// A record of `contributions` in snarkjs's layout (names cut to 64 bytes as snarkjs
+        /// does; transcripts must be 64 bytes and beacon hashes at most 255).
+        public init(circuitHash: [UInt8], contributions: [Contribution]) throws(ZkeyError) {
+            guard circuitHash.count == 64 else { throw .cannotExport(reason: "the circuit hash must be 64 bytes") }
+            var w = ZkeyWriter()
+            w.bytes = circuitHash
+            w.u32(UInt32(contributions.count))
+            var kept: [Contribution] = []
+            for var c in contributions {
+                guard c.transcript.count == 64 else { throw .cannotExport(reason: "a contribution transcript must be 64 bytes") }
+                w.g1(c.deltaAfter); w.g1(c.g1S); w.g1(c.g1SX); w.g2(c.g2SPX)
+                w.bytes += c.transcript
+                w.u32(c.type)
+                var params: [UInt8] = []
+                if let name = c.name {
+                    var bytes = Array(name.utf8.prefix(64))
+                    while !String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) { bytes.removeLast() }
+                    c.name = String(decoding: bytes, as: UTF8.self)
+                    params += [1, UInt8(bytes.count)] + bytes
+                }
+                if c.type == 1 {
+                    guard let e = c.iterationsExponent, let beacon = c.beaconHash, beacon.count <= 255 else {
+                        throw .cannotExport(reason: "a beacon contribution needs its iteration exponent and a beacon of at most 255 bytes")
+                    }
+                    params += [2, e, 3, UInt8(beacon.count)] + beacon
+                }
+                w.u32(UInt32(params.count))
+                w.bytes += params
+                kept.append(c)
+            }
+            self.init(circuitHash: circuitHash, contributions: kept, encoded: w.bytes)
+        }
+
+        init(circuitHash: [UInt8], contributions: [Contribution], encoded: [UInt8]) {
+            self.circuitHash = circuitHash; self.contributions = contributions; self.encoded = encoded
+        }
 
         /// A record with no contributions and a zero circuit hash, for keys not made by a
         /// snarkjs ceremony (there is no transcript to carry).
@@ -340,14 +394,14 @@ public enum Zkey {
         return Fq(montgomery: l)
     }
 
-    @Sendable static func decodeG1(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G1Affine {
+    @Sendable public static func decodeG1(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G1Affine {
         guard s.count == 64 else { throw .wrongLength(group: "G1", expected: 64, got: s.count) }
         if s.allSatisfy({ $0 == 0 }) { return .infinity }
         let b = s.startIndex
         return try .validated(x: try fq(s[b..<(b + 32)], group: "G1"), y: try fq(s[(b + 32)..<(b + 64)], group: "G1"))
     }
 
-    @Sendable static func decodeG2(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G2Affine {
+    @Sendable public static func decodeG2(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G2Affine {
         guard s.count == 128 else { throw .wrongLength(group: "G2", expected: 128, got: s.count) }
         if s.allSatisfy({ $0 == 0 }) { return .infinity }
         let b = s.startIndex
@@ -356,12 +410,13 @@ public enum Zkey {
         return try .validated(x: Fq2(c[0], c[1]), y: Fq2(c[2], c[3]))
     }
 
-    static func encode(_ p: G1Affine) -> [UInt8] {
+    /// snarkjs's point layout (Montgomery form, little-endian; infinity as zeros), shared with `.ptau`.
+    public static func encode(_ p: G1Affine) -> [UInt8] {
         if p.isInfinity { return [UInt8](repeating: 0, count: 64) }
         return bytes(p.x.montgomery) + bytes(p.y.montgomery)
     }
 
-    static func encode(_ p: G2Affine) -> [UInt8] {
+    public static func encode(_ p: G2Affine) -> [UInt8] {
         if p.isInfinity { return [UInt8](repeating: 0, count: 128) }
         return bytes(p.x.c0.montgomery) + bytes(p.x.c1.montgomery) + bytes(p.y.c0.montgomery) + bytes(p.y.c1.montgomery)
     }
@@ -612,10 +667,10 @@ struct ZkeyReader {
         var list: [Zkey.Contribution] = []
         for i in 0..<count {
             let deltaAfter = try g1("contribution #\(i) deltaAfter")
-            _ = try g1("contribution #\(i) g1_s")
-            _ = try g1("contribution #\(i) g1_sx")
-            _ = try g2("contribution #\(i) g2_spx")
-            _ = try take(64)
+            let g1S = try g1("contribution #\(i) g1_s")
+            let g1SX = try g1("contribution #\(i) g1_sx")
+            let g2SPX = try g2("contribution #\(i) g2_spx")
+            let transcript = Array(try take(64))
             let type = try u32()
             let paramsAt = offset
             let length = Int(try u32())
@@ -624,6 +679,8 @@ struct ZkeyReader {
             }
             let paramsEnd = offset + length
             var name: String? = nil
+            var exponent: UInt8? = nil
+            var beacon: [UInt8]? = nil
             var lastType: UInt8 = 0
             while offset < paramsEnd {
                 let at = offset
@@ -635,15 +692,17 @@ struct ZkeyReader {
                     let n = Int(try take(1).first ?? 0)
                     guard n <= paramsEnd - offset else { throw fail("contribution #\(i): parameter \(t) overruns", at: at) }
                     let value = try take(n)
-                    if t == 1 { name = String(decoding: value, as: UTF8.self) }
+                    if t == 1 { name = String(decoding: value, as: UTF8.self) } else { beacon = Array(value) }
                 case 2:
-                    _ = try take(1)
+                    exponent = try take(1).first
                 default:
                     throw fail("contribution #\(i): unknown parameter type \(t)", at: at)
                 }
                 guard offset <= paramsEnd else { throw fail("contribution #\(i): parameters overrun their length", at: at) }
             }
-            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: name))
+            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: name, g1S: g1S, g1SX: g1SX,
+                                          g2SPX: g2SPX, transcript: transcript, iterationsExponent: exponent,
+                                          beaconHash: beacon))
         }
         try expectEnd()
         return Zkey.Phase2(circuitHash: hash, contributions: list, encoded: Array(bytes[s.offset..<(s.offset + s.size)]))
