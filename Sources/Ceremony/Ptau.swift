@@ -30,6 +30,10 @@ public struct PtauFile: Sendable, Equatable {
     /// snarkjs's ceremony power (the power the ceremony ran at; >= `powers.power`).
     public var ceremonyPower: Int
     public var contributions: [Phase1Contribution]
+
+    public init(powers: PowersOfTau, ceremonyPower: Int, contributions: [Phase1Contribution]) {
+        self.powers = powers; self.ceremonyPower = ceremonyPower; self.contributions = contributions
+    }
 }
 
 /// snarkjs's powers-of-tau file (`.ptau`, version 1) over BN254: read and write.
