@@ -1,7 +1,7 @@
 import Groth16
 
 /// Why a `.ptau` file was rejected: what, and where (section and absolute byte offset).
-public enum PtauError: Error, Equatable, CustomStringConvertible {
+public enum PtauError: BinFileError, Equatable, CustomStringConvertible {
     case notAPtau(file: String)
     case unsupportedVersion(file: String, version: UInt32)
     case truncated(file: String, section: String, offset: Int, needed: Int)

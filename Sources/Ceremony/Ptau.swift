@@ -75,12 +75,8 @@ public enum Ptau {
         for s in table where names[s.id] == nil {
             throw .invalid(file: file, section: name(s.id), offset: s.offset - 12, reason: "unknown section id \(s.id)")
         }
-        func find(_ id: UInt32) throws(PtauError) -> (offset: Int, size: Int) {
-            let matches = table.filter { $0.id == id }
-            guard let first = matches.first else { throw .missingSection(file: file, section: name(id)) }
-            if matches.count > 1 { throw .duplicateSection(file: file, section: name(id), offset: matches[1].offset) }
-            return (first.offset, first.size)
-        }
+        let locator = r  // a copy: `find` must not overlap the mutating reads below
+        func find(_ id: UInt32) throws(PtauError) -> (offset: Int, size: Int) { try locator.find(id, in: table) }
 
         r.enter(1, try find(1))
         let n8 = try r.u32()
@@ -100,11 +96,11 @@ public enum Ptau {
             throw r.fail("ceremony power \(ceremonyPower) is not between power \(power) and 28", at: powerAt + 4)
         }
         let n = 1 << power
-        let tauG1 = try r.points(2, count: 2 * n - 1, size: 64, in: try find(2), decode: Zkey.decodeG1)
-        let tauG2 = try r.points(3, count: n, size: 128, in: try find(3), decode: Zkey.decodeG2)
-        let alphaTauG1 = try r.points(4, count: n, size: 64, in: try find(4), decode: Zkey.decodeG1)
-        let betaTauG1 = try r.points(5, count: n, size: 64, in: try find(5), decode: Zkey.decodeG1)
-        let betaG2 = try r.points(6, count: 1, size: 128, in: try find(6), decode: Zkey.decodeG2)[0]
+        let tauG1 = try r.g1Section(2, count: 2 * n - 1, in: try find(2))
+        let tauG2 = try r.g2Section(3, count: n, in: try find(3))
+        let alphaTauG1 = try r.g1Section(4, count: n, in: try find(4))
+        let betaTauG1 = try r.g1Section(5, count: n, in: try find(5))
+        let betaG2 = try r.g2Section(6, count: 1, in: try find(6))[0]
         let contributions = try r.contributions(in: try find(7))
         let powers = PowersOfTau(power: power, tauG1: tauG1, tauG2: tauG2, alphaTauG1: alphaTauG1,
                                  betaTauG1: betaTauG1, betaG2: betaG2)
@@ -168,93 +164,11 @@ struct BinWriter {
     }
 }
 
-/// Bounds-checked reader over a `.ptau`: every read stays inside the current section, and
-/// errors carry the section name and the absolute byte offset.
-struct BinReader {
-    let bytes: [UInt8]
-    let file: String
-    var offset = 0
-    var limit: Int
-    var section = "container"
+/// The `.ptau` reader: the container reader shared with `.zkey`, plus section 7.
+typealias BinReader = BinFileReader<PtauError>
 
-    init(bytes: [UInt8], file: String) { self.bytes = bytes; self.file = file; self.limit = bytes.count }
-
-    var remaining: Int { max(0, limit - offset) }
-
-    mutating func enter(_ id: UInt32, _ s: (offset: Int, size: Int)) {
-        section = Ptau.name(id); offset = s.offset; limit = s.offset + s.size
-    }
-
-    func fail(_ reason: String, at: Int? = nil) -> PtauError {
-        .invalid(file: file, section: section, offset: at ?? offset, reason: reason)
-    }
-
-    mutating func take(_ n: Int) throws(PtauError) -> ArraySlice<UInt8> {
-        guard n >= 0, n <= remaining else { throw .truncated(file: file, section: section, offset: offset, needed: n - remaining) }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
-    }
-
-    mutating func u32() throws(PtauError) -> UInt32 { try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) } }
-    mutating func u64() throws(PtauError) -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-
-    mutating func expectEnd() throws(PtauError) {
-        guard offset == limit else { throw fail("\(limit - offset) unexpected bytes at the end of the section") }
-    }
-
-    /// (id, body offset, body size), each size checked against the bytes left in the file.
-    mutating func sectionTable() throws(PtauError) -> [(id: UInt32, offset: Int, size: Int)] {
-        section = "table"
-        let countAt = offset
-        let count = try u32()
-        guard count <= 64 else {
-            throw .tooLarge(file: file, section: section, offset: countAt, what: "section count", value: UInt64(count), limit: 64)
-        }
-        var table: [(UInt32, Int, Int)] = []
-        for _ in 0..<count {
-            let id = try u32()
-            let sizeAt = offset
-            let size = try u64()
-            guard size <= UInt64(remaining) else {
-                throw .truncated(file: file, section: Ptau.name(id), offset: sizeAt, needed: Int(clamping: size) - remaining)
-            }
-            table.append((id, offset, Int(size)))
-            offset += Int(size)
-        }
-        guard offset == bytes.count else { throw fail("\(bytes.count - offset) bytes after the last section") }
-        return table
-    }
-
-    mutating func g1(_ what: String) throws(PtauError) -> G1Affine {
-        let at = offset
-        let s = try take(64)
-        do { return try Zkey.decodeG1(s) } catch { throw fail("\(what): \(error)", at: at) }
-    }
-
-    mutating func g2(_ what: String) throws(PtauError) -> G2Affine {
-        let at = offset
-        let s = try take(128)
-        do { return try Zkey.decodeG2(s) } catch { throw fail("\(what): \(error)", at: at) }
-    }
-
-    /// A section of exactly `count` points (size checked before anything is allocated),
-    /// decoded and validated on all cores.
-    mutating func points<P: Sendable>(_ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
-                                      decode: @escaping @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P)
-        throws(PtauError) -> [P]
-    {
-        enter(id, s)
-        guard s.size == count * size else {
-            throw fail("size \(s.size) bytes, expected \(count) points of \(size) bytes = \(count * size)")
-        }
-        switch decodePointsInParallel(bytes, start: offset, count: count, size: size, decode: decode) {
-        case .success(let points):
-            offset = limit
-            return points
-        case .failure(let bad):
-            throw fail("point #\(bad.index): \(bad.error)", at: s.offset + bad.index * size)
-        }
-    }
+extension BinFileReader where E == PtauError {
+    init(bytes: [UInt8], file: String) { self.init(bytes: bytes, file: file, sectionName: Ptau.name) }
 
     func proof(_ g1S: G1Affine, _ g1SX: G1Affine, _ g2SPX: G2Affine) -> KnowledgeProof {
         KnowledgeProof(g1S: g1S, g1SX: g1SX, g2SPX: g2SPX)

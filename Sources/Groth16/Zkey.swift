@@ -192,14 +192,8 @@ public enum Zkey {
         let v = try reader.u32()
         guard v == version else { throw .unsupportedVersion(file: file, version: v) }
         let table = try reader.sectionTable()
-        func find(_ id: UInt32) throws(ZkeyError) -> (offset: Int, size: Int) {
-            let matches = table.filter { $0.id == id }
-            guard let first = matches.first else { throw .missingSection(file: file, section: sectionName(id)) }
-            if matches.count > 1 {
-                throw .duplicateSection(file: file, section: sectionName(id), offset: matches[1].offset)
-            }
-            return (first.offset, first.size)
-        }
+        let locator = reader  // a copy: `find` must not overlap the mutating reads below
+        func find(_ id: UInt32) throws(ZkeyError) -> (offset: Int, size: Int) { try locator.find(id, in: table) }
 
         // 1: header
         let s1 = try find(1)
@@ -457,72 +451,11 @@ struct ZkeyWriter {
     }
 }
 
-/// Bounds-checked reader over a zkey: every read stays inside the current section, and
-/// errors carry the section name and the absolute byte offset.
-struct ZkeyReader {
-    let bytes: [UInt8]
-    let file: String
-    var offset = 0
-    var limit: Int
-    var section = "container"
+/// The zkey reader: the shared container reader plus the zkey-specific sections.
+typealias ZkeyReader = BinFileReader<ZkeyError>
 
-    init(bytes: [UInt8], file: String) {
-        self.bytes = bytes; self.file = file; self.limit = bytes.count
-    }
-
-    var remaining: Int { max(0, limit - offset) }
-
-    mutating func enter(_ id: UInt32, _ s: (offset: Int, size: Int)) {
-        section = Zkey.sectionName(id); offset = s.offset; limit = s.offset + s.size
-    }
-
-    func fail(_ reason: String, at: Int? = nil) -> ZkeyError {
-        .invalid(file: file, section: section, offset: at ?? offset, reason: reason)
-    }
-
-    mutating func take(_ n: Int) throws(ZkeyError) -> ArraySlice<UInt8> {
-        guard n >= 0, n <= remaining else {
-            throw .truncated(file: file, section: section, offset: offset, needed: n - remaining)
-        }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
-    }
-
-    mutating func u32() throws(ZkeyError) -> UInt32 {
-        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    mutating func u64() throws(ZkeyError) -> UInt64 {
-        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    mutating func expectEnd() throws(ZkeyError) {
-        guard offset == limit else { throw fail("\(limit - offset) unexpected bytes at the end of the section") }
-    }
-
-    /// The section table: (id, body offset, body size), each size checked against the file.
-    mutating func sectionTable() throws(ZkeyError) -> [(id: UInt32, offset: Int, size: Int)] {
-        section = "table"
-        let countAt = offset
-        let count = try u32()
-        guard count <= 64 else {
-            throw .tooLarge(file: file, section: section, offset: countAt, what: "section count", value: UInt64(count), limit: 64)
-        }
-        var table: [(UInt32, Int, Int)] = []
-        for _ in 0..<count {
-            let id = try u32()
-            let sizeAt = offset
-            let size = try u64()
-            guard size <= UInt64(remaining) else {
-                throw .truncated(file: file, section: Zkey.sectionName(id), offset: sizeAt,
-                                 needed: Int(clamping: size) - remaining)
-            }
-            table.append((id, offset, Int(size)))
-            offset += Int(size)
-        }
-        guard offset == bytes.count else { throw fail("\(bytes.count - offset) bytes after the last section") }
-        return table
-    }
+extension BinFileReader where E == ZkeyError {
+    init(bytes: [UInt8], file: String) { self.init(bytes: bytes, file: file, sectionName: Zkey.sectionName) }
 
     /// u32 n8 = 32 and the prime, which must be BN254's.
     mutating func prime(expected: BigInt, name: String) throws(ZkeyError) {
@@ -531,45 +464,6 @@ struct ZkeyReader {
         guard n8 == 32 else { throw fail("\(name): element size \(n8) bytes, expected 32 (BN254)", at: at) }
         let p = BigInt(littleEndian: Array(try take(32)))
         guard p == expected else { throw fail("\(name) = \(p) is not BN254's (compile for bn128)", at: at + 4) }
-    }
-
-    mutating func g1(_ what: String) throws(ZkeyError) -> G1Affine {
-        let at = offset
-        let s = try take(64)
-        do { return try Zkey.decodeG1(s) } catch { throw fail("\(what): \(error)", at: at) }
-    }
-
-    mutating func g2(_ what: String) throws(ZkeyError) -> G2Affine {
-        let at = offset
-        let s = try take(128)
-        do { return try Zkey.decodeG2(s) } catch { throw fail("\(what): \(error)", at: at) }
-    }
-
-    mutating func g1Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(ZkeyError) -> [G1Affine] {
-        try points(id, count: count, size: 64, in: s, decode: Zkey.decodeG1)
-    }
-
-    mutating func g2Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(ZkeyError) -> [G2Affine] {
-        try points(id, count: count, size: 128, in: s, decode: Zkey.decodeG2)
-    }
-
-    /// A section of exactly `count` points, decoded and validated on all cores.
-    mutating func points<P: Sendable>(_ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
-                                      decode: @escaping @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P)
-        throws(ZkeyError) -> [P]
-    {
-        enter(id, s)
-        guard s.size == count * size else {
-            throw fail("size \(s.size) bytes, expected \(count) points of \(size) bytes = \(count * size)")
-        }
-        let start = offset
-        switch decodePointsInParallel(bytes, start: start, count: count, size: size, decode: decode) {
-        case .success(let points):
-            offset = limit
-            return points
-        case .failure(let bad):
-            throw fail("point #\(bad.index): \(bad.error)", at: start + bad.index * size)
-        }
     }
 
     /// Section 4: the A and B entries, with the public rows checked and stripped, as an R1CS

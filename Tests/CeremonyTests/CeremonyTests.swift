@@ -18,7 +18,7 @@ enum Fixture {
     static var circuitBytes: [UInt8] { Circom.writeR1CS(chain.0) }
 
     static func file(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
-    static func put(_ path: String, _ bytes: [UInt8]) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+    static func put(_ path: String, _ bytes: [UInt8]) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes))) }
     static func state(_ dir: String, phase: Int, index: Int) -> String {
         "\(dir)/phase\(phase)/" + String(format: "%04d", index) + (phase == 1 ? ".ptau" : ".zkey")
     }
