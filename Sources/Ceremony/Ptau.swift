@@ -132,16 +132,8 @@ public enum Ptau {
                 for proof in [c.tauProof, c.alphaProof, c.betaProof] { w.bytes += Zkey.encode(proof.g2SPX) }
                 w.bytes += c.partialHash + c.challenge
                 w.u32(c.type)
-                var params: [UInt8] = []
-                if let name = c.name {
-                    let bytes = Array(name.utf8.prefix(64))
-                    params += [1, UInt8(bytes.count)] + bytes
-                }
-                if c.type == 1, let e = c.iterationsExponent, let beacon = c.beaconHash {
-                    params += [2, e, 3, UInt8(beacon.count)] + beacon
-                }
-                w.u32(UInt32(params.count))
-                w.bytes += params
+                w.bytes += ContributionParameters(name: c.name, iterationsExponent: c.iterationsExponent,
+                                                  beaconHash: c.beaconHash).encoded(beacon: c.type == 1)
             }
         }
         return w.bytes
@@ -194,37 +186,12 @@ extension BinFileReader where E == PtauError {
             for k in 0..<3 { g2s.append(try g2(label + " proof point \(6 + k)")) }
             let partialHash = Array(try take(216)), challenge = Array(try take(64))
             let type = try u32()
-            let lengthAt = offset
-            let length = Int(try u32())
-            guard length <= remaining else {
-                throw .truncated(file: file, section: section, offset: lengthAt, needed: length - remaining)
-            }
-            let end = offset + length
-            var name: String?, exponent: UInt8?, beacon: [UInt8]?
-            var lastType: UInt8 = 0
-            while offset < end {
-                let at = offset
-                let t = try take(1)[at]
-                guard t > lastType else { throw fail("\(label): parameters are not sorted by type", at: at) }
-                lastType = t
-                switch t {
-                case 1, 3:
-                    let n = Int(try take(1)[at + 1])
-                    guard n <= end - offset else { throw fail("\(label): parameter \(t) overruns its length", at: at) }
-                    let value = Array(try take(n))
-                    if t == 1 { name = String(decoding: value, as: UTF8.self) } else { beacon = value }
-                case 2:
-                    guard offset < end else { throw fail("\(label): parameter 2 overruns its length", at: at) }
-                    exponent = try take(1)[at + 1]
-                default:
-                    throw fail("\(label): unknown parameter type \(t)", at: at)
-                }
-            }
+            let params = try contributionParameters(label)
             list.append(Phase1Contribution(
                 tauG1: tauG1, tauG2: tauG2, alphaG1: alphaG1, betaG1: betaG1, betaG2: betaG2,
                 tauProof: proof(g1s[0], g1s[1], g2s[0]), alphaProof: proof(g1s[2], g1s[3], g2s[1]),
                 betaProof: proof(g1s[4], g1s[5], g2s[2]), partialHash: partialHash, challenge: challenge,
-                type: type, name: name, iterationsExponent: exponent, beaconHash: beacon))
+                type: type, name: params.name, iterationsExponent: params.iterationsExponent, beaconHash: params.beaconHash))
         }
         try expectEnd()
         return list

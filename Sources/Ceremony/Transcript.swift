@@ -413,11 +413,7 @@ public struct CeremonyTranscript: Sendable {
     /// snarkjs's hash fields are 64 bytes: our 32-byte hash, then zeros.
     static func wide(_ hash: [UInt8]) -> [UInt8] { hash + [UInt8](repeating: 0, count: 64 - hash.count) }
 
-    static func clipped(_ name: String) -> String {
-        var bytes = Array(name.utf8.prefix(64))
-        while !String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func clipped(_ name: String) -> String { ContributionParameters.clip(name) }
 
     static func nonzeroRandom() -> Fr {
         while true { let x = Fr.random(); if !x.isZero { return x } }

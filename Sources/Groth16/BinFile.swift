@@ -129,3 +129,69 @@ public struct BinFileReader<E: BinFileError> {
         }
     }
 }
+
+/// snarkjs's contribution parameters, in `.ptau` and `.zkey` records alike: u32 length, then
+/// entries sorted by type: 1 name (u8 length, UTF-8, at most 64 bytes), 2 log2 of a beacon's
+/// hash iterations (u8), 3 the beacon (u8 length, bytes).
+public struct ContributionParameters: Sendable, Equatable {
+    public var name: String?
+    public var iterationsExponent: UInt8?
+    public var beaconHash: [UInt8]?
+
+    public init(name: String?, iterationsExponent: UInt8? = nil, beaconHash: [UInt8]? = nil) {
+        self.name = name; self.iterationsExponent = iterationsExponent; self.beaconHash = beaconHash
+    }
+
+    /// `name` cut to at most 64 bytes on a character boundary (snarkjs keeps 64).
+    public static func clip(_ name: String) -> String {
+        var bytes = Array(name.utf8.prefix(64))
+        while !String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The u32 length and the entries; the beacon entries only when `beacon` is set and both
+    /// are present (beacon at most 255 bytes, checked by the caller).
+    public func encoded(beacon: Bool) -> [UInt8] {
+        var params: [UInt8] = []
+        if let name {
+            let bytes = Array(Self.clip(name).utf8)
+            params += [1, UInt8(bytes.count)] + bytes
+        }
+        if beacon, let e = iterationsExponent, let hash = beaconHash {
+            params += [2, e, 3, UInt8(truncatingIfNeeded: hash.count)] + hash
+        }
+        let n = UInt32(params.count)
+        return (0..<4).map { UInt8(truncatingIfNeeded: n >> UInt32(8 * $0)) } + params
+    }
+}
+
+extension BinFileReader {
+    /// Reads contribution parameters; the length is checked against the section before use.
+    public mutating func contributionParameters(_ label: String) throws(E) -> ContributionParameters {
+        let lengthAt = offset
+        let length = Int(try u32())
+        guard length <= remaining else { throw .truncated(file: file, section: section, offset: lengthAt, needed: length - remaining) }
+        let end = offset + length
+        var out = ContributionParameters(name: nil)
+        var lastType: UInt8 = 0
+        while offset < end {
+            let at = offset
+            let t = try take(1)[at]
+            guard t > lastType else { throw fail("\(label): parameters are not sorted by type", at: at) }
+            lastType = t
+            guard offset < end else { throw fail("\(label): parameter \(t) overruns its length", at: at) }
+            switch t {
+            case 1, 3:
+                let n = Int(try take(1)[at + 1])
+                guard n <= end - offset else { throw fail("\(label): parameter \(t) overruns its length", at: at) }
+                let value = Array(try take(n))
+                if t == 1 { out.name = String(decoding: value, as: UTF8.self) } else { out.beaconHash = value }
+            case 2:
+                out.iterationsExponent = try take(1)[at + 1]
+            default:
+                throw fail("\(label): unknown parameter type \(t)", at: at)
+            }
+        }
+        return out
+    }
+}

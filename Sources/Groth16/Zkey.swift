@@ -130,21 +130,14 @@ public enum Zkey {
                 w.g1(c.deltaAfter); w.g1(c.g1S); w.g1(c.g1SX); w.g2(c.g2SPX)
                 w.bytes += c.transcript
                 w.u32(c.type)
-                var params: [UInt8] = []
-                if let name = c.name {
-                    var bytes = Array(name.utf8.prefix(64))
-                    while !String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) { bytes.removeLast() }
-                    c.name = String(decoding: bytes, as: UTF8.self)
-                    params += [1, UInt8(bytes.count)] + bytes
-                }
                 if c.type == 1 {
-                    guard let e = c.iterationsExponent, let beacon = c.beaconHash, beacon.count <= 255 else {
+                    guard c.iterationsExponent != nil, let beacon = c.beaconHash, beacon.count <= 255 else {
                         throw .cannotExport(reason: "a beacon contribution needs its iteration exponent and a beacon of at most 255 bytes")
                     }
-                    params += [2, e, 3, UInt8(beacon.count)] + beacon
                 }
-                w.u32(UInt32(params.count))
-                w.bytes += params
+                c.name = c.name.map(ContributionParameters.clip)
+                w.bytes += ContributionParameters(name: c.name, iterationsExponent: c.iterationsExponent,
+                                                  beaconHash: c.beaconHash).encoded(beacon: c.type == 1)
                 kept.append(c)
             }
             self.init(circuitHash: circuitHash, contributions: kept, encoded: w.bytes)
@@ -566,37 +559,10 @@ extension BinFileReader where E == ZkeyError {
             let g2SPX = try g2("contribution #\(i) g2_spx")
             let transcript = Array(try take(64))
             let type = try u32()
-            let paramsAt = offset
-            let length = Int(try u32())
-            guard length <= remaining else {
-                throw .truncated(file: file, section: section, offset: paramsAt, needed: length - remaining)
-            }
-            let paramsEnd = offset + length
-            var name: String? = nil
-            var exponent: UInt8? = nil
-            var beacon: [UInt8]? = nil
-            var lastType: UInt8 = 0
-            while offset < paramsEnd {
-                let at = offset
-                let t = try take(1).first ?? 0
-                guard t > lastType else { throw fail("contribution #\(i): parameters are not sorted by type", at: at) }
-                lastType = t
-                switch t {
-                case 1, 3:
-                    let n = Int(try take(1).first ?? 0)
-                    guard n <= paramsEnd - offset else { throw fail("contribution #\(i): parameter \(t) overruns", at: at) }
-                    let value = try take(n)
-                    if t == 1 { name = String(decoding: value, as: UTF8.self) } else { beacon = Array(value) }
-                case 2:
-                    exponent = try take(1).first
-                default:
-                    throw fail("contribution #\(i): unknown parameter type \(t)", at: at)
-                }
-                guard offset <= paramsEnd else { throw fail("contribution #\(i): parameters overrun their length", at: at) }
-            }
-            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: name, g1S: g1S, g1SX: g1SX,
-                                          g2SPX: g2SPX, transcript: transcript, iterationsExponent: exponent,
-                                          beaconHash: beacon))
+            let params = try contributionParameters("contribution #\(i)")
+            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: params.name, g1S: g1S, g1SX: g1SX,
+                                          g2SPX: g2SPX, transcript: transcript, iterationsExponent: params.iterationsExponent,
+                                          beaconHash: params.beaconHash))
         }
         try expectEnd()
         return Zkey.Phase2(circuitHash: hash, contributions: list, encoded: Array(bytes[s.offset..<(s.offset + s.size)]))
