@@ -48,9 +48,10 @@ public struct VerifiedCeremony: Sendable {
     /// consistency, but their proofs (snarkjs's BLAKE2b transcript) were not re-verified.
     public let importedPhase1Contributions: [String]
     public let circuit: R1CS<Fr>
-    /// The final key, or nil when phase 2 has not started.
+    /// The final key; nil until phase 2 has a contribution (before that delta is the
+    /// generator and anyone could forge proofs).
     public let provingKey: ProvingKey?
-    /// The final state as snarkjs `.zkey` bytes (with its phase-2 records), when phase 2 started.
+    /// The final state as snarkjs `.zkey` bytes (with its phase-2 records); nil like `provingKey`.
     public let zkey: [UInt8]?
     public var phase2ContributionCount: Int { contributions.filter { $0.phase == 2 }.count }
 
@@ -59,7 +60,7 @@ public struct VerifiedCeremony: Sendable {
         contributions.contains { $0.hash == receipt.hash.lowercased() && $0.phase == receipt.phase && $0.index == receipt.index }
     }
 
-    /// The verifying key the transcript yields; nil before phase 2.
+    /// The verifying key the transcript yields; nil before the first phase-2 contribution.
     public var verifyingKey: VerifyingKey? { provingKey?.verifyingKey }
 
     /// True when `key` is exactly the verifying key this transcript yields, so keys exported
@@ -303,18 +304,10 @@ public struct CeremonyTranscript: Sendable {
             guard record.betaProof.verify(transcript: challenge, secret: .beta, before: before.betaG1, after: first.betaG1) else {
                 throw fail("the proof of knowledge for beta does not verify (or beta G1 is not the previous one times it)")
             }
-            if record.type == 1 {
-                guard let beacon = record.beaconHash, let e = record.iterationsExponent, Int(e) <= Beacon.maxExponent else {
-                    throw fail("a beacon record without its beacon or with an iteration exponent above \(Beacon.maxExponent)")
-                }
-                var s = Beacon.secrets(beacon, exponent: Int(e), count: 3)
-                defer { SecureRandom.erase(&s) }
-                guard before.tauG1.multiplied(by: s[0]).affine == first.tauG1,
-                      before.alphaG1.multiplied(by: s[1]).affine == first.alphaG1,
-                      before.betaG1.multiplied(by: s[2]).affine == first.betaG1
-                else { throw fail("the beacon's secrets do not give this state") }
-            } else if record.type != 0 {
-                throw fail("unknown contribution type \(record.type)")
+            if let why = Beacon.recordError(type: record.type, beacon: record.beaconHash, exponent: record.iterationsExponent,
+                                            steps: [(before.tauG1, first.tauG1), (before.alphaG1, first.alphaG1),
+                                                    (before.betaG1, first.betaG1)]) {
+                throw fail(why)
             }
             if let why = current.powers.structureError() { throw fail(why) }
             list.append(VerifiedContribution(phase: 1, index: i, name: name, hash: SHA256.hex(chain.phase1[i]),
@@ -354,15 +347,9 @@ public struct CeremonyTranscript: Sendable {
             guard proof.verify(transcript: challenge, secret: .delta, before: key.delta1, after: current.delta1) else {
                 throw fail("the proof of knowledge for delta does not verify (or delta is not the previous one times it)")
             }
-            if c.type == 1 {
-                guard let beacon = c.beaconHash, let e = c.iterationsExponent, Int(e) <= Beacon.maxExponent else {
-                    throw fail("a beacon record without its beacon or with an iteration exponent above \(Beacon.maxExponent)")
-                }
-                var s = Beacon.secrets(beacon, exponent: Int(e), count: 1)
-                defer { SecureRandom.erase(&s) }
-                guard key.delta1.multiplied(by: s[0]).affine == current.delta1 else { throw fail("the beacon's secret does not give this delta") }
-            } else if c.type != 0 {
-                throw fail("unknown contribution type \(c.type)")
+            if let why = Beacon.recordError(type: c.type, beacon: c.beaconHash, exponent: c.iterationsExponent,
+                                            steps: [(key.delta1, current.delta1)]) {
+                throw fail(why)
             }
             if let why = Phase2Setup.updateError(previous: key, current: current) { throw fail(why) }
             list.append(VerifiedContribution(phase: 2, index: i, name: name, hash: SHA256.hex(chain.phase2[i]),
@@ -371,8 +358,9 @@ public struct CeremonyTranscript: Sendable {
             record = currentRecord
             lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: i))
         }
+        let contributed = phase2States > 1
         return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, circuit: circuit,
-                                provingKey: key, zkey: lastBytes)
+                                provingKey: contributed ? key : nil, zkey: contributed ? lastBytes : nil)
     }
 
     /// Verifies the transcript and reports whether it contains the receipt's contribution:
@@ -497,5 +485,21 @@ enum Beacon {
             i += 1
         }
         return out
+    }
+
+    /// Why a record of `type` is not a plain contribution (0) nor a beacon (1) whose secrets,
+    /// recomputed from its beacon, take each step's first point to its second; nil if it is.
+    static func recordError(type: UInt32, beacon: [UInt8]?, exponent: UInt8?, steps: [(G1Affine, G1Affine)]) -> String? {
+        if type == 0 { return nil }
+        guard type == 1 else { return "unknown contribution type \(type)" }
+        guard let beacon, let exponent, Int(exponent) <= maxExponent else {
+            return "a beacon record without its beacon or with an iteration exponent above \(maxExponent)"
+        }
+        var s = secrets(beacon, exponent: Int(exponent), count: steps.count)
+        defer { SecureRandom.erase(&s) }
+        for (k, (before, after)) in steps.enumerated() where before.multiplied(by: s[k]).affine != after {
+            return "the beacon's secrets do not give this state"
+        }
+        return nil
     }
 }

@@ -19,6 +19,8 @@ struct BenchCeremony: ParsableCommand {
         abstract: "Time ceremony contributions and transcript verification at a 2^N domain, with peak memory.")
 
     @Option(help: "log2 of the domain (the phase-1 power), 4...20.") var log2: Int = 16
+    @Flag(help: "Stop after phase 1 (the phase-2 setup's point FFTs take minutes at 2^16, far longer at 2^20).")
+    var phase1Only = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -42,13 +44,20 @@ struct BenchCeremony: ParsableCommand {
             progress.finish()
             let (_, verify1) = try timed { try t.verify(progress: progress.report) }
             progress.finish()
-            let (_, setup2) = try timed { try t.startPhase2(progress: progress.report) }
-            progress.finish()
-            let (_, phase2) = try timed { try t.contribute(name: "bench", phase: 2, progress: progress.report) }
-            progress.finish()
-            let (verified, verifyAll) = try timed { try t.verify(progress: progress.report) }
-            progress.finish()
-            guard verified.contributions.count == 2 else { throw InputError("the benchmark transcript did not verify") }
+            var rows: [(String, Any)] = [
+                ("log2_domain", log2), ("phase1_contribution_s", phase1),
+                ("phase1_verify_start_and_1_contribution_s", verify1),
+            ]
+            if !phase1Only {
+                let (_, setup2) = try timed { try t.startPhase2(progress: progress.report) }
+                progress.finish()
+                let (_, phase2) = try timed { try t.contribute(name: "bench", phase: 2, progress: progress.report) }
+                progress.finish()
+                let (verified, verifyAll) = try timed { try t.verify(progress: progress.report) }
+                progress.finish()
+                guard verified.contributions.count == 2 else { throw InputError("the benchmark transcript did not verify") }
+                rows += [("phase2_setup_s", setup2), ("phase2_contribution_s", phase2), ("transcript_verify_s", verifyAll)]
+            }
             var usage = rusage()
             #if canImport(Darwin)
             getrusage(RUSAGE_SELF, &usage)
@@ -57,12 +66,8 @@ struct BenchCeremony: ParsableCommand {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let peakMB = Double(usage.ru_maxrss) / 1024
             #endif
-            printBenchResult([
-                ("log2_domain", log2), ("phase1_contribution_s", phase1),
-                ("phase1_verify_start_and_1_contribution_s", verify1), ("phase2_setup_s", setup2),
-                ("phase2_contribution_s", phase2), ("transcript_verify_s", verifyAll),
-                ("peak_rss_mb", peakMB), ("threads", ProcessInfoCores.activeCount),
-            ], json: json, title: "Groth16 ceremony at a 2^\(log2) domain (release build)")
+            printBenchResult(rows + [("peak_rss_mb", peakMB), ("threads", ProcessInfoCores.activeCount)], json: json,
+                             title: "Groth16 ceremony at a 2^\(log2) domain (release build)")
         }
     }
 }

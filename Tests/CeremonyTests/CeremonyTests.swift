@@ -229,6 +229,10 @@ final class CeremonyTests: XCTestCase {
         var t = try CeremonyTranscript.create(directory: dir, circuit: Fixture.circuitBytes)
         _ = try t.contribute(name: "p1")
         try t.startPhase2()
+        // With no phase-2 contribution delta is the generator: no key is handed out.
+        let untouched = try t.verify()
+        XCTAssertNil(untouched.provingKey)
+        XCTAssertNil(untouched.zkey)
         let path = Fixture.state(dir, phase: 2, index: 0)
         let contents = try Zkey.parse(Fixture.file(path), allowInsecureTestKey: true)
         var key = contents.key
