@@ -151,9 +151,10 @@ final class PtauTests: XCTestCase {
         }
     }
 
-    /// A real snarkjs transcript (power 8, one contribution, prepared for phase 2) from a
-    /// public repository: it parses, its powers are consistent, and a phase-2 key derived from
-    /// it matches snarkjs's own Lagrange-basis points (section 12) and proves.
+    /// A real snarkjs transcript (power 8, one contribution named "Dev", prepared for phase 2;
+    /// `pot8_final.ptau` from github.com/Rakshitsinghhh/ZKsecret, commit cf31e4d): it parses,
+    /// its powers are consistent, and a phase-2 key derived from it matches snarkjs's own
+    /// Lagrange-basis points (section 12) and proves.
     func testRealSnarkjsPtauImportsAndVerifies() throws {
         let bytes = try resource("pot8_final.ptau")
         let file = try Ptau.read(bytes, file: "pot8_final.ptau")
