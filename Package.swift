@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "SplitLearning", targets: ["SplitLearning"]),
+        .library(name: "Ceremony", targets: ["Ceremony"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,7 +55,7 @@ let package = Package(
         .target(
             name: "SplitLearning",
             dependencies: [
-                "ZKML", "Groth16", "Commitment", "Circuit", "Algebra", "NeuralNet",
+                "ZKML", "Groth16", "Ceremony", "Commitment", "Circuit", "Algebra", "NeuralNet",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -63,10 +64,12 @@ let package = Package(
             ],
             exclude: ["Protocol/split.proto"]),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
+        .target(name: "Ceremony", dependencies: ["Groth16", "Circuit", "Algebra"]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit", "SplitLearning",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
+                "SplitLearning", "Ceremony",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -90,6 +93,9 @@ let package = Package(
             dependencies: ["SplitLearning", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
             resources: [.copy("Resources/tls")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
+        .testTarget(
+            name: "CeremonyTests", dependencies: ["Ceremony", "Groth16", "Circuit", "Algebra"],
+            resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -183,14 +183,14 @@ struct KeyReader {
 }
 
 /// The first point that failed to decode, with its index in the list.
-struct IndexedPointError: Error {
-    let index: Int
-    let error: PointDecodingError
+public struct IndexedPointError: Error {
+    public let index: Int
+    public let error: PointDecodingError
 }
 
 /// Decodes `count` points of `size` bytes each, starting at `start`, on all cores, and reports
-/// the lowest-indexed failure. Shared by the key-file and `.zkey` readers.
-func decodePointsInParallel<P: Sendable>(
+/// the lowest-indexed failure. Shared by the key-file, `.zkey` and `.ptau` readers.
+public func decodePointsInParallel<P: Sendable>(
     _ bytes: [UInt8], start: Int, count: Int, size: Int,
     decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P
 ) -> Result<[P], IndexedPointError> {

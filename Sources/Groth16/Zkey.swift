@@ -89,6 +89,23 @@ public enum Zkey {
         public var type: UInt32
         /// The contributor's name, when given.
         public var name: String?
+        /// The proof of knowledge of the contribution's secret x: a point s, x * s in G1 and
+        /// x * sp in G2, where sp is derived from a hash of the transcript and s, x * s.
+        public var g1S: G1Affine
+        public var g1SX: G1Affine
+        public var g2SPX: G2Affine
+        /// The 64-byte transcript hash the proof is bound to.
+        public var transcript: [UInt8]
+        /// For a beacon (type 1): log2 of the hash iterations and the beacon value.
+        public var iterationsExponent: UInt8?
+        public var beaconHash: [UInt8]?
+
+        public init(deltaAfter: G1Affine, type: UInt32, name: String?, g1S: G1Affine, g1SX: G1Affine,
+                    g2SPX: G2Affine, transcript: [UInt8], iterationsExponent: UInt8? = nil, beaconHash: [UInt8]? = nil) {
+            self.deltaAfter = deltaAfter; self.type = type; self.name = name
+            self.g1S = g1S; self.g1SX = g1SX; self.g2SPX = g2SPX; self.transcript = transcript
+            self.iterationsExponent = iterationsExponent; self.beaconHash = beaconHash
+        }
     }
 
     /// The phase-2 record of a zkey: snarkjs's 64-byte circuit hash (BLAKE2b-512 of the
@@ -99,6 +116,36 @@ public enum Zkey {
         public let contributions: [Contribution]
         /// Section 10's body as read (or as it will be written).
         public let encoded: [UInt8]
+
+        /// A record of `contributions` in snarkjs's layout (names cut to 64 bytes as snarkjs
+        /// does; transcripts must be 64 bytes and beacon hashes at most 255).
+        public init(circuitHash: [UInt8], contributions: [Contribution]) throws(ZkeyError) {
+            guard circuitHash.count == 64 else { throw .cannotExport(reason: "the circuit hash must be 64 bytes") }
+            var w = ZkeyWriter()
+            w.bytes = circuitHash
+            w.u32(UInt32(contributions.count))
+            var kept: [Contribution] = []
+            for var c in contributions {
+                guard c.transcript.count == 64 else { throw .cannotExport(reason: "a contribution transcript must be 64 bytes") }
+                w.g1(c.deltaAfter); w.g1(c.g1S); w.g1(c.g1SX); w.g2(c.g2SPX)
+                w.bytes += c.transcript
+                w.u32(c.type)
+                if c.type == 1 {
+                    guard c.iterationsExponent != nil, let beacon = c.beaconHash, beacon.count <= 255 else {
+                        throw .cannotExport(reason: "a beacon contribution needs its iteration exponent and a beacon of at most 255 bytes")
+                    }
+                }
+                c.name = c.name.map(ContributionParameters.clip)
+                w.bytes += ContributionParameters(name: c.name, iterationsExponent: c.iterationsExponent,
+                                                  beaconHash: c.beaconHash).encoded(beacon: c.type == 1)
+                kept.append(c)
+            }
+            self.init(circuitHash: circuitHash, contributions: kept, encoded: w.bytes)
+        }
+
+        init(circuitHash: [UInt8], contributions: [Contribution], encoded: [UInt8]) {
+            self.circuitHash = circuitHash; self.contributions = contributions; self.encoded = encoded
+        }
 
         /// A record with no contributions and a zero circuit hash, for keys not made by a
         /// snarkjs ceremony (there is no transcript to carry).
@@ -138,14 +185,8 @@ public enum Zkey {
         let v = try reader.u32()
         guard v == version else { throw .unsupportedVersion(file: file, version: v) }
         let table = try reader.sectionTable()
-        func find(_ id: UInt32) throws(ZkeyError) -> (offset: Int, size: Int) {
-            let matches = table.filter { $0.id == id }
-            guard let first = matches.first else { throw .missingSection(file: file, section: sectionName(id)) }
-            if matches.count > 1 {
-                throw .duplicateSection(file: file, section: sectionName(id), offset: matches[1].offset)
-            }
-            return (first.offset, first.size)
-        }
+        let locator = reader  // a copy: `find` must not overlap the mutating reads below
+        func find(_ id: UInt32) throws(ZkeyError) -> (offset: Int, size: Int) { try locator.find(id, in: table) }
 
         // 1: header
         let s1 = try find(1)
@@ -340,14 +381,14 @@ public enum Zkey {
         return Fq(montgomery: l)
     }
 
-    @Sendable static func decodeG1(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G1Affine {
+    @Sendable public static func decodeG1(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G1Affine {
         guard s.count == 64 else { throw .wrongLength(group: "G1", expected: 64, got: s.count) }
         if s.allSatisfy({ $0 == 0 }) { return .infinity }
         let b = s.startIndex
         return try .validated(x: try fq(s[b..<(b + 32)], group: "G1"), y: try fq(s[(b + 32)..<(b + 64)], group: "G1"))
     }
 
-    @Sendable static func decodeG2(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G2Affine {
+    @Sendable public static func decodeG2(_ s: ArraySlice<UInt8>) throws(PointDecodingError) -> G2Affine {
         guard s.count == 128 else { throw .wrongLength(group: "G2", expected: 128, got: s.count) }
         if s.allSatisfy({ $0 == 0 }) { return .infinity }
         let b = s.startIndex
@@ -356,12 +397,13 @@ public enum Zkey {
         return try .validated(x: Fq2(c[0], c[1]), y: Fq2(c[2], c[3]))
     }
 
-    static func encode(_ p: G1Affine) -> [UInt8] {
+    /// snarkjs's point layout (Montgomery form, little-endian; infinity as zeros), shared with `.ptau`.
+    public static func encode(_ p: G1Affine) -> [UInt8] {
         if p.isInfinity { return [UInt8](repeating: 0, count: 64) }
         return bytes(p.x.montgomery) + bytes(p.y.montgomery)
     }
 
-    static func encode(_ p: G2Affine) -> [UInt8] {
+    public static func encode(_ p: G2Affine) -> [UInt8] {
         if p.isInfinity { return [UInt8](repeating: 0, count: 128) }
         return bytes(p.x.c0.montgomery) + bytes(p.x.c1.montgomery) + bytes(p.y.c0.montgomery) + bytes(p.y.c1.montgomery)
     }
@@ -402,72 +444,11 @@ struct ZkeyWriter {
     }
 }
 
-/// Bounds-checked reader over a zkey: every read stays inside the current section, and
-/// errors carry the section name and the absolute byte offset.
-struct ZkeyReader {
-    let bytes: [UInt8]
-    let file: String
-    var offset = 0
-    var limit: Int
-    var section = "container"
+/// The zkey reader: the shared container reader plus the zkey-specific sections.
+typealias ZkeyReader = BinFileReader<ZkeyError>
 
-    init(bytes: [UInt8], file: String) {
-        self.bytes = bytes; self.file = file; self.limit = bytes.count
-    }
-
-    var remaining: Int { max(0, limit - offset) }
-
-    mutating func enter(_ id: UInt32, _ s: (offset: Int, size: Int)) {
-        section = Zkey.sectionName(id); offset = s.offset; limit = s.offset + s.size
-    }
-
-    func fail(_ reason: String, at: Int? = nil) -> ZkeyError {
-        .invalid(file: file, section: section, offset: at ?? offset, reason: reason)
-    }
-
-    mutating func take(_ n: Int) throws(ZkeyError) -> ArraySlice<UInt8> {
-        guard n >= 0, n <= remaining else {
-            throw .truncated(file: file, section: section, offset: offset, needed: n - remaining)
-        }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
-    }
-
-    mutating func u32() throws(ZkeyError) -> UInt32 {
-        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    mutating func u64() throws(ZkeyError) -> UInt64 {
-        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    mutating func expectEnd() throws(ZkeyError) {
-        guard offset == limit else { throw fail("\(limit - offset) unexpected bytes at the end of the section") }
-    }
-
-    /// The section table: (id, body offset, body size), each size checked against the file.
-    mutating func sectionTable() throws(ZkeyError) -> [(id: UInt32, offset: Int, size: Int)] {
-        section = "table"
-        let countAt = offset
-        let count = try u32()
-        guard count <= 64 else {
-            throw .tooLarge(file: file, section: section, offset: countAt, what: "section count", value: UInt64(count), limit: 64)
-        }
-        var table: [(UInt32, Int, Int)] = []
-        for _ in 0..<count {
-            let id = try u32()
-            let sizeAt = offset
-            let size = try u64()
-            guard size <= UInt64(remaining) else {
-                throw .truncated(file: file, section: Zkey.sectionName(id), offset: sizeAt,
-                                 needed: Int(clamping: size) - remaining)
-            }
-            table.append((id, offset, Int(size)))
-            offset += Int(size)
-        }
-        guard offset == bytes.count else { throw fail("\(bytes.count - offset) bytes after the last section") }
-        return table
-    }
+extension BinFileReader where E == ZkeyError {
+    init(bytes: [UInt8], file: String) { self.init(bytes: bytes, file: file, sectionName: Zkey.sectionName) }
 
     /// u32 n8 = 32 and the prime, which must be BN254's.
     mutating func prime(expected: BigInt, name: String) throws(ZkeyError) {
@@ -476,45 +457,6 @@ struct ZkeyReader {
         guard n8 == 32 else { throw fail("\(name): element size \(n8) bytes, expected 32 (BN254)", at: at) }
         let p = BigInt(littleEndian: Array(try take(32)))
         guard p == expected else { throw fail("\(name) = \(p) is not BN254's (compile for bn128)", at: at + 4) }
-    }
-
-    mutating func g1(_ what: String) throws(ZkeyError) -> G1Affine {
-        let at = offset
-        let s = try take(64)
-        do { return try Zkey.decodeG1(s) } catch { throw fail("\(what): \(error)", at: at) }
-    }
-
-    mutating func g2(_ what: String) throws(ZkeyError) -> G2Affine {
-        let at = offset
-        let s = try take(128)
-        do { return try Zkey.decodeG2(s) } catch { throw fail("\(what): \(error)", at: at) }
-    }
-
-    mutating func g1Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(ZkeyError) -> [G1Affine] {
-        try points(id, count: count, size: 64, in: s, decode: Zkey.decodeG1)
-    }
-
-    mutating func g2Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(ZkeyError) -> [G2Affine] {
-        try points(id, count: count, size: 128, in: s, decode: Zkey.decodeG2)
-    }
-
-    /// A section of exactly `count` points, decoded and validated on all cores.
-    mutating func points<P: Sendable>(_ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
-                                      decode: @escaping @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P)
-        throws(ZkeyError) -> [P]
-    {
-        enter(id, s)
-        guard s.size == count * size else {
-            throw fail("size \(s.size) bytes, expected \(count) points of \(size) bytes = \(count * size)")
-        }
-        let start = offset
-        switch decodePointsInParallel(bytes, start: start, count: count, size: size, decode: decode) {
-        case .success(let points):
-            offset = limit
-            return points
-        case .failure(let bad):
-            throw fail("point #\(bad.index): \(bad.error)", at: start + bad.index * size)
-        }
     }
 
     /// Section 4: the A and B entries, with the public rows checked and stripped, as an R1CS
@@ -612,38 +554,15 @@ struct ZkeyReader {
         var list: [Zkey.Contribution] = []
         for i in 0..<count {
             let deltaAfter = try g1("contribution #\(i) deltaAfter")
-            _ = try g1("contribution #\(i) g1_s")
-            _ = try g1("contribution #\(i) g1_sx")
-            _ = try g2("contribution #\(i) g2_spx")
-            _ = try take(64)
+            let g1S = try g1("contribution #\(i) g1_s")
+            let g1SX = try g1("contribution #\(i) g1_sx")
+            let g2SPX = try g2("contribution #\(i) g2_spx")
+            let transcript = Array(try take(64))
             let type = try u32()
-            let paramsAt = offset
-            let length = Int(try u32())
-            guard length <= remaining else {
-                throw .truncated(file: file, section: section, offset: paramsAt, needed: length - remaining)
-            }
-            let paramsEnd = offset + length
-            var name: String? = nil
-            var lastType: UInt8 = 0
-            while offset < paramsEnd {
-                let at = offset
-                let t = try take(1).first ?? 0
-                guard t > lastType else { throw fail("contribution #\(i): parameters are not sorted by type", at: at) }
-                lastType = t
-                switch t {
-                case 1, 3:
-                    let n = Int(try take(1).first ?? 0)
-                    guard n <= paramsEnd - offset else { throw fail("contribution #\(i): parameter \(t) overruns", at: at) }
-                    let value = try take(n)
-                    if t == 1 { name = String(decoding: value, as: UTF8.self) }
-                case 2:
-                    _ = try take(1)
-                default:
-                    throw fail("contribution #\(i): unknown parameter type \(t)", at: at)
-                }
-                guard offset <= paramsEnd else { throw fail("contribution #\(i): parameters overrun their length", at: at) }
-            }
-            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: name))
+            let params = try contributionParameters("contribution #\(i)")
+            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: params.name, g1S: g1S, g1SX: g1SX,
+                                          g2SPX: g2SPX, transcript: transcript, iterationsExponent: params.iterationsExponent,
+                                          beaconHash: params.beaconHash))
         }
         try expectEnd()
         return Zkey.Phase2(circuitHash: hash, contributions: list, encoded: Array(bytes[s.offset..<(s.offset + s.size)]))

@@ -1,0 +1,196 @@
+import Algebra
+import Circuit
+import Groth16
+
+/// Phase 2: the circuit-specific Groth16 key from phase-1 powers, delta updates, and the
+/// checks a verifier runs on both.
+///
+/// The key is snarkjs's: gamma = 1 (the G2 generator), delta = 1 before any contribution, and
+/// the H query in the odd-coset Lagrange form (`ProvingKey.HQueryForm.oddCosetLagrange`), so it
+/// can be written with `Zkey.write` and used by snarkjs's prover as well as `Groth16.prove`.
+enum Phase2Setup {
+    /// The key with delta = gamma = 1 for `r1cs` from `powers` (power >= log2 of the domain).
+    ///
+    /// A_k = u_k(tau) G1 and so on are combinations of the Lagrange-basis points L_j(tau) G,
+    /// which come from the powers by an inverse FFT over the points (as `snarkjs powersoftau
+    /// prepare phase2` does). H_i = L_{2i+1}(tau) G1 over the 2n-point domain is
+    /// (1/2n) sum_j omega_n^(-ij) omega_2n^(-j) (tau^j - tau^(j+n)) G1: one more n-point FFT.
+    /// When the powers stop at tau^(2n-2) (power = log2 n), tau^(2n-1) is taken as zero, as
+    /// snarkjs does: h Z has degree <= 2n - 2, so an honest proof never uses that coefficient,
+    /// and a cheating one gains nothing because the public-input rows force the error to zero.
+    ///
+    /// Cost: 4 G1 and 1 G2 point FFTs of size n ((n/2) log n variable-base multiplications each)
+    /// plus one multiplication per R1CS nonzero (cheap for small coefficients).
+    static func initialKey(r1cs: R1CS<Fr>, powers: PowersOfTau, progress: (String) -> Void) throws(CeremonyError) -> ProvingKey {
+        let domain = try domainFor(r1cs, powers: powers)
+        let n = domain.size, m = r1cs.constraintCount, np = r1cs.numPublic, wires = r1cs.numWires
+        progress("Lagrange basis: tau G1")
+        let lt = PointBatch.inverseFFT(powers.tauG1[0..<n].map(\.jacobian), domain: domain)
+        progress("Lagrange basis: alpha tau G1")
+        let la = PointBatch.inverseFFT(powers.alphaTauG1[0..<n].map(\.jacobian), domain: domain)
+        progress("Lagrange basis: beta tau G1")
+        let lb = PointBatch.inverseFFT(powers.betaTauG1[0..<n].map(\.jacobian), domain: domain)
+        progress("Lagrange basis: tau G2")
+        let lt2 = PointBatch.inverseFFT(powers.tauG2[0..<n].map(\.jacobian), domain: domain)
+        progress("H query")
+        let doubled = try domainOfSize(2 * n)
+        var differences = JacobianPoint<G1Parameters>.batchToAffine((0..<n).map { j in
+            let high = j + n < powers.tauG1.count ? powers.tauG1[j + n] : .infinity
+            return powers.tauG1[j].jacobian - high.jacobian
+        })
+        guard let half = Fr(2).inverse() else { preconditionFailure("2 is invertible in Fr") }
+        PointBatch.scaleByPowers(&differences, first: half, ratio: doubled.generatorInverse)
+        let h = PointBatch.inverseFFT(differences.map(\.jacobian), domain: domain)
+
+        progress("circuit queries")
+        var u = [JacobianPoint<G1Parameters>](repeating: .infinity, count: wires)
+        var v1 = u, k = u
+        var v2 = [JacobianPoint<G2Parameters>](repeating: .infinity, count: wires)
+        for j in 0..<m {
+            let a = r1cs.a, b = r1cs.b, c = r1cs.c
+            for e in a.rowStart[j]..<a.rowStart[j + 1] {
+                let w = Int(a.columns[e]), value = a.values[e]
+                u[w] += PointBatch.times(lt[j], value)
+                k[w] += PointBatch.times(lb[j], value)
+            }
+            for e in b.rowStart[j]..<b.rowStart[j + 1] {
+                let w = Int(b.columns[e]), value = b.values[e]
+                v1[w] += PointBatch.times(lt[j], value)
+                v2[w] += PointBatch.times(lt2[j], value)
+                k[w] += PointBatch.times(la[j], value)
+            }
+            for e in c.rowStart[j]..<c.rowStart[j + 1] {
+                k[Int(c.columns[e])] += PointBatch.times(lt[j], c.values[e])
+            }
+        }
+        for i in 0...np {
+            u[i] += lt[m + i]
+            k[i] += lb[m + i]
+        }
+        let kAffine = JacobianPoint<G1Parameters>.batchToAffine(k)
+        let vk = VerifyingKey(alpha: powers.alphaTauG1[0], beta: powers.betaG2, gamma: .generator, delta: .generator,
+                              ic: Array(kAffine[0...np]))
+        return ProvingKey(verifyingKey: vk, alpha: powers.alphaTauG1[0], beta1: powers.betaTauG1[0], beta2: powers.betaG2,
+                          delta1: .generator, delta2: .generator, a: JacobianPoint.batchToAffine(u),
+                          b1: JacobianPoint.batchToAffine(v1), b2: JacobianPoint.batchToAffine(v2), h: h,
+                          l: Array(kAffine[(np + 1)...]), domainSize: n, hForm: .oddCosetLagrange,
+                          circuitHash: Groth16.circuitHash(r1cs))
+    }
+
+    static func domainFor(_ r1cs: R1CS<Fr>, powers: PowersOfTau) throws(CeremonyError) -> EvaluationDomain {
+        let domain: EvaluationDomain
+        do { domain = try Groth16.domain(for: r1cs) } catch { throw .usage(error.description) }
+        guard domain.size <= 1 << powers.power else {
+            throw .usage("the circuit needs a domain of 2^\(domain.logSize) points (\(r1cs.constraintCount) constraints + "
+                         + "\(r1cs.numPublic + 1) public rows) but the powers of tau stop at 2^\(powers.power); "
+                         + "use a .ptau of power \(domain.logSize) or more")
+        }
+        guard domain.size <= Zkey.maxDomainSize else {
+            throw .usage("domains above 2^27 points are not supported (snarkjs changes the H layout at 2^28)")
+        }
+        return domain
+    }
+
+    static func domainOfSize(_ size: Int) throws(CeremonyError) -> EvaluationDomain {
+        do { return try EvaluationDomain(size: size) } catch { throw .usage(error.description) }
+    }
+
+    /// Why `key` is not the initial key `initialKey(r1cs, powers)` would build, or nil.
+    ///
+    /// Instead of redoing the FFTs, each query is checked by a random linear combination:
+    /// sum_k rho_k A_k = sum_j (A rho)_j L_j(tau) G1 = sum_d ifft(A rho)_d tau^d G1, one MSM per
+    /// side, and likewise for B1, B2, IC and L (alpha, beta and tau lists) and H. A key that
+    /// differs anywhere passes with probability at most 2^-127. Cost: G1 MSMs over the key and
+    /// over 2n + 2n powers, one G2 MSM pair over n points, O(n log n) field FFTs.
+    static func initialKeyError(_ key: ProvingKey, r1cs: R1CS<Fr>, powers: PowersOfTau) throws(CeremonyError) -> String? {
+        let domain = try domainFor(r1cs, powers: powers)
+        let n = domain.size, m = r1cs.constraintCount, np = r1cs.numPublic, wires = r1cs.numWires
+        guard key.domainSize == n, key.hForm == .oddCosetLagrange, key.a.count == wires, key.b1.count == wires,
+              key.b2.count == wires, key.verifyingKey.ic.count == np + 1, key.l.count == wires - np - 1, key.h.count == n
+        else { return "the key's sizes do not fit the circuit" }
+        guard key.alpha == powers.alphaTauG1[0], key.verifyingKey.alpha == key.alpha, key.beta1 == powers.betaTauG1[0],
+              key.beta2 == powers.betaG2, key.verifyingKey.beta == key.beta2
+        else { return "alpha or beta is not the one of the powers of tau" }
+        guard key.verifyingKey.gamma == .generator, key.delta1 == .generator, key.delta2 == .generator,
+              key.verifyingKey.delta == .generator
+        else { return "the starting key must have gamma = delta = 1 (the generators)" }
+
+        func apply(_ matrix: SparseMatrix<Fr>, _ rho: [Fr], publicRows: Bool) -> [Fr] {
+            var out = [Fr](repeating: .zero, count: n)
+            for j in 0..<m { out[j] = matrix.dot(row: j, rho) }
+            if publicRows { for i in 0...np { out[m + i] += rho[i] } }
+            return out
+        }
+        func ifft(_ v: [Fr]) -> [Fr] {
+            do { return try domain.ifft(v) } catch { preconditionFailure("vectors are sized to the domain: \(error)") }
+        }
+        let rA = SameRatio.randomScalars(wires), rB = SameRatio.randomScalars(wires)
+        let rK = SameRatio.randomScalars(wires), rH = SameRatio.randomScalars(n), rB2 = SameRatio.randomScalars(wires)
+
+        let sigmaA = apply(r1cs.a, rA, publicRows: true), sigmaB = apply(r1cs.b, rB, publicRows: false)
+        let betaCoefficients = ifft(apply(r1cs.a, rK, publicRows: true))
+        let alphaCoefficients = ifft(apply(r1cs.b, rK, publicRows: false))
+        let kC = apply(r1cs.c, rK, publicRows: false)
+        let tauLagrange = ifft((0..<n).map { sigmaA[$0] + sigmaB[$0] + kC[$0] })
+        // H: sum_i rho_i H_i = sum_{d < 2n} (omega_2n^-d / 2) ifft(rho)_{d mod n} tau^d G1.
+        let rhoH = ifft(rH)
+        let used = min(2 * n, powers.tauG1.count)
+        let doubled = try domainOfSize(2 * n)
+        guard let half = Fr(2).inverse() else { preconditionFailure("2 is invertible in Fr") }
+        var tauCoefficients = [Fr](repeating: .zero, count: used)
+        var factor = half
+        for d in 0..<used {
+            tauCoefficients[d] = (d < n ? tauLagrange[d] : .zero) + factor * rhoH[d % n]
+            factor = factor * doubled.generatorInverse
+        }
+        let keyPoints = key.a + key.b1 + key.verifyingKey.ic + key.l + key.h
+        let keyScalars = rA + rB + rK + rH
+        let lhs = MSM.multiply(bases: keyPoints, scalars: keyScalars)
+        let rhs = MSM.multiply(bases: Array(powers.tauG1[0..<used]), scalars: tauCoefficients)
+            + MSM.multiply(bases: Array(powers.alphaTauG1[0..<n]), scalars: alphaCoefficients)
+            + MSM.multiply(bases: Array(powers.betaTauG1[0..<n]), scalars: betaCoefficients)
+        guard lhs == rhs else { return "the G1 queries (A, B1, IC, L or H) are not the ones the powers of tau give" }
+        let lhs2 = MSM.multiply(bases: key.b2, scalars: rB2)
+        let rhs2 = MSM.multiply(bases: Array(powers.tauG2[0..<n]), scalars: ifft(apply(r1cs.b, rB2, publicRows: false)))
+        guard lhs2 == rhs2 else { return "the B2 query is not the one the powers of tau give" }
+        return nil
+    }
+
+    /// delta -> x delta: H and L are divided by x, everything else stays. Cost: one G1
+    /// multiplication per H and L point.
+    static func contribute(_ key: inout ProvingKey, x: Fr) {
+        guard var xInverse = x.inverse() else { preconditionFailure("contribution secrets are sampled nonzero") }
+        defer { xInverse = .zero }
+        PointBatch.scaleByPowers(&key.h, first: xInverse, ratio: .one)
+        PointBatch.scaleByPowers(&key.l, first: xInverse, ratio: .one)
+        key.delta1 = key.delta1.multiplied(by: x).affine
+        key.delta2 = key.delta2.multiplied(by: x).affine
+        key.verifyingKey.delta = key.delta2
+    }
+
+    /// Why `current` is not `previous` after a delta update, or nil. Checks the unchanged parts
+    /// for equality, delta in G1 and G2 for one scalar, and H, L by one batched same-ratio check:
+    /// e(sum rho_i H'_i, delta') = e(sum rho_i H_i, delta) (L alike). The proof of knowledge of
+    /// the factor is checked by the transcript. Cost: two G1 MSMs over H and L, a few pairings.
+    static func updateError(previous: ProvingKey, current: ProvingKey) -> String? {
+        guard current.verifyingKey.alpha == previous.verifyingKey.alpha, current.verifyingKey.beta == previous.verifyingKey.beta,
+              current.verifyingKey.gamma == previous.verifyingKey.gamma, current.verifyingKey.ic == previous.verifyingKey.ic,
+              current.alpha == previous.alpha, current.beta1 == previous.beta1, current.beta2 == previous.beta2,
+              current.a == previous.a, current.b1 == previous.b1, current.b2 == previous.b2,
+              current.domainSize == previous.domainSize, current.hForm == previous.hForm
+        else { return "the contribution changed key parts other than delta, H and L" }
+        guard current.h.count == previous.h.count, current.l.count == previous.l.count else {
+            return "the H or L query changed length"
+        }
+        guard current.verifyingKey.delta == current.delta2, !current.delta1.isInfinity,
+              SameRatio.holds((.generator, current.delta1), (.generator, current.delta2))
+        else { return "delta in G1 and delta in G2 are not the same scalar" }
+        let rho = SameRatio.randomScalars(current.h.count + current.l.count)
+        let now = MSM.multiply(bases: current.h + current.l, scalars: rho).affine
+        let before = MSM.multiply(bases: previous.h + previous.l, scalars: rho).affine
+        guard Pairing.pairingCheck([(now, current.delta2), (-before, previous.delta2)]) else {
+            return "H and L were not divided by the same factor delta was multiplied by"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,217 @@
+import Algebra
+import ArgumentParser
+import Ceremony
+import Circuit
+import Foundation
+import Groth16
+import Report
+
+/// `verisplit ceremony ...`: a multi-party Groth16 setup (see `CeremonyTranscript`).
+struct CeremonyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ceremony",
+        abstract: "Multi-party Groth16 trusted setup: powers of tau (phase 1) and the circuit's delta (phase 2).",
+        discussion: """
+            Keys from a ceremony are safe if at least one contributor was honest and erased its \
+            secrets. Typical flow: `new`, each party `contribute` (phase 1, then --phase 2), \
+            `beacon`, anyone `verify`, then `export-keys`.
+            """,
+        subcommands: [New.self, Contribute.self, VerifyTranscript.self, Beacon.self, ExportKeys.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a ceremony for a circuit in a new directory.",
+            discussion: """
+                Without --ptau, phase 1 starts from the generators at the smallest power that fits \
+                the circuit. With --ptau, a snarkjs .ptau is imported (its powers are checked for \
+                consistency; snarkjs's own contribution proofs are not re-checked) and phase 2 starts.
+                """)
+        @Argument(help: "A circom .r1cs file (BN254).") var circuit: String
+        @Option(help: "The ceremony directory to create.") var out: String
+        @Option(help: "Import a snarkjs powers-of-tau file and start phase 2 from it.") var ptau: String?
+        @Option(help: "Phase-1 power (log2 of the largest domain), if larger than the circuit needs.") var power: Int?
+
+        func run() throws {
+            let progress = CeremonyProgressDisplay()
+            try withCeremonyErrors {
+                let bytes = try readFile(circuit)
+                let imported = try ptau.map { try readFile($0) }
+                let t = try CeremonyTranscript.create(directory: out, circuit: bytes, power: power, ptau: imported,
+                                                      ptauName: ptau ?? "", progress: progress.report)
+                progress.finish()
+                print("created \(out): \(t.circuit.constraintCount) constraints; "
+                      + (t.phase2States > 0 ? "phase 2 open (imported \(ptau ?? ""))" : "phase 1 open"))
+            }
+        }
+    }
+
+    struct Contribute: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a contribution (fresh secrets from the OpenSSL CSPRNG, erased afterwards).",
+            discussion: """
+                Goes to the open phase; --phase 2 while phase 1 is open closes phase 1 and derives the \
+                circuit's key first. Keep the receipt: `verify` lists contribution hashes, and a party can \
+                refuse keys from a transcript that lacks its own.
+                """)
+        @Argument(help: "The ceremony directory.") var directory: String
+        @Option(help: "Your name (recorded in the transcript, at most 64 bytes).") var name: String
+        @Option(help: "1 or 2 (default: the open phase).") var phase: Int?
+        @Option(help: "Write the receipt (JSON with the contribution hash) to this file.") var receipt: String?
+
+        func run() throws {
+            let progress = CeremonyProgressDisplay()
+            try withCeremonyErrors {
+                var t = try CeremonyTranscript.load(directory)
+                let r = try t.contribute(name: name, phase: phase, progress: progress.report)
+                progress.finish()
+                try report(r, receipt: receipt)
+            }
+        }
+    }
+
+    struct Beacon: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add the final public-randomness contribution to the open phase.",
+            discussion: """
+                The secrets are derived from the beacon hashed 2^N times with SHA-256 (as snarkjs \
+                iterates), so anyone can recompute them. Use a value nobody knew before the last \
+                contribution, e.g. a future block hash.
+                """)
+        @Argument(help: "The ceremony directory.") var directory: String
+        @Option(help: "The beacon value in hex (1 to 255 bytes).") var beacon: String
+        @Option(help: "log2 of the number of SHA-256 iterations (0...32).") var iterations: Int = 10
+        @Option(help: "The name recorded for the beacon.") var name: String = "beacon"
+        @Option(help: "Write the receipt to this file.") var receipt: String?
+
+        func run() throws {
+            let progress = CeremonyProgressDisplay()
+            try withCeremonyErrors {
+                guard let bytes = hexBytes(beacon) else { throw InputError("--beacon: not an even-length hex string") }
+                var t = try CeremonyTranscript.load(directory)
+                let r = try t.applyBeacon(bytes, iterationsExponent: iterations, name: name, progress: progress.report)
+                progress.finish()
+                try report(r, receipt: receipt)
+            }
+        }
+    }
+
+    struct VerifyTranscript: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Verify a ceremony transcript: exit 0 if sound, 1 if unsound (naming the contribution), 2 on bad input.")
+        @Argument(help: "The ceremony directory.") var directory: String
+        @Option(help: "Also check that this receipt's contribution is in the transcript (exit 1 if not).") var receipt: String?
+
+        func run() throws {
+            let progress = CeremonyProgressDisplay()
+            try withCeremonyErrors {
+                let t = try CeremonyTranscript.load(directory)
+                let wanted = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
+                let v = try t.verify(progress: progress.report)
+                progress.finish()
+                if !v.importedPhase1Contributions.isEmpty {
+                    print("imported phase-1 contributions (powers checked, snarkjs proofs not re-checked): "
+                          + v.importedPhase1Contributions.map { $0.isEmpty ? "(unnamed)" : $0 }.joined(separator: ", "))
+                }
+                for c in v.contributions {
+                    print("phase \(c.phase) #\(c.index) \(c.name)\(c.isBeacon ? " [beacon]" : "") \(c.hash)")
+                }
+                if let vk = v.verifyingKey {
+                    print("verifying key fingerprint: \(VerifiedCeremony.fingerprint(vk))")
+                }
+                print("sound: \(v.contributions.count) contributions verified")
+                if let wanted, !v.contains(wanted) {
+                    print("the transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)")
+                    throw ExitCode(1)
+                }
+            }
+        }
+    }
+
+    struct ExportKeys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-keys",
+            abstract: "Verify the transcript, then write KEYDIR/proving.key, verification_key.json and circuit_final.zkey.")
+        @Argument(help: "The ceremony directory.") var directory: String
+        @Option(help: "Output directory for the keys.") var out: String
+
+        func run() throws {
+            let progress = CeremonyProgressDisplay()
+            try withCeremonyErrors {
+                let v = try CeremonyTranscript.load(directory).verify(progress: progress.report)
+                progress.finish()
+                guard let key = v.provingKey, let zkey = v.zkey, v.phase2ContributionCount > 0 else {
+                    throw InputError("phase 2 has no contribution yet: delta is the generator and anyone could forge proofs")
+                }
+                try writeFile(out + "/proving.key", KeyFile.encode(key, r1cs: v.circuit))
+                try writeFile(out + "/verification_key.json", SnarkjsJSON.encode(key.verifyingKey))
+                try writeFile(out + "/circuit_final.zkey", zkey)
+                print("wrote \(out)/proving.key, verification_key.json, circuit_final.zkey")
+                print("verifying key fingerprint: \(VerifiedCeremony.fingerprint(key.verifyingKey))")
+            }
+        }
+    }
+}
+
+/// Prints a receipt and writes it to `path` if given.
+private func report(_ r: ContributionReceipt, receipt path: String?) throws {
+    print("phase \(r.phase) contribution #\(r.index) (\(r.name)): \(r.hash)")
+    if let path {
+        try writeFile(path, r.json())
+        print("wrote receipt \(path)")
+    }
+}
+
+/// Maps an unsound transcript to exit code 1, everything else to input errors (exit code 2).
+private func withCeremonyErrors(_ body: () throws -> Void) throws {
+    try withInputErrors {
+        do { try body() } catch let error as CeremonyError where error.isUnsound {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+func hexBytes(_ text: String) -> [UInt8]? {
+    let digits = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
+    guard digits.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    for i in stride(from: 0, to: digits.count, by: 2) {
+        guard let b = UInt8(String(digits[i...(i + 1)]), radix: 16) else { return nil }
+        out.append(b)
+    }
+    return out
+}
+
+/// Progress on standard error when it is a terminal: a bar for counted steps, one timed line
+/// per long step otherwise.
+final class CeremonyProgressDisplay: @unchecked Sendable {
+    private var bar: ProgressBar?
+    private var step: (String, Date)?
+    private let enabled = isatty(STDERR_FILENO) != 0
+
+    func report(_ label: String, _ done: Int, _ total: Int) {
+        guard enabled else { return }
+        if total > 0 {
+            if bar == nil || bar?.total != total { endStep(); bar = ProgressBar(label: "verifying", total: total) }
+            bar?.update(done, detail: label)
+        } else {
+            endStep()
+            FileHandle.standardError.write(Data("\(label)...".utf8))
+            step = (label, Date())
+        }
+    }
+
+    private func endStep() {
+        if let (_, start) = step {
+            FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8))
+            step = nil
+        }
+    }
+
+    func finish() {
+        endStep()
+        bar?.finish()
+        bar = nil
+    }
+}
