@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(
             name: "SplitLearningTests",
-            dependencies: ["SplitLearning", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
+            dependencies: ["SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
             resources: [.copy("Resources/tls")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
         .testTarget(

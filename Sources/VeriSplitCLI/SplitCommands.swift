@@ -1,5 +1,6 @@
 import Algebra
 import ArgumentParser
+import Ceremony
 import Foundation
 import Logging
 import NeuralNet
@@ -14,21 +15,30 @@ struct SplitCommand: AsyncParsableCommand {
         commandName: "split",
         abstract: "Verifiable split learning: keys, server, client, a local run, offline transcript checks.",
         subcommands: [SplitKeysCommand.self, SplitServerCommand.self, SplitClientCommand.self, SplitRunCommand.self,
-                      SplitVerifyTranscript.self, SplitLoadTest.self])
+                      SplitVerifyTranscript.self, SplitLoadTest.self, SplitCeremonyCommand.self])
 }
 
 /// Options every split command shares: the spec and the keys.
 struct SpecOptions: ParsableArguments {
     @Option(help: "Circuit spec JSON (circuits/*.json): the split network both parties agreed on.")
     var spec: String = "circuits/split.json"
-    @Option(help: "Key directory with client/, server/ and client-update/ keys (from `split keys` or a ceremony). Default for local runs: a development setup in memory.")
+    @Option(help: "Key directory with client/, server/ and client-update/ keys (from `split keys`). Default for local runs: a development setup in memory.")
     var keys: String?
+    @Option(help: "Ceremony root with client/, server/ and client-update/ ceremonies (`split ceremony`): verified in full, and refused unless it holds one of --receipt.")
+    var ceremony: String?
+    @Option(help: "This party's ceremony receipt (repeat for each part).") var receipt: [String] = []
 
     func load(mode: SplitMode?, log: StepLog = StepLog()) throws -> SessionSetup {
         let data = Data(try readFile(spec, limit: 1 << 20))
         let circuit = try CircuitSpec.load(data, file: spec)
         var keyset: SplitKeys?
-        if let keys {
+        if let ceremony {
+            guard keys == nil else { throw InputError("give --keys or --ceremony, not both") }
+            let receipts = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
+            keyset = try log.step("verifying the ceremonies in \(ceremony)") {
+                try SplitCeremony.keys(root: URL(fileURLWithPath: ceremony), spec: circuit, receipts: receipts)
+            }
+        } else if let keys {
             keyset = try log.step("loading keys from \(keys)") { try SplitKeys.load(from: URL(fileURLWithPath: keys), spec: circuit) }
         } else if mode.map({ [.verified, .pipelined].contains($0) }) ?? true {
             keyset = try log.step("development setup for \(circuit.name) (single party: use a ceremony for real sessions)") {
@@ -392,5 +402,29 @@ struct SplitLoadTest: AsyncParsableCommand {
             for failure in report.failures.prefix(10) { print("  failure: \(failure)") }
         }
         if report.honestCompleted < report.honestExpected || report.honestIntact < report.honestExpected { throw ExitCode(1) }
+    }
+}
+
+struct SplitCeremonyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ceremony",
+        abstract: "Start the three ceremonies (client, server, client-update) for a spec's circuits.",
+        discussion: """
+        Writes OUT/client, OUT/server and OUT/client-update, each a `verisplit ceremony` directory. Then every \
+        party contributes to each part (`verisplit ceremony contribute OUT/server --name NAME --receipt me-server.json`, \
+        phase 1 then phase 2), and both run sessions with `--ceremony OUT --receipt ...`: a party refuses keys whose \
+        transcript lacks its own contribution.
+        """)
+    @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
+    @Option(help: "Output root.") var out: String
+    @Option(help: "Start phase 2 at once from this snarkjs .ptau (its powers are checked).") var ptau: String?
+
+    func run() throws {
+        try withInputErrors {
+            let circuit = try CircuitSpec.load(Data(try readFile(spec, limit: 1 << 20)), file: spec)
+            let powers = try ptau.map { try readFile($0) }
+            try SplitCeremony.create(spec: circuit, root: URL(fileURLWithPath: out), ptau: powers)
+            print("started ceremonies in \(out)/{client,server,client-update}")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Algebra
+import Ceremony
 import Foundation
 import Groth16
 import NeuralNet
@@ -304,5 +305,52 @@ final class LoadTests: XCTestCase {
         XCTAssertEqual(report.garbageRefused, 6)
         XCTAssertEqual(report.stallingClosed, 3)
         XCTAssertLessThan(report.rssGrowthMegabytes, 200)
+    }
+}
+
+final class CeremonyKeyTests: XCTestCase {
+    /// A 4x4-input spec keeps three real ceremonies (phase 1 and phase 2 each) to about a minute.
+    static let microJSON = Data("""
+    {"name": "micro", "input": {"channels": 1, "height": 4, "width": 4},
+     "client": {"out_channels": 1, "kernel": 2, "stride": 2}, "server": {"outputs": 2},
+     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+     "learning_rate_shift": 5, "commitment": "poseidon-t17"}
+    """.utf8)
+
+    /// Client and server each contribute to all three ceremonies; each accepts the keys only
+    /// with its own receipt in every transcript, and a verified session trains with them.
+    func testPartiesUseCeremonyKeysOnlyWithTheirOwnContribution() async throws {
+        let spec = try CircuitSpec.load(Self.microJSON)
+        let root = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try SplitCeremony.create(spec: spec, root: root)
+        var clientReceipts: [ContributionReceipt] = [], serverReceipts: [ContributionReceipt] = []
+        for part in CircuitSpec.Part.allCases {
+            var transcript = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
+            clientReceipts.append(try transcript.contribute(name: "client", phase: 1))
+            serverReceipts.append(try transcript.contribute(name: "server", phase: 2))
+        }
+        let clientKeys = try SplitCeremony.keys(root: root, spec: spec, receipts: clientReceipts)
+        let serverKeys = try SplitCeremony.keys(root: root, spec: spec, receipts: serverReceipts)
+        XCTAssertEqual(clientKeys.hashes, serverKeys.hashes)
+
+        // A party that did not contribute refuses the keys.
+        var stranger = clientReceipts[0]
+        stranger.hash = String(repeating: "ab", count: 32)
+        XCTAssertThrowsError(try SplitCeremony.keys(root: root, spec: spec, receipts: [stranger])) {
+            XCTAssertTrue("\($0)".contains("lacks this party's contribution"), "\($0)")
+        }
+
+        // The ceremony keys run a verified session (synthetic 4x4 images, two classes).
+        var generator = SeededGenerator(seed: 5)
+        let images = (0..<(8 * 16)).map { _ in generator.nextUniform() }
+        let data = try Dataset(features: Tensor(shape: [8, 1, 4, 4], storage: images), labels: (0..<8).map { $0 % 2 }, classCount: 2)
+        var c = LocalRunConfiguration()
+        c.mode = .verified
+        c.steps = 2
+        let run = try await LocalRun.run(setup: SessionSetup(spec: spec, specData: Self.microJSON, keys: clientKeys), train: data,
+                                         test: nil, configuration: c)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
+        XCTAssertEqual(run.report.stepsCompleted, 2)
     }
 }
