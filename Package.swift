@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "SplitLearning", targets: ["SplitLearning"]),
+        .library(name: "Demo", targets: ["Demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,10 +64,16 @@ let package = Package(
             ],
             exclude: ["Protocol/split.proto"]),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
+        .target(
+            name: "Demo",
+            dependencies: [
+                "SplitLearning", "ZKML", "NeuralNet", "Attacks", "Defenses", "DP", "Audit", "Report",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit", "SplitLearning",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit", "SplitLearning", "Demo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -90,6 +97,7 @@ let package = Package(
             dependencies: ["SplitLearning", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
             resources: [.copy("Resources/tls")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "ZKML", "Report"]),
     ],
     swiftLanguageModes: [.v6]
 )
