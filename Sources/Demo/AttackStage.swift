@@ -46,7 +46,7 @@ enum AttackStage {
                     output: URL, stages: StageTracker) throws -> AttackSummary {
         stages.begin("QBI on the cut layer, N = \(sizes.qbiNeurons), B = \(sizes.qbiBatch), without and with AGGP", units: sizes.qbiSeeds + 1)
         let trainValues = try activations(client, train)
-        let peak = max(trainValues.max() ?? 0, Float.leastNormalMagnitude)
+        let peak = max(displayScale(trainValues), Float.leastNormalMagnitude)
         let trainA = try dataset(trainValues.map { $0 / peak }, like: train, conv: client)
         let testA = try dataset(try activations(client, test).map { $0 / peak }, like: test, conv: client)
         let data = try AttackData.images(train: trainA, test: testA, name: "cut-layer activations of the trained client")
@@ -92,10 +92,19 @@ enum AttackStage {
         return values
     }
 
+    /// The 99th percentile of the positive activations: dividing by it puts almost all of them
+    /// in the grid's [0, 1] display range with more contrast than dividing by the maximum (the
+    /// few above 1 only saturate in the picture; recall is measured on the values).
+    static func displayScale(_ values: [Float]) -> Float {
+        let positive = values.filter { $0 > 0 }.sorted()
+        guard !positive.isEmpty else { return 1 }
+        return positive[min(positive.count - 1, positive.count * 99 / 100)]
+    }
+
     /// Activations as a data set of `[C * H, W]` samples (the channels stacked vertically, so a
     /// grid tile shows them as one image), labelled as the images they came from. The caller
-    /// scales them into [0, 1] by the largest training activation: a positive scale, so exact
-    /// recovery is unchanged and the grid's [0, 1] display fits.
+    /// divides them by `displayScale` of the training activations: a positive scale, so exact
+    /// recovery is unchanged.
     static func dataset(_ values: [Float], like data: Dataset, conv: QuantizedConv2d) throws -> Dataset {
         let shape = [data.count, conv.outChannels * conv.outHeight, conv.outWidth]
         return try Dataset(features: try Tensor(shape: shape, storage: values), labels: data.labels, classCount: data.classCount)

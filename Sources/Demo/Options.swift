@@ -44,13 +44,13 @@ public struct DemoSizes: Sendable, Equatable {
     /// `verisplit demo --quick`: under a minute.
     public static let quick = DemoSizes(
         verifiedSteps: 3, plainSteps: 1000, adversaries: [.fsha], qbiNeurons: 200, qbiBatch: 10, qbiSeeds: 2,
-        auditExamples: 250, auditAttack: .loss, shadowModels: 0, epochs: 10, dpEpochs: 5, epsilon: 3)
+        auditExamples: 250, auditAttack: .loss, shadowModels: 0, epochs: 30, dpEpochs: 15, epsilon: 3)
 
     /// `verisplit demo`: a few minutes.
     public static let full = DemoSizes(
-        verifiedSteps: 40, plainSteps: 4000, adversaries: [.fsha, .replay, .scaleGradient, .wrongSession],
-        qbiNeurons: 500, qbiBatch: 20, qbiSeeds: 5, auditExamples: 1000, auditAttack: .rmia, shadowModels: 8,
-        epochs: 20, dpEpochs: 10, epsilon: 3)
+        verifiedSteps: 60, plainSteps: 4000, adversaries: [.fsha, .replay, .scaleGradient, .wrongSession],
+        qbiNeurons: 500, qbiBatch: 20, qbiSeeds: 10, auditExamples: 1000, auditAttack: .rmia, shadowModels: 16,
+        epochs: 50, dpEpochs: 30, epsilon: 3)
 
     /// Throws the first size that cannot work.
     public func validate() throws(DemoError) {

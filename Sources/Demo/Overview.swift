@@ -63,11 +63,11 @@ enum Overview {
                     ]),
                     .keyValues([("recall in theory, R(N, B)", f(a.recallTheory, 3)),
                                 ("samples isolated by a neuron (undefended potential)", f(a.structuralRecall, 3))]),
-                    .paragraph("Grids of the first seed: each victim's activations (2 channels of 4x4 stacked) on the left, the server's best reconstruction on the right (black: none)."),
+                    .paragraph("Grids of the first seed: each victim's activations (the conv channels stacked vertically) on the left, the server's best reconstruction on the right (black: none)."),
                     .images([(a.gridNone, "no defense"), (a.gridAGGP, "AGGP")]),
                 ]),
                 HTMLSection(heading: "4. DP-Weights and DP-SGD at epsilon \(Demo.number(p.epsilon)), audited", blocks: [
-                    .paragraph("The split network in float (\(p.model): the same conv, ReLU, cut and dense head, on the same pixels) is trained on \(p.membersPerSide) members three ways: plain (reference), plain then DP-Weights noise, and DP-SGD (Poisson sampling, RDP accountant). A \(p.attack) membership attack\(p.shadowModels > 0 ? " with \(p.shadowModels) reference models" : "") then tells members from \(p.membersPerSide) non-members. The verified session above sees too few samples to audit, so these models are trained with the audit's own recipes."),
+                    .paragraph("The split network in float (\(p.model): the same conv, ReLU, cut and dense head; pixels standardized) is trained on \(p.membersPerSide) members three ways: plain (reference), plain then DP-Weights noise, and DP-SGD (Poisson sampling, RDP accountant). A \(p.attack) membership attack\(p.shadowModels > 0 ? " with \(p.shadowModels) reference models" : "") then tells members from \(p.membersPerSide) non-members. The verified session above sees too few samples to audit, so these models are trained with the audit's own recipes."),
                     .table(header: ["model", "claimed epsilon", "claim", "test accuracy", "AUC", "TPR at 0.1 % FPR", "epsilon lower bound", "ceiling"], rows: auditRows),
                     .note("DP-Weights is a published heuristic, not a proof: its epsilon is a claim the audit can contradict, never confirm. An empirical lower bound below the claim does not prove the claim; the ceiling is the largest bound this many examples could show."),
                     .links(p.models.map { ("audit report: \($0.name)", $0.report) }),
@@ -75,7 +75,7 @@ enum Overview {
                 HTMLSection(heading: "5. Files and timing", blocks: [
                     .links(s.files.filter { $0 != "index.html" }.map { ($0, $0) }),
                     .table(header: ["stage", "seconds"], rows: s.stageSeconds.map { [$0.0, f($0.1, 1)] } + [["total", f(s.seconds, 1)]]),
-                    .preformatted("swift run -c release verisplit demo\(s.quick ? " --quick" : "") --out \(s.output.lastPathComponent)"),
+                    .preformatted("swift run -c release verisplit demo\(s.quick ? " --quick" : "") --seed \(s.seed) --out \(s.output.path)"),
                 ]),
             ])
         return report.render()
