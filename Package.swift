@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "SplitLearning", "ZKML", "NeuralNet", "Attacks", "Defenses", "DP", "Audit", "Report",
+                "SplitLearning", "ZKML", "NeuralNet", "Attacks", "Defenses", "Audit", "Report",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(

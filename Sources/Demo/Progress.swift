@@ -20,8 +20,9 @@ public struct SilentProgress: DemoProgress {
     public func end(_ line: String) {}
 }
 
-/// Standard error: a `ProgressBar` per stage on a terminal; one line per stage start and end
-/// otherwise (logs and pipes), so standard output stays free for the summary.
+/// Standard error: a `ProgressBar` per stage on a terminal, replaced by the stage's result line
+/// when it ends; one line per stage start and end otherwise (logs and pipes). Standard output
+/// stays free for the summary.
 public final class StandardErrorProgress: DemoProgress, @unchecked Sendable {
     private let lock = NSLock()
     private let terminal: Bool
@@ -38,7 +39,6 @@ public final class StandardErrorProgress: DemoProgress, @unchecked Sendable {
             self.title = "[\(index)/\(count)] \(title)"
             if terminal {
                 bar = ProgressBar(label: self.title, total: units, enabled: true)
-                bar?.update(0)
             } else {
                 Self.write("\(self.title) ...\n")
             }
@@ -51,9 +51,9 @@ public final class StandardErrorProgress: DemoProgress, @unchecked Sendable {
 
     public func end(_ line: String) {
         lock.withLock {
-            if var b = bar {
-                b.finish()
+            if bar != nil {
                 bar = nil
+                Self.write("\r\u{1B}[K")
             }
             Self.write("\(title): \(line)\n")
         }
