@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "SplitLearning", targets: ["SplitLearning"]),
         .library(name: "Ceremony", targets: ["Ceremony"]),
+        .library(name: "Demo", targets: ["Demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,11 +66,17 @@ let package = Package(
             exclude: ["Protocol/split.proto"]),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .target(name: "Ceremony", dependencies: ["Groth16", "Circuit", "Algebra"]),
+        .target(
+            name: "Demo",
+            dependencies: [
+                "SplitLearning", "ZKML", "NeuralNet", "Attacks", "Defenses", "Audit", "Report",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
                 "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
-                "SplitLearning", "Ceremony",
+                "SplitLearning", "Ceremony", "Demo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -96,6 +103,7 @@ let package = Package(
         .testTarget(
             name: "CeremonyTests", dependencies: ["Ceremony", "Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources")]),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "ZKML", "Report"]),
     ],
     swiftLanguageModes: [.v6]
 )

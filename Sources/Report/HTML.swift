@@ -13,12 +13,17 @@ public enum HTMLBlock: Sendable, Equatable {
     case figures([String])
     /// Preformatted text (escaped), e.g. a command line or JSON excerpt.
     case preformatted(String)
+    /// A list of links (text, relative or absolute address), e.g. to the other files of a report folder.
+    case links([(String, String)])
+    /// Images (address, caption) side by side, e.g. PNG files next to the report.
+    case images([(String, String)])
 
     public static func == (lhs: HTMLBlock, rhs: HTMLBlock) -> Bool {
         switch (lhs, rhs) {
         case let (.paragraph(a), .paragraph(b)), let (.note(a), .note(b)), let (.preformatted(a), .preformatted(b)): return a == b
         case let (.table(h1, r1), .table(h2, r2)): return h1 == h2 && r1 == r2
-        case let (.keyValues(a), .keyValues(b)): return a.count == b.count && zip(a, b).allSatisfy { $0 == $1 }
+        case let (.keyValues(a), .keyValues(b)), let (.links(a), .links(b)), let (.images(a), .images(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0 == $1 }
         case let (.figures(a), .figures(b)): return a == b
         default: return false
         }
@@ -68,7 +73,9 @@ public struct HTMLReport: Sendable, Equatable {
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 8px 12px; margin: 8px 0; }
         .figures { display: flex; flex-wrap: wrap; gap: 12px; }
-        .figures svg { border: 1px solid #eee; }
+        .figures svg, .figures img { border: 1px solid #eee; }
+        figure { margin: 0; } figcaption { font-size: 13px; color: #555; }
+        img { image-rendering: pixelated; }
         pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
         </style>
         </head>
@@ -91,6 +98,12 @@ public struct HTMLReport: Sendable, Equatable {
         case let .note(text): return "<div class=\"note\">\(escapeXML(text))</div>"
         case let .preformatted(text): return "<pre>\(escapeXML(text))</pre>"
         case let .figures(svgs): return "<div class=\"figures\">\n" + svgs.joined(separator: "\n") + "\n</div>"
+        case let .links(links):
+            return "<ul>\n" + links.map { "<li><a href=\"\(escapeXML($0.1))\">\(escapeXML($0.0))</a></li>" }.joined(separator: "\n") + "\n</ul>"
+        case let .images(images):
+            return "<div class=\"figures\">\n" + images.map {
+                "<figure><img src=\"\(escapeXML($0.0))\" alt=\"\(escapeXML($0.1))\"><figcaption>\(escapeXML($0.1))</figcaption></figure>"
+            }.joined(separator: "\n") + "\n</div>"
         case let .keyValues(pairs):
             let rows = pairs.map { "<tr><th>\(escapeXML($0.0))</th>\(cell($0.1))</tr>" }
             return "<table>\n" + rows.joined(separator: "\n") + "\n</table>"

@@ -20,6 +20,8 @@ public struct LocalRunConfiguration: Sendable {
     public var serverTLS: TLSOptions?
     public var clientTLS: TLSOptions?
     public var limits = ConnectionLimits()
+    /// The client's per-step callback (`ClientOptions.onStep`).
+    public var onStep: (@Sendable (UInt64) -> Void)?
 
     public init() {}
 }
@@ -70,6 +72,7 @@ public enum LocalRun {
         clientOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("client")
         clientOptions.resume = c.resume
         clientOptions.stopAfterSteps = c.stopClientAfter
+        clientOptions.onStep = c.onStep
         if c.adversary.side == .client {
             clientOptions.adversary = c.adversary
             clientOptions.attackStep = c.attackStep

@@ -25,6 +25,8 @@ public struct ClientOptions: Sendable {
     public var attackStep: UInt64 = 1
     /// Leave without a word after this many steps in this run, as a killed process would.
     public var stopAfterSteps: Int?
+    /// Called after each step this side finished, with the number of steps done (progress displays).
+    public var onStep: (@Sendable (UInt64) -> Void)?
 
     public init() {}
 }
@@ -145,6 +147,7 @@ struct ClientSession: PartySession {
             }
             try await trainStep(&peer)
             stepsThisRun += 1
+            client.options.onStep?(step)
         }
         try await finish(&peer)
     }

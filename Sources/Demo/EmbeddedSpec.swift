@@ -1,0 +1,22 @@
+import Foundation
+
+/// `circuits/split.json`, embedded byte for byte so `verisplit demo` runs from any directory
+/// (and its spec hash equals the file's). `DemoTests` checks that it still equals the file.
+public enum EmbeddedSpec {
+    public static let name = "circuits/split.json"
+    public static var data: Data { Data((json + "\n").utf8) }
+    static let json = """
+        {
+          "name": "split",
+          "input": {"channels": 1, "height": 28, "width": 28},
+          "client": {"out_channels": 2, "kernel": 7, "stride": 7},
+          "server": {"outputs": 10},
+          "fraction_bits": 8,
+          "value_bits": 24,
+          "batch": 1,
+          "loss": "softmax-cross-entropy",
+          "learning_rate_shift": 5,
+          "commitment": "poseidon-t17"
+        }
+        """
+}
