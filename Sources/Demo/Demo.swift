@@ -21,7 +21,8 @@ public struct DemoSummary: Sendable {
 /// `verisplit demo`: the toolkit end to end on the bundled Fashion-MNIST subset, no network.
 ///
 /// 1. Verified split training: Groth16 keys for the embedded `circuits/split.json`, then a client
-///    and a server over loopback TCP (`SplitLearning.LocalRun`, both in this process), every
+///    and a server over loopback TCP (the server a separate `verisplit split server` process via
+///    `SplitLearning.ProcessRun` when the CLI runs it; both in this process for tests), every
 ///    message proved and verified; test accuracy, proving and verification times. The same
 ///    session in plain mode gives the same accuracy (same fixed-point arithmetic) and, with more
 ///    steps, what the architecture reaches.
@@ -51,7 +52,8 @@ public enum Demo {
 
         let split: SplitSummary, client: QuantizedConv2d
         do {
-            (split, client) = try await SplitStage.run(sizes: options.sizes, seed: options.seed, train: train, test: test, stages: stages)
+            (split, client) = try await SplitStage.run(sizes: options.sizes, seed: options.seed, train: train, test: test, stages: stages,
+                                                            serverExecutable: options.serverExecutable)
         } catch { throw stages.failure(error) }
         try write(Data((jsonLine(split.verified) + "\n").utf8), to: output.appendingPathComponent("split-training.json"))
         try write(Data(("[" + split.malicious.map { jsonLine($0) }.joined(separator: ",\n") + "]\n").utf8),

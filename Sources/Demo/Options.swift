@@ -78,12 +78,18 @@ public struct DemoOptions: Sendable {
     public var output: URL
     public var sizes: DemoSizes
     public var seed: UInt64
+    /// The `verisplit` executable: when set, the verified training runs its server as a separate
+    /// OS process (`verisplit split server`); when nil, both parties run in this process (still
+    /// over real loopback sockets), as the tests do.
+    public var serverExecutable: URL?
 
-    public init(quick: Bool = false, output: URL = URL(fileURLWithPath: "verisplit-demo"), sizes: DemoSizes? = nil, seed: UInt64 = 1) {
+    public init(quick: Bool = false, output: URL = URL(fileURLWithPath: "verisplit-demo"), sizes: DemoSizes? = nil, seed: UInt64 = 1,
+                serverExecutable: URL? = nil) {
         self.quick = quick
         self.output = output
         self.sizes = sizes ?? (quick ? .quick : .full)
         self.seed = seed
+        self.serverExecutable = serverExecutable
     }
 }
 

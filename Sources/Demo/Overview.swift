@@ -46,7 +46,7 @@ enum Overview {
             subtitle: "\(s.quick ? "quick" : "full") run, \(f(s.seconds, 1)) s, seed \(s.seed); bundled Fashion-MNIST subset (4000 train / 1000 test), no network",
             sections: [
                 HTMLSection(heading: "1. Verified split training", blocks: [
-                    .paragraph("A client (images, the conv layer) and a server (the dense head) train over TCP on loopback. Every activation message carries a Groth16 proof of the client's committed forward pass; every gradient a proof of the server's step (forward, loss, backward, SGD between committed weights); every client update a proof too. Each side verifies before it uses anything. Both parties run in this one process, over real sockets."),
+                    .paragraph("A client (images, the conv layer) and a server (the dense head) train over TCP on loopback. Every activation message carries a Groth16 proof of the client's committed forward pass; every gradient a proof of the server's step (forward, loss, backward, SGD between committed weights); every client update a proof too. Each side verifies before it uses anything. The server runs as its own process (`verisplit split server`) unless the demo was started with --in-process."),
                     .keyValues(training),
                     .links([("session report (JSON)", "split-training.json")]),
                 ]),

@@ -35,12 +35,13 @@ enum SplitStage {
     /// The step at which `adversary` acts: replay needs a previous step to replay.
     static func attackStep(_ adversary: Adversary) -> UInt64 { adversary == .replay ? 1 : 0 }
 
-    static func run(sizes: DemoSizes, seed: UInt64, train: Dataset, test: Dataset,
-                    stages: StageTracker) async throws -> (summary: SplitSummary, client: QuantizedConv2d) {
+    static func run(sizes: DemoSizes, seed: UInt64, train: Dataset, test: Dataset, stages: StageTracker,
+                    serverExecutable: URL?) async throws -> (summary: SplitSummary, client: QuantizedConv2d) {
         let progress = stages.progress
         let spec = try CircuitSpec.load(EmbeddedSpec.data, file: EmbeddedSpec.name)
 
-        stages.begin("verified split training (\(spec.name) spec, \(sizes.verifiedSteps) steps over loopback TCP)", units: 1 + sizes.verifiedSteps)
+        let where_ = serverExecutable == nil ? "loopback TCP" : "loopback TCP to a server process"
+        stages.begin("verified split training (\(spec.name) spec, \(sizes.verifiedSteps) steps over \(where_))", units: 1 + sizes.verifiedSteps)
         progress.update(0, detail: "Groth16 setup of the three circuits")
         let setupStart = Date()
         let keys = try SplitKeys.developmentSetup(spec: spec)
@@ -57,7 +58,11 @@ enum SplitStage {
         c.serverSeed = seed &+ 1
         let total = sizes.verifiedSteps
         c.onStep = { done in progress.update(1 + Int(done), detail: "step \(done)/\(total)") }
-        let verified = try await LocalRun.run(setup: setup, train: train, test: test, configuration: c, logger: logger)
+        let verified = if let serverExecutable {
+            try await ProcessRun.run(setup: setup, serverExecutable: serverExecutable, train: train, test: test, configuration: c, logger: logger)
+        } else {
+            try await LocalRun.run(setup: setup, train: train, test: test, configuration: c, logger: logger)
+        }
         guard !verified.report.rejected, verified.report.stepsCompleted == UInt64(total),
               let client = verified.clientLayer else {
             throw DemoError.stage("verified training", reason: verified.report.reason ?? "the session ended after \(verified.report.stepsCompleted) steps")

@@ -10,11 +10,15 @@ import ZKML
 /// and the keys of its three circuits (required for the modes with proofs).
 public struct SessionSetup: Sendable {
     public let spec: CircuitSpec
+    /// The spec file's bytes (what both sides hash; a server process started by `ProcessRun`
+    /// reads the same bytes).
+    public let specData: Data
     public let specHash: [UInt8]
     public let keys: SplitKeys?
 
     public init(spec: CircuitSpec, specData: Data, keys: SplitKeys?) {
         self.spec = spec
+        self.specData = specData
         specHash = SHA256.hash(Array(specData))
         self.keys = keys
     }
@@ -46,7 +50,7 @@ public struct PartyStats: Sendable, Codable, Equatable {
 }
 
 /// How a session ended, from one side's point of view.
-public struct SessionOutcome: Sendable {
+public struct SessionOutcome: Sendable, Codable {
     public var session = ""
     /// Steps this side completed and kept (after any rollback).
     public var completedSteps: UInt64 = 0
@@ -59,6 +63,13 @@ public struct SessionOutcome: Sendable {
     public var transcriptHead = ""
     /// Stopped on purpose before the end (`stopAfterSteps`), as a killed process would.
     public var interrupted = false
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case session, rejected, reason, stats, interrupted
+        case completedSteps = "steps_completed", peerRejected = "peer_rejected", transcriptHead = "transcript_head"
+    }
 }
 
 /// Monotonic seconds.

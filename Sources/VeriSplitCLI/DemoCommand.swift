@@ -16,9 +16,14 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Output folder (created; its files are overwritten).") var out: String = "verisplit-demo"
     @Option(help: "Seed of the weights, sample order, attack and audit.") var seed: UInt64 = 1
     @Flag(help: "Print summary.json's content instead of the text summary.") var json = false
+    @Flag(help: "Run the server party in this process instead of a separate `verisplit split server` process.")
+    var inProcess = false
 
     func run() async throws {
-        let options = DemoOptions(quick: quick, output: URL(fileURLWithPath: out), seed: seed)
+        // This executable, to start the server party as its own process.
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map { URL(fileURLWithPath: $0) }
+        let options = DemoOptions(quick: quick, output: URL(fileURLWithPath: out), seed: seed,
+                                  serverExecutable: inProcess ? nil : executable)
         let summary: DemoSummary
         do {
             summary = try await Demo.run(options: options, versions: auditVersions(), progress: StandardErrorProgress())

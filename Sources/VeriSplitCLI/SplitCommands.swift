@@ -152,6 +152,7 @@ struct SplitServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a silent peer may hold a connection.") var idleTimeout: Int = 120
     @Option(help: "Largest frame accepted, in bytes.") var maxFrameBytes: Int = Frame.defaultMaxBytes
     @Option(help: "Exit after this many sessions (default: serve until killed).") var sessions: Int?
+    @Option(help: "Append one JSON line per finished session (its outcome and timings) to this file.") var summary: String?
     @Option(help: "Play a dishonest server: \(Adversary.allCases.filter { $0.side == .server }.map(\.rawValue).joined(separator: ", ")).")
     var adversary: String = "none"
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
@@ -182,6 +183,7 @@ struct SplitServerCommand: AsyncParsableCommand {
                 let result = await server.handle(channel)
                 let o = result.outcome
                 logger.notice("session \(o.session.prefix(16)): \(o.completedSteps) steps, \(o.rejected ? "REJECTED: " + (o.reason ?? "") : (o.reason ?? "ok"))")
+                if let summary { await SummaryFile.shared.append(jsonLine(o), to: summary, logger: logger) }
                 if let limit = sessions, await served.increment() >= limit { await listener.close() }
             }
         }
@@ -426,5 +428,24 @@ struct SplitCeremonyCommand: ParsableCommand {
             try SplitCeremony.create(spec: circuit, root: URL(fileURLWithPath: out), ptau: powers)
             print("started ceremonies in \(out)/{client,server,client-update}")
         }
+    }
+}
+
+/// Appends session summaries one line at a time (sessions finish concurrently).
+actor SummaryFile {
+    static let shared = SummaryFile()
+
+    func append(_ line: String, to path: String, logger: Logger) {
+        let data = Data((line + "\n").utf8)
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            logger.error("cannot write the session summary to \(path)")
+            return
+        }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: data)
     }
 }

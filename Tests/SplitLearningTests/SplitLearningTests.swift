@@ -354,3 +354,26 @@ final class CeremonyKeyTests: XCTestCase {
         XCTAssertEqual(run.report.stepsCompleted, 2)
     }
 }
+
+final class ProcessRunTests: XCTestCase {
+    /// The server as its own OS process (the `verisplit` binary built next to the tests): the
+    /// session trains the same weights as the in-process one.
+    func testServerProcessTrainsTheSameWeights() async throws {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("verisplit") }
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("no verisplit executable next to the test bundle")
+        }
+        var c = LocalRunConfiguration()
+        c.mode = .verified
+        c.steps = 2
+        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.data.train,
+                                                test: nil, configuration: c)
+        XCTAssertFalse(separate.report.rejected, separate.report.reason ?? "")
+        XCTAssertEqual(separate.report.stepsCompleted, 2)
+        XCTAssertGreaterThan(separate.report.server.provingSeconds, 0, "the server process's summary was read")
+        let inProcess = try await Fixture.run(.verified, steps: 2)
+        XCTAssertEqual(separate.clientLayer, inProcess.clientLayer)
+        XCTAssertEqual(separate.serverLayer, inProcess.serverLayer)
+    }
+}
