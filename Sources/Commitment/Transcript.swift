@@ -162,7 +162,7 @@ public struct Transcript: Sendable, Equatable {
 }
 
 /// Bytes from hex digits (either case), or nil.
-func decodeHex(_ text: String) -> [UInt8]? {
+public func decodeHex(_ text: String) -> [UInt8]? {
     let utf8 = Array(text.utf8)
     guard utf8.count % 2 == 0 else { return nil }
     func nibble(_ c: UInt8) -> UInt8? {

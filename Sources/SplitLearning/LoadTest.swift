@@ -1,3 +1,4 @@
+import Algebra
 import Foundation
 import Logging
 import NeuralNet
@@ -46,7 +47,7 @@ public struct LoadTestReport: Sendable, Codable {
 public enum LoadTest {
     public static func run(setup: SessionSetup, train: Dataset, configuration c: LoadTestConfiguration,
                            logger: Logger = .split) async throws -> LoadTestReport {
-        let rssBefore = residentMegabytes()
+        let rssBefore = ProcessMemory.residentMegabytes
         let start = now()
         // The reference: one undisturbed session.
         var reference = LocalRunConfiguration()
@@ -93,8 +94,8 @@ public enum LoadTest {
         }
         await listener.close()
         var report = LoadTestReport(honestCompleted: 0, honestExpected: c.honestClients, honestIntact: 0, garbageRefused: 0,
-                                    stallingClosed: 0, seconds: now() - start, peakRSSMegabytes: peakResidentMegabytes(),
-                                    rssGrowthMegabytes: residentMegabytes() - rssBefore, failures: [])
+                                    stallingClosed: 0, seconds: now() - start, peakRSSMegabytes: ProcessMemory.peakResidentMegabytes,
+                                    rssGrowthMegabytes: ProcessMemory.residentMegabytes - rssBefore, failures: [])
         for result in results {
             switch result {
             case .honest(let done, let intact, let reason):
@@ -159,18 +160,4 @@ public enum LoadTest {
             return true
         }
     }
-}
-
-/// Current and peak resident set size, from /proc and getrusage.
-func residentMegabytes() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kb / 1024
-}
-
-func peakResidentMegabytes() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
 }

@@ -24,6 +24,24 @@ public struct LocalRunConfiguration: Sendable {
     public var onStep: (@Sendable (UInt64) -> Void)?
 
     public init() {}
+
+    /// The client's side of this configuration (shared by the in-process and two-process runs).
+    var clientOptions: ClientOptions {
+        var options = ClientOptions()
+        options.mode = mode
+        options.steps = steps
+        options.pipelineDepth = pipelineDepth
+        options.seed = clientSeed
+        options.stateDirectory = stateDirectory?.appendingPathComponent("client")
+        options.resume = resume
+        options.stopAfterSteps = stopClientAfter
+        options.onStep = onStep
+        if adversary.side == .client {
+            options.adversary = adversary
+            options.attackStep = attackStep
+        }
+        return options
+    }
 }
 
 /// What `verisplit split run --json` prints.
@@ -64,19 +82,7 @@ public enum LocalRun {
             serverOptions.adversary = c.adversary
             serverOptions.attackStep = c.attackStep
         }
-        var clientOptions = ClientOptions()
-        clientOptions.mode = c.mode
-        clientOptions.steps = c.steps
-        clientOptions.pipelineDepth = c.pipelineDepth
-        clientOptions.seed = c.clientSeed
-        clientOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("client")
-        clientOptions.resume = c.resume
-        clientOptions.stopAfterSteps = c.stopClientAfter
-        clientOptions.onStep = c.onStep
-        if c.adversary.side == .client {
-            clientOptions.adversary = c.adversary
-            clientOptions.attackStep = c.attackStep
-        }
+        let clientOptions = c.clientOptions
         let server = SplitServer(setup: setup, options: serverOptions, logger: logger)
         let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: c.serverTLS, limits: c.limits)
         let results = ServerResults()

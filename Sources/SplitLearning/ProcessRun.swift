@@ -46,13 +46,7 @@ public enum ProcessRun {
             }
         }
         guard let channel else { throw SplitError.connection("no connection") }
-        var clientOptions = ClientOptions()
-        clientOptions.mode = c.mode
-        clientOptions.steps = c.steps
-        clientOptions.pipelineDepth = c.pipelineDepth
-        clientOptions.seed = c.clientSeed
-        clientOptions.onStep = c.onStep
-        let client = await SplitClient(setup: setup, data: train, options: clientOptions, logger: logger).run(over: channel)
+        let client = await SplitClient(setup: setup, data: train, options: c.clientOptions, logger: logger).run(over: channel)
         await waitForExit(server, seconds: 60)
 
         let serverOutcome = try readSummary(summaryURL)

@@ -75,7 +75,7 @@ public enum RecordVerifier {
                                                before: cW, after: cWAfter), "client update")
                 }
             }
-            for entry in record.transcriptEntries() { transcript.append(label: entry.label, payload: entry.payload) }
+            transcript.append(record)
         }
         return Report(steps: steps.count, proofsChecked: proofs, openingsChecked: openings, transcriptHead: transcript.head.hex)
     }

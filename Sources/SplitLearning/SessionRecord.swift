@@ -137,6 +137,19 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     var latest: ParameterSnapshot? { snapshots.last }
 }
 
+/// Which of a step's two transcript entries to append.
+enum RecordEntries { case activations, gradient, both }
+
+extension Transcript {
+    /// Appends a step record's entries: the activations entry when its message is sent or
+    /// received, the gradient entry with the answer, both when rebuilding from a record file.
+    mutating func append(_ record: StepRecord, _ which: RecordEntries = .both) {
+        let entries = record.transcriptEntries()
+        let chosen = which == .activations ? Array(entries.prefix(1)) : which == .gradient ? Array(entries.dropFirst()) : entries
+        for entry in chosen { append(label: entry.label, payload: entry.payload) }
+    }
+}
+
 /// Files of one party's session: `checkpoint.json` and `record.jsonl` in a directory.
 struct SessionFiles: Sendable {
     let directory: URL
@@ -165,6 +178,15 @@ struct SessionFiles: Sendable {
         var data = try Self.line(header)
         for step in steps { data += try Self.line(step) }
         try Self.atomicWrite(data, to: recordURL)
+    }
+
+    /// Cuts the record file back to the steps before `steps` (a resumed session replays from
+    /// there) and returns its header and the steps kept.
+    func rewindRecord(to steps: UInt64) throws -> (header: RecordHeader, kept: [StepRecord]) {
+        let (header, all) = try SessionRecordFile.read(recordURL)
+        let kept = all.filter { $0.step < steps }
+        try writeRecord(header: header, steps: kept)
+        return (header, kept)
     }
 
     func appendRecord(_ step: StepRecord) throws {
@@ -228,28 +250,7 @@ public enum SessionRecordFile {
 enum Hex {
     static func encode(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
 
-    static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
+    static func decode(_ text: String) -> [UInt8]? { decodeHex(text) }
 
     static func field(_ value: Fr) -> String { encode(value.littleEndianBytes()) }
 

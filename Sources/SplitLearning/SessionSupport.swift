@@ -268,3 +268,23 @@ extension SplitError {
         }
     }
 }
+
+/// Both parties' bookkeeping after a step or a proof: complete step records go to the record
+/// file in step order, the parameters after each such step become settled (the checkpoint keeps
+/// the last `window` of them, so the two sides can meet at the lower one on resume), and
+/// snapshots older than the last settled step are dropped. Returns whether anything settled.
+func settleRecords(_ records: inout [UInt64: StepRecord], flushed: inout UInt64, snapshots: inout [UInt64: ParameterSnapshot],
+                   settled: inout [ParameterSnapshot], mode: SplitMode, window: Int, files: SessionFiles?) throws -> Bool {
+    var advanced = false
+    while let record = records[flushed], record.isComplete(mode: mode) {
+        if let files { try files.appendRecord(record) }
+        records[flushed] = nil
+        flushed += 1
+        if let snapshot = snapshots[flushed] { settled.append(snapshot) }
+        advanced = true
+    }
+    let oldest = flushed
+    snapshots = snapshots.filter { $0.key + 1 >= oldest }
+    if settled.count > window { settled.removeFirst(settled.count - window) }
+    return advanced
+}

@@ -233,11 +233,9 @@ struct ClientSession: PartySession {
     /// Cuts the record file back to the steps before `steps` and rebuilds the transcript from it.
     mutating func rewindRecord(to steps: UInt64) throws {
         guard let files else { return }
-        let (fileHeader, all) = try SessionRecordFile.read(files.recordURL)
-        let kept = all.filter { $0.step < steps }
+        let (fileHeader, kept) = try files.rewindRecord(to: steps)
         header = fileHeader
-        try files.writeRecord(header: fileHeader, steps: kept)
-        for record in kept { for entry in record.transcriptEntries() { transcript.append(label: entry.label, payload: entry.payload) } }
+        for record in kept { transcript.append(record) }
         settled = (try files.readCheckpoint())?.snapshots.filter { $0.steps <= steps } ?? []
     }
 
@@ -296,7 +294,7 @@ struct ClientSession: PartySession {
         }
         try await peer.send(.activations(message))
         if mode == .pipelined { await pipeline?.submit(step: t, part: .clientForward, forwardJob) }
-        for entry in record.transcriptEntries().prefix(1) { transcript.append(label: entry.label, payload: entry.payload) }
+        transcript.append(record, .activations)
         records[t] = record
 
         var gradientMessage: GradientMessage?
@@ -366,7 +364,7 @@ struct ClientSession: PartySession {
         }
         record.gradient = g.values
         guard mode.usesCommitments else {
-            for entry in record.transcriptEntries().dropFirst() { transcript.append(label: entry.label, payload: entry.payload) }
+            transcript.append(record, .gradient)
             return g.values
         }
         let gradientSalt = try Wire.field(g.salt, "Gradient.salt", step: t)
@@ -399,7 +397,7 @@ struct ClientSession: PartySession {
             pendingServer[t] = statement
         }
         serverCommitment = after
-        for entry in record.transcriptEntries().dropFirst() { transcript.append(label: entry.label, payload: entry.payload) }
+        transcript.append(record, .gradient)
         return g.values
     }
 
@@ -466,18 +464,10 @@ struct ClientSession: PartySession {
 
     /// Writes complete steps to the record and advances the checkpoint to the newest settled state.
     mutating func settle() throws {
-        var advanced = false
-        while let record = records[flushed], record.isComplete(mode: mode) {
-            if let files { try files.appendRecord(record) }
-            records[flushed] = nil
-            flushed += 1
-            if let snapshot = snapshots[flushed] { settled.append(snapshot) }
-            advanced = true
+        if try settleRecords(&records, flushed: &flushed, snapshots: &snapshots, settled: &settled, mode: mode,
+                             window: client.options.pipelineDepth + 2, files: files) {
+            try writeCheckpoint()
         }
-        snapshots = snapshots.filter { $0.key + 1 >= flushed }
-        let window = client.options.pipelineDepth + 2
-        if settled.count > window { settled.removeFirst(settled.count - window) }
-        if advanced { try writeCheckpoint() }
     }
 
     func writeCheckpoint() throws {

@@ -97,7 +97,9 @@ struct ServerSession: PartySession {
     /// update before the last (pipelined mode lags; the other modes keep all they did).
     var verifiedClientThrough: UInt64 {
         guard mode == .pipelined else { return step }
-        var n = connectionStart
+        // Flushed steps had all their proofs verified, so the scan starts there: it covers at
+        // most the pipeline window, not the whole session.
+        var n = max(connectionStart, flushed)
         while n < step, pendingForward[n] == nil, n == connectionStart || pendingUpdate[n - 1] == nil { n += 1 }
         return n
     }
@@ -227,11 +229,9 @@ struct ServerSession: PartySession {
         commitment = Hex.field(snapshot.commitment) ?? Fr(0)
         step = start
         settled = checkpoint.snapshots.filter { $0.steps <= start }
-        let (header, all) = try SessionRecordFile.read(files.recordURL)
-        let kept = all.filter { $0.step < start }
-        try files.writeRecord(header: header, steps: kept)
+        let (header, kept) = try files.rewindRecord(to: start)
         transcript = Transcript(session: sessionHex)
-        for record in kept { for entry in record.transcriptEntries() { transcript.append(label: entry.label, payload: entry.payload) } }
+        for record in kept { transcript.append(record) }
         clientCommitment = Hex.field(kept.last?.clientWeightsAfter ?? header.clientStart) ?? Fr(0)
         if let last = kept.last, mode.usesProofs { lastProof = try? Proof(ethereumBytes: Hex.decode(last.serverProof) ?? []) }
     }
@@ -291,7 +291,7 @@ struct ServerSession: PartySession {
                 pendingForward[t] = statement
             }
         }
-        for entry in record.transcriptEntries().prefix(1) { transcript.append(label: entry.label, payload: entry.payload) }
+        transcript.append(record, .activations)
 
         // The step itself, honest or (for the CLI's simulation) not.
         let adversary = server.options.adversary
@@ -346,7 +346,7 @@ struct ServerSession: PartySession {
             commitment = newCommitment
         }
         try await peer.send(.gradient(message))
-        for entry in record.transcriptEntries().dropFirst() { transcript.append(label: entry.label, payload: entry.payload) }
+        transcript.append(record, .gradient)
         dense = result.updated
         salt = newSalt
         step = t + 1
@@ -452,18 +452,10 @@ struct ServerSession: PartySession {
     }
 
     mutating func settle() throws {
-        var advanced = false
-        while let record = records[flushed], record.isComplete(mode: mode) {
-            if let files { try files.appendRecord(record) }
-            records[flushed] = nil
-            flushed += 1
-            if let snapshot = snapshots[flushed] { settled.append(snapshot) }
-            advanced = true
+        if try settleRecords(&records, flushed: &flushed, snapshots: &snapshots, settled: &settled, mode: mode,
+                             window: pipelineDepth + 2, files: files) {
+            try writeCheckpoint()
         }
-        snapshots = snapshots.filter { $0.key + 1 >= flushed }
-        let window = pipelineDepth + 2
-        if settled.count > window { settled.removeFirst(settled.count - window) }
-        if advanced { try writeCheckpoint() }
     }
 
     func writeCheckpoint() throws {

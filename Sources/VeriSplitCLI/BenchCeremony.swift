@@ -4,12 +4,6 @@ import Ceremony
 import Circuit
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `verisplit bench ceremony`: one phase-1 and one phase-2 contribution and the transcript
 /// verification, on a squaring chain whose domain is exactly 2^N, through the files a real
 /// ceremony writes (a scratch directory, removed afterwards).
@@ -58,15 +52,7 @@ struct BenchCeremony: ParsableCommand {
                 guard verified.contributions.count == 2 else { throw InputError("the benchmark transcript did not verify") }
                 rows += [("phase2_setup_s", setup2), ("phase2_contribution_s", phase2), ("transcript_verify_s", verifyAll)]
             }
-            var usage = rusage()
-            #if canImport(Darwin)
-            getrusage(RUSAGE_SELF, &usage)
-            let peakMB = Double(usage.ru_maxrss) / 1_048_576
-            #else
-            getrusage(RUSAGE_SELF.rawValue, &usage)
-            let peakMB = Double(usage.ru_maxrss) / 1024
-            #endif
-            printBenchResult(rows + [("peak_rss_mb", peakMB), ("threads", ProcessInfoCores.activeCount)], json: json,
+            printBenchResult(rows + [("peak_rss_mb", ProcessMemory.peakResidentMegabytes), ("threads", ProcessInfoCores.activeCount)], json: json,
                              title: "Groth16 ceremony at a 2^\(log2) domain (release build)")
         }
     }
