@@ -97,7 +97,11 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(
             name: "SplitLearningTests",
-            dependencies: ["SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
+            dependencies: [
+                "SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             resources: [.copy("Resources/tls")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
         .testTarget(

@@ -47,6 +47,11 @@ public struct VerifiedCeremony: Sendable {
     /// Names of the contributions an imported `.ptau` carried. Their powers were checked for
     /// consistency, but their proofs (snarkjs's BLAKE2b transcript) were not re-verified.
     public let importedPhase1Contributions: [String]
+    /// SHA-256 (hex) of the starting powers `phase1/0000.ptau`, to pin an imported `.ptau`.
+    public let phase1StartSHA256: String
+    /// True when phase 1 starts from the generators (no secret in the start), false when it
+    /// starts from imported powers whose secrets whoever made them may know.
+    public let phase1StartsFromGenerators: Bool
     public let circuit: R1CS<Fr>
     /// The final key; nil until phase 2 has a contribution (before that delta is the
     /// generator and anyone could forge proofs).
@@ -275,6 +280,10 @@ public struct CeremonyTranscript: Sendable {
         progress("phase 1 starting state", 0, total)
         var previous = try readPtau(0, unsoundIndex: 0)
         let imported = previous.contributions.map { $0.name ?? "" }
+        let startHash = SHA256.hex(SHA256.hash(try Self.read(Self.stateName(directory, phase: 1, index: 0))))
+        let start = previous.powers.firstPoints
+        let fromGenerators = start.tauG1 == G1Affine.generator && start.alphaG1 == G1Affine.generator
+            && start.betaG1 == G1Affine.generator
         if let why = previous.powers.structureError() { throw .unsound(phase: 1, index: 0, name: "", reason: why) }
         for i in 1..<max(1, phase1States) {
             progress("phase 1 contribution #\(i)", i, total)
@@ -315,7 +324,8 @@ public struct CeremonyTranscript: Sendable {
             previous = current
         }
         guard phase2States > 0 else {
-            return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, circuit: circuit,
+            return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
+                                    phase1StartsFromGenerators: fromGenerators, circuit: circuit,
                                     provingKey: nil, zkey: nil)
         }
 
@@ -359,7 +369,8 @@ public struct CeremonyTranscript: Sendable {
             lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: i))
         }
         let contributed = phase2States > 1
-        return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, circuit: circuit,
+        return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
+                                    phase1StartsFromGenerators: fromGenerators, circuit: circuit,
                                 provingKey: contributed ? key : nil, zkey: contributed ? lastBytes : nil)
     }
 

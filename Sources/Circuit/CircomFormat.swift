@@ -326,3 +326,33 @@ public enum Circom {
         return out.bytes
     }
 }
+
+extension Circom {
+    /// circom's `.sym` text: one line `labelIndex,wireIndex,componentIndex,name` per wire from
+    /// wire 1 on (wire 0 is the constant), so tools can name wires in their reports.
+    public static func writeSymbols(_ names: [String]) -> String {
+        var out = ""
+        for (wire, name) in names.enumerated() where wire > 0 { out += "\(wire),\(wire),0,\(name)\n" }
+        return out
+    }
+
+    /// Wire names from a `.sym` file (lines `label,wire,component,name`; a wire of -1 marks a
+    /// signal circom optimised away and is skipped). Every line must have four fields with
+    /// integer indices, and wires must be below `wireCount`.
+    public static func readSymbols(_ text: String, wireCount: Int, file: String = "sym") throws(CircomFormatError) -> [Int: String] {
+        var names: [Int: String] = [:]
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            let fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false)
+            guard fields.count == 4, Int(fields[0]) != nil, let wire = Int(fields[1]), Int(fields[2]) != nil else {
+                throw .invalid(file: file, section: "symbols", offset: number + 1, reason: "line \(number + 1) is not 'label,wire,component,name'")
+            }
+            if wire == -1 { continue }
+            guard wire >= 0, wire < wireCount else {
+                throw .invalid(file: file, section: "symbols", offset: number + 1,
+                               reason: "line \(number + 1) names wire \(wire), but the circuit has \(wireCount) wires")
+            }
+            names[wire] = String(fields[3])
+        }
+        return names
+    }
+}

@@ -27,7 +27,7 @@ public enum ProcessRun {
         server.arguments = ["split", "server", "--listen", "127.0.0.1:\(port)", "--spec", specURL.path,
                             "--keys", work.appendingPathComponent("keys").path, "--state", work.appendingPathComponent("state").path,
                             "--seed", String(c.serverSeed), "--sessions", "1", "--summary", summaryURL.path,
-                            "--log-level", "error", "--modes", c.mode.rawValue]
+                            "--log-level", "error", "--modes", c.mode.rawValue] + (c.fixedScheduleSeed != nil ? ["--allow-fixed-schedule"] : [])
         server.standardOutput = FileHandle.nullDevice
         do { try server.run() } catch {
             throw SplitError.connection("cannot start the server process \(serverExecutable.path) (\(error))")

@@ -61,7 +61,7 @@ func loadProvingKey(_ path: String, allowInsecure: Bool = false) throws -> (Prov
 
 struct R1CSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "r1cs", abstract: "Inspect circom .r1cs files.", subcommands: [Info.self])
+        commandName: "r1cs", abstract: "Inspect and lint circom .r1cs files.", subcommands: [Info.self, Lint.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Counts of constraints, wires, public and private inputs.")
@@ -76,6 +76,63 @@ struct R1CSCommand: ParsableCommand {
                 ("private_inputs", r1cs.numPrivateInputs),
                 ("nonzero_terms", r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount),
             ], json: json, title: file)
+        }
+    }
+
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Static under-constraint analysis: outputs the inputs do not determine, unbounded private inputs.",
+            discussion: """
+            Starts from the inputs the header declares (public and private inputs) and propagates which \
+            wires the constraints determine uniquely: linear equations, products, bit decompositions \
+            (including the rescale pattern q * 2^S + r with both range-checked), IsZero and Euclidean \
+            division. Reports every public output and intermediate wire it cannot prove unique, wires in \
+            no constraint, and private inputs read as integers without a range check. Exit status: 0 \
+            clean, 1 findings, 2 bad input.
+            """)
+        @Argument(help: "A circom .r1cs file (BN254).") var file: String
+        @Option(help: "The circuit's circom .sym file, to name wires in the report.") var sym: String?
+        @Flag(help: "Print one JSON object with a `findings` list.") var json = false
+
+        func run() throws {
+            let (r1cs, names) = try withInputErrors { () throws -> (R1CS<Fr>, [Int: String]) in
+                let r1cs = try Circom.readR1CS(try readFile(file), file: file)
+                guard let sym else { return (r1cs, [:]) }
+                let text = String(decoding: try readFile(sym, limit: 1 << 30), as: UTF8.self)
+                return (r1cs, try Circom.readSymbols(text, wireCount: r1cs.numWires, file: sym))
+            }
+            var linter = R1CSLinter(r1cs, names: names)
+            let report = linter.run()
+            if json {
+                let findings = report.findings.map { f -> [String: Any] in
+                    var row: [String: Any] = ["kind": f.kind.rawValue, "wire": f.wire, "constraints": f.constraints]
+                    if let name = f.name { row["name"] = name }
+                    return row
+                }
+                let object: [String: Any] = [
+                    "file": file, "clean": report.isClean, "constraints": report.constraints, "wires": report.wires,
+                    "public_outputs": report.publicOutputs, "public_inputs": report.publicInputs,
+                    "private_inputs": report.privateInputs, "bounded_private_inputs": report.boundedPrivateInputs,
+                    "determined_wires": report.determinedWires, "free_by_design": report.freeByDesign.count,
+                    "rules": report.ruleCounts, "findings": findings,
+                ]
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("\(file): \(report.constraints) constraints, \(report.wires) wires; inputs \(report.publicInputs) public, "
+                      + "\(report.privateInputs) private (\(report.boundedPrivateInputs) range-checked); \(report.publicOutputs) public outputs")
+                print("determined: \(report.determinedWires) of \(report.wires) wires; free by design (IsZero hints): \(report.freeByDesign.count)")
+                if report.isClean {
+                    print("clean: every output and intermediate wire is uniquely determined by the inputs")
+                } else {
+                    print("\(report.findings.count) findings:")
+                    for f in report.findings.prefix(50) {
+                        print("  \(f.kind.rawValue): wire \(f.wire)\(f.name.map { " (\($0))" } ?? ""), constraints \(f.constraints)")
+                    }
+                    if report.findings.count > 50 { print("  ... \(report.findings.count - 50) more (--json lists all)") }
+                }
+            }
+            if !report.isClean { throw ExitCode(1) }
         }
     }
 }

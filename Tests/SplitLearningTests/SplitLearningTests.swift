@@ -5,6 +5,7 @@ import Groth16
 import NeuralNet
 import NIOCore
 import SplitLearning
+import SwiftProtobuf
 import XCTest
 import ZKML
 
@@ -13,7 +14,7 @@ let tinySpecJSON = Data("""
 {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
  "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
  "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
- "learning_rate_shift": 5, "commitment": "poseidon-t17"}
+ "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
 """.utf8)
 
 /// Keys and data shared by the tests (setup once per process).
@@ -29,9 +30,13 @@ enum Fixture {
         do { return try MNISTFamily.load(.bundled) } catch { fatalError("bundled data: \(error)") }
     }()
 
+    /// `schedule`: a fixed sample order (runs that compare weights need the same samples); nil
+    /// draws the order from the session's coin toss.
     static func run(_ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil,
-                    resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup) async throws -> LocalRun.Result {
+                    resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup,
+                    schedule: UInt64? = 7) async throws -> LocalRun.Result {
         var c = LocalRunConfiguration()
+        c.fixedScheduleSeed = schedule
         c.mode = mode
         c.steps = steps
         c.adversary = adversary
@@ -157,7 +162,7 @@ final class SplitProtocolTests: XCTestCase {
             // The resumed session's record re-verifies offline, from the first step.
             let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
             XCTAssertEqual(steps.count, 4)
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, keys: Fixture.keys)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
             XCTAssertEqual(report.transcriptHead, resumed.report.transcriptHead)
         }
     }
@@ -165,14 +170,14 @@ final class SplitProtocolTests: XCTestCase {
     func testRecordVerifiesOfflineAndTamperingIsCaught() async throws {
         let state = Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: state) }
-        let run = try await Fixture.run(.verified, steps: 2, state: state)
+        let run = try await Fixture.run(.verified, steps: 2, state: state, schedule: nil)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         for role in ["client", "server"] {
             let url = role == "client" ? state.appendingPathComponent("client/record.jsonl")
                 : try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
                     .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
             let (header, steps) = try SessionRecordFile.read(url)
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, keys: Fixture.keys)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
             XCTAssertEqual(report.steps, 2)
             XCTAssertEqual(report.proofsChecked, 6)
             XCTAssertEqual(report.transcriptHead, run.report.transcriptHead, role)
@@ -180,16 +185,44 @@ final class SplitProtocolTests: XCTestCase {
         let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
         var tampered = steps
         tampered[1].gradient[0] += 1
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys))
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
         tampered = steps
         tampered[0].serverProof = tampered[1].serverProof
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys)) {
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)) {
             XCTAssertTrue("\($0)".contains("server step proof does not verify"), "\($0)")
         }
         tampered = steps
         tampered[1].clientWeights = tampered[0].clientWeights
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys))
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
         XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
+        // Fails closed (finding 8): another spec, empty or unparsable commitments, a step on
+        // another sample than the schedule's, a schedule secret that does not open.
+        func refuses(_ header: RecordHeader, _ steps: [StepRecord], specHash: [UInt8] = Fixture.setup.specHash,
+                     _ expected: String, line: UInt = #line) {
+            XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: specHash,
+                                                           keys: Fixture.keys), line: line) {
+                XCTAssertTrue("\($0)".contains(expected), "\($0)", line: line)
+            }
+        }
+        refuses(header, steps, specHash: SHA256.hash(Array("another spec".utf8)), "another spec")
+        var badHeader = header
+        badHeader.clientStart = ""
+        refuses(badHeader, steps, "client start commitment")
+        badHeader = header
+        badHeader.serverStart = "zz"
+        refuses(badHeader, steps, "server start commitment")
+        tampered = steps
+        tampered[1].clientWeightsAfter = ""
+        refuses(header, tampered, "client_weights_after")
+        tampered = steps
+        tampered[1].sampleIndex = (tampered[1].sampleIndex + 1) % 4000
+        refuses(header, tampered, "the schedule says")
+        tampered = steps
+        tampered[0].scheduleSecret = String(repeating: "00", count: 32)
+        refuses(header, tampered, "schedule secret")
+        tampered = steps
+        tampered[0].sampleLeaf = ""
+        refuses(header, tampered, "sample_leaf")
     }
 
     func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
@@ -219,22 +252,55 @@ final class SplitProtocolTests: XCTestCase {
         let spec = Fixture.spec
         let layers = try spec.sampleLayers(seed: 3)
         let x = try Fixture.data.train.features.storage[0..<784].map { try spec.format.quantize($0) }
+        let dataset = try spec.singleSampleDataset(input: x, label: 4)
+        let sample = try dataset.opening(0)
         let session = Fr(77), salt = Fr(5), salt2 = Fr(6)
         let a = try layers.client.forward(x)
-        let forward = try spec.clientForwardCircuit(layers.client, input: x, session: session, step: 3, salt: salt)
-        let cW = try ParameterCommitment.commit(layers.client.weights + layers.client.bias, salt: salt)
-        XCTAssertEqual(forward.publicValues, Statement.forward(session: session, step: 3, weights: cW, activations: a))
+        let forward = try spec.clientForwardCircuit(layers.client, sample: sample, root: dataset.root, session: session, step: 3, salt: salt)
+        let cW = try ParameterCommitment.commit(layers.client.weights + layers.client.bias, format: spec.format, salt: salt)
+        XCTAssertEqual(forward.publicValues, StepStatement.forward(session: session, step: 3, index: 0, label: 4, root: dataset.root,
+                                                                   sample: sample.leaf, weights: cW, activations: a))
         let (server, result) = try spec.serverStepCircuit(layers.server, activations: a, label: 4, session: session, step: 3,
                                                          saltBefore: salt, saltAfter: salt2)
-        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, salt: salt)
-        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, salt: salt2)
-        XCTAssertEqual(server.publicValues, Statement.server(session: session, step: 3, activations: a, label: 4,
-                                                            classes: spec.server.outputs, format: spec.format, gradient: result.inputGradient, before: before, after: after))
-        let (update, updated) = try spec.clientUpdateCircuit(layers.client, input: x, gradient: result.inputGradient, session: session,
-                                                             step: 3, saltBefore: salt, saltAfter: salt2)
-        let cW2 = try ParameterCommitment.commit(updated.weights + updated.bias, salt: salt2)
-        XCTAssertEqual(update.publicValues, Statement.update(session: session, step: 3, activations: a, gradient: result.inputGradient,
-                                                               before: cW, after: cW2))
+        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, format: spec.format, salt: salt)
+        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: spec.format, salt: salt2)
+        XCTAssertEqual(server.publicValues, StepStatement.server(session: session, step: 3, activations: a, label: 4,
+                                                                 classes: spec.server.outputs, format: spec.format,
+                                                                 gradient: result.inputGradient, before: before, after: after))
+        let (update, updated) = try spec.clientUpdateCircuit(layers.client, sample: sample, gradient: result.inputGradient,
+                                                             session: session, step: 3, saltBefore: salt, saltAfter: salt2)
+        let cW2 = try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: salt2)
+        XCTAssertEqual(update.publicValues, StepStatement.update(session: session, step: 3, label: 4, sample: sample.leaf,
+                                                                 activations: a, gradient: result.inputGradient, before: cW, after: cW2))
+    }
+
+    /// A client that asks for a fixed sample order is refused unless the server allows it.
+    func testFixedScheduleNeedsTheServersConsent() async throws {
+        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
+        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
+        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        defer { serving.cancel() }
+        var options = ClientOptions()
+        options.mode = .plain
+        options.steps = 1
+        options.fixedScheduleSeed = 3
+        let client = SplitClient(setup: Fixture.setup, data: Fixture.data.train, options: options)
+        let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
+        XCTAssertTrue(result.outcome.peerRejected)
+        XCTAssertTrue(result.outcome.reason?.contains("fixed sample order") ?? false, result.outcome.reason ?? "")
+        await listener.close()
+    }
+
+    /// Finding 11: the client refuses a pipeline deeper than it can afford to be steered.
+    func testClientCapsThePipelineDepth() async throws {
+        var c = LocalRunConfiguration()
+        c.mode = .pipelined
+        c.steps = 1
+        c.pipelineDepth = ClientOptions.maxPipelineDepth + 1
+        c.fixedScheduleSeed = 1
+        let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
+        XCTAssertEqual(run.report.stepsCompleted, 0)
+        XCTAssertTrue(run.report.reason?.contains("pipeline depth") ?? false, run.report.reason ?? "")
     }
 }
 
