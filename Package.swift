@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "SplitLearningTests",
             dependencies: [
-                "SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet",
+                "SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Circuit", "Algebra", "NeuralNet",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

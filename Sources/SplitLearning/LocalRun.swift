@@ -97,7 +97,8 @@ public enum LocalRun {
                 await results.add(result.outcome, result.layer)
             }
         }
-        let client = SplitClient(setup: setup, data: train, options: clientOptions, logger: logger)
+        // Commit the training set before connecting (the server times out a silent connection).
+        let client = try SplitClient(setup: setup, data: train, options: clientOptions, logger: logger).prepare()
         let clientResult: (outcome: SessionOutcome, layer: QuantizedConv2d?)
         do {
             let channel = try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: c.clientTLS, limits: c.limits)

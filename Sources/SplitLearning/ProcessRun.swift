@@ -35,6 +35,7 @@ public enum ProcessRun {
         defer { if server.isRunning { server.terminate() } }
 
         // The server loads its keys before it listens: retry until it accepts, or it exits.
+        let prepared = try SplitClient(setup: setup, data: train, options: c.clientOptions, logger: logger).prepare()
         var channel: FrameChannel?
         let deadline = Date().addingTimeInterval(120)
         while channel == nil {
@@ -46,7 +47,7 @@ public enum ProcessRun {
             }
         }
         guard let channel else { throw SplitError.connection("no connection") }
-        let client = await SplitClient(setup: setup, data: train, options: c.clientOptions, logger: logger).run(over: channel)
+        let client = await prepared.run(over: channel)
         await waitForExit(server, seconds: 60)
 
         let serverOutcome = try readSummary(summaryURL)

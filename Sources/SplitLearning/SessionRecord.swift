@@ -140,6 +140,18 @@ public struct ParameterSnapshot: Codable, Sendable, Equatable {
     public var bias: [Int64]
     public var salt: String
     public var commitment: String
+
+    /// Throws unless the snapshot has the layer's shape (`weights` and `bias` counts) and, in a
+    /// mode with commitments, a salt and a commitment that parse: a checkpoint is a file, and a
+    /// short or overlong one must be an error, not a trap in the layer's initializer.
+    func validate(weights expectedWeights: Int, bias expectedBias: Int, commitments: Bool, file: String) throws(SplitError) {
+        guard weights.count == expectedWeights, bias.count == expectedBias else {
+            throw .file(path: file, reason: "the snapshot after step \(steps) has \(weights.count) weights and \(bias.count) biases; the spec's layer has \(expectedWeights) and \(expectedBias)")
+        }
+        if commitments, Hex.field(salt) == nil || Hex.field(commitment) == nil {
+            throw .file(path: file, reason: "the snapshot after step \(steps) lacks a valid salt or commitment")
+        }
+    }
 }
 
 /// A party's private state for resuming: its last settled parameter snapshots (a window, so

@@ -32,15 +32,40 @@ public enum SplitCeremony {
     /// contribution yet, lacks this party's contribution or was made for another circuit.
     public static func keys(root: URL, spec: CircuitSpec, receipts: [ContributionReceipt], pinnedPtauSHA256: [String] = [],
                             progress: @escaping (String) -> Void = { _ in }) throws -> SplitKeys {
-        guard !receipts.isEmpty else {
-            throw SplitError.invalidArgument("give this party's ceremony receipts (--receipt FILE for each part it contributed to)")
-        }
-        let pins = Set(pinnedPtauSHA256.map { $0.lowercased() })
+        try verify(root: root, spec: spec, progress: progress).keys(receipts: receipts, pinnedPtauSHA256: pinnedPtauSHA256)
+    }
+
+    /// Verifies the three ceremonies in full (the costly part: every contribution's proofs and
+    /// the consistency of every state) and checks each was run for the spec's circuit.
+    public static func verify(root: URL, spec: CircuitSpec, progress: @escaping (String) -> Void = { _ in }) throws -> VerifiedSplitCeremony {
         let expected = try SplitKeys.circuits(for: spec)
-        func load(_ part: CircuitSpec.Part) throws -> PartKey {
+        var parts: [CircuitSpec.Part: (directory: String, ceremony: VerifiedCeremony)] = [:]
+        for part in CircuitSpec.Part.allCases {
             let directory = root.appendingPathComponent(part.rawValue).path
             progress("verifying the \(part.rawValue) ceremony")
             let verified = try CeremonyTranscript.load(directory).verify()
+            guard let circuit = expected[part], Groth16.circuitHash(circuit) == Groth16.circuitHash(verified.circuit) else {
+                throw SplitError.file(path: directory, reason: "the ceremony was run for another circuit than the spec's \(part.rawValue) part")
+            }
+            parts[part] = (directory, verified)
+        }
+        return VerifiedSplitCeremony(parts: parts)
+    }
+}
+
+/// Three verified ceremonies, before a party decides whether to trust their keys.
+public struct VerifiedSplitCeremony: Sendable {
+    let parts: [CircuitSpec.Part: (directory: String, ceremony: VerifiedCeremony)]
+
+    /// The keys, if every part has a phase-2 contribution from this party (one of `receipts`) and
+    /// a phase 1 it trusts: its own contribution, or an imported `.ptau` it pinned by SHA-256.
+    public func keys(receipts: [ContributionReceipt], pinnedPtauSHA256: [String] = []) throws -> SplitKeys {
+        guard !receipts.isEmpty else {
+            throw SplitError.invalidArgument("give this party's ceremony receipts (--receipt FILE for each part and phase it contributed to)")
+        }
+        let pins = Set(pinnedPtauSHA256.map { $0.lowercased() })
+        func load(_ part: CircuitSpec.Part) throws -> PartKey {
+            guard let (directory, verified) = parts[part] else { throw SplitError.invalidArgument("no \(part.rawValue) ceremony") }
             guard let key = verified.provingKey else {
                 throw SplitError.file(path: directory, reason: "the ceremony has no phase-2 contribution yet: its keys would let anyone forge proofs")
             }
@@ -54,9 +79,6 @@ public enum SplitCeremony {
                     ? "phase 1 starts from the generators"
                     : "phase 1 starts from an imported .ptau with SHA-256 \(verified.phase1StartSHA256), which was not pinned (--ptau-sha256)"
                 throw SplitError.file(path: directory, reason: "the ceremony's phase 1 lacks this party's contribution and \(start): whoever knows tau, alpha and beta could forge, refusing its keys")
-            }
-            guard let circuit = expected[part], Groth16.circuitHash(circuit) == Groth16.circuitHash(verified.circuit) else {
-                throw SplitError.file(path: directory, reason: "the ceremony was run for another circuit than the spec's \(part.rawValue) part")
             }
             return PartKey(part: part, provingKey: key, r1cs: verified.circuit)
         }

@@ -45,12 +45,24 @@ public struct SplitClient: Sendable {
     public let data: Dataset
     public let options: ClientOptions
     public let logger: Logger
+    /// The quantized samples and the dataset commitment, made before connecting (`prepare`).
+    var prepared: ClientData?
 
     public init(setup: SessionSetup, data: Dataset, options: ClientOptions, logger: Logger = .split) {
         self.setup = setup
         self.data = data
         self.options = options
         self.logger = logger
+    }
+
+    /// Quantizes the training set and commits it (a leaf hash per sample and the Merkle tree),
+    /// reading the secrets from the checkpoint on resume. Call it before connecting: a server
+    /// times out a connection that stays silent while the client hashes its data. `run`
+    /// prepares by itself if this was not called.
+    public func prepare() throws -> SplitClient {
+        var copy = self
+        copy.prepared = try ClientData(client: self)
+        return copy
     }
 
     /// The client's weights at the start of a new session (seeded, as the spec's sample layers).
@@ -88,6 +100,81 @@ struct Peer {
     }
 }
 
+/// What a client commits to before a session: its samples in fixed point (validated against the
+/// spec's input range and classes), the dataset commitment with its secret, the schedule secret,
+/// and on resume the checkpoint those came from.
+struct ClientData: Sendable {
+    let samples: [[Int64]]
+    let datasetSecret: [UInt8]
+    let scheduleSecret: [UInt8]
+    let dataset: CommittedDataset?
+    let announcement: DatasetAnnouncement
+    let checkpoint: Checkpoint?
+
+    init(client: SplitClient) throws {
+        let spec = client.setup.spec
+        let mode = client.options.mode
+        guard client.data.count > 0 else { throw SplitError.invalidArgument("the client has no training samples") }
+        let size = spec.inputCount
+        guard size == client.data.features.count / client.data.count else {
+            throw SplitError.invalidArgument("the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
+        }
+        let layout = spec.inputLayout, format = spec.format, classes = spec.server.outputs
+        let pixels = client.data.features.storage
+        var samples: [[Int64]] = []
+        samples.reserveCapacity(client.data.count)
+        for n in 0..<client.data.count {
+            let values = try pixels[(n * size)..<((n + 1) * size)].map { try format.quantize($0) }
+            if let bad = values.firstIndex(where: { !layout.contains($0) }) {
+                throw SplitError.invalidArgument("sample \(n), value \(bad) = \(values[bad]) is outside the spec's input range [0, 2^\(layout.bits)) (input.bits)")
+            }
+            samples.append(values)
+        }
+        for (n, label) in client.data.labels.enumerated() where !(0..<classes).contains(label) {
+            throw SplitError.invalidArgument("sample \(n) has label \(label), not one of the spec's \(classes) classes")
+        }
+        var checkpoint: Checkpoint?
+        if client.options.resume {
+            guard let directory = client.options.stateDirectory, let stored = try SessionFiles(directory: directory).readCheckpoint() else {
+                throw SplitError.invalidArgument("--resume needs a checkpoint in --state DIR; none found")
+            }
+            guard stored.mode == mode, stored.specHash == Hex.encode(client.setup.specHash) else {
+                throw SplitError.handshake("the checkpoint is for mode \(stored.mode.rawValue) and spec \(stored.specHash.prefix(12)), not this session's")
+            }
+            guard let datasetSecret = stored.datasetSecret.flatMap(Hex.decode), datasetSecret.count == 32,
+                  let scheduleSecret = stored.scheduleSecret.flatMap(Hex.decode), scheduleSecret.count == 32 else {
+                throw SplitError.file(path: SessionFiles(directory: directory).checkpointURL.path,
+                                      reason: "the checkpoint lacks the dataset and schedule secrets")
+            }
+            self.datasetSecret = datasetSecret
+            self.scheduleSecret = scheduleSecret
+            checkpoint = stored
+        } else {
+            datasetSecret = SecureRandom.bytes(32)
+            scheduleSecret = SecureRandom.bytes(32)
+        }
+        var root = Fr.zero
+        var dataset: CommittedDataset?
+        if mode.usesCommitments {
+            do {
+                let committed = try CommittedDataset(values: samples, labels: client.data.labels, classes: classes,
+                                                     layout: layout, depth: spec.datasetDepth, secret: datasetSecret)
+                root = committed.root
+                dataset = committed
+            } catch {
+                throw SplitError.invalidArgument(error.description)
+            }
+        }
+        let fixed = client.options.fixedScheduleSeed
+        announcement = DatasetAnnouncement(root: root, size: UInt64(samples.count),
+                                           scheduleCommitment: fixed == nil ? SampleSchedule.commitment(to: scheduleSecret) : [],
+                                           fixedScheduleSeed: fixed)
+        self.samples = samples
+        self.dataset = dataset
+        self.checkpoint = checkpoint
+    }
+}
+
 /// The client's state machine for one connection.
 struct ClientSession: PartySession {
     let client: SplitClient
@@ -95,8 +182,8 @@ struct ClientSession: PartySession {
     let mode: SplitMode
     let keys: SplitKeys?
     let files: SessionFiles?
-    /// The training set in fixed point (validated against the spec's input range).
-    let samples: [[Int64]]
+    let prepared: ClientData
+    var samples: [[Int64]] { prepared.samples }
     var conv: QuantizedConv2d
     var salt: Fr
     var commitment: Fr
@@ -108,10 +195,10 @@ struct ClientSession: PartySession {
     var transcript = Transcript(session: "")
     var serverCommitment = Fr(0)
     /// The committed training set (modes with commitments), its secrets and the schedule.
-    var dataset: CommittedDataset?
-    var datasetSecret: [UInt8] = []
-    var scheduleSecret: [UInt8] = []
-    var announcement = DatasetAnnouncement(root: .zero, size: 0, scheduleCommitment: [], fixedScheduleSeed: nil)
+    var dataset: CommittedDataset? { prepared.dataset }
+    var datasetSecret: [UInt8] { prepared.datasetSecret }
+    var scheduleSecret: [UInt8] { prepared.scheduleSecret }
+    var announcement: DatasetAnnouncement { prepared.announcement }
     var schedule: SampleSchedule?
     /// On resume: the server's weight commitment after the last step this side kept.
     var resumeServerCommitment: Fr?
@@ -138,31 +225,12 @@ struct ClientSession: PartySession {
         conv = try SplitClient.initialLayer(spec: spec, seed: client.options.seed)
         salt = mode.usesCommitments ? Fr.random() : Fr(0)
         commitment = Fr(0)
-        guard client.data.count > 0 else { throw SplitError.invalidArgument("the client has no training samples") }
-        let size = spec.inputCount
-        guard size == client.data.features.count / client.data.count else {
-            throw SplitError.invalidArgument("the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
-        }
         if mode == .pipelined {
             guard (1...ClientOptions.maxPipelineDepth).contains(client.options.pipelineDepth) else {
                 throw SplitError.invalidArgument("pipeline depth \(client.options.pipelineDepth) is outside 1...\(ClientOptions.maxPipelineDepth): a deeper pipeline lets a dishonest server steer this client's weights longer before detection")
             }
         }
-        let layout = spec.inputLayout, format = spec.format, classes = spec.server.outputs
-        let pixels = client.data.features.storage
-        var samples: [[Int64]] = []
-        samples.reserveCapacity(client.data.count)
-        for n in 0..<client.data.count {
-            let values = try pixels[(n * size)..<((n + 1) * size)].map { try format.quantize($0) }
-            if let bad = values.firstIndex(where: { !layout.contains($0) }) {
-                throw SplitError.invalidArgument("sample \(n), value \(bad) = \(values[bad]) is outside the spec's input range [0, 2^\(layout.bits)) (input.bits)")
-            }
-            samples.append(values)
-        }
-        for (n, label) in client.data.labels.enumerated() where !(0..<classes).contains(label) {
-            throw SplitError.invalidArgument("sample \(n) has label \(label), not one of the spec's \(classes) classes")
-        }
-        self.samples = samples
+        prepared = try client.prepared ?? ClientData(client: client)
     }
 
     var one: Int64 { Int64(1) << Int64(spec.fractionBits) }
@@ -185,45 +253,8 @@ struct ClientSession: PartySession {
         try await finish(&peer)
     }
 
-    /// Commits the training set under `datasetSecret` (modes with commitments) and announces it.
-    mutating func commitDataset() throws {
-        var root = Fr.zero
-        if mode.usesCommitments {
-            do {
-                let committed = try CommittedDataset(values: samples, labels: client.data.labels, classes: spec.server.outputs,
-                                                     layout: spec.inputLayout, depth: spec.datasetDepth, secret: datasetSecret)
-                root = committed.root
-                dataset = committed
-            } catch {
-                throw SplitError.invalidArgument(error.description)
-            }
-        }
-        announcement = DatasetAnnouncement(root: root, size: UInt64(samples.count),
-                                           scheduleCommitment: client.options.fixedScheduleSeed == nil ? SampleSchedule.commitment(to: scheduleSecret) : [],
-                                           fixedScheduleSeed: client.options.fixedScheduleSeed)
-    }
-
     mutating func handshake(_ peer: inout Peer) async throws {
-        var resumeFrom: Checkpoint?
-        if client.options.resume {
-            guard let files, let checkpoint = try files.readCheckpoint() else {
-                throw SplitError.invalidArgument("--resume needs a checkpoint in --state DIR; none found")
-            }
-            guard checkpoint.mode == mode, checkpoint.specHash == Hex.encode(client.setup.specHash) else {
-                throw SplitError.handshake("the checkpoint is for mode \(checkpoint.mode.rawValue) and spec \(checkpoint.specHash.prefix(12)), not this session's")
-            }
-            guard let datasetSecret = checkpoint.datasetSecret.flatMap(Hex.decode), datasetSecret.count == 32,
-                  let scheduleSecret = checkpoint.scheduleSecret.flatMap(Hex.decode), scheduleSecret.count == 32 else {
-                throw SplitError.file(path: files.checkpointURL.path, reason: "the checkpoint lacks the dataset and schedule secrets")
-            }
-            self.datasetSecret = datasetSecret
-            self.scheduleSecret = scheduleSecret
-            resumeFrom = checkpoint
-        } else {
-            datasetSecret = SecureRandom.bytes(32)
-            scheduleSecret = SecureRandom.bytes(32)
-        }
-        try commitDataset()
+        let resumeFrom = prepared.checkpoint
         if let latest = resumeFrom?.latest { try restore(latest) }
         else { commitment = mode.usesCommitments ? try ParameterCommitment.commit(conv.weights + conv.bias, format: spec.format, salt: salt) : Fr(0) }
         let clientNonce = Data(SecureRandom.bytes(32))
@@ -319,6 +350,8 @@ struct ClientSession: PartySession {
     }
 
     mutating func restore(_ snapshot: ParameterSnapshot) throws {
+        try snapshot.validate(weights: conv.weights.count, bias: conv.bias.count, commitments: mode.usesCommitments,
+                              file: files?.checkpointURL.path ?? "checkpoint")
         conv = try QuantizedConv2d(inChannels: conv.inChannels, outChannels: conv.outChannels, height: conv.height, width: conv.width,
                                    kernelSize: conv.kernelSize, stride: conv.stride, weights: snapshot.weights, bias: snapshot.bias,
                                    relu: true, format: conv.format)

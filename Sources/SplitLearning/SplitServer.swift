@@ -221,7 +221,12 @@ struct ServerSession: PartySession {
             try writeCheckpoint()
             schedule = announcement.schedule(session: session, revealedSecret: nil)
         } else {
-            try resume(hello)
+            do { try resume(hello) } catch let error as SplitError {
+                // Tell the client why (without this server's file paths); the log has the details.
+                server.logger.error("server: cannot resume: \(error)")
+                if case .file(_, let reason) = error { throw SplitError.handshake("cannot resume this session: \(reason)") }
+                throw error
+            }
         }
         welcome.sessionID = sessionBytes
         welcome.startStep = step
@@ -250,6 +255,8 @@ struct ServerSession: PartySession {
         guard let snapshot = checkpoint.snapshot(at: start) else {
             throw SplitError.handshake("cannot resume at step \(start): this server's checkpoint starts at \(checkpoint.snapshots.first?.steps ?? 0)")
         }
+        try snapshot.validate(weights: dense.weights.count, bias: dense.bias.count, commitments: mode.usesCommitments,
+                              file: files.checkpointURL.path)
         dense = try QuantizedDense(inputs: dense.inputs, outputs: dense.outputs, weights: snapshot.weights, bias: snapshot.bias,
                                    relu: false, format: dense.format)
         salt = Hex.field(snapshot.salt) ?? Fr(0)

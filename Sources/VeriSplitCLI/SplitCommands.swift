@@ -242,8 +242,10 @@ struct SplitClientCommand: AsyncParsableCommand {
             }
             let setup = try specOptions.load(mode: options.mode)
             let (train, _) = try MNISTFamily.load(DataSource(argument: dataOptions.data))
+            // Commit the training set before connecting: the server times out a silent peer.
+            let prepared = try SplitClient(setup: setup, data: train, options: options, logger: logger).prepare()
             let channel = try await Connector.connect(host: host, port: port, tls: tls.options)
-            return await SplitClient(setup: setup, data: train, options: options, logger: logger).run(over: channel).outcome
+            return await prepared.run(over: channel).outcome
         }
         if json {
             print(jsonLine(ClientSummary(outcome)))
@@ -334,6 +336,19 @@ struct SplitRunCommand: AsyncParsableCommand {
                                   String((r.reason ?? "").prefix(70))])
                 }
                 print(table.render())
+            }
+            // Exit status: a single run fails on any refusal (1) or error (2); a grid fails (1)
+            // when a combination was not handled as expected (an attack missed by a mode that
+            // should catch it, or an honest run refused).
+            if reports.count == 1, let r = reports.first {
+                if r.adversary == .none {
+                    if r.rejected { throw ExitCode(1) }
+                    if r.reason != nil { throw ExitCode(2) }
+                } else if r.rejected != r.adversary.isCaught(by: r.mode) {
+                    throw ExitCode(1)
+                }
+            } else if reports.contains(where: { $0.adversary == .none ? $0.reason != nil : $0.rejected != $0.adversary.isCaught(by: $0.mode) }) {
+                throw ExitCode(1)
             }
         }
     }

@@ -137,6 +137,39 @@ final class HostilePeerTests: XCTestCase {
         }
     }
 
+    /// A checkpoint whose weights are one short or far too long (issue 24) is an error on
+    /// resume, on either side, never a trap in the layer's initializer.
+    func testResumeFromACheckpointOfTheWrongShapeIsAnError() async throws {
+        for (side, change) in [("client", -1), ("client", 5000), ("server", -1)] {
+            let state = Fixture.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: state) }
+            var c = LocalRunConfiguration()
+            c.mode = .ledger
+            c.steps = 3
+            c.fixedScheduleSeed = 5
+            c.stateDirectory = state
+            c.stopClientAfter = 1
+            _ = try await LocalRun.run(setup: Fixture.setup, train: SmallData.train, test: nil, configuration: c)
+            let directory = side == "client" ? state.appendingPathComponent("client")
+                : try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
+                    .compactMap { $0 as? URL }.first { $0.lastPathComponent == "checkpoint.json" }?.deletingLastPathComponent())
+            let url = directory.appendingPathComponent("checkpoint.json")
+            var checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: url))
+            for i in checkpoint.snapshots.indices {
+                if change < 0 { checkpoint.snapshots[i].weights.removeLast() } else {
+                    checkpoint.snapshots[i].weights += [Int64](repeating: 1, count: change)
+                }
+            }
+            try JSONEncoder().encode(checkpoint).write(to: url)
+            c.resume = true
+            c.stopClientAfter = nil
+            let resumed = try await LocalRun.run(setup: Fixture.setup, train: SmallData.train, test: nil, configuration: c)
+            XCTAssertNotNil(resumed.report.reason, "\(side) \(change)")
+            XCTAssertLessThan(resumed.report.stepsCompleted, 3)
+            XCTAssertTrue(resumed.report.reason?.contains("weights") ?? false, "\(side) \(change): \(resumed.report.reason ?? "-")")
+        }
+    }
+
     /// Finding 7: no gradient a server sends traps the client. A scripted server completes the
     /// handshake honestly, then answers the first activations with a mutated gradient message.
     func testClientSurvivesMutatedGradients() async throws {

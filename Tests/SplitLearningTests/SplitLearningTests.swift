@@ -1,5 +1,6 @@
 import Algebra
 import Ceremony
+import Circuit
 import Foundation
 import Groth16
 import NeuralNet
@@ -375,17 +376,19 @@ final class LoadTests: XCTestCase {
 }
 
 final class CeremonyKeyTests: XCTestCase {
-    /// A 4x4-input spec keeps three real ceremonies (phase 1 and phase 2 each) to about a minute.
+    /// A 4x4-input spec (and a depth-3 dataset tree) keeps real ceremonies short.
     static let microJSON = Data("""
     {"name": "micro", "input": {"channels": 1, "height": 4, "width": 4},
      "client": {"out_channels": 1, "kernel": 2, "stride": 2}, "server": {"outputs": 2},
      "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-     "learning_rate_shift": 5, "commitment": "poseidon-t17"}
+     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 3}
     """.utf8)
 
-    /// Client and server each contribute to all three ceremonies; each accepts the keys only
-    /// with its own receipt in every transcript, and a verified session trains with them.
-    func testPartiesUseCeremonyKeysOnlyWithTheirOwnContribution() async throws {
+    /// Finding 4: a party accepts ceremony keys only with its own contribution in both phases of
+    /// every part. The client contributes to both; the server only to phase 2, so whoever made
+    /// phase 1 (here: the client) could forge against it: the server refuses, the client
+    /// accepts, and a verified session trains on the client's keys.
+    func testPartiesNeedTheirOwnContributionInBothPhases() async throws {
         let spec = try CircuitSpec.load(Self.microJSON)
         let root = Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -394,18 +397,21 @@ final class CeremonyKeyTests: XCTestCase {
         for part in CircuitSpec.Part.allCases {
             var transcript = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
             clientReceipts.append(try transcript.contribute(name: "client", phase: 1))
+            clientReceipts.append(try transcript.contribute(name: "client", phase: 2))
             serverReceipts.append(try transcript.contribute(name: "server", phase: 2))
         }
-        let clientKeys = try SplitCeremony.keys(root: root, spec: spec, receipts: clientReceipts)
-        let serverKeys = try SplitCeremony.keys(root: root, spec: spec, receipts: serverReceipts)
-        XCTAssertEqual(clientKeys.hashes, serverKeys.hashes)
-
-        // A party that did not contribute refuses the keys.
+        let verified = try SplitCeremony.verify(root: root, spec: spec)
+        let clientKeys = try verified.keys(receipts: clientReceipts)
+        XCTAssertThrowsError(try verified.keys(receipts: serverReceipts)) {
+            XCTAssertTrue("\($0)".contains("phase 1 lacks this party's contribution"), "\($0)")
+        }
+        XCTAssertThrowsError(try verified.keys(receipts: clientReceipts.filter { $0.phase == 1 })) {
+            XCTAssertTrue("\($0)".contains("phase 2 lacks this party's contribution"), "\($0)")
+        }
+        // A party that did not contribute at all refuses the keys.
         var stranger = clientReceipts[0]
         stranger.hash = String(repeating: "ab", count: 32)
-        XCTAssertThrowsError(try SplitCeremony.keys(root: root, spec: spec, receipts: [stranger])) {
-            XCTAssertTrue("\($0)".contains("lacks this party's contribution"), "\($0)")
-        }
+        XCTAssertThrowsError(try verified.keys(receipts: [stranger]))
 
         // The ceremony keys run a verified session (synthetic 4x4 images, two classes).
         var generator = SeededGenerator(seed: 5)
@@ -418,6 +424,64 @@ final class CeremonyKeyTests: XCTestCase {
                                          test: nil, configuration: c)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         XCTAssertEqual(run.report.stepsCompleted, 2)
+    }
+
+    /// Finding 4, the attack: phase 1 imported from a .ptau whose tau, alpha and beta someone
+    /// knows (here a beacon anyone can recompute). With gamma the generator, as in every
+    /// snarkjs-style phase 2, knowing alpha * beta is enough to forge a server-step proof for any
+    /// statement, whatever delta the honest parties contributed. Keys whose phase 1 is such an
+    /// import are refused unless the party pinned that exact file.
+    func testImportedPhaseOneWithKnownSecretsForgesAndIsRefusedUnlessPinned() throws {
+        let spec = try CircuitSpec.load(Self.microJSON)
+        let work = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        // The "public" .ptau: phase 1 of a scratch ceremony whose only contribution is a beacon.
+        let circuits = try SplitKeys.circuits(for: spec)
+        let largest = try XCTUnwrap(circuits.values.max { $0.constraintCount < $1.constraintCount })
+        let scratch = work.appendingPathComponent("scratch").path
+        var transcript = try CeremonyTranscript.create(directory: scratch, circuit: Circom.writeR1CS(largest))
+        let beacon = Array("a beacon everyone knows".utf8)
+        _ = try transcript.applyBeacon(beacon, iterationsExponent: 0)
+        let ptau = Array(try Data(contentsOf: URL(fileURLWithPath: scratch + "/phase1/0001.ptau")))
+
+        let root = work.appendingPathComponent("split")
+        try SplitCeremony.create(spec: spec, root: root, ptau: ptau)
+        var receipts: [ContributionReceipt] = []
+        for part in CircuitSpec.Part.allCases {
+            var t = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
+            receipts.append(try t.contribute(name: "honest party", phase: 2))
+        }
+        let verified = try SplitCeremony.verify(root: root, spec: spec)
+        XCTAssertThrowsError(try verified.keys(receipts: receipts)) {
+            XCTAssertTrue("\($0)".contains("was not pinned"), "\($0)")
+        }
+        let pinned = try verified.keys(receipts: receipts, pinnedPtauSHA256: [SHA256.hex(SHA256.hash(ptau))])
+
+        // The forgery the refusal prevents: alpha and beta from the public beacon.
+        let (alpha, beta) = Self.beaconAlphaBeta(beacon)
+        let vk = pinned.server.provingKey.verifyingKey
+        XCTAssertEqual(vk.alpha, G1Affine.generator.multiplied(by: alpha).affine, "the beacon's alpha")
+        XCTAssertEqual(vk.gamma, G2Affine.generator)
+        let inputs = (0..<vk.publicInputCount).map { Fr(UInt64($0 * 7 + 1)) }
+        var vkx = vk.ic[0].jacobian
+        for (i, x) in inputs.enumerated() { vkx += vk.ic[i + 1].multiplied(by: x) }
+        let a = (G1Affine.generator.multiplied(by: alpha * beta) + vkx).affine
+        let forged = Proof(a: a, b: (G2Affine.generator.jacobian + vk.delta).affine, c: a)
+        XCTAssertTrue(try Groth16.verify(key: vk, proof: forged, publicInputs: inputs),
+                      "anyone who knows alpha * beta forges under these keys")
+    }
+
+    /// The beacon's phase-1 secrets as `Beacon.secrets` documents them: SHA-256 iterated
+    /// 2^exponent times (here once: exponent 0), then SHA-256(tag, digest, i, 0 | 1) as a 512-bit
+    /// integer reduced mod r, for i = 0 (tau), 1 (alpha), 2 (beta).
+    static func beaconAlphaBeta(_ beacon: [UInt8]) -> (Fr, Fr) {
+        let digest = SHA256.hash(beacon)
+        let tag = Array("VeriSplit ceremony beacon".utf8)
+        func secret(_ i: UInt32) -> Fr {
+            let prefix = tag + digest + withUnsafeBytes(of: i.littleEndian, Array.init)
+            return Fr(reducing: BigInt(bigEndian: SHA256.hash(prefix + [0]) + SHA256.hash(prefix + [1])))
+        }
+        return (secret(1), secret(2))
     }
 }
 
@@ -433,6 +497,7 @@ final class ProcessRunTests: XCTestCase {
         var c = LocalRunConfiguration()
         c.mode = .verified
         c.steps = 2
+        c.fixedScheduleSeed = 7
         let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.data.train,
                                                 test: nil, configuration: c)
         XCTAssertFalse(separate.report.rejected, separate.report.reason ?? "")
