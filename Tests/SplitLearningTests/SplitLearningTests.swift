@@ -45,8 +45,12 @@ enum Fixture {
         c.stateDirectory = state
         c.resume = resume
         c.stopClientAfter = stopAfter
-        return try await LocalRun.run(setup: setup, train: data.train, test: nil, configuration: c)
+        return try await LocalRun.run(setup: setup, train: sessionData, test: nil, configuration: c)
     }
+
+    /// The first 512 training samples: every session commits its client's whole training set,
+    /// and the protocol tests need no more data than a few steps use.
+    static let sessionData: Dataset = data.train.subset(Array(0..<512))
 
     static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-split-\(UUID().uuidString)")
@@ -125,7 +129,8 @@ final class SplitProtocolTests: XCTestCase {
     func testEveryAdversaryIsCaughtWithProofsAndLedgerMissesTheComputationalOnes() async throws {
         for adversary in Adversary.allCases where adversary != .none {
             for mode in [SplitMode.verified, .pipelined, .ledger] {
-                let run = try await Fixture.run(mode, adversary: adversary)
+                // Two steps: the attack comes at step 1 (the replay needs step 0's proof).
+                let run = try await Fixture.run(mode, steps: 2, adversary: adversary)
                 XCTAssertEqual(run.report.rejected, adversary.isCaught(by: mode),
                                "\(adversary.rawValue) in \(mode.rawValue): rejected=\(run.report.rejected) reason=\(run.report.reason ?? "-")")
                 if run.report.rejected {
