@@ -31,6 +31,14 @@ public final class ConstraintSystem<F: PrimeField> {
     private var publicIsInput: [Bool] = []
     /// Per private slot: a circom private *input* rather than an intermediate (hint) wire.
     private var privateIsInput: [Bool] = []
+    /// Per private slot: committed before the challenge (see `allocateCommitted`).
+    private var privateIsCommitted: [Bool] = []
+    /// The public slot of the challenge, once drawn (see `drawChallenge`).
+    public private(set) var challengeSlot: Int?
+    /// Derives the challenge from the committed values and the statement (both in wire order).
+    /// The Groth16 prover installs one that computes its commitment D and hashes D with the
+    /// statement; without one, `drawChallenge` uses `defaultChallenge` (setup, witness checks).
+    public var challengeOracle: (@Sendable (_ committed: [F], _ statement: [F]) -> F)?
     /// Export position of each slot, rebuilt after an allocation (see `layout`).
     private var layoutCache: Layout?
     public private(set) var constraints: [Constraint] = []
@@ -109,6 +117,59 @@ public final class ConstraintSystem<F: PrimeField> {
         allocatePublicSlot(name, value: value, input: false)
     }
 
+    // MARK: Commitment and challenge (BSB22)
+
+    /// A private intermediate wire bound by the proof's commitment to witness wires: its value is
+    /// fixed (and extractable) before the challenge exists, so constraints that combine it with
+    /// the challenge are random linear checks the prover could not anticipate. Every committed
+    /// wire must be allocated before `drawChallenge`.
+    @discardableResult
+    public func allocateCommitted(_ name: String, value: F) -> Variable {
+        precondition(challengeSlot == nil, "committed wires come before the challenge")
+        let v = allocatePrivateSlot(name, value: value, input: false)
+        privateIsCommitted[v.index] = true
+        return v
+    }
+
+    /// The proof's one challenge (a public input, the last public wire): a hash of the
+    /// commitment to the committed wires and of the whole statement, computed by the verifier.
+    /// One challenge per proof: several commitments per proof were unsound in gnark
+    /// (CVE-2024-45039); derive as many values as needed from this one (`challengePowers`).
+    /// The statement is hashed, so no public signal may be allocated afterwards.
+    public func drawChallenge(_ name: String = "challenge") -> Variable {
+        precondition(challengeSlot == nil, "one challenge per proof")
+        let committed = committedValues
+        let statement = publicValues
+        let value = challengeOracle?(committed, statement) ?? Self.defaultChallenge(committed: committed, statement: statement)
+        let v = allocatePublicSlot(name, value: value, input: true)
+        challengeSlot = v.index
+        return v
+    }
+
+    /// The values of the committed wires in wire order.
+    public var committedValues: [F] {
+        layout.privateOrder.filter { privateIsCommitted[$0] }.map { privateSlots[$0] }
+    }
+
+    /// A stand-in challenge for circuits built without a prover (setup, tests that check the
+    /// constraints): a hash of the committed values and the statement, so it still depends on
+    /// everything the real one does.
+    public static func defaultChallenge(committed: [F], statement: [F]) -> F {
+        var acc = F(UInt64(0x5eed))
+        for (i, v) in (committed + statement).enumerated() { acc = acc * F(UInt64(1_000_003)) + v * F(UInt64(i + 1)) }
+        return acc
+    }
+
+    /// The commitment metadata of the exported R1CS (committed wire indices and the challenge
+    /// wire), or nil when the circuit draws no challenge.
+    public var commitmentInfo: R1CS<F>.Commitment? {
+        guard let slot = challengeSlot else { return nil }
+        let layout = self.layout
+        let wires = layout.privateOrder.filter { privateIsCommitted[$0] }
+            .map { 1 + publicSlots.count + layout.privatePosition[$0] }
+        return R1CS<F>.Commitment(challenge: 1 + layout.publicPosition[slot], wires: wires)
+    }
+
     /// A public signal the verifier supplies and the circuit takes as given (a circom public
     /// *input*: session and step numbers, values received from the other party).
     @discardableResult
@@ -117,6 +178,7 @@ public final class ConstraintSystem<F: PrimeField> {
     }
 
     private func allocatePublicSlot(_ name: String, value: F, input: Bool) -> Variable {
+        precondition(challengeSlot == nil, "the challenge hashes the statement: allocate every public signal before it")
         publicSlots.append(value)
         publicSlotNames.append(qualified(name))
         publicIsInput.append(input)
@@ -142,6 +204,7 @@ public final class ConstraintSystem<F: PrimeField> {
         privateSlots.append(value)
         privateSlotNames.append(qualified(name))
         privateIsInput.append(input)
+        privateIsCommitted.append(false)
         layoutCache = nil
         return Variable(kind: .privateWitness, index: privateSlots.count - 1)
     }
@@ -256,9 +319,11 @@ public final class ConstraintSystem<F: PrimeField> {
             b.appendRow(k.b.simplified().terms.map { (wire($0.variable, layout), $0.coefficient) })
             c.appendRow(k.c.simplified().terms.map { (wire($0.variable, layout), $0.coefficient) })
         }
-        return R1CS(numWires: 1 + publicSlots.count + privateSlots.count,
-                    numPublicOutputs: layout.publicOutputs, numPublicInputs: publicSlots.count - layout.publicOutputs,
-                    numPrivateInputs: layout.privateInputs, a: a, b: b, c: c)
+        var r1cs = R1CS(numWires: 1 + publicSlots.count + privateSlots.count,
+                        numPublicOutputs: layout.publicOutputs, numPublicInputs: publicSlots.count - layout.publicOutputs,
+                        numPrivateInputs: layout.privateInputs, a: a, b: b, c: c)
+        r1cs.commitment = commitmentInfo
+        return r1cs
     }
 
     private func wire(_ v: Variable, _ layout: Layout) -> Int {
