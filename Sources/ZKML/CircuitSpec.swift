@@ -73,6 +73,7 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         do { _ = try FixedPointFormat(fractionBits: fractionBits, valueBits: valueBits) } catch {
             throw .invalidField(file: file, field: "fraction_bits/value_bits", expected: error.description)
         }
+        try checkSize(file: file)
     }
 
     public var format: FixedPointFormat {
