@@ -18,7 +18,8 @@ reads that kind, with SWIFT_BACKTRACE=enable=no, and is classified:
               input that `verify` calls valid, a mutated ceremony that verifies with the last
               contributor's receipt, a proof from `prove` that does not verify, a noised model
               with non-finite weights or an invalid privacy record
-  clean error exit 1 or 2 with a one-line message on standard error
+  clean error exit 1 or 2 with a message (standard error, or a verdict such as "invalid: ..."
+              on standard output)
   accepted    exit 0 and nothing wrong (e.g. a mutation in a field the reader ignores)
   other       any other exit (e.g. 64, or an error without a message)
 
@@ -62,8 +63,13 @@ class Run:
 
     @property
     def first_error_line(self):
-        lines = [l for l in self.stderr.splitlines() if l.strip()]
-        return lines[0][:300] if lines else ""
+        """The error: standard error's first line, else (a verdict such as "invalid: ...")
+        standard output's first line."""
+        for stream in (self.stderr, self.stdout):
+            lines = [l for l in stream.splitlines() if l.strip()]
+            if lines:
+                return lines[0][:300]
+        return ""
 
 
 def rss_mb(pid):
@@ -207,6 +213,35 @@ def mutate_bytes(rng, data):
     else:
         k = rng.randint(1, 4096); data += bytes(rng.randrange(256) for _ in range(k)); desc = f"append {k} bytes"
     return bytes(data), desc
+
+
+def swap_points(data, a, b, size):
+    d = bytearray(data)
+    d[a:a + size], d[b:b + size] = data[b:b + size], data[a:a + size]
+    return bytes(d)
+
+
+def keyfile_g1_lists(data):
+    """(start, count) of the IC, A and B1 lists of a VeriSplit proving.key (see KeyFile.swift)."""
+    at = 4 + 4 + 32
+    circuit_len = struct.unpack("<Q", data[at:at + 8])[0]
+    at += 8 + circuit_len + 4 + 1 + 3 * 64 + 3 * 128
+    lists = []
+    for _ in range(3):
+        count = struct.unpack("<I", data[at:at + 4])[0]
+        lists.append((at + 4, count))
+        at += 4 + 64 * count
+    return [(start, count) for start, count in lists if count >= 2]
+
+
+def binfile_sections(data):
+    """Section id -> (body offset, size) of a binfileutils container (.zkey, .ptau)."""
+    out, at = {}, 12
+    for _ in range(struct.unpack("<I", data[8:12])[0]):
+        sid, size = struct.unpack("<IQ", data[at:at + 12])
+        out[sid] = (at + 12, size)
+        at += 12 + size
+    return out
 
 
 def paths(value, prefix=()):
@@ -376,21 +411,28 @@ def kinds(fx):
         return mutate_bytes(rng, data)
 
     def keyfile(rng, data):
-        body = data[:-32]
         if rng.random() < 0.3:
-            # Swap two 64-byte points in the point area: every point stays valid.
-            start = len(body) // 3
-            a, b = rng.randrange(start, len(body) - 64), rng.randrange(start, len(body) - 64)
-            a, b = start + (a - start) // 64 * 64, start + (b - start) // 64 * 64
-            body = bytearray(body)
-            body[a:a + 64], body[b:b + 64] = body[b:b + 64], body[a:a + 64]
-            mutated, desc = bytes(body) + data[-32:], f"swap 64-byte blocks {a}, {b}"
+            # Swap two points of one G1 query (every point stays valid), as an altered key would.
+            lists = keyfile_g1_lists(data)
+            start, count = rng.choice(lists)
+            i, j = rng.randrange(count), rng.randrange(count)
+            mutated, desc = swap_points(data, start + 64 * i, start + 64 * j, 64), f"swap G1 points {i}, {j} at {start}"
         else:
             mutated, desc = mutate_bytes(rng, data)
         if rng.random() < 0.6 and len(mutated) > 32:
             mutated = mutated[:-32] + hashlib.sha256(mutated[:-32]).digest()
             desc += ", checksum recomputed"
         return mutated, desc
+
+    def zkey(rng, data):
+        if rng.random() < 0.3:
+            # Swap two points of the A, B1, L or H section (snarkjs layout, all valid points).
+            sections = binfile_sections(data)
+            sid = rng.choice([i for i in (5, 6, 8, 9) if i in sections and sections[i][1] >= 128])
+            start, size = sections[sid]
+            i, j = rng.randrange(size // 64), rng.randrange(size // 64)
+            return swap_points(data, start + 64 * i, start + 64 * j, 64), f"swap points {i}, {j} of section {sid}"
+        return mutate_bytes(rng, data)
 
     def jsonm(rng, data):
         return mutate_json(rng, data)
@@ -438,8 +480,15 @@ def kinds(fx):
             return True
         return False
 
+    def record_lines(raw):
+        try:
+            return [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+        except ValueError:
+            return None
+
     def record_judge(r, mutant_dir, raw):
-        return r.code == 0 and raw != open(F("session", "client", "record.jsonl"), "rb").read()
+        original = record_lines(open(F("session", "client", "record.jsonl"), "rb").read())
+        return r.code == 0 and record_lines(raw) != original
 
     vk = open(F("keys", "verification_key.json"), "rb").read()
     proof = open(F("proof.json"), "rb").read()
@@ -457,15 +506,15 @@ def kinds(fx):
              prove_judge("proving-key")),
         Kind("proving-key", [F("keys", "proving.key")], keyfile,
              lambda m, d: [B, "prove", "--key", m, "--witness", F("square64.wtns"), "--proof", "proof.json", "--public", "public.json"],
-             prove_judge("proving-key"), "60 % with the SHA-256 checksum recomputed"),
-        Kind("zkey", [F("ckeys", "circuit_final.zkey")], binary,
+             prove_judge("proving-key"), "30 % swap two valid points of one query; 60 % with the SHA-256 checksum recomputed"),
+        Kind("zkey", [F("ckeys", "circuit_final.zkey")], zkey,
              lambda m, d: [B, "prove", "--key", m, "--witness", F("square64.wtns"), "--proof", "proof.json", "--public", "public.json"],
-             prove_judge("zkey")),
+             prove_judge("zkey"), "30 % swap two valid points of one query"),
         Kind("ptau", [F("pot8.ptau")], binary,
              lambda m, d: [B, "ceremony", "new", F("square64.r1cs"), "--out", os.path.join(d, "c"), "--ptau", m]),
         Kind("ceremony", [F("ceremony")], None,
              lambda m, d: [B, "ceremony", "verify", m, "--receipt", F("carol.json")], ceremony_judge,
-             "a state file mutated, deleted, swapped or duplicated; verified with the last receipt"),
+             "a state file mutated, deleted or swapped with another; verified with the last receipt"),
         Kind("receipt", [F("carol.json")], jsonm,
              lambda m, d: [B, "ceremony", "verify", F("ceremony"), "--receipt", m], verify_judge("receipt", receipt)),
         Kind("vk", [F("keys", "verification_key.json")], jsonm,
@@ -742,16 +791,16 @@ def cases(fx):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release", "verisplit"))
-    ap.add_argument("--work", default=os.path.join(REPO, ".build-campaign"))
-    ap.add_argument("--kinds", default="")
-    ap.add_argument("--mutants", type=int, default=300)
-    ap.add_argument("--seed", default="24")
-    ap.add_argument("--cases", action="store_true")
-    ap.add_argument("--save")
-    ap.add_argument("--merge", nargs="*")
-    ap.add_argument("--list", action="store_true")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release", "verisplit"), help="the verisplit binary")
+    ap.add_argument("--work", default=os.path.join(REPO, ".build-campaign"), help="fixtures, mutants and findings")
+    ap.add_argument("--kinds", default="", help="comma-separated input kinds (default: all; --list)")
+    ap.add_argument("--mutants", type=int, default=300, help="mutants per kind")
+    ap.add_argument("--seed", default="24", help="seed of the mutations")
+    ap.add_argument("--cases", action="store_true", help="run issue 24's regression cases instead")
+    ap.add_argument("--save", help="write the results as JSON here")
+    ap.add_argument("--merge", nargs="*", help="print the table of saved results and exit")
+    ap.add_argument("--list", action="store_true", help="list the input kinds and exit")
     args = ap.parse_args()
     if args.merge:
         results = {}
@@ -765,7 +814,9 @@ def main():
     fx.make()
     if args.list:
         for k in kinds(fx):
-            print(f"{k.name:15} {k.note}")
+            argv = k.command("MUTANT", "DIR")
+            command = " ".join(["verisplit"] + [os.path.relpath(a, fx.work) if a.startswith(fx.work) else a for a in argv[1:]])
+            print(f"{k.name:15} {command}" + (f"\n{'':15} ({k.note})" if k.note else ""))
         return 0
     if args.cases:
         text, failed = cases(fx)

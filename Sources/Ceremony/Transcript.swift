@@ -215,9 +215,10 @@ public struct CeremonyTranscript: Sendable {
     }
 
     /// Adds the final public-randomness contribution to the open phase, after verifying the
-    /// transcript (as `contribute` does): the secrets are derived from `beacon` hashed 2^`iterationsExponent` times with SHA-256 (snarkjs's
-    /// iteration; the derivation after it is ours), so anyone can recompute them. Use a value
-    /// nobody could know before the last contribution (e.g. a future block hash).
+    /// transcript (as `contribute` does): the secrets are derived from `beacon` hashed
+    /// 2^`iterationsExponent` times with SHA-256 (snarkjs's iteration; the derivation after it
+    /// is ours), so anyone can recompute them. Use a value nobody could know before the last
+    /// contribution (e.g. a future block hash).
     public mutating func applyBeacon(_ beacon: [UInt8], iterationsExponent: Int, name: String = "beacon",
                                      progress: Progress = { _, _, _ in }) throws(CeremonyError) -> ContributionReceipt
     {

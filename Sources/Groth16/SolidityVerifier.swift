@@ -22,8 +22,8 @@ public enum SolidityVerifier {
     public static let contractName = "Groth16Verifier"
 
     /// The most public inputs an exported verifier may have. The contract embeds two 32-byte
-    /// constants per input, so beyond about 370 inputs its code alone exceeds EIP-170's
-    /// 24,576-byte limit on deployed contracts; the cap refuses keys far past that before
+    /// constants per input, so past 384 inputs (24,576 / 64) those constants alone exceed
+    /// EIP-170's 24,576-byte limit on deployed code; the cap refuses keys far past that before
     /// rendering megabytes of source.
     public static let maxPublicInputs = 1024
 

@@ -49,7 +49,7 @@ final class DecoderFuzzTests: XCTestCase {
             ("proof", try statement.proof.ethereumBytes, { try Proof(ethereumBytes: $0).ethereumBytes }),
         ]
         for (name, seed, roundTrip) in seeds {
-            _ = fuzz(name, seed: seed, count: 400) { mutant in
+            _ = fuzz(name, seed: seed, count: 1000) { mutant in
                 let again = try roundTrip(mutant)
                 XCTAssertEqual(again, mutant, "\(name): an accepted encoding is not the canonical one")
                 return true
@@ -67,7 +67,7 @@ final class DecoderFuzzTests: XCTestCase {
         let files: [(String, Data)] = [("vk", SnarkjsJSON.encode(vk)), ("proof", SnarkjsJSON.encode(s.proof)),
                                        ("public", SnarkjsJSON.encode(publicInputs: s.inputs))]
         for (name, seed) in files {
-            let accepted = fuzz(name, seed: Array(seed), count: 400, json: true) { mutant in
+            let accepted = fuzz(name, seed: Array(seed), count: 800, json: true) { mutant in
                 var key = vk, proof = s.proof, inputs = s.inputs
                 switch name {
                 case "vk":
@@ -101,7 +101,7 @@ final class DecoderFuzzTests: XCTestCase {
         // Where the A query starts, to swap two of its points (each stays a valid point).
         let first = s.key.a[0].uncompressed()
         let aStart = try XCTUnwrap((0...(seed.count - 64)).first { Array(seed[$0..<($0 + 64)]) == first })
-        for i in 0..<150 {
+        for i in 0..<300 {
             var mutant = m.mutate(seed)
             if m.below(3) == 0 {
                 let (p, q) = (aStart + 64 * m.below(s.key.a.count), aStart + 64 * m.below(s.key.a.count))
@@ -131,7 +131,7 @@ final class DecoderFuzzTests: XCTestCase {
     func testZkey() throws {
         let s = try statement
         let seed = try Zkey.write(s.key, r1cs: s.r1cs)
-        _ = fuzz("zkey", seed: seed, count: 150) { mutant in
+        _ = fuzz("zkey", seed: seed, count: 300) { mutant in
             let (key, r1cs) = try Zkey.read(mutant, allowInsecureTestKey: true)
             let proof = try Groth16.prove(key: key, r1cs: r1cs, witness: s.witness)
             XCTAssertTrue(try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: s.inputs))
@@ -144,13 +144,13 @@ final class DecoderFuzzTests: XCTestCase {
     /// circom `.r1cs` and `.wtns`: what is accepted writes back to bytes that read back the same.
     func testCircomFiles() throws {
         let s = try statement
-        _ = fuzz("r1cs", seed: Circom.writeR1CS(s.r1cs), count: 400) { mutant in
+        _ = fuzz("r1cs", seed: Circom.writeR1CS(s.r1cs), count: 1000) { mutant in
             let r1cs = try Circom.readR1CS(mutant)
             let bytes = Circom.writeR1CS(r1cs)
             XCTAssertEqual(Circom.writeR1CS(try Circom.readR1CS(bytes)), bytes)
             return true
         }
-        _ = fuzz("wtns", seed: Circom.writeWitness(s.witness), count: 400) { mutant in
+        _ = fuzz("wtns", seed: Circom.writeWitness(s.witness), count: 1000) { mutant in
             let w = try Circom.readWitness(mutant)
             XCTAssertEqual(try Circom.readWitness(Circom.writeWitness(w)), w)
             return true
@@ -162,12 +162,12 @@ final class DecoderFuzzTests: XCTestCase {
     /// `.ptau` files and receipts: decoded or refused, quickly.
     func testPtauAndReceipts() throws {
         let ptau = Ptau.write(PtauFile(powers: .initial(power: 4), ceremonyPower: 4, contributions: []))
-        _ = fuzz("ptau", seed: ptau, count: 300) { mutant in
+        _ = fuzz("ptau", seed: ptau, count: 600) { mutant in
             let file = try Ptau.read(mutant)
             return file.powers.structureError() == nil
         }
         let receipt = ContributionReceipt(phase: 2, index: 1, name: "alice", hash: String(repeating: "ab", count: 32)).json()
-        _ = fuzz("receipt", seed: Array(receipt), count: 400, json: true) { mutant in
+        _ = fuzz("receipt", seed: Array(receipt), count: 800, json: true) { mutant in
             let r = try ContributionReceipt.read(Data(mutant))
             XCTAssertEqual(r.hash.count, 64)
             return true
@@ -187,7 +187,7 @@ final class DecoderFuzzTests: XCTestCase {
         let files = ["phase1/0000.ptau", "phase1/0001.ptau", "phase2/0000.zkey", "phase2/0001.zkey", "circuit.r1cs"]
         let originals = try files.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) }
         var m = Mutator(seed: 11)
-        for i in 0..<30 {
+        for i in 0..<60 {
             let k = m.below(files.count)
             let path = dir + "/" + files[k]
             let op = m.below(10)
@@ -212,20 +212,20 @@ final class DecoderFuzzTests: XCTestCase {
     /// IDX (plain and gzipped), CSV, safetensors with their privacy records, model specs.
     func testDataAndModelFiles() throws {
         let idx = Array(IDX.encodeUBytes((0..<96).map { UInt8($0) }, dimensions: [2, 3, 4, 4]))
-        _ = fuzz("idx", seed: idx, count: 400) { mutant in
+        _ = fuzz("idx", seed: idx, count: 1000) { mutant in
             let a = try IDX.parse(Data(mutant))
             XCTAssertEqual(a.dimensions.reduce(1, *), a.values.count)
             return true
         }
         let gz: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 96, 96, 99, 96, 100, 250, 223,
                            192, 14, 0, 253, 61, 255, 249, 14, 0, 0, 0]
-        _ = fuzz("idx.gz", seed: gz, count: 400) { mutant in
+        _ = fuzz("idx.gz", seed: gz, count: 1000) { mutant in
             let a = try IDX.parse(Data(mutant))
             XCTAssertEqual(a.dimensions.reduce(1, *), a.values.count)
             return true
         }
         let csv = Array("a,b,label\n0.5,1,2\n3,4.25,0\n-1,0,1\n".utf8)
-        _ = fuzz("csv", seed: csv, count: 400) { mutant in
+        _ = fuzz("csv", seed: csv, count: 1000) { mutant in
             let d = try Dataset.csv(String(decoding: mutant, as: UTF8.self))
             XCTAssertEqual(d.features.shape[0], d.labels.count)
             return true
@@ -235,7 +235,7 @@ final class DecoderFuzzTests: XCTestCase {
                                          steps: plan.totalSteps)
         let model = SafeTensorsFile(tensors: [("fc.weight", Tensor(shape: [4, 3])), ("fc.bias", Tensor(shape: [4]))],
                                     metadata: record.metadata)
-        _ = fuzz("safetensors", seed: Array(SafeTensors.encode(model)), count: 400) { mutant in
+        _ = fuzz("safetensors", seed: Array(SafeTensors.encode(model)), count: 1000) { mutant in
             let file = try SafeTensors.decode(Data(mutant))
             if let r = try? PrivacyRecord(metadata: file.metadata) {
                 XCTAssertTrue(r.epsilon > 0 && r.delta > 0 && r.delta < 1 && r.sigma > 0 && r.sigma.isFinite)
@@ -243,7 +243,7 @@ final class DecoderFuzzTests: XCTestCase {
             return true
         }
         let spec = try ModelSpec.resolve("cnn-small").jsonData()
-        _ = fuzz("model spec", seed: Array(spec), count: 400, json: true) { mutant in
+        _ = fuzz("model spec", seed: Array(spec), count: 1000, json: true) { mutant in
             let s = try ModelSpec.parse(Data(mutant))
             XCTAssertEqual(try ModelSpec.parse(s.jsonData()), s)
             return true
@@ -260,7 +260,7 @@ final class DecoderFuzzTests: XCTestCase {
          "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
          "learning_rate_shift": 5, "commitment": "poseidon-t17"}
         """.utf8)
-        let accepted = fuzz("circuit spec", seed: seed, count: 500, json: true) { mutant in
+        let accepted = fuzz("circuit spec", seed: seed, count: 1000, json: true) { mutant in
             let spec = try CircuitSpec.load(Data(mutant))
             for part in CircuitSpec.Part.allCases {
                 XCTAssertLessThanOrEqual(spec.constraintBound(part), CircuitSpec.maxConstraintsPerPart)
