@@ -108,6 +108,8 @@ let package = Package(
             name: "CeremonyTests", dependencies: ["Ceremony", "Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "ZKML", "Report"]),
+        // Bad-input tests across the decoders (issue 24): one seeded mutation test per decoder.
+        .testTarget(name: "HostileInputTests", dependencies: ["Algebra", "Circuit", "Groth16", "Ceremony", "NeuralNet", "DP", "ZKML"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,11 +20,12 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-func readFile(_ path: String, limit: Int = 8 << 30) throws -> [UInt8] {
+/// Reads a whole file after checking its size against `limit` (`why` says where the limit comes from).
+func readFile(_ path: String, limit: Int = 8 << 30, why: String? = nil) throws -> [UInt8] {
     let url = URL(fileURLWithPath: path)
     guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file") }
     if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > limit {
-        throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit")
+        throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit" + (why.map { " (\($0))" } ?? ""))
     }
     do { return Array(try Data(contentsOf: url)) } catch { throw InputError("\(path): cannot read (\(error.localizedDescription))") }
 }
@@ -46,6 +47,18 @@ struct StepLog {
         let result = try body()
         if enabled { FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8)) }
         return result
+    }
+}
+
+/// The repository's `keys/` directory (see keys/README.md): where commands that write keys put
+/// them unless told otherwise, one subdirectory per circuit or spec.
+enum KeyDirectory {
+    static let root = "keys"
+
+    /// keys/NAME for a circuit file or spec path: its file name without the extension.
+    static func `default`(for path: String) -> String {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return root + "/" + (name.isEmpty ? "default" : name)
     }
 }
 
@@ -146,10 +159,11 @@ struct Setup: ParsableCommand {
             ceremony.
             """)
     @Argument(help: "A circom .r1cs file (BN254).") var circuit: String
-    @Option(help: "Output directory.") var out: String
+    @Option(help: "Output directory (default: keys/NAME, NAME the circuit file's name without .r1cs).") var out: String?
 
     func run() throws {
         let log = StepLog()
+        let out = self.out ?? KeyDirectory.default(for: circuit)
         try withInputErrors {
             let r1cs = try Circom.readR1CS(try readFile(circuit), file: circuit)
             let key = try log.step("setup (\(r1cs.constraintCount) constraints)") { try Groth16.setup(r1cs) }
@@ -175,7 +189,12 @@ struct Prove: ParsableCommand {
         try withInputErrors {
             let (pk, r1cs) = try log.step("loading key") { try loadProvingKey(key, allowInsecure: allowInsecureTestKey) }
             let w = try Circom.readWitness(try readFile(witness), file: witness)
-            let p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) }
+            let p: Proof
+            do { p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) } } catch Groth16Error.proofRejectedByOwnKey {
+                // The key is invalid (its proofs do not verify), not merely unreadable: exit 1.
+                FileHandle.standardError.write(Data("error: \(key): \(Groth16Error.proofRejectedByOwnKey)\n".utf8))
+                throw ExitCode(1)
+            }
             try writeFile(proof, SnarkjsJSON.encode(p))
             try writeFile(publicPath, SnarkjsJSON.encode(publicInputs: Array(w[1...r1cs.numPublic])))
             if let eth { try writeFile(eth, Data((SHA256.hex(p.ethereumBytes) + "\n").utf8)) }
@@ -193,9 +212,14 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let valid: Bool = try withInputErrors {
-            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
-            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
+            // Public inputs first: their count bounds the key's size and IC count, which are
+            // checked before the key is parsed or any of its points decoded.
             let inputs = try SnarkjsJSON.publicInputs(Data(try readFile(publicPath, limit: SnarkjsJSON.maxBytes)), file: publicPath)
+            let keyLimit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: inputs.count)
+            let why = "a verifying key for \(inputs.count) public inputs is smaller"
+            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: keyLimit, why: why)), file: vk,
+                                                   expectedPublicInputs: inputs.count)
+            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
             return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
         }
         if valid {
@@ -219,8 +243,10 @@ struct Export: ParsableCommand {
 
         func run() throws {
             try withInputErrors {
-                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
-                try writeFile(out, Data(SolidityVerifier.render(key).utf8))
+                let limit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: SolidityVerifier.maxPublicInputs)
+                let why = "the Solidity export supports at most \(SolidityVerifier.maxPublicInputs) public inputs"
+                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: limit, why: why)), file: vk)
+                try writeFile(out, Data(try SolidityVerifier.render(key).utf8))
                 print("wrote \(out) (\(key.publicInputCount) public inputs)")
             }
         }

@@ -116,7 +116,7 @@ struct SplitKeysCommand: ParsableCommand {
         abstract: "Development keys for a spec's three circuits (one party's setup: it could forge proofs).",
         discussion: "Writes OUT/client, OUT/server and OUT/client-update, each with proving.key and verification_key.json. For sessions between distrusting parties use `verisplit ceremony` instead. With --info, prints the verifying-key hashes of an existing directory (what the handshake compares).")
     @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
-    @Option(help: "Output directory.") var out: String?
+    @Option(help: "Output directory (default: keys/NAME, NAME the spec file's name without .json, e.g. keys/split).") var out: String?
     @Option(help: "Print the hashes of this key directory instead of making keys.") var info: String?
 
     func run() throws {
@@ -127,7 +127,7 @@ struct SplitKeysCommand: ParsableCommand {
             if let info {
                 keys = try SplitKeys.load(from: URL(fileURLWithPath: info), spec: circuit)
             } else {
-                guard let out else { throw InputError("give --out DIR (or --info DIR)") }
+                let out = self.out ?? KeyDirectory.default(for: spec)
                 keys = try StepLog().step("setup of \(circuit.name)'s three circuits") { try SplitKeys.developmentSetup(spec: circuit) }
                 try keys.write(to: URL(fileURLWithPath: out))
                 print("wrote \(out)/{client,server,client-update}/proving.key and verification_key.json")

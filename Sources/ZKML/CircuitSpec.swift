@@ -106,6 +106,7 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         // B-bit quotient must stay below the field's safe width.
         try check(valueBits + fractionBits + learningRateShift <= 252, "learning_rate_shift",
                   "at most 252 - B - S so the SGD rescale is sound in Fr")
+        try checkSize(file: file)
     }
 
     public var format: FixedPointFormat {
