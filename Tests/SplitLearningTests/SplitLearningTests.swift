@@ -503,7 +503,7 @@ final class ProcessRunTests: XCTestCase {
         c.mode = .verified
         c.steps = 2
         c.fixedScheduleSeed = 7
-        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.data.train,
+        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.sessionData,
                                                 test: nil, configuration: c)
         XCTAssertFalse(separate.report.rejected, separate.report.reason ?? "")
         XCTAssertEqual(separate.report.stepsCompleted, 2)
