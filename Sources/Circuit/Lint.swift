@@ -23,6 +23,14 @@ import Algebra
 /// 5. Euclidean division: q * D = t with q range-checked to a bits, N - t and D - 1 - (N - t)
 ///    range-checked to at most k bits, N and D determined: q is unique when a + k + 2 < 253
 ///    (then 0 <= N - qD < D, D >= 1, and no wrap-around is possible).
+/// 6. Commitment (circuits with a proof commitment, BSB22): the committed wires are fixed
+///    before the challenge, which is a hash of their commitment and a public input, so fixing
+///    the public inputs fixes them as a hash output fixes its preimage (computationally, under
+///    the binding of the commitment). Their *correctness* rests on the randomized identities
+///    over the challenge (Freivalds, logUp); the linter checks structurally that every committed
+///    wire takes part in at least one constraint that depends on the challenge, and reports a
+///    committed wire that does not (a hint nothing checks). Whether an identity is strong
+///    enough is stated at the gadget (Circuit/Freivalds.swift, Circuit/Lookup.swift).
 /// Everything else is undecided and reported, never passed silently.
 ///
 /// Bounds: a private input is *bounded* when it is boolean or range-checked by a bit
@@ -43,6 +51,8 @@ public struct R1CSLinter<F: PrimeField> {
             case unboundedInput = "unbounded-private-input"
             /// An IsZero inverse hint that other constraints also use.
             case hintReused = "isZero-hint-reused"
+            /// A committed wire that no constraint depending on the challenge reads.
+            case committedUnchecked = "committed-wire-unchecked"
         }
         public let kind: Kind
         public let wire: Int
@@ -90,6 +100,8 @@ public struct R1CSLinter<F: PrimeField> {
     private var ruleCounts: [String: Int] = [:]
     private var worklist: [Int] = []
     private var queued: [Bool] = []
+    /// Wires in the order the rules determined them (for the challenge-dependence pass).
+    private var order: [Int] = []
 
     /// - Parameters:
     ///   - names: wire names from a circom `.sym` file, for the report.
@@ -126,9 +138,15 @@ public struct R1CSLinter<F: PrimeField> {
             if let w = booleanWire(i) { boolean[w] = true }
         }
         let inputs = inputRange
+        let n = r1cs.numWires
         known[0] = true
         reason[0] = -1
         for w in inputs { known[w] = true; reason[w] = -1 }
+        for w in r1cs.commitment?.wires ?? [] where w > 0 && w < n && !known[w] {
+            known[w] = true
+            reason[w] = -1
+            ruleCounts["commitment", default: 0] += 1
+        }
         worklist = Array(0..<m)
         for i in 0..<m { queued[i] = true }
         while true {
@@ -161,6 +179,7 @@ public struct R1CSLinter<F: PrimeField> {
         guard !known[w] else { return }
         known[w] = true
         reason[w] = Int32(constraint)
+        order.append(w)
         ruleCounts[rule, default: 0] += 1
         for i in occurrences[w] where !queued[Int(i)] {
             queued[Int(i)] = true
@@ -429,6 +448,26 @@ public struct R1CSLinter<F: PrimeField> {
         return best
     }
 
+    // MARK: Commitment
+
+    /// Committed wires that appear in no constraint reading a challenge-dependent wire. A wire
+    /// depends on the challenge when it is the challenge or the rules determined it from a
+    /// constraint containing a challenge-dependent wire (one pass in determination order).
+    private func uncheckedCommittedWires(_ commitment: R1CS<F>.Commitment) -> [Int] {
+        let n = r1cs.numWires
+        guard commitment.challenge > 0, commitment.challenge < n else { return commitment.wires }
+        var dependent = [Bool](repeating: false, count: n)
+        dependent[commitment.challenge] = true
+        func readsDependent(_ i: Int, besides w: Int) -> Bool {
+            a[i].contains { $0.wire != w && dependent[$0.wire] } || b[i].contains { $0.wire != w && dependent[$0.wire] }
+                || c[i].contains { $0.wire != w && dependent[$0.wire] }
+        }
+        for w in order where reason[w] >= 0 && readsDependent(Int(reason[w]), besides: w) { dependent[w] = true }
+        return commitment.wires.filter { w in
+            w <= 0 || w >= n || !occurrences[w].contains { readsDependent(Int($0), besides: w) }
+        }
+    }
+
     // MARK: Report
 
     private func constraintsOf(_ w: Int) -> [Int] { Array(occurrences[w].prefix(8).map(Int.init)) }
@@ -469,6 +508,9 @@ public struct R1CSLinter<F: PrimeField> {
         for w in privateInputRange {
             if boundSpan(of: w) != nil { bounded += 1; continue }
             if reached[w] { add(.unboundedInput, w) }
+        }
+        if let commitment = r1cs.commitment {
+            for w in uncheckedCommittedWires(commitment) { add(.committedUnchecked, w) }
         }
         return Report(constraints: r1cs.constraintCount, wires: r1cs.numWires, publicOutputs: r1cs.numPublicOutputs,
                       publicInputs: r1cs.numPublicInputs, privateInputs: r1cs.numPrivateInputs,

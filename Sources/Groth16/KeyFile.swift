@@ -14,7 +14,7 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAKeyFile(let f): return "\(f): not a VeriSplit proving key (bad magic bytes)"
-        case .unsupportedVersion(let f, let v): return "\(f): key format version \(v) is not supported (expected 1)"
+        case .unsupportedVersion(let f, let v): return "\(f): key format version \(v) is not supported (expected 1 or 2)"
         case .checksumMismatch(let f):
             return "\(f): checksum mismatch: the file is corrupted or was modified; regenerate it with `verisplit setup`"
         case .truncated(let f, let o, let w): return "\(f): truncated at byte \(o) while reading \(w)"
@@ -24,17 +24,22 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// VeriSplit's proving-key file (`proving.key`), version 1. All integers little-endian.
+/// VeriSplit's proving-key file (`proving.key`), version 1, or 2 for a circuit with a commitment
+/// to witness wires (BSB22). All integers little-endian.
 ///
 /// ```
-/// magic "VSPK" | u32 version = 1 | 32-byte SHA-256 circuit hash
+/// magic "VSPK" | u32 version (1 or 2) | 32-byte SHA-256 circuit hash
 /// u64 length | circom .r1cs encoding of the circuit (the prover needs its matrices)
 /// u32 domain size | u8 H-query form (0 monomial, 1 snarkjs odd-coset Lagrange)
 /// G1 alpha, beta, delta | G2 beta, gamma, delta       (EIP-197 uncompressed: 64 / 128 bytes)
 /// u32 n, n x G1 IC | u32 n, n x G1 A | u32 n, n x G1 B1 | u32 n, n x G2 B2
 /// u32 n, n x G1 H  | u32 n, n x G1 L
+/// version 2 only: u32 n, n x G1 commitment basis | u32 n, n x G1 basis * sigma
+///                 G1 eta/gamma, eta*sigma/gamma, eta/delta | G2 sigma
+///                 (the committed wires and the challenge wire are the embedded circuit's)
 /// 32-byte SHA-256 of everything before it
 /// ```
+/// A key without a commitment is written as version 1, byte for byte as before.
 /// Loading checks the checksum first, every count against the bytes present before
 /// allocating, every coordinate below q, every point on its curve, and every G2 point in the
 /// prime-order subgroup (spread over all cores), that the circuit hash matches the embedded
@@ -44,11 +49,13 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
 public enum KeyFile {
     static let magic = Array("VSPK".utf8)
     public static let version: UInt32 = 1
+    /// The version for keys with a commitment to witness wires.
+    public static let committedVersion: UInt32 = 2
 
     public static func encode(_ key: ProvingKey, r1cs: R1CS<Fr>) -> [UInt8] {
         var w = BinaryBuffer()
         w.bytes += magic
-        w.u32(version)
+        w.u32(key.commitment == nil ? version : committedVersion)
         w.bytes += key.circuitHash
         let circuit = Circom.writeR1CS(r1cs)
         w.u64(UInt64(circuit.count))
@@ -61,6 +68,12 @@ public enum KeyFile {
         w.u32(UInt32(key.b2.count))
         for p in key.b2 { w.bytes += p.uncompressed() }
         for list in [key.h, key.l] { w.g1List(list) }
+        if let commitment = key.commitment, let sigma = key.verifyingKey.commitment?.sigma {
+            w.g1List(commitment.basis)
+            w.g1List(commitment.basisSigma)
+            for p in [commitment.etaGamma, commitment.etaGammaSigma, commitment.etaDelta] { w.bytes += p.uncompressed() }
+            w.bytes += sigma.uncompressed()
+        }
         w.bytes += SHA256.hash(w.bytes)
         return w.bytes
     }
@@ -71,7 +84,7 @@ public enum KeyFile {
         guard SHA256.hash(Array(body)) == Array(bytes[(bytes.count - 32)...]) else { throw .checksumMismatch(file: file) }
         var r = KeyReader(bytes: bytes, end: bytes.count - 32, file: file, offset: 4)
         let v = try r.u32("version")
-        guard v == version else { throw .unsupportedVersion(file: file, version: v) }
+        guard v == version || v == committedVersion else { throw .unsupportedVersion(file: file, version: v) }
         let hash = try r.take(32, "circuit hash")
         let circuitLength = try r.u64("circuit length")
         guard circuitLength <= UInt64(r.remaining) else { throw .truncated(file: file, offset: r.offset, what: "circuit") }
@@ -91,6 +104,27 @@ public enum KeyFile {
         let ic = try r.g1List("IC"), a = try r.g1List("A"), b1 = try r.g1List("B1")
         let b2 = try r.g2List("B2")
         let h = try r.g1List("H"), l = try r.g1List("L")
+        var commitmentKey: CommitmentKey?
+        var commitmentVerifyingKey: CommitmentVerifyingKey?
+        if v == committedVersion {
+            guard let info = r1cs.commitment else {
+                throw .invalid(file: file, offset: r.offset, reason: "a version 2 key for a circuit without a commitment")
+            }
+            let basis = try r.g1List("commitment basis"), basisSigma = try r.g1List("commitment basis * sigma")
+            let etaGamma = try r.g1("eta/gamma"), etaGammaSigma = try r.g1("eta*sigma/gamma"), etaDelta = try r.g1("eta/delta")
+            let sigma = try r.g2("sigma")
+            guard basis.count == info.wires.count, basisSigma.count == info.wires.count else {
+                throw .invalid(file: file, offset: r.offset, reason: "commitment basis sizes do not fit the embedded circuit")
+            }
+            guard !sigma.isInfinity, !etaGamma.isInfinity, !etaGammaSigma.isInfinity, !etaDelta.isInfinity else {
+                throw .invalid(file: file, offset: r.offset, reason: "a commitment key point is the point at infinity")
+            }
+            commitmentKey = CommitmentKey(wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basisSigma,
+                                          etaGamma: etaGamma, etaGammaSigma: etaGammaSigma, etaDelta: etaDelta)
+            commitmentVerifyingKey = CommitmentVerifyingKey(committedWires: info.wires.count, sigma: sigma)
+        } else if r1cs.commitment != nil {
+            throw .invalid(file: file, offset: r.offset, reason: "the embedded circuit has a commitment but the key (version 1) has none")
+        }
         guard r.offset == r.end else { throw .invalid(file: file, offset: r.offset, reason: "unexpected trailing bytes") }
 
         let wires = r1cs.numWires
@@ -101,16 +135,18 @@ public enum KeyFile {
         else {
             throw .invalid(file: file, offset: r.offset, reason: "query sizes do not fit the embedded circuit")
         }
-        let vk = VerifyingKey(alpha: alpha, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        var vk = VerifyingKey(alpha: alpha, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        vk.commitment = commitmentVerifyingKey
         if let why = vk.degeneracy {
             throw .invalid(file: file, offset: r.offset, reason: "degenerate verifying key: \(why)")
         }
         guard !beta1.isInfinity, !delta1.isInfinity else {
             throw .invalid(file: file, offset: r.offset, reason: "beta or delta in G1 is the point at infinity")
         }
-        let key = ProvingKey(verifyingKey: vk, alpha: alpha, beta1: beta1, beta2: beta2, delta1: delta1,
+        var key = ProvingKey(verifyingKey: vk, alpha: alpha, beta1: beta1, beta2: beta2, delta1: delta1,
                              delta2: delta2, a: a, b1: b1, b2: b2, h: h, l: l, domainSize: domainSize,
                              hForm: form, circuitHash: Array(hash))
+        key.commitment = commitmentKey
         return (key, r1cs)
     }
 }

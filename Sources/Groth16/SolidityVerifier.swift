@@ -31,6 +31,9 @@ public enum SolidityVerifier {
     /// would accept forged proofs) and keys with more than `maxPublicInputs` inputs.
     public static func render(_ vk: VerifyingKey) throws(Groth16Error) -> String {
         try vk.checkNotDegenerate()
+        guard vk.commitment == nil else {
+            throw .commitmentMismatch("the Solidity verifier checks plain Groth16 proofs; this key's circuit commits to witness wires")
+        }
         let n = vk.publicInputCount
         guard n <= maxPublicInputs else {
             throw .tooManyPublicInputs(got: n, limit: maxPublicInputs,

@@ -22,14 +22,28 @@ struct CircuitCommand: ParsableCommand {
         return (spec, try spec.sampleLayers(seed: 1), x, train.labels[0])
     }
 
+    /// The first `spec.batch` bundled training images, committed as a dataset of the spec's
+    /// depth: the samples the batched circuits of `info` prove.
+    static func bundledDataset(_ spec: CircuitSpec) throws -> CommittedDataset {
+        let (train, _) = try MNISTFamily.load(.bundled)
+        let n = spec.inputCount
+        guard train.labels.count >= spec.batch, train.features.storage.count >= spec.batch * n else {
+            throw InputError("the bundled training set has fewer than \(spec.batch) images")
+        }
+        let inputs = try (0..<spec.batch).map { i in try train.features.storage[(i * n)..<((i + 1) * n)].map { try spec.format.quantize($0) } }
+        return try spec.dataset(inputs: inputs, labels: Array(train.labels[0..<spec.batch]))
+    }
+
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Constraints per part, by kind (matmul, rescale, ReLU, loss, commitments).")
         @Argument(help: "Circuit spec JSON.") var spec: String
+        @Option(help: "Batch size of the batched step circuits (a power of two in 1...64; default: the spec's).") var batch: Int?
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
             try withInputErrors {
-                let (s, layers, x, label) = try CircuitCommand.load(spec)
+                let (loaded, layers, x, label) = try CircuitCommand.load(spec)
+                let s = try batch.map { b throws(CircuitSpecError) in try loaded.withBatch(b) } ?? loaded
                 var rows: [(String, Any)] = [("cut_width", s.cutWidth)]
                 for part in CircuitSpec.Part.allCases {
                     let cs = try s.build(part, input: x, label: label, layers: layers, session: .one, step: 1)
@@ -40,6 +54,17 @@ struct CircuitCommand: ParsableCommand {
                              ("\(key)_range", b.range), ("\(key)_dataset", b.dataset),
                              ("\(key)_other", b.other), ("\(key)_public_inputs", cs.publicCount)]
                 }
+                let dataset = try CircuitCommand.bundledDataset(s)
+                var batched = 0
+                rows.append(("batch", s.batch))
+                for part in CircuitSpec.Part.allCases {
+                    let cs = try s.buildBatched(part, dataset: dataset, indices: Array(0..<s.batch), layers: layers, session: .one, step: 1)
+                    let key = "batched_" + part.rawValue.replacingOccurrences(of: "-", with: "_")
+                    rows += [("\(key)_constraints", cs.constraintCount), ("\(key)_committed", cs.commitmentInfo?.wires.count ?? 0),
+                             ("\(key)_public_inputs", cs.publicCount)]
+                    batched += cs.constraintCount
+                }
+                rows.append(("constraints_per_sample", batched / s.batch))
                 printBenchResult(rows, json: json, title: "\(s.name): constraints per part")
             }
         }
@@ -53,6 +78,8 @@ struct CircuitCommand: ParsableCommand {
         @Option(help: "Output .r1cs file.") var r1cs: String
         @Option(help: "Output .wtns file.") var wtns: String
         @Option(help: "Also write the wire names as a circom .sym file (for `r1cs lint --sym`).") var sym: String?
+        @Flag(help: "The batched step circuit (the spec's batch of bundled images, with a proof commitment and lookups).")
+        var batched = false
 
         func run() throws {
             try withInputErrors {
@@ -60,7 +87,10 @@ struct CircuitCommand: ParsableCommand {
                     throw InputError("--part must be client, server or client-update, not '\(part)'")
                 }
                 let (s, layers, x, label) = try CircuitCommand.load(spec)
-                let cs = try s.build(which, input: x, label: label, layers: layers, session: .one, step: 1)
+                let cs = batched
+                    ? try s.buildBatched(which, dataset: try CircuitCommand.bundledDataset(s), indices: Array(0..<s.batch), layers: layers,
+                                         session: .one, step: 1)
+                    : try s.build(which, input: x, label: label, layers: layers, session: .one, step: 1)
                 if let violation = cs.firstViolation() { throw InputError("the sample's witness fails: \(violation)") }
                 try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
                 try writeFile(wtns, Circom.writeWitness(cs.witness()))

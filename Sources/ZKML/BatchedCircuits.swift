@@ -1,3 +1,4 @@
+import Foundation
 import Algebra
 import Circuit
 import Commitment
@@ -265,5 +266,64 @@ extension CircuitSpec {
                      "dK.freivalds")
         context.finish(in: cs, challenge: challenge)
         return (cs, updatedLayer)
+    }
+}
+
+extension CircuitSpec {
+    /// A committed dataset of `inputs` (already in fixed point) with a fresh secret, sized for
+    /// this spec: what `buildBatched`, `circuit info` and the batched benchmarks prove against.
+    public func dataset(inputs: [[Int64]], labels: [Int]) throws -> CommittedDataset {
+        try CommittedDataset(values: inputs, labels: labels, classes: server.outputs, layout: inputLayout, depth: datasetDepth,
+                             secret: SecureRandom.bytes(32))
+    }
+
+    /// Builds one part's batched circuit and witness for the samples at `indices` of `dataset`
+    /// (one batch: exactly `batch` of them), with fresh salts. The
+    /// server's activations and the client's masked gradients are computed natively first, as
+    /// the protocol's parties would. `oracle` is the proof system's challenge derivation (nil:
+    /// the circuit's own stand-in, enough to count constraints and check the witness).
+    public func buildBatched(_ part: Part, dataset: CommittedDataset, indices: [Int],
+                             layers: (client: QuantizedConv2d, server: QuantizedDense), session: Fr, step: UInt64,
+                             oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil) throws -> ConstraintSystem<Fr> {
+        guard indices.count == batch else {
+            throw CircuitSpecError.invalidField(file: name, field: "batch", expected: "the number of samples proved (\(indices.count))")
+        }
+        let samples = try indices.map { i throws(DatasetCommitmentError) in try dataset.opening(i) }
+        switch part {
+        case .client:
+            return try batchedForwardCircuit(layers.client, samples: samples, root: dataset.root, session: session, step: step,
+                                             salt: .random(), oracle: oracle)
+        case .server:
+            let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
+            return try batchedServerCircuit(layers.server, activations: activations, labels: samples.map(\.label), session: session,
+                                            step: step, saltBefore: .random(), saltAfter: .random(), oracle: oracle).circuit
+        case .clientUpdate:
+            let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
+            let server = try BatchedStep.server(layers.server, activations: activations, labels: samples.map(\.label),
+                                                learningRateShift: learningRateShift, loss: loss)
+            let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
+            return try batchedUpdateCircuit(layers.client, samples: samples, masked: delta, session: session, step: step,
+                                            saltBefore: .random(), saltAfter: .random(), oracle: oracle).circuit
+        }
+    }
+}
+
+extension CircuitSpec {
+    /// This spec with another batch size (validated like a loaded spec): `circuit info --batch`
+    /// and the benchmarks compare batch sizes of one architecture.
+    public func withBatch(_ newBatch: Int) throws(CircuitSpecError) -> CircuitSpec {
+        let encoded: Data
+        do {
+            guard var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any] else {
+                throw CircuitSpecError.malformed(file: name, reason: "spec does not encode as an object")
+            }
+            object["batch"] = newBatch
+            encoded = try JSONSerialization.data(withJSONObject: object)
+        } catch let error as CircuitSpecError {
+            throw error
+        } catch {
+            throw CircuitSpecError.malformed(file: name, reason: "\(error)")
+        }
+        return try CircuitSpec.load(encoded, file: name)
     }
 }

@@ -190,4 +190,50 @@ final class LintTests: XCTestCase {
         XCTAssertEqual(cs.publicVariable(0), y)
         XCTAssertEqual(cs.publicVariable(named: "session"), session)
     }
+
+    // MARK: Proof commitment (rule 6)
+
+    /// C = A B for 2x2 matrices of private inputs, C a committed hint: checked by Freivalds on
+    /// the challenge (clean), or never checked (every entry of C flagged, and the output too
+    /// when nothing else pins it).
+    func committedProduct(checked: Bool) -> CS {
+        let cs = CS()
+        let values: [UInt64] = [1, 2, 3, 4]
+        let a = values.enumerated().map { cs.allocatePrivateInput("a\($0.offset)", value: Fr($0.element)) }
+        let b = values.enumerated().map { cs.allocatePrivateInput("b\($0.offset)", value: Fr($0.element + 4)) }
+        for v in a + b { cs.assertRange(LC(v), bits: 8) }
+        let product: [UInt64] = [19, 22, 43, 50]
+        let c = product.enumerated().map { cs.allocateCommitted("c\($0.offset)", value: Fr($0.element)) }
+        let challenge = cs.drawChallenge()
+        if checked {
+            let powers = cs.challengePowers(challenge, count: 2)
+            cs.freivalds(LCMatrix(rows: 2, columns: 2, entries: a.map { LC($0) }), LCMatrix(rows: 2, columns: 2, entries: b.map { LC($0) }),
+                         equals: LCMatrix(rows: 2, columns: 2, entries: c.map { LC($0) }), challenge: challenge, rhoPowers: powers)
+        }
+        let out = cs.allocatePublic("trace", value: product.reduce(Fr.zero) { $0 + Fr($1) })
+        cs.enforceEqual(LC(out), c.reduce(LC()) { $0 + LC($1) }, "trace")
+        XCTAssertTrue(cs.isSatisfied)
+        return cs
+    }
+
+    func testCommittedHintCheckedByFreivaldsIsClean() {
+        let report = lint(committedProduct(checked: true))
+        XCTAssertTrue(report.isClean, "\(report.findings)")
+        XCTAssertEqual(report.ruleCounts["commitment"], 4)
+    }
+
+    func testCommittedHintNothingChecksIsFlagged() {
+        let report = lint(committedProduct(checked: false))
+        let unchecked = report.findings.filter { $0.kind == .committedUnchecked }.compactMap(\.name)
+        XCTAssertEqual(Set(unchecked), ["c0", "c1", "c2", "c3"])
+    }
+
+    /// The commitment section survives the circom file round trip, and so does the finding.
+    func testCommittedFindingSurvivesTheFileFormat() throws {
+        let cs = committedProduct(checked: false)
+        let decoded = try Circom.readR1CS(Circom.writeR1CS(cs.r1cs()))
+        XCTAssertEqual(decoded.commitment, cs.r1cs().commitment)
+        var linter = R1CSLinter(decoded)
+        XCTAssertEqual(linter.run().findings.filter { $0.kind == .committedUnchecked }.count, 4)
+    }
 }

@@ -97,4 +97,22 @@ final class BatchedCircuitTests: XCTestCase {
         XCTAssertNotNil(cs.firstViolation())
         print("batched client update, batch 4:", cs.constraintCount, "constraints")
     }
+
+    /// Every batched part lints clean: outputs and intermediates determined from the inputs and
+    /// the committed wires, every committed wire read by a constraint that depends on the
+    /// challenge (rule 6 of the linter), no unbounded integer input.
+    func testEveryBatchedPartLintsClean() throws {
+        let layers = try Self.spec.sampleLayers(seed: 1)
+        for part in CircuitSpec.Part.allCases {
+            let cs = try Self.spec.buildBatched(part, dataset: Self.dataset, indices: [5, 1, 6, 2], layers: layers, session: .one, step: 2)
+            XCTAssertNil(cs.firstViolation(), "\(part)")
+            let names = Dictionary(uniqueKeysWithValues: cs.wireNames().enumerated().map { ($0.offset, $0.element) })
+            var linter = R1CSLinter(cs.r1cs(), names: names)
+            let report = linter.run()
+            XCTAssertTrue(report.isClean, "\(part): \(report.findings.count) findings, first \(report.findings.prefix(5))")
+            XCTAssertGreaterThan(report.ruleCounts["commitment"] ?? 0, 0, "\(part)")
+        }
+        XCTAssertThrowsError(try Self.spec.buildBatched(.client, dataset: Self.dataset, indices: [1, 2], layers: layers,
+                                                        session: .one, step: 2), "a batch of another size than the spec's")
+    }
 }
