@@ -87,72 +87,27 @@ public enum FrameStream {
             guard let payload = try Frame.split(&buffer, maxBytes: maxFrameBytes) else {
                 throw .malformedFrame("stream ends inside a frame (\(buffer.readableBytes) bytes left)")
             }
-            let body = try Wire.parse(Array(payload.readableBytesView))
-            try validateFields(body)
-            names.append(body.name)
+            do { names.append(try Wire.decode(Array(payload.readableBytesView)).name) } catch {
+                throw .rejected(step: 0, error)
+            }
         }
         return names
     }
 
-    static func validateFields(_ body: Envelope.OneOf_Body) throws(SplitError) {
-        func field(_ data: Data, _ what: String) throws(SplitError) {
-            if !data.isEmpty { _ = try Wire.field(data, what, step: 0) }
-        }
-        func proof(_ data: Data, _ what: String) throws(SplitError) {
-            if !data.isEmpty { _ = try Wire.proof(data, what, step: 0) }
-        }
-        switch body {
-        case .hello(let m):
-            try field(m.clientCommitment, "Hello.client_commitment")
-            try field(m.resumeSession, "Hello.resume_session")
-        case .welcome(let m):
-            try field(m.sessionID, "Welcome.session_id")
-            try field(m.serverCommitment, "Welcome.server_commitment")
-        case .activations(let m):
-            for (data, what) in [(m.sessionID, "session_id"), (m.salt, "salt"), (m.commitment, "commitment"),
-                                 (m.weightsCommitment, "weights_commitment")] {
-                try field(data, "Activations.\(what)")
-            }
-            try proof(m.forwardProof, "Activations.forward_proof")
-            try proof(m.previousUpdateProof, "Activations.previous_update_proof")
-        case .gradient(let m):
-            for (data, what) in [(m.sessionID, "session_id"), (m.salt, "salt"), (m.commitment, "commitment"),
-                                 (m.weightsBefore, "weights_before"), (m.weightsAfter, "weights_after")] {
-                try field(data, "Gradient.\(what)")
-            }
-            try proof(m.proof, "Gradient.proof")
-        case .proof(let m):
-            try field(m.sessionID, "ProofBundle.session_id")
-            try proof(m.proof, "ProofBundle.proof")
-        case .finish(let m):
-            try field(m.clientCommitment, "Finish.client_commitment")
-            try proof(m.lastUpdateProof, "Finish.last_update_proof")
-        case .reject:
-            break
-        }
-    }
-
     /// A valid stream of three frames (Hello, Activations, Reject): seeds for fuzzing and tests.
     public static func sample() -> [UInt8] {
-        var hello = HelloMessage()
-        hello.protocolVersion = Wire.protocolVersion
+        var hello = Message.Hello(dataset: DatasetAnnouncement(root: .zero, size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
         hello.mode = .verified
-        hello.specHash = Data(repeating: 7, count: 32)
-        hello.clientNonce = Data(repeating: 1, count: 32)
-        hello.clientCommitment = Wire.bytes(Fr(12345))
-        var activations = ActivationsMessage()
-        activations.step = 3
-        activations.sessionID = Wire.bytes(Fr(99))
-        activations.values = [0, 256, 1 << 20]
-        activations.label = 4
-        activations.salt = Wire.bytes(Fr(5))
-        activations.commitment = Wire.bytes(Fr(6))
-        var reject = RejectMessage()
-        reject.step = 3
-        reject.reason = "sample"
+        hello.specHash = [UInt8](repeating: 7, count: 32)
+        hello.clientNonce = [UInt8](repeating: 1, count: 32)
+        hello.clientCommitment = Fr(12345)
+        var activations = Message.Activations(step: 3, session: Fr(99), values: [0, 256, 1 << 20],
+                                              samples: [Message.Sample(index: 0, label: 4, leaf: nil)])
+        activations.salt = Fr(5)
+        activations.commitment = Fr(6)
         var buffer = ByteBuffer()
-        for body in [Envelope.OneOf_Body.hello(hello), .activations(activations), .reject(reject)] {
-            Frame.write(Wire.serialize(body), into: &buffer)
+        for message in [Message.hello(hello), .activations(activations), .reject(Message.RejectNotice(step: 3, reason: "sample"))] {
+            Frame.write(Wire.encode(message), into: &buffer)
         }
         return Array(buffer.readableBytesView)
     }

@@ -54,6 +54,8 @@ public struct LocalRunReport: Sendable, Codable {
     public var adversary: Adversary
     public var stepsCompleted: UInt64
     public var rejected: Bool
+    /// Why the honest side (or, without an adversary, either side) refused a message.
+    public var rejection: Rejection?
     public var reason: String?
     /// Which side refused a message ("client" or "server"), if one did.
     public var rejectedBy: String?
@@ -64,7 +66,7 @@ public struct LocalRunReport: Sendable, Codable {
     public var testAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
-        case mode, adversary, rejected, reason, session, client, server
+        case mode, adversary, rejected, rejection, reason, session, client, server
         case stepsCompleted = "steps_completed", rejectedBy = "rejected_by", transcriptHead = "transcript_head"
         case testAccuracy = "test_accuracy"
     }
@@ -123,6 +125,7 @@ public enum LocalRun {
             mode: c.mode, adversary: c.adversary,
             stepsCompleted: honest?.completedSteps ?? min(clientResult.outcome.completedSteps, serverResult.0.completedSteps),
             rejected: honest?.rejected ?? (rejectedBy != nil),
+            rejection: honest?.rejection ?? clientResult.outcome.rejection ?? serverResult.0.rejection,
             reason: honest?.reason ?? clientResult.outcome.reason ?? serverResult.0.reason,
             rejectedBy: rejectedBy, session: clientResult.outcome.session, transcriptHead: clientResult.outcome.transcriptHead,
             client: clientResult.outcome.stats, server: serverResult.0.stats, testAccuracy: accuracy)

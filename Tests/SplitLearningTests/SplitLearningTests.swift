@@ -52,6 +52,15 @@ enum Fixture {
     /// and the protocol tests need no more data than a few steps use.
     static let sessionData: Dataset = data.train.subset(Array(0..<512))
 
+    /// A server on loopback whose session outcomes the test can await.
+    static func serve(_ options: ServerOptions) async throws -> (Listener, ServedSessions, Task<Void, Error>) {
+        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
+        let server = SplitServer(setup: Fixture.setup, options: options)
+        let served = ServedSessions()
+        let serving = Task { try await listener.serve(maxConnections: 2) { await served.add(await server.handle($0).outcome) } }
+        return (listener, served, serving)
+    }
+
     static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-split-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -80,7 +89,10 @@ final class FrameTests: XCTestCase {
         let commitment = Array(Wire32.canonical(12345))
         let at = try XCTUnwrap(corrupted.firstRange(of: commitment))
         corrupted.replaceSubrange(at, with: [UInt8](repeating: 0xff, count: 32))
-        XCTAssertThrowsError(try FrameStream.decode(corrupted)) { XCTAssertTrue("\($0)".contains("client_commitment"), "\($0)") }
+        XCTAssertThrowsError(try FrameStream.decode(corrupted)) {
+            guard case .rejected(_, .malformedField(let field, _))? = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertEqual(field, "Hello.client_commitment")
+        }
         // Random bytes in a well-framed envelope never crash the decoder.
         for seed in 0..<200 {
             var generator = SeededGenerator(seed: UInt64(seed))
@@ -101,6 +113,26 @@ final class FrameTests: XCTestCase {
         version.writeInteger(UInt32(2))
         version.writeBytes([9, 0])
         XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) { XCTAssertTrue("\($0)".contains("version 9")) }
+    }
+}
+
+/// The outcomes of a test server's sessions, in the order they end.
+actor ServedSessions {
+    var outcomes: [SessionOutcome] = []
+    var waiting: CheckedContinuation<SessionOutcome, Never>?
+
+    func add(_ outcome: SessionOutcome) {
+        if let waiting {
+            self.waiting = nil
+            waiting.resume(returning: outcome)
+        } else {
+            outcomes.append(outcome)
+        }
+    }
+
+    func next() async -> SessionOutcome {
+        if !outcomes.isEmpty { return outcomes.removeFirst() }
+        return await withCheckedContinuation { waiting = $0 }
     }
 }
 
@@ -189,46 +221,50 @@ final class SplitProtocolTests: XCTestCase {
             XCTAssertEqual(report.transcriptHead, run.report.transcriptHead, role)
         }
         let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
-        var tampered = steps
-        tampered[1].gradient[0] += 1
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
-        tampered = steps
-        tampered[0].serverProof = tampered[1].serverProof
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)) {
-            XCTAssertTrue("\($0)".contains("server step proof does not verify"), "\($0)")
-        }
-        tampered = steps
-        tampered[1].clientWeights = tampered[0].clientWeights
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
-        XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
-        // Fails closed (finding 8): another spec, empty or unparsable commitments, a step on
-        // another sample than the schedule's, a schedule secret that does not open.
         func refuses(_ header: RecordHeader, _ steps: [StepRecord], specHash: [UInt8] = Fixture.setup.specHash,
-                     _ expected: String, line: UInt = #line) {
+                     _ expected: Rejection, at step: UInt64 = 0, line: UInt = #line) {
             XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: specHash,
                                                            keys: Fixture.keys), line: line) {
-                XCTAssertTrue("\($0)".contains(expected), "\($0)", line: line)
+                XCTAssertEqual($0 as? SplitError, .rejected(step: step, expected), line: line)
             }
         }
-        refuses(header, steps, specHash: SHA256.hash(Array("another spec".utf8)), "another spec")
+        var tampered = steps
+        tampered[1].gradient[0] += 1
+        refuses(header, tampered, .doesNotOpen(.gradient), at: 1)
+        tampered = steps
+        tampered[0].serverProof = tampered[1].serverProof
+        refuses(header, tampered, .proofInvalid(.server))
+        tampered = steps
+        tampered[1].clientWeights = tampered[0].clientWeights
+        refuses(header, tampered, .chainBroken(.client), at: 1)
+        XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
+        // Fails closed (finding 8): another spec, absent or unparsable commitments, a step on
+        // another sample than the schedule's, a schedule secret that does not open.
+        refuses(header, steps, specHash: SHA256.hash(Array("another spec".utf8)), .specMismatch)
         var badHeader = header
-        badHeader.clientStart = ""
-        refuses(badHeader, steps, "client start commitment")
-        badHeader = header
-        badHeader.serverStart = "zz"
-        refuses(badHeader, steps, "server start commitment")
+        badHeader.clientStart = nil
+        refuses(badHeader, steps, .malformedHeader("client start commitment"))
+        // A commitment that is not a field element never gets past reading the record.
+        let headerLine = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
+        let serverStart = try XCTUnwrap(header.serverStart)
+        let unparsable = headerLine.replacingOccurrences(of: "\"\(Hex32.encode(serverStart.littleEndianBytes()))\"", with: "\"zz\"")
+        XCTAssertNotEqual(unparsable, headerLine)
+        XCTAssertThrowsError(try JSONDecoder().decode(RecordHeader.self, from: Data(unparsable.utf8))) {
+            XCTAssertTrue("\($0)".contains("server_start"), "\($0)")
+        }
         tampered = steps
-        tampered[1].clientWeightsAfter = ""
-        refuses(header, tampered, "client_weights_after")
+        tampered[1].clientWeightsAfter = nil
+        refuses(header, tampered, .missing(.clientWeightsAfter), at: 1)
         tampered = steps
-        tampered[1].sampleIndex = (tampered[1].sampleIndex + 1) % 4000
-        refuses(header, tampered, "the schedule says")
+        let scheduled = tampered[1].samples[0].index
+        tampered[1].samples[0].index = (scheduled + 1) % 4000
+        refuses(header, tampered, .wrongSampleIndex(expected: scheduled, got: (scheduled + 1) % 4000), at: 1)
         tampered = steps
-        tampered[0].scheduleSecret = String(repeating: "00", count: 32)
-        refuses(header, tampered, "schedule secret")
+        tampered[0].scheduleSecret = [UInt8](repeating: 0, count: 32)
+        refuses(header, tampered, .scheduleSecretDoesNotOpen)
         tampered = steps
-        tampered[0].sampleLeaf = ""
-        refuses(header, tampered, "sample_leaf")
+        tampered[0].samples[0].leaf = nil
+        refuses(header, tampered, .missing(.sampleLeaf))
     }
 
     func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
@@ -240,9 +276,7 @@ final class SplitProtocolTests: XCTestCase {
         var c = LocalRunConfiguration()
         c.mode = .plain
         c.steps = 1
-        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
-        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
-        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        let (listener, served, serving) = try await Fixture.serve(ServerOptions())
         defer { serving.cancel() }
         let client = SplitClient(setup: otherSetup, data: Fixture.data.train, options: {
             var o = ClientOptions(); o.mode = .plain; o.steps = 1; return o
@@ -250,6 +284,8 @@ final class SplitProtocolTests: XCTestCase {
         let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
         XCTAssertTrue(result.outcome.reason?.contains("spec") ?? false, result.outcome.reason ?? "")
+        let serverOutcome = await served.next()
+        XCTAssertEqual(serverOutcome.rejection, .specMismatch, serverOutcome.reason ?? "")
         await listener.close()
     }
 
@@ -282,9 +318,7 @@ final class SplitProtocolTests: XCTestCase {
 
     /// A client that asks for a fixed sample order is refused unless the server allows it.
     func testFixedScheduleNeedsTheServersConsent() async throws {
-        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
-        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
-        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        let (listener, served, serving) = try await Fixture.serve(ServerOptions())
         defer { serving.cancel() }
         var options = ClientOptions()
         options.mode = .plain
@@ -294,6 +328,8 @@ final class SplitProtocolTests: XCTestCase {
         let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
         XCTAssertTrue(result.outcome.reason?.contains("fixed sample order") ?? false, result.outcome.reason ?? "")
+        let serverOutcome = await served.next()
+        XCTAssertEqual(serverOutcome.rejection, .fixedScheduleRefused, serverOutcome.reason ?? "")
         await listener.close()
     }
 
@@ -503,7 +539,7 @@ final class ProcessRunTests: XCTestCase {
         c.mode = .verified
         c.steps = 2
         c.fixedScheduleSeed = 7
-        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.data.train,
+        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.sessionData,
                                                 test: nil, configuration: c)
         XCTAssertFalse(separate.report.rejected, separate.report.reason ?? "")
         XCTAssertEqual(separate.report.stepsCompleted, 2)
