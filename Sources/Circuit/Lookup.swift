@@ -33,7 +33,7 @@ public final class LookupRangeTable<F: PrimeField> {
 
     /// Queues the lookup of `limb` (value in 0..<2^limbBits for an honest prover). The limb must
     /// be a committed wire or a linear combination of committed wires and constants.
-    func enqueue(_ limb: LinearCombination<F>, value: Int) {
+    public func enqueue(_ limb: LinearCombination<F>, value: Int) {
         precondition(!finished, "the lookup argument is already closed")
         limbs.append(limb)
         if value >= 0 && value < counts.count { counts[value] += 1 }

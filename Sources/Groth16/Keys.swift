@@ -9,6 +9,9 @@ public struct VerifyingKey: Sendable, Equatable {
     public var delta: G2Affine
     /// IC_0 (the constant wire) then one point per public signal.
     public var ic: [G1Affine]
+    /// For a circuit with a commitment to witness wires (BSB22): what the verifier needs to check
+    /// the commitment's proof of knowledge; nil otherwise (the snarkjs-compatible case).
+    public var commitment: CommitmentVerifyingKey?
 
     public init(alpha: G1Affine, beta: G2Affine, gamma: G2Affine, delta: G2Affine, ic: [G1Affine]) {
         self.alpha = alpha; self.beta = beta; self.gamma = gamma; self.delta = delta; self.ic = ic
@@ -76,6 +79,8 @@ public struct ProvingKey: Sendable, Equatable {
     public var hForm: HQueryForm
     /// SHA-256 of the circuit's R1CS encoding: keys for another circuit are refused.
     public var circuitHash: [UInt8]
+    /// The commitment key of a circuit with a commitment to witness wires; nil otherwise.
+    public var commitment: CommitmentKey?
 
     public enum HQueryForm: UInt8, Sendable {
         /// h's coefficients times tau^i Z(tau)/delta (arkworks, our setup).
@@ -123,6 +128,9 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
     /// The proof from a key without a C matrix (a `.zkey`) failed verification: the witness
     /// does not satisfy the circuit.
     case witnessRejectedByKey
+    /// The key's circuit has a commitment to witness wires (or has none) and the call does not
+    /// match: use `proveCommitted`/`verifyCommitted` for such circuits, `prove`/`verify` otherwise.
+    case commitmentMismatch(String)
 
     public var description: String {
         switch self {
@@ -143,6 +151,7 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
         case .witnessRejectedByKey:
             return "the witness does not satisfy the circuit: the proof it gives does not verify under the key "
                 + "(a .zkey stores no C matrix, so the failing constraint cannot be named); refusing to return it"
+        case .commitmentMismatch(let why): return "commitment to witness wires: \(why)"
         }
     }
 }

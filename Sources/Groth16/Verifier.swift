@@ -18,6 +18,13 @@ public struct PreparedVerifyingKey: Sendable {
 
 extension Groth16 {
     static func checkInputs(key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) {
+        guard key.commitment == nil else {
+            throw .commitmentMismatch("this key's circuit commits to witness wires: verify with verifyCommitted")
+        }
+        try checkInputs(anyKey: key, proof: proof, publicInputs: publicInputs)
+    }
+
+    static func checkInputs(anyKey key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) {
         try key.checkNotDegenerate()
         guard publicInputs.count == key.publicInputCount else {
             throw .publicInputCount(expected: key.publicInputCount, got: publicInputs.count)

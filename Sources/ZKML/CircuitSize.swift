@@ -32,9 +32,11 @@ extension CircuitSpec {
         let serverParameters = n * (cut + 1)
         let inputValues = input.channels * input.height * input.width
         func sponge(_ values: Int) -> Int { 612 * ((values + 1 + 15) / 16) - 2 }
+        // A parameter commitment absorbs the parameters packed (ParameterCommitment).
+        func parameterSponge(_ values: Int) -> Int { sponge(ParameterCommitment.layout(format).elementCount(values)) }
         func rescale(_ shift: Int) -> Int { shift == 0 ? 0 : shift + b + 2 }
         let allowance = b + 1
-        let forward = cut * (field + rescale(s) + 1) + sponge(clientParameters)
+        let forward = cut * (field + rescale(s) + 1) + parameterSponge(clientParameters)
         // The committed sample: its leaf sponge over the packed values, the label and the salt,
         // and (forward proof) the Merkle opening: a Poseidon(2) node and two selects per level,
         // the index bits and the root equality.
@@ -47,11 +49,11 @@ extension CircuitSpec {
         case .server:
             let products = 3 * n * cut
             let rescales = n * rescale(s) + cut * rescale(s) + n * cut * rescale(s + k) + n * rescale(k)
-            return products + rescales + softmaxBound(n) + cut + 2 * sponge(serverParameters)
+            return products + rescales + softmaxBound(n) + cut + 2 * parameterSponge(serverParameters)
                 + allowance * (cut + 2 * serverParameters)
         case .clientUpdate:
             let update = cut + cut * field + client.outChannels * (field * rescale(s + k) + rescale(k))
-            return forward + update + leaf + sponge(clientParameters) + allowance * (inputValues + 2 * clientParameters)
+            return forward + update + leaf + parameterSponge(clientParameters) + allowance * (inputValues + 2 * clientParameters)
         }
     }
 

@@ -80,7 +80,7 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         try check(client.kernel >= 1 && client.kernel <= min(input.height, input.width), "client.kernel", "1...min(height, width)")
         try check((1...8).contains(client.stride), "client.stride", "1...8")
         try check((2...1000).contains(server.outputs), "server.outputs", "2...1000")
-        try check(batch == 1, "batch", "1 (batched step circuits are not built yet)")
+        try check((1...64).contains(batch) && batch & (batch - 1) == 0, "batch", "a power of two in 1...64")
         try check((0...20).contains(learningRateShift), "learning_rate_shift", "0...20")
         try check(commitment == "poseidon-t17", "commitment", "\"poseidon-t17\"")
         do { _ = try FixedPointFormat(fractionBits: fractionBits, valueBits: valueBits) } catch {
