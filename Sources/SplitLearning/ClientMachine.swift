@@ -192,7 +192,7 @@ public struct ClientStateMachine: PartyMachine {
                                       clientStart: commitment, serverStart: serverCommitment, dataset: data.announcement)
             self.header = header
             book.settled = [snapshot()]
-            actions.append(.persist(.start(header: header, checkpoint: checkpoint())))
+            actions.append(.persist(.start(header: header, checkpoint: checkpoint(session))))
         }
         actions.append(.log("client: session \(Hex.field(session).prefix(16)) in \(policy.mode.rawValue) mode from step \(step)"))
         return actions + advance()
@@ -264,10 +264,11 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     func forwardJob(_ draft: Draft, forgedInput: [Fr]?) -> ProofJob {
-        let spec = spec, conv = layer, session = session ?? .zero, salt = salt ?? .zero, opening = draft.opening
+        let spec = spec, conv = layer, session = session, salt = salt, opening = draft.opening
         let root = data.announcement.root, t = draft.step
         return ProofJob(step: t, part: .client, unchecked: forgedInput != nil) {
             guard let opening else { throw SplitError.invalidArgument("no committed dataset") }
+            guard let session, let salt else { throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under") }
             return try spec.clientForwardCircuit(conv, sample: opening, root: root, session: session, step: t, salt: salt,
                                                  sampleValues: forgedInput)
         }
@@ -370,10 +371,13 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     func updateJob(_ draft: Draft) -> ProofJob {
-        let spec = spec, conv = layer, session = session ?? .zero, salt = salt ?? .zero, newSalt = draft.newSalt ?? .zero
+        let spec = spec, conv = layer, session = session, salt = salt, newSalt = draft.newSalt
         let opening = draft.opening, gradient = draft.gradient, t = draft.step
         return ProofJob(step: t, part: .clientUpdate) {
             guard let opening else { throw SplitError.invalidArgument("no committed dataset") }
+            guard let session, let salt, let newSalt else {
+                throw SplitError.invalidArgument("step \(t): no session or weights salts to prove the update under")
+            }
             return try spec.clientUpdateCircuit(conv, sample: opening, gradient: gradient, session: session, step: t,
                                                 saltBefore: salt, saltAfter: newSalt).circuit
         }
@@ -512,12 +516,12 @@ public struct ClientStateMachine: PartyMachine {
 
     /// Writes complete steps to the record and advances the checkpoint to the newest settled state.
     mutating func settle() -> [Action] {
-        guard let records = book.settle(policy) else { return [] }
-        return [.persist(.settle(records: records, checkpoint: checkpoint()))]
+        guard let session, let records = book.settle(policy) else { return [] }
+        return [.persist(.settle(records: records, checkpoint: checkpoint(session)))]
     }
 
-    func checkpoint() -> Checkpoint {
-        Checkpoint(role: .client, session: session ?? .zero, mode: policy.mode, specHash: specHash, snapshots: book.settled,
+    func checkpoint(_ session: Fr) -> Checkpoint {
+        Checkpoint(role: .client, session: session, mode: policy.mode, specHash: specHash, snapshots: book.settled,
                    datasetSecret: data.datasetSecret, scheduleSecret: data.scheduleSecret)
     }
 

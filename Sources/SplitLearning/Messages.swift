@@ -224,9 +224,9 @@ public enum Wire {
     static func parse(_ bytes: [UInt8]) throws(Rejection) -> Envelope.OneOf_Body {
         let envelope: Envelope
         do { envelope = try Envelope(serializedBytes: bytes) } catch {
-            throw .malformedFrame("not a protocol message (\(error))")
+            throw .malformedFrame(.notAnEnvelope("\(error)"))
         }
-        guard let body = envelope.body else { throw .malformedFrame("an envelope without a message") }
+        guard let body = envelope.body else { throw .malformedFrame(.emptyEnvelope) }
         return body
     }
 
@@ -284,7 +284,9 @@ extension Message {
     init(wire body: Envelope.OneOf_Body) throws(Rejection) {
         switch body {
         case .hello(let m):
-            let root = try Wire.field(m.datasetRoot, "Hello.dataset_root") ?? .zero
+            // Always 32 bytes (zero in plain mode, where nothing is committed): an absent root is refused,
+            // never read as zero.
+            guard let root = try Wire.field(m.datasetRoot, "Hello.dataset_root") else { throw .missing(.datasetRoot) }
             let announcement = DatasetAnnouncement(
                 root: root, size: m.datasetSize, scheduleCommitment: m.fixedSchedule ? [] : Array(m.scheduleCommitment),
                 fixedScheduleSeed: m.fixedSchedule ? m.fixedScheduleSeed : nil)

@@ -15,6 +15,7 @@ public enum StepField: String, Sendable, Codable {
     case session = "session_id"
     case activationSalt = "activation_salt", activationCommitment = "activation_commitment", clientWeights = "client_weights"
     case sampleLeaf = "sample_leaf"
+    case datasetRoot = "dataset_root"
     case gradientSalt = "gradient_salt", gradientCommitment = "gradient_commitment"
     case serverBefore = "server_before", serverAfter = "server_after"
     case clientWeightsAfter = "client_weights_after"
@@ -67,7 +68,7 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
     case expectedMessage(expected: String, got: String)
 
     // Every message.
-    case malformedFrame(String)
+    case malformedFrame(FrameFault)
     /// A field that does not decode: not a canonical field element, not a 256-byte proof with
     /// points on their curves and in their subgroups, a value out of the integer range.
     case malformedField(field: String, reason: String)
@@ -204,7 +205,7 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
             return "the server resumes at step \(server), beyond this client's \(client) settled steps"
         case .snapshotMissing(let step): return "the server resumes at step \(step), which this checkpoint no longer holds"
         case .expectedMessage(let expected, let got): return "expected \(expected), got \(got)"
-        case .malformedFrame(let reason): return "malformed frame: \(reason)"
+        case .malformedFrame(let fault): return "malformed frame: \(fault)"
         case .malformedField(let field, let reason): return "\(field): \(reason)"
         case .unexpectedMessage(let name): return "unexpected \(name) message"
         case .wrongStep(let expected, let got): return "a message for step \(got), expected step \(expected)"
@@ -260,7 +261,7 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The peer refused one of our messages (its `Reject` frame).
     case peerRejected(step: UInt64, reason: String)
     /// A frame that is not a well-formed protocol frame (length, version).
-    case malformedFrame(String)
+    case malformedFrame(FrameFault)
     /// The connection closed, timed out or failed.
     case connection(String)
     /// A key directory, spec, checkpoint or record could not be used.
@@ -273,7 +274,7 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
         case .rejected(let step, let rejection):
             return rejection.isHandshake ? "handshake failed: \(rejection.message)" : "step \(step): message rejected: \(rejection.message)"
         case .peerRejected(let step, let reason): return "step \(step): the peer rejected our message: \(reason)"
-        case .malformedFrame(let reason): return "malformed frame: \(reason)"
+        case .malformedFrame(let fault): return "malformed frame: \(fault)"
         case .connection(let reason): return "connection: \(reason)"
         case .file(let path, let reason): return "\(path): \(reason)"
         case .invalidArgument(let reason): return reason
@@ -284,7 +285,7 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
     public var rejection: Rejection? {
         switch self {
         case .rejected(_, let rejection): return rejection
-        case .malformedFrame(let reason): return .malformedFrame(reason)
+        case .malformedFrame(let fault): return .malformedFrame(fault)
         default: return nil
         }
     }

@@ -145,9 +145,9 @@ public struct ServerStateMachine: PartyMachine {
         book = SessionBook(window: policy.depth + 2)
         totalSteps = hello.steps
         announcement = dataset
-        if hello.resume != nil {
+        if let resume = hello.resume {
             phase = .loading(hello)
-            return [.load(session: hello.resume?.session ?? .zero)]
+            return [.load(session: resume.session)]
         }
         // A new session.
         let nonce = SecureRandom.bytes(32)
@@ -168,7 +168,7 @@ public struct ServerStateMachine: PartyMachine {
         let header = RecordHeader(session: session, mode: mode, role: .server, specHash: specHash, verifyingKeyHashes: keyHashes,
                                   clientStart: clientCommitment, serverStart: commitment, dataset: dataset)
         book.settled = [snapshot()]
-        return [.persist(.start(header: header, checkpoint: checkpoint()))] + welcome(nonce: nonce)
+        return [.persist(.start(header: header, checkpoint: checkpoint(session)))] + welcome(nonce: nonce)
     }
 
     /// Continues a session from the lower of the two sides' settled steps.
@@ -357,11 +357,12 @@ public struct ServerStateMachine: PartyMachine {
         }
         record.gradient = gradient
         let draft = Draft(record: record, message: message, updated: result.updated, newSalt: newSalt, newCommitment: newCommitment)
-        let head = layer, activations = record.activations, before = salt ?? .zero, after = newSalt ?? .zero
+        let head = layer, activations = record.activations, before = salt, after = newSalt
         let label = plan.label, provedSession = plan.session
         let job = ProofJob(step: t, part: .server) {
-            try spec.serverStepCircuit(head, activations: activations, label: label, session: provedSession, step: t,
-                                       saltBefore: before, saltAfter: after).circuit
+            guard let before, let after else { throw SplitError.invalidArgument("step \(t): no weights salts to prove the server step under") }
+            return try spec.serverStepCircuit(head, activations: activations, label: label, session: provedSession, step: t,
+                                              saltBefore: before, saltAfter: after).circuit
         }
         switch policy.proofs {
         case .none:
@@ -481,7 +482,7 @@ public struct ServerStateMachine: PartyMachine {
         guard f.transcriptHead == transcript.head.bytes else { return actions + refuse(.transcriptHead, at: step) }
         phase = .closed
         return actions + [.send(.finish(Message.Finish(steps: step, transcriptHead: transcript.head.bytes))),
-                          .log("server: session \(Hex.field(session ?? .zero).prefix(16)) finished after \(step) steps"),
+                          .log("server: session \(session.map { Hex.field($0).prefix(16) } ?? "-") finished after \(step) steps"),
                           .close(.finished)]
     }
 
@@ -585,12 +586,12 @@ public struct ServerStateMachine: PartyMachine {
     }
 
     mutating func settle() -> [Action] {
-        guard let records = book.settle(policy) else { return [] }
-        return [.persist(.settle(records: records, checkpoint: checkpoint()))]
+        guard let session, let records = book.settle(policy) else { return [] }
+        return [.persist(.settle(records: records, checkpoint: checkpoint(session)))]
     }
 
-    func checkpoint() -> Checkpoint {
-        Checkpoint(role: .server, session: session ?? .zero, mode: policy.mode, specHash: specHash, snapshots: book.settled)
+    func checkpoint(_ session: Fr) -> Checkpoint {
+        Checkpoint(role: .server, session: session, mode: policy.mode, specHash: specHash, snapshots: book.settled)
     }
 
     func snapshot() -> ParameterSnapshot {

@@ -123,8 +123,8 @@ enum SessionDriver {
         while !Task.isCancelled {
             let next: ByteBuffer?
             do { next = try await iterator.next() } catch let error as SplitError {
-                if case .malformedFrame(let reason) = error {
-                    await mailbox.putFrame(.undecodable(.malformedFrame(reason)))
+                if case .malformedFrame(let fault) = error {
+                    await mailbox.putFrame(.undecodable(.malformedFrame(fault)))
                 } else {
                     await mailbox.putFrame(.failed(error))
                 }

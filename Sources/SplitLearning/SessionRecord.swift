@@ -154,7 +154,9 @@ public struct RecordHeader: Sendable, Equatable {
         fixedScheduleSeed = dataset.fixedScheduleSeed
     }
 
-    /// The announcement as the session id bound it.
+    /// The announcement as the session id bound it. Without commitments the client commits to no
+    /// dataset and announces the zero root (`ClientData`), which is what an absent root stands for;
+    /// the modes with commitments require the root (`RecordVerifier` refuses a header without it).
     public var announcement: DatasetAnnouncement {
         DatasetAnnouncement(root: datasetRoot ?? .zero, size: datasetSize, scheduleCommitment: scheduleCommitment,
                             fixedScheduleSeed: fixedScheduleSeed)

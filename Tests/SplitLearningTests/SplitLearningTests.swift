@@ -82,8 +82,15 @@ final class FrameTests: XCTestCase {
     func testFrameStreamDecodesAndValidatesEveryMessage() throws {
         let stream = FrameStream.sample()
         XCTAssertEqual(try FrameStream.decode(stream), ["Hello", "Activations", "Reject"])
-        XCTAssertThrowsError(try FrameStream.decode(Array(stream.dropLast(3)))) { XCTAssertTrue("\($0)".contains("inside a frame")) }
-        XCTAssertThrowsError(try FrameStream.decode(stream, maxFrameBytes: 16)) { XCTAssertTrue("\($0)".contains("limit")) }
+        XCTAssertThrowsError(try FrameStream.decode(Array(stream.dropLast(3)))) {
+            guard case .malformedFrame(.truncated(let left))? = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertGreaterThan(left, 0)
+            XCTAssertTrue("\($0)".contains("inside a frame"))
+        }
+        XCTAssertThrowsError(try FrameStream.decode(stream, maxFrameBytes: 16)) {
+            guard case .malformedFrame(.tooLarge(_, 16))? = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".contains("limit"))
+        }
         // A commitment of 32 bytes 0xff is above r: not a canonical field element.
         var corrupted = stream
         let commitment = Array(Wire32.canonical(12345))
@@ -102,17 +109,39 @@ final class FrameTests: XCTestCase {
         }
     }
 
+    /// A Hello always carries its dataset root (32 zero bytes in plain mode); one without it is
+    /// refused while decoding, never read as the zero root.
+    func testHelloWithoutDatasetRootIsRefused() throws {
+        var hello = Message.Hello(dataset: DatasetAnnouncement(root: Fr(7), size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
+        hello.mode = .plain
+        var envelope = try Verisplit_Split_V1_Envelope(serializedBytes: Wire.encode(.hello(hello)))
+        guard case .hello(var body)? = envelope.body else { return XCTFail("not a Hello") }
+        guard case .hello(let decoded) = try Wire.decode(try envelope.serializedBytes()) else { return XCTFail("not a Hello") }
+        XCTAssertEqual(decoded.dataset.root, Fr(7))
+        body.datasetRoot = Data()
+        envelope.body = .hello(body)
+        XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
+            XCTAssertEqual($0 as? Rejection, .missing(.datasetRoot), "\($0)")
+        }
+    }
+
     func testRejectsOversizeEmptyAndWrongVersion() {
         var big = ByteBuffer()
         big.writeInteger(UInt32(1 << 30))
-        XCTAssertThrowsError(try Frame.split(&big, maxBytes: 1 << 20)) { XCTAssertTrue("\($0)".contains("exceeds")) }
+        XCTAssertThrowsError(try Frame.split(&big, maxBytes: 1 << 20)) {
+            XCTAssertEqual($0 as? SplitError, .malformedFrame(.tooLarge(length: 1 << 30, limit: 1 << 20)))
+            XCTAssertTrue("\($0)".contains("exceeds"))
+        }
         var empty = ByteBuffer()
         empty.writeInteger(UInt32(0))
-        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100))
+        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100)) { XCTAssertEqual($0 as? SplitError, .malformedFrame(.empty)) }
         var version = ByteBuffer()
         version.writeInteger(UInt32(2))
         version.writeBytes([9, 0])
-        XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) { XCTAssertTrue("\($0)".contains("version 9")) }
+        XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) {
+            XCTAssertEqual($0 as? SplitError, .malformedFrame(.version(got: 9, expected: Frame.version)))
+            XCTAssertTrue("\($0)".contains("version 9"))
+        }
     }
 }
 
