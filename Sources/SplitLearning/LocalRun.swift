@@ -57,8 +57,8 @@ public struct LocalRunReport: Sendable, Codable {
     /// Why the honest side (or, without an adversary, either side) refused a message.
     public var rejection: Rejection?
     public var reason: String?
-    /// Which side refused a message ("client" or "server"), if one did.
-    public var rejectedBy: String?
+    /// Which side refused a message, if one did (JSON: "client" or "server").
+    public var rejectedBy: Role?
     public var session: String
     public var transcriptHead: String
     public var client: PartyStats
@@ -115,8 +115,8 @@ public enum LocalRun {
         _ = try? await serving.value
 
         let honest = c.adversary.side == .server ? clientResult.outcome : c.adversary.side == .client ? serverResult.0 : nil
-        let rejectedBy: String?
-        if clientResult.outcome.rejected { rejectedBy = "client" } else if serverResult.0.rejected { rejectedBy = "server" } else { rejectedBy = nil }
+        let rejectedBy: Role?
+        if clientResult.outcome.rejected { rejectedBy = .client } else if serverResult.0.rejected { rejectedBy = .server } else { rejectedBy = nil }
         var accuracy: Double?
         if let test, let conv = clientResult.layer, let head = serverResult.1 {
             accuracy = try Evaluation.accuracy(conv: conv, head: head, spec: setup.spec, data: test)

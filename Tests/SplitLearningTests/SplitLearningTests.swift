@@ -197,8 +197,25 @@ final class SplitProtocolTests: XCTestCase {
                 if run.report.rejected {
                     XCTAssertNotNil(run.report.reason)
                     XCTAssertLessThanOrEqual(run.report.stepsCompleted, 1, "\(adversary.rawValue) in \(mode.rawValue): trained on a bad message")
+                    // The honest side refused it, by the check that catches this adversary.
+                    XCTAssertEqual(run.report.rejectedBy, adversary.side == .server ? .client : .server, "\(adversary.rawValue) in \(mode.rawValue)")
+                    XCTAssertTrue(Self.catches(adversary, run.report.rejection),
+                                  "\(adversary.rawValue) in \(mode.rawValue): \(run.report.rejection.map { "\($0)" } ?? "no rejection")")
                 }
             }
+        }
+    }
+
+    /// The refusal each adversary must meet: a wrong computation fails its proof (the part of
+    /// the dishonest side), the rest fail the check written for them.
+    static func catches(_ adversary: Adversary, _ rejection: Rejection?) -> Bool {
+        switch (adversary, rejection) {
+        case (.fsha, .proofInvalid(.server)?), (.scaleGradient, .proofInvalid(.server)?), (.replay, .proofInvalid(.server)?),
+             (.wrongSession, .proofInvalid(.server)?), (.forgedActivations, .proofInvalid(.client)?), (.forgedInput, .proofInvalid(.client)?),
+             (.badCommitment, .doesNotOpen(.gradient)?), (.garbageFrame, .malformedFrame?), (.extremeGradient, .outOfRange(.gradient, index: 0, bits: _)?):
+            return true
+        default:
+            return false
         }
     }
 
