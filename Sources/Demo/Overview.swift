@@ -32,7 +32,7 @@ enum Overview {
                 + f(sp.plainLong.client.wallSeconds, 2) + " s (" + f(sp.plainLong.client.wallSeconds * 1000 / Double(max(sp.plainLong.stepsCompleted, 1)), 2) + " ms/step)"),
         ]
         let adversaryRows = sp.malicious.map { r in
-            [r.adversary.rawValue, r.mode.rawValue, r.rejected ? "yes" : "no", r.rejectedBy ?? "-", "\(r.stepsCompleted)",
+            [r.adversary.rawValue, r.mode.rawValue, r.rejected ? "yes" : "no", r.rejectedBy?.rawValue ?? "-", "\(r.stepsCompleted)",
              r.reason ?? (r.rejected ? "" : "accepted: the ledger's commitments cannot tell a wrong gradient from a right one")]
         }
         let a = s.attack
@@ -85,7 +85,7 @@ enum Overview {
         .object([
             JSONMember("mode", .string(r.mode.rawValue)), JSONMember("adversary", .string(r.adversary.rawValue)),
             JSONMember("steps_completed", .int(Int(r.stepsCompleted))), JSONMember("rejected", .bool(r.rejected)),
-            JSONMember("rejected_by", r.rejectedBy.map(JSONValue.string) ?? .null), JSONMember("reason", r.reason.map(JSONValue.string) ?? .null),
+            JSONMember("rejected_by", r.rejectedBy.map { JSONValue.string($0.rawValue) } ?? .null), JSONMember("reason", r.reason.map(JSONValue.string) ?? .null),
             JSONMember("test_accuracy", .number(r.testAccuracy)),
             JSONMember("client_proving_s", .number(r.client.provingSeconds)), JSONMember("server_proving_s", .number(r.server.provingSeconds)),
             JSONMember("verify_s", .number(r.client.verifySeconds + r.server.verifySeconds)),
@@ -158,7 +158,7 @@ extension DemoSummary {
             "2. dishonest server steps:",
         ]
         for r in split.malicious {
-            lines.append("   \(r.adversary.rawValue) vs \(r.mode.rawValue): " + (r.rejected ? "REJECTED by the \(r.rejectedBy ?? "honest side"): \(r.reason ?? "")" : "accepted"))
+            lines.append("   \(r.adversary.rawValue) vs \(r.mode.rawValue): " + (r.rejected ? "REJECTED by the \(r.rejectedBy?.rawValue ?? "honest side"): \(r.reason ?? "")" : "accepted"))
         }
         lines.append("3. QBI (N = \(attack.neurons), B = \(attack.batch)) on the cut layer: exact recall \(f(attack.meanRecallNone, 3)) without AGGP, \(f(attack.meanRecallAGGP, 3)) with AGGP")
         lines.append("4. \(privacy.attack) membership audit, epsilon \(Demo.number(privacy.epsilon)):")

@@ -2,6 +2,33 @@ import Algebra
 import Foundation
 import NIOCore
 
+/// What is wrong with a frame or its envelope, before any field of a message is read: a closed
+/// set, so callers and tests match on the case (`Rejection.malformedFrame`).
+public enum FrameFault: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// A length of 0 (every frame has at least its version byte).
+    case empty
+    /// A length above the receiver's bound, refused before any payload byte is buffered.
+    case tooLarge(length: UInt64, limit: Int)
+    case version(got: UInt8, expected: UInt8)
+    /// The connection closed, or a byte stream ended, inside a frame.
+    case truncated(bytesLeft: Int)
+    /// The payload is not a serialized protocol envelope.
+    case notAnEnvelope(String)
+    /// An envelope that carries no message.
+    case emptyEnvelope
+
+    public var description: String {
+        switch self {
+        case .empty: return "empty frame (length 0)"
+        case .tooLarge(let length, let limit): return "frame of \(length) bytes exceeds the \(limit)-byte limit"
+        case .version(let got, let expected): return "protocol version \(got), this side speaks \(expected)"
+        case .truncated(let left): return "the stream ends inside a frame (\(left) bytes left)"
+        case .notAnEnvelope(let reason): return "not a protocol message (\(reason))"
+        case .emptyEnvelope: return "an envelope without a message"
+        }
+    }
+}
+
 /// The wire framing: a 4-byte big-endian length L, then L bytes: the version byte and one
 /// serialized protobuf `Envelope`. The length is checked against `maxFrameBytes` before a
 /// single payload byte is buffered, so a peer cannot make us allocate more than that.
@@ -16,17 +43,15 @@ public enum Frame {
     /// caller closes the connection.
     public static func split(_ buffer: inout ByteBuffer, maxBytes: Int) throws(SplitError) -> ByteBuffer? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
-        guard length >= 1 else { throw .malformedFrame("empty frame (length 0)") }
-        guard Int(length) <= maxBytes else {
-            throw .malformedFrame("frame of \(length) bytes exceeds the \(maxBytes)-byte limit")
-        }
+        guard length >= 1 else { throw .malformedFrame(.empty) }
+        guard Int(length) <= maxBytes else { throw .malformedFrame(.tooLarge(length: UInt64(length), limit: maxBytes)) }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
         // Both reads are within the readable bytes checked above.
         guard let version = buffer.readInteger(as: UInt8.self),
               let payload = buffer.readSlice(length: Int(length) - 1) else { return nil }
         guard version == Self.version else {
-            throw .malformedFrame("protocol version \(version), this side speaks \(Self.version)")
+            throw .malformedFrame(.version(got: version, expected: Self.version))
         }
         return payload
     }
@@ -55,7 +80,7 @@ final class FrameDecoder: ByteToMessageDecoder {
     func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if buffer.readableBytes > 0 {
-            throw SplitError.malformedFrame("connection closed inside a frame (\(buffer.readableBytes) bytes left)")
+            throw SplitError.malformedFrame(.truncated(bytesLeft: buffer.readableBytes))
         }
         return .needMoreData
     }
@@ -85,74 +110,29 @@ public enum FrameStream {
         var names: [String] = []
         while buffer.readableBytes > 0 {
             guard let payload = try Frame.split(&buffer, maxBytes: maxFrameBytes) else {
-                throw .malformedFrame("stream ends inside a frame (\(buffer.readableBytes) bytes left)")
+                throw .malformedFrame(.truncated(bytesLeft: buffer.readableBytes))
             }
-            let body = try Wire.parse(Array(payload.readableBytesView))
-            try validateFields(body)
-            names.append(body.name)
+            do { names.append(try Wire.decode(Array(payload.readableBytesView)).name) } catch {
+                throw .rejected(step: 0, error)
+            }
         }
         return names
     }
 
-    static func validateFields(_ body: Envelope.OneOf_Body) throws(SplitError) {
-        func field(_ data: Data, _ what: String) throws(SplitError) {
-            if !data.isEmpty { _ = try Wire.field(data, what, step: 0) }
-        }
-        func proof(_ data: Data, _ what: String) throws(SplitError) {
-            if !data.isEmpty { _ = try Wire.proof(data, what, step: 0) }
-        }
-        switch body {
-        case .hello(let m):
-            try field(m.clientCommitment, "Hello.client_commitment")
-            try field(m.resumeSession, "Hello.resume_session")
-        case .welcome(let m):
-            try field(m.sessionID, "Welcome.session_id")
-            try field(m.serverCommitment, "Welcome.server_commitment")
-        case .activations(let m):
-            for (data, what) in [(m.sessionID, "session_id"), (m.salt, "salt"), (m.commitment, "commitment"),
-                                 (m.weightsCommitment, "weights_commitment")] {
-                try field(data, "Activations.\(what)")
-            }
-            try proof(m.forwardProof, "Activations.forward_proof")
-            try proof(m.previousUpdateProof, "Activations.previous_update_proof")
-        case .gradient(let m):
-            for (data, what) in [(m.sessionID, "session_id"), (m.salt, "salt"), (m.commitment, "commitment"),
-                                 (m.weightsBefore, "weights_before"), (m.weightsAfter, "weights_after")] {
-                try field(data, "Gradient.\(what)")
-            }
-            try proof(m.proof, "Gradient.proof")
-        case .proof(let m):
-            try field(m.sessionID, "ProofBundle.session_id")
-            try proof(m.proof, "ProofBundle.proof")
-        case .finish(let m):
-            try field(m.clientCommitment, "Finish.client_commitment")
-            try proof(m.lastUpdateProof, "Finish.last_update_proof")
-        case .reject:
-            break
-        }
-    }
-
     /// A valid stream of three frames (Hello, Activations, Reject): seeds for fuzzing and tests.
     public static func sample() -> [UInt8] {
-        var hello = HelloMessage()
-        hello.protocolVersion = Wire.protocolVersion
+        var hello = Message.Hello(dataset: DatasetAnnouncement(root: .zero, size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
         hello.mode = .verified
-        hello.specHash = Data(repeating: 7, count: 32)
-        hello.clientNonce = Data(repeating: 1, count: 32)
-        hello.clientCommitment = Wire.bytes(Fr(12345))
-        var activations = ActivationsMessage()
-        activations.step = 3
-        activations.sessionID = Wire.bytes(Fr(99))
-        activations.values = [0, 256, 1 << 20]
-        activations.label = 4
-        activations.salt = Wire.bytes(Fr(5))
-        activations.commitment = Wire.bytes(Fr(6))
-        var reject = RejectMessage()
-        reject.step = 3
-        reject.reason = "sample"
+        hello.specHash = [UInt8](repeating: 7, count: 32)
+        hello.clientNonce = [UInt8](repeating: 1, count: 32)
+        hello.clientCommitment = Fr(12345)
+        var activations = Message.Activations(step: 3, session: Fr(99), values: [0, 256, 1 << 20],
+                                              samples: [Message.Sample(index: 0, label: 4, leaf: nil)])
+        activations.salt = Fr(5)
+        activations.commitment = Fr(6)
         var buffer = ByteBuffer()
-        for body in [Envelope.OneOf_Body.hello(hello), .activations(activations), .reject(reject)] {
-            Frame.write(Wire.serialize(body), into: &buffer)
+        for message in [Message.hello(hello), .activations(activations), .reject(Message.RejectNotice(step: 3, reason: "sample"))] {
+            Frame.write(Wire.encode(message), into: &buffer)
         }
         return Array(buffer.readableBytesView)
     }

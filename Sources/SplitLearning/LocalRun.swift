@@ -54,9 +54,11 @@ public struct LocalRunReport: Sendable, Codable {
     public var adversary: Adversary
     public var stepsCompleted: UInt64
     public var rejected: Bool
+    /// Why the honest side (or, without an adversary, either side) refused a message.
+    public var rejection: Rejection?
     public var reason: String?
-    /// Which side refused a message ("client" or "server"), if one did.
-    public var rejectedBy: String?
+    /// Which side refused a message, if one did (JSON: "client" or "server").
+    public var rejectedBy: Role?
     public var session: String
     public var transcriptHead: String
     public var client: PartyStats
@@ -64,7 +66,7 @@ public struct LocalRunReport: Sendable, Codable {
     public var testAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
-        case mode, adversary, rejected, reason, session, client, server
+        case mode, adversary, rejected, rejection, reason, session, client, server
         case stepsCompleted = "steps_completed", rejectedBy = "rejected_by", transcriptHead = "transcript_head"
         case testAccuracy = "test_accuracy"
     }
@@ -113,8 +115,8 @@ public enum LocalRun {
         _ = try? await serving.value
 
         let honest = c.adversary.side == .server ? clientResult.outcome : c.adversary.side == .client ? serverResult.0 : nil
-        let rejectedBy: String?
-        if clientResult.outcome.rejected { rejectedBy = "client" } else if serverResult.0.rejected { rejectedBy = "server" } else { rejectedBy = nil }
+        let rejectedBy: Role?
+        if clientResult.outcome.rejected { rejectedBy = .client } else if serverResult.0.rejected { rejectedBy = .server } else { rejectedBy = nil }
         var accuracy: Double?
         if let test, let conv = clientResult.layer, let head = serverResult.1 {
             accuracy = try Evaluation.accuracy(conv: conv, head: head, spec: setup.spec, data: test)
@@ -123,6 +125,7 @@ public enum LocalRun {
             mode: c.mode, adversary: c.adversary,
             stepsCompleted: honest?.completedSteps ?? min(clientResult.outcome.completedSteps, serverResult.0.completedSteps),
             rejected: honest?.rejected ?? (rejectedBy != nil),
+            rejection: honest?.rejection ?? clientResult.outcome.rejection ?? serverResult.0.rejection,
             reason: honest?.reason ?? clientResult.outcome.reason ?? serverResult.0.reason,
             rejectedBy: rejectedBy, session: clientResult.outcome.session, transcriptHead: clientResult.outcome.transcriptHead,
             client: clientResult.outcome.stats, server: serverResult.0.stats, testAccuracy: accuracy)

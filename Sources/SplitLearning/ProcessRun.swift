@@ -56,10 +56,10 @@ public enum ProcessRun {
         if let test, let conv = client.layer, let head {
             accuracy = try Evaluation.accuracy(conv: conv, head: head, spec: setup.spec, data: test)
         }
-        let rejectedBy = client.outcome.rejected ? "client" : (serverOutcome?.rejected ?? false) ? "server" : nil
+        let rejectedBy: Role? = client.outcome.rejected ? .client : (serverOutcome?.rejected ?? false) ? .server : nil
         let report = LocalRunReport(
             mode: c.mode, adversary: .none, stepsCompleted: min(client.outcome.completedSteps, serverOutcome?.completedSteps ?? 0),
-            rejected: rejectedBy != nil, reason: client.outcome.reason ?? serverOutcome?.reason, rejectedBy: rejectedBy,
+            rejected: rejectedBy != nil, rejection: client.outcome.rejection ?? serverOutcome?.rejection, reason: client.outcome.reason ?? serverOutcome?.reason, rejectedBy: rejectedBy,
             session: client.outcome.session, transcriptHead: client.outcome.transcriptHead, client: client.outcome.stats,
             server: serverOutcome?.stats ?? PartyStats(), testAccuracy: accuracy)
         return LocalRun.Result(report: report, clientLayer: client.layer, serverLayer: head)

@@ -1,69 +1,69 @@
 import Algebra
 import Commitment
 import Foundation
+import Groth16
 import ZKML
-
-/// The modes of a split session, from the strongest to none.
-public enum SplitMode: String, CaseIterable, Sendable, Codable {
-    /// Every message carries its proof and is verified before use.
-    case verified
-    /// Both sides train up to `pipelineDepth` steps ahead of the proofs, which follow in
-    /// `ProofBundle` frames; a failed proof rolls the receiver back to its last verified state.
-    case pipelined
-    /// Hash-chained commitments only: catches tampering in transit, not a wrong computation.
-    case ledger
-    /// No integrity at all: the speed reference.
-    case plain
-
-    var usesProofs: Bool { self == .verified || self == .pipelined }
-    var usesCommitments: Bool { self != .plain }
-
-    var wire: Verisplit_Split_V1_Mode {
-        switch self {
-        case .verified: return .verified
-        case .pipelined: return .pipelined
-        case .ledger: return .ledger
-        case .plain: return .plain
-        }
-    }
-
-    init?(wire: Verisplit_Split_V1_Mode) {
-        switch wire {
-        case .verified: self = .verified
-        case .pipelined: self = .pipelined
-        case .ledger: self = .ledger
-        case .plain: self = .plain
-        default: return nil
-        }
-    }
-}
 
 /// What both sides saw of one step: the public values, commitments and proofs (no weight, no
 /// weight salt, no input image). `verisplit split verify-transcript` re-checks these offline.
-public struct StepRecord: Codable, Sendable, Equatable {
+/// Values are typed (`nil` is absent); the JSON form writes field elements and proofs as
+/// lower-case hex (an absent one as ""), the format of `record.jsonl`.
+public struct StepRecord: Sendable, Equatable {
     public var step: UInt64
+    /// The step's activations: the samples' rows one after another.
     public var activations: [Int64]
-    public var label: Int
-    /// The committed sample this step trained on (the schedule's index) and its leaf hash.
-    public var sampleIndex: Int = 0
-    public var sampleLeaf: String = ""
+    /// The committed samples this step trained on (their schedule indices, labels and leaf hashes).
+    public var samples: [Message.Sample]
     /// Step 0 only: the client's schedule secret, which opens the header's schedule commitment.
-    public var scheduleSecret: String = ""
-    public var activationSalt: String = ""
-    public var activationCommitment: String = ""
+    public var scheduleSecret: [UInt8]?
+    public var activationSalt: Fr?
+    public var activationCommitment: Fr?
     /// Commitment to the client weights the activations come from (cW_t).
-    public var clientWeights: String = ""
-    public var forwardProof: String = ""
+    public var clientWeights: Fr?
+    public var forwardProof: Proof?
+    /// The gradient at the cut (empty until the server's answer).
     public var gradient: [Int64] = []
-    public var gradientSalt: String = ""
-    public var gradientCommitment: String = ""
-    public var serverBefore: String = ""
-    public var serverAfter: String = ""
-    public var serverProof: String = ""
+    public var gradientSalt: Fr?
+    public var gradientCommitment: Fr?
+    public var serverBefore: Fr?
+    public var serverAfter: Fr?
+    public var serverProof: Proof?
     /// Commitment to the client weights after its update (cW_{t+1}).
-    public var clientWeightsAfter: String = ""
-    public var updateProof: String = ""
+    public var clientWeightsAfter: Fr?
+    public var updateProof: Proof?
 
+    public init(step: UInt64, activations: [Int64], samples: [Message.Sample]) {
+        self.step = step
+        self.activations = activations
+        self.samples = samples
+    }
+
+    /// The activations half of a record, as the message carries it.
+    init(_ m: Message.Activations) {
+        self.init(step: m.step, activations: m.values, samples: m.samples)
+        scheduleSecret = m.scheduleSecret
+        activationSalt = m.salt
+        activationCommitment = m.commitment
+        clientWeights = m.weightsCommitment
+    }
+
+    /// The transcript entries this step contributes (both sides derive the same ones).
+    func transcriptEntries() -> [(label: String, payload: [UInt8])] {
+        var activations = Self.stepBytes(step)
+        for sample in samples { activations += Self.stepBytes(UInt64(clamping: sample.index)) + Self.bytes(sample.leaf) }
+        activations += Self.bytes(activationCommitment) + Self.bytes(clientWeights)
+        return [
+            ("activations", activations),
+            ("gradient", Self.stepBytes(step) + Self.bytes(gradientCommitment) + Self.bytes(serverBefore) + Self.bytes(serverAfter)),
+        ]
+    }
+
+    static func bytes(_ value: Fr?) -> [UInt8] { value?.littleEndianBytes() ?? [] }
+
+    static func stepBytes(_ step: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: step >> UInt64(56 - 8 * $0)) } }
+}
+
+extension StepRecord: Codable {
     enum CodingKeys: String, CodingKey {
         case step, activations, label, gradient
         case sampleIndex = "sample_index", sampleLeaf = "sample_leaf", scheduleSecret = "schedule_secret"
@@ -74,44 +74,96 @@ public struct StepRecord: Codable, Sendable, Equatable {
         case clientWeightsAfter = "client_weights_after", updateProof = "update_proof"
     }
 
-    /// The transcript entries this step contributes (both sides derive the same ones).
-    func transcriptEntries() -> [(label: String, payload: [UInt8])] {
-        let stepBytes = Self.stepBytes(step)
-        func hexBytes(_ s: String) -> [UInt8] { Hex.decode(s) ?? [] }
-        return [
-            ("activations", stepBytes + Self.stepBytes(UInt64(sampleIndex)) + hexBytes(sampleLeaf) + hexBytes(activationCommitment)
-                + hexBytes(clientWeights)),
-            ("gradient", stepBytes + hexBytes(gradientCommitment) + hexBytes(serverBefore) + hexBytes(serverAfter)),
-        ]
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(UInt64.self, forKey: .step)
+        activations = try c.decode([Int64].self, forKey: .activations)
+        // One sample per step: the format's single label, index and leaf.
+        samples = [Message.Sample(index: try c.decodeIfPresent(Int.self, forKey: .sampleIndex) ?? 0,
+                                  label: try c.decode(Int.self, forKey: .label), leaf: try c.field(.sampleLeaf))]
+        scheduleSecret = try c.hexBytes(.scheduleSecret)
+        activationSalt = try c.field(.activationSalt)
+        activationCommitment = try c.field(.activationCommitment)
+        clientWeights = try c.field(.clientWeights)
+        forwardProof = try c.proof(.forwardProof)
+        gradient = try c.decodeIfPresent([Int64].self, forKey: .gradient) ?? []
+        gradientSalt = try c.field(.gradientSalt)
+        gradientCommitment = try c.field(.gradientCommitment)
+        serverBefore = try c.field(.serverBefore)
+        serverAfter = try c.field(.serverAfter)
+        serverProof = try c.proof(.serverProof)
+        clientWeightsAfter = try c.field(.clientWeightsAfter)
+        updateProof = try c.proof(.updateProof)
     }
 
-    func isComplete(mode: SplitMode) -> Bool {
-        guard !gradient.isEmpty else { return false }
-        if mode.usesCommitments, clientWeightsAfter.isEmpty { return false }
-        if mode.usesProofs { return !forwardProof.isEmpty && !serverProof.isEmpty && !updateProof.isEmpty }
-        return true
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(step, forKey: .step)
+        try c.encode(activations, forKey: .activations)
+        let sample = samples.first
+        try c.encode(sample?.label ?? 0, forKey: .label)
+        try c.encode(sample?.index ?? 0, forKey: .sampleIndex)
+        try c.encode(Hex.field(sample?.leaf), forKey: .sampleLeaf)
+        try c.encode(Hex.encode(scheduleSecret ?? []), forKey: .scheduleSecret)
+        try c.encode(Hex.field(activationSalt), forKey: .activationSalt)
+        try c.encode(Hex.field(activationCommitment), forKey: .activationCommitment)
+        try c.encode(Hex.field(clientWeights), forKey: .clientWeights)
+        try c.encode(Hex.proof(forwardProof), forKey: .forwardProof)
+        try c.encode(gradient, forKey: .gradient)
+        try c.encode(Hex.field(gradientSalt), forKey: .gradientSalt)
+        try c.encode(Hex.field(gradientCommitment), forKey: .gradientCommitment)
+        try c.encode(Hex.field(serverBefore), forKey: .serverBefore)
+        try c.encode(Hex.field(serverAfter), forKey: .serverAfter)
+        try c.encode(Hex.proof(serverProof), forKey: .serverProof)
+        try c.encode(Hex.field(clientWeightsAfter), forKey: .clientWeightsAfter)
+        try c.encode(Hex.proof(updateProof), forKey: .updateProof)
     }
 }
 
 /// The header line of a session record file (`record.jsonl`: this header, then one
 /// `StepRecord` per line in step order).
-public struct RecordHeader: Codable, Sendable, Equatable {
+public struct RecordHeader: Sendable, Equatable {
     public var version = 2
-    public var session: String
+    public var session: Fr
     public var mode: SplitMode
-    public var role: String
-    public var specHash: String
-    public var verifyingKeyHashes: [String]
-    /// Commitments at the session's start: the client's and the server's weights.
-    public var clientStart: String
-    public var serverStart: String
-    /// The client's dataset announcement: Merkle root (empty in plain mode), sample count, and
+    public var role: Role
+    public var specHash: [UInt8]
+    public var verifyingKeyHashes: [[UInt8]]
+    /// Commitments at the session's start: the client's and the server's weights (absent in plain mode).
+    public var clientStart: Fr?
+    public var serverStart: Fr?
+    /// The client's dataset announcement: Merkle root (absent in plain mode), sample count, and
     /// the schedule commitment, or the fixed schedule seed of an experiment.
-    public var datasetRoot: String
+    public var datasetRoot: Fr?
     public var datasetSize: UInt64
-    public var scheduleCommitment: String
+    public var scheduleCommitment: [UInt8]
     public var fixedScheduleSeed: UInt64?
 
+    public init(session: Fr, mode: SplitMode, role: Role, specHash: [UInt8], verifyingKeyHashes: [[UInt8]], clientStart: Fr?,
+                serverStart: Fr?, dataset: DatasetAnnouncement) {
+        self.session = session
+        self.mode = mode
+        self.role = role
+        self.specHash = specHash
+        self.verifyingKeyHashes = verifyingKeyHashes
+        self.clientStart = clientStart
+        self.serverStart = serverStart
+        datasetRoot = mode.usesCommitments ? dataset.root : nil
+        datasetSize = dataset.size
+        scheduleCommitment = dataset.scheduleCommitment
+        fixedScheduleSeed = dataset.fixedScheduleSeed
+    }
+
+    /// The announcement as the session id bound it. Without commitments the client commits to no
+    /// dataset and announces the zero root (`ClientData`), which is what an absent root stands for;
+    /// the modes with commitments require the root (`RecordVerifier` refuses a header without it).
+    public var announcement: DatasetAnnouncement {
+        DatasetAnnouncement(root: datasetRoot ?? .zero, size: datasetSize, scheduleCommitment: scheduleCommitment,
+                            fixedScheduleSeed: fixedScheduleSeed)
+    }
+}
+
+extension RecordHeader: Codable {
     enum CodingKeys: String, CodingKey {
         case version, session, mode, role
         case specHash = "spec_hash", verifyingKeyHashes = "verifying_key_hashes"
@@ -120,37 +172,96 @@ public struct RecordHeader: Codable, Sendable, Equatable {
         case fixedScheduleSeed = "fixed_schedule_seed"
     }
 
-    /// The announcement as the session id bound it; nil when a field does not parse.
-    var announcement: DatasetAnnouncement? {
-        guard let commitment = Hex.decode(scheduleCommitment) else { return nil }
-        let root: Fr
-        if datasetRoot.isEmpty { root = .zero } else {
-            guard let parsed = Hex.field(datasetRoot) else { return nil }
-            root = parsed
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        guard let session = try c.field(.session) else {
+            throw DecodingError.dataCorruptedError(forKey: .session, in: c, debugDescription: "the session id is missing")
         }
-        return DatasetAnnouncement(root: root, size: datasetSize, scheduleCommitment: commitment, fixedScheduleSeed: fixedScheduleSeed)
+        self.session = session
+        mode = try c.decode(SplitMode.self, forKey: .mode)
+        role = try c.decode(Role.self, forKey: .role)
+        specHash = try c.hexBytes(.specHash) ?? []
+        verifyingKeyHashes = try c.decode([String].self, forKey: .verifyingKeyHashes).map { text in
+            guard let bytes = Hex.decode(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .verifyingKeyHashes, in: c, debugDescription: "not hex")
+            }
+            return bytes
+        }
+        clientStart = try c.field(.clientStart)
+        serverStart = try c.field(.serverStart)
+        datasetRoot = try c.field(.datasetRoot)
+        datasetSize = try c.decode(UInt64.self, forKey: .datasetSize)
+        scheduleCommitment = try c.hexBytes(.scheduleCommitment) ?? []
+        fixedScheduleSeed = try c.decodeIfPresent(UInt64.self, forKey: .fixedScheduleSeed)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(Hex.field(session), forKey: .session)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(role, forKey: .role)
+        try c.encode(Hex.encode(specHash), forKey: .specHash)
+        try c.encode(verifyingKeyHashes.map(Hex.encode), forKey: .verifyingKeyHashes)
+        try c.encode(Hex.field(clientStart), forKey: .clientStart)
+        try c.encode(Hex.field(serverStart), forKey: .serverStart)
+        try c.encode(Hex.field(datasetRoot), forKey: .datasetRoot)
+        try c.encode(datasetSize, forKey: .datasetSize)
+        try c.encode(Hex.encode(scheduleCommitment), forKey: .scheduleCommitment)
+        try c.encodeIfPresent(fixedScheduleSeed, forKey: .fixedScheduleSeed)
     }
 }
 
 /// A layer's parameters after `steps` completed steps, with the salt and commitment that bind
-/// them (both empty in plain mode). Part of a party's private checkpoint: never sent.
-public struct ParameterSnapshot: Codable, Sendable, Equatable {
+/// them (absent in plain mode). Part of a party's private checkpoint: never sent.
+public struct ParameterSnapshot: Sendable, Equatable {
     public var steps: UInt64
     public var weights: [Int64]
     public var bias: [Int64]
-    public var salt: String
-    public var commitment: String
+    public var salt: Fr?
+    public var commitment: Fr?
+
+    public init(steps: UInt64, weights: [Int64], bias: [Int64], salt: Fr?, commitment: Fr?) {
+        self.steps = steps
+        self.weights = weights
+        self.bias = bias
+        self.salt = salt
+        self.commitment = commitment
+    }
 
     /// Throws unless the snapshot has the layer's shape (`weights` and `bias` counts) and, in a
-    /// mode with commitments, a salt and a commitment that parse: a checkpoint is a file, and a
-    /// short or overlong one must be an error, not a trap in the layer's initializer.
+    /// mode with commitments, a salt and a commitment: a checkpoint is a file, and a short or
+    /// overlong one must be an error, not a trap in the layer's initializer.
     func validate(weights expectedWeights: Int, bias expectedBias: Int, commitments: Bool, file: String) throws(SplitError) {
         guard weights.count == expectedWeights, bias.count == expectedBias else {
             throw .file(path: file, reason: "the snapshot after step \(steps) has \(weights.count) weights and \(bias.count) biases; the spec's layer has \(expectedWeights) and \(expectedBias)")
         }
-        if commitments, Hex.field(salt) == nil || Hex.field(commitment) == nil {
+        if commitments, salt == nil || commitment == nil {
             throw .file(path: file, reason: "the snapshot after step \(steps) lacks a valid salt or commitment")
         }
+    }
+}
+
+extension ParameterSnapshot: Codable {
+    enum CodingKeys: String, CodingKey { case steps, weights, bias, salt, commitment }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decode(UInt64.self, forKey: .steps)
+        weights = try c.decode([Int64].self, forKey: .weights)
+        bias = try c.decode([Int64].self, forKey: .bias)
+        salt = try c.field(.salt)
+        commitment = try c.field(.commitment)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(weights, forKey: .weights)
+        try c.encode(bias, forKey: .bias)
+        try c.encode(Hex.field(salt), forKey: .salt)
+        try c.encode(Hex.field(commitment), forKey: .commitment)
     }
 }
 
@@ -158,37 +269,109 @@ public struct ParameterSnapshot: Codable, Sendable, Equatable {
 /// the two sides can meet at the lower of their steps) and the session's identity. Written
 /// atomically with owner-only permissions: it holds the weights and their commitment salts,
 /// which the party needs to keep proving against its published commitments.
-public struct Checkpoint: Codable, Sendable, Equatable {
+public struct Checkpoint: Sendable, Equatable {
     public var version = 2
-    public var role: String
-    public var session: String
+    public var role: Role
+    public var session: Fr
     public var mode: SplitMode
-    public var specHash: String
+    public var specHash: [UInt8]
     public var snapshots: [ParameterSnapshot]
     /// Client only: the secrets behind its dataset commitment (leaf salts) and its schedule
     /// commitment, needed to rebuild both on resume. Secret: the file is owner-only.
-    public var datasetSecret: String?
-    public var scheduleSecret: String?
+    public var datasetSecret: [UInt8]?
+    public var scheduleSecret: [UInt8]?
 
-    enum CodingKeys: String, CodingKey {
-        case version, role, session, mode, snapshots
-        case specHash = "spec_hash", datasetSecret = "dataset_secret", scheduleSecret = "schedule_secret"
+    public init(role: Role, session: Fr, mode: SplitMode, specHash: [UInt8], snapshots: [ParameterSnapshot],
+                datasetSecret: [UInt8]? = nil, scheduleSecret: [UInt8]? = nil) {
+        self.role = role
+        self.session = session
+        self.mode = mode
+        self.specHash = specHash
+        self.snapshots = snapshots
+        self.datasetSecret = datasetSecret
+        self.scheduleSecret = scheduleSecret
     }
 
     func snapshot(at steps: UInt64) -> ParameterSnapshot? { snapshots.first { $0.steps == steps } }
     var latest: ParameterSnapshot? { snapshots.last }
 }
 
-/// Which of a step's two transcript entries to append.
-enum RecordEntries { case activations, gradient, both }
+extension Checkpoint: Codable {
+    enum CodingKeys: String, CodingKey {
+        case version, role, session, mode, snapshots
+        case specHash = "spec_hash", datasetSecret = "dataset_secret", scheduleSecret = "schedule_secret"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        role = try c.decode(Role.self, forKey: .role)
+        guard let session = try c.field(.session) else {
+            throw DecodingError.dataCorruptedError(forKey: .session, in: c, debugDescription: "the session id is missing")
+        }
+        self.session = session
+        mode = try c.decode(SplitMode.self, forKey: .mode)
+        specHash = try c.hexBytes(.specHash) ?? []
+        snapshots = try c.decode([ParameterSnapshot].self, forKey: .snapshots)
+        datasetSecret = try c.hexBytes(.datasetSecret)
+        scheduleSecret = try c.hexBytes(.scheduleSecret)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(role, forKey: .role)
+        try c.encode(Hex.field(session), forKey: .session)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(Hex.encode(specHash), forKey: .specHash)
+        try c.encode(snapshots, forKey: .snapshots)
+        try c.encodeIfPresent(datasetSecret.map(Hex.encode), forKey: .datasetSecret)
+        try c.encodeIfPresent(scheduleSecret.map(Hex.encode), forKey: .scheduleSecret)
+    }
+}
 
 extension Transcript {
+    /// Which of a step's two transcript entries to append.
+    enum Entries { case activations, gradient, both }
+
     /// Appends a step record's entries: the activations entry when its message is sent or
     /// received, the gradient entry with the answer, both when rebuilding from a record file.
-    mutating func append(_ record: StepRecord, _ which: RecordEntries = .both) {
+    mutating func append(_ record: StepRecord, _ which: Entries = .both) {
         let entries = record.transcriptEntries()
         let chosen = which == .activations ? Array(entries.prefix(1)) : which == .gradient ? Array(entries.dropFirst()) : entries
         for entry in chosen { append(label: entry.label, payload: entry.payload) }
+    }
+}
+
+/// A party's stored session, read back to resume it: the checkpoint, and the record file's
+/// header and steps.
+public struct StoredSession: Sendable, Equatable {
+    public var checkpoint: Checkpoint
+    public var header: RecordHeader
+    public var steps: [StepRecord]
+
+    public init(checkpoint: Checkpoint, header: RecordHeader, steps: [StepRecord]) {
+        self.checkpoint = checkpoint
+        self.header = header
+        self.steps = steps
+    }
+
+    /// The session as it stands after `persistence` (what `SessionFiles` writes, in memory):
+    /// nil until a session starts.
+    public static func applying(_ persistence: Persistence, to stored: StoredSession?) -> StoredSession? {
+        switch persistence {
+        case .start(let header, let checkpoint): return StoredSession(checkpoint: checkpoint, header: header, steps: [])
+        case .rewind(let header, let steps):
+            guard var stored else { return nil }
+            stored.header = header
+            stored.steps = steps
+            return stored
+        case .settle(let records, let checkpoint):
+            guard var stored else { return nil }
+            stored.steps += records
+            stored.checkpoint = checkpoint
+            return stored
+        }
     }
 }
 
@@ -199,6 +382,11 @@ struct SessionFiles: Sendable {
     var recordURL: URL { directory.appendingPathComponent("record.jsonl") }
 
     static let maxFileBytes = 1 << 30
+
+    /// The server's directory for one session under its state root.
+    static func server(root: URL, session: Fr) -> SessionFiles {
+        SessionFiles(directory: root.appendingPathComponent("sessions").appendingPathComponent(String(Hex.field(session).prefix(32))))
+    }
 
     func writeCheckpoint(_ checkpoint: Checkpoint) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -215,6 +403,13 @@ struct SessionFiles: Sendable {
         }
     }
 
+    /// The checkpoint and record, or nil when no checkpoint exists.
+    func readSession() throws -> StoredSession? {
+        guard let checkpoint = try readCheckpoint() else { return nil }
+        let (header, steps) = try SessionRecordFile.read(recordURL)
+        return StoredSession(checkpoint: checkpoint, header: header, steps: steps)
+    }
+
     func writeRecord(header: RecordHeader, steps: [StepRecord]) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var data = try Self.line(header)
@@ -222,20 +417,12 @@ struct SessionFiles: Sendable {
         try Self.atomicWrite(data, to: recordURL)
     }
 
-    /// Cuts the record file back to the steps before `steps` (a resumed session replays from
-    /// there) and returns its header and the steps kept.
-    func rewindRecord(to steps: UInt64) throws -> (header: RecordHeader, kept: [StepRecord]) {
-        let (header, all) = try SessionRecordFile.read(recordURL)
-        let kept = all.filter { $0.step < steps }
-        try writeRecord(header: header, steps: kept)
-        return (header, kept)
-    }
-
-    func appendRecord(_ step: StepRecord) throws {
+    func appendRecords(_ steps: [StepRecord]) throws {
+        guard !steps.isEmpty else { return }
         let handle = try FileHandle(forWritingTo: recordURL)
         defer { try? handle.close() }
         try handle.seekToEnd()
-        try handle.write(contentsOf: try Self.line(step))
+        for step in steps { try handle.write(contentsOf: try Self.line(step)) }
     }
 
     static func line<T: Encodable>(_ value: T) throws -> Data {
@@ -267,7 +454,8 @@ struct SessionFiles: Sendable {
     }
 }
 
-/// Reads a record file: its header and step records, each line validated.
+/// Reads a record file: its header and step records, each line validated (every field element
+/// canonical, every proof's points on their curves and in their subgroups).
 public enum SessionRecordFile {
     public static func read(_ url: URL) throws -> (header: RecordHeader, steps: [StepRecord]) {
         let data = try SessionFiles.read(url)
@@ -288,7 +476,7 @@ public enum SessionRecordFile {
     }
 }
 
-/// Lower-case hex without separators.
+/// Lower-case hex without separators: the JSON spelling of field elements, proofs and digests.
 enum Hex {
     static func encode(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
 
@@ -296,8 +484,34 @@ enum Hex {
 
     static func field(_ value: Fr) -> String { encode(value.littleEndianBytes()) }
 
-    static func field(_ text: String) -> Fr? {
-        guard let bytes = decode(text) else { return nil }
-        return try? Fr(littleEndian: bytes)
+    static func field(_ value: Fr?) -> String { value.map { field($0) } ?? "" }
+
+    static func proof(_ value: Proof?) -> String { value.map { encode($0.ethereumBytes) } ?? "" }
+}
+
+extension KeyedDecodingContainer {
+    /// A hex field element; "" or a missing key is absent, anything else must be canonical.
+    func field(_ key: Key) throws -> Fr? {
+        guard let bytes = try hexBytes(key) else { return nil }
+        do { return try Fr(littleEndian: bytes) } catch {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a canonical field element (\(error))")
+        }
+    }
+
+    /// A hex proof in the 256-byte Ethereum layout; "" or a missing key is absent.
+    func proof(_ key: Key) throws -> Proof? {
+        guard let bytes = try hexBytes(key) else { return nil }
+        do { return try Proof(ethereumBytes: bytes) } catch {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a proof (\(error))")
+        }
+    }
+
+    /// Hex bytes; "" or a missing key is absent.
+    func hexBytes(_ key: Key) throws -> [UInt8]? {
+        guard let text = try decodeIfPresent(String.self, forKey: key), !text.isEmpty else { return nil }
+        guard let bytes = Hex.decode(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not hex")
+        }
+        return bytes
     }
 }

@@ -18,14 +18,6 @@ func exitBadInput(_ message: String) -> Never {
     Foundation.exit(2)
 }
 
-/// Parses a numeric option given as text, exiting with status 2 and a one-line message if it is
-/// not a number (ArgumentParser's own parse errors exit with 64; audits promise 2 for bad input).
-func parseOption<T: LosslessStringConvertible>(_ text: String?, _ name: String, default value: T) -> T {
-    guard let text else { return value }
-    guard let v = T(text) else { exitBadInput("invalid --\(name) = \(text): not a valid \(T.self == Double.self ? "number" : "integer")") }
-    return v
-}
-
 /// Versions recorded in every audit report.
 func auditVersions() -> [(String, String)] {
     var v: [(String, String)] = [("verisplit", VeriSplit.configuration.version), ("report_format", "verisplit-audit-1")]
@@ -141,15 +133,15 @@ extension AuditCommand {
         @Option(help: "Non-members: data from the same distribution not used in training (same forms as --train).") var test: String?
         @Option(help: "Attack: \(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")).") var attack: String = "lira"
         @Option(help: "Output directory for report.json and report.html.") var out: String = "report"
-        @Option(help: "Shadow/reference models to train (lira, rmia).") var shadowModels: String?
-        @Option(help: "Members and non-members audited, each (subsampled, seeded).") var examples: String?
-        @Option(help: "Seed for subsampling and shadow training.") var seed: String?
-        @Option(help: "Delta for the epsilon lower bounds.") var delta: String?
-        @Option(help: "Confidence of the bounds.") var confidence: String?
-        @Option(help: "Shadow training epochs (default: the model's trained_epochs metadata, else 5).") var epochs: String?
-        @Option(help: "Shadow training batch size.") var batchSize: String?
+        @Option(help: "Shadow/reference models to train (lira, rmia).") var shadowModels: Int?
+        @Option(help: "Members and non-members audited, each (subsampled, seeded).") var examples: Int?
+        @Option(help: "Seed for subsampling and shadow training.") var seed: UInt64 = 1
+        @Option(help: "Delta for the epsilon lower bounds.") var delta: Double = 1e-5
+        @Option(help: "Confidence of the bounds.") var confidence: Double = 0.95
+        @Option(help: "Shadow training epochs (default: the model's trained_epochs metadata, else 5).") var epochs: Int?
+        @Option(help: "Shadow training batch size.") var batchSize: Int = 64
         @Option(help: "Shadow training optimizer: adam or sgd.") var optimizer: String = "adam"
-        @Option(help: "Shadow training learning rate (default 0.001 adam, 0.05 sgd).") var lr: String?
+        @Option(help: "Shadow training learning rate (default 0.001 adam, 0.05 sgd).") var lr: Float?
         @Option(help: "Shadow model cache directory (default ~/.cache/verisplit/shadow-models).") var cacheDir: String?
         @Flag(help: "Do not read or write the shadow model cache.") var noCache = false
         @Flag(help: "Print the report JSON headline (auc, tpr_at_fpr, epsilon_lower_bound) as one JSON line after the table.") var json = false
@@ -179,15 +171,10 @@ extension AuditCommand {
             members.standardize(with: standardizer)
             nonMembers.standardize(with: standardizer)
             let defaultEpochs = loaded.metadata["trained_epochs"].flatMap { Int($0) } ?? 5
-            let trainer = try PlainTrainer(epochs: parseOption(epochs, "epochs", default: defaultEpochs),
-                                           batchSize: parseOption(batchSize, "batch-size", default: 64), optimizer: opt,
-                                           learningRate: lr.map { parseOption($0, "lr", default: Float(0)) })
+            let trainer = try PlainTrainer(epochs: epochs ?? defaultEpochs, batchSize: batchSize, optimizer: opt, learningRate: lr)
             let cache: URL? = noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
-            let config = MIAConfiguration(attack: kind, shadowModels: parseOption(shadowModels, "shadow-models", default: 16),
-                                          seed: parseOption(seed, "seed", default: UInt64(1)),
-                                          examplesPerSide: parseOption(examples, "examples", default: 1000),
-                                          delta: parseOption(delta, "delta", default: 1e-5),
-                                          confidence: parseOption(confidence, "confidence", default: 0.95), cacheDirectory: cache)
+            let config = MIAConfiguration(attack: kind, shadowModels: shadowModels ?? 16, seed: seed, examplesPerSide: examples ?? 1000,
+                                          delta: delta, confidence: confidence, cacheDirectory: cache)
             let result = try MembershipAudit.run(spec: loaded.spec, target: loaded.model, members: members, nonMembers: nonMembers,
                                                  trainer: trainer, configuration: config)
             let report = MIAReport(result: result, context: ReportContext(
@@ -204,18 +191,6 @@ extension AuditCommand {
             }
         }
     }
-}
-
-/// Parses a comma-separated list of positive numbers (e.g. "1,3,8"), exiting with status 2 otherwise.
-func parseEpsilonList(_ text: String, _ name: String) -> [Double] {
-    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    var out = [Double]()
-    for p in parts {
-        guard let v = Double(p), v > 0, v.isFinite else { exitBadInput("invalid --\(name) = \(text): need positive numbers separated by commas, e.g. 1,3,8") }
-        out.append(v)
-    }
-    guard !out.isEmpty else { exitBadInput("invalid --\(name) = \(text): empty list") }
-    return out
 }
 
 extension AuditCommand {
@@ -236,14 +211,14 @@ extension AuditCommand {
         @Option(help: "Model spec (file or bundled name).") var model: String = "mlp-784-128-10"
         @Option(help: "Data: bundled, system, auto or an IDX directory (canaries and base from its train split, accuracy on its test split).") var data: String = "bundled"
         @Option(help: "Methods, comma-separated: plain, dpsgd, dpweights.") var methods: String = "plain,dpsgd,dpweights"
-        @Option(help: "Claimed epsilons for dpsgd and dpweights, comma-separated.") var epsilons: String = "1,3,8"
-        @Option(help: "Number of canaries (each inserted with probability 1/2).") var canaries: String?
-        @Option(help: "Base training examples besides the canaries (default: the rest of the train split).") var trainSize: String?
-        @Option(help: "Training epochs.") var epochs: String?
-        @Option(help: "Batch size (expected batch size for DP-SGD).") var batchSize: String?
-        @Option(help: "Delta for DP-SGD (DP-Weights forces 1/n^2).") var delta: String?
-        @Option(help: "DP-SGD clipping norm.") var clip: String?
-        @Option(help: "Seed (canary choice, coins, training, seeded noise).") var seed: String?
+        @Option(help: "Claimed epsilons for dpsgd and dpweights, comma-separated.") var epsilons = PositiveNumbers([1, 3, 8])
+        @Option(help: "Number of canaries (each inserted with probability 1/2).") var canaries: Int = 1000
+        @Option(help: "Base training examples besides the canaries (default: the rest of the train split).") var trainSize: Int?
+        @Option(help: "Training epochs.") var epochs: Int = 10
+        @Option(help: "Batch size (expected batch size for DP-SGD).") var batchSize: Int = 64
+        @Option(help: "Delta for DP-SGD (DP-Weights forces 1/n^2).") var delta: Double = 1e-5
+        @Option(help: "DP-SGD clipping norm.") var clip: Double = 1.0
+        @Option(help: "Seed (canary choice, coins, training, seeded noise).") var seed: UInt64 = 1
         @Option(help: "Output directory for report.json and report.html.") var out: String = "report-canaries"
         @Flag(help: "Keep the canaries' true labels (weaker audit).") var keepLabels = false
 
@@ -260,15 +235,14 @@ extension AuditCommand {
             for n in names where !["plain", "dpsgd", "dpweights"].contains(n) {
                 exitBadInput("invalid --methods entry '\(n)': use plain, dpsgd, dpweights")
             }
-            let eps = parseEpsilonList(epsilons, "epsilons")
+            let eps = epsilons.values
             let spec: ModelSpec
             do { spec = try ModelSpec.resolve(model) } catch { throw .unreadable(path: model, what: "model spec", reason: error.description) }
             let (train, test): (Dataset, Dataset)
             do { (train, test) = try MNISTFamily.load(DataSource(argument: data)) } catch {
                 throw .unreadable(path: data, what: "data", reason: error.description)
             }
-            let config = CanaryConfiguration(canaries: parseOption(canaries, "canaries", default: 1000), mislabel: !keepLabels,
-                                             seed: parseOption(seed, "seed", default: UInt64(1)))
+            let config = CanaryConfiguration(canaries: canaries, mislabel: !keepLabels, seed: seed)
             guard config.canaries >= 2, config.canaries < train.count else {
                 exitBadInput("invalid --canaries = \(config.canaries): need 2 <= canaries < \(train.count) (the train split)")
             }
@@ -276,7 +250,7 @@ extension AuditCommand {
             var rng = SeededGenerator(seed: config.seed)
             rng.shuffle(&order)
             let rest = Array(order.dropFirst(config.canaries))
-            let baseCount = parseOption(trainSize, "train-size", default: rest.count)
+            let baseCount = trainSize ?? rest.count
             guard baseCount >= 1, baseCount <= rest.count else { exitBadInput("invalid --train-size = \(baseCount): need 1...\(rest.count)") }
             var base = train.subset(Array(rest.prefix(baseCount)))
             var (canarySet, included) = try CanaryAudit.makeCanaries(from: train.subset(Array(order.prefix(config.canaries))), configuration: config)
@@ -285,15 +259,13 @@ extension AuditCommand {
             base.standardize(with: standardizer)
             canarySet.standardize(with: standardizer)
             testSet.standardize(with: standardizer)
-            let e = parseOption(epochs, "epochs", default: 10)
-            let b = parseOption(batchSize, "batch-size", default: 64)
+            let e = epochs, b = batchSize
             let plain = try PlainTrainer(epochs: e, batchSize: b)
             var trainers = [any ModelTrainer]()
             if names.contains("plain") { trainers.append(plain) }
             if names.contains("dpsgd") {
                 for x in eps {
-                    trainers.append(try DPSGDModelTrainer(targetEpsilon: x, delta: parseOption(delta, "delta", default: 1e-5), epochs: e,
-                                                          batchSize: b, clippingNorm: parseOption(clip, "clip", default: 1.0)))
+                    trainers.append(try DPSGDModelTrainer(targetEpsilon: x, delta: delta, epochs: e, batchSize: b, clippingNorm: clip))
                 }
             }
             if names.contains("dpweights") {

@@ -21,7 +21,7 @@ struct BenchDP: AsyncParsableCommand {
     @Option(help: "SGD learning rate (momentum 0.9), plain and DP-SGD.") var lr: Double = 0.05
     @Option(help: "DP-SGD clipping norm (also the C of the DP-Weights formula).") var clip: Double = 1
     @Option(help: "Delta for DP-SGD and output perturbation.") var delta: Double = 1e-5
-    @Option(help: "Comma-separated target epsilons.") var epsilons: String = "1,3,8"
+    @Option(help: "Comma-separated target epsilons.") var epsilons = PositiveNumbers([1, 3, 8])
     @Option(help: "L2 strength gamma of the logistic regression.") var l2: Double = 0.01
     @Option(help: "Noise draws averaged for the weight-noise rows.") var noiseDraws: Int = 5
     @Flag(help: "Print one JSON array (one object per row).") var json = false
@@ -42,14 +42,10 @@ struct BenchDP: AsyncParsableCommand {
             throw ValidationError("--epochs, --batch-size, --lr, --clip, --l2 and --noise-draws must be positive")
         }
         guard delta > 0, delta < 1 else { throw ValidationError("--delta must lie in (0, 1)") }
-        guard !targets.isEmpty, targets.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--epsilons must be positive numbers separated by commas")
-        }
     }
 
-    private var targets: [Double] {
-        epsilons.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-    }
+    /// Positive, finite and at least one (`PositiveNumbers` refuses anything else while parsing).
+    private var targets: [Double] { epsilons.values }
 
     func run() async throws {
         let spec = try ModelSpec.resolve(model)

@@ -28,21 +28,21 @@ extension DPCommand {
         @Option(
             name: .customLong("q"), parsing: .unconditional,
             help: "Sampling rate in (0, 1] (batch size / dataset size).")
-        var q: String?
+        var q: Double?
 
         @Option(parsing: .unconditional, help: "Noise multiplier > 0 (noise std / clipping norm).")
-        var sigma: String?
+        var sigma: Double?
 
         @Option(
             parsing: .unconditional,
             help: "Target epsilon > 0; solves for sigma instead of --sigma.")
-        var epsilon: String?
+        var epsilon: Double?
 
         @Option(parsing: .unconditional, help: "Number of steps >= 1.")
-        var steps: String?
+        var steps: Int?
 
         @Option(parsing: .unconditional, help: "Delta in (0, 1).")
-        var delta: String?
+        var delta: Double?
 
         @Option(help: "Accountant: rdp or pld.")
         var accountant: String = "rdp"
@@ -63,39 +63,26 @@ extension DPCommand {
             Foundation.exit(2)
         }
 
-        private func number(_ text: String?, _ name: String) -> Double {
-            guard let text else { fail("missing --\(name)") }
-            guard let value = Double(text) else {
-                fail("invalid \(name) = \(text): not a number")
-            }
-            return value
-        }
-
         private func execute() throws(DPError) {
             guard let kind = AccountantKind(rawValue: accountant.lowercased()) else {
                 fail("invalid accountant = \(accountant): must be rdp or pld")
             }
-            let q = number(q, "q")
-            let delta = number(delta, "delta")
-            guard let stepsText = steps else { fail("missing --steps") }
-            guard let steps = Int(stepsText) else {
-                fail("invalid steps = \(stepsText): not an integer")
-            }
+            guard let q else { fail("missing --q") }
+            guard let delta else { fail("missing --delta") }
+            guard let steps else { fail("missing --steps") }
             switch (sigma, epsilon) {
             case (.some, .some):
                 fail("invalid sigma/epsilon: give either --sigma or --epsilon, not both")
             case (.none, .none):
                 fail("missing --sigma (to get epsilon) or --epsilon (to solve for sigma)")
-            case (.some(let sigmaText), .none):
-                let sigma = number(sigmaText, "sigma")
+            case (.some(let sigma), .none):
                 let mechanism = try PoissonSampledGaussian(
                     samplingRate: q, noiseMultiplier: sigma, steps: steps)
                 let result = try kind.accountant.guarantee(for: mechanism, delta: delta)
                 report(
                     kind: kind, q: q, steps: steps, delta: delta, sigma: sigma,
                     epsilon: result.epsilon, order: result.order, target: nil)
-            case (.none, .some(let epsilonText)):
-                let target = number(epsilonText, "epsilon")
+            case (.none, .some(let target)):
                 let solution = try SigmaCalibration.noiseMultiplier(
                     targetEpsilon: target, delta: delta, samplingRate: q, steps: steps,
                     accountant: kind.accountant,
@@ -149,49 +136,21 @@ func dpFail(_ message: String) -> Never {
     Foundation.exit(2)
 }
 
-/// Parses command-line numbers with one clear line and status 2 on failure (ArgumentParser's own
-/// typed options would exit with 64).
+/// What the dp subcommands share: the privacy target's checks, data loading, JSON numbers.
+/// Numeric options are typed (ArgumentParser parses them; the root maps a refused value to
+/// status 2) and range-checked in each command's `validate()`.
 enum DPArgs {
-    static func double(_ text: String?, _ name: String) -> Double? {
-        guard let text else { return nil }
-        guard let v = Double(text), v.isFinite else {
-            dpFail("invalid \(name) = \(text): not a finite number")
+    /// Rejects a missing or non-positive epsilon and a delta outside (0, 1) up front, naming the
+    /// parameter.
+    static func privacyTarget(epsilon: Double?, delta: Double) throws(ValidationError) -> (Double, Double) {
+        let eps = try OptionCheck.required(epsilon, "epsilon")
+        guard eps > 0, eps.isFinite else {
+            throw ValidationError("invalid epsilon = \(eps): must be > 0. Pass a privacy budget such as 1 or 8.")
         }
-        return v
-    }
-
-    static func requiredDouble(_ text: String?, _ name: String) -> Double {
-        guard let v = double(text, name) else { dpFail("missing --\(name)") }
-        return v
-    }
-
-    static func int(_ text: String?, _ name: String, minimum: Int = 1) -> Int? {
-        guard let text else { return nil }
-        guard let v = Int(text), v >= minimum else {
-            dpFail("invalid \(name) = \(text): must be an integer >= \(minimum)")
+        guard delta > 0, delta < 1 else {
+            throw ValidationError("invalid delta = \(delta): must lie in the open interval (0, 1). Use e.g. 1e-5.")
         }
-        return v
-    }
-
-    static func seed(_ text: String?, _ name: String) -> UInt64? {
-        guard let text else { return nil }
-        guard let v = UInt64(text) else {
-            dpFail("invalid \(name) = \(text): must be an unsigned 64-bit integer")
-        }
-        return v
-    }
-
-    /// Rejects epsilon <= 0 and delta outside (0, 1) up front, naming the parameter.
-    static func privacyTarget(epsilon: String?, delta: String?) -> (Double, Double) {
-        let eps = requiredDouble(epsilon, "epsilon")
-        let d = requiredDouble(delta, "delta")
-        guard eps > 0 else {
-            dpFail("invalid epsilon = \(eps): must be > 0. Pass a privacy budget such as 1 or 8.")
-        }
-        guard d > 0, d < 1 else {
-            dpFail("invalid delta = \(d): must lie in the open interval (0, 1). Use e.g. 1e-5.")
-        }
-        return (eps, d)
+        return (eps, delta)
     }
 
     /// Input preprocessing of DP training: x -> (x - 0.5) / 0.5. Fixed constants, not fitted on
@@ -234,25 +193,37 @@ extension DPCommand {
 
         @Option(help: "Model spec JSON file or bundled name (\(ModelSpec.bundledNames.joined(separator: ", "))).")
         var model: String = "mlp-784-128-10"
-        @Option(parsing: .unconditional, help: "Target epsilon > 0.") var epsilon: String?
-        @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: String = "1e-5"
-        @Option(help: "Epochs (each round(n / batch) noisy steps).") var epochs: String = "5"
-        @Option(help: "Expected batch size B (q = B / n).") var batch: String = "64"
-        @Option(parsing: .unconditional, help: "Per-sample clipping norm C > 0.") var clip: String = "1.0"
+        @Option(parsing: .unconditional, help: "Target epsilon > 0.") var epsilon: Double?
+        @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: Double = 1e-5
+        @Option(help: "Epochs (each round(n / batch) noisy steps).") var epochs: Int = 5
+        @Option(help: "Expected batch size B (q = B / n).") var batch: Int = 64
+        @Option(parsing: .unconditional, help: "Per-sample clipping norm C > 0.") var clip: Double = 1.0
         @OptionGroup var dataOptions: DataOptions
         @Option(help: "Where to write the model (safetensors).") var out: String?
         @Option(help: "Optimizer: sgd or adam.") var optimizer: String = "sgd"
         @Option(parsing: .unconditional, help: "Learning rate (default 0.05 for sgd, 0.002 for adam).")
-        var lr: String?
-        @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: String = "0.9"
+        var lr: Double?
+        @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Double = 0.9
         @Option(help: "Sampling: poisson (matches the accountant) or shuffled (does not).")
         var sampling: String = "poisson"
         @Option(help: "Accountant for calibration and the per-epoch readout: rdp or pld.")
         var accountant: String = "rdp"
-        @Option(help: "Seed for initialization and batch sampling.") var seed: String = "1"
+        @Option(help: "Seed for initialization and batch sampling.") var seed: UInt64 = 1
         @Option(help: "Seed the Gaussian noise (reproducible experiments only; default: system CSPRNG).")
-        var noiseSeed: String?
+        var noiseSeed: UInt64?
         @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            _ = try DPArgs.privacyTarget(epsilon: epsilon, delta: delta)
+            try OptionCheck.atLeast(1, epochs, "epochs")
+            try OptionCheck.atLeast(1, batch, "batch")
+            try OptionCheck.finite(clip, "clip")
+            guard clip > 0 else { throw ValidationError("invalid clip = \(clip): must be > 0, e.g. 1.0") }
+            try OptionCheck.finite(lr, "lr")
+            if let lr, lr <= 0 { throw ValidationError("invalid lr = \(lr): must be > 0") }
+            try OptionCheck.finite(momentum, "momentum")
+            guard (0..<1).contains(momentum) else { throw ValidationError("invalid momentum = \(momentum): must lie in [0, 1)") }
+        }
 
         struct Summary: Encodable {
             var model: String
@@ -277,11 +248,7 @@ extension DPCommand {
         }
 
         func run() async throws {
-            let (eps, delta) = DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
-            let epochs = DPArgs.int(epochs, "epochs") ?? 1
-            let batch = DPArgs.int(batch, "batch") ?? 1
-            let clip = DPArgs.requiredDouble(clip, "clip")
-            guard clip > 0 else { dpFail("invalid clip = \(clip): must be > 0, e.g. 1.0") }
+            let (eps, delta) = try DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
             guard let kind = AccountantKind(rawValue: accountant.lowercased()) else {
                 dpFail("invalid accountant = \(accountant): must be rdp or pld")
             }
@@ -295,12 +262,10 @@ extension DPCommand {
             guard ["sgd", "adam"].contains(optimizer) else {
                 dpFail("invalid optimizer = \(optimizer): must be sgd or adam")
             }
-            let rate = DPArgs.double(lr, "lr") ?? (optimizer == "sgd" ? 0.05 : 0.002)
-            guard rate > 0 else { dpFail("invalid lr = \(rate): must be > 0") }
-            let mom = DPArgs.requiredDouble(momentum, "momentum")
-            guard (0..<1).contains(mom) else { dpFail("invalid momentum = \(mom): must lie in [0, 1)") }
-            let seedValue = DPArgs.seed(seed, "seed") ?? 1
-            let noise: NoiseSource = DPArgs.seed(noiseSeed, "noise-seed").map { .seeded($0) } ?? .system
+            let rate = lr ?? (optimizer == "sgd" ? 0.05 : 0.002)
+            let mom = momentum
+            let seedValue = seed
+            let noise: NoiseSource = noiseSeed.map { .seeded($0) } ?? .system
             guard let out else { dpFail("missing --out (where to write the trained model)") }
 
             let spec: ModelSpec
@@ -421,26 +386,36 @@ extension DPCommand {
                 """)
 
         @Option(help: "Input model (safetensors); never modified.") var model: String?
-        @Option(parsing: .unconditional, help: "Epsilon > 0.") var epsilon: String?
-        @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: String = "1e-5"
+        @Option(parsing: .unconditional, help: "Epsilon > 0.") var epsilon: Double?
+        @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: Double = 1e-5
         @Option(help: "Output model (safetensors), must differ from --model.") var out: String?
         @Option(help: "dpweights, output-perturbation or post-dpsgd.") var method: String = "dpweights"
         @Option(help: "DP-Weights: training epochs E (default: metadata trained_epochs).")
-        var trainEpochs: String?
+        var trainEpochs: Int?
         @Option(parsing: .unconditional, help: "DP-Weights: learning rate (default: metadata).")
-        var lr: String?
+        var lr: Double?
         @Option(parsing: .unconditional, help: "DP-Weights: clipping norm C (default: metadata).")
-        var clip: String?
-        @Option(help: "DP-Weights: dataset size n (default: metadata).") var datasetSize: String?
-        @Option(help: "DP-Weights: batch size B (default: metadata).") var batchSize: String?
+        var clip: Double?
+        @Option(help: "DP-Weights: dataset size n (default: metadata).") var datasetSize: Int?
+        @Option(help: "DP-Weights: batch size B (default: metadata).") var batchSize: Int?
         @Option(parsing: .unconditional, help: "post-dpsgd: extra noise std (default: DP-Weights sigma at --epsilon).")
-        var sigma: String?
+        var sigma: Double?
         @Option(help: "Seed the noise (reproducible experiments only; default: system CSPRNG).")
-        var noiseSeed: String?
+        var noiseSeed: UInt64?
         @Flag(help: "Print one JSON object.") var json = false
 
+        func validate() throws {
+            _ = try DPArgs.privacyTarget(epsilon: epsilon, delta: delta)
+            try OptionCheck.atLeast(1, trainEpochs, "train-epochs")
+            try OptionCheck.atLeast(1, batchSize, "batch-size")
+            try OptionCheck.atLeast(2, datasetSize, "dataset-size")
+            try OptionCheck.finite(lr, "lr")
+            try OptionCheck.finite(clip, "clip")
+            try OptionCheck.finite(sigma, "sigma")
+        }
+
         func run() async throws {
-            let (eps, delta) = DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
+            let (eps, delta) = try DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
             guard let method = PrivacyRecord.Method(rawValue: method.lowercased()),
                 method != .dpsgd
             else {
@@ -457,14 +432,9 @@ extension DPCommand {
                 dpFail("model file \(model) does not exist")
             }
             let cli = TrainingHyperparameters(
-                epochs: DPArgs.int(trainEpochs, "train-epochs"),
-                learningRate: DPArgs.double(lr, "lr"),
-                batchSize: DPArgs.int(batchSize, "batch-size"),
-                datasetSize: DPArgs.int(datasetSize, "dataset-size", minimum: 2),
-                clippingNorm: DPArgs.double(clip, "clip"))
-            let extra = DPArgs.double(sigma, "sigma")
-            var noise = GaussianSampler(
-                DPArgs.seed(noiseSeed, "noise-seed").map { .seeded($0) } ?? .system)
+                epochs: trainEpochs, learningRate: lr, batchSize: batchSize, datasetSize: datasetSize, clippingNorm: clip)
+            let extra = sigma
+            var noise = GaussianSampler(noiseSeed.map { .seeded($0) } ?? .system)
             let result: NoisedModel
             do {
                 let file = try SafeTensors.read(inURL)
@@ -569,16 +539,20 @@ extension DPCommand {
                 """)
 
         @OptionGroup var dataOptions: DataOptions
-        @Option(parsing: .unconditional, help: "L2 regularization gamma > 0.") var l2: String = "0.01"
-        @Option(help: "Passes over the data.") var passes: String = "10"
-        @Option(help: "Seed of the permutations.") var seed: String = "1"
+        @Option(parsing: .unconditional, help: "L2 regularization gamma > 0.") var l2: Double = 0.01
+        @Option(help: "Passes over the data.") var passes: Int = 10
+        @Option(help: "Seed of the permutations.") var seed: UInt64 = 1
         @Option(help: "Where to write the model (safetensors).") var out: String?
         @Flag(help: "Print one JSON object.") var json = false
 
+        func validate() throws {
+            try OptionCheck.finite(l2, "l2")
+            try OptionCheck.atLeast(1, passes, "passes")
+        }
+
         func run() async throws {
-            let gamma = DPArgs.requiredDouble(l2, "l2")
-            let passes = DPArgs.int(passes, "passes") ?? 1
-            let seedValue = DPArgs.seed(seed, "seed") ?? 1
+            let gamma = l2
+            let seedValue = seed
             guard let out else { dpFail("missing --out (where to write the model)") }
             let (rawTrain, rawTest) = DPArgs.loadData(dataOptions.data)
             let trained: (model: Sequential, assumptions: LogisticRegressionAssumptions)

@@ -323,7 +323,7 @@ struct SplitRunCommand: AsyncParsableCommand {
             } else if reports.count == 1 {
                 let r = reports[0]
                 print("\(r.mode.rawValue) session, adversary \(r.adversary.rawValue): \(r.stepsCompleted) steps completed")
-                print(r.rejected ? "REJECTED by the \(r.rejectedBy ?? "honest side"): \(r.reason ?? "")" : "no message rejected\(r.reason.map { " (\($0))" } ?? "")")
+                print(r.rejected ? "REJECTED by the \(r.rejectedBy?.rawValue ?? "honest side"): \(r.reason ?? "")" : "no message rejected\(r.reason.map { " (\($0))" } ?? "")")
                 print(String(format: "client: compute %.2f s, proving %.2f s, verification %.3f s; server: compute %.2f s, proving %.2f s, verification %.3f s",
                              r.client.computeSeconds, r.client.provingSeconds, r.client.verifySeconds,
                              r.server.computeSeconds, r.server.provingSeconds, r.server.verifySeconds))

@@ -36,8 +36,9 @@ final class DemoTests: XCTestCase {
         XCTAssertFalse(verifiedAttacks.isEmpty)
         for r in verifiedAttacks {
             XCTAssertTrue(r.rejected, "\(r.adversary.rawValue) was not rejected")
-            XCTAssertEqual(r.rejectedBy, "client")
+            XCTAssertEqual(r.rejectedBy, .client)
             XCTAssertFalse((r.reason ?? "").isEmpty, "no reason for rejecting \(r.adversary.rawValue)")
+            XCTAssertNotNil(r.rejection, "no typed rejection for \(r.adversary.rawValue)")
         }
         XCTAssertTrue(split.allVerifiedAttacksRejected)
         let ledger = try XCTUnwrap(split.malicious.first { $0.mode == .ledger })

@@ -30,7 +30,7 @@ enum ScriptedPeer {
             root: try Fr(littleEndian: Array(hello.datasetRoot)), size: hello.datasetSize,
             scheduleCommitment: hello.fixedSchedule ? [] : Array(hello.scheduleCommitment),
             fixedScheduleSeed: hello.fixedSchedule ? hello.fixedScheduleSeed : nil)
-        return SessionID.derive(clientNonce: hello.clientNonce, serverNonce: serverNonce, specHash: Array(hello.specHash),
+        return SessionID.derive(clientNonce: Array(hello.clientNonce), serverNonce: Array(serverNonce), specHash: Array(hello.specHash),
                                 keyHashes: hello.verifyingKeyHashes.map { Array($0) }, mode: mode, dataset: announcement)
     }
 
@@ -88,8 +88,8 @@ final class HostilePeerTests: XCTestCase {
             }
             let outcome = try await runClient(.plain, port: listener.port)
             XCTAssertEqual(outcome.completedSteps, 0, variant)
-            XCTAssertTrue(outcome.reason?.contains(variant == "foreign id" ? "session id" : "step 0") ?? false,
-                          "\(variant): \(outcome.reason ?? "-")")
+            XCTAssertEqual(outcome.rejection, variant == "foreign id" ? .sessionIDMismatch : .nonzeroStart(3),
+                           "\(variant): \(outcome.reason ?? "-")")
             task.cancel()
             await listener.close()
         }
@@ -111,7 +111,7 @@ final class HostilePeerTests: XCTestCase {
         let checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: state.appendingPathComponent("client/checkpoint.json")))
         let settled = try XCTUnwrap(checkpoint.snapshots.last?.steps)
         XCTAssertEqual(settled, 2)
-        let session = try XCTUnwrap(Hex32.decode(checkpoint.session))
+        let session = checkpoint.session.littleEndianBytes()
         for variant in ["broken chain", "beyond"] {
             let (listener, task) = try await ScriptedPeer.serve { inbound, outbound in
                 guard case .hello? = try await ScriptedPeer.read(&inbound) else { return }
@@ -130,8 +130,8 @@ final class HostilePeerTests: XCTestCase {
             options.fixedScheduleSeed = 5
             let client = SplitClient(setup: Fixture.setup, data: SmallData.train, options: options)
             let outcome = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil)).outcome
-            XCTAssertTrue(outcome.reason?.contains(variant == "beyond" ? "beyond" : "continue its chain") ?? false,
-                          "\(variant): \(outcome.reason ?? "-")")
+            XCTAssertEqual(outcome.rejection, variant == "beyond" ? .resumeBeyond(server: settled + 1, client: settled) : .chainBroken(.server),
+                           "\(variant): \(outcome.reason ?? "-")")
             task.cancel()
             await listener.close()
         }
@@ -167,6 +167,10 @@ final class HostilePeerTests: XCTestCase {
             XCTAssertNotNil(resumed.report.reason, "\(side) \(change)")
             XCTAssertLessThan(resumed.report.stepsCompleted, 3)
             XCTAssertTrue(resumed.report.reason?.contains("weights") ?? false, "\(side) \(change): \(resumed.report.reason ?? "-")")
+            if side == "server" {
+                // The server refuses the resume (the client sees its reason).
+                guard case .notResumable? = resumed.report.rejection else { return XCTFail("\(resumed.report.rejection as Any)") }
+            }
         }
     }
 
@@ -311,8 +315,10 @@ enum Mutations {
     }
 }
 
-/// Hex decoding for the tests (the record's ids are lower-case hex).
+/// Hex for the tests (the record's ids are lower-case hex).
 enum Hex32 {
+    static func encode(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
     static func decode(_ text: String) -> [UInt8]? {
         guard text.count % 2 == 0 else { return nil }
         var out: [UInt8] = []

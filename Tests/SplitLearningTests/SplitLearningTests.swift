@@ -52,6 +52,15 @@ enum Fixture {
     /// and the protocol tests need no more data than a few steps use.
     static let sessionData: Dataset = data.train.subset(Array(0..<512))
 
+    /// A server on loopback whose session outcomes the test can await.
+    static func serve(_ options: ServerOptions) async throws -> (Listener, ServedSessions, Task<Void, Error>) {
+        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
+        let server = SplitServer(setup: Fixture.setup, options: options)
+        let served = ServedSessions()
+        let serving = Task { try await listener.serve(maxConnections: 2) { await served.add(await server.handle($0).outcome) } }
+        return (listener, served, serving)
+    }
+
     static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-split-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -73,14 +82,24 @@ final class FrameTests: XCTestCase {
     func testFrameStreamDecodesAndValidatesEveryMessage() throws {
         let stream = FrameStream.sample()
         XCTAssertEqual(try FrameStream.decode(stream), ["Hello", "Activations", "Reject"])
-        XCTAssertThrowsError(try FrameStream.decode(Array(stream.dropLast(3)))) { XCTAssertTrue("\($0)".contains("inside a frame")) }
-        XCTAssertThrowsError(try FrameStream.decode(stream, maxFrameBytes: 16)) { XCTAssertTrue("\($0)".contains("limit")) }
+        XCTAssertThrowsError(try FrameStream.decode(Array(stream.dropLast(3)))) {
+            guard case .malformedFrame(.truncated(let left))? = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertGreaterThan(left, 0)
+            XCTAssertTrue("\($0)".contains("inside a frame"))
+        }
+        XCTAssertThrowsError(try FrameStream.decode(stream, maxFrameBytes: 16)) {
+            guard case .malformedFrame(.tooLarge(_, 16))? = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".contains("limit"))
+        }
         // A commitment of 32 bytes 0xff is above r: not a canonical field element.
         var corrupted = stream
         let commitment = Array(Wire32.canonical(12345))
         let at = try XCTUnwrap(corrupted.firstRange(of: commitment))
         corrupted.replaceSubrange(at, with: [UInt8](repeating: 0xff, count: 32))
-        XCTAssertThrowsError(try FrameStream.decode(corrupted)) { XCTAssertTrue("\($0)".contains("client_commitment"), "\($0)") }
+        XCTAssertThrowsError(try FrameStream.decode(corrupted)) {
+            guard case .rejected(_, .malformedField(let field, _))? = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertEqual(field, "Hello.client_commitment")
+        }
         // Random bytes in a well-framed envelope never crash the decoder.
         for seed in 0..<200 {
             var generator = SeededGenerator(seed: UInt64(seed))
@@ -90,17 +109,59 @@ final class FrameTests: XCTestCase {
         }
     }
 
+    /// A Hello always carries its dataset root (32 zero bytes in plain mode); one without it is
+    /// refused while decoding, never read as the zero root.
+    func testHelloWithoutDatasetRootIsRefused() throws {
+        var hello = Message.Hello(dataset: DatasetAnnouncement(root: Fr(7), size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
+        hello.mode = .plain
+        var envelope = try Verisplit_Split_V1_Envelope(serializedBytes: Wire.encode(.hello(hello)))
+        guard case .hello(var body)? = envelope.body else { return XCTFail("not a Hello") }
+        guard case .hello(let decoded) = try Wire.decode(try envelope.serializedBytes()) else { return XCTFail("not a Hello") }
+        XCTAssertEqual(decoded.dataset.root, Fr(7))
+        body.datasetRoot = Data()
+        envelope.body = .hello(body)
+        XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
+            XCTAssertEqual($0 as? Rejection, .missing(.datasetRoot), "\($0)")
+        }
+    }
+
     func testRejectsOversizeEmptyAndWrongVersion() {
         var big = ByteBuffer()
         big.writeInteger(UInt32(1 << 30))
-        XCTAssertThrowsError(try Frame.split(&big, maxBytes: 1 << 20)) { XCTAssertTrue("\($0)".contains("exceeds")) }
+        XCTAssertThrowsError(try Frame.split(&big, maxBytes: 1 << 20)) {
+            XCTAssertEqual($0 as? SplitError, .malformedFrame(.tooLarge(length: 1 << 30, limit: 1 << 20)))
+            XCTAssertTrue("\($0)".contains("exceeds"))
+        }
         var empty = ByteBuffer()
         empty.writeInteger(UInt32(0))
-        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100))
+        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100)) { XCTAssertEqual($0 as? SplitError, .malformedFrame(.empty)) }
         var version = ByteBuffer()
         version.writeInteger(UInt32(2))
         version.writeBytes([9, 0])
-        XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) { XCTAssertTrue("\($0)".contains("version 9")) }
+        XCTAssertThrowsError(try Frame.split(&version, maxBytes: 100)) {
+            XCTAssertEqual($0 as? SplitError, .malformedFrame(.version(got: 9, expected: Frame.version)))
+            XCTAssertTrue("\($0)".contains("version 9"))
+        }
+    }
+}
+
+/// The outcomes of a test server's sessions, in the order they end.
+actor ServedSessions {
+    var outcomes: [SessionOutcome] = []
+    var waiting: CheckedContinuation<SessionOutcome, Never>?
+
+    func add(_ outcome: SessionOutcome) {
+        if let waiting {
+            self.waiting = nil
+            waiting.resume(returning: outcome)
+        } else {
+            outcomes.append(outcome)
+        }
+    }
+
+    func next() async -> SessionOutcome {
+        if !outcomes.isEmpty { return outcomes.removeFirst() }
+        return await withCheckedContinuation { waiting = $0 }
     }
 }
 
@@ -136,8 +197,25 @@ final class SplitProtocolTests: XCTestCase {
                 if run.report.rejected {
                     XCTAssertNotNil(run.report.reason)
                     XCTAssertLessThanOrEqual(run.report.stepsCompleted, 1, "\(adversary.rawValue) in \(mode.rawValue): trained on a bad message")
+                    // The honest side refused it, by the check that catches this adversary.
+                    XCTAssertEqual(run.report.rejectedBy, adversary.side == .server ? .client : .server, "\(adversary.rawValue) in \(mode.rawValue)")
+                    XCTAssertTrue(Self.catches(adversary, run.report.rejection),
+                                  "\(adversary.rawValue) in \(mode.rawValue): \(run.report.rejection.map { "\($0)" } ?? "no rejection")")
                 }
             }
+        }
+    }
+
+    /// The refusal each adversary must meet: a wrong computation fails its proof (the part of
+    /// the dishonest side), the rest fail the check written for them.
+    static func catches(_ adversary: Adversary, _ rejection: Rejection?) -> Bool {
+        switch (adversary, rejection) {
+        case (.fsha, .proofInvalid(.server)?), (.scaleGradient, .proofInvalid(.server)?), (.replay, .proofInvalid(.server)?),
+             (.wrongSession, .proofInvalid(.server)?), (.forgedActivations, .proofInvalid(.client)?), (.forgedInput, .proofInvalid(.client)?),
+             (.badCommitment, .doesNotOpen(.gradient)?), (.garbageFrame, .malformedFrame?), (.extremeGradient, .outOfRange(.gradient, index: 0, bits: _)?):
+            return true
+        default:
+            return false
         }
     }
 
@@ -189,46 +267,50 @@ final class SplitProtocolTests: XCTestCase {
             XCTAssertEqual(report.transcriptHead, run.report.transcriptHead, role)
         }
         let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
-        var tampered = steps
-        tampered[1].gradient[0] += 1
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
-        tampered = steps
-        tampered[0].serverProof = tampered[1].serverProof
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)) {
-            XCTAssertTrue("\($0)".contains("server step proof does not verify"), "\($0)")
-        }
-        tampered = steps
-        tampered[1].clientWeights = tampered[0].clientWeights
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
-        XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
-        // Fails closed (finding 8): another spec, empty or unparsable commitments, a step on
-        // another sample than the schedule's, a schedule secret that does not open.
         func refuses(_ header: RecordHeader, _ steps: [StepRecord], specHash: [UInt8] = Fixture.setup.specHash,
-                     _ expected: String, line: UInt = #line) {
+                     _ expected: Rejection, at step: UInt64 = 0, line: UInt = #line) {
             XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: specHash,
                                                            keys: Fixture.keys), line: line) {
-                XCTAssertTrue("\($0)".contains(expected), "\($0)", line: line)
+                XCTAssertEqual($0 as? SplitError, .rejected(step: step, expected), line: line)
             }
         }
-        refuses(header, steps, specHash: SHA256.hash(Array("another spec".utf8)), "another spec")
+        var tampered = steps
+        tampered[1].gradient[0] += 1
+        refuses(header, tampered, .doesNotOpen(.gradient), at: 1)
+        tampered = steps
+        tampered[0].serverProof = tampered[1].serverProof
+        refuses(header, tampered, .proofInvalid(.server))
+        tampered = steps
+        tampered[1].clientWeights = tampered[0].clientWeights
+        refuses(header, tampered, .chainBroken(.client), at: 1)
+        XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
+        // Fails closed (finding 8): another spec, absent or unparsable commitments, a step on
+        // another sample than the schedule's, a schedule secret that does not open.
+        refuses(header, steps, specHash: SHA256.hash(Array("another spec".utf8)), .specMismatch)
         var badHeader = header
-        badHeader.clientStart = ""
-        refuses(badHeader, steps, "client start commitment")
-        badHeader = header
-        badHeader.serverStart = "zz"
-        refuses(badHeader, steps, "server start commitment")
+        badHeader.clientStart = nil
+        refuses(badHeader, steps, .malformedHeader("client start commitment"))
+        // A commitment that is not a field element never gets past reading the record.
+        let headerLine = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
+        let serverStart = try XCTUnwrap(header.serverStart)
+        let unparsable = headerLine.replacingOccurrences(of: "\"\(Hex32.encode(serverStart.littleEndianBytes()))\"", with: "\"zz\"")
+        XCTAssertNotEqual(unparsable, headerLine)
+        XCTAssertThrowsError(try JSONDecoder().decode(RecordHeader.self, from: Data(unparsable.utf8))) {
+            XCTAssertTrue("\($0)".contains("server_start"), "\($0)")
+        }
         tampered = steps
-        tampered[1].clientWeightsAfter = ""
-        refuses(header, tampered, "client_weights_after")
+        tampered[1].clientWeightsAfter = nil
+        refuses(header, tampered, .missing(.clientWeightsAfter), at: 1)
         tampered = steps
-        tampered[1].sampleIndex = (tampered[1].sampleIndex + 1) % 4000
-        refuses(header, tampered, "the schedule says")
+        let scheduled = tampered[1].samples[0].index
+        tampered[1].samples[0].index = (scheduled + 1) % 4000
+        refuses(header, tampered, .wrongSampleIndex(expected: scheduled, got: (scheduled + 1) % 4000), at: 1)
         tampered = steps
-        tampered[0].scheduleSecret = String(repeating: "00", count: 32)
-        refuses(header, tampered, "schedule secret")
+        tampered[0].scheduleSecret = [UInt8](repeating: 0, count: 32)
+        refuses(header, tampered, .scheduleSecretDoesNotOpen)
         tampered = steps
-        tampered[0].sampleLeaf = ""
-        refuses(header, tampered, "sample_leaf")
+        tampered[0].samples[0].leaf = nil
+        refuses(header, tampered, .missing(.sampleLeaf))
     }
 
     func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
@@ -240,9 +322,7 @@ final class SplitProtocolTests: XCTestCase {
         var c = LocalRunConfiguration()
         c.mode = .plain
         c.steps = 1
-        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
-        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
-        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        let (listener, served, serving) = try await Fixture.serve(ServerOptions())
         defer { serving.cancel() }
         let client = SplitClient(setup: otherSetup, data: Fixture.data.train, options: {
             var o = ClientOptions(); o.mode = .plain; o.steps = 1; return o
@@ -250,6 +330,8 @@ final class SplitProtocolTests: XCTestCase {
         let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
         XCTAssertTrue(result.outcome.reason?.contains("spec") ?? false, result.outcome.reason ?? "")
+        let serverOutcome = await served.next()
+        XCTAssertEqual(serverOutcome.rejection, .specMismatch, serverOutcome.reason ?? "")
         await listener.close()
     }
 
@@ -282,9 +364,7 @@ final class SplitProtocolTests: XCTestCase {
 
     /// A client that asks for a fixed sample order is refused unless the server allows it.
     func testFixedScheduleNeedsTheServersConsent() async throws {
-        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
-        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
-        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        let (listener, served, serving) = try await Fixture.serve(ServerOptions())
         defer { serving.cancel() }
         var options = ClientOptions()
         options.mode = .plain
@@ -294,6 +374,8 @@ final class SplitProtocolTests: XCTestCase {
         let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
         XCTAssertTrue(result.outcome.reason?.contains("fixed sample order") ?? false, result.outcome.reason ?? "")
+        let serverOutcome = await served.next()
+        XCTAssertEqual(serverOutcome.rejection, .fixedScheduleRefused, serverOutcome.reason ?? "")
         await listener.close()
     }
 

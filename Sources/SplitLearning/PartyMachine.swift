@@ -1,0 +1,179 @@
+import Algebra
+import Circuit
+import Commitment
+import Dispatch
+import Groth16
+import ZKML
+
+/// What a party's state machine asks its transport to do. A machine does no I/O: it takes a
+/// message (or the result of work it asked for) and returns actions, which the transport runs in
+/// order (`SessionDriver` over NIO; the tests' harness with no socket). An action that needs a
+/// result (`prove`, `verify`, `load`) is the last of its list; the transport answers it with
+/// `proved`, `verified` or `loaded` before giving the machine anything else.
+public enum Action: Sendable {
+    /// Send a message to the peer.
+    case send(Message)
+    /// Send bytes that are not a message as a frame's payload (a dishonest party's garbage).
+    case sendRaw([UInt8])
+    /// Prove now and answer with `proved`: the step waits for this proof (inline proofs).
+    case prove(ProofJob)
+    /// Prove in the background, one job after another, and report each with `proved` when done
+    /// (deferred proofs; the machine keeps taking messages meanwhile).
+    case proveInBackground(ProofJob)
+    /// Verify these proofs and answer with `verified`, one result per check, in order.
+    case verify([ProofCheck])
+    /// Write the session's files.
+    case persist(Persistence)
+    /// Read the stored session `session` and answer with `loaded` (a server asked to resume).
+    case load(session: Fr)
+    /// `steps` steps are done (progress displays).
+    case progress(steps: UInt64)
+    /// A line for the log (session started, finished).
+    case log(String)
+    /// The session is over.
+    case close(Ending)
+}
+
+/// How a session ended, as the machine decided.
+public enum Ending: Sendable, Equatable {
+    case finished
+    /// Left on purpose after `stopAfterSteps`, without a word, as a killed process would.
+    case interrupted
+    /// This side refused a peer's message (`SplitError.rejected`): the transport tells the peer
+    /// why (a `Reject` frame) and closes. The machine has already dropped unverified state.
+    case refused(SplitError)
+    /// The peer refused, or something else failed (a file, a proof of our own).
+    case failed(SplitError)
+}
+
+/// What to write to a party's session files (`checkpoint.json`, `record.jsonl`).
+public enum Persistence: Sendable, Equatable {
+    /// A new session: the record file with its header, and the first checkpoint.
+    case start(header: RecordHeader, checkpoint: Checkpoint)
+    /// A resumed session: the record cut back to the steps before the resumed one.
+    case rewind(header: RecordHeader, steps: [StepRecord])
+    /// Steps that became final, appended in order, and the checkpoint after them.
+    case settle(records: [StepRecord], checkpoint: Checkpoint)
+}
+
+/// One proof to make: the part, the step and the circuit with its witness. Built by a machine,
+/// run by the transport off the concurrency pool (a proof keeps every core busy for up to seconds).
+public struct ProofJob: Sendable {
+    public let step: UInt64
+    public let part: CircuitSpec.Part
+    /// Builds the circuit and its witness.
+    public let circuit: @Sendable () throws -> ConstraintSystem<Fr>
+    /// Prove whatever witness the circuit has, satisfied or not (the forged-input adversary
+    /// proves one the constraints refuse; an honest party's witness must satisfy them).
+    public let unchecked: Bool
+
+    public init(step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false, circuit: @escaping @Sendable () throws -> ConstraintSystem<Fr>) {
+        self.step = step
+        self.part = part
+        self.unchecked = unchecked
+        self.circuit = circuit
+    }
+}
+
+/// Time and traffic of one side of a session.
+public struct PartyStats: Sendable, Codable, Equatable {
+    public var steps = 0
+    public var computeSeconds = 0.0
+    public var provingSeconds = 0.0
+    public var verifySeconds = 0.0
+    public var wallSeconds = 0.0
+    public var bytesSent = 0
+    public var bytesReceived = 0
+    public var proofs = 0
+    public var verifications = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, proofs, verifications
+        case computeSeconds = "compute_s", provingSeconds = "proving_s", verifySeconds = "verify_s", wallSeconds = "wall_s"
+        case bytesSent = "bytes_sent", bytesReceived = "bytes_received"
+    }
+}
+
+/// What a machine reports about its session at any time.
+public struct PartySummary: Sendable {
+    public var session: Fr?
+    /// Steps this side completed and keeps (after any rollback).
+    public var keptSteps: UInt64
+    public var stats: PartyStats
+    public var transcriptHead: Digest?
+    public var interrupted: Bool
+}
+
+/// A party of the split protocol as a value-type state machine with no I/O.
+public protocol PartyMachine: Sendable {
+    var role: Role { get }
+    /// The first actions of a connection (the client's Hello; nothing for the server).
+    mutating func start() -> [Action]
+    /// A message from the peer.
+    mutating func receive(_ message: Message) -> [Action]
+    /// A proof the machine asked for (inline or in the background) is ready.
+    mutating func proved(_ job: ProofJob, _ proof: Proof, seconds: Double) -> [Action]
+    /// The results of the last `verify` action, in its order.
+    mutating func verified(_ results: [Bool], seconds: Double) -> [Action]
+    /// The stored session the last `load` asked for (nil: none), or why it cannot be used.
+    mutating func loaded(_ stored: Result<StoredSession?, Rejection>) -> [Action]
+    /// The transport received a frame that does not decode (bad envelope, non-canonical field,
+    /// proof point off its curve): the machine refuses it like any other bad message.
+    mutating func refuse(_ rejection: Rejection) -> [Action]
+    /// The session stopped for a reason outside the protocol (the connection closed, a file or a
+    /// proof of our own failed): keep only what was verified.
+    mutating func stopped()
+    var summary: PartySummary { get }
+}
+
+extension PartyMachine {
+    public mutating func loaded(_ stored: Result<StoredSession?, Rejection>) -> [Action] {
+        refuse(.unexpectedMessage("stored session"))
+    }
+}
+
+/// A party's step records and parameter snapshots until they settle: complete records go to the
+/// record file in step order, the parameters after each such step become settled (the checkpoint
+/// keeps the last `window` of them, so the two sides can meet at the lower one on resume), and
+/// snapshots older than the last settled step are dropped. The same for both parties.
+struct SessionBook: Sendable {
+    /// Records of steps not yet final, by step.
+    var records: [UInt64: StepRecord] = [:]
+    /// Steps written to the record file.
+    var flushed: UInt64 = 0
+    /// Parameters after n steps, kept until settled (pipelined rollback, resume).
+    var snapshots: [UInt64: ParameterSnapshot] = [:]
+    var settled: [ParameterSnapshot] = []
+    let window: Int
+
+    init(window: Int) { self.window = window }
+
+    /// Moves the records that became complete out of the book, in step order; nil when none did.
+    mutating func settle(_ policy: any ModePolicy) -> [StepRecord]? {
+        var out: [StepRecord] = []
+        while let record = records[flushed], policy.isComplete(record) {
+            out.append(record)
+            records[flushed] = nil
+            flushed += 1
+            if let snapshot = snapshots[flushed] { settled.append(snapshot) }
+        }
+        let oldest = flushed
+        snapshots = snapshots.filter { $0.key + 1 >= oldest }
+        if settled.count > window { settled.removeFirst(settled.count - window) }
+        return out.isEmpty ? nil : out
+    }
+}
+
+/// Monotonic seconds.
+@inline(__always) func now() -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+}
+
+/// Measures `body` and adds its duration to `total`.
+@inline(__always) func timed<T, E: Error>(_ total: inout Double, _ body: () throws(E) -> T) throws(E) -> T {
+    let start = now()
+    defer { total += now() - start }
+    return try body()
+}

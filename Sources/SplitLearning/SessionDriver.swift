@@ -1,0 +1,326 @@
+import Algebra
+import Circuit
+import Dispatch
+import Foundation
+import Groth16
+import Logging
+import NIOCore
+
+/// Runs a party's state machine over a NIO connection: it moves frames, runs the machine's
+/// actions (proofs off the concurrency pool, verification, files) and turns the ending into a
+/// `SessionOutcome`. It knows nothing of the protocol itself.
+///
+/// Inputs reach the machine one at a time from one mailbox: the peer's frames (read by a task
+/// that holds at most one undelivered frame, so the socket's backpressure bounds what a peer can
+/// make this side buffer) and the background prover's finished proofs.
+enum SessionDriver {
+    static func run<Machine: PartyMachine>(_ machine: Machine, over channel: FrameChannel, peerName: String, keys: SplitKeys?,
+                                           store: SessionStore, logger: Logger,
+                                           onProgress: (@Sendable (UInt64) -> Void)? = nil) async -> (SessionOutcome, Machine) {
+        let traffic = TrafficCounter()
+        let start = now()
+        var machine = machine
+        var ending: Ending = .failed(.connection("\(peerName): the session did not start"))
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                let mailbox = EventMailbox()
+                let reader = Task { await readFrames(inbound, into: mailbox, traffic: traffic, peerName: peerName) }
+                let prover = BackgroundProver(mailbox: mailbox, keys: keys)
+                defer {
+                    reader.cancel()
+                    Task { await prover.cancel() }
+                }
+                func write(_ bytes: [UInt8]) async throws(SplitError) {
+                    do {
+                        try await outbound.write(ByteBuffer(bytes: bytes))
+                        traffic.sent(bytes.count + 5)
+                    } catch {
+                        throw .connection("\(peerName): write failed (\(error))")
+                    }
+                }
+                var queue = machine.start()
+                loop: while true {
+                    guard !queue.isEmpty else {
+                        switch await mailbox.next() {
+                        case .message(let message): queue = machine.receive(message)
+                        case .undecodable(let rejection): queue = machine.refuse(rejection)
+                        case .proved(let job, let proof, let seconds): queue = machine.proved(job, proof, seconds: seconds)
+                        case .failed(let error):
+                            machine.stopped()
+                            ending = .failed(error)
+                            break loop
+                        }
+                        continue
+                    }
+                    let action = queue.removeFirst()
+                    do {
+                        switch action {
+                        case .send(let message): try await write(Wire.encode(message))
+                        case .sendRaw(let bytes): try await write(bytes)
+                        case .prove(let job):
+                            let started = now()
+                            let proof = try await ProofWork.offload { try ProofWork.prove(job, keys: keys) }
+                            queue = machine.proved(job, proof, seconds: now() - started) + queue
+                        case .proveInBackground(let job): await prover.submit(job)
+                        case .verify(let checks):
+                            let started = now()
+                            let results = checks.map { ProofWork.verify($0, keys: keys) }
+                            queue = machine.verified(results, seconds: now() - started) + queue
+                        case .persist(let persistence): try store.write(persistence)
+                        case .load(let session): queue = machine.loaded(store.load(session)) + queue
+                        case .progress(let steps): onProgress?(steps)
+                        case .log(let line): logger.info("\(line)")
+                        case .close(let end):
+                            ending = end
+                            break loop
+                        }
+                    } catch {
+                        machine.stopped()
+                        ending = .failed(error as? SplitError ?? .invalidArgument("\(error)"))
+                        break loop
+                    }
+                }
+                await mailbox.close()
+                // This side refused the peer's message: tell it why (best effort) before closing.
+                if case .refused(let error) = ending, case .rejected(let step, let rejection) = error {
+                    try? await write(Wire.encode(.reject(Message.RejectNotice(step: step, reason: rejection.message))))
+                }
+            }
+        } catch {
+            machine.stopped()
+            if case .finished = ending {} else { ending = .failed(error as? SplitError ?? .connection("\(error)")) }
+        }
+        var outcome = SessionOutcome()
+        switch ending {
+        case .finished: break
+        case .interrupted: outcome.interrupted = true
+        case .refused(let error):
+            outcome.reason = error.description
+            outcome.rejected = true
+            outcome.rejection = error.rejection
+        case .failed(let error):
+            outcome.reason = error.description
+            if case .peerRejected = error { outcome.peerRejected = true }
+        }
+        let summary = machine.summary
+        outcome.session = summary.session.map { Hex.field($0) } ?? ""
+        outcome.completedSteps = summary.keptSteps
+        outcome.stats = summary.stats
+        outcome.transcriptHead = summary.transcriptHead?.hex ?? ""
+        let totals = traffic.totals
+        outcome.stats.bytesSent = totals.sent
+        outcome.stats.bytesReceived = totals.received
+        outcome.stats.wallSeconds = now() - start
+        if let reason = outcome.reason { logger.warning("\(machine.role.rawValue): session with \(peerName) ended: \(reason)") }
+        return (outcome, machine)
+    }
+
+    /// Reads frames until the connection ends or a frame is refused; each is decoded and
+    /// validated before it reaches the machine.
+    static func readFrames(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, into mailbox: EventMailbox, traffic: TrafficCounter,
+                           peerName: String) async {
+        var iterator = inbound.makeAsyncIterator()
+        while !Task.isCancelled {
+            let next: ByteBuffer?
+            do { next = try await iterator.next() } catch let error as SplitError {
+                if case .malformedFrame(let fault) = error {
+                    await mailbox.putFrame(.undecodable(.malformedFrame(fault)))
+                } else {
+                    await mailbox.putFrame(.failed(error))
+                }
+                return
+            } catch {
+                await mailbox.putFrame(.failed(.connection("\(peerName): \(error)")))
+                return
+            }
+            guard let buffer = next else {
+                await mailbox.putFrame(.failed(.connection("\(peerName) closed the connection")))
+                return
+            }
+            traffic.received(buffer.readableBytes + 5)
+            do {
+                await mailbox.putFrame(.message(try Wire.decode(Array(buffer.readableBytesView))))
+            } catch {
+                await mailbox.putFrame(.undecodable(error))
+                return
+            }
+        }
+    }
+}
+
+/// The machine's inputs, in arrival order.
+actor EventMailbox {
+    enum Event: Sendable {
+        case message(Message)
+        case undecodable(Rejection)
+        case proved(ProofJob, Proof, Double)
+        case failed(SplitError)
+
+        var fromPeer: Bool {
+            switch self {
+            case .proved: return false
+            default: return true
+            }
+        }
+    }
+
+    private var events: [Event] = []
+    private var framesWaiting = 0
+    private var consumer: CheckedContinuation<Event, Never>?
+    private var reader: CheckedContinuation<Void, Never>?
+    private var closed = false
+
+    /// An event from the peer: waits while one is still undelivered.
+    func putFrame(_ event: Event) async {
+        while framesWaiting >= 1 && !closed { await withCheckedContinuation { reader = $0 } }
+        guard !closed else { return }
+        put(event)
+    }
+
+    /// An event from this side (a proof), delivered in order with the frames.
+    func put(_ event: Event) {
+        guard !closed else { return }
+        if let consumer {
+            self.consumer = nil
+            consumer.resume(returning: event)
+        } else {
+            events.append(event)
+            if event.fromPeer { framesWaiting += 1 }
+        }
+    }
+
+    func next() async -> Event {
+        guard !events.isEmpty else { return await withCheckedContinuation { consumer = $0 } }
+        let event = events.removeFirst()
+        if event.fromPeer {
+            framesWaiting -= 1
+            reader?.resume()
+            reader = nil
+        }
+        return event
+    }
+
+    /// No more events: a reader waiting for room returns.
+    func close() {
+        closed = true
+        reader?.resume()
+        reader = nil
+    }
+}
+
+/// Deferred proofs, made one after another off the protocol loop; each finished proof goes to
+/// the mailbox. A failure stops the prover and ends the session.
+actor BackgroundProver {
+    let mailbox: EventMailbox
+    let keys: SplitKeys?
+    private var tail: Task<Void, Never>?
+    private var stopped = false
+
+    init(mailbox: EventMailbox, keys: SplitKeys?) {
+        self.mailbox = mailbox
+        self.keys = keys
+    }
+
+    func submit(_ job: ProofJob) {
+        let previous = tail
+        tail = Task {
+            await previous?.value
+            await self.run(job)
+        }
+    }
+
+    private func run(_ job: ProofJob) async {
+        guard !stopped else { return }
+        let started = now()
+        let keys = keys
+        do {
+            let proof = try await ProofWork.offload { try ProofWork.prove(job, keys: keys) }
+            guard !stopped else { return }
+            await mailbox.put(.proved(job, proof, now() - started))
+        } catch {
+            stopped = true
+            await mailbox.put(.failed(.connection("proving step \(job.step) failed: \(error)")))
+        }
+    }
+
+    /// Proofs already running finish on their queue; nothing after them starts.
+    func cancel() { stopped = true }
+}
+
+/// Proving and verifying for the transports. Proving runs off the Swift concurrency pool: a
+/// Groth16 proof keeps every core busy for up to seconds, which must not starve the tasks that
+/// move frames. Verification (about 2 ms) runs where it is called.
+enum ProofWork {
+    static let queue = DispatchQueue(label: "verisplit.split.prover", qos: .userInitiated)
+
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Builds the job's circuit, checks that the witness satisfies it (a failure here is our own
+    /// bug, named by its first violated constraint; a dishonest job proves regardless) and
+    /// proves under the part's key.
+    static func prove(_ job: ProofJob, keys: SplitKeys?) throws -> Proof {
+        guard let keys else { throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys") }
+        let key = keys.key(job.part)
+        let cs = try job.circuit()
+        if job.unchecked { return try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness()) }
+        if let violation = cs.firstViolation() {
+            throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
+        }
+        return try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness())
+    }
+
+    static func verify(_ check: ProofCheck, keys: SplitKeys?) -> Bool {
+        guard let keys else { return false }
+        return (try? Groth16.verify(key: keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement)) ?? false
+    }
+}
+
+/// Where a party's session files go.
+enum SessionStore: Sendable {
+    /// Nothing on disk.
+    case none
+    /// One session in one directory (the client).
+    case directory(URL)
+    /// `root/sessions/<id prefix>/` per session (the server).
+    case perSession(root: URL)
+
+    func files(_ session: Fr) -> SessionFiles? {
+        switch self {
+        case .none: return nil
+        case .directory(let url): return SessionFiles(directory: url)
+        case .perSession(let root): return SessionFiles.server(root: root, session: session)
+        }
+    }
+
+    func write(_ persistence: Persistence) throws {
+        switch persistence {
+        case .start(let header, let checkpoint):
+            guard let files = files(header.session) else { return }
+            try files.writeRecord(header: header, steps: [])
+            try files.writeCheckpoint(checkpoint)
+        case .rewind(let header, let steps):
+            try files(header.session)?.writeRecord(header: header, steps: steps)
+        case .settle(let records, let checkpoint):
+            guard let files = files(checkpoint.session) else { return }
+            try files.appendRecords(records)
+            try files.writeCheckpoint(checkpoint)
+        }
+    }
+
+    /// The stored session for a server asked to resume it.
+    func load(_ session: Fr) -> Result<StoredSession?, Rejection> {
+        guard case .perSession = self, let files = files(session) else {
+            return .failure(.notResumable(reason: "this server keeps no state"))
+        }
+        do { return .success(try files.readSession()) } catch let error as SplitError {
+            if case .file(_, let reason) = error { return .failure(.notResumable(reason: reason)) }
+            return .failure(.notResumable(reason: error.description))
+        } catch {
+            return .failure(.notResumable(reason: "\(error)"))
+        }
+    }
+}

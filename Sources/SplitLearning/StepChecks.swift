@@ -1,0 +1,158 @@
+import Algebra
+import Commitment
+import Groth16
+import ZKML
+
+/// A proof to check: which part's key, the proof, and the public inputs it must verify for.
+public struct ProofCheck: Sendable, Equatable {
+    public let part: CircuitSpec.Part
+    public let proof: Proof
+    public let statement: [Fr]
+
+    public init(part: CircuitSpec.Part, proof: Proof, statement: [Fr]) {
+        self.part = part
+        self.proof = proof
+        self.statement = statement
+    }
+}
+
+/// The checks of one step, written once and run by the server on the client's activations, by
+/// the client on the server's gradient, and by the offline verifier on a whole record: sizes and
+/// ranges of the values, labels, the sample schedule, commitment openings and the weight
+/// chains. Each returns the public inputs of the proof that covers the message (`ZKML.StepStatement`,
+/// the order the circuits allocate them), or nil when the mode has no commitments; verifying
+/// the proof is the caller's (the parties hand it to their transport, off the protocol's state).
+///
+/// Cost: linear in the cut width, plus one Poseidon opening per message (and the schedule's
+/// permutation, once per epoch).
+public struct StepChecks: Sendable {
+    public let spec: CircuitSpec
+    public let session: Fr
+    public let announcement: DatasetAnnouncement
+    /// The mode has commitments (openings, chains, sample leaves).
+    public let commitments: Bool
+    /// The public sample order: known from the start for a fixed schedule, else once step 0
+    /// reveals the client's schedule secret.
+    public private(set) var schedule: SampleSchedule?
+
+    public init(spec: CircuitSpec, session: Fr, announcement: DatasetAnnouncement, commitments: Bool, revealedSecret: [UInt8]? = nil) {
+        self.spec = spec
+        self.session = session
+        self.announcement = announcement
+        self.commitments = commitments
+        schedule = announcement.fixedScheduleSeed != nil || revealedSecret != nil
+            ? announcement.schedule(session: session, revealedSecret: revealedSecret) : nil
+    }
+
+    /// The sample indices of step `t` (one per sample of the batch).
+    public mutating func indices(step t: UInt64) throws(Rejection) -> [Int] {
+        guard var order = schedule else { throw .noSchedule }
+        let index = order.index(step: t)
+        schedule = order
+        return [index]
+    }
+
+    /// A message's step and session, before anything else is read.
+    public static func envelope(step: UInt64, session: Fr?, expected: UInt64, in expectedSession: Fr) throws(Rejection) {
+        guard step == expected else { throw .wrongStep(expected: expected, got: step) }
+        guard session == expectedSession else { throw .wrongSession }
+    }
+
+    /// A message's link: the transcript head before it, as the receiver's transcript has it.
+    public static func link(_ link: [UInt8]?, head: Digest, _ value: StepValue) throws(Rejection) {
+        guard link == head.bytes else { throw .transcriptLink(value) }
+    }
+
+    /// The activations half of a step: the batch's sample count, the values' count and range
+    /// (the cut follows a ReLU: [0, 2^(B-1))), the labels, the schedule (step 0 opens it with the
+    /// revealed secret) and, with commitments, the opening of the activations' commitment and
+    /// the client's weight chain (`clientChain`: the commitment the weights must continue; nil
+    /// when the message itself defines the next link). Returns the forward proof's statement.
+    public mutating func activations(_ r: StepRecord, clientChain: Fr?) throws(Rejection) -> [Fr]? {
+        let f = spec.format
+        guard r.samples.count == spec.batch else { throw .wrongSampleCount(expected: spec.batch, got: r.samples.count) }
+        let width = spec.cutWidth * spec.batch
+        guard r.activations.count == width else { throw .wrongSize(.activations, expected: width, got: r.activations.count) }
+        if let bad = r.activations.firstIndex(where: { $0 < 0 || $0 > f.maxMagnitude }) {
+            throw .outOfRange(.activations, index: bad, bits: f.valueBits)
+        }
+        for sample in r.samples where !(0..<spec.server.outputs).contains(sample.label) {
+            throw .labelOutOfRange(label: sample.label, classes: spec.server.outputs)
+        }
+        if r.step == 0, announcement.fixedScheduleSeed == nil {
+            // The coin toss completes: the secret must open the commitment the session id binds.
+            guard let opened = announcement.schedule(session: session, revealedSecret: r.scheduleSecret) else {
+                throw .scheduleSecretDoesNotOpen
+            }
+            schedule = opened
+        }
+        let expected = try indices(step: r.step)
+        for (sample, index) in zip(r.samples, expected) where sample.index != index {
+            throw .wrongSampleIndex(expected: index, got: sample.index)
+        }
+        guard commitments else { return nil }
+        let salt = try present(r.activationSalt, .activationSalt)
+        let commitment = try present(r.activationCommitment, .activationCommitment)
+        guard (try? Commitments.activations(r.activations, labels: r.samples.map(\.label), salt: salt)) == commitment else {
+            throw .doesNotOpen(.activations)
+        }
+        let weights = try present(r.clientWeights, .clientWeights)
+        if let clientChain, weights != clientChain { throw .chainBroken(.client) }
+        let sample = r.samples[0]
+        let leaf = try present(sample.leaf, .sampleLeaf)
+        return StepStatement.forward(session: session, step: r.step, index: sample.index, label: sample.label, root: announcement.root,
+                                     sample: leaf, weights: weights, activations: r.activations)
+    }
+
+    /// The gradient half: count and range (any B-bit value; no abs(), since |Int64.min| traps and
+    /// a peer may send it) and, with commitments, the opening of the gradient's commitment and
+    /// the server's weight chain (`serverChain`: the commitment its weights must continue).
+    /// Returns the server step proof's statement.
+    public func gradient(_ r: StepRecord, serverChain: Fr?) throws(Rejection) -> [Fr]? {
+        let f = spec.format
+        let width = spec.cutWidth * spec.batch
+        guard r.gradient.count == width else { throw .wrongSize(.gradient, expected: width, got: r.gradient.count) }
+        if let bad = r.gradient.firstIndex(where: { $0 > f.maxMagnitude || $0 < -f.maxMagnitude }) {
+            throw .outOfRange(.gradient, index: bad, bits: f.valueBits)
+        }
+        guard commitments else { return nil }
+        let salt = try present(r.gradientSalt, .gradientSalt)
+        let commitment = try present(r.gradientCommitment, .gradientCommitment)
+        guard (try? Commitments.gradient(r.gradient, salt: salt)) == commitment else { throw .doesNotOpen(.gradient) }
+        let before = try present(r.serverBefore, .serverBefore)
+        let after = try present(r.serverAfter, .serverAfter)
+        if let serverChain, before != serverChain { throw .chainBroken(.server) }
+        let sample = r.samples[0]
+        return StepStatement.server(session: session, step: r.step, activations: r.activations, label: sample.label,
+                                    classes: spec.server.outputs, format: f, gradient: r.gradient, before: before, after: after)
+    }
+
+    /// The client's update of a checked step, from the weights under `clientWeights` to those
+    /// under `clientWeightsAfter`. Returns the update proof's statement.
+    public func update(_ r: StepRecord) throws(Rejection) -> [Fr] {
+        let before = try present(r.clientWeights, .clientWeights)
+        let after = try present(r.clientWeightsAfter, .clientWeightsAfter)
+        guard let sample = r.samples.first else { throw .wrongSampleCount(expected: spec.batch, got: 0) }
+        let leaf = try present(sample.leaf, .sampleLeaf)
+        return StepStatement.update(session: session, step: r.step, label: sample.label, sample: leaf, activations: r.activations,
+                                    gradient: r.gradient, before: before, after: after)
+    }
+
+    private func present(_ value: Fr?, _ field: StepField) throws(Rejection) -> Fr {
+        guard let value else { throw .missing(field) }
+        return value
+    }
+}
+
+/// The hiding commitments to a message's values (activations with the labels, gradients): the
+/// Poseidon commitment sponge over the values as field elements and a fresh salt. Native only
+/// (the values are public in the proofs), so no packing.
+enum Commitments {
+    static func activations(_ values: [Int64], labels: [Int], salt: Fr) throws -> Fr {
+        try PoseidonCommitter().commit(PoseidonOpening(values: (values + labels.map { Int64($0) }).map { Fr($0) }, salt: salt)).value
+    }
+
+    static func gradient(_ values: [Int64], salt: Fr) throws -> Fr {
+        try PoseidonCommitter().commit(PoseidonOpening(values: values.map { Fr($0) }, salt: salt)).value
+    }
+}

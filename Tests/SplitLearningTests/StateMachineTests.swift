@@ -1,0 +1,594 @@
+import Algebra
+import Foundation
+import Groth16
+import NeuralNet
+import SplitLearning
+import SwiftProtobuf
+import XCTest
+import ZKML
+
+/// The protocol's messages (SwiftProtobuf, imported for the byte-level mutations, has its own `Message`).
+typealias Message = SplitLearning.Message
+
+/// Two parties' state machines wired to each other with no socket: every message goes through
+/// the wire encoding and back, proofs are real (Groth16 under the fixture's keys) or a
+/// placeholder the `verdict` accepts or refuses, and the session files live in memory.
+struct Harness {
+    var client: ClientStateMachine
+    var server: ServerStateMachine
+    var realProofs = false
+    /// Which placeholder proofs verify (all by default).
+    var verdict: (ProofCheck) -> Bool = { _ in true }
+    /// A man in the middle: edits each message on its way (by its sender), or drops it (nil).
+    var wire: (Role, Message) -> Message? = { $1 }
+    /// Edits the bytes of each message on its way (after `wire`).
+    var bytes: (Role, [UInt8]) -> [UInt8] = { $1 }
+    /// Whether a party's background proofs are ever delivered (false: a prover that never finishes).
+    var deliverBackground: Set<Role> = [.client, .server]
+    var stored: [Role: StoredSession] = [:]
+    var endings: [Role: Ending] = [:]
+    var sent: [Role: [Message]] = [.client: [], .server: []]
+    var progress: [UInt64] = []
+    private var inbox: [Role: [Event]] = [.client: [], .server: []]
+    private var background: [Role: [ProofJob]] = [.client: [], .server: []]
+
+    enum Event {
+        case start
+        case message(Message)
+        case undecodable(Rejection)
+        case proved(ProofJob, Proof)
+        case verified([Bool])
+        case loaded(Result<StoredSession?, Rejection>)
+    }
+
+    init(client: ClientStateMachine, server: ServerStateMachine) {
+        self.client = client
+        self.server = server
+    }
+
+    /// A verified-, pipelined-, ledger- or plain-mode pair on the small data set.
+    static func make(_ mode: SplitMode, steps: Int = 3, depth: Int = 2, schedule: UInt64? = 7, stopAfter: Int? = nil,
+                     clientAdversary: Adversary = .none, serverAdversary: Adversary = .none, serverOptions: ServerOptions? = nil,
+                     resuming: StoredSession? = nil) throws -> Harness {
+        var options = ClientOptions()
+        options.mode = mode
+        options.steps = steps
+        options.pipelineDepth = depth
+        options.fixedScheduleSeed = schedule
+        options.stopAfterSteps = stopAfter
+        options.adversary = clientAdversary
+        let data = try ClientData(setup: Fixture.setup, data: SmallData.train, options: options, resuming: resuming)
+        var server = serverOptions ?? ServerOptions()
+        if serverOptions == nil { server.allowFixedSchedule = true }
+        server.adversary = serverAdversary
+        return Harness(client: try ClientStateMachine(setup: Fixture.setup, options: options, data: data),
+                       server: try ServerStateMachine(setup: Fixture.setup, options: server))
+    }
+
+    static let placeholder = Proof(a: G1Affine.generator, b: G2Affine.generator, c: G1Affine.generator)
+
+    func prove(_ job: ProofJob) -> Proof {
+        guard realProofs else { return Self.placeholder }
+        let key = Fixture.keys.key(job.part)
+        do {
+            return try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: try job.circuit().witness())
+        } catch {
+            XCTFail("proving \(job.part): \(error)")
+            return Self.placeholder
+        }
+    }
+
+    func verify(_ check: ProofCheck) -> Bool {
+        guard realProofs else { return verdict(check) }
+        return (try? Groth16.verify(key: Fixture.keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement)) ?? false
+    }
+
+    /// Runs both parties until neither has anything left to do; a party still open then sees
+    /// its peer hang up (unless `hangUp` is false: the test goes on with it).
+    mutating func run(hangUp: Bool = true) {
+        if endings.isEmpty {
+            perform(.server, deliver(.server, .start))
+            perform(.client, deliver(.client, .start))
+        }
+        while let (role, event) = nextEvent() { perform(role, deliver(role, event)) }
+        guard hangUp else { return }
+        for role in [Role.client, .server] where endings[role] == nil {
+            switch role {
+            case .client: client.stopped()
+            case .server: server.stopped()
+            }
+            endings[role] = .failed(.connection("the peer hung up"))
+        }
+    }
+
+    private mutating func nextEvent() -> (Role, Event)? {
+        for role in [Role.server, .client] where endings[role] == nil && !(inbox[role] ?? []).isEmpty {
+            return (role, inbox[role]!.removeFirst())
+        }
+        for role in [Role.server, .client] where endings[role] == nil && deliverBackground.contains(role) && !(background[role] ?? []).isEmpty {
+            let job = background[role]!.removeFirst()
+            return (role, .proved(job, prove(job)))
+        }
+        return nil
+    }
+
+    mutating func deliver(_ role: Role, _ event: Event) -> [Action] {
+        switch role {
+        case .client: return Self.handle(&client, event)
+        case .server: return Self.handle(&server, event)
+        }
+    }
+
+    static func handle<Machine: PartyMachine>(_ machine: inout Machine, _ event: Event) -> [Action] {
+        switch event {
+        case .start: return machine.start()
+        case .message(let message): return machine.receive(message)
+        case .undecodable(let rejection): return machine.refuse(rejection)
+        case .proved(let job, let proof): return machine.proved(job, proof, seconds: 0)
+        case .verified(let results): return machine.verified(results, seconds: 0)
+        case .loaded(let stored): return machine.loaded(stored)
+        }
+    }
+
+    mutating func transmit(_ payload: [UInt8], from role: Role) {
+        let arrived = bytes(role, payload)
+        do { inbox[role.peer, default: []].append(.message(try Wire.decode(arrived))) } catch {
+            inbox[role.peer, default: []].append(.undecodable(error))
+        }
+    }
+
+    mutating func perform(_ role: Role, _ actions: [Action]) {
+        var queue = actions
+        while !queue.isEmpty, endings[role] == nil {
+            switch queue.removeFirst() {
+            case .send(let message):
+                sent[role, default: []].append(message)
+                if let edited = wire(role, message) { transmit(Wire.encode(edited), from: role) }
+            case .sendRaw(let raw):
+                transmit(raw, from: role)
+            case .prove(let job):
+                queue = deliver(role, .proved(job, prove(job))) + queue
+            case .proveInBackground(let job):
+                background[role, default: []].append(job)
+            case .verify(let checks):
+                queue = deliver(role, .verified(checks.map { verify($0) })) + queue
+            case .persist(let persistence):
+                stored[role] = StoredSession.applying(persistence, to: stored[role])
+            case .load(let session):
+                let found = stored[.server].flatMap { $0.checkpoint.session == session ? $0 : nil }
+                queue = deliver(role, .loaded(.success(found))) + queue
+            case .progress(let steps):
+                if role == .client { progress.append(steps) }
+            case .log:
+                break
+            case .close(let ending):
+                endings[role] = ending
+                inbox[role] = []
+                // The transport tells the peer why it refused.
+                if case .refused(.rejected(let step, let rejection)) = ending {
+                    transmit(Wire.encode(.reject(Message.RejectNotice(step: step, reason: rejection.message))), from: role)
+                }
+            }
+        }
+    }
+
+    /// The rejection a party ended with, if it refused something.
+    func rejection(of role: Role) -> Rejection? {
+        if case .refused(let error) = endings[role] { return error.rejection }
+        return nil
+    }
+}
+
+final class StateMachineTests: XCTestCase {
+    /// Every mode trains the same weights as plain (placeholder proofs that verify), writes
+    /// every step to its record once complete, and ends with both sides finished.
+    func testEveryModeTrainsTheSameWeightsWithoutSockets() throws {
+        var plain = try Harness.make(.plain)
+        plain.run()
+        XCTAssertEqual(plain.endings[.client], .finished)
+        XCTAssertEqual(plain.endings[.server], .finished)
+        XCTAssertEqual(plain.progress, [1, 2, 3])
+        for mode in [SplitMode.ledger, .verified, .pipelined] {
+            var h = try Harness.make(mode)
+            h.run()
+            XCTAssertEqual(h.endings[.client], .finished, "\(mode)")
+            XCTAssertEqual(h.endings[.server], .finished, "\(mode)")
+            XCTAssertEqual(h.client.layer, plain.client.layer, "\(mode)")
+            XCTAssertEqual(h.server.layer, plain.server.layer, "\(mode)")
+            XCTAssertEqual(h.client.summary.keptSteps, 3)
+            XCTAssertEqual(h.server.summary.keptSteps, 3)
+            XCTAssertEqual(h.client.summary.transcriptHead, h.server.summary.transcriptHead)
+            for role in [Role.client, .server] {
+                let records = try XCTUnwrap(h.stored[role]).steps
+                XCTAssertEqual(records.map(\.step), [0, 1, 2], "\(mode) \(role)")
+                XCTAssertEqual(records.allSatisfy { $0.updateProof != nil && $0.serverProof != nil }, mode.usesProofs)
+                XCTAssertTrue(records.allSatisfy { $0.clientWeightsAfter != nil })
+            }
+        }
+    }
+
+    /// With real proofs, both modes with proofs finish and each side's record re-verifies offline.
+    func testRealProofsAndTheRecordsReverify() throws {
+        for mode in [SplitMode.verified, .pipelined] {
+            var h = try Harness.make(mode, steps: 2, schedule: nil)
+            h.realProofs = true
+            h.run()
+            XCTAssertEqual(h.endings[.client], .finished, "\(mode)")
+            XCTAssertEqual(h.endings[.server], .finished, "\(mode)")
+            for role in [Role.client, .server] {
+                let stored = try XCTUnwrap(h.stored[role])
+                XCTAssertEqual(stored.header.role, role)
+                let report = try RecordVerifier.verify(header: stored.header, steps: stored.steps, spec: Fixture.spec,
+                                                       specHash: Fixture.setup.specHash, keys: Fixture.keys)
+                XCTAssertEqual(report.proofsChecked, 6)
+                XCTAssertEqual(report.transcriptHead, h.client.summary.transcriptHead?.hex)
+            }
+        }
+    }
+
+    /// Pipelined rollback: a server proof that fails at step 1 ends the session with the client
+    /// at the state of step 1 (the last verified), whatever it trained beyond; and a client
+    /// proof that fails rolls the server back the same way.
+    func testPipelinedRollbackKeepsOnlyVerifiedSteps() throws {
+        var honest = try Harness.make(.plain, steps: 1)
+        honest.run()
+        for (role, part) in [(Role.client, CircuitSpec.Part.server), (.server, .client)] {
+            var h = try Harness.make(.pipelined, steps: 4, depth: 3)
+            // The peer's proof for step 1 fails; its later steps went ahead on the pipeline.
+            h.verdict = { !($0.part == part && Self.step(of: $0) == Fr(1)) }
+            h.run()
+            XCTAssertEqual(h.rejection(of: role), .proofInvalid(part), "\(role)")
+            XCTAssertEqual(role == .client ? h.client.summary.keptSteps : h.server.summary.keptSteps, 1, "\(role)")
+            if role == .client { XCTAssertEqual(h.client.layer, honest.client.layer) } else { XCTAssertEqual(h.server.layer, honest.server.layer) }
+        }
+    }
+
+    /// The step a statement is for (`ZKML.StepStatement`'s order): forward [leaf, cW, A, session,
+    /// step, ...], server step [G, before, after, session, step, ...], update [leaf, A, before,
+    /// after, session, step, ...].
+    static func step(of check: ProofCheck) -> Fr {
+        let cut = Fixture.spec.cutWidth
+        return check.statement[check.part == .clientUpdate ? cut + 4 : cut + 3]
+    }
+
+    /// A client interrupted after 2 steps resumes (both sides from their stored sessions) to
+    /// the weights of an uninterrupted run; the resumed records re-verify from the first step.
+    func testResumeAfterAnInterruptionReachesTheSameWeights() throws {
+        for mode in [SplitMode.ledger, .verified] {
+            var whole = try Harness.make(mode, steps: 4)
+            whole.run()
+            var first = try Harness.make(mode, steps: 4, stopAfter: 2)
+            first.run()
+            XCTAssertEqual(first.endings[.client], .interrupted)
+            XCTAssertEqual(first.client.summary.keptSteps, 2)
+            var resumed = try Harness.make(mode, steps: 4, resuming: first.stored[.client])
+            resumed.stored = first.stored
+            resumed.run()
+            XCTAssertEqual(resumed.endings[.client], .finished, "\(mode)")
+            XCTAssertEqual(resumed.endings[.server], .finished, "\(mode)")
+            XCTAssertEqual(resumed.client.layer, whole.client.layer, "\(mode)")
+            XCTAssertEqual(resumed.server.layer, whole.server.layer, "\(mode)")
+            let record = try XCTUnwrap(resumed.stored[.client])
+            XCTAssertEqual(record.steps.map(\.step), [0, 1, 2, 3])
+            if mode == .ledger {
+                let report = try RecordVerifier.verify(header: record.header, steps: record.steps, spec: Fixture.spec,
+                                                       specHash: Fixture.setup.specHash, keys: nil)
+                XCTAssertEqual(report.transcriptHead, resumed.client.summary.transcriptHead?.hex)
+            }
+        }
+    }
+
+    /// Every case of `Rejection` is reachable: each scenario plays one dishonest or broken peer
+    /// (or record) against an honest machine, which must refuse with exactly that case.
+    func testEveryRejectionIsReachable() throws {
+        var reached = Set<String>()
+        func expect(_ expected: Rejection, _ got: Rejection?, _ note: String = "", line: UInt = #line) {
+            XCTAssertEqual(got, expected, note, line: line)
+            if got == expected { reached.insert(expected.kind) }
+        }
+        // The server refusing a Hello.
+        func hello(_ mode: SplitMode, options: ServerOptions? = nil, fixed: Bool = true, _ edit: (inout Message.Hello) -> Void) throws -> Rejection? {
+            var h = try Harness.make(mode, schedule: fixed ? 7 : nil, serverOptions: options)
+            guard case .send(.hello(var message))? = h.client.start().first else { XCTFail("no Hello"); return nil }
+            edit(&message)
+            return Self.refusal(h.server.receive(.hello(message)))
+        }
+        expect(.protocolVersion(got: 2, expected: 1), try hello(.plain) { $0.protocolVersion = 2 })
+        expect(.unknownMode(code: 9), try hello(.plain) { $0.mode = nil; $0.modeCode = 9 })
+        var plainOnly = ServerOptions()
+        plainOnly.modes = [.plain]
+        plainOnly.allowFixedSchedule = true
+        expect(.modeNotServed(mode: .ledger, served: [.plain]), try hello(.ledger, options: plainOnly) { _ in })
+        expect(.specMismatch, try hello(.plain) { $0.specHash[0] ^= 1 })
+        expect(.keyMismatch, try hello(.verified) { $0.verifyingKeyHashes[1][0] ^= 1 })
+        expect(.parameterMismatch(name: "batch size", got: 2, expected: 1), try hello(.plain) { $0.batchSize = 2 })
+        expect(.pipelineTooDeep(requested: 17, limit: 16), try hello(.pipelined) { $0.pipelineDepth = 17 })
+        expect(.tooManySteps(requested: 10_000_001, limit: 10_000_000), try hello(.plain) { $0.steps = 10_000_001 })
+        expect(.nonceLength(of: .client), try hello(.plain) { $0.clientNonce = [1] })
+        expect(.datasetSize(size: 0, depth: 12), try hello(.plain) { $0.dataset.size = 0 })
+        expect(.fixedScheduleRefused, try hello(.plain, options: ServerOptions()) { _ in })
+        expect(.scheduleCommitmentLength, try hello(.plain, fixed: false) { $0.dataset.scheduleCommitment = [1] })
+        expect(.missing(.clientCommitment), try hello(.ledger) { $0.clientCommitment = nil })
+        expect(.notResumable(reason: "unknown session \(Hex32.encode(Fr(5).littleEndianBytes()).prefix(16)); start a new one"),
+               try {
+                   var h = try Harness.make(.plain)
+                   h.wire = { role, m in
+                       guard role == .client, case .hello(var hello) = m else { return m }
+                       hello.resume = Message.Resume(session: Fr(5), step: 1)
+                       return .hello(hello)
+                   }
+                   h.run()
+                   return h.rejection(of: .server)
+               }())
+        expect(.expectedMessage(expected: "Hello", got: "Finish"),
+               try { var h = try Harness.make(.plain); return Self.refusal(h.server.receive(.finish(Message.Finish(steps: 0, transcriptHead: [])))) }())
+
+        // The client refusing a Welcome.
+        func welcome(_ mode: SplitMode, resuming: StoredSession? = nil, _ edit: (inout Message.Welcome) -> Void) throws -> Rejection? {
+            var h = try Harness.make(mode, resuming: resuming)
+            guard case .send(.hello(let message))? = h.client.start().first else { XCTFail("no Hello"); return nil }
+            var fresh = try Harness.make(mode)
+            guard let reply = fresh.server.receive(.hello(Self.fresh(message))).compactMap({ action -> Message.Welcome? in
+                if case .send(.welcome(let w)) = action { return w }
+                return nil
+            }).first else { XCTFail("no Welcome"); return nil }
+            var edited = reply
+            edited.session = resuming?.checkpoint.session ?? edited.session
+            edit(&edited)
+            return Self.refusal(h.client.receive(.welcome(edited)))
+        }
+        expect(.sessionIDMismatch, try welcome(.plain) { $0.session = $0.session + Fr(1) })
+        expect(.nonzeroStart(3), try welcome(.plain) { $0.startStep = 3 })
+        expect(.nonceLength(of: .server), try welcome(.plain) { $0.serverNonce = [1] })
+        expect(.expectedMessage(expected: "Welcome", got: "Gradient"), try {
+            var h = try Harness.make(.plain)
+            _ = h.client.start()
+            return Self.refusal(h.client.receive(.gradient(Message.Gradient(step: 0, session: nil, values: []))))
+        }())
+        // Resume: a session interrupted after 2 steps (ledger).
+        var interrupted = try Harness.make(.ledger, steps: 4, stopAfter: 2)
+        interrupted.run()
+        let stored = try XCTUnwrap(interrupted.stored[.client])
+        expect(.foreignSession, try welcome(.ledger, resuming: stored) { $0.session = $0.session + Fr(1) })
+        expect(.resumeBeyond(server: 3, client: 2), try welcome(.ledger, resuming: stored) { $0.startStep = 3 })
+        var shortCheckpoint = stored
+        shortCheckpoint.checkpoint.snapshots.removeAll { $0.steps == 1 }
+        expect(.snapshotMissing(step: 1), try welcome(.ledger, resuming: shortCheckpoint) { $0.startStep = 1 })
+        expect(.chainBroken(.server), try welcome(.ledger, resuming: stored) { $0.startStep = 2; $0.serverCommitment = Fr(424_242) })
+        expect(.missing(.serverCommitment), try welcome(.ledger) { $0.serverCommitment = nil })
+        var otherData = stored
+        otherData.header.datasetSize += 1
+        expect(.datasetChanged, try welcome(.ledger, resuming: otherData) { $0.startStep = 2 })
+        // The server refusing a resume for another dataset than the session committed.
+        expect(.datasetChanged, try {
+            var h = try Harness.make(.ledger, steps: 4, resuming: stored)
+            var serverSide = try XCTUnwrap(interrupted.stored[.server])
+            serverSide.header.datasetSize += 1
+            h.stored = [.server: serverSide]
+            h.run()
+            return h.rejection(of: .server)
+        }())
+        // A resumed verified session whose client finishes at once: the update of the last
+        // settled step cannot be checked any more.
+        expect(.noRecord(step: 1), try {
+            // The server finished, but its acknowledgement never reached the client, which
+            // resumes at the end and finishes again.
+            var first = try Harness.make(.verified, steps: 2)
+            first.wire = { role, m in
+                if role == .server, case .finish = m { return nil }
+                return m
+            }
+            first.run()
+            XCTAssertEqual(first.endings[.server], .finished)
+            var h = try Harness.make(.verified, steps: 2, resuming: first.stored[.client])
+            h.stored = first.stored
+            h.run()
+            return h.rejection(of: .server)
+        }())
+
+        // The server refusing a step's activations (step 1, after an honest step 0).
+        func activations(_ mode: SplitMode, at step: UInt64 = 1, fixed: Bool = true, verdict: ((ProofCheck) -> Bool)? = nil,
+                         _ edit: @escaping (inout Message.Activations) -> Void) throws -> Rejection? {
+            var h = try Harness.make(mode, schedule: fixed ? 7 : nil)
+            if let verdict { h.verdict = verdict }
+            h.wire = { role, m in
+                guard role == .client, case .activations(var a) = m, a.step == step else { return m }
+                edit(&a)
+                return .activations(a)
+            }
+            h.run()
+            return h.rejection(of: .server)
+        }
+        expect(.wrongStep(expected: 1, got: 5), try activations(.plain) { $0.step = 5 })
+        expect(.wrongSession, try activations(.plain) { $0.session = Fr(3) })
+        expect(.wrongSize(.activations, expected: 16, got: 15), try activations(.plain) { $0.values.removeLast() })
+        expect(.outOfRange(.activations, index: 0, bits: 24), try activations(.plain) { $0.values[0] = -1 })
+        expect(.labelOutOfRange(label: 10, classes: 10), try activations(.plain) { $0.samples[0].label = 10 })
+        var scheduled = 0
+        let wrongIndex = try activations(.plain) { scheduled = $0.samples[0].index; $0.samples[0].index = ($0.samples[0].index + 1) % 16 }
+        expect(.wrongSampleIndex(expected: scheduled, got: (scheduled + 1) % 16), wrongIndex)
+        expect(.scheduleSecretDoesNotOpen, try activations(.plain, at: 0, fixed: false) { $0.scheduleSecret?[0] ^= 1 })
+        expect(.doesNotOpen(.activations), try activations(.ledger) { $0.values[0] += 1 })
+        expect(.transcriptLink(.activations), try activations(.ledger) { $0.previousLink = [UInt8](repeating: 0, count: 32) })
+        expect(.chainBroken(.client), try activations(.ledger, at: 0) { $0.weightsCommitment = Fr(1) })
+        expect(.missing(.activationSalt), try activations(.ledger) { $0.salt = nil })
+        expect(.missing(.sampleLeaf), try activations(.ledger) { $0.samples[0].leaf = nil })
+        expect(.proofMissing(.client), try activations(.verified) { $0.forwardProof = nil })
+        expect(.proofMissing(.clientUpdate), try activations(.verified) { $0.previousUpdateProof = nil })
+        expect(.proofInvalid(.client), try activations(.verified, verdict: { $0.part != .client }) { _ in })
+        expect(.proofInvalid(.clientUpdate), try activations(.verified, verdict: { $0.part != .clientUpdate }) { _ in })
+        expect(.unexpectedMessage("Welcome"), try {
+            var h = try Harness.make(.plain)
+            h.wire = { role, m in
+                guard role == .client, case .activations(let a) = m, a.step == 1 else { return m }
+                return .welcome(Message.Welcome(session: Fr(1)))
+            }
+            h.run()
+            return h.rejection(of: .server)
+        }())
+        expect(.beyondAgreedSteps(step: 1, agreed: 1), try {
+            var h = try Harness.make(.plain, steps: 1)
+            var last: Message.Activations?
+            h.wire = { role, m in
+                guard role == .client else { return m }
+                if case .activations(let a) = m { last = a }
+                if case .finish = m, var again = last {
+                    again.step = 1
+                    return .activations(again)
+                }
+                return m
+            }
+            h.run()
+            return h.rejection(of: .server)
+        }())
+        expect(.finishStep(client: 7, server: 3), try {
+            var h = try Harness.make(.plain)
+            h.wire = { role, m in
+                guard role == .client, case .finish(var f) = m else { return m }
+                f.steps = 7
+                return .finish(f)
+            }
+            h.run()
+            return h.rejection(of: .server)
+        }())
+        for role in [Role.server, .client] {
+            // The client's Finish (server refuses) or the server's acknowledgement (client refuses).
+            expect(.transcriptHead, try {
+                var h = try Harness.make(.plain)
+                h.wire = { sender, m in
+                    guard sender == role.peer, case .finish(var f) = m else { return m }
+                    f.transcriptHead[0] ^= 1
+                    return .finish(f)
+                }
+                h.run()
+                return h.rejection(of: role)
+            }(), "\(role)")
+        }
+        // Bytes that do not decode: a garbage frame (the client adversary), a field element
+        // that is not canonical.
+        guard case .malformedFrame? = try {
+            var h = try Harness.make(.plain, clientAdversary: .garbageFrame)
+            h.run()
+            return h.rejection(of: .server)
+        }() else { return XCTFail("garbage frame") }
+        reached.insert("malformedFrame")
+        let malformed: Rejection? = try {
+            var h = try Harness.make(.ledger)
+            h.bytes = { role, payload in
+                guard role == .client, var envelope = try? Verisplit_Split_V1_Envelope(serializedBytes: payload),
+                      case .activations(var a)? = envelope.body else { return payload }
+                a.salt = Data(repeating: 0xff, count: 32)
+                envelope.body = .activations(a)
+                return (try? envelope.serializedBytes()) ?? payload
+            }
+            h.run()
+            return h.rejection(of: .server)
+        }()
+        guard case .malformedField(let field, _)? = malformed, field == "Activations.salt" else { return XCTFail("\(malformed as Any)") }
+        reached.insert("malformedField")
+
+        // The client refusing a gradient (step 1).
+        func gradient(_ mode: SplitMode, verdict: ((ProofCheck) -> Bool)? = nil, _ edit: @escaping (inout Message.Gradient) -> Void) throws -> Rejection? {
+            var h = try Harness.make(mode)
+            if let verdict { h.verdict = verdict }
+            h.wire = { role, m in
+                guard role == .server, case .gradient(var g) = m, g.step == 1 else { return m }
+                edit(&g)
+                return .gradient(g)
+            }
+            h.run()
+            return h.rejection(of: .client)
+        }
+        expect(.wrongStep(expected: 1, got: 9), try gradient(.plain) { $0.step = 9 })
+        expect(.wrongSession, try gradient(.plain) { $0.session = nil })
+        expect(.wrongSize(.gradient, expected: 16, got: 17), try gradient(.plain) { $0.values.append(0) })
+        expect(.outOfRange(.gradient, index: 0, bits: 24), try gradient(.plain) { $0.values[0] = .min })
+        expect(.doesNotOpen(.gradient), try gradient(.ledger) { $0.values[0] += 1 })
+        expect(.transcriptLink(.gradient), try gradient(.ledger) { $0.previousLink = nil })
+        expect(.chainBroken(.server), try gradient(.ledger) { $0.weightsBefore = Fr(1) })
+        expect(.missing(.gradientSalt), try gradient(.ledger) { $0.salt = nil })
+        expect(.proofMissing(.server), try gradient(.verified) { $0.proof = nil })
+        expect(.proofInvalid(.server), try gradient(.verified, verdict: { $0.part != .server }) { _ in })
+
+        // Deferred proofs.
+        expect(.unexpectedProof(step: 5), try {
+            var h = try Harness.make(.pipelined)
+            h.wire = { role, m in
+                guard role == .server, case .proof(var bundle) = m else { return m }
+                bundle.step = 5
+                return .proof(bundle)
+            }
+            h.run()
+            return h.rejection(of: .client)
+        }())
+        expect(.pipelineOverrun, try {
+            var h = try Harness.make(.pipelined, depth: 2)
+            guard case .send(.hello(let message))? = h.client.start().first else { return nil }
+            _ = h.server.receive(.hello(message))
+            let ahead = Message.Activations(step: 3, session: nil, values: [], samples: [])
+            XCTAssertTrue(h.server.receive(.activations(ahead)).isEmpty, "the first is kept until the window catches up")
+            return Self.refusal(h.server.receive(.activations(ahead)))
+        }())
+        expect(.unproven(steps: [0, 1, 2]), try {
+            // The client's prover never finishes: the server holds back at the window, and a
+            // Finish then leaves steps unproven.
+            var h = try Harness.make(.pipelined, steps: 5, depth: 2)
+            h.deliverBackground = [.server]
+            h.run(hangUp: false)
+            XCTAssertEqual(h.server.step, 3)
+            let head = try XCTUnwrap(h.server.summary.transcriptHead).bytes
+            XCTAssertNil(h.endings[.server])
+            var finish = Message.Finish(steps: 3, transcriptHead: head)
+            finish.clientCommitment = Fr(1)
+            return Self.refusal(h.server.receive(.finish(finish)))
+        }())
+
+        // StepChecks and records: a step before the schedule secret was revealed, a step with
+        // more samples than the spec's batch (the wire carries one; a record could hold more).
+        let record = try XCTUnwrap(interrupted.stored[.client]?.steps.last)
+        let coinToss = DatasetAnnouncement(root: .zero, size: 16, scheduleCommitment: [UInt8](repeating: 1, count: 32), fixedScheduleSeed: nil)
+        func check(_ announcement: DatasetAnnouncement, _ record: StepRecord) -> Rejection? {
+            var checks = StepChecks(spec: Fixture.spec, session: Fr(9), announcement: announcement, commitments: false)
+            do { _ = try checks.activations(record, clientChain: nil) } catch { return error }
+            return nil
+        }
+        expect(.noSchedule, check(coinToss, record))
+        var twoSamples = record
+        twoSamples.samples.append(record.samples[0])
+        expect(.wrongSampleCount(expected: 1, got: 2), check(try XCTUnwrap(interrupted.stored[.client]).header.announcement, twoSamples))
+        let steps = try XCTUnwrap(interrupted.stored[.client]).steps
+        let header = try XCTUnwrap(interrupted.stored[.client]).header
+        func verify(_ header: RecordHeader, _ steps: [StepRecord]) -> Rejection? {
+            do { _ = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil) } catch {
+                return error.rejection
+            }
+            return nil
+        }
+        XCTAssertNil(verify(header, steps))
+        expect(.outOfOrder(line: 2, step: 1), verify(header, Array(steps.reversed())))
+        var rootless = header
+        rootless.datasetRoot = nil
+        expect(.malformedHeader("dataset root"), verify(rootless, steps))
+
+        let missing = Set(Rejection.allKinds).subtracting(reached)
+        XCTAssertTrue(missing.isEmpty, "rejections no scenario reached: \(missing.sorted())")
+    }
+
+    /// The refusal among a machine's actions.
+    static func refusal(_ actions: [Action]) -> Rejection? {
+        for case .close(.refused(let error)) in actions { return error.rejection }
+        return nil
+    }
+
+    /// A Hello as a new session's (no resume).
+    static func fresh(_ hello: Message.Hello) -> Message.Hello {
+        var copy = hello
+        copy.resume = nil
+        return copy
+    }
+}
+
+extension Fr {
+    /// Above 2^64: a hash or a commitment rather than a step or an index.
+    var isLarge: Bool { littleEndianBytes()[8...].contains { $0 != 0 } }
+}
