@@ -182,6 +182,12 @@ public enum DPSGD {
                 }
             }
             let norm = squared.squareRoot()
+            // A NaN norm would pass `norm > C` as false and leave the gradient unclipped: stop.
+            guard norm.isFinite else {
+                throw .nonFinite(
+                    name: "per-sample gradient",
+                    detail: "sample \(n) of the batch has a gradient norm of \(norm)")
+            }
             norms.append(norm)
             let factor = PerSampleClipping.factors(norms: [norm], clippingNorm: c)[0]
             for k in slots.indices {
@@ -229,8 +235,9 @@ public enum DPSGD {
     }
 }
 
-/// The result of one DP-SGD step. Loss and accuracy are computed on the private batch without
-/// noise: they are for the operator's progress display and must not be released.
+/// The result of one DP-SGD step. Loss, accuracy and the clipping statistics are computed on the
+/// private batch without noise: they are for the operator's progress display (labelled "not
+/// private") and must not be released.
 public struct DPStepResult: Sendable, Hashable {
     public var loss: Float
     public var correct: Int
@@ -256,6 +263,8 @@ public struct DPOptimizer<Base: Optimizer>: Sendable {
     }
 
     /// One noisy step on the batch (`features` `[k] + sampleShape`, k may be 0).
+    /// - Throws: `DPError.nonFinite` if the loss or a per-sample gradient norm is NaN or infinite
+    ///   (the model is then left without an update for this step).
     public mutating func step(
         _ model: inout Sequential, features: Tensor, labels: [Int], loss: Loss
     ) throws(DPError) -> DPStepResult {
@@ -270,6 +279,9 @@ public struct DPOptimizer<Base: Optimizer>: Sendable {
         }
         let out = model.forward(features, training: true)
         let r = loss.evaluate(output: out, labels: labels)
+        guard r.loss.isFinite else {
+            throw .nonFinite(name: "loss", detail: "the batch loss is \(r.loss)")
+        }
         _ = model.backward(r.gradient, inputGradient: false, perSample: true)
         let stats = try DPSGD.privatizeGradients(
             &model, configuration: configuration, noise: &noise)
