@@ -1,3 +1,4 @@
+import CNeuralKernels
 import COpenSSL
 import Dispatch
 import Foundation
@@ -267,24 +268,26 @@ public struct GaussianSampler: Sendable {
 
     /// The noising loop of one block, fused with the add and the scale. Half a word per element
     /// is drawn up front in bulk and the ziggurat's fast path (about 99 % of elements) runs on it
-    /// directly; an element whose bits miss the fast path continues the ziggurat from those same
-    /// bits (wedge or tail) with further words from `words`.
+    /// in C (`vs_ziggurat_fast`, AVX2 gathers); an element whose bits miss the fast path continues
+    /// the ziggurat from those same bits (wedge or tail) with further words from `words`.
     static func fill(_ p: UnsafeMutablePointer<Float>, count: Int, std: Double, scale: Float, words: inout BlockWords) {
-        let pairs = (count + 1) / 2
-        let first = UnsafeMutablePointer<UInt64>.allocate(capacity: pairs)
+        let first = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+        let misses = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
         defer {
-            first.initialize(repeating: 0, count: pairs)
+            first.initialize(repeating: 0, count: count)
             first.deallocate()
+            misses.deallocate()
         }
-        words.fill(first, count: pairs)
+        words.fill(UnsafeMutableRawBufferPointer(start: first, count: 4 * count))
         let t = Ziggurat.tables
         t.x.withUnsafeBufferPointer { xb in
             t.ratio.withUnsafeBufferPointer { rb in
                 let (x, ratio) = (xb.baseAddress!, rb.baseAddress!)
-                let bits = UnsafeRawPointer(first)
-                for k in 0..<count {
-                    let (i, u) = Ziggurat.split(bits.load(fromByteOffset: 4 * k, as: UInt32.self))
-                    let z = abs(u) < ratio[i] ? u * x[i] : Ziggurat.finish(i: i, u: u, &words, x: x, ratio: ratio)
+                let missed = vs_ziggurat_fast(p, first, count, x, ratio, std, scale, misses)
+                for j in 0..<missed {
+                    let k = Int(misses[j])
+                    let (i, u) = Ziggurat.split(first[k])
+                    let z = Ziggurat.finish(i: i, u: u, &words, x: x, ratio: ratio)
                     p[k] = (p[k] + Float(std * z)) * scale
                 }
             }
@@ -328,13 +331,25 @@ struct BlockWords: WordSource {
         return buffer[index]
     }
 
-    /// `count` fresh words into `dst` (the system source in one `RAND_bytes` call).
-    mutating func fill(_ dst: UnsafeMutablePointer<UInt64>, count: Int) {
-        if seeded != nil {
-            for i in 0..<count { dst[i] = seeded!.next() }
-        } else {
-            SystemEntropyPool.fill(UnsafeMutableRawBufferPointer(start: dst, count: count * 8))
+    /// Fresh random bytes into `raw` (the system source in one `RAND_bytes` call; a seed's
+    /// xoshiro256** words in little-endian order).
+    mutating func fill(_ raw: UnsafeMutableRawBufferPointer) {
+        guard var g = seeded else {
+            SystemEntropyPool.fill(raw)
+            return
         }
+        var offset = 0
+        while offset + 8 <= raw.count {
+            raw.storeBytes(of: g.next().littleEndian, toByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        if offset < raw.count {
+            let word = g.next().littleEndian
+            withUnsafeBytes(of: word) { w in
+                raw.baseAddress!.advanced(by: offset).copyMemory(from: w.baseAddress!, byteCount: raw.count - offset)
+            }
+        }
+        seeded = g
     }
 
     private mutating func refill() {

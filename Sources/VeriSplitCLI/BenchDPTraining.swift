@@ -26,6 +26,8 @@ struct BenchDP: AsyncParsableCommand {
     @Option(help: "Comma-separated target epsilons.") var epsilons: String = "1,3,8"
     @Option(help: "L2 strength gamma of the logistic regression.") var l2: Double = 0.01
     @Option(help: "Noise draws averaged for the weight-noise rows.") var noiseDraws: Int = 5
+    @Option(help: "Seed of initialization, shuffling, batch sampling and noise (runs with different seeds show the spread).")
+    var seed: UInt64 = 1
     @Flag(help: "Print one JSON array (one object per row).") var json = false
 
     struct Row {
@@ -78,11 +80,11 @@ struct BenchDP: AsyncParsableCommand {
         let name = spec.name
 
         // Plain training (shuffled batches, no clipping or noise).
-        var plain = spec.makeModel(seed: 1)
+        var plain = spec.makeModel(seed: seed)
         var sgd = SGD(learningRate: Float(lr), momentum: 0.9)
         let history = Trainer.fit(
             model: &plain, optimizer: &sgd, loss: spec.loss, train: train, test: test,
-            epochs: epochs, batchSize: batchSize, seed: 1)
+            epochs: epochs, batchSize: batchSize, seed: seed)
         let plainSeconds = history.map(\.seconds).min() ?? 0
         rows.append(
             Row(model: name, method: "plain", testAccuracy: Double(history.last?.testAccuracy ?? 0),
@@ -90,14 +92,15 @@ struct BenchDP: AsyncParsableCommand {
 
         // DP-SGD at each target (Poisson sampling, RDP calibration, seeded noise).
         for eps in targets {
-            var net = spec.makeModel(seed: 1)
+            var net = spec.makeModel(seed: seed)
             let plan = try DPSGDPlan.calibrate(
                 targetEpsilon: eps, delta: delta, datasetSize: train.count, batchSize: batchSize,
                 epochs: epochs)
             let reports = try DPSGDTrainer.fit(
                 model: &net, optimizer: SGD(learningRate: Float(lr), momentum: 0.9), loss: spec.loss,
                 train: train, test: test, plan: plan,
-                options: DPSGDOptions(clippingNorm: clip, samplingSource: .seeded(1), noise: .seeded(UInt64(eps * 1000))))
+                options: DPSGDOptions(clippingNorm: clip, samplingSource: .seeded(seed),
+                                     noise: .seeded(UInt64(eps * 1000) &+ (seed &- 1) &* 1_000_003)))
             rows.append(
                 Row(model: name, method: "dpsgd", targetEpsilon: eps, epsilon: reports.last?.epsilon, delta: delta,
                     sigma: plan.noiseMultiplier, claim: "seeded",
