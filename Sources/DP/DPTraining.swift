@@ -106,20 +106,17 @@ public enum DPTraining {
         plan: DPSGDPlan, context: [String: String] = [:],
         progress: (DPEpochReport) -> Void = { _ in }
     ) throws(DPError) -> DPTrainingResult {
-        let expected = spec.inputShape.reduce(1, *)
-        guard train.sampleSize == expected else {
-            throw .invalidParameter(
-                name: "model", value: spec.name,
-                requirement: "takes inputs \(spec.inputShape) but the data samples are \(train.sampleShape)",
-                hint: "Pass a model spec whose input matches the data.")
-        }
-        guard spec.outputSize >= train.classCount else {
-            throw .invalidParameter(
-                name: "model", value: spec.name,
-                requirement: "has \(spec.outputSize) outputs but the data has \(train.classCount) classes",
-                hint: "Pass a model spec with one output per class.")
-        }
         var model = spec.makeModel(seed: s.initializationSeed)
+        // Both splits must fit the model (sample size, every label below the outputs): the
+        // training loops treat a mismatch as a programmer error and would trap.
+        do {
+            try model.check(train)
+            if let test { try model.check(test) }
+        } catch {
+            throw .invalidParameter(
+                name: "model", value: spec.name, requirement: "does not fit the data: \(error)",
+                hint: "Pass a model spec whose input matches the data samples and with one output per class.")
+        }
         let reports: [DPEpochReport]
         switch s.optimizer {
         case .sgd(let lr, let momentum):

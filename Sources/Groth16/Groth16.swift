@@ -142,11 +142,13 @@ public enum Groth16 {
     /// Keys in snarkjs's form (`.oddCosetLagrange`) prove the snarkjs way: C is taken as A * B
     /// row by row, so the circuit need not carry C. A circuit read from a `.zkey` has empty C
     /// rows (the format stores only A and B); its witness cannot be checked constraint by
-    /// constraint, so the proof is verified against the key before it is returned and an
-    /// invalid one is refused (`witnessRejectedByKey`).
+    /// constraint; an invalid proof from it is refused as `witnessRejectedByKey`. Every proof is
+    /// verified against the key's verifying key before it is returned: with a satisfied
+    /// witness a failure means the key is inconsistent (`proofRejectedByOwnKey`).
     ///
     /// Cost: 6 FFTs of the domain size, G1 MSMs over the wires (A, B1, L) and the domain (H),
-    /// and one G2 MSM; the independent MSMs run concurrently.
+    /// and one G2 MSM; the independent MSMs run concurrently; then one verification (a
+    /// four-pair pairing check and an MSM over the public inputs).
     public static func prove(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr]) throws(Groth16Error) -> Proof {
         guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
@@ -165,12 +167,14 @@ public enum Groth16 {
         var r = Fr.random(), s = Fr.random()
         defer { r = .zero; s = .zero }
         let proof = msmProof(key: key, witness: witness, h: h, r: r, s: s)
-        if !knowsC {
-            let inputs = Array(witness[1..<(r1cs.numPublic + 1)])
-            guard (try? verify(key: key.verifyingKey, proof: proof, publicInputs: inputs)) == true else {
-                throw .witnessRejectedByKey
-            }
-        }
+        // Every proof is checked before it leaves: with a satisfied witness, a proof that fails
+        // means the key's queries do not match its verifying key (a corrupted or altered key,
+        // whose checksum the alterer can recompute). One pairing check, about 1-2 ms.
+        // The key's degeneracy is its loader's business (a test key may be allowed explicitly).
+        let inputs = Array(witness[1..<(r1cs.numPublic + 1)])
+        let valid = !proof.a.isInfinity && !proof.b.isInfinity && !proof.c.isInfinity
+            && pairingEquationHolds(key: key.verifyingKey, proof: proof, publicInputs: inputs)
+        guard valid else { throw knowsC ? .proofRejectedByOwnKey : .witnessRejectedByKey }
         return proof
     }
 
