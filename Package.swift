@@ -49,7 +49,7 @@ let package = Package(
             name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
         .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment", "NeuralNet"]),
-        .target(name: "DP", dependencies: ["NeuralNet"]),
+        .target(name: "DP", dependencies: ["NeuralNet", "CNeuralKernels", "COpenSSL"]),
         .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
         .target(name: "Report"),

@@ -11,6 +11,9 @@ public struct ModelUpdate: Sendable {
 /// `in -> N`), ReLU, and a classifier head (`head`, `N -> classes`).
 public enum MaliciousModel {
     public static let layerName = "imprint"
+    /// Layers with parameters (imprint and head): what a defense in the client's hook clips
+    /// separately, and whose updates the server sees.
+    public static let parametricLayers = 2
 
     /// The head is Kaiming-normal, except for RtF, whose bins need every imprint neuron to pass
     /// the same gradient for a sample: there all of the head's columns are one random vector,

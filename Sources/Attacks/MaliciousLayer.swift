@@ -83,9 +83,10 @@ func standardNormalTensor(shape: [Int], generator: inout SeededGenerator) -> Ten
 /// "QBI: Quantile-Based Bias Initialization for Efficient Private Data Reconstruction in Federated
 /// Learning", arXiv:2406.18745, 2024.
 ///
-/// Every weight is N(0, 1) and every bias is `b = Phi^-1(1/B) * sqrt(n)`. For inputs standardized
-/// per feature, `w . x` is approximately N(0, n), so a neuron fires (`w . x + b > 0`) with
-/// probability 1/B: on a batch of B samples each neuron fires for one sample on average, and a
+/// Every weight is N(0, 1) and every bias is `b = Phi^-1(1/B) * sqrt(n)`. For standardized inputs
+/// (`|x|^2` about n), `w . x` is approximately N(0, n), so a neuron fires (`w . x + b > 0`) with
+/// probability about 1/B (exactly so for i.i.d. N(0, 1) features; the paper standardizes images
+/// per channel, `Standardization.perChannel`): on a batch of B samples each neuron fires for one sample on average, and a
 /// neuron that fires for exactly one sample x has `dL/dW_i = g x`, `dL/db_i = g`, hence
 /// `x = (dL/dW_i) / (dL/db_i)` exactly.
 public enum QBI {

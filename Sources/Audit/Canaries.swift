@@ -137,11 +137,14 @@ public struct CanaryReport: Sendable {
                     JSONMember("claimed_epsilon", r.claim.map { .number($0.epsilon) } ?? .null),
                     JSONMember("claimed_delta", r.claim.map { .number($0.delta) } ?? .null),
                     JSONMember("claim_proven", r.claim.map { .bool($0.proven) } ?? .null),
+                    JSONMember("claim_status", r.claim.map { .string($0.status.rawValue) } ?? .null),
                     JSONMember("epsilon_lower_bound", .number(r.oneRunCorrected)),
                     JSONMember("one_run_best_epsilon", .number(r.oneRun.best.epsilon)),
                     JSONMember("one_run_ceiling", .number(r.oneRun.ceiling)),
                     JSONMember("clopper_pearson_epsilon", .number(r.evaluation.epsilon.bound)),
+                    JSONMember("threshold_selection", .string(EmpiricalEpsilon.thresholdSelection)),
                     JSONMember("clopper_pearson_ceiling", .number(r.evaluation.epsilon.ceiling)),
+                    JSONMember("clopper_pearson_epsilon_lb_posthoc", .number(r.evaluation.epsilon.posthocBound)),
                     JSONMember("contradicts_claim", .bool(r.contradictsClaim)),
                     JSONMember("verdict", .string(r.verdict)),
                     JSONMember("auc", .number(r.evaluation.metrics.auc)),
@@ -173,7 +176,7 @@ public struct CanaryReport: Sendable {
 
     func rows() -> [[String]] {
         results.map { r in
-            [r.model, r.claim.map { shortEpsilon($0.epsilon) + ($0.proven ? "" : " (heuristic)") } ?? "inf",
+            [r.model, r.claim.map { shortEpsilon($0.epsilon) + ($0.proven ? "" : " (\($0.status.rawValue))") } ?? "inf",
              fmt(r.oneRunCorrected), fmt(r.oneRun.best.epsilon), fmt(r.evaluation.epsilon.bound), fmt(r.oneRun.ceiling),
              fmt(r.evaluation.metrics.auc), fmt(r.testAccuracy), r.verdict]
         }
@@ -190,7 +193,7 @@ public struct CanaryReport: Sendable {
         summary.append(.note(contradicted.isEmpty
             ? "No claim is contradicted: every measured lower bound is at most the claimed epsilon. A lower bound below the claim does not prove the claim."
             : "Contradicted: " + contradicted.map(\.model).joined(separator: ", ") + ". With \(pct(configuration.confidence)) confidence these trainings leak more than their claimed epsilon allows."))
-        summary.append(.paragraph("Empirical eps: the one-run lower bound of Steinke, Nasr & Jagielski (2023) from \(configuration.canaries) canaries, each inserted by a fair coin, at a Bonferroni-corrected level over the guess counts tried (a valid \(pct(configuration.confidence)) statement). Best one-run: the maximum over guess counts as the paper reports it. CP eps: Clopper-Pearson bound treating the canaries as IN/OUT examples. Ceiling: the most any attack could certify with \(configuration.canaries) canaries."))
+        summary.append(.paragraph("Empirical eps: the one-run lower bound of Steinke, Nasr & Jagielski (2023) from \(configuration.canaries) canaries, each inserted by a fair coin, at a Bonferroni-corrected level over the guess counts tried (a valid \(pct(configuration.confidence)) statement). Best one-run: the maximum over guess counts as the paper reports it. CP eps: Clopper-Pearson bound treating the canaries as IN/OUT examples, threshold chosen on a held-out half of them. Ceiling: the most any attack could certify with \(configuration.canaries) canaries."))
         report.sections.append(HTMLSection(heading: "Summary", blocks: summary))
         for r in results {
             report.sections.append(HTMLSection(heading: r.model, blocks: [

@@ -4,8 +4,10 @@ import NeuralNet
 
 /// DP-SGD training (Abadi et al. 2016) through the DP module: Poisson sampling, per-sample
 /// clipping to `clippingNorm`, Gaussian noise with the multiplier the RDP accountant calibrates
-/// for (`targetEpsilon`, `delta`) on each training set's size. Noise is seeded from the model
-/// seed, so audits are reproducible (such models are experiments, not releases).
+/// for (`targetEpsilon`, `delta`) on each training set's size. By default batch sampling and
+/// noise are seeded from the model seed, so audits are reproducible; such models are experiments,
+/// not releases, and their claim says `seeded`. With `seededRandomness` false both come from the
+/// system CSPRNG and the claim is `proven` (the run is then not reproducible).
 public struct DPSGDModelTrainer: ModelTrainer {
     public var targetEpsilon: Double
     public var delta: Double
@@ -13,9 +15,11 @@ public struct DPSGDModelTrainer: ModelTrainer {
     public var batchSize: Int
     public var clippingNorm: Double
     public var learningRate: Float
+    /// Seed batch sampling and noise from the model seed (reproducible, not a release).
+    public var seededRandomness: Bool
 
     public init(targetEpsilon: Double, delta: Double = 1e-5, epochs: Int = 10, batchSize: Int = 64, clippingNorm: Double = 1,
-                learningRate: Float = 2e-3) throws(AuditError) {
+                learningRate: Float = 2e-3, seededRandomness: Bool = true) throws(AuditError) {
         guard targetEpsilon > 0, targetEpsilon.isFinite else {
             throw .invalidParameter(name: "epsilon", value: "\(targetEpsilon)", requirement: "must be a finite number > 0")
         }
@@ -30,23 +34,33 @@ public struct DPSGDModelTrainer: ModelTrainer {
         self.batchSize = batchSize
         self.clippingNorm = clippingNorm
         self.learningRate = learningRate
+        self.seededRandomness = seededRandomness
     }
 
     public var name: String { "dpsgd-eps\(shortEpsilon(targetEpsilon))" }
 
     public var identity: String {
-        "dpsgd;eps=\(targetEpsilon);delta=\(delta);epochs=\(epochs);batch=\(batchSize);clip=\(clippingNorm);lr=\(learningRate);opt=adam;sampling=poisson;accountant=rdp"
+        "dpsgd;eps=\(targetEpsilon);delta=\(delta);epochs=\(epochs);batch=\(batchSize);clip=\(clippingNorm);lr=\(learningRate);opt=adam;sampling=poisson;accountant=rdp;randomness=\(seededRandomness ? "seeded" : "system")"
     }
 
     public var parameters: [(String, String)] {
         [("training", "DP-SGD (Poisson sampling, RDP accountant, Adam)"), ("target_epsilon", "\(targetEpsilon)"), ("delta", "\(delta)"),
          ("epochs", "\(epochs)"), ("expected_batch_size", "\(batchSize)"), ("clipping_norm", "\(clippingNorm)"),
-         ("learning_rate", "\(learningRate)")]
+         ("learning_rate", "\(learningRate)"),
+         ("randomness", seededRandomness ? "batch sampling and noise seeded from the model seed (reproducible experiment)"
+                                         : "batch sampling and noise from the system CSPRNG")]
     }
 
     public var claim: PrivacyClaim? {
-        PrivacyClaim(epsilon: targetEpsilon, delta: delta, proven: true,
-                     note: "DP-SGD with Poisson sampling; RDP accountant bound (Abadi et al. 2016; Mironov et al. 2019)")
+        seededRandomness
+            ? PrivacyClaim(epsilon: targetEpsilon, delta: delta, status: .seeded,
+                           note: "DP-SGD with Poisson sampling; RDP accountant bound (Abadi et al. 2016; Mironov et al. 2019) "
+                               + "for the algorithm, but this run's batch sampling and noise were seeded: a reproducible "
+                               + "experiment, not a release; one example, add-remove neighbours, n and q public")
+            : PrivacyClaim(epsilon: targetEpsilon, delta: delta, status: .proven,
+                           note: "DP-SGD with Poisson sampling, batch sampling and noise from the system CSPRNG; RDP "
+                               + "accountant bound (Abadi et al. 2016; Mironov et al. 2019); one example, add-remove "
+                               + "neighbours, n and q public")
     }
 
     public func train(spec: ModelSpec, data: Dataset, seed: UInt64) throws(AuditError) -> Sequential {
@@ -54,8 +68,10 @@ public struct DPSGDModelTrainer: ModelTrainer {
         do {
             let plan = try DPSGDPlan.calibrate(targetEpsilon: targetEpsilon, delta: delta, datasetSize: data.count,
                                                batchSize: min(batchSize, data.count), epochs: epochs)
-            let options = DPSGDOptions(clippingNorm: clippingNorm, sampling: .poisson, samplingSeed: seed ^ 0xD95,
-                                       noise: .seeded(seed ^ 0x9015E))
+            let options = seededRandomness
+                ? DPSGDOptions(clippingNorm: clippingNorm, sampling: .poisson, samplingSource: .seeded(seed ^ 0xD95),
+                               noise: .seeded(seed ^ 0x9015E))
+                : DPSGDOptions(clippingNorm: clippingNorm, sampling: .poisson)
             _ = try DPSGDTrainer.fit(model: &model, optimizer: Adam(learningRate: learningRate), loss: spec.loss, train: data,
                                      test: nil, plan: plan, options: options)
         } catch {
@@ -94,13 +110,13 @@ public struct DPWeightsModelTrainer: ModelTrainer {
     }
 
     public var claim: PrivacyClaim? {
-        PrivacyClaim(epsilon: epsilon, delta: .nan, proven: false,
+        PrivacyClaim(epsilon: epsilon, delta: .nan, status: .heuristic,
                      note: "DP-Weights released calibration, delta = 1/n^2; heuristic, not a proven guarantee")
     }
 
     /// The claim with delta = 1/n^2 for a training set of n examples.
     public func claim(datasetSize n: Int) -> PrivacyClaim {
-        var c = claim ?? PrivacyClaim(epsilon: epsilon, delta: 0, proven: false, note: "")
+        var c = claim ?? PrivacyClaim(epsilon: epsilon, delta: 0, status: .heuristic, note: "")
         c.delta = 1 / (Double(n) * Double(n))
         return c
     }

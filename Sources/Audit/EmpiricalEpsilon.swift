@@ -1,61 +1,150 @@
 import Foundation
+import NeuralNet
 
-/// An empirical lower bound on epsilon from an attack's ROC curve, with the largest value the
-/// sample sizes allow.
+/// An empirical lower bound on epsilon from membership scores, with the threshold chosen on
+/// held-out data, and the largest value the sample sizes allow.
 ///
 /// For a threshold with FP false positives among N non-members and FN false negatives among P
 /// members, (epsilon, delta)-DP implies FPR + e^eps FNR >= 1 - delta and FNR + e^eps FPR >=
 /// 1 - delta (Kairouz et al. 2015; used for auditing by Jagielski et al. 2020, "Auditing
 /// Differentially Private Machine Learning: How Private is Private SGD?", and Nasr et al. 2021,
 /// "Adversary Instantiation"). With Clopper-Pearson upper bounds FPR_ub and FNR_ub (two-sided,
-/// confidence `confidence`) the bound is
+/// confidence `confidence`) a threshold fixed in advance certifies
 ///
-///     eps_LB = max(ln((1 - delta - FNR_ub) / FPR_ub), ln((1 - delta - FPR_ub) / FNR_ub)),
+///     eps_LB = ln((1 - delta - FNR_ub) / FPR_ub)   or   ln((1 - delta - FPR_ub) / FNR_ub),
 ///
-/// clipped at 0. `bound` is the maximum over all thresholds of the curve. Choosing the best of
-/// many thresholds on the same data is the common practice; strictly, the 95% guarantee holds for
-/// a threshold fixed in advance (use `evaluate(at:)` with a threshold picked on held-out data for
-/// a formally valid bound). `ceiling` is the bound of a perfect attack (FP = FN = 0) with these
-/// sample sizes: no attack can certify more, so a bound near the ceiling means "at least this
-/// much, possibly far more".
+/// clipped at 0. The guarantee holds for a threshold (and inequality) fixed before the scores it
+/// is evaluated on are seen, so `bound` splits the members and the non-members each into two
+/// halves at random (seeded, independent of the scores): the threshold and inequality are chosen
+/// on the selection half (the ones with the largest bound there) and the bound is computed on the
+/// evaluation half alone, as the auditing literature does (Jagielski et al. 2020, Sec. 4;
+/// Nasr et al. 2021). On members and non-members from one distribution it is 0 with probability at
+/// least the confidence level.
+///
+/// `posthocBound` is the older figure: the best threshold of all scores, chosen and evaluated on
+/// the same data. Taking the maximum over hundreds of thresholds overstates the evidence (on two
+/// samples from one distribution it is positive far more often than 1 - confidence), so it is kept
+/// only as a labelled, optimistic reference. `ceiling` is the bound of a perfect attack (FP = FN =
+/// 0) with the evaluation half's sizes: no attack can certify more here, so a bound near the
+/// ceiling means "at least this much, possibly far more".
 public struct EmpiricalEpsilon: Sendable, Equatable {
+    /// Which of the two inequalities a threshold is tested against.
+    public enum Inequality: String, Sendable, Equatable {
+        /// ln((1 - delta - FNR_ub) / FPR_ub): few false positives.
+        case falsePositives = "fpr"
+        /// ln((1 - delta - FPR_ub) / FNR_ub): few false negatives.
+        case falseNegatives = "fnr"
+    }
+
+    /// How the threshold of `bound` was chosen (for JSON: `threshold_selection`).
+    public static let thresholdSelection = "held-out"
+    /// The default seed of the selection/evaluation split.
+    public static let defaultSplitSeed: UInt64 = 0x5E1E_C7ED
+
+    /// The held-out bound.
     public let bound: Double
+    /// A perfect attack's bound with the evaluation half's sizes.
     public let ceiling: Double
     public let delta: Double
     public let confidence: Double
-    /// The threshold that attains `bound` (nil when the bound is 0).
+    /// The threshold and inequality chosen on the selection half (nil when no threshold gave a
+    /// positive bound there; `bound` is then 0).
     public let threshold: Double?
-    /// FPR/FNR counts at that threshold.
+    public let inequality: Inequality?
+    /// FP and FN of that threshold on the evaluation half.
     public let falsePositives: Int
     public let falseNegatives: Int
+    public let selectionMembers: Int
+    public let selectionNonMembers: Int
+    public let evaluationMembers: Int
+    public let evaluationNonMembers: Int
+    /// OPTIMISTIC: the best threshold over all scores, chosen on the data it is evaluated on.
+    public let posthocBound: Double
+    /// The perfect attack's bound with all the scores (the ceiling of `posthocBound`).
+    public let posthocCeiling: Double
 
-    /// Evaluates every threshold of `roc`. O(points + distinct counts * 60 beta evaluations).
-    public init(roc: ROCCurve, delta: Double, confidence: Double = 0.95) throws(AuditError) {
+    /// Splits, selects on one half and bounds on the other; also computes the post-hoc figure.
+    /// Throws for fewer than 2 members or 2 non-members, NaN scores, or delta outside [0, 1).
+    /// O(n log n + distinct counts * (Clopper-Pearson cost)).
+    public init(memberScores: [Double], nonMemberScores: [Double], delta: Double, confidence: Double = 0.95,
+                splitSeed: UInt64 = EmpiricalEpsilon.defaultSplitSeed) throws(AuditError) {
         guard delta >= 0, delta < 1 else {
             throw .invalidParameter(name: "delta", value: "\(delta)", requirement: "must lie in [0, 1)")
         }
-        var cache = UpperBoundCache(confidence: confidence)
-        var best = 0.0
-        var bestPoint: ROCPoint?
-        for p in roc.points {
-            let e = try EmpiricalEpsilon.epsilon(fp: p.falsePositives, negatives: roc.nonMembers, fn: p.falseNegatives,
-                                                 positives: roc.members, delta: delta, cache: &cache)
-            if e > best {
-                best = e
-                bestPoint = p
-            }
+        guard confidence > 0, confidence < 1 else {
+            throw .invalidParameter(name: "confidence", value: "\(confidence)", requirement: "must lie in (0, 1)")
         }
-        bound = best
-        ceiling = try EmpiricalEpsilon.epsilon(fp: 0, negatives: roc.nonMembers, fn: 0, positives: roc.members,
+        guard memberScores.count >= 2 else { throw .tooFewExamples(what: "members (held-out threshold selection)", have: memberScores.count, need: 2) }
+        guard nonMemberScores.count >= 2 else {
+            throw .tooFewExamples(what: "non-members (held-out threshold selection)", have: nonMemberScores.count, need: 2)
+        }
+        var cache = UpperBoundCache(confidence: confidence)
+        let all = try ROCCurve(memberScores: memberScores, nonMemberScores: nonMemberScores)
+        let posthoc = try EmpiricalEpsilon.best(roc: all, delta: delta, cache: &cache)
+        posthocBound = posthoc.epsilon
+        posthocCeiling = try EmpiricalEpsilon.epsilon(fp: 0, negatives: all.nonMembers, fn: 0, positives: all.members,
+                                                      delta: delta, cache: &cache)
+
+        var rng = SeededGenerator(seed: splitSeed)
+        let (selM, evalM) = EmpiricalEpsilon.halves(memberScores, &rng)
+        let (selN, evalN) = EmpiricalEpsilon.halves(nonMemberScores, &rng)
+        let selection = try ROCCurve(memberScores: selM, nonMemberScores: selN)
+        let chosen = try EmpiricalEpsilon.best(roc: selection, delta: delta, cache: &cache)
+        selectionMembers = selM.count
+        selectionNonMembers = selN.count
+        evaluationMembers = evalM.count
+        evaluationNonMembers = evalN.count
+        ceiling = try EmpiricalEpsilon.epsilon(fp: 0, negatives: evalN.count, fn: 0, positives: evalM.count,
                                                delta: delta, cache: &cache)
         self.delta = delta
         self.confidence = confidence
-        threshold = bestPoint?.threshold
-        falsePositives = bestPoint?.falsePositives ?? 0
-        falseNegatives = bestPoint?.falseNegatives ?? 0
+        if chosen.epsilon > 0, let t = chosen.threshold, let side = chosen.inequality {
+            let fp = evalN.filter { $0 >= t }.count
+            let fn = evalM.filter { $0 < t }.count
+            threshold = t
+            inequality = side
+            falsePositives = fp
+            falseNegatives = fn
+            bound = try EmpiricalEpsilon.epsilon(fp: fp, negatives: evalN.count, fn: fn, positives: evalM.count,
+                                                 delta: delta, inequality: side, cache: &cache)
+        } else {
+            threshold = nil
+            inequality = nil
+            falsePositives = 0
+            falseNegatives = 0
+            bound = 0
+        }
     }
 
-    /// The bound for one operating point: FP of `negatives`, FN of `positives`.
+    /// A random half of `values` (floor(n/2), for selection) and the rest (for evaluation).
+    static func halves(_ values: [Double], _ rng: inout SeededGenerator) -> ([Double], [Double]) {
+        var order = Array(values.indices)
+        rng.shuffle(&order)
+        let k = values.count / 2
+        return (order[..<k].map { values[$0] }, order[k...].map { values[$0] })
+    }
+
+    /// The threshold and inequality of `roc` with the largest bound (first one on ties).
+    static func best(roc: ROCCurve, delta: Double, cache: inout UpperBoundCache) throws(AuditError)
+        -> (epsilon: Double, threshold: Double?, inequality: Inequality?)
+    {
+        var best = (epsilon: 0.0, threshold: Double?.none, inequality: Inequality?.none)
+        for p in roc.points {
+            // FPR_ub + FNR_ub >= FP/N + FN/P, and a positive bound needs FPR_ub + FNR_ub < 1 - delta:
+            // skip the points that cannot beat 0 without computing their intervals.
+            let pointSum = Double(p.falsePositives) / Double(roc.nonMembers) + Double(p.falseNegatives) / Double(roc.members)
+            guard pointSum < 1 - delta else { continue }
+            for side in [Inequality.falsePositives, .falseNegatives] {
+                let e = try epsilon(fp: p.falsePositives, negatives: roc.nonMembers, fn: p.falseNegatives,
+                                    positives: roc.members, delta: delta, inequality: side, cache: &cache)
+                if e > best.epsilon { best = (e, p.threshold, side) }
+            }
+        }
+        return best
+    }
+
+    /// The bound for one operating point, fixed in advance: FP of `negatives`, FN of `positives`
+    /// (the larger of the two inequalities' bounds).
     public static func bound(falsePositives fp: Int, negatives: Int, falseNegatives fn: Int, positives: Int,
                              delta: Double, confidence: Double = 0.95) throws(AuditError) -> Double {
         var cache = UpperBoundCache(confidence: confidence)
@@ -69,12 +158,20 @@ public struct EmpiricalEpsilon: Sendable, Equatable {
 
     static func epsilon(fp: Int, negatives: Int, fn: Int, positives: Int, delta: Double,
                         cache: inout UpperBoundCache) throws(AuditError) -> Double {
+        max(try epsilon(fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, inequality: .falsePositives, cache: &cache),
+            try epsilon(fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, inequality: .falseNegatives, cache: &cache))
+    }
+
+    static func epsilon(fp: Int, negatives: Int, fn: Int, positives: Int, delta: Double, inequality: Inequality,
+                        cache: inout UpperBoundCache) throws(AuditError) -> Double {
         let fprUB = try cache.upper(fp, negatives)
         let fnrUB = try cache.upper(fn, positives)
-        let a = log((1 - delta - fnrUB) / fprUB)
-        let b = log((1 - delta - fprUB) / fnrUB)
-        let e = max(a.isNaN ? 0 : a, b.isNaN ? 0 : b)
-        return max(e, 0)
+        let e: Double
+        switch inequality {
+        case .falsePositives: e = log((1 - delta - fnrUB) / fprUB)
+        case .falseNegatives: e = log((1 - delta - fprUB) / fnrUB)
+        }
+        return e.isNaN ? 0 : max(e, 0)
     }
 }
 

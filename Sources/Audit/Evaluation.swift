@@ -2,7 +2,8 @@ import Foundation
 import NeuralNet
 
 /// Everything measured about one attack's scores: ROC, summary metrics, the Clopper-Pearson
-/// epsilon lower bound and the one-run (Steinke et al. 2023) bound.
+/// epsilon lower bound (threshold chosen on held-out scores; the optimistic post-hoc figure
+/// beside it) and the one-run (Steinke et al. 2023) bound.
 public struct AttackEvaluation: Sendable {
     public let attack: String
     public let memberScores: [Double]
@@ -12,7 +13,8 @@ public struct AttackEvaluation: Sendable {
     public let epsilon: EmpiricalEpsilon
     public let oneRun: OneRunAudit.Result
 
-    /// Evaluates scores (higher = member). Throws if a group is empty or a score is NaN.
+    /// Evaluates scores (higher = member). Throws if a group has fewer than 2 scores or a score
+    /// is NaN.
     public init(attack: String, memberScores: [Double], nonMemberScores: [Double], delta: Double,
                 confidence: Double = 0.95) throws(AuditError) {
         self.attack = attack
@@ -20,7 +22,8 @@ public struct AttackEvaluation: Sendable {
         self.nonMemberScores = nonMemberScores
         roc = try ROCCurve(memberScores: memberScores, nonMemberScores: nonMemberScores)
         metrics = MembershipMetrics(roc: roc)
-        epsilon = try EmpiricalEpsilon(roc: roc, delta: delta, confidence: confidence)
+        epsilon = try EmpiricalEpsilon(memberScores: memberScores, nonMemberScores: nonMemberScores, delta: delta,
+                                       confidence: confidence)
         oneRun = try OneRunAudit.audit(scores: memberScores + nonMemberScores,
                                        included: [Bool](repeating: true, count: memberScores.count)
                                            + [Bool](repeating: false, count: nonMemberScores.count),

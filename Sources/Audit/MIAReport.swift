@@ -36,8 +36,10 @@ public struct MIAReport: Sendable {
     // MARK: JSON
 
     /// The report as JSON. The first keys are the headline: `auc`, `tpr_at_fpr` (keyed by the FPR
-    /// as a string: "0", "0.001", "0.01", "0.1"), `epsilon_lower_bound` (Clopper-Pearson, 95%),
-    /// `epsilon_ceiling`; then details, parameters, seeds and versions; curves and per-example
+    /// as a string: "0", "0.001", "0.01", "0.1"), `epsilon_lower_bound` (Clopper-Pearson, 95%,
+    /// threshold chosen on held-out scores: `threshold_selection` is "held-out"),
+    /// `epsilon_ceiling`, and the optimistic `epsilon_lb_posthoc` (best threshold chosen on the
+    /// same scores); then details, parameters, seeds and versions; curves and per-example
     /// scores last. Non-finite numbers are written as null.
     public func json() -> JSONValue {
         let e = evaluation, c = result.configuration
@@ -45,7 +47,9 @@ public struct MIAReport: Sendable {
             JSONMember("auc", .number(e.metrics.auc)),
             JSONMember("tpr_at_fpr", tprObject(e.metrics)),
             JSONMember("epsilon_lower_bound", .number(e.epsilon.bound)),
+            JSONMember("threshold_selection", .string(EmpiricalEpsilon.thresholdSelection)),
             JSONMember("epsilon_ceiling", .number(e.epsilon.ceiling)),
+            JSONMember("epsilon_lb_posthoc", .number(e.epsilon.posthocBound)),
             JSONMember("one_run_epsilon_lower_bound", .number(e.oneRun.best.epsilon)),
             JSONMember("balanced_accuracy", .number(e.metrics.balancedAccuracy)),
             JSONMember("advantage", .number(e.metrics.advantage)),
@@ -103,8 +107,10 @@ public struct MIAReport: Sendable {
             ("balanced accuracy", fmt(e.metrics.balancedAccuracy)),
             ("advantage (max TPR - FPR)", fmt(e.metrics.advantage)),
         ] + MembershipMetrics.fprLevels.enumerated().map { ("TPR at \(pct($1)) FPR", fmt(e.metrics.tprAtFPR[$0])) } + [
-            ("epsilon lower bound (\(pct(c.confidence)), Clopper-Pearson)", fmt(e.epsilon.bound)),
-            ("ceiling for \(e.roc.members) members / \(e.roc.nonMembers) non-members", fmt(e.epsilon.ceiling)),
+            ("epsilon lower bound (\(pct(c.confidence)), Clopper-Pearson, threshold chosen on held-out scores)", fmt(e.epsilon.bound)),
+            ("ceiling for the \(e.epsilon.evaluationMembers) members / \(e.epsilon.evaluationNonMembers) non-members of the evaluation half",
+             fmt(e.epsilon.ceiling)),
+            ("OPTIMISTIC post-hoc bound (best threshold chosen on the same scores)", fmt(e.epsilon.posthocBound)),
             ("one-run epsilon lower bound (Steinke et al. 2023)", fmt(e.oneRun.best.epsilon)),
             ("delta", "\(c.delta)"),
             ("target accuracy on members / non-members", "\(fmt(result.targetMemberAccuracy)) / \(fmt(result.targetNonMemberAccuracy))"),
@@ -144,12 +150,12 @@ public struct MIAReport: Sendable {
         if e.epsilon.bound <= 0 {
             s = "The attack gives no statistically significant evidence of membership leakage at \(pct(e.epsilon.confidence)) confidence (epsilon lower bound 0). That is not a proof of privacy: a stronger attack or more examples may still find leakage."
         } else {
-            s = "With \(pct(e.epsilon.confidence)) confidence, any (epsilon, \(e.epsilon.delta))-DP guarantee for this training must have epsilon >= \(fmt(e.epsilon.bound)) (Clopper-Pearson bounds on FPR and FNR at the best threshold)."
+            s = "With \(pct(e.epsilon.confidence)) confidence, any (epsilon, \(e.epsilon.delta))-DP guarantee for this training must have epsilon >= \(fmt(e.epsilon.bound)) (Clopper-Pearson bounds on FPR and FNR at a threshold chosen on held-out scores)."
             if e.epsilon.bound >= 0.9 * e.epsilon.ceiling {
-                s += " The bound is near the ceiling \(fmt(e.epsilon.ceiling)) that \(e.roc.members)/\(e.roc.nonMembers) examples allow: the true leakage may be much larger; audit more examples to resolve it."
+                s += " The bound is near the ceiling \(fmt(e.epsilon.ceiling)) that the \(e.epsilon.evaluationMembers)/\(e.epsilon.evaluationNonMembers) evaluation examples allow: the true leakage may be much larger; audit more examples to resolve it."
             }
         }
-        return s + " The bound maximizes over thresholds chosen on the same data, the usual practice in auditing papers."
+        return s + " The threshold is chosen on a random half of the members and non-members and the bound computed on the other half, so the confidence level holds. The post-hoc figure (\(fmt(e.epsilon.posthocBound))), the best threshold chosen on the same scores it is evaluated on, is optimistic and shown for comparison only."
     }
 
     // MARK: Terminal
@@ -162,8 +168,9 @@ public struct MIAReport: Sendable {
         t.append(["AUC", fmt(e.metrics.auc)])
         t.append(["balanced accuracy", fmt(e.metrics.balancedAccuracy)])
         for (i, f) in MembershipMetrics.fprLevels.enumerated() { t.append(["TPR @ \(pct(f)) FPR", fmt(e.metrics.tprAtFPR[i])]) }
-        t.append(["epsilon LB (\(pct(e.epsilon.confidence)))", fmt(e.epsilon.bound)])
-        t.append(["epsilon ceiling", fmt(e.epsilon.ceiling)])
+        t.append(["epsilon LB (\(pct(e.epsilon.confidence)), held-out threshold)", fmt(e.epsilon.bound)])
+        t.append(["epsilon ceiling (evaluation half)", fmt(e.epsilon.ceiling)])
+        t.append(["epsilon LB post-hoc (optimistic)", fmt(e.epsilon.posthocBound)])
         t.append(["one-run epsilon LB", fmt(e.oneRun.best.epsilon)])
         t.append(["members/non-members", "\(e.roc.members)/\(e.roc.nonMembers)"])
         t.append(["target acc member/non", "\(fmt(result.targetMemberAccuracy))/\(fmt(result.targetNonMemberAccuracy))"])
@@ -200,16 +207,25 @@ func tprObject(_ m: MembershipMetrics) -> JSONValue {
 
 func epsilonJSON(_ e: EmpiricalEpsilon, members: Int, nonMembers: Int) -> JSONValue {
     .object([
-        JSONMember("method", .string("Clopper-Pearson two-sided intervals on FPR and FNR; eps = max(ln((1-delta-FNR_ub)/FPR_ub), ln((1-delta-FPR_ub)/FNR_ub)), best threshold")),
+        JSONMember("method", .string("Clopper-Pearson two-sided intervals on FPR and FNR; eps = ln((1-delta-FNR_ub)/FPR_ub) or ln((1-delta-FPR_ub)/FNR_ub); threshold and inequality chosen on a random half of members and non-members, bound computed on the other half")),
+        JSONMember("threshold_selection", .string(EmpiricalEpsilon.thresholdSelection)),
         JSONMember("bound", .number(e.bound)),
         JSONMember("ceiling", .number(e.ceiling)),
         JSONMember("delta", .number(e.delta)),
         JSONMember("confidence", .number(e.confidence)),
         JSONMember("threshold", .number(e.threshold)),
+        JSONMember("inequality", e.inequality.map { .string($0.rawValue) } ?? .null),
         JSONMember("false_positives", .int(e.falsePositives)),
         JSONMember("false_negatives", .int(e.falseNegatives)),
+        JSONMember("selection_members", .int(e.selectionMembers)),
+        JSONMember("selection_non_members", .int(e.selectionNonMembers)),
+        JSONMember("evaluation_members", .int(e.evaluationMembers)),
+        JSONMember("evaluation_non_members", .int(e.evaluationNonMembers)),
         JSONMember("members", .int(members)),
         JSONMember("non_members", .int(nonMembers)),
+        JSONMember("epsilon_lb_posthoc", .number(e.posthocBound)),
+        JSONMember("posthoc_ceiling", .number(e.posthocCeiling)),
+        JSONMember("posthoc_note", .string("OPTIMISTIC: the best threshold over all scores, chosen on the same scores it is evaluated on; not a valid confidence statement")),
     ])
 }
 

@@ -56,16 +56,28 @@ public enum Statistics {
         return h
     }
 
-    /// The p-quantile of Beta(a, b): the x with I_x(a, b) = p, by bisection on [0, 1] (I is
-    /// increasing in x) to an absolute width of 1e-15. O(50 incomplete-beta evaluations).
+    /// The p-quantile of Beta(a, b): the x with I_x(a, b) = p. Newton's method on I_x (whose
+    /// derivative is the Beta density, cheap in log space) inside a bracket that every step
+    /// shrinks; a step that leaves the bracket is replaced by bisection, so it converges like
+    /// bisection at worst (to an absolute width of 1e-15) and quadratically near the root, in about
+    /// 5-8 incomplete-beta evaluations instead of 50.
     public static func betaQuantile(_ p: Double, a: Double, b: Double) -> Double {
         guard p > 0 else { return 0 }
         guard p < 1 else { return 1 }
+        guard a > 0, b > 0, a.isFinite, b.isFinite else { return .nan }
+        let logNorm = lgamma(a + b) - lgamma(a) - lgamma(b)
         var lo = 0.0, hi = 1.0
-        for _ in 0..<200 {
-            let mid = 0.5 * (lo + hi)
-            if regularizedIncompleteBeta(x: mid, a: a, b: b) < p { lo = mid } else { hi = mid }
+        var x = a / (a + b)
+        for _ in 0..<300 {
+            let f = regularizedIncompleteBeta(x: x, a: a, b: b) - p
+            if f == 0 { return x }
+            if f < 0 { lo = x } else { hi = x }
             if hi - lo < 1e-15 { break }
+            let density = exp(logNorm + (a - 1) * log(x) + (b - 1) * log1p(-x))
+            var next = x - f / density
+            if !(next > lo && next < hi) || !next.isFinite { next = 0.5 * (lo + hi) }
+            if abs(next - x) <= 1e-15 * max(x, 1e-300) { return next }
+            x = next
         }
         return 0.5 * (lo + hi)
     }

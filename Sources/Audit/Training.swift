@@ -23,18 +23,32 @@ extension ModelTrainer {
     public var claim: PrivacyClaim? { nil }
 }
 
-/// The (epsilon, delta) a training method claims, and whether that claim is a proof.
+/// The (epsilon, delta) a training method claims, and what kind of claim it is.
 public struct PrivacyClaim: Sendable, Equatable {
+    /// How much a claim is worth.
+    public enum Status: String, Sendable, Equatable, CaseIterable {
+        /// An accountant's bound for a run whose every random choice (batch sampling, noise) came
+        /// from the system CSPRNG.
+        case proven
+        /// The algorithm has a proof, but this run's sampling or noise was seeded (a reproducible
+        /// experiment): anyone who knows the seed can replay that randomness, so it is not a release.
+        case seeded
+        /// A published heuristic without a proof (DP-Weights).
+        case heuristic
+    }
+
     public var epsilon: Double
     public var delta: Double
-    /// True for an accountant's bound (DP-SGD with Poisson sampling); false for heuristics (DP-Weights).
-    public var proven: Bool
+    public var status: Status
     public var note: String
 
-    public init(epsilon: Double, delta: Double, proven: Bool, note: String) {
+    /// True only for `.proven`.
+    public var proven: Bool { status == .proven }
+
+    public init(epsilon: Double, delta: Double, status: Status, note: String) {
         self.epsilon = epsilon
         self.delta = delta
-        self.proven = proven
+        self.status = status
         self.note = note
     }
 }

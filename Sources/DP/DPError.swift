@@ -15,6 +15,11 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A model file's metadata lacks a key an operation needs, or holds a malformed value;
     /// `name` is the metadata key.
     case metadata(name: String, detail: String)
+    /// A loss, a gradient or a parameter became NaN or infinite during DP training: the run
+    /// diverged, and nothing it produced may be released. `name` is the quantity concerned.
+    case nonFinite(name: String, detail: String)
+    /// Writing a model file failed; `name` is the path.
+    case writeFailed(name: String, detail: String)
 
     /// The parameter the error is about (for the CLI's one-line message and for tests).
     public var parameter: String {
@@ -24,6 +29,8 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .computationTooLarge(let name, _): return name
         case .modelState(let name, _): return name
         case .metadata(let name, _): return name
+        case .nonFinite(let name, _): return name
+        case .writeFailed(let name, _): return name
         }
     }
 
@@ -39,6 +46,11 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "model parameter \(name): \(detail)"
         case .metadata(let name, let detail):
             return "model metadata key '\(name)': \(detail)"
+        case .nonFinite(let name, let detail):
+            return "DP training stopped: \(name) is NaN or infinite (\(detail)); no model was "
+                + "written. Lower the learning rate or check the input data."
+        case .writeFailed(let name, let detail):
+            return "cannot write \(name): \(detail)"
         }
     }
 }

@@ -146,7 +146,47 @@ public enum PerSampleClipping {
 /// "add noise"), usable with any NeuralNet optimizer: it rewrites the parameters' `gradient`
 /// fields, and the optimizer (SGD, Adam, ...) then steps on those as usual. Optimizer state such as
 /// Adam's moments is computed from the privatized gradient only, so it is post-processing.
+///
+/// Two ways to the same result: `privatizeGradients(_:perSampleNorms:...)` after
+/// `Sequential.backwardPerSampleNorms` never materializes per-sample gradients (what training
+/// uses: its cost is close to a plain step), and `privatizeGradients(_:configuration:noise:)`
+/// from the materialized `perSampleGradient`s of `backward(perSample: true)`, O(batch x
+/// parameters) memory, kept as the test oracle.
 public enum DPSGD {
+    /// Replaces every parameter's gradient by (sum_n clip_C(g_n) + N(0, sigma^2 C^2 I)) / (q n),
+    /// where `norms` are the per-sample gradient norms the last `backwardPerSampleNorms` returned:
+    /// factors min(1, C / norm_n), the clipped sum from `setClippedGradientSum`, then noise and
+    /// scaling in one pass. Allocates O(parameters), never O(batch x parameters).
+    /// - Throws: `DPError.nonFinite` if a norm is NaN or infinite (nothing is changed then).
+    @discardableResult
+    public static func privatizeGradients(
+        _ model: inout Sequential, perSampleNorms norms: [Double], configuration: DPSGDConfiguration,
+        noise: inout GaussianSampler
+    ) throws(DPError) -> ClippingStatistics {
+        let c = configuration.clippingNorm
+        if let bad = norms.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFinite(
+                name: "per-sample gradient", detail: "sample \(bad) of the batch has a gradient norm of \(norms[bad])")
+        }
+        model.setClippedGradientSum(factors: PerSampleClipping.factors(norms: norms, clippingNorm: c))
+        let std = configuration.noiseMultiplier * c
+        let scale = Float(1 / configuration.expectedBatchSize)
+        for l in model.layers.indices {
+            for p in model.layers[l].parameters.indices {
+                var g = model.layers[l].parameters[p].gradient
+                model.layers[l].parameters[p].gradient = Tensor(shape: [0])
+                noise.addNoise(standardDeviation: std, to: &g, scale: scale)
+                model.layers[l].parameters[p].gradient = g
+            }
+        }
+        let clipped = norms.filter { $0 > c }.count
+        return ClippingStatistics(
+            batchSize: norms.count,
+            clippedFraction: norms.isEmpty ? 0 : Double(clipped) / Double(norms.count),
+            meanNorm: norms.isEmpty ? 0 : norms.reduce(0, +) / Double(norms.count),
+            maxNorm: norms.max() ?? 0)
+    }
+
     /// Replaces every parameter's gradient by (sum_n clip_C(g_n) + N(0, sigma^2 C^2 I)) / (q n),
     /// using (and then discarding, so they are never reused for another step) the per-sample
     /// gradients of the last `backward(_:perSample: true)`. O(batch * parameters).
@@ -182,6 +222,12 @@ public enum DPSGD {
                 }
             }
             let norm = squared.squareRoot()
+            // A NaN norm would pass `norm > C` as false and leave the gradient unclipped: stop.
+            guard norm.isFinite else {
+                throw .nonFinite(
+                    name: "per-sample gradient",
+                    detail: "sample \(n) of the batch has a gradient norm of \(norm)")
+            }
             norms.append(norm)
             let factor = PerSampleClipping.factors(norms: [norm], clippingNorm: c)[0]
             for k in slots.indices {
@@ -220,8 +266,7 @@ public enum DPSGD {
         for l in model.layers.indices {
             for p in model.layers[l].parameters.indices {
                 var g = Tensor(shape: model.layers[l].parameters[p].value.shape)
-                noise.addNoise(standardDeviation: std, to: &g)
-                g.scale(by: scale)
+                noise.addNoise(standardDeviation: std, to: &g, scale: scale)
                 model.layers[l].parameters[p].gradient = g
                 model.layers[l].parameters[p].perSampleGradient = nil
             }
@@ -229,16 +274,18 @@ public enum DPSGD {
     }
 }
 
-/// The result of one DP-SGD step. Loss and accuracy are computed on the private batch without
-/// noise: they are for the operator's progress display and must not be released.
+/// The result of one DP-SGD step. Loss, accuracy and the clipping statistics are computed on the
+/// private batch without noise: they are for the operator's progress display (labelled "not
+/// private") and must not be released.
 public struct DPStepResult: Sendable, Hashable {
     public var loss: Float
     public var correct: Int
     public var clipping: ClippingStatistics
 }
 
-/// A DP-SGD optimizer step around any NeuralNet optimizer: forward, loss, one backward pass with
-/// per-sample gradients, clipping, noise, then the base optimizer's update.
+/// A DP-SGD optimizer step around any NeuralNet optimizer: forward, loss, one backward pass that
+/// yields per-sample gradient norms without per-sample gradients, the clipped sum, noise, then the
+/// base optimizer's update.
 ///
 /// Why not a gradient hook: clipping bounds the norm of each sample's gradient over all layers
 /// together, and a per-layer hook sees one layer at a time; the step needs the whole model.
@@ -256,6 +303,8 @@ public struct DPOptimizer<Base: Optimizer>: Sendable {
     }
 
     /// One noisy step on the batch (`features` `[k] + sampleShape`, k may be 0).
+    /// - Throws: `DPError.nonFinite` if the loss or a per-sample gradient norm is NaN or infinite
+    ///   (the model is then left without an update for this step).
     public mutating func step(
         _ model: inout Sequential, features: Tensor, labels: [Int], loss: Loss
     ) throws(DPError) -> DPStepResult {
@@ -270,9 +319,12 @@ public struct DPOptimizer<Base: Optimizer>: Sendable {
         }
         let out = model.forward(features, training: true)
         let r = loss.evaluate(output: out, labels: labels)
-        _ = model.backward(r.gradient, inputGradient: false, perSample: true)
+        guard r.loss.isFinite else {
+            throw .nonFinite(name: "loss", detail: "the batch loss is \(r.loss)")
+        }
+        let norms = model.backwardPerSampleNorms(r.gradient)
         let stats = try DPSGD.privatizeGradients(
-            &model, configuration: configuration, noise: &noise)
+            &model, perSampleNorms: norms, configuration: configuration, noise: &noise)
         base.step(&model)
         return DPStepResult(loss: r.loss, correct: r.correct, clipping: stats)
     }

@@ -70,14 +70,34 @@ public struct DPSGDPlan: Sendable, Hashable, Codable {
     }
 }
 
-/// Figures for one DP-SGD epoch, including the privacy spent so far.
+/// Statistics computed on the private training data without noise: the operator's progress
+/// display only. They are not differentially private (each one is a function of every training
+/// example), so they are printed labelled "not private", kept under `non_private` in JSON, and never
+/// written into a model file or its privacy record.
+public struct NonPrivateStatistics: Sendable, Codable, Equatable {
+    /// Mean loss and accuracy over the epoch's (private) batches.
+    public var trainLoss: Float
+    public var trainAccuracy: Float
+    /// Fraction of per-sample gradients whose norm exceeded the clipping norm.
+    public var clippedFraction: Double
+    /// Mean drawn batch size (the drawn sizes depend on the data set's size and the sampling).
+    public var meanBatchSize: Double
+
+    public init(trainLoss: Float, trainAccuracy: Float, clippedFraction: Double, meanBatchSize: Double) {
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.clippedFraction = clippedFraction
+        self.meanBatchSize = meanBatchSize
+    }
+}
+
+/// Figures for one DP-SGD epoch: the privacy spent so far, test accuracy on the public test
+/// split, and (separately) the non-private statistics of the training batches.
 public struct DPEpochReport: Sendable, Codable, Equatable {
     public var epoch: Int
     /// Noisy steps so far (cumulative).
     public var steps: Int
-    /// Mean loss and accuracy on the (private) training batches, for the operator only.
-    public var trainLoss: Float
-    public var trainAccuracy: Float
+    /// Accuracy on the public test split (not a function of the private data beyond the model).
     public var testAccuracy: Float?
     /// Epsilon spent after `steps` steps at the plan's delta.
     public var epsilon: Double
@@ -86,39 +106,52 @@ public struct DPEpochReport: Sendable, Codable, Equatable {
     public var accountant: String
     /// False for shuffled fixed batches: then `epsilon` is the Poisson figure, not a bound.
     public var epsilonIsProven: Bool
-    /// Mean drawn batch size and fraction of per-sample gradients that were clipped.
-    public var meanBatchSize: Double
-    public var clippedFraction: Double
     public var seconds: Double
+    /// Loss, accuracy, clipped fraction and batch size on the private batches, without noise.
+    public var nonPrivate: NonPrivateStatistics
 }
 
 /// Options of a DP-SGD training run besides the plan.
 public struct DPSGDOptions: Sendable, Hashable {
     public var clippingNorm: Double
     public var sampling: BatchSampling
-    /// Seed of the batch sampling (Poisson draws or shuffles). Which examples were drawn is not
-    /// part of the release, so a seeded sampler is fine for the guarantee as long as the seed is
-    /// not published alongside the model.
-    public var samplingSeed: UInt64
+    /// Source of the batch sampling (Poisson draws or shuffles). Amplification by subsampling
+    /// assumes the adversary does not know which examples each batch drew, so only `.system`
+    /// supports a proven claim; `.seeded` is for reproducible experiments.
+    public var samplingSource: RandomSource
     /// Source of the Gaussian noise (`.system` for releases, `.seeded` for reproducible runs).
-    public var noise: NoiseSource
+    public var noise: RandomSource
 
     public init(
-        clippingNorm: Double, sampling: BatchSampling = .poisson, samplingSeed: UInt64 = 1,
-        noise: NoiseSource = .system
+        clippingNorm: Double, sampling: BatchSampling = .poisson,
+        samplingSource: RandomSource = .system, noise: RandomSource = .system
     ) {
         self.clippingNorm = clippingNorm
         self.sampling = sampling
-        self.samplingSeed = samplingSeed
+        self.samplingSource = samplingSource
         self.noise = noise
     }
+
+    /// Which randomness was seeded ("sampling", "noise"), in that order; empty when both come
+    /// from the system CSPRNG.
+    public var seededRandomness: [String] {
+        (samplingSource.isSeeded ? ["sampling"] : []) + (noise.isSeeded ? ["noise"] : [])
+    }
+
+    /// Whether the accountant's epsilon is a proven bound for a run with these options: Poisson
+    /// sampling and every random choice from the system CSPRNG.
+    public var supportsProvenClaim: Bool { sampling.matchesAccountant && seededRandomness.isEmpty }
 }
 
 /// DP-SGD training loops (Abadi et al. 2016, Algorithm 1) with a privacy readout per epoch.
 public enum DPSGDTrainer {
     /// Trains `model` for `plan.epochs` epochs of `plan.stepsPerEpoch` noisy steps each, with any
-    /// optimizer, and reports loss, accuracy and epsilon spent after every epoch (through
-    /// `progress` and the return value). Deterministic when `options.noise` is seeded.
+    /// optimizer, and reports epsilon spent (and, apart, the non-private statistics) after every
+    /// epoch through `progress` and the return value. Deterministic when both `options.noise` and
+    /// `options.samplingSource` are seeded.
+    /// - Throws: `DPError.nonFinite` as soon as a loss, a per-sample gradient norm or (at the end
+    ///   of an epoch) a parameter is NaN or infinite: the run has diverged and its model must not
+    ///   be released.
     public static func fit<O: Optimizer>(
         model: inout Sequential, optimizer: O, loss: Loss, train: Dataset, test: Dataset?,
         plan: DPSGDPlan, options: DPSGDOptions, progress: (DPEpochReport) -> Void = { _ in }
@@ -127,7 +160,7 @@ public enum DPSGDTrainer {
             clippingNorm: options.clippingNorm, noiseMultiplier: plan.noiseMultiplier,
             expectedBatchSize: plan.samplingRate * Double(train.count))
         var dp = DPOptimizer(base: optimizer, configuration: configuration, noise: options.noise)
-        var sampler = SeededGenerator(seed: options.samplingSeed)
+        var sampler = DPRandomGenerator(options.samplingSource)
         let fixedBatch = max(1, Int(configuration.expectedBatchSize.rounded()))
         let clock = ContinuousClock()
         var reports = [DPEpochReport]()
@@ -151,12 +184,19 @@ public enum DPSGDTrainer {
             }
             for indices in batches {
                 let (x, y) = train.batch(indices)
-                let r = try dp.step(&model, features: x, labels: y, loss: loss)
+                let r: DPStepResult
+                do throws(DPError) {
+                    r = try dp.step(&model, features: x, labels: y, loss: loss)
+                } catch {
+                    guard case .nonFinite(let name, let detail) = error else { throw error }
+                    throw .nonFinite(name: name, detail: "epoch \(epoch), step \(dp.steps): \(detail)")
+                }
                 totalLoss += Double(r.loss) * Double(y.count)
                 correct += r.correct
                 seen += y.count
                 clippedSum += r.clipping.clippedFraction * Double(y.count)
             }
+            try checkFinite(model, epoch: epoch)
             let steps = dp.steps
             let mechanism = try PoissonSampledGaussian(
                 samplingRate: plan.samplingRate, noiseMultiplier: plan.noiseMultiplier,
@@ -168,42 +208,74 @@ public enum DPSGDTrainer {
                 + Double(elapsed.components.attoseconds) * 1e-18
             let testAccuracy = test.map { Trainer.evaluate(model: model, loss: loss, data: $0).accuracy }
             let report = DPEpochReport(
-                epoch: epoch, steps: steps,
-                trainLoss: Float(totalLoss / Double(max(seen, 1))),
-                trainAccuracy: Float(correct) / Float(max(seen, 1)), testAccuracy: testAccuracy,
+                epoch: epoch, steps: steps, testAccuracy: testAccuracy,
                 epsilon: spent.epsilon, order: spent.order, accountant: plan.accountant.rawValue,
-                epsilonIsProven: options.sampling.matchesAccountant,
-                meanBatchSize: Double(seen) / Double(max(batches.count, 1)),
-                clippedFraction: clippedSum / Double(max(seen, 1)), seconds: seconds)
+                epsilonIsProven: options.supportsProvenClaim, seconds: seconds,
+                nonPrivate: NonPrivateStatistics(
+                    trainLoss: Float(totalLoss / Double(max(seen, 1))),
+                    trainAccuracy: Float(correct) / Float(max(seen, 1)),
+                    clippedFraction: clippedSum / Double(max(seen, 1)),
+                    meanBatchSize: Double(seen) / Double(max(batches.count, 1))))
             progress(report)
             reports.append(report)
         }
         return reports
     }
 
-    /// The record a DP-SGD model file carries (see `PrivacyRecord`).
-    public static func record(
-        plan: DPSGDPlan, options: DPSGDOptions, epsilonSpent: Double, steps: Int
-    ) -> PrivacyRecord {
-        let proven = options.sampling.matchesAccountant
-        var seededNote = ""
-        if case .seeded = options.noise {
-            seededNote = "; noise was seeded (reproducible experiment, not a release)"
+    /// Throws `DPError.nonFinite` naming the first parameter holding a NaN or an infinity. O(parameters).
+    static func checkFinite(_ model: Sequential, epoch: Int) throws(DPError) {
+        for layer in model.layers {
+            for p in layer.parameters {
+                let finite = p.value.withUnsafeBufferPointer { v in v.allSatisfy(\.isFinite) }
+                guard finite else {
+                    throw .nonFinite(
+                        name: "\(layer.name).\(p.name)",
+                        detail: "epoch \(epoch): a parameter became NaN or infinite (the training diverged)")
+                }
+            }
         }
+    }
+
+    /// The record a DP-SGD model file carries (see `PrivacyRecord`). `datasetSize` is n, which the
+    /// record publishes together with q = B / n.
+    public static func record(
+        plan: DPSGDPlan, options: DPSGDOptions, epsilonSpent: Double, steps: Int, datasetSize: Int
+    ) -> PrivacyRecord {
+        let proven = options.supportsProvenClaim
+        var note: String
+        if !options.sampling.matchesAccountant {
+            note = "DP-SGD with shuffled fixed batches: the epsilon is the Poisson-sampling figure "
+                + "for comparison only, NOT a proven bound for this sampling"
+        } else if proven {
+            note = "DP-SGD (Abadi et al. 2016) with Poisson sampling, batch sampling and noise from "
+                + "the system CSPRNG; epsilon from the \(plan.accountant.rawValue.uppercased()) "
+                + "accountant is a proven bound"
+        } else {
+            note = "DP-SGD (Abadi et al. 2016) with Poisson sampling; the epsilon from the "
+                + "\(plan.accountant.rawValue.uppercased()) accountant is NOT proven for this run"
+        }
+        let seeded = options.seededRandomness
+        if !seeded.isEmpty {
+            note += "; SEEDED " + seeded.joined(separator: " and ")
+                + " (reproducible experiment, not a release: anyone who knows the seed can replay "
+                + (seeded == ["noise"] ? "the noise" : seeded == ["sampling"] ? "the batches" : "the batches and the noise")
+                + ")"
+        }
+        note += "; privacy unit: one example; neighbouring data sets: add or remove one example "
+            + "(add-remove); the data set size n = \(datasetSize) and the sampling rate q = "
+            + "\(plan.samplingRate) are published and treated as public"
         return PrivacyRecord(
             method: .dpsgd, sigma: plan.noiseMultiplier, epsilon: epsilonSpent, delta: plan.delta,
             proven: proven, accountant: plan.accountant.rawValue, samplingRate: plan.samplingRate,
             steps: steps, clippingNorm: options.clippingNorm, sampling: options.sampling.rawValue,
             sensitivity: nil, noiseSource: options.noise.metadataValue,
-            note: (proven
-                ? "DP-SGD (Abadi et al. 2016) with Poisson sampling; epsilon from the "
-                    + "\(plan.accountant.rawValue.uppercased()) accountant is a proven bound"
-                : "DP-SGD with shuffled fixed batches: the epsilon is the Poisson-sampling figure "
-                    + "for comparison only, NOT a proven bound for this sampling") + seededNote)
+            samplingSource: options.samplingSource.metadataValue, privacyUnit: .example,
+            neighbouring: .addRemove, datasetSize: datasetSize, publicQuantities: ["n", "q"],
+            note: note)
     }
 }
 
-extension NoiseSource {
+extension RandomSource {
     /// "system" or "seeded" (the seed itself is not written to model files).
     public var metadataValue: String {
         switch self {

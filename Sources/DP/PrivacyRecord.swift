@@ -6,10 +6,27 @@ import NeuralNet
 ///
 /// Keys written (all lower case): `method`, `sigma`, `epsilon`, `delta`, `proven` ("true" /
 /// "false"), `note`, and where they apply `accountant`, `q`, `steps`, `clip`, `sampling`,
-/// `sensitivity`, `noise_source` ("system" or "seeded"), plus method-specific extras.
+/// `sensitivity`, `noise_source` and `sampling_source` ("system" or "seeded"), what the guarantee
+/// protects (`privacy_unit`, `neighbouring`) and the quantities it treats as public (`n`, and
+/// `public`, e.g. "n,q"), plus method-specific extras.
 /// `sigma` means the noise multiplier for `dpsgd` (noise std = sigma * clip on the summed
 /// gradient) and the standard deviation of the noise added to every weight for the other methods.
 public struct PrivacyRecord: Sendable, Hashable {
+    /// What one neighbouring step changes: the unit of privacy.
+    public enum PrivacyUnit: String, Sendable, Hashable, Codable, CaseIterable {
+        /// One training example (one row of the data set).
+        case example
+    }
+
+    /// Which data sets count as neighbours in the (epsilon, delta) statement.
+    public enum NeighbouringRelation: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Add or remove one example (what the Poisson-sampled Gaussian accountants analyse).
+        case addRemove = "add-remove"
+        /// Replace one example by another, the data set size fixed (output perturbation's
+        /// sensitivity 2L/(gamma n) is for this relation).
+        case replaceOne = "replace-one"
+    }
+
     public enum Method: String, Sendable, Hashable, Codable, CaseIterable {
         /// DP-SGD training (Abadi et al. 2016).
         case dpsgd
@@ -34,6 +51,15 @@ public struct PrivacyRecord: Sendable, Hashable {
     public var sampling: String?
     public var sensitivity: Double?
     public var noiseSource: String?
+    /// "system" or "seeded": where DP-SGD's batch sampling came from.
+    public var samplingSource: String?
+    public var privacyUnit: PrivacyUnit?
+    public var neighbouring: NeighbouringRelation?
+    /// n, the training set size, published with the record.
+    public var datasetSize: Int?
+    /// Published quantities the guarantee treats as public (e.g. ["n", "q"]): the standard
+    /// assumption, stated so nobody reads the record as protecting them.
+    public var publicQuantities: [String]
     public var note: String
     /// Method-specific keys (e.g. `dpsgd_sigma`, `lipschitz`, `l2`), written as given.
     public var extra: [String: String]
@@ -42,7 +68,9 @@ public struct PrivacyRecord: Sendable, Hashable {
         method: Method, sigma: Double, epsilon: Double, delta: Double, proven: Bool,
         accountant: String? = nil, samplingRate: Double? = nil, steps: Int? = nil,
         clippingNorm: Double? = nil, sampling: String? = nil, sensitivity: Double? = nil,
-        noiseSource: String? = nil, note: String, extra: [String: String] = [:]
+        noiseSource: String? = nil, samplingSource: String? = nil, privacyUnit: PrivacyUnit? = nil,
+        neighbouring: NeighbouringRelation? = nil, datasetSize: Int? = nil,
+        publicQuantities: [String] = [], note: String, extra: [String: String] = [:]
     ) {
         self.method = method
         self.sigma = sigma
@@ -56,6 +84,11 @@ public struct PrivacyRecord: Sendable, Hashable {
         self.sampling = sampling
         self.sensitivity = sensitivity
         self.noiseSource = noiseSource
+        self.samplingSource = samplingSource
+        self.privacyUnit = privacyUnit
+        self.neighbouring = neighbouring
+        self.datasetSize = datasetSize
+        self.publicQuantities = publicQuantities
         self.note = note
         self.extra = extra
     }
@@ -64,7 +97,8 @@ public struct PrivacyRecord: Sendable, Hashable {
     /// never inherits stale fields from the model it replaces.
     public static let ownedKeys: Set<String> = [
         "method", "sigma", "epsilon", "delta", "proven", "accountant", "q", "steps", "clip",
-        "sampling", "sensitivity", "noise_source", "note", "dpsgd_sigma", "post_noise_sigma",
+        "sampling", "sensitivity", "noise_source", "note", "sampling_source", "privacy_unit",
+        "neighbouring", "n", "public", "post_noise_source", "dpsgd_sigma", "post_noise_sigma",
         "lipschitz", "loss_lipschitz", "l2", "input_norm_bound", "radius", "smoothness",
     ]
 
@@ -84,6 +118,11 @@ public struct PrivacyRecord: Sendable, Hashable {
         if let sampling { m["sampling"] = sampling }
         if let sensitivity { m["sensitivity"] = "\(sensitivity)" }
         if let noiseSource { m["noise_source"] = noiseSource }
+        if let samplingSource { m["sampling_source"] = samplingSource }
+        if let privacyUnit { m["privacy_unit"] = privacyUnit.rawValue }
+        if let neighbouring { m["neighbouring"] = neighbouring.rawValue }
+        if let datasetSize { m["n"] = "\(datasetSize)" }
+        if !publicQuantities.isEmpty { m["public"] = publicQuantities.joined(separator: ",") }
         return m
     }
 
@@ -129,6 +168,38 @@ public struct PrivacyRecord: Sendable, Hashable {
             }
             steps = s
         }
+        var datasetSize: Int? = nil
+        if let text = m["n"] {
+            guard let n = Int(text), n >= 1 else {
+                throw .metadata(name: "n", detail: "not a positive integer: '\(text)'")
+            }
+            datasetSize = n
+        }
+        var unit: PrivacyUnit? = nil
+        if let text = m["privacy_unit"] {
+            guard let u = PrivacyUnit(rawValue: text) else {
+                throw .metadata(
+                    name: "privacy_unit",
+                    detail: "unknown value '\(text)'; expected "
+                        + PrivacyUnit.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            unit = u
+        }
+        var relation: NeighbouringRelation? = nil
+        if let text = m["neighbouring"] {
+            guard let r = NeighbouringRelation(rawValue: text) else {
+                throw .metadata(
+                    name: "neighbouring",
+                    detail: "unknown value '\(text)'; expected "
+                        + NeighbouringRelation.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            relation = r
+        }
+        for key in ["noise_source", "sampling_source"] {
+            if let text = m[key], text != "system", text != "seeded" {
+                throw .metadata(name: key, detail: "must be 'system' or 'seeded', got '\(text)'")
+            }
+        }
         // A record makes a claim only with a meaningful budget: epsilon > 0, delta in (0, 1),
         // sigma > 0 (all finite, `number` checks that). A file claiming epsilon 0 or -1, or
         // delta 1e308, is refused here rather than copied into the models derived from it.
@@ -138,7 +209,8 @@ public struct PrivacyRecord: Sendable, Hashable {
         guard sigma > 0 else { throw .metadata(name: "sigma", detail: "\(sigma) is not a noise level (must be > 0)") }
         let standard: Set<String> = [
             "method", "sigma", "epsilon", "delta", "proven", "accountant", "q", "steps", "clip",
-            "sampling", "sensitivity", "noise_source", "note",
+            "sampling", "sensitivity", "noise_source", "note", "sampling_source", "privacy_unit",
+            "neighbouring", "n", "public",
         ]
         self.init(
             method: method, sigma: sigma, epsilon: epsilon,
@@ -146,6 +218,9 @@ public struct PrivacyRecord: Sendable, Hashable {
             samplingRate: try optionalNumber("q"), steps: steps,
             clippingNorm: try optionalNumber("clip"), sampling: m["sampling"],
             sensitivity: try optionalNumber("sensitivity"), noiseSource: m["noise_source"],
+            samplingSource: m["sampling_source"], privacyUnit: unit, neighbouring: relation,
+            datasetSize: datasetSize,
+            publicQuantities: (m["public"] ?? "").split(separator: ",").map(String.init),
             note: m["note"] ?? "",
             extra: m.filter { PrivacyRecord.ownedKeys.contains($0.key) && !standard.contains($0.key) })
     }

@@ -162,6 +162,36 @@ public enum WeightNoise {
             note: "analytic Gaussian mechanism (Balle & Wang 2018), exact for any epsilon")
     }
 
+    /// The inverse of `analyticGaussian`: the smallest epsilon for which the Gaussian mechanism
+    /// with L2 sensitivity `sensitivity` and noise standard deviation `sigma` is (epsilon, delta)-DP
+    /// (exact privacy profile of Balle & Wang 2018; no subsampling, one release). Bisection on
+    /// epsilon to 1e-12 relative, returning the side that meets delta (so never an underestimate).
+    public static func analyticGaussianEpsilon(sensitivity: Double, sigma: Double, delta: Double)
+        throws(DPError) -> Double
+    {
+        try Check.positive(sensitivity, "sensitivity", hint: "Pass the L2 sensitivity Delta > 0.")
+        try Check.positive(sigma, "sigma", hint: "Pass the noise standard deviation > 0.")
+        try Check.delta(delta)
+        let s = sigma / sensitivity
+        let target = log(delta)
+        guard logGaussianDelta(sigma: s, epsilon: 0) > target else { return 0 }
+        var lo = 0.0
+        var hi = 1.0
+        while logGaussianDelta(sigma: s, epsilon: hi) > target {
+            lo = hi
+            hi *= 2
+            guard hi < 1e6 else {
+                throw .computationTooLarge(
+                    name: "sigma", detail: "epsilon exceeds 1e6 for sigma / sensitivity = \(s)")
+            }
+        }
+        while hi - lo > 1e-12 * hi {
+            let mid = 0.5 * (lo + hi)
+            if logGaussianDelta(sigma: s, epsilon: mid) <= target { hi = mid } else { lo = mid }
+        }
+        return hi
+    }
+
     /// log delta(eps) of the Gaussian mechanism with sensitivity 1 and noise s (arXiv:1805.06530
     /// Eq. 6); -inf when the mechanism is (eps, 0)-DP to rounding.
     static func logGaussianDelta(sigma s: Double, epsilon eps: Double) -> Double {

@@ -73,7 +73,8 @@ public enum WeightNoising {
             delta: calibration.delta, proven: false, accountant: "none",
             clippingNorm: h.clippingNorm, noiseSource: noise.source.metadataValue,
             note: "HEURISTIC: DP-Weights released calibration (delta forced to 1/n^2); "
-                + "not a proven DP guarantee")
+                + "not a proven DP guarantee"
+                + (noise.source.isSeeded ? "; SEEDED noise (reproducible experiment, not a release)" : ""))
         out.metadata = record.merged(into: file.metadata)
         out.metadata.merge(h.metadata) { _, new in new }
         return NoisedModel(file: out, record: record, calibration: calibration)
@@ -82,7 +83,10 @@ public enum WeightNoising {
     /// Output perturbation of a logistic-regression model trained by
     /// `PrivateLogisticRegression.train`: Gaussian noise calibrated with the analytic Gaussian
     /// mechanism to the sensitivity 2L/(gamma n) read from the model's recorded assumptions
-    /// (Chaudhuri et al. 2011; Wu et al. 2017). Recorded as `proven = true`.
+    /// (Chaudhuri et al. 2011; Wu et al. 2017). Recorded as `proven = true` when the noise comes
+    /// from the system CSPRNG; seeded noise can be subtracted by anyone who knows the seed, so a
+    /// seeded run is recorded `proven = false`. The guarantee is for replacing one example of a
+    /// data set whose size n is public (the sensitivity's setting).
     /// - Throws: `DPError.metadata` if the model does not carry those assumptions.
     public static func outputPerturbation(
         _ file: SafeTensorsFile, epsilon: Double, delta: Double, noise: inout GaussianSampler
@@ -97,14 +101,22 @@ public enum WeightNoising {
         try checkFinite(out, output: calibration.sigma)
         var extra = a.metadata.filter { PrivacyRecord.ownedKeys.contains($0.key) }
         extra["l2"] = "\(a.l2)"
+        let seeded = noise.source.isSeeded
         let record = PrivacyRecord(
             method: .outputPerturbation, sigma: calibration.sigma, epsilon: epsilon, delta: delta,
-            proven: true, accountant: "analytic-gaussian", sensitivity: a.sensitivity,
-            noiseSource: noise.source.metadataValue,
+            proven: !seeded, accountant: "analytic-gaussian", sensitivity: a.sensitivity,
+            noiseSource: noise.source.metadataValue, privacyUnit: .example,
+            neighbouring: .replaceOne, datasetSize: a.datasetSize, publicQuantities: ["n"],
             note: "output perturbation of L2-regularized logistic regression trained by projected "
                 + "SGD (Wu et al. 2017; Chaudhuri et al. 2011): sensitivity 2L/(gamma n) for "
                 + "inputs clipped to norm 1, L = \(a.lipschitz), gamma = \(a.l2), "
-                + "n = \(a.datasetSize); analytic Gaussian mechanism",
+                + "n = \(a.datasetSize); analytic Gaussian mechanism; privacy unit: one example; "
+                + "neighbouring data sets: replace one example (replace-one), n published and "
+                + "treated as public"
+                + (seeded
+                    ? "; SEEDED noise: NOT proven (reproducible experiment, not a release: anyone "
+                        + "who knows the seed can subtract the noise)"
+                    : ""),
             extra: extra)
         out.metadata = record.merged(into: file.metadata)
         return NoisedModel(file: out, record: record, calibration: calibration)
@@ -113,7 +125,9 @@ public enum WeightNoising {
     /// Extra weight noise on a DP-SGD model. Post-processing cannot weaken a DP guarantee, so the
     /// recorded epsilon, delta, proven flag and accounting stay those of the DP-SGD run; `sigma`
     /// becomes the total extra weight noise (independent Gaussians add in variance) and
-    /// `dpsgd_sigma` keeps the training's noise multiplier.
+    /// `dpsgd_sigma` keeps the training's noise multiplier. `noise_source` and `sampling_source`
+    /// stay the training's; the extra noise's source is `post_noise_source` (post-processing with
+    /// any randomness, seeded or not, keeps the guarantee).
     /// - Throws: `DPError.metadata` if the model carries no DP-SGD record.
     public static func postDPSGD(
         _ file: SafeTensorsFile, extraStandardDeviation std: Double, noise: inout GaussianSampler
@@ -146,7 +160,7 @@ public enum WeightNoising {
         record.method = .postDPSGD
         record.sigma = (previous * previous + std * std).squareRoot()
         record.extra["dpsgd_sigma"] = dpsgdSigma
-        record.noiseSource = noise.source.metadataValue
+        record.extra["post_noise_source"] = noise.source.metadataValue
         record.note =
             "DP-SGD model with extra weight noise (post-processing): epsilon, delta and proven "
             + "are the DP-SGD run's. " + base.note

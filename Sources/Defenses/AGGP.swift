@@ -1,3 +1,4 @@
+import DP
 import Foundation
 import NeuralNet
 
@@ -16,35 +17,95 @@ import NeuralNet
 /// gradients, are left untouched. Defaults: threshold T = 10, pLower = 0.01, pUpper = 0.95,
 /// c = 16, randomZeroFraction = 0.75 (the authors' values).
 ///
+/// Where: the paper defends the first fully connected layer, the one a malicious server turns into
+/// an imprint layer, and so does `layers = .firstDense` (the default); `.all` defends every fully
+/// connected layer, the classification head included.
+///
+/// The paper's constants disagree: the keep formula reaches pUpper at a = c - 1 = 15, which
+/// suggests T = 15, while the authors' demo prunes only a <= T = 10, so rows with 11 to 15
+/// activators jump from keeping about 40-75 % to 100 %. The threshold is therefore a parameter.
+///
 /// Counts: `kept = ceil(n * p_keep)` of a row of n entries (the authors prune
 /// `floor(n * (1 - p_keep))`, the same number away from float ties) and
 /// `zeroed = floor(kept * randomZeroFraction)` of them, chosen uniformly without replacement.
 /// Layers other than fully connected ones (weight `[out, in]`, pre-activations `[B, out]`) pass
 /// through unchanged.
 public struct AGGP: GradientDefense {
+    /// Which fully connected layers AGGP defends.
+    public enum Layers: Sendable, Hashable {
+        /// The first fully connected layer of the model (the paper's setting). `prepare(for:)`
+        /// names it; before that, the fully connected layer at index 0 of the model.
+        case firstDense
+        /// Every fully connected layer, the classification head included.
+        case all
+        /// The layers with these names.
+        case named(Set<String>)
+
+        /// "first-dense", "all", or the names joined by commas.
+        public var description: String {
+            switch self {
+            case .firstDense: return "first-dense"
+            case .all: return "all"
+            case .named(let names): return names.sorted().joined(separator: ",")
+            }
+        }
+    }
+
     public var threshold: Int
     public var pLower: Double
     public var pUpper: Double
     public var c: Double
     public var randomZeroFraction: Double
-    /// Layers to defend by name; nil means every fully connected layer.
-    public var layerNames: Set<String>?
-    private var generator: SeededGenerator
+    public var layers: Layers
+    /// The first dense layer's name once `prepare(for:)` has seen the model.
+    private var firstDenseName: String?
+    private var generator: DPRandomGenerator
 
+    /// - Parameter randomness: the source of the random zeroing: the system CSPRNG by default, a
+    ///   seed for reproducible experiments.
+    /// - Throws: `DPError.invalidParameter` for a threshold < 1, c <= 2 or fractions outside [0, 1].
     public init(threshold: Int = 10, pLower: Double = 0.01, pUpper: Double = 0.95, c: Double = 16,
-                randomZeroFraction: Double = 0.75, layerNames: Set<String>? = nil, seed: UInt64 = 0) {
-        precondition(threshold >= 1 && c > 2 && (0...1).contains(pLower) && (0...1).contains(pUpper)
-                     && (0...1).contains(randomZeroFraction), "AGGP constants out of range")
+                randomZeroFraction: Double = 0.75, layers: Layers = .firstDense,
+                randomness: RandomSource = .system) throws(DPError) {
+        guard threshold >= 1 else {
+            throw .invalidParameter(name: "aggp-threshold", value: "\(threshold)", requirement: "must be an integer >= 1",
+                                    hint: "The authors' demo uses 10; the keep formula with c = 16 suggests 15.")
+        }
+        guard c > 2, (0...1).contains(pLower), (0...1).contains(pUpper), (0...1).contains(randomZeroFraction) else {
+            throw .invalidParameter(name: "aggp constants", value: "c \(c), pLower \(pLower), pUpper \(pUpper), zero \(randomZeroFraction)",
+                                    requirement: "need c > 2 and the fractions in [0, 1]", hint: "Use the defaults.")
+        }
         self.threshold = threshold
         self.pLower = pLower
         self.pUpper = pUpper
         self.c = c
         self.randomZeroFraction = randomZeroFraction
-        self.layerNames = layerNames
-        self.generator = SeededGenerator(seed: seed)
+        self.layers = layers
+        self.generator = DPRandomGenerator(randomness)
     }
 
     public var name: String { "aggp" }
+
+    /// The name of the first fully connected (`Dense`) layer of `model`, if any.
+    public static func firstDenseLayer(of model: Sequential) -> String? {
+        model.layers.first { $0 is Dense }?.name
+    }
+
+    public mutating func prepare(for model: Sequential) {
+        firstDenseName = AGGP.firstDenseLayer(of: model)
+    }
+
+    /// Whether the layer of `context` is one AGGP defends.
+    func defends(_ context: GradientHookContext) -> Bool {
+        guard context.isDense else { return false }
+        switch layers {
+        case .all: return true
+        case .named(let names): return names.contains(context.layerName)
+        case .firstDense:
+            if let firstDenseName { return context.layerName == firstDenseName }
+            return context.layerIndex == 0
+        }
+    }
 
     /// p_keep(a), clamped to [0, 1].
     public func keepFraction(activations a: Int) -> Double {
@@ -66,7 +127,7 @@ public struct AGGP: GradientDefense {
     public func prunes(activations a: Int) -> Bool { a > 0 && a <= threshold }
 
     public mutating func apply(to context: inout GradientHookContext) {
-        guard context.isDense, layerNames?.contains(context.layerName) ?? true else { return }
+        guard defends(context) else { return }
         let (batch, out) = (context.preActivations.shape[0], context.preActivations.shape[1])
         let n = context.weightGradient.shape[1]
         var counts = [Int](repeating: 0, count: out)

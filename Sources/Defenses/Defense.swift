@@ -1,3 +1,4 @@
+import DP
 import NeuralNet
 
 /// A client-side defense that edits gradients in a `Sequential` gradient hook, so the same value
@@ -8,6 +9,13 @@ public protocol GradientDefense: Sendable {
     var name: String { get }
     /// Edits the gradients of one layer in place. Called once per parametric layer per step.
     mutating func apply(to context: inout GradientHookContext)
+    /// Looks at the model the hook will run on before the first step (e.g. AGGP finds its first
+    /// fully connected layer). The default does nothing.
+    mutating func prepare(for model: Sequential)
+}
+
+extension GradientDefense {
+    public mutating func prepare(for model: Sequential) {}
 }
 
 /// No defense.
@@ -17,16 +25,44 @@ public struct NoDefense: GradientDefense {
     public mutating func apply(to context: inout GradientHookContext) {}
 }
 
+/// The settings of the defenses a command builds (every field has the paper's or the usual
+/// default).
+public struct DefenseOptions: Sendable, Hashable {
+    /// AGGP's activation threshold T (the authors' demo: 10).
+    public var aggpThreshold: Int
+    /// Which layers AGGP defends (the paper: the first fully connected one).
+    public var aggpLayers: AGGP.Layers
+    /// The Gaussian-noise defense's clipping norm C and noise multiplier sigma.
+    public var clipNorm: Float
+    public var noiseMultiplier: Float
+    /// Where AGGP's random zeroing and the Gaussian noise come from: the system CSPRNG unless the
+    /// run is seeded.
+    public var randomness: RandomSource
+
+    public init(aggpThreshold: Int = 10, aggpLayers: AGGP.Layers = .firstDense, clipNorm: Float = 1,
+                noiseMultiplier: Float = 1, randomness: RandomSource = .system) {
+        self.aggpThreshold = aggpThreshold
+        self.aggpLayers = aggpLayers
+        self.clipNorm = clipNorm
+        self.noiseMultiplier = noiseMultiplier
+        self.randomness = randomness
+    }
+}
+
 /// The defenses by command-line name.
 public enum DefenseKind: String, Sendable, Codable, CaseIterable {
     case none, aggp, dp, prune
 
-    /// The defense with its default parameters; `seed` drives its randomness.
-    public func make(seed: UInt64) -> any GradientDefense {
+    /// The defense with `options`.
+    /// - Throws: `DPError.invalidParameter` for an AGGP threshold < 1 or a non-positive clip norm
+    ///   or negative noise multiplier.
+    public func make(_ options: DefenseOptions = DefenseOptions()) throws(DPError) -> any GradientDefense {
         switch self {
         case .none: return NoDefense()
-        case .aggp: return AGGP(seed: seed)
-        case .dp: return GaussianGradientNoise(seed: seed)
+        case .aggp: return try AGGP(threshold: options.aggpThreshold, layers: options.aggpLayers, randomness: options.randomness)
+        case .dp:
+            return try GaussianGradientNoise(clipNorm: options.clipNorm, noiseMultiplier: options.noiseMultiplier,
+                                             noise: options.randomness)
         case .prune: return TopKPruning()
         }
     }

@@ -9,9 +9,15 @@ import NeuralNet
 ///
 /// Clipping is per layer (McMahan, Ramage, Talwar, Zhang, "Learning Differentially Private
 /// Recurrent Language Models", ICLR 2018): each layer's per-sample gradient (weight and bias
-/// together) is clipped to `clipNorm` separately, so with L defended layers the whole update has
-/// sensitivity `clipNorm * sqrt(L)`, and its privacy is that of the Gaussian mechanism with noise
-/// multiplier `noiseMultiplier / sqrt(L)` (`guarantee(...)` accounts for it with the DP module).
+/// together) is clipped to `clipNorm` separately, so with L defended layers replacing one sample
+/// of the batch moves the whole summed update by at most `2 clipNorm sqrt(L)`.
+///
+/// What it guarantees in the attack setting (`perRoundGuarantee`): the server sees the gradient
+/// of one fixed batch, so there is no amplification by subsampling; one round is the Gaussian
+/// mechanism with that sensitivity (replace-one neighbours: the batch size B is visible to the
+/// server and fixed) and noise `noiseMultiplier * clipNorm`, and several rounds compose on top.
+/// The noise comes from the system CSPRNG unless the defense is seeded (then it is an experiment:
+/// anyone with the seed can subtract it).
 ///
 /// Fully connected layers are clipped without materializing per-sample gradients: sample n's
 /// gradient of its own loss is `B g_n x_n^T` (weight) and `B g_n` (bias), with g the hook's
@@ -23,26 +29,48 @@ public struct GaussianGradientNoise: GradientDefense {
     public var noiseMultiplier: Float
     /// Layers to defend by name; nil means every parametric layer.
     public var layerNames: Set<String>?
-    private var generator: SeededGenerator
+    private var sampler: GaussianSampler
 
-    public init(clipNorm: Float = 1, noiseMultiplier: Float = 1, layerNames: Set<String>? = nil, seed: UInt64 = 0) {
-        precondition(clipNorm > 0 && noiseMultiplier >= 0, "clip norm must be > 0 and the noise multiplier >= 0")
+    /// - Throws: `DPError.invalidParameter` unless `clipNorm > 0` and `noiseMultiplier >= 0`.
+    public init(clipNorm: Float = 1, noiseMultiplier: Float = 1, layerNames: Set<String>? = nil,
+                noise: RandomSource = .system) throws(DPError) {
+        guard clipNorm > 0, clipNorm.isFinite, noiseMultiplier >= 0, noiseMultiplier.isFinite else {
+            throw .invalidParameter(name: "clip/sigma", value: "\(clipNorm)/\(noiseMultiplier)",
+                                    requirement: "need a clip norm > 0 and a noise multiplier >= 0",
+                                    hint: "Use e.g. clip 1 and sigma 1.")
+        }
         self.clipNorm = clipNorm
         self.noiseMultiplier = noiseMultiplier
         self.layerNames = layerNames
-        self.generator = SeededGenerator(seed: seed)
+        self.sampler = GaussianSampler(noise)
     }
 
     public var name: String { "dp" }
 
-    /// The (epsilon, delta) guarantee of training with this defense on `layers` layers for `steps`
-    /// steps with Poisson sampling rate `samplingRate`, from the DP module's accountant.
-    public func guarantee(samplingRate: Double, steps: Int, delta: Double, layers: Int,
-                          accountant: AccountantKind = .rdp) throws(DPError) -> PrivacyGuarantee {
-        let mechanism = try PoissonSampledGaussian(
-            samplingRate: samplingRate, noiseMultiplier: Double(noiseMultiplier) / Double(max(layers, 1)).squareRoot(),
-            steps: steps)
-        return try accountant.accountant.guarantee(for: mechanism, delta: delta)
+    /// Where the noise comes from.
+    public var noiseSource: RandomSource { sampler.source }
+
+    /// The guarantee of ONE defended round against a server that sees the update of one fixed
+    /// batch: the Gaussian mechanism without amplification, sensitivity `2 C sqrt(layers)`
+    /// (replace one example; `layers` = how many layers the defense clips separately in the
+    /// update the server sees), noise `sigma C`, epsilon from the exact (analytic) privacy profile
+    /// at `delta`. Rounds compose: T rounds cost more.
+    /// - Throws: `DPError` for a zero noise multiplier (no guarantee) or delta outside (0, 1).
+    public func perRoundGuarantee(delta: Double, layers: Int) throws(DPError) -> RoundGuarantee {
+        guard noiseMultiplier > 0 else {
+            throw .invalidParameter(name: "sigma", value: "0", requirement: "must be > 0 for any guarantee",
+                                    hint: "Without noise the defense gives no differential privacy.")
+        }
+        guard layers >= 1 else {
+            throw .invalidParameter(name: "layers", value: "\(layers)", requirement: "must be >= 1",
+                                    hint: "Count the layers whose gradients the server sees.")
+        }
+        let sensitivity = 2 * Double(clipNorm) * Double(layers).squareRoot()
+        let std = Double(noiseMultiplier) * Double(clipNorm)
+        let eps = try WeightNoise.analyticGaussianEpsilon(sensitivity: sensitivity, sigma: std, delta: delta)
+        return RoundGuarantee(epsilon: eps, delta: delta, noiseMultiplier: Double(noiseMultiplier),
+                              sensitivity: sensitivity, noiseStandardDeviation: std, layers: layers,
+                              noise: sampler.source.metadataValue)
     }
 
     public mutating func apply(to context: inout GradientHookContext) {
@@ -130,9 +158,28 @@ public struct GaussianGradientNoise: GradientDefense {
 
     private mutating func addNoise(_ t: inout Tensor, std: Float) {
         guard std > 0 else { return }
-        t.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] += std * generator.nextNormal() }
-        }
+        sampler.addNoise(standardDeviation: Double(std), to: &t)
+    }
+}
+
+/// One round of the Gaussian-noise defense against a server that sees one fixed batch's update:
+/// the (epsilon, delta) of the Gaussian mechanism, per round and unamplified.
+public struct RoundGuarantee: Sendable, Hashable, Codable {
+    public let epsilon: Double
+    public let delta: Double
+    public let noiseMultiplier: Double
+    /// L2 sensitivity of the summed update, 2 C sqrt(layers), and the noise standard deviation.
+    public let sensitivity: Double
+    public let noiseStandardDeviation: Double
+    public let layers: Int
+    /// "system" or "seeded".
+    public let noise: String
+    public var neighbouring: String { "replace-one" }
+    public var amplification: String { "none" }
+    /// The label every output carries with the figure.
+    public var label: String {
+        "per round, unamplified: Gaussian mechanism on one fixed batch (replace-one, sensitivity 2C sqrt(\(layers)))"
+            + (noise == "seeded" ? "; SEEDED noise, not a guarantee for this run" : "")
     }
 }
 

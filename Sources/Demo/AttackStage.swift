@@ -18,6 +18,12 @@ public struct AttackSummary: Sendable {
     public var meanRecallAGGP: Double { recallAGGP.reduce(0, +) / Double(max(recallAGGP.count, 1)) }
     /// Nowak et al.'s R(N, B) for random directions with p = 1/B.
     public var recallTheory: Double
+    /// How the activations were standardized ("per-channel": one mean and deviation per conv
+    /// channel, the paper's normalization).
+    public var standardization: String
+    /// AGGP's threshold and where it ran ("first-dense": the server's first layer, the paper's).
+    public var aggpThreshold: Int
+    public var aggpLayers: String
     /// Samples that were some neuron's only activator (the undefended potential), mean over seeds.
     public var structuralRecall: Double
     /// PNG grids (relative to the output folder) of the first seed: originals beside their best
@@ -35,13 +41,17 @@ public struct AttackSummary: Sendable {
 /// `QuantizedConv2d.forward` on the image, dequantized. (The float `NeuralNet` twin with the same
 /// weights would compute A up to rounding; using the protocol's own values avoids that gap.)
 ///
-/// QBI's bias assumes inputs standardized per feature. The server sees the activations of every
-/// step, so it knows their mean and deviation; it folds the standardization into its layer, which
-/// `AttackData.images` models by standardizing A with the training activations' statistics
-/// (the auxiliary data are the test images' activations). Exact recall is then the fraction of
+/// QBI's bias assumes standardized inputs. The server sees the activations of every step, so it
+/// knows their mean and deviation per channel; it folds the standardization into its layer, which
+/// `AttackData.images` models by standardizing A per conv channel (the paper's per-channel
+/// normalization) with the training activations' statistics (the auxiliary data are the test
+/// images' activations). Exact recall is then the fraction of
 /// the victim batch whose A the server recovers to relative error 1e-3. AGGP runs where the
 /// defended protocol would have to run it: on the server layer's gradient before the update.
 enum AttackStage {
+    /// AGGP's threshold in the demo (the authors' value).
+    static let aggpThreshold = 10
+
     static func run(sizes: DemoSizes, seed: UInt64, client: QuantizedConv2d, train: Dataset, test: Dataset,
                     output: URL, stages: StageTracker) throws -> AttackSummary {
         stages.begin("QBI on the cut layer, N = \(sizes.qbiNeurons), B = \(sizes.qbiBatch), without and with AGGP", units: sizes.qbiSeeds + 1)
@@ -49,7 +59,8 @@ enum AttackStage {
         let peak = max(displayScale(trainValues), Float.leastNormalMagnitude)
         let trainA = try dataset(trainValues.map { $0 / peak }, like: train, conv: client)
         let testA = try dataset(try activations(client, test).map { $0 / peak }, like: test, conv: client)
-        let data = try AttackData.images(train: trainA, test: testA, name: "cut-layer activations of the trained client")
+        let data = try AttackData.images(train: trainA, test: testA, name: "cut-layer activations of the trained client",
+                                         standardization: .perChannel, channels: client.outChannels)
         stages.progress.update(1, detail: "activations of \(train.count + test.count) images")
         var none = [Double](), aggp = [Double](), structural = [Double]()
         var grids = (none: "", aggp: "")
@@ -57,7 +68,7 @@ enum AttackStage {
             let s = seed &+ UInt64(k)
             let round = try AttackTrial.prepare(kind: .qbi, neurons: sizes.qbiNeurons, batch: sizes.qbiBatch, data: data, seed: s, entry: .split)
             let plain = try AttackTrial.evaluate(round, display: data.display) { _ in }
-            var defense = AGGP(seed: s ^ 0xA66F)
+            var defense = try AGGP(threshold: aggpThreshold, layers: .firstDense, randomness: .seeded(s ^ 0xA66F))
             let defended = try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }
             none.append(plain.result.recall)
             aggp.append(defended.result.recall)
@@ -72,6 +83,7 @@ enum AttackStage {
             neurons: sizes.qbiNeurons, batch: sizes.qbiBatch, seeds: sizes.qbiSeeds, dimension: data.dimension,
             recallNone: none, recallAGGP: aggp,
             recallTheory: RecallTheory.randomDirections(neurons: sizes.qbiNeurons, batch: sizes.qbiBatch),
+            standardization: data.standardizationName, aggpThreshold: aggpThreshold, aggpLayers: AGGP.Layers.firstDense.description,
             structuralRecall: structural.reduce(0, +) / Double(structural.count), gridNone: grids.none, gridAGGP: grids.aggp)
         stages.end(String(format: "exact recall %.2f without AGGP, %.2f with AGGP (theory %.2f)",
                           summary.meanRecallNone, summary.meanRecallAGGP, summary.recallTheory))

@@ -38,8 +38,9 @@ enum Overview {
         let a = s.attack
         let p = s.privacy
         let auditRows = p.models.map { m in
-            [m.name, m.claimedEpsilon.map { f($0, 2) } ?? "none", m.proven.map { $0 ? "proven" : "heuristic" } ?? "-",
-             percent(m.testAccuracy), f(m.auc, 3), f(m.tprAtLowFPR, 4), f(m.epsilonLowerBound, 2), f(m.epsilonCeiling, 2)]
+            [m.name, m.claimedEpsilon.map { f($0, 2) } ?? "none", m.claimStatus ?? "-",
+             percent(m.testAccuracy), f(m.auc, 3), f(m.tprAtLowFPR, 4), f(m.epsilonLowerBound, 2), f(m.epsilonCeiling, 2),
+             f(m.epsilonLowerBoundPosthoc, 2)]
         }
         let report = HTMLReport(
             title: "VeriSplit demo",
@@ -56,10 +57,10 @@ enum Overview {
                     .links([("sessions (JSON)", "split-malicious.json")]),
                 ]),
                 HTMLSection(heading: "3. QBI on the cut layer, without and with AGGP", blocks: [
-                    .paragraph("A malicious server makes its first layer a QBI layer (N = \(a.neurons) neurons, victim batch B = \(a.batch)) on the \(a.dimension)-wide cut and inverts that layer's gradient. The client half is the conv layer trained above, and the targets are exactly the activations it sends (fixed point, dequantized). In vanilla split learning the server sees these activations anyway; the point is that the server layer's gradient, and so its committed update, carries every isolated sample's activations in the clear, to anyone who sees two consecutive weights. AGGP prunes that gradient before the update. The server knows the activations' statistics from earlier steps and folds the standardization QBI assumes into its layer."),
+                    .paragraph("A malicious server makes its first layer a QBI layer (N = \(a.neurons) neurons, victim batch B = \(a.batch)) on the \(a.dimension)-wide cut and inverts that layer's gradient. The client half is the conv layer trained above, and the targets are exactly the activations it sends (fixed point, dequantized). In vanilla split learning the server sees these activations anyway; the point is that the server layer's gradient, and so its committed update, carries every isolated sample's activations in the clear, to anyone who sees two consecutive weights. AGGP (threshold T = \(a.aggpThreshold), on the server's first dense layer as in the paper) prunes that gradient before the update. The server knows the activations' statistics from earlier steps and folds the standardization QBI assumes into its layer: \(a.standardization) (one mean and deviation per conv channel, the paper's normalization)."),
                     .table(header: ["defense", "exact recall (mean over \(a.seeds) seeds)", "per seed"], rows: [
                         ["none", f(a.meanRecallNone, 3), a.recallNone.map { f($0, 2) }.joined(separator: ", ")],
-                        ["AGGP", f(a.meanRecallAGGP, 3), a.recallAGGP.map { f($0, 2) }.joined(separator: ", ")],
+                        ["AGGP (T = \(a.aggpThreshold), first dense layer)", f(a.meanRecallAGGP, 3), a.recallAGGP.map { f($0, 2) }.joined(separator: ", ")],
                     ]),
                     .keyValues([("recall in theory, R(N, B)", f(a.recallTheory, 3)),
                                 ("samples isolated by a neuron (undefended potential)", f(a.structuralRecall, 3))]),
@@ -67,9 +68,9 @@ enum Overview {
                     .images([(a.gridNone, "no defense"), (a.gridAGGP, "AGGP")]),
                 ]),
                 HTMLSection(heading: "4. DP-Weights and DP-SGD at epsilon \(Demo.number(p.epsilon)), audited", blocks: [
-                    .paragraph("The split network in float (\(p.model): the same conv, ReLU, cut and dense head; pixels standardized) is trained on \(p.membersPerSide) members three ways: plain (reference), plain then DP-Weights noise, and DP-SGD (Poisson sampling, RDP accountant). A \(p.attack) membership attack\(p.shadowModels > 0 ? " with \(p.shadowModels) reference models" : "") then tells members from \(p.membersPerSide) non-members. The verified session above sees too few samples to audit, so these models are trained with the audit's own recipes."),
-                    .table(header: ["model", "claimed epsilon", "claim", "test accuracy", "AUC", "TPR at 0.1 % FPR", "epsilon lower bound", "ceiling"], rows: auditRows),
-                    .note("DP-Weights is a published heuristic, not a proof: its epsilon is a claim the audit can contradict, never confirm. An empirical lower bound below the claim does not prove the claim; the ceiling is the largest bound this many examples could show."),
+                    .paragraph("The split network in float (\(p.model): the same conv, ReLU, cut and dense head; pixels standardized) is trained on \(p.membersPerSide) members three ways: plain (reference), plain then DP-Weights noise, and DP-SGD (Poisson sampling, RDP accountant; batch sampling and noise seeded so the demo is reproducible, hence the claim \"seeded\": the accountant's bound is for the algorithm run with secret randomness, not a release). A \(p.attack) membership attack\(p.shadowModels > 0 ? " with \(p.shadowModels) reference models" : "") then tells members from \(p.membersPerSide) non-members. The verified session above sees too few samples to audit, so these models are trained with the audit's own recipes."),
+                    .table(header: ["model", "claimed epsilon", "claim", "test accuracy", "AUC", "TPR at 0.1 % FPR", "epsilon lower bound (held-out threshold)", "ceiling", "post-hoc bound (optimistic)"], rows: auditRows),
+                    .note("Claims: proven (an accountant's bound, every random choice secret), seeded (the algorithm's bound, but this run's sampling and noise came from a seed: an experiment, not a release), heuristic (DP-Weights, a published heuristic, not a proof: its epsilon is a claim the audit can contradict, never confirm). The epsilon lower bound takes its threshold from a held-out half of the scores and bounds on the other half (Clopper-Pearson, 95 %); the post-hoc figure picks the best threshold on the same scores and is optimistic. A lower bound below the claim does not prove the claim; the ceiling is the largest bound the evaluation half could show."),
                     .links(p.models.map { ("audit report: \($0.name)", $0.report) }),
                 ]),
                 HTMLSection(heading: "5. Files and timing", blocks: [
@@ -121,6 +122,8 @@ enum Overview {
                 JSONMember("recall_none", .number(a.meanRecallNone)), JSONMember("recall_aggp", .number(a.meanRecallAGGP)),
                 JSONMember("recall_none_per_seed", .numbers(a.recallNone)), JSONMember("recall_aggp_per_seed", .numbers(a.recallAGGP)),
                 JSONMember("recall_theory", .number(a.recallTheory)), JSONMember("recall_structural", .number(a.structuralRecall)),
+                JSONMember("standardization", .string(a.standardization)), JSONMember("aggp_threshold", .int(a.aggpThreshold)),
+                JSONMember("aggp_layers", .string(a.aggpLayers)),
                 JSONMember("grid_none", .string(a.gridNone)), JSONMember("grid_aggp", .string(a.gridAGGP)),
             ])),
             JSONMember("audit", .object([
@@ -131,9 +134,12 @@ enum Overview {
                     .object([
                         JSONMember("name", .string(m.name)), JSONMember("claimed_epsilon", .number(m.claimedEpsilon)),
                         JSONMember("claimed_delta", .number(m.claimedDelta)), JSONMember("proven", m.proven.map(JSONValue.bool) ?? .null),
+                        JSONMember("claim_status", m.claimStatus.map(JSONValue.string) ?? .null),
                         JSONMember("test_accuracy", .number(m.testAccuracy)), JSONMember("auc", .number(m.auc)),
                         JSONMember("tpr_at_0.1%_fpr", .number(m.tprAtLowFPR)), JSONMember("epsilon_lower_bound", .number(m.epsilonLowerBound)),
-                        JSONMember("epsilon_ceiling", .number(m.epsilonCeiling)), JSONMember("report", .string(m.report)),
+                        JSONMember("threshold_selection", .string("held-out")),
+                        JSONMember("epsilon_ceiling", .number(m.epsilonCeiling)),
+                        JSONMember("epsilon_lb_posthoc", .number(m.epsilonLowerBoundPosthoc)), JSONMember("report", .string(m.report)),
                         JSONMember("seconds", .number(m.seconds)),
                     ])
                 })),
@@ -160,10 +166,11 @@ extension DemoSummary {
         for r in split.malicious {
             lines.append("   \(r.adversary.rawValue) vs \(r.mode.rawValue): " + (r.rejected ? "REJECTED by the \(r.rejectedBy?.rawValue ?? "honest side"): \(r.reason ?? "")" : "accepted"))
         }
-        lines.append("3. QBI (N = \(attack.neurons), B = \(attack.batch)) on the cut layer: exact recall \(f(attack.meanRecallNone, 3)) without AGGP, \(f(attack.meanRecallAGGP, 3)) with AGGP")
+        lines.append("3. QBI (N = \(attack.neurons), B = \(attack.batch), \(attack.standardization) standardization) on the cut layer: exact recall \(f(attack.meanRecallNone, 3)) without AGGP, \(f(attack.meanRecallAGGP, 3)) with AGGP (T = \(attack.aggpThreshold), first dense layer)")
         lines.append("4. \(privacy.attack) membership audit, epsilon \(Demo.number(privacy.epsilon)):")
         for m in privacy.models {
-            lines.append("   \(m.name): accuracy \(percent(m.testAccuracy)), AUC \(f(m.auc, 3)), TPR@0.1%FPR \(f(m.tprAtLowFPR, 4)), epsilon lower bound \(f(m.epsilonLowerBound, 2))")
+            let claim = m.claimedEpsilon.map { ", claim epsilon \(f($0, 2)) (\(m.claimStatus ?? "-"))" } ?? ""
+            lines.append("   \(m.name)\(claim): accuracy \(percent(m.testAccuracy)), AUC \(f(m.auc, 3)), TPR@0.1%FPR \(f(m.tprAtLowFPR, 4)), epsilon lower bound \(f(m.epsilonLowerBound, 2)) (held-out threshold)")
         }
         lines.append("5. wrote \(output.appendingPathComponent("index.html").path) (\(files.count) files)")
         return lines.joined(separator: "\n")

@@ -10,15 +10,21 @@ public struct AuditedModel: Sendable {
     public var name: String
     public var claimedEpsilon: Double?
     public var claimedDelta: Double?
-    /// Whether the claim is a proof (DP-SGD's accountant) or a heuristic (DP-Weights).
+    /// Whether the claim is a proof (DP-SGD's accountant with secret randomness).
     public var proven: Bool?
+    /// "proven", "seeded" (the demo's DP-SGD: an accountant's bound for the algorithm, but this
+    /// run's batches and noise were seeded for reproducibility) or "heuristic" (DP-Weights).
+    public var claimStatus: String?
     public var testAccuracy: Double
     public var auc: Double
     /// TPR at FPR <= 0.1 %.
     public var tprAtLowFPR: Double
-    /// Clopper-Pearson (95 %) empirical epsilon lower bound, and the most this audit could show.
+    /// Clopper-Pearson (95 %) empirical epsilon lower bound with the threshold chosen on held-out
+    /// scores, and the most this audit could show.
     public var epsilonLowerBound: Double
     public var epsilonCeiling: Double
+    /// OPTIMISTIC: the best threshold chosen on the same scores (for comparison only).
+    public var epsilonLowerBoundPosthoc: Double
     /// The audit's report.html, relative to the output folder.
     public var report: String
     public var seconds: Double
@@ -103,8 +109,10 @@ enum PrivacyStage {
             let e = result.evaluation
             models.append(AuditedModel(
                 name: trainer.name, claimedEpsilon: claim?.epsilon, claimedDelta: claim?.delta, proven: claim?.proven,
+                claimStatus: claim?.status.rawValue,
                 testAccuracy: accuracy, auc: e.metrics.auc, tprAtLowFPR: e.metrics.tprAtFPR[1],
-                epsilonLowerBound: e.epsilon.bound, epsilonCeiling: e.epsilon.ceiling, report: "\(folder)/report.html",
+                epsilonLowerBound: e.epsilon.bound, epsilonCeiling: e.epsilon.ceiling,
+                epsilonLowerBoundPosthoc: e.epsilon.posthocBound, report: "\(folder)/report.html",
                 seconds: Date().timeIntervalSince(start)))
         }
         stages.end(models.map { "\($0.name) AUC \(formatDecimal($0.auc, digits: 3)), eps LB \(formatDecimal($0.epsilonLowerBound, digits: 2))" }.joined(separator: "; "))

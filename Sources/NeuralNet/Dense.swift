@@ -3,12 +3,23 @@
 ///
 /// Forward is one GEMM (B x in x out); backward is two GEMMs (dW = dY^T X, dX = dY W) plus a
 /// column sum for db. Per-sample gradients are outer products dy_n x_n^T, O(B * in * out) memory.
+///
+/// DP-SGD's per-sample norms need none of that memory (Goodfellow 2015, "Efficient Per-Example
+/// Gradient Computations"): sample n's gradient of its own loss is `B dy_n x_n^T` (weight) and
+/// `B dy_n` (bias), whose squared norm is `B^2 |dy_n|^2 (|x_n|^2 + 1)`, O(B (in + out)); and the
+/// clipped sum `sum_n f_n B dy_n x_n^T` is the usual weight-gradient GEMM with row n of dY scaled
+/// by `B f_n` (`setClippedGradientSum`).
 public struct Dense: Layer {
     public let name: String
     public let inFeatures: Int
     public let outFeatures: Int
     public var parameters: [Parameter]
     private var cachedInput: Tensor?
+    /// Kept by a `perSampleNorms` backward for `setClippedGradientSum`: dY `[B, out]`.
+    private var normsGradOutput: Tensor?
+    public private(set) var perSampleSquaredNorms: [Double] = []
+
+    public var computesPerSampleNorms: Bool { true }
 
     /// A layer with zero weights (a `WeightInit` or `Sequential.setParameter` fills them).
     public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
@@ -74,6 +85,16 @@ public struct Dense: Layer {
         let (inF, outF) = (inFeatures, outFeatures)
         precondition(gradOutput.count == batch * outF, "\(name): gradient shape \(gradOutput.shape)")
         let hasBias = parameters.count > 1
+        if options.perSampleNorms {
+            perSampleSquaredNorms = Dense.squaredNorms(gradOutput, x, batch: batch, inF: inF, outF: outF, bias: hasBias)
+            var g = gradOutput
+            g.reshape([batch, outF])
+            normsGradOutput = g
+            for i in parameters.indices { parameters[i].perSampleGradient = nil }
+            return inputGradient(gradOutput, batch: batch, wanted: options.inputGradient)
+        }
+        normsGradOutput = nil
+        perSampleSquaredNorms = []
         var dW = Tensor(shape: [outF, inF])
         gradOutput.withUnsafeBufferPointer { pg in
             x.withUnsafeBufferPointer { px in
@@ -122,7 +143,13 @@ public struct Dense: Layer {
         } else {
             for i in parameters.indices { parameters[i].perSampleGradient = nil }
         }
-        guard options.inputGradient else { return Tensor(shape: [0]) }
+        return inputGradient(gradOutput, batch: batch, wanted: options.inputGradient)
+    }
+
+    /// dX = dY W, or an empty tensor when not `wanted`.
+    private func inputGradient(_ gradOutput: Tensor, batch: Int, wanted: Bool) -> Tensor {
+        guard wanted else { return Tensor(shape: [0]) }
+        let (inF, outF) = (inFeatures, outFeatures)
         var dX = Tensor(shape: [batch, inF])
         gradOutput.withUnsafeBufferPointer { pg in
             parameters[0].value.withUnsafeBufferPointer { pw in
@@ -134,5 +161,61 @@ public struct Dense: Layer {
             }
         }
         return dX
+    }
+
+    /// `B^2 |dy_n|^2 (|x_n|^2 + [bias])` per sample, in double. O(B (in + out)).
+    static func squaredNorms(_ g: Tensor, _ x: Tensor, batch: Int, inF: Int, outF: Int, bias: Bool) -> [Double] {
+        let b2 = Double(batch) * Double(batch)
+        var out = [Double](repeating: 0, count: batch)
+        g.withUnsafeBufferPointer { pg in
+            x.withUnsafeBufferPointer { px in
+                for n in 0..<batch {
+                    let gg = Kernels.squaredNorm(pg, from: n * outF, count: outF)
+                    let xx = Kernels.squaredNorm(px, from: n * inF, count: inF) + (bias ? 1 : 0)
+                    out[n] = b2 * gg * xx
+                }
+            }
+        }
+        return out
+    }
+
+    /// Weight gradient `sum_n factors[n] B dy_n x_n^T` and bias `sum_n factors[n] B dy_n`, from the
+    /// dY kept by the last `perSampleNorms` backward: one GEMM, as in a plain backward.
+    public mutating func setClippedGradientSum(factors: [Float]) {
+        guard let g = normsGradOutput, let x = cachedInput else { return }
+        let batch = x.shape[0]
+        precondition(factors.count == batch, "\(name): \(factors.count) clipping factors for a batch of \(batch)")
+        let (inF, outF) = (inFeatures, outFeatures)
+        var scaled = g
+        let b = Float(batch)
+        scaled.withUnsafeMutableBufferPointer { p in
+            for n in 0..<batch {
+                let f = b * factors[n]
+                for o in 0..<outF { p[n * outF + o] *= f }
+            }
+        }
+        var dW = Tensor(shape: [outF, inF])
+        scaled.withUnsafeBufferPointer { pg in
+            x.withUnsafeBufferPointer { px in
+                dW.withUnsafeMutableBufferPointer { pd in
+                    GEMM.sgemm(transposeA: true, transposeB: false, m: outF, n: inF, k: batch,
+                               alpha: 1, a: pg.baseAddress!, lda: outF, b: px.baseAddress!, ldb: inF,
+                               beta: 0, c: pd.baseAddress!, ldc: inF)
+                }
+            }
+        }
+        parameters[0].gradient = dW
+        if parameters.count > 1 {
+            var db = Tensor(shape: [outF])
+            scaled.withUnsafeBufferPointer { pg in
+                db.withUnsafeMutableBufferPointer { pd in
+                    for n in 0..<batch {
+                        for o in 0..<outF { pd[o] += pg[n * outF + o] }
+                    }
+                }
+            }
+            parameters[1].gradient = db
+        }
+        normsGradOutput = nil
     }
 }

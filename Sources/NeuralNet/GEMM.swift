@@ -21,8 +21,14 @@ public enum GEMMKernel: Int, Sendable, CaseIterable, CustomStringConvertible {
 /// speed. The work is a blocked, packed algorithm (C micro-kernels selected at run time: AVX-512F,
 /// AVX2+FMA or portable) split over threads with `DispatchQueue.concurrentPerform`.
 public enum GEMM {
-    /// Threads used by default: the number of active cores.
-    public static let defaultThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads used by default: the number of active cores, or `VERISPLIT_THREADS` when that is set
+    /// to a positive integer (how `bench dp-speed` measures one and two threads in child processes).
+    public static let defaultThreads: Int = {
+        if let text = ProcessInfo.processInfo.environment["VERISPLIT_THREADS"], let n = Int(text), n >= 1 {
+            return n
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Below this many multiply-adds a call runs on one thread (thread wake-up costs more).
     public static let parallelThreshold = 1 << 20

@@ -24,10 +24,16 @@ public struct BackwardOptions: Sendable {
     public var inputGradient: Bool
     /// Also compute per-sample parameter gradients (DP-SGD), in the same pass.
     public var perSample: Bool
+    /// DP-SGD's clipping without per-sample gradients: compute each sample's squared gradient
+    /// norm over the layer's parameters (`perSampleSquaredNorms`) and keep what the clipped sum
+    /// needs, but leave the parameter gradients for `setClippedGradientSum(factors:)`. A layer
+    /// that cannot do this (`computesPerSampleNorms` false) is run with `perSample` instead.
+    public var perSampleNorms: Bool
 
-    public init(inputGradient: Bool = true, perSample: Bool = false) {
+    public init(inputGradient: Bool = true, perSample: Bool = false, perSampleNorms: Bool = false) {
         self.inputGradient = inputGradient
         self.perSample = perSample
+        self.perSampleNorms = perSampleNorms
     }
 }
 
@@ -48,6 +54,57 @@ public protocol Layer: Sendable {
     /// Backward pass: stores parameter gradients and returns the input gradient (an empty tensor
     /// when `options.inputGradient` is false). Precondition: a training forward ran before.
     mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor
+
+    /// Whether `backward` honours `options.perSampleNorms` (Dense, Conv2d). Default: false.
+    var computesPerSampleNorms: Bool { get }
+    /// After a backward with `perSampleNorms` (or `perSample`): for each sample n, the squared
+    /// L2 norm of sample n's gradient of its own loss over this layer's parameters. Empty for a
+    /// layer without parameters.
+    var perSampleSquaredNorms: [Double] { get }
+    /// After that backward: sets every parameter's `gradient` to sum_n factors[n] g_n, with g_n
+    /// sample n's gradient of its own loss (so all-ones factors give B times the mean-loss
+    /// gradient), and drops what the backward kept for it.
+    mutating func setClippedGradientSum(factors: [Float])
+}
+
+extension Layer {
+    public var computesPerSampleNorms: Bool { false }
+
+    /// From the materialized `perSampleGradient`s (the fallback for layers without their own).
+    public var perSampleSquaredNorms: [Double] {
+        var squares = [Double]()
+        for p in parameters {
+            guard let ps = p.perSampleGradient, let batch = ps.shape.first else { continue }
+            if squares.isEmpty { squares = [Double](repeating: 0, count: batch) }
+            let size = p.value.count
+            ps.withUnsafeBufferPointer { g in
+                for n in 0..<min(batch, squares.count) {
+                    var s = 0.0
+                    for i in (n * size)..<((n + 1) * size) { s += Double(g[i]) * Double(g[i]) }
+                    squares[n] += s
+                }
+            }
+        }
+        return squares
+    }
+
+    /// From the materialized `perSampleGradient`s: sum_n factors[n] g_n. O(batch * parameters).
+    public mutating func setClippedGradientSum(factors: [Float]) {
+        for i in parameters.indices {
+            guard let ps = parameters[i].perSampleGradient else { continue }
+            let size = parameters[i].value.count
+            var sum = Tensor(shape: parameters[i].value.shape)
+            ps.withUnsafeBufferPointer { g in
+                sum.withUnsafeMutableBufferPointer { acc in
+                    for (n, f) in factors.enumerated() where n * size < g.count {
+                        for j in 0..<size { acc[j] += f * g[n * size + j] }
+                    }
+                }
+            }
+            parameters[i].gradient = sum
+            parameters[i].perSampleGradient = nil
+        }
+    }
 }
 
 /// A wrapper that lets worker threads share raw pointers to disjoint memory.

@@ -157,6 +157,19 @@ public struct Sequential: Sendable {
         return g
     }
 
+    /// The backward of `backwardPerSampleNorms`: layers that compute per-sample norms themselves
+    /// get `perSampleNorms`, the others `perSample`.
+    mutating func backwardKeepingNorms(_ gradOutput: Tensor) -> Tensor {
+        precondition(activations.count == layers.count + 1, "backward needs a training forward first")
+        var g = gradOutput
+        for i in layers.indices.reversed() {
+            let own = layers[i].computesPerSampleNorms
+            g = layers[i].backward(g, options: BackwardOptions(inputGradient: i > 0, perSample: !own && !layers[i].parameters.isEmpty,
+                                                               perSampleNorms: own))
+        }
+        return g
+    }
+
     /// Every parameter as (`layer.param`, value), in model order.
     public var namedParameters: [(name: String, value: Tensor)] {
         layers.flatMap { layer in layer.parameters.map { ("\(layer.name).\($0.name)", $0.value) } }

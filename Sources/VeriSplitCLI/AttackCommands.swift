@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attacks
+import DP
 import Defenses
 import Foundation
 import NeuralNet
@@ -23,6 +24,14 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "Number of seeds K (independent layers and batches).") var seeds: Int = 5
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Client defense: none, aggp, dp or prune.") var defense: String = "none"
+    @Option(help: "Image standardization: per-channel (the paper's) or per-feature (every pixel N(0,1), which flatters QBI).")
+    var standardize: String = "per-channel"
+    @Option(help: "AGGP activation threshold T (the authors' demo: 10; their keep formula with c = 16 suggests 15).")
+    var aggpThreshold: Int = 10
+    @Option(help: "Layers AGGP defends: first-dense (the paper's imprint layer) or all (every dense layer, the head included).")
+    var aggpLayers: String = "first-dense"
+    @Option(help: "Seed the defense's randomness (AGGP's random zeroing, the dp noise); default: system CSPRNG.")
+    var defenseSeed: UInt64?
     @Option(help: "Where the attacker sits: fedsgd (malicious aggregator) or split (malicious server after an identity client half).")
     var entry: String = "fedsgd"
     @Option(help: "Directory for PNG grids (originals beside reconstructions) and metrics.json.") var out: String?
@@ -37,13 +46,48 @@ struct AttackOptions: ParsableArguments {
         }
         guard AttackEntryPoint(rawValue: entry) != nil else { throw ValidationError("--entry must be fedsgd or split") }
         guard !(synthetic && data != nil) else { throw ValidationError("give --data or --synthetic, not both") }
+        guard Standardization(rawValue: standardize) != nil else {
+            throw ValidationError("--standardize must be per-channel or per-feature")
+        }
+        guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
+        guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
     }
 
     func attackData() throws -> AttackData {
         if synthetic { return .synthetic() }
         let source = DataSource(argument: data ?? "bundled")
         let (train, test) = try MNISTFamily.load(source)
-        return try AttackData.images(train: train, test: test, name: source.description)
+        return try AttackData.images(train: train, test: test, name: source.description,
+                                     standardization: Standardization(rawValue: standardize) ?? .perChannel)
+    }
+
+    /// The defenses' settings; `seed` seeds their randomness when `--defense-seed` was given.
+    func defenseOptions(seed: UInt64) -> DefenseOptions {
+        DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense,
+                       randomness: defenseSeed.map { .seeded($0 &+ seed) } ?? .system)
+    }
+}
+
+/// The Gaussian-noise defense's guarantee as every attack output reports it: one round, no
+/// amplification (the server sees one fixed batch), both layers of the attacked model clipped.
+struct DefenseGuaranteeSummary: Encodable {
+    var epsilon: Double
+    var delta: Double
+    var noiseMultiplier: Double
+    var clipNorm: Double
+    var layers: Int
+    var neighbouring: String
+    var amplification: String
+    var noise: String
+    var label: String
+
+    static func make(_ options: DefenseOptions, delta: Double = 1e-5) -> DefenseGuaranteeSummary? {
+        guard let dp = try? GaussianGradientNoise(clipNorm: options.clipNorm, noiseMultiplier: options.noiseMultiplier,
+                                                  noise: options.randomness),
+              let g = try? dp.perRoundGuarantee(delta: delta, layers: MaliciousModel.parametricLayers) else { return nil }
+        return DefenseGuaranteeSummary(epsilon: g.epsilon, delta: g.delta, noiseMultiplier: g.noiseMultiplier,
+                                       clipNorm: Double(options.clipNorm), layers: g.layers, neighbouring: g.neighbouring,
+                                       amplification: g.amplification, noise: g.noise, label: g.label)
     }
 }
 
@@ -53,6 +97,14 @@ struct AttackSummary: Encodable {
     var data: String
     var entry: String
     var defense: String
+    /// How the images were standardized (the paper: per-channel).
+    var standardization: String
+    var aggpThreshold: Int
+    var aggpLayers: String
+    /// Where the defense's randomness came from: "system" or "seeded".
+    var defenseRandomness: String
+    /// For the dp defense: its per-round, unamplified guarantee in this setting.
+    var dpGuarantee: DefenseGuaranteeSummary?
     var neurons: Int
     var batch: Int
     var seeds: Int
@@ -90,7 +142,7 @@ enum AttackRunner {
         for k in 0..<o.seeds {
             let seed = o.seed &+ UInt64(k)
             let round = try AttackTrial.prepare(kind: kind, neurons: o.neurons, batch: o.batch, data: data, seed: seed, entry: entry)
-            var defense = defenseKind.make(seed: seed ^ 0xDEFE_5E)
+            var defense = try defenseKind.make(o.defenseOptions(seed: seed))
             let trial = try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }
             results.append(trial.result)
             if let r = round.layer.pairsReport { reports.append(r) }
@@ -106,6 +158,9 @@ enum AttackRunner {
         let (a, p, r, rs, ps, ss) = (s(\.active), s(\.precision), s(\.recall), s(\.structuralRecall), s(\.psnr), s(\.ssim))
         var summary = AttackSummary(
             attack: kind.rawValue, data: data.name, entry: entry.rawValue, defense: defenseKind.rawValue,
+            standardization: data.standardizationName, aggpThreshold: o.aggpThreshold, aggpLayers: o.aggpLayers,
+            defenseRandomness: o.defenseSeed == nil ? "system" : "seeded",
+            dpGuarantee: defenseKind == .dp ? DefenseGuaranteeSummary.make(o.defenseOptions(seed: o.seed)) : nil,
             neurons: o.neurons, batch: o.batch, seeds: o.seeds, active: a.mean, activeCi: a.interval,
             precision: p.mean, precisionCi: p.interval, recall: r.mean, recallCi: r.interval,
             recallStructural: rs.mean, recallStructuralCi: rs.interval,
@@ -125,7 +180,14 @@ enum AttackRunner {
             "  " + name.padding(toLength: 18, withPad: " ", startingAt: 0)
                 + String(format: " %.\(digits)f  [%.\(digits)f, %.\(digits)f]", v.mean, v.lower, v.upper)
         }
-        print("\(kind.rawValue) on \(data.name), N = \(o.neurons), B = \(o.batch), \(o.seeds) seeds, entry \(entry.rawValue), defense \(defenseKind.rawValue)")
+        var defenseText = defenseKind.rawValue
+        if defenseKind == .aggp { defenseText += " (T = \(o.aggpThreshold), layers \(o.aggpLayers))" }
+        if defenseKind != .none { defenseText += ", randomness \(summary.defenseRandomness)" }
+        print("\(kind.rawValue) on \(data.name) (standardization \(data.standardizationName)), N = \(o.neurons), B = \(o.batch), "
+              + "\(o.seeds) seeds, entry \(entry.rawValue), defense \(defenseText)")
+        if let g = summary.dpGuarantee {
+            print(String(format: "  dp defense: epsilon %.3g at delta %g, %@", g.epsilon, g.delta, g.label))
+        }
         print("  metric             mean   95% interval")
         print(row("active (A)", a))
         print(row("precision (P)", p))

@@ -36,13 +36,16 @@ enum AttackReport {
         return out
     }
 
-    static func costTable(_ costs: [DefenseCost]) -> String {
-        var out = "\nDefense accuracy cost (bundled MLP 784-128-10, test accuracy; cost = none - defense, paired by seed)\n"
+    static func costTable(_ costs: [DefenseCost], settings: AttackBenchSettings) -> String {
+        var out = "\nDefense accuracy cost (bundled MLP 784-128-10, test accuracy; cost = none - defense, paired by seed; "
+            + settings.description + ")\n"
         for c in costs {
             out += "  " + c.defense.padding(toLength: 6, withPad: " ", startingAt: 0)
             out += String(format: " accuracy %.4f [%.4f, %.4f]  cost %+.4f [%+.4f, %+.4f]", c.accuracy,
                           c.accuracyCi[0], c.accuracyCi[1], c.cost, c.costCi[0], c.costCi[1])
-            if let e = c.epsilon { out += String(format: "  (epsilon %.1f at delta 1e-5)", e) }
+            if let e = c.epsilonPerRound {
+                out += String(format: "  (epsilon %.2f at delta 1e-5 PER ROUND, unamplified: one fixed batch, replace-one)", e)
+            }
             out += "\n"
         }
         return out
@@ -54,7 +57,7 @@ enum AttackReport {
     }
 
     static func markdown(cells: [GridCell], costs: [DefenseCost], neurons: [Int], batches: [Int], seeds: Int,
-                         gridSeconds: Double, trainSeconds: Double) -> String {
+                         gridSeconds: Double, trainSeconds: Double, settings: AttackBenchSettings) -> String {
         var md = "| data | defense | attack | N |" + batches.map { " B=\($0) |" }.joined() + "\n"
         md += "|---|---|---|---|" + batches.map { _ in "---|" }.joined() + "\n"
         for data in ordered(cells.map(\.data)) {
@@ -67,15 +70,17 @@ enum AttackReport {
                 }
             }
         }
-        var cost = "| defense | test accuracy [95% CI] | cost (none - defense) [95% CI] |\n|---|---|---|\n"
+        var cost = "| defense | test accuracy [95% CI] | cost (none - defense) [95% CI] | epsilon per round, unamplified (delta 1e-5) |\n|---|---|---|---|\n"
         for c in costs {
-            cost += String(format: "| %@ | %.4f [%.4f, %.4f] | %+.4f [%+.4f, %+.4f] |\n", c.defense, c.accuracy,
-                           c.accuracyCi[0], c.accuracyCi[1], c.cost, c.costCi[0], c.costCi[1])
+            cost += String(format: "| %@ | %.4f [%.4f, %.4f] | %+.4f [%+.4f, %+.4f] | %@ |\n", c.defense, c.accuracy,
+                           c.accuracyCi[0], c.accuracyCi[1], c.cost, c.costCi[0], c.costCi[1],
+                           c.epsilonPerRound.map { String(format: "%.2f", $0) } ?? "-")
         }
         return """
             <!-- written by `verisplit bench attacks --markdown` -->
             Grid: \(cells.count) cells, \(seeds) seeds each: \(String(format: "%.1f", gridSeconds)) s; \
-            accuracy-cost training: \(String(format: "%.1f", trainSeconds)) s.
+            accuracy-cost training: \(String(format: "%.1f", trainSeconds)) s. Settings: \(settings.description).
+            \(settings.dpGuarantee.map { "The dp defense (C = 1, sigma = 1): epsilon \(String(format: "%.2f", $0.epsilon)) at delta 1e-5, \($0.label)." } ?? "")
 
             Exact recall (fraction of the batch reconstructed to relative L2 error <= 1e-3 from the \
             gradient the server received), mean ± half-width of the 95% t-interval over seeds:
@@ -90,13 +95,14 @@ enum AttackReport {
     // MARK: - HTML with inline SVG
 
     static func html(cells: [GridCell], costs: [DefenseCost], neurons: [Int], batches: [Int], seeds: Int,
-                     gridSeconds: Double) -> String {
+                     gridSeconds: Double, settings: AttackBenchSettings) -> String {
         var body = """
             <h1>Attack vs defense benchmark</h1>
             <p>\(cells.count) cells, \(seeds) seeds each, grid time \(String(format: "%.1f", gridSeconds)) s.
             Recall = fraction of the client's batch reconstructed exactly (relative L2 error &le; 1e-3) from the gradient
             the server received; error bars are 95% Student-t intervals over seeds. Dashed: closed-form theory
-            (QBI: 1 - (1 - (1/B)(1-1/B)^(B-1))^N; RtF: binning).</p>
+            (QBI: 1 - (1 - (1/B)(1-1/B)^(B-1))^N; RtF: binning). Settings: \(settings.description).
+            \(settings.dpGuarantee.map { "The dp defense guarantees epsilon \(String(format: "%.2f", $0.epsilon)) at delta 1e-5 <b>per round, unamplified</b> (\($0.label))." } ?? "")</p>
             """
         for data in ordered(cells.map(\.data)) {
             body += "<h2>Recall vs N per B, no defense: \(data)</h2><div class=row>"
@@ -124,11 +130,11 @@ enum AttackReport {
         body += scatter(cells: cells, costs: costs, label: "mean exact recall (images)", range: 0...1) { $0.recall }
         body += scatter(cells: cells, costs: costs, label: "mean PSNR of best match, dB (images)", range: 0...100) { $0.psnr }
         body += "</div>"
-        body += "<h2>Accuracy cost</h2><table><tr><th>defense</th><th>test accuracy [95% CI]</th><th>cost [95% CI]</th><th>epsilon</th></tr>"
+        body += "<h2>Accuracy cost</h2><table><tr><th>defense</th><th>test accuracy [95% CI]</th><th>cost [95% CI]</th><th>epsilon per round, unamplified</th></tr>"
         for c in costs {
             body += String(format: "<tr><td>%@</td><td>%.4f [%.4f, %.4f]</td><td>%+.4f [%+.4f, %+.4f]</td><td>%@</td></tr>",
                            c.defense, c.accuracy, c.accuracyCi[0], c.accuracyCi[1], c.cost, c.costCi[0], c.costCi[1],
-                           c.epsilon.map { String(format: "%.1f", $0) } ?? "")
+                           c.epsilonPerRound.map { String(format: "%.2f", $0) } ?? "")
         }
         body += "</table><h2>Full grid</h2><table><tr><th>data</th><th>attack</th><th>defense</th><th>N</th><th>B</th>"
             + "<th>recall [95% CI]</th><th>isolated</th><th>theory</th><th>A</th><th>P</th><th>PSNR dB</th><th>SSIM</th></tr>"

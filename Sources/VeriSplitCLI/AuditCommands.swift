@@ -144,7 +144,7 @@ extension AuditCommand {
         @Option(help: "Shadow training learning rate (default 0.001 adam, 0.05 sgd).") var lr: Float?
         @Option(help: "Shadow model cache directory (default ~/.cache/verisplit/shadow-models).") var cacheDir: String?
         @Flag(help: "Do not read or write the shadow model cache.") var noCache = false
-        @Flag(help: "Print the report JSON headline (auc, tpr_at_fpr, epsilon_lower_bound) as one JSON line after the table.") var json = false
+        @Flag(help: "Print the report JSON headline (auc, tpr_at_fpr, epsilon_lower_bound, threshold_selection, epsilon_lb_posthoc) as one JSON line after the table.") var json = false
 
         func run() async throws {
             do {
@@ -187,7 +187,9 @@ extension AuditCommand {
             if json {
                 let j = report.json()
                 print(JSONValue.object([JSONMember("auc", j["auc"] ?? .null), JSONMember("tpr_at_fpr", j["tpr_at_fpr"] ?? .null),
-                                        JSONMember("epsilon_lower_bound", j["epsilon_lower_bound"] ?? .null)]).serialized(indent: nil))
+                                        JSONMember("epsilon_lower_bound", j["epsilon_lower_bound"] ?? .null),
+                                        JSONMember("threshold_selection", j["threshold_selection"] ?? .null),
+                                        JSONMember("epsilon_lb_posthoc", j["epsilon_lb_posthoc"] ?? .null)]).serialized(indent: nil))
             }
         }
     }

@@ -21,13 +21,31 @@ struct BenchAttacks: AsyncParsableCommand {
     @Option(help: "Training epochs for the accuracy cost (default 2, 1 with --quick).") var epochs: Int?
     @Option(help: "HTML report path.") var report: String = "attacks-report.html"
     @Option(help: "Also write a Markdown summary (table, time, machine) to this path.") var markdown: String?
+    @Option(help: "Image standardization: per-channel (the paper's) or per-feature.") var standardize: String = "per-channel"
+    @Option(help: "AGGP activation threshold T (the authors' demo: 10).") var aggpThreshold: Int = 10
+    @Option(help: "Layers AGGP defends: first-dense (the paper's) or all.") var aggpLayers: String = "first-dense"
+    @Option(help: "Seed the defenses' randomness (AGGP zeroing, dp noise); default: system CSPRNG.") var defenseSeed: UInt64?
+
+    func validate() throws {
+        guard Standardization(rawValue: standardize) != nil else { throw ValidationError("--standardize must be per-channel or per-feature") }
+        guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
+        guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
+    }
+
+    var settings: AttackBenchSettings {
+        AttackBenchSettings(standardization: Standardization(rawValue: standardize) ?? .perChannel,
+                            defenses: DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense),
+                            defenseSeed: defenseSeed)
+    }
 
     func run() async throws {
         let seedCount = seeds ?? (quick ? 3 : 10)
         let neurons = quick ? [200, 500] : [200, 500, 1000]
         let batches = quick ? [20, 100] : [20, 50, 100, 200]
         let (train, test) = try MNISTFamily.load(.bundled)
-        let datasets = [try AttackData.images(train: train, test: test, name: "images"), AttackData.synthetic()]
+        let settings = self.settings
+        let datasets = [try AttackData.images(train: train, test: test, name: "images", standardization: settings.standardization),
+                        AttackData.synthetic()]
         let clock = ContinuousClock()
         let start = clock.now
         var cells = [GridCell]()
@@ -35,33 +53,63 @@ struct BenchAttacks: AsyncParsableCommand {
             for n in neurons {
                 for b in batches {
                     for kind in AttackKind.allCases {
-                        cells += try AttackGrid.cell(kind: kind, neurons: n, batch: b, data: data, seeds: seedCount)
+                        cells += try AttackGrid.cell(kind: kind, neurons: n, batch: b, data: data, seeds: seedCount,
+                                                     settings: settings)
                     }
                 }
             }
         }
         let gridSeconds = (clock.now - start).seconds
         let trainStart = clock.now
-        let costs = AccuracyCost.measure(train: train, test: test, epochs: epochs ?? (quick ? 1 : 2),
-                                         seeds: quick ? 1 : 3)
+        let costs = try AccuracyCost.measure(train: train, test: test, epochs: epochs ?? (quick ? 1 : 2),
+                                             seeds: quick ? 1 : 3, settings: settings)
         let trainSeconds = (clock.now - trainStart).seconds
         let html = AttackReport.html(cells: cells, costs: costs, neurons: neurons, batches: batches, seeds: seedCount,
-                                     gridSeconds: gridSeconds)
+                                     gridSeconds: gridSeconds, settings: settings)
         try AttackRunner.write(Data(html.utf8), to: report)
         if let markdown {
             let md = AttackReport.markdown(cells: cells, costs: costs, neurons: neurons, batches: batches,
-                                           seeds: seedCount, gridSeconds: gridSeconds, trainSeconds: trainSeconds)
+                                           seeds: seedCount, gridSeconds: gridSeconds, trainSeconds: trainSeconds,
+                                           settings: settings)
             try AttackRunner.write(Data(md.utf8), to: markdown)
         }
         if json {
             print(jsonLine(BenchAttacksJSON(seeds: seedCount, gridSeconds: gridSeconds, trainingSeconds: trainSeconds,
-                                            threads: GEMM.defaultThreads, grid: cells, accuracy: costs, report: report)))
+                                            threads: GEMM.defaultThreads, standardization: settings.standardization.rawValue,
+                                            aggpThreshold: settings.defenses.aggpThreshold,
+                                            aggpLayers: settings.defenses.aggpLayers.description,
+                                            defenseRandomness: settings.defenseSeed == nil ? "system" : "seeded",
+                                            dpGuarantee: settings.dpGuarantee, grid: cells, accuracy: costs, report: report)))
             return
         }
         print(AttackReport.table(cells: cells, neurons: neurons, batches: batches))
-        print(AttackReport.costTable(costs))
+        print(AttackReport.costTable(costs, settings: settings))
         print(String(format: "grid: %d cells x %d seeds in %.1f s; accuracy cost training %.1f s; report %@",
                      cells.count, seedCount, gridSeconds, trainSeconds, report))
+    }
+}
+
+/// The settings of one attack-benchmark run, named in every output.
+struct AttackBenchSettings: Sendable {
+    var standardization: Standardization
+    var defenses: DefenseOptions
+    /// Seeds the defenses' randomness per cell; nil: the system CSPRNG.
+    var defenseSeed: UInt64?
+
+    /// The defense options of one seed of one cell.
+    func options(seed: UInt64) -> DefenseOptions {
+        var o = defenses
+        o.randomness = defenseSeed.map { .seeded($0 &+ seed) } ?? .system
+        return o
+    }
+
+    var dpGuarantee: DefenseGuaranteeSummary? { DefenseGuaranteeSummary.make(options(seed: 0)) }
+
+    /// One line naming the settings.
+    var description: String {
+        "images standardized \(standardization.rawValue); AGGP T = \(defenses.aggpThreshold) on "
+            + (defenses.aggpLayers == .all ? "every dense layer" : "the first dense layer")
+            + "; defense randomness \(defenseSeed == nil ? "system CSPRNG" : "seeded")"
     }
 }
 
@@ -70,6 +118,12 @@ struct BenchAttacksJSON: Encodable {
     var gridSeconds: Double
     var trainingSeconds: Double
     var threads: Int
+    var standardization: String
+    var aggpThreshold: Int
+    var aggpLayers: String
+    var defenseRandomness: String
+    /// The dp defense's per-round, unamplified guarantee in the attack setting.
+    var dpGuarantee: DefenseGuaranteeSummary?
     var grid: [GridCell]
     var accuracy: [DefenseCost]
     var report: String
@@ -82,6 +136,7 @@ extension Duration {
 /// One (data, attack, defense, N, B) cell over K seeds.
 struct GridCell: Encodable, Sendable {
     var data: String
+    var standardization: String
     var attack: String
     var defense: String
     var neurons: Int
@@ -109,18 +164,19 @@ final class Slots<T: Sendable>: @unchecked Sendable {
 enum AttackGrid {
     /// Runs K seeds of one attack setting (seeds in parallel over the cores), each seed's client
     /// step once, and every defense on a copy of that step's gradient.
-    static func cell(kind: AttackKind, neurons: Int, batch: Int, data: AttackData, seeds: Int) throws -> [GridCell] {
+    static func cell(kind: AttackKind, neurons: Int, batch: Int, data: AttackData, seeds: Int,
+                     settings: AttackBenchSettings) throws -> [GridCell] {
         let defenses = DefenseKind.allCases
-        let slots = Slots<Result<[TrialResult], AttackError>>(count: seeds)
+        let slots = Slots<Result<[TrialResult], any Error>>(count: seeds)
         let workers = max(1, min(seeds, GEMM.defaultThreads))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             for k in stride(from: w, to: seeds, by: workers) {
                 let seed = UInt64(k + 1)
-                do throws(AttackError) {
+                do {
                     let round = try AttackTrial.prepare(kind: kind, neurons: neurons, batch: batch, data: data, seed: seed)
                     var out = [TrialResult]()
                     for d in defenses {
-                        var defense = d.make(seed: seed ^ 0xDEFE_5E)
+                        var defense = try d.make(settings.options(seed: seed))
                         out.append(try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }.result)
                     }
                     slots.set(k, .success(out))
@@ -141,7 +197,7 @@ enum AttackGrid {
             let r = perSeed.map { $0[i] }
             let recall = Statistics.summarize(r.map(\.recall)), psnr = Statistics.summarize(r.map(\.psnr))
             func mean(_ f: (TrialResult) -> Double) -> Double { r.map(f).reduce(0, +) / Double(max(r.count, 1)) }
-            return GridCell(data: data.name, attack: kind.rawValue, defense: d.rawValue, neurons: neurons, batch: batch,
+            return GridCell(data: data.name, standardization: data.standardizationName, attack: kind.rawValue, defense: d.rawValue, neurons: neurons, batch: batch,
                             recall: recall.mean, recallCi: recall.interval, recallStructural: mean(\.structuralRecall),
                             recallTheory: RecallTheory.recall(for: kind, neurons: neurons, batch: batch),
                             active: mean(\.active), precision: mean(\.precision), psnr: psnr.mean, psnrCi: psnr.interval,
@@ -158,12 +214,14 @@ struct DefenseCost: Encodable, Sendable {
     /// Accuracy without defense minus with it (paired by seed), in accuracy units.
     var cost: Double
     var costCi: [Double]
-    /// For dp: the RDP epsilon of the training run at delta = 1e-5 (Poisson sampling assumed).
-    var epsilon: Double?
+    /// For dp: the per-round, unamplified epsilon at delta = 1e-5 (replace-one, both layers
+    /// clipped): what one defended step guarantees against a server that sees its update.
+    var epsilonPerRound: Double?
 }
 
 enum AccuracyCost {
-    static func measure(train: Dataset, test: Dataset, epochs: Int, seeds: Int) -> [DefenseCost] {
+    static func measure(train: Dataset, test: Dataset, epochs: Int, seeds: Int,
+                        settings: AttackBenchSettings) throws -> [DefenseCost] {
         var tr = train, te = test
         let s = Standardizer.fit(train)
         tr.standardize(with: s)
@@ -175,7 +233,8 @@ enum AccuracyCost {
             for kind in DefenseKind.allCases {
                 var model = spec.makeModel(seed: UInt64(seed))
                 var opt = Adam(learningRate: 1e-3)
-                var defense = kind.make(seed: UInt64(seed) ^ 0xACC)
+                var defense = try kind.make(settings.options(seed: UInt64(seed) ^ 0xACC))
+                defense.prepare(for: model)
                 let history = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: tr, test: te,
                                           epochs: epochs, batchSize: batchSize, seed: UInt64(seed),
                                           hook: { defense.apply(to: &$0) })
@@ -183,17 +242,13 @@ enum AccuracyCost {
             }
         }
         let base = accuracies[DefenseKind.none] ?? []
-        let steps = epochs * ((train.count + batchSize - 1) / batchSize)
         return DefenseKind.allCases.map { kind in
             let acc = accuracies[kind] ?? []
             let a = Statistics.summarize(acc)
             let c = Statistics.summarize(zip(base, acc).map { $0 - $1 })
-            let epsilon = kind == .dp
-                ? try? GaussianGradientNoise().guarantee(samplingRate: Double(batchSize) / Double(train.count),
-                                                         steps: steps, delta: 1e-5, layers: 2).epsilon
-                : nil
+            let epsilon = kind == .dp ? settings.dpGuarantee?.epsilon : nil
             return DefenseCost(defense: kind.rawValue, accuracy: a.mean, accuracyCi: a.interval, cost: c.mean,
-                               costCi: c.interval, epsilon: epsilon)
+                               costCi: c.interval, epsilonPerRound: epsilon)
         }
     }
 }

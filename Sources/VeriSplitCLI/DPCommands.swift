@@ -186,9 +186,15 @@ extension DPCommand {
                 accountant (RDP by default) for q = batch / n and epochs * round(n / batch) steps. \
                 Poisson sampling (default) matches the accountant; --sampling shuffled uses fixed \
                 shuffled batches, which does NOT match it: the printed epsilon is then for \
-                comparison only and the model is recorded as proven=false. Noise comes from the \
-                system CSPRNG unless --noise-seed is given (reproducible, not for releases). \
-                Inputs are mapped to (x - 0.5) / 0.5 with fixed constants (no privacy cost).
+                comparison only and the model is recorded as proven=false. Batch sampling and noise \
+                come from the system CSPRNG; --sampling-seed and --noise-seed make them \
+                reproducible, and either one records the model as proven=false (anyone who knows \
+                the seed can replay that randomness). --seed seeds the initialization only. The \
+                guarantee is for one example, add-remove neighbours, with n and q public. Train \
+                loss, train accuracy and the clipped fraction are NOT private and are never stored \
+                in the model. A NaN or infinite loss, gradient or weight stops training with exit \
+                status 1 and no model written. Inputs are mapped to (x - 0.5) / 0.5 with fixed \
+                constants (no privacy cost).
                 """)
 
         @Option(help: "Model spec JSON file or bundled name (\(ModelSpec.bundledNames.joined(separator: ", "))).")
@@ -208,8 +214,10 @@ extension DPCommand {
         var sampling: String = "poisson"
         @Option(help: "Accountant for calibration and the per-epoch readout: rdp or pld.")
         var accountant: String = "rdp"
-        @Option(help: "Seed for initialization and batch sampling.") var seed: UInt64 = 1
-        @Option(help: "Seed the Gaussian noise (reproducible experiments only; default: system CSPRNG).")
+        @Option(help: "Seed of the weight initialization only.") var seed: UInt64 = 1
+        @Option(help: "Seed the batch sampling (reproducible experiments only: the model is then recorded proven=false).")
+        var samplingSeed: UInt64?
+        @Option(help: "Seed the Gaussian noise (reproducible experiments only: the model is then recorded proven=false).")
         var noiseSeed: UInt64?
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -240,9 +248,16 @@ extension DPCommand {
             var optimizer: String
             var learningRate: Double
             var noiseSource: String
+            var samplingSource: String
+            var seeded: [String]
+            var privacyUnit: String
+            var neighbouring: String
+            var n: Int
+            var publicQuantities: [String]
             var epochs: [DPEpochReport]
             var epsilon: Double
             var proven: Bool
+            var note: String
             var testAccuracy: Float?
             var out: String?
         }
@@ -263,9 +278,14 @@ extension DPCommand {
                 dpFail("invalid optimizer = \(optimizer): must be sgd or adam")
             }
             let rate = lr ?? (optimizer == "sgd" ? 0.05 : 0.002)
-            let mom = momentum
-            let seedValue = seed
-            let noise: NoiseSource = noiseSeed.map { .seeded($0) } ?? .system
+            let settings = DPTrainingSettings(
+                targetEpsilon: eps, delta: delta, epochs: epochs, batchSize: batch,
+                clippingNorm: clip, sampling: samplingKind, accountant: kind,
+                optimizer: optimizer == "sgd"
+                    ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
+                initializationSeed: seed,
+                samplingSource: samplingSeed.map { .seeded($0) } ?? .system,
+                noise: noiseSeed.map { .seeded($0) } ?? .system)
             guard let out else { dpFail("missing --out (where to write the trained model)") }
 
             let spec: ModelSpec
@@ -273,94 +293,87 @@ extension DPCommand {
             var (train, test) = DPArgs.loadData(dataOptions.data)
             train.standardize(with: DPArgs.dataIndependentStandardizer)
             test.standardize(with: DPArgs.dataIndependentStandardizer)
-            var net = spec.makeModel(seed: seedValue)
-            // Both splits must fit the model (sample size, every label below the outputs).
-            do { try net.check(train); try net.check(test) } catch { dpFail("model: \(error)") }
+            let dataName = DataSource(argument: dataOptions.data).description
+            var context = DPArgs.dataIndependentStandardizer.metadata
+            context["model"] = spec.name
+            context["model_spec"] = String(decoding: spec.jsonData(), as: UTF8.self)
+            context["data"] = dataName
 
-            let plan: DPSGDPlan
-            let reports: [DPEpochReport]
-            let options = DPSGDOptions(
-                clippingNorm: clip, sampling: samplingKind, samplingSeed: seedValue, noise: noise)
-            do {
-                plan = try DPSGDPlan.calibrate(
-                    targetEpsilon: eps, delta: delta, datasetSize: train.count, batchSize: batch,
-                    epochs: epochs, accountant: kind)
-                if !json {
-                    print(
-                        "DP-SGD: sigma = \(plan.noiseMultiplier) for epsilon <= \(eps) at delta = "
-                            + "\(delta) (\(kind.rawValue.uppercased()); q = \(plan.samplingRate), "
-                            + "\(plan.totalSteps) steps, clip \(clip), \(samplingKind.rawValue) "
-                            + "sampling, noise: \(noise))")
-                    if !samplingKind.matchesAccountant {
-                        print(
-                            "WARNING: shuffled fixed batches do not match the accountant's Poisson "
-                                + "assumption; the epsilon below is NOT a proven bound for this run.")
-                    }
-                }
-                let progress: (DPEpochReport) -> Void = { r in
-                    guard !json else { return }
-                    let test = r.testAccuracy.map { String(format: "  test acc %.2f%%", $0 * 100) } ?? ""
-                    let order = r.order.map { String(format: ", order %g", $0) } ?? ""
-                    print(
-                        String(
-                            format: "epoch %d/%d  loss %.4f  acc %.2f%%%@  epsilon spent %.4f (%@%@, %d steps)%@  clipped %.0f%%  (%.2fs)",
-                            r.epoch, epochs, r.trainLoss, r.trainAccuracy * 100, test, r.epsilon,
-                            r.accountant.uppercased(), order, r.steps,
-                            r.epsilonIsProven ? "" : " [not a bound: shuffled batches]",
-                            r.clippedFraction * 100, r.seconds))
-                }
-                if optimizer == "sgd" {
-                    reports = try DPSGDTrainer.fit(
-                        model: &net, optimizer: SGD(learningRate: Float(rate), momentum: Float(mom)),
-                        loss: spec.loss, train: train, test: test, plan: plan, options: options,
-                        progress: progress)
-                } else {
-                    reports = try DPSGDTrainer.fit(
-                        model: &net, optimizer: Adam(learningRate: Float(rate)), loss: spec.loss,
-                        train: train, test: test, plan: plan, options: options, progress: progress)
-                }
+            let result: DPTrainingResult
+            do throws(DPError) {
+                let plan = try DPTraining.plan(settings: settings, datasetSize: train.count)
+                if !json { printPlan(plan, settings: settings) }
+                result = try DPTraining.trainAndSave(
+                    spec: spec, train: train, test: test, settings: settings, plan: plan,
+                    context: context, to: URL(fileURLWithPath: out),
+                    progress: { r in if !json { printEpoch(r, of: epochs) } })
+            } catch .nonFinite(let name, let detail) {
+                FileHandle.standardError.write(
+                    Data(("error: " + DPError.nonFinite(name: name, detail: detail).description + "\n").utf8))
+                Foundation.exit(1)
             } catch {
                 dpFail(error.description)
             }
-            let spent = reports.last?.epsilon ?? plan.epsilon
-            let steps = reports.last?.steps ?? plan.totalSteps
-            let record = DPSGDTrainer.record(
-                plan: plan, options: options, epsilonSpent: spent, steps: steps)
-            var meta = DPArgs.dataIndependentStandardizer.metadata
-            meta["model"] = spec.name
-            meta["model_spec"] = String(decoding: spec.jsonData(), as: UTF8.self)
-            meta["data"] = DataSource(argument: dataOptions.data).description
-            meta["optimizer"] = optimizer
-            meta.merge(
-                TrainingHyperparameters(
-                    epochs: epochs, learningRate: rate, batchSize: batch,
-                    datasetSize: train.count, clippingNorm: clip
-                ).metadata
-            ) { _, new in new }
-            meta = record.merged(into: meta)
-            do {
-                try net.saveSafetensors(to: URL(fileURLWithPath: out), metadata: meta)
-            } catch {
-                dpFail("\(error)")
-            }
-            let testAccuracy = reports.last?.testAccuracy
+            let r = result.record
+            let testAccuracy = result.reports.last?.testAccuracy
             if json {
                 print(
                     jsonLine(
                         Summary(
-                            model: spec.name, data: DataSource(argument: dataOptions.data).description,
-                            trainSamples: train.count, targetEpsilon: eps, delta: delta,
-                            sigma: plan.noiseMultiplier, q: plan.samplingRate, steps: steps,
-                            clip: clip, sampling: samplingKind.rawValue, accountant: kind.rawValue,
+                            model: spec.name, data: dataName, trainSamples: train.count,
+                            targetEpsilon: eps, delta: delta, sigma: result.plan.noiseMultiplier,
+                            q: result.plan.samplingRate, steps: result.steps, clip: clip,
+                            sampling: samplingKind.rawValue, accountant: kind.rawValue,
                             optimizer: optimizer, learningRate: rate,
-                            noiseSource: noise.metadataValue, epochs: reports, epsilon: spent,
-                            proven: record.proven, testAccuracy: testAccuracy, out: out)))
+                            noiseSource: settings.noise.metadataValue,
+                            samplingSource: settings.samplingSource.metadataValue,
+                            seeded: settings.options.seededRandomness,
+                            privacyUnit: r.privacyUnit?.rawValue ?? "",
+                            neighbouring: r.neighbouring?.rawValue ?? "", n: train.count,
+                            publicQuantities: r.publicQuantities, epochs: result.reports,
+                            epsilon: result.epsilon, proven: r.proven, note: r.note,
+                            testAccuracy: testAccuracy, out: out)))
             } else {
+                let seeded = settings.options.seededRandomness
                 print(
-                    "wrote \(out): method=dpsgd, epsilon = \(spent), delta = \(delta), "
-                        + "proven=\(record.proven)"
+                    "wrote \(out): method=dpsgd, epsilon = \(result.epsilon), delta = \(delta), "
+                        + "proven=\(r.proven)"
+                        + (seeded.isEmpty ? "" : " (seeded: \(seeded.joined(separator: ", ")))")
+                        + ", privacy unit one example, add-remove neighbours, n = \(train.count) and "
+                        + "q = \(result.plan.samplingRate) public"
                         + (testAccuracy.map { String(format: ", test accuracy %.2f%%", $0 * 100) } ?? ""))
             }
+        }
+
+        private func printPlan(_ plan: DPSGDPlan, settings s: DPTrainingSettings) {
+            print(
+                "DP-SGD: sigma = \(plan.noiseMultiplier) for epsilon <= \(s.targetEpsilon) at delta = "
+                    + "\(s.delta) (\(s.accountant.rawValue.uppercased()); q = \(plan.samplingRate), "
+                    + "\(plan.totalSteps) steps, clip \(s.clippingNorm), \(s.sampling.rawValue) "
+                    + "sampling; batches: \(s.samplingSource), noise: \(s.noise))")
+            if !s.sampling.matchesAccountant {
+                print(
+                    "WARNING: shuffled fixed batches do not match the accountant's Poisson "
+                        + "assumption; the epsilon below is NOT a proven bound for this run.")
+            }
+            let seeded = s.options.seededRandomness
+            if !seeded.isEmpty {
+                print(
+                    "WARNING: seeded \(seeded.joined(separator: " and ")): a reproducible experiment, "
+                        + "not a release; the model is recorded proven=false.")
+            }
+        }
+
+        private func printEpoch(_ r: DPEpochReport, of epochs: Int) {
+            let test = r.testAccuracy.map { String(format: "  test acc %.2f%%", $0 * 100) } ?? ""
+            let order = r.order.map { String(format: ", order %g", $0) } ?? ""
+            let p = r.nonPrivate
+            print(
+                String(
+                    format: "epoch %d/%d%@  epsilon spent %.4f (%@%@, %d steps)%@  (%.2fs)  | not private: train loss %.4f, train acc %.2f%%, clipped %.0f%%",
+                    r.epoch, epochs, test, r.epsilon, r.accountant.uppercased(), order, r.steps,
+                    r.epsilonIsProven ? "" : " [not a proven bound]", r.seconds,
+                    p.trainLoss, p.trainAccuracy * 100, p.clippedFraction * 100))
         }
     }
 }

@@ -216,7 +216,7 @@ final class DPSGDTests: XCTestCase {
         var model = spec.makeModel(seed: 1)
         let plan = try DPSGDPlan.calibrate(
             targetEpsilon: 8, delta: 1e-5, datasetSize: train.count, batchSize: 64, epochs: 1)
-        let options = DPSGDOptions(clippingNorm: 1, samplingSeed: 1, noise: .seeded(2))
+        let options = DPSGDOptions(clippingNorm: 1, samplingSource: .seeded(1), noise: .seeded(2))
         let reports = try DPSGDTrainer.fit(
             model: &model, optimizer: SGD(learningRate: 0.05, momentum: 0.9), loss: spec.loss,
             train: train, test: test, plan: plan, options: options)
@@ -224,8 +224,8 @@ final class DPSGDTests: XCTestCase {
         XCTAssertEqual(reports.count, 1)
         XCTAssertEqual(r.steps, 63)
         XCTAssertLessThanOrEqual(r.epsilon, 8 + 1e-9)
-        XCTAssertTrue(r.epsilonIsProven)
-        XCTAssertEqual(r.meanBatchSize, 64, accuracy: 8)
+        XCTAssertFalse(r.epsilonIsProven, "seeded sampling and noise: an experiment, not a proven release")
+        XCTAssertEqual(r.nonPrivate.meanBatchSize, 64, accuracy: 8)
         let accuracy = try XCTUnwrap(r.testAccuracy)
         print("DP-SGD, epsilon \(r.epsilon), 1 epoch, bundled subset: test accuracy \(accuracy)")
         XCTAssertGreaterThanOrEqual(accuracy, 0.60)

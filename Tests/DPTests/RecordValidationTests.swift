@@ -8,7 +8,7 @@ final class RecordValidationTests: XCTestCase {
     func dpsgdFile(_ changes: [String: String] = [:]) throws -> SafeTensorsFile {
         let plan = try DPSGDPlan.calibrate(targetEpsilon: 3, delta: 1e-5, datasetSize: 1000, batchSize: 50, epochs: 1)
         let record = DPSGDTrainer.record(plan: plan, options: DPSGDOptions(clippingNorm: 1, noise: .seeded(1)),
-                                         epsilonSpent: plan.epsilon, steps: plan.totalSteps)
+                                         epsilonSpent: plan.epsilon, steps: plan.totalSteps, datasetSize: 1000)
         return SafeTensorsFile(tensors: [("w", Tensor(shape: [100]))], metadata: record.metadata.merging(changes) { _, new in new })
     }
 

@@ -133,7 +133,17 @@ final class WeightNoisingTests: XCTestCase {
         let noised = try WeightNoising.outputPerturbation(file, epsilon: 2, delta: 1e-5, noise: &noise)
         let expected = try WeightNoise.analyticGaussian(sensitivity: a.sensitivity, epsilon: 2, delta: 1e-5)
         XCTAssertEqual(noised.record.sigma, expected.sigma)
-        XCTAssertTrue(noised.record.proven)
+        // Seeded noise can be subtracted by whoever knows the seed: not proven.
+        XCTAssertFalse(noised.record.proven)
+        XCTAssertEqual(noised.record.noiseSource, "seeded")
+        XCTAssertTrue(noised.record.note.contains("SEEDED"))
+        XCTAssertEqual(noised.record.neighbouring, .replaceOne)
+        XCTAssertEqual(noised.record.datasetSize, a.datasetSize)
+        var secret = GaussianSampler(.system)
+        let released = try WeightNoising.outputPerturbation(file, epsilon: 2, delta: 1e-5, noise: &secret)
+        XCTAssertTrue(released.record.proven)
+        XCTAssertEqual(released.record.privacyUnit, .example)
+        XCTAssertEqual(released.file.metadata["neighbouring"], "replace-one")
         XCTAssertEqual(noised.record.sensitivity, a.sensitivity)
         XCTAssertEqual(try LogisticRegressionAssumptions(metadata: noised.file.metadata), a)
         // A model without the assumptions is refused, naming the key.
@@ -164,8 +174,8 @@ final class WeightNoisingTests: XCTestCase {
         let plan = try DPSGDPlan.calibrate(
             targetEpsilon: 3, delta: 1e-5, datasetSize: 1000, batchSize: 50, epochs: 2)
         let record = DPSGDTrainer.record(
-            plan: plan, options: DPSGDOptions(clippingNorm: 1.5, noise: .seeded(1)),
-            epsilonSpent: plan.epsilon, steps: plan.totalSteps)
+            plan: plan, options: DPSGDOptions(clippingNorm: 1.5),
+            epsilonSpent: plan.epsilon, steps: plan.totalSteps, datasetSize: 1000)
         let file = SafeTensorsFile(
             tensors: [("w", Tensor(shape: [50_000]))], metadata: record.metadata)
         var noise = GaussianSampler(.seeded(8))
@@ -178,6 +188,11 @@ final class WeightNoisingTests: XCTestCase {
             XCTAssertTrue(r.proven)
             XCTAssertEqual(r.extra["dpsgd_sigma"], "\(plan.noiseMultiplier)")
             XCTAssertEqual(r.steps, plan.totalSteps)
+            // The training's randomness stays recorded; the extra noise's source is its own key.
+            XCTAssertEqual(r.noiseSource, "system")
+            XCTAssertEqual(r.samplingSource, "system")
+            XCTAssertEqual(r.extra["post_noise_source"], "seeded")
+            XCTAssertEqual(r.neighbouring, .addRemove)
         }
         XCTAssertEqual(twice.record.sigma, 0.05, accuracy: 1e-12)
         let v = twice.file.tensors[0].tensor.storage.map(Double.init)
@@ -202,7 +217,7 @@ final class WeightNoisingTests: XCTestCase {
         for sampling in BatchSampling.allCases {
             let record = DPSGDTrainer.record(
                 plan: plan, options: DPSGDOptions(clippingNorm: 1, sampling: sampling),
-                epsilonSpent: plan.epsilon, steps: plan.totalSteps)
+                epsilonSpent: plan.epsilon, steps: plan.totalSteps, datasetSize: 4000)
             XCTAssertEqual(record.proven, sampling == .poisson)
             let model = Sequential(
                 layers: [Dense(name: "fc", inFeatures: 4, outFeatures: 2)], inputShape: [4])
@@ -220,6 +235,12 @@ final class WeightNoisingTests: XCTestCase {
             XCTAssertEqual(meta["accountant"], "rdp")
             XCTAssertEqual(meta["proven"], sampling == .poisson ? "true" : "false")
             XCTAssertEqual(meta["model"], "fc")
+            XCTAssertEqual(meta["privacy_unit"], "example")
+            XCTAssertEqual(meta["neighbouring"], "add-remove")
+            XCTAssertEqual(meta["n"], "4000")
+            XCTAssertEqual(meta["public"], "n,q")
+            XCTAssertEqual(meta["sampling_source"], "system")
+            XCTAssertEqual(meta["noise_source"], "system")
         }
     }
 

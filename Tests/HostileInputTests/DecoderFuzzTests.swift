@@ -232,7 +232,7 @@ final class DecoderFuzzTests: XCTestCase {
         }
         let plan = try DPSGDPlan.calibrate(targetEpsilon: 3, delta: 1e-5, datasetSize: 1000, batchSize: 50, epochs: 1)
         let record = DPSGDTrainer.record(plan: plan, options: DPSGDOptions(clippingNorm: 1), epsilonSpent: plan.epsilon,
-                                         steps: plan.totalSteps)
+                                         steps: plan.totalSteps, datasetSize: 1000)
         let model = SafeTensorsFile(tensors: [("fc.weight", Tensor(shape: [4, 3])), ("fc.bias", Tensor(shape: [4]))],
                                     metadata: record.metadata)
         _ = fuzz("safetensors", seed: Array(SafeTensors.encode(model)), count: 1000) { mutant in

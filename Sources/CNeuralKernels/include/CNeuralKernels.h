@@ -1,7 +1,8 @@
 #ifndef VERISPLIT_CNEURALKERNELS_H
 #define VERISPLIT_CNEURALKERNELS_H
 /*
- * Float32 GEMM micro-kernels for the NeuralNet module.
+ * Float32 GEMM micro-kernels for the NeuralNet module, and the vectorized fast path of DP's
+ * Gaussian noise sampler.
  *
  * Why C: on Swift's default x86-64 target, SIMD fused multiply-add lowers to one `fmaf` call per
  * lane, roughly 30x slower than the vfmadd instruction. These kernels are compiled for AVX-512F
@@ -9,6 +10,7 @@
  * the same binary still runs (on the portable kernel) on CPUs without those extensions.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +41,20 @@ void vs_sgemm(int level, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, float alpha,
               const float *A, ptrdiff_t rsA, ptrdiff_t csA,
               const float *B, ptrdiff_t rsB, ptrdiff_t csB,
               float beta, float *C, ptrdiff_t ldc);
+
+/*
+ * The fast path of DP's 128-layer ziggurat over `count` 32-bit draws `bits`: layer
+ * i = bits[k] & 127, uniform u = ((int32_t)bits[k] >> 7) * 2^-24; where |u| < ratio[i],
+ * out[k] = (out[k] + (float)(std * (u * x[i]))) * scale. The other positions (about 1.2 %) are
+ * written to `misses` in ascending order, out[] untouched there, for the caller to finish (wedge
+ * or tail) from the same draw; returns their number. `x` has 129 entries, `ratio` 128, `misses`
+ * room for `count`. AVX2 gathers when the CPU has them, else the portable loop (identical results).
+ */
+size_t vs_ziggurat_fast(float *out, const uint32_t *bits, size_t count, const double *x, const double *ratio,
+                        double std, float scale, uint32_t *misses);
+/* The portable loop alone (for tests comparing the two). */
+size_t vs_ziggurat_fast_portable(float *out, const uint32_t *bits, size_t count, const double *x,
+                                 const double *ratio, double std, float scale, uint32_t *misses);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,66 @@
+import Foundation
+import NeuralNet
+
+/// Seconds per epoch of plain training and of DP-SGD on the same model, data and batch size: what
+/// `verisplit bench dp-speed` reports beside Opacus.
+public struct EpochTiming: Sendable, Codable, Equatable {
+    public var model: String
+    /// Threads NeuralNet used (`GEMM.defaultThreads` of the measuring process).
+    public var threads: Int
+    public var plainEpochS: Double
+    public var dpsgdEpochS: Double
+    public var examples: Int
+    public var batch: Int
+    /// dpsgd / plain, from the same process.
+    public var ratio: Double
+}
+
+/// The timing loops behind `bench dp-speed`.
+public enum DPSpeed {
+    /// Plain: shuffled batches of `batchSize`, forward, loss, backward, SGD (lr 0.05, momentum
+    /// 0.9). DP-SGD: Poisson batches at q = batchSize / n from the system CSPRNG, per-sample
+    /// clipping to `clip` without per-sample gradients, noise `sigma * clip` from the system
+    /// CSPRNG, the same SGD. Each is timed over one warm-up epoch and then `epochs` epochs; the
+    /// fastest epoch is reported (the figure least disturbed by other jobs on a shared machine).
+    /// - Throws: `DPError` for parameters the DP-SGD configuration rejects, or `nonFinite` if a
+    ///   step diverged.
+    public static func measure(spec: ModelSpec, train: Dataset, batchSize: Int, clip: Double, sigma: Double,
+                               epochs: Int, seed: UInt64 = 1) throws(DPError) -> EpochTiming {
+        guard batchSize >= 1, batchSize <= train.count, epochs >= 1 else {
+            throw .invalidParameter(name: "batch/epochs", value: "\(batchSize)/\(epochs)",
+                                    requirement: "need 1 <= batch <= n and epochs >= 1", hint: "Use e.g. batch 64, 3 epochs.")
+        }
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
+        var plain = spec.makeModel(seed: seed)
+        var sgd = SGD(learningRate: 0.05, momentum: 0.9)
+        var order = SeededGenerator(seed: seed)
+        var plainBest = Double.infinity
+        for e in 0...epochs {
+            let start = clock.now
+            _ = Trainer.trainEpoch(model: &plain, optimizer: &sgd, loss: spec.loss, data: train, batchSize: batchSize,
+                                   generator: &order)
+            if e > 0 { plainBest = min(plainBest, seconds(clock.now - start)) }
+        }
+
+        var model = spec.makeModel(seed: seed)
+        let q = Double(batchSize) / Double(train.count)
+        let configuration = try DPSGDConfiguration(clippingNorm: clip, noiseMultiplier: sigma,
+                                                   expectedBatchSize: Double(batchSize))
+        var dp = DPOptimizer(base: SGD(learningRate: 0.05, momentum: 0.9), configuration: configuration, noise: .system)
+        var sampler = DPRandomGenerator(.system)
+        let steps = max(1, Int((1 / q).rounded()))
+        var dpBest = Double.infinity
+        for e in 0...epochs {
+            let start = clock.now
+            for _ in 0..<steps {
+                let (x, y) = train.batch(PoissonSampling.sample(count: train.count, rate: q, generator: &sampler))
+                _ = try dp.step(&model, features: x, labels: y, loss: spec.loss)
+            }
+            if e > 0 { dpBest = min(dpBest, seconds(clock.now - start)) }
+        }
+        return EpochTiming(model: spec.name, threads: GEMM.defaultThreads, plainEpochS: plainBest, dpsgdEpochS: dpBest,
+                           examples: train.count, batch: batchSize, ratio: dpBest / plainBest)
+    }
+}
