@@ -80,16 +80,24 @@ public enum G2SubgroupBatch {
             return firstOutside(points, from: 0) == nil
         }
         let half = 1 << (coefficientBits - 1)
+        let mask = UInt16((1 << coefficientBits) - 1)
+        @Sendable func randomDigits(_ count: Int) -> [Int32] {
+            var random = [UInt16](repeating: 0, count: count)
+            random.withUnsafeMutableBytes { SecureRandom.fill($0) }
+            return random.map { Int32($0 & mask) - Int32(half) }
+        }
+        // All rounds at once on the vector kernel (each round is one "window" of digits).
+        if let sums = VectorMSM.windowSums(bases: points, digits: randomDigits(rounds * n), windowCount: rounds,
+                                           bucketCount: half, workers: min(rounds, MSM.defaultThreadCount)) {
+            return sums.allSatisfy(\.isInG2)
+        }
         let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: rounds)
         defer { results.deallocate() }
         results.initialize(repeating: false)
         let out = UnsafeSendable(results)
         let input = UnsafeSendable(points)
         DispatchQueue.concurrentPerform(iterations: rounds) { round in
-            var random = [UInt16](repeating: 0, count: n)
-            random.withUnsafeMutableBytes { SecureRandom.fill($0) }
-            let mask = UInt16((1 << coefficientBits) - 1)
-            let digits = random.map { Int32($0 & mask) - Int32(half) }
+            let digits = randomDigits(n)
             let scratch = BatchAffineScratch<G2Parameters>(bucketCount: half, batchSize: min(512, max(16, n / 64)))
             let sum = digits.withUnsafeBufferPointer { d in
                 MSM.windowSum(bases: input.value, digits: d, scratch: scratch)

@@ -17,6 +17,7 @@
  * the "no-carry" CIOS variant is exact; outputs are fully reduced. Constant time: no branches
  * or memory accesses depend on the operands.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -236,6 +237,49 @@ static inline vs_limbs4 vs_fq_mul_adx(const vs_limbs4 *a, const vs_limbs4 *b) { 
 static inline vs_limbs4 vs_fr_sqr_adx(const vs_limbs4 *a) { return *a; }
 static inline vs_limbs4 vs_fq_sqr_adx(const vs_limbs4 *a) { return *a; }
 #endif
+
+/*
+ * Multi-scalar multiplication windows on AVX-512 IFMA (ifma.c). Eight field elements per
+ * vector, 52-bit limbs (Montgomery 2^260): on CPUs with IFMA (Ice Lake and later, Zen 4 and
+ * later) a lane multiplication costs a fraction of the scalar MULX kernel, whose carry chains
+ * keep the integer pipes busy. Bases are converted once per MSM (`prepare_bases`: Swift's
+ * affine points in, 80 or 160 bytes per point out, plus infinity flags), each worker owns a
+ * `vs_ifma_msm` (buckets, batch columns), and `window_sum` returns sum_i d_i P_i for one window's
+ * signed digits |d_i| <= buckets as a Jacobian point in Swift's layout (x, y, z; 12 or 24
+ * words, Montgomery 2^256). Points are accumulated into buckets block by block with batched
+ * affine additions (one inversion per batch, complete for doublings and inverses), and the
+ * buckets are summed with complete projective formulas in eight lanes.
+ */
+typedef struct vs_ifma_msm vs_ifma_msm;
+
+/* 1 when the CPU has AVX-512 F, VL, DQ, BW and IFMA. */
+int vs_ifma_supported(void);
+
+#define VS_MSM_SCALAR 0
+#define VS_MSM_IFMA 1
+/* VS_MSM_IFMA when supported (set at load time), else VS_MSM_SCALAR; lowered by
+   vs_msm_set_kernel for tests and side-by-side timing. */
+extern int vs_msm_kernel;
+static inline __attribute__((always_inline)) int vs_msm_current_kernel(void) {
+    return __atomic_load_n(&vs_msm_kernel, __ATOMIC_RELAXED);
+}
+int vs_msm_set_kernel(int level);
+
+/* Worker state for MSMs of up to n points (n < 2^30) with `buckets` buckets (a power of two,
+   >= 64). NULL if the arguments are out of range or memory is short. */
+vs_ifma_msm *vs_ifma_g1_create(size_t n, int buckets);
+vs_ifma_msm *vs_ifma_g2_create(size_t n, int buckets);
+void vs_ifma_msm_destroy(vs_ifma_msm *state);
+
+/* out: n * 10 (G1) or n * 20 (G2) words; infinity: n bytes. points: Swift AffinePoint values,
+   `stride` bytes apart. */
+void vs_ifma_g1_prepare_bases(uint64_t *out, uint8_t *infinity, const void *points, size_t stride, size_t n);
+void vs_ifma_g2_prepare_bases(uint64_t *out, uint8_t *infinity, const void *points, size_t stride, size_t n);
+
+void vs_ifma_g1_window_sum(vs_ifma_msm *state, const uint64_t *bases, const uint8_t *infinity,
+                           const int32_t *digits, size_t n, uint64_t *out);
+void vs_ifma_g2_window_sum(vs_ifma_msm *state, const uint64_t *bases, const uint8_t *infinity,
+                           const int32_t *digits, size_t n, uint64_t *out);
 
 #ifdef __cplusplus
 }
