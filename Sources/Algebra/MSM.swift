@@ -46,9 +46,34 @@ public enum MSM {
             for i in 0..<n { acc += bases[i].jacobian.multiplied(byLimbs: scalars[i]) }
             return acc
         }
-        let c = windowBits(forCount: n)
-        let (digits, windowCount) = recode(scalars, windowBits: c)
-        if windowCount == 0 { return .infinity }
+        return multiply(bases: bases, recoded: RecodedScalars(scalars), threads: threads)
+    }
+
+    /// Scalars recoded once into signed window digits, for several MSMs over the same scalars
+    /// (the prover's A, B1 and B2 queries share the witness): recoding is a pass over all
+    /// scalars per MSM otherwise.
+    public struct RecodedScalars: Sendable {
+        public let count: Int
+        public let windowBits: Int
+        let digits: [Int32]
+        let windowCount: Int
+
+        public init(_ canonicalScalars: [Limbs4]) {
+            count = canonicalScalars.count
+            windowBits = MSM.windowBits(forCount: count)
+            (digits, windowCount) = MSM.recode(canonicalScalars, windowBits: windowBits)
+        }
+    }
+
+    /// sum_i k_i * bases[i] for recoded scalars k (same count as the bases).
+    @_specialize(where C == G1Parameters)
+    @_specialize(where C == G2Parameters)
+    public static func multiply<C: CurveParameters>(
+        bases: [AffinePoint<C>], recoded: RecodedScalars, threads: Int? = nil
+    ) -> JacobianPoint<C> {
+        precondition(bases.count == recoded.count, "MSM needs as many scalars as bases")
+        let n = bases.count, c = recoded.windowBits, digits = recoded.digits, windowCount = recoded.windowCount
+        if windowCount == 0 || n == 0 { return .infinity }
         let workers = min(threads ?? defaultThreadCount, windowCount)
         var windowSums: [JacobianPoint<C>]
         if let sums = bases.withUnsafeBufferPointer({
