@@ -371,6 +371,8 @@ VI void vs_ifma_g1_fe_store(uint64_t *soa, size_t stride, size_t j, fe8 a) { fe_
 VI fe8 vs_ifma_g1_fe_one(void) { return fe_const(FQ.one); }
 VI fe8 vs_ifma_g1_fe_zero(void) { return fe_zero(); }
 VI fe8 vs_ifma_g1_fe_b3(void) { return fe_const(G1_B3); }
+VI fe8 vs_ifma_g1_fe_const_to256(void) { return fe_const(FQ.to256); }
+VI fe8 vs_ifma_g1_fe_mul_elementwise(fe8 a, fe8 b) { return fe_mul(a, b); }
 #include "ifma_curve.h"
 #undef FE
 #undef LIMBS
@@ -410,6 +412,9 @@ VI void vs_ifma_g2_fe_store(uint64_t *soa, size_t stride, size_t j, f28 a) {
 VI f28 vs_ifma_g2_fe_one(void) { f28 r = {fe_const(FQ.one), fe_zero()}; return r; }
 VI f28 vs_ifma_g2_fe_zero(void) { f28 r = {fe_zero(), fe_zero()}; return r; }
 VI f28 vs_ifma_g2_fe_b3(void) { f28 r = {fe_const(G2_B3_C0), fe_const(G2_B3_C1)}; return r; }
+VI f28 vs_ifma_g2_fe_const_to256(void) { f28 r = {fe_const(FQ.to256), fe_const(FQ.to256)}; return r; }
+/* coefficient-wise product (for the Montgomery-factor conversion, not an Fq2 product) */
+VI f28 vs_ifma_g2_fe_mul_elementwise(f28 a, f28 b) { f28 r = {fe_mul(a.c0, b.c0), fe_mul(a.c1, b.c1)}; return r; }
 #include "ifma_curve.h"
 
 #else /* not x86-64 */
@@ -426,4 +431,12 @@ void vs_ifma_g1_window_sum(vs_ifma_msm *m, const uint64_t *b, const uint8_t *i, 
 void vs_ifma_g2_window_sum(vs_ifma_msm *m, const uint64_t *b, const uint8_t *i, const int32_t *d, size_t n, uint64_t *o) {
     (void)m; (void)b; (void)i; (void)d; (void)n; (void)o;
 }
+void vs_ifma_g1_to_projective(uint64_t *b, const void *p, size_t s, size_t lo, size_t hi) { (void)b; (void)p; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g2_to_projective(uint64_t *b, const void *p, size_t s, size_t lo, size_t hi) { (void)b; (void)p; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g1_to_affine(void *p, size_t s, const uint64_t *b, size_t lo, size_t hi) { (void)b; (void)p; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g2_to_affine(void *p, size_t s, const uint64_t *b, size_t lo, size_t hi) { (void)b; (void)p; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g1_scale(uint64_t *b, const uint64_t *k, size_t s, size_t lo, size_t hi) { (void)b; (void)k; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g2_scale(uint64_t *b, const uint64_t *k, size_t s, size_t lo, size_t hi) { (void)b; (void)k; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g1_fft_stage(uint64_t *b, size_t h, const uint64_t *t, size_t s, size_t lo, size_t hi) { (void)b; (void)h; (void)t; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g2_fft_stage(uint64_t *b, size_t h, const uint64_t *t, size_t s, size_t lo, size_t hi) { (void)b; (void)h; (void)t; (void)s; (void)lo; (void)hi; }
 #endif

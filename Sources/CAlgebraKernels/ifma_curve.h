@@ -415,6 +415,182 @@ VS_IFMA static void PFX(window)(vs_ifma_msm *s, const uint64_t *bases, const uin
     PFX(bucket_reduce)(s, out);
 }
 
+/* ---- many points times their own scalars, the point FFT, conversions (ceremony) ----
+   Points in the kernel's projective layout: x, y, z, each LIMBS words, 3 * LIMBS per point. */
+
+#define PW (3 * LIMBS)
+
+/* The eight projective points at word offsets `word` (a vector of point index * PW). */
+VI PFX(proj) PFX(gather_proj)(const uint64_t *buf, __m512i word) {
+    uint64_t tmp[PW * 8];
+    for (int i = 0; i < PW; i++)
+        _mm512_storeu_si512(tmp + i * 8, _mm512_i64gather_epi64(_mm512_add_epi64(word, _mm512_set1_epi64(i)), (const void *)buf, 8));
+    PFX(proj) r = {PFX(fe_load)(tmp, 8, 0), PFX(fe_load)(tmp + LIMBS * 8, 8, 0), PFX(fe_load)(tmp + 2 * LIMBS * 8, 8, 0)};
+    return r;
+}
+
+VI void PFX(scatter_proj)(uint64_t *buf, __m512i word, PFX(proj) p, __mmask8 lanes) {
+    uint64_t tmp[PW * 8];
+    PFX(fe_store)(tmp, 8, 0, p.x);
+    PFX(fe_store)(tmp + LIMBS * 8, 8, 0, p.y);
+    PFX(fe_store)(tmp + 2 * LIMBS * 8, 8, 0, p.z);
+    for (int i = 0; i < PW; i++)
+        _mm512_mask_i64scatter_epi64((void *)buf, lanes, _mm512_add_epi64(word, _mm512_set1_epi64(i)), _mm512_loadu_si512(tmp + i * 8), 8);
+}
+
+/* k_l P_l in each lane: 4-bit fixed windows, complete formulas, and a table read by scanning all
+   sixteen entries, so neither the time nor the memory accessed depends on the scalars (which are
+   contributors' secrets in a ceremony). `limbs` holds the scalars' canonical 64-bit limbs. */
+VI PFX(proj) PFX(scale8)(PFX(proj) p, const __m512i limbs[4]) {
+    const FE one = PFX(fe_one)(), zero = PFX(fe_zero)();
+    PFX(proj) table[16];
+    table[0].x = zero; table[0].y = one; table[0].z = zero;
+    table[1] = p;
+    for (int j = 2; j < 16; j++) table[j] = (j & 1) ? PFX(add)(table[j - 1], p) : PFX(dbl)(table[j / 2]);
+    PFX(proj) acc = table[0];
+    for (int w = 63; w >= 0; w--) {
+        if (w != 63) acc = PFX(dbl)(PFX(dbl)(PFX(dbl)(PFX(dbl)(acc))));
+        const __m512i d = _mm512_and_si512(_mm512_srl_epi64(limbs[w >> 4], _mm_cvtsi32_si128(4 * (w & 15))), _mm512_set1_epi64(15));
+        PFX(proj) sel = table[0];
+        for (int j = 1; j < 16; j++) sel = PFX(blend)(_mm512_cmpeq_epi64_mask(d, _mm512_set1_epi64(j)), sel, table[j]);
+        acc = PFX(add)(acc, sel);
+    }
+    return acc;
+}
+
+/* buf[i] := scalar_i * buf[i] for i in [lo, hi); scalar i at scalars + i * scalarStride (words;
+   stride 0: one scalar for all). */
+VS_IFMA void PFX(scale)(uint64_t *buf, const uint64_t *scalars, size_t scalarStride, size_t lo, size_t hi) {
+    const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    for (size_t i0 = lo; i0 < hi; i0 += 8) {
+        const size_t count = hi - i0 < 8 ? hi - i0 : 8;
+        const __mmask8 live = (__mmask8)((1u << count) - 1);
+        /* dead lanes repeat the last live point (harmless work, never stored) */
+        const __m512i index = _mm512_min_epu64(_mm512_add_epi64(_mm512_set1_epi64((long long)i0), lanes),
+                                               _mm512_set1_epi64((long long)(i0 + count - 1)));
+        const __m512i word = _mm512_mullo_epi64(index, _mm512_set1_epi64(PW));
+        __m512i limbs[4];
+        const __m512i sword = _mm512_mullo_epi64(index, _mm512_set1_epi64((long long)scalarStride));
+        for (int k = 0; k < 4; k++)
+            limbs[k] = _mm512_i64gather_epi64(_mm512_add_epi64(sword, _mm512_set1_epi64(k)), (const void *)scalars, 8);
+        PFX(scatter_proj)(buf, word, PFX(scale8)(PFX(gather_proj)(buf, word), limbs), live);
+    }
+}
+
+/* One radix-2 decimation-in-time stage of a point FFT on buf (n points, bit-reversed input):
+   for pairs p in [lo, hi), with j = p mod half, top = (p / half) 2 half + j, bottom = top + half:
+   t = w_j bottom, (top, bottom) := (top + t, top - t), w_j = twiddles[j * twiddleStride]
+   (canonical scalars, 4 words each). Twiddle-free when half == 1. */
+VS_IFMA void PFX(fft_stage)(uint64_t *buf, size_t half, const uint64_t *twiddles, size_t twiddleStride, size_t lo, size_t hi) {
+    for (size_t p0 = lo; p0 < hi; p0 += 8) {
+        const size_t count = hi - p0 < 8 ? hi - p0 : 8;
+        const __mmask8 live = (__mmask8)((1u << count) - 1);
+        uint64_t top[8], bottom[8], tw[8];
+        for (size_t l = 0; l < 8; l++) {
+            const size_t p = p0 + (l < count ? l : count - 1);
+            const size_t j = p % half, t = (p / half) * 2 * half + j;
+            top[l] = t * PW; bottom[l] = (t + half) * PW; tw[l] = j * twiddleStride * 4;
+        }
+        const __m512i wordTop = _mm512_loadu_si512(top), wordBottom = _mm512_loadu_si512(bottom);
+        const PFX(proj) u = PFX(gather_proj)(buf, wordTop);
+        PFX(proj) t = PFX(gather_proj)(buf, wordBottom);
+        if (half > 1) {
+            __m512i limbs[4];
+            const __m512i twWord = _mm512_loadu_si512(tw);
+            for (int k = 0; k < 4; k++)
+                limbs[k] = _mm512_i64gather_epi64(_mm512_add_epi64(twWord, _mm512_set1_epi64(k)), (const void *)twiddles, 8);
+            t = PFX(scale8)(t, limbs);
+        }
+        PFX(proj) negT = t;
+        negT.y = FE_NEG(t.y);
+        PFX(scatter_proj)(buf, wordTop, PFX(add)(u, t), live);
+        PFX(scatter_proj)(buf, wordBottom, PFX(add)(u, negT), live);
+    }
+}
+
+/* Swift affine points [lo, hi) (stride bytes apart) -> kernel projective buf[lo, hi). */
+VS_IFMA void PFX(to_projective)(uint64_t *buf, const void *points, size_t stride, size_t lo, size_t hi) {
+    const size_t elements = LIMBS / 5, coordBytes = elements * 32;
+    const uint8_t *base = (const uint8_t *)points;
+    for (int c = 0; c < 2 * (int)elements; c++)
+        convert_in((const uint64_t *)(base + lo * stride + (size_t)c * 32), stride / 8, hi - lo, buf + lo * PW + (size_t)c * 5, PW);
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t *q = buf + i * PW;
+        const int infinity = base[i * stride + 2 * coordBytes] & 1;
+        memset(q + 2 * LIMBS, 0, LIMBS * sizeof(uint64_t));
+        if (infinity) {
+            memset(q, 0, 2 * LIMBS * sizeof(uint64_t));
+            memcpy(q + LIMBS, FQ.one, 5 * sizeof(uint64_t));
+        } else {
+            memcpy(q + 2 * LIMBS, FQ.one, 5 * sizeof(uint64_t));
+        }
+    }
+}
+
+/* Kernel projective buf[lo, hi) -> Swift affine points (x / z, y / z; infinity for z = 0).
+   Blocks of AFFINE_GROUPS * 8 points share one inversion (Montgomery's trick over four chains
+   of eight lanes); the block's scratch lives on the stack (40 KB for G2), so the conversion
+   allocates nothing and cannot fail. The inversion costs about 1% of a block's work. */
+#define AFFINE_GROUPS 32
+VS_IFMA static void PFX(to_affine_block)(void *points, size_t stride, const uint64_t *buf, size_t lo, size_t hi) {
+    const size_t count = hi - lo, groups = (count + 7) / 8;
+    const size_t elements = LIMBS / 5, coordBytes = elements * 32;
+    FE prefix[AFFINE_GROUPS], zs[AFFINE_GROUPS];
+    __mmask8 infinite[AFFINE_GROUPS];
+    const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const FE one = PFX(fe_one)();
+    FE acc[4] = {one, one, one, one};
+    for (size_t g = 0; g < groups; g++) {
+        const __m512i index = _mm512_min_epu64(_mm512_add_epi64(_mm512_set1_epi64((long long)(lo + 8 * g)), lanes),
+                                               _mm512_set1_epi64((long long)(hi - 1)));
+        const PFX(proj) p = PFX(gather_proj)(buf, _mm512_mullo_epi64(index, _mm512_set1_epi64(PW)));
+        infinite[g] = FE_ISZERO(p.z);
+        zs[g] = FE_BLEND(infinite[g], p.z, one);
+        prefix[g] = acc[g & 3];
+        acc[g & 3] = FE_MUL(acc[g & 3], zs[g]);
+    }
+    const FE p01 = FE_MUL(acc[0], acc[1]), p23 = FE_MUL(acc[2], acc[3]);
+    const FE all = FE_INV(FE_MUL(p01, p23));
+    FE inv[4];
+    inv[0] = FE_MUL(all, FE_MUL(p23, acc[1]));
+    inv[1] = FE_MUL(all, FE_MUL(p23, acc[0]));
+    inv[2] = FE_MUL(all, FE_MUL(p01, acc[3]));
+    inv[3] = FE_MUL(all, FE_MUL(p01, acc[2]));
+    const FE to256 = PFX(fe_const_to256)();
+    for (size_t g = groups; g-- > 0;) {
+        const FE zinv = FE_MUL(inv[g & 3], prefix[g]);
+        inv[g & 3] = FE_MUL(inv[g & 3], zs[g]);
+        const __m512i index = _mm512_min_epu64(_mm512_add_epi64(_mm512_set1_epi64((long long)(lo + 8 * g)), lanes),
+                                               _mm512_set1_epi64((long long)(hi - 1)));
+        const PFX(proj) p = PFX(gather_proj)(buf, _mm512_mullo_epi64(index, _mm512_set1_epi64(PW)));
+        /* x / z and y / z, then out of the 2^260 Montgomery form into Swift's 2^256 one */
+        const FE x = PFX(fe_mul_elementwise)(FE_MUL(p.x, zinv), to256), y = PFX(fe_mul_elementwise)(FE_MUL(p.y, zinv), to256);
+        uint64_t tx[LIMBS * 8], ty[LIMBS * 8];
+        PFX(fe_store)(tx, 8, 0, x);
+        PFX(fe_store)(ty, 8, 0, y);
+        for (size_t l = 0; l < 8 && lo + 8 * g + l < hi; l++) {
+            uint8_t *q = (uint8_t *)points + (lo + 8 * g + l) * stride;
+            const int infinity = (infinite[g] >> l) & 1;
+            for (size_t e = 0; e < elements; e++) {
+                uint64_t l52[5];
+                for (int i = 0; i < 5; i++) l52[i] = infinity ? 0 : tx[(e * 5 + i) * 8 + l];
+                to64(l52, 1, (uint64_t *)(q + e * 32));
+                for (int i = 0; i < 5; i++) l52[i] = infinity ? 0 : ty[(e * 5 + i) * 8 + l];
+                to64(l52, 1, (uint64_t *)(q + coordBytes + e * 32));
+            }
+            q[2 * coordBytes] = (uint8_t)infinity;
+        }
+    }
+}
+
+VS_IFMA void PFX(to_affine)(void *points, size_t stride, const uint64_t *buf, size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; b += 8 * AFFINE_GROUPS)
+        PFX(to_affine_block)(points, stride, buf, b, hi - b < 8 * AFFINE_GROUPS ? hi : b + 8 * AFFINE_GROUPS);
+}
+#undef AFFINE_GROUPS
+
+#undef PW
+
 /* ---- public entry points ---- */
 
 vs_ifma_msm *PFX(create)(size_t n, int buckets) {

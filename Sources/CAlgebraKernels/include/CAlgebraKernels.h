@@ -281,6 +281,24 @@ void vs_ifma_g1_window_sum(vs_ifma_msm *state, const uint64_t *bases, const uint
 void vs_ifma_g2_window_sum(vs_ifma_msm *state, const uint64_t *bases, const uint8_t *infinity,
                            const int32_t *digits, size_t n, uint64_t *out);
 
+/*
+ * Bulk point arithmetic for the ceremony, in the kernel's projective layout (x, y, z of 52-bit
+ * limbs: 15 words per G1 point, 30 per G2 point). Ranges [lo, hi) let callers split the work
+ * over threads. Scalars are canonical (not Montgomery) 4 x 64-bit limbs.
+ *   to_projective: Swift affine points -> kernel points;  to_affine: back (one inversion per call).
+ *   scale: buf[i] *= scalar_i (constant time in the scalars: fixed windows, complete formulas,
+ *          full table scans), scalar i at scalars + i * scalarStride words (0: one scalar for all).
+ *   fft_stage: one radix-2 DIT stage over pairs [lo, hi) (see ifma_curve.h).
+ */
+void vs_ifma_g1_to_projective(uint64_t *buf, const void *points, size_t stride, size_t lo, size_t hi);
+void vs_ifma_g2_to_projective(uint64_t *buf, const void *points, size_t stride, size_t lo, size_t hi);
+void vs_ifma_g1_to_affine(void *points, size_t stride, const uint64_t *buf, size_t lo, size_t hi);
+void vs_ifma_g2_to_affine(void *points, size_t stride, const uint64_t *buf, size_t lo, size_t hi);
+void vs_ifma_g1_scale(uint64_t *buf, const uint64_t *scalars, size_t scalarStride, size_t lo, size_t hi);
+void vs_ifma_g2_scale(uint64_t *buf, const uint64_t *scalars, size_t scalarStride, size_t lo, size_t hi);
+void vs_ifma_g1_fft_stage(uint64_t *buf, size_t half, const uint64_t *twiddles, size_t twiddleStride, size_t lo, size_t hi);
+void vs_ifma_g2_fft_stage(uint64_t *buf, size_t half, const uint64_t *twiddles, size_t twiddleStride, size_t lo, size_t hi);
+
 #ifdef __cplusplus
 }
 #endif
