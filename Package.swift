@@ -98,13 +98,19 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(
             name: "SplitLearningTests",
-            dependencies: ["SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Algebra", "NeuralNet"],
+            dependencies: [
+                "SplitLearning", "Ceremony", "ZKML", "Groth16", "Commitment", "Circuit", "Algebra", "NeuralNet",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             resources: [.copy("Resources/tls")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "NeuralNet", "Report"]),
         .testTarget(
             name: "CeremonyTests", dependencies: ["Ceremony", "Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "ZKML", "Report"]),
+        // Bad-input tests across the decoders (issue 24): one seeded mutation test per decoder.
+        .testTarget(name: "HostileInputTests", dependencies: ["Algebra", "Circuit", "Groth16", "Ceremony", "NeuralNet", "DP", "ZKML"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -244,6 +244,10 @@ public enum PointDecodingError: Error, Equatable, CustomStringConvertible {
     case invalidFlags(String)
     case noSquareRoot(String)
     case identityNotAllowed(String)
+    /// snarkjs form with z = 0 but (x, y) != (0, 1): only one encoding of infinity is accepted.
+    case nonCanonicalInfinity(String)
+    /// snarkjs form with z other than 0 or 1: snarkjs writes affine points with z = 1.
+    case nonCanonicalProjective(String)
 
     public var description: String {
         switch self {
@@ -254,6 +258,9 @@ public enum PointDecodingError: Error, Equatable, CustomStringConvertible {
         case .invalidFlags(let g): return "\(g) compressed point has invalid flag bits"
         case .noSquareRoot(let g): return "\(g) compressed point: x has no matching y on the curve"
         case .identityNotAllowed(let g): return "\(g) point at infinity is not allowed here"
+        case .nonCanonicalInfinity(let g):
+            return "\(g) point has z = 0 but is not written as (0, 1, 0), the one accepted encoding of infinity"
+        case .nonCanonicalProjective(let g): return "\(g) point has z other than 1 (snarkjs writes affine points with z = 1)"
         }
     }
 }

@@ -123,11 +123,21 @@ extension StaticPrimeField {
     }
     public func bigEndianBytes() -> [UInt8] { littleEndianBytes().reversed() }
 
-    /// Parses a decimal string (snarkjs JSON style) and requires it to be < p.
+    /// Parses a decimal string (snarkjs JSON style) and requires it to be < p. Only the
+    /// canonical spelling is accepted: ASCII digits, no sign, no leading zeros ("0" itself
+    /// excepted), at most as many digits as p has, so each element has exactly one text form
+    /// and the digit count is bounded before any big-integer work.
     public init(decimal text: String) throws(FieldDecodingError) {
-        guard let value = BigInt(text) else { throw .notANumber(text) }
+        let utf8 = text.utf8
+        guard let first = utf8.first, utf8.count <= Self.maxDecimalDigits,
+              utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), first != 0x30 || utf8.count == 1,
+              let value = BigInt(text)
+        else { throw .notANumber(text) }
         try self.init(canonical: value)
     }
+
+    /// Decimal digits of the modulus: no canonical element is longer.
+    static var maxDecimalDigits: Int { modulus.description.count }
 }
 
 /// Why bytes or text could not be decoded into a field element.

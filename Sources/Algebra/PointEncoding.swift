@@ -6,7 +6,12 @@
 /// - Compressed: x only (G1 32 bytes, G2 64 bytes in the same order) with two flag bits in the
 ///   first byte, which are free because q < 2^254: bit 7 = infinity, bit 6 = y is the larger root.
 /// - snarkjs decimal: G1 ["x", "y", "1"], G2 [["x.c0","x.c1"], ["y.c0","y.c1"], ["1","0"]],
-///   projective with z = 1 (or z = 0 for infinity).
+///   z = 1, and the point at infinity exactly ["0", "1", "0"] (G2 [["0","0"], ["1","0"], ["0","0"]]).
+///
+/// Each format has exactly one accepted encoding of every point, the point at infinity
+/// included (uncompressed: all zeros; compressed: 0x80 then zeros; snarkjs: (0, 1, 0)):
+/// decoding then re-encoding gives back the input bytes, which the tests check on mutated
+/// inputs.
 public protocol EncodableCurve: CurveParameters {
     /// Bytes of one base-field element.
     static var coordinateBytes: Int { get }
@@ -117,20 +122,28 @@ extension AffinePoint where C: EncodableCurve {
         return [C.decimalStrings(x), C.decimalStrings(y), oneCoord]
     }
 
-    /// Parses snarkjs projective decimal strings (any z), then validates the point.
+    /// Parses snarkjs decimal strings, then validates the point. Only the two forms snarkjs
+    /// writes are accepted, so every point has exactly one encoding: an affine point with
+    /// z = 1, or the point at infinity as exactly (0, 1, 0) (G2: [0,0], [1,0], [0,0]). Any
+    /// other z, including another (x, y, 0), is refused (with snarkjs's reader they would all
+    /// mean infinity or a rescaled point: several encodings of one value invite malleability).
+    /// Decimal coordinates must be canonical too (see `init(decimal:)`).
     public init(snarkjs coords: [[String]]) throws(PointDecodingError) {
-        guard coords.count == 3 || coords.count == 2 else {
+        guard coords.count == 3 else {
             throw .wrongLength(group: C.name, expected: 3, got: coords.count)
         }
         let x: C.BaseField, y: C.BaseField, z: C.BaseField
         do {
             x = try C.coordinate(decimal: coords[0])
             y = try C.coordinate(decimal: coords[1])
-            z = coords.count == 3 ? try C.coordinate(decimal: coords[2]) : .one
+            z = try C.coordinate(decimal: coords[2])
         } catch { throw .coordinate(group: C.name, error) }
-        guard let zInv = z.inverse() else { self = .infinity; return }
-        // snarkjs writes affine points as (x, y, 1); a general z is read as Jacobian-free
-        // projective (x/z, y/z), which is what snarkjs's own reader assumes.
-        self = try .validated(x: x * zInv, y: y * zInv)
+        if z.isZero {
+            guard x.isZero, y == .one else { throw .nonCanonicalInfinity(C.name) }
+            self = .infinity
+            return
+        }
+        guard z == .one else { throw .nonCanonicalProjective(C.name) }
+        self = try .validated(x: x, y: y)
     }
 }

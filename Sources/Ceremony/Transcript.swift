@@ -47,6 +47,11 @@ public struct VerifiedCeremony: Sendable {
     /// Names of the contributions an imported `.ptau` carried. Their powers were checked for
     /// consistency, but their proofs (snarkjs's BLAKE2b transcript) were not re-verified.
     public let importedPhase1Contributions: [String]
+    /// SHA-256 (hex) of the starting powers `phase1/0000.ptau`, to pin an imported `.ptau`.
+    public let phase1StartSHA256: String
+    /// True when phase 1 starts from the generators (no secret in the start), false when it
+    /// starts from imported powers whose secrets whoever made them may know.
+    public let phase1StartsFromGenerators: Bool
     public let circuit: R1CS<Fr>
     /// The final key; nil until phase 2 has a contribution (before that delta is the
     /// generator and anyone could forge proofs).
@@ -106,6 +111,9 @@ public struct CeremonyTranscript: Sendable {
     public private(set) var phase1States: Int
     /// Number of phase-2 state files (0: phase 2 has not started).
     public private(set) var phase2States: Int
+    /// A state file found past the first missing one (phase, the missing index, the file
+    /// found): the transcript has a hole, which `verify` reports as unsound.
+    let gap: (phase: Int, missing: Int, found: String)?
 
     /// Progress reports: a step description, and for loops the position in it.
     public typealias Progress = (_ step: String, _ done: Int, _ total: Int) -> Void
@@ -146,13 +154,16 @@ public struct CeremonyTranscript: Sendable {
         try write(directory + "/circuit.r1cs", circuitBytes)
         try write(stateName(directory, phase: 1, index: 0), phase1Start)
         var transcript = CeremonyTranscript(directory: directory, circuit: r1cs, circuitBytes: circuitBytes,
-                                            phase1States: 1, phase2States: 0)
+                                            phase1States: 1, phase2States: 0, gap: nil)
         if ptau != nil { try transcript.startPhase2(progress: progress) }
         return transcript
     }
 
     /// Opens the ceremony in `directory` (reads the circuit, counts the state files; the states
-    /// are read and checked by `verify`).
+    /// are read and checked by `verify`). The state files of each phase must be numbered
+    /// 0, 1, 2... without a hole: a state file past a missing one is recorded and makes
+    /// `verify` (and so `contribute`) fail, rather than silently ending the transcript at the
+    /// hole and ignoring the contributions after it.
     public static func load(_ directory: String) throws(CeremonyError) -> CeremonyTranscript {
         let circuitPath = directory + "/circuit.r1cs"
         guard FileManager.default.fileExists(atPath: circuitPath) else {
@@ -167,7 +178,26 @@ public struct CeremonyTranscript: Sendable {
         }
         let p1 = count(1), p2 = count(2)
         guard p1 >= 1 else { throw .badInput(path: directory, reason: "phase1/0000.ptau is missing") }
-        return CeremonyTranscript(directory: directory, circuit: r1cs, circuitBytes: bytes, phase1States: p1, phase2States: p2)
+        let gap = stateFileBeyond(directory, phase: 1, count: p1).map { (phase: 1, missing: p1, found: $0) }
+            ?? stateFileBeyond(directory, phase: 2, count: p2).map { (phase: 2, missing: p2, found: $0) }
+        return CeremonyTranscript(directory: directory, circuit: r1cs, circuitBytes: bytes, phase1States: p1, phase2States: p2,
+                                  gap: gap)
+    }
+
+    /// The lowest-numbered state file of `phase` with an index >= `count` (the first missing
+    /// one), if the phase's folder holds any: "0003.zkey" beyond a missing "0002.zkey".
+    static func stateFileBeyond(_ directory: String, phase: Int, count: Int) -> String? {
+        let folder = "\(directory)/phase\(phase)"
+        let suffix = phase == 1 ? ".ptau" : ".zkey"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return nil }
+        let beyond = names.compactMap { name -> (Int, String)? in
+            guard name.hasSuffix(suffix) else { return nil }
+            let digits = name.dropLast(suffix.count)
+            guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                  let index = Int(digits), index >= count else { return nil }
+            return (index, "phase\(phase)/" + name)
+        }
+        return beyond.min { $0.0 < $1.0 }?.1
     }
 
     // MARK: Contributing
@@ -177,16 +207,23 @@ public struct CeremonyTranscript: Sendable {
     /// first. The secrets come from the CSPRNG and are erased before returning.
     /// Cost at power p: phase 1, 2^(p+2) G1 + 2^p G2 multiplications; phase 2, one G1
     /// multiplication per H and L point.
-    public mutating func contribute(name: String, phase: Int? = nil, progress: Progress = { _, _, _ in })
-        throws(CeremonyError) -> ContributionReceipt
+    ///
+    /// The transcript is verified first (`verify`), so nobody builds on a transcript that
+    /// `verify` rejects: an unsound or holed transcript throws before any secret is drawn.
+    /// `verifyFirst: false` skips that, only for a caller that has just verified this same
+    /// transcript itself (the ceremony benchmark times the two separately).
+    public mutating func contribute(name: String, phase: Int? = nil, verifyFirst: Bool = true,
+                                    progress: Progress = { _, _, _ in }) throws(CeremonyError) -> ContributionReceipt
     {
-        try contribute(name: name, phase: phase, beacon: nil, progress: progress)
+        if verifyFirst { _ = try verify(progress: progress) }
+        return try contribute(name: name, phase: phase, beacon: nil, progress: progress)
     }
 
-    /// Adds the final public-randomness contribution to the open phase: the secrets are
-    /// derived from `beacon` hashed 2^`iterationsExponent` times with SHA-256 (snarkjs's
-    /// iteration; the derivation after it is ours), so anyone can recompute them. Use a value
-    /// nobody could know before the last contribution (e.g. a future block hash).
+    /// Adds the final public-randomness contribution to the open phase, after verifying the
+    /// transcript (as `contribute` does): the secrets are derived from `beacon` hashed
+    /// 2^`iterationsExponent` times with SHA-256 (snarkjs's iteration; the derivation after it
+    /// is ours), so anyone can recompute them. Use a value nobody could know before the last
+    /// contribution (e.g. a future block hash).
     public mutating func applyBeacon(_ beacon: [UInt8], iterationsExponent: Int, name: String = "beacon",
                                      progress: Progress = { _, _, _ in }) throws(CeremonyError) -> ContributionReceipt
     {
@@ -194,6 +231,7 @@ public struct CeremonyTranscript: Sendable {
             throw .usage("the beacon iteration exponent must be in 0...\(Beacon.maxExponent) (2^N SHA-256 iterations)")
         }
         guard (1...255).contains(beacon.count) else { throw .usage("the beacon must be 1 to 255 bytes") }
+        _ = try verify(progress: progress)
         return try contribute(name: name, phase: nil, beacon: (beacon, iterationsExponent), progress: progress)
     }
 
@@ -268,6 +306,10 @@ public struct CeremonyTranscript: Sendable {
     /// checks), about four MSMs over 2^(p+2) G1 points and two over 2^p G2 points (phase 1) or
     /// two G1 MSMs over H and L (phase 2), and a few pairings.
     public func verify(progress: Progress = { _, _, _ in }) throws(CeremonyError) -> VerifiedCeremony {
+        if let gap {
+            throw .unsound(phase: gap.phase, index: gap.missing, name: "",
+                           reason: "its state file is missing but \(gap.found) exists: contributions must be contiguous")
+        }
         let chain = try hashes()
         let total = phase1States + phase2States
         var list: [VerifiedContribution] = []
@@ -275,6 +317,10 @@ public struct CeremonyTranscript: Sendable {
         progress("phase 1 starting state", 0, total)
         var previous = try readPtau(0, unsoundIndex: 0)
         let imported = previous.contributions.map { $0.name ?? "" }
+        let startHash = SHA256.hex(SHA256.hash(try Self.read(Self.stateName(directory, phase: 1, index: 0))))
+        let start = previous.powers.firstPoints
+        let fromGenerators = start.tauG1 == G1Affine.generator && start.alphaG1 == G1Affine.generator
+            && start.betaG1 == G1Affine.generator
         if let why = previous.powers.structureError() { throw .unsound(phase: 1, index: 0, name: "", reason: why) }
         for i in 1..<max(1, phase1States) {
             progress("phase 1 contribution #\(i)", i, total)
@@ -315,7 +361,8 @@ public struct CeremonyTranscript: Sendable {
             previous = current
         }
         guard phase2States > 0 else {
-            return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, circuit: circuit,
+            return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
+                                    phase1StartsFromGenerators: fromGenerators, circuit: circuit,
                                     provingKey: nil, zkey: nil)
         }
 
@@ -359,7 +406,8 @@ public struct CeremonyTranscript: Sendable {
             lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: i))
         }
         let contributed = phase2States > 1
-        return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, circuit: circuit,
+        return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
+                                    phase1StartsFromGenerators: fromGenerators, circuit: circuit,
                                 provingKey: contributed ? key : nil, zkey: contributed ? lastBytes : nil)
     }
 

@@ -242,10 +242,42 @@ public enum Circom {
             }
             labels = l
         }
-        return R1CS(numWires: Int(nWires), numPublicOutputs: Int(nPubOut), numPublicInputs: Int(nPubIn),
-                    numPrivateInputs: Int(nPrvIn), a: matrices[0], b: matrices[1], c: matrices[2],
-                    wireLabels: labels)
+        var r1cs = R1CS(numWires: Int(nWires), numPublicOutputs: Int(nPubOut), numPublicInputs: Int(nPubIn),
+                        numPrivateInputs: Int(nPrvIn), a: matrices[0], b: matrices[1], c: matrices[2],
+                        wireLabels: labels)
+        // VeriSplit's commitment section (custom type 0x10000; circom and snarkjs skip unknown
+        // sections): the challenge wire, then the committed wires in increasing order.
+        if table.contains(where: { $0.type == commitmentSection }) {
+            let section = try find(commitmentSection, "commitment(0x10000)")
+            reader.enter("commitment(0x10000)", offset: section.offset, size: section.size)
+            let numPublic = nPubOut + nPubIn
+            let challenge = try reader.int(below: numPublic + 1) { "challenge wire \($0) is not a public wire" }
+            guard challenge == numPublic else {
+                throw .invalid(file: file, section: "commitment(0x10000)", offset: section.offset,
+                               reason: "the challenge must be the last public wire (\(numPublic)), not \(challenge)")
+            }
+            let count = try reader.u32()
+            guard UInt64(count) * 4 == UInt64(reader.remaining) else {
+                throw .invalid(file: file, section: "commitment(0x10000)", offset: section.offset,
+                               reason: "\(count) committed wires do not fill the section")
+            }
+            var wires: [Int] = []
+            wires.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                let wire = Int(try reader.int(below: nWires) { "committed wire \($0) out of range" })
+                guard wire > Int(numPublic), wires.last.map({ wire > $0 }) ?? true else {
+                    throw .invalid(file: file, section: "commitment(0x10000)", offset: reader.offset,
+                                   reason: "committed wires must be private and strictly increasing")
+                }
+                wires.append(wire)
+            }
+            r1cs.commitment = R1CS<Fr>.Commitment(challenge: Int(challenge), wires: wires)
+        }
+        return r1cs
     }
+
+    /// Section type of the commitment metadata (outside circom's range, which ends at 5).
+    static let commitmentSection: UInt32 = 0x10000
 
     public static func writeR1CS(_ r1cs: R1CS<Fr>) -> [UInt8] {
         var header = BinaryWriter()
@@ -275,10 +307,17 @@ public enum Circom {
         var out = BinaryWriter()
         out.bytes = Array("r1cs".utf8)
         out.u32(1)
-        out.u32(3)
+        out.u32(r1cs.commitment == nil ? 3 : 4)
         out.section(1, header.bytes)
         out.section(2, body.bytes)
         out.section(3, labels.bytes)
+        if let commitment = r1cs.commitment {
+            var section = BinaryWriter()
+            section.u32(UInt32(commitment.challenge))
+            section.u32(UInt32(commitment.wires.count))
+            for wire in commitment.wires { section.u32(UInt32(wire)) }
+            out.section(commitmentSection, section.bytes)
+        }
         return out.bytes
     }
 
@@ -324,5 +363,35 @@ public enum Circom {
         out.section(1, header.bytes)
         out.section(2, body.bytes)
         return out.bytes
+    }
+}
+
+extension Circom {
+    /// circom's `.sym` text: one line `labelIndex,wireIndex,componentIndex,name` per wire from
+    /// wire 1 on (wire 0 is the constant), so tools can name wires in their reports.
+    public static func writeSymbols(_ names: [String]) -> String {
+        var out = ""
+        for (wire, name) in names.enumerated() where wire > 0 { out += "\(wire),\(wire),0,\(name)\n" }
+        return out
+    }
+
+    /// Wire names from a `.sym` file (lines `label,wire,component,name`; a wire of -1 marks a
+    /// signal circom optimised away and is skipped). Every line must have four fields with
+    /// integer indices, and wires must be below `wireCount`.
+    public static func readSymbols(_ text: String, wireCount: Int, file: String = "sym") throws(CircomFormatError) -> [Int: String] {
+        var names: [Int: String] = [:]
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            let fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false)
+            guard fields.count == 4, Int(fields[0]) != nil, let wire = Int(fields[1]), Int(fields[2]) != nil else {
+                throw .invalid(file: file, section: "symbols", offset: number + 1, reason: "line \(number + 1) is not 'label,wire,component,name'")
+            }
+            if wire == -1 { continue }
+            guard wire >= 0, wire < wireCount else {
+                throw .invalid(file: file, section: "symbols", offset: number + 1,
+                               reason: "line \(number + 1) names wire \(wire), but the circuit has \(wireCount) wires")
+            }
+            names[wire] = String(fields[3])
+        }
+        return names
     }
 }

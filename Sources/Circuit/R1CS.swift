@@ -59,6 +59,15 @@ public struct R1CS<F: PrimeField>: Sendable {
     public var c: SparseMatrix<F>
     /// circom's wire-to-label map (one label per wire).
     public var wireLabels: [UInt64]
+    /// The commitment to witness wires (BSB22), if the circuit draws a challenge: the committed
+    /// wires (private, in increasing order) and the challenge's public wire (the last one).
+    public var commitment: Commitment?
+
+    public struct Commitment: Sendable, Equatable {
+        public var challenge: Int
+        public var wires: [Int]
+        public init(challenge: Int, wires: [Int]) { self.challenge = challenge; self.wires = wires }
+    }
 
     public init(numWires: Int, numPublicOutputs: Int, numPublicInputs: Int, numPrivateInputs: Int,
                 a: SparseMatrix<F>, b: SparseMatrix<F>, c: SparseMatrix<F>, wireLabels: [UInt64]? = nil) {

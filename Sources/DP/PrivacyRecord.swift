@@ -93,8 +93,9 @@ public struct PrivacyRecord: Sendable, Hashable {
             .merging(self.metadata) { _, new in new }
     }
 
-    /// Reads a record back.
-    /// - Throws: `DPError.metadata` naming the first missing or malformed key.
+    /// Reads a record back, refusing records that claim nothing meaningful.
+    /// - Throws: `DPError.metadata` naming the first missing or malformed key, or an epsilon
+    ///   not > 0, a delta outside (0, 1) or a sigma not > 0.
     public init(metadata m: [String: String]) throws(DPError) {
         guard let raw = m["method"] else {
             throw .metadata(
@@ -128,13 +129,20 @@ public struct PrivacyRecord: Sendable, Hashable {
             }
             steps = s
         }
+        // A record makes a claim only with a meaningful budget: epsilon > 0, delta in (0, 1),
+        // sigma > 0 (all finite, `number` checks that). A file claiming epsilon 0 or -1, or
+        // delta 1e308, is refused here rather than copied into the models derived from it.
+        let epsilon = try number("epsilon"), delta = try number("delta"), sigma = try number("sigma")
+        guard epsilon > 0 else { throw .metadata(name: "epsilon", detail: "\(epsilon) is not a privacy budget (must be > 0)") }
+        guard delta > 0, delta < 1 else { throw .metadata(name: "delta", detail: "\(delta) is outside (0, 1)") }
+        guard sigma > 0 else { throw .metadata(name: "sigma", detail: "\(sigma) is not a noise level (must be > 0)") }
         let standard: Set<String> = [
             "method", "sigma", "epsilon", "delta", "proven", "accountant", "q", "steps", "clip",
             "sampling", "sensitivity", "noise_source", "note",
         ]
         self.init(
-            method: method, sigma: try number("sigma"), epsilon: try number("epsilon"),
-            delta: try number("delta"), proven: proven == "true", accountant: m["accountant"],
+            method: method, sigma: sigma, epsilon: epsilon,
+            delta: delta, proven: proven == "true", accountant: m["accountant"],
             samplingRate: try optionalNumber("q"), steps: steps,
             clippingNorm: try optionalNumber("clip"), sampling: m["sampling"],
             sensitivity: try optionalNumber("sensitivity"), noiseSource: m["noise_source"],

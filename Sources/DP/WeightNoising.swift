@@ -12,6 +12,22 @@ public struct NoisedModel: Sendable {
 /// Post-training weight noise: i.i.d. Gaussian noise on every parameter of a saved model, with
 /// the claim it supports written into the model's metadata. The input value is never changed.
 public enum WeightNoising {
+    /// Refuses a model holding a non-finite weight: noise on it, and any claim about it, would be
+    /// meaningless. `output` marks the noised copy, where an overflow means `std` was far too
+    /// large for Float32 weights (|w| < 3.4e38). O(parameters).
+    static func checkFinite(_ file: SafeTensorsFile, output std: Double? = nil) throws(DPError) {
+        for (name, tensor) in file.tensors {
+            let finite = tensor.withUnsafeBufferPointer { p in p.allSatisfy(\.isFinite) }
+            guard !finite else { continue }
+            if let std {
+                throw .invalidParameter(
+                    name: "sigma", value: "\(std)", requirement: "must keep every noised weight a finite Float32",
+                    hint: "The noise overflowed tensor '\(name)'; the calibration inputs (clip, lr, sigma) are far too large.")
+            }
+            throw .modelState(name: name, detail: "holds a NaN or infinite weight; refusing to noise or certify it")
+        }
+    }
+
     /// A copy of `file` with N(0, std^2) added to every element of every tensor. O(parameters).
     public static func addingNoise(
         to file: SafeTensorsFile, standardDeviation std: Double, noise: inout GaussianSampler
@@ -49,7 +65,9 @@ public enum WeightNoising {
             clippingNorm: try need(h.clippingNorm, "clip", "--clip"),
             datasetSize: try need(h.datasetSize, "dataset_size", "--dataset-size"),
             batchSize: try need(h.batchSize, "batch_size", "--batch-size"))
+        try checkFinite(file)
         var out = addingNoise(to: file, standardDeviation: calibration.sigma, noise: &noise)
+        try checkFinite(out, output: calibration.sigma)
         let record = PrivacyRecord(
             method: .dpWeights, sigma: calibration.sigma, epsilon: epsilon,
             delta: calibration.delta, proven: false, accountant: "none",
@@ -74,7 +92,9 @@ public enum WeightNoising {
         let a = try LogisticRegressionAssumptions(metadata: file.metadata)
         let calibration = try WeightNoise.analyticGaussian(
             sensitivity: a.sensitivity, epsilon: epsilon, delta: delta)
+        try checkFinite(file)
         var out = addingNoise(to: file, standardDeviation: calibration.sigma, noise: &noise)
+        try checkFinite(out, output: calibration.sigma)
         var extra = a.metadata.filter { PrivacyRecord.ownedKeys.contains($0.key) }
         extra["l2"] = "\(a.l2)"
         let record = PrivacyRecord(
@@ -119,7 +139,9 @@ public enum WeightNoising {
                 detail: "is '\(base.method.rawValue)'; post-dpsgd noise needs a model trained by "
                     + "`verisplit dp train` (method dpsgd)")
         }
+        try checkFinite(file)
         var out = addingNoise(to: file, standardDeviation: std, noise: &noise)
+        try checkFinite(out, output: std)
         var record = base
         record.method = .postDPSGD
         record.sigma = (previous * previous + std * std).squareRoot()

@@ -16,7 +16,8 @@ public enum EmbeddedSpec {
           "batch": 1,
           "loss": "softmax-cross-entropy",
           "learning_rate_shift": 5,
-          "commitment": "poseidon-t17"
+          "commitment": "poseidon-t17",
+          "dataset_depth": 16
         }
         """
 }

@@ -56,6 +56,9 @@ enum SplitStage {
         c.steps = sizes.verifiedSteps
         c.clientSeed = seed
         c.serverSeed = seed &+ 1
+        // A public, seeded sample order (a real session draws it by coin toss), so the plain run
+        // below trains on the same samples and must end with the same weights.
+        c.fixedScheduleSeed = seed
         let total = sizes.verifiedSteps
         c.onStep = { done in progress.update(1 + Int(done), detail: "step \(done)/\(total)") }
         let verified = if let serverExecutable {

@@ -11,12 +11,16 @@ public enum Groth16 {
     /// OpenSSL CSPRNG, stay in memory only during `setup`, and are erased afterwards.
     struct ToxicWaste {
         var tau, alpha, beta, gamma, delta: Fr
+        /// The commitment's blinding base eta and its knowledge-proof secret sigma (used only for
+        /// circuits with a commitment to witness wires).
+        var eta, sigma: Fr
 
         static func sample() -> ToxicWaste {
             func nonzero() -> Fr {
                 while true { let x = Fr.random(); if !x.isZero { return x } }
             }
-            var w = ToxicWaste(tau: nonzero(), alpha: nonzero(), beta: nonzero(), gamma: nonzero(), delta: nonzero())
+            var w = ToxicWaste(tau: nonzero(), alpha: nonzero(), beta: nonzero(), gamma: nonzero(), delta: nonzero(),
+                               eta: nonzero(), sigma: nonzero())
             while w.gamma == w.delta { w.delta = nonzero() }
             return w
         }
@@ -90,6 +94,16 @@ public enum Groth16 {
         var lScalars = ((numPublic + 1)..<max(numPublic + 1, numWires)).map { k in
             (waste.beta * u[k] + waste.alpha * v[k] + w[k]) * deltaInv
         }
+        // A commitment to witness wires (BSB22): the committed wires leave the L query (over
+        // delta) for the commitment basis (over gamma, like the public inputs).
+        var commitmentScalars: [Fr] = []
+        if let info = r1cs.commitment {
+            guard hForm == .monomial else { throw .circuitMismatch }
+            for k in info.wires {
+                commitmentScalars.append((waste.beta * u[k] + waste.alpha * v[k] + w[k]) * gammaInv)
+                lScalars[k - numPublic - 1] = .zero
+            }
+        }
         var hScalars: [Fr]
         switch hForm {
         case .monomial:
@@ -129,10 +143,25 @@ public enum Groth16 {
         SecureRandom.erase(&lagrange); SecureRandom.erase(&u); SecureRandom.erase(&v); SecureRandom.erase(&w)
         SecureRandom.erase(&icScalars); SecureRandom.erase(&lScalars); SecureRandom.erase(&hScalars)
 
-        let vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
-        return ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
-                          delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
-                          domainSize: domain.size, hForm: hForm, circuitHash: circuitHash(r1cs))
+        var vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        var commitmentKey: CommitmentKey?
+        if let info = r1cs.commitment {
+            let basis = g1.multiplyAll(commitmentScalars)
+            var sigmaScalars = commitmentScalars.map { $0 * waste.sigma }
+            let basisSigma = g1.multiplyAll(sigmaScalars)
+            let etaGamma = waste.eta * gammaInv
+            commitmentKey = CommitmentKey(wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basisSigma,
+                                          etaGamma: g1.multiply(etaGamma).affine,
+                                          etaGammaSigma: g1.multiply(etaGamma * waste.sigma).affine,
+                                          etaDelta: g1.multiply(waste.eta * deltaInv).affine)
+            vk.commitment = CommitmentVerifyingKey(committedWires: info.wires.count, sigma: g2.multiply(waste.sigma).affine)
+            SecureRandom.erase(&commitmentScalars); SecureRandom.erase(&sigmaScalars)
+        }
+        var key = ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
+                             delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
+                             domainSize: domain.size, hForm: hForm, circuitHash: circuitHash(r1cs))
+        key.commitment = commitmentKey
+        return key
     }
 
     /// Proves that `witness` (the full wire assignment [1, public..., private...]) satisfies
@@ -142,12 +171,17 @@ public enum Groth16 {
     /// Keys in snarkjs's form (`.oddCosetLagrange`) prove the snarkjs way: C is taken as A * B
     /// row by row, so the circuit need not carry C. A circuit read from a `.zkey` has empty C
     /// rows (the format stores only A and B); its witness cannot be checked constraint by
-    /// constraint, so the proof is verified against the key before it is returned and an
-    /// invalid one is refused (`witnessRejectedByKey`).
+    /// constraint; an invalid proof from it is refused as `witnessRejectedByKey`. Every proof is
+    /// verified against the key's verifying key before it is returned: with a satisfied
+    /// witness a failure means the key is inconsistent (`proofRejectedByOwnKey`).
     ///
     /// Cost: 6 FFTs of the domain size, G1 MSMs over the wires (A, B1, L) and the domain (H),
-    /// and one G2 MSM; the independent MSMs run concurrently.
+    /// and one G2 MSM; the independent MSMs run concurrently; then one verification (a
+    /// four-pair pairing check and an MSM over the public inputs).
     public static func prove(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr]) throws(Groth16Error) -> Proof {
+        guard key.commitment == nil, r1cs.commitment == nil else {
+            throw .commitmentMismatch("this circuit commits to witness wires: prove it with proveCommitted")
+        }
         guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
         }
@@ -165,12 +199,14 @@ public enum Groth16 {
         var r = Fr.random(), s = Fr.random()
         defer { r = .zero; s = .zero }
         let proof = msmProof(key: key, witness: witness, h: h, r: r, s: s)
-        if !knowsC {
-            let inputs = Array(witness[1..<(r1cs.numPublic + 1)])
-            guard (try? verify(key: key.verifyingKey, proof: proof, publicInputs: inputs)) == true else {
-                throw .witnessRejectedByKey
-            }
-        }
+        // Every proof is checked before it leaves: with a satisfied witness, a proof that fails
+        // means the key's queries do not match its verifying key (a corrupted or altered key,
+        // whose checksum the alterer can recompute). One pairing check, about 1-2 ms.
+        // The key's degeneracy is its loader's business (a test key may be allowed explicitly).
+        let inputs = Array(witness[1..<(r1cs.numPublic + 1)])
+        let valid = !proof.a.isInfinity && !proof.b.isInfinity && !proof.c.isInfinity
+            && pairingEquationHolds(key: key.verifyingKey, proof: proof, publicInputs: inputs)
+        guard valid else { throw knowsC ? .proofRejectedByOwnKey : .witnessRejectedByKey }
         return proof
     }
 

@@ -37,8 +37,10 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
 /// ```
 /// Loading checks the checksum first, every count against the bytes present before
 /// allocating, every coordinate below q, every point on its curve, and every G2 point in the
-/// prime-order subgroup (spread over all cores), and that the circuit hash matches the
-/// embedded circuit.
+/// prime-order subgroup (spread over all cores), that the circuit hash matches the embedded
+/// circuit, and that the verifying key is not degenerate (`VerifyingKey.degeneracy`). A key
+/// whose points were altered and its checksum recomputed passes these checks; `Groth16.prove`
+/// catches it by verifying every proof it makes.
 public enum KeyFile {
     static let magic = Array("VSPK".utf8)
     public static let version: UInt32 = 1
@@ -99,10 +101,13 @@ public enum KeyFile {
         else {
             throw .invalid(file: file, offset: r.offset, reason: "query sizes do not fit the embedded circuit")
         }
-        guard !delta2.isInfinity, !gamma2.isInfinity, delta2 != gamma2 else {
-            throw .invalid(file: file, offset: r.offset, reason: "gamma and delta must be distinct non-identity points")
-        }
         let vk = VerifyingKey(alpha: alpha, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        if let why = vk.degeneracy {
+            throw .invalid(file: file, offset: r.offset, reason: "degenerate verifying key: \(why)")
+        }
+        guard !beta1.isInfinity, !delta1.isInfinity else {
+            throw .invalid(file: file, offset: r.offset, reason: "beta or delta in G1 is the point at infinity")
+        }
         let key = ProvingKey(verifyingKey: vk, alpha: alpha, beta1: beta1, beta2: beta2, delta1: delta1,
                              delta2: delta2, a: a, b1: b1, b2: b2, h: h, l: l, domainSize: domainSize,
                              hForm: form, circuitHash: Array(hash))

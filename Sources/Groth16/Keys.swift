@@ -9,12 +9,50 @@ public struct VerifyingKey: Sendable, Equatable {
     public var delta: G2Affine
     /// IC_0 (the constant wire) then one point per public signal.
     public var ic: [G1Affine]
+    /// For a circuit with a commitment to witness wires (BSB22): what the verifier needs to check
+    /// the commitment's proof of knowledge; nil otherwise (the snarkjs-compatible case).
+    public var commitment: CommitmentVerifyingKey?
 
     public init(alpha: G1Affine, beta: G2Affine, gamma: G2Affine, delta: G2Affine, ic: [G1Affine]) {
         self.alpha = alpha; self.beta = beta; self.gamma = gamma; self.delta = delta; self.ic = ic
     }
 
     public var publicInputCount: Int { ic.count - 1 }
+
+    /// Why this key cannot be trusted to verify anything, or nil for a well-formed key.
+    ///
+    /// Refused, because each lets anyone forge proofs, leaves a public input unbound, or
+    /// cannot come from an honest setup (whose alpha, beta, gamma, delta are random nonzero
+    /// multiples of the generators):
+    /// - gamma or delta at infinity: with delta = 0 the term e(C, delta) vanishes, with
+    ///   gamma = 0 the public inputs drop out of the equation; alpha or beta at infinity;
+    /// - gamma = delta or gamma = -delta: then e(vk_x, gamma) e(C, delta) = e(vk_x +- C, delta),
+    ///   so the proof A = alpha, B = beta, C = -+vk_x verifies for any public inputs;
+    /// - no IC point, or an IC point at infinity (IC_i = 0 makes input i unconstrained: any
+    ///   value of it verifies; honest setups give IC_i = 0 with negligible probability).
+    /// Cost: O(public inputs) comparisons, no group operations.
+    public var degeneracy: String? {
+        if alpha.isInfinity { return "alpha is the point at infinity" }
+        if beta.isInfinity { return "beta is the point at infinity" }
+        if gamma.isInfinity { return "gamma is the point at infinity" }
+        if delta.isInfinity { return "delta is the point at infinity" }
+        if gamma == delta {
+            return "gamma = delta: the proof A = alpha, B = beta, C = -vk_x verifies for any public inputs"
+        }
+        if gamma == -delta {
+            return "gamma = -delta: the proof A = alpha, B = beta, C = vk_x verifies for any public inputs"
+        }
+        if ic.isEmpty { return "IC is empty (it needs IC_0 for the constant wire)" }
+        if let i = ic.firstIndex(where: \.isInfinity) {
+            return "IC[\(i)] is the point at infinity, so \(i == 0 ? "the constant term" : "public input #\(i)") would not be bound"
+        }
+        return nil
+    }
+
+    /// Throws `Groth16Error.insecureKey` when `degeneracy` names a problem.
+    public func checkNotDegenerate() throws(Groth16Error) {
+        if let why = degeneracy { throw .insecureKey(why) }
+    }
 }
 
 /// The proving key (arkworks layout): queries indexed by wire, plus the H query for the
@@ -41,6 +79,8 @@ public struct ProvingKey: Sendable, Equatable {
     public var hForm: HQueryForm
     /// SHA-256 of the circuit's R1CS encoding: keys for another circuit are refused.
     public var circuitHash: [UInt8]
+    /// The commitment key of a circuit with a commitment to witness wires; nil otherwise.
+    public var commitment: CommitmentKey?
 
     public enum HQueryForm: UInt8, Sendable {
         /// h's coefficients times tau^i Z(tau)/delta (arkworks, our setup).
@@ -81,9 +121,16 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
     case circuitMismatch
     case identityPoint(String)
     case insecureKey(String)
+    case tooManyPublicInputs(got: Int, limit: Int, why: String)
+    /// A proof made with a proving key does not verify under that key's own verifying key:
+    /// the key is corrupt or was altered (its checksum can be recomputed by whoever alters it).
+    case proofRejectedByOwnKey
     /// The proof from a key without a C matrix (a `.zkey`) failed verification: the witness
     /// does not satisfy the circuit.
     case witnessRejectedByKey
+    /// The key's circuit has a commitment to witness wires (or has none) and the call does not
+    /// match: use `proveCommitted`/`verifyCommitted` for such circuits, `prove`/`verify` otherwise.
+    case commitmentMismatch(String)
 
     public var description: String {
         switch self {
@@ -97,9 +144,14 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
         case .circuitMismatch: return "the key was made for a different circuit (circuit hash differs)"
         case .identityPoint(let w): return "proof element \(w) is the point at infinity"
         case .insecureKey(let why): return "refusing an insecure key: \(why)"
+        case .tooManyPublicInputs(let n, let limit, let why): return "\(n) public inputs exceed the limit of \(limit): \(why)"
+        case .proofRejectedByOwnKey:
+            return "the proof made with this proving key does not verify under its own verifying key: the key is "
+                + "corrupt or was altered (a recomputed checksum does not make it consistent); regenerate it"
         case .witnessRejectedByKey:
             return "the witness does not satisfy the circuit: the proof it gives does not verify under the key "
                 + "(a .zkey stores no C matrix, so the failing constraint cannot be named); refusing to return it"
+        case .commitmentMismatch(let why): return "commitment to witness wires: \(why)"
         }
     }
 }

@@ -10,6 +10,8 @@ public enum SnarkjsJSONError: Error, Equatable, CustomStringConvertible {
     case badScalar(file: String, index: Int, reason: String)
     case unsupported(file: String, reason: String)
     case tooLarge(file: String, bytes: Int, limit: Int)
+    case publicInputCount(file: String, expected: Int, got: Int)
+    case insecureKey(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,9 @@ public enum SnarkjsJSONError: Error, Equatable, CustomStringConvertible {
         case .badScalar(let f, let i, let r): return "\(f): entry #\(i): \(r)"
         case .unsupported(let f, let r): return "\(f): \(r)"
         case .tooLarge(let f, let n, let l): return "\(f): \(n) bytes exceeds the \(l)-byte limit for this file type"
+        case .publicInputCount(let f, let e, let g):
+            return "\(f): the key has \(g) public inputs, \(e) were given (IC must have one point more than the inputs)"
+        case .insecureKey(let f, let r): return "\(f): refusing a degenerate verifying key: \(r)"
         }
     }
 }
@@ -86,18 +91,40 @@ public enum SnarkjsJSON {
 
     // MARK: Verifying key
 
-    public static func verifyingKey(_ data: Data, file: String = "verification_key.json") throws(SnarkjsJSONError) -> VerifyingKey {
+    /// Bytes a `verification_key.json` for `publicInputs` inputs can need: 64 KiB for the fixed
+    /// points and fields (snarkjs's `vk_alphabeta_12` included) plus 1 KiB per IC point (three
+    /// 77-digit decimals with quotes and indentation take under 300). Callers that know the
+    /// input count check the file's size against it before reading or parsing anything.
+    public static func maxVerifyingKeyBytes(publicInputs: Int) -> Int {
+        (64 << 10) + (max(0, publicInputs) + 1) * (1 << 10)
+    }
+
+    /// Parses and validates a snarkjs verifying key. With `expectedPublicInputs`, the document's
+    /// size is checked against `maxVerifyingKeyBytes` first and the IC count before any point
+    /// is decoded, so a key with a million IC points costs nothing to refuse. Every point is
+    /// checked (canonical, on the curve, in the subgroup) and degenerate keys are refused
+    /// (`VerifyingKey.degeneracy`: gamma = +-delta, alpha/beta/gamma/delta or an IC point at
+    /// infinity), because they verify forged proofs.
+    public static func verifyingKey(_ data: Data, file: String = "verification_key.json",
+                                    expectedPublicInputs: Int? = nil) throws(SnarkjsJSONError) -> VerifyingKey {
+        if let n = expectedPublicInputs, data.count > maxVerifyingKeyBytes(publicInputs: n) {
+            throw .tooLarge(file: file, bytes: data.count, limit: maxVerifyingKeyBytes(publicInputs: n))
+        }
         guard let dict = try object(data, file: file) as? [String: Any] else {
             throw .wrongType(file: file, field: "(top level)", expected: "an object")
         }
         try checkProtocol(dict, file: file)
         guard let icList = dict["IC"] as? [Any] else { throw .missingField(file: file, field: "IC") }
-        var ic: [G1Affine] = []
-        for (i, item) in icList.enumerated() { ic.append(try g1(item, file: file, field: "IC[\(i)]")) }
-        guard !ic.isEmpty else { throw .wrongType(file: file, field: "IC", expected: "a non-empty array") }
-        if let n = dict["nPublic"] as? Int, n != ic.count - 1 {
-            throw .unsupported(file: file, reason: "nPublic = \(n) but IC has \(ic.count) points")
+        if let n = expectedPublicInputs, icList.count != n + 1 {
+            throw .publicInputCount(file: file, expected: n, got: icList.count - 1)
         }
+        guard !icList.isEmpty else { throw .wrongType(file: file, field: "IC", expected: "a non-empty array") }
+        if let n = dict["nPublic"] as? Int, n != icList.count - 1 {
+            throw .unsupported(file: file, reason: "nPublic = \(n) but IC has \(icList.count) points")
+        }
+        var ic: [G1Affine] = []
+        ic.reserveCapacity(icList.count)
+        for (i, item) in icList.enumerated() { ic.append(try g1(item, file: file, field: "IC[\(i)]")) }
         func need(_ key: String) throws(SnarkjsJSONError) -> Any {
             guard let v = dict[key] else { throw .missingField(file: file, field: key) }
             return v
@@ -107,6 +134,7 @@ public enum SnarkjsJSON {
                               gamma: try g2(need("vk_gamma_2"), file: file, field: "vk_gamma_2"),
                               delta: try g2(need("vk_delta_2"), file: file, field: "vk_delta_2"),
                               ic: ic)
+        if let why = vk.degeneracy { throw .insecureKey(file: file, reason: why) }
         return vk
     }
 

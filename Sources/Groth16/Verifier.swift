@@ -18,6 +18,14 @@ public struct PreparedVerifyingKey: Sendable {
 
 extension Groth16 {
     static func checkInputs(key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) {
+        guard key.commitment == nil else {
+            throw .commitmentMismatch("this key's circuit commits to witness wires: verify with verifyCommitted")
+        }
+        try checkInputs(anyKey: key, proof: proof, publicInputs: publicInputs)
+    }
+
+    static func checkInputs(anyKey key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) {
+        try key.checkNotDegenerate()
         guard publicInputs.count == key.publicInputCount else {
             throw .publicInputCount(expected: key.publicInputCount, got: publicInputs.count)
         }
@@ -75,13 +83,20 @@ extension Groth16 {
     /// Checks a proof against public inputs: e(A, B) = e(alpha, beta) e(IC(x), gamma) e(C, delta),
     /// as one multi-pairing with one final exponentiation.
     ///
-    /// Input rules (anything that breaks them is an error, not a `false`): the number of
+    /// Input rules (anything that breaks them is an error, not a `false`): the key must not be
+    /// degenerate (`VerifyingKey.degeneracy`: such keys accept forged proofs), the number of
     /// public inputs must match the key, each must be canonical (< r; `Fr` guarantees it
     /// for values built in memory, `verify(...decimal:)` checks strings), and A, B, C must not
     /// be the point at infinity. Points decoded through `AffinePoint` initializers are already
     /// on the curve and in the subgroup.
     public static func verify(key: VerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) -> Bool {
         try checkInputs(key: key, proof: proof, publicInputs: publicInputs)
+        return pairingEquationHolds(key: key, proof: proof, publicInputs: publicInputs)
+    }
+
+    /// The pairing equation alone, for callers that checked the inputs' shape themselves
+    /// (`prove` checking its own proof). Precondition: `publicInputs.count == key.publicInputCount`.
+    static func pairingEquationHolds(key: VerifyingKey, proof: Proof, publicInputs: [Fr]) -> Bool {
         let ic = publicInputTerm(key: key, publicInputs: publicInputs)
         return Pairing.pairingCheck([
             (-proof.a, proof.b),

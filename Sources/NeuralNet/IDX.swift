@@ -7,6 +7,8 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
     case unsupportedType(code: UInt8)
     case badDimensions(dims: [Int], reason: String)
     case sizeMismatch(dims: [Int], expectedBytes: Int, availableBytes: Int)
+    /// A gzipped file inflates past its declared size; decompression stopped right there.
+    case trailingData(dims: [Int], expectedBytes: Int)
     case gzip(GzipError)
     case io(path: String, reason: String)
 
@@ -22,6 +24,9 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
             return "IDX: dimensions \(dims): \(reason)"
         case let .sizeMismatch(dims, expected, available):
             return "IDX: dimensions \(dims) need \(expected) data bytes after the header, file has \(available)"
+        case let .trailingData(dims, expected):
+            return "IDX: dimensions \(dims) need \(expected) data bytes after the header, the file holds more "
+                + "(decompression stopped there)"
         case let .gzip(e):
             return "IDX: \(e)"
         case let .io(path, reason):
@@ -45,15 +50,30 @@ public enum IDX {
     public static let maxElements = 1 << 30
 
     /// Parses IDX bytes (plain or gzip). Validates magic, type, dimensions and exact data size
-    /// before allocating the element array. O(size).
+    /// before allocating the element array. A gzipped file is inflated as a stream: the header
+    /// first, then at most the data size it declares, so a small file that inflates past its
+    /// declared size is refused after inflating only that much (memory: the declared data
+    /// plus its Float array, never the whole inflated stream). O(size).
     public static func parse(_ raw: Data) throws(IDXError) -> IDXArray {
-        let data: Data
-        if Gzip.isGzip(raw) {
-            do { data = try Gzip.decompress(raw, limit: 8 * maxElements) } catch { throw .gzip(error) }
-        } else {
-            data = raw
+        guard Gzip.isGzip(raw) else { return try parse(bytes: [UInt8](raw)) }
+        func inflate<T>(_ body: () throws(GzipError) -> T) throws(IDXError) -> T {
+            do { return try body() } catch { throw .gzip(error) }
         }
-        let b = [UInt8](data)
+        let stream = try inflate { () throws(GzipError) in try GzipStream(raw) }
+        var bytes = try inflate { () throws(GzipError) in try stream.read(upTo: 4) }
+        let header = try headerLayout(bytes)
+        bytes += try inflate { () throws(GzipError) in try stream.read(upTo: header.size - 4) }
+        guard bytes.count == header.size else { throw .tooShort(needed: header.size, available: bytes.count) }
+        let (dims, expected) = try dataSize(bytes, layout: header)
+        bytes += try inflate { () throws(GzipError) in try stream.read(upTo: expected) }
+        guard try inflate({ () throws(GzipError) in try stream.atEnd }) else {
+            throw .trailingData(dims: dims, expectedBytes: expected)
+        }
+        return try parse(bytes: bytes)
+    }
+
+    /// Magic, element type and header size from the first 4 bytes.
+    static func headerLayout(_ b: [UInt8]) throws(IDXError) -> (type: UInt8, elementSize: Int, ndims: Int, size: Int) {
         guard b.count >= 4 else { throw .tooShort(needed: 4, available: b.count) }
         guard b[0] == 0, b[1] == 0, b[3] >= 1 else { throw .badMagic(bytes: Array(b[0..<4])) }
         let type = b[2]
@@ -66,8 +86,14 @@ public enum IDX {
         default: throw .unsupportedType(code: type)
         }
         let ndims = Int(b[3])
-        let headerSize = 4 + 4 * ndims
-        guard b.count >= headerSize else { throw .tooShort(needed: headerSize, available: b.count) }
+        return (type, size, ndims, 4 + 4 * ndims)
+    }
+
+    /// Dimensions and the data size they declare (bounded by `maxElements`), from a complete header.
+    static func dataSize(_ b: [UInt8], layout: (type: UInt8, elementSize: Int, ndims: Int, size: Int))
+        throws(IDXError) -> (dims: [Int], bytes: Int)
+    {
+        let ndims = layout.ndims
         var dims = [Int]()
         // nil once a partial product overflows: a later zero must not bring the count back.
         var product: Int? = 1
@@ -83,8 +109,18 @@ public enum IDX {
         guard let elements = product, elements <= maxElements else {
             throw .badDimensions(dims: dims, reason: "more than \(maxElements) elements, or a product that overflows")
         }
-        let expected = elements * size
-        let available = b.count - headerSize
+        return (dims, elements * layout.elementSize)
+    }
+
+    /// Parses a complete (plain) IDX file held in `b`.
+    static func parse(bytes b: [UInt8]) throws(IDXError) -> IDXArray {
+        let total = b.count
+        let layout = try headerLayout(b)
+        let (type, size, headerSize) = (layout.type, layout.elementSize, layout.size)
+        guard total >= headerSize else { throw .tooShort(needed: headerSize, available: total) }
+        let (dims, expected) = try dataSize(b, layout: layout)
+        let elements = expected / size
+        let available = total - headerSize
         guard expected == available else { throw .sizeMismatch(dims: dims, expectedBytes: expected, availableBytes: available) }
         var values = [Float](repeating: 0, count: elements)
         values.withUnsafeMutableBufferPointer { out in

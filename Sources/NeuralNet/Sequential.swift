@@ -4,6 +4,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(parameter: String, expected: [Int], got: [Int])
     case missingParameter(String)
     case inputShape(expectedPerSample: [Int], got: [Int])
+    case labelOutOfRange(sample: Int, label: Int, outputs: Int)
+    case layersRejectInput([Int])
 
     public var description: String {
         switch self {
@@ -15,6 +17,10 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "the file has no tensor '\(name)' that the model needs"
         case let .inputShape(expected, got):
             return "input \(got) is not a batch of samples of shape \(expected)"
+        case let .labelOutOfRange(sample, label, outputs):
+            return "label \(label) of sample \(sample) is not below the model's \(outputs) outputs"
+        case let .layersRejectInput(shape):
+            return "the model's layers do not accept its own input shape \(shape)"
         }
     }
 }
@@ -95,6 +101,32 @@ public struct Sequential: Sendable {
             throw .inputShape(expectedPerSample: inputShape, got: input.shape)
         }
         return forward(input, training: false)
+    }
+
+    /// Output shape of one sample, or nil if a layer does not accept what the previous one gives.
+    public var outputShape: [Int]? {
+        var shape = inputShape
+        for layer in layers {
+            guard let next = layer.outputShape(forInput: shape) else { return nil }
+            shape = next
+        }
+        return shape
+    }
+
+    /// Checks that `data` fits this model before training or evaluating on it: every sample has
+    /// the model's input size, and every label indexes one of the model's outputs. The loops
+    /// that follow (`Trainer`, `Loss`, the layers) treat a mismatch as a programmer error and
+    /// trap, so anything loaded from a file passes through here first. O(samples).
+    public func check(_ data: Dataset) throws(ModelError) {
+        let per = inputShape.reduce(1, *)
+        guard per > 0, data.sampleSize == per else {
+            throw .inputShape(expectedPerSample: inputShape, got: [data.count] + data.sampleShape)
+        }
+        guard let output = outputShape else { throw .layersRejectInput(inputShape) }
+        let outputs = output.reduce(1, *)
+        if let bad = data.labels.firstIndex(where: { $0 < 0 || $0 >= outputs }) {
+            throw .labelOutOfRange(sample: bad, label: data.labels[bad], outputs: outputs)
+        }
     }
 
     /// Backpropagates `gradOutput` (dLoss/dOutput of the last training forward) through every layer,

@@ -11,6 +11,8 @@ import ZKML
 /// stall. The server must keep serving the honest ones, each to the same weights as an
 /// undisturbed run, with bounded memory.
 public struct LoadTestConfiguration: Sendable {
+    /// The public sample order every honest client and the reference session use.
+    public static let scheduleSeed: UInt64 = 1
     public var mode: SplitMode = .ledger
     public var honestClients = 8
     public var garbageClients = 8
@@ -53,9 +55,12 @@ public enum LoadTest {
         var reference = LocalRunConfiguration()
         reference.mode = c.mode
         reference.steps = c.steps
+        reference.fixedScheduleSeed = LoadTestConfiguration.scheduleSeed
         let expected = try await LocalRun.run(setup: setup, train: train, test: nil, configuration: reference, logger: logger)
 
-        let server = SplitServer(setup: setup, options: ServerOptions(), logger: logger)
+        var serverOptions = ServerOptions()
+        serverOptions.allowFixedSchedule = true
+        let server = SplitServer(setup: setup, options: serverOptions, logger: logger)
         let limits = ConnectionLimits(maxFrameBytes: 1 << 20, idleTimeout: c.idleTimeout)
         let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil, limits: limits)
         let port = listener.port
@@ -63,14 +68,19 @@ public enum LoadTest {
         defer { serving.cancel() }
 
         enum Result: Sendable { case honest(Bool, Bool, String?), garbage(Bool), stalled(Bool) }
+        // Every honest client commits its data before any connection opens, so all of them
+        // arrive while the garbage and the stalling ones do.
+        var options = ClientOptions()
+        options.mode = c.mode
+        options.steps = c.steps
+        // The same sample order as the reference, so intact clients end with its weights.
+        options.fixedScheduleSeed = LoadTestConfiguration.scheduleSeed
+        let client = try SplitClient(setup: setup, data: train, options: options, logger: logger).prepare()
         let results: [Result] = try await withThrowingTaskGroup(of: Result.self) { group in
             for _ in 0..<c.honestClients {
                 group.addTask {
-                    var options = ClientOptions()
-                    options.mode = c.mode
-                    options.steps = c.steps
                     let channel = try await Connector.connect(host: "127.0.0.1", port: port, tls: nil, limits: ConnectionLimits())
-                    let (outcome, layer) = await SplitClient(setup: setup, data: train, options: options, logger: logger).run(over: channel)
+                    let (outcome, layer) = await client.run(over: channel)
                     let done = outcome.completedSteps == UInt64(c.steps) && outcome.reason == nil
                     return .honest(done, layer == expected.clientLayer, outcome.reason)
                 }

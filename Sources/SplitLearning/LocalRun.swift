@@ -13,6 +13,9 @@ public struct LocalRunConfiguration: Sendable {
     public var attackStep: UInt64 = 1
     public var clientSeed: UInt64 = 1
     public var serverSeed: UInt64 = 2
+    /// Experiments only: both parties use this public sample order (so two runs, or two modes,
+    /// train on the same samples); nil draws it from the session's coin toss.
+    public var fixedScheduleSeed: UInt64?
     /// Client state in `DIR/client`, server state in `DIR/server`.
     public var stateDirectory: URL?
     public var resume = false
@@ -32,6 +35,7 @@ public struct LocalRunConfiguration: Sendable {
         options.steps = steps
         options.pipelineDepth = pipelineDepth
         options.seed = clientSeed
+        options.fixedScheduleSeed = fixedScheduleSeed
         options.stateDirectory = stateDirectory?.appendingPathComponent("client")
         options.resume = resume
         options.stopAfterSteps = stopClientAfter
@@ -77,6 +81,7 @@ public enum LocalRun {
                            logger: Logger = .split) async throws -> Result {
         var serverOptions = ServerOptions()
         serverOptions.seed = c.serverSeed
+        serverOptions.allowFixedSchedule = c.fixedScheduleSeed != nil
         serverOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("server")
         if c.adversary.side == .server {
             serverOptions.adversary = c.adversary
@@ -92,7 +97,8 @@ public enum LocalRun {
                 await results.add(result.outcome, result.layer)
             }
         }
-        let client = SplitClient(setup: setup, data: train, options: clientOptions, logger: logger)
+        // Commit the training set before connecting (the server times out a silent connection).
+        let client = try SplitClient(setup: setup, data: train, options: clientOptions, logger: logger).prepare()
         let clientResult: (outcome: SessionOutcome, layer: QuantizedConv2d?)
         do {
             let channel = try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: c.clientTLS, limits: c.limits)

@@ -27,7 +27,7 @@ public enum ProcessRun {
         server.arguments = ["split", "server", "--listen", "127.0.0.1:\(port)", "--spec", specURL.path,
                             "--keys", work.appendingPathComponent("keys").path, "--state", work.appendingPathComponent("state").path,
                             "--seed", String(c.serverSeed), "--sessions", "1", "--summary", summaryURL.path,
-                            "--log-level", "error", "--modes", c.mode.rawValue]
+                            "--log-level", "error", "--modes", c.mode.rawValue] + (c.fixedScheduleSeed != nil ? ["--allow-fixed-schedule"] : [])
         server.standardOutput = FileHandle.nullDevice
         do { try server.run() } catch {
             throw SplitError.connection("cannot start the server process \(serverExecutable.path) (\(error))")
@@ -35,6 +35,7 @@ public enum ProcessRun {
         defer { if server.isRunning { server.terminate() } }
 
         // The server loads its keys before it listens: retry until it accepts, or it exits.
+        let prepared = try SplitClient(setup: setup, data: train, options: c.clientOptions, logger: logger).prepare()
         var channel: FrameChannel?
         let deadline = Date().addingTimeInterval(120)
         while channel == nil {
@@ -46,7 +47,7 @@ public enum ProcessRun {
             }
         }
         guard let channel else { throw SplitError.connection("no connection") }
-        let client = await SplitClient(setup: setup, data: train, options: c.clientOptions, logger: logger).run(over: channel)
+        let client = await prepared.run(over: channel)
         await waitForExit(server, seconds: 60)
 
         let serverOutcome = try readSummary(summaryURL)

@@ -44,6 +44,11 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var step: UInt64
     public var activations: [Int64]
     public var label: Int
+    /// The committed sample this step trained on (the schedule's index) and its leaf hash.
+    public var sampleIndex: Int = 0
+    public var sampleLeaf: String = ""
+    /// Step 0 only: the client's schedule secret, which opens the header's schedule commitment.
+    public var scheduleSecret: String = ""
     public var activationSalt: String = ""
     public var activationCommitment: String = ""
     /// Commitment to the client weights the activations come from (cW_t).
@@ -61,6 +66,7 @@ public struct StepRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case step, activations, label, gradient
+        case sampleIndex = "sample_index", sampleLeaf = "sample_leaf", scheduleSecret = "schedule_secret"
         case activationSalt = "activation_salt", activationCommitment = "activation_commitment"
         case clientWeights = "client_weights", forwardProof = "forward_proof"
         case gradientSalt = "gradient_salt", gradientCommitment = "gradient_commitment"
@@ -73,7 +79,8 @@ public struct StepRecord: Codable, Sendable, Equatable {
         let stepBytes = Self.stepBytes(step)
         func hexBytes(_ s: String) -> [UInt8] { Hex.decode(s) ?? [] }
         return [
-            ("activations", stepBytes + hexBytes(activationCommitment) + hexBytes(clientWeights)),
+            ("activations", stepBytes + Self.stepBytes(UInt64(sampleIndex)) + hexBytes(sampleLeaf) + hexBytes(activationCommitment)
+                + hexBytes(clientWeights)),
             ("gradient", stepBytes + hexBytes(gradientCommitment) + hexBytes(serverBefore) + hexBytes(serverAfter)),
         ]
     }
@@ -89,7 +96,7 @@ public struct StepRecord: Codable, Sendable, Equatable {
 /// The header line of a session record file (`record.jsonl`: this header, then one
 /// `StepRecord` per line in step order).
 public struct RecordHeader: Codable, Sendable, Equatable {
-    public var version = 1
+    public var version = 2
     public var session: String
     public var mode: SplitMode
     public var role: String
@@ -98,11 +105,30 @@ public struct RecordHeader: Codable, Sendable, Equatable {
     /// Commitments at the session's start: the client's and the server's weights.
     public var clientStart: String
     public var serverStart: String
+    /// The client's dataset announcement: Merkle root (empty in plain mode), sample count, and
+    /// the schedule commitment, or the fixed schedule seed of an experiment.
+    public var datasetRoot: String
+    public var datasetSize: UInt64
+    public var scheduleCommitment: String
+    public var fixedScheduleSeed: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case version, session, mode, role
         case specHash = "spec_hash", verifyingKeyHashes = "verifying_key_hashes"
         case clientStart = "client_start", serverStart = "server_start"
+        case datasetRoot = "dataset_root", datasetSize = "dataset_size", scheduleCommitment = "schedule_commitment"
+        case fixedScheduleSeed = "fixed_schedule_seed"
+    }
+
+    /// The announcement as the session id bound it; nil when a field does not parse.
+    var announcement: DatasetAnnouncement? {
+        guard let commitment = Hex.decode(scheduleCommitment) else { return nil }
+        let root: Fr
+        if datasetRoot.isEmpty { root = .zero } else {
+            guard let parsed = Hex.field(datasetRoot) else { return nil }
+            root = parsed
+        }
+        return DatasetAnnouncement(root: root, size: datasetSize, scheduleCommitment: commitment, fixedScheduleSeed: fixedScheduleSeed)
     }
 }
 
@@ -114,6 +140,18 @@ public struct ParameterSnapshot: Codable, Sendable, Equatable {
     public var bias: [Int64]
     public var salt: String
     public var commitment: String
+
+    /// Throws unless the snapshot has the layer's shape (`weights` and `bias` counts) and, in a
+    /// mode with commitments, a salt and a commitment that parse: a checkpoint is a file, and a
+    /// short or overlong one must be an error, not a trap in the layer's initializer.
+    func validate(weights expectedWeights: Int, bias expectedBias: Int, commitments: Bool, file: String) throws(SplitError) {
+        guard weights.count == expectedWeights, bias.count == expectedBias else {
+            throw .file(path: file, reason: "the snapshot after step \(steps) has \(weights.count) weights and \(bias.count) biases; the spec's layer has \(expectedWeights) and \(expectedBias)")
+        }
+        if commitments, Hex.field(salt) == nil || Hex.field(commitment) == nil {
+            throw .file(path: file, reason: "the snapshot after step \(steps) lacks a valid salt or commitment")
+        }
+    }
 }
 
 /// A party's private state for resuming: its last settled parameter snapshots (a window, so
@@ -121,16 +159,20 @@ public struct ParameterSnapshot: Codable, Sendable, Equatable {
 /// atomically with owner-only permissions: it holds the weights and their commitment salts,
 /// which the party needs to keep proving against its published commitments.
 public struct Checkpoint: Codable, Sendable, Equatable {
-    public var version = 1
+    public var version = 2
     public var role: String
     public var session: String
     public var mode: SplitMode
     public var specHash: String
     public var snapshots: [ParameterSnapshot]
+    /// Client only: the secrets behind its dataset commitment (leaf salts) and its schedule
+    /// commitment, needed to rebuild both on resume. Secret: the file is owner-only.
+    public var datasetSecret: String?
+    public var scheduleSecret: String?
 
     enum CodingKeys: String, CodingKey {
         case version, role, session, mode, snapshots
-        case specHash = "spec_hash"
+        case specHash = "spec_hash", datasetSecret = "dataset_secret", scheduleSecret = "schedule_secret"
     }
 
     func snapshot(at steps: UInt64) -> ParameterSnapshot? { snapshots.first { $0.steps == steps } }

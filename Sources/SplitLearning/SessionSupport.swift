@@ -167,13 +167,16 @@ actor ProofPipeline {
     func cancel() { tail?.cancel() }
 }
 
+/// The hiding commitments to a message's values (activations with the label, gradients): the
+/// Poseidon commitment sponge over the values as field elements and a fresh salt. Native only
+/// (the values are public in the proofs), so no packing.
 enum Commitments {
     static func activations(_ values: [Int64], label: Int, salt: Fr) throws -> Fr {
-        try ParameterCommitment.commit(values + [Int64(label)], salt: salt)
+        try PoseidonCommitter().commit(PoseidonOpening(values: (values + [Int64(label)]).map { Fr($0) }, salt: salt)).value
     }
 
     static func gradient(_ values: [Int64], salt: Fr) throws -> Fr {
-        try ParameterCommitment.commit(values, salt: salt)
+        try PoseidonCommitter().commit(PoseidonOpening(values: values.map { Fr($0) }, salt: salt)).value
     }
 }
 
@@ -181,13 +184,59 @@ extension StepRecord {
     static func stepBytes(_ step: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: step >> UInt64(56 - 8 * $0)) } }
 }
 
-/// Session ids: SHA-256 of both nonces and everything agreed, reduced to 31 bytes (always below
-/// r), so neither side alone chooses it and it binds the spec and keys.
-enum SessionID {
-    static func derive(clientNonce: Data, serverNonce: Data, specHash: [UInt8], keyHashes: [[UInt8]], mode: SplitMode) -> Fr {
-        var bytes = Array("VeriSplit/Session/v1".utf8) + Array(clientNonce) + Array(serverNonce) + specHash
+/// What the client commits to in Hello about its data: the Merkle root of its training set, the
+/// number of samples, and how the sample order is drawn (a commitment to its schedule secret,
+/// or, in experiments the server allows, a fixed seed).
+public struct DatasetAnnouncement: Sendable, Equatable {
+    public var root: Fr
+    public var size: UInt64
+    public var scheduleCommitment: [UInt8]
+    public var fixedScheduleSeed: UInt64?
+
+    public init(root: Fr, size: UInt64, scheduleCommitment: [UInt8], fixedScheduleSeed: UInt64?) {
+        self.root = root
+        self.size = size
+        self.scheduleCommitment = scheduleCommitment
+        self.fixedScheduleSeed = fixedScheduleSeed
+    }
+
+    var bytes: [UInt8] {
+        var out = root.littleEndianBytes()
+        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: size >> UInt64(8 * k))) }
+        out += scheduleCommitment
+        if let seed = fixedScheduleSeed {
+            out.append(1)
+            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: seed >> UInt64(8 * k))) }
+        } else {
+            out.append(0)
+        }
+        return out
+    }
+
+    /// The public sample order of a session (see `SampleSchedule`).
+    public func schedule(session: Fr, revealedSecret: [UInt8]?) -> SampleSchedule? {
+        let count = Int(size)
+        guard count >= 1 else { return nil }
+        if let seed = fixedScheduleSeed {
+            return SampleSchedule(seed: SHA256.hash(Array("VeriSplit/fixed-schedule/v1".utf8) + (0..<8).map { UInt8(truncatingIfNeeded: seed >> UInt64(8 * $0)) }),
+                                  count: count)
+        }
+        guard let revealedSecret, SampleSchedule.commitment(to: revealedSecret) == scheduleCommitment else { return nil }
+        return SampleSchedule(session: session, clientSecret: revealedSecret, count: count)
+    }
+}
+
+/// Session ids: SHA-256 of both nonces and everything agreed (spec, keys, mode, the dataset
+/// announcement), reduced to 31 bytes (always below r), so neither side alone chooses it and it
+/// binds the spec, the keys and the committed training set. The client recomputes it from the
+/// server's nonce and refuses a Welcome that names another.
+public enum SessionID {
+    public static func derive(clientNonce: Data, serverNonce: Data, specHash: [UInt8], keyHashes: [[UInt8]], mode: SplitMode,
+                       dataset: DatasetAnnouncement) -> Fr {
+        var bytes = Array("VeriSplit/Session/v2".utf8) + Array(clientNonce) + Array(serverNonce) + specHash
         for hash in keyHashes { bytes += hash }
         bytes += Array(mode.rawValue.utf8)
+        bytes += dataset.bytes
         let digest = SHA256.hash(bytes)
         // 31 bytes and a zero top byte: below r, so the conversion cannot fail.
         return (try? Fr(littleEndian: Array(digest.prefix(31)) + [0])) ?? Fr(0)

@@ -12,10 +12,17 @@ public struct ClientOptions: Sendable {
     public var mode: SplitMode = .verified
     /// Steps to train in total (a resumed session continues up to this count).
     public var steps: Int = 10
-    /// Pipelined mode: how many steps either side may run ahead of the verified proofs.
+    /// Pipelined mode: how many steps either side may run ahead of the verified proofs. A
+    /// dishonest server can steer the client's weights for up to this many steps before its
+    /// first bad proof is detected (the client then rolls back), so the client refuses more than
+    /// `maxPipelineDepth`.
     public var pipelineDepth: Int = 4
-    /// Seeds the initial weights and the order of the samples.
+    public static let maxPipelineDepth = 8
+    /// Seeds the initial weights.
     public var seed: UInt64 = 1
+    /// Experiments only: draw the sample order from this public seed instead of the session's
+    /// coin toss (so two sessions train on the same order); the server must allow it.
+    public var fixedScheduleSeed: UInt64?
     /// Where `checkpoint.json` and `record.jsonl` go; nil keeps nothing on disk.
     public var stateDirectory: URL?
     /// Continue the session in `stateDirectory` instead of starting a new one.
@@ -38,12 +45,24 @@ public struct SplitClient: Sendable {
     public let data: Dataset
     public let options: ClientOptions
     public let logger: Logger
+    /// The quantized samples and the dataset commitment, made before connecting (`prepare`).
+    var prepared: ClientData?
 
     public init(setup: SessionSetup, data: Dataset, options: ClientOptions, logger: Logger = .split) {
         self.setup = setup
         self.data = data
         self.options = options
         self.logger = logger
+    }
+
+    /// Quantizes the training set and commits it (a leaf hash per sample and the Merkle tree),
+    /// reading the secrets from the checkpoint on resume. Call it before connecting: a server
+    /// times out a connection that stays silent while the client hashes its data. `run`
+    /// prepares by itself if this was not called.
+    public func prepare() throws -> SplitClient {
+        var copy = self
+        copy.prepared = try ClientData(client: self)
+        return copy
     }
 
     /// The client's weights at the start of a new session (seeded, as the spec's sample layers).
@@ -81,6 +100,81 @@ struct Peer {
     }
 }
 
+/// What a client commits to before a session: its samples in fixed point (validated against the
+/// spec's input range and classes), the dataset commitment with its secret, the schedule secret,
+/// and on resume the checkpoint those came from.
+struct ClientData: Sendable {
+    let samples: [[Int64]]
+    let datasetSecret: [UInt8]
+    let scheduleSecret: [UInt8]
+    let dataset: CommittedDataset?
+    let announcement: DatasetAnnouncement
+    let checkpoint: Checkpoint?
+
+    init(client: SplitClient) throws {
+        let spec = client.setup.spec
+        let mode = client.options.mode
+        guard client.data.count > 0 else { throw SplitError.invalidArgument("the client has no training samples") }
+        let size = spec.inputCount
+        guard size == client.data.features.count / client.data.count else {
+            throw SplitError.invalidArgument("the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
+        }
+        let layout = spec.inputLayout, format = spec.format, classes = spec.server.outputs
+        let pixels = client.data.features.storage
+        var samples: [[Int64]] = []
+        samples.reserveCapacity(client.data.count)
+        for n in 0..<client.data.count {
+            let values = try pixels[(n * size)..<((n + 1) * size)].map { try format.quantize($0) }
+            if let bad = values.firstIndex(where: { !layout.contains($0) }) {
+                throw SplitError.invalidArgument("sample \(n), value \(bad) = \(values[bad]) is outside the spec's input range [0, 2^\(layout.bits)) (input.bits)")
+            }
+            samples.append(values)
+        }
+        for (n, label) in client.data.labels.enumerated() where !(0..<classes).contains(label) {
+            throw SplitError.invalidArgument("sample \(n) has label \(label), not one of the spec's \(classes) classes")
+        }
+        var checkpoint: Checkpoint?
+        if client.options.resume {
+            guard let directory = client.options.stateDirectory, let stored = try SessionFiles(directory: directory).readCheckpoint() else {
+                throw SplitError.invalidArgument("--resume needs a checkpoint in --state DIR; none found")
+            }
+            guard stored.mode == mode, stored.specHash == Hex.encode(client.setup.specHash) else {
+                throw SplitError.handshake("the checkpoint is for mode \(stored.mode.rawValue) and spec \(stored.specHash.prefix(12)), not this session's")
+            }
+            guard let datasetSecret = stored.datasetSecret.flatMap(Hex.decode), datasetSecret.count == 32,
+                  let scheduleSecret = stored.scheduleSecret.flatMap(Hex.decode), scheduleSecret.count == 32 else {
+                throw SplitError.file(path: SessionFiles(directory: directory).checkpointURL.path,
+                                      reason: "the checkpoint lacks the dataset and schedule secrets")
+            }
+            self.datasetSecret = datasetSecret
+            self.scheduleSecret = scheduleSecret
+            checkpoint = stored
+        } else {
+            datasetSecret = SecureRandom.bytes(32)
+            scheduleSecret = SecureRandom.bytes(32)
+        }
+        var root = Fr.zero
+        var dataset: CommittedDataset?
+        if mode.usesCommitments {
+            do {
+                let committed = try CommittedDataset(values: samples, labels: client.data.labels, classes: classes,
+                                                     layout: layout, depth: spec.datasetDepth, secret: datasetSecret)
+                root = committed.root
+                dataset = committed
+            } catch {
+                throw SplitError.invalidArgument(error.description)
+            }
+        }
+        let fixed = client.options.fixedScheduleSeed
+        announcement = DatasetAnnouncement(root: root, size: UInt64(samples.count),
+                                           scheduleCommitment: fixed == nil ? SampleSchedule.commitment(to: scheduleSecret) : [],
+                                           fixedScheduleSeed: fixed)
+        self.samples = samples
+        self.dataset = dataset
+        self.checkpoint = checkpoint
+    }
+}
+
 /// The client's state machine for one connection.
 struct ClientSession: PartySession {
     let client: SplitClient
@@ -88,7 +182,8 @@ struct ClientSession: PartySession {
     let mode: SplitMode
     let keys: SplitKeys?
     let files: SessionFiles?
-    let order: [Int]
+    let prepared: ClientData
+    var samples: [[Int64]] { prepared.samples }
     var conv: QuantizedConv2d
     var salt: Fr
     var commitment: Fr
@@ -99,6 +194,14 @@ struct ClientSession: PartySession {
     var sessionHex: String { Hex.field(session) }
     var transcript = Transcript(session: "")
     var serverCommitment = Fr(0)
+    /// The committed training set (modes with commitments), its secrets and the schedule.
+    var dataset: CommittedDataset? { prepared.dataset }
+    var datasetSecret: [UInt8] { prepared.datasetSecret }
+    var scheduleSecret: [UInt8] { prepared.scheduleSecret }
+    var announcement: DatasetAnnouncement { prepared.announcement }
+    var schedule: SampleSchedule?
+    /// On resume: the server's weight commitment after the last step this side kept.
+    var resumeServerCommitment: Fr?
     var records: [UInt64: StepRecord] = [:]
     var flushed: UInt64 = 0
     var header: RecordHeader?
@@ -122,14 +225,12 @@ struct ClientSession: PartySession {
         conv = try SplitClient.initialLayer(spec: spec, seed: client.options.seed)
         salt = mode.usesCommitments ? Fr.random() : Fr(0)
         commitment = Fr(0)
-        var generator = SeededGenerator(seed: client.options.seed ^ 0x5eed_da7a)
-        var order = Array(0..<client.data.count)
-        generator.shuffle(&order)
-        self.order = order
-        guard client.data.count > 0 else { throw SplitError.invalidArgument("the client has no training samples") }
-        guard spec.input.channels * spec.input.height * spec.input.width == client.data.features.count / client.data.count else {
-            throw SplitError.invalidArgument("the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
+        if mode == .pipelined {
+            guard (1...ClientOptions.maxPipelineDepth).contains(client.options.pipelineDepth) else {
+                throw SplitError.invalidArgument("pipeline depth \(client.options.pipelineDepth) is outside 1...\(ClientOptions.maxPipelineDepth): a deeper pipeline lets a dishonest server steer this client's weights longer before detection")
+            }
         }
+        prepared = try client.prepared ?? ClientData(client: client)
     }
 
     var one: Int64 { Int64(1) << Int64(spec.fractionBits) }
@@ -153,18 +254,10 @@ struct ClientSession: PartySession {
     }
 
     mutating func handshake(_ peer: inout Peer) async throws {
-        var resumeFrom: Checkpoint?
-        if client.options.resume {
-            guard let files, let checkpoint = try files.readCheckpoint() else {
-                throw SplitError.invalidArgument("--resume needs a checkpoint in --state DIR; none found")
-            }
-            guard checkpoint.mode == mode, checkpoint.specHash == Hex.encode(client.setup.specHash) else {
-                throw SplitError.handshake("the checkpoint is for mode \(checkpoint.mode.rawValue) and spec \(checkpoint.specHash.prefix(12)), not this session's")
-            }
-            resumeFrom = checkpoint
-        }
+        let resumeFrom = prepared.checkpoint
         if let latest = resumeFrom?.latest { try restore(latest) }
-        else { commitment = mode.usesCommitments ? try ParameterCommitment.commit(conv.weights + conv.bias, salt: salt) : Fr(0) }
+        else { commitment = mode.usesCommitments ? try ParameterCommitment.commit(conv.weights + conv.bias, format: spec.format, salt: salt) : Fr(0) }
+        let clientNonce = Data(SecureRandom.bytes(32))
         var hello = HelloMessage()
         hello.protocolVersion = Wire.protocolVersion
         hello.mode = mode.wire
@@ -174,12 +267,21 @@ struct ClientSession: PartySession {
         hello.learningRateShift = UInt32(spec.learningRateShift)
         hello.fractionBits = UInt32(spec.fractionBits)
         hello.pipelineDepth = UInt32(client.options.pipelineDepth)
-        hello.clientNonce = Data(SecureRandom.bytes(32))
+        hello.clientNonce = clientNonce
         hello.clientCommitment = Wire.bytes(commitment)
         hello.steps = UInt64(max(client.options.steps, 0))
+        hello.datasetRoot = Wire.bytes(announcement.root)
+        hello.datasetSize = announcement.size
+        hello.scheduleCommitment = Data(announcement.scheduleCommitment)
+        if let seed = announcement.fixedScheduleSeed {
+            hello.fixedSchedule = true
+            hello.fixedScheduleSeed = seed
+        }
+        var resumeHeader: RecordHeader?
         if let resumeFrom, let sessionBytes = Hex.decode(resumeFrom.session) {
             hello.resumeSession = Data(sessionBytes)
             hello.resumeStep = resumeFrom.latest?.steps ?? 0
+            if let files { resumeHeader = try SessionRecordFile.read(files.recordURL).header }
         }
         try await peer.send(.hello(hello))
         let welcome: WelcomeMessage
@@ -194,21 +296,51 @@ struct ClientSession: PartySession {
         startStep = welcome.startStep
         if let resumeFrom {
             guard resumeFrom.session == sessionHex else { throw SplitError.handshake("the server answered for another session") }
+            let resumeStep = resumeFrom.latest?.steps ?? 0
+            guard startStep <= resumeStep else {
+                throw SplitError.handshake("the server resumes at step \(startStep), beyond this client's \(resumeStep) settled steps")
+            }
             guard let snapshot = resumeFrom.snapshot(at: startStep) else {
                 throw SplitError.handshake("the server resumes at step \(startStep), which this checkpoint no longer holds")
             }
+            guard let resumeHeader, resumeHeader.announcement == announcement else {
+                throw SplitError.handshake("the training data no longer matches the dataset committed at the session's start")
+            }
             try restore(snapshot)
             try rewindRecord(to: startStep)
+        } else {
+            // A new session: the id must be the one both nonces and the announcement give, and
+            // it starts at step 0.
+            guard welcome.serverNonce.count == 32 else { throw SplitError.handshake("the server nonce must be 32 bytes") }
+            let expected = SessionID.derive(clientNonce: clientNonce, serverNonce: welcome.serverNonce, specHash: client.setup.specHash,
+                                            keyHashes: keys?.hashes ?? [], mode: mode, dataset: announcement)
+            guard expected == session else {
+                throw SplitError.handshake("the server's session id is not the one derived from both nonces and the agreed parameters")
+            }
+            guard startStep == 0 else { throw SplitError.handshake("a new session must start at step 0, the server said \(startStep)") }
         }
+        schedule = announcement.schedule(session: session, revealedSecret: scheduleSecret)
         step = startStep
         flushed = startStep
         verifiedServerThrough = startStep
-        serverCommitment = mode.usesCommitments ? try Wire.field(welcome.serverCommitment, "Welcome.server_commitment", step: step) : Fr(0)
+        if mode.usesCommitments {
+            let offered = try Wire.field(welcome.serverCommitment, "Welcome.server_commitment", step: step)
+            if resumeFrom != nil {
+                // The server's chain must continue from the last commitment this side kept.
+                guard let expected = resumeServerCommitment, expected == offered else {
+                    throw SplitError.handshake("the server resumes with weights whose commitment does not continue its chain at step \(startStep)")
+                }
+            }
+            serverCommitment = offered
+        }
         snapshots[step] = snapshot()
         if resumeFrom == nil {
             header = RecordHeader(session: sessionHex, mode: mode, role: "client", specHash: Hex.encode(client.setup.specHash),
                                   verifyingKeyHashes: (keys?.hashes ?? []).map(Hex.encode),
-                                  clientStart: Hex.field(commitment), serverStart: Hex.field(serverCommitment))
+                                  clientStart: Hex.field(commitment), serverStart: Hex.field(serverCommitment),
+                                  datasetRoot: mode.usesCommitments ? Hex.field(announcement.root) : "", datasetSize: announcement.size,
+                                  scheduleCommitment: Hex.encode(announcement.scheduleCommitment),
+                                  fixedScheduleSeed: announcement.fixedScheduleSeed)
             if let files, let header { try files.writeRecord(header: header, steps: []) }
             settled = [snapshot()]
             try writeCheckpoint()
@@ -218,6 +350,8 @@ struct ClientSession: PartySession {
     }
 
     mutating func restore(_ snapshot: ParameterSnapshot) throws {
+        try snapshot.validate(weights: conv.weights.count, bias: conv.bias.count, commitments: mode.usesCommitments,
+                              file: files?.checkpointURL.path ?? "checkpoint")
         conv = try QuantizedConv2d(inChannels: conv.inChannels, outChannels: conv.outChannels, height: conv.height, width: conv.width,
                                    kernelSize: conv.kernelSize, stride: conv.stride, weights: snapshot.weights, bias: snapshot.bias,
                                    relu: true, format: conv.format)
@@ -230,21 +364,23 @@ struct ClientSession: PartySession {
                           salt: mode.usesCommitments ? Hex.field(salt) : "", commitment: mode.usesCommitments ? Hex.field(commitment) : "")
     }
 
-    /// Cuts the record file back to the steps before `steps` and rebuilds the transcript from it.
+    /// Cuts the record file back to the steps before `steps`, rebuilds the transcript from it and
+    /// notes the server commitment the chain must continue from.
     mutating func rewindRecord(to steps: UInt64) throws {
         guard let files else { return }
         let (fileHeader, kept) = try files.rewindRecord(to: steps)
         header = fileHeader
         for record in kept { transcript.append(record) }
+        resumeServerCommitment = Hex.field(kept.last?.serverAfter ?? fileHeader.serverStart)
         settled = (try files.readCheckpoint())?.snapshots.filter { $0.steps <= steps } ?? []
     }
 
-    func sample(_ t: UInt64) throws -> (x: [Int64], label: Int) {
-        let index = order[Int(t % UInt64(order.count))]
-        let size = spec.input.channels * spec.input.height * spec.input.width
-        let pixels = client.data.features.storage[(index * size)..<((index + 1) * size)]
-        let f = spec.format
-        return (try pixels.map { try f.quantize($0) }, client.data.labels[index])
+    /// The sample of step t: its index in the committed set by the public schedule.
+    mutating func sampleIndex(_ t: UInt64) throws -> Int {
+        guard var schedule else { throw SplitError.invalidArgument("no sample schedule (handshake incomplete)") }
+        let index = schedule.index(step: t)
+        self.schedule = schedule
+        return index
     }
 
     // MARK: One step
@@ -258,30 +394,60 @@ struct ClientSession: PartySession {
                 try await handle(try await peer.receive(), waitingFor: t, &peer)
             }
         }
-        let (x, label) = try sample(t)
+        let index = try sampleIndex(t)
+        let x = samples[index], label = client.data.labels[index]
+        var opening: SampleOpening?
+        if let dataset {
+            do { opening = try dataset.opening(index) } catch { throw SplitError.invalidArgument("\(error)") }
+        }
         let activations = try timed(&stats.computeSeconds) { try conv.forward(x) }
-        let sent = attacking && adversary == .forgedActivations ? Tamper.forged(activations, one: one) : activations
+        var sent = attacking && adversary == .forgedActivations ? Tamper.forged(activations, one: one) : activations
+        var forgedInput: [Fr]?
+        if attacking && adversary == .forgedInput {
+            // Solve for field values that the committed convolution maps to the forged activations.
+            let target = Tamper.forged(activations, one: one)
+            forgedInput = InputForgery.solve(conv, input: x, target: target)
+            if forgedInput != nil { sent = target }
+        }
         if attacking && adversary == .garbageFrame { try await sendGarbage(&peer, step: t) }
         var message = ActivationsMessage()
         message.step = t
         message.sessionID = sessionBytes
         message.values = sent
         message.label = UInt32(label)
+        message.sampleIndex = UInt64(index)
         var record = StepRecord(step: t, activations: sent, label: label)
-        if mode.usesCommitments {
+        record.sampleIndex = index
+        if t == 0, announcement.fixedScheduleSeed == nil {
+            message.scheduleSecret = Data(scheduleSecret)
+            record.scheduleSecret = Hex.encode(scheduleSecret)
+        }
+        if mode.usesCommitments, let opening, let dataset {
             let messageSalt = Fr.random()
             let messageCommitment = try timed(&stats.computeSeconds) { try Commitments.activations(sent, label: label, salt: messageSalt) }
             message.salt = Wire.bytes(messageSalt)
             message.commitment = Wire.bytes(messageCommitment)
             message.weightsCommitment = Wire.bytes(commitment)
             message.previousLink = Data(transcript.head.bytes)
+            message.sampleLeaf = Wire.bytes(opening.leaf)
             record.activationSalt = Hex.field(messageSalt)
             record.activationCommitment = Hex.field(messageCommitment)
             record.clientWeights = Hex.field(commitment)
+            record.sampleLeaf = Hex.field(opening.leaf)
+            _ = dataset
         }
-        let forwardJob: @Sendable () throws -> Proof = { [spec, conv, session, salt, keys] in
-            guard let keys else { throw SplitError.invalidArgument("no keys") }
-            return try ProofWork.prove(keys.forward) { try spec.clientForwardCircuit(conv, input: x, session: session, step: t, salt: salt) }
+        let root = announcement.root
+        let forwardJob: @Sendable () throws -> Proof = { [spec, conv, session, salt, keys, opening, forgedInput] in
+            guard let keys, let opening else { throw SplitError.invalidArgument("no keys or no committed dataset") }
+            if let forgedInput {
+                // The adversary proves whatever witness it has, satisfied or not.
+                let cs = try spec.clientForwardCircuit(conv, sample: opening, root: root, session: session, step: t, salt: salt,
+                                                       sampleValues: forgedInput)
+                return try Groth16.proveUnchecked(key: keys.forward.provingKey, r1cs: keys.forward.r1cs, witness: cs.witness())
+            }
+            return try ProofWork.prove(keys.forward) {
+                try spec.clientForwardCircuit(conv, sample: opening, root: root, session: session, step: t, salt: salt)
+            }
         }
         if mode == .verified {
             let start = now()
@@ -311,11 +477,12 @@ struct ClientSession: PartySession {
         }
         let newSalt = mode.usesCommitments ? Fr.random() : Fr(0)
         let newCommitment = mode.usesCommitments
-            ? try timed(&stats.computeSeconds) { try ParameterCommitment.commit(updated.weights + updated.bias, salt: newSalt) } : Fr(0)
-        let updateJob: @Sendable () throws -> Proof = { [spec, conv, session, salt, keys] in
-            guard let keys else { throw SplitError.invalidArgument("no keys") }
+            ? try timed(&stats.computeSeconds) { try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: newSalt) }
+            : Fr(0)
+        let updateJob: @Sendable () throws -> Proof = { [spec, conv, session, salt, keys, opening] in
+            guard let keys, let opening else { throw SplitError.invalidArgument("no keys or no committed dataset") }
             return try ProofWork.prove(keys.update) {
-                try spec.clientUpdateCircuit(conv, input: x, gradient: gradient, session: session, step: t,
+                try spec.clientUpdateCircuit(conv, sample: opening, gradient: gradient, session: session, step: t,
                                              saltBefore: salt, saltAfter: newSalt).circuit
             }
         }
@@ -359,7 +526,8 @@ struct ClientSession: PartySession {
             throw SplitError.rejected(step: t, reason: "gradient has \(g.values.count) values, the cut has \(conv.outputCount)")
         }
         let f = spec.format
-        if let bad = g.values.firstIndex(where: { abs($0) > f.maxMagnitude }) {
+        // No abs(): |Int64.min| traps, and a peer may send it.
+        if let bad = g.values.firstIndex(where: { $0 > f.maxMagnitude || $0 < -f.maxMagnitude }) {
             throw SplitError.rejected(step: t, reason: "gradient value \(bad) is outside the \(f.valueBits)-bit range")
         }
         record.gradient = g.values
@@ -383,7 +551,7 @@ struct ClientSession: PartySession {
         record.gradientCommitment = Hex.field(gradientCommitment)
         record.serverBefore = Hex.field(before)
         record.serverAfter = Hex.field(after)
-        let statement = Statement.server(session: session, step: t, activations: activations, label: label, classes: spec.server.outputs,
+        let statement = StepStatement.server(session: session, step: t, activations: activations, label: label, classes: spec.server.outputs,
                                          format: f, gradient: g.values, before: before, after: after)
         if mode == .verified, let keys {
             let proof = try Wire.proof(g.proof, "Gradient.proof", step: t)
@@ -473,7 +641,8 @@ struct ClientSession: PartySession {
     func writeCheckpoint() throws {
         guard let files else { return }
         try files.writeCheckpoint(Checkpoint(role: "client", session: sessionHex, mode: mode,
-                                             specHash: Hex.encode(client.setup.specHash), snapshots: settled))
+                                             specHash: Hex.encode(client.setup.specHash), snapshots: settled,
+                                             datasetSecret: Hex.encode(datasetSecret), scheduleSecret: Hex.encode(scheduleSecret)))
     }
 
     mutating func finish(_ peer: inout Peer) async throws {

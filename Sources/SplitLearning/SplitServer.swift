@@ -19,6 +19,9 @@ public struct ServerOptions: Sendable {
     public var adversary: Adversary = .none
     /// The step at which a dishonest server acts.
     public var attackStep: UInt64 = 1
+    /// Experiments only: accept clients that ask for a fixed sample order (`fixed_schedule`)
+    /// instead of the session's coin toss. Off for a real deployment.
+    public var allowFixedSchedule = false
 
     public init() {}
 }
@@ -69,6 +72,10 @@ struct ServerSession: PartySession {
     var transcript = Transcript(session: "")
     /// The client weights commitment the next activations must carry (the chain's next link).
     var clientCommitment = Fr(0)
+    /// The client's dataset announcement and the sample order (known once the client reveals
+    /// its schedule secret at step 0, or at once for a fixed schedule).
+    var announcement = DatasetAnnouncement(root: .zero, size: 0, scheduleCommitment: [], fixedScheduleSeed: nil)
+    var schedule: SampleSchedule?
     var records: [UInt64: StepRecord] = [:]
     var flushed: UInt64 = 0
     var snapshots: [UInt64: ParameterSnapshot] = [:]
@@ -173,28 +180,53 @@ struct ServerSession: PartySession {
         guard hello.clientNonce.count == 32 else { try refuse("the client nonce must be 32 bytes") }
         pipelineDepth = mode == .pipelined ? Int(hello.pipelineDepth) : 0
         totalSteps = hello.steps
+        let root: Fr
+        do { root = try Wire.field(hello.datasetRoot, "Hello.dataset_root", step: 0) } catch { try refuse(error.description) }
+        guard hello.datasetSize >= 1, hello.datasetSize <= UInt64(1) << UInt64(spec.datasetDepth) else {
+            try refuse("dataset size \(hello.datasetSize) is outside 1...2^\(spec.datasetDepth) (the spec's dataset_depth)")
+        }
+        if hello.fixedSchedule {
+            guard server.options.allowFixedSchedule else {
+                try refuse("this server does not accept a fixed sample order (experiments only); the order must come from the session's coin toss")
+            }
+        } else {
+            guard hello.scheduleCommitment.count == 32 else { try refuse("the schedule commitment must be 32 bytes") }
+        }
+        announcement = DatasetAnnouncement(root: root, size: hello.datasetSize,
+                                           scheduleCommitment: hello.fixedSchedule ? [] : Array(hello.scheduleCommitment),
+                                           fixedScheduleSeed: hello.fixedSchedule ? hello.fixedScheduleSeed : nil)
 
         var welcome = WelcomeMessage()
         if hello.resumeSession.isEmpty {
             let nonce = Data(SecureRandom.bytes(32))
             welcome.serverNonce = nonce
             session = SessionID.derive(clientNonce: hello.clientNonce, serverNonce: nonce, specHash: server.setup.specHash,
-                                       keyHashes: keys?.hashes ?? [], mode: mode)
+                                       keyHashes: keys?.hashes ?? [], mode: mode, dataset: announcement)
             sessionBytes = Wire.bytes(session)
             transcript = Transcript(session: sessionHex)
             files = server.options.stateDirectory.map { SessionFiles(directory: $0.appendingPathComponent("sessions").appendingPathComponent(String(sessionHex.prefix(32)))) }
             salt = mode.usesCommitments ? Fr.random() : Fr(0)
-            commitment = mode.usesCommitments ? try ParameterCommitment.commit(dense.weights + dense.bias, salt: salt) : Fr(0)
+            commitment = mode.usesCommitments ? try ParameterCommitment.commit(dense.weights + dense.bias, format: spec.format, salt: salt) : Fr(0)
             clientCommitment = mode.usesCommitments ? try Wire.field(hello.clientCommitment, "Hello.client_commitment", step: 0) : Fr(0)
             if let files {
                 try files.writeRecord(header: RecordHeader(session: sessionHex, mode: mode, role: "server", specHash: Hex.encode(server.setup.specHash),
                                                            verifyingKeyHashes: (keys?.hashes ?? []).map(Hex.encode),
-                                                           clientStart: Hex.field(clientCommitment), serverStart: Hex.field(commitment)), steps: [])
+                                                           clientStart: Hex.field(clientCommitment), serverStart: Hex.field(commitment),
+                                                           datasetRoot: mode.usesCommitments ? Hex.field(announcement.root) : "",
+                                                           datasetSize: announcement.size,
+                                                           scheduleCommitment: Hex.encode(announcement.scheduleCommitment),
+                                                           fixedScheduleSeed: announcement.fixedScheduleSeed), steps: [])
             }
             settled = [snapshot()]
             try writeCheckpoint()
+            schedule = announcement.schedule(session: session, revealedSecret: nil)
         } else {
-            try resume(hello)
+            do { try resume(hello) } catch let error as SplitError {
+                // Tell the client why (without this server's file paths); the log has the details.
+                server.logger.error("server: cannot resume: \(error)")
+                if case .file(_, let reason) = error { throw SplitError.handshake("cannot resume this session: \(reason)") }
+                throw error
+            }
         }
         welcome.sessionID = sessionBytes
         welcome.startStep = step
@@ -223,6 +255,8 @@ struct ServerSession: PartySession {
         guard let snapshot = checkpoint.snapshot(at: start) else {
             throw SplitError.handshake("cannot resume at step \(start): this server's checkpoint starts at \(checkpoint.snapshots.first?.steps ?? 0)")
         }
+        try snapshot.validate(weights: dense.weights.count, bias: dense.bias.count, commitments: mode.usesCommitments,
+                              file: files.checkpointURL.path)
         dense = try QuantizedDense(inputs: dense.inputs, outputs: dense.outputs, weights: snapshot.weights, bias: snapshot.bias,
                                    relu: false, format: dense.format)
         salt = Hex.field(snapshot.salt) ?? Fr(0)
@@ -230,6 +264,11 @@ struct ServerSession: PartySession {
         step = start
         settled = checkpoint.snapshots.filter { $0.steps <= start }
         let (header, kept) = try files.rewindRecord(to: start)
+        guard header.announcement == announcement else {
+            throw SplitError.handshake("the client announces another dataset than the one session \(sessionHex.prefix(16)) committed")
+        }
+        let revealed = kept.first.flatMap { Hex.decode($0.scheduleSecret) }
+        schedule = announcement.schedule(session: session, revealedSecret: revealed)
         transcript = Transcript(session: sessionHex)
         for record in kept { transcript.append(record) }
         clientCommitment = Hex.field(kept.last?.clientWeightsAfter ?? header.clientStart) ?? Fr(0)
@@ -258,8 +297,25 @@ struct ServerSession: PartySession {
         guard Int(m.label) < spec.server.outputs else {
             throw SplitError.rejected(step: t, reason: "label \(m.label) is not one of the \(spec.server.outputs) classes")
         }
+        var record = StepRecord(step: t, activations: m.values, label: Int(m.label))
+        if t == 0, announcement.fixedScheduleSeed == nil {
+            // The coin toss completes: the secret must open the commitment the session id binds.
+            guard let opened = announcement.schedule(session: session, revealedSecret: Array(m.scheduleSecret)) else {
+                throw SplitError.rejected(step: t, reason: "the schedule secret does not open the client's schedule commitment")
+            }
+            schedule = opened
+            record.scheduleSecret = Hex.encode(Array(m.scheduleSecret))
+        }
+        guard var order = schedule else {
+            throw SplitError.rejected(step: t, reason: "no sample schedule yet: the client never revealed its schedule secret")
+        }
+        let expectedIndex = order.index(step: t)
+        schedule = order
+        guard m.sampleIndex == UInt64(expectedIndex) else {
+            throw SplitError.rejected(step: t, reason: "the activations are for sample \(m.sampleIndex), the schedule's step \(t) is sample \(expectedIndex)")
+        }
+        record.sampleIndex = expectedIndex
         let activations = m.values, label = Int(m.label)
-        var record = StepRecord(step: t, activations: activations, label: label)
         if mode.usesCommitments {
             let messageSalt = try Wire.field(m.salt, "Activations.salt", step: t)
             let messageCommitment = try Wire.field(m.commitment, "Activations.commitment", step: t)
@@ -274,11 +330,14 @@ struct ServerSession: PartySession {
             } else if t == connectionStart, weights != clientCommitment {
                 throw SplitError.rejected(step: t, reason: "the client's weights commitment is not the one it announced")
             }
+            let leaf = try Wire.field(m.sampleLeaf, "Activations.sample_leaf", step: t)
             clientCommitment = weights
             record.activationSalt = Hex.field(messageSalt)
             record.activationCommitment = Hex.field(messageCommitment)
             record.clientWeights = Hex.field(weights)
-            let statement = Statement.forward(session: session, step: t, weights: weights, activations: activations)
+            record.sampleLeaf = Hex.field(leaf)
+            let statement = StepStatement.forward(session: session, step: t, index: expectedIndex, label: label, root: announcement.root,
+                                                  sample: leaf, weights: weights, activations: activations)
             if mode == .verified, let keys {
                 let proof = try Wire.proof(m.forwardProof, "Activations.forward_proof", step: t)
                 let valid = timed(&stats.verifySeconds) { ProofWork.verify(keys.forward, proof: proof, publicInputs: statement) }
@@ -299,7 +358,8 @@ struct ServerSession: PartySession {
         let provedLabel = attacking && adversary == .fsha ? (label + 1) % spec.server.outputs : label
         let stepper = ServerStep(layer: dense, learningRateShift: spec.learningRateShift, loss: spec.loss)
         let result = try timed(&stats.computeSeconds) { try stepper.run(activations: activations, label: provedLabel) }
-        let gradient = attacking && adversary == .scaleGradient ? Tamper.scaled(result.inputGradient) : result.inputGradient
+        var gradient = attacking && adversary == .scaleGradient ? Tamper.scaled(result.inputGradient) : result.inputGradient
+        if attacking && adversary == .extremeGradient { gradient = Tamper.extreme(gradient) }
         var message = GradientMessage()
         message.step = t
         message.sessionID = sessionBytes
@@ -307,7 +367,9 @@ struct ServerSession: PartySession {
         record.gradient = gradient
         let newSalt = mode.usesCommitments ? Fr.random() : Fr(0)
         if mode.usesCommitments {
-            let newCommitment = try timed(&stats.computeSeconds) { try ParameterCommitment.commit(result.updated.weights + result.updated.bias, salt: newSalt) }
+            let newCommitment = try timed(&stats.computeSeconds) {
+                try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: spec.format, salt: newSalt)
+            }
             let gradientSalt = Fr.random()
             let gradientCommitment = try timed(&stats.computeSeconds) { try Commitments.gradient(gradient, salt: gradientSalt) }
             let sentSalt = attacking && adversary == .badCommitment ? Fr.random() : gradientSalt
@@ -363,10 +425,12 @@ struct ServerSession: PartySession {
             if !mode.usesProofs { return }
             throw SplitError.rejected(step: s + 1, reason: "no record of step \(s) to check the client's update against")
         }
-        guard let before = Hex.field(previous.clientWeights) else { return }
+        guard let before = Hex.field(previous.clientWeights), let leaf = Hex.field(previous.sampleLeaf) else {
+            throw SplitError.rejected(step: s + 1, reason: "the record of step \(s) lacks the client's weights or sample commitment")
+        }
         previous.clientWeightsAfter = Hex.field(after)
-        let statement = Statement.update(session: session, step: s, activations: previous.activations, gradient: previous.gradient,
-                                         before: before, after: after)
+        let statement = StepStatement.update(session: session, step: s, label: previous.label, sample: leaf,
+                                             activations: previous.activations, gradient: previous.gradient, before: before, after: after)
         if mode == .verified, let keys {
             let proof = try Wire.proof(proofBytes, "client update proof of step \(s)", step: s + 1)
             let valid = timed(&stats.verifySeconds) { ProofWork.verify(keys.update, proof: proof, publicInputs: statement) }

@@ -4,26 +4,6 @@ import Dispatch
 import Groth16
 import ZKML
 
-/// The public inputs of the three proofs of a step, in the order the circuits allocate them
-/// (ZKML's `CircuitSpec` builders; a test checks each against the built circuit). Both sides
-/// rebuild these from what they saw on the wire, never from the proof's sender.
-public enum Statement {
-    public static func forward(session: Fr, step: UInt64, weights: Fr, activations: [Int64]) -> [Fr] {
-        [session, Fr(step), weights] + activations.map { Fr($0) }
-    }
-
-    public static func server(session: Fr, step: UInt64, activations: [Int64], label: Int, classes: Int, format: FixedPointFormat,
-                       gradient: [Int64], before: Fr, after: Fr) -> [Fr] {
-        let one = Int64(1) << Int64(format.fractionBits)
-        return [session, Fr(step)] + activations.map { Fr($0) } + (0..<classes).map { Fr($0 == label ? one : 0) }
-            + gradient.map { Fr($0) } + [before, after]
-    }
-
-    public static func update(session: Fr, step: UInt64, activations: [Int64], gradient: [Int64], before: Fr, after: Fr) -> [Fr] {
-        [session, Fr(step)] + activations.map { Fr($0) } + gradient.map { Fr($0) } + [before, after]
-    }
-}
-
 /// Proving and verifying, off the Swift concurrency pool: a Groth16 proof keeps every core busy
 /// for up to seconds, which must not starve the tasks that move frames.
 enum ProofWork {

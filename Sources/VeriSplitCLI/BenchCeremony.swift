@@ -34,7 +34,9 @@ struct BenchCeremony: ParsableCommand {
         }
         try withInputErrors {
             var (t, _) = try timed { try CeremonyTranscript.create(directory: dir, circuit: Circom.writeR1CS(r1cs)) }
-            let (_, phase1) = try timed { try t.contribute(name: "bench", progress: progress.report) }
+            // Contributions are timed alone (`verifyFirst: false`); the verification is timed
+            // separately below, and the transcript is this run's own.
+            let (_, phase1) = try timed { try t.contribute(name: "bench", verifyFirst: false, progress: progress.report) }
             progress.finish()
             let (_, verify1) = try timed { try t.verify(progress: progress.report) }
             progress.finish()
@@ -45,7 +47,7 @@ struct BenchCeremony: ParsableCommand {
             if !phase1Only {
                 let (_, setup2) = try timed { try t.startPhase2(progress: progress.report) }
                 progress.finish()
-                let (_, phase2) = try timed { try t.contribute(name: "bench", phase: 2, progress: progress.report) }
+                let (_, phase2) = try timed { try t.contribute(name: "bench", phase: 2, verifyFirst: false, progress: progress.report) }
                 progress.finish()
                 let (verified, verifyAll) = try timed { try t.verify(progress: progress.report) }
                 progress.finish()

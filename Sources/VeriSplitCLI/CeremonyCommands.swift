@@ -133,10 +133,11 @@ struct CeremonyCommand: ParsableCommand {
             commandName: "export-keys",
             abstract: "Verify the transcript, then write KEYDIR/proving.key, verification_key.json and circuit_final.zkey.")
         @Argument(help: "The ceremony directory.") var directory: String
-        @Option(help: "Output directory for the keys.") var out: String
+        @Option(help: "Output directory for the keys (default: keys/NAME, NAME the ceremony directory's name).") var out: String?
 
         func run() throws {
             let progress = CeremonyProgressDisplay()
+            let out = self.out ?? KeyDirectory.default(for: URL(fileURLWithPath: directory).standardizedFileURL.path)
             try withCeremonyErrors {
                 let v = try CeremonyTranscript.load(directory).verify(progress: progress.report)
                 progress.finish()

@@ -37,6 +37,7 @@ struct CircuitCommand: ParsableCommand {
                     let key = part.rawValue.replacingOccurrences(of: "-", with: "_")
                     rows += [("\(key)_constraints", b.total), ("\(key)_matmul", b.matmul), ("\(key)_rescale", b.rescale),
                              ("\(key)_relu", b.relu), ("\(key)_loss", b.loss), ("\(key)_commitment", b.commitment),
+                             ("\(key)_range", b.range), ("\(key)_dataset", b.dataset),
                              ("\(key)_other", b.other), ("\(key)_public_inputs", cs.publicCount)]
                 }
                 printBenchResult(rows, json: json, title: "\(s.name): constraints per part")
@@ -51,6 +52,7 @@ struct CircuitCommand: ParsableCommand {
         @Option(help: "client, server or client-update.") var part: String
         @Option(help: "Output .r1cs file.") var r1cs: String
         @Option(help: "Output .wtns file.") var wtns: String
+        @Option(help: "Also write the wire names as a circom .sym file (for `r1cs lint --sym`).") var sym: String?
 
         func run() throws {
             try withInputErrors {
@@ -62,6 +64,7 @@ struct CircuitCommand: ParsableCommand {
                 if let violation = cs.firstViolation() { throw InputError("the sample's witness fails: \(violation)") }
                 try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
                 try writeFile(wtns, Circom.writeWitness(cs.witness()))
+                if let sym { try writeFile(sym, Data(Circom.writeSymbols(cs.wireNames()).utf8)) }
                 print("wrote \(r1cs) (\(cs.constraintCount) constraints, \(cs.publicCount) public) and \(wtns)")
             }
         }

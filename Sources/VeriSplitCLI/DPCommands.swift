@@ -308,16 +308,12 @@ extension DPCommand {
             var (train, test) = DPArgs.loadData(dataOptions.data)
             train.standardize(with: DPArgs.dataIndependentStandardizer)
             test.standardize(with: DPArgs.dataIndependentStandardizer)
-            guard train.sampleSize == spec.inputShape.reduce(1, *) else {
-                dpFail("model: input \(spec.inputShape) does not match data samples \(train.sampleShape)")
-            }
-            guard spec.outputSize >= train.classCount else {
-                dpFail("model: \(spec.outputSize) outputs but the data has \(train.classCount) classes")
-            }
+            var net = spec.makeModel(seed: seedValue)
+            // Both splits must fit the model (sample size, every label below the outputs).
+            do { try net.check(train); try net.check(test) } catch { dpFail("model: \(error)") }
 
             let plan: DPSGDPlan
             let reports: [DPEpochReport]
-            var net = spec.makeModel(seed: seedValue)
             let options = DPSGDOptions(
                 clippingNorm: clip, sampling: samplingKind, samplingSeed: seedValue, noise: noise)
             do {

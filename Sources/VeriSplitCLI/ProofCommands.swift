@@ -21,8 +21,9 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// The whole file, read straight into the array (proving keys are tens of megabytes: no
-/// intermediate `Data` copy). The size is checked against `limit` before anything is allocated.
-func readFile(_ path: String, limit: Int = 8 << 30) throws -> [UInt8] {
+/// intermediate `Data` copy). The size is checked against `limit` before anything is allocated
+/// (`why` says where the limit comes from).
+func readFile(_ path: String, limit: Int = 8 << 30, why: String? = nil) throws -> [UInt8] {
     guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file") }
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw InputError("\(path): cannot read (\(String(cString: strerror(errno))))") }
@@ -30,7 +31,9 @@ func readFile(_ path: String, limit: Int = 8 << 30) throws -> [UInt8] {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw InputError("\(path): cannot read (\(String(cString: strerror(errno))))") }
     let size = Int(info.st_size)
-    guard size <= limit else { throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit") }
+    guard size <= limit else {
+        throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit" + (why.map { " (\($0))" } ?? ""))
+    }
     var failure: String?
     let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
         var done = 0
@@ -69,6 +72,18 @@ struct StepLog {
     }
 }
 
+/// The repository's `keys/` directory (see keys/README.md): where commands that write keys put
+/// them unless told otherwise, one subdirectory per circuit or spec.
+enum KeyDirectory {
+    static let root = "keys"
+
+    /// keys/NAME for a circuit file or spec path: its file name without the extension.
+    static func `default`(for path: String) -> String {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return root + "/" + (name.isEmpty ? "default" : name)
+    }
+}
+
 /// Loads a proving key: VeriSplit's `proving.key`, or a snarkjs `.zkey` (told apart by the
 /// magic bytes). A `.zkey` without a phase-2 contribution is refused unless `allowInsecure`.
 func loadProvingKey(_ path: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
@@ -81,7 +96,7 @@ func loadProvingKey(_ path: String, allowInsecure: Bool = false) throws -> (Prov
 
 struct R1CSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "r1cs", abstract: "Inspect circom .r1cs files.", subcommands: [Info.self])
+        commandName: "r1cs", abstract: "Inspect and lint circom .r1cs files.", subcommands: [Info.self, Lint.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Counts of constraints, wires, public and private inputs.")
@@ -98,6 +113,63 @@ struct R1CSCommand: ParsableCommand {
             ], json: json, title: file)
         }
     }
+
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Static under-constraint analysis: outputs the inputs do not determine, unbounded private inputs.",
+            discussion: """
+            Starts from the inputs the header declares (public and private inputs) and propagates which \
+            wires the constraints determine uniquely: linear equations, products, bit decompositions \
+            (including the rescale pattern q * 2^S + r with both range-checked), IsZero and Euclidean \
+            division. Reports every public output and intermediate wire it cannot prove unique, wires in \
+            no constraint, and private inputs read as integers without a range check. Exit status: 0 \
+            clean, 1 findings, 2 bad input.
+            """)
+        @Argument(help: "A circom .r1cs file (BN254).") var file: String
+        @Option(help: "The circuit's circom .sym file, to name wires in the report.") var sym: String?
+        @Flag(help: "Print one JSON object with a `findings` list.") var json = false
+
+        func run() throws {
+            let (r1cs, names) = try withInputErrors { () throws -> (R1CS<Fr>, [Int: String]) in
+                let r1cs = try Circom.readR1CS(try readFile(file), file: file)
+                guard let sym else { return (r1cs, [:]) }
+                let text = String(decoding: try readFile(sym, limit: 1 << 30), as: UTF8.self)
+                return (r1cs, try Circom.readSymbols(text, wireCount: r1cs.numWires, file: sym))
+            }
+            var linter = R1CSLinter(r1cs, names: names)
+            let report = linter.run()
+            if json {
+                let findings = report.findings.map { f -> [String: Any] in
+                    var row: [String: Any] = ["kind": f.kind.rawValue, "wire": f.wire, "constraints": f.constraints]
+                    if let name = f.name { row["name"] = name }
+                    return row
+                }
+                let object: [String: Any] = [
+                    "file": file, "clean": report.isClean, "constraints": report.constraints, "wires": report.wires,
+                    "public_outputs": report.publicOutputs, "public_inputs": report.publicInputs,
+                    "private_inputs": report.privateInputs, "bounded_private_inputs": report.boundedPrivateInputs,
+                    "determined_wires": report.determinedWires, "free_by_design": report.freeByDesign.count,
+                    "rules": report.ruleCounts, "findings": findings,
+                ]
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("\(file): \(report.constraints) constraints, \(report.wires) wires; inputs \(report.publicInputs) public, "
+                      + "\(report.privateInputs) private (\(report.boundedPrivateInputs) range-checked); \(report.publicOutputs) public outputs")
+                print("determined: \(report.determinedWires) of \(report.wires) wires; free by design (IsZero hints): \(report.freeByDesign.count)")
+                if report.isClean {
+                    print("clean: every output and intermediate wire is uniquely determined by the inputs")
+                } else {
+                    print("\(report.findings.count) findings:")
+                    for f in report.findings.prefix(50) {
+                        print("  \(f.kind.rawValue): wire \(f.wire)\(f.name.map { " (\($0))" } ?? ""), constraints \(f.constraints)")
+                    }
+                    if report.findings.count > 50 { print("  ... \(report.findings.count - 50) more (--json lists all)") }
+                }
+            }
+            if !report.isClean { throw ExitCode(1) }
+        }
+    }
 }
 
 struct Setup: ParsableCommand {
@@ -109,10 +181,11 @@ struct Setup: ParsableCommand {
             ceremony.
             """)
     @Argument(help: "A circom .r1cs file (BN254).") var circuit: String
-    @Option(help: "Output directory.") var out: String
+    @Option(help: "Output directory (default: keys/NAME, NAME the circuit file's name without .r1cs).") var out: String?
 
     func run() throws {
         let log = StepLog()
+        let out = self.out ?? KeyDirectory.default(for: circuit)
         try withInputErrors {
             let r1cs = try Circom.readR1CS(try readFile(circuit), file: circuit)
             let key = try log.step("setup (\(r1cs.constraintCount) constraints)") { try Groth16.setup(r1cs) }
@@ -138,7 +211,12 @@ struct Prove: ParsableCommand {
         try withInputErrors {
             let (pk, r1cs) = try log.step("loading key") { try loadProvingKey(key, allowInsecure: allowInsecureTestKey) }
             let w = try Circom.readWitness(try readFile(witness), file: witness)
-            let p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) }
+            let p: Proof
+            do { p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) } } catch Groth16Error.proofRejectedByOwnKey {
+                // The key is invalid (its proofs do not verify), not merely unreadable: exit 1.
+                FileHandle.standardError.write(Data("error: \(key): \(Groth16Error.proofRejectedByOwnKey)\n".utf8))
+                throw ExitCode(1)
+            }
             try writeFile(proof, SnarkjsJSON.encode(p))
             try writeFile(publicPath, SnarkjsJSON.encode(publicInputs: Array(w[1...r1cs.numPublic])))
             if let eth { try writeFile(eth, Data((SHA256.hex(p.ethereumBytes) + "\n").utf8)) }
@@ -156,9 +234,14 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let valid: Bool = try withInputErrors {
-            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
-            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
+            // Public inputs first: their count bounds the key's size and IC count, which are
+            // checked before the key is parsed or any of its points decoded.
             let inputs = try SnarkjsJSON.publicInputs(Data(try readFile(publicPath, limit: SnarkjsJSON.maxBytes)), file: publicPath)
+            let keyLimit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: inputs.count)
+            let why = "a verifying key for \(inputs.count) public inputs is smaller"
+            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: keyLimit, why: why)), file: vk,
+                                                   expectedPublicInputs: inputs.count)
+            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
             return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
         }
         if valid {
@@ -182,8 +265,10 @@ struct Export: ParsableCommand {
 
         func run() throws {
             try withInputErrors {
-                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: SnarkjsJSON.maxBytes)), file: vk)
-                try writeFile(out, Data(SolidityVerifier.render(key).utf8))
+                let limit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: SolidityVerifier.maxPublicInputs)
+                let why = "the Solidity export supports at most \(SolidityVerifier.maxPublicInputs) public inputs"
+                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: limit, why: why)), file: vk)
+                try writeFile(out, Data(try SolidityVerifier.render(key).utf8))
                 print("wrote \(out) (\(key.publicInputCount) public inputs)")
             }
         }

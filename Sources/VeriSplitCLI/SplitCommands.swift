@@ -26,7 +26,9 @@ struct SpecOptions: ParsableArguments {
     var keys: String?
     @Option(help: "Ceremony root with client/, server/ and client-update/ ceremonies (`split ceremony`): verified in full, and refused unless it holds one of --receipt.")
     var ceremony: String?
-    @Option(help: "This party's ceremony receipt (repeat for each part).") var receipt: [String] = []
+    @Option(help: "This party's ceremony receipt (repeat for each part and phase).") var receipt: [String] = []
+    @Option(help: "SHA-256 (hex) of a public .ptau this party trusts as phase 1 in place of its own phase-1 contribution (repeatable).")
+    var ptauSha256: [String] = []
 
     func load(mode: SplitMode?, log: StepLog = StepLog()) throws -> SessionSetup {
         let data = Data(try readFile(spec, limit: 1 << 20))
@@ -36,7 +38,8 @@ struct SpecOptions: ParsableArguments {
             guard keys == nil else { throw InputError("give --keys or --ceremony, not both") }
             let receipts = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
             keyset = try log.step("verifying the ceremonies in \(ceremony)") {
-                try SplitCeremony.keys(root: URL(fileURLWithPath: ceremony), spec: circuit, receipts: receipts)
+                try SplitCeremony.keys(root: URL(fileURLWithPath: ceremony), spec: circuit, receipts: receipts,
+                                       pinnedPtauSHA256: ptauSha256)
             }
         } else if let keys {
             keyset = try log.step("loading keys from \(keys)") { try SplitKeys.load(from: URL(fileURLWithPath: keys), spec: circuit) }
@@ -113,7 +116,7 @@ struct SplitKeysCommand: ParsableCommand {
         abstract: "Development keys for a spec's three circuits (one party's setup: it could forge proofs).",
         discussion: "Writes OUT/client, OUT/server and OUT/client-update, each with proving.key and verification_key.json. For sessions between distrusting parties use `verisplit ceremony` instead. With --info, prints the verifying-key hashes of an existing directory (what the handshake compares).")
     @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
-    @Option(help: "Output directory.") var out: String?
+    @Option(help: "Output directory (default: keys/NAME, NAME the spec file's name without .json, e.g. keys/split).") var out: String?
     @Option(help: "Print the hashes of this key directory instead of making keys.") var info: String?
 
     func run() throws {
@@ -124,7 +127,7 @@ struct SplitKeysCommand: ParsableCommand {
             if let info {
                 keys = try SplitKeys.load(from: URL(fileURLWithPath: info), spec: circuit)
             } else {
-                guard let out else { throw InputError("give --out DIR (or --info DIR)") }
+                let out = self.out ?? KeyDirectory.default(for: spec)
                 keys = try StepLog().step("setup of \(circuit.name)'s three circuits") { try SplitKeys.developmentSetup(spec: circuit) }
                 try keys.write(to: URL(fileURLWithPath: out))
                 print("wrote \(out)/{client,server,client-update}/proving.key and verification_key.json")
@@ -156,6 +159,7 @@ struct SplitServerCommand: AsyncParsableCommand {
     @Option(help: "Play a dishonest server: \(Adversary.allCases.filter { $0.side == .server }.map(\.rawValue).joined(separator: ", ")).")
     var adversary: String = "none"
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
+    @Flag(help: "Experiments only: accept clients that ask for a fixed sample order (--fixed-schedule).") var allowFixedSchedule = false
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -166,6 +170,7 @@ struct SplitServerCommand: AsyncParsableCommand {
             options.modes = Set(try modes.split(separator: ",").map { try parseMode(String($0)) })
             options.stateDirectory = state.map { URL(fileURLWithPath: $0) }
             options.seed = seed
+            options.allowFixedSchedule = allowFixedSchedule
             options.adversary = try parseAdversary(adversary)
             options.attackStep = attackStep
             guard maxConnections >= 1, idleTimeout >= 1, maxFrameBytes >= 1024 else {
@@ -206,7 +211,9 @@ struct SplitClientCommand: AsyncParsableCommand {
     @Option(help: "verified, pipelined, ledger or plain.") var mode: String = "verified"
     @Option(help: "Training steps (one sample each).") var steps: Int = 20
     @Option(help: "Pipelined mode: steps either side may run ahead of the proofs.") var pipelineDepth: Int = 4
-    @Option(help: "Seed of the initial weights and the sample order.") var seed: UInt64 = 1
+    @Option(help: "Seed of the initial weights.") var seed: UInt64 = 1
+    @Option(help: "Experiments only: a public seed for the sample order instead of the session's coin toss (the server must allow it).")
+    var fixedSchedule: UInt64?
     @Option(help: "Directory for the checkpoint and the session record.") var state: String?
     @Flag(help: "Continue the session checkpointed in --state.") var resume = false
     @Option(help: "Play a dishonest client: \(Adversary.allCases.filter { $0.side == .client }.map(\.rawValue).joined(separator: ", ")).")
@@ -224,6 +231,7 @@ struct SplitClientCommand: AsyncParsableCommand {
             options.steps = steps
             options.pipelineDepth = pipelineDepth
             options.seed = seed
+            options.fixedScheduleSeed = fixedSchedule
             options.stateDirectory = state.map { URL(fileURLWithPath: $0) }
             options.resume = resume
             options.adversary = try parseAdversary(adversary)
@@ -234,8 +242,10 @@ struct SplitClientCommand: AsyncParsableCommand {
             }
             let setup = try specOptions.load(mode: options.mode)
             let (train, _) = try MNISTFamily.load(DataSource(argument: dataOptions.data))
+            // Commit the training set before connecting: the server times out a silent peer.
+            let prepared = try SplitClient(setup: setup, data: train, options: options, logger: logger).prepare()
             let channel = try await Connector.connect(host: host, port: port, tls: tls.options)
-            return await SplitClient(setup: setup, data: train, options: options, logger: logger).run(over: channel).outcome
+            return await prepared.run(over: channel).outcome
         }
         if json {
             print(jsonLine(ClientSummary(outcome)))
@@ -273,6 +283,8 @@ struct SplitRunCommand: AsyncParsableCommand {
     @Option(help: "Training steps.") var steps: Int = 10
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
     @Option(help: "Pipelined mode's depth.") var pipelineDepth: Int = 4
+    @Option(help: "A public seed for the sample order, so runs and modes train on the same samples (default: each session's coin toss).")
+    var fixedSchedule: UInt64?
     @Option(help: "Directory for both parties' checkpoints and records (client/, server/).") var state: String?
     @Flag(help: "Resume the session in --state.") var resume = false
     @Flag(help: "Report test accuracy of the trained split model (fixed point, bundled test set).") var evaluate = false
@@ -299,6 +311,7 @@ struct SplitRunCommand: AsyncParsableCommand {
                     c.steps = steps
                     c.attackStep = attackStep
                     c.pipelineDepth = pipelineDepth
+                    c.fixedScheduleSeed = fixedSchedule
                     c.stateDirectory = state.map { URL(fileURLWithPath: $0) }
                     c.resume = resume
                     let result = try await LocalRun.run(setup: setup, train: train, test: evaluate ? test : nil, configuration: c, logger: logger)
@@ -324,6 +337,19 @@ struct SplitRunCommand: AsyncParsableCommand {
                 }
                 print(table.render())
             }
+            // Exit status: a single run fails on any refusal (1) or error (2); a grid fails (1)
+            // when a combination was not handled as expected (an attack missed by a mode that
+            // should catch it, or an honest run refused).
+            if reports.count == 1, let r = reports.first {
+                if r.adversary == .none {
+                    if r.rejected { throw ExitCode(1) }
+                    if r.reason != nil { throw ExitCode(2) }
+                } else if r.rejected != r.adversary.isCaught(by: r.mode) {
+                    throw ExitCode(1)
+                }
+            } else if reports.contains(where: { $0.adversary == .none ? $0.reason != nil : $0.rejected != $0.adversary.isCaught(by: $0.mode) }) {
+                throw ExitCode(1)
+            }
         }
     }
 }
@@ -346,7 +372,7 @@ struct SplitVerifyTranscript: ParsableCommand {
             return (header, steps, try specOptions.load(mode: header.mode == .verified || header.mode == .pipelined ? header.mode : .plain))
         }
         do {
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: setup.spec, keys: setup.keys)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: setup.spec, specHash: setup.specHash, keys: setup.keys)
             if json {
                 printBenchResult([("valid", "true"), ("steps", report.steps), ("proofs", report.proofsChecked),
                                   ("openings", report.openingsChecked), ("transcript_head", report.transcriptHead)], json: true, title: "")
@@ -415,7 +441,8 @@ struct SplitCeremonyCommand: ParsableCommand {
         Writes OUT/client, OUT/server and OUT/client-update, each a `verisplit ceremony` directory. Then every \
         party contributes to each part (`verisplit ceremony contribute OUT/server --name NAME --receipt me-server.json`, \
         phase 1 then phase 2), and both run sessions with `--ceremony OUT --receipt ...`: a party refuses keys whose \
-        transcript lacks its own contribution.
+        transcript lacks its own contribution in either phase. With --ptau, phase 1 is the imported file and a party that \
+        did not contribute to phase 1 must pin it with --ptau-sha256 (printed here).
         """)
     @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
     @Option(help: "Output root.") var out: String
@@ -427,6 +454,9 @@ struct SplitCeremonyCommand: ParsableCommand {
             let powers = try ptau.map { try readFile($0) }
             try SplitCeremony.create(spec: circuit, root: URL(fileURLWithPath: out), ptau: powers)
             print("started ceremonies in \(out)/{client,server,client-update}")
+            if let powers {
+                print("phase 1 imported from \(ptau ?? ""): SHA-256 \(SHA256.hex(SHA256.hash(powers))) (pin it with --ptau-sha256 if you trust it)")
+            }
         }
     }
 }

@@ -82,19 +82,20 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let spec = try ModelSpec.resolve(model)
         let source = DataSource(argument: dataOptions.data)
-        var (train, test) = try MNISTFamily.load(source)
-        let standardizer = Standardizer.fit(train)
-        train.standardize(with: standardizer)
-        test.standardize(with: standardizer)
-        guard train.sampleSize == spec.inputShape.reduce(1, *) else {
-            throw ValidationError("model input \(spec.inputShape) does not match data samples \(train.sampleShape)")
+        let (spec, initial, train, test, standardizer) = try withInputErrors {
+            let spec = try ModelSpec.resolve(model)
+            var (train, test) = try MNISTFamily.load(source)
+            let net = spec.makeModel(seed: seed)
+            // Both splits must fit the model (sample size, every label below the outputs).
+            try net.check(train)
+            try net.check(test)
+            let standardizer = Standardizer.fit(train)
+            train.standardize(with: standardizer)
+            test.standardize(with: standardizer)
+            return (spec, net, train, test, standardizer)
         }
-        guard spec.outputSize >= train.classCount else {
-            throw ValidationError("model has \(spec.outputSize) outputs but the data has \(train.classCount) classes")
-        }
-        var net = spec.makeModel(seed: seed)
+        var net = initial
         let progress = ProgressLine()
         let totalEpochs = epochs
         let report: (TrainingEvent) -> Void = { event in
@@ -150,14 +151,18 @@ struct Eval: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let spec = try ModelSpec.resolve(model)
-        var net = spec.makeModel()
-        let meta = try net.loadSafetensors(from: URL(fileURLWithPath: weights))
         let source = DataSource(argument: dataOptions.data)
-        let (train, rawTest) = try MNISTFamily.load(source)
-        var test = rawTest
-        // Use the preprocessing the weights were trained with; fall back to fitting on train.
-        test.standardize(with: Standardizer(metadata: meta) ?? Standardizer.fit(train))
+        let (spec, net, test) = try withInputErrors {
+            let spec = try ModelSpec.resolve(model)
+            var net = spec.makeModel()
+            let meta = try net.loadSafetensors(from: URL(fileURLWithPath: weights))
+            let (train, rawTest) = try MNISTFamily.load(source)
+            try net.check(rawTest)
+            var test = rawTest
+            // Use the preprocessing the weights were trained with; fall back to fitting on train.
+            test.standardize(with: Standardizer(metadata: meta) ?? Standardizer.fit(train))
+            return (spec, net, test)
+        }
         let ev = Trainer.evaluate(model: net, loss: spec.loss, data: test)
         var correct = [Int](repeating: 0, count: test.classCount), total = correct
         var m = net

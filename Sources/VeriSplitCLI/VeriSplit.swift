@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `verisplit` executable: a thin layer of commands over the library modules.
 @main
@@ -6,6 +7,28 @@ struct VeriSplit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verisplit",
         abstract: "Verifiable split learning and privacy tooling (Groth16 over BN254).",
+        discussion: "Exit codes everywhere: 0 ok or valid, 1 invalid (a proof, key, transcript or peer was refused), 2 bad input or usage.",
         version: "0.1.0",
         subcommands: [R1CSCommand.self, Setup.self, Prove.self, Verify.self, Export.self, CircuitCommand.self, SplitCommand.self, CeremonyCommand.self, Train.self, Eval.self, DPCommand.self, AttackCommand.self, AuditCommand.self, Bench.self, DemoCommand.self])
+
+    /// Runs the command and keeps the exit codes to the convention: an explicit `ExitCode(1)`
+    /// stays 1 (invalid); usage errors (ArgumentParser's 64), any other exit code and any error
+    /// escaping a command become 2 (bad input) with the error on one line of standard error,
+    /// so a failure never exits 0 and no other code appears. Help and version exit 0.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            if let code = error as? ExitCode { Foundation.exit(code == .failure ? 1 : 2) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(2)
+        }
+    }
 }

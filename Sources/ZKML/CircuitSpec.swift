@@ -15,6 +15,9 @@ import Foundation
 public struct CircuitSpec: Codable, Sendable, Equatable {
     public struct Input: Codable, Sendable, Equatable {
         public let channels: Int, height: Int, width: Int
+        /// Each input value is an unsigned integer below 2^bits at scale 2^S (default S + 1: real
+        /// values in [0, 2), e.g. pixels scaled to [0, 1]); the circuits range-check every value.
+        public let bits: Int?
     }
     public struct Client: Codable, Sendable, Equatable {
         public let outChannels: Int, kernel: Int, stride: Int
@@ -34,11 +37,21 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     public let loss: ServerStep.Loss
     public let learningRateShift: Int
     public let commitment: String
+    /// The client's training set is committed as a Merkle tree of this depth (at most 2^depth
+    /// samples); every forward proof opens one leaf. Default 16 (65,536 samples).
+    public let datasetDepthField: Int?
 
     enum CodingKeys: String, CodingKey {
         case name, input, client, server, batch, loss, commitment
         case fractionBits = "fraction_bits", valueBits = "value_bits", learningRateShift = "learning_rate_shift"
+        case datasetDepthField = "dataset_depth"
     }
+
+    public var datasetDepth: Int { datasetDepthField ?? 16 }
+    public var inputBits: Int { input.bits ?? fractionBits + 1 }
+    /// The range and packing of a sample's values (unsigned `inputBits`-bit integers).
+    public var inputLayout: PackingLayout { PackingLayout(bits: inputBits, signed: false) }
+    public var inputCount: Int { input.channels * input.height * input.width }
 
     /// The proved parts of one training step: the client's forward pass, the server's step, and
     /// the client's own update from the gradient the server returned.
@@ -67,12 +80,33 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         try check(client.kernel >= 1 && client.kernel <= min(input.height, input.width), "client.kernel", "1...min(height, width)")
         try check((1...8).contains(client.stride), "client.stride", "1...8")
         try check((2...1000).contains(server.outputs), "server.outputs", "2...1000")
-        try check(batch == 1, "batch", "1 (batched step circuits are not built yet)")
+        try check((1...64).contains(batch) && batch & (batch - 1) == 0, "batch", "a power of two in 1...64")
         try check((0...20).contains(learningRateShift), "learning_rate_shift", "0...20")
         try check(commitment == "poseidon-t17", "commitment", "\"poseidon-t17\"")
         do { _ = try FixedPointFormat(fractionBits: fractionBits, valueBits: valueBits) } catch {
             throw .invalidField(file: file, field: "fraction_bits/value_bits", expected: error.description)
         }
+        try check(datasetDepth >= 1 && datasetDepth <= 24, "dataset_depth", "1...24")
+        try check(inputBits >= 1 && inputBits < valueBits, "input.bits", "1...value_bits - 1 (inputs are activations of the format)")
+        // The format must be provable for this architecture, not only sound in the field:
+        // softmax evaluates 2^(S+8) - gap in a (B+1)-bit signed decomposition, so S + 10 <= B.
+        if loss == .softmaxCrossEntropy {
+            try check(fractionBits + 10 <= valueBits, "fraction_bits/value_bits",
+                      "S + 10 <= B for the softmax loss (its exponential works at scale 2^(S+8) inside B + 1 bits)")
+        }
+        // Native execution is exact Int64 arithmetic: the longest sum of B-bit products (the
+        // convolution window, the head's rows and columns, the kernel gradient over all output
+        // positions) must stay below 2^62, as must the softmax's e * 2^S.
+        let positions = ((input.height - client.kernel) / client.stride + 1) * ((input.width - client.kernel) / client.stride + 1)
+        let longest = max(input.channels * client.kernel * client.kernel + 1, cutWidth + 1, server.outputs + 1, positions)
+        let sumBits = 2 * (valueBits - 1) + (Int.bitWidth - longest.leadingZeroBitCount)
+        try check(sumBits <= 62, "value_bits",
+                  "small enough that sums of \(longest) products of \(valueBits)-bit values fit in 62 bits (needs \(sumBits))")
+        // The SGD step rescales a product of two B-bit values by 2^(S+k): that remainder and the
+        // B-bit quotient must stay below the field's safe width.
+        try check(valueBits + fractionBits + learningRateShift <= 252, "learning_rate_shift",
+                  "at most 252 - B - S so the SGD rescale is sound in Fr")
+        try checkSize(file: file)
     }
 
     public var format: FixedPointFormat {
@@ -107,35 +141,62 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         return (conv, dense)
     }
 
+    /// A one-sample committed dataset for `x` (with a fresh secret), so `build` and key setup
+    /// produce the same statement shape as a session's (which commits its whole training set).
+    public func singleSampleDataset(input x: [Int64], label: Int) throws -> CommittedDataset {
+        try CommittedDataset(values: [x], labels: [label], classes: server.outputs, layout: inputLayout, depth: datasetDepth,
+                             secret: SecureRandom.bytes(32))
+    }
+
     /// Builds one part's circuit and witness for one sample (input already in fixed point), with
-    /// fresh salts: the statement `verisplit circuit` compiles and benchmarks.
+    /// fresh salts: the statement `verisplit circuit` compiles and benchmarks, and key setup uses.
     public func build(_ part: Part, input x: [Int64], label: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
                       session: Fr, step: UInt64) throws -> ConstraintSystem<Fr> {
+        let dataset = try singleSampleDataset(input: x, label: label)
+        let sample = try dataset.opening(0)
         switch part {
         case .client:
-            return try clientForwardCircuit(layers.client, input: x, session: session, step: step, salt: .random())
+            return try clientForwardCircuit(layers.client, sample: sample, root: dataset.root, session: session, step: step,
+                                            salt: .random())
         case .server:
             return try serverStepCircuit(layers.server, activations: try layers.client.forward(x), label: label,
                                          session: session, step: step, saltBefore: .random(), saltAfter: .random()).circuit
         case .clientUpdate:
             let server = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss)
                 .run(activations: try layers.client.forward(x), label: label)
-            return try clientUpdateCircuit(layers.client, input: x, gradient: server.inputGradient, session: session,
+            return try clientUpdateCircuit(layers.client, sample: sample, gradient: server.inputGradient, session: session,
                                            step: step, saltBefore: .random(), saltAfter: .random()).circuit
         }
     }
 
-    /// The client's forward proof: public (session, step, commitment to K and b under `salt`, A).
-    public func clientForwardCircuit(_ conv: QuantizedConv2d, input x: [Int64], session: Fr, step: UInt64,
-                                     salt: Fr) throws -> ConstraintSystem<Fr> {
+    /// The client's forward proof. Public outputs: the sample's leaf hash, the commitment to K and
+    /// b under `salt`, the activations A; public inputs: session, step, the sample's index and
+    /// label, the dataset root. Private inputs: the sample (range-checked), its salt, the Merkle
+    /// siblings, K and b (range-checked at the opening) and the salt.
+    ///
+    /// Soundness: A is the committed convolution of the sample at `index` of the dataset whose
+    /// root the client announced; a prover who wants other activations needs another leaf at that
+    /// index (a Poseidon collision) or values outside the range (refused by the range checks).
+    /// `sampleValues` replaces the values in the witness (tests and the forged-input adversary).
+    public func clientForwardCircuit(_ conv: QuantizedConv2d, sample: SampleOpening, root: Fr, session: Fr, step: UInt64,
+                                     salt: Fr, sampleValues: [Fr]? = nil) throws -> ConstraintSystem<Fr> {
         let cs = ConstraintSystem<Fr>()
-        _ = cs.allocatePublic("session", value: session)
-        _ = cs.allocatePublic("step", value: Fr(step))
-        _ = try conv.synthesizeCommitted(into: cs, input: x, salt: salt)
+        _ = cs.allocatePublicInput("session", value: session)
+        _ = cs.allocatePublicInput("step", value: Fr(step))
+        let index = cs.allocatePublicInput("index", value: Fr(UInt64(sample.index)))
+        let label = cs.allocatePublicInput("label", value: Fr(UInt64(sample.label)))
+        let rootVariable = cs.allocatePublicInput("root", value: root)
+        let leaf = cs.allocatePublic("sample", value: sample.leaf)
+        let xs = try cs.committedSample(values: sampleValues ?? sample.values.map { Fr($0) }, label: LinearCombination(label),
+                                        salt: sample.salt, leaf: LinearCombination(leaf), layout: inputLayout)
+        try cs.assertMerkleMembership(leaf: LinearCombination(leaf), index: LinearCombination(index), siblings: sample.siblings,
+                                      root: LinearCombination(rootVariable), "dataset")
+        _ = try conv.synthesizeCommitted(into: cs, inputs: xs, salt: salt)
         return cs
     }
 
-    /// The server's step: public (session, step, A, one-hot y, dL/dA, commitments before/after).
+    /// The server's step. Public outputs: dL/dA, the commitments before and after; public
+    /// inputs: session, step, A, the one-hot label y.
     public func serverStepCircuit(_ head: QuantizedDense, activations: [Int64], label: Int, session: Fr, step: UInt64,
                                   saltBefore: Fr, saltAfter: Fr) throws -> (circuit: ConstraintSystem<Fr>, result: ServerStep.Result) {
         let cs = ConstraintSystem<Fr>()
@@ -145,14 +206,38 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         return (cs, result)
     }
 
-    /// The client's own update: public (session, step, A, G, commitments before/after).
-    public func clientUpdateCircuit(_ conv: QuantizedConv2d, input x: [Int64], gradient: [Int64], session: Fr, step: UInt64,
+    /// The client's own update. Public outputs: the sample's leaf hash, A, the commitments
+    /// before and after; public inputs: session, step, the label, G (see `ConvClientUpdate`).
+    public func clientUpdateCircuit(_ conv: QuantizedConv2d, sample: SampleOpening, gradient: [Int64], session: Fr, step: UInt64,
                                     saltBefore: Fr, saltAfter: Fr) throws -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d) {
         let cs = ConstraintSystem<Fr>()
         let updated = try ConvClientUpdate(layer: conv, learningRateShift: learningRateShift).synthesize(
-            into: cs, input: x, outputGradient: gradient, session: session, step: step,
+            into: cs, sample: sample, layout: inputLayout, outputGradient: gradient, session: session, step: step,
             saltBefore: saltBefore, saltAfter: saltAfter)
         return (cs, updated)
+    }
+}
+
+/// The public inputs of the three proofs of a step, in the circuits' wire order (public outputs
+/// in allocation order, then public inputs), from the values a verifier holds. A test checks each
+/// against the built circuit; the parties and the offline verifier rebuild statements with these,
+/// never from the proof's sender.
+public enum StepStatement {
+    public static func forward(session: Fr, step: UInt64, index: Int, label: Int, root: Fr, sample: Fr, weights: Fr,
+                               activations: [Int64]) -> [Fr] {
+        [sample, weights] + activations.map { Fr($0) } + [session, Fr(step), Fr(UInt64(index)), Fr(UInt64(label)), root]
+    }
+
+    public static func server(session: Fr, step: UInt64, activations: [Int64], label: Int, classes: Int, format: FixedPointFormat,
+                              gradient: [Int64], before: Fr, after: Fr) -> [Fr] {
+        let one = Int64(1) << Int64(format.fractionBits)
+        return gradient.map { Fr($0) } + [before, after] + [session, Fr(step)] + activations.map { Fr($0) }
+            + (0..<classes).map { Fr($0 == label ? one : 0) }
+    }
+
+    public static func update(session: Fr, step: UInt64, label: Int, sample: Fr, activations: [Int64], gradient: [Int64],
+                              before: Fr, after: Fr) -> [Fr] {
+        [sample] + activations.map { Fr($0) } + [before, after] + [session, Fr(step), Fr(UInt64(label))] + gradient.map { Fr($0) }
     }
 }
 
@@ -178,13 +263,17 @@ public enum CircuitSpecError: Error, Equatable, CustomStringConvertible {
 
 /// Constraint counts of a built circuit by kind, from the constraints' namespaced names.
 public struct ConstraintBreakdown: Sendable, Equatable {
-    public var matmul = 0, rescale = 0, relu = 0, loss = 0, commitment = 0, other = 0
-    public var total: Int { matmul + rescale + relu + loss + commitment + other }
+    public var matmul = 0, rescale = 0, relu = 0, loss = 0, commitment = 0, range = 0, dataset = 0, other = 0
+    public var total: Int { matmul + rescale + relu + loss + commitment + range + dataset + other }
 
     public init(_ cs: ConstraintSystem<Fr>) {
         for constraint in cs.constraints {
             let name = cs.constraintNames[constraint.nameIndex]
-            if name.contains("open") || name.contains("commit") || name.contains("poseidon") || name.contains("sponge") {
+            if name.hasPrefix("dataset/") || name.hasPrefix("sample.leaf") {
+                dataset += 1
+            } else if name.contains(".range/") || name.contains("Range/") {
+                range += 1
+            } else if name.contains("open") || name.contains("commit") || name.contains("poseidon") || name.contains("sponge") {
                 commitment += 1
             } else if name.hasPrefix("softmax") {
                 loss += 1

@@ -34,19 +34,20 @@ public struct ClientUpdate: Sendable {
         return (activations, delta, try layer.sgdUpdated(outputGradient: delta, inputs: x, learningRateShift: learningRateShift))
     }
 
-    /// Public inputs, in order: session, step, the activations A, the gradient G, and the
-    /// commitments to (W, b) before and after.
+    /// Public outputs, in order: the activations A, the commitments to (W, b) before and after;
+    /// public inputs: session, step, the gradient G. The input x is a private input range-checked
+    /// to `inputLayout` (default: signed B-bit values); W and b are range-checked at both openings.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], outputGradient g: [Int64],
+    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil, outputGradient g: [Int64],
                            session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr) throws -> QuantizedDense {
         let native = try run(input: x, outputGradient: g)
         let f = layer.format
         let n = layer.inputs, m = layer.outputs
-        _ = cs.allocatePublic("session", value: session)
-        _ = cs.allocatePublic("step", value: Fr(step))
-        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivate("x\(j)", value: Fr(v))) }
-        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivate("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
-        let b = (0..<m).map { i in cs.allocatePrivate("b\(i)", value: Fr(layer.bias[i])) }
+        _ = cs.allocatePublicInput("session", value: session)
+        _ = cs.allocatePublicInput("step", value: Fr(step))
+        let xs = layer.allocateInputs(into: cs, x, layout: inputLayout, name: "input")
+        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivateInput("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
+        let b = (0..<m).map { i in cs.allocatePrivateInput("b\(i)", value: Fr(layer.bias[i])) }
         let accs = cs.denseAccumulators(weights: w, input: xs, bias: b, format: f, "forward")
         var delta: [LinearCombination<Fr>] = []
         var rescaled: [RescaledValue] = []
@@ -56,13 +57,13 @@ public struct ClientUpdate: Sendable {
             rescaled.append(r)
         }
         for i in 0..<m {
-            let gi = cs.allocatePublic("G\(i)", value: Fr(g[i]))
+            let gi = cs.allocatePublicInput("G\(i)", value: Fr(g[i]))
             delta.append(LinearCombination(cs.multiply(LinearCombination(rescaled[i].nonNegative), LinearCombination(gi), "delta\(i)")))
         }
         let updated = cs.sgdUpdate(weights: w, bias: b, outputGradient: delta, inputs: xs, format: f,
                                    learningRateShift: learningRateShift)
         let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
-                                              after: native.updated.weights + native.updated.bias,
+                                              after: native.updated.weights + native.updated.bias, format: f,
                                               saltBefore: saltBefore, saltAfter: saltAfter)
         try commitments.open(in: cs, before: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
                              after: updated)

@@ -53,19 +53,33 @@ public struct ConvClientUpdate: Sendable {
         return (activations, delta, updated)
     }
 
-    /// Public inputs, in order: session, step, the activations A, the gradient G, and the
-    /// commitments to (K, b) before and after.
+    /// The step's circuit. Public outputs, in order: the sample's leaf hash, the activations A, the
+    /// commitments to (K, b) before and after; public inputs: session, step, the label, the
+    /// gradient G. Private inputs: the sample (range-checked and hashed to the leaf, so it is the
+    /// very sample the forward proof of this step showed to be in the committed dataset), its
+    /// salt, K and b (range-checked at both openings) and the two salts.
+    ///
+    /// `sampleValues` replaces the sample's values in the witness (field elements): only tests and
+    /// the `forged-input` adversary use it, to play a prover who feeds values outside the range.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], outputGradient g: [Int64],
-                           session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr) throws -> QuantizedConv2d {
-        let native = try run(input: x, outputGradient: g)
+    public func synthesize(into cs: ConstraintSystem<Fr>, sample: SampleOpening, layout: PackingLayout, outputGradient g: [Int64],
+                           session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr,
+                           sampleValues: [Fr]? = nil) throws -> QuantizedConv2d {
+        let native = try run(input: sample.values, outputGradient: g)
         let f = layer.format
-        _ = cs.allocatePublic("session", value: session)
-        _ = cs.allocatePublic("step", value: Fr(step))
-        let (k, b, rescaled, _, xs) = layer.synthesize(into: cs, input: x, publicOutputs: true, name: "forward")
+        _ = cs.allocatePublicInput("session", value: session)
+        _ = cs.allocatePublicInput("step", value: Fr(step))
+        let label = cs.allocatePublicInput("label", value: Fr(UInt64(sample.label)))
+        let gradient = g.enumerated().map { p, v in cs.allocatePublicInput("G\(p)", value: Fr(v)) }
+        let leaf = cs.allocatePublic("sample", value: sample.leaf)
+        let xs = try cs.committedSample(values: sampleValues ?? sample.values.map { Fr($0) }, label: LinearCombination(label),
+                                        salt: sample.salt, leaf: LinearCombination(leaf), layout: layout)
+        let (k, b, rescaled, _) = layer.synthesize(into: cs, inputs: xs, publicOutputs: true, name: "forward")
+        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
+                                              after: native.updated.weights + native.updated.bias, format: f,
+                                              saltBefore: saltBefore, saltAfter: saltAfter)
         let delta: [LinearCombination<Fr>] = rescaled.enumerated().map { p, r in
-            let gp = cs.allocatePublic("G\(p)", value: Fr(g[p]))
-            return LinearCombination(cs.multiply(LinearCombination(r.nonNegative), LinearCombination(gp), "delta\(p)"))
+            LinearCombination(cs.multiply(LinearCombination(r.nonNegative), LinearCombination(gradient[p]), "delta\(p)"))
         }
         let positions = layer.outHeight * layer.outWidth
         var updated: [LinearCombination<Fr>] = []
@@ -93,9 +107,6 @@ public struct ConvClientUpdate: Sendable {
                 updatedBias.append(LinearCombination(b[o]) - LinearCombination(step))
             }
         }
-        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
-                                              after: native.updated.weights + native.updated.bias,
-                                              saltBefore: saltBefore, saltAfter: saltAfter)
         try commitments.open(in: cs, before: (k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
                              after: updated + updatedBias)
         return native.updated

@@ -121,29 +121,31 @@ public struct QuantizedConv2d: Sendable, Equatable {
         return out
     }
 
-    /// Builds the circuit "y = conv(x; K, b)" with x, K, b private and y public (or private
-    /// when `publicOutputs` is false, for a layer whose outputs feed another layer in the same
-    /// circuit). Each kernel weight and bias is one private variable shared by every output
-    /// position, so a commitment binds the layer with C_out * (C_in * k * k + 1) values.
+    /// Builds the circuit "y = conv(x; K, b)" for inputs the caller allocated (and bounded), with
+    /// K and b new private inputs and y public outputs (or private when `publicOutputs` is false,
+    /// for a layer whose outputs feed another layer in the same circuit). Each kernel weight and
+    /// bias is one variable shared by every output position, so a commitment binds the layer with
+    /// C_out * (C_in * k * k + 1) values. The parameters are NOT range-checked here: the caller
+    /// bounds them (a commitment opening does, see `ConstraintSystem.openParameterCommitment`).
     ///
-    /// Soundness: every product is one constraint on the shared weight variable and the input
-    /// variable, each sum is a free linear combination, and `rescale` constrains both its hints
-    /// (S-bit remainder, B-bit signed quotient), so each output is the unique floor of its
-    /// accumulator, or no witness exists when it leaves the B-bit range. The inputs are not
-    /// range-checked here (as in `QuantizedDense`): the statement is about the field values the
-    /// prover holds; a caller that needs them to be B-bit values must range-check them.
+    /// Soundness: every product is one constraint on the shared weight variable and the input,
+    /// each sum is a free linear combination, and `rescale` constrains both its hints (S-bit
+    /// remainder, B-bit signed quotient), so each output is the unique floor of its accumulator,
+    /// or no witness exists when it leaves the B-bit range. That reasoning reads the accumulator
+    /// as an integer, so it needs bounded inputs and parameters (else a prover picks field values
+    /// whose sums wrap around r to any target: the `forged-input` attack).
     /// Constraints: `constraintCount(publicOutputs:)`.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], publicOutputs: Bool = true, name: String = "conv")
-        -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable], inputs: [LinearCombination<Fr>])
+    public func synthesize(into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], publicOutputs: Bool = true,
+                           name: String = "conv")
+        -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable])
     {
-        precondition(x.count == inputCount, "input has \(x.count) values, the layer \(inputCount)")
-        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivate("\(name).x\(j)", value: Fr(v))) }
+        precondition(xs.count == inputCount, "input has \(xs.count) values, the layer \(inputCount)")
         let field = receptiveField
         let k = (0..<outChannels).map { o in
-            (0..<field).map { t in cs.allocatePrivate("\(name).K\(o).\(t)", value: Fr(weights[o * field + t])) }
+            (0..<field).map { t in cs.allocatePrivateInput("\(name).K\(o).\(t)", value: Fr(weights[o * field + t])) }
         }
-        let b = (0..<outChannels).map { o in cs.allocatePrivate("\(name).b\(o)", value: Fr(bias[o])) }
+        let b = (0..<outChannels).map { o in cs.allocatePrivateInput("\(name).b\(o)", value: Fr(bias[o])) }
         var rescaled: [RescaledValue] = []
         var ys: [Variable] = []
         rescaled.reserveCapacity(outputCount)
@@ -168,27 +170,59 @@ public struct QuantizedConv2d: Sendable, Equatable {
                 }
             }
         }
+        return (k, b, rescaled, ys)
+    }
+
+    /// The stand-alone layer circuit: x allocated as private inputs range-checked to
+    /// `inputLayout` (default: signed B-bit values), K and b range-checked to signed B bits, y
+    /// public. Extra cost over `constraintCount`: (inputs) * (bits + 1) + (parameters) * (B + 1).
+    @discardableResult
+    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil,
+                           publicOutputs: Bool = true, name: String = "conv")
+        -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable], inputs: [LinearCombination<Fr>])
+    {
+        precondition(x.count == inputCount, "input has \(x.count) values, the layer \(inputCount)")
+        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v))) }
+        _ = cs.rangeCheckedPacking(xs, layout: inputLayout ?? ParameterCommitment.layout(format), "\(name).inputRange")
+        let (k, b, rescaled, ys) = synthesize(into: cs, inputs: xs, publicOutputs: publicOutputs, name: name)
+        _ = cs.rangeCheckedPacking((k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, layout: ParameterCommitment.layout(format),
+                                   "\(name).parameterRange")
         return (k, b, rescaled, ys, xs)
     }
 
     /// The commitment to K and b (flattened kernel, then bias) that `synthesizeCommitted`
     /// proves an opening of; the owner of the weights publishes it.
-    public func commitment(salt: Fr) throws(PoseidonError) -> Fr {
-        try ParameterCommitment.commit(weights + bias, salt: salt)
+    public func commitment(salt: Fr) throws(CommitmentError) -> Fr {
+        try ParameterCommitment.commit(weights + bias, format: format, salt: salt)
     }
 
-    /// `synthesize` plus a binding of K and b to a public Poseidon commitment (the first public
-    /// input, before the outputs; see `ConstraintSystem.committingParameters`): the proof then
-    /// says "y = conv(x; K, b) for the K, b under this commitment". Extra cost:
-    /// 612 * ceil((n + 1) / 16) - 2 constraints for n = C_out * (C_in * k * k + 1) parameters,
-    /// e.g. 4,282 for 4 filters of 5 x 5 over one channel (7 permutations).
+    /// `synthesize(into:inputs:)` plus a binding of K and b to a public Poseidon commitment (the
+    /// first public output, before the layer's outputs; see `ConstraintSystem.committingParameters`,
+    /// which also range-checks every parameter): the proof then says "y = conv(x; K, b) for the K,
+    /// b under this commitment". Extra cost: `ParameterCommitment.constraintCount`.
     @discardableResult
-    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, publicOutputs: Bool = true,
-                                    name: String = "conv") throws(PoseidonError) -> (commitment: Variable, outputs: [Variable]) {
-        let (commitment, outputs) = try cs.committingParameters(weights + bias, salt: salt, name: name) {
-            let (k, b, _, ys, _) = synthesize(into: cs, input: x, publicOutputs: publicOutputs, name: name)
-            return (k.flatMap { $0 } + b, ys)
+    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], salt: Fr,
+                                    publicOutputs: Bool = true, name: String = "conv") throws(CommitmentError)
+        -> (commitment: Variable, outputs: [Variable], rescaled: [RescaledValue])
+    {
+        let (commitment, result) = try cs.committingParameters(weights + bias, format: format, salt: salt, name: name) {
+            let (k, b, rescaled, ys) = synthesize(into: cs, inputs: xs, publicOutputs: publicOutputs, name: name)
+            return (k.flatMap { $0 } + b, (ys, rescaled))
         }
+        return (commitment, result.0, result.1)
+    }
+
+    /// `synthesizeCommitted` with x allocated as private inputs range-checked to `inputLayout`
+    /// (default: signed B-bit values).
+    @discardableResult
+    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, inputLayout: PackingLayout? = nil,
+                                    publicOutputs: Bool = true, name: String = "conv") throws(CommitmentError)
+        -> (commitment: Variable, outputs: [Variable])
+    {
+        precondition(x.count == inputCount, "input has \(x.count) values, the layer \(inputCount)")
+        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v))) }
+        _ = cs.rangeCheckedPacking(xs, layout: inputLayout ?? ParameterCommitment.layout(format), "\(name).inputRange")
+        let (commitment, outputs, _) = try synthesizeCommitted(into: cs, inputs: xs, salt: salt, publicOutputs: publicOutputs, name: name)
         return (commitment, outputs)
     }
 }

@@ -56,18 +56,19 @@ public struct QuantizedDense: Sendable, Equatable {
         return out
     }
 
-    /// Builds the circuit "y = layer(x; W, b)" with x, W, b private and y public, allocating
-    /// W and b as private variables (returned so a commitment gadget can bind them).
+    /// Builds the circuit "y = layer(x; W, b)" for inputs the caller allocated (and bounded),
+    /// with W and b new private inputs (returned so a commitment opening can bind and bound them;
+    /// they are not range-checked here) and y public outputs.
     /// Constraints: outputs * inputs products + outputs * (S + B + 2 + [relu]) for rescale and ReLU.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], name: String = "dense")
+    public func synthesize(into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], name: String = "dense")
         -> (weights: [[Variable]], bias: [Variable], outputs: [Variable])
     {
-        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivate("\(name).x\(j)", value: Fr(v))) }
+        precondition(xs.count == inputs, "input has \(xs.count) values, the layer \(inputs)")
         let w = (0..<outputs).map { i in
-            (0..<inputs).map { j in cs.allocatePrivate("\(name).W\(i).\(j)", value: Fr(weights[i * inputs + j])) }
+            (0..<inputs).map { j in cs.allocatePrivateInput("\(name).W\(i).\(j)", value: Fr(weights[i * inputs + j])) }
         }
-        let b = (0..<outputs).map { i in cs.allocatePrivate("\(name).b\(i)", value: Fr(bias[i])) }
+        let b = (0..<outputs).map { i in cs.allocatePrivateInput("\(name).b\(i)", value: Fr(bias[i])) }
         let accs = cs.denseAccumulators(weights: w, input: xs, bias: b, format: format, name)
         let ys = accs.enumerated().map { i, acc -> Variable in
             let r = cs.rescale(acc, format: format, "\(name).rescale\(i)")
@@ -79,15 +80,36 @@ public struct QuantizedDense: Sendable, Equatable {
         return (w, b, ys)
     }
 
-    /// `synthesize` plus a binding of W and b to a public Poseidon commitment (sponge of width
-    /// 17 over the flattened W, b and a private salt): the proof then says "y = layer(x; W, b)
-    /// for the W, b under this commitment". Extra cost: ceil((n + 1) / 16) permutations of 612
-    /// constraints for n = outputs * (inputs + 1) parameters (1.92M for 784 x 64).
+    /// The stand-alone layer circuit: x private inputs range-checked to `inputLayout` (default:
+    /// signed B-bit values), W and b range-checked to signed B bits, y public.
     @discardableResult
-    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr,
-                                    name: String = "dense") throws(PoseidonError) -> (commitment: Variable, outputs: [Variable]) {
-        let (commitment, outputs) = try cs.committingParameters(weights + bias, salt: salt, name: name) {
-            let (w, b, ys) = synthesize(into: cs, input: x, name: name)
+    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil, name: String = "dense")
+        -> (weights: [[Variable]], bias: [Variable], outputs: [Variable])
+    {
+        let xs = allocateInputs(into: cs, x, layout: inputLayout, name: name)
+        let (w, b, ys) = synthesize(into: cs, inputs: xs, name: name)
+        _ = cs.rangeCheckedPacking((w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, layout: ParameterCommitment.layout(format),
+                                   "\(name).parameterRange")
+        return (w, b, ys)
+    }
+
+    func allocateInputs(into cs: ConstraintSystem<Fr>, _ x: [Int64], layout: PackingLayout?, name: String) -> [LinearCombination<Fr>] {
+        precondition(x.count == inputs, "input has \(x.count) values, the layer \(inputs)")
+        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v))) }
+        _ = cs.rangeCheckedPacking(xs, layout: layout ?? ParameterCommitment.layout(format), "\(name).inputRange")
+        return xs
+    }
+
+    /// The stand-alone layer circuit with W and b bound to a public Poseidon commitment (which
+    /// also range-checks them, see `ConstraintSystem.committingParameters`): the proof then says
+    /// "y = layer(x; W, b) for the W, b under this commitment".
+    /// Extra cost: `ParameterCommitment.constraintCount` for outputs * (inputs + 1) parameters.
+    @discardableResult
+    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, inputLayout: PackingLayout? = nil,
+                                    name: String = "dense") throws(CommitmentError) -> (commitment: Variable, outputs: [Variable]) {
+        let xs = allocateInputs(into: cs, x, layout: inputLayout, name: name)
+        let (commitment, outputs) = try cs.committingParameters(weights + bias, format: format, salt: salt, name: name) {
+            let (w, b, ys) = synthesize(into: cs, inputs: xs, name: name)
             return (w.flatMap { $0 } + b, ys)
         }
         return (commitment, outputs)

@@ -59,9 +59,10 @@ public struct ServerStep: Sendable {
         return Result(outputs: z, outputGradient: g, inputGradient: inputGradient, updated: updated)
     }
 
-    /// Public inputs, in order: session, step, a (inputs), y (one-hot label), dL/da, the
-    /// commitment to (W, b) before and after the step. Private: W, b, W', b', the two salts and
-    /// every intermediate value.
+    /// Public outputs, in order: dL/da, the commitments to (W, b) before and after the step;
+    /// public inputs: session, step, a (the activations received) and y (the one-hot label).
+    /// Private inputs: W, b (range-checked at both openings, so the updated W', b' are too) and
+    /// the two salts; every other wire is determined by them.
     ///
     /// Cost: outputs*inputs products each for the forward pass, the input gradient and the
     /// update, S+B+2 per rescale (outputs + inputs + outputs*inputs + outputs rescales), and
@@ -71,21 +72,21 @@ public struct ServerStep: Sendable {
         let result = try run(activations: a, label: label)
         let f = layer.format
         let n = layer.inputs, m = layer.outputs
-        _ = cs.allocatePublic("session", value: session)
-        _ = cs.allocatePublic("step", value: Fr(step))
-        let aVars = a.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePublic("a\(j)", value: Fr(v))) }
+        _ = cs.allocatePublicInput("session", value: session)
+        _ = cs.allocatePublicInput("step", value: Fr(step))
+        let aVars = a.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePublicInput("a\(j)", value: Fr(v))) }
         let one = Int64(1) << Int64(f.fractionBits)
         let yVars = (0..<m).map { i in
-            LinearCombination<Fr>(cs.allocatePublic("y\(i)", value: Fr(i == label ? one : 0)))
+            LinearCombination<Fr>(cs.allocatePublicInput("y\(i)", value: Fr(i == label ? one : 0)))
         }
         let gradVars = result.inputGradient.enumerated().map { j, v in cs.allocatePublic("dLda\(j)", value: Fr(v)) }
         let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
-                                              after: result.updated.weights + result.updated.bias,
+                                              after: result.updated.weights + result.updated.bias, format: f,
                                               saltBefore: saltBefore, saltAfter: saltAfter)
 
         // Forward: z = rescale(W a + b 2^S), bound to the committed W, b.
-        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivate("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
-        let b = (0..<m).map { i in cs.allocatePrivate("b\(i)", value: Fr(layer.bias[i])) }
+        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivateInput("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
+        let b = (0..<m).map { i in cs.allocatePrivateInput("b\(i)", value: Fr(layer.bias[i])) }
         let accs = cs.denseAccumulators(weights: w, input: aVars, bias: b, format: f, "forward")
         let z = accs.enumerated().map { i, acc in cs.rescale(acc, format: f, "z\(i)").q }
         // Loss gradient: g = z - y (MSE, linear) or softmax(z) - y (cross-entropy).

@@ -4,7 +4,8 @@ import Circuit
 /// Softmax in fixed point, natively and as a circuit, for the cross-entropy gradient
 /// dL/dz = softmax(z) - y.
 ///
-/// - max: M = max_i z_i, proven by M - z_i >= 0 (B-bit range checks) and prod_i (M - z_i) = 0.
+/// - max: M = max_i z_i as a chain of comparisons and selects (each determined by its inputs),
+///   and M - z_i in [0, 2^B) range-checked for the exponentials below.
 /// - exp: for d = z_i - M <= 0, e^d ~ (1 + d/2^8)^(2^8), computed at scale 2^(S+8) so the base
 ///   1 + d/256 is exact: base = 2^(S+8) + d, clamped at 0 by a ReLU (so d < -256 gives 0), squared
 ///   8 times with a rescale by 2^(S+8) after each square, then rescaled to 2^S.
@@ -37,24 +38,28 @@ public enum FixedPointSoftmax {
 extension ConstraintSystem where F == Fr {
     /// Constrains and returns p = floor(2^S softmax(z)) for the given logits (see
     /// `FixedPointSoftmax` for the construction and its error bound). Cost for m classes:
-    /// about m (B + 1) for the max, m (8 (S + B + 3) + 2B + 12) for the exponentials, and
+    /// about (m - 1) (B + 4) + m (B + 1) for the max, m (8 (S + B + 3) + 2B + 12) for the exponentials, and
     /// m (2 (B + S + 1) + B + 2) for the division.
     public func softmax(_ z: [LinearCombination<Fr>], format: FixedPointFormat, _ name: String = "softmax") -> [Variable] {
         withNamespace(name) {
             let s = format.fractionBits, b = format.valueBits
-            let zValues = z.map { value($0).signedInt64 ?? 0 }
-            let mValue = zValues.max() ?? 0
-            let mVar = allocatePrivate("max", value: Fr(mValue))
+            // The running maximum m_{i+1} = (m_i < z_i) ? z_i : m_i, compared on B-bit values
+            // shifted into [0, 2^B): each comparison and select is determined by its inputs, so
+            // M is the unique maximum (no free hint).
+            var offset = Fr.one
+            for _ in 0..<(b - 1) { offset = offset.doubled() }
+            var running = LinearCombination<Fr>(constant: .zero) + z[0]
+            for i in 1..<z.count {
+                let less = lessThan(running + offset, z[i] + offset, bits: b, "maxLess\(i)")
+                running = LinearCombination(select(less, z[i], running, "maxSelect\(i)"))
+            }
+            let mVar = allocatePrivate("max", value: value(running))
+            enforceEqual(LinearCombination(mVar), running, "max")
             let gaps = z.map { LinearCombination<Fr>(mVar) - $0 }
             for (i, gap) in gaps.enumerated() { assertRange(gap, bits: b, "gap\(i)") }
-            var product = gaps[0]
-            for i in 1..<gaps.count { product = LinearCombination(multiply(product, gaps[i], "maxChain\(i)")) }
-            enforceEqual(product, .zero, "maxIsOneOfThem")
 
             var twoToS = Fr.one
             for _ in 0..<s { twoToS = twoToS.doubled() }
-            var offset = Fr.one
-            for _ in 0..<(b - 1) { offset = offset.doubled() }
             let wideShift = s + FixedPointSoftmax.halvings
             var twoToWide = Fr.one
             for _ in 0..<wideShift { twoToWide = twoToWide.doubled() }

@@ -29,7 +29,7 @@ final class SolidityVerifierTests: XCTestCase {
 
     func testConstantsAreTheKeys() throws {
         let (vk, _, _) = try fixture()
-        let source = SolidityVerifier.render(vk)
+        let source = try SolidityVerifier.render(vk)
         XCTAssertTrue(source.contains("pragma solidity ^0.8.0;"))
         XCTAssertTrue(source.contains("function verifyProof(\n        uint256[2] calldata a,\n        uint256[2][2] calldata b,\n        uint256[2] calldata c,\n        uint256[3] calldata input\n    ) public view returns (bool)"))
         let k = constants(source)
@@ -65,7 +65,7 @@ final class SolidityVerifierTests: XCTestCase {
         let (vk, _, _) = try fixture()
         var k = vk
         k.ic = [vk.ic[0]]
-        let source = SolidityVerifier.render(k)
+        let source = try SolidityVerifier.render(k)
         XCTAssertTrue(source.contains("uint256[2] calldata c\n    ) public view returns (bool)"))
         XCTAssertFalse(source.contains("calldata input"))
         XCTAssertFalse(source.contains("input["))
@@ -134,7 +134,7 @@ final class SolidityVerifierTests: XCTestCase {
 
     func testSimulatedContractAcceptsFixtureProofAndRejectsTampering() throws {
         let (vk, proof, inputs) = try fixture()
-        let source = SolidityVerifier.render(vk)
+        let source = try SolidityVerifier.render(vk)
         let (a, b, c) = calldata(proof)
         let x = inputs.map(\.bigInt)
         XCTAssertTrue(try simulate(source, a: a, b: b, c: c, input: x))
@@ -160,7 +160,7 @@ final class SolidityVerifierTests: XCTestCase {
         let (key, circuit) = try Zkey.read(try Zkey.write(try Groth16.setupSnarkjsStyle(r1cs), r1cs: r1cs))
         let proof = try Groth16.prove(key: key, r1cs: circuit, witness: witness)
         let (a, b, c) = calldata(proof)
-        let source = SolidityVerifier.render(key.verifyingKey)
+        let source = try SolidityVerifier.render(key.verifyingKey)
         XCTAssertTrue(try simulate(source, a: a, b: b, c: c, input: witness[1...3].map(\.bigInt)))
     }
 }

@@ -1,10 +1,12 @@
 import Algebra
 import Ceremony
+import Circuit
 import Foundation
 import Groth16
 import NeuralNet
 import NIOCore
 import SplitLearning
+import SwiftProtobuf
 import XCTest
 import ZKML
 
@@ -13,7 +15,7 @@ let tinySpecJSON = Data("""
 {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
  "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
  "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
- "learning_rate_shift": 5, "commitment": "poseidon-t17"}
+ "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
 """.utf8)
 
 /// Keys and data shared by the tests (setup once per process).
@@ -29,9 +31,13 @@ enum Fixture {
         do { return try MNISTFamily.load(.bundled) } catch { fatalError("bundled data: \(error)") }
     }()
 
+    /// `schedule`: a fixed sample order (runs that compare weights need the same samples); nil
+    /// draws the order from the session's coin toss.
     static func run(_ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil,
-                    resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup) async throws -> LocalRun.Result {
+                    resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup,
+                    schedule: UInt64? = 7) async throws -> LocalRun.Result {
         var c = LocalRunConfiguration()
+        c.fixedScheduleSeed = schedule
         c.mode = mode
         c.steps = steps
         c.adversary = adversary
@@ -39,8 +45,12 @@ enum Fixture {
         c.stateDirectory = state
         c.resume = resume
         c.stopClientAfter = stopAfter
-        return try await LocalRun.run(setup: setup, train: data.train, test: nil, configuration: c)
+        return try await LocalRun.run(setup: setup, train: sessionData, test: nil, configuration: c)
     }
+
+    /// The first 512 training samples: every session commits its client's whole training set,
+    /// and the protocol tests need no more data than a few steps use.
+    static let sessionData: Dataset = data.train.subset(Array(0..<512))
 
     static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-split-\(UUID().uuidString)")
@@ -119,7 +129,8 @@ final class SplitProtocolTests: XCTestCase {
     func testEveryAdversaryIsCaughtWithProofsAndLedgerMissesTheComputationalOnes() async throws {
         for adversary in Adversary.allCases where adversary != .none {
             for mode in [SplitMode.verified, .pipelined, .ledger] {
-                let run = try await Fixture.run(mode, adversary: adversary)
+                // Two steps: the attack comes at step 1 (the replay needs step 0's proof).
+                let run = try await Fixture.run(mode, steps: 2, adversary: adversary)
                 XCTAssertEqual(run.report.rejected, adversary.isCaught(by: mode),
                                "\(adversary.rawValue) in \(mode.rawValue): rejected=\(run.report.rejected) reason=\(run.report.reason ?? "-")")
                 if run.report.rejected {
@@ -157,7 +168,7 @@ final class SplitProtocolTests: XCTestCase {
             // The resumed session's record re-verifies offline, from the first step.
             let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
             XCTAssertEqual(steps.count, 4)
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, keys: Fixture.keys)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
             XCTAssertEqual(report.transcriptHead, resumed.report.transcriptHead)
         }
     }
@@ -165,14 +176,14 @@ final class SplitProtocolTests: XCTestCase {
     func testRecordVerifiesOfflineAndTamperingIsCaught() async throws {
         let state = Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: state) }
-        let run = try await Fixture.run(.verified, steps: 2, state: state)
+        let run = try await Fixture.run(.verified, steps: 2, state: state, schedule: nil)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         for role in ["client", "server"] {
             let url = role == "client" ? state.appendingPathComponent("client/record.jsonl")
                 : try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
                     .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
             let (header, steps) = try SessionRecordFile.read(url)
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, keys: Fixture.keys)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
             XCTAssertEqual(report.steps, 2)
             XCTAssertEqual(report.proofsChecked, 6)
             XCTAssertEqual(report.transcriptHead, run.report.transcriptHead, role)
@@ -180,16 +191,44 @@ final class SplitProtocolTests: XCTestCase {
         let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
         var tampered = steps
         tampered[1].gradient[0] += 1
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys))
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
         tampered = steps
         tampered[0].serverProof = tampered[1].serverProof
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys)) {
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)) {
             XCTAssertTrue("\($0)".contains("server step proof does not verify"), "\($0)")
         }
         tampered = steps
         tampered[1].clientWeights = tampered[0].clientWeights
-        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, keys: Fixture.keys))
+        XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: tampered, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys))
         XCTAssertThrowsError(try SessionRecordFile.read(state.appendingPathComponent("missing.jsonl")))
+        // Fails closed (finding 8): another spec, empty or unparsable commitments, a step on
+        // another sample than the schedule's, a schedule secret that does not open.
+        func refuses(_ header: RecordHeader, _ steps: [StepRecord], specHash: [UInt8] = Fixture.setup.specHash,
+                     _ expected: String, line: UInt = #line) {
+            XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: specHash,
+                                                           keys: Fixture.keys), line: line) {
+                XCTAssertTrue("\($0)".contains(expected), "\($0)", line: line)
+            }
+        }
+        refuses(header, steps, specHash: SHA256.hash(Array("another spec".utf8)), "another spec")
+        var badHeader = header
+        badHeader.clientStart = ""
+        refuses(badHeader, steps, "client start commitment")
+        badHeader = header
+        badHeader.serverStart = "zz"
+        refuses(badHeader, steps, "server start commitment")
+        tampered = steps
+        tampered[1].clientWeightsAfter = ""
+        refuses(header, tampered, "client_weights_after")
+        tampered = steps
+        tampered[1].sampleIndex = (tampered[1].sampleIndex + 1) % 4000
+        refuses(header, tampered, "the schedule says")
+        tampered = steps
+        tampered[0].scheduleSecret = String(repeating: "00", count: 32)
+        refuses(header, tampered, "schedule secret")
+        tampered = steps
+        tampered[0].sampleLeaf = ""
+        refuses(header, tampered, "sample_leaf")
     }
 
     func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
@@ -219,22 +258,55 @@ final class SplitProtocolTests: XCTestCase {
         let spec = Fixture.spec
         let layers = try spec.sampleLayers(seed: 3)
         let x = try Fixture.data.train.features.storage[0..<784].map { try spec.format.quantize($0) }
+        let dataset = try spec.singleSampleDataset(input: x, label: 4)
+        let sample = try dataset.opening(0)
         let session = Fr(77), salt = Fr(5), salt2 = Fr(6)
         let a = try layers.client.forward(x)
-        let forward = try spec.clientForwardCircuit(layers.client, input: x, session: session, step: 3, salt: salt)
-        let cW = try ParameterCommitment.commit(layers.client.weights + layers.client.bias, salt: salt)
-        XCTAssertEqual(forward.publicValues, Statement.forward(session: session, step: 3, weights: cW, activations: a))
+        let forward = try spec.clientForwardCircuit(layers.client, sample: sample, root: dataset.root, session: session, step: 3, salt: salt)
+        let cW = try ParameterCommitment.commit(layers.client.weights + layers.client.bias, format: spec.format, salt: salt)
+        XCTAssertEqual(forward.publicValues, StepStatement.forward(session: session, step: 3, index: 0, label: 4, root: dataset.root,
+                                                                   sample: sample.leaf, weights: cW, activations: a))
         let (server, result) = try spec.serverStepCircuit(layers.server, activations: a, label: 4, session: session, step: 3,
                                                          saltBefore: salt, saltAfter: salt2)
-        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, salt: salt)
-        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, salt: salt2)
-        XCTAssertEqual(server.publicValues, Statement.server(session: session, step: 3, activations: a, label: 4,
-                                                            classes: spec.server.outputs, format: spec.format, gradient: result.inputGradient, before: before, after: after))
-        let (update, updated) = try spec.clientUpdateCircuit(layers.client, input: x, gradient: result.inputGradient, session: session,
-                                                             step: 3, saltBefore: salt, saltAfter: salt2)
-        let cW2 = try ParameterCommitment.commit(updated.weights + updated.bias, salt: salt2)
-        XCTAssertEqual(update.publicValues, Statement.update(session: session, step: 3, activations: a, gradient: result.inputGradient,
-                                                               before: cW, after: cW2))
+        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, format: spec.format, salt: salt)
+        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: spec.format, salt: salt2)
+        XCTAssertEqual(server.publicValues, StepStatement.server(session: session, step: 3, activations: a, label: 4,
+                                                                 classes: spec.server.outputs, format: spec.format,
+                                                                 gradient: result.inputGradient, before: before, after: after))
+        let (update, updated) = try spec.clientUpdateCircuit(layers.client, sample: sample, gradient: result.inputGradient,
+                                                             session: session, step: 3, saltBefore: salt, saltAfter: salt2)
+        let cW2 = try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: salt2)
+        XCTAssertEqual(update.publicValues, StepStatement.update(session: session, step: 3, label: 4, sample: sample.leaf,
+                                                                 activations: a, gradient: result.inputGradient, before: cW, after: cW2))
+    }
+
+    /// A client that asks for a fixed sample order is refused unless the server allows it.
+    func testFixedScheduleNeedsTheServersConsent() async throws {
+        let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
+        let server = SplitServer(setup: Fixture.setup, options: ServerOptions())
+        let serving = Task { try await listener.serve(maxConnections: 2) { _ = await server.handle($0) } }
+        defer { serving.cancel() }
+        var options = ClientOptions()
+        options.mode = .plain
+        options.steps = 1
+        options.fixedScheduleSeed = 3
+        let client = SplitClient(setup: Fixture.setup, data: Fixture.data.train, options: options)
+        let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
+        XCTAssertTrue(result.outcome.peerRejected)
+        XCTAssertTrue(result.outcome.reason?.contains("fixed sample order") ?? false, result.outcome.reason ?? "")
+        await listener.close()
+    }
+
+    /// Finding 11: the client refuses a pipeline deeper than it can afford to be steered.
+    func testClientCapsThePipelineDepth() async throws {
+        var c = LocalRunConfiguration()
+        c.mode = .pipelined
+        c.steps = 1
+        c.pipelineDepth = ClientOptions.maxPipelineDepth + 1
+        c.fixedScheduleSeed = 1
+        let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
+        XCTAssertEqual(run.report.stepsCompleted, 0)
+        XCTAssertTrue(run.report.reason?.contains("pipeline depth") ?? false, run.report.reason ?? "")
     }
 }
 
@@ -309,17 +381,19 @@ final class LoadTests: XCTestCase {
 }
 
 final class CeremonyKeyTests: XCTestCase {
-    /// A 4x4-input spec keeps three real ceremonies (phase 1 and phase 2 each) to about a minute.
+    /// A 4x4-input spec (and a depth-3 dataset tree) keeps real ceremonies short.
     static let microJSON = Data("""
     {"name": "micro", "input": {"channels": 1, "height": 4, "width": 4},
      "client": {"out_channels": 1, "kernel": 2, "stride": 2}, "server": {"outputs": 2},
      "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-     "learning_rate_shift": 5, "commitment": "poseidon-t17"}
+     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 3}
     """.utf8)
 
-    /// Client and server each contribute to all three ceremonies; each accepts the keys only
-    /// with its own receipt in every transcript, and a verified session trains with them.
-    func testPartiesUseCeremonyKeysOnlyWithTheirOwnContribution() async throws {
+    /// Finding 4: a party accepts ceremony keys only with its own contribution in both phases of
+    /// every part. The client contributes to both; the server only to phase 2, so whoever made
+    /// phase 1 (here: the client) could forge against it: the server refuses, the client
+    /// accepts, and a verified session trains on the client's keys.
+    func testPartiesNeedTheirOwnContributionInBothPhases() async throws {
         let spec = try CircuitSpec.load(Self.microJSON)
         let root = Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -328,18 +402,21 @@ final class CeremonyKeyTests: XCTestCase {
         for part in CircuitSpec.Part.allCases {
             var transcript = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
             clientReceipts.append(try transcript.contribute(name: "client", phase: 1))
+            clientReceipts.append(try transcript.contribute(name: "client", phase: 2))
             serverReceipts.append(try transcript.contribute(name: "server", phase: 2))
         }
-        let clientKeys = try SplitCeremony.keys(root: root, spec: spec, receipts: clientReceipts)
-        let serverKeys = try SplitCeremony.keys(root: root, spec: spec, receipts: serverReceipts)
-        XCTAssertEqual(clientKeys.hashes, serverKeys.hashes)
-
-        // A party that did not contribute refuses the keys.
+        let verified = try SplitCeremony.verify(root: root, spec: spec)
+        let clientKeys = try verified.keys(receipts: clientReceipts)
+        XCTAssertThrowsError(try verified.keys(receipts: serverReceipts)) {
+            XCTAssertTrue("\($0)".contains("phase 1 lacks this party's contribution"), "\($0)")
+        }
+        XCTAssertThrowsError(try verified.keys(receipts: clientReceipts.filter { $0.phase == 1 })) {
+            XCTAssertTrue("\($0)".contains("phase 2 lacks this party's contribution"), "\($0)")
+        }
+        // A party that did not contribute at all refuses the keys.
         var stranger = clientReceipts[0]
         stranger.hash = String(repeating: "ab", count: 32)
-        XCTAssertThrowsError(try SplitCeremony.keys(root: root, spec: spec, receipts: [stranger])) {
-            XCTAssertTrue("\($0)".contains("lacks this party's contribution"), "\($0)")
-        }
+        XCTAssertThrowsError(try verified.keys(receipts: [stranger]))
 
         // The ceremony keys run a verified session (synthetic 4x4 images, two classes).
         var generator = SeededGenerator(seed: 5)
@@ -352,6 +429,64 @@ final class CeremonyKeyTests: XCTestCase {
                                          test: nil, configuration: c)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         XCTAssertEqual(run.report.stepsCompleted, 2)
+    }
+
+    /// Finding 4, the attack: phase 1 imported from a .ptau whose tau, alpha and beta someone
+    /// knows (here a beacon anyone can recompute). With gamma the generator, as in every
+    /// snarkjs-style phase 2, knowing alpha * beta is enough to forge a server-step proof for any
+    /// statement, whatever delta the honest parties contributed. Keys whose phase 1 is such an
+    /// import are refused unless the party pinned that exact file.
+    func testImportedPhaseOneWithKnownSecretsForgesAndIsRefusedUnlessPinned() throws {
+        let spec = try CircuitSpec.load(Self.microJSON)
+        let work = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        // The "public" .ptau: phase 1 of a scratch ceremony whose only contribution is a beacon.
+        let circuits = try SplitKeys.circuits(for: spec)
+        let largest = try XCTUnwrap(circuits.values.max { $0.constraintCount < $1.constraintCount })
+        let scratch = work.appendingPathComponent("scratch").path
+        var transcript = try CeremonyTranscript.create(directory: scratch, circuit: Circom.writeR1CS(largest))
+        let beacon = Array("a beacon everyone knows".utf8)
+        _ = try transcript.applyBeacon(beacon, iterationsExponent: 0)
+        let ptau = Array(try Data(contentsOf: URL(fileURLWithPath: scratch + "/phase1/0001.ptau")))
+
+        let root = work.appendingPathComponent("split")
+        try SplitCeremony.create(spec: spec, root: root, ptau: ptau)
+        var receipts: [ContributionReceipt] = []
+        for part in CircuitSpec.Part.allCases {
+            var t = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
+            receipts.append(try t.contribute(name: "honest party", phase: 2))
+        }
+        let verified = try SplitCeremony.verify(root: root, spec: spec)
+        XCTAssertThrowsError(try verified.keys(receipts: receipts)) {
+            XCTAssertTrue("\($0)".contains("was not pinned"), "\($0)")
+        }
+        let pinned = try verified.keys(receipts: receipts, pinnedPtauSHA256: [SHA256.hex(SHA256.hash(ptau))])
+
+        // The forgery the refusal prevents: alpha and beta from the public beacon.
+        let (alpha, beta) = Self.beaconAlphaBeta(beacon)
+        let vk = pinned.server.provingKey.verifyingKey
+        XCTAssertEqual(vk.alpha, G1Affine.generator.multiplied(by: alpha).affine, "the beacon's alpha")
+        XCTAssertEqual(vk.gamma, G2Affine.generator)
+        let inputs = (0..<vk.publicInputCount).map { Fr(UInt64($0 * 7 + 1)) }
+        var vkx = vk.ic[0].jacobian
+        for (i, x) in inputs.enumerated() { vkx += vk.ic[i + 1].multiplied(by: x) }
+        let a = (G1Affine.generator.multiplied(by: alpha * beta) + vkx).affine
+        let forged = Proof(a: a, b: (G2Affine.generator.jacobian + vk.delta).affine, c: a)
+        XCTAssertTrue(try Groth16.verify(key: vk, proof: forged, publicInputs: inputs),
+                      "anyone who knows alpha * beta forges under these keys")
+    }
+
+    /// The beacon's phase-1 secrets as `Beacon.secrets` documents them: SHA-256 iterated
+    /// 2^exponent times (here once: exponent 0), then SHA-256(tag, digest, i, 0 | 1) as a 512-bit
+    /// integer reduced mod r, for i = 0 (tau), 1 (alpha), 2 (beta).
+    static func beaconAlphaBeta(_ beacon: [UInt8]) -> (Fr, Fr) {
+        let digest = SHA256.hash(beacon)
+        let tag = Array("VeriSplit ceremony beacon".utf8)
+        func secret(_ i: UInt32) -> Fr {
+            let prefix = tag + digest + withUnsafeBytes(of: i.littleEndian, Array.init)
+            return Fr(reducing: BigInt(bigEndian: SHA256.hash(prefix + [0]) + SHA256.hash(prefix + [1])))
+        }
+        return (secret(1), secret(2))
     }
 }
 
@@ -367,7 +502,8 @@ final class ProcessRunTests: XCTestCase {
         var c = LocalRunConfiguration()
         c.mode = .verified
         c.steps = 2
-        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.data.train,
+        c.fixedScheduleSeed = 7
+        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.sessionData,
                                                 test: nil, configuration: c)
         XCTAssertFalse(separate.report.rejected, separate.report.reason ?? "")
         XCTAssertEqual(separate.report.stepsCompleted, 2)

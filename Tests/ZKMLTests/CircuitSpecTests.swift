@@ -40,7 +40,8 @@ final class CircuitSpecTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(field), "\(error) should name \(field)")
             }
         }
-        reject("\"batch\": 1", "\"batch\": 4", field: "batch")
+        reject("\"batch\": 1", "\"batch\": 3", field: "batch")
+        reject("\"batch\": 1", "\"batch\": 128", field: "batch")
         reject("\"kernel\": 3", "\"kernel\": 30", field: "client.kernel")
         reject("\"commitment\": \"poseidon-t17\"", "\"commitment\": \"md5\"", field: "commitment")
         reject("\"value_bits\": 24", "\"value_bits\": 250", field: "fraction_bits/value_bits")

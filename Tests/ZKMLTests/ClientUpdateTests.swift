@@ -36,13 +36,13 @@ final class ClientUpdateTests: XCTestCase {
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
         XCTAssertEqual(cs.publicCount, 2 + 3 + 3 + 2)
         // A different received gradient for an active neuron, with the same committed result.
-        let g0 = cs.publicVariable(2 + 3)
+        let g0 = try XCTUnwrap(cs.publicVariable(named: "G0"))
         cs.tamper(g0, with: cs.value(g0) + .one)
         XCTAssertFalse(cs.isSatisfied)
         cs.tamper(g0, with: cs.value(g0) - .one)
         XCTAssertTrue(cs.isSatisfied)
         // For a dead neuron (ReLU derivative 0) the received gradient does not matter: still valid.
-        let g1 = cs.publicVariable(2 + 3 + 1)
+        let g1 = try XCTUnwrap(cs.publicVariable(named: "G1"))
         cs.tamper(g1, with: cs.value(g1) + .one)
         XCTAssertTrue(cs.isSatisfied)
         cs.tamper(g1, with: cs.value(g1) - .one)
@@ -50,7 +50,7 @@ final class ClientUpdateTests: XCTestCase {
         var forged = updated.weights
         forged[4] -= 1
         let other = try PoseidonCommitter().commit(PoseidonOpening(values: (forged + updated.bias).map { Fr($0) }, salt: .random()))
-        let cAfter = cs.publicVariable(2 + 3 + 3 + 1)
+        let cAfter = try XCTUnwrap(cs.publicVariable(named: "commitmentAfter"))
         cs.tamper(cAfter, with: other.value)
         XCTAssertFalse(cs.isSatisfied)
     }
@@ -66,7 +66,7 @@ final class ClientUpdateTests: XCTestCase {
         let proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: cs.witness())
         XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: cs.publicValues))
         var wrong = cs.publicValues
-        wrong[2] += .one  // an activation that is not what the committed weights give
+        wrong[2] += .one  // an activation (outputs come first) that is not what the committed weights give
         XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: wrong))
     }
 }

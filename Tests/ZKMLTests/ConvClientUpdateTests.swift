@@ -43,20 +43,23 @@ final class ConvClientUpdateTests: XCTestCase {
         let update = try makeUpdate()
         let x = (0..<36).map { _ in Int64.random(in: 0...256) }
         let g = (0..<32).map { _ in Int64.random(in: -300...300) }
+        let layout = PackingLayout(bits: 9, signed: false)
+        let dataset = try CommittedDataset(values: [x], labels: [1], classes: 2, layout: layout, depth: 2, secret: [1, 2, 3])
         let cs = ConstraintSystem<Fr>()
-        let updated = try update.synthesize(into: cs, input: x, outputGradient: g, session: .one, step: 4,
-                                            saltBefore: .random(), saltAfter: .random())
+        let updated = try update.synthesize(into: cs, sample: try dataset.opening(0), layout: layout, outputGradient: g,
+                                            session: .one, step: 4, saltBefore: .random(), saltAfter: .random())
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
-        XCTAssertEqual(cs.publicCount, 2 + 32 + 32 + 2)
+        // Outputs: the sample leaf, A (32), two commitments; inputs: session, step, label, G (32).
+        XCTAssertEqual(cs.publicCount, 1 + 32 + 2 + 3 + 32)
         // G for an output of the always-active filter 0.
-        let g0 = cs.publicVariable(2 + 32)
+        let g0 = try XCTUnwrap(cs.publicVariable(named: "G0"))
         cs.tamper(g0, with: cs.value(g0) + .one)
         XCTAssertFalse(cs.isSatisfied)
         cs.tamper(g0, with: cs.value(g0) - .one)
         var forged = updated.weights
         forged[0] += 1
         let other = try PoseidonCommitter().commit(PoseidonOpening(values: (forged + updated.bias).map { Fr($0) }, salt: .random()))
-        let after = cs.publicVariable(2 + 32 + 32 + 1)
+        let after = try XCTUnwrap(cs.publicVariable(named: "commitmentAfter"))
         let honest = cs.value(after)
         cs.tamper(after, with: other.value)
         XCTAssertFalse(cs.isSatisfied)

@@ -81,8 +81,9 @@ final class ConvTests: XCTestCase {
                 XCTAssertEqual(ys.map { cs.value($0) }, try layer.forward(x).map { Fr($0) })
                 // 3 x 3 x 2 outputs, each 2 * 3 * 3 products, an S + B + 2 rescale and one ReLU or output binding.
                 let outputs = 3 * 3 * 2
-                XCTAssertEqual(cs.constraintCount, outputs * (18 + 8 + 24 + 2 + (relu || publicOutputs ? 1 : 0)))
-                XCTAssertEqual(cs.constraintCount, layer.constraintCount(publicOutputs: publicOutputs))
+                // Plus the stand-alone circuit's range checks: 84 inputs and 57 parameters, 25 each.
+                XCTAssertEqual(cs.constraintCount, outputs * (18 + 8 + 24 + 2 + (relu || publicOutputs ? 1 : 0)) + (84 + 57) * 25)
+                XCTAssertEqual(cs.constraintCount, layer.constraintCount(publicOutputs: publicOutputs) + (84 + 57) * 25)
                 XCTAssertEqual(cs.publicCount, publicOutputs ? outputs : 0)
             }
         }
@@ -149,9 +150,11 @@ final class ConvTests: XCTestCase {
         XCTAssertTrue(cs.isSatisfied)
         XCTAssertEqual(cs.value(commitment), try layer.commitment(salt: salt))
         XCTAssertEqual(ys.map { cs.value($0) }, try layer.forward(x).map { Fr($0) })
-        // 20 parameters and the salt: ceil(21 / 16) = 2 permutations of 612 constraints, less 3
-        // for the constant capacity of the first, plus the equality with the commitment.
-        XCTAssertEqual(cs.constraintCount, layer.constraintCount() + 2 * 612 - 2)
+        // 64 inputs range-checked (25 constraints each), then the opening of 20 parameters:
+        // their range checks and one permutation over 2 packed elements and the salt.
+        // The first permutation's 13 zero-padded rate inputs and its capacity are constants.
+        XCTAssertEqual(cs.constraintCount, layer.constraintCount() + 64 * 25 + 20 * 25 + 612 - 3 * 14 + 1)
+        XCTAssertEqual(ParameterCommitment.constraintCount(parameters: 20, format: format), 20 * 25 + 612 - 3 * 14 + 1)
 
         // One weight changed: another commitment, and the changed layer cannot open the old one.
         var changed = layer
@@ -185,11 +188,11 @@ final class ConvTests: XCTestCase {
         let cs = ConstraintSystem<Fr>()
         let (commitment, ys) = try layer.synthesizeCommitted(into: cs, input: x, salt: salt)
         XCTAssertTrue(cs.isSatisfied)
-        XCTAssertEqual(cs.value(commitment), try ParameterCommitment.commit(w + b, salt: salt))
+        XCTAssertEqual(cs.value(commitment), try ParameterCommitment.commit(w + b, format: format, salt: salt))
         XCTAssertEqual(ys.map { cs.value($0) }, try layer.forward(x).map { Fr($0) })
-        // 39 parameters and the salt: ceil(40 / 16) = 3 permutations.
-        XCTAssertEqual(cs.constraintCount, 12 * 3 + 3 * (8 + 24 + 2 + 1) + 3 * 612 - 2)
-        cs.tamper(commitment, with: try ParameterCommitment.commit(w + b, salt: salt + .one))
+        // 12 inputs and 39 parameters range-checked; 4 packed elements and the salt: 1 permutation.
+        XCTAssertEqual(cs.constraintCount, 12 * 3 + 3 * (8 + 24 + 2 + 1) + 12 * 25 + 39 * 25 + 612 - 3 * 12 + 1)
+        cs.tamper(commitment, with: try ParameterCommitment.commit(w + b, format: format, salt: salt + .one))
         XCTAssertFalse(cs.isSatisfied)
     }
 

@@ -68,7 +68,8 @@ final class LayerGadgetTests: XCTestCase {
         XCTAssertTrue(cs.isSatisfied)
         XCTAssertEqual(ys.map { cs.value($0) }, try layer.forward(x).map { Fr($0) })
         XCTAssertEqual(cs.publicCount, 6)
-        XCTAssertEqual(cs.constraintCount, 20 * 6 + 6 * (8 + 24 + 2 + 1))
+        // Products, rescales and ReLUs, plus the range checks of 20 inputs and 126 parameters.
+        XCTAssertEqual(cs.constraintCount, 20 * 6 + 6 * (8 + 24 + 2 + 1) + (20 + 126) * 25)
         // One activation off by one unit.
         cs.tamper(ys[2], with: cs.value(ys[2]) + .one)
         XCTAssertNotNil(cs.firstViolation())

@@ -50,17 +50,18 @@ final class ServerStepTests: XCTestCase {
         let a = (0..<8).map { _ in Int64.random(in: 0...300) }
         let (cs, result) = try build(step, a: a, label: 2)
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
-        // Public layout: session, step, a (8), y (3), dL/da (8), two commitments.
-        XCTAssertEqual(cs.publicCount, 2 + 8 + 3 + 8 + 2)
-        XCTAssertEqual(cs.publicValues[2 + 8 + 3], Fr(result.inputGradient[0]))
+        // Public layout: outputs dL/da (8), two commitments; inputs session, step, a (8), y (3).
+        XCTAssertEqual(cs.publicCount, 8 + 2 + 2 + 8 + 3)
+        XCTAssertEqual(cs.publicOutputCount, 8 + 2)
+        XCTAssertEqual(cs.publicValues[0], Fr(result.inputGradient[0]))
         // A gradient off by one unit.
-        let gradient = cs.publicVariable(2 + 8 + 3)
+        let gradient = cs.publicVariable(0)
         cs.tamper(gradient, with: cs.value(gradient) + .one)
         XCTAssertFalse(cs.isSatisfied)
         cs.tamper(gradient, with: cs.value(gradient) - .one)
         XCTAssertTrue(cs.isSatisfied)
         // A commitment to other updated weights (a scaled gradient: FSHA-style or 'scale-gradient').
-        let after = cs.publicVariable(2 + 8 + 3 + 8 + 1)
+        let after = try XCTUnwrap(cs.publicVariable(named: "commitmentAfter"))
         var forged = result.updated.weights
         forged[0] += 1
         let other = try PoseidonCommitter().commit(
@@ -74,8 +75,8 @@ final class ServerStepTests: XCTestCase {
         let a = (0..<8).map { _ in Int64.random(in: 0...300) }
         let (cs, _) = try build(step, a: a, label: 0)
         // Claim the label was class 1 while keeping the gradient computed for class 0.
-        let y0 = cs.publicVariable(2 + 8)
-        let y1 = cs.publicVariable(2 + 8 + 1)
+        let y0 = try XCTUnwrap(cs.publicVariable(named: "y0"))
+        let y1 = try XCTUnwrap(cs.publicVariable(named: "y1"))
         cs.tamper(y0, with: .zero)
         cs.tamper(y1, with: Fr(UInt64(256)))
         XCTAssertFalse(cs.isSatisfied)
@@ -91,11 +92,12 @@ final class ServerStepTests: XCTestCase {
         let publicInputs = cs.publicValues
         XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: publicInputs))
         // Replay in another step or session fails.
+        let outputs = cs.publicOutputCount
         var otherStep = publicInputs
-        otherStep[1] = Fr(UInt64(6))
+        otherStep[outputs + 1] = Fr(UInt64(6))
         XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: otherStep))
         var otherSession = publicInputs
-        otherSession[0] = Fr(UInt64(78))
+        otherSession[outputs] = Fr(UInt64(78))
         XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: otherSession))
     }
 }
@@ -114,7 +116,7 @@ final class CrossEntropyServerStepTests: XCTestCase {
         _ = try step.synthesize(into: cs, activations: a, label: 3, session: .one, step: 1,
                                 saltBefore: .random(), saltAfter: .random())
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
-        let gradient = cs.publicVariable(2 + 8 + 4)
+        let gradient = try XCTUnwrap(cs.publicVariable(named: "dLda0"))
         cs.tamper(gradient, with: cs.value(gradient) + .one)
         XCTAssertFalse(cs.isSatisfied)
     }

@@ -124,47 +124,118 @@ public nonisolated enum Verisplit_Split_V1_Part: SwiftProtobuf.Enum, Swift.CaseI
 }
 
 /// Client -> server, first frame of a connection.
-public nonisolated struct Verisplit_Split_V1_Hello: Sendable {
+public nonisolated struct Verisplit_Split_V1_Hello: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var protocolVersion: UInt32 = 0
+  public var protocolVersion: UInt32 {
+    get {_storage._protocolVersion}
+    set {_uniqueStorage()._protocolVersion = newValue}
+  }
 
-  public var mode: Verisplit_Split_V1_Mode = .unspecified
+  public var mode: Verisplit_Split_V1_Mode {
+    get {_storage._mode}
+    set {_uniqueStorage()._mode = newValue}
+  }
 
   /// SHA-256 of the circuit spec file
-  public var specHash: Data = Data()
+  public var specHash: Data {
+    get {_storage._specHash}
+    set {_uniqueStorage()._specHash = newValue}
+  }
 
   /// SHA-256 per part: client, server, client-update
-  public var verifyingKeyHashes: [Data] = []
+  public var verifyingKeyHashes: [Data] {
+    get {_storage._verifyingKeyHashes}
+    set {_uniqueStorage()._verifyingKeyHashes = newValue}
+  }
 
-  public var batchSize: UInt32 = 0
+  public var batchSize: UInt32 {
+    get {_storage._batchSize}
+    set {_uniqueStorage()._batchSize = newValue}
+  }
 
-  public var learningRateShift: UInt32 = 0
+  public var learningRateShift: UInt32 {
+    get {_storage._learningRateShift}
+    set {_uniqueStorage()._learningRateShift = newValue}
+  }
 
-  public var fractionBits: UInt32 = 0
+  public var fractionBits: UInt32 {
+    get {_storage._fractionBits}
+    set {_uniqueStorage()._fractionBits = newValue}
+  }
 
-  public var pipelineDepth: UInt32 = 0
+  public var pipelineDepth: UInt32 {
+    get {_storage._pipelineDepth}
+    set {_uniqueStorage()._pipelineDepth = newValue}
+  }
 
   /// 32 CSPRNG bytes
-  public var clientNonce: Data = Data()
+  public var clientNonce: Data {
+    get {_storage._clientNonce}
+    set {_uniqueStorage()._clientNonce = newValue}
+  }
 
   /// empty for a new session
-  public var resumeSession: Data = Data()
+  public var resumeSession: Data {
+    get {_storage._resumeSession}
+    set {_uniqueStorage()._resumeSession = newValue}
+  }
 
   /// steps the client has completed
-  public var resumeStep: UInt64 = 0
+  public var resumeStep: UInt64 {
+    get {_storage._resumeStep}
+    set {_uniqueStorage()._resumeStep = newValue}
+  }
 
   /// commitment to the client's current weights
-  public var clientCommitment: Data = Data()
+  public var clientCommitment: Data {
+    get {_storage._clientCommitment}
+    set {_uniqueStorage()._clientCommitment = newValue}
+  }
 
   /// steps the client intends to train
-  public var steps: UInt64 = 0
+  public var steps: UInt64 {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
+
+  /// field element: Poseidon Merkle root of the committed training set
+  public var datasetRoot: Data {
+    get {_storage._datasetRoot}
+    set {_uniqueStorage()._datasetRoot = newValue}
+  }
+
+  /// samples in the committed set (the schedule permutes 0..size-1)
+  public var datasetSize: UInt64 {
+    get {_storage._datasetSize}
+    set {_uniqueStorage()._datasetSize = newValue}
+  }
+
+  /// SHA-256 commitment to the client's schedule secret
+  public var scheduleCommitment: Data {
+    get {_storage._scheduleCommitment}
+    set {_uniqueStorage()._scheduleCommitment = newValue}
+  }
+
+  /// experiments only: the order comes from fixed_schedule_seed
+  public var fixedSchedule: Bool {
+    get {_storage._fixedSchedule}
+    set {_uniqueStorage()._fixedSchedule = newValue}
+  }
+
+  /// (servers refuse it unless configured to allow it)
+  public var fixedScheduleSeed: UInt64 {
+    get {_storage._fixedScheduleSeed}
+    set {_uniqueStorage()._fixedScheduleSeed = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Server -> client, answer to Hello.
@@ -220,6 +291,15 @@ public nonisolated struct Verisplit_Split_V1_Activations: Sendable {
 
   /// transcript head before this message
   public var previousLink: Data = Data()
+
+  /// the committed sample this step trains on (the public schedule's)
+  public var sampleIndex: UInt64 = 0
+
+  /// field element: that sample's leaf hash (public in both client proofs)
+  public var sampleLeaf: Data = Data()
+
+  /// step 0 only: opens Hello.schedule_commitment and seeds the schedule
+  public var scheduleSecret: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -404,89 +484,184 @@ nonisolated extension Verisplit_Split_V1_Part: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Verisplit_Split_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}mode\0\u{3}spec_hash\0\u{3}verifying_key_hashes\0\u{3}batch_size\0\u{3}learning_rate_shift\0\u{3}fraction_bits\0\u{3}pipeline_depth\0\u{3}client_nonce\0\u{3}resume_session\0\u{3}resume_step\0\u{3}client_commitment\0\u{1}steps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}mode\0\u{3}spec_hash\0\u{3}verifying_key_hashes\0\u{3}batch_size\0\u{3}learning_rate_shift\0\u{3}fraction_bits\0\u{3}pipeline_depth\0\u{3}client_nonce\0\u{3}resume_session\0\u{3}resume_step\0\u{3}client_commitment\0\u{1}steps\0\u{3}dataset_root\0\u{3}dataset_size\0\u{3}schedule_commitment\0\u{3}fixed_schedule\0\u{3}fixed_schedule_seed\0")
+
+  fileprivate class _StorageClass {
+    var _protocolVersion: UInt32 = 0
+    var _mode: Verisplit_Split_V1_Mode = .unspecified
+    var _specHash: Data = Data()
+    var _verifyingKeyHashes: [Data] = []
+    var _batchSize: UInt32 = 0
+    var _learningRateShift: UInt32 = 0
+    var _fractionBits: UInt32 = 0
+    var _pipelineDepth: UInt32 = 0
+    var _clientNonce: Data = Data()
+    var _resumeSession: Data = Data()
+    var _resumeStep: UInt64 = 0
+    var _clientCommitment: Data = Data()
+    var _steps: UInt64 = 0
+    var _datasetRoot: Data = Data()
+    var _datasetSize: UInt64 = 0
+    var _scheduleCommitment: Data = Data()
+    var _fixedSchedule: Bool = false
+    var _fixedScheduleSeed: UInt64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _protocolVersion = source._protocolVersion
+      _mode = source._mode
+      _specHash = source._specHash
+      _verifyingKeyHashes = source._verifyingKeyHashes
+      _batchSize = source._batchSize
+      _learningRateShift = source._learningRateShift
+      _fractionBits = source._fractionBits
+      _pipelineDepth = source._pipelineDepth
+      _clientNonce = source._clientNonce
+      _resumeSession = source._resumeSession
+      _resumeStep = source._resumeStep
+      _clientCommitment = source._clientCommitment
+      _steps = source._steps
+      _datasetRoot = source._datasetRoot
+      _datasetSize = source._datasetSize
+      _scheduleCommitment = source._scheduleCommitment
+      _fixedSchedule = source._fixedSchedule
+      _fixedScheduleSeed = source._fixedScheduleSeed
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
-      case 3: try { try decoder.decodeSingularBytesField(value: &self.specHash) }()
-      case 4: try { try decoder.decodeRepeatedBytesField(value: &self.verifyingKeyHashes) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.batchSize) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.learningRateShift) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.fractionBits) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.pipelineDepth) }()
-      case 9: try { try decoder.decodeSingularBytesField(value: &self.clientNonce) }()
-      case 10: try { try decoder.decodeSingularBytesField(value: &self.resumeSession) }()
-      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.resumeStep) }()
-      case 12: try { try decoder.decodeSingularBytesField(value: &self.clientCommitment) }()
-      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.steps) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._protocolVersion) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._mode) }()
+        case 3: try { try decoder.decodeSingularBytesField(value: &_storage._specHash) }()
+        case 4: try { try decoder.decodeRepeatedBytesField(value: &_storage._verifyingKeyHashes) }()
+        case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._batchSize) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._learningRateShift) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._fractionBits) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._pipelineDepth) }()
+        case 9: try { try decoder.decodeSingularBytesField(value: &_storage._clientNonce) }()
+        case 10: try { try decoder.decodeSingularBytesField(value: &_storage._resumeSession) }()
+        case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._resumeStep) }()
+        case 12: try { try decoder.decodeSingularBytesField(value: &_storage._clientCommitment) }()
+        case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._steps) }()
+        case 14: try { try decoder.decodeSingularBytesField(value: &_storage._datasetRoot) }()
+        case 15: try { try decoder.decodeSingularUInt64Field(value: &_storage._datasetSize) }()
+        case 16: try { try decoder.decodeSingularBytesField(value: &_storage._scheduleCommitment) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._fixedSchedule) }()
+        case 18: try { try decoder.decodeSingularUInt64Field(value: &_storage._fixedScheduleSeed) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.protocolVersion != 0 {
-      try visitor.visitSingularUInt32Field(value: self.protocolVersion, fieldNumber: 1)
-    }
-    if self.mode != .unspecified {
-      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 2)
-    }
-    if !self.specHash.isEmpty {
-      try visitor.visitSingularBytesField(value: self.specHash, fieldNumber: 3)
-    }
-    if !self.verifyingKeyHashes.isEmpty {
-      try visitor.visitRepeatedBytesField(value: self.verifyingKeyHashes, fieldNumber: 4)
-    }
-    if self.batchSize != 0 {
-      try visitor.visitSingularUInt32Field(value: self.batchSize, fieldNumber: 5)
-    }
-    if self.learningRateShift != 0 {
-      try visitor.visitSingularUInt32Field(value: self.learningRateShift, fieldNumber: 6)
-    }
-    if self.fractionBits != 0 {
-      try visitor.visitSingularUInt32Field(value: self.fractionBits, fieldNumber: 7)
-    }
-    if self.pipelineDepth != 0 {
-      try visitor.visitSingularUInt32Field(value: self.pipelineDepth, fieldNumber: 8)
-    }
-    if !self.clientNonce.isEmpty {
-      try visitor.visitSingularBytesField(value: self.clientNonce, fieldNumber: 9)
-    }
-    if !self.resumeSession.isEmpty {
-      try visitor.visitSingularBytesField(value: self.resumeSession, fieldNumber: 10)
-    }
-    if self.resumeStep != 0 {
-      try visitor.visitSingularUInt64Field(value: self.resumeStep, fieldNumber: 11)
-    }
-    if !self.clientCommitment.isEmpty {
-      try visitor.visitSingularBytesField(value: self.clientCommitment, fieldNumber: 12)
-    }
-    if self.steps != 0 {
-      try visitor.visitSingularUInt64Field(value: self.steps, fieldNumber: 13)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if _storage._protocolVersion != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._protocolVersion, fieldNumber: 1)
+      }
+      if _storage._mode != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._mode, fieldNumber: 2)
+      }
+      if !_storage._specHash.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._specHash, fieldNumber: 3)
+      }
+      if !_storage._verifyingKeyHashes.isEmpty {
+        try visitor.visitRepeatedBytesField(value: _storage._verifyingKeyHashes, fieldNumber: 4)
+      }
+      if _storage._batchSize != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._batchSize, fieldNumber: 5)
+      }
+      if _storage._learningRateShift != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._learningRateShift, fieldNumber: 6)
+      }
+      if _storage._fractionBits != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._fractionBits, fieldNumber: 7)
+      }
+      if _storage._pipelineDepth != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._pipelineDepth, fieldNumber: 8)
+      }
+      if !_storage._clientNonce.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._clientNonce, fieldNumber: 9)
+      }
+      if !_storage._resumeSession.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._resumeSession, fieldNumber: 10)
+      }
+      if _storage._resumeStep != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._resumeStep, fieldNumber: 11)
+      }
+      if !_storage._clientCommitment.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._clientCommitment, fieldNumber: 12)
+      }
+      if _storage._steps != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._steps, fieldNumber: 13)
+      }
+      if !_storage._datasetRoot.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._datasetRoot, fieldNumber: 14)
+      }
+      if _storage._datasetSize != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._datasetSize, fieldNumber: 15)
+      }
+      if !_storage._scheduleCommitment.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._scheduleCommitment, fieldNumber: 16)
+      }
+      if _storage._fixedSchedule != false {
+        try visitor.visitSingularBoolField(value: _storage._fixedSchedule, fieldNumber: 17)
+      }
+      if _storage._fixedScheduleSeed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._fixedScheduleSeed, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Verisplit_Split_V1_Hello, rhs: Verisplit_Split_V1_Hello) -> Bool {
-    if lhs.protocolVersion != rhs.protocolVersion {return false}
-    if lhs.mode != rhs.mode {return false}
-    if lhs.specHash != rhs.specHash {return false}
-    if lhs.verifyingKeyHashes != rhs.verifyingKeyHashes {return false}
-    if lhs.batchSize != rhs.batchSize {return false}
-    if lhs.learningRateShift != rhs.learningRateShift {return false}
-    if lhs.fractionBits != rhs.fractionBits {return false}
-    if lhs.pipelineDepth != rhs.pipelineDepth {return false}
-    if lhs.clientNonce != rhs.clientNonce {return false}
-    if lhs.resumeSession != rhs.resumeSession {return false}
-    if lhs.resumeStep != rhs.resumeStep {return false}
-    if lhs.clientCommitment != rhs.clientCommitment {return false}
-    if lhs.steps != rhs.steps {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._protocolVersion != rhs_storage._protocolVersion {return false}
+        if _storage._mode != rhs_storage._mode {return false}
+        if _storage._specHash != rhs_storage._specHash {return false}
+        if _storage._verifyingKeyHashes != rhs_storage._verifyingKeyHashes {return false}
+        if _storage._batchSize != rhs_storage._batchSize {return false}
+        if _storage._learningRateShift != rhs_storage._learningRateShift {return false}
+        if _storage._fractionBits != rhs_storage._fractionBits {return false}
+        if _storage._pipelineDepth != rhs_storage._pipelineDepth {return false}
+        if _storage._clientNonce != rhs_storage._clientNonce {return false}
+        if _storage._resumeSession != rhs_storage._resumeSession {return false}
+        if _storage._resumeStep != rhs_storage._resumeStep {return false}
+        if _storage._clientCommitment != rhs_storage._clientCommitment {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._datasetRoot != rhs_storage._datasetRoot {return false}
+        if _storage._datasetSize != rhs_storage._datasetSize {return false}
+        if _storage._scheduleCommitment != rhs_storage._scheduleCommitment {return false}
+        if _storage._fixedSchedule != rhs_storage._fixedSchedule {return false}
+        if _storage._fixedScheduleSeed != rhs_storage._fixedScheduleSeed {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -539,7 +714,7 @@ nonisolated extension Verisplit_Split_V1_Welcome: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Activations"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{3}session_id\0\u{1}values\0\u{1}label\0\u{1}salt\0\u{1}commitment\0\u{3}weights_commitment\0\u{3}forward_proof\0\u{3}previous_update_proof\0\u{3}previous_link\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{3}session_id\0\u{1}values\0\u{1}label\0\u{1}salt\0\u{1}commitment\0\u{3}weights_commitment\0\u{3}forward_proof\0\u{3}previous_update_proof\0\u{3}previous_link\0\u{3}sample_index\0\u{3}sample_leaf\0\u{3}schedule_secret\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -557,6 +732,9 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
       case 8: try { try decoder.decodeSingularBytesField(value: &self.forwardProof) }()
       case 9: try { try decoder.decodeSingularBytesField(value: &self.previousUpdateProof) }()
       case 10: try { try decoder.decodeSingularBytesField(value: &self.previousLink) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.sampleIndex) }()
+      case 12: try { try decoder.decodeSingularBytesField(value: &self.sampleLeaf) }()
+      case 13: try { try decoder.decodeSingularBytesField(value: &self.scheduleSecret) }()
       default: break
       }
     }
@@ -593,6 +771,15 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
     if !self.previousLink.isEmpty {
       try visitor.visitSingularBytesField(value: self.previousLink, fieldNumber: 10)
     }
+    if self.sampleIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sampleIndex, fieldNumber: 11)
+    }
+    if !self.sampleLeaf.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sampleLeaf, fieldNumber: 12)
+    }
+    if !self.scheduleSecret.isEmpty {
+      try visitor.visitSingularBytesField(value: self.scheduleSecret, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -607,6 +794,9 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
     if lhs.forwardProof != rhs.forwardProof {return false}
     if lhs.previousUpdateProof != rhs.previousUpdateProof {return false}
     if lhs.previousLink != rhs.previousLink {return false}
+    if lhs.sampleIndex != rhs.sampleIndex {return false}
+    if lhs.sampleLeaf != rhs.sampleLeaf {return false}
+    if lhs.scheduleSecret != rhs.scheduleSecret {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,133 @@
+import Algebra
+
+/// Range checks by lookup: every checked value is split into committed limbs of `limbBits`
+/// bits, each limb is looked up in the table {0, ..., 2^limbBits - 1}, and one logarithmic-
+/// derivative argument (Haböck 2022, "logUp") proves all lookups at once after the challenge r:
+///
+///     sum_i 1 / (r - v_i) = sum_t m_t / (r - t)
+///
+/// with the limbs v_i and the multiplicities m_t committed before r is drawn.
+///
+/// Soundness: both sides are rational functions of r; if some v_i is not in the table, the left
+/// side has a pole the right side lacks (the multiplicities are counts below the field's
+/// characteristic), so they differ as rational functions and agree at a random r with
+/// probability at most (n + T) / |F| for n lookups and T table entries (about 2^-230 here).
+/// The committed limbs are fixed before r (they are bound by the proof's commitment), which is
+/// what the argument needs. Cost: 1 constraint per lookup and 1 per table entry after the
+/// challenge, 1 for the sum; before it, no constraint for a limb (its recomposition is linear).
+public final class LookupRangeTable<F: PrimeField> {
+    public let limbBits: Int
+    /// The queued limbs (linear combinations of committed wires) and their values.
+    private var limbs: [LinearCombination<F>] = []
+    private var counts: [UInt64]
+    private var finished = false
+
+    public init(limbBits: Int = 8) {
+        precondition((1...16).contains(limbBits), "table of 2^\(limbBits) entries")
+        self.limbBits = limbBits
+        counts = [UInt64](repeating: 0, count: 1 << limbBits)
+    }
+
+    public var tableSize: Int { 1 << limbBits }
+    public var lookupCount: Int { limbs.count }
+
+    /// Queues the lookup of `limb` (value in 0..<2^limbBits for an honest prover). The limb must
+    /// be a committed wire or a linear combination of committed wires and constants.
+    public func enqueue(_ limb: LinearCombination<F>, value: Int) {
+        precondition(!finished, "the lookup argument is already closed")
+        limbs.append(limb)
+        if value >= 0 && value < counts.count { counts[value] += 1 }
+    }
+
+    /// Commits the multiplicities (before the challenge). Call once, after the last lookup is
+    /// queued and before `ConstraintSystem.drawChallenge`.
+    public func commitMultiplicities(in cs: ConstraintSystem<F>, _ name: String = "lookup") -> [Variable] {
+        precondition(!finished, "multiplicities already committed")
+        finished = true
+        return cs.withNamespace(name) {
+            counts.enumerated().map { t, m in cs.allocateCommitted("m\(t)", value: F(m)) }
+        }
+    }
+
+    /// The logUp identity at the challenge (after `drawChallenge`): one inverse per lookup and
+    /// per table entry, and the equality of the two sums.
+    public func prove(in cs: ConstraintSystem<F>, multiplicities: [Variable], challenge: Variable, _ name: String = "lookup") {
+        precondition(finished && multiplicities.count == tableSize, "commit the multiplicities first")
+        let r = LinearCombination<F>(challenge)
+        cs.withNamespace(name) {
+            var left = LinearCombination<F>()
+            for (i, limb) in limbs.enumerated() {
+                let denominator = r - limb
+                let inverse = cs.allocatePrivate("inv\(i)", value: cs.value(denominator).inverse() ?? .zero)
+                cs.enforce(denominator, LinearCombination(inverse), .one, "inv\(i)")
+                left += LinearCombination(inverse)
+            }
+            var right = LinearCombination<F>()
+            for t in 0..<tableSize {
+                let denominator = r - F(UInt64(t))
+                let m = LinearCombination<F>(multiplicities[t])
+                let quotient = cs.allocatePrivate("table\(t)", value: (cs.value(denominator).inverse() ?? .zero) * cs.value(m))
+                cs.enforce(denominator, LinearCombination(quotient), m, "table\(t)")
+                right += LinearCombination(quotient)
+            }
+            cs.enforceEqual(left, right, "sums")
+        }
+    }
+}
+
+extension ConstraintSystem {
+    /// Proves 0 <= v < 2^bits by lookup (before the challenge): v's limbs become committed wires
+    /// and are queued in `table`; v must equal their recomposition (one linear constraint).
+    /// A top limb of fewer than `limbBits` bits is looked up twice, as l and l + 2^limbBits -
+    /// 2^rest, so that it is below 2^rest. Cost after the challenge: one constraint per lookup,
+    /// ceil(bits / limbBits) lookups (+1 for a short top limb); before: one linear constraint.
+    /// Returns the limbs (least significant first).
+    @discardableResult
+    public func lookupRange(_ v: LinearCombination<F>, bits: Int, table: LookupRangeTable<F>, _ name: String = "range") -> [Variable] {
+        precondition(bits >= 1 && bits <= maxSafeBits, "range of \(bits) bits is not sound in this field")
+        let value = self.value(v).bigInt
+        let w = table.limbBits
+        return withNamespace(name) {
+            var limbs: [Variable] = []
+            var recomposed = LinearCombination<F>()
+            var weight = F.one
+            var shift = F.one
+            for _ in 0..<w { shift = shift.doubled() }
+            var done = 0
+            var index = 0
+            while done < bits {
+                let width = min(w, bits - done)
+                var limbValue = 0
+                for k in 0..<width where value.bit(done + k) { limbValue |= 1 << k }
+                let limb = allocateCommitted("limb\(index)", value: F(UInt64(limbValue)))
+                table.enqueue(LinearCombination(limb), value: limbValue)
+                if width < w {
+                    // l < 2^width  <=>  l + 2^w - 2^width < 2^w, given l in [0, 2^w).
+                    let lift = (1 << w) - (1 << width)
+                    table.enqueue(LinearCombination(limb) + F(UInt64(lift)), value: limbValue + lift)
+                }
+                recomposed += LinearCombination(limb, weight)
+                weight *= shift
+                limbs.append(limb)
+                done += width
+                index += 1
+            }
+            enforceEqual(recomposed, v, "recompose")
+            return limbs
+        }
+    }
+
+    /// ρ^0, ..., ρ^(count-1) of the challenge (count - 2 constraints): the random coefficients of
+    /// Freivalds checks and random linear combinations.
+    public func challengePowers(_ challenge: Variable, count: Int, _ name: String = "powers") -> [LinearCombination<F>] {
+        guard count > 0 else { return [] }
+        return withNamespace(name) {
+            var out: [LinearCombination<F>] = [.one]
+            if count > 1 { out.append(LinearCombination(challenge)) }
+            while out.count < count {
+                out.append(LinearCombination(multiply(out[out.count - 1], LinearCombination(challenge), "p\(out.count)")))
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Algebra
+import Circuit
+
+/// A fixed-depth binary Merkle tree over field elements with circomlib's Poseidon(2) as the
+/// node hash (width 3, 240 constraints per node in a circuit). Leaves beyond the given ones are
+/// zero. The depth is part of the statement: a path always has exactly `depth` siblings, so an
+/// inner node cannot pass for a leaf.
+///
+/// Cost: natively 2^depth - 1 node hashes to build; in a circuit `depth` hashes and 2 * depth
+/// selects plus the depth-bit decomposition of the index (`assertMerkleMembership`).
+public struct PoseidonMerkleTree: Sendable {
+    public let depth: Int
+    /// levels[0] are the leaves (padded to 2^depth), levels[depth] = [root].
+    let levels: [[Fr]]
+
+    public init(leaves: [Fr], depth: Int) throws(MerkleTreeError) {
+        guard (1...32).contains(depth) else { throw .depth(depth) }
+        guard leaves.count <= 1 << depth else { throw .tooManyLeaves(leaves.count, depth: depth) }
+        var level = leaves + [Fr](repeating: .zero, count: (1 << depth) - leaves.count)
+        var levels = [level]
+        for _ in 0..<depth {
+            var next: [Fr] = []
+            next.reserveCapacity(level.count / 2)
+            for i in stride(from: 0, to: level.count, by: 2) { next.append(Self.node(level[i], level[i + 1])) }
+            levels.append(next)
+            level = next
+        }
+        self.depth = depth
+        self.levels = levels
+    }
+
+    public var root: Fr { levels[depth][0] }
+    public var capacity: Int { 1 << depth }
+
+    /// The node hash: circomlib's Poseidon(2) of (left, right).
+    public static func node(_ left: Fr, _ right: Fr) -> Fr {
+        // Two inputs are always a supported width, so the hash cannot fail.
+        (try? Poseidon.hash([left, right])) ?? .zero
+    }
+
+    public func leaf(_ index: Int) -> Fr { levels[0][index] }
+
+    /// The siblings from the leaf level up.
+    public func path(_ index: Int) throws(MerkleTreeError) -> [Fr] {
+        guard index >= 0, index < capacity else { throw .index(index, capacity: capacity) }
+        return (0..<depth).map { level in levels[level][(index >> level) ^ 1] }
+    }
+
+    /// The root that `leaf` at `index` with `siblings` hashes to.
+    public static func root(leaf: Fr, index: Int, siblings: [Fr]) -> Fr {
+        var current = leaf
+        for (level, sibling) in siblings.enumerated() {
+            current = (index >> level) & 1 == 0 ? node(current, sibling) : node(sibling, current)
+        }
+        return current
+    }
+}
+
+public enum MerkleTreeError: Error, Equatable, CustomStringConvertible {
+    case depth(Int)
+    case tooManyLeaves(Int, depth: Int)
+    case index(Int, capacity: Int)
+
+    public var description: String {
+        switch self {
+        case .depth(let d): return "Merkle depth \(d) is outside 1...32"
+        case .tooManyLeaves(let n, let d): return "\(n) leaves do not fit a tree of depth \(d) (at most \(1 << d))"
+        case .index(let i, let c): return "leaf index \(i) is outside the tree's \(c) leaves"
+        }
+    }
+}
+
+extension ConstraintSystem where F == Fr {
+    /// Proves that `leaf` sits at position `index` (a linear combination, usually a public input)
+    /// of the tree whose root is `root`, with the siblings as private inputs.
+    ///
+    /// Soundness: the index is decomposed into exactly `siblings.count` bits (so it is below
+    /// 2^depth and its bits are unique), each level orders (current, sibling) by its bit with two
+    /// selects, and the hashes are pinned by the Poseidon gadget; a satisfying witness for another
+    /// leaf or position is a Poseidon collision. The siblings are field elements by design (they
+    /// only enter hashes). Cost: depth * (240 + 2) + depth + 1 constraints.
+    public func assertMerkleMembership(leaf: LinearCombination<Fr>, index: LinearCombination<Fr>, siblings: [Fr],
+                                       root: LinearCombination<Fr>, _ name: String = "merkle") throws(PoseidonError) {
+        try withNamespace(name) { () throws(PoseidonError) -> Void in
+            let bits = self.bits(of: index, count: siblings.count, "index")
+            var current = leaf
+            for (level, siblingValue) in siblings.enumerated() {
+                let sibling = LinearCombination<Fr>(allocatePrivateInput("sibling\(level)", value: siblingValue))
+                let left = select(bits[level], sibling, current, "left\(level)")
+                let right = select(bits[level], current, sibling, "right\(level)")
+                current = try poseidonHash([LinearCombination(left), LinearCombination(right)], "node\(level)")
+            }
+            enforceEqual(current, root, "root")
+        }
+    }
+}

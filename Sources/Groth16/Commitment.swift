@@ -1,0 +1,211 @@
+import Algebra
+import Circuit
+import Foundation
+
+/// Groth16 with a commitment to witness wires (the BSB22 construction of gnark's `api.Commit`,
+/// ePrint 2022/1072; the blinding follows LegoGroth16's commit-carrying SNARK).
+///
+/// Setup moves the committed private wires J out of the L query (over delta) into a commitment
+/// basis G_j = [(beta u_j + alpha v_j + w_j)(tau) / gamma]_1, like public inputs. The prover
+/// commits first: D = sum_{j in J} w_j G_j + nu [eta / gamma]_1 with a fresh random nu (so D
+/// hides the committed values: gnark's CVE-2024-45040 was a commitment without it), a proof of
+/// knowledge K = sum w_j sigma G_j + nu [sigma eta / gamma]_1, and subtracts nu [eta / delta]_1
+/// from C so the nu terms cancel. The challenge is a hash of D and the whole statement; it is the
+/// circuit's last public input, and the rest of the witness is computed after it. The verifier
+/// derives the challenge itself and checks
+///
+///     e(A, B) = e(alpha, beta) e(IC(x, challenge) + D, gamma) e(C, delta),  e(D, [sigma]_2) = e(K, [1]_2)
+///
+/// (the second in the same multi-pairing, weighted by a random 128-bit rho). The knowledge check
+/// keeps D in the span of the basis and [eta/gamma], so D cannot carry terms that cancel others.
+/// One commitment per proof: gnark's several-commitments variant was unsound (CVE-2024-45039);
+/// circuits derive every random value from the one challenge.
+public struct CommitmentKey: Sendable, Equatable {
+    /// The committed wires (increasing) and the challenge's public wire.
+    public var wires: [Int]
+    public var challenge: Int
+    public var basis: [G1Affine]
+    public var basisSigma: [G1Affine]
+    public var etaGamma: G1Affine
+    public var etaGammaSigma: G1Affine
+    public var etaDelta: G1Affine
+
+    public init(wires: [Int], challenge: Int, basis: [G1Affine], basisSigma: [G1Affine], etaGamma: G1Affine,
+                etaGammaSigma: G1Affine, etaDelta: G1Affine) {
+        self.wires = wires; self.challenge = challenge; self.basis = basis; self.basisSigma = basisSigma
+        self.etaGamma = etaGamma; self.etaGammaSigma = etaGammaSigma; self.etaDelta = etaDelta
+    }
+}
+
+/// The verifier's part of a commitment key: [sigma]_2 for the knowledge check.
+public struct CommitmentVerifyingKey: Sendable, Equatable {
+    public var committedWires: Int
+    public var sigma: G2Affine
+
+    public init(committedWires: Int, sigma: G2Affine) {
+        self.committedWires = committedWires
+        self.sigma = sigma
+    }
+}
+
+/// A proof of a circuit with a commitment: the Groth16 proof, the commitment D and its proof of
+/// knowledge K. 384 bytes on the wire (the Ethereum layout, then D and K uncompressed).
+public struct CommittedProof: Sendable, Equatable {
+    public var proof: Proof
+    public var commitment: G1Affine
+    public var knowledge: G1Affine
+
+    public init(proof: Proof, commitment: G1Affine, knowledge: G1Affine) {
+        self.proof = proof
+        self.commitment = commitment
+        self.knowledge = knowledge
+    }
+
+    public static let byteCount = 384
+
+    public var bytes: [UInt8] { proof.ethereumBytes + commitment.uncompressed() + knowledge.uncompressed() }
+
+    /// Decodes and validates every point (on the curve, in the subgroup).
+    public init(bytes: [UInt8]) throws(PointDecodingError) {
+        guard bytes.count == Self.byteCount else { throw .wrongLength(group: "committed proof", expected: Self.byteCount, got: bytes.count) }
+        proof = try Proof(ethereumBytes: Array(bytes[0..<256]))
+        commitment = try G1Affine(uncompressed: bytes[256..<320])
+        knowledge = try G1Affine(uncompressed: bytes[320..<384])
+    }
+}
+
+/// What the prover's commitment step produced (kept to finish the proof).
+final class CommitmentState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (commitment: G1Affine, knowledge: G1Affine, blinding: Fr)?
+
+    func set(_ value: (G1Affine, G1Affine, Fr)) {
+        lock.lock(); defer { lock.unlock() }
+        stored = value
+    }
+
+    func take() -> (commitment: G1Affine, knowledge: G1Affine, blinding: Fr)? {
+        lock.lock(); defer { lock.unlock() }
+        defer { stored = nil }
+        return stored
+    }
+}
+
+extension Groth16 {
+    /// The challenge of a statement under commitment D: SHA-256 (two blocks, 512 bits, reduced
+    /// mod r so it is uniform up to 2^-256) of a domain tag, D's coordinates and every public
+    /// value except the challenge itself, in order. Binding the statement stops a prover from
+    /// choosing public values (say, the activations it claims) after seeing the challenge.
+    public static func commitmentChallenge(commitment: G1Affine, statement: [Fr]) -> Fr {
+        var bytes = Array("VeriSplit/Groth16-BSB22/v1".utf8) + commitment.uncompressed()
+        bytes.reserveCapacity(bytes.count + 32 * statement.count + 1)
+        for value in statement { bytes += value.littleEndianBytes() }
+        let wide = SHA256.hash(bytes + [0]) + SHA256.hash(bytes + [1])
+        return Fr(reducing: BigInt(bigEndian: wide))
+    }
+
+    /// Proves a circuit with a commitment to witness wires. `build` synthesizes the circuit with
+    /// the oracle it is given installed as the constraint system's `challengeOracle`: when the
+    /// circuit draws its challenge, the oracle commits to the committed wires (a fresh blinding
+    /// from the CSPRNG) and returns the challenge the verifier will derive. The witness is then
+    /// checked, the proof made, and checked against the key before it is returned.
+    /// Cost: a Groth16 proof plus two MSMs over the committed wires.
+    public static func proveCommitted(key: ProvingKey, r1cs: R1CS<Fr>,
+                                      build: (_ oracle: @escaping @Sendable ([Fr], [Fr]) -> Fr) throws -> ConstraintSystem<Fr>)
+        throws -> CommittedProof
+    {
+        guard let commitmentKey = key.commitment, let info = r1cs.commitment, info.wires == commitmentKey.wires,
+              info.challenge == commitmentKey.challenge else {
+            throw Groth16Error.commitmentMismatch("the key and the circuit disagree on the committed wires")
+        }
+        let state = CommitmentState()
+        let oracle: @Sendable ([Fr], [Fr]) -> Fr = { committed, statement in
+            var nu = Fr.random()
+            defer { nu = .zero }
+            let scalars = committed.map(\.canonicalLimbs)
+            let d = (MSM.multiply(bases: commitmentKey.basis, canonicalScalars: scalars)
+                + commitmentKey.etaGamma.multiplied(by: nu)).affine
+            let k = (MSM.multiply(bases: commitmentKey.basisSigma, canonicalScalars: scalars)
+                + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
+            state.set((d, k, nu))
+            return commitmentChallenge(commitment: d, statement: statement)
+        }
+        let cs = try build(oracle)
+        guard let opened = state.take() else {
+            throw Groth16Error.commitmentMismatch("the circuit never drew its challenge")
+        }
+        guard cs.commitmentInfo == info else { throw Groth16Error.commitmentMismatch("the circuit built is not the key's") }
+        let witness = cs.witness()
+        return try proveCommitted(key: key, r1cs: r1cs, witness: witness, commitment: opened.commitment,
+                                  knowledge: opened.knowledge, blinding: opened.blinding)
+    }
+
+    /// The proof for a witness whose challenge was derived from `commitment` (made with
+    /// `blinding`). Checks the witness, and the proof against the key, before returning it.
+    static func proveCommitted(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], commitment: G1Affine, knowledge: G1Affine,
+                               blinding: Fr) throws(Groth16Error) -> CommittedProof {
+        guard let commitmentKey = key.commitment else { throw .commitmentMismatch("the key has no commitment key") }
+        guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
+            throw .witnessLength(expected: key.wireCount, got: witness.count)
+        }
+        guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
+        if let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
+        let proof = try proveUnchecked(key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
+        let committed = CommittedProof(proof: proof, commitment: commitment, knowledge: knowledge)
+        let statement = Array(witness[1..<r1cs.numPublic])
+        guard (try? verifyCommitted(key: key.verifyingKey, proof: committed, statement: statement)) == true else {
+            throw .proofRejectedByOwnKey
+        }
+        return committed
+    }
+
+    /// A committed proof of `witness` with no check at all: the commitment step's outputs are
+    /// whatever the caller says. What a cheating prover runs (the soundness tests play one that
+    /// picks its own challenge, or commits to other values than its witness); honest code calls
+    /// `proveCommitted(key:r1cs:build:)`.
+    public static func proveCommittedUnchecked(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], commitment: G1Affine,
+                                               knowledge: G1Affine, blinding: Fr) throws(Groth16Error) -> CommittedProof {
+        guard let commitmentKey = key.commitment else { throw .commitmentMismatch("the key has no commitment key") }
+        guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
+            throw .witnessLength(expected: key.wireCount, got: witness.count)
+        }
+        let proof = try proveUnchecked(key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
+        return CommittedProof(proof: proof, commitment: commitment, knowledge: knowledge)
+    }
+
+    /// The Groth16 part of a committed proof without checks (C carries -nu [eta/delta]_1).
+    static func proveUnchecked(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], blinding: Fr, etaDelta: G1Affine) throws(Groth16Error) -> Proof {
+        let domain = try domain(for: r1cs)
+        guard domain.size == key.domainSize else { throw .circuitMismatch }
+        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
+        var proof = msmProof(key: key, witness: witness, h: h, r: .random(), s: .random())
+        proof.c = (proof.c.jacobian + etaDelta.multiplied(by: -blinding)).affine
+        return proof
+    }
+
+    /// Verifies a committed proof: derives the challenge from D and `statement` (every public
+    /// value but the challenge, in wire order), then checks the Groth16 equation with D added to
+    /// the public-input term and D's proof of knowledge, in one multi-pairing.
+    public static func verifyCommitted(key: VerifyingKey, proof: CommittedProof, statement: [Fr]) throws(Groth16Error) -> Bool {
+        guard let commitment = key.commitment else {
+            throw .commitmentMismatch("this key's circuit has no commitment: verify with verify")
+        }
+        guard statement.count + 1 == key.publicInputCount else {
+            throw .publicInputCount(expected: key.publicInputCount - 1, got: statement.count)
+        }
+        if proof.commitment.isInfinity { throw .identityPoint("D") }
+        if proof.knowledge.isInfinity { throw .identityPoint("K") }
+        let inputs = statement + [commitmentChallenge(commitment: proof.commitment, statement: statement)]
+        try checkInputs(anyKey: key, proof: proof.proof, publicInputs: inputs)
+        let ic = publicInputTerm(key: key, publicInputs: inputs) + proof.commitment
+        let rho = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
+        return Pairing.pairingCheck([
+            (-proof.proof.a, proof.proof.b),
+            (key.alpha, key.beta),
+            (ic.affine, key.gamma),
+            (proof.proof.c, key.delta),
+            (proof.commitment.multiplied(by: rho).affine, commitment.sigma),
+            ((-proof.knowledge).multiplied(by: rho).affine, G2Affine.generator),
+        ])
+    }
+}

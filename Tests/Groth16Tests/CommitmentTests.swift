@@ -1,0 +1,128 @@
+import Algebra
+import Circuit
+import Groth16
+import XCTest
+
+/// Groth16 with a commitment to witness wires, attacked the ways the published pitfalls suggest.
+final class CommittedGroth16Tests: XCTestCase {
+    typealias LC = LinearCombination<Fr>
+
+    /// A x B = C for 2x2 matrices with A, B private inputs (range-checked by lookup), C a
+    /// committed hint checked by Freivalds, and trace(C) public. `forge` adds e at C[0][0] and
+    /// f at C[1][0], which Freivalds misses exactly when rho = -e / f.
+    func circuit(oracle: (@Sendable ([Fr], [Fr]) -> Fr)?, forge: (e: Int64, f: Int64)? = nil,
+                 challengeOverride: Fr? = nil) -> ConstraintSystem<Fr> {
+        let cs = ConstraintSystem<Fr>()
+        let a: [Int64] = [3, 5, 7, 11], b: [Int64] = [2, 4, 6, 8]
+        var c = [Int64](repeating: 0, count: 4)
+        for i in 0..<2 { for j in 0..<2 { for l in 0..<2 { c[i * 2 + j] += a[i * 2 + l] * b[l * 2 + j] } } }
+        if let forge { c[0] += forge.e; c[2] += forge.f }
+        let trace = cs.allocatePublic("trace", value: Fr(c[0] + c[3]))
+        _ = cs.allocatePublicInput("session", value: Fr(UInt64(42)))
+        let table = LookupRangeTable<Fr>(limbBits: 4)
+        let av = a.enumerated().map { LC(cs.allocatePrivateInput("a\($0.offset)", value: Fr($0.element))) }
+        let bv = b.enumerated().map { LC(cs.allocatePrivateInput("b\($0.offset)", value: Fr($0.element))) }
+        for (i, v) in (av + bv).enumerated() { cs.lookupRange(v, bits: 4, table: table, "range\(i)") }
+        let cv = c.enumerated().map { LC(cs.allocateCommitted("c\($0.offset)", value: Fr($0.element))) }
+        cs.enforceEqual(cv[0] + cv[3], LC(trace), "trace")
+        let m = table.commitMultiplicities(in: cs)
+        if let challengeOverride {
+            cs.challengeOracle = { _, _ in challengeOverride }
+        } else {
+            cs.challengeOracle = oracle
+        }
+        let r = cs.drawChallenge()
+        let powers = cs.challengePowers(r, count: 2)
+        cs.freivalds(LCMatrix(rows: 2, columns: 2, entries: av), LCMatrix(rows: 2, columns: 2, entries: bv),
+                     equals: LCMatrix(rows: 2, columns: 2, entries: cv), challenge: r, rhoPowers: powers)
+        table.prove(in: cs, multiplicities: m, challenge: r)
+        return cs
+    }
+
+    func testHonestProofVerifiesAndTheStatementIsBound() throws {
+        let template = circuit(oracle: nil)
+        XCTAssertNil(template.firstViolation())
+        let r1cs = template.r1cs()
+        XCTAssertNotNil(r1cs.commitment)
+        let back = try Circom.readR1CS(Circom.writeR1CS(r1cs))
+        XCTAssertEqual(back.commitment, r1cs.commitment, "the commitment section round-trips")
+        let key = try Groth16.setup(r1cs)
+        let proof = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        let statement = [Fr(UInt64(152)), Fr(UInt64(42))]  // trace: 3*2 + 5*6 + 7*4 + 11*8
+        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: [statement[0] + .one, statement[1]]))
+        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: [statement[0], statement[1] + .one]))
+        XCTAssertEqual(try CommittedProof(bytes: proof.bytes), proof)
+        XCTAssertThrowsError(try CommittedProof(bytes: Array(proof.bytes.dropLast())))
+        // The plain entry points refuse a committed circuit.
+        XCTAssertThrowsError(try Groth16.prove(key: key, r1cs: r1cs, witness: template.witness()))
+        XCTAssertThrowsError(try Groth16.verify(key: key.verifyingKey, proof: proof.proof, publicInputs: template.publicValues))
+    }
+
+    /// The prover picks its own challenge: with C wrong in two entries, rho* = -e/f passes the
+    /// Freivalds check, so the witness satisfies the R1CS; but the verifier derives the challenge
+    /// from the commitment and the statement, and the proof fails.
+    func testAChallengeNotDerivedFromTheCommitmentIsRejected() throws {
+        let r1cs = circuit(oracle: nil).r1cs()
+        let key = try Groth16.setup(r1cs)
+        let e: Int64 = 5, f: Int64 = 3
+        let rhoStar = -(Fr(e) * (Fr(f).inverse() ?? .zero))
+        let forged = circuit(oracle: nil, forge: (e, f), challengeOverride: rhoStar)
+        XCTAssertNil(forged.firstViolation(), "the forged witness satisfies the constraints at rho*")
+        let commitmentKey = try XCTUnwrap(key.commitment)
+        let nu = Fr.random()
+        let committed = forged.committedValues
+        let d = (MSM.multiply(bases: commitmentKey.basis, scalars: committed) + commitmentKey.etaGamma.multiplied(by: nu)).affine
+        let k = (MSM.multiply(bases: commitmentKey.basisSigma, scalars: committed) + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
+        let proof = try Groth16.proveCommittedUnchecked(key: key, r1cs: r1cs, witness: forged.witness(), commitment: d,
+                                                        knowledge: k, blinding: nu)
+        let statement = Array(forged.publicValues.dropLast())
+        XCTAssertNotEqual(Groth16.commitmentChallenge(commitment: d, statement: statement), rhoStar)
+        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        // The same forgery without a way to choose the challenge: no witness.
+        XCTAssertNotNil(circuit(oracle: nil, forge: (e, f)).firstViolation())
+    }
+
+    /// A commitment to other values than the witness's committed wires (here the honest product
+    /// while the witness carries a forged one), or a commitment outside the basis's span, fails.
+    func testACommitmentToOtherWiresOrOutsideTheBasisIsRejected() throws {
+        let honest = circuit(oracle: nil)
+        let r1cs = honest.r1cs()
+        let key = try Groth16.setup(r1cs)
+        let commitmentKey = try XCTUnwrap(key.commitment)
+        var other = honest.committedValues
+        other[0] += .one
+        let nu = Fr.random()
+        let d = (MSM.multiply(bases: commitmentKey.basis, scalars: other) + commitmentKey.etaGamma.multiplied(by: nu)).affine
+        let k = (MSM.multiply(bases: commitmentKey.basisSigma, scalars: other) + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
+        let statement = Array(honest.publicValues.dropLast())
+        // Rebuild the witness with the challenge this commitment gives, so only the commitment is off.
+        let rebuilt = circuit(oracle: { _, st in Groth16.commitmentChallenge(commitment: d, statement: st) })
+        XCTAssertNil(rebuilt.firstViolation())
+        let proof = try Groth16.proveCommittedUnchecked(key: key, r1cs: r1cs, witness: rebuilt.witness(), commitment: d,
+                                                        knowledge: k, blinding: nu)
+        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        // An honest proof whose D is moved off the basis (by G1) with its knowledge proof kept.
+        let good = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        var shifted = good
+        shifted.commitment = (good.commitment.jacobian + G1Affine.generator).affine
+        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: shifted, statement: statement))
+        var swapped = good
+        swapped.knowledge = (good.knowledge.jacobian + G1Affine.generator).affine
+        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: swapped, statement: statement))
+    }
+
+    /// The commitment hides: two proofs of the same witness carry different commitments, neither
+    /// equal to the unblinded one (a reused or missing blinding would repeat it).
+    func testTheCommitmentIsFreshlyBlinded() throws {
+        let r1cs = circuit(oracle: nil).r1cs()
+        let key = try Groth16.setup(r1cs)
+        let commitmentKey = try XCTUnwrap(key.commitment)
+        let p1 = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        let p2 = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        XCTAssertNotEqual(p1.commitment, p2.commitment)
+        let unblinded = MSM.multiply(bases: commitmentKey.basis, scalars: circuit(oracle: nil).committedValues).affine
+        XCTAssertNotEqual(p1.commitment, unblinded)
+        XCTAssertNotEqual(p2.commitment, unblinded)
+    }
+}

@@ -1,0 +1,100 @@
+import Algebra
+import Circuit
+import Foundation
+import NeuralNet
+import XCTest
+import ZKML
+
+/// The batched step circuits (lookups, Freivalds, one challenge): the honest witness satisfies,
+/// the native execution is what they prove, and a prover who changes a committed hint or a
+/// public value is caught.
+final class BatchedCircuitTests: XCTestCase {
+    static let spec: CircuitSpec = {
+        do {
+            return try CircuitSpec.load(Data("""
+            {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
+             "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+             "fraction_bits": 8, "value_bits": 24, "batch": 4, "loss": "softmax-cross-entropy",
+             "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 4}
+            """.utf8))
+        } catch { fatalError("spec: \(error)") }
+    }()
+
+    static let dataset: CommittedDataset = {
+        do {
+            let (train, _) = try MNISTFamily.load(.bundled)
+            let x = try (0..<8).map { n in try train.features.storage[(n * 784)..<((n + 1) * 784)].map { try spec.format.quantize($0) } }
+            return try CommittedDataset(values: x, labels: Array(train.labels[0..<8]), classes: 10, layout: spec.inputLayout,
+                                        depth: spec.datasetDepth, secret: Array(repeating: 7, count: 32))
+        } catch { fatalError("data: \(error)") }
+    }()
+
+    func samples() throws -> [SampleOpening] { try [5, 1, 6, 2].map { try Self.dataset.opening($0) } }
+
+    func testForwardSatisfiesAndMatchesNative() throws {
+        let conv = try Self.spec.sampleLayers(seed: 1).client
+        let batch = try samples()
+        let cs = try Self.spec.batchedForwardCircuit(conv, samples: batch, root: Self.dataset.root, session: .one, step: 3, salt: Fr(UInt64(9)))
+        XCTAssertNil(cs.firstViolation())
+        let activations = try BatchedStep.forward(conv, inputs: batch.map(\.values))
+        let weights = try ParameterCommitment.commit(conv.weights + conv.bias, format: Self.spec.format, salt: Fr(UInt64(9)))
+        let statement = BatchedStatement.forward(session: .one, step: 3, indices: batch.map(\.index), labels: batch.map(\.label),
+                                                 root: Self.dataset.root, leaves: batch.map(\.leaf), weights: weights,
+                                                 activations: activations)
+        XCTAssertEqual(Array(cs.publicValues.dropLast()), statement, "the statement, then the challenge")
+        XCTAssertEqual(cs.commitmentInfo?.challenge, cs.publicCount)
+        // An activation off by one, and a committed product off by one: no witness.
+        let a = try XCTUnwrap(cs.publicVariable(named: "A0.3"))
+        cs.tamper(a, with: cs.value(a) + .one)
+        XCTAssertNotNil(cs.firstViolation())
+        cs.tamper(a, with: cs.value(a) - .one)
+        let product = try XCTUnwrap(cs.privateVariable(named: "conv.product0.1.2"))
+        cs.tamper(product, with: cs.value(product) + .one)
+        XCTAssertNotNil(cs.firstViolation(), "a wrong product hint fails the Freivalds check or the rescale")
+        print("batched forward, batch 4:", cs.constraintCount, "constraints")
+    }
+
+    func testServerSatisfiesAndMatchesNative() throws {
+        let layers = try Self.spec.sampleLayers(seed: 1)
+        let batch = try samples()
+        let activations = try BatchedStep.forward(layers.client, inputs: batch.map(\.values))
+        let labels = batch.map(\.label)
+        let (cs, result) = try Self.spec.batchedServerCircuit(layers.server, activations: activations, labels: labels, session: .one,
+                                                              step: 3, saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
+        XCTAssertNil(cs.firstViolation())
+        // Per-sample gradients agree with the single-sample server step at batch 1.
+        let single = try ServerStep(layer: layers.server, learningRateShift: 5, loss: .softmaxCrossEntropy).run(activations: activations[0], label: labels[0])
+        XCTAssertEqual(result.inputGradients[0], single.inputGradient)
+        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, format: Self.spec.format, salt: Fr(UInt64(4)))
+        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: Self.spec.format, salt: Fr(UInt64(5)))
+        XCTAssertEqual(Array(cs.publicValues.dropLast()),
+                       BatchedStatement.server(session: .one, step: 3, activations: activations, labels: labels,
+                                               gradients: result.inputGradients, before: before, after: after))
+        // A gradient off by one, or another label.
+        let g = try XCTUnwrap(cs.publicVariable(named: "dA2.5"))
+        cs.tamper(g, with: cs.value(g) + .one)
+        XCTAssertNotNil(cs.firstViolation())
+        cs.tamper(g, with: cs.value(g) - .one)
+        let label = try XCTUnwrap(cs.publicVariable(named: "label1"))
+        cs.tamper(label, with: cs.value(label) + .one)
+        XCTAssertNotNil(cs.firstViolation())
+        print("batched server step, batch 4:", cs.constraintCount, "constraints")
+    }
+
+    func testUpdateSatisfiesAndMatchesNative() throws {
+        let layers = try Self.spec.sampleLayers(seed: 1)
+        let batch = try samples()
+        let activations = try BatchedStep.forward(layers.client, inputs: batch.map(\.values))
+        let server = try BatchedStep.server(layers.server, activations: activations, labels: batch.map(\.label), learningRateShift: 5,
+                                            loss: .softmaxCrossEntropy)
+        let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
+        let (cs, updated) = try Self.spec.batchedUpdateCircuit(layers.client, samples: batch, masked: delta, session: .one, step: 3,
+                                                               saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
+        XCTAssertNil(cs.firstViolation())
+        XCTAssertNotEqual(updated, layers.client)
+        let d = try XCTUnwrap(cs.publicVariable(named: "delta1.7"))
+        cs.tamper(d, with: cs.value(d) + Fr(UInt64(1000)))
+        XCTAssertNotNil(cs.firstViolation())
+        print("batched client update, batch 4:", cs.constraintCount, "constraints")
+    }
+}
