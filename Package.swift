@@ -40,7 +40,8 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-        .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL"]),
+        .target(name: "CAlgebraKernels", path: "Sources/CAlgebraKernels"),
+        .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL", "CAlgebraKernels"]),
         .target(name: "Circuit", dependencies: ["Algebra"]),
         .target(name: "Groth16", dependencies: ["Circuit", "Algebra"]),
         .target(name: "Commitment", dependencies: ["Circuit", "Algebra", "COpenSSL"]),
@@ -80,7 +81,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP"]),
+        .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP", "CAlgebraKernels"]),
         .testTarget(
             name: "CircuitTests", dependencies: ["Circuit", "Algebra"],
             resources: [.copy("Resources/square64")]),

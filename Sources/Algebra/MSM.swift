@@ -1,3 +1,4 @@
+import CAlgebraKernels
 import Dispatch
 
 /// Multi-scalar multiplication sum_i k_i * P_i (Pippenger's bucket method).
@@ -45,11 +46,57 @@ public enum MSM {
             for i in 0..<n { acc += bases[i].jacobian.multiplied(byLimbs: scalars[i]) }
             return acc
         }
-        let c = windowBits(forCount: n)
-        let (digits, windowCount) = recode(scalars, windowBits: c)
-        if windowCount == 0 { return .infinity }
-        var windowSums = [JacobianPoint<C>](repeating: .infinity, count: windowCount)
+        return multiply(bases: bases, recoded: RecodedScalars(scalars), threads: threads)
+    }
+
+    /// Scalars recoded once into signed window digits, for several MSMs over the same scalars
+    /// (the prover's A, B1 and B2 queries share the witness): recoding is a pass over all
+    /// scalars per MSM otherwise.
+    public struct RecodedScalars: Sendable {
+        public let count: Int
+        public let windowBits: Int
+        let digits: [Int32]
+        let windowCount: Int
+
+        public init(_ canonicalScalars: [Limbs4]) {
+            count = canonicalScalars.count
+            windowBits = MSM.windowBits(forCount: count)
+            (digits, windowCount) = MSM.recode(canonicalScalars, windowBits: windowBits)
+        }
+    }
+
+    /// sum_i k_i * bases[i] for recoded scalars k (same count as the bases).
+    @_specialize(where C == G1Parameters)
+    @_specialize(where C == G2Parameters)
+    public static func multiply<C: CurveParameters>(
+        bases: [AffinePoint<C>], recoded: RecodedScalars, threads: Int? = nil
+    ) -> JacobianPoint<C> {
+        precondition(bases.count == recoded.count, "MSM needs as many scalars as bases")
+        let n = bases.count, c = recoded.windowBits, digits = recoded.digits, windowCount = recoded.windowCount
+        if windowCount == 0 || n == 0 { return .infinity }
         let workers = min(threads ?? defaultThreadCount, windowCount)
+        var windowSums: [JacobianPoint<C>]
+        if let sums = bases.withUnsafeBufferPointer({
+            VectorMSM.windowSums(bases: $0, digits: digits, windowCount: windowCount, bucketCount: 1 << (c - 1), workers: workers)
+        }) {
+            windowSums = sums
+        } else {
+            windowSums = scalarWindowSums(bases: bases, digits: digits, windowCount: windowCount, c: c, workers: workers)
+        }
+        var result = JacobianPoint<C>.infinity
+        for w in stride(from: windowCount - 1, through: 0, by: -1) {
+            for _ in 0..<c { result = result.doubled() }
+            result += windowSums[w]
+        }
+        return result
+    }
+
+    /// The window sums on the scalar path (`windowSum` per window, windows spread over workers).
+    static func scalarWindowSums<C: CurveParameters>(
+        bases: [AffinePoint<C>], digits: [Int32], windowCount: Int, c: Int, workers: Int
+    ) -> [JacobianPoint<C>] {
+        let n = bases.count
+        var windowSums = [JacobianPoint<C>](repeating: .infinity, count: windowCount)
         windowSums.withUnsafeMutableBufferPointer { sums in
             let sumsOut = UnsafeSendable(sums)
             bases.withUnsafeBufferPointer { basePtr in
@@ -70,12 +117,7 @@ public enum MSM {
                 }
             }
         }
-        var result = JacobianPoint<C>.infinity
-        for w in stride(from: windowCount - 1, through: 0, by: -1) {
-            for _ in 0..<c { result = result.doubled() }
-            result += windowSums[w]
-        }
-        return result
+        return windowSums
     }
 
     /// Scalars above (r-1)/2 are used as -(r - k) with the base negated, so small negative
@@ -302,5 +344,106 @@ final class BatchAffineScratch<C: CurveParameters> {
             buckets[b] = AffinePoint(x: x3, y: y3)
         }
         batchCount = 0
+    }
+}
+
+/// Which implementation computes MSM windows: the scalar batch-affine code of `MSM.windowSum`,
+/// or the AVX-512 IFMA kernel of `CAlgebraKernels` (eight field elements per instruction),
+/// chosen at load time when the CPU has it. Both give identical results; the tests run each.
+public enum MSMKernel: Int32, Sendable, CaseIterable {
+    case scalar = 0
+    case ifma = 1
+
+    @inlinable public static var current: MSMKernel { vs_msm_current_kernel() == 1 ? .ifma : .scalar }
+    public static var best: MSMKernel { vs_ifma_supported() == 1 ? .ifma : .scalar }
+
+    /// Switches kernels (clamped to what the CPU supports); returns the one in use. For tests
+    /// and side-by-side timing.
+    @discardableResult
+    public static func select(_ kernel: MSMKernel) -> MSMKernel {
+        vs_msm_set_kernel(kernel.rawValue) == 1 ? .ifma : .scalar
+    }
+}
+
+/// MSM windows on the IFMA kernel, for G1 and G2: the bases are converted once into the
+/// kernel's 52-bit layout (in parallel), and each worker owns a kernel state and handles
+/// windows round-robin from the top, as on the scalar path.
+enum VectorMSM {
+    /// Below this many points the conversion and bucket sums do not pay.
+    static let minimumPoints = 512
+
+    /// The window sums: sums[w] = sum_i digits[w * n + i] * bases[i], |digits| <= bucketCount.
+    /// Nil when the kernel is not selected, the curve or size does not fit it, or its state
+    /// cannot be allocated (the caller then takes the scalar path).
+    static func windowSums<C: CurveParameters>(
+        bases: UnsafeBufferPointer<AffinePoint<C>>, digits: [Int32], windowCount: Int, bucketCount: Int, workers: Int
+    ) -> [JacobianPoint<C>]? {
+        let n = bases.count
+        guard MSMKernel.current == .ifma, n >= minimumPoints, bucketCount >= 64, n < 1 << 30 else { return nil }
+        let g2: Bool
+        if C.self == G1Parameters.self { g2 = false } else if C.self == G2Parameters.self { g2 = true } else { return nil }
+        let coordinateBytes = g2 ? 64 : 32
+        // The kernel reads Swift's layouts directly: check them rather than assume.
+        guard MemoryLayout<AffinePoint<C>>.offset(of: \AffinePoint<C>.isInfinity) == 2 * coordinateBytes,
+              MemoryLayout<JacobianPoint<C>>.size == 3 * coordinateBytes else { return nil }
+        let words = g2 ? 20 : 10
+        let stride = MemoryLayout<AffinePoint<C>>.stride
+        let prepared = UnsafeMutablePointer<UInt64>.allocate(capacity: n * words)
+        defer { prepared.deallocate() }
+        let infinity = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        defer { infinity.deallocate() }
+        let out = UnsafeSendable((prepared, infinity))
+        do {
+            let input = UnsafeSendable(UnsafeRawPointer(bases.baseAddress!))
+            let chunk = 4096
+            DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { t in
+                let lo = t * chunk, count = min(n, lo + chunk) - lo
+                let (p, inf) = out.value
+                if g2 {
+                    vs_ifma_g2_prepare_bases(p + lo * words, inf + lo, input.value + lo * stride, stride, count)
+                } else {
+                    vs_ifma_g1_prepare_bases(p + lo * words, inf + lo, input.value + lo * stride, stride, count)
+                }
+            }
+        }
+        var sums = [JacobianPoint<C>](repeating: .infinity, count: windowCount)
+        var failures = [Bool](repeating: false, count: workers)
+        sums.withUnsafeMutableBufferPointer { target in
+            failures.withUnsafeMutableBufferPointer { failed in
+                digits.withUnsafeBufferPointer { digitBuffer in
+                    let shared = UnsafeSendable((target, failed, digitBuffer, prepared, infinity))
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let (sumsOut, failedOut, digitsIn, basesIn, infinityIn) = shared.value
+                        guard let state = g2 ? vs_ifma_g2_create(n, Int32(bucketCount)) : vs_ifma_g1_create(n, Int32(bucketCount)) else {
+                            failedOut[worker] = true
+                            return
+                        }
+                        defer { vs_ifma_msm_destroy(state) }
+                        var limbs = [UInt64](repeating: 0, count: 24)
+                        var w = windowCount - 1 - worker
+                        while w >= 0 {
+                            let row = digitsIn.baseAddress! + w * n
+                            limbs.withUnsafeMutableBufferPointer { l in
+                                if g2 {
+                                    vs_ifma_g2_window_sum(state, basesIn, infinityIn, row, n, l.baseAddress!)
+                                } else {
+                                    vs_ifma_g1_window_sum(state, basesIn, infinityIn, row, n, l.baseAddress!)
+                                }
+                            }
+                            var point = JacobianPoint<C>.infinity
+                            withUnsafeMutableBytes(of: &point) { bytes in
+                                limbs.withUnsafeBytes { src in
+                                    bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[0..<(3 * coordinateBytes)]))
+                                }
+                            }
+                            sumsOut[w] = point
+                            w -= workers
+                        }
+                    }
+                }
+            }
+        }
+        let ok = !failures.contains(true)
+        return ok ? sums : nil
     }
 }

@@ -1,3 +1,5 @@
+import CAlgebraKernels
+
 /// Four 64-bit limbs, least significant first.
 @frozen
 public struct Limbs4: Hashable, Sendable {
@@ -44,6 +46,52 @@ public protocol MontgomeryParameters: Sendable {
     /// A quadratic non-residue, used by Tonelli-Shanks when p ≡ 1 mod 4.
     static var quadraticNonResidue: UInt64 { get }
     static var name: String { get }
+    /// Whether `assemblyMultiply` and `assemblySquare` exist for this modulus (BN254's Fr and Fq).
+    static var hasAssemblyKernel: Bool { get }
+    /// a * b * 2^-256 mod p with the MULX/ADX kernel (`CAlgebraKernels`). Only called when
+    /// `hasAssemblyKernel` is true and the CPU has BMI2 and ADX (`FieldKernel.current`).
+    static func assemblyMultiply(_ a: Limbs4, _ b: Limbs4) -> Limbs4
+    /// a^2 * 2^-256 mod p with the MULX/ADX squaring kernel (10 products instead of 16).
+    static func assemblySquare(_ a: Limbs4) -> Limbs4
+}
+
+extension MontgomeryParameters {
+    @inlinable public static var hasAssemblyKernel: Bool { false }
+    @inlinable public static func assemblyMultiply(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
+        preconditionFailure("\(name) has no assembly kernel")
+    }
+    @inlinable public static func assemblySquare(_ a: Limbs4) -> Limbs4 {
+        preconditionFailure("\(name) has no assembly kernel")
+    }
+}
+
+/// Which Montgomery multiplication the BN254 fields use: the MULX/ADX kernel when the CPU
+/// has BMI2 and ADX (chosen once at load time by CPUID), else the portable CIOS in Swift.
+/// Both give identical results; tests run the GMP-oracle checks under each.
+public enum FieldKernel: Int32, Sendable, CaseIterable {
+    case portable = 0
+    case adx = 1
+
+    /// The kernel in use now.
+    @inlinable public static var current: FieldKernel { vs_algebra_current_kernel() == 1 ? .adx : .portable }
+
+    /// The fastest kernel this CPU supports.
+    public static var best: FieldKernel { vs_algebra_best_kernel() == 1 ? .adx : .portable }
+
+    /// Switches kernels (clamped to what the CPU supports) and returns the one in use. For
+    /// tests and side-by-side timing; not meant to be flipped while other threads compute
+    /// (harmless, as both kernels agree, but the timing would mix).
+    @discardableResult
+    public static func select(_ kernel: FieldKernel) -> FieldKernel {
+        vs_algebra_set_kernel(kernel.rawValue) == 1 ? .adx : .portable
+    }
+}
+
+extension Limbs4 {
+    @inlinable @inline(__always)
+    init(_ v: vs_limbs4) { self.init(v.l0, v.l1, v.l2, v.l3) }
+    @inlinable @inline(__always)
+    var kernelLimbs: vs_limbs4 { vs_limbs4(l0: l0, l1: l1, l2: l2, l3: l3) }
 }
 
 /// An element of F_p in Montgomery form (a * 2^256 mod p), 4 x 64-bit limbs.
@@ -198,9 +246,26 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         return (UInt64(truncatingIfNeeded: t >> 64), UInt64(truncatingIfNeeded: t))
     }
 
-    /// Montgomery product a * b * 2^-256 mod p (CIOS, no-carry variant; inputs < p, output < p).
+    /// Montgomery product a * b * 2^-256 mod p (inputs < p, output < p): the MULX/ADX kernel
+    /// when available (`FieldKernel`), else the portable CIOS.
     @inlinable @inline(__always)
     public static func montMul(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
+        if P.hasAssemblyKernel && vs_algebra_current_kernel() == 1 { return P.assemblyMultiply(a, b) }
+        return portableMontMul(a, b)
+    }
+
+    /// Montgomery square a^2 * 2^-256 mod p: the ADX squaring kernel when available, else
+    /// `portableMontMul(a, a)`.
+    @inlinable @inline(__always)
+    public static func montSquare(_ a: Limbs4) -> Limbs4 {
+        if P.hasAssemblyKernel && vs_algebra_current_kernel() == 1 { return P.assemblySquare(a) }
+        return portableMontMul(a, a)
+    }
+
+    /// Montgomery product by CIOS with the no-carry optimization, in portable Swift (the
+    /// fallback without BMI2/ADX, and the reference the kernel is tested against).
+    @inlinable @inline(__always)
+    public static func portableMontMul(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
         let q = P.modulus
         let inv = P.inverseModulusNegated
         var t0: UInt64 = 0, t1: UInt64 = 0, t2: UInt64 = 0, t3: UInt64 = 0
@@ -246,7 +311,7 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     }
 
     @inlinable @inline(__always)
-    public func squared() -> Self { Self(montgomery: Self.montMul(montgomery, montgomery)) }
+    public func squared() -> Self { Self(montgomery: Self.montSquare(montgomery)) }
 
     @inlinable @inline(__always)
     public func doubled() -> Self { self + self }
@@ -343,6 +408,17 @@ public enum FqParameters: MontgomeryParameters {
     }
     @inlinable public static var quadraticNonResidue: UInt64 { 3 }
     public static var name: String { "Fq" }
+    @inlinable public static var hasAssemblyKernel: Bool { true }
+    @inlinable @inline(__always)
+    public static func assemblyMultiply(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
+        var x = a.kernelLimbs, y = b.kernelLimbs
+        return Limbs4(vs_fq_mul_adx(&x, &y))
+    }
+    @inlinable @inline(__always)
+    public static func assemblySquare(_ a: Limbs4) -> Limbs4 {
+        var x = a.kernelLimbs
+        return Limbs4(vs_fq_sqr_adx(&x))
+    }
 }
 
 /// BN254 scalar field r = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -360,6 +436,17 @@ public enum FrParameters: MontgomeryParameters {
     }
     @inlinable public static var quadraticNonResidue: UInt64 { 5 }
     public static var name: String { "Fr" }
+    @inlinable public static var hasAssemblyKernel: Bool { true }
+    @inlinable @inline(__always)
+    public static func assemblyMultiply(_ a: Limbs4, _ b: Limbs4) -> Limbs4 {
+        var x = a.kernelLimbs, y = b.kernelLimbs
+        return Limbs4(vs_fr_mul_adx(&x, &y))
+    }
+    @inlinable @inline(__always)
+    public static func assemblySquare(_ a: Limbs4) -> Limbs4 {
+        var x = a.kernelLimbs
+        return Limbs4(vs_fr_sqr_adx(&x))
+    }
 }
 
 public typealias Fq = MontgomeryField<FqParameters>

@@ -25,13 +25,13 @@ enum Phase2Setup {
         let domain = try domainFor(r1cs, powers: powers)
         let n = domain.size, m = r1cs.constraintCount, np = r1cs.numPublic, wires = r1cs.numWires
         progress("Lagrange basis: tau G1")
-        let lt = PointBatch.inverseFFT(powers.tauG1[0..<n].map(\.jacobian), domain: domain)
+        let lt = PointBatch.inverseFFT(Array(powers.tauG1[0..<n]), domain: domain)
         progress("Lagrange basis: alpha tau G1")
-        let la = PointBatch.inverseFFT(powers.alphaTauG1[0..<n].map(\.jacobian), domain: domain)
+        let la = PointBatch.inverseFFT(Array(powers.alphaTauG1[0..<n]), domain: domain)
         progress("Lagrange basis: beta tau G1")
-        let lb = PointBatch.inverseFFT(powers.betaTauG1[0..<n].map(\.jacobian), domain: domain)
+        let lb = PointBatch.inverseFFT(Array(powers.betaTauG1[0..<n]), domain: domain)
         progress("Lagrange basis: tau G2")
-        let lt2 = PointBatch.inverseFFT(powers.tauG2[0..<n].map(\.jacobian), domain: domain)
+        let lt2 = PointBatch.inverseFFT(Array(powers.tauG2[0..<n]), domain: domain)
         progress("H query")
         let doubled = try domainOfSize(2 * n)
         var differences = JacobianPoint<G1Parameters>.batchToAffine((0..<n).map { j in
@@ -40,7 +40,7 @@ enum Phase2Setup {
         })
         guard let half = Fr(2).inverse() else { preconditionFailure("2 is invertible in Fr") }
         PointBatch.scaleByPowers(&differences, first: half, ratio: doubled.generatorInverse)
-        let h = PointBatch.inverseFFT(differences.map(\.jacobian), domain: domain)
+        let h = PointBatch.inverseFFT(differences, domain: domain)
 
         progress("circuit queries")
         var u = [JacobianPoint<G1Parameters>](repeating: .infinity, count: wires)

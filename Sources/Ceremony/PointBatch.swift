@@ -6,12 +6,37 @@ import Dispatch
 enum PointBatch {
     static let chunk = 512
 
-    /// points[i] *= first * ratio^i, in place. Used with secrets (a contribution's powers), so
-    /// the running scalar lives only in each worker's locals and is zeroed after use.
-    /// Cost: one variable-base multiplication per point (about 256 doublings and 64 additions).
+    /// points[i] *= first * ratio^i, in place. Used with secrets (a contribution's powers):
+    /// on the vector kernel (`PointKernels.scale`, constant time in the scalars) the scalars are
+    /// computed into one array that is erased afterwards; on the scalar path the running scalar
+    /// lives only in each worker's locals and is zeroed after use.
+    /// Cost: one variable-base multiplication per point (about 256 doublings and 64 additions),
+    /// eight at a time on the vector kernel.
     static func scaleByPowers<C: CurveParameters>(_ points: inout [AffinePoint<C>], first: Fr, ratio: Fr) {
         let n = points.count
         if n == 0 { return }
+        if PointKernels.available(C.self) {
+            var scalars: [Limbs4]
+            if ratio == .one {
+                scalars = [first.canonicalLimbs]
+            } else {
+                scalars = [Limbs4](repeating: .zero, count: n)
+                scalars.withUnsafeMutableBufferPointer { buffer in
+                    let target = UnsafeSendable(buffer)
+                    DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
+                        let lo = c * chunk, hi = min(n, lo + chunk)
+                        var scalar = first * ratio.power(limbs: [UInt64(lo)])
+                        for i in lo..<hi {
+                            target.value[i] = scalar.canonicalLimbs
+                            scalar = scalar * ratio
+                        }
+                        scalar = .zero
+                    }
+                }
+            }
+            defer { SecureRandom.erase(&scalars) }
+            if PointKernels.scale(&points, canonicalScalars: scalars) { return }
+        }
         points.withUnsafeMutableBufferPointer { buffer in
             let target = UnsafeSendable(buffer)
             DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
@@ -52,7 +77,9 @@ enum PointBatch {
     /// (1/n) sum_j omega^(-ij) points[j] for i < n: the inverse DFT of the points over
     /// `domain` (size n = points.count). With points tau^j G, entry i is L_i(tau) G, the
     /// Lagrange basis at tau. Radix-2, (n/2) log n twiddle multiplications plus n for 1/n.
-    static func inverseFFT<C: CurveParameters>(_ points: [JacobianPoint<C>], domain: EvaluationDomain) -> [AffinePoint<C>] {
+    static func inverseFFT<C: CurveParameters>(_ affinePoints: [AffinePoint<C>], domain: EvaluationDomain) -> [AffinePoint<C>] {
+        if let result = PointKernels.inverseFFT(affinePoints, domain: domain) { return result }
+        let points = affinePoints.map(\.jacobian)
         let n = domain.size
         precondition(points.count == n, "inverse FFT of \(points.count) points over a domain of \(n)")
         var a = [JacobianPoint<C>](repeating: .infinity, count: n)

@@ -102,12 +102,36 @@ public struct BinFileReader<E: BinFileError> {
         do { return try Zkey.decodeG2(s) } catch { throw fail("\(what): \(error)", at: at) }
     }
 
+    /// A section of exactly `count` G1 points, decoded and validated on all cores (the
+    /// allocation-free path of `decodeG1PointsInParallel`, `Zkey.decodeG1` for the rest).
     public mutating func g1Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(E) -> [G1Affine] {
-        try points(id, count: count, size: 64, in: s, decode: Zkey.decodeG1)
+        try points(id, count: count, size: 64, in: s) { bytes, start in
+            decodeG1PointsInParallel(bytes, start: start, count: count, layout: .littleEndianMontgomery, decode: Zkey.decodeG1)
+        }
     }
 
+    /// A section of exactly `count` G2 points: curve checks on all cores, then the batched G2
+    /// membership test of `decodeG2PointsInParallel`.
     public mutating func g2Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(E) -> [G2Affine] {
-        try points(id, count: count, size: 128, in: s, decode: Zkey.decodeG2)
+        try points(id, count: count, size: 128, in: s) { bytes, start in
+            decodeG2PointsInParallel(bytes, start: start, count: count, layout: .littleEndianMontgomery, decode: Zkey.decodeG2)
+        }
+    }
+
+    /// A section of exactly `count` points (its size checked first), decoded by `decodeAll`.
+    mutating func points<P>(_ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
+                            decodeAll: ([UInt8], Int) -> Result<[P], IndexedPointError>) throws(E) -> [P] {
+        enter(id, s)
+        guard s.size == count * size else {
+            throw fail("size \(s.size) bytes, expected \(count) points of \(size) bytes = \(count * size)")
+        }
+        switch decodeAll(bytes, offset) {
+        case .success(let points):
+            offset = limit
+            return points
+        case .failure(let bad):
+            throw fail("point #\(bad.index): \(bad.error)", at: s.offset + bad.index * size)
+        }
     }
 
     /// A section of exactly `count` points (its size checked first), decoded and validated

@@ -270,9 +270,10 @@ public enum Groth16 {
     static func msmProof(key: ProvingKey, witness: [Fr], h: [Fr], r: Fr, s: Fr) -> Proof {
         let scalars = witness.map(\.canonicalLimbs)
         let privateScalars = Array(scalars[(key.publicInputCount + 1)...])
-        let aSum = MSM.multiply(bases: key.a, canonicalScalars: scalars)
-        let b1Sum = MSM.multiply(bases: key.b1, canonicalScalars: scalars)
-        let b2Sum = MSM.multiply(bases: key.b2, canonicalScalars: scalars)
+        let wires = MSM.RecodedScalars(scalars)  // shared by A, B1 and B2
+        let aSum = MSM.multiply(bases: key.a, recoded: wires)
+        let b1Sum = MSM.multiply(bases: key.b1, recoded: wires)
+        let b2Sum = MSM.multiply(bases: key.b2, recoded: wires)
         let hSum = MSM.multiply(bases: key.h, canonicalScalars: h.map(\.canonicalLimbs))
         let lSum = MSM.multiply(bases: key.l, canonicalScalars: privateScalars)
 

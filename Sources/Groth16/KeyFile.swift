@@ -200,22 +200,31 @@ struct KeyReader {
     }
 
     mutating func g1List(_ what: String) throws(KeyFileError) -> [G1Affine] {
-        try list(what, size: 64) { (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G1Affine(uncompressed: s) }
+        let (start, count) = try listBytes(what, size: 64)
+        return try result(decodeG1PointsInParallel(bytes, start: start, count: count, layout: .bigEndianC1First) {
+            (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G1Affine(uncompressed: s)
+        }, what, start: start, size: 64)
     }
 
     mutating func g2List(_ what: String) throws(KeyFileError) -> [G2Affine] {
-        try list(what, size: 128) { (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G2Affine(uncompressed: s) }
+        let (start, count) = try listBytes(what, size: 128)
+        return try result(decodeG2PointsInParallel(bytes, start: start, count: count, layout: .bigEndianC1First) {
+            (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G2Affine(uncompressed: s)
+        }, what, start: start, size: 128)
     }
 
-    /// Reads a counted list, checking the count against the bytes present before allocating,
-    /// and decodes (validates) the points on all cores.
-    mutating func list<P: Sendable>(_ what: String, size: Int,
-                                    decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P) throws(KeyFileError) -> [P] {
+    /// Reads a list's count and skips its bytes, checking the count against the bytes present
+    /// before anything is allocated.
+    mutating func listBytes(_ what: String, size: Int) throws(KeyFileError) -> (start: Int, count: Int) {
         let count = Int(try u32(what + " count"))
         guard count * size <= remaining else { throw .truncated(file: file, offset: offset, what: what) }
         let start = offset
         _ = try take(count * size, what)
-        switch decodePointsInParallel(bytes, start: start, count: count, size: size, decode: decode) {
+        return (start, count)
+    }
+
+    func result<P>(_ decoded: Result<[P], IndexedPointError>, _ what: String, start: Int, size: Int) throws(KeyFileError) -> [P] {
+        switch decoded {
         case .success(let points): return points
         case .failure(let bad):
             throw .invalid(file: file, offset: start + bad.index * size, reason: "\(what)[\(bad.index)]: \(bad.error)")
@@ -247,6 +256,87 @@ public func decodePointsInParallel<P: Sendable>(
     }
     if let (index, error) = results.firstFailure { return .failure(IndexedPointError(index: index, error: error)) }
     return .success(results.values())
+}
+
+/// Decodes `count` G1 points of 64 bytes from `start` on all cores, reporting the lowest-indexed
+/// failure. Each point takes the allocation-free common path (`RawPointDecoding.g1`); anything
+/// that path declines (a non-canonical coordinate, an off-curve point, an encoding of infinity)
+/// goes through `decode`, the format's full decoder, which accepts it or names the error.
+public func decodeG1PointsInParallel(
+    _ bytes: [UInt8], start: Int, count: Int, layout: RawPointDecoding.Layout,
+    decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> G1Affine
+) -> Result<[G1Affine], IndexedPointError> {
+    let (points, failure, _) = decodeInParallel(bytes, start: start, count: count, size: 64, placeholder: .infinity,
+                                                fast: { RawPointDecoding.g1($0, layout: layout) }, decode: decode)
+    if let failure { return .failure(failure) }
+    return .success(points)
+}
+
+/// Decodes `count` G2 points of 128 bytes from `start` on all cores, reporting the
+/// lowest-indexed failure. The common path (`RawPointDecoding.g2OnCurve`) checks canonical
+/// coordinates and the curve; membership in G2 is then tested for the whole list at once by
+/// random linear combinations (`G2SubgroupBatch`: a list with a point outside G2 passes with
+/// probability below 2^-128), and only when that fails point by point, to name the first bad
+/// one. Encodings the common path declines go through `decode` (full checks, per point).
+public func decodeG2PointsInParallel(
+    _ bytes: [UInt8], start: Int, count: Int, layout: RawPointDecoding.Layout,
+    decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> G2Affine
+) -> Result<[G2Affine], IndexedPointError> {
+    let (points, failure, _) = decodeInParallel(bytes, start: start, count: count, size: 128, placeholder: .infinity,
+                                                fast: { RawPointDecoding.g2OnCurve($0, layout: layout) }, decode: decode)
+    // Points before the first decoding failure must still be in G2 for that failure to be the
+    // lowest-indexed one; after a failure only that prefix is tested (point by point).
+    let outside: Int? = points.withUnsafeBufferPointer { all in
+        if let failure {
+            return G2SubgroupBatch.firstOutside(UnsafeBufferPointer(rebasing: all[0..<failure.index]), from: 0)
+        }
+        return G2SubgroupBatch.allInG2(all) ? nil : G2SubgroupBatch.firstOutside(all, from: 0)
+    }
+    if let outside { return .failure(IndexedPointError(index: outside, error: .notInSubgroup(G2Parameters.name))) }
+    if let failure { return .failure(failure) }
+    return .success(points)
+}
+
+/// The shared loop of the G1 and G2 list decoders: chunks of points on all cores, the fast
+/// path first and `decode` for what it declines; returns the points (placeholders after a
+/// failure), the lowest-indexed failure, and how many points took the full decoder.
+func decodeInParallel<P: Sendable>(
+    _ bytes: [UInt8], start: Int, count: Int, size: Int, placeholder: P,
+    fast: @Sendable (UnsafeRawPointer) -> P?,
+    decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P
+) -> (points: [P], failure: IndexedPointError?, slowCount: Int) {
+    var points = [P](repeating: placeholder, count: count)
+    let chunk = 1024
+    let chunks = (count + chunk - 1) / chunk
+    var failures = [IndexedPointError?](repeating: nil, count: chunks)
+    var slow = [Int](repeating: 0, count: chunks)
+    points.withUnsafeMutableBufferPointer { out in
+        failures.withUnsafeMutableBufferPointer { failed in
+            slow.withUnsafeMutableBufferPointer { slowOut in
+                bytes.withUnsafeBytes { raw in
+                    let shared = UnsafeSendable((out, failed, slowOut, raw))
+                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        let (target, failedOut, slowCounts, input) = shared.value
+                        for i in (c * chunk)..<min(count, (c + 1) * chunk) {
+                            let lo = start + i * size
+                            if let p = fast(input.baseAddress! + lo) {
+                                target[i] = p
+                                continue
+                            }
+                            slowCounts[c] += 1
+                            do throws(PointDecodingError) {
+                                target[i] = try decode(bytes[lo..<(lo + size)])
+                            } catch {
+                                failedOut[c] = IndexedPointError(index: i, error: error)
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (points, failures.lazy.compactMap { $0 }.first, slow.reduce(0, +))
 }
 
 /// Slots written by parallel workers, one index each; failures are recorded with their index.

@@ -20,14 +20,36 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Reads a whole file after checking its size against `limit` (`why` says where the limit comes from).
+/// The whole file, read straight into the array (proving keys are tens of megabytes: no
+/// intermediate `Data` copy). The size is checked against `limit` before anything is allocated
+/// (`why` says where the limit comes from).
 func readFile(_ path: String, limit: Int = 8 << 30, why: String? = nil) throws -> [UInt8] {
-    let url = URL(fileURLWithPath: path)
     guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file") }
-    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > limit {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw InputError("\(path): cannot read (\(String(cString: strerror(errno))))") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw InputError("\(path): cannot read (\(String(cString: strerror(errno))))") }
+    let size = Int(info.st_size)
+    guard size <= limit else {
         throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit" + (why.map { " (\($0))" } ?? ""))
     }
-    do { return Array(try Data(contentsOf: url)) } catch { throw InputError("\(path): cannot read (\(error.localizedDescription))") }
+    var failure: String?
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        var done = 0
+        while done < size {
+            let n = read(fd, buffer.baseAddress! + done, size - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                failure = n == 0 ? "the file shrank while being read" : String(cString: strerror(errno))
+                break
+            }
+            done += n
+        }
+        count = done
+    }
+    if let failure { throw InputError("\(path): cannot read (\(failure))") }
+    return bytes
 }
 
 func writeFile(_ path: String, _ bytes: some DataProtocol) throws {

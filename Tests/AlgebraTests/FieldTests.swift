@@ -66,8 +66,51 @@ final class FieldTests: XCTestCase {
         XCTAssertEqual(F(reducing: base).power(limbs: e.limbs(count: 1)).bigInt, base.power(e, modulus: p))
     }
 
-    func testFqAgainstGMP() { checkField(FqParameters.self, cases: 3000) }
-    func testFrAgainstGMP() { checkField(FrParameters.self, cases: 3000) }
+    /// Every multiplication path the CPU can run: the GMP-oracle checks under each kernel.
+    func underEachKernel(_ body: (FieldKernel) -> Void) {
+        let original = FieldKernel.current
+        defer { FieldKernel.select(original) }
+        for kernel in FieldKernel.allCases {
+            guard FieldKernel.select(kernel) == kernel else {
+                print("note: the \(kernel) field kernel is not supported on this CPU; not tested")
+                continue
+            }
+            body(kernel)
+        }
+    }
+
+    func testFqAgainstGMP() { underEachKernel { _ in checkField(FqParameters.self, cases: 3000) } }
+    func testFrAgainstGMP() { underEachKernel { _ in checkField(FrParameters.self, cases: 3000) } }
+
+    /// The kernels directly on Montgomery limbs (any value below p, not only images of
+    /// integers), against GMP's a * b * 2^-256 mod p, and the portable CIOS against both.
+    func checkKernels<P: MontgomeryParameters>(_: P.Type, cases: Int) {
+        let p = MontgomeryField<P>.modulus
+        let rInverse = (BigInt(1) << 256).inverse(modulus: p)!
+        func limbs(_ v: BigInt) -> Limbs4 { let l = v.limbs(count: 4); return Limbs4(l[0], l[1], l[2], l[3]) }
+        var values = edgeValues(p)
+        for _ in 0..<cases { values.append(randomBelow(p)) }
+        let adx = FieldKernel.best == .adx
+        for (i, a) in values.enumerated() {
+            let b = values[(i * 7 + 3) % values.count]
+            let (la, lb) = (limbs(a), limbs(b))
+            let product = limbs((a * b * rInverse) % p), square = limbs((a * a * rInverse) % p)
+            XCTAssertEqual(MontgomeryField<P>.portableMontMul(la, lb), product, "portable \(a) * \(b)")
+            XCTAssertEqual(MontgomeryField<P>.portableMontMul(la, la), square)
+            if adx {
+                XCTAssertEqual(P.assemblyMultiply(la, lb), product, "adx \(a) * \(b)")
+                XCTAssertEqual(P.assemblySquare(la), square, "adx square \(a)")
+            }
+        }
+    }
+
+    func testKernelsAgainstGMP() {
+        XCTAssertTrue(FqParameters.hasAssemblyKernel && FrParameters.hasAssemblyKernel)
+        checkKernels(FqParameters.self, cases: 20000)
+        checkKernels(FrParameters.self, cases: 20000)
+        // The fastest supported kernel is the one in use.
+        XCTAssertEqual(FieldKernel.current, FieldKernel.best)
+    }
 
     func testSignedIntegers() {
         XCTAssertEqual(Fr(Int64(-1)), -Fr.one)

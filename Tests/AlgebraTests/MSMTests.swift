@@ -68,6 +68,65 @@ final class MSMTests: XCTestCase {
         XCTAssertTrue(MSM.multiply(bases: bases, scalars: [Fr](repeating: .zero, count: 500)).isInfinity)
     }
 
+    /// Runs `body` under each MSM kernel the CPU supports, restoring the selection after.
+    func underEachKernel(_ body: (MSMKernel) -> Void) {
+        let original = MSMKernel.current
+        defer { MSMKernel.select(original) }
+        for kernel in MSMKernel.allCases {
+            guard MSMKernel.select(kernel) == kernel else {
+                print("note: the \(kernel) MSM kernel is not supported on this CPU; not tested")
+                continue
+            }
+            body(kernel)
+        }
+    }
+
+    /// The IFMA kernel (sizes from its threshold up) against the naive sum and the scalar path.
+    func testVectorKernelMatchesNaive() {
+        underEachKernel { kernel in
+            for n in [511, 512, 777, 2500] {
+                let bases = randomBases(G1Parameters.self, n)
+                var scalars = (0..<n).map { _ in Fr.random() }
+                scalars[0] = .zero; scalars[1] = .one; scalars[2] = -Fr.one
+                let expected = MSM.naive(bases: bases, scalars: scalars)
+                XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), expected, "\(kernel) G1, n = \(n)")
+                XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars, threads: 1), expected, "\(kernel) G1 one thread")
+            }
+            let bases = randomBases(G2Parameters.self, 700)
+            let scalars = (0..<700).map { _ in Fr.random() }
+            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars), "\(kernel) G2")
+        }
+    }
+
+    /// Inputs that derail careless batch-affine code, at sizes the vector kernel takes: equal
+    /// and opposite points in one bucket (doubling, P + (-P)), infinity bases, buckets that
+    /// receive hundreds of points (small scalars), and sums that cancel to infinity.
+    func testVectorKernelEdgeCases() {
+        let p = G1Jacobian.generator.multiplied(by: .random()).affine
+        let q = G1Jacobian.generator.multiplied(by: .random()).affine
+        let p2 = G2Jacobian.generator.multiplied(by: .random()).affine
+        underEachKernel { kernel in
+            var bases: [G1Affine] = [], scalars: [Fr] = []
+            for i in 0..<1500 {
+                bases.append(i % 3 == 0 ? -p : (i % 3 == 1 ? p : q))
+                scalars.append(Fr(UInt64(i % 7 + 1)))
+            }
+            for i in stride(from: 5, to: 1500, by: 11) { bases[i] = .infinity }
+            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars), "\(kernel) repeats")
+            let random = randomBases(G1Parameters.self, 1200)
+            let small = (0..<1200).map { Fr(Int64($0 % 5) - 2) }  // digits -2...2 only: five heavy buckets
+            XCTAssertEqual(MSM.multiply(bases: random, scalars: small), MSM.naive(bases: random, scalars: small), "\(kernel) heavy buckets")
+            let ones = [Fr](repeating: .one, count: 1200)
+            XCTAssertEqual(MSM.multiply(bases: random, scalars: ones), MSM.naive(bases: random, scalars: ones), "\(kernel) one bucket")
+            let cancel = [G1Affine](repeating: p, count: 600) + [G1Affine](repeating: -p, count: 600)
+            XCTAssertTrue(MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(3)), count: 1200)).isInfinity, "\(kernel)")
+            var g2 = [G2Affine](repeating: p2, count: 300) + [G2Affine](repeating: -p2, count: 200) + randomBases(G2Parameters.self, 300)
+            g2[7] = .infinity
+            let k2 = (0..<800).map { i in i < 500 ? Fr(UInt64(i % 4 + 1)) : Fr.random() }
+            XCTAssertEqual(MSM.multiply(bases: g2, scalars: k2), MSM.naive(bases: g2, scalars: k2), "\(kernel) G2 repeats")
+        }
+    }
+
     func testWindowChoiceGrowsWithSize() {
         XCTAssertLessThan(MSM.windowBits(forCount: 1 << 10), MSM.windowBits(forCount: 1 << 20))
         XCTAssertLessThanOrEqual(MSM.windowBits(forCount: 1 << 28), 16)
