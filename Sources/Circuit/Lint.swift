@@ -29,7 +29,10 @@ import Algebra
 ///    the binding of the commitment). Their *correctness* rests on the randomized identities
 ///    over the challenge (Freivalds, logUp); the linter checks structurally that every committed
 ///    wire takes part in at least one constraint that depends on the challenge, and reports a
-///    committed wire that does not (a hint nothing checks). Whether an identity is strong
+///    committed wire that does not (a hint nothing checks); a committed boolean in a linear
+///    equation with checked committed wires (the sign bit of a signed decomposition) counts
+///    as checked. With a commitment, (k challenge + c) * B = C with C determined determines B
+///    (the factor vanishes with probability 1/r: logUp's table terms). Whether an identity is strong
 ///    enough is stated at the gadget (Circuit/Freivalds.swift, Circuit/Lookup.swift).
 /// Everything else is undecided and reported, never passed silently.
 ///
@@ -254,7 +257,19 @@ public struct R1CSLinter<F: PrimeField> {
         } else if uc.isEmpty, Self.isConstant(c[i]), !Self.constant(c[i]).isZero {
             if ua.isEmpty, ub.count == 1 { determine(ub[0].wire, by: i, rule: "inverse") }
             if ub.isEmpty, ua.count == 1 { determine(ua[0].wire, by: i, rule: "inverse") }
+        } else if uc.isEmpty {
+            // (k challenge + c) * B = C with C determined: the factor is nonzero unless the
+            // challenge hits -c / k (probability 1/r), so B is determined (logUp's table terms).
+            if ua.isEmpty, ub.count == 1, isChallengeOffset(a[i]) { determine(ub[0].wire, by: i, rule: "challenge-divisor") }
+            if ub.isEmpty, ua.count == 1, isChallengeOffset(b[i]) { determine(ua[0].wire, by: i, rule: "challenge-divisor") }
         }
+    }
+
+    /// Whether `lc` is k * challenge + c with k nonzero (and no other wire).
+    private func isChallengeOffset(_ lc: [Term]) -> Bool {
+        guard let challenge = r1cs.commitment?.challenge else { return false }
+        let wires = Self.merge(lc).filter { $0.wire != 0 }
+        return wires.count == 1 && wires[0].wire == challenge && !wires[0].coefficient.isZero
     }
 
     /// Rule 3 on equation `i` whose undetermined terms are `open` (two or more).
@@ -463,9 +478,23 @@ public struct R1CSLinter<F: PrimeField> {
                 || c[i].contains { $0.wire != w && dependent[$0.wire] }
         }
         for w in order where reason[w] >= 0 && readsDependent(Int(reason[w]), besides: w) { dependent[w] = true }
-        return commitment.wires.filter { w in
-            w <= 0 || w >= n || !occurrences[w].contains { readsDependent(Int($0), besides: w) }
+        var checked = [Bool](repeating: false, count: n)
+        for w in commitment.wires where w > 0 && w < n && occurrences[w].contains(where: { readsDependent(Int($0), besides: w) }) {
+            checked[w] = true
         }
+        // A committed boolean (a sign bit) beside checked committed limbs in one linear
+        // equation is the bit of a signed decomposition: its value is as checked as theirs.
+        var changed = true
+        while changed {
+            changed = false
+            for w in commitment.wires where w > 0 && w < n && !checked[w] && boolean[w] {
+                let besideChecked = occurrences[w].contains { i in
+                    linear[Int(i)]?.contains { $0.wire != w && $0.wire > 0 && checked[$0.wire] } ?? false
+                }
+                if besideChecked { checked[w] = true; changed = true }
+            }
+        }
+        return commitment.wires.filter { w in w <= 0 || w >= n || !checked[w] }
     }
 
     // MARK: Report

@@ -203,6 +203,7 @@ final class LintTests: XCTestCase {
         let b = values.enumerated().map { cs.allocatePrivateInput("b\($0.offset)", value: Fr($0.element + 4)) }
         for v in a + b { cs.assertRange(LC(v), bits: 8) }
         let product: [UInt64] = [19, 22, 43, 50]
+        let out = cs.allocatePublic("trace", value: product.reduce(Fr.zero) { $0 + Fr($1) })
         let c = product.enumerated().map { cs.allocateCommitted("c\($0.offset)", value: Fr($0.element)) }
         let challenge = cs.drawChallenge()
         if checked {
@@ -210,7 +211,6 @@ final class LintTests: XCTestCase {
             cs.freivalds(LCMatrix(rows: 2, columns: 2, entries: a.map { LC($0) }), LCMatrix(rows: 2, columns: 2, entries: b.map { LC($0) }),
                          equals: LCMatrix(rows: 2, columns: 2, entries: c.map { LC($0) }), challenge: challenge, rhoPowers: powers)
         }
-        let out = cs.allocatePublic("trace", value: product.reduce(Fr.zero) { $0 + Fr($1) })
         cs.enforceEqual(LC(out), c.reduce(LC()) { $0 + LC($1) }, "trace")
         XCTAssertTrue(cs.isSatisfied)
         return cs
