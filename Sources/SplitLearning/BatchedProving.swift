@@ -41,12 +41,14 @@ public enum BatchedProving {
         public var verifyMillisecondsPerSample: Double { verifySeconds * 1000 / Double(batch) }
     }
 
-    /// Today's circuits on the first sample of `inputs`: one sample per step.
+    /// Today's circuits on the first sample of `inputs`: one sample per step. The dataset is
+    /// committed once, outside the timing, as a session does (and as `measureBatched` does).
     public static func measureSingle(spec: CircuitSpec, inputs: [[Int64]], labels: [Int], repetitions: Int = 1) throws -> Run {
         let layers = try spec.sampleLayers(seed: 1)
+        let dataset = try spec.dataset(inputs: [inputs[0]], labels: [labels[0]])
         var parts: [Part] = []
         for part in CircuitSpec.Part.allCases {
-            let first = try spec.build(part, input: inputs[0], label: labels[0], layers: layers, session: .one, step: 1)
+            let first = try spec.build(part, dataset: dataset, index: 0, layers: layers, session: .one, step: 1)
             let r1cs = first.r1cs()
             let (key, setupSeconds) = try timed { try Groth16.setup(r1cs) }
             var best = Double.infinity
@@ -54,7 +56,7 @@ public enum BatchedProving {
             var statement: [Fr] = []
             for _ in 0..<max(1, repetitions) {
                 let (result, seconds) = try timed { () throws -> (Proof, [Fr]) in
-                    let cs = try spec.build(part, input: inputs[0], label: labels[0], layers: layers, session: .one, step: 1)
+                    let cs = try spec.build(part, dataset: dataset, index: 0, layers: layers, session: .one, step: 1)
                     return (try Groth16.prove(key: key, r1cs: r1cs, witness: cs.witness()), cs.publicValues)
                 }
                 best = min(best, seconds)

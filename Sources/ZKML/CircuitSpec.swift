@@ -152,8 +152,15 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     /// fresh salts: the statement `verisplit circuit` compiles and benchmarks, and key setup uses.
     public func build(_ part: Part, input x: [Int64], label: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
                       session: Fr, step: UInt64) throws -> ConstraintSystem<Fr> {
-        let dataset = try singleSampleDataset(input: x, label: label)
-        let sample = try dataset.opening(0)
+        try build(part, dataset: try singleSampleDataset(input: x, label: label), index: 0, layers: layers, session: session, step: step)
+    }
+
+    /// Builds one part's circuit and witness for the sample at `index` of a committed dataset
+    /// (a session commits its dataset once; the per-step cost is this), with fresh salts.
+    public func build(_ part: Part, dataset: CommittedDataset, index: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
+                      session: Fr, step: UInt64) throws -> ConstraintSystem<Fr> {
+        let sample = try dataset.opening(index)
+        let x = sample.values, label = sample.label
         switch part {
         case .client:
             return try clientForwardCircuit(layers.client, sample: sample, root: dataset.root, session: session, step: step,
