@@ -6,30 +6,40 @@ import Circuit
 /// zero. The depth is part of the statement: a path always has exactly `depth` siblings, so an
 /// inner node cannot pass for a leaf.
 ///
-/// Cost: natively 2^depth - 1 node hashes to build; in a circuit `depth` hashes and 2 * depth
-/// selects plus the depth-bit decomposition of the index (`assertMerkleMembership`).
+/// Cost: natively about n + depth node hashes to build for n leaves (the all-zero subtrees
+/// share one precomputed hash per level, so a sparse tree of depth 24 costs what its leaves
+/// cost, not 2^24 hashes); in a circuit `depth` hashes and 2 * depth selects plus the
+/// depth-bit decomposition of the index (`assertMerkleMembership`).
 public struct PoseidonMerkleTree: Sendable {
     public let depth: Int
-    /// levels[0] are the leaves (padded to 2^depth), levels[depth] = [root].
+    /// levels[k] are the nodes of level k that cover at least one given leaf (levels[0] the
+    /// leaves themselves); every other node of level k is `zeroHashes[k]`.
     let levels: [[Fr]]
+    /// The node of an all-zero subtree at each level: zeroHashes[0] = 0, then node(z, z).
+    let zeroHashes: [Fr]
 
     public init(leaves: [Fr], depth: Int) throws(MerkleTreeError) {
         guard (1...32).contains(depth) else { throw .depth(depth) }
         guard leaves.count <= 1 << depth else { throw .tooManyLeaves(leaves.count, depth: depth) }
-        var level = leaves + [Fr](repeating: .zero, count: (1 << depth) - leaves.count)
+        var zeros = [Fr.zero]
+        for k in 0..<depth { zeros.append(Self.node(zeros[k], zeros[k])) }
+        var level = leaves
         var levels = [level]
-        for _ in 0..<depth {
+        for k in 0..<depth {
             var next: [Fr] = []
-            next.reserveCapacity(level.count / 2)
-            for i in stride(from: 0, to: level.count, by: 2) { next.append(Self.node(level[i], level[i + 1])) }
+            next.reserveCapacity((level.count + 1) / 2)
+            for i in stride(from: 0, to: level.count, by: 2) {
+                next.append(Self.node(level[i], i + 1 < level.count ? level[i + 1] : zeros[k]))
+            }
             levels.append(next)
             level = next
         }
         self.depth = depth
         self.levels = levels
+        zeroHashes = zeros
     }
 
-    public var root: Fr { levels[depth][0] }
+    public var root: Fr { levels[depth].first ?? zeroHashes[depth] }
     public var capacity: Int { 1 << depth }
 
     /// The node hash: circomlib's Poseidon(2) of (left, right).
@@ -38,12 +48,17 @@ public struct PoseidonMerkleTree: Sendable {
         (try? Poseidon.hash([left, right])) ?? .zero
     }
 
-    public func leaf(_ index: Int) -> Fr { levels[0][index] }
+    /// The node at `position` of `level` (a zero-subtree hash beyond the given leaves).
+    func node(level: Int, position: Int) -> Fr {
+        position < levels[level].count ? levels[level][position] : zeroHashes[level]
+    }
+
+    public func leaf(_ index: Int) -> Fr { node(level: 0, position: index) }
 
     /// The siblings from the leaf level up.
     public func path(_ index: Int) throws(MerkleTreeError) -> [Fr] {
         guard index >= 0, index < capacity else { throw .index(index, capacity: capacity) }
-        return (0..<depth).map { level in levels[level][(index >> level) ^ 1] }
+        return (0..<depth).map { level in node(level: level, position: (index >> level) ^ 1) }
     }
 
     /// The root that `leaf` at `index` with `siblings` hashes to.

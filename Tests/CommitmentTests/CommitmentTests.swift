@@ -251,3 +251,43 @@ final class TranscriptTests: XCTestCase {
         XCTAssertNoThrow(try Transcript(json: Transcript(session: "empty").jsonData()))
     }
 }
+
+/// The Poseidon Merkle tree against a naive full tree (every level materialized, padded with
+/// zeros) as the reference: the same root and paths for every leaf count, including paths to
+/// padding positions; a depth-24 tree of a few leaves builds without materializing 2^24 leaves.
+final class PoseidonMerkleTreeTests: XCTestCase {
+    func naiveRoot(_ leaves: [Fr], depth: Int) -> Fr {
+        var level = leaves + [Fr](repeating: .zero, count: (1 << depth) - leaves.count)
+        for _ in 0..<depth {
+            level = stride(from: 0, to: level.count, by: 2).map { (try? Poseidon.hash([level[$0], level[$0 + 1]])) ?? .zero }
+        }
+        return level[0]
+    }
+
+    func testRootsAndPathsMatchTheFullTree() throws {
+        for depth in 1...5 {
+            for count in [0, 1, 2, 3, (1 << depth) - 1, 1 << depth] where count <= 1 << depth {
+                let leaves = (0..<count).map { Fr(UInt64(1000 * depth + $0 + 1)) }
+                let tree = try PoseidonMerkleTree(leaves: leaves, depth: depth)
+                XCTAssertEqual(tree.root, naiveRoot(leaves, depth: depth), "depth \(depth), \(count) leaves")
+                for index in 0..<(1 << depth) {
+                    let leaf = index < count ? leaves[index] : .zero
+                    XCTAssertEqual(tree.leaf(index), leaf)
+                    let path = try tree.path(index)
+                    XCTAssertEqual(path.count, depth)
+                    XCTAssertEqual(PoseidonMerkleTree.root(leaf: leaf, index: index, siblings: path), tree.root)
+                }
+                XCTAssertThrowsError(try tree.path(1 << depth))
+            }
+        }
+    }
+
+    func testDeepSparseTreeIsCheap() throws {
+        let leaves = [Fr(UInt64(7)), Fr(UInt64(8)), Fr(UInt64(9))]
+        let tree = try PoseidonMerkleTree(leaves: leaves, depth: 24)
+        let path = try tree.path(2)
+        XCTAssertEqual(PoseidonMerkleTree.root(leaf: leaves[2], index: 2, siblings: path), tree.root)
+        let far = (1 << 24) - 1
+        XCTAssertEqual(PoseidonMerkleTree.root(leaf: .zero, index: far, siblings: try tree.path(far)), tree.root)
+    }
+}
