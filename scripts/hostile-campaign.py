@@ -31,6 +31,7 @@ anything but clean errors and correct acceptances was seen.
 Standard library only. Deterministic for a given --seed (except the timings).
 """
 import argparse
+import glob
 import gzip
 import hashlib
 import json
@@ -377,6 +378,10 @@ class Fixtures:
                     f.write(",".join(str(b) for b in images[784 * k:784 * (k + 1)]) + f",{labels[k]}\n")
         self.cli("split", "run", "--spec", os.path.join(REPO, "circuits", "tiny.json"), "--mode", "ledger", "--steps", "3",
                  "--state", "session")
+        # A verified session of the same spec, under keys on disk: its record must stand on its proofs.
+        self.cli("split", "keys", "--spec", os.path.join(REPO, "circuits", "tiny.json"), "--out", "tiny-keys")
+        self.cli("split", "run", "--spec", os.path.join(REPO, "circuits", "tiny.json"), "--mode", "verified", "--steps", "2",
+                 "--keys", "tiny-keys", "--state", "verified-session")
         open(marker, "w").write("ok\n")
 
 
@@ -486,9 +491,14 @@ def kinds(fx):
         except ValueError:
             return None
 
-    def record_judge(r, mutant_dir, raw):
-        original = record_lines(open(F("session", "client", "record.jsonl"), "rb").read())
-        return r.code == 0 and record_lines(raw) != original
+    def record_judge_of(session):
+        def judge(r, mutant_dir, raw):
+            original = record_lines(open(F(session, "client", "record.jsonl"), "rb").read())
+            return r.code == 0 and record_lines(raw) != original
+        return judge
+
+    def server_record(session):
+        return glob.glob(F(session, "server", "sessions", "*", "record.jsonl"))[0]
 
     vk = open(F("keys", "verification_key.json"), "rb").read()
     proof = open(F("proof.json"), "rb").read()
@@ -543,7 +553,11 @@ def kinds(fx):
              lambda m, d: [B, "eval", "--model", m, "--weights", F("mlp.safetensors")]),
         Kind("circuit-spec", [tiny, split], jsonm, lambda m, d: [B, "circuit", "info", m]),
         Kind("session-record", [F("session", "client", "record.jsonl")], binary,
-             lambda m, d: [B, "split", "verify-transcript", m, "--spec", tiny], record_judge),
+             lambda m, d: [B, "split", "verify-transcript", m, "--spec", tiny, "--peer", server_record("session")],
+             record_judge_of("session"), "ledger mode, checked against the server's untouched record (--peer)"),
+        Kind("session-record-verified", [F("verified-session", "client", "record.jsonl")], binary,
+             lambda m, d: [B, "split", "verify-transcript", m, "--spec", tiny, "--keys", F("tiny-keys")],
+             record_judge_of("verified-session"), "verified mode, on its own: every claim stands on the proofs"),
     ]
 
 
@@ -594,7 +608,7 @@ def make_mutant(kind, rng, mutant_dir):
         return target, f"{pick}: {desc}", data
     raw = open(seed, "rb").read()
     data, desc = kind.mutate(rng, raw)
-    if kind.name == "session-record":
+    if kind.name.startswith("session-record"):
         base = "record.jsonl"
         target = os.path.join(mutant_dir, base)
     open(target, "wb").write(data)

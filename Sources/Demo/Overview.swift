@@ -25,7 +25,7 @@ enum Overview {
             ("verification", f(verifySeconds * 1000, 1) + " ms for \(verifications) proofs ("
                 + f(verifySeconds * 1000 / Double(max(verifications, 1)), 2) + " ms each)"),
             ("bytes per step (both directions)", f(Double(v.client.bytesSent + v.server.bytesSent) / Double(max(v.stepsCompleted, 1)), 0)),
-            ("transcript head", v.transcriptHead),
+            ("transcript head", v.transcriptHead?.hex ?? "none"),
             ("plain mode, same \(sp.plainSameSteps.stepsCompleted) steps", percent(sp.plainSameSteps.testAccuracy)
                 + (sp.plainSameSteps.testAccuracy == v.testAccuracy ? " (identical: proofs do not change the arithmetic)" : " (DIFFERS from the verified session)")),
             ("plain mode, \(sp.plainLong.stepsCompleted) steps", percent(sp.plainLong.testAccuracy) + " in "

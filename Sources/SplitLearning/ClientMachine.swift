@@ -188,8 +188,9 @@ public struct ClientStateMachine: PartyMachine {
         verifiedServerThrough = start
         book.snapshots[step] = snapshot()
         if data.stored == nil {
-            let header = RecordHeader(session: session, mode: policy.mode, role: .client, specHash: specHash, verifyingKeyHashes: keyHashes,
-                                      clientStart: commitment, serverStart: serverCommitment, dataset: data.announcement)
+            let header = RecordHeader(session: session, clientNonce: nonce, serverNonce: welcome.serverNonce, mode: policy.mode,
+                                      role: .client, specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: commitment,
+                                      serverStart: serverCommitment, dataset: data.announcement)
             self.header = header
             book.settled = [snapshot()]
             actions.append(.persist(.start(header: header, checkpoint: checkpoint(session))))
@@ -402,7 +403,7 @@ public struct ClientStateMachine: PartyMachine {
         case (.closed, _):
             return []
         case (_, .reject(let r)):
-            return fail(.peerRejected(step: r.step, reason: r.reason))
+            return fail(.peerRejected(step: r.step, kind: r.kind, reason: r.reason))
         case (.awaitingWelcome(let nonce), .welcome(let welcome)):
             return handshake(welcome, nonce: nonce)
         case (.awaitingWelcome, _):
@@ -549,17 +550,5 @@ public struct ClientStateMachine: PartyMachine {
         guard policy.defersProofs, step > verifiedServerThrough, let verified = book.snapshots[verifiedServerThrough] else { return }
         try? restore(verified)
         step = verified.steps
-    }
-
-    mutating func refuse(_ rejection: Rejection, at step: UInt64) -> [Action] {
-        keepOnlyVerified()
-        phase = .closed
-        return [.close(.refused(.rejected(step: step, rejection)))]
-    }
-
-    mutating func fail(_ error: SplitError) -> [Action] {
-        keepOnlyVerified()
-        phase = .closed
-        return [.close(.failed(error))]
     }
 }

@@ -131,7 +131,7 @@ public enum FrameStream {
         activations.salt = Fr(5)
         activations.commitment = Fr(6)
         var buffer = ByteBuffer()
-        for message in [Message.hello(hello), .activations(activations), .reject(Message.RejectNotice(step: 3, reason: "sample"))] {
+        for message in [Message.hello(hello), .activations(activations), .reject(Message.RejectNotice(step: 3, kind: "proofInvalid", reason: "sample"))] {
             Frame.write(Wire.encode(message), into: &buffer)
         }
         return Array(buffer.readableBytesView)

@@ -1,3 +1,5 @@
+import Algebra
+import Commitment
 import Foundation
 import Logging
 import NeuralNet
@@ -59,8 +61,8 @@ public struct LocalRunReport: Sendable, Codable {
     public var reason: String?
     /// Which side refused a message, if one did (JSON: "client" or "server").
     public var rejectedBy: Role?
-    public var session: String
-    public var transcriptHead: String
+    public var session: Fr?
+    public var transcriptHead: Digest?
     public var client: PartyStats
     public var server: PartyStats
     public var testAccuracy: Double?
@@ -69,6 +71,55 @@ public struct LocalRunReport: Sendable, Codable {
         case mode, adversary, rejected, rejection, reason, session, client, server
         case stepsCompleted = "steps_completed", rejectedBy = "rejected_by", transcriptHead = "transcript_head"
         case testAccuracy = "test_accuracy"
+    }
+
+    public init(mode: SplitMode, adversary: Adversary, stepsCompleted: UInt64, rejected: Bool, rejection: Rejection?, reason: String?,
+                rejectedBy: Role?, session: Fr?, transcriptHead: Digest?, client: PartyStats, server: PartyStats, testAccuracy: Double?) {
+        self.mode = mode
+        self.adversary = adversary
+        self.stepsCompleted = stepsCompleted
+        self.rejected = rejected
+        self.rejection = rejection
+        self.reason = reason
+        self.rejectedBy = rejectedBy
+        self.session = session
+        self.transcriptHead = transcriptHead
+        self.client = client
+        self.server = server
+        self.testAccuracy = testAccuracy
+    }
+
+    /// JSON: the session id and the transcript head in hex ("" when absent).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try c.decode(SplitMode.self, forKey: .mode)
+        adversary = try c.decode(Adversary.self, forKey: .adversary)
+        stepsCompleted = try c.decode(UInt64.self, forKey: .stepsCompleted)
+        rejected = try c.decode(Bool.self, forKey: .rejected)
+        rejection = try c.decodeIfPresent(Rejection.self, forKey: .rejection)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        rejectedBy = try c.decodeIfPresent(Role.self, forKey: .rejectedBy)
+        session = try c.field(.session)
+        transcriptHead = try c.digest(.transcriptHead)
+        client = try c.decode(PartyStats.self, forKey: .client)
+        server = try c.decode(PartyStats.self, forKey: .server)
+        testAccuracy = try c.decodeIfPresent(Double.self, forKey: .testAccuracy)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(adversary, forKey: .adversary)
+        try c.encode(stepsCompleted, forKey: .stepsCompleted)
+        try c.encode(rejected, forKey: .rejected)
+        try c.encodeIfPresent(rejection, forKey: .rejection)
+        try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encodeIfPresent(rejectedBy, forKey: .rejectedBy)
+        try c.encode(Hex.field(session), forKey: .session)
+        try c.encode(transcriptHead?.hex ?? "", forKey: .transcriptHead)
+        try c.encode(client, forKey: .client)
+        try c.encode(server, forKey: .server)
+        try c.encodeIfPresent(testAccuracy, forKey: .testAccuracy)
     }
 }
 

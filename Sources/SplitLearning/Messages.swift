@@ -156,11 +156,20 @@ public enum Message: Sendable, Equatable {
     /// Either side: the session ends because a message was refused.
     public struct RejectNotice: Sendable, Equatable {
         public var step: UInt64
+        /// The refusal's case (`Rejection.kind`); nil when the peer sent none or one this side
+        /// does not know.
+        public var kind: String?
         public var reason: String
 
-        public init(step: UInt64, reason: String) {
+        public init(step: UInt64, kind: String?, reason: String) {
             self.step = step
+            self.kind = kind.flatMap { Rejection.allKinds.contains($0) ? $0 : nil }
             self.reason = reason
+        }
+
+        /// The notice for a refusal of this side.
+        public init(step: UInt64, _ rejection: Rejection) {
+            self.init(step: step, kind: rejection.kind, reason: rejection.message)
         }
     }
 
@@ -342,7 +351,7 @@ extension Message {
             self = .proof(ProofBundle(step: m.step, part: CircuitSpec.Part(wire: m.part), proof: try Wire.proof(m.proof, "ProofBundle.proof"),
                                       session: try Wire.field(m.sessionID, "ProofBundle.session_id")))
         case .reject(let m):
-            self = .reject(RejectNotice(step: m.step, reason: m.reason))
+            self = .reject(RejectNotice(step: m.step, kind: m.kind.isEmpty ? nil : m.kind, reason: m.reason))
         case .finish(let m):
             var finish = Finish(steps: m.steps, transcriptHead: Array(m.transcriptHead))
             finish.lastUpdateProof = try Wire.proof(m.lastUpdateProof, "Finish.last_update_proof")
@@ -428,6 +437,7 @@ extension Message {
             var m = Verisplit_Split_V1_Reject()
             m.step = r.step
             m.reason = r.reason
+            m.kind = r.kind ?? ""
             return .reject(m)
         case .finish(let f):
             var m = Verisplit_Split_V1_Finish()

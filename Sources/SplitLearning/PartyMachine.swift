@@ -129,6 +129,20 @@ public protocol PartyMachine: Sendable {
 }
 
 extension PartyMachine {
+    /// Refuses the peer's message at `step`: the machine keeps only what was verified (`stopped`)
+    /// and closes; the transport tells the peer why.
+    mutating func refuse(_ rejection: Rejection, at step: UInt64) -> [Action] {
+        stopped()
+        return [.close(.refused(.rejected(step: step, rejection)))]
+    }
+
+    /// Ends the session for a reason that is not the peer's message (its Reject, a file, a proof
+    /// of our own), keeping only what was verified.
+    mutating func fail(_ error: SplitError) -> [Action] {
+        stopped()
+        return [.close(.failed(error))]
+    }
+
     public mutating func loaded(_ stored: Result<StoredSession?, Rejection>) -> [Action] {
         refuse(.unexpectedMessage("stored session"))
     }

@@ -13,15 +13,71 @@ public enum RecordVerifier {
         public let steps: Int
         public let proofsChecked: Int
         public let openingsChecked: Int
-        public let transcriptHead: String
+        public let transcriptHead: Digest
+        /// How the record's claims beyond its proofs were anchored (see `Anchor`).
+        public let anchor: AnchorKind
     }
+
+    /// What the record is checked against besides itself.
+    ///
+    /// A record with proofs (verified, pipelined) binds every public value of a step to its
+    /// proofs: an altered sample leaf, index, root or commitment fails a proof. A record without
+    /// proofs (ledger, plain) binds them only through the transcript hash chain that both parties
+    /// computed, and a party can rewrite its own file consistently (recomputing the session id
+    /// and every link). Such a record is evidence only against the peer's: its record file or
+    /// the transcript head it reported. `verify` refuses to call one valid on its own.
+    public enum Anchor: Sendable {
+        case none
+        /// The transcript head the peer reported for the same session.
+        case transcriptHead(Digest)
+        /// The peer's record of the same session: verified the same way; both must agree on the
+        /// header and, over the steps both kept, on the transcript.
+        case peerRecord(header: RecordHeader, steps: [StepRecord])
+    }
+
+    public enum AnchorKind: String, Sendable, Equatable { case proofsOnly = "proofs", transcriptHead = "transcript_head", peerRecord = "peer_record" }
 
     /// Checks the record against the spec (`specHash` is the SHA-256 of the spec file the caller
     /// read) and, for the modes with proofs, the keys. Fails closed: a missing commitment,
     /// proof, sample leaf or schedule secret is a rejection, never a skipped check (and one that
-    /// does not parse never got past `SessionRecordFile.read`).
+    /// does not parse never got past `SessionRecordFile.read`). The session id must be the one the
+    /// header's nonces and parameters derive. A record without proofs needs an `anchor`.
     public static func verify(header: RecordHeader, steps: [StepRecord], spec: CircuitSpec, specHash: [UInt8],
-                              keys: SplitKeys?) throws(SplitError) -> Report {
+                              keys: SplitKeys?, anchor: Anchor = .none) throws(SplitError) -> Report {
+        func fail(_ step: UInt64, _ rejection: Rejection) -> SplitError { .rejected(step: step, rejection) }
+        if case .peerRecord(let peerHeader, _) = anchor, let field = header.differs(from: peerHeader) {
+            throw fail(0, .peerRecordDiffers(field))
+        }
+        let own = try verifySelf(header: header, steps: steps, spec: spec, specHash: specHash, keys: keys)
+        switch anchor {
+        case .none:
+            guard header.mode.usesProofs else {
+                throw .invalidArgument(
+                    "a \(header.mode.rawValue) record has no proofs: its samples and commitments are bound only by the transcript both parties hold. Check it against the peer's record (--peer FILE) or the transcript head the peer reported (--expect-head HEX)")
+            }
+            return Report(steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
+                          transcriptHead: own.head, anchor: .proofsOnly)
+        case .transcriptHead(let expected):
+            guard own.head == expected else { throw fail(UInt64(steps.count), .transcriptHead) }
+            return Report(steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
+                          transcriptHead: expected, anchor: .transcriptHead)
+        case .peerRecord(let peerHeader, let peerSteps):
+            let peer = try verifySelf(header: peerHeader, steps: peerSteps, spec: spec, specHash: specHash, keys: keys)
+            // Both sides keep the steps they settled; after an interruption one may hold more.
+            // heads[k] is the head after k steps, and the headers agree, so heads[0] does.
+            let common = min(own.heads.count, peer.heads.count)
+            for kept in 1..<common where own.heads[kept] != peer.heads[kept] {
+                throw fail(UInt64(kept - 1), .peerRecordDiffers("transcript from step \(kept - 1) on"))
+            }
+            return Report(steps: steps.count, proofsChecked: own.proofs + peer.proofs, openingsChecked: own.openings + peer.openings,
+                          transcriptHead: own.head, anchor: .peerRecord)
+        }
+    }
+
+    /// The checks a record passes on its own; returns the transcript head after each step
+    /// (the first entry: the head before any step).
+    private static func verifySelf(header: RecordHeader, steps: [StepRecord], spec: CircuitSpec, specHash: [UInt8],
+                                   keys: SplitKeys?) throws(SplitError) -> (proofs: Int, openings: Int, heads: [Digest], head: Digest) {
         func fail(_ step: UInt64, _ rejection: Rejection) -> SplitError { .rejected(step: step, rejection) }
         guard header.specHash == specHash else { throw fail(0, .specMismatch) }
         if header.mode.usesProofs {
@@ -40,10 +96,16 @@ public enum RecordVerifier {
             clientChain = clientStart
             serverChain = serverStart
         }
+        guard header.clientNonce.count == 32 else { throw fail(0, .nonceLength(of: .client)) }
+        guard header.serverNonce.count == 32 else { throw fail(0, .nonceLength(of: .server)) }
+        // The session id binds the nonces, spec, keys, mode and dataset announcement; every
+        // proof's statement and the transcript start from it.
+        guard header.derivedSession == header.session else { throw fail(0, .sessionIDMismatch) }
         var checks = StepChecks(spec: spec, session: header.session, announcement: header.announcement,
                                 commitments: header.mode.usesCommitments)
         var transcript = Transcript(session: Hex.field(header.session))
         var proofs = 0, openings = 0
+        var heads = [transcript.head]
         for (index, record) in steps.enumerated() {
             let t = record.step
             do throws(Rejection) {
@@ -71,7 +133,25 @@ public enum RecordVerifier {
                 throw fail(t, error)
             }
             transcript.append(record)
+            heads.append(transcript.head)
         }
-        return Report(steps: steps.count, proofsChecked: proofs, openingsChecked: openings, transcriptHead: transcript.head.hex)
+        return (proofs, openings, heads, transcript.head)
+    }
+}
+
+extension RecordHeader {
+    /// The first header field in which two parties' records of one session disagree (the role
+    /// aside, which must differ), or nil.
+    func differs(from peer: RecordHeader) -> String? {
+        if role == peer.role { return "role (both records are the \(role.rawValue)'s)" }
+        let fields: [(String, Bool)] = [
+            ("session", session == peer.session), ("client_nonce", clientNonce == peer.clientNonce),
+            ("server_nonce", serverNonce == peer.serverNonce), ("mode", mode == peer.mode), ("spec_hash", specHash == peer.specHash),
+            ("verifying_key_hashes", verifyingKeyHashes == peer.verifyingKeyHashes), ("client_start", clientStart == peer.clientStart),
+            ("server_start", serverStart == peer.serverStart), ("dataset_root", datasetRoot == peer.datasetRoot),
+            ("dataset_size", datasetSize == peer.datasetSize), ("schedule_commitment", scheduleCommitment == peer.scheduleCommitment),
+            ("fixed_schedule_seed", fixedScheduleSeed == peer.fixedScheduleSeed),
+        ]
+        return fields.first { !$0.1 }?.0
     }
 }

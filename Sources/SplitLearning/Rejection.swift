@@ -108,6 +108,8 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
     // Offline records.
     case outOfOrder(line: Int, step: UInt64)
     case malformedHeader(String)
+    /// An offline check against the peer's record: the two records of one session disagree.
+    case peerRecordDiffers(String)
 
     /// The case's name without its values (for tables and for tests that check every case is reachable).
     public var kind: String {
@@ -159,11 +161,12 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         case .transcriptHead: return "transcriptHead"
         case .outOfOrder: return "outOfOrder"
         case .malformedHeader: return "malformedHeader"
+        case .peerRecordDiffers: return "peerRecordDiffers"
         }
     }
 
     /// Every case's `kind`.
-    public static let allKinds: [String] = ["protocolVersion", "unknownMode", "modeNotServed", "specMismatch", "keyMismatch", "parameterMismatch", "pipelineTooDeep", "tooManySteps", "nonceLength", "datasetSize", "fixedScheduleRefused", "scheduleCommitmentLength", "notResumable", "datasetChanged", "sessionIDMismatch", "foreignSession", "nonzeroStart", "resumeBeyond", "snapshotMissing", "expectedMessage", "malformedFrame", "malformedField", "unexpectedMessage", "wrongStep", "wrongSession", "beyondAgreedSteps", "wrongSize", "outOfRange", "labelOutOfRange", "wrongSampleCount", "wrongSampleIndex", "scheduleSecretDoesNotOpen", "noSchedule", "doesNotOpen", "transcriptLink", "chainBroken", "missing", "proofMissing", "proofInvalid", "unexpectedProof", "pipelineOverrun", "noRecord", "finishStep", "unproven", "transcriptHead", "outOfOrder", "malformedHeader"]
+    public static let allKinds: [String] = ["protocolVersion", "unknownMode", "modeNotServed", "specMismatch", "keyMismatch", "parameterMismatch", "pipelineTooDeep", "tooManySteps", "nonceLength", "datasetSize", "fixedScheduleRefused", "scheduleCommitmentLength", "notResumable", "datasetChanged", "sessionIDMismatch", "foreignSession", "nonzeroStart", "resumeBeyond", "snapshotMissing", "expectedMessage", "malformedFrame", "malformedField", "unexpectedMessage", "wrongStep", "wrongSession", "beyondAgreedSteps", "wrongSize", "outOfRange", "labelOutOfRange", "wrongSampleCount", "wrongSampleIndex", "scheduleSecretDoesNotOpen", "noSchedule", "doesNotOpen", "transcriptLink", "chainBroken", "missing", "proofMissing", "proofInvalid", "unexpectedProof", "pipelineOverrun", "noRecord", "finishStep", "unproven", "transcriptHead", "outOfOrder", "malformedHeader", "peerRecordDiffers"]
 
     /// Refusals of a Hello or a Welcome (printed as a failed handshake).
     public var isHandshake: Bool {
@@ -240,6 +243,7 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         case .transcriptHead: return "the peer's transcript head differs from this side's"
         case .outOfOrder(let line, let step): return "step records out of order: line \(line) holds step \(step)"
         case .malformedHeader(let what): return "the header's \(what) is missing or malformed"
+        case .peerRecordDiffers(let what): return "the two parties' records of this session differ in their \(what)"
         }
     }
 
@@ -258,8 +262,9 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
     /// This side refused the peer's message (or the offline verifier a record) at `step`: the
     /// honest side's model is untouched by it.
     case rejected(step: UInt64, Rejection)
-    /// The peer refused one of our messages (its `Reject` frame).
-    case peerRejected(step: UInt64, reason: String)
+    /// The peer refused one of our messages (its `Reject` frame): `kind` is the peer's
+    /// `Rejection.kind` when it sent a known one.
+    case peerRejected(step: UInt64, kind: String?, reason: String)
     /// A frame that is not a well-formed protocol frame (length, version).
     case malformedFrame(FrameFault)
     /// The connection closed, timed out or failed.
@@ -273,7 +278,7 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .rejected(let step, let rejection):
             return rejection.isHandshake ? "handshake failed: \(rejection.message)" : "step \(step): message rejected: \(rejection.message)"
-        case .peerRejected(let step, let reason): return "step \(step): the peer rejected our message: \(reason)"
+        case .peerRejected(let step, _, let reason): return "step \(step): the peer rejected our message: \(reason)"
         case .malformedFrame(let fault): return "malformed frame: \(fault)"
         case .connection(let reason): return "connection: \(reason)"
         case .file(let path, let reason): return "\(path): \(reason)"

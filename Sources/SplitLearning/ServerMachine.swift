@@ -165,8 +165,9 @@ public struct ServerStateMachine: PartyMachine {
             clientCommitment = announced
         }
         checks = StepChecks(spec: spec, session: session, announcement: dataset, commitments: policy.commitments)
-        let header = RecordHeader(session: session, mode: mode, role: .server, specHash: specHash, verifyingKeyHashes: keyHashes,
-                                  clientStart: clientCommitment, serverStart: commitment, dataset: dataset)
+        let header = RecordHeader(session: session, clientNonce: hello.clientNonce, serverNonce: nonce, mode: mode, role: .server,
+                                  specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: clientCommitment,
+                                  serverStart: commitment, dataset: dataset)
         book.settled = [snapshot()]
         return [.persist(.start(header: header, checkpoint: checkpoint(session)))] + welcome(nonce: nonce)
     }
@@ -497,7 +498,7 @@ public struct ServerStateMachine: PartyMachine {
         case (.awaitingHello, _):
             return refuse(.expectedMessage(expected: "Hello", got: message.name), at: 0)
         case (_, .reject(let r)):
-            return fail(.peerRejected(step: r.step, reason: r.reason))
+            return fail(.peerRejected(step: r.step, kind: r.kind, reason: r.reason))
         case (.running, .activations(let m)):
             return accept(m)
         case (.running, .proof(let bundle)) where policy.defersProofs:
@@ -609,17 +610,5 @@ public struct ServerStateMachine: PartyMachine {
         step = snapshot.steps
         pendingForward = pendingForward.filter { $0.key < target }
         pendingUpdate = pendingUpdate.filter { $0.key < target }
-    }
-
-    mutating func refuse(_ rejection: Rejection, at step: UInt64) -> [Action] {
-        keepOnlyVerified()
-        phase = .closed
-        return [.close(.refused(.rejected(step: step, rejection)))]
-    }
-
-    mutating func fail(_ error: SplitError) -> [Action] {
-        keepOnlyVerified()
-        phase = .closed
-        return [.close(.failed(error))]
     }
 }

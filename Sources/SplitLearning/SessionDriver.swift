@@ -83,7 +83,7 @@ enum SessionDriver {
                 await mailbox.close()
                 // This side refused the peer's message: tell it why (best effort) before closing.
                 if case .refused(let error) = ending, case .rejected(let step, let rejection) = error {
-                    try? await write(Wire.encode(.reject(Message.RejectNotice(step: step, reason: rejection.message))))
+                    try? await write(Wire.encode(.reject(Message.RejectNotice(step: step, rejection))))
                 }
             }
         } catch {
@@ -100,13 +100,16 @@ enum SessionDriver {
             outcome.rejection = error.rejection
         case .failed(let error):
             outcome.reason = error.description
-            if case .peerRejected = error { outcome.peerRejected = true }
+            if case .peerRejected(_, let kind, _) = error {
+                outcome.peerRejected = true
+                outcome.peerRejection = kind
+            }
         }
         let summary = machine.summary
-        outcome.session = summary.session.map { Hex.field($0) } ?? ""
+        outcome.session = summary.session
         outcome.completedSteps = summary.keptSteps
         outcome.stats = summary.stats
-        outcome.transcriptHead = summary.transcriptHead?.hex ?? ""
+        outcome.transcriptHead = summary.transcriptHead
         let totals = traffic.totals
         outcome.stats.bytesSent = totals.sent
         outcome.stats.bytesReceived = totals.received

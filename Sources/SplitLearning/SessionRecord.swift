@@ -64,7 +64,7 @@ public struct StepRecord: Sendable, Equatable {
 }
 
 extension StepRecord: Codable {
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case step, activations, label, gradient
         case sampleIndex = "sample_index", sampleLeaf = "sample_leaf", scheduleSecret = "schedule_secret"
         case activationSalt = "activation_salt", activationCommitment = "activation_commitment"
@@ -75,7 +75,7 @@ extension StepRecord: Codable {
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         step = try c.decode(UInt64.self, forKey: .step)
         activations = try c.decode([Int64].self, forKey: .activations)
         // One sample per step: the format's single label, index and leaf.
@@ -122,9 +122,19 @@ extension StepRecord: Codable {
 
 /// The header line of a session record file (`record.jsonl`: this header, then one
 /// `StepRecord` per line in step order).
+///
+/// Version 3 carries both handshake nonces, so an offline verifier re-derives the session id
+/// from them and the header's own parameters (`SessionID.derive`): a header whose dataset
+/// root, size, schedule commitment, mode, spec or key hashes were changed no longer matches
+/// its session id, and the transcript chain starts from that id.
 public struct RecordHeader: Sendable, Equatable {
-    public var version = 2
+    public static let currentVersion = 3
+    public var version = RecordHeader.currentVersion
     public var session: Fr
+    /// The handshake's nonces (32 bytes each): public, and with the parameters below they
+    /// determine `session`.
+    public var clientNonce: [UInt8]
+    public var serverNonce: [UInt8]
     public var mode: SplitMode
     public var role: Role
     public var specHash: [UInt8]
@@ -139,9 +149,11 @@ public struct RecordHeader: Sendable, Equatable {
     public var scheduleCommitment: [UInt8]
     public var fixedScheduleSeed: UInt64?
 
-    public init(session: Fr, mode: SplitMode, role: Role, specHash: [UInt8], verifyingKeyHashes: [[UInt8]], clientStart: Fr?,
-                serverStart: Fr?, dataset: DatasetAnnouncement) {
+    public init(session: Fr, clientNonce: [UInt8], serverNonce: [UInt8], mode: SplitMode, role: Role, specHash: [UInt8],
+                verifyingKeyHashes: [[UInt8]], clientStart: Fr?, serverStart: Fr?, dataset: DatasetAnnouncement) {
         self.session = session
+        self.clientNonce = clientNonce
+        self.serverNonce = serverNonce
         self.mode = mode
         self.role = role
         self.specHash = specHash
@@ -154,6 +166,13 @@ public struct RecordHeader: Sendable, Equatable {
         fixedScheduleSeed = dataset.fixedScheduleSeed
     }
 
+    /// The session id the nonces and this header's parameters derive: equal to `session` in an
+    /// untouched header.
+    public var derivedSession: Fr {
+        SessionID.derive(clientNonce: clientNonce, serverNonce: serverNonce, specHash: specHash, keyHashes: verifyingKeyHashes,
+                         mode: mode, dataset: announcement)
+    }
+
     /// The announcement as the session id bound it. Without commitments the client commits to no
     /// dataset and announces the zero root (`ClientData`), which is what an absent root stands for;
     /// the modes with commitments require the root (`RecordVerifier` refuses a header without it).
@@ -164,8 +183,9 @@ public struct RecordHeader: Sendable, Equatable {
 }
 
 extension RecordHeader: Codable {
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case version, session, mode, role
+        case clientNonce = "client_nonce", serverNonce = "server_nonce"
         case specHash = "spec_hash", verifyingKeyHashes = "verifying_key_hashes"
         case clientStart = "client_start", serverStart = "server_start"
         case datasetRoot = "dataset_root", datasetSize = "dataset_size", scheduleCommitment = "schedule_commitment"
@@ -173,12 +193,22 @@ extension RecordHeader: Codable {
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self, optional: [.fixedScheduleSeed])
         version = try c.decode(Int.self, forKey: .version)
+        guard version == Self.currentVersion else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: c,
+                debugDescription: "record version \(version); this verifier reads version \(Self.currentVersion) (older records lack the nonces that bind the session id: record the session again)")
+        }
         guard let session = try c.field(.session) else {
             throw DecodingError.dataCorruptedError(forKey: .session, in: c, debugDescription: "the session id is missing")
         }
         self.session = session
+        clientNonce = try c.hexBytes(.clientNonce) ?? []
+        serverNonce = try c.hexBytes(.serverNonce) ?? []
+        for (key, nonce) in [(CodingKeys.clientNonce, clientNonce), (.serverNonce, serverNonce)] where nonce.count != 32 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "a nonce is 32 bytes, not \(nonce.count)")
+        }
         mode = try c.decode(SplitMode.self, forKey: .mode)
         role = try c.decode(Role.self, forKey: .role)
         specHash = try c.hexBytes(.specHash) ?? []
@@ -200,6 +230,8 @@ extension RecordHeader: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(version, forKey: .version)
         try c.encode(Hex.field(session), forKey: .session)
+        try c.encode(Hex.encode(clientNonce), forKey: .clientNonce)
+        try c.encode(Hex.encode(serverNonce), forKey: .serverNonce)
         try c.encode(mode, forKey: .mode)
         try c.encode(role, forKey: .role)
         try c.encode(Hex.encode(specHash), forKey: .specHash)
@@ -489,12 +521,49 @@ enum Hex {
     static func proof(_ value: Proof?) -> String { value.map { encode($0.ethereumBytes) } ?? "" }
 }
 
+/// Any JSON object key, to see the keys a typed container would silently skip.
+private struct AnyCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension Decoder {
+    /// A keyed container for a record line that must have exactly the format's keys: an
+    /// unknown key is an error, not ignored, and every key not in `optional` must be present
+    /// (an empty string still spells an absent value). A record is evidence, so a line that
+    /// differs from what a party wrote must not parse to the same value.
+    func strictContainer<Key: CodingKey & CaseIterable & Hashable>(keyedBy type: Key.Type, optional: Set<Key> = []) throws
+        -> KeyedDecodingContainer<Key>
+    {
+        let any = try container(keyedBy: AnyCodingKey.self)
+        let known = Set(Key.allCases.map(\.stringValue))
+        if let unknown = any.allKeys.first(where: { !known.contains($0.stringValue) }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "unknown key '\(unknown.stringValue)'"))
+        }
+        let c = try container(keyedBy: type)
+        if let absent = Key.allCases.first(where: { !optional.contains($0) && !c.contains($0) }) {
+            throw DecodingError.keyNotFound(absent, .init(codingPath: codingPath, debugDescription: "the key '\(absent.stringValue)' is missing"))
+        }
+        return c
+    }
+}
+
 extension KeyedDecodingContainer {
     /// A hex field element; "" or a missing key is absent, anything else must be canonical.
     func field(_ key: Key) throws -> Fr? {
         guard let bytes = try hexBytes(key) else { return nil }
         do { return try Fr(littleEndian: bytes) } catch {
             throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a canonical field element (\(error))")
+        }
+    }
+
+    /// A hex SHA-256 digest (a transcript head); "" or a missing key is absent.
+    func digest(_ key: Key) throws -> Digest? {
+        guard let bytes = try hexBytes(key) else { return nil }
+        do { return try Digest(bytes: bytes) } catch {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a 32-byte digest")
         }
     }
 

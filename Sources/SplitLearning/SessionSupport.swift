@@ -32,17 +32,20 @@ public struct SessionSetup: Sendable {
 
 /// How a session ended, from one side's point of view.
 public struct SessionOutcome: Sendable, Codable {
-    public var session = ""
+    /// The session id (nil if the handshake did not get that far).
+    public var session: Fr?
     /// Steps this side completed and kept (after any rollback).
     public var completedSteps: UInt64 = 0
     /// This side refused a message of the peer (`rejection` says why).
     public var rejected = false
     public var rejection: Rejection?
-    /// The peer refused one of this side's messages.
+    /// The peer refused one of this side's messages; `peerRejection` is the case it named
+    /// (`Rejection.kind`), when it sent a known one.
     public var peerRejected = false
+    public var peerRejection: String?
     public var reason: String?
     public var stats = PartyStats()
-    public var transcriptHead = ""
+    public var transcriptHead: Digest?
     /// Stopped on purpose before the end (`stopAfterSteps`), as a killed process would.
     public var interrupted = false
 
@@ -50,7 +53,41 @@ public struct SessionOutcome: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case session, rejected, rejection, reason, stats, interrupted
-        case completedSteps = "steps_completed", peerRejected = "peer_rejected", transcriptHead = "transcript_head"
+        case completedSteps = "steps_completed", peerRejected = "peer_rejected", peerRejection = "peer_rejection"
+        case transcriptHead = "transcript_head"
+    }
+
+    /// The session id's first 16 hex digits, for log lines ("none" before a handshake).
+    public var shortSession: String { session.map { String(Hex.field($0).prefix(16)) } ?? "none" }
+
+    /// The JSON form (a party process's summary line) spells the session and the head in hex, ""
+    /// when absent; reading it validates both.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        session = try c.field(.session)
+        completedSteps = try c.decode(UInt64.self, forKey: .completedSteps)
+        rejected = try c.decode(Bool.self, forKey: .rejected)
+        rejection = try c.decodeIfPresent(Rejection.self, forKey: .rejection)
+        peerRejected = try c.decode(Bool.self, forKey: .peerRejected)
+        peerRejection = try c.decodeIfPresent(String.self, forKey: .peerRejection)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        stats = try c.decode(PartyStats.self, forKey: .stats)
+        transcriptHead = try c.digest(.transcriptHead)
+        interrupted = try c.decode(Bool.self, forKey: .interrupted)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Hex.field(session), forKey: .session)
+        try c.encode(completedSteps, forKey: .completedSteps)
+        try c.encode(rejected, forKey: .rejected)
+        try c.encodeIfPresent(rejection, forKey: .rejection)
+        try c.encode(peerRejected, forKey: .peerRejected)
+        try c.encodeIfPresent(peerRejection, forKey: .peerRejection)
+        try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encode(stats, forKey: .stats)
+        try c.encode(transcriptHead?.hex ?? "", forKey: .transcriptHead)
+        try c.encode(interrupted, forKey: .interrupted)
     }
 }
 

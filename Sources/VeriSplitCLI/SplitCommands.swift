@@ -1,6 +1,7 @@
 import Algebra
 import ArgumentParser
 import Ceremony
+import Commitment
 import Foundation
 import Logging
 import NeuralNet
@@ -187,7 +188,7 @@ struct SplitServerCommand: AsyncParsableCommand {
             try await listener.serve(maxConnections: maxConnections) { channel in
                 let result = await server.handle(channel)
                 let o = result.outcome
-                logger.notice("session \(o.session.prefix(16)): \(o.completedSteps) steps, \(o.rejected ? "REJECTED: " + (o.reason ?? "") : (o.reason ?? "ok"))")
+                logger.notice("session \(o.shortSession): \(o.completedSteps) steps, \(o.rejected ? "REJECTED: " + (o.reason ?? "") : (o.reason ?? "ok"))")
                 if let summary { await SummaryFile.shared.append(jsonLine(o), to: summary, logger: logger) }
                 if let limit = sessions, await served.increment() >= limit { await listener.close() }
             }
@@ -250,7 +251,7 @@ struct SplitClientCommand: AsyncParsableCommand {
         if json {
             print(jsonLine(ClientSummary(outcome)))
         } else {
-            print("session \(outcome.session.prefix(16)): \(outcome.completedSteps) steps; \(outcome.rejected ? "rejected the server's message: " : "")\(outcome.reason ?? "finished")")
+            print("session \(outcome.shortSession): \(outcome.completedSteps) steps; \(outcome.rejected ? "rejected the server's message: " : "")\(outcome.reason ?? "finished")")
         }
         if outcome.rejected || outcome.peerRejected { throw ExitCode(1) }
         if outcome.reason != nil && !outcome.interrupted { throw ExitCode(2) }
@@ -265,7 +266,7 @@ struct ClientSummary: Encodable {
     let reason: String?
     let stats: PartyStats
     init(_ o: SessionOutcome) {
-        session = o.session; stepsCompleted = o.completedSteps; rejected = o.rejected; peerRejected = o.peerRejected
+        session = o.session.map { SHA256.hex($0.littleEndianBytes()) } ?? ""; stepsCompleted = o.completedSteps; rejected = o.rejected; peerRejected = o.peerRejected
         reason = o.reason; stats = o.stats
     }
 }
@@ -358,26 +359,49 @@ struct SplitVerifyTranscript: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-transcript",
         abstract: "Re-check a session record offline: every proof, commitment opening and chain link.",
-        discussion: "Exit 0: sound. Exit 1: a check failed (the step and reason are printed). Exit 2: unreadable input.")
+        discussion: """
+            A verified or pipelined record is checked against its proofs. A ledger or plain record has no proofs: it is \
+            evidence only against the peer's, so give the peer's record (--peer) or the transcript head the peer reported \
+            (--expect-head). Exit 0: sound. Exit 1: a check failed (the step and reason are printed). Exit 2: unreadable \
+            input, or a record without proofs given without an anchor.
+            """)
     @Argument(help: "record.jsonl from a party's --state directory.") var record: String
     @OptionGroup var specOptions: SpecOptions
+    @Option(help: "The other party's record.jsonl of the same session: both are verified and must agree.") var peer: String?
+    @Option(help: "The transcript head (64 hex digits) the other party reported for this session.") var expectHead: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let (header, steps, setup): (RecordHeader, [StepRecord], SessionSetup) = try withInputErrors {
+        let (header, steps, setup, anchor): (RecordHeader, [StepRecord], SessionSetup, RecordVerifier.Anchor) = try withInputErrors {
             let (header, steps) = try SessionRecordFile.read(URL(fileURLWithPath: record))
-            if header.mode == .verified || header.mode == .pipelined, specOptions.keys == nil {
+            if header.mode.usesProofs, specOptions.keys == nil, specOptions.ceremony == nil {
                 throw InputError("a \(header.mode.rawValue) record needs --keys DIR to check its proofs")
             }
-            return (header, steps, try specOptions.load(mode: header.mode == .verified || header.mode == .pipelined ? header.mode : .plain))
+            var anchor = RecordVerifier.Anchor.none
+            switch (peer, expectHead) {
+            case (.some, .some): throw InputError("give --peer or --expect-head, not both")
+            case (.some(let path), nil):
+                let other = try SessionRecordFile.read(URL(fileURLWithPath: path))
+                anchor = .peerRecord(header: other.header, steps: other.steps)
+            case (nil, .some(let hex)):
+                guard let head = try? Digest(hex: hex) else { throw InputError("--expect-head must be 64 hex digits") }
+                anchor = .transcriptHead(head)
+            case (nil, nil):
+                guard header.mode.usesProofs else {
+                    throw InputError("a \(header.mode.rawValue) record has no proofs: it binds its samples and commitments only through the transcript both parties hold; give the peer's record (--peer FILE) or the transcript head it reported (--expect-head HEX)")
+                }
+            }
+            return (header, steps, try specOptions.load(mode: header.mode.usesProofs ? header.mode : .plain), anchor)
         }
         do {
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: setup.spec, specHash: setup.specHash, keys: setup.keys)
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: setup.spec, specHash: setup.specHash, keys: setup.keys,
+                                                   anchor: anchor)
             if json {
                 printBenchResult([("valid", "true"), ("steps", report.steps), ("proofs", report.proofsChecked),
-                                  ("openings", report.openingsChecked), ("transcript_head", report.transcriptHead)], json: true, title: "")
+                                  ("openings", report.openingsChecked), ("transcript_head", report.transcriptHead.hex),
+                                  ("anchor", report.anchor.rawValue)], json: true, title: "")
             } else {
-                print("valid: \(report.steps) steps, \(report.proofsChecked) proofs and \(report.openingsChecked) commitment openings checked; transcript head \(report.transcriptHead)")
+                print("valid: \(report.steps) steps, \(report.proofsChecked) proofs and \(report.openingsChecked) commitment openings checked (anchored by \(report.anchor.rawValue.replacingOccurrences(of: "_", with: " "))); transcript head \(report.transcriptHead.hex)")
             }
         } catch {
             if json { printBenchResult([("valid", "false"), ("reason", "\(error)")], json: true, title: "") } else { print("INVALID: \(error)") }

@@ -1,6 +1,7 @@
 import Algebra
 import Ceremony
 import Circuit
+import Commitment
 import Foundation
 import Groth16
 import NeuralNet
@@ -125,6 +126,26 @@ final class FrameTests: XCTestCase {
         }
     }
 
+    /// A Reject frame carries the refusal's case: a known one arrives typed, one this side does
+    /// not know (a newer or hostile peer) arrives as absent, never as a guess.
+    func testRejectFrameCarriesTheRejectionKind() throws {
+        let notice = Message.RejectNotice(step: 4, .proofInvalid(.server))
+        guard case .reject(let known) = try Wire.decode(Wire.encode(.reject(notice))) else {
+            return XCTFail("not a Reject")
+        }
+        XCTAssertEqual(known, notice)
+        XCTAssertEqual(known.kind, "proofInvalid")
+        var envelope = Verisplit_Split_V1_Envelope()
+        var body = Verisplit_Split_V1_Reject()
+        body.step = 4
+        body.reason = "made up"
+        body.kind = "noSuchRejection"
+        envelope.body = .reject(body)
+        guard case .reject(let unknown) = try Wire.decode(try envelope.serializedBytes()) else { return XCTFail("not a Reject") }
+        XCTAssertNil(unknown.kind)
+        XCTAssertEqual(unknown.reason, "made up")
+    }
+
     func testRejectsOversizeEmptyAndWrongVersion() {
         var big = ByteBuffer()
         big.writeInteger(UInt32(1 << 30))
@@ -246,7 +267,9 @@ final class SplitProtocolTests: XCTestCase {
             // The resumed session's record re-verifies offline, from the first step.
             let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
             XCTAssertEqual(steps.count, 4)
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
+            let server = try SessionRecordFile.read(try Self.serverRecord(in: state))
+            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys,
+                                                   anchor: mode.usesProofs ? .none : .peerRecord(header: server.header, steps: server.steps))
             XCTAssertEqual(report.transcriptHead, resumed.report.transcriptHead)
         }
     }
@@ -257,9 +280,7 @@ final class SplitProtocolTests: XCTestCase {
         let run = try await Fixture.run(.verified, steps: 2, state: state, schedule: nil)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         for role in ["client", "server"] {
-            let url = role == "client" ? state.appendingPathComponent("client/record.jsonl")
-                : try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
-                    .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
+            let url = role == "client" ? state.appendingPathComponent("client/record.jsonl") : try Self.serverRecord(in: state)
             let (header, steps) = try SessionRecordFile.read(url)
             let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
             XCTAssertEqual(report.steps, 2)
@@ -311,6 +332,138 @@ final class SplitProtocolTests: XCTestCase {
         tampered = steps
         tampered[0].samples[0].leaf = nil
         refuses(header, tampered, .missing(.sampleLeaf))
+        // The session id binds the header: another dataset root (or size, or schedule
+        // commitment) no longer derives it, before any proof is looked at.
+        badHeader = header
+        badHeader.datasetRoot = Fr(7)
+        refuses(badHeader, steps, .sessionIDMismatch)
+        badHeader = header
+        badHeader.datasetSize -= 1
+        refuses(badHeader, steps, .sessionIDMismatch)
+        badHeader = header
+        badHeader.serverNonce[0] ^= 1
+        refuses(badHeader, steps, .sessionIDMismatch)
+        // A forger who re-derives the session id for the new root: every proof's statement
+        // starts from the session id, so the first proof fails.
+        badHeader = header
+        badHeader.datasetRoot = Fr(7)
+        badHeader.session = badHeader.derivedSession
+        XCTAssertThrowsError(try RecordVerifier.verify(header: badHeader, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash,
+                                                       keys: Fixture.keys)) {
+            // The coin-tossed schedule is seeded by the session id, so the sample index is the
+            // first to disagree; with a matching index the forward proof would fail.
+            guard case .rejected(0, let rejection) = $0 as? SplitError, ["wrongSampleIndex", "proofInvalid"].contains(rejection.kind) else {
+                return XCTFail("\($0)")
+            }
+        }
+    }
+
+    /// The server's record file under a `--state` directory of a local run.
+    static func serverRecord(in state: URL) throws -> URL {
+        try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
+            .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
+    }
+
+    /// A ledger record has no proofs: on its own it is refused as unanchored, and against the
+    /// peer's record (or the head the peer reported) every rewrite a party could make of its own
+    /// file is caught: a sample's leaf or index, a commitment, the header's dataset root with or
+    /// without a re-derived session id. The record format is strict: an unknown or missing key,
+    /// or a record of the older format without nonces, does not parse.
+    func testLedgerRecordsAreCheckedAgainstThePeer() async throws {
+        let state = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: state) }
+        let run = try await Fixture.run(.ledger, steps: 3, state: state, schedule: nil)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
+        let clientURL = state.appendingPathComponent("client/record.jsonl")
+        let (header, steps) = try SessionRecordFile.read(clientURL)
+        let server = try SessionRecordFile.read(try Self.serverRecord(in: state))
+        let head = try XCTUnwrap(run.report.transcriptHead)
+        func verify(_ header: RecordHeader, _ steps: [StepRecord], _ anchor: RecordVerifier.Anchor) throws -> RecordVerifier.Report {
+            try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil,
+                                      anchor: anchor)
+        }
+        let peer = RecordVerifier.Anchor.peerRecord(header: server.header, steps: server.steps)
+        XCTAssertThrowsError(try verify(header, steps, .none)) {
+            guard case .invalidArgument(let reason) = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("--peer"), reason)
+        }
+        XCTAssertEqual(try verify(header, steps, peer).anchor, .peerRecord)
+        XCTAssertEqual(try verify(server.header, server.steps, .peerRecord(header: header, steps: steps)).anchor, .peerRecord)
+        XCTAssertEqual(try verify(header, steps, .transcriptHead(head)).transcriptHead, run.report.transcriptHead)
+        XCTAssertThrowsError(try verify(header, steps, .peerRecord(header: header, steps: steps))) {
+            XCTAssertEqual($0 as? SplitError, .rejected(step: 0, .peerRecordDiffers("role (both records are the client's)")))
+        }
+
+        func refuses(_ h: RecordHeader, _ s: [StepRecord], _ expected: Rejection, at step: UInt64, line: UInt = #line) {
+            for anchor in [peer, .transcriptHead(head)] {
+                XCTAssertThrowsError(try verify(h, s, anchor), line: line) { error in
+                    guard case .rejected(let got, let rejection) = error as? SplitError else { return XCTFail("\(error)", line: line) }
+                    if case .transcriptHead = anchor {
+                        // Against a head alone, the chain ends elsewhere (or an earlier check fails first).
+                        XCTAssertTrue(rejection == .transcriptHead || rejection == expected, "\(rejection)", line: line)
+                    } else {
+                        XCTAssertEqual(rejection, expected, line: line)
+                        XCTAssertEqual(got, step, line: line)
+                    }
+                }
+            }
+        }
+        var forged = steps
+        forged[1].samples[0].leaf = Fr(424242)
+        refuses(header, forged, .peerRecordDiffers("transcript from step 1 on"), at: 1)
+        forged = steps
+        forged[2].serverAfter = forged[2].serverBefore
+        refuses(header, forged, .peerRecordDiffers("transcript from step 2 on"), at: 2)
+        // The index must follow the schedule even without proofs.
+        forged = steps
+        forged[1].samples[0].index = (forged[1].samples[0].index + 1) % Int(header.datasetSize)
+        XCTAssertThrowsError(try verify(header, forged, peer)) {
+            guard case .rejected(1, .wrongSampleIndex) = $0 as? SplitError else { return XCTFail("\($0)") }
+        }
+        var forgedHeader = header
+        forgedHeader.datasetRoot = Fr(99)
+        XCTAssertThrowsError(try verify(forgedHeader, steps, peer)) {
+            XCTAssertEqual($0 as? SplitError, .rejected(step: 0, .peerRecordDiffers("dataset_root")))
+        }
+        XCTAssertThrowsError(try verify(forgedHeader, steps, .transcriptHead(head))) {
+            XCTAssertEqual($0 as? SplitError, .rejected(step: 0, .sessionIDMismatch))
+        }
+        // Re-deriving the session id for the new root makes a self-consistent file, which the
+        // peer's record and head still contradict.
+        forgedHeader.session = forgedHeader.derivedSession
+        XCTAssertThrowsError(try verify(forgedHeader, steps, peer)) {
+            XCTAssertEqual($0 as? SplitError, .rejected(step: 0, .peerRecordDiffers("session")))
+        }
+        XCTAssertThrowsError(try verify(forgedHeader, steps, .transcriptHead(head))) {
+            // The new session id reseeds the schedule (first to disagree) and restarts the chain.
+            guard case .rejected(_, let rejection) = $0 as? SplitError, ["wrongSampleIndex", "transcriptHead"].contains(rejection.kind) else {
+                return XCTFail("\($0)")
+            }
+        }
+
+        // Strict lines: an extra key, a missing key, an older header without nonces.
+        let lines = try String(contentsOf: clientURL, encoding: .utf8).split(separator: "\n").map(String.init)
+        func reads(_ edited: [String]) -> String? {
+            let url = state.appendingPathComponent("edited.jsonl")
+            do {
+                try edited.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+                _ = try SessionRecordFile.read(url)
+                return nil
+            } catch { return "\(error)" }
+        }
+        XCTAssertNil(reads(lines))
+        var edited = lines
+        edited[1] = edited[1].replacingOccurrences(of: "{\"activation_commitment\"", with: "{\"extra\":\"\",\"activation_commitment\"")
+        XCTAssertNotEqual(edited, lines)
+        XCTAssertTrue(reads(edited)?.contains("unknown key 'extra'") ?? false, reads(edited) ?? "parsed")
+        edited = lines
+        edited[2] = edited[2].replacingOccurrences(of: "\"forward_proof\":\"\",", with: "")
+        XCTAssertNotEqual(edited, lines)
+        XCTAssertTrue(reads(edited)?.contains("forward_proof") ?? false, reads(edited) ?? "parsed")
+        edited = lines
+        edited[0] = edited[0].replacingOccurrences(of: "\"version\":3", with: "\"version\":2")
+        XCTAssertNotEqual(edited, lines)
+        XCTAssertTrue(reads(edited)?.contains("version 2") ?? false, reads(edited) ?? "parsed")
     }
 
     func testHandshakeRefusesAnotherSpecOrOtherKeys() async throws {
@@ -329,7 +482,8 @@ final class SplitProtocolTests: XCTestCase {
         }())
         let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
-        XCTAssertTrue(result.outcome.reason?.contains("spec") ?? false, result.outcome.reason ?? "")
+        // The server's Reject frame names the case, so the client matches it without the text.
+        XCTAssertEqual(result.outcome.peerRejection, "specMismatch", result.outcome.reason ?? "")
         let serverOutcome = await served.next()
         XCTAssertEqual(serverOutcome.rejection, .specMismatch, serverOutcome.reason ?? "")
         await listener.close()
@@ -373,7 +527,7 @@ final class SplitProtocolTests: XCTestCase {
         let client = SplitClient(setup: Fixture.setup, data: Fixture.data.train, options: options)
         let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
-        XCTAssertTrue(result.outcome.reason?.contains("fixed sample order") ?? false, result.outcome.reason ?? "")
+        XCTAssertEqual(result.outcome.peerRejection, "fixedScheduleRefused", result.outcome.reason ?? "")
         let serverOutcome = await served.next()
         XCTAssertEqual(serverOutcome.rejection, .fixedScheduleRefused, serverOutcome.reason ?? "")
         await listener.close()

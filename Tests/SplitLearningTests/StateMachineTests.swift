@@ -166,7 +166,7 @@ struct Harness {
                 inbox[role] = []
                 // The transport tells the peer why it refused.
                 if case .refused(.rejected(let step, let rejection)) = ending {
-                    transmit(Wire.encode(.reject(Message.RejectNotice(step: step, reason: rejection.message))), from: role)
+                    transmit(Wire.encode(.reject(Message.RejectNotice(step: step, rejection))), from: role)
                 }
             }
         }
@@ -221,7 +221,7 @@ final class StateMachineTests: XCTestCase {
                 let report = try RecordVerifier.verify(header: stored.header, steps: stored.steps, spec: Fixture.spec,
                                                        specHash: Fixture.setup.specHash, keys: Fixture.keys)
                 XCTAssertEqual(report.proofsChecked, 6)
-                XCTAssertEqual(report.transcriptHead, h.client.summary.transcriptHead?.hex)
+                XCTAssertEqual(report.transcriptHead, h.client.summary.transcriptHead)
             }
         }
     }
@@ -271,9 +271,13 @@ final class StateMachineTests: XCTestCase {
             let record = try XCTUnwrap(resumed.stored[.client])
             XCTAssertEqual(record.steps.map(\.step), [0, 1, 2, 3])
             if mode == .ledger {
+                // A ledger record is evidence against the peer's: checked against the server's record.
+                let server = try XCTUnwrap(resumed.stored[.server])
                 let report = try RecordVerifier.verify(header: record.header, steps: record.steps, spec: Fixture.spec,
-                                                       specHash: Fixture.setup.specHash, keys: nil)
-                XCTAssertEqual(report.transcriptHead, resumed.client.summary.transcriptHead?.hex)
+                                                       specHash: Fixture.setup.specHash, keys: nil,
+                                                       anchor: .peerRecord(header: server.header, steps: server.steps))
+                XCTAssertEqual(report.anchor, .peerRecord)
+                XCTAssertEqual(report.transcriptHead, resumed.client.summary.transcriptHead)
             }
         }
     }
@@ -558,17 +562,26 @@ final class StateMachineTests: XCTestCase {
         expect(.wrongSampleCount(expected: 1, got: 2), check(try XCTUnwrap(interrupted.stored[.client]).header.announcement, twoSamples))
         let steps = try XCTUnwrap(interrupted.stored[.client]).steps
         let header = try XCTUnwrap(interrupted.stored[.client]).header
-        func verify(_ header: RecordHeader, _ steps: [StepRecord]) -> Rejection? {
-            do { _ = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil) } catch {
+        let peer = try XCTUnwrap(interrupted.stored[.server])
+        func verify(_ header: RecordHeader, _ steps: [StepRecord], peerHeader: RecordHeader? = nil) -> Rejection? {
+            do {
+                _ = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil,
+                                              anchor: .peerRecord(header: peerHeader ?? peer.header, steps: peer.steps))
+            } catch {
                 return error.rejection
             }
             return nil
         }
         XCTAssertNil(verify(header, steps))
+        var otherLeaf = steps
+        otherLeaf[0].samples[0].leaf = Fr(12345)
+        expect(.peerRecordDiffers("transcript from step 0 on"), verify(header, otherLeaf))
         expect(.outOfOrder(line: 2, step: 1), verify(header, Array(steps.reversed())))
         var rootless = header
         rootless.datasetRoot = nil
-        expect(.malformedHeader("dataset root"), verify(rootless, steps))
+        var rootlessPeer = peer.header
+        rootlessPeer.datasetRoot = nil
+        expect(.malformedHeader("dataset root"), verify(rootless, steps, peerHeader: rootlessPeer))
 
         let missing = Set(Rejection.allKinds).subtracting(reached)
         XCTAssertTrue(missing.isEmpty, "rejections no scenario reached: \(missing.sorted())")

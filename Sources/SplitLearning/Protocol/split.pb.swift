@@ -366,6 +366,9 @@ public nonisolated struct Verisplit_Split_V1_Reject: Sendable {
 
   public var reason: String = String()
 
+  /// The refusal's case name (Rejection.kind), so the peer can act on it without parsing text.
+  public var kind: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -919,7 +922,7 @@ nonisolated extension Verisplit_Split_V1_ProofBundle: SwiftProtobuf.Message, Swi
 
 nonisolated extension Verisplit_Split_V1_Reject: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Reject"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}reason\0\u{1}kind\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -929,6 +932,7 @@ nonisolated extension Verisplit_Split_V1_Reject: SwiftProtobuf.Message, SwiftPro
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       default: break
       }
     }
@@ -941,12 +945,16 @@ nonisolated extension Verisplit_Split_V1_Reject: SwiftProtobuf.Message, SwiftPro
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Verisplit_Split_V1_Reject, rhs: Verisplit_Split_V1_Reject) -> Bool {
     if lhs.step != rhs.step {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.kind != rhs.kind {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
