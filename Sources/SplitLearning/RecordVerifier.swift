@@ -28,7 +28,9 @@ public enum RecordVerifier {
     /// the transcript head it reported. `verify` refuses to call one valid on its own.
     public enum Anchor: Sendable {
         case none
-        /// The transcript head the peer reported for the same session.
+        /// The transcript head the peer reported for the same session. It binds every step's
+        /// public values except the client's last weight commitment (sent in Finish, outside
+        /// the transcript), which only the peer's record or a proof shows.
         case transcriptHead(Digest)
         /// The peer's record of the same session: verified the same way; both must agree on the
         /// header and, over the steps both kept, on the transcript.
@@ -68,6 +70,13 @@ public enum RecordVerifier {
             let common = min(own.heads.count, peer.heads.count)
             for kept in 1..<common where own.heads[kept] != peer.heads[kept] {
                 throw fail(UInt64(kept - 1), .peerRecordDiffers("transcript from step \(kept - 1) on"))
+            }
+            // The transcript does not cover every field (the last step's client weights after
+            // its update travel in Finish): the records of the steps both kept must be equal.
+            for index in 0..<(common - 1) {
+                if let field = steps[index].differs(from: peerSteps[index]) {
+                    throw fail(UInt64(index), .peerRecordDiffers("step \(index) \(field)"))
+                }
             }
             return Report(steps: steps.count, proofsChecked: own.proofs + peer.proofs, openingsChecked: own.openings + peer.openings,
                           transcriptHead: own.head, anchor: .peerRecord)
@@ -136,6 +145,23 @@ public enum RecordVerifier {
             heads.append(transcript.head)
         }
         return (proofs, openings, heads, transcript.head)
+    }
+}
+
+extension StepRecord {
+    /// The first field in which two parties' records of one step disagree, or nil.
+    func differs(from peer: StepRecord) -> String? {
+        let fields: [(String, Bool)] = [
+            ("step", step == peer.step), ("activations", activations == peer.activations), ("samples", samples == peer.samples),
+            ("schedule_secret", scheduleSecret == peer.scheduleSecret), ("activation_salt", activationSalt == peer.activationSalt),
+            ("activation_commitment", activationCommitment == peer.activationCommitment),
+            ("client_weights", clientWeights == peer.clientWeights), ("forward_proof", forwardProof == peer.forwardProof),
+            ("gradient", gradient == peer.gradient), ("gradient_salt", gradientSalt == peer.gradientSalt),
+            ("gradient_commitment", gradientCommitment == peer.gradientCommitment), ("server_before", serverBefore == peer.serverBefore),
+            ("server_after", serverAfter == peer.serverAfter), ("server_proof", serverProof == peer.serverProof),
+            ("client_weights_after", clientWeightsAfter == peer.clientWeightsAfter), ("update_proof", updateProof == peer.updateProof),
+        ]
+        return fields.first { !$0.1 }?.0
     }
 }
 

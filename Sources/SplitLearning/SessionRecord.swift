@@ -214,7 +214,7 @@ extension RecordHeader: Codable {
         specHash = try c.hexBytes(.specHash) ?? []
         verifyingKeyHashes = try c.decode([String].self, forKey: .verifyingKeyHashes).map { text in
             guard let bytes = Hex.decode(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .verifyingKeyHashes, in: c, debugDescription: "not hex")
+                throw DecodingError.dataCorruptedError(forKey: .verifyingKeyHashes, in: c, debugDescription: "not lower-case hex")
             }
             return bytes
         }
@@ -512,7 +512,12 @@ public enum SessionRecordFile {
 enum Hex {
     static func encode(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
 
-    static func decode(_ text: String) -> [UInt8]? { decodeHex(text) }
+    /// Lower-case digits only: a record spells each value one way, so a line that reads as the
+    /// same values is the line the party wrote.
+    static func decode(_ text: String) -> [UInt8]? {
+        guard !text.utf8.contains(where: { (65...70).contains($0) }) else { return nil }
+        return decodeHex(text)
+    }
 
     static func field(_ value: Fr) -> String { encode(value.littleEndianBytes()) }
 
@@ -579,7 +584,7 @@ extension KeyedDecodingContainer {
     func hexBytes(_ key: Key) throws -> [UInt8]? {
         guard let text = try decodeIfPresent(String.self, forKey: key), !text.isEmpty else { return nil }
         guard let bytes = Hex.decode(text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not hex")
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not lower-case hex")
         }
         return bytes
     }

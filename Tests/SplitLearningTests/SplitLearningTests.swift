@@ -414,6 +414,14 @@ final class SplitProtocolTests: XCTestCase {
         forged = steps
         forged[2].serverAfter = forged[2].serverBefore
         refuses(header, forged, .peerRecordDiffers("transcript from step 2 on"), at: 2)
+        // The last step's client weights after its update are outside the transcript (they travel
+        // in Finish): the peer's record still disagrees. A head alone does not bind them.
+        forged = steps
+        forged[2].clientWeightsAfter = Fr(5)
+        XCTAssertThrowsError(try verify(header, forged, peer)) {
+            XCTAssertEqual($0 as? SplitError, .rejected(step: 2, .peerRecordDiffers("step 2 client_weights_after")))
+        }
+        XCTAssertNoThrow(try verify(header, forged, .transcriptHead(head)))
         // The index must follow the schedule even without proofs.
         forged = steps
         forged[1].samples[0].index = (forged[1].samples[0].index + 1) % Int(header.datasetSize)
@@ -460,6 +468,13 @@ final class SplitProtocolTests: XCTestCase {
         edited[2] = edited[2].replacingOccurrences(of: "\"forward_proof\":\"\",", with: "")
         XCTAssertNotEqual(edited, lines)
         XCTAssertTrue(reads(edited)?.contains("forward_proof") ?? false, reads(edited) ?? "parsed")
+        // One spelling per value: upper-case hex reads as the same bytes, so it is refused.
+        edited = lines
+        let salt = try XCTUnwrap(steps[1].activationSalt).littleEndianBytes()
+        let lower = Hex32.encode(salt)
+        edited[2] = edited[2].replacingOccurrences(of: lower, with: lower.uppercased())
+        XCTAssertNotEqual(edited, lines)
+        XCTAssertTrue(reads(edited)?.contains("lower-case") ?? false, reads(edited) ?? "parsed")
         edited = lines
         edited[0] = edited[0].replacingOccurrences(of: "\"version\":3", with: "\"version\":2")
         XCTAssertNotEqual(edited, lines)
