@@ -102,20 +102,3 @@ struct SendablePointers: @unchecked Sendable {
     let c: UnsafeMutablePointer<Float>
 }
 
-/// Runs `body(range)` over `0..<count` split into at most `threads` contiguous ranges, in parallel.
-/// Each call receives its chunk index too, so callers can keep per-thread accumulators.
-func parallelChunks(_ count: Int, threads: Int = GEMM.defaultThreads,
-                    _ body: @Sendable (_ chunk: Int, _ range: Range<Int>) -> Void) {
-    guard count > 0 else { return }
-    let t = max(1, min(threads, count))
-    if t == 1 {
-        body(0, 0..<count)
-        return
-    }
-    let size = (count + t - 1) / t
-    DispatchQueue.concurrentPerform(iterations: t) { i in
-        let lo = i * size
-        let hi = min(count, lo + size)
-        if lo < hi { body(i, lo..<hi) }
-    }
-}

@@ -86,7 +86,7 @@ struct CeremonyCommand: ParsableCommand {
         func run() throws {
             let progress = CeremonyProgressDisplay()
             try withCeremonyErrors {
-                guard let bytes = hexBytes(beacon) else { throw InputError("--beacon: not an even-length hex string") }
+                guard let bytes = Hex.decode(beacon, allowPrefix: true) else { throw InputError("--beacon: not an even-length hex string") }
                 var t = try CeremonyTranscript.load(directory)
                 let r = try t.applyBeacon(bytes, iterationsExponent: iterations, name: name, progress: progress.report)
                 progress.finish()
@@ -171,17 +171,6 @@ private func withCeremonyErrors(_ body: () throws -> Void) throws {
             throw ExitCode(1)
         }
     }
-}
-
-func hexBytes(_ text: String) -> [UInt8]? {
-    let digits = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
-    guard digits.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    for i in stride(from: 0, to: digits.count, by: 2) {
-        guard let b = UInt8(String(digits[i...(i + 1)]), radix: 16) else { return nil }
-        out.append(b)
-    }
-    return out
 }
 
 /// Progress on standard error when it is a terminal: a bar for counted steps, one timed line

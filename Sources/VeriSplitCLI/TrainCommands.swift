@@ -31,15 +31,6 @@ struct DataOptions: ParsableArguments {
     var data: String = "bundled"
 }
 
-/// Encodes a value as one line of JSON with snake_case keys.
-func jsonLine<T: Encodable>(_ value: T) -> String {
-    let enc = JSONEncoder()
-    enc.keyEncodingStrategy = .convertToSnakeCase
-    enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return (try? enc.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-}
-
 /// `verisplit train`: centralized training, the baseline the privacy tools start from.
 struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
