@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "NeuralNet", dependencies: ["Support", "CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
-        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment", "NeuralNet"]),
+        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment", "NeuralNet", "Groth16"]),
         .target(name: "DP", dependencies: ["NeuralNet", "CNeuralKernels", "COpenSSL"]),
         .target(name: "Attacks", dependencies: ["NeuralNet", "Defenses", "DP", "CZlib"]),
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),

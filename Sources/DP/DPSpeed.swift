@@ -64,3 +64,51 @@ public enum DPSpeed {
                            examples: train.count, batch: batchSize, ratio: dpBest / plainBest)
     }
 }
+
+extension DPSpeed {
+    /// Every model in `models` measured in this process (whose thread count `VERISPLIT_THREADS`
+    /// fixed), on the standardized train split of `data`.
+    public static func measureAll(models: [String], data: String, batchSize: Int, clip: Double, sigma: Double,
+                                  epochs: Int) throws -> [EpochTiming] {
+        var (train, _) = try MNISTFamily.load(DataSource(argument: data))
+        train.standardize(with: DPTraining.dataIndependentStandardizer)
+        return try models.map { name in
+            try measure(spec: try ModelSpec.resolve(name), train: train, batchSize: batchSize, clip: clip, sigma: sigma,
+                        epochs: epochs)
+        }
+    }
+
+    /// Runs `executable arguments` as a child with `VERISPLIT_THREADS = threads` (NeuralNet reads
+    /// it once per process) and decodes the JSON array of timings it prints.
+    public static func measureInChild(executable: URL, arguments: [String], threads: Int) throws -> [EpochTiming] {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["VERISPLIT_THREADS"] = "\(threads)"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw DPError.invalidParameter(name: "threads", value: "\(threads)",
+                                           requirement: "the measurement exited with status \(process.terminationStatus)",
+                                           hint: "Run it alone with VERISPLIT_THREADS=\(threads) to see its error.")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode([EpochTiming].self, from: output)
+    }
+
+    /// The timings as a table under a title naming the setting.
+    public static func render(_ rows: [EpochTiming], data: String, batch: Int, clip: Double, sigma: Double, epochs: Int) -> String {
+        (["Seconds per epoch on \(data) data (batch \(batch), clip \(clip), sigma \(sigma); fastest of \(epochs) after a warm-up)",
+          "  model            threads  plain s/epoch  DP-SGD s/epoch  DP-SGD / plain"]
+         + rows.map { r in
+             "  " + r.model.padding(toLength: 16, withPad: " ", startingAt: 0)
+                 + String(format: " %7d  %13.4f  %14.4f  %14.2f", r.threads, r.plainEpochS, r.dpsgdEpochS, r.ratio)
+         }).joined(separator: "\n")
+    }
+}

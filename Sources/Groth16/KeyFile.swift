@@ -370,3 +370,15 @@ final class ParallelResults<P>: @unchecked Sendable {
 
     func values() -> [P] { (0..<count).compactMap { slots[$0] } }
 }
+
+/// A proving key file of either kind, told apart by its magic bytes: VeriSplit's `proving.key`
+/// (`KeyFile`) or a snarkjs `.zkey` (`Zkey`). A `.zkey` with no phase-2 contribution is refused
+/// unless `allowInsecure` (anyone can forge proofs for it; tests only).
+public enum ProvingKeyFile {
+    public static func load(_ bytes: [UInt8], file: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
+        if bytes.starts(with: Array("zkey".utf8)) {
+            return try Zkey.read(bytes, file: file, allowInsecureTestKey: allowInsecure)
+        }
+        return try KeyFile.decode(bytes, file: file)
+    }
+}

@@ -28,7 +28,7 @@ struct BenchSplit: AsyncParsableCommand {
             let setupSeconds = Date().timeIntervalSince(setupStart)
             let (train, test) = try MNISTFamily.load(.bundled)
             let logger = try splitLogger("error")
-            var rows: [(String, Any)] = [("spec", setup.spec.name), ("steps", steps), ("key_setup_s", setupSeconds)]
+            var rows: [(String, any Sendable)] = [("spec", setup.spec.name), ("steps", steps), ("key_setup_s", setupSeconds)]
             var table = TextTable(header: ["mode", "ms/step", "compute", "proving", "verify", "network", "verify/msg ms", "bytes/step", "accuracy", "x plain"])
             var plainPerStep: Double?
             for mode in selected {

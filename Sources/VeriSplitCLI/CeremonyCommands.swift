@@ -32,7 +32,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Phase-1 power (log2 of the largest domain), if larger than the circuit needs.") var power: Int?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 let bytes = try readFile(circuit)
                 let imported = try ptau.map { try readFile($0) }
@@ -59,7 +59,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Write the receipt (JSON with the contribution hash) to this file.") var receipt: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 var t = try CeremonyTranscript.load(directory)
                 let r = try t.contribute(name: name, phase: phase, progress: progress.report)
@@ -84,7 +84,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Write the receipt to this file.") var receipt: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 guard let bytes = Hex.decode(beacon, allowPrefix: true) else { throw InputError("--beacon: not an even-length hex string") }
                 var t = try CeremonyTranscript.load(directory)
@@ -103,7 +103,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Also check that this receipt's contribution is in the transcript (exit 1 if not).") var receipt: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 let t = try CeremonyTranscript.load(directory)
                 let wanted = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
@@ -136,7 +136,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Output directory for the keys (default: keys/NAME, NAME the ceremony directory's name).") var out: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             let out = self.out ?? KeyDirectory.default(for: URL(fileURLWithPath: directory).standardizedFileURL.path)
             try withCeremonyErrors {
                 let v = try CeremonyTranscript.load(directory).verify(progress: progress.report)
@@ -170,38 +170,5 @@ private func withCeremonyErrors(_ body: () throws -> Void) throws {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-    }
-}
-
-/// Progress on standard error when it is a terminal: a bar for counted steps, one timed line
-/// per long step otherwise.
-final class CeremonyProgressDisplay: @unchecked Sendable {
-    private var bar: ProgressBar?
-    private var step: (String, Date)?
-    private let enabled = isatty(STDERR_FILENO) != 0
-
-    func report(_ label: String, _ done: Int, _ total: Int) {
-        guard enabled else { return }
-        if total > 0 {
-            if bar == nil || bar?.total != total { endStep(); bar = ProgressBar(label: "verifying", total: total) }
-            bar?.update(done, detail: label)
-        } else {
-            endStep()
-            FileHandle.standardError.write(Data("\(label)...".utf8))
-            step = (label, Date())
-        }
-    }
-
-    private func endStep() {
-        if let (_, start) = step {
-            FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8))
-            step = nil
-        }
-    }
-
-    func finish() {
-        endStep()
-        bar?.finish()
-        bar = nil
     }
 }

@@ -44,7 +44,7 @@ struct CircuitCommand: ParsableCommand {
             try withInputErrors {
                 let (loaded, layers, x, label) = try CircuitCommand.load(spec)
                 let s = try batch.map { b throws(CircuitSpecError) in try loaded.withBatch(b) } ?? loaded
-                var rows: [(String, Any)] = [("cut_width", s.cutWidth)]
+                var rows: [(String, any Sendable)] = [("cut_width", s.cutWidth)]
                 for part in CircuitSpec.Part.allCases {
                     let cs = try s.build(part, input: x, label: label, layers: layers, session: .one, step: 1)
                     let b = ConstraintBreakdown(cs)
