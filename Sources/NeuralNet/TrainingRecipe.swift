@@ -5,7 +5,7 @@ import Foundation
 /// standard deviation (stored in the model file's metadata so evaluation reuses them), trains with
 /// Adam or SGD and writes safetensors.
 public struct TrainingRecipe: Sendable {
-    public enum OptimizerChoice: String, Sendable { case adam, sgd }
+    public enum OptimizerChoice: String, Sendable, CaseIterable { case adam, sgd }
 
     public var model = "mlp-784-128-10"
     public var data = DataSource.bundled

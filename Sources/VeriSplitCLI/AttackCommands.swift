@@ -21,9 +21,9 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "Client batch size B.") var batch: Int = 20
     @Option(help: "Number of seeds K (independent layers and batches).") var seeds: Int = 5
     @Option(help: "First seed.") var seed: UInt64 = 1
-    @Option(help: "Client defense: none, aggp, dp or prune.") var defense: String = "none"
+    @Option(help: "Client defense: none, aggp, dp or prune.") var defense = DefenseKind.none
     @Option(help: "Image standardization: per-channel (the paper's) or per-feature (every pixel N(0,1), which flatters QBI).")
-    var standardize: String = "per-channel"
+    var standardize = Standardization.perChannel
     @Option(help: "AGGP activation threshold T (the authors' demo: 10; their keep formula with c = 16 suggests 15).")
     var aggpThreshold: Int = 10
     @Option(help: "Layers AGGP defends: first-dense (the paper's imprint layer) or all (every dense layer, the head included).")
@@ -31,7 +31,7 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "Seed the defense's randomness (AGGP's random zeroing, the dp noise); default: system CSPRNG.")
     var defenseSeed: UInt64?
     @Option(help: "Where the attacker sits: fedsgd (malicious aggregator) or split (malicious server after an identity client half).")
-    var entry: String = "fedsgd"
+    var entry = AttackEntryPoint.fedsgd
     @Option(help: "Directory for PNG grids (originals beside reconstructions) and metrics.json.") var out: String?
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -39,14 +39,7 @@ struct AttackOptions: ParsableArguments {
         guard neurons >= 1 else { throw ValidationError("--neurons must be >= 1") }
         guard batch >= 2 else { throw ValidationError("--batch must be >= 2") }
         guard seeds >= 1 else { throw ValidationError("--seeds must be >= 1") }
-        guard DefenseKind(rawValue: defense) != nil else {
-            throw ValidationError("--defense must be one of \(DefenseKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard AttackEntryPoint(rawValue: entry) != nil else { throw ValidationError("--entry must be fedsgd or split") }
         guard !(synthetic && data != nil) else { throw ValidationError("give --data or --synthetic, not both") }
-        guard Standardization(rawValue: standardize) != nil else {
-            throw ValidationError("--standardize must be per-channel or per-feature")
-        }
         guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
         guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
     }
@@ -55,9 +48,9 @@ struct AttackOptions: ParsableArguments {
     func run(_ kind: AttackKind) throws {
         let summary = try AttackRun(
             kind: kind, data: data, synthetic: synthetic, neurons: neurons, batch: batch, seeds: seeds, seed: seed,
-            defense: DefenseKind(rawValue: defense) ?? .none, standardization: Standardization(rawValue: standardize) ?? .perChannel,
+            defense: defense, standardization: standardize,
             aggpThreshold: aggpThreshold, aggpLayers: aggpLayers, defenseSeed: defenseSeed,
-            entry: AttackEntryPoint(rawValue: entry) ?? .fedsgd, out: out
+            entry: entry, out: out
         ).run()
         print(json ? jsonLine(summary) : summary.text)
     }

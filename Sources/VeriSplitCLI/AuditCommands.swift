@@ -11,12 +11,6 @@ struct AuditCommand: AsyncParsableCommand {
         subcommands: [AuditMIA.self, AuditCanaries.self])
 }
 
-/// Prints `error: <message>` on standard error and exits with status 2 (bad input).
-func exitBadInput(_ message: String) -> Never {
-    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
-    Foundation.exit(2)
-}
-
 /// Versions recorded in every audit report.
 func auditVersions() -> [(String, String)] { AuditInputs.versions(tool: VeriSplit.configuration.version) }
 
@@ -43,7 +37,7 @@ extension AuditCommand {
         @Option(help: "Model spec (file or bundled name); default: the spec stored in the weights' metadata.") var spec: String?
         @Option(help: "Members: data the model was trained on (bundled, system, an IDX directory, or a CSV file with the label last).") var train: String?
         @Option(help: "Non-members: data from the same distribution not used in training (same forms as --train).") var test: String?
-        @Option(help: "Attack: \(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")).") var attack: String = "lira"
+        @Option(help: "Attack: \(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")).") var attack = AttackKind.lira
         @Option(help: "Output directory for report.json and report.html.") var out: String = "report"
         @Option(help: "Shadow/reference models to train (lira, rmia).") var shadowModels: Int?
         @Option(help: "Members and non-members audited, each (subsampled, seeded).") var examples: Int?
@@ -52,33 +46,21 @@ extension AuditCommand {
         @Option(help: "Confidence of the bounds.") var confidence: Double = 0.95
         @Option(help: "Shadow training epochs (default: the model's trained_epochs metadata, else 5).") var epochs: Int?
         @Option(help: "Shadow training batch size.") var batchSize: Int = 64
-        @Option(help: "Shadow training optimizer: adam or sgd.") var optimizer: String = "adam"
+        @Option(help: "Shadow training optimizer: adam or sgd.") var optimizer = PlainTrainer.OptimizerKind.adam
         @Option(help: "Shadow training learning rate (default 0.001 adam, 0.05 sgd).") var lr: Float?
         @Option(help: "Shadow model cache directory (default ~/.cache/verisplit/shadow-models).") var cacheDir: String?
         @Flag(help: "Do not read or write the shadow model cache.") var noCache = false
         @Flag(help: "Print the report JSON headline (auc, tpr_at_fpr, epsilon_lower_bound, threshold_selection, epsilon_lb_posthoc) as one JSON line after the table.") var json = false
 
         func run() async throws {
-            do {
-                try execute()
-            } catch {
-                exitBadInput(error.description)
-            }
-        }
-
-        private func execute() throws(AuditError) {
-            guard let model else { exitBadInput("missing --model (trained weights, safetensors)") }
-            guard let train else { exitBadInput("missing --train (the data the model was trained on)") }
-            guard let test else { exitBadInput("missing --test (data the model was not trained on)") }
-            guard let kind = AttackKind(rawValue: attack) else {
-                exitBadInput("invalid --attack = \(attack): use \(AttackKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            guard let opt = PlainTrainer.OptimizerKind(rawValue: optimizer) else { exitBadInput("invalid --optimizer = \(optimizer): use adam or sgd") }
-            var request = MIAAuditRequest(model: model, spec: spec, train: train, test: test, attack: kind, out: out)
+            let model = try OptionCheck.required(model, "model", "trained weights, safetensors")
+            let train = try OptionCheck.required(train, "train", "the data the model was trained on")
+            let test = try OptionCheck.required(test, "test", "data the model was not trained on")
+            var request = MIAAuditRequest(model: model, spec: spec, train: train, test: test, attack: attack, out: out)
             request.shadowModels = shadowModels ?? 16
             request.examples = examples ?? 1000
             (request.seed, request.delta, request.confidence, request.epochs) = (seed, delta, confidence, epochs)
-            (request.batchSize, request.optimizer, request.learningRate) = (batchSize, opt, lr)
+            (request.batchSize, request.optimizer, request.learningRate) = (batchSize, optimizer, lr)
             request.cacheDirectory = noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
             (request.versions, request.command) = (auditVersions(), commandLine())
             let result = try request.run()
@@ -119,19 +101,11 @@ extension AuditCommand {
         @Flag(help: "Keep the canaries' true labels (weaker audit).") var keepLabels = false
 
         func run() async throws {
-            do {
-                try execute()
-            } catch {
-                exitBadInput(error.description)
-            }
-        }
-
-        private func execute() throws(AuditError) {
             var request = CanaryAuditRequest()
             request.methods = []
             for n in methods.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard let m = CanaryAuditRequest.Method(rawValue: n) else {
-                    exitBadInput("invalid --methods entry '\(n)': use plain, dpsgd, dpweights")
+                    throw ValidationError("invalid --methods entry '\(n)': use plain, dpsgd, dpweights")
                 }
                 request.methods.append(m)
             }

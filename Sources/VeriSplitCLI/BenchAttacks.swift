@@ -18,20 +18,19 @@ struct BenchAttacks: AsyncParsableCommand {
     @Option(help: "Training epochs for the accuracy cost (default 2, 1 with --quick).") var epochs: Int?
     @Option(help: "HTML report path.") var report: String = "attacks-report.html"
     @Option(help: "Also write a Markdown summary (table, time, machine) to this path.") var markdown: String?
-    @Option(help: "Image standardization: per-channel (the paper's) or per-feature.") var standardize: String = "per-channel"
+    @Option(help: "Image standardization: per-channel (the paper's) or per-feature.") var standardize = Standardization.perChannel
     @Option(help: "AGGP activation threshold T (the authors' demo: 10).") var aggpThreshold: Int = 10
     @Option(help: "Layers AGGP defends: first-dense (the paper's) or all.") var aggpLayers: String = "first-dense"
     @Option(help: "Seed the defenses' randomness (AGGP zeroing, dp noise); default: system CSPRNG.") var defenseSeed: UInt64?
 
     func validate() throws {
-        guard Standardization(rawValue: standardize) != nil else { throw ValidationError("--standardize must be per-channel or per-feature") }
         guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
         guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
     }
 
     func run() async throws {
         let settings = AttackBenchSettings(
-            standardization: Standardization(rawValue: standardize) ?? .perChannel,
+            standardization: standardize,
             defenses: DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense),
             defenseSeed: defenseSeed)
         let (train, test) = try MNISTFamily.load(.bundled)

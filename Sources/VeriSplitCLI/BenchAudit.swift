@@ -38,11 +38,7 @@ struct BenchAudit: AsyncParsableCommand {
         b.recipes = recipes.split(separator: ",").map(String.init)
         b.attacks = attacks.split(separator: ",").map(String.init)
         b.cacheDirectory = noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
-        do {
-            let result = try b.run()
-            print(json ? result.json.serialized(indent: nil) : result.text)
-        } catch {
-            exitBadInput(error.description)
-        }
+        let result = try b.run()
+        print(json ? result.json.serialized(indent: nil) : result.text)
     }
 }

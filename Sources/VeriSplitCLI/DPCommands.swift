@@ -45,32 +45,22 @@ extension DPCommand {
         var delta: Double?
 
         @Option(help: "Accountant: rdp or pld.")
-        var accountant: String = "rdp"
+        var accountant = AccountantKind.rdp
 
         @Flag(help: "Print one JSON object.")
         var json = false
 
         func run() async throws {
-            guard let kind = AccountantKind(rawValue: accountant.lowercased()) else {
-                throw ValidationError("invalid accountant = \(accountant): must be rdp or pld")
-            }
             let answer = try PrivacyAccountingAnswer.compute(
                 q: try OptionCheck.required(q, "q"), sigma: sigma, targetEpsilon: epsilon,
                 steps: try OptionCheck.required(steps, "steps"), delta: try OptionCheck.required(delta, "delta"),
-                accountant: kind)
+                accountant: accountant)
             print(json ? jsonLine(answer) : answer.text)
         }
     }
 }
 
 // MARK: - Shared helpers of the dp subcommands
-
-/// Prints "error: message" to stderr and exits with status 2, the status every `dp` command uses
-/// for bad parameters, unreadable files and models that do not fit the operation.
-func dpFail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
-    Foundation.exit(2)
-}
 
 /// What the dp subcommands share: the privacy target's checks, data loading, JSON numbers.
 /// Numeric options are typed (ArgumentParser parses them; the root maps a refused value to
@@ -126,14 +116,14 @@ extension DPCommand {
         @Option(parsing: .unconditional, help: "Per-sample clipping norm C > 0.") var clip: Double = 1.0
         @OptionGroup var dataOptions: DataOptions
         @Option(help: "Where to write the model (safetensors).") var out: String?
-        @Option(help: "Optimizer: sgd or adam.") var optimizer: String = "sgd"
+        @Option(help: "Optimizer: sgd or adam.") var optimizer = TrainingRecipe.OptimizerChoice.sgd
         @Option(parsing: .unconditional, help: "Learning rate (default 0.05 for sgd, 0.002 for adam).")
         var lr: Double?
         @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Double = 0.9
         @Option(help: "Sampling: poisson (matches the accountant) or shuffled (does not).")
-        var sampling: String = "poisson"
+        var sampling = BatchSampling.poisson
         @Option(help: "Accountant for calibration and the per-epoch readout: rdp or pld.")
-        var accountant: String = "rdp"
+        var accountant = AccountantKind.rdp
         @Option(help: "Seed of the weight initialization only.") var seed: UInt64 = 1
         @Option(help: "Seed the batch sampling (reproducible experiments only: the model is then recorded proven=false).")
         var samplingSeed: UInt64?
@@ -155,34 +145,24 @@ extension DPCommand {
 
         func run() async throws {
             let (eps, delta) = try DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
-            guard let kind = AccountantKind(rawValue: accountant.lowercased()) else {
-                dpFail("invalid accountant = \(accountant): must be rdp or pld")
-            }
-            let samplingKind: BatchSampling
-            switch sampling.lowercased() {
-            case "poisson": samplingKind = .poisson
-            case "shuffled", BatchSampling.shuffledFixedBatches.rawValue: samplingKind = .shuffledFixedBatches
-            default: dpFail("invalid sampling = \(sampling): must be poisson or shuffled")
-            }
-            guard ["sgd", "adam"].contains(optimizer) else { dpFail("invalid optimizer = \(optimizer): must be sgd or adam") }
-            guard let out else { dpFail("missing --out (where to write the trained model)") }
-            let rate = lr ?? (optimizer == "sgd" ? 0.05 : 0.002)
+            let out = try OptionCheck.required(out, "out", "where to write the trained model")
+            let rate = lr ?? (optimizer == .sgd ? 0.05 : 0.002)
             let settings = DPTrainingSettings(
-                targetEpsilon: eps, delta: delta, epochs: epochs, batchSize: batch, clippingNorm: clip, sampling: samplingKind,
-                accountant: kind, optimizer: optimizer == "sgd" ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
+                targetEpsilon: eps, delta: delta, epochs: epochs, batchSize: batch, clippingNorm: clip, sampling: sampling,
+                accountant: accountant, optimizer: optimizer == .sgd ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
                 initializationSeed: seed, samplingSource: samplingSeed.map { .seeded($0) } ?? .system,
                 noise: noiseSeed.map { .seeded($0) } ?? .system)
             let recipe = DPTrainingRecipe(model: model, data: dataOptions.data, out: out, settings: settings,
-                                          optimizerName: optimizer, learningRate: rate)
+                                          optimizerName: optimizer.rawValue, learningRate: rate)
             do {
                 let summary = try recipe.run(plan: { if !json { print(DPTrainingRecipe.planText($0, settings: settings)) } },
                                              epoch: { [json, epochs] in if !json { print(DPTrainingRecipe.epochText($0, of: epochs)) } })
                 print(json ? jsonLine(summary) : summary.text)
-            } catch .nonFinite(let name, let detail) {
-                FileHandle.standardError.write(Data(("error: " + DPError.nonFinite(name: name, detail: detail).description + "\n").utf8))
-                throw ExitCode(1)
             } catch {
-                dpFail(error.description)
+                // A diverged run is a refused result (exit 1), not bad input.
+                guard case .nonFinite = error else { throw error }
+                FileHandle.standardError.write(Data(("error: " + error.description + "\n").utf8))
+                throw ExitCode(1)
             }
         }
     }
@@ -212,7 +192,7 @@ extension DPCommand {
         @Option(parsing: .unconditional, help: "Epsilon > 0.") var epsilon: Double?
         @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: Double = 1e-5
         @Option(help: "Output model (safetensors), must differ from --model.") var out: String?
-        @Option(help: "dpweights, output-perturbation or post-dpsgd.") var method: String = "dpweights"
+        @Option(help: "dpweights, output-perturbation or post-dpsgd.") var method = PrivacyRecord.Method.dpWeights
         @Option(help: "DP-Weights: training epochs E (default: metadata trained_epochs).")
         var trainEpochs: Int?
         @Option(parsing: .unconditional, help: "DP-Weights: learning rate (default: metadata).")
@@ -239,20 +219,13 @@ extension DPCommand {
 
         func run() async throws {
             let (eps, delta) = try DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
-            guard let method = PrivacyRecord.Method(rawValue: method.lowercased()), method != .dpsgd else {
-                dpFail("invalid method = \(method): must be dpweights, output-perturbation or post-dpsgd")
-            }
-            guard let model else { dpFail("missing --model (the safetensors file to noise)") }
-            guard let out else { dpFail("missing --out (where to write the noised model)") }
+            let model = try OptionCheck.required(model, "model", "the safetensors file to noise")
+            let out = try OptionCheck.required(out, "out", "where to write the noised model")
             let overrides = TrainingHyperparameters(
                 epochs: trainEpochs, learningRate: lr, batchSize: batchSize, datasetSize: datasetSize, clippingNorm: clip)
-            do {
-                let report = try WeightNoisingRequest(model: model, out: out, method: method, epsilon: eps, delta: delta,
-                                                      hyperparameters: overrides, sigma: sigma, noiseSeed: noiseSeed).run()
-                print(json ? jsonLine(report) : report.text)
-            } catch {
-                dpFail(error.description)
-            }
+            let report = try WeightNoisingRequest(model: model, out: out, method: method, epsilon: eps, delta: delta,
+                                                  hyperparameters: overrides, sigma: sigma, noiseSeed: noiseSeed).run()
+            print(json ? jsonLine(report) : report.text)
         }
     }
 }
@@ -288,13 +261,9 @@ extension DPCommand {
         }
 
         func run() async throws {
-            guard let out else { dpFail("missing --out (where to write the model)") }
-            do {
-                let report = try LogisticRegressionRecipe(data: dataOptions.data, l2: l2, passes: passes, seed: seed, out: out).run()
-                print(json ? jsonLine(report) : report.text)
-            } catch {
-                dpFail(error.description)
-            }
+            let out = try OptionCheck.required(out, "out", "where to write the model")
+            let report = try LogisticRegressionRecipe(data: dataOptions.data, l2: l2, passes: passes, seed: seed, out: out).run()
+            print(json ? jsonLine(report) : report.text)
         }
     }
 }

