@@ -74,35 +74,25 @@ public struct AttackRun: Sendable {
     public var seeds: Int
     public var seed: UInt64
     public var defense: DefenseKind
-    public var standardization: Standardization
-    public var aggpThreshold: Int
-    /// "first-dense" (the paper's imprint layer) or "all".
-    public var aggpLayers: String
-    public var defenseSeed: UInt64?
+    /// Standardization, AGGP's threshold and layers, and the defense seed.
+    public var settings: AttackBenchSettings
     public var entry: AttackEntryPoint
     /// Directory for PNG grids and metrics.json.
     public var out: String?
 
     public init(kind: AttackKind, data: String?, synthetic: Bool, neurons: Int, batch: Int, seeds: Int, seed: UInt64,
-                defense: DefenseKind, standardization: Standardization, aggpThreshold: Int, aggpLayers: String,
-                defenseSeed: UInt64?, entry: AttackEntryPoint, out: String?) {
+                defense: DefenseKind, settings: AttackBenchSettings, entry: AttackEntryPoint, out: String?) {
         self.kind = kind; self.data = data; self.synthetic = synthetic; self.neurons = neurons; self.batch = batch
-        self.seeds = seeds; self.seed = seed; self.defense = defense; self.standardization = standardization
-        self.aggpThreshold = aggpThreshold; self.aggpLayers = aggpLayers; self.defenseSeed = defenseSeed
-        self.entry = entry; self.out = out
+        self.seeds = seeds; self.seed = seed; self.defense = defense; self.settings = settings; self.entry = entry
+        self.out = out
     }
 
     func attackData() throws -> AttackData {
         if synthetic { return .synthetic() }
         let source = DataSource(argument: data ?? "bundled")
         let (train, test) = try MNISTFamily.load(source)
-        return try AttackData.images(train: train, test: test, name: source.description, standardization: standardization)
-    }
-
-    /// The defenses' settings; `seed` seeds their randomness when a defense seed was given.
-    func defenseOptions(seed: UInt64) -> DefenseOptions {
-        DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense,
-                       randomness: defenseSeed.map { .seeded($0 &+ seed) } ?? .system)
+        return try AttackData.images(train: train, test: test, name: source.description,
+                                     standardization: settings.standardization)
     }
 
     /// Runs the K seeds (each a fresh malicious layer and client batch, the defense applied to the
@@ -120,7 +110,7 @@ public struct AttackRun: Sendable {
         for k in 0..<o.seeds {
             let seed = o.seed &+ UInt64(k)
             let round = try AttackTrial.prepare(kind: kind, neurons: o.neurons, batch: o.batch, data: data, seed: seed, entry: entry)
-            var defense = try defenseKind.make(defenseOptions(seed: seed))
+            var defense = try defenseKind.make(settings.options(seed: seed))
             let trial = try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }
             results.append(trial.result)
             if let r = round.layer.pairsReport { reports.append(r) }
@@ -136,9 +126,10 @@ public struct AttackRun: Sendable {
         let (a, p, r, rs, ps, ss) = (s(\.active), s(\.precision), s(\.recall), s(\.structuralRecall), s(\.psnr), s(\.ssim))
         var summary = AttackSummary(
             attack: kind.rawValue, data: data.name, entry: entry.rawValue, defense: defenseKind.rawValue,
-            standardization: data.standardizationName, aggpThreshold: o.aggpThreshold, aggpLayers: o.aggpLayers,
-            defenseRandomness: o.defenseSeed == nil ? "system" : "seeded",
-            dpGuarantee: defenseKind == .dp ? DefenseGuaranteeSummary.make(defenseOptions(seed: o.seed)) : nil,
+            standardization: data.standardizationName, aggpThreshold: settings.defenses.aggpThreshold,
+            aggpLayers: settings.defenses.aggpLayers == .all ? "all" : "first-dense",
+            defenseRandomness: settings.defenseSeed == nil ? "system" : "seeded",
+            dpGuarantee: defenseKind == .dp ? DefenseGuaranteeSummary.make(settings.options(seed: o.seed)) : nil,
             neurons: o.neurons, batch: o.batch, seeds: o.seeds, active: a.mean, activeCi: a.interval,
             precision: p.mean, precisionCi: p.interval, recall: r.mean, recallCi: r.interval,
             recallStructural: rs.mean, recallStructuralCi: rs.interval,

@@ -385,3 +385,14 @@ extension Circom {
         return names
     }
 }
+
+extension R1CS {
+    /// `verisplit r1cs info`: counts of constraints, wires, public and private inputs, terms.
+    public func summary(title: String) -> BenchTable {
+        BenchTable(title: title, rows: [
+            ("constraints", constraintCount), ("wires", numWires), ("public_outputs", numPublicOutputs),
+            ("public_inputs", numPublicInputs), ("private_inputs", numPrivateInputs),
+            ("nonzero_terms", a.nonZeroCount + b.nonZeroCount + c.nonZeroCount),
+        ])
+    }
+}

@@ -22,14 +22,7 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "Number of seeds K (independent layers and batches).") var seeds: Int = 5
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Client defense: none, aggp, dp or prune.") var defense = DefenseKind.none
-    @Option(help: "Image standardization: per-channel (the paper's) or per-feature (every pixel N(0,1), which flatters QBI).")
-    var standardize = Standardization.perChannel
-    @Option(help: "AGGP activation threshold T (the authors' demo: 10; their keep formula with c = 16 suggests 15).")
-    var aggpThreshold: Int = 10
-    @Option(help: "Layers AGGP defends: first-dense (the paper's imprint layer) or all (every dense layer, the head included).")
-    var aggpLayers: String = "first-dense"
-    @Option(help: "Seed the defense's randomness (AGGP's random zeroing, the dp noise); default: system CSPRNG.")
-    var defenseSeed: UInt64?
+    @OptionGroup var setting: AttackSettingOptions
     @Option(help: "Where the attacker sits: fedsgd (malicious aggregator) or split (malicious server after an identity client half).")
     var entry = AttackEntryPoint.fedsgd
     @Option(help: "Directory for PNG grids (originals beside reconstructions) and metrics.json.") var out: String?
@@ -40,19 +33,40 @@ struct AttackOptions: ParsableArguments {
         guard batch >= 2 else { throw ValidationError("--batch must be >= 2") }
         guard seeds >= 1 else { throw ValidationError("--seeds must be >= 1") }
         guard !(synthetic && data != nil) else { throw ValidationError("give --data or --synthetic, not both") }
-        guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
-        guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
     }
 
     /// Runs the attack and prints its table (or one JSON value).
     func run(_ kind: AttackKind) throws {
         let summary = try AttackRun(
             kind: kind, data: data, synthetic: synthetic, neurons: neurons, batch: batch, seeds: seeds, seed: seed,
-            defense: defense, standardization: standardize,
-            aggpThreshold: aggpThreshold, aggpLayers: aggpLayers, defenseSeed: defenseSeed,
-            entry: entry, out: out
+            defense: defense, settings: setting.settings, entry: entry, out: out
         ).run()
         print(json ? jsonLine(summary) : summary.text)
+    }
+}
+
+/// The attack setting's standardization and defense options, shared by `attack *` and
+/// `bench attacks`.
+struct AttackSettingOptions: ParsableArguments {
+    @Option(help: "Image standardization: per-channel (the paper's) or per-feature (every pixel N(0,1), which flatters QBI).")
+    var standardize = Standardization.perChannel
+    @Option(help: "AGGP activation threshold T (the authors' demo: 10; their keep formula with c = 16 suggests 15).")
+    var aggpThreshold: Int = 10
+    @Option(help: "Layers AGGP defends: first-dense (the paper's imprint layer) or all (every dense layer, the head included).")
+    var aggpLayers: String = "first-dense"
+    @Option(help: "Seed the defense's randomness (AGGP's random zeroing, the dp noise); default: system CSPRNG.")
+    var defenseSeed: UInt64?
+
+    func validate() throws {
+        guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
+        guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
+    }
+
+    var settings: AttackBenchSettings {
+        AttackBenchSettings(
+            standardization: standardize,
+            defenses: DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense),
+            defenseSeed: defenseSeed)
     }
 }
 

@@ -18,24 +18,12 @@ struct BenchAttacks: AsyncParsableCommand {
     @Option(help: "Training epochs for the accuracy cost (default 2, 1 with --quick).") var epochs: Int?
     @Option(help: "HTML report path.") var report: String = "attacks-report.html"
     @Option(help: "Also write a Markdown summary (table, time, machine) to this path.") var markdown: String?
-    @Option(help: "Image standardization: per-channel (the paper's) or per-feature.") var standardize = Standardization.perChannel
-    @Option(help: "AGGP activation threshold T (the authors' demo: 10).") var aggpThreshold: Int = 10
-    @Option(help: "Layers AGGP defends: first-dense (the paper's) or all.") var aggpLayers: String = "first-dense"
-    @Option(help: "Seed the defenses' randomness (AGGP zeroing, dp noise); default: system CSPRNG.") var defenseSeed: UInt64?
-
-    func validate() throws {
-        guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
-        guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
-    }
+    @OptionGroup var setting: AttackSettingOptions
 
     func run() async throws {
-        let settings = AttackBenchSettings(
-            standardization: standardize,
-            defenses: DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense),
-            defenseSeed: defenseSeed)
         let (train, test) = try MNISTFamily.load(.bundled)
         let result = try AttackBenchmark.run(
-            .init(quick: quick, seeds: seeds, epochs: epochs, settings: settings, report: report, markdown: markdown),
+            .init(quick: quick, seeds: seeds, epochs: epochs, settings: setting.settings, report: report, markdown: markdown),
             train: train, test: test)
         print(json ? jsonLine(result) : result.text)
     }

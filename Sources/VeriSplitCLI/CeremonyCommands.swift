@@ -109,17 +109,7 @@ struct CeremonyCommand: ParsableCommand {
                 let wanted = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
                 let v = try t.verify(progress: progress.report)
                 progress.finish()
-                if !v.importedPhase1Contributions.isEmpty {
-                    print("imported phase-1 contributions (powers checked, snarkjs proofs not re-checked): "
-                          + v.importedPhase1Contributions.map { $0.isEmpty ? "(unnamed)" : $0 }.joined(separator: ", "))
-                }
-                for c in v.contributions {
-                    print("phase \(c.phase) #\(c.index) \(c.name)\(c.isBeacon ? " [beacon]" : "") \(c.hash)")
-                }
-                if let vk = v.verifyingKey {
-                    print("verifying key fingerprint: \(VerifiedCeremony.fingerprint(vk))")
-                }
-                print("sound: \(v.contributions.count) contributions verified")
+                print(v.text)
                 if let wanted, !v.contains(wanted) {
                     print("the transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)")
                     throw ExitCode(1)
@@ -141,14 +131,9 @@ struct CeremonyCommand: ParsableCommand {
             try withCeremonyErrors {
                 let v = try CeremonyTranscript.load(directory).verify(progress: progress.report)
                 progress.finish()
-                guard let key = v.provingKey, let zkey = v.zkey, v.phase2ContributionCount > 0 else {
-                    throw InputError("phase 2 has no contribution yet: delta is the generator and anyone could forge proofs")
-                }
-                try writeFile(out + "/proving.key", KeyFile.encode(key, r1cs: v.circuit))
-                try writeFile(out + "/verification_key.json", SnarkjsJSON.encode(key.verifyingKey))
-                try writeFile(out + "/circuit_final.zkey", zkey)
+                for file in try v.keyFiles() { try writeFile(out + "/" + file.name, file.bytes) }
                 print("wrote \(out)/proving.key, verification_key.json, circuit_final.zkey")
-                print("verifying key fingerprint: \(VerifiedCeremony.fingerprint(key.verifyingKey))")
+                print("verifying key fingerprint: \(v.verifyingKey.map(VerifiedCeremony.fingerprint) ?? "")")
             }
         }
     }
@@ -156,7 +141,7 @@ struct CeremonyCommand: ParsableCommand {
 
 /// Prints a receipt and writes it to `path` if given.
 private func report(_ r: ContributionReceipt, receipt path: String?) throws {
-    print("phase \(r.phase) contribution #\(r.index) (\(r.name)): \(r.hash)")
+    print(r.text)
     if let path {
         try writeFile(path, r.json())
         print("wrote receipt \(path)")

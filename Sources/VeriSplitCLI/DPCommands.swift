@@ -62,13 +62,15 @@ extension DPCommand {
 
 // MARK: - Shared helpers of the dp subcommands
 
-/// What the dp subcommands share: the privacy target's checks, data loading, JSON numbers.
-/// Numeric options are typed (ArgumentParser parses them; the root maps a refused value to
-/// status 2) and range-checked in each command's `validate()`.
-enum DPArgs {
-    /// Rejects a missing or non-positive epsilon and a delta outside (0, 1) up front, naming the
-    /// parameter.
-    static func privacyTarget(epsilon: Double?, delta: Double) throws(ValidationError) -> (Double, Double) {
+/// The privacy target the dp training and noising commands share, checked up front: epsilon
+/// required, finite and > 0; delta in (0, 1).
+struct PrivacyTargetOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Target epsilon > 0.") var epsilon: Double?
+    @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: Double = 1e-5
+
+    func validate() throws { _ = try target() }
+
+    func target() throws(ValidationError) -> (epsilon: Double, delta: Double) {
         let eps = try OptionCheck.required(epsilon, "epsilon")
         guard eps > 0, eps.isFinite else {
             throw ValidationError("invalid epsilon = \(eps): must be > 0. Pass a privacy budget such as 1 or 8.")
@@ -78,7 +80,6 @@ enum DPArgs {
         }
         return (eps, delta)
     }
-
 }
 
 // MARK: - dp train
@@ -109,8 +110,7 @@ extension DPCommand {
 
         @Option(help: "Model spec JSON file or bundled name (\(ModelSpec.bundledNames.joined(separator: ", "))).")
         var model: String = "mlp-784-128-10"
-        @Option(parsing: .unconditional, help: "Target epsilon > 0.") var epsilon: Double?
-        @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: Double = 1e-5
+        @OptionGroup var target: PrivacyTargetOptions
         @Option(help: "Epochs (each round(n / batch) noisy steps).") var epochs: Int = 5
         @Option(help: "Expected batch size B (q = B / n).") var batch: Int = 64
         @Option(parsing: .unconditional, help: "Per-sample clipping norm C > 0.") var clip: Double = 1.0
@@ -132,7 +132,6 @@ extension DPCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            _ = try DPArgs.privacyTarget(epsilon: epsilon, delta: delta)
             try OptionCheck.atLeast(1, epochs, "epochs")
             try OptionCheck.atLeast(1, batch, "batch")
             try OptionCheck.finite(clip, "clip")
@@ -144,7 +143,7 @@ extension DPCommand {
         }
 
         func run() async throws {
-            let (eps, delta) = try DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
+            let (eps, delta) = try target.target()
             let out = try OptionCheck.required(out, "out", "where to write the trained model")
             let rate = lr ?? (optimizer == .sgd ? 0.05 : 0.002)
             let settings = DPTrainingSettings(
@@ -189,8 +188,7 @@ extension DPCommand {
                 """)
 
         @Option(help: "Input model (safetensors); never modified.") var model: String?
-        @Option(parsing: .unconditional, help: "Epsilon > 0.") var epsilon: Double?
-        @Option(parsing: .unconditional, help: "Delta in (0, 1).") var delta: Double = 1e-5
+        @OptionGroup var target: PrivacyTargetOptions
         @Option(help: "Output model (safetensors), must differ from --model.") var out: String?
         @Option(help: "dpweights, output-perturbation or post-dpsgd.") var method = PrivacyRecord.Method.dpWeights
         @Option(help: "DP-Weights: training epochs E (default: metadata trained_epochs).")
@@ -208,7 +206,6 @@ extension DPCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            _ = try DPArgs.privacyTarget(epsilon: epsilon, delta: delta)
             try OptionCheck.atLeast(1, trainEpochs, "train-epochs")
             try OptionCheck.atLeast(1, batchSize, "batch-size")
             try OptionCheck.atLeast(2, datasetSize, "dataset-size")
@@ -218,7 +215,7 @@ extension DPCommand {
         }
 
         func run() async throws {
-            let (eps, delta) = try DPArgs.privacyTarget(epsilon: epsilon, delta: self.delta)
+            let (eps, delta) = try target.target()
             let model = try OptionCheck.required(model, "model", "the safetensors file to noise")
             let out = try OptionCheck.required(out, "out", "where to write the noised model")
             let overrides = TrainingHyperparameters(

@@ -51,12 +51,7 @@ struct R1CSCommand: ParsableCommand {
 
         func run() throws {
             let r1cs = try withInputErrors { try Circom.readR1CS(try readFile(file), file: file) }
-            printBenchResult([
-                ("constraints", r1cs.constraintCount), ("wires", r1cs.numWires),
-                ("public_outputs", r1cs.numPublicOutputs), ("public_inputs", r1cs.numPublicInputs),
-                ("private_inputs", r1cs.numPrivateInputs),
-                ("nonzero_terms", r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount),
-            ], json: json, title: file)
+            print(r1cs.summary(title: file).rendered(json: json))
         }
     }
 
@@ -151,16 +146,8 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("public"), help: "public.json.") var publicPath: String
 
     func run() throws {
-        let valid: Bool = try withInputErrors {
-            // Public inputs first: their count bounds the key's size and IC count, which are
-            // checked before the key is parsed or any of its points decoded.
-            let inputs = try SnarkjsJSON.publicInputs(Data(try readFile(publicPath, limit: SnarkjsJSON.maxBytes)), file: publicPath)
-            let keyLimit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: inputs.count)
-            let why = "a verifying key for \(inputs.count) public inputs is smaller"
-            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: keyLimit, why: why)), file: vk,
-                                                   expectedPublicInputs: inputs.count)
-            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
-            return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
+        let valid = try withInputErrors {
+            try SnarkjsJSON.verifyFiles(verifyingKey: vk, proof: proof, publicInputs: publicPath)
         }
         if valid {
             print("valid")
