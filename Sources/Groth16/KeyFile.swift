@@ -131,7 +131,7 @@ public enum KeyFile {
         guard ic.count == r1cs.numPublic + 1, a.count == wires, b1.count == wires, b2.count == wires,
               l.count == wires - r1cs.numPublic - 1,
               domainSize.nonzeroBitCount == 1, domainSize >= r1cs.constraintCount + r1cs.numPublic + 1,
-              h.count == (form == .monomial ? domainSize - 1 : domainSize)
+              h.count == form.reduction.hQueryCount(domainSize: domainSize)
         else {
             throw .invalid(file: file, offset: r.offset, reason: "query sizes do not fit the embedded circuit")
         }
