@@ -51,11 +51,11 @@ public enum AttackBenchmark {
                 }
             }
         }
-        let gridSeconds = (clock.now - start).seconds
+        let gridSeconds = (clock.now - start).inSeconds
         let trainStart = clock.now
         let costs = try AccuracyCost.measure(train: train, test: test, epochs: c.epochs, seeds: c.quick ? 1 : 3,
                                              settings: settings)
-        let trainSeconds = (clock.now - trainStart).seconds
+        let trainSeconds = (clock.now - trainStart).inSeconds
         let html = AttackReport.html(cells: cells, costs: costs, neurons: c.neurons, batches: c.batches, seeds: c.seeds,
                                      gridSeconds: gridSeconds, settings: settings)
         try AttackRun.write(Data(html.utf8), to: c.report)
@@ -141,9 +141,6 @@ public struct AttackBenchmarkResult: Encodable, Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
 
 /// One (data, attack, defense, N, B) cell over K seeds.
 public struct GridCell: Encodable, Sendable {

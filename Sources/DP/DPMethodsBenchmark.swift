@@ -226,8 +226,7 @@ public enum AccountantBenchmark {
         func timed() throws(DPError) -> (Double, T) {
             let start = clock.now
             let value = try body()
-            let elapsed = clock.now - start
-            return (Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15, value)
+            return ((clock.now - start).inSeconds * 1e3, value)
         }
         var (first, last) = try timed()
         var times = [first]

@@ -31,7 +31,6 @@ public enum DPSpeed {
                                     requirement: "need 1 <= batch <= n and epochs >= 1", hint: "Use e.g. batch 64, 3 epochs.")
         }
         let clock = ContinuousClock()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
         var plain = spec.makeModel(seed: seed)
         var sgd = SGD(learningRate: 0.05, momentum: 0.9)
@@ -41,7 +40,7 @@ public enum DPSpeed {
             let start = clock.now
             _ = Trainer.trainEpoch(model: &plain, optimizer: &sgd, loss: spec.loss, data: train, batchSize: batchSize,
                                    generator: &order)
-            if e > 0 { plainBest = min(plainBest, seconds(clock.now - start)) }
+            if e > 0 { plainBest = min(plainBest, (clock.now - start).inSeconds) }
         }
 
         var model = spec.makeModel(seed: seed)
@@ -58,7 +57,7 @@ public enum DPSpeed {
                 let (x, y) = train.batch(PoissonSampling.sample(count: train.count, rate: q, generator: &sampler))
                 _ = try dp.step(&model, features: x, labels: y, loss: spec.loss)
             }
-            if e > 0 { dpBest = min(dpBest, seconds(clock.now - start)) }
+            if e > 0 { dpBest = min(dpBest, (clock.now - start).inSeconds) }
         }
         return EpochTiming(model: spec.name, threads: GEMM.defaultThreads, plainEpochS: plainBest, dpsgdEpochS: dpBest,
                            examples: train.count, batch: batchSize, ratio: dpBest / plainBest)

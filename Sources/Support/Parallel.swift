@@ -70,3 +70,8 @@ public enum Parallel {
         }
     }
 }
+
+extension Duration {
+    /// The duration in seconds as a Double (for timings and benchmark tables).
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
