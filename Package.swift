@@ -41,17 +41,20 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "CAlgebraKernels", path: "Sources/CAlgebraKernels"),
-        .target(name: "Algebra", dependencies: ["CGMP", "COpenSSL", "CAlgebraKernels"]),
+        // Bytes I/O, hex, SHA-256, JSON lines, the parallel-for, special functions (re-exported
+        // by Algebra and NeuralNet).
+        .target(name: "Support", dependencies: ["COpenSSL"]),
+        .target(name: "Algebra", dependencies: ["Support", "CGMP", "COpenSSL", "CAlgebraKernels"]),
         .target(name: "Circuit", dependencies: ["Algebra"]),
         .target(name: "Groth16", dependencies: ["Circuit", "Algebra"]),
         .target(name: "Commitment", dependencies: ["Circuit", "Algebra", "COpenSSL"]),
         .target(name: "CNeuralKernels", path: "Sources/CNeuralKernels"),
         .target(
-            name: "NeuralNet", dependencies: ["CNeuralKernels", "CZlib"],
+            name: "NeuralNet", dependencies: ["Support", "CNeuralKernels", "CZlib"],
             resources: [.copy("Resources")]),
-        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment", "NeuralNet"]),
+        .target(name: "ZKML", dependencies: ["Circuit", "Algebra", "Commitment", "NeuralNet", "Groth16"]),
         .target(name: "DP", dependencies: ["NeuralNet", "CNeuralKernels", "COpenSSL"]),
-        .target(name: "Attacks", dependencies: ["NeuralNet", "CZlib"]),
+        .target(name: "Attacks", dependencies: ["NeuralNet", "Defenses", "DP", "CZlib"]),
         .target(name: "Defenses", dependencies: ["NeuralNet", "DP"]),
         .target(name: "Report"),
         .target(
@@ -81,6 +84,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "CGMP", "CAlgebraKernels"]),
         .testTarget(
             name: "CircuitTests", dependencies: ["Circuit", "Algebra"],

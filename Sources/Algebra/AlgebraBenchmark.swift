@@ -79,3 +79,24 @@ public enum AlgebraBenchmark {
     @inline(never) @usableFromInline
     static func blackHole<T>(_ value: T) { _ = value }
 }
+
+extension AlgebraBenchmark {
+    /// `verisplit bench algebra`: field, curve, pairing, MSM and FFT figures. `quick` skips the
+    /// 2^18 MSM and the 2^20 FFT.
+    public static func table(quick: Bool) -> BenchTable {
+        var t = BenchTable(title: "BN254 algebra (release build)")
+        t.append("fr_mul_ns", fieldMultiplicationNanoseconds(Fr.self))
+        t.append("fq_mul_ns", fieldMultiplicationNanoseconds(Fq.self))
+        t.append("fq_add_ns", fieldAdditionNanoseconds(Fq.self))
+        t.append("fq2_mul_ns", fieldMultiplicationNanoseconds(Fq2.self))
+        t.append("fq12_mul_ns", PairingBenchmark.fq12MultiplicationNanoseconds())
+        t.append("g1_add_ns", g1AdditionNanoseconds())
+        t.append("pairing_ms", PairingBenchmark.pairingMilliseconds())
+        t.append("msm_g1_2e16_ms", msmG1Milliseconds(logSize: 16))
+        if !quick { t.append("msm_g1_2e18_ms", msmG1Milliseconds(logSize: 18, repetitions: 2)) }
+        t.append("fft_2e16_ms", FFTBenchmark.time(logSize: 16))
+        if !quick { t.append("fft_2e20_ms", FFTBenchmark.time(logSize: 20, iterations: 3)) }
+        t.append("threads", ProcessInfoCores.activeCount)
+        return t
+    }
+}

@@ -354,19 +354,12 @@ enum FFTKernels {
     static let tileColumns = 8
 
     /// Runs body(lo, hi) over [0, count) split into up to 4 chunks per core, each at least
-    /// `minimumChunk` long (single-threaded below 2 * minimumChunk). A few chunks per core let
-    /// Dispatch rebalance when another process holds a core.
+    /// `minimumChunk` long (single-threaded below 2 * minimumChunk), with `Parallel.forEachChunk`.
+    /// A few chunks per core let Dispatch rebalance when another process holds a core.
     @inline(__always)
     static func parallelChunks(count: Int, minimumChunk: Int, _ body: @Sendable (Int, Int) -> Void) {
         let chunks = threads == 1 ? 1 : min(4 * threads, max(1, count / minimumChunk))
-        if chunks <= 1 {
-            if count > 0 { body(0, count) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = count * c / chunks, hi = count * (c + 1) / chunks
-            if lo < hi { body(lo, hi) }
-        }
+        Parallel.forEachChunk(count, chunks: chunks) { _, range in body(range.lowerBound, range.upperBound) }
     }
 
     /// The low `bits` bits of x in reverse order (bits >= 1).

@@ -39,3 +39,11 @@ public enum SecureRandom {
         OPENSSL_cleanse(buffer.baseAddress, buffer.count)
     }
 }
+
+extension SecureRandom {
+    /// Overwrites an array of field elements that held secrets, then empties it.
+    public static func erase<T>(_ values: inout [T]) {
+        values.withUnsafeMutableBytes { erase($0) }
+        values.removeAll()
+    }
+}

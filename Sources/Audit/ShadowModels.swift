@@ -51,25 +51,25 @@ public struct ShadowCache: Sendable {
 
     /// SHA-256 of the pool's shape, features (bit patterns) and labels.
     public static func fingerprint(_ data: Dataset) -> String {
-        var h = SHA256Digest()
+        let h = SHA256.Hasher()
         h.update("dataset-v1")
         for d in data.features.shape { h.update(UInt64(d)) }
         data.features.withUnsafeBufferPointer { h.update(floats: $0) }
         for l in data.labels { h.update(UInt64(l)) }
         h.update(UInt64(data.classCount))
-        return h.hexDigest()
+        return Hex.encode(h.finalize())
     }
 
     /// The cache key of one model.
     public static func key(spec: ModelSpec, dataFingerprint: String, mask: [Bool], seed: UInt64, trainer: any ModelTrainer) -> String {
-        var h = SHA256Digest()
+        let h = SHA256.Hasher()
         h.update("verisplit-shadow-v1")
         h.update(String(decoding: spec.jsonData(), as: UTF8.self))
         h.update(dataFingerprint)
         h.update(mask.map { $0 ? UInt8(1) : UInt8(0) })
         h.update(seed)
         h.update(trainer.identity)
-        return h.hexDigest()
+        return Hex.encode(h.finalize())
     }
 
     func url(_ key: String) -> URL { directory.appendingPathComponent("\(key).safetensors") }
@@ -179,5 +179,23 @@ public enum ShadowTraining {
         }
         bar.finish(detail: "\(hits) of \(masks.count) from cache")
         return ShadowModels(masks: masks, outputs: outputs, models: models, cacheHits: hits, seconds: Date().timeIntervalSince(start))
+    }
+}
+
+/// The cache-key encodings: strings NUL-terminated, integers as 8 little-endian bytes, floats by
+/// their little-endian bit patterns (the keys of existing caches depend on exactly these bytes).
+extension SHA256.Hasher {
+    fileprivate func update(_ text: String) { update(Array(text.utf8) + [0]) }
+
+    fileprivate func update(_ value: UInt64) {
+        update((0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+    }
+
+    fileprivate func update(floats: UnsafeBufferPointer<Float>) {
+        #if _endian(little)
+        update(UnsafeRawBufferPointer(floats))
+        #else
+        update(floats.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } })
+        #endif
     }
 }

@@ -110,7 +110,7 @@ public enum Ptau {
     /// Writes sections 1-7 (no Lagrange sections: `snarkjs powersoftau prepare phase2` adds them).
     public static func write(_ file: PtauFile) -> [UInt8] {
         let p = file.powers
-        var w = BinWriter()
+        var w = ByteWriter()
         w.bytes = magic
         w.u32(version)
         w.u32(7)
@@ -137,22 +137,6 @@ public enum Ptau {
             }
         }
         return w.bytes
-    }
-}
-
-/// Little-endian writer for binfileutils containers (`.ptau`).
-struct BinWriter {
-    var bytes: [UInt8] = []
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) } }
-    mutating func reserve(_ n: Int) { bytes.reserveCapacity(bytes.count + n) }
-    /// Writes `id`, the body's size, then the body.
-    mutating func section(_ id: UInt32, _ body: (inout BinWriter) -> Void) {
-        var inner = BinWriter()
-        body(&inner)
-        u32(id)
-        let size = UInt64(inner.bytes.count)
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: size >> UInt64(8 * i))) }
-        bytes += inner.bytes
     }
 }
 

@@ -31,47 +31,42 @@ public enum CircomFormatError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A bounds-checked little-endian reader that reports offsets and sections in its errors.
+/// circom's reader: the shared bounds-checked `ByteReader` plus the file and section names
+/// its errors carry.
 struct BinaryReader {
-    let bytes: [UInt8]
+    var cursor: ByteReader
     let file: String
-    var offset: Int
     var section: String = "header"
-    /// Reads stop here: the end of the current section (or of the file).
-    var limit: Int
 
     init(_ bytes: [UInt8], file: String) {
-        self.bytes = bytes; self.file = file; self.offset = 0; self.limit = bytes.count
+        cursor = ByteReader(bytes)
+        self.file = file
     }
 
-    var remaining: Int { max(0, limit - offset) }
+    var bytes: [UInt8] { cursor.bytes }
+    var offset: Int {
+        get { cursor.offset }
+        set { cursor.offset = newValue }
+    }
+    var remaining: Int { cursor.remaining }
 
     /// Positions the reader at a section's body and bounds reads to it.
     mutating func enter(_ name: String, offset: Int, size: Int) {
         section = name
-        self.offset = offset
-        limit = offset + size
+        cursor.offset = offset
+        cursor.limit = offset + size
     }
 
-    mutating func need(_ n: Int) throws(CircomFormatError) {
-        guard n >= 0, n <= remaining else {
-            throw .truncated(file: file, section: section, offset: offset, needed: n - remaining)
-        }
+    func truncated(_ e: ByteReadError) -> CircomFormatError {
+        .truncated(file: file, section: section, offset: e.offset, needed: e.needed)
     }
 
     mutating func take(_ n: Int) throws(CircomFormatError) -> ArraySlice<UInt8> {
-        try need(n)
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
+        do { return try cursor.take(n) } catch { throw truncated(error) }
     }
 
     mutating func int<T: FixedWidthInteger & UnsignedInteger>() throws(CircomFormatError) -> T {
-        let size = MemoryLayout<T>.size
-        try need(size)
-        var v: T = 0
-        for i in 0..<size { v |= T(bytes[offset + i]) << (8 * i) }
-        offset += size
-        return v
+        do { return try cursor.littleEndian() } catch { throw truncated(error) }
     }
 
     mutating func u32() throws(CircomFormatError) -> UInt32 { try int() }
@@ -97,15 +92,10 @@ struct BinaryReader {
     }
 }
 
-/// Little-endian writer for the same formats.
-struct BinaryWriter {
-    var bytes: [UInt8] = []
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) } }
-    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+/// The circom writers' additions to the shared `ByteWriter`.
+extension ByteWriter {
     mutating func fr(_ v: Fr) { bytes += v.littleEndianBytes() }
-    mutating func section(_ type: UInt32, _ body: [UInt8]) {
-        u32(type); u64(UInt64(body.count)); bytes += body
-    }
+    mutating func section(_ type: UInt32, _ body: [UInt8]) { section(type) { $0.bytes += body } }
 }
 
 /// circom's binary formats over BN254's Fr: `.r1cs` (version 1: header, constraints,
@@ -280,7 +270,7 @@ public enum Circom {
     static let commitmentSection: UInt32 = 0x10000
 
     public static func writeR1CS(_ r1cs: R1CS<Fr>) -> [UInt8] {
-        var header = BinaryWriter()
+        var header = ByteWriter()
         header.u32(32)
         header.bytes += Fr.modulus.littleEndianBytes(count: 32)
         header.u32(UInt32(r1cs.numWires))
@@ -289,7 +279,7 @@ public enum Circom {
         header.u32(UInt32(r1cs.numPrivateInputs))
         header.u64(UInt64(r1cs.wireLabels.max().map { $0 + 1 } ?? UInt64(r1cs.numWires)))
         header.u32(UInt32(r1cs.constraintCount))
-        var body = BinaryWriter()
+        var body = ByteWriter()
         body.bytes.reserveCapacity((r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount) * 36
                                    + r1cs.constraintCount * 12)
         for i in 0..<r1cs.constraintCount {
@@ -302,9 +292,9 @@ public enum Circom {
                 }
             }
         }
-        var labels = BinaryWriter()
+        var labels = ByteWriter()
         for l in r1cs.wireLabels { labels.u64(l) }
-        var out = BinaryWriter()
+        var out = ByteWriter()
         out.bytes = Array("r1cs".utf8)
         out.u32(1)
         out.u32(r1cs.commitment == nil ? 3 : 4)
@@ -312,7 +302,7 @@ public enum Circom {
         out.section(2, body.bytes)
         out.section(3, labels.bytes)
         if let commitment = r1cs.commitment {
-            var section = BinaryWriter()
+            var section = ByteWriter()
             section.u32(UInt32(commitment.challenge))
             section.u32(UInt32(commitment.wires.count))
             for wire in commitment.wires { section.u32(UInt32(wire)) }
@@ -349,14 +339,14 @@ public enum Circom {
     }
 
     public static func writeWitness(_ witness: [Fr]) -> [UInt8] {
-        var header = BinaryWriter()
+        var header = ByteWriter()
         header.u32(32)
         header.bytes += Fr.modulus.littleEndianBytes(count: 32)
         header.u32(UInt32(witness.count))
-        var body = BinaryWriter()
+        var body = ByteWriter()
         body.bytes.reserveCapacity(witness.count * 32)
         for v in witness { body.fr(v) }
-        var out = BinaryWriter()
+        var out = ByteWriter()
         out.bytes = Array("wtns".utf8)
         out.u32(2)
         out.u32(2)
@@ -393,5 +383,16 @@ extension Circom {
             names[wire] = String(fields[3])
         }
         return names
+    }
+}
+
+extension R1CS {
+    /// `verisplit r1cs info`: counts of constraints, wires, public and private inputs, terms.
+    public func summary(title: String) -> BenchTable {
+        BenchTable(title: title, rows: [
+            ("constraints", constraintCount), ("wires", numWires), ("public_outputs", numPublicOutputs),
+            ("public_inputs", numPublicInputs), ("private_inputs", numPrivateInputs),
+            ("nonzero_terms", a.nonZeroCount + b.nonZeroCount + c.nonZeroCount),
+        ])
     }
 }

@@ -1,4 +1,5 @@
 import Algebra
+import Foundation
 
 /// A static under-constraint analysis of an R1CS in circom's layout, in the spirit of Ecne
 /// (Wang et al. 2022): starting from the inputs (the constant wire, the public inputs and the
@@ -545,5 +546,42 @@ public struct R1CSLinter<F: PrimeField> {
                       publicInputs: r1cs.numPublicInputs, privateInputs: r1cs.numPrivateInputs,
                       determinedWires: known.lazy.filter { $0 }.count, boundedPrivateInputs: bounded,
                       findings: findings, freeByDesign: isZeroHints.sorted(), ruleCounts: ruleCounts)
+    }
+}
+
+extension R1CSLinter.Report {
+    /// The findings as `verisplit r1cs lint` prints them: counts, then at most 50 findings.
+    public func text(file: String) -> String {
+        var lines = [
+            "\(file): \(constraints) constraints, \(wires) wires; inputs \(publicInputs) public, "
+                + "\(privateInputs) private (\(boundedPrivateInputs) range-checked); \(publicOutputs) public outputs",
+            "determined: \(determinedWires) of \(wires) wires; free by design (IsZero hints): \(freeByDesign.count)",
+        ]
+        if isClean {
+            lines.append("clean: every output and intermediate wire is uniquely determined by the inputs")
+        } else {
+            lines.append("\(findings.count) findings:")
+            for f in findings.prefix(50) {
+                lines.append("  \(f.kind.rawValue): wire \(f.wire)\(f.name.map { " (\($0))" } ?? ""), constraints \(f.constraints)")
+            }
+            if findings.count > 50 { lines.append("  ... \(findings.count - 50) more (--json lists all)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One JSON object with every finding.
+    public func json(file: String) -> String {
+        let list = findings.map { f -> [String: Any] in
+            var row: [String: Any] = ["kind": f.kind.rawValue, "wire": f.wire, "constraints": f.constraints]
+            if let name = f.name { row["name"] = name }
+            return row
+        }
+        let object: [String: Any] = [
+            "file": file, "clean": isClean, "constraints": constraints, "wires": wires, "public_outputs": publicOutputs,
+            "public_inputs": publicInputs, "private_inputs": privateInputs, "bounded_private_inputs": boundedPrivateInputs,
+            "determined_wires": determinedWires, "free_by_design": freeByDesign.count, "rules": ruleCounts, "findings": list,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -83,3 +83,34 @@ public enum CommitmentBenchmark {
         return (derive, commit)
     }
 }
+
+extension CommitmentBenchmark {
+    /// A circuit commitment whose witness does not satisfy its constraints (a bug, never input).
+    public struct Unsatisfied: Error, CustomStringConvertible {
+        public var description: String { "the circuit commitment's witness does not satisfy its constraints" }
+    }
+
+    /// `verisplit bench commitment`: Poseidon cost per width and the cost of committing the 50,176
+    /// parameters of a Dense 784 -> 64 layer natively and (with `circuit`, minutes and several GiB)
+    /// in a circuit.
+    public static func table(circuit: Bool) throws -> BenchTable {
+        var t = BenchTable(title: "Commitments (release build)")
+        t.append("poseidon_t3_hash_us", try poseidonHashMicroseconds())
+        for w in [2, 3, 5, 9, 17] {
+            t.append("constraints_per_permutation_t\(w)", try constraintsPerPermutation(width: w))
+        }
+        let n = 50_176
+        for w in [3, 17] {
+            t.append("native_commit_\(n)_t\(w)_s", try nativeCommitSeconds(count: n, width: w))
+        }
+        let p = pedersen(count: n)
+        t.append("pedersen_\(n)_generators_s", p.deriveSeconds)
+        t.append("pedersen_\(n)_commit_s", p.commitSeconds)
+        if circuit {
+            let c = try circuitCommit(count: n, width: 17)
+            guard c.satisfied else { throw Unsatisfied() }
+            t.append("circuit_commit_\(n)_t17_constraints", c.constraints)
+        }
+        return t
+    }
+}

@@ -15,7 +15,7 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     /// 64 lowercase or uppercase hex digits.
     public init(hex: String) throws(DigestError) {
         guard hex.utf8.count == 64 else { throw .wrongLength(hex.utf8.count / 2) }
-        guard let decoded = decodeHex(hex) else { throw .notHex(String(hex.prefix(80))) }
+        guard let decoded = Hex.decode(hex) else { throw .notHex(String(hex.prefix(80))) }
         bytes = decoded
     }
 

@@ -20,6 +20,8 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFinite(name: String, detail: String)
     /// Writing a model file failed; `name` is the path.
     case writeFailed(name: String, detail: String)
+    /// A model, model spec or data set could not be read; `name` is the path or option.
+    case unreadable(name: String, detail: String)
 
     /// The parameter the error is about (for the CLI's one-line message and for tests).
     public var parameter: String {
@@ -31,6 +33,7 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .metadata(let name, _): return name
         case .nonFinite(let name, _): return name
         case .writeFailed(let name, _): return name
+        case .unreadable(let name, _): return name
         }
     }
 
@@ -51,6 +54,8 @@ public enum DPError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "written. Lower the learning rate or check the input data."
         case .writeFailed(let name, let detail):
             return "cannot write \(name): \(detail)"
+        case .unreadable(let name, let detail):
+            return "cannot read \(name): \(detail)"
         }
     }
 }

@@ -203,9 +203,7 @@ public enum DPSGDTrainer {
                 steps: steps)
             let spent = try plan.accountant.accountant.guarantee(for: mechanism, delta: plan.delta)
             let elapsed = clock.now - start
-            let seconds =
-                Double(elapsed.components.seconds)
-                + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.inSeconds
             let testAccuracy = test.map { Trainer.evaluate(model: model, loss: loss, data: $0).accuracy }
             let report = DPEpochReport(
                 epoch: epoch, steps: steps, testAccuracy: testAccuracy,

@@ -31,7 +31,6 @@ public enum DPSpeed {
                                     requirement: "need 1 <= batch <= n and epochs >= 1", hint: "Use e.g. batch 64, 3 epochs.")
         }
         let clock = ContinuousClock()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
         var plain = spec.makeModel(seed: seed)
         var sgd = SGD(learningRate: 0.05, momentum: 0.9)
@@ -41,7 +40,7 @@ public enum DPSpeed {
             let start = clock.now
             _ = Trainer.trainEpoch(model: &plain, optimizer: &sgd, loss: spec.loss, data: train, batchSize: batchSize,
                                    generator: &order)
-            if e > 0 { plainBest = min(plainBest, seconds(clock.now - start)) }
+            if e > 0 { plainBest = min(plainBest, (clock.now - start).inSeconds) }
         }
 
         var model = spec.makeModel(seed: seed)
@@ -58,9 +57,57 @@ public enum DPSpeed {
                 let (x, y) = train.batch(PoissonSampling.sample(count: train.count, rate: q, generator: &sampler))
                 _ = try dp.step(&model, features: x, labels: y, loss: spec.loss)
             }
-            if e > 0 { dpBest = min(dpBest, seconds(clock.now - start)) }
+            if e > 0 { dpBest = min(dpBest, (clock.now - start).inSeconds) }
         }
         return EpochTiming(model: spec.name, threads: GEMM.defaultThreads, plainEpochS: plainBest, dpsgdEpochS: dpBest,
                            examples: train.count, batch: batchSize, ratio: dpBest / plainBest)
+    }
+}
+
+extension DPSpeed {
+    /// Every model in `models` measured in this process (whose thread count `VERISPLIT_THREADS`
+    /// fixed), on the standardized train split of `data`.
+    public static func measureAll(models: [String], data: String, batchSize: Int, clip: Double, sigma: Double,
+                                  epochs: Int) throws -> [EpochTiming] {
+        var (train, _) = try MNISTFamily.load(DataSource(argument: data))
+        train.standardize(with: DPTraining.dataIndependentStandardizer)
+        return try models.map { name in
+            try measure(spec: try ModelSpec.resolve(name), train: train, batchSize: batchSize, clip: clip, sigma: sigma,
+                        epochs: epochs)
+        }
+    }
+
+    /// Runs `executable arguments` as a child with `VERISPLIT_THREADS = threads` (NeuralNet reads
+    /// it once per process) and decodes the JSON array of timings it prints.
+    public static func measureInChild(executable: URL, arguments: [String], threads: Int) throws -> [EpochTiming] {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["VERISPLIT_THREADS"] = "\(threads)"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw DPError.invalidParameter(name: "threads", value: "\(threads)",
+                                           requirement: "the measurement exited with status \(process.terminationStatus)",
+                                           hint: "Run it alone with VERISPLIT_THREADS=\(threads) to see its error.")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode([EpochTiming].self, from: output)
+    }
+
+    /// The timings as a table under a title naming the setting.
+    public static func render(_ rows: [EpochTiming], data: String, batch: Int, clip: Double, sigma: Double, epochs: Int) -> String {
+        (["Seconds per epoch on \(data) data (batch \(batch), clip \(clip), sigma \(sigma); fastest of \(epochs) after a warm-up)",
+          "  model            threads  plain s/epoch  DP-SGD s/epoch  DP-SGD / plain"]
+         + rows.map { r in
+             "  " + r.model.padding(toLength: 16, withPad: " ", startingAt: 0)
+                 + String(format: " %7d  %13.4f  %14.4f  %14.2f", r.threads, r.plainEpochS, r.dpsgdEpochS, r.ratio)
+         }).joined(separator: "\n")
     }
 }

@@ -243,7 +243,7 @@ public struct GaussianSampler: Sendable {
         let source = self.source
         let call = calls
         tensor.withUnsafeMutableBufferPointer { p in
-            let base = Unchecked(p.baseAddress!)
+            let base = UnsafeSendable(p.baseAddress!)
             let work: @Sendable (Int) -> Void = { b in
                 let lo = b * GaussianSampler.block
                 let hi = min(count, lo + GaussianSampler.block)
@@ -365,12 +365,6 @@ struct BlockWords: WordSource {
         buffer.initialize(repeating: 0, count: BlockWords.capacity)
         buffer.deallocate()
     }
-}
-
-/// Lets worker threads write disjoint ranges of one buffer.
-struct Unchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// Poisson subsampling, the sampling the RDP and PLD accountants assume (Abadi et al. 2016,

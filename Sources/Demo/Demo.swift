@@ -55,8 +55,8 @@ public enum Demo {
             (split, client) = try await SplitStage.run(sizes: options.sizes, seed: options.seed, train: train, test: test, stages: stages,
                                                             serverExecutable: options.serverExecutable)
         } catch { throw stages.failure(error) }
-        try write(Data((jsonLine(split.verified) + "\n").utf8), to: output.appendingPathComponent("split-training.json"))
-        try write(Data(("[" + split.malicious.map { jsonLine($0) }.joined(separator: ",\n") + "]\n").utf8),
+        try write(Data((jsonLine(split.verified, snakeCase: false, fallback: "null") + "\n").utf8), to: output.appendingPathComponent("split-training.json"))
+        try write(Data(("[" + split.malicious.map { jsonLine($0, snakeCase: false, fallback: "null") }.joined(separator: ",\n") + "]\n").utf8),
                   to: output.appendingPathComponent("split-malicious.json"))
 
         let attack: AttackSummary
@@ -88,12 +88,6 @@ public enum Demo {
 
     static func write(_ data: Data, to url: URL) throws(DemoError) {
         do { try data.write(to: url, options: .atomic) } catch { throw .writeFailed(path: url.path, reason: error.localizedDescription) }
-    }
-
-    static func jsonLine<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
     }
 
     /// A number without trailing zeros (3 for 3.0).

@@ -17,41 +17,45 @@ extension ZkeyError: BinFileError {}
 /// read stays inside the current section, every size is checked against the bytes present
 /// before anything is allocated, and errors carry the section name and absolute byte offset.
 public struct BinFileReader<E: BinFileError> {
-    public let bytes: [UInt8]
+    public var cursor: ByteReader
     public let file: String
-    public var offset = 0
-    public var limit: Int
     public var section = "container"
     let sectionName: (UInt32) -> String
 
     public init(bytes: [UInt8], file: String, sectionName: @escaping (UInt32) -> String) {
-        self.bytes = bytes; self.file = file; self.limit = bytes.count; self.sectionName = sectionName
+        self.cursor = ByteReader(bytes); self.file = file; self.sectionName = sectionName
     }
 
-    public var remaining: Int { max(0, limit - offset) }
+    public var bytes: [UInt8] { cursor.bytes }
+    public var offset: Int {
+        get { cursor.offset }
+        set { cursor.offset = newValue }
+    }
+    public var limit: Int { cursor.limit }
+    public var remaining: Int { cursor.remaining }
 
     public mutating func enter(_ id: UInt32, _ s: (offset: Int, size: Int)) {
-        section = sectionName(id); offset = s.offset; limit = s.offset + s.size
+        section = sectionName(id); cursor.offset = s.offset; cursor.limit = s.offset + s.size
     }
 
     public func fail(_ reason: String, at: Int? = nil) -> E {
         .invalid(file: file, section: section, offset: at ?? offset, reason: reason)
     }
 
+    func truncated(_ e: ByteReadError) -> E {
+        .truncated(file: file, section: section, offset: e.offset, needed: e.needed)
+    }
+
     public mutating func take(_ n: Int) throws(E) -> ArraySlice<UInt8> {
-        guard n >= 0, n <= remaining else {
-            throw .truncated(file: file, section: section, offset: offset, needed: n - remaining)
-        }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
+        do { return try cursor.take(n) } catch { throw truncated(error) }
     }
 
     public mutating func u32() throws(E) -> UInt32 {
-        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        do { return try cursor.littleEndian() } catch { throw truncated(error) }
     }
 
     public mutating func u64() throws(E) -> UInt64 {
-        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        do { return try cursor.littleEndian() } catch { throw truncated(error) }
     }
 
     public mutating func expectEnd() throws(E) {
@@ -184,8 +188,9 @@ public struct ContributionParameters: Sendable, Equatable {
         if beacon, let e = iterationsExponent, let hash = beaconHash {
             params += [2, e, 3, UInt8(truncatingIfNeeded: hash.count)] + hash
         }
-        let n = UInt32(params.count)
-        return (0..<4).map { UInt8(truncatingIfNeeded: n >> UInt32(8 * $0)) } + params
+        var out = ByteWriter()
+        out.u32(UInt32(params.count))
+        return out.bytes + params
     }
 }
 

@@ -177,7 +177,7 @@ extension Groth16 {
     static func proveUnchecked(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], blinding: Fr, etaDelta: G1Affine) throws(Groth16Error) -> Proof {
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
-        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
+        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction)
         var proof = msmProof(key: key, witness: witness, h: h, r: .random(), s: .random())
         proof.c = (proof.c.jacobian + etaDelta.multiplied(by: -blinding)).affine
         return proof

@@ -59,11 +59,11 @@ public enum Groth16 {
     public static func setupSnarkjsStyle(_ r1cs: R1CS<Fr>) throws(Groth16Error) -> ProvingKey {
         var waste = ToxicWaste.sample()
         defer { waste.erase() }
-        return try setup(r1cs, waste: waste, hForm: .oddCosetLagrange)
+        return try setup(r1cs, waste: waste, reduction: OddCosetLagrangeReduction.self)
     }
 
     static func setup(_ r1cs: R1CS<Fr>, waste: ToxicWaste,
-                      hForm: ProvingKey.HQueryForm = .monomial) throws(Groth16Error) -> ProvingKey {
+                      reduction: any QAPReduction.Type = MonomialReduction.self) throws(Groth16Error) -> ProvingKey {
         let domain = try domain(for: r1cs)
         let m = r1cs.constraintCount
         let numWires = r1cs.numWires
@@ -98,30 +98,14 @@ public enum Groth16 {
         // delta) for the commitment basis (over gamma, like the public inputs).
         var commitmentScalars: [Fr] = []
         if let info = r1cs.commitment {
-            guard hForm == .monomial else { throw .circuitMismatch }
+            guard reduction.supportsCommitments else { throw .circuitMismatch }
             for k in info.wires {
                 commitmentScalars.append((waste.beta * u[k] + waste.alpha * v[k] + w[k]) * gammaInv)
                 lScalars[k - numPublic - 1] = .zero
             }
         }
-        var hScalars: [Fr]
-        switch hForm {
-        case .monomial:
-            // h query: tau^i Z(tau) / delta for i < n - 1 (h has degree <= n - 2).
-            let zOverDelta = domain.evaluateVanishingPolynomial(at: waste.tau) * deltaInv
-            hScalars = EvaluationDomain.powers(of: waste.tau, count: domain.size - 1, startingWith: zOverDelta)
-        case .oddCosetLagrange:
-            // h Z has degree <= 2n - 2 and vanishes on the even points of the 2n-point domain,
-            // so h(tau) Z(tau) = sum_i (h Z)(w_2n^(2i+1)) L_{2i+1}(tau): the key holds
-            // L_{2i+1}(tau)/delta and the prover supplies A B - C on the odd points.
-            let doubled: EvaluationDomain
-            do { doubled = try EvaluationDomain(size: 2 * domain.size) } catch {
-                throw .circuitTooLarge(constraints: m)
-            }
-            var basis = doubled.evaluateLagrangeBasis(at: waste.tau)
-            hScalars = (0..<domain.size).map { basis[2 * $0 + 1] * deltaInv }
-            SecureRandom.erase(&basis)
-        }
+        guard domain.size <= reduction.largestDomain else { throw .circuitTooLarge(constraints: m) }
+        var hScalars = try reduction.hQueryScalars(domain: domain, tau: waste.tau, deltaInverse: deltaInv)
 
         let g1 = FixedBaseTable(base: G1Affine.generator)
         let g2 = FixedBaseTable(base: G2Affine.generator, windowBits: 8)
@@ -159,7 +143,7 @@ public enum Groth16 {
         }
         var key = ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
                              delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
-                             domainSize: domain.size, hForm: hForm, circuitHash: circuitHash(r1cs))
+                             domainSize: domain.size, hForm: reduction.form, circuitHash: circuitHash(r1cs))
         key.commitment = commitmentKey
         return key
     }
@@ -186,16 +170,16 @@ public enum Groth16 {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
         }
         guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
-        let knowsC = key.hForm == .monomial || r1cs.c.nonZeroCount > 0
+        let knowsC = !key.reduction.derivesCFromAB || r1cs.c.nonZeroCount > 0
         if knowsC, let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
         // The snarkjs form needs the 2n-point domain, which Fr has up to n = 2^27.
-        if key.hForm == .oddCosetLagrange, domain.size >= 1 << Fr.twoAdicity {
+        if domain.size > key.reduction.largestDomain {
             throw .circuitTooLarge(constraints: r1cs.constraintCount)
         }
 
-        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
+        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction)
         var r = Fr.random(), s = Fr.random()
         defer { r = .zero; s = .zero }
         let proof = msmProof(key: key, witness: witness, h: h, r: r, s: s)
@@ -211,10 +195,11 @@ public enum Groth16 {
     }
 
     /// Evaluations of <A_j, w>, <B_j, w>, <C_j, w> on the domain rows (public rows appended),
-    /// then h in the form the key expects. For the snarkjs form, C_j is <A_j, w> <B_j, w> as in
-    /// snarkjs's prover (equal to <C_j, w> for a satisfying witness; the circuit may lack C).
+    /// then h in the reduction's basis. When the reduction derives C (snarkjs), C_j is
+    /// <A_j, w> <B_j, w> as in snarkjs's prover (equal to <C_j, w> for a satisfying witness; the
+    /// circuit may lack C).
     static func quotient(r1cs: R1CS<Fr>, witness: [Fr], domain: EvaluationDomain,
-                         form: ProvingKey.HQueryForm) throws(Groth16Error) -> [Fr] {
+                         reduction: any QAPReduction.Type) throws(Groth16Error) -> [Fr] {
         let m = r1cs.constraintCount
         var a = [Fr](repeating: .zero, count: domain.size)
         var b = [Fr](repeating: .zero, count: domain.size)
@@ -223,44 +208,25 @@ public enum Groth16 {
             b.withUnsafeMutableBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     let out = UnsafeSendable((pa, pb, pc))
-                    let cFromAB = form == .oddCosetLagrange
-                    parallelRows(m) { j in
-                        let aj = r1cs.a.dot(row: j, witness), bj = r1cs.b.dot(row: j, witness)
-                        out.value.0[j] = aj
-                        out.value.1[j] = bj
-                        out.value.2[j] = cFromAB ? aj * bj : r1cs.c.dot(row: j, witness)
+                    let cFromAB = reduction.derivesCFromAB
+                    // Rows on all cores (4 chunks per core, inline below 4096 rows); disjoint writes.
+                    let chunks = m < 4096 ? 1 : 4 * ProcessInfoCores.activeCount
+                    Parallel.forEachChunk(m, chunks: chunks) { _, rows in
+                        for j in rows {
+                            let aj = r1cs.a.dot(row: j, witness), bj = r1cs.b.dot(row: j, witness)
+                            out.value.0[j] = aj
+                            out.value.1[j] = bj
+                            out.value.2[j] = cFromAB ? aj * bj : r1cs.c.dot(row: j, witness)
+                        }
                     }
                 }
             }
         }
         for i in 0...r1cs.numPublic { a[m + i] = witness[i] }
         do {
-            switch form {
-            case .monomial:
-                var h = try domain.quotientPolynomial(a: a, b: b, c: c)
-                h.removeLast()  // degree <= n - 2: the key has n - 1 H points
-                return h
-            case .oddCosetLagrange:
-                return try SnarkjsQuotient.evaluations(a: a, b: b, c: c, domain: domain)
-            }
+            return try reduction.quotient(a: a, b: b, c: c, domain: domain)
         } catch {
             preconditionFailure("vectors are sized to the domain: \(error)")
-        }
-    }
-
-    /// Runs `body(j)` for j in 0..<count on all cores. The closure writes disjoint indices.
-    static func parallelRows(_ count: Int, _ body: (Int) -> Void) {
-        let workers = ProcessInfoCores.activeCount
-        if count < 4096 || workers == 1 {
-            for j in 0..<count { body(j) }
-            return
-        }
-        let chunk = (count + workers * 4 - 1) / (workers * 4)
-        withoutActuallyEscaping(body) { body in
-            let task = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
-                for j in (c * chunk)..<min(count, (c + 1) * chunk) { task.value(j) }
-            }
         }
     }
 

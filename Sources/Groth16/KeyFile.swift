@@ -53,7 +53,7 @@ public enum KeyFile {
     public static let committedVersion: UInt32 = 2
 
     public static func encode(_ key: ProvingKey, r1cs: R1CS<Fr>) -> [UInt8] {
-        var w = BinaryBuffer()
+        var w = ByteWriter()
         w.bytes += magic
         w.u32(key.commitment == nil ? version : committedVersion)
         w.bytes += key.circuitHash
@@ -131,7 +131,7 @@ public enum KeyFile {
         guard ic.count == r1cs.numPublic + 1, a.count == wires, b1.count == wires, b2.count == wires,
               l.count == wires - r1cs.numPublic - 1,
               domainSize.nonzeroBitCount == 1, domainSize >= r1cs.constraintCount + r1cs.numPublic + 1,
-              h.count == (form == .monomial ? domainSize - 1 : domainSize)
+              h.count == form.reduction.hQueryCount(domainSize: domainSize)
         else {
             throw .invalid(file: file, offset: r.offset, reason: "query sizes do not fit the embedded circuit")
         }
@@ -151,40 +151,41 @@ public enum KeyFile {
     }
 }
 
-struct BinaryBuffer {
-    var bytes: [UInt8] = []
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) } }
-    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+extension ByteWriter {
+    /// A `proving.key` point list: u32 count, then the points uncompressed.
     mutating func g1List(_ points: [G1Affine]) {
         u32(UInt32(points.count))
-        bytes.reserveCapacity(bytes.count + points.count * 64)
+        reserve(points.count * 64)
         for p in points { bytes += p.uncompressed() }
     }
 }
 
-/// Bounds-checked reader for key files; point lists are validated in parallel.
+/// Bounds-checked reader for key files (the shared `ByteReader` ending before the checksum,
+/// with each field's name in its errors); point lists are validated in parallel.
 struct KeyReader {
-    let bytes: [UInt8]
-    let end: Int
+    var cursor: ByteReader
     let file: String
-    var offset: Int
 
-    var remaining: Int { end - offset }
+    init(bytes: [UInt8], end: Int, file: String, offset: Int) {
+        cursor = ByteReader(bytes, offset: offset, limit: end)
+        self.file = file
+    }
+
+    var bytes: [UInt8] { cursor.bytes }
+    var offset: Int { cursor.offset }
+    var end: Int { cursor.limit }
+    var remaining: Int { cursor.remaining }
 
     mutating func take(_ n: Int, _ what: String) throws(KeyFileError) -> ArraySlice<UInt8> {
-        guard n >= 0, n <= remaining else { throw .truncated(file: file, offset: offset, what: what) }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
+        do { return try cursor.take(n) } catch { throw .truncated(file: file, offset: error.offset, what: what) }
     }
 
     mutating func u32(_ what: String) throws(KeyFileError) -> UInt32 {
-        let s = try take(4, what)
-        return s.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        do { return try cursor.littleEndian() } catch { throw .truncated(file: file, offset: error.offset, what: what) }
     }
 
     mutating func u64(_ what: String) throws(KeyFileError) -> UInt64 {
-        let s = try take(8, what)
-        return s.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        do { return try cursor.littleEndian() } catch { throw .truncated(file: file, offset: error.offset, what: what) }
     }
 
     mutating func g1(_ what: String) throws(KeyFileError) -> G1Affine {
@@ -368,4 +369,16 @@ final class ParallelResults<P>: @unchecked Sendable {
     var firstFailure: (Int, PointDecodingError)? { failures.min { $0.0 < $1.0 } }
 
     func values() -> [P] { (0..<count).compactMap { slots[$0] } }
+}
+
+/// A proving key file of either kind, told apart by its magic bytes: VeriSplit's `proving.key`
+/// (`KeyFile`) or a snarkjs `.zkey` (`Zkey`). A `.zkey` with no phase-2 contribution is refused
+/// unless `allowInsecure` (anyone can forge proofs for it; tests only).
+public enum ProvingKeyFile {
+    public static func load(_ bytes: [UInt8], file: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
+        if bytes.starts(with: Array("zkey".utf8)) {
+            return try Zkey.read(bytes, file: file, allowInsecureTestKey: allowInsecure)
+        }
+        return try KeyFile.decode(bytes, file: file)
+    }
 }

@@ -82,10 +82,12 @@ public struct ProvingKey: Sendable, Equatable {
     /// The commitment key of a circuit with a commitment to witness wires; nil otherwise.
     public var commitment: CommitmentKey?
 
+    /// The stored name of the key's QAP reduction (`reduction` gives the strategy type).
     public enum HQueryForm: UInt8, Sendable {
-        /// h's coefficients times tau^i Z(tau)/delta (arkworks, our setup).
+        /// h's coefficients times tau^i Z(tau)/delta (arkworks, our setup): `MonomialReduction`.
         case monomial = 0
-        /// snarkjs: Lagrange basis of the 2n-point domain at the odd points.
+        /// snarkjs: Lagrange basis of the 2n-point domain at the odd points:
+        /// `OddCosetLagrangeReduction`.
         case oddCosetLagrange = 1
     }
 

@@ -206,3 +206,17 @@ extension Proof {
                   c: try G1Affine(uncompressed: bytes[192..<256]))
     }
 }
+
+extension SnarkjsJSON {
+    /// Verifies snarkjs files: `public.json` first (at most `maxBytes`), whose count bounds the
+    /// verifying key's size and IC count, which are checked before the key is parsed or any of its
+    /// points decoded; then the proof (at most 1 MiB). True iff the pairing check passes.
+    public static func verifyFiles(verifyingKey vk: String, proof: String, publicInputs path: String) throws -> Bool {
+        let inputs = try publicInputs(Data(try Files.read(path, limit: maxBytes)), file: path)
+        let why = "a verifying key for \(inputs.count) public inputs is smaller"
+        let key = try verifyingKey(Data(try Files.read(vk, limit: maxVerifyingKeyBytes(publicInputs: inputs.count), why: why)),
+                                   file: vk, expectedPublicInputs: inputs.count)
+        let p = try self.proof(Data(try Files.read(proof, limit: 1 << 20)), file: proof)
+        return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
+    }
+}

@@ -15,7 +15,7 @@ extension Groth16 {
         guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
-        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, form: key.hForm)
+        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction)
         return msmProof(key: key, witness: witness, h: h, r: .random(), s: .random())
     }
 }

@@ -121,7 +121,7 @@ public enum Zkey {
         /// does; transcripts must be 64 bytes and beacon hashes at most 255).
         public init(circuitHash: [UInt8], contributions: [Contribution]) throws(ZkeyError) {
             guard circuitHash.count == 64 else { throw .cannotExport(reason: "the circuit hash must be 64 bytes") }
-            var w = ZkeyWriter()
+            var w = ByteWriter()
             w.bytes = circuitHash
             w.u32(UInt32(contributions.count))
             var kept: [Contribution] = []
@@ -314,7 +314,7 @@ public enum Zkey {
             throw .cannotExport(reason: "the phase-2 record's last delta does not match the key's delta")
         }
 
-        var out = ZkeyWriter()
+        var out = ByteWriter()
         out.bytes = magic
         out.u32(version)
         out.u32(10)
@@ -423,24 +423,12 @@ public enum Zkey {
     }
 }
 
-/// Little-endian writer for the zkey container.
-struct ZkeyWriter {
-    var bytes: [UInt8] = []
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) } }
-    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+/// The zkey writer's additions to the shared `ByteWriter` (its `section` patches the size).
+extension ByteWriter {
     mutating func g1(_ p: G1Affine) { bytes += Zkey.encode(p) }
     mutating func g2(_ p: G2Affine) { bytes += Zkey.encode(p) }
     mutating func coefficient(matrix: UInt32, row: Int, wire: Int, value: Fr) {
         u32(matrix); u32(UInt32(row)); u32(UInt32(wire)); bytes += Zkey.encodeCoefficient(value)
-    }
-    /// Writes `id`, a size placeholder, the body, then patches the size.
-    mutating func section(_ id: UInt32, _ body: (inout ZkeyWriter) -> Void) {
-        u32(id)
-        let sizeAt = bytes.count
-        u64(0)
-        body(&self)
-        let size = UInt64(bytes.count - sizeAt - 8)
-        for i in 0..<8 { bytes[sizeAt + i] = UInt8(truncatingIfNeeded: size >> UInt64(8 * i)) }
     }
 }
 

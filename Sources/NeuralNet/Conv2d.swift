@@ -103,8 +103,8 @@ public struct Conv2d: Layer {
             parameters[0].value.withUnsafeBufferPointer { pw in
                 y.withUnsafeMutableBufferPointer { py in
                     cols.withUnsafeMutableBufferPointer { pc in
-                        let ptr = Unchecked((px.baseAddress!, pw.baseAddress!, py.baseAddress!, pc.baseAddress!))
-                        parallelChunks(batch, threads: threads) { chunk, range in
+                        let ptr = UnsafeSendable((px.baseAddress!, pw.baseAddress!, py.baseAddress!, pc.baseAddress!))
+                        Parallel.forEachChunk(batch, chunks: threads) { chunk, range in
                             let (x, w, out, colBase) = ptr.value
                             for n in range {
                                 let c = colBase + (training ? n : chunk) * colsPerSample
@@ -174,11 +174,11 @@ public struct Conv2d: Layer {
                     scratch.withUnsafeMutableBufferPointer { psc in
                     squares.withUnsafeMutableBufferPointer { psq in
                     nscratch.withUnsafeMutableBufferPointer { pns in
-                        let p = Unchecked((pg.baseAddress!, pc.baseAddress!, pw.baseAddress!, ppw.baseAddress,
+                        let p = UnsafeSendable((pg.baseAddress!, pc.baseAddress!, pw.baseAddress!, ppw.baseAddress,
                                            ppb.baseAddress, ppsw.baseAddress, ppsb.baseAddress, pdx.baseAddress,
                                            psc.baseAddress))
-                        let q = Unchecked((psq.baseAddress, pns.baseAddress))
-                        parallelChunks(batch, threads: threads) { chunk, range in
+                        let q = UnsafeSendable((psq.baseAddress, pns.baseAddress))
+                        Parallel.forEachChunk(batch, chunks: threads) { chunk, range in
                             let (gy, cols, w, pW, pB, sW, sB, dx, sc) = p.value
                             let (sq, ns) = q.value
                             for n in range {
@@ -319,8 +319,8 @@ extension Conv2d {
                 partialW.withUnsafeMutableBufferPointer { ppw in
                     partialB.withUnsafeMutableBufferPointer { ppb in
                         factors.withUnsafeBufferPointer { pf in
-                            let p = Unchecked((pg.baseAddress!, pc.baseAddress!, ppw.baseAddress!, ppb.baseAddress!, pf.baseAddress!))
-                            parallelChunks(batch, threads: threads) { chunk, range in
+                            let p = UnsafeSendable((pg.baseAddress!, pc.baseAddress!, ppw.baseAddress!, ppb.baseAddress!, pf.baseAddress!))
+                            Parallel.forEachChunk(batch, chunks: threads) { chunk, range in
                                 let (gy, cols, pW, pB, f) = p.value
                                 for n in range {
                                     let alpha = scale * f[n]

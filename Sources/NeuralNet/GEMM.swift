@@ -60,16 +60,16 @@ public enum GEMM {
         let extent = splitRows ? m : n
         let chunk = ((extent + t - 1) / t + 63) / 64 * 64
         let pieces = (extent + chunk - 1) / chunk
-        let ptrs = SendablePointers(a: a, b: b, c: c)
+        let ptrs = UnsafeSendable((a: a, b: b, c: c))
         DispatchQueue.concurrentPerform(iterations: pieces) { p in
             let lo = p * chunk
             let len = min(chunk, extent - lo)
             if splitRows {
-                vs_sgemm(level, len, n, k, alpha, ptrs.a + lo * rsA, rsA, csA, ptrs.b, rsB, csB,
-                         beta, ptrs.c + lo * ldc, ldc)
+                vs_sgemm(level, len, n, k, alpha, ptrs.value.a + lo * rsA, rsA, csA, ptrs.value.b, rsB, csB,
+                         beta, ptrs.value.c + lo * ldc, ldc)
             } else {
-                vs_sgemm(level, m, len, k, alpha, ptrs.a, rsA, csA, ptrs.b + lo * csB, rsB, csB,
-                         beta, ptrs.c + lo, ldc)
+                vs_sgemm(level, m, len, k, alpha, ptrs.value.a, rsA, csA, ptrs.value.b + lo * csB, rsB, csB,
+                         beta, ptrs.value.c + lo, ldc)
             }
         }
     }
@@ -92,30 +92,5 @@ public enum GEMM {
                 c[i * ldc + j] = Float(Double(alpha) * s + prior)
             }
         }
-    }
-}
-
-/// Raw pointers handed to worker threads that each touch a disjoint part of C.
-struct SendablePointers: @unchecked Sendable {
-    let a: UnsafePointer<Float>
-    let b: UnsafePointer<Float>
-    let c: UnsafeMutablePointer<Float>
-}
-
-/// Runs `body(range)` over `0..<count` split into at most `threads` contiguous ranges, in parallel.
-/// Each call receives its chunk index too, so callers can keep per-thread accumulators.
-func parallelChunks(_ count: Int, threads: Int = GEMM.defaultThreads,
-                    _ body: @Sendable (_ chunk: Int, _ range: Range<Int>) -> Void) {
-    guard count > 0 else { return }
-    let t = max(1, min(threads, count))
-    if t == 1 {
-        body(0, 0..<count)
-        return
-    }
-    let size = (count + t - 1) / t
-    DispatchQueue.concurrentPerform(iterations: t) { i in
-        let lo = i * size
-        let hi = min(count, lo + size)
-        if lo < hi { body(i, lo..<hi) }
     }
 }

@@ -107,8 +107,3 @@ extension Layer {
     }
 }
 
-/// A wrapper that lets worker threads share raw pointers to disjoint memory.
-struct Unchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

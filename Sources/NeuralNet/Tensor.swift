@@ -244,23 +244,6 @@ public struct Tensor: Sendable, Equatable {
 
 // MARK: - Fixed point
 
-/// Errors converting between Float and the circuits' Int64 fixed point.
-public enum FixedPointError: Error, Equatable, CustomStringConvertible {
-    /// `value * 2^fractionBits` is NaN, infinite or outside the Int64 range.
-    case notRepresentable(value: Float, index: Int, fractionBits: Int)
-    /// `fractionBits` outside 0...62.
-    case badFractionBits(Int)
-
-    public var description: String {
-        switch self {
-        case let .notRepresentable(value, index, bits):
-            return "element \(index) = \(value) does not fit Int64 fixed point with \(bits) fraction bits"
-        case let .badFractionBits(bits):
-            return "fraction bits must be in 0...62, got \(bits)"
-        }
-    }
-}
-
 /// Conversions to and from the fixed-point integers the circuits use: real value v is the integer
 /// `round(v * 2^S)` (round half away from zero), S = `fractionBits`.
 public enum FixedPoint {

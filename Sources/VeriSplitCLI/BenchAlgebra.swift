@@ -21,23 +21,6 @@ struct BenchAlgebra: ParsableCommand {
                              json: json, title: "G1 MSM")
             return
         }
-        var rows: [(String, Any)] = []
-        rows.append(("fr_mul_ns", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fr.self)))
-        rows.append(("fq_mul_ns", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fq.self)))
-        rows.append(("fq_add_ns", AlgebraBenchmark.fieldAdditionNanoseconds(Fq.self)))
-        rows.append(("fq2_mul_ns", AlgebraBenchmark.fieldMultiplicationNanoseconds(Fq2.self)))
-        rows.append(("fq12_mul_ns", PairingBenchmark.fq12MultiplicationNanoseconds()))
-        rows.append(("g1_add_ns", AlgebraBenchmark.g1AdditionNanoseconds()))
-        rows.append(("pairing_ms", PairingBenchmark.pairingMilliseconds()))
-        rows.append(("msm_g1_2e16_ms", AlgebraBenchmark.msmG1Milliseconds(logSize: 16)))
-        if !quick {
-            rows.append(("msm_g1_2e18_ms", AlgebraBenchmark.msmG1Milliseconds(logSize: 18, repetitions: 2)))
-        }
-        rows.append(("fft_2e16_ms", FFTBenchmark.time(logSize: 16)))
-        if !quick {
-            rows.append(("fft_2e20_ms", FFTBenchmark.time(logSize: 20, iterations: 3)))
-        }
-        rows.append(("threads", ProcessInfoCores.activeCount))
-        printBenchResult(rows, json: json, title: "BN254 algebra (release build)")
+        print(AlgebraBenchmark.table(quick: quick).rendered(json: json))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DP
 import Foundation
-import NeuralNet
+import Support
 
 /// `verisplit bench dp-speed`: seconds per epoch of plain training and of DP-SGD (per-sample
 /// clipping without per-sample gradients, Poisson sampling and noise from the system CSPRNG) for
@@ -39,56 +39,17 @@ struct BenchDPSpeed: AsyncParsableCommand {
 
     func run() async throws {
         if child {
-            print(jsonLine(try measureHere()))
+            print(jsonLine(try DPSpeed.measureAll(models: modelNames, data: data, batchSize: batch, clip: clip, sigma: sigma,
+                                                  epochs: epochs)))
             return
         }
+        guard let executable = Bundle.main.executableURL else { throw ValidationError("cannot locate the verisplit executable") }
+        let arguments = ["bench", "dp-speed", "--child", "--models", models, "--epochs", "\(epochs)", "--batch", "\(batch)",
+                         "--clip", "\(clip)", "--sigma", "\(sigma)", "--data", data]
         var rows = [EpochTiming]()
         for t in threadCounts {
-            rows += try measureInChild(threads: t)
+            rows += try DPSpeed.measureInChild(executable: executable, arguments: arguments, threads: t)
         }
-        if json {
-            print(jsonLine(rows))
-            return
-        }
-        print("Seconds per epoch on \(data) data (batch \(batch), clip \(clip), sigma \(sigma); fastest of \(epochs) after a warm-up)")
-        print("  model            threads  plain s/epoch  DP-SGD s/epoch  DP-SGD / plain")
-        for r in rows {
-            print("  " + r.model.padding(toLength: 16, withPad: " ", startingAt: 0)
-                  + String(format: " %7d  %13.4f  %14.4f  %14.2f", r.threads, r.plainEpochS, r.dpsgdEpochS, r.ratio))
-        }
-    }
-
-    /// Every model, in this process (whose thread count `VERISPLIT_THREADS` fixed).
-    private func measureHere() throws -> [EpochTiming] {
-        var (train, _) = try MNISTFamily.load(DataSource(argument: data))
-        train.standardize(with: DPArgs.dataIndependentStandardizer)
-        return try modelNames.map { name in
-            let spec = try ModelSpec.resolve(name)
-            return try DPSpeed.measure(spec: spec, train: train, batchSize: batch, clip: clip, sigma: sigma, epochs: epochs)
-        }
-    }
-
-    /// Re-runs this command as a child with `VERISPLIT_THREADS = threads` and `--child`, and parses
-    /// its JSON array.
-    private func measureInChild(threads t: Int) throws -> [EpochTiming] {
-        guard let executable = Bundle.main.executableURL else { throw ValidationError("cannot locate the verisplit executable") }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["bench", "dp-speed", "--child", "--models", models, "--epochs", "\(epochs)", "--batch", "\(batch)",
-                             "--clip", "\(clip)", "--sigma", "\(sigma)", "--data", data]
-        var environment = ProcessInfo.processInfo.environment
-        environment["VERISPLIT_THREADS"] = "\(t)"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("the \(t)-thread measurement exited with status \(process.terminationStatus)")
-        }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode([EpochTiming].self, from: output)
+        print(json ? jsonLine(rows) : DPSpeed.render(rows, data: data, batch: batch, clip: clip, sigma: sigma, epochs: epochs))
     }
 }

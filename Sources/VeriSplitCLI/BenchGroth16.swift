@@ -1,6 +1,4 @@
-import Algebra
 import ArgumentParser
-import Circuit
 import Foundation
 import Groth16
 
@@ -21,36 +19,12 @@ struct BenchGroth16: ParsableCommand {
             FileHandle.standardError.write(Data("error: need 1 <= --public-outputs <= --constraints <= 2^27\n".utf8))
             throw ExitCode(2)
         }
-        let (r1cs, witness) = SquaringChain.make(constraints: constraints, publicOutputs: publicOutputs)
-        if let base = export {
-            try withInputErrors {
-                try writeFile(base + ".r1cs", Circom.writeR1CS(r1cs))
-                try writeFile(base + ".wtns", Circom.writeWitness(witness))
-            }
+        do {
+            print(try Groth16Benchmark.squaringChain(constraints: constraints, publicOutputs: publicOutputs,
+                                                     repetitions: repetitions, export: export).rendered(json: json))
+        } catch Groth16Error.proofRejectedByOwnKey {
+            FileHandle.standardError.write(Data("error: the benchmark proof did not verify\n".utf8))
+            throw ExitCode(1)
         }
-        var start = Date()
-        let key = try Groth16.setup(r1cs)
-        let setupSeconds = Date().timeIntervalSince(start)
-        var proveSeconds = Double.infinity
-        var proof: Proof?
-        for _ in 0..<max(1, repetitions) {
-            start = Date()
-            proof = try Groth16.prove(key: key, r1cs: r1cs, witness: witness)
-            proveSeconds = min(proveSeconds, Date().timeIntervalSince(start))
-        }
-        let inputs = Array(witness[1...publicOutputs])
-        var verifyMs = Double.infinity
-        for _ in 0..<20 {
-            start = Date()
-            guard let proof, try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: inputs) else {
-                FileHandle.standardError.write(Data("error: the benchmark proof did not verify\n".utf8))
-                throw ExitCode(1)
-            }
-            verifyMs = min(verifyMs, Date().timeIntervalSince(start) * 1000)
-        }
-        printBenchResult([
-            ("constraints", constraints), ("setup_s", setupSeconds), ("prove_s", proveSeconds),
-            ("verify_ms", verifyMs), ("threads", ProcessInfoCores.activeCount),
-        ], json: json, title: "Groth16 on the squaring chain (release build)")
     }
 }

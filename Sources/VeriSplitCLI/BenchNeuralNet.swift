@@ -1,6 +1,4 @@
 import ArgumentParser
-import Dispatch
-import Foundation
 import NeuralNet
 
 /// `verisplit bench gemm`: Float32 GEMM throughput, comparable with numpy_gemm.py (same n, min of reps).
@@ -21,37 +19,8 @@ struct BenchGemm: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level: GEMMKernel = switch kernel {
-        case "avx512": .avx512
-        case "avx2": .avx2
-        case "portable": .portable
-        default: .best
-        }
-        var rng = SeededGenerator(seed: 1)
-        let a = (0..<(n * n)).map { _ in rng.nextUniform() }
-        let b = (0..<(n * n)).map { _ in rng.nextUniform() }
-        var c = [Float](repeating: 0, count: n * n)
-        var best = Double.infinity
-        let size = n
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    for rep in 0...reps {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
-                        GEMM.sgemm(transposeA: false, transposeB: false, m: size, n: size, k: size, alpha: 1,
-                                   a: pa.baseAddress!, lda: size, b: pb.baseAddress!, ldb: size, beta: 0,
-                                   c: pc.baseAddress!, ldc: size, threads: threads, kernel: level)
-                        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                        if rep > 0 { best = min(best, dt) }  // rep 0 warms caches and thread pools
-                    }
-                }
-            }
-        }
-        let used = min(level.rawValue, GEMMKernel.best.rawValue)
-        printBenchResult([("n", n), ("threads", threads), ("seconds", best),
-                          ("gflops", 2 * Double(n) * Double(n) * Double(n) / best / 1e9),
-                          ("kernel", GEMMKernel(rawValue: used)?.description ?? "portable")],
-                         json: json, title: "GEMM Float32 \(n)x\(n)x\(n)")
+        let level: GEMMKernel = ["avx512": .avx512, "avx2": .avx2, "portable": .portable][kernel] ?? .best
+        print(GEMMBenchmark.square(n: n, threads: threads, repetitions: reps, kernel: level).rendered(json: json))
     }
 }
 
@@ -70,21 +39,7 @@ struct BenchTrain: AsyncParsableCommand {
 
     func run() async throws {
         let source = data.map(DataSource.init(argument:)) ?? .detected
-        let spec = try ModelSpec.resolve(model)
-        var (train, test) = try MNISTFamily.load(source)
-        let s = Standardizer.fit(train)
-        train.standardize(with: s)
-        test.standardize(with: s)
-        var net = spec.makeModel(seed: 1)
-        var opt = Adam(learningRate: lr)
-        let history = Trainer.fit(model: &net, optimizer: &opt, loss: spec.loss, train: train, test: test,
-                                  epochs: epochs, batchSize: batchSize, seed: 1)
-        let times = history.map(\.seconds)
-        printBenchResult([("model", spec.name), ("data", source.description), ("train_samples", train.count),
-                          ("batch_size", batchSize), ("threads", GEMM.defaultThreads), ("epochs", epochs),
-                          ("epoch_seconds_mean", times.reduce(0, +) / Double(max(times.count, 1))),
-                          ("epoch_seconds_min", times.min() ?? 0), ("train_loss", Double(history.last?.trainLoss ?? 0)),
-                          ("test_accuracy", Double(history.last?.testAccuracy ?? 0))],
-                         json: json, title: "Training \(spec.name) on \(source)")
+        print(try TrainingBenchmark.table(model: model, data: source, epochs: epochs, batchSize: batchSize, learningRate: lr)
+            .rendered(json: json))
     }
 }

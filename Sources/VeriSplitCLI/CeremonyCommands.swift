@@ -32,7 +32,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Phase-1 power (log2 of the largest domain), if larger than the circuit needs.") var power: Int?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 let bytes = try readFile(circuit)
                 let imported = try ptau.map { try readFile($0) }
@@ -59,7 +59,7 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Write the receipt (JSON with the contribution hash) to this file.") var receipt: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 var t = try CeremonyTranscript.load(directory)
                 let r = try t.contribute(name: name, phase: phase, progress: progress.report)
@@ -84,9 +84,9 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Write the receipt to this file.") var receipt: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
-                guard let bytes = hexBytes(beacon) else { throw InputError("--beacon: not an even-length hex string") }
+                guard let bytes = Hex.decode(beacon, allowPrefix: true) else { throw InputError("--beacon: not an even-length hex string") }
                 var t = try CeremonyTranscript.load(directory)
                 let r = try t.applyBeacon(bytes, iterationsExponent: iterations, name: name, progress: progress.report)
                 progress.finish()
@@ -103,23 +103,13 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Also check that this receipt's contribution is in the transcript (exit 1 if not).") var receipt: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             try withCeremonyErrors {
                 let t = try CeremonyTranscript.load(directory)
                 let wanted = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
                 let v = try t.verify(progress: progress.report)
                 progress.finish()
-                if !v.importedPhase1Contributions.isEmpty {
-                    print("imported phase-1 contributions (powers checked, snarkjs proofs not re-checked): "
-                          + v.importedPhase1Contributions.map { $0.isEmpty ? "(unnamed)" : $0 }.joined(separator: ", "))
-                }
-                for c in v.contributions {
-                    print("phase \(c.phase) #\(c.index) \(c.name)\(c.isBeacon ? " [beacon]" : "") \(c.hash)")
-                }
-                if let vk = v.verifyingKey {
-                    print("verifying key fingerprint: \(VerifiedCeremony.fingerprint(vk))")
-                }
-                print("sound: \(v.contributions.count) contributions verified")
+                print(v.text)
                 if let wanted, !v.contains(wanted) {
                     print("the transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)")
                     throw ExitCode(1)
@@ -136,19 +126,14 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Output directory for the keys (default: keys/NAME, NAME the ceremony directory's name).") var out: String?
 
         func run() throws {
-            let progress = CeremonyProgressDisplay()
+            let progress = TerminalProgress()
             let out = self.out ?? KeyDirectory.default(for: URL(fileURLWithPath: directory).standardizedFileURL.path)
             try withCeremonyErrors {
                 let v = try CeremonyTranscript.load(directory).verify(progress: progress.report)
                 progress.finish()
-                guard let key = v.provingKey, let zkey = v.zkey, v.phase2ContributionCount > 0 else {
-                    throw InputError("phase 2 has no contribution yet: delta is the generator and anyone could forge proofs")
-                }
-                try writeFile(out + "/proving.key", KeyFile.encode(key, r1cs: v.circuit))
-                try writeFile(out + "/verification_key.json", SnarkjsJSON.encode(key.verifyingKey))
-                try writeFile(out + "/circuit_final.zkey", zkey)
+                for file in try v.keyFiles() { try writeFile(out + "/" + file.name, file.bytes) }
                 print("wrote \(out)/proving.key, verification_key.json, circuit_final.zkey")
-                print("verifying key fingerprint: \(VerifiedCeremony.fingerprint(key.verifyingKey))")
+                print("verifying key fingerprint: \(v.verifyingKey.map(VerifiedCeremony.fingerprint) ?? "")")
             }
         }
     }
@@ -156,7 +141,7 @@ struct CeremonyCommand: ParsableCommand {
 
 /// Prints a receipt and writes it to `path` if given.
 private func report(_ r: ContributionReceipt, receipt path: String?) throws {
-    print("phase \(r.phase) contribution #\(r.index) (\(r.name)): \(r.hash)")
+    print(r.text)
     if let path {
         try writeFile(path, r.json())
         print("wrote receipt \(path)")
@@ -170,49 +155,5 @@ private func withCeremonyErrors(_ body: () throws -> Void) throws {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-    }
-}
-
-func hexBytes(_ text: String) -> [UInt8]? {
-    let digits = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
-    guard digits.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    for i in stride(from: 0, to: digits.count, by: 2) {
-        guard let b = UInt8(String(digits[i...(i + 1)]), radix: 16) else { return nil }
-        out.append(b)
-    }
-    return out
-}
-
-/// Progress on standard error when it is a terminal: a bar for counted steps, one timed line
-/// per long step otherwise.
-final class CeremonyProgressDisplay: @unchecked Sendable {
-    private var bar: ProgressBar?
-    private var step: (String, Date)?
-    private let enabled = isatty(STDERR_FILENO) != 0
-
-    func report(_ label: String, _ done: Int, _ total: Int) {
-        guard enabled else { return }
-        if total > 0 {
-            if bar == nil || bar?.total != total { endStep(); bar = ProgressBar(label: "verifying", total: total) }
-            bar?.update(done, detail: label)
-        } else {
-            endStep()
-            FileHandle.standardError.write(Data("\(label)...".utf8))
-            step = (label, Date())
-        }
-    }
-
-    private func endStep() {
-        if let (_, start) = step {
-            FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8))
-            step = nil
-        }
-    }
-
-    func finish() {
-        endStep()
-        bar?.finish()
-        bar = nil
     }
 }

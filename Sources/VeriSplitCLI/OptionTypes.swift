@@ -1,5 +1,38 @@
 import ArgumentParser
+import Attacks
+import Audit
+import DP
+import Defenses
 import Foundation
+import NeuralNet
+import ZKML
+
+/// Closed choices as typed options: ArgumentParser refuses any other value (listing the valid
+/// ones) before the command runs, which the root maps to exit status 2. Matching ignores case.
+public protocol CaseInsensitiveArgument: ExpressibleByArgument, RawRepresentable, CaseIterable where RawValue == String {}
+
+extension CaseInsensitiveArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension AccountantKind: CaseInsensitiveArgument {}
+extension PrivacyRecord.Method: CaseInsensitiveArgument {}
+extension TrainingRecipe.OptimizerChoice: CaseInsensitiveArgument {}
+extension PlainTrainer.OptimizerKind: CaseInsensitiveArgument {}
+extension Audit.AttackKind: CaseInsensitiveArgument {}
+extension DefenseKind: CaseInsensitiveArgument {}
+extension Standardization: CaseInsensitiveArgument {}
+extension AttackEntryPoint: CaseInsensitiveArgument {}
+extension CircuitSpec.Part: CaseInsensitiveArgument {}
+
+/// `poisson`, or `shuffled` (also its full name `shuffled-fixed-batches`).
+extension BatchSampling: CaseInsensitiveArgument {
+    public init?(argument: String) {
+        let a = argument.lowercased()
+        self.init(rawValue: a == "shuffled" ? BatchSampling.shuffledFixedBatches.rawValue : a)
+    }
+}
 
 /// A comma-separated list of positive, finite numbers ("1,3,8"), as one typed option: a value
 /// that does not parse is refused by ArgumentParser before the command runs, which the root
@@ -9,7 +42,7 @@ struct PositiveNumbers: ExpressibleByArgument, Sendable, CustomStringConvertible
 
     init(_ values: [Double]) { self.values = values }
 
-    init?(argument: String) {
+    public init?(argument: String) {
         var values: [Double] = []
         for part in argument.split(separator: ",") {
             guard let value = Double(part.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else { return nil }

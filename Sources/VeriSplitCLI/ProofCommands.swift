@@ -3,6 +3,7 @@ import ArgumentParser
 import Circuit
 import Foundation
 import Groth16
+import Report
 
 /// A failure the user can act on: printed as one line, exit code 2 (bad input).
 struct InputError: Error, CustomStringConvertible {
@@ -20,57 +21,12 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// The whole file, read straight into the array (proving keys are tens of megabytes: no
-/// intermediate `Data` copy). The size is checked against `limit` before anything is allocated
-/// (`why` says where the limit comes from).
+/// `Files.read`: the whole file, its size checked against `limit` before allocation.
 func readFile(_ path: String, limit: Int = 8 << 30, why: String? = nil) throws -> [UInt8] {
-    guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file") }
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw InputError("\(path): cannot read (\(String(cString: strerror(errno))))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw InputError("\(path): cannot read (\(String(cString: strerror(errno))))") }
-    let size = Int(info.st_size)
-    guard size <= limit else {
-        throw InputError("\(path): \(size) bytes exceeds the \(limit)-byte limit" + (why.map { " (\($0))" } ?? ""))
-    }
-    var failure: String?
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        var done = 0
-        while done < size {
-            let n = read(fd, buffer.baseAddress! + done, size - done)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                failure = n == 0 ? "the file shrank while being read" : String(cString: strerror(errno))
-                break
-            }
-            done += n
-        }
-        count = done
-    }
-    if let failure { throw InputError("\(path): cannot read (\(failure))") }
-    return bytes
+    try Files.read(path, limit: limit, why: why)
 }
 
-func writeFile(_ path: String, _ bytes: some DataProtocol) throws {
-    let url = URL(fileURLWithPath: path)
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    do { try Data(bytes).write(to: url, options: .atomic) } catch {
-        throw InputError("\(path): cannot write (\(error.localizedDescription))")
-    }
-}
-
-/// One line per long step on stderr when it is a terminal; silent otherwise.
-struct StepLog {
-    let enabled = isatty(STDERR_FILENO) != 0
-    func step<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
-        let start = Date()
-        if enabled { FileHandle.standardError.write(Data("\(label)...".utf8)) }
-        let result = try body()
-        if enabled { FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8)) }
-        return result
-    }
-}
+func writeFile(_ path: String, _ bytes: some DataProtocol) throws { try Files.write(path, bytes) }
 
 /// The repository's `keys/` directory (see keys/README.md): where commands that write keys put
 /// them unless told otherwise, one subdirectory per circuit or spec.
@@ -84,16 +40,6 @@ enum KeyDirectory {
     }
 }
 
-/// Loads a proving key: VeriSplit's `proving.key`, or a snarkjs `.zkey` (told apart by the
-/// magic bytes). A `.zkey` without a phase-2 contribution is refused unless `allowInsecure`.
-func loadProvingKey(_ path: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
-    let bytes = try readFile(path)
-    if bytes.starts(with: Array("zkey".utf8)) {
-        return try Zkey.read(bytes, file: path, allowInsecureTestKey: allowInsecure)
-    }
-    return try KeyFile.decode(bytes, file: path)
-}
-
 struct R1CSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "r1cs", abstract: "Inspect and lint circom .r1cs files.", subcommands: [Info.self, Lint.self])
@@ -105,12 +51,7 @@ struct R1CSCommand: ParsableCommand {
 
         func run() throws {
             let r1cs = try withInputErrors { try Circom.readR1CS(try readFile(file), file: file) }
-            printBenchResult([
-                ("constraints", r1cs.constraintCount), ("wires", r1cs.numWires),
-                ("public_outputs", r1cs.numPublicOutputs), ("public_inputs", r1cs.numPublicInputs),
-                ("private_inputs", r1cs.numPrivateInputs),
-                ("nonzero_terms", r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount),
-            ], json: json, title: file)
+            print(r1cs.summary(title: file).rendered(json: json))
         }
     }
 
@@ -138,35 +79,7 @@ struct R1CSCommand: ParsableCommand {
             }
             var linter = R1CSLinter(r1cs, names: names)
             let report = linter.run()
-            if json {
-                let findings = report.findings.map { f -> [String: Any] in
-                    var row: [String: Any] = ["kind": f.kind.rawValue, "wire": f.wire, "constraints": f.constraints]
-                    if let name = f.name { row["name"] = name }
-                    return row
-                }
-                let object: [String: Any] = [
-                    "file": file, "clean": report.isClean, "constraints": report.constraints, "wires": report.wires,
-                    "public_outputs": report.publicOutputs, "public_inputs": report.publicInputs,
-                    "private_inputs": report.privateInputs, "bounded_private_inputs": report.boundedPrivateInputs,
-                    "determined_wires": report.determinedWires, "free_by_design": report.freeByDesign.count,
-                    "rules": report.ruleCounts, "findings": findings,
-                ]
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                print("\(file): \(report.constraints) constraints, \(report.wires) wires; inputs \(report.publicInputs) public, "
-                      + "\(report.privateInputs) private (\(report.boundedPrivateInputs) range-checked); \(report.publicOutputs) public outputs")
-                print("determined: \(report.determinedWires) of \(report.wires) wires; free by design (IsZero hints): \(report.freeByDesign.count)")
-                if report.isClean {
-                    print("clean: every output and intermediate wire is uniquely determined by the inputs")
-                } else {
-                    print("\(report.findings.count) findings:")
-                    for f in report.findings.prefix(50) {
-                        print("  \(f.kind.rawValue): wire \(f.wire)\(f.name.map { " (\($0))" } ?? ""), constraints \(f.constraints)")
-                    }
-                    if report.findings.count > 50 { print("  ... \(report.findings.count - 50) more (--json lists all)") }
-                }
-            }
+            print(json ? report.json(file: file) : report.text(file: file))
             if !report.isClean { throw ExitCode(1) }
         }
     }
@@ -209,7 +122,7 @@ struct Prove: ParsableCommand {
     func run() throws {
         let log = StepLog()
         try withInputErrors {
-            let (pk, r1cs) = try log.step("loading key") { try loadProvingKey(key, allowInsecure: allowInsecureTestKey) }
+            let (pk, r1cs) = try log.step("loading key") { try ProvingKeyFile.load(try readFile(key), file: key, allowInsecure: allowInsecureTestKey) }
             let w = try Circom.readWitness(try readFile(witness), file: witness)
             let p: Proof
             do { p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) } } catch Groth16Error.proofRejectedByOwnKey {
@@ -233,16 +146,8 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("public"), help: "public.json.") var publicPath: String
 
     func run() throws {
-        let valid: Bool = try withInputErrors {
-            // Public inputs first: their count bounds the key's size and IC count, which are
-            // checked before the key is parsed or any of its points decoded.
-            let inputs = try SnarkjsJSON.publicInputs(Data(try readFile(publicPath, limit: SnarkjsJSON.maxBytes)), file: publicPath)
-            let keyLimit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: inputs.count)
-            let why = "a verifying key for \(inputs.count) public inputs is smaller"
-            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: keyLimit, why: why)), file: vk,
-                                                   expectedPublicInputs: inputs.count)
-            let p = try SnarkjsJSON.proof(Data(try readFile(proof, limit: 1 << 20)), file: proof)
-            return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
+        let valid = try withInputErrors {
+            try SnarkjsJSON.verifyFiles(verifyingKey: vk, proof: proof, publicInputs: publicPath)
         }
         if valid {
             print("valid")
@@ -283,7 +188,7 @@ struct Export: ParsableCommand {
 
         func run() throws {
             try withInputErrors {
-                let (pk, r1cs) = try loadProvingKey(key)
+                let (pk, r1cs) = try ProvingKeyFile.load(try readFile(key), file: key)
                 try writeFile(out, try Zkey.write(pk, r1cs: r1cs))
                 print("wrote \(out)")
             }

@@ -50,19 +50,3 @@ public struct FixedPointFormat: Sendable, Equatable, Codable {
     }
 }
 
-public enum FixedPointError: Error, Equatable, CustomStringConvertible {
-    case unsoundFormat(fractionBits: Int, valueBits: Int)
-    case outOfRange(value: Double, bits: Int, fractionBits: Int)
-    case overflow(layer: String, index: Int, value: Int64, bits: Int)
-
-    public var description: String {
-        switch self {
-        case .unsoundFormat(let s, let b):
-            return "fixed-point format S = \(s), B = \(b) is not sound in BN254's Fr (need 1 <= S <= 30, S + 2 <= B <= 62, B + S <= 252)"
-        case .outOfRange(let v, let b, let s):
-            return "value \(v) does not fit in \(b) signed bits with \(s) fractional bits; rescale the inputs or widen B"
-        case .overflow(let layer, let i, let v, let b):
-            return "layer \(layer), output \(i): \(v) does not fit in \(b) signed bits; the model's activations exceed the format"
-        }
-    }
-}

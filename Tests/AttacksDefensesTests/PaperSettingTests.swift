@@ -132,7 +132,7 @@ final class PaperSettingTests: XCTestCase {
             let b = try AttackTrial.prepare(kind: .qbi, neurons: 500, batch: 50, data: paper, seed: UInt64(seed))
             differences.append(a.activation.recall - b.activation.recall)
         }
-        let summary = Attacks.Statistics.summarize(differences)
+        let summary = Statistics.summarize(differences)
         print("QBI isolation, per-feature minus per-channel: mean \(summary.mean), 95% CI \(summary.interval)")
         XCTAssertGreaterThan(summary.lower, 0, "per-feature standardization must raise QBI's recall")
         // Channels: a sample size that is not a multiple of the channel count is refused.

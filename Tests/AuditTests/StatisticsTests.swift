@@ -1,4 +1,5 @@
 import Audit
+import Support
 import XCTest
 
 /// Expected values computed with scipy 1.x (`scipy.special.betainc`, `scipy.stats.beta.ppf`,

@@ -1,4 +1,3 @@
-import Attacks
 import Defenses
 import Foundation
 
@@ -36,9 +35,9 @@ enum AttackReport {
         return out
     }
 
-    static func costTable(_ costs: [DefenseCost], settings: AttackBenchSettings) -> String {
+    static func costTable(_ costs: [DefenseCost], settingsDescription: String) -> String {
         var out = "\nDefense accuracy cost (bundled MLP 784-128-10, test accuracy; cost = none - defense, paired by seed; "
-            + settings.description + ")\n"
+            + settingsDescription + ")\n"
         for c in costs {
             out += "  " + c.defense.padding(toLength: 6, withPad: " ", startingAt: 0)
             out += String(format: " accuracy %.4f [%.4f, %.4f]  cost %+.4f [%+.4f, %+.4f]", c.accuracy,

@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -41,4 +43,35 @@ public enum ProcessMemory {
 public struct UnsafeSendable<T>: @unchecked Sendable {
     public let value: T
     @inlinable public init(_ value: T) { self.value = value }
+}
+
+/// The one parallel-for of the project (MSM, FFT, GEMM and the prover have their own tuned
+/// kernels; everything else that splits a loop over cores uses this).
+public enum Parallel {
+    /// Runs `body(chunk, range)` over `0..<count` split into `chunks` contiguous ranges of
+    /// `ceil(count / chunks)` indices (the last may be shorter; empty ones are skipped), in
+    /// parallel on Dispatch's pool, and returns when all are done. `chunks <= 1` runs inline on
+    /// the calling thread. The chunk index lets callers keep per-chunk accumulators; because the
+    /// split depends only on `count` and `chunks`, such reductions are deterministic.
+    public static func forEachChunk(
+        _ count: Int, chunks: Int, _ body: @Sendable (_ chunk: Int, _ range: Range<Int>) -> Void
+    ) {
+        guard count > 0 else { return }
+        let t = max(1, min(chunks, count))
+        if t == 1 {
+            body(0, 0..<count)
+            return
+        }
+        let size = (count + t - 1) / t
+        DispatchQueue.concurrentPerform(iterations: t) { i in
+            let lo = i * size
+            let hi = min(count, lo + size)
+            if lo < hi { body(i, lo..<hi) }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double (for timings and benchmark tables).
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
