@@ -32,7 +32,8 @@ actor Notifier {
                         }
                     }
                 } catch {
-                    if Task.isCancelled { break }
+                    // The client was closed on purpose (the process is finishing): stop quietly.
+                    if Task.isCancelled || (error as? PSQLError)?.code == .clientClosedConnection { break }
                     logger.warning("listening on \(channel) failed (\(String(reflecting: error))); reconnecting")
                 }
                 self.setListening(false)

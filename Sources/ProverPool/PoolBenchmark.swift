@@ -24,6 +24,9 @@ public enum PoolBenchmark {
         public var noopJobs: Int
         public var noopJobsPerSecond: Double
         public var witnessBytes: Int
+        /// The same drain with a full server-part witness in every row.
+        public var noopFullWitnessJobs: Int
+        public var noopFullWitnessJobsPerSecond: Double
     }
 
     /// Runs the sessions (`steps` steps of `mode`, the same seeds and sample order each time)
@@ -106,32 +109,41 @@ public enum PoolBenchmark {
         }
         try await database.execute(sql: "DELETE FROM \(database.schema.jobs)")
 
-        // Throughput of the queue with `noopWorkers` loops that claim and complete at once.
-        let small = Data(repeating: 0, count: 64 * JobCodec.elementBytes)
-        try await database.execute(sql: """
-            INSERT INTO \(database.schema.jobs) (part, step, key_hash, witness, public_count)
-            SELECT 'server', g, '\\x00'::bytea, decode(repeat('00', \(small.count)), 'hex'), 1 FROM generate_series(1, \(noopJobs)) AS g
-            """)
-        let start = ContinuousClock.now
-        let drained = try await withThrowingTaskGroup(of: Int.self) { group in
-            for i in 0..<noopWorkers {
-                group.addTask {
-                    var n = 0
-                    while let job = try await probe.claim(owner: "noop-\(i)") {
-                        _ = try await ProverWorker.storeProof(database, id: job.id, owner: "noop-\(i)", proof: fakeProof)
-                        n += 1
+        // Throughput of the queue with `noopWorkers` loops that claim and complete at once:
+        // rows with a 2 KiB witness (the queue's own cost), then rows with a full server-part
+        // witness (the bytes every real job moves).
+        func drain(jobs: Int, witnessBytes: Int) async throws -> (Int, Double) {
+            try await database.execute(sql: """
+                INSERT INTO \(database.schema.jobs) (part, step, key_hash, witness, public_count)
+                SELECT 'server', g, '\\x00'::bytea, decode(repeat('00', \(witnessBytes)), 'hex'), 1 FROM generate_series(1, \(jobs)) AS g
+                """)
+            let start = ContinuousClock.now
+            let drained = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<noopWorkers {
+                    group.addTask {
+                        var n = 0
+                        while let job = try await probe.claim(owner: "noop-\(i)") {
+                            _ = try await ProverWorker.storeProof(database, id: job.id, owner: "noop-\(i)", proof: fakeProof)
+                            n += 1
+                        }
+                        return n
                     }
-                    return n
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+            let seconds = (ContinuousClock.now - start).seconds
+            try await database.execute(sql: "DELETE FROM \(database.schema.jobs)")
+            return (drained, seconds)
         }
-        let noopSeconds = (ContinuousClock.now - start).seconds
+        let (drained, noopSeconds) = try await drain(jobs: noopJobs, witnessBytes: 64 * JobCodec.elementBytes)
+        let fullJobs = max(1, min(noopJobs, 256))
+        let (fullDrained, fullSeconds) = try await drain(jobs: fullJobs, witnessBytes: witness.count)
         return Report(spec: setup.spec.name, mode: mode, steps: steps, inProcessSamplesPerSecond: inProcess,
                       pool: pool.map { (workers: $0.0, samplesPerSecond: $0.1) },
                       enqueueMilliseconds: enqueue * 1000 / Double(queueJobs), claimMilliseconds: claim * 1000 / Double(queueJobs),
                       completeMilliseconds: complete * 1000 / Double(queueJobs), noopWorkers: noopWorkers, noopJobs: drained,
-                      noopJobsPerSecond: Double(drained) / noopSeconds, witnessBytes: witness.count)
+                      noopJobsPerSecond: Double(drained) / noopSeconds, witnessBytes: witness.count,
+                      noopFullWitnessJobs: fullDrained, noopFullWitnessJobsPerSecond: Double(fullDrained) / fullSeconds)
     }
 
 }

@@ -80,6 +80,9 @@ public final class PoolDatabase: Sendable {
     /// on an advisory lock).
     public static func open(_ location: PoolLocation, logger: Logger = Logger(label: "verisplit.pool")) async throws(PoolError) -> PoolDatabase {
         let database = PoolDatabase(location: location, logger: logger)
+        // Let the client's run loop start before the first query leases a connection (a query
+        // would wait for it anyway, with a warning in the log).
+        try? await Task.sleep(for: .milliseconds(20))
         do {
             try await database.schema.migrate(database.client, logger: logger)
         } catch {

@@ -50,6 +50,8 @@ struct BenchProverPool: AsyncParsableCommand {
                         "complete_ms": .number(r.completeMilliseconds), "noop_workers": .int(r.noopWorkers),
                         "noop_jobs": .int(r.noopJobs), "noop_jobs_per_s": .number(r.noopJobsPerSecond),
                         "witness_bytes": .int(r.witnessBytes),
+                        "noop_full_witness_jobs": .int(r.noopFullWitnessJobs),
+                        "noop_full_witness_jobs_per_s": .number(r.noopFullWitnessJobsPerSecond),
                     ]),
                 ])
                 print(value.serialized(indent: nil))
@@ -62,8 +64,9 @@ struct BenchProverPool: AsyncParsableCommand {
                 }
                 print("\(r.mode.rawValue) session, spec \(r.spec), \(r.steps) steps")
                 print(table.render())
-                print(String(format: "queue: enqueue %.2f ms (witness %d B), claim %.2f ms, complete %.2f ms per job; %d no-op workers drain %.0f jobs/s",
-                             r.enqueueMilliseconds, r.witnessBytes, r.claimMilliseconds, r.completeMilliseconds, r.noopWorkers, r.noopJobsPerSecond))
+                print(String(format: "queue: enqueue %.2f ms (witness %d B), claim %.2f ms, complete %.2f ms per job; %d no-op workers drain %.0f jobs/s (2 KiB witnesses), %.0f jobs/s (full witnesses)",
+                             r.enqueueMilliseconds, r.witnessBytes, r.claimMilliseconds, r.completeMilliseconds, r.noopWorkers, r.noopJobsPerSecond,
+                             r.noopFullWitnessJobsPerSecond))
             }
         }
     }
