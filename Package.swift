@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SplitLearning", targets: ["SplitLearning"]),
         .library(name: "Ceremony", targets: ["Ceremony"]),
         .library(name: "Demo", targets: ["Demo"]),
+        .library(name: "ProverPool", targets: ["ProverPool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -68,6 +71,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Protocol/split.proto"]),
+        // The PostgreSQL proof-job queue (issue 20): SplitLearning knows only its `ProofService`
+        // protocol; this module implements it on PostgreSQL and runs the prover workers.
+        .target(
+            name: "ProverPool",
+            dependencies: [
+                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Algebra",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .target(name: "Ceremony", dependencies: ["Groth16", "Circuit", "Algebra"]),
         .target(
@@ -80,7 +96,7 @@ let package = Package(
             name: "VeriSplitCLI",
             dependencies: [
                 "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
-                "SplitLearning", "Ceremony", "Demo",
+                "SplitLearning", "Ceremony", "Demo", "ProverPool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -113,6 +129,12 @@ let package = Package(
             name: "CeremonyTests", dependencies: ["Ceremony", "Groth16", "Circuit", "Algebra"],
             resources: [.copy("Resources")]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "ZKML", "Report"]),
+        .testTarget(
+            name: "ProverPoolTests",
+            dependencies: [
+                "ProverPool", "SplitLearning", "ZKML", "Groth16", "Circuit", "Algebra", "NeuralNet",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Bad-input tests across the decoders (issue 24): one seeded mutation test per decoder.
         .testTarget(name: "HostileInputTests", dependencies: ["Algebra", "Circuit", "Groth16", "Ceremony", "NeuralNet", "DP", "ZKML"]),
     ],

@@ -27,6 +27,10 @@ public struct LocalRunConfiguration: Sendable {
     public var limits = ConnectionLimits()
     /// The client's per-step callback (`ClientOptions.onStep`).
     public var onStep: (@Sendable (UInt64) -> Void)?
+    /// Where each party's proofs are made (nil: in this process). One process runs both
+    /// parties here, so they may share a pool; real deployments give each party its own.
+    public var clientProofService: (any ProofService)?
+    public var serverProofService: (any ProofService)?
 
     public init() {}
 
@@ -42,6 +46,7 @@ public struct LocalRunConfiguration: Sendable {
         options.resume = resume
         options.stopAfterSteps = stopClientAfter
         options.onStep = onStep
+        options.proofService = clientProofService
         if adversary.side == .client {
             options.adversary = adversary
             options.attackStep = attackStep
@@ -135,6 +140,7 @@ public enum LocalRun {
         var serverOptions = ServerOptions()
         serverOptions.seed = c.serverSeed
         serverOptions.allowFixedSchedule = c.fixedScheduleSeed != nil
+        serverOptions.proofService = c.serverProofService
         serverOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("server")
         if c.adversary.side == .server {
             serverOptions.adversary = c.adversary

@@ -15,7 +15,7 @@ import NIOCore
 /// make this side buffer) and the background prover's finished proofs.
 enum SessionDriver {
     static func run<Machine: PartyMachine>(_ machine: Machine, over channel: FrameChannel, peerName: String, keys: SplitKeys?,
-                                           store: SessionStore, logger: Logger,
+                                           store: SessionStore, logger: Logger, prover service: any ProofService = InProcessProofService(),
                                            onProgress: (@Sendable (UInt64) -> Void)? = nil) async -> (SessionOutcome, Machine) {
         let traffic = TrafficCounter()
         let start = now()
@@ -25,7 +25,7 @@ enum SessionDriver {
             try await channel.executeThenClose { inbound, outbound in
                 let mailbox = EventMailbox()
                 let reader = Task { await readFrames(inbound, into: mailbox, traffic: traffic, peerName: peerName) }
-                let prover = BackgroundProver(mailbox: mailbox, keys: keys)
+                let prover = BackgroundProver(mailbox: mailbox, keys: keys, service: service)
                 defer {
                     reader.cancel()
                     Task { await prover.cancel() }
@@ -59,7 +59,7 @@ enum SessionDriver {
                         case .sendRaw(let bytes): try await write(bytes)
                         case .prove(let job):
                             let started = now()
-                            let proof = try await ProofWork.offload { try ProofWork.prove(job, keys: keys) }
+                            let proof = try await ProofWork.prove(job, keys: keys, service: service)
                             queue = machine.proved(job, proof, seconds: now() - started) + queue
                         case .proveInBackground(let job): await prover.submit(job)
                         case .verify(let checks):
@@ -211,43 +211,75 @@ actor EventMailbox {
     }
 }
 
-/// Deferred proofs, made one after another off the protocol loop; each finished proof goes to
-/// the mailbox. A failure stops the prover and ends the session.
+/// Deferred proofs, off the protocol loop; each finished proof goes to the mailbox in the order
+/// the jobs were submitted (the machine settles steps in order). A service that proves in this
+/// process runs them one after another; one that runs them elsewhere (the prover pool) gets all
+/// of them at once, so up to the pipeline depth's proofs are in flight on the workers. A
+/// failure stops the prover and ends the session.
 actor BackgroundProver {
     let mailbox: EventMailbox
     let keys: SplitKeys?
+    let service: any ProofService
     private var tail: Task<Void, Never>?
     private var stopped = false
+    /// Jobs handed to a concurrent service, cancelled when the session ends (the pool then
+    /// withdraws them and their witnesses).
+    private var inFlight: [Task<(Proof, Double), any Error>] = []
 
-    init(mailbox: EventMailbox, keys: SplitKeys?) {
+    init(mailbox: EventMailbox, keys: SplitKeys?, service: any ProofService = InProcessProofService()) {
         self.mailbox = mailbox
         self.keys = keys
+        self.service = service
     }
 
     func submit(_ job: ProofJob) {
         let previous = tail
-        tail = Task {
-            await previous?.value
-            await self.run(job)
+        let keys = keys, service = service
+        if service.runsConcurrently {
+            let work = Task { () async throws -> (Proof, Double) in
+                let started = now()
+                return (try await ProofWork.prove(job, keys: keys, service: service), now() - started)
+            }
+            inFlight.append(work)
+            tail = Task {
+                let result = await work.result
+                await previous?.value
+                await self.deliver(job, result)
+            }
+        } else {
+            tail = Task {
+                await previous?.value
+                guard await !self.stopped else { return }
+                let started = now()
+                do {
+                    let proof = try await ProofWork.prove(job, keys: keys, service: service)
+                    await self.deliver(job, .success((proof, now() - started)))
+                } catch {
+                    await self.deliver(job, .failure(error))
+                }
+            }
         }
     }
 
-    private func run(_ job: ProofJob) async {
+    private func deliver(_ job: ProofJob, _ result: Result<(Proof, Double), any Error>) async {
+        if !inFlight.isEmpty { inFlight.removeFirst() }
         guard !stopped else { return }
-        let started = now()
-        let keys = keys
-        do {
-            let proof = try await ProofWork.offload { try ProofWork.prove(job, keys: keys) }
-            guard !stopped else { return }
-            await mailbox.put(.proved(job, proof, now() - started))
-        } catch {
+        switch result {
+        case .success(let (proof, seconds)):
+            await mailbox.put(.proved(job, proof, seconds))
+        case .failure(let error):
             stopped = true
             await mailbox.put(.failed(.connection("proving step \(job.step) failed: \(error)")))
         }
     }
 
-    /// Proofs already running finish on their queue; nothing after them starts.
-    func cancel() { stopped = true }
+    /// Proofs already running in this process finish on their queue; jobs on a pool are
+    /// withdrawn; nothing more is delivered.
+    func cancel() {
+        stopped = true
+        for work in inFlight { work.cancel() }
+        inFlight = []
+    }
 }
 
 /// Proving and verifying for the transports. Proving runs off the Swift concurrency pool: a
@@ -274,6 +306,15 @@ enum ProofWork {
             throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
         }
         return try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness())
+    }
+
+    /// `job`'s proof from `service` (the in-process prover or the pool).
+    static func prove(_ job: ProofJob, keys: SplitKeys?, service: any ProofService) async throws -> Proof {
+        guard let keys else { throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys") }
+        // A forged-input adversary's unsatisfied witness is proved here, never queued: the
+        // pool's party-side check would refuse its proof, which is the adversary's own problem.
+        if job.unchecked { return try await offload { try prove(job, keys: keys) } }
+        return try await service.prove(job, keys: keys)
     }
 
     static func verify(_ check: ProofCheck, keys: SplitKeys?) -> Bool {

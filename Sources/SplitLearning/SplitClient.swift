@@ -32,6 +32,8 @@ public struct ClientOptions: Sendable {
     public var stopAfterSteps: Int?
     /// Called after each step this side finished, with the number of steps done (progress displays).
     public var onStep: (@Sendable (UInt64) -> Void)?
+    /// Where this party's proofs are made (nil: in this process).
+    public var proofService: (any ProofService)?
 
     public init() {}
 }
@@ -88,7 +90,8 @@ public struct SplitClient: Sendable {
         }
         let store = options.stateDirectory.map { SessionStore.directory($0) } ?? .none
         let (outcome, final) = await SessionDriver.run(machine, over: channel, peerName: "server", keys: setup.keys, store: store,
-                                                       logger: logger, onProgress: options.onStep)
+                                                       logger: logger, prover: options.proofService ?? InProcessProofService(),
+                                                       onProgress: options.onStep)
         return (outcome, final.layer)
     }
 }

@@ -18,6 +18,8 @@ public struct ServerOptions: Sendable {
     /// Experiments only: accept clients that ask for a fixed sample order (`fixed_schedule`)
     /// instead of the session's coin toss. Off for a real deployment.
     public var allowFixedSchedule = false
+    /// Where this party's proofs are made (nil: in this process).
+    public var proofService: (any ProofService)?
 
     public init() {}
 }
@@ -56,7 +58,8 @@ public struct SplitServer: Sendable {
             return (outcome, nil)
         }
         let store = options.stateDirectory.map { SessionStore.perSession(root: $0) } ?? .none
-        let (outcome, final) = await SessionDriver.run(machine, over: channel, peerName: remote, keys: setup.keys, store: store, logger: logger)
+        let (outcome, final) = await SessionDriver.run(machine, over: channel, peerName: remote, keys: setup.keys, store: store, logger: logger,
+                                                       prover: options.proofService ?? InProcessProofService())
         return (outcome, final.layer)
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NeuralNet
 import NIOCore
+import ProverPool
 import Report
 import SplitLearning
 import ZKML
@@ -161,6 +162,8 @@ struct SplitServerCommand: AsyncParsableCommand {
     var adversary: String = "none"
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
     @Flag(help: "Experiments only: accept clients that ask for a fixed sample order (--fixed-schedule).") var allowFixedSchedule = false
+    @Option(help: "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: prove through this party's prover pool (workers: `verisplit prover`). Default: prove in this process.")
+    var db: String?
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -180,6 +183,7 @@ struct SplitServerCommand: AsyncParsableCommand {
             let needsKeys = options.modes.contains(.verified) || options.modes.contains(.pipelined)
             if needsKeys && specOptions.keys == nil { throw InputError("modes with proofs need --keys DIR (the same keys the clients use)") }
             let setup = try specOptions.load(mode: needsKeys ? .verified : .plain)
+            if let db { options.proofService = try await PostgresProofService.connect(url: db, logger: logger) }
             let server = SplitServer(setup: setup, options: options, logger: logger)
             let limits = ConnectionLimits(maxFrameBytes: maxFrameBytes, idleTimeout: .seconds(Int64(idleTimeout)))
             let listener = try await Listener.bind(host: host, port: port, tls: tls.options, limits: limits)
@@ -221,6 +225,8 @@ struct SplitClientCommand: AsyncParsableCommand {
     var adversary: String = "none"
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: prove through this party's prover pool (workers: `verisplit prover`). Default: prove in this process.")
+    var db: String?
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -242,6 +248,7 @@ struct SplitClientCommand: AsyncParsableCommand {
                 throw InputError("mode \(options.mode.rawValue) needs --keys DIR (the server's keys)")
             }
             let setup = try specOptions.load(mode: options.mode)
+            if let db { options.proofService = try await PostgresProofService.connect(url: db, logger: logger) }
             let (train, _) = try MNISTFamily.load(DataSource(argument: dataOptions.data))
             // Commit the training set before connecting: the server times out a silent peer.
             let prepared = try SplitClient(setup: setup, data: train, options: options, logger: logger).prepare()
@@ -290,6 +297,8 @@ struct SplitRunCommand: AsyncParsableCommand {
     @Flag(help: "Resume the session in --state.") var resume = false
     @Flag(help: "Report test accuracy of the trained split model (fixed point, bundled test set).") var evaluate = false
     @Flag(help: "Print JSON (one object; an array for a grid).") var json = false
+    @Option(help: "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: both parties prove through this prover pool (workers: `verisplit prover`); one process runs both parties, so they share it. Default: prove in this process.")
+    var db: String?
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "warning"
 
     func run() async throws {
@@ -301,8 +310,12 @@ struct SplitRunCommand: AsyncParsableCommand {
             if adversaries.contains(where: { $0 != .none }) && UInt64(steps) <= attackStep {
                 throw InputError("--steps must exceed --attack-step (\(attackStep)) for the adversary to act")
             }
+            if db != nil && specOptions.keys == nil {
+                throw InputError("--db needs --keys DIR: the workers prove with the same keys (`verisplit prover --db URL --keys DIR`)")
+            }
             let setup = try specOptions.load(mode: modes.contains(.verified) || modes.contains(.pipelined) ? .verified : .plain)
             let (train, test) = try MNISTFamily.load(DataSource(argument: dataOptions.data))
+            let pool: PostgresProofService? = if let db { try await PostgresProofService.connect(url: db, logger: logger) } else { nil }
             var reports: [LocalRunReport] = []
             for m in modes {
                 for a in adversaries {
@@ -315,6 +328,8 @@ struct SplitRunCommand: AsyncParsableCommand {
                     c.fixedScheduleSeed = fixedSchedule
                     c.stateDirectory = state.map { URL(fileURLWithPath: $0) }
                     c.resume = resume
+                    c.clientProofService = pool
+                    c.serverProofService = pool
                     let result = try await LocalRun.run(setup: setup, train: train, test: evaluate ? test : nil, configuration: c, logger: logger)
                     reports.append(result.report)
                 }

@@ -1,0 +1,162 @@
+import Algebra
+import Foundation
+import Groth16
+import Logging
+import NIOCore
+import PostgresNIO
+import SplitLearning
+
+/// A party's proofs made by prover workers through the pool's job table.
+///
+/// For each job the party builds the circuit and checks its witness here (as the in-process
+/// prover does), writes part, verifying-key hash, public count and witness to `proof_jobs`,
+/// and sleeps until the job's `<schema>_done` notification (a re-check every
+/// `recheckInterval` covers a notification lost to a reconnect; this is a timeout, not a
+/// polling loop). A `done` job's proof is verified against the job's public inputs under the
+/// party's own verifying key before it is returned: workers are not trusted for soundness. A
+/// proof that does not verify is counted, and the job goes back to the queue with the witness
+/// written again, kept away from the worker that made it for `retryGrace` (another worker
+/// takes it if there is one), and parked once its attempts run out. An accepted job's row is
+/// deleted (the worker already erased its witness when it stored the proof).
+public final class PostgresProofService: ProofService, Sendable {
+    public let database: PoolDatabase
+    public let maxAttempts: Int
+    public let timeout: Duration
+    public let recheckInterval: Duration
+    public let retryGrace: Duration
+    let notifier = Notifier()
+    public let counters = PartyPoolCounters()
+
+    public var runsConcurrently: Bool { true }
+
+    /// Starts listening for finished jobs (returns once the LISTEN is in place).
+    public static func start(database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
+                             recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2)) async -> PostgresProofService {
+        let service = PostgresProofService(database: database, maxAttempts: maxAttempts, timeout: timeout,
+                                           recheckInterval: recheckInterval, retryGrace: retryGrace)
+        await service.notifier.start(client: database.client, channel: database.schema.doneChannel, logger: database.logger)
+        return service
+    }
+
+    private init(database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration) {
+        self.database = database
+        self.maxAttempts = max(1, maxAttempts)
+        self.timeout = timeout
+        self.recheckInterval = recheckInterval
+        self.retryGrace = retryGrace
+    }
+
+    /// Stops listening (waiting calls re-check once and time out).
+    public func stop() async { await notifier.stop() }
+
+    public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
+        let prepared = try await PreparedProofJob.prepare(job, keys: keys)
+        let key = keys.key(job.part)
+        let witness = JobCodec.encodeWitness(prepared.witness)
+        let id = try await enqueue(part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
+                                   publicCount: prepared.publicInputs.count)
+        return try await result(of: id, witness: witness) { proof in
+            (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
+        }
+    }
+
+    /// Writes a job row and returns its id (the insert notifies the workers).
+    public func enqueue(part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int) async throws(PoolError) -> Int64 {
+        let table = database.schema.jobs
+        let rows = try await database.rows("""
+            INSERT INTO \(unescaped: table) (part, step, key_hash, witness, public_count, max_attempts)
+            VALUES (\(part), \(Int64(clamping: step)), \(ByteBuffer(bytes: keyHash)), \(ByteBuffer(bytes: witness)), \(Int32(clamping: publicCount)), \(Int32(clamping: maxAttempts)))
+            RETURNING id
+            """, as: Int64.self)
+        guard let id = rows.first else { throw .database("the insert of a proof job returned no id") }
+        await counters.add(\.enqueued)
+        return id
+    }
+
+    /// Waits for job `id` to end; returns its proof once `accept` says it verifies.
+    public func result(of id: Int64, witness: Data, accept: @Sendable (Proof) -> Bool) async throws -> Proof {
+        let table = database.schema.jobs
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if Task.isCancelled {
+                // The session is over: the job (and its witness) goes, whatever its state.
+                try? await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
+                throw CancellationError()
+            }
+            let rows = try await database.rows("""
+                SELECT state, proof, coalesce(error, ''), coalesce(proved_by, '') FROM \(unescaped: table) WHERE id = \(id)
+                """, as: (String, Data?, String, String).self)
+            guard let (state, proofBytes, error, worker) = rows.first else {
+                throw PoolError.jobFailed(id: id, state: "missing", error: "the job row disappeared")
+            }
+            switch state {
+            case "done":
+                let proof = try? JobCodec.decodeProof(proofBytes ?? Data())
+                if let proof, accept(proof) {
+                    try await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
+                    await counters.add(\.accepted)
+                    return proof
+                }
+                await counters.add(\.rejected)
+                database.logger.warning("proof job \(id): the proof from worker \(worker) does not verify; retrying elsewhere")
+                try await reject(id, witness: witness, worker: worker)
+                continue
+            case "failed", "parked":
+                await counters.add(\.failed)
+                throw PoolError.jobFailed(id: id, state: state, error: error)
+            default:
+                break
+            }
+            let now = ContinuousClock.now
+            guard now < deadline else {
+                try? await database.execute("""
+                    UPDATE \(unescaped: table) SET state = 'failed', witness = NULL, error = 'the party stopped waiting', finished_at = now()
+                    WHERE id = \(id) AND state IN ('queued', 'running')
+                    """)
+                throw PoolError.timedOut(id: id, seconds: Double(timeout.components.seconds))
+            }
+            _ = await notifier.wait(for: String(id), timeout: min(recheckInterval, deadline - now))
+        }
+    }
+
+    /// Puts a job whose proof did not verify back in the queue (or parks it when its attempts
+    /// are used up), with its witness written again and away from `worker` for `retryGrace`.
+    func reject(_ id: Int64, witness: Data, worker: String) async throws(PoolError) {
+        let table = database.schema.jobs
+        let grace = Double(retryGrace.components.seconds) + Double(retryGrace.components.attoseconds) / 1e18
+        let message = "the proof from worker \(worker) does not verify against the job's public inputs"
+        try await database.execute("""
+            UPDATE \(unescaped: table) SET
+                rejections = rejections + 1,
+                state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,
+                witness = CASE WHEN attempts >= max_attempts THEN NULL ELSE \(ByteBuffer(bytes: witness)) END,
+                finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                proof = NULL, error = \(message), excluded_worker = proved_by,
+                available_at = now() + make_interval(secs => \(grace))
+            WHERE id = \(id) AND state = 'done'
+            """)
+    }
+}
+
+/// What a party's pool service did (tests and metrics read it).
+public actor PartyPoolCounters {
+    public struct Values: Sendable, Equatable {
+        public var enqueued = 0
+        public var accepted = 0
+        /// Proofs from workers that did not verify (each sent the job back).
+        public var rejected = 0
+        public var failed = 0
+    }
+
+    public private(set) var values = Values()
+
+    func add(_ counter: WritableKeyPath<Values, Int>) { values[keyPath: counter] += 1 }
+}
+
+extension PostgresProofService {
+    /// A party's pool from its `--db` URL: connects, migrates the schema, starts listening.
+    public static func connect(url: String, logger: Logger) async throws(PoolError) -> PostgresProofService {
+        let database = try await PoolDatabase.open(try PoolLocation(url: url), logger: logger)
+        return await start(database: database)
+    }
+}

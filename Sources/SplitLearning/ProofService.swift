@@ -1,0 +1,63 @@
+import Algebra
+import Circuit
+import Groth16
+import ZKML
+
+/// Where a party's proofs are made. The state machines only ask for proofs (`Action.prove`,
+/// `Action.proveInBackground`); the driver hands each job to the party's proof service. The
+/// default proves in this process; `ProverPool.PostgresProofService` queues jobs in a
+/// PostgreSQL database for prover workers on any number of machines.
+///
+/// Soundness contract: whatever the service returns is sent to the peer as this party's proof,
+/// so a service that proves outside this process must verify each proof against the job's
+/// public inputs before returning it (the workers are not trusted). An honest party's witness
+/// never leaves the party's own trust domain: a service that ships witnesses elsewhere must keep
+/// them in infrastructure the party controls.
+public protocol ProofService: Sendable {
+    /// The proof of `job` under `keys`; throws when it cannot be made.
+    func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof
+    /// Whether several jobs may be in flight at once. The in-process prover already keeps every
+    /// core busy with one proof, so its deferred jobs run one after another; a pool of workers
+    /// gains throughput from concurrent jobs (pipelined mode keeps up to its depth in flight).
+    var runsConcurrently: Bool { get }
+}
+
+/// Proves in this process, off the Swift concurrency pool (the embedded default).
+public struct InProcessProofService: ProofService {
+    public init() {}
+
+    public var runsConcurrently: Bool { false }
+
+    public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
+        try await ProofWork.offload { try ProofWork.prove(job, keys: keys) }
+    }
+}
+
+/// A job's circuit turned into what an out-of-process prover needs: the full witness (wire 0 is
+/// the constant one, then the public values, then the private ones) and the public inputs a
+/// proof must verify against.
+public struct PreparedProofJob: Sendable {
+    public let part: CircuitSpec.Part
+    public let step: UInt64
+    public let witness: [Fr]
+    public let publicInputs: [Fr]
+
+    /// Builds the circuit and checks that the witness satisfies it (as the in-process prover
+    /// does) before anything leaves the process. Runs off the concurrency pool: building a
+    /// step's circuit takes up to a second.
+    public static func prepare(_ job: ProofJob, keys: SplitKeys) async throws -> PreparedProofJob {
+        try await ProofWork.offload {
+            let cs = try job.circuit()
+            if let violation = cs.firstViolation() {
+                throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
+            }
+            let witness = cs.witness()
+            let r1cs = keys.key(job.part).r1cs
+            guard witness.count == r1cs.numWires else {
+                throw SplitError.invalidArgument("\(job.part.rawValue) witness has \(witness.count) wires, the key's circuit \(r1cs.numWires)")
+            }
+            return PreparedProofJob(part: job.part, step: job.step, witness: witness,
+                                    publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]))
+        }
+    }
+}
