@@ -20,7 +20,10 @@ public struct PoseidonCommitment: Hashable, Sendable, CustomStringConvertible {
 public struct PoseidonOpening: Sendable, Equatable {
     public let values: [Fr]
     public let salt: Fr
-    public init(values: [Fr], salt: Fr) { self.values = values; self.salt = salt }
+    public init(values: [Fr], salt: Fr) {
+        self.values = values
+        self.salt = salt
+    }
 }
 
 /// Commits and verifies `PoseidonCommitment`s with one sponge width (17 by default).

@@ -94,8 +94,10 @@ extension ConstraintSystem where F == Fr {
     /// selects, and the hashes are pinned by the Poseidon gadget; a satisfying witness for another
     /// leaf or position is a Poseidon collision. The siblings are field elements by design (they
     /// only enter hashes). Cost: depth * (240 + 2) + depth + 1 constraints.
-    public func assertMerkleMembership(leaf: LinearCombination<Fr>, index: LinearCombination<Fr>, siblings: [Fr],
-                                       root: LinearCombination<Fr>, _ name: String = "merkle") throws(PoseidonError) {
+    public func assertMerkleMembership(
+        leaf: LinearCombination<Fr>, index: LinearCombination<Fr>, siblings: [Fr],
+        root: LinearCombination<Fr>, _ name: String = "merkle"
+    ) throws(PoseidonError) {
         try withNamespace(name) { () throws(PoseidonError) -> Void in
             let bits = self.bits(of: index, count: siblings.count, "index")
             var current = leaf
