@@ -95,7 +95,8 @@ let package = Package(
         .executableTarget(
             name: "VeriSplitCLI",
             dependencies: [
-                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses", "Report", "Audit",
+                "Algebra", "Circuit", "Groth16", "Commitment", "NeuralNet", "ZKML", "DP", "Attacks", "Defenses",
+                "Report", "Audit",
                 "SplitLearning", "Ceremony", "Demo", "ProverPool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,7 +111,8 @@ let package = Package(
             resources: [.copy("Resources/square64")]),
         .testTarget(name: "CommitmentTests", dependencies: ["Commitment", "Circuit", "Algebra"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
-        .testTarget(name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16", "Commitment", "NeuralNet"]),
+        .testTarget(
+            name: "ZKMLTests", dependencies: ["ZKML", "Circuit", "Algebra", "Groth16", "Commitment", "NeuralNet"]),
         .testTarget(
             name: "DPTests", dependencies: ["DP", "NeuralNet"],
             resources: [.copy("Resources/dp-epsilon.json")]),
@@ -136,7 +138,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Bad-input tests across the decoders (issue 24): one seeded mutation test per decoder.
-        .testTarget(name: "HostileInputTests", dependencies: ["Algebra", "Circuit", "Groth16", "Ceremony", "NeuralNet", "DP", "ZKML"]),
+        .testTarget(
+            name: "HostileInputTests",
+            dependencies: ["Algebra", "Circuit", "Groth16", "Ceremony", "NeuralNet", "DP", "ZKML"]),
     ],
     swiftLanguageModes: [.v6]
 )

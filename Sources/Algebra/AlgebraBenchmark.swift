@@ -20,7 +20,9 @@ public enum AlgebraBenchmark {
 
     /// Latency of one multiplication in a dependent chain (x <- x * y), in ns.
     @inlinable
-    public static func fieldMultiplicationNanoseconds<F: SampleableField>(_: F.Type, iterations: Int = 1_000_000) -> Double {
+    public static func fieldMultiplicationNanoseconds<F: SampleableField>(
+        _: F.Type, iterations: Int = 1_000_000
+    ) -> Double {
         var x = F.random()
         let y = F.random()
         let t = bestTime(repetitions: 3) {
@@ -59,7 +61,10 @@ public enum AlgebraBenchmark {
         var points = [G1Jacobian]()
         points.reserveCapacity(count)
         var acc = step
-        for _ in 0..<count { points.append(acc); acc = acc + step }
+        for _ in 0..<count {
+            points.append(acc)
+            acc = acc + step
+        }
         return G1Jacobian.batchToAffine(points)
     }
 

@@ -51,7 +51,10 @@ public final class BigInt: @unchecked Sendable {
     public convenience init?(_ text: String, radix: Int = 10) {
         var body = Substring(text)
         var negative = false
-        if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
+        if body.hasPrefix("-") {
+            negative = true
+            body = body.dropFirst()
+        }
         if radix == 16, body.hasPrefix("0x") || body.hasPrefix("0X") { body = body.dropFirst(2) }
         guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true })
         else { return nil }
@@ -184,9 +187,13 @@ public final class BigInt: @unchecked Sendable {
     /// self^exponent mod modulus. Precondition: exponent >= 0, modulus > 0.
     public func power(_ exponent: BigInt, modulus: BigInt) -> BigInt {
         precondition(!exponent.isNegative && modulus.signum > 0, "powmod needs e >= 0 and m > 0")
-        return withRaw { pa in exponent.withRaw { pe in modulus.withRaw { pm in
-            BigInt.make { __gmpz_powm($0, pa, pe, pm) }
-        } } }
+        return withRaw { pa in
+            exponent.withRaw { pe in
+                modulus.withRaw { pm in
+                    BigInt.make { __gmpz_powm($0, pa, pe, pm) }
+                }
+            }
+        }
     }
 
     /// The inverse of self mod modulus, or nil if it does not exist.

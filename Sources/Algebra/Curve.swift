@@ -22,7 +22,9 @@ public struct AffinePoint<C: CurveParameters>: Hashable, Sendable, CustomStringC
     /// Builds a point without checks; use `validated(x:y:)` for anything from outside.
     @inlinable
     public init(x: C.BaseField, y: C.BaseField) {
-        self.x = x; self.y = y; self.isInfinity = false
+        self.x = x
+        self.y = y
+        self.isInfinity = false
     }
 
     @inlinable
@@ -70,7 +72,10 @@ public struct AffinePoint<C: CurveParameters>: Hashable, Sendable, CustomStringC
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(isInfinity)
-        if !isInfinity { hasher.combine(x); hasher.combine(y) }
+        if !isInfinity {
+            hasher.combine(x)
+            hasher.combine(y)
+        }
     }
 
     public var description: String { isInfinity ? "\(C.name)(infinity)" : "\(C.name)(\(x), \(y))" }
@@ -89,7 +94,9 @@ public struct JacobianPoint<C: CurveParameters>: Sendable, Equatable, CustomStri
 
     @inlinable @inline(__always)
     public init(x: C.BaseField, y: C.BaseField, z: C.BaseField) {
-        self.x = x; self.y = y; self.z = z
+        self.x = x
+        self.y = y
+        self.z = z
     }
 
     @inlinable public static var infinity: JacobianPoint { JacobianPoint(x: .one, y: .one, z: .zero) }
@@ -140,7 +147,9 @@ public struct JacobianPoint<C: CurveParameters>: Sendable, Equatable, CustomStri
         let e = a.doubled() + a
         let f = e.squared()
         let x3 = f - d.doubled()
-        var eightC = c.doubled(); eightC = eightC.doubled(); eightC = eightC.doubled()
+        var eightC = c.doubled()
+        eightC = eightC.doubled()
+        eightC = eightC.doubled()
         let y3 = e * (d - x3) - eightC
         let z3 = (y * z).doubled()
         return JacobianPoint(x: x3, y: y3, z: z3)
@@ -217,7 +226,12 @@ public struct JacobianPoint<C: CurveParameters>: Sendable, Equatable, CustomStri
         for window in stride(from: 63, through: 0, by: -1) {
             acc = acc.doubled().doubled().doubled().doubled()
             let limb: UInt64
-            switch window >> 4 { case 0: limb = k.l0; case 1: limb = k.l1; case 2: limb = k.l2; default: limb = k.l3 }
+            switch window >> 4 {
+            case 0: limb = k.l0
+            case 1: limb = k.l1
+            case 2: limb = k.l2
+            default: limb = k.l3
+            }
             let digit = Int((limb >> UInt64((window & 15) * 4)) & 15)
             if digit != 0 { acc = acc + table[digit] }
         }
@@ -260,7 +274,8 @@ public enum PointDecodingError: Error, Equatable, CustomStringConvertible {
         case .identityNotAllowed(let g): return "\(g) point at infinity is not allowed here"
         case .nonCanonicalInfinity(let g):
             return "\(g) point has z = 0 but is not written as (0, 1, 0), the one accepted encoding of infinity"
-        case .nonCanonicalProjective(let g): return "\(g) point has z other than 1 (snarkjs writes affine points with z = 1)"
+        case .nonCanonicalProjective(let g):
+            return "\(g) point has z other than 1 (snarkjs writes affine points with z = 1)"
         }
     }
 }

@@ -188,16 +188,24 @@ public struct EvaluationDomain: Sendable, Equatable {
 
     /// Non-mutating conveniences.
     public func fft(_ values: [Fr]) throws(EvaluationDomainError) -> [Fr] {
-        var v = values; try fft(&v); return v
+        var v = values
+        try fft(&v)
+        return v
     }
     public func ifft(_ values: [Fr]) throws(EvaluationDomainError) -> [Fr] {
-        var v = values; try ifft(&v); return v
+        var v = values
+        try ifft(&v)
+        return v
     }
     public func cosetFFT(_ values: [Fr]) throws(EvaluationDomainError) -> [Fr] {
-        var v = values; try cosetFFT(&v); return v
+        var v = values
+        try cosetFFT(&v)
+        return v
     }
     public func cosetIFFT(_ values: [Fr]) throws(EvaluationDomainError) -> [Fr] {
-        var v = values; try cosetIFFT(&v); return v
+        var v = values
+        try cosetIFFT(&v)
+        return v
     }
 
     // MARK: Vanishing polynomial, Lagrange basis
@@ -231,7 +239,10 @@ public struct EvaluationDomain: Sendable, Equatable {
             var out = [Fr](repeating: .zero, count: n)
             var w = Fr.one
             for i in 0..<n {
-                if w == tau { out[i] = .one; break }
+                if w == tau {
+                    out[i] = .one
+                    break
+                }
                 w = w * generator
             }
             return out
@@ -262,11 +273,16 @@ public struct EvaluationDomain: Sendable, Equatable {
         for v in [a.count, b.count, c.count] where v > size {
             throw .lengthMismatch(expected: size, got: v)
         }
-        try pad(&a); try pad(&b); try pad(&c)
+        try pad(&a)
+        try pad(&b)
+        try pad(&c)
         // each transform is itself parallel over the cores; run them one after the other
-        try ifft(&a); try cosetFFT(&a)
-        try ifft(&b); try cosetFFT(&b)
-        try ifft(&c); try cosetFFT(&c)
+        try ifft(&a)
+        try cosetFFT(&a)
+        try ifft(&b)
+        try cosetFFT(&b)
+        try ifft(&c)
+        try cosetFFT(&c)
         let zInv = vanishingPolynomialOnCoset.inverse()!
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
@@ -428,9 +444,11 @@ enum FFTKernels {
     ///    tiles of `tileColumns` adjacent columns (at most 2^10 x 8 elements = 256 KiB),
     ///    tiles spread over cores. For n <= 2^23 that is one pass.
     /// Work: n/2 log2(n) butterflies, minus the twiddle-free ones (j = 0 of every group).
-    static func dit(_ p: UnsafeMutablePointer<Fr>, logSize: Int, twiddles: UnsafePointer<Fr>,
-                    n: Int, scale: Fr?, logBlock: Int = FFTKernels.logBlock,
-                    logTileRows: Int = FFTKernels.logTileRows, tileColumns: Int = FFTKernels.tileColumns) {
+    static func dit(
+        _ p: UnsafeMutablePointer<Fr>, logSize: Int, twiddles: UnsafePointer<Fr>,
+        n: Int, scale: Fr?, logBlock: Int = FFTKernels.logBlock,
+        logTileRows: Int = FFTKernels.logTileRows, tileColumns: Int = FFTKernels.tileColumns
+    ) {
         if logSize == 0 {
             if let s = scale { p[0] = p[0] * s }
             return
@@ -466,8 +484,9 @@ enum FFTKernels {
                 for tile in lo..<hi {
                     let g = tile / tilesPerGroup
                     let j0 = (tile - g * tilesPerGroup) * columns
-                    columnPass(sp.value + (g << (logM + k)), logM: logM, k: k, j0: j0,
-                               columns: columns, n: n, twiddles: tw.value)
+                    columnPass(
+                        sp.value + (g << (logM + k)), logM: logM, k: k, j0: j0,
+                        columns: columns, n: n, twiddles: tw.value)
                 }
             }
             if parallel { parallelChunks(count: tiles, minimumChunk: 1, work) } else { work(0, tiles) }
@@ -478,14 +497,16 @@ enum FFTKernels {
     /// Stages with half-widths m, 2m, ..., 2^(k-1) m of one super-group (2^k m elements at
     /// `base`), restricted to columns j0 ..< j0 + columns (column j = elements base + j + t m).
     @inline(__always)
-    static func columnPass(_ base: UnsafeMutablePointer<Fr>, logM: Int, k: Int, j0: Int, columns: Int,
-                           n: Int, twiddles w: UnsafeMutablePointer<Fr>) {
+    static func columnPass(
+        _ base: UnsafeMutablePointer<Fr>, logM: Int, k: Int, j0: Int, columns: Int,
+        n: Int, twiddles w: UnsafeMutablePointer<Fr>
+    ) {
         let m = 1 << logM
         let rows = 1 << k
         var s = 0
         while s < k {
-            let hRows = 1 << s                 // half-width of this stage, in rows
-            let stride = n >> (logM + s + 1)   // n / (2 * half), half = m 2^s
+            let hRows = 1 << s  // half-width of this stage, in rows
+            let stride = n >> (logM + s + 1)  // n / (2 * half), half = m 2^s
             var r = 0
             while r < rows {
                 for q in 0..<hRows {
@@ -505,8 +526,10 @@ enum FFTKernels {
 
     /// All stages with 2h <= 2^logBlock on one contiguous block (bit-reversed input).
     @inline(__always)
-    static func ditBlock(_ a: UnsafeMutablePointer<Fr>, logBlock: Int, n: Int,
-                         twiddles w: UnsafeMutablePointer<Fr>, scale: Fr?) {
+    static func ditBlock(
+        _ a: UnsafeMutablePointer<Fr>, logBlock: Int, n: Int,
+        twiddles w: UnsafeMutablePointer<Fr>, scale: Fr?
+    ) {
         let block = 1 << logBlock
         if let s = scale {
             for i in 0..<block { a[i] = FrButterflyArithmetic.mul(a[i], s) }
@@ -561,8 +584,10 @@ public enum FFTBenchmark {
 
     /// Median wall time in milliseconds of any transform (e.g. `{ try $0.cosetIFFT(&$1) }`),
     /// measured like `time(logSize:iterations:)`.
-    public static func time(logSize: Int, iterations: Int = 5,
-                            _ transform: (EvaluationDomain, inout [Fr]) throws -> Void) rethrows -> Double {
+    public static func time(
+        logSize: Int, iterations: Int = 5,
+        _ transform: (EvaluationDomain, inout [Fr]) throws -> Void
+    ) rethrows -> Double {
         let domain = try! EvaluationDomain(logSize: logSize)
         let input = benchmarkInput(count: domain.size)
         var samples: [Double] = []

@@ -60,7 +60,10 @@ extension Field {
             for window in stride(from: 15, through: 0, by: -1) {
                 if started { result = result.squared().squared().squared().squared() }
                 let digit = Int((limb >> UInt64(window * 4)) & 15)
-                if digit != 0 { result = started ? result * table[digit] : table[digit]; started = true }
+                if digit != 0 {
+                    result = started ? result * table[digit] : table[digit]
+                    started = true
+                }
             }
         }
         return result
@@ -130,8 +133,8 @@ extension StaticPrimeField {
     public init(decimal text: String) throws(FieldDecodingError) {
         let utf8 = text.utf8
         guard let first = utf8.first, utf8.count <= Self.maxDecimalDigits,
-              utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), first != 0x30 || utf8.count == 1,
-              let value = BigInt(text)
+            utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), first != 0x30 || utf8.count == 1,
+            let value = BigInt(text)
         else { throw .notANumber(text) }
         try self.init(canonical: value)
     }

@@ -17,7 +17,10 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
             var row = [JacobianPoint<C>]()
             row.reserveCapacity((1 << windowBits) - 1)
             var acc = start
-            for _ in 1..<(1 << windowBits) { row.append(acc); acc = acc + start }
+            for _ in 1..<(1 << windowBits) {
+                row.append(acc)
+                acc = acc + start
+            }
             rows.append(JacobianPoint<C>.batchToAffine(row))
             start = acc  // 2^w * start
         }
@@ -53,7 +56,9 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
                 let lo = c * chunk, hi = min(n, lo + chunk)
                 var acc = [AffinePoint<C>](repeating: .infinity, count: hi - lo)
                 var pending = [Int](), addends = [AffinePoint<C>](), prefix = [C.BaseField]()
-                pending.reserveCapacity(hi - lo); addends.reserveCapacity(hi - lo); prefix.reserveCapacity(hi - lo)
+                pending.reserveCapacity(hi - lo)
+                addends.reserveCapacity(hi - lo)
+                prefix.reserveCapacity(hi - lo)
                 let limbs = (lo..<hi).map { scalars[$0].canonicalLimbs }
                 let mask = UInt64((1 << windowBits) - 1)
                 for (j, row) in windows.enumerated() {
@@ -65,7 +70,10 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
                         let d = limbs[i].window(bit: bit, mask: mask)
                         if d == 0 { continue }
                         let t = row[Int(d) - 1]
-                        if acc[i].isInfinity { acc[i] = t; continue }
+                        if acc[i].isInfinity {
+                            acc[i] = t
+                            continue
+                        }
                         if acc[i].x == t.x {  // doubling or cancellation: rare, exact path
                             acc[i] = (acc[i].jacobian + t).affine
                             continue
@@ -82,8 +90,10 @@ public struct FixedBaseTable<C: CurveParameters>: Sendable {
     }
 
     /// acc[pending[k]] += addends[k] for all k, with one field inversion (x-coordinates differ).
-    static func batchAdd(_ acc: inout [AffinePoint<C>], pending: [Int], addends: [AffinePoint<C>],
-                         prefix: inout [C.BaseField]) {
+    static func batchAdd(
+        _ acc: inout [AffinePoint<C>], pending: [Int], addends: [AffinePoint<C>],
+        prefix: inout [C.BaseField]
+    ) {
         let count = pending.count
         if count == 0 { return }
         prefix.removeAll(keepingCapacity: true)

@@ -12,7 +12,10 @@ public struct Fq12: Field {
     public var c1: Fq6
 
     @inlinable @inline(__always)
-    public init(_ c0: Fq6, _ c1: Fq6) { self.c0 = c0; self.c1 = c1 }
+    public init(_ c0: Fq6, _ c1: Fq6) {
+        self.c0 = c0
+        self.c1 = c1
+    }
 
     @inlinable public static var zero: Fq12 { Fq12(.zero, .zero) }
     @inlinable public static var one: Fq12 { Fq12(.one, .zero) }

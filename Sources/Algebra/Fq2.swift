@@ -5,7 +5,10 @@ public struct Fq2: SampleableField {
     public var c1: Fq
 
     @inlinable @inline(__always)
-    public init(_ c0: Fq, _ c1: Fq) { self.c0 = c0; self.c1 = c1 }
+    public init(_ c0: Fq, _ c1: Fq) {
+        self.c0 = c0
+        self.c1 = c1
+    }
 
     @inlinable public static var zero: Fq2 { Fq2(.zero, .zero) }
     @inlinable public static var one: Fq2 { Fq2(.one, .zero) }

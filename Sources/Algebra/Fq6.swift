@@ -11,7 +11,11 @@ public struct Fq6: Field {
     public var c2: Fq2
 
     @inlinable @inline(__always)
-    public init(_ c0: Fq2, _ c1: Fq2, _ c2: Fq2) { self.c0 = c0; self.c1 = c1; self.c2 = c2 }
+    public init(_ c0: Fq2, _ c1: Fq2, _ c2: Fq2) {
+        self.c0 = c0
+        self.c1 = c1
+        self.c2 = c2
+    }
 
     @inlinable public static var zero: Fq6 { Fq6(.zero, .zero, .zero) }
     @inlinable public static var one: Fq6 { Fq6(.one, .zero, .zero) }
@@ -100,8 +104,9 @@ public struct Fq6: Field {
         let power = ((k % 6) + 6) % 6
         if power == 0 { return self }
         let coefficients = Fq6.frobeniusCoefficients[power]
-        return Fq6(c0.frobenius(power), c1.frobenius(power) * coefficients.c1,
-                   c2.frobenius(power) * coefficients.c2)
+        return Fq6(
+            c0.frobenius(power), c1.frobenius(power) * coefficients.c1,
+            c2.frobenius(power) * coefficients.c2)
     }
 
     /// For k = 0...5: (xi^((q^k-1)/3), xi^(2(q^k-1)/3)), computed once with `Fq2.power`

@@ -77,11 +77,13 @@ public enum MSM {
         let workers = min(threads ?? defaultThreadCount, windowCount)
         var windowSums: [JacobianPoint<C>]
         if let sums = bases.withUnsafeBufferPointer({
-            VectorMSM.windowSums(bases: $0, digits: digits, windowCount: windowCount, bucketCount: 1 << (c - 1), workers: workers)
+            VectorMSM.windowSums(
+                bases: $0, digits: digits, windowCount: windowCount, bucketCount: 1 << (c - 1), workers: workers)
         }) {
             windowSums = sums
         } else {
-            windowSums = scalarWindowSums(bases: bases, digits: digits, windowCount: windowCount, c: c, workers: workers)
+            windowSums = scalarWindowSums(
+                bases: bases, digits: digits, windowCount: windowCount, c: c, workers: workers)
         }
         var result = JacobianPoint<C>.infinity
         for w in stride(from: windowCount - 1, through: 0, by: -1) {
@@ -104,12 +106,14 @@ public enum MSM {
                 digits.withUnsafeBufferPointer { digitPtr in
                     let digitsIn = UnsafeSendable(digitPtr)
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        let scratch = BatchAffineScratch<C>(bucketCount: 1 << (c - 1), batchSize: min(512, max(16, n / 64)))
+                        let scratch = BatchAffineScratch<C>(
+                            bucketCount: 1 << (c - 1), batchSize: min(512, max(16, n / 64)))
                         // Round-robin from the top: the top window is the cheapest.
                         var w = windowCount - 1 - worker
                         while w >= 0 {
                             sumsOut.value[w] = windowSum(
-                                bases: basesIn.value, digits: UnsafeBufferPointer(rebasing: digitsIn.value[(w * n)..<((w + 1) * n)]),
+                                bases: basesIn.value,
+                                digits: UnsafeBufferPointer(rebasing: digitsIn.value[(w * n)..<((w + 1) * n)]),
                                 scratch: scratch)
                             w -= workers
                         }
@@ -125,7 +129,8 @@ public enum MSM {
     /// the window count follows the largest folded scalar, not the field size.
     public static func fold(_ k: Limbs4) -> (magnitude: Limbs4, negative: Bool) {
         let r = FrParameters.modulus
-        let halfR = Limbs4((r.l0 >> 1) | (r.l1 << 63), (r.l1 >> 1) | (r.l2 << 63), (r.l2 >> 1) | (r.l3 << 63), r.l3 >> 1)
+        let halfR = Limbs4(
+            (r.l0 >> 1) | (r.l1 << 63), (r.l1 >> 1) | (r.l2 << 63), (r.l2 >> 1) | (r.l3 << 63), r.l3 >> 1)
         let (_, below) = Fr.subtractWithBorrow(halfR, k)  // borrow: halfR < k
         guard below != 0 else { return (k, false) }
         return (Fr.subtractWithBorrow(r, k).0, true)
@@ -155,7 +160,9 @@ public enum MSM {
             let source = UnsafeSendable(input)
             DispatchQueue.concurrentPerform(iterations: chunks) { t in
                 var m = 0
-                for i in (t * chunk)..<min(n, (t + 1) * chunk) { m = max(m, bitLength(fold(source.value[i]).magnitude)) }
+                for i in (t * chunk)..<min(n, (t + 1) * chunk) {
+                    m = max(m, bitLength(fold(source.value[i]).magnitude))
+                }
                 longestOut.value[t] = m
             }
         }
@@ -176,7 +183,12 @@ public enum MSM {
                         var carry: Int64 = 0
                         for w in 0..<windowCount {
                             var d = Int64(k.window(bit: w * c, mask: mask)) + carry
-                            if d > half { d -= full; carry = 1 } else { carry = 0 }
+                            if d > half {
+                                d -= full
+                                carry = 1
+                            } else {
+                                carry = 0
+                            }
                             target.value[w * n + i] = Int32(negative ? -d : d)
                         }
                     }
@@ -273,16 +285,26 @@ final class BatchAffineScratch<C: CurveParameters> {
 
     deinit {
         // All element types are trivial (plain limbs and flags): deallocation is enough.
-        buckets.deallocate(); occupied.deallocate(); inBatch.deallocate()
-        batchBucket.deallocate(); batchPoint.deallocate(); denominators.deallocate(); prefix.deallocate()
-        overflow.deallocate(); overflowUsed.deallocate()
+        buckets.deallocate()
+        occupied.deallocate()
+        inBatch.deallocate()
+        batchBucket.deallocate()
+        batchPoint.deallocate()
+        denominators.deallocate()
+        prefix.deallocate()
+        overflow.deallocate()
+        overflowUsed.deallocate()
     }
 
     @inlinable
     func reset() {
         for j in 0..<bucketCount {
-            occupied[j] = false; inBatch[j] = false
-            if overflowUsed[j] { overflow[j] = .infinity; overflowUsed[j] = false }
+            occupied[j] = false
+            inBatch[j] = false
+            if overflowUsed[j] {
+                overflow[j] = .infinity
+                overflowUsed[j] = false
+            }
         }
         batchCount = 0
     }
@@ -381,11 +403,18 @@ enum VectorMSM {
         let n = bases.count
         guard MSMKernel.current == .ifma, n >= minimumPoints, bucketCount >= 64, n < 1 << 30 else { return nil }
         let g2: Bool
-        if C.self == G1Parameters.self { g2 = false } else if C.self == G2Parameters.self { g2 = true } else { return nil }
+        if C.self == G1Parameters.self {
+            g2 = false
+        } else if C.self == G2Parameters.self {
+            g2 = true
+        } else {
+            return nil
+        }
         let coordinateBytes = g2 ? 64 : 32
         // The kernel reads Swift's layouts directly: check them rather than assume.
         guard MemoryLayout<AffinePoint<C>>.offset(of: \AffinePoint<C>.isInfinity) == 2 * coordinateBytes,
-              MemoryLayout<JacobianPoint<C>>.size == 3 * coordinateBytes else { return nil }
+            MemoryLayout<JacobianPoint<C>>.size == 3 * coordinateBytes
+        else { return nil }
         let words = g2 ? 20 : 10
         let stride = MemoryLayout<AffinePoint<C>>.stride
         let prepared = UnsafeMutablePointer<UInt64>.allocate(capacity: n * words)
@@ -414,7 +443,10 @@ enum VectorMSM {
                     let shared = UnsafeSendable((target, failed, digitBuffer, prepared, infinity))
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
                         let (sumsOut, failedOut, digitsIn, basesIn, infinityIn) = shared.value
-                        guard let state = g2 ? vs_ifma_g2_create(n, Int32(bucketCount)) : vs_ifma_g1_create(n, Int32(bucketCount)) else {
+                        guard
+                            let state = g2
+                                ? vs_ifma_g2_create(n, Int32(bucketCount)) : vs_ifma_g1_create(n, Int32(bucketCount))
+                        else {
                             failedOut[worker] = true
                             return
                         }
@@ -433,7 +465,8 @@ enum VectorMSM {
                             var point = JacobianPoint<C>.infinity
                             withUnsafeMutableBytes(of: &point) { bytes in
                                 limbs.withUnsafeBytes { src in
-                                    bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[0..<(3 * coordinateBytes)]))
+                                    bytes.copyMemory(
+                                        from: UnsafeRawBufferPointer(rebasing: src[0..<(3 * coordinateBytes)]))
                                 }
                             }
                             sumsOut[w] = point

@@ -6,7 +6,10 @@ public struct Limbs4: Hashable, Sendable {
     public var l0, l1, l2, l3: UInt64
     @inlinable @inline(__always)
     public init(_ l0: UInt64, _ l1: UInt64, _ l2: UInt64, _ l3: UInt64) {
-        self.l0 = l0; self.l1 = l1; self.l2 = l2; self.l3 = l3
+        self.l0 = l0
+        self.l1 = l1
+        self.l2 = l2
+        self.l3 = l3
     }
     @inlinable public static var zero: Limbs4 { Limbs4(0, 0, 0, 0) }
     @inlinable public var array: [UInt64] { [l0, l1, l2, l3] }
@@ -16,7 +19,13 @@ public struct Limbs4: Hashable, Sendable {
     public func window(bit: Int, mask: UInt64) -> UInt64 {
         let limb = bit >> 6, shift = UInt64(bit & 63)
         @inline(__always) func word(_ i: Int) -> UInt64 {
-            switch i { case 0: return l0; case 1: return l1; case 2: return l2; case 3: return l3; default: return 0 }
+            switch i {
+            case 0: return l0
+            case 1: return l1
+            case 2: return l2
+            case 3: return l3
+            default: return 0
+            }
         }
         var d = word(limb) >> shift
         if shift != 0 { d |= word(limb + 1) << (64 - shift) }
@@ -26,7 +35,12 @@ public struct Limbs4: Hashable, Sendable {
     /// Bit `i` (0 = least significant), `i < 256`.
     @inlinable public func bit(_ i: Int) -> Bool {
         let limb: UInt64
-        switch i >> 6 { case 0: limb = l0; case 1: limb = l1; case 2: limb = l2; default: limb = l3 }
+        switch i >> 6 {
+        case 0: limb = l0
+        case 1: limb = l1
+        case 2: limb = l2
+        default: limb = l3
+        }
         return (limb >> UInt64(i & 63)) & 1 == 1
     }
 }
@@ -235,8 +249,9 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     static func reduceOnce(_ v: Limbs4) -> Limbs4 {
         let (d, borrow) = subtractWithBorrow(v, P.modulus)
         let keep = 0 &- borrow  // all ones when v < p
-        return Limbs4((v.l0 & keep) | (d.l0 & ~keep), (v.l1 & keep) | (d.l1 & ~keep),
-                      (v.l2 & keep) | (d.l2 & ~keep), (v.l3 & keep) | (d.l3 & ~keep))
+        return Limbs4(
+            (v.l0 & keep) | (d.l0 & ~keep), (v.l1 & keep) | (d.l1 & ~keep),
+            (v.l2 & keep) | (d.l2 & ~keep), (v.l3 & keep) | (d.l3 & ~keep))
     }
 
     /// hi and lo of a*b + c + d (cannot overflow 128 bits).
@@ -284,7 +299,10 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
             t3 = C &+ A
             _ = lo
         }
-        round(b.l0); round(b.l1); round(b.l2); round(b.l3)
+        round(b.l0)
+        round(b.l1)
+        round(b.l2)
+        round(b.l3)
         return reduceOnce(Limbs4(t0, t1, t2, t3))
     }
 
@@ -321,8 +339,10 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
     public static func select(_ condition: Bool, _ a: Self, _ b: Self) -> Self {
         let mask = 0 &- UInt64(condition ? 1 : 0)
         let x = a.montgomery, y = b.montgomery
-        return Self(montgomery: Limbs4((x.l0 & ~mask) | (y.l0 & mask), (x.l1 & ~mask) | (y.l1 & mask),
-                                       (x.l2 & ~mask) | (y.l2 & mask), (x.l3 & ~mask) | (y.l3 & mask)))
+        return Self(
+            montgomery: Limbs4(
+                (x.l0 & ~mask) | (y.l0 & mask), (x.l1 & ~mask) | (y.l1 & mask),
+                (x.l2 & ~mask) | (y.l2 & mask), (x.l3 & ~mask) | (y.l3 & mask)))
     }
 
     /// p - 2, the Fermat inversion exponent.
@@ -344,8 +364,9 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         let topBits = 64 - P.modulus.l3.leadingZeroBitCount
         let topMask: UInt64 = topBits >= 64 ? ~0 : (UInt64(1) << UInt64(topBits)) - 1
         while true {
-            var v = Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), SecureRandom.uint64(),
-                           SecureRandom.uint64() & topMask)
+            var v = Limbs4(
+                SecureRandom.uint64(), SecureRandom.uint64(), SecureRandom.uint64(),
+                SecureRandom.uint64() & topMask)
             if isBelowModulus(v) {
                 let result = Self(canonicalLimbs: v)
                 withUnsafeMutableBytes(of: &v) { SecureRandom.erase($0) }
@@ -375,7 +396,10 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         guard legendre == 1 else { return nil }
         var s = 0
         var t = p - BigInt(1)
-        while !t.bit(0) { t = t >> 1; s += 1 }
+        while !t.bit(0) {
+            t = t >> 1
+            s += 1
+        }
         var z = Self(P.quadraticNonResidue).power(limbs: t.limbs(count: 4))
         var x = power(limbs: ((t + BigInt(1)) >> 1).limbs(count: 4))
         var b = power(limbs: t.limbs(count: 4))
@@ -383,7 +407,10 @@ public struct MontgomeryField<P: MontgomeryParameters>: StaticPrimeField {
         while b != .one {
             var i = 0
             var b2 = b
-            while b2 != .one { b2 = b2.squared(); i += 1 }
+            while b2 != .one {
+                b2 = b2.squared()
+                i += 1
+            }
             for _ in 0..<(m - i - 1) { z = z.squared() }
             x = x * z
             z = z.squared()
@@ -457,7 +484,9 @@ extension MontgomeryField where P == FrParameters {
     public static var twoAdicity: Int { 28 }
     /// A primitive 2^28-th root of unity: 5^((r-1)/2^28).
     public static var twoAdicRootOfUnity: Fr {
-        Fr(montgomery: Limbs4(0x636e_7355_80d1_3d9c, 0xa22b_f374_2445_ffd6,
-                              0x5645_2ac0_1eb2_03d8, 0x1860_ef94_2963_f9e7))
+        Fr(
+            montgomery: Limbs4(
+                0x636e_7355_80d1_3d9c, 0xa22b_f374_2445_ffd6,
+                0x5645_2ac0_1eb2_03d8, 0x1860_ef94_2963_f9e7))
     }
 }

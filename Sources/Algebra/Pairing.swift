@@ -9,7 +9,11 @@ public struct LineCoefficients: Sendable, Hashable {
     public var c2: Fq2
 
     @inlinable @inline(__always)
-    public init(_ c0: Fq2, _ c1: Fq2, _ c2: Fq2) { self.c0 = c0; self.c1 = c1; self.c2 = c2 }
+    public init(_ c0: Fq2, _ c1: Fq2, _ c2: Fq2) {
+        self.c0 = c0
+        self.c1 = c1
+        self.c2 = c2
+    }
 }
 
 /// A G2 point with every Miller-loop line precomputed (one per doubling, one per addition,
@@ -62,7 +66,11 @@ struct G2HomogeneousPoint {
     @usableFromInline var z: Fq2
 
     @inlinable
-    init(x: Fq2, y: Fq2, z: Fq2) { self.x = x; self.y = y; self.z = z }
+    init(x: Fq2, y: Fq2, z: Fq2) {
+        self.x = x
+        self.y = y
+        self.z = z
+    }
 
     /// R <- 2R and the tangent line at R. Aranha, Karabina, Longa, Gebotys, López, "Faster
     /// Explicit Formulas for Computing Pairings over Ordinary Curves" (Eurocrypt 2011),
@@ -190,8 +198,10 @@ public enum Pairing {
 
     /// f <- f * prod_i line_i(P_i) for line number `index` of every pair.
     @inlinable @inline(__always)
-    static func evaluateLines(_ f: inout Fq12, _ points: [G1Affine], _ lineTables: [[LineCoefficients]],
-                              _ index: Int) {
+    static func evaluateLines(
+        _ f: inout Fq12, _ points: [G1Affine], _ lineTables: [[LineCoefficients]],
+        _ index: Int
+    ) {
         for i in points.indices {
             let p = points[i]
             let line = lineTables[i][index]
@@ -208,23 +218,23 @@ public enum Pairing {
     /// A zero input (impossible for valid points) maps to zero, which no check accepts.
     public static func finalExponentiation(_ f: Fq12) -> Fq12 {
         guard let inverse = f.inverse() else { return .zero }
-        var r = f.conjugate * inverse          // f^(q^6-1)
-        r = r.frobenius(2) * r                 // ^(q^2+1): now in the cyclotomic subgroup
+        var r = f.conjugate * inverse  // f^(q^6-1)
+        r = r.frobenius(2) * r  // ^(q^2+1): now in the cyclotomic subgroup
 
         let y0 = powerByNegativeX(r)
         let y1 = y0.cyclotomicSquared()
         let y2 = y1.cyclotomicSquared()
-        let y3 = y2 * y1                       // r^(-6x)
-        let y4 = powerByNegativeX(y3)          // r^(6x^2)
+        let y3 = y2 * y1  // r^(-6x)
+        let y4 = powerByNegativeX(y3)  // r^(6x^2)
         let y5 = y4.cyclotomicSquared()
-        let y6 = powerByNegativeX(y5).conjugate // r^(12x^3)
+        let y6 = powerByNegativeX(y5).conjugate  // r^(12x^3)
         let y7 = y6 * y4
-        let y8 = y7 * y3.conjugate             // r^(12x^3+6x^2+6x) = r^l2
-        let y9 = y8 * y1                       // r^l1
-        let y11 = y8 * y4 * r                  // r^l0
+        let y8 = y7 * y3.conjugate  // r^(12x^3+6x^2+6x) = r^l2
+        let y9 = y8 * y1  // r^l1
+        let y11 = y8 * y4 * r  // r^l0
         let y13 = y9.frobenius(1) * y11
         let y14 = y8.frobenius(2) * y13
-        let y15 = (r.conjugate * y9).frobenius(3) // r^(l3 q^3)
+        let y15 = (r.conjugate * y9).frobenius(3)  // r^(l3 q^3)
         return y15 * y14
     }
 

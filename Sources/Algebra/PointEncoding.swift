@@ -73,7 +73,10 @@ extension AffinePoint where C: EncodableCurve {
         guard data.count == Self.uncompressedSize else {
             throw .wrongLength(group: C.name, expected: Self.uncompressedSize, got: data.count)
         }
-        if data.allSatisfy({ $0 == 0 }) { self = .infinity; return }
+        if data.allSatisfy({ $0 == 0 }) {
+            self = .infinity
+            return
+        }
         let n = C.coordinateBytes
         let x: C.BaseField, y: C.BaseField
         do {

@@ -16,9 +16,17 @@ public enum PointKernels {
     static func curve<C: CurveParameters>(_: C.Type) -> (g2: Bool, words: Int)? {
         guard MSMKernel.current == .ifma else { return nil }
         let g2: Bool
-        if C.self == G1Parameters.self { g2 = false } else if C.self == G2Parameters.self { g2 = true } else { return nil }
+        if C.self == G1Parameters.self {
+            g2 = false
+        } else if C.self == G2Parameters.self {
+            g2 = true
+        } else {
+            return nil
+        }
         let coordinateBytes = g2 ? 64 : 32
-        guard MemoryLayout<AffinePoint<C>>.offset(of: \AffinePoint<C>.isInfinity) == 2 * coordinateBytes else { return nil }
+        guard MemoryLayout<AffinePoint<C>>.offset(of: \AffinePoint<C>.isInfinity) == 2 * coordinateBytes else {
+            return nil
+        }
         return (g2, g2 ? 30 : 15)
     }
 
@@ -28,7 +36,9 @@ public enum PointKernels {
     /// points[i] *= scalars[i] (canonical limbs; a single scalar applies to every point), in
     /// place, on all cores. Cost per point: 259 doublings and 71 additions (64 windows and the
     /// 16-entry table), eight points per vector.
-    public static func scale<C: CurveParameters>(_ points: inout [AffinePoint<C>], canonicalScalars scalars: [Limbs4]) -> Bool {
+    public static func scale<C: CurveParameters>(
+        _ points: inout [AffinePoint<C>], canonicalScalars scalars: [Limbs4]
+    ) -> Bool {
         guard let (g2, words) = curve(C.self) else { return false }
         precondition(scalars.count == points.count || scalars.count == 1, "one scalar per point, or one for all")
         let n = points.count
@@ -63,7 +73,9 @@ public enum PointKernels {
     /// points tau^j G this is L_i(tau) G, the Lagrange basis at tau. Radix-2, (n/2) log2(n)
     /// twiddle multiplications (none in the first stage) and n for 1/n, all in eight lanes,
     /// each stage spread over the cores. Nil when the kernel is not in use.
-    public static func inverseFFT<C: CurveParameters>(_ points: [AffinePoint<C>], domain: EvaluationDomain) -> [AffinePoint<C>]? {
+    public static func inverseFFT<C: CurveParameters>(
+        _ points: [AffinePoint<C>], domain: EvaluationDomain
+    ) -> [AffinePoint<C>]? {
         guard let (g2, words) = curve(C.self) else { return nil }
         let n = domain.size
         precondition(points.count == n, "inverse FFT of \(points.count) points over a domain of \(n)")
@@ -73,7 +85,10 @@ public enum PointKernels {
         if logN > 0 {
             for i in 0..<n {
                 var r = 0, x = i
-                for _ in 0..<logN { r = (r << 1) | (x & 1); x >>= 1 }
+                for _ in 0..<logN {
+                    r = (r << 1) | (x & 1)
+                    x >>= 1
+                }
                 if i < r { input.swapAt(i, r) }
             }
         }
@@ -88,7 +103,9 @@ public enum PointKernels {
             let base = UnsafeSendable(raw.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let lo = c * chunk, hi = min(n, lo + chunk)
-                if g2 { vs_ifma_g2_to_projective(shared.value, base.value, stride, lo, hi) } else {
+                if g2 {
+                    vs_ifma_g2_to_projective(shared.value, base.value, stride, lo, hi)
+                } else {
                     vs_ifma_g1_to_projective(shared.value, base.value, stride, lo, hi)
                 }
             }
@@ -101,7 +118,9 @@ public enum PointKernels {
                 let pairChunk = max(8, min(chunk / 2, pairs))
                 DispatchQueue.concurrentPerform(iterations: (pairs + pairChunk - 1) / pairChunk) { c in
                     let lo = c * pairChunk, hi = min(pairs, lo + pairChunk)
-                    if g2 { vs_ifma_g2_fft_stage(shared.value, h, table.value, twiddleStride, lo, hi) } else {
+                    if g2 {
+                        vs_ifma_g2_fft_stage(shared.value, h, table.value, twiddleStride, lo, hi)
+                    } else {
                         vs_ifma_g1_fft_stage(shared.value, h, table.value, twiddleStride, lo, hi)
                     }
                 }

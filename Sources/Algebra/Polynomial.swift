@@ -85,7 +85,9 @@ public struct DensePolynomial: Equatable, Sendable, CustomStringConvertible {
 
     /// Division by the vanishing polynomial Z(x) = x^n - 1 of `domain`: returns (q, r) with
     /// p = q Z + r and deg r < n. O(deg p).
-    public func divided(byVanishingPolynomialOf domain: EvaluationDomain) -> (quotient: DensePolynomial, remainder: DensePolynomial) {
+    public func divided(
+        byVanishingPolynomialOf domain: EvaluationDomain
+    ) -> (quotient: DensePolynomial, remainder: DensePolynomial) {
         let n = domain.size
         guard coefficients.count > n else { return (.zero, self) }
         var r = coefficients

@@ -21,17 +21,19 @@ public enum RawPointDecoding {
     static func fq(_ p: UnsafeRawPointer, _ layout: Layout) -> Fq? {
         switch layout {
         case .bigEndianC1First:
-            let v = Limbs4(UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
-                           UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                           UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                           UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
+            let v = Limbs4(
+                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
+                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
             guard Fq.isBelowModulus(v) else { return nil }
             return Fq(canonicalLimbs: v)
         case .littleEndianMontgomery:
-            let v = Limbs4(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                           UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                           UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                           UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            let v = Limbs4(
+                UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
             guard Fq.isBelowModulus(v) else { return nil }
             return Fq(montgomery: v)
         }
@@ -52,7 +54,8 @@ public enum RawPointDecoding {
     public static func g2OnCurve(_ p: UnsafeRawPointer, layout: Layout) -> G2Affine? {
         let first = layout == .bigEndianC1First ? 32 : 0, second = 32 - first
         guard let x0 = fq(p + first, layout), let x1 = fq(p + second, layout),
-              let y0 = fq(p + 64 + first, layout), let y1 = fq(p + 64 + second, layout) else { return nil }
+            let y0 = fq(p + 64 + first, layout), let y1 = fq(p + 64 + second, layout)
+        else { return nil }
         let point = G2Affine(x: Fq2(x0, x1), y: Fq2(y0, y1))
         return point.isOnCurve ? point : nil
     }

@@ -87,8 +87,10 @@ public enum G2SubgroupBatch {
             return random.map { Int32($0 & mask) - Int32(half) }
         }
         // All rounds at once on the vector kernel (each round is one "window" of digits).
-        if let sums = VectorMSM.windowSums(bases: points, digits: randomDigits(rounds * n), windowCount: rounds,
-                                           bucketCount: half, workers: min(rounds, MSM.defaultThreadCount)) {
+        if let sums = VectorMSM.windowSums(
+            bases: points, digits: randomDigits(rounds * n), windowCount: rounds,
+            bucketCount: half, workers: min(rounds, MSM.defaultThreadCount))
+        {
             return sums.allSatisfy(\.isInG2)
         }
         let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: rounds)

@@ -18,8 +18,10 @@ public enum AttackBenchmark {
         public var markdown: String?
 
         /// Defaults: 10 seeds and 2 epochs, 3 and 1 with `quick`.
-        public init(quick: Bool, seeds: Int? = nil, epochs: Int? = nil, settings: AttackBenchSettings,
-                    report: String, markdown: String? = nil) {
+        public init(
+            quick: Bool, seeds: Int? = nil, epochs: Int? = nil, settings: AttackBenchSettings,
+            report: String, markdown: String? = nil
+        ) {
             self.quick = quick
             self.seeds = seeds ?? (quick ? 3 : 10)
             self.epochs = epochs ?? (quick ? 1 : 2)
@@ -36,8 +38,10 @@ public enum AttackBenchmark {
     /// report files, and returns the cells and costs.
     public static func run(_ c: Configuration, train: Dataset, test: Dataset) throws -> AttackBenchmarkResult {
         let settings = c.settings
-        let datasets = [try AttackData.images(train: train, test: test, name: "images", standardization: settings.standardization),
-                        AttackData.synthetic()]
+        let datasets = [
+            try AttackData.images(train: train, test: test, name: "images", standardization: settings.standardization),
+            AttackData.synthetic(),
+        ]
         let clock = ContinuousClock()
         let start = clock.now
         var cells = [GridCell]()
@@ -45,24 +49,28 @@ public enum AttackBenchmark {
             for n in c.neurons {
                 for b in c.batches {
                     for kind in AttackKind.allCases {
-                        cells += try AttackGrid.cell(kind: kind, neurons: n, batch: b, data: data, seeds: c.seeds,
-                                                     settings: settings)
+                        cells += try AttackGrid.cell(
+                            kind: kind, neurons: n, batch: b, data: data, seeds: c.seeds,
+                            settings: settings)
                     }
                 }
             }
         }
         let gridSeconds = (clock.now - start).inSeconds
         let trainStart = clock.now
-        let costs = try AccuracyCost.measure(train: train, test: test, epochs: c.epochs, seeds: c.quick ? 1 : 3,
-                                             settings: settings)
+        let costs = try AccuracyCost.measure(
+            train: train, test: test, epochs: c.epochs, seeds: c.quick ? 1 : 3,
+            settings: settings)
         let trainSeconds = (clock.now - trainStart).inSeconds
-        let html = AttackReport.html(cells: cells, costs: costs, neurons: c.neurons, batches: c.batches, seeds: c.seeds,
-                                     gridSeconds: gridSeconds, settings: settings)
+        let html = AttackReport.html(
+            cells: cells, costs: costs, neurons: c.neurons, batches: c.batches, seeds: c.seeds,
+            gridSeconds: gridSeconds, settings: settings)
         try AttackRun.write(Data(html.utf8), to: c.report)
         if let markdown = c.markdown {
-            let md = AttackReport.markdown(cells: cells, costs: costs, neurons: c.neurons, batches: c.batches,
-                                           seeds: c.seeds, gridSeconds: gridSeconds, trainSeconds: trainSeconds,
-                                           settings: settings)
+            let md = AttackReport.markdown(
+                cells: cells, costs: costs, neurons: c.neurons, batches: c.batches,
+                seeds: c.seeds, gridSeconds: gridSeconds, trainSeconds: trainSeconds,
+                settings: settings)
             try AttackRun.write(Data(md.utf8), to: markdown)
         }
         return AttackBenchmarkResult(
@@ -80,8 +88,9 @@ extension AttackBenchmarkResult {
     public var text: String {
         AttackReport.table(cells: grid, neurons: neurons, batches: batches) + "\n"
             + AttackReport.costTable(accuracy, settingsDescription: settingsDescription) + "\n"
-            + String(format: "grid: %d cells x %d seeds in %.1f s; accuracy cost training %.1f s; report %@",
-                     grid.count, seeds, gridSeconds, trainingSeconds, report)
+            + String(
+                format: "grid: %d cells x %d seeds in %.1f s; accuracy cost training %.1f s; report %@",
+                grid.count, seeds, gridSeconds, trainingSeconds, report)
     }
 }
 
@@ -141,7 +150,6 @@ public struct AttackBenchmarkResult: Encodable, Sendable {
     }
 }
 
-
 /// One (data, attack, defense, N, B) cell over K seeds.
 public struct GridCell: Encodable, Sendable {
     public var data: String
@@ -166,26 +174,38 @@ final class Slots<T: Sendable>: @unchecked Sendable {
     private var values: [T?]
     private let lock = NSLock()
     init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); values[i] = v; lock.unlock() }
-    var all: [T?] { lock.lock(); defer { lock.unlock() }; return values }
+    func set(_ i: Int, _ v: T) {
+        lock.lock()
+        values[i] = v
+        lock.unlock()
+    }
+    var all: [T?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return values
+    }
 }
 
 enum AttackGrid {
     /// Runs K seeds of one attack setting (seeds in parallel over the cores), each seed's client
     /// step once, and every defense on a copy of that step's gradient.
-    static func cell(kind: AttackKind, neurons: Int, batch: Int, data: AttackData, seeds: Int,
-                     settings: AttackBenchSettings) throws -> [GridCell] {
+    static func cell(
+        kind: AttackKind, neurons: Int, batch: Int, data: AttackData, seeds: Int,
+        settings: AttackBenchSettings
+    ) throws -> [GridCell] {
         let defenses = DefenseKind.allCases
         let slots = Slots<Result<[TrialResult], any Error>>(count: seeds)
         Parallel.forEachChunk(seeds, chunks: GEMM.defaultThreads) { _, range in
             for k in range {
                 let seed = UInt64(k + 1)
                 do {
-                    let round = try AttackTrial.prepare(kind: kind, neurons: neurons, batch: batch, data: data, seed: seed)
+                    let round = try AttackTrial.prepare(
+                        kind: kind, neurons: neurons, batch: batch, data: data, seed: seed)
                     var out = [TrialResult]()
                     for d in defenses {
                         var defense = try d.make(settings.options(seed: seed))
-                        out.append(try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }.result)
+                        out.append(
+                            try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }.result)
                     }
                     slots.set(k, .success(out))
                 } catch {
@@ -199,19 +219,22 @@ enum AttackGrid {
             case let .success(v)?: perSeed.append(v)
             case let .failure(e)?: throw e
             case nil:
-                throw AttackError.invalidParameter(name: "seeds", value: "\(seeds)",
-                                                   requirement: "a seed of \(kind) N=\(neurons) B=\(batch) produced no result")
+                throw AttackError.invalidParameter(
+                    name: "seeds", value: "\(seeds)",
+                    requirement: "a seed of \(kind) N=\(neurons) B=\(batch) produced no result")
             }
         }
         return defenses.enumerated().map { i, d in
             let r = perSeed.map { $0[i] }
             let recall = Statistics.summarize(r.map(\.recall)), psnr = Statistics.summarize(r.map(\.psnr))
             func mean(_ f: (TrialResult) -> Double) -> Double { r.map(f).reduce(0, +) / Double(max(r.count, 1)) }
-            return GridCell(data: data.name, standardization: data.standardizationName, attack: kind.rawValue, defense: d.rawValue, neurons: neurons, batch: batch,
-                            recall: recall.mean, recallCi: recall.interval, recallStructural: mean(\.structuralRecall),
-                            recallTheory: RecallTheory.recall(for: kind, neurons: neurons, batch: batch),
-                            active: mean(\.active), precision: mean(\.precision), psnr: psnr.mean, psnrCi: psnr.interval,
-                            ssim: mean(\.ssim))
+            return GridCell(
+                data: data.name, standardization: data.standardizationName, attack: kind.rawValue, defense: d.rawValue,
+                neurons: neurons, batch: batch,
+                recall: recall.mean, recallCi: recall.interval, recallStructural: mean(\.structuralRecall),
+                recallTheory: RecallTheory.recall(for: kind, neurons: neurons, batch: batch),
+                active: mean(\.active), precision: mean(\.precision), psnr: psnr.mean, psnrCi: psnr.interval,
+                ssim: mean(\.ssim))
         }
     }
 }
@@ -230,8 +253,10 @@ public struct DefenseCost: Encodable, Sendable {
 }
 
 enum AccuracyCost {
-    static func measure(train: Dataset, test: Dataset, epochs: Int, seeds: Int,
-                        settings: AttackBenchSettings) throws -> [DefenseCost] {
+    static func measure(
+        train: Dataset, test: Dataset, epochs: Int, seeds: Int,
+        settings: AttackBenchSettings
+    ) throws -> [DefenseCost] {
         var tr = train, te = test
         let s = Standardizer.fit(train)
         tr.standardize(with: s)
@@ -245,9 +270,10 @@ enum AccuracyCost {
                 var opt = Adam(learningRate: 1e-3)
                 var defense = try kind.make(settings.options(seed: UInt64(seed) ^ 0xACC))
                 defense.prepare(for: model)
-                let history = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: tr, test: te,
-                                          epochs: epochs, batchSize: batchSize, seed: UInt64(seed),
-                                          hook: { defense.apply(to: &$0) })
+                let history = Trainer.fit(
+                    model: &model, optimizer: &opt, loss: spec.loss, train: tr, test: te,
+                    epochs: epochs, batchSize: batchSize, seed: UInt64(seed),
+                    hook: { defense.apply(to: &$0) })
                 accuracies[kind, default: []].append(Double(history.last?.testAccuracy ?? 0))
             }
         }
@@ -257,8 +283,9 @@ enum AccuracyCost {
             let a = Statistics.summarize(acc)
             let c = Statistics.summarize(zip(base, acc).map { $0 - $1 })
             let epsilon = kind == .dp ? settings.dpGuarantee?.epsilon : nil
-            return DefenseCost(defense: kind.rawValue, accuracy: a.mean, accuracyCi: a.interval, cost: c.mean,
-                               costCi: c.interval, epsilonPerRound: epsilon)
+            return DefenseCost(
+                defense: kind.rawValue, accuracy: a.mean, accuracyCi: a.interval, cost: c.mean,
+                costCi: c.interval, epsilonPerRound: epsilon)
         }
     }
 }

@@ -31,8 +31,10 @@ public enum AttackError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension AttackError {
-    static func require(_ condition: Bool, _ name: String, _ value: some CustomStringConvertible,
-                        _ requirement: String) throws(AttackError) {
+    static func require(
+        _ condition: Bool, _ name: String, _ value: some CustomStringConvertible,
+        _ requirement: String
+    ) throws(AttackError) {
         guard condition else { throw .invalidParameter(name: name, value: value.description, requirement: requirement) }
     }
 }

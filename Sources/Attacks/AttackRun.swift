@@ -17,12 +17,16 @@ public struct DefenseGuaranteeSummary: Encodable, Sendable {
     public var label: String
 
     public static func make(_ options: DefenseOptions, delta: Double = 1e-5) -> DefenseGuaranteeSummary? {
-        guard let dp = try? GaussianGradientNoise(clipNorm: options.clipNorm, noiseMultiplier: options.noiseMultiplier,
-                                                  noise: options.randomness),
-              let g = try? dp.perRoundGuarantee(delta: delta, layers: MaliciousModel.parametricLayers) else { return nil }
-        return DefenseGuaranteeSummary(epsilon: g.epsilon, delta: g.delta, noiseMultiplier: g.noiseMultiplier,
-                                       clipNorm: Double(options.clipNorm), layers: g.layers, neighbouring: g.neighbouring,
-                                       amplification: g.amplification, noise: g.noise, label: g.label)
+        guard
+            let dp = try? GaussianGradientNoise(
+                clipNorm: options.clipNorm, noiseMultiplier: options.noiseMultiplier,
+                noise: options.randomness),
+            let g = try? dp.perRoundGuarantee(delta: delta, layers: MaliciousModel.parametricLayers)
+        else { return nil }
+        return DefenseGuaranteeSummary(
+            epsilon: g.epsilon, delta: g.delta, noiseMultiplier: g.noiseMultiplier,
+            clipNorm: Double(options.clipNorm), layers: g.layers, neighbouring: g.neighbouring,
+            amplification: g.amplification, noise: g.noise, label: g.label)
     }
 }
 
@@ -80,10 +84,20 @@ public struct AttackRun: Sendable {
     /// Directory for PNG grids and metrics.json.
     public var out: String?
 
-    public init(kind: AttackKind, data: String?, synthetic: Bool, neurons: Int, batch: Int, seeds: Int, seed: UInt64,
-                defense: DefenseKind, settings: AttackBenchSettings, entry: AttackEntryPoint, out: String?) {
-        self.kind = kind; self.data = data; self.synthetic = synthetic; self.neurons = neurons; self.batch = batch
-        self.seeds = seeds; self.seed = seed; self.defense = defense; self.settings = settings; self.entry = entry
+    public init(
+        kind: AttackKind, data: String?, synthetic: Bool, neurons: Int, batch: Int, seeds: Int, seed: UInt64,
+        defense: DefenseKind, settings: AttackBenchSettings, entry: AttackEntryPoint, out: String?
+    ) {
+        self.kind = kind
+        self.data = data
+        self.synthetic = synthetic
+        self.neurons = neurons
+        self.batch = batch
+        self.seeds = seeds
+        self.seed = seed
+        self.defense = defense
+        self.settings = settings
+        self.entry = entry
         self.out = out
     }
 
@@ -91,8 +105,9 @@ public struct AttackRun: Sendable {
         if synthetic { return .synthetic() }
         let source = DataSource(argument: data ?? "bundled")
         let (train, test) = try MNISTFamily.load(source)
-        return try AttackData.images(train: train, test: test, name: source.description,
-                                     standardization: settings.standardization)
+        return try AttackData.images(
+            train: train, test: test, name: source.description,
+            standardization: settings.standardization)
     }
 
     /// Runs the K seeds (each a fresh malicious layer and client batch, the defense applied to the
@@ -109,21 +124,25 @@ public struct AttackRun: Sendable {
         }
         for k in 0..<o.seeds {
             let seed = o.seed &+ UInt64(k)
-            let round = try AttackTrial.prepare(kind: kind, neurons: o.neurons, batch: o.batch, data: data, seed: seed, entry: entry)
+            let round = try AttackTrial.prepare(
+                kind: kind, neurons: o.neurons, batch: o.batch, data: data, seed: seed, entry: entry)
             var defense = try defenseKind.make(settings.options(seed: seed))
             let trial = try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }
             results.append(trial.result)
             if let r = round.layer.pairsReport { reports.append(r) }
             if let out = o.out {
-                let png = try ReconstructionGrid.png(originals: round.originals, inversion: trial.inversion,
-                                                     quality: trial.quality, display: data.display)
+                let png = try ReconstructionGrid.png(
+                    originals: round.originals, inversion: trial.inversion,
+                    quality: trial.quality, display: data.display)
                 let path = (out as NSString).appendingPathComponent("\(kind.rawValue)-seed\(seed).png")
                 try Self.write(png, to: path)
                 files.append(path)
             }
         }
         let s = { (f: (TrialResult) -> Double) in Statistics.summarize(results.map(f)) }
-        let (a, p, r, rs, ps, ss) = (s(\.active), s(\.precision), s(\.recall), s(\.structuralRecall), s(\.psnr), s(\.ssim))
+        let (a, p, r, rs, ps, ss) = (
+            s(\.active), s(\.precision), s(\.recall), s(\.structuralRecall), s(\.psnr), s(\.ssim)
+        )
         var summary = AttackSummary(
             attack: kind.rawValue, data: data.name, entry: entry.rawValue, defense: defenseKind.rawValue,
             standardization: data.standardizationName, aggpThreshold: settings.defenses.aggpThreshold,
@@ -161,8 +180,10 @@ extension AttackSummary {
         var defenseText = defense
         if defense == DefenseKind.aggp.rawValue { defenseText += " (T = \(aggpThreshold), layers \(aggpLayers))" }
         if defense != DefenseKind.none.rawValue { defenseText += ", randomness \(defenseRandomness)" }
-        var lines = ["\(attack) on \(data) (standardization \(standardization)), N = \(neurons), B = \(batch), "
-                     + "\(seeds) seeds, entry \(entry), defense \(defenseText)"]
+        var lines = [
+            "\(attack) on \(data) (standardization \(standardization)), N = \(neurons), B = \(batch), "
+                + "\(seeds) seeds, entry \(entry), defense \(defenseText)"
+        ]
         if let g = dpGuarantee {
             lines.append(String(format: "  dp defense: epsilon %.3g at delta %g, %@", g.epsilon, g.delta, g.label))
         }
@@ -171,8 +192,9 @@ extension AttackSummary {
         lines.append(row("precision (P)", precision, precisionCi))
         lines.append(row("recall (exact)", recall, recallCi))
         lines.append(row("recall (isolated)", recallStructural, recallStructuralCi))
-        lines.append("  " + "recall (theory)".padding(toLength: 18, withPad: " ", startingAt: 0)
-                     + String(format: " %.3f", recallTheory))
+        lines.append(
+            "  " + "recall (theory)".padding(toLength: 18, withPad: " ", startingAt: 0)
+                + String(format: " %.3f", recallTheory))
         lines.append(row("PSNR (dB)", psnr, psnrCi, 2))
         lines.append(row("SSIM", ssim, ssimCi))
         lines += files.map { "  wrote \($0)" }

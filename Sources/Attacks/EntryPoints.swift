@@ -20,8 +20,10 @@ public enum MaliciousModel {
     /// scaled by 1/N. A sample fires about N/2 of RtF's neurons, so unscaled logits would be of
     /// order N and the softmax saturated; a sample with a vanishing loss gradient is then absorbed
     /// in float32 by the others' sums (`db_k - db_{k+1}` rounds to 0) and its bin is lost.
-    public static func make(_ layer: MaliciousLayer, classes: Int,
-                            generator: inout SeededGenerator) throws(AttackError) -> Sequential {
+    public static func make(
+        _ layer: MaliciousLayer, classes: Int,
+        generator: inout SeededGenerator
+    ) throws(AttackError) -> Sequential {
         try AttackError.require(classes >= 2, "classes", classes, "must be >= 2")
         let n = layer.neurons
         var head = standardNormalTensor(shape: [classes, n], generator: &generator)
@@ -50,12 +52,16 @@ public enum MaliciousModel {
     /// editing) every parametric layer's gradients, as `Sequential.backward` calls it. Returns the
     /// gradient with respect to the input when `inputGradient` (what a split-learning server sends
     /// back to the client).
-    static func step(model: inout Sequential, inputs: Tensor, labels: [Int], loss: Loss, inputGradient: Bool,
-                     hook: (inout GradientHookContext) -> Void) throws(AttackError) -> Tensor {
+    static func step(
+        model: inout Sequential, inputs: Tensor, labels: [Int], loss: Loss, inputGradient: Bool,
+        hook: (inout GradientHookContext) -> Void
+    ) throws(AttackError) -> Tensor {
         let d = model.inputShape.reduce(1, *)
-        guard inputs.rank >= 1, inputs.shape[0] == labels.count, inputs.count == labels.count * d, !labels.isEmpty else {
-            throw .shapeMismatch(context: "batch for a model with \(d) inputs and \(labels.count) labels",
-                                 expected: [labels.count, d], got: inputs.shape)
+        guard inputs.rank >= 1, inputs.shape[0] == labels.count, inputs.count == labels.count * d, !labels.isEmpty
+        else {
+            throw .shapeMismatch(
+                context: "batch for a model with \(d) inputs and \(labels.count) labels",
+                expected: [labels.count, d], got: inputs.shape)
         }
         let output = model.forward(inputs, training: true)
         let classes = output.shape.last ?? 0
@@ -85,10 +91,13 @@ public struct FedSGDRound: Sendable {
 
     /// The client's side: the mean-loss gradient of every parameter on `inputs` (`[B, ...]`,
     /// preprocessed like the auxiliary data), after `hook` (the client's defense) edited it.
-    public static func clientUpdate(model: Sequential, inputs: Tensor, labels: [Int], loss: Loss = .softmaxCrossEntropy,
-                                    hook: (inout GradientHookContext) -> Void = { _ in }) throws(AttackError) -> ModelUpdate {
+    public static func clientUpdate(
+        model: Sequential, inputs: Tensor, labels: [Int], loss: Loss = .softmaxCrossEntropy,
+        hook: (inout GradientHookContext) -> Void = { _ in }
+    ) throws(AttackError) -> ModelUpdate {
         var m = model
-        _ = try MaliciousModel.step(model: &m, inputs: inputs, labels: labels, loss: loss, inputGradient: false, hook: hook)
+        _ = try MaliciousModel.step(
+            model: &m, inputs: inputs, labels: labels, loss: loss, inputGradient: false, hook: hook)
         return ModelUpdate(gradients: Dictionary(m.namedGradients, uniquingKeysWith: { first, _ in first }))
     }
 
@@ -96,7 +105,8 @@ public struct FedSGDRound: Sendable {
     public func invert(_ update: ModelUpdate) throws(AttackError) -> Inversion {
         let w = MaliciousModel.layerName + ".weight", b = MaliciousModel.layerName + ".bias"
         guard let dW = update.gradients[w], let db = update.gradients[b] else {
-            throw .missingGradient(parameter: update.gradients[w] == nil ? w : b, available: update.gradients.keys.sorted())
+            throw .missingGradient(
+                parameter: update.gradients[w] == nil ? w : b, available: update.gradients.keys.sorted())
         }
         return try GradientInversion.invert(weightGradient: dW, biasGradient: db, units: layer.units)
     }
@@ -138,15 +148,20 @@ public struct SplitLearningServer: Sendable {
 
     /// Runs the server half on the client's activations `[B, d]` and labels (vanilla split),
     /// applying `hook` to the server layers' gradients, and inverts the malicious layer.
-    public mutating func step(activations: Tensor, labels: [Int], loss: Loss = .softmaxCrossEntropy,
-                              hook: (inout GradientHookContext) -> Void = { _ in }) throws(AttackError) -> StepResult {
-        let grad = try MaliciousModel.step(model: &serverHalf, inputs: activations, labels: labels, loss: loss,
-                                           inputGradient: true, hook: hook)
+    public mutating func step(
+        activations: Tensor, labels: [Int], loss: Loss = .softmaxCrossEntropy,
+        hook: (inout GradientHookContext) -> Void = { _ in }
+    ) throws(AttackError) -> StepResult {
+        let grad = try MaliciousModel.step(
+            model: &serverHalf, inputs: activations, labels: labels, loss: loss,
+            inputGradient: true, hook: hook)
         let params = serverHalf.layers[0].parameters
-        let inversion = try GradientInversion.invert(weightGradient: params[0].gradient, biasGradient: params[1].gradient,
-                                                     units: layer.units)
-        return StepResult(activationGradient: grad, weightGradient: params[0].gradient, biasGradient: params[1].gradient,
-                          inversion: inversion)
+        let inversion = try GradientInversion.invert(
+            weightGradient: params[0].gradient, biasGradient: params[1].gradient,
+            units: layer.units)
+        return StepResult(
+            activationGradient: grad, weightGradient: params[0].gradient, biasGradient: params[1].gradient,
+            inversion: inversion)
     }
 
     /// The client's side of split learning: its half's activations on the batch (`client` nil or

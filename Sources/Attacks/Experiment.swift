@@ -39,9 +39,12 @@ public struct AttackData: Sendable {
 
     /// Gaussian synthetic data of `dimension` features (shown as `height x width` tiles), with
     /// uniformly random labels.
-    public static func synthetic(dimension: Int = 784, height: Int = 28, width: Int = 28, classes: Int = 10) -> AttackData {
-        AttackData(source: .synthetic(dimension: dimension), auxiliaryPool: nil, classes: classes,
-                   display: .raw(height: height, width: width), name: "synthetic Gaussian", standardization: nil)
+    public static func synthetic(
+        dimension: Int = 784, height: Int = 28, width: Int = 28, classes: Int = 10
+    ) -> AttackData {
+        AttackData(
+            source: .synthetic(dimension: dimension), auxiliaryPool: nil, classes: classes,
+            display: .raw(height: height, width: width), name: "synthetic Gaussian", standardization: nil)
     }
 
     /// Images: victims from `train`, auxiliary data from `test`, both standardized with the
@@ -50,17 +53,20 @@ public struct AttackData: Sendable {
     ///   `sampleSize / channels` features; default `sampleShape[0]` for `[C, H, W]` samples, else 1.
     /// - Throws: `AttackError.shapeMismatch` if the splits' sample shapes differ or the sample size
     ///   is not a multiple of `channels`.
-    public static func images(train: Dataset, test: Dataset, name: String,
-                              standardization: Standardization = .perChannel,
-                              channels: Int? = nil) throws(AttackError) -> AttackData {
+    public static func images(
+        train: Dataset, test: Dataset, name: String,
+        standardization: Standardization = .perChannel,
+        channels: Int? = nil
+    ) throws(AttackError) -> AttackData {
         guard train.sampleSize == test.sampleSize else {
             throw .shapeMismatch(context: "test samples", expected: train.sampleShape, got: test.sampleShape)
         }
         let shape = train.sampleShape
         let c = channels ?? (shape.count >= 3 ? shape[0] : 1)
         guard c >= 1, train.sampleSize % c == 0 else {
-            throw .shapeMismatch(context: "\(channels ?? 0) channels of a sample", expected: [c, train.sampleSize / max(c, 1)],
-                                 got: shape)
+            throw .shapeMismatch(
+                context: "\(channels ?? 0) channels of a sample", expected: [c, train.sampleSize / max(c, 1)],
+                got: shape)
         }
         let s: Standardizer
         switch standardization {
@@ -74,9 +80,10 @@ public struct AttackData: Sendable {
         s.apply(to: &aux)
         aux.reshape([test.count, test.sampleSize])
         let (h, w) = shape.count >= 2 ? (shape[shape.count - 2], shape[shape.count - 1]) : (1, train.sampleSize)
-        return AttackData(source: .pool(features: victims, labels: train.labels), auxiliaryPool: aux,
-                          classes: max(train.classCount, 2), display: .images(s, height: h, width: w), name: name,
-                          standardization: standardization)
+        return AttackData(
+            source: .pool(features: victims, labels: train.labels), auxiliaryPool: aux,
+            classes: max(train.classCount, 2), display: .images(s, height: h, width: w), name: name,
+            standardization: standardization)
     }
 
     /// Mean and deviation of each channel over all its pixels and samples (in Double), expanded to
@@ -115,7 +122,9 @@ public struct AttackData: Sendable {
     }
 
     /// A victim batch of `size` distinct samples (`[size, d]`) with labels.
-    public func batch(size: Int, generator: inout SeededGenerator) throws(AttackError) -> (inputs: Tensor, labels: [Int]) {
+    public func batch(
+        size: Int, generator: inout SeededGenerator
+    ) throws(AttackError) -> (inputs: Tensor, labels: [Int]) {
         try AttackError.require(size >= 1, "batch", size, "must be >= 1")
         switch source {
         case let .synthetic(d):
@@ -184,14 +193,17 @@ public struct TrialResult: Sendable, Codable, Equatable {
 public enum AttackTrial {
     /// Builds the malicious layer (seeded), draws a victim batch, and runs the client step through
     /// `entry`, capturing the malicious layer's gradient context before any defense.
-    public static func prepare(kind: AttackKind, neurons: Int, batch: Int, data: AttackData, seed: UInt64,
-                               entry: AttackEntryPoint = .fedsgd,
-                               pairsOptions: PAIRSOptions = PAIRSOptions()) throws(AttackError) -> PreparedRound {
+    public static func prepare(
+        kind: AttackKind, neurons: Int, batch: Int, data: AttackData, seed: UInt64,
+        entry: AttackEntryPoint = .fedsgd,
+        pairsOptions: PAIRSOptions = PAIRSOptions()
+    ) throws(AttackError) -> PreparedRound {
         var rng = SeededGenerator(seed: seed)
         let (x, y) = try data.batch(size: batch, generator: &rng)
         let aux = data.auxiliary(generator: &rng)
-        let layer = try MaliciousLayer.make(kind, neurons: neurons, inputSize: data.dimension, batchSize: batch,
-                                            auxiliary: aux, generator: &rng, pairsOptions: pairsOptions)
+        let layer = try MaliciousLayer.make(
+            kind, neurons: neurons, inputSize: data.dimension, batchSize: batch,
+            auxiliary: aux, generator: &rng, pairsOptions: pairsOptions)
         var captured: GradientHookContext?
         let capture: (inout GradientHookContext) -> Void = { ctx in
             if ctx.layerName == MaliciousModel.layerName { captured = ctx }
@@ -202,8 +214,9 @@ public enum AttackTrial {
             _ = try FedSGDRound.clientUpdate(model: round.model, inputs: x, labels: y, hook: capture)
         case .split:
             var server = try SplitLearningServer(layer: layer, classes: data.classes, generator: &rng)
-            _ = try server.step(activations: SplitLearningServer.clientActivations(client: nil, inputs: x), labels: y,
-                                hook: capture)
+            _ = try server.step(
+                activations: SplitLearningServer.clientActivations(client: nil, inputs: x), labels: y,
+                hook: capture)
         }
         guard let context = captured else {
             throw .missingGradient(parameter: MaliciousModel.layerName + ".weight", available: [])
@@ -214,20 +227,26 @@ public enum AttackTrial {
 
     /// Applies `defense` to a copy of the round's gradient context (exactly what the client's hook
     /// would do to that layer), inverts, and scores the reconstructions.
-    public static func evaluate(_ round: PreparedRound, display: DisplayTransform,
-                                defense: (inout GradientHookContext) -> Void) throws(AttackError)
-        -> (result: TrialResult, inversion: Inversion, quality: ReconstructionQuality) {
+    public static func evaluate(
+        _ round: PreparedRound, display: DisplayTransform,
+        defense: (inout GradientHookContext) -> Void
+    ) throws(AttackError)
+        -> (result: TrialResult, inversion: Inversion, quality: ReconstructionQuality)
+    {
         var ctx = round.context
         defense(&ctx)
         guard let db = ctx.biasGradient else {
             throw .missingGradient(parameter: MaliciousModel.layerName + ".bias", available: [])
         }
-        let inversion = try GradientInversion.invert(weightGradient: ctx.weightGradient, biasGradient: db,
-                                                     units: round.layer.units)
-        let quality = ReconstructionEvaluation.evaluate(originals: round.originals, inversion: inversion, display: display)
+        let inversion = try GradientInversion.invert(
+            weightGradient: ctx.weightGradient, biasGradient: db,
+            units: round.layer.units)
+        let quality = ReconstructionEvaluation.evaluate(
+            originals: round.originals, inversion: inversion, display: display)
         let a = round.activation
-        let result = TrialResult(active: a.active, precision: a.precision, recall: quality.exactRecall,
-                                 structuralRecall: a.recall, psnr: quality.meanPSNR, ssim: quality.meanSSIM)
+        let result = TrialResult(
+            active: a.active, precision: a.precision, recall: quality.exactRecall,
+            structuralRecall: a.recall, psnr: quality.meanPSNR, ssim: quality.meanSSIM)
         return (result, inversion, quality)
     }
 }

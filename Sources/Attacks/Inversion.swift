@@ -8,7 +8,8 @@ public struct Inversion: Sendable {
     public let units: [Int]
 
     public init(reconstructions: Tensor, units: [Int]) {
-        precondition(reconstructions.rank == 2 && reconstructions.shape[0] == units.count, "one unit per reconstruction")
+        precondition(
+            reconstructions.rank == 2 && reconstructions.shape[0] == units.count, "one unit per reconstruction")
         self.reconstructions = reconstructions
         self.units = units
     }
@@ -23,8 +24,10 @@ public struct Inversion: Sendable {
 public enum GradientInversion {
     /// One reconstruction per unit whose bias gradient (difference, for RtF) is nonzero: the server
     /// cannot tell isolated neurons from mixtures, so it divides every nonzero row. O(N * n).
-    public static func invert(weightGradient: Tensor, biasGradient: Tensor,
-                              units kind: ReconstructionUnits) throws(AttackError) -> Inversion {
+    public static func invert(
+        weightGradient: Tensor, biasGradient: Tensor,
+        units kind: ReconstructionUnits
+    ) throws(AttackError) -> Inversion {
         guard weightGradient.rank == 2 else {
             throw .shapeMismatch(context: "weight gradient", expected: [-1, -1], got: weightGradient.shape)
         }
@@ -97,7 +100,8 @@ public struct ActivationMetrics: Sendable, Codable, Equatable {
             }
         }
         let recovered = isolated.lazy.filter { $0 }.count
-        return ActivationMetrics(active: Double(active) / Double(max(n, 1)), precision: Double(single) / Double(max(n, 1)),
-                                 recall: Double(recovered) / Double(max(batch, 1)), isolated: isolated)
+        return ActivationMetrics(
+            active: Double(active) / Double(max(n, 1)), precision: Double(single) / Double(max(n, 1)),
+            recall: Double(recovered) / Double(max(batch, 1)), isolated: isolated)
     }
 }

@@ -42,15 +42,18 @@ public struct MaliciousLayer: Sendable {
     /// Builds the layer `kind` asks for. `auxiliary` (`[M, inputSize]`, preprocessed like the
     /// client's data) is what PAIRS tunes on and what RtF estimates its measurement distribution
     /// from; QBI and the random baseline ignore it.
-    public static func make(_ kind: AttackKind, neurons: Int, inputSize: Int, batchSize: Int,
-                            auxiliary: Tensor, generator: inout SeededGenerator,
-                            pairsOptions: PAIRSOptions = PAIRSOptions()) throws(AttackError) -> MaliciousLayer {
+    public static func make(
+        _ kind: AttackKind, neurons: Int, inputSize: Int, batchSize: Int,
+        auxiliary: Tensor, generator: inout SeededGenerator,
+        pairsOptions: PAIRSOptions = PAIRSOptions()
+    ) throws(AttackError) -> MaliciousLayer {
         switch kind {
         case .qbi:
             return try QBI.layer(neurons: neurons, inputSize: inputSize, batchSize: batchSize, generator: &generator)
         case .pairs:
-            return try PAIRS.layer(neurons: neurons, batchSize: batchSize, auxiliary: auxiliary, generator: &generator,
-                                   options: pairsOptions)
+            return try PAIRS.layer(
+                neurons: neurons, batchSize: batchSize, auxiliary: auxiliary, generator: &generator,
+                options: pairsOptions)
         case .rtf:
             return try RobbingTheFed.layer(neurons: neurons, auxiliary: auxiliary, generator: &generator)
         case .random:
@@ -92,18 +95,22 @@ func standardNormalTensor(shape: [Int], generator: inout SeededGenerator) -> Ten
 public enum QBI {
     /// `Phi^-1(1/B) * sqrt(n)`. Precondition-free: validates `batchSize >= 2` and `inputSize >= 1`.
     public static func bias(inputSize: Int, batchSize: Int) throws(AttackError) -> Float {
-        try AttackError.require(batchSize >= 2, "batch", batchSize, "QBI needs a batch size >= 2 (Phi^-1(1/B) is -inf at B = 1)")
+        try AttackError.require(
+            batchSize >= 2, "batch", batchSize, "QBI needs a batch size >= 2 (Phi^-1(1/B) is -inf at B = 1)")
         try AttackError.require(inputSize >= 1, "input size", inputSize, "must be >= 1")
         return Float(Statistics.normalQuantile(1 / Double(batchSize)) * Double(inputSize).squareRoot())
     }
 
     /// A QBI layer: weights N(0, 1), every bias `bias(inputSize:batchSize:)`.
-    public static func layer(neurons: Int, inputSize: Int, batchSize: Int,
-                             generator: inout SeededGenerator) throws(AttackError) -> MaliciousLayer {
+    public static func layer(
+        neurons: Int, inputSize: Int, batchSize: Int,
+        generator: inout SeededGenerator
+    ) throws(AttackError) -> MaliciousLayer {
         try AttackError.require(neurons >= 1, "neurons", neurons, "must be >= 1")
         let b = try bias(inputSize: inputSize, batchSize: batchSize)
-        return MaliciousLayer(kind: .qbi, weight: standardNormalTensor(shape: [neurons, inputSize], generator: &generator),
-                              bias: Tensor(shape: [neurons], repeating: b), units: .neurons, pairsReport: nil)
+        return MaliciousLayer(
+            kind: .qbi, weight: standardNormalTensor(shape: [neurons, inputSize], generator: &generator),
+            bias: Tensor(shape: [neurons], repeating: b), units: .neurons, pairsReport: nil)
     }
 }
 
@@ -144,15 +151,18 @@ public struct PAIRSReport: Sendable, Codable, Equatable {
 public enum PAIRS {
     static let chunk = 64
 
-    public static func layer(neurons: Int, batchSize: Int, auxiliary: Tensor, generator: inout SeededGenerator,
-                             options: PAIRSOptions = PAIRSOptions()) throws(AttackError) -> MaliciousLayer {
+    public static func layer(
+        neurons: Int, batchSize: Int, auxiliary: Tensor, generator: inout SeededGenerator,
+        options: PAIRSOptions = PAIRSOptions()
+    ) throws(AttackError) -> MaliciousLayer {
         guard auxiliary.rank == 2 else {
             throw .shapeMismatch(context: "PAIRS auxiliary data", expected: [-1, -1], got: auxiliary.shape)
         }
         let (m, d) = (auxiliary.shape[0], auxiliary.shape[1])
         guard m >= batchSize else { throw .insufficientAuxiliaryData(needed: batchSize, available: m) }
-        try AttackError.require(options.maxConsecutiveFailures >= 1, "max consecutive failures",
-                                options.maxConsecutiveFailures, "must be >= 1")
+        try AttackError.require(
+            options.maxConsecutiveFailures >= 1, "max consecutive failures",
+            options.maxConsecutiveFailures, "must be >= 1")
         var layer = try QBI.layer(neurons: neurons, inputSize: d, batchSize: batchSize, generator: &generator)
         let b = try QBI.bias(inputSize: d, batchSize: batchSize)
         let budget = options.redrawBudgetPerGroup ?? 5 * batchSize * neurons
@@ -214,7 +224,8 @@ public enum PAIRS {
             }
             if abandoned { report.abandonedGroups += 1 }
         }
-        return MaliciousLayer(kind: .pairs, weight: layer.weight, bias: layer.bias, units: .neurons, pairsReport: report)
+        return MaliciousLayer(
+            kind: .pairs, weight: layer.weight, bias: layer.bias, units: .neurons, pairsReport: report)
     }
 }
 
@@ -228,8 +239,10 @@ public enum PAIRS {
 /// neurons' gradients (`ReconstructionUnits.adjacentDifferences`). A sample is recovered exactly
 /// when it is alone in its bin.
 public enum RobbingTheFed {
-    public static func layer(neurons: Int, auxiliary: Tensor,
-                             generator: inout SeededGenerator) throws(AttackError) -> MaliciousLayer {
+    public static func layer(
+        neurons: Int, auxiliary: Tensor,
+        generator: inout SeededGenerator
+    ) throws(AttackError) -> MaliciousLayer {
         try AttackError.require(neurons >= 1, "neurons", neurons, "must be >= 1")
         guard auxiliary.rank == 2 else {
             throw .shapeMismatch(context: "RtF auxiliary data", expected: [-1, -1], got: auxiliary.shape)
@@ -258,13 +271,16 @@ public enum RobbingTheFed {
 /// The honest baseline: Kaiming-normal weights N(0, 2/n) and zero biases, as `WeightInit.kaiming`.
 /// Each neuron fires for about half the batch, so almost nothing is isolated.
 public enum RandomInitialization {
-    public static func layer(neurons: Int, inputSize: Int,
-                             generator: inout SeededGenerator) throws(AttackError) -> MaliciousLayer {
+    public static func layer(
+        neurons: Int, inputSize: Int,
+        generator: inout SeededGenerator
+    ) throws(AttackError) -> MaliciousLayer {
         try AttackError.require(neurons >= 1, "neurons", neurons, "must be >= 1")
         try AttackError.require(inputSize >= 1, "input size", inputSize, "must be >= 1")
         var w = standardNormalTensor(shape: [neurons, inputSize], generator: &generator)
         w.scale(by: (2 / Float(inputSize)).squareRoot())
-        return MaliciousLayer(kind: .random, weight: w, bias: Tensor(shape: [neurons]), units: .neurons, pairsReport: nil)
+        return MaliciousLayer(
+            kind: .random, weight: w, bias: Tensor(shape: [neurons]), units: .neurons, pairsReport: nil)
     }
 }
 

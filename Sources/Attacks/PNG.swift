@@ -1,6 +1,6 @@
 import CZlib
-import NeuralNet
 import Foundation
+import NeuralNet
 
 /// A minimal PNG encoder (8-bit grayscale, no interlace), enough for reconstruction grids: the
 /// chunk layout of the PNG specification (ISO/IEC 15948), scanlines with filter type 0, the image
@@ -59,13 +59,16 @@ public enum PNG {
 /// best-matching reconstruction on the right; samples without any reconstruction get a black tile.
 public enum ReconstructionGrid {
     /// Renders up to `maxSamples` samples, `pairsPerRow` pairs per row, tiles scaled by `scale`.
-    public static func png(originals: Tensor, inversion: Inversion, quality: ReconstructionQuality,
-                           display: DisplayTransform, pairsPerRow: Int = 8, maxSamples: Int = 64,
-                           scale: Int = 2) throws(AttackError) -> Data {
+    public static func png(
+        originals: Tensor, inversion: Inversion, quality: ReconstructionQuality,
+        display: DisplayTransform, pairsPerRow: Int = 8, maxSamples: Int = 64,
+        scale: Int = 2
+    ) throws(AttackError) -> Data {
         let d = display.height * display.width
         let batch = min(originals.shape[0], maxSamples)
         guard batch > 0, originals.count == originals.shape[0] * d else {
-            throw .shapeMismatch(context: "grid originals", expected: [originals.shape.first ?? 0, d], got: originals.shape)
+            throw .shapeMismatch(
+                context: "grid originals", expected: [originals.shape.first ?? 0, d], got: originals.shape)
         }
         let (th, tw, gap) = (display.height * scale, display.width * scale, 2 * scale)
         let cols = min(pairsPerRow, batch)
@@ -91,7 +94,9 @@ public enum ReconstructionGrid {
                     let x0 = (n % cols) * (2 * tw + 3 * gap) + gap, y0 = (n / cols) * (th + gap) + gap
                     draw(a, low: low, high: high, x0: x0, y0: y0)
                     let m = quality.bestMatch[n]
-                    let b = m >= 0 ? display.display(UnsafeBufferPointer(rebasing: pr[(m * d)..<((m + 1) * d)]))
+                    let b =
+                        m >= 0
+                        ? display.display(UnsafeBufferPointer(rebasing: pr[(m * d)..<((m + 1) * d)]))
                         : [Float](repeating: low, count: d)
                     draw(b, low: low, high: high, x0: x0 + tw + gap, y0: y0)
                 }

@@ -114,9 +114,13 @@ public enum ImageQuality {
         var va = 0.0, vb = 0.0, cov = 0.0
         for i in a.indices {
             let da = Double(a[i]) - ma, db = Double(b[i]) - mb
-            va += da * da; vb += db * db; cov += da * db
+            va += da * da
+            vb += db * db
+            cov += da * db
         }
-        va /= n; vb /= n; cov /= n
+        va /= n
+        vb /= n
+        cov /= n
         let value = (2 * ma * mb + c1) * (2 * cov + c2) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
         return value.isFinite ? value : 0
     }
@@ -147,8 +151,10 @@ public enum ReconstructionEvaluation {
     /// PSNR and SSIM are taken on that pair in display space; a sample with no reconstruction at
     /// all is compared with the zero vector (the per-feature mean: what a server knows a priori).
     /// O(B * R * d) in the GEMM.
-    public static func evaluate(originals: Tensor, inversion: Inversion, display: DisplayTransform,
-                                exactTolerance: Float = defaultExactTolerance) -> ReconstructionQuality {
+    public static func evaluate(
+        originals: Tensor, inversion: Inversion, display: DisplayTransform,
+        exactTolerance: Float = defaultExactTolerance
+    ) -> ReconstructionQuality {
         let (batch, d) = (originals.shape[0], originals.count / max(originals.shape[0], 1))
         let r = inversion.count
         var best = [Int](repeating: -1, count: batch)
@@ -169,7 +175,10 @@ public enum ReconstructionEvaluation {
                     var bestValue = Float.infinity
                     for i in 0..<r {
                         let v = rNorms[i] - 2 * p[n * r + i]
-                        if v < bestValue { bestValue = v; best[n] = i }
+                        if v < bestValue {
+                            bestValue = v
+                            best[n] = i
+                        }
                     }
                 }
             }
@@ -203,7 +212,8 @@ public enum ReconstructionEvaluation {
             }
         }
         let count = Double(max(batch, 1))
-        return ReconstructionQuality(exactRecall: Double(exact.lazy.filter { $0 }.count) / count,
-                                     meanPSNR: psnrSum / count, meanSSIM: ssimSum / count, bestMatch: best, exact: exact)
+        return ReconstructionQuality(
+            exactRecall: Double(exact.lazy.filter { $0 }.count) / count,
+            meanPSNR: psnrSum / count, meanSSIM: ssimSum / count, bestMatch: best, exact: exact)
     }
 }

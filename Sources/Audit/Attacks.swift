@@ -57,32 +57,41 @@ public enum MembershipAttack {
     ///     they must not include the target model itself.
     ///   - population: pool indices of population samples z for RMIA (data known not to be in the
     ///     target's training set).
-    public static func scores(_ attack: AttackKind, target: ExampleOutputs, examples: [Int], shadows: ShadowModels?,
-                              population: [Int], parameters: AttackParameters = AttackParameters()) throws(AuditError) -> [Double] {
+    public static func scores(
+        _ attack: AttackKind, target: ExampleOutputs, examples: [Int], shadows: ShadowModels?,
+        population: [Int], parameters: AttackParameters = AttackParameters()
+    ) throws(AuditError) -> [Double] {
         switch attack {
         case .loss: return examples.map { -target.loss[$0] }
         case .confidence: return examples.map { target.confidence[$0] }
         case .lira, .liraOffline:
             let s = try requireShadows(shadows, attack: attack, target: target)
-            return lira(target: target, examples: examples, shadows: s, online: attack == .lira, variance: parameters.liraVariance)
+            return lira(
+                target: target, examples: examples, shadows: s, online: attack == .lira,
+                variance: parameters.liraVariance)
         case .rmia, .rmiaOffline:
             let s = try requireShadows(shadows, attack: attack, target: target)
             guard !population.isEmpty else { throw .tooFewExamples(what: "RMIA population samples", have: 0, need: 1) }
             guard parameters.rmiaGamma > 0 else {
-                throw .invalidParameter(name: "rmia-gamma", value: "\(parameters.rmiaGamma)", requirement: "must be > 0")
+                throw .invalidParameter(
+                    name: "rmia-gamma", value: "\(parameters.rmiaGamma)", requirement: "must be > 0")
             }
-            return rmia(target: target, examples: examples, shadows: s, population: population,
-                        offlineA: attack == .rmiaOffline ? parameters.rmiaOfflineA : nil, gamma: parameters.rmiaGamma)
+            return rmia(
+                target: target, examples: examples, shadows: s, population: population,
+                offlineA: attack == .rmiaOffline ? parameters.rmiaOfflineA : nil, gamma: parameters.rmiaGamma)
         }
     }
 
-    private static func requireShadows(_ shadows: ShadowModels?, attack: AttackKind, target: ExampleOutputs) throws(AuditError) -> ShadowModels {
+    private static func requireShadows(
+        _ shadows: ShadowModels?, attack: AttackKind, target: ExampleOutputs
+    ) throws(AuditError) -> ShadowModels {
         guard let shadows, shadows.count >= 2 else {
             throw .tooFewExamples(what: "\(attack.rawValue) shadow models", have: shadows?.count ?? 0, need: 2)
         }
         guard shadows.outputs.allSatisfy({ $0.count == target.count }) else {
-            throw .mismatch(what: "shadow models", detail: "evaluated on a different pool than the target",
-                            hint: "evaluate target and shadows on the same pool")
+            throw .mismatch(
+                what: "shadow models", detail: "evaluated on a different pool than the target",
+                hint: "evaluate target and shadows on the same pool")
         }
         return shadows
     }
@@ -94,7 +103,9 @@ public enum MembershipAttack {
     ///   offline: (phi - mu_out) / s_out, monotone in the one-sided p-value Pr[Z < phi], Z ~ N(mu_out, s_out^2).
     /// An example with no IN models (online) falls back to the offline score; with no OUT models
     /// it gets the median score (carries no evidence).
-    static func lira(target: ExampleOutputs, examples: [Int], shadows: ShadowModels, online: Bool, variance: LiRAVariance) -> [Double] {
+    static func lira(
+        target: ExampleOutputs, examples: [Int], shadows: ShadowModels, online: Bool, variance: LiRAVariance
+    ) -> [Double] {
         let k = shadows.count
         var inStats = [[Double]](), outStats = [[Double]]()
         for i in examples {
@@ -143,8 +154,10 @@ public enum MembershipAttack {
     /// Online, Pr(x) averages all reference models; offline it averages the OUT models of x and is
     /// corrected as ((1 + a) Pr_OUT(x) + (1 - a)) / 2. Ties of the fraction are broken by LR
     /// itself (an order-preserving refinement below 1/(2|Z|)). O((n + |Z|) log |Z|).
-    static func rmia(target: ExampleOutputs, examples: [Int], shadows: ShadowModels, population: [Int],
-                     offlineA: Double?, gamma: Double) -> [Double] {
+    static func rmia(
+        target: ExampleOutputs, examples: [Int], shadows: ShadowModels, population: [Int],
+        offlineA: Double?, gamma: Double
+    ) -> [Double] {
         func prior(_ i: Int) -> Double {
             var sum = 0.0, n = 0
             for m in 0..<shadows.count where offlineA == nil || !shadows.masks[m][i] {

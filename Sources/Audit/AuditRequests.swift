@@ -24,7 +24,9 @@ public enum AuditInputs {
             }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                throw AuditError.unreadable(path: argument, what: "\(role) data", reason: "no such file or directory (use a CSV file, an IDX directory, or bundled/system)")
+                throw AuditError.unreadable(
+                    path: argument, what: "\(role) data",
+                    reason: "no such file or directory (use a CSV file, an IDX directory, or bundled/system)")
             }
             let url = URL(fileURLWithPath: argument)
             if isDirectory.boolValue {
@@ -57,7 +59,9 @@ public enum AuditInputs {
     /// Loads weights (safetensors); the spec comes from `--spec` or the file's `model_spec` metadata.
     public static func model(path: String, specArgument: String?) throws(AuditError) -> LoadedModel {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw .unreadable(path: path, what: "model weights (--model)", reason: "no such file; train one with `verisplit train --out model.safetensors`")
+            throw .unreadable(
+                path: path, what: "model weights (--model)",
+                reason: "no such file; train one with `verisplit train --out model.safetensors`")
         }
         let file: SafeTensorsFile
         do { file = try SafeTensors.read(URL(fileURLWithPath: path)) } catch {
@@ -70,7 +74,9 @@ public enum AuditInputs {
             } else if let json = file.metadata["model_spec"] {
                 spec = try ModelSpec.parse(Data(json.utf8))
             } else {
-                throw AuditError.mismatch(what: "model \(path)", detail: "the file carries no model_spec metadata", hint: "pass --spec SPEC.json or a bundled name")
+                throw AuditError.mismatch(
+                    what: "model \(path)", detail: "the file carries no model_spec metadata",
+                    hint: "pass --spec SPEC.json or a bundled name")
             }
         } catch let e as AuditError {
             throw e
@@ -79,7 +85,8 @@ public enum AuditInputs {
         }
         var model = spec.makeModel()
         do { try model.loadParameters(file.byName) } catch {
-            throw .mismatch(what: "model \(path)", detail: "\(error)", hint: "pass the spec the weights were trained with (--spec)")
+            throw .mismatch(
+                what: "model \(path)", detail: "\(error)", hint: "pass the spec the weights were trained with (--spec)")
         }
         return LoadedModel(spec: spec, model: model, metadata: file.metadata)
     }
@@ -122,7 +129,12 @@ public struct MIAAuditRequest: Sendable {
     public var command = ""
 
     public init(model: String, spec: String?, train: String, test: String, attack: AttackKind, out: String) {
-        self.model = model; self.spec = spec; self.train = train; self.test = test; self.attack = attack; self.out = out
+        self.model = model
+        self.spec = spec
+        self.train = train
+        self.test = test
+        self.attack = attack
+        self.out = out
     }
 
     public func run() throws(AuditError) -> (report: MIAReport, json: URL, html: URL) {
@@ -135,16 +147,24 @@ public struct MIAAuditRequest: Sendable {
         members.standardize(with: standardizer)
         nonMembers.standardize(with: standardizer)
         let defaultEpochs = loaded.metadata["trained_epochs"].flatMap { Int($0) } ?? 5
-        let trainer = try PlainTrainer(epochs: epochs ?? defaultEpochs, batchSize: batchSize, optimizer: optimizer,
-                                       learningRate: learningRate)
-        let config = MIAConfiguration(attack: attack, shadowModels: shadowModels, seed: seed, examplesPerSide: examples,
-                                      delta: delta, confidence: confidence, cacheDirectory: cacheDirectory)
-        let result = try MembershipAudit.run(spec: loaded.spec, target: loaded.model, members: members, nonMembers: nonMembers,
-                                             trainer: trainer, configuration: config)
-        let report = MIAReport(result: result, context: ReportContext(
-            versions: versions,
-            inputs: [("model", model), ("spec", loaded.spec.name), ("train (members)", train), ("test (non-members)", test)],
-            command: command))
+        let trainer = try PlainTrainer(
+            epochs: epochs ?? defaultEpochs, batchSize: batchSize, optimizer: optimizer,
+            learningRate: learningRate)
+        let config = MIAConfiguration(
+            attack: attack, shadowModels: shadowModels, seed: seed, examplesPerSide: examples,
+            delta: delta, confidence: confidence, cacheDirectory: cacheDirectory)
+        let result = try MembershipAudit.run(
+            spec: loaded.spec, target: loaded.model, members: members, nonMembers: nonMembers,
+            trainer: trainer, configuration: config)
+        let report = MIAReport(
+            result: result,
+            context: ReportContext(
+                versions: versions,
+                inputs: [
+                    ("model", model), ("spec", loaded.spec.name), ("train (members)", train),
+                    ("test (non-members)", test),
+                ],
+                command: command))
         let files = try report.write(to: URL(fileURLWithPath: out))
         return (report, files.json, files.html)
     }
@@ -155,8 +175,10 @@ extension MIAReport {
     /// epsilon_lb_posthoc) as one JSON line.
     public func headline() -> String {
         let j = json()
-        return JSONValue.object(["auc", "tpr_at_fpr", "epsilon_lower_bound", "threshold_selection", "epsilon_lb_posthoc"]
-            .map { JSONMember($0, j[$0] ?? .null) }).serialized(indent: nil)
+        return JSONValue.object(
+            ["auc", "tpr_at_fpr", "epsilon_lower_bound", "threshold_selection", "epsilon_lb_posthoc"]
+                .map { JSONMember($0, j[$0] ?? .null) }
+        ).serialized(indent: nil)
     }
 }
 
@@ -188,13 +210,16 @@ public struct CanaryAuditRequest: Sendable {
     /// The canary data preparation: a seeded shuffle of the train split, its first `canaries`
     /// examples become canaries (mislabelled unless `keepLabels`, each included with probability
     /// 1/2), the next `trainSize` the base set; all three sets standardized with the base's fit.
-    public func prepare(train: Dataset, test: Dataset) throws(AuditError)
+    public func prepare(
+        train: Dataset, test: Dataset
+    ) throws(AuditError)
         -> (base: Dataset, canaries: Dataset, included: [Bool], test: Dataset, configuration: CanaryConfiguration)
     {
         let config = CanaryConfiguration(canaries: canaries, mislabel: !keepLabels, seed: seed)
         guard config.canaries >= 2, config.canaries < train.count else {
-            throw .invalidParameter(name: "--canaries", value: "\(config.canaries)",
-                                    requirement: "need 2 <= canaries < \(train.count) (the train split)")
+            throw .invalidParameter(
+                name: "--canaries", value: "\(config.canaries)",
+                requirement: "need 2 <= canaries < \(train.count) (the train split)")
         }
         var order = Array(0..<train.count)
         var rng = SeededGenerator(seed: config.seed)
@@ -205,8 +230,9 @@ public struct CanaryAuditRequest: Sendable {
             throw .invalidParameter(name: "--train-size", value: "\(baseCount)", requirement: "need 1...\(rest.count)")
         }
         var base = train.subset(Array(rest.prefix(baseCount)))
-        var (canarySet, included) = try CanaryAudit.makeCanaries(from: train.subset(Array(order.prefix(config.canaries))),
-                                                                 configuration: config)
+        var (canarySet, included) = try CanaryAudit.makeCanaries(
+            from: train.subset(Array(order.prefix(config.canaries))),
+            configuration: config)
         var testSet = test
         let standardizer = Standardizer.fit(base)
         base.standardize(with: standardizer)
@@ -222,8 +248,10 @@ public struct CanaryAuditRequest: Sendable {
         if methods.contains(.plain) { trainers.append(plain) }
         if methods.contains(.dpsgd) {
             for x in epsilons {
-                trainers.append(try DPSGDModelTrainer(targetEpsilon: x, delta: delta, epochs: epochs, batchSize: batchSize,
-                                                      clippingNorm: clip))
+                trainers.append(
+                    try DPSGDModelTrainer(
+                        targetEpsilon: x, delta: delta, epochs: epochs, batchSize: batchSize,
+                        clippingNorm: clip))
             }
         }
         if methods.contains(.dpweights) {
@@ -236,7 +264,9 @@ public struct CanaryAuditRequest: Sendable {
     /// report.json and report.html under `out`.
     public func run() throws(AuditError) -> (report: CanaryReport, json: URL, html: URL) {
         let spec: ModelSpec
-        do { spec = try ModelSpec.resolve(model) } catch { throw .unreadable(path: model, what: "model spec", reason: error.description) }
+        do { spec = try ModelSpec.resolve(model) } catch {
+            throw .unreadable(path: model, what: "model spec", reason: error.description)
+        }
         let (train, test): (Dataset, Dataset)
         do { (train, test) = try MNISTFamily.load(DataSource(argument: data)) } catch {
             throw .unreadable(path: data, what: "data", reason: error.description)
@@ -247,15 +277,22 @@ public struct CanaryAuditRequest: Sendable {
         var results = [CanaryAuditResult]()
         for (i, t) in trainers.enumerated() {
             bar.update(i, detail: "training \(t.name)")
-            results.append(try CanaryAudit.run(spec: spec, base: prepared.base, canaries: prepared.canaries,
-                                               included: prepared.included, test: prepared.test, trainer: t,
-                                               configuration: prepared.configuration))
+            results.append(
+                try CanaryAudit.run(
+                    spec: spec, base: prepared.base, canaries: prepared.canaries,
+                    included: prepared.included, test: prepared.test, trainer: t,
+                    configuration: prepared.configuration))
         }
         bar.finish()
-        let report = CanaryReport(results: results, configuration: prepared.configuration, context: ReportContext(
-            versions: versions, inputs: [("model", spec.name), ("data", DataSource(argument: data).description),
-                                         ("base training examples", "\(prepared.base.count)")],
-            command: command))
+        let report = CanaryReport(
+            results: results, configuration: prepared.configuration,
+            context: ReportContext(
+                versions: versions,
+                inputs: [
+                    ("model", spec.name), ("data", DataSource(argument: data).description),
+                    ("base training examples", "\(prepared.base.count)"),
+                ],
+                command: command))
         let files = try report.write(to: URL(fileURLWithPath: out))
         return (report, files.json, files.html)
     }

@@ -66,24 +66,30 @@ public struct EmpiricalEpsilon: Sendable, Equatable {
     /// Splits, selects on one half and bounds on the other; also computes the post-hoc figure.
     /// Throws for fewer than 2 members or 2 non-members, NaN scores, or delta outside [0, 1).
     /// O(n log n + distinct counts * (Clopper-Pearson cost)).
-    public init(memberScores: [Double], nonMemberScores: [Double], delta: Double, confidence: Double = 0.95,
-                splitSeed: UInt64 = EmpiricalEpsilon.defaultSplitSeed) throws(AuditError) {
+    public init(
+        memberScores: [Double], nonMemberScores: [Double], delta: Double, confidence: Double = 0.95,
+        splitSeed: UInt64 = EmpiricalEpsilon.defaultSplitSeed
+    ) throws(AuditError) {
         guard delta >= 0, delta < 1 else {
             throw .invalidParameter(name: "delta", value: "\(delta)", requirement: "must lie in [0, 1)")
         }
         guard confidence > 0, confidence < 1 else {
             throw .invalidParameter(name: "confidence", value: "\(confidence)", requirement: "must lie in (0, 1)")
         }
-        guard memberScores.count >= 2 else { throw .tooFewExamples(what: "members (held-out threshold selection)", have: memberScores.count, need: 2) }
+        guard memberScores.count >= 2 else {
+            throw .tooFewExamples(what: "members (held-out threshold selection)", have: memberScores.count, need: 2)
+        }
         guard nonMemberScores.count >= 2 else {
-            throw .tooFewExamples(what: "non-members (held-out threshold selection)", have: nonMemberScores.count, need: 2)
+            throw .tooFewExamples(
+                what: "non-members (held-out threshold selection)", have: nonMemberScores.count, need: 2)
         }
         var cache = UpperBoundCache(confidence: confidence)
         let all = try ROCCurve(memberScores: memberScores, nonMemberScores: nonMemberScores)
         let posthoc = try EmpiricalEpsilon.best(roc: all, delta: delta, cache: &cache)
         posthocBound = posthoc.epsilon
-        posthocCeiling = try EmpiricalEpsilon.epsilon(fp: 0, negatives: all.nonMembers, fn: 0, positives: all.members,
-                                                      delta: delta, cache: &cache)
+        posthocCeiling = try EmpiricalEpsilon.epsilon(
+            fp: 0, negatives: all.nonMembers, fn: 0, positives: all.members,
+            delta: delta, cache: &cache)
 
         var rng = SeededGenerator(seed: splitSeed)
         let (selM, evalM) = EmpiricalEpsilon.halves(memberScores, &rng)
@@ -94,8 +100,9 @@ public struct EmpiricalEpsilon: Sendable, Equatable {
         selectionNonMembers = selN.count
         evaluationMembers = evalM.count
         evaluationNonMembers = evalN.count
-        ceiling = try EmpiricalEpsilon.epsilon(fp: 0, negatives: evalN.count, fn: 0, positives: evalM.count,
-                                               delta: delta, cache: &cache)
+        ceiling = try EmpiricalEpsilon.epsilon(
+            fp: 0, negatives: evalN.count, fn: 0, positives: evalM.count,
+            delta: delta, cache: &cache)
         self.delta = delta
         self.confidence = confidence
         if chosen.epsilon > 0, let t = chosen.threshold, let side = chosen.inequality {
@@ -105,8 +112,9 @@ public struct EmpiricalEpsilon: Sendable, Equatable {
             inequality = side
             falsePositives = fp
             falseNegatives = fn
-            bound = try EmpiricalEpsilon.epsilon(fp: fp, negatives: evalN.count, fn: fn, positives: evalM.count,
-                                                 delta: delta, inequality: side, cache: &cache)
+            bound = try EmpiricalEpsilon.epsilon(
+                fp: fp, negatives: evalN.count, fn: fn, positives: evalM.count,
+                delta: delta, inequality: side, cache: &cache)
         } else {
             threshold = nil
             inequality = nil
@@ -125,18 +133,22 @@ public struct EmpiricalEpsilon: Sendable, Equatable {
     }
 
     /// The threshold and inequality of `roc` with the largest bound (first one on ties).
-    static func best(roc: ROCCurve, delta: Double, cache: inout UpperBoundCache) throws(AuditError)
+    static func best(
+        roc: ROCCurve, delta: Double, cache: inout UpperBoundCache
+    ) throws(AuditError)
         -> (epsilon: Double, threshold: Double?, inequality: Inequality?)
     {
         var best = (epsilon: 0.0, threshold: Double?.none, inequality: Inequality?.none)
         for p in roc.points {
             // FPR_ub + FNR_ub >= FP/N + FN/P, and a positive bound needs FPR_ub + FNR_ub < 1 - delta:
             // skip the points that cannot beat 0 without computing their intervals.
-            let pointSum = Double(p.falsePositives) / Double(roc.nonMembers) + Double(p.falseNegatives) / Double(roc.members)
+            let pointSum =
+                Double(p.falsePositives) / Double(roc.nonMembers) + Double(p.falseNegatives) / Double(roc.members)
             guard pointSum < 1 - delta else { continue }
             for side in [Inequality.falsePositives, .falseNegatives] {
-                let e = try epsilon(fp: p.falsePositives, negatives: roc.nonMembers, fn: p.falseNegatives,
-                                    positives: roc.members, delta: delta, inequality: side, cache: &cache)
+                let e = try epsilon(
+                    fp: p.falsePositives, negatives: roc.nonMembers, fn: p.falseNegatives,
+                    positives: roc.members, delta: delta, inequality: side, cache: &cache)
                 if e > best.epsilon { best = (e, p.threshold, side) }
             }
         }
@@ -145,25 +157,40 @@ public struct EmpiricalEpsilon: Sendable, Equatable {
 
     /// The bound for one operating point, fixed in advance: FP of `negatives`, FN of `positives`
     /// (the larger of the two inequalities' bounds).
-    public static func bound(falsePositives fp: Int, negatives: Int, falseNegatives fn: Int, positives: Int,
-                             delta: Double, confidence: Double = 0.95) throws(AuditError) -> Double {
+    public static func bound(
+        falsePositives fp: Int, negatives: Int, falseNegatives fn: Int, positives: Int,
+        delta: Double, confidence: Double = 0.95
+    ) throws(AuditError) -> Double {
         var cache = UpperBoundCache(confidence: confidence)
         return try epsilon(fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, cache: &cache)
     }
 
     /// The ceiling for `positives` members and `negatives` non-members (a perfect attack).
-    public static func ceiling(positives: Int, negatives: Int, delta: Double, confidence: Double = 0.95) throws(AuditError) -> Double {
-        try bound(falsePositives: 0, negatives: negatives, falseNegatives: 0, positives: positives, delta: delta, confidence: confidence)
+    public static func ceiling(
+        positives: Int, negatives: Int, delta: Double, confidence: Double = 0.95
+    ) throws(AuditError) -> Double {
+        try bound(
+            falsePositives: 0, negatives: negatives, falseNegatives: 0, positives: positives, delta: delta,
+            confidence: confidence)
     }
 
-    static func epsilon(fp: Int, negatives: Int, fn: Int, positives: Int, delta: Double,
-                        cache: inout UpperBoundCache) throws(AuditError) -> Double {
-        max(try epsilon(fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, inequality: .falsePositives, cache: &cache),
-            try epsilon(fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, inequality: .falseNegatives, cache: &cache))
+    static func epsilon(
+        fp: Int, negatives: Int, fn: Int, positives: Int, delta: Double,
+        cache: inout UpperBoundCache
+    ) throws(AuditError) -> Double {
+        max(
+            try epsilon(
+                fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, inequality: .falsePositives,
+                cache: &cache),
+            try epsilon(
+                fp: fp, negatives: negatives, fn: fn, positives: positives, delta: delta, inequality: .falseNegatives,
+                cache: &cache))
     }
 
-    static func epsilon(fp: Int, negatives: Int, fn: Int, positives: Int, delta: Double, inequality: Inequality,
-                        cache: inout UpperBoundCache) throws(AuditError) -> Double {
+    static func epsilon(
+        fp: Int, negatives: Int, fn: Int, positives: Int, delta: Double, inequality: Inequality,
+        cache: inout UpperBoundCache
+    ) throws(AuditError) -> Double {
         let fprUB = try cache.upper(fp, negatives)
         let fnrUB = try cache.upper(fn, positives)
         let e: Double
@@ -205,7 +232,9 @@ struct UpperBoundCache {
 /// of such eps is an interval [0, eps*). If even eps = 0 gives p >= 0.05 the bound is 0.
 public enum OneRunAudit {
     /// The p-value p(eps) above, capped at 1. Preconditions: 0 <= v <= r <= m.
-    public static func pValue(canaries m: Int, guesses r: Int, correct v: Int, epsilon eps: Double, delta: Double) -> Double {
+    public static func pValue(
+        canaries m: Int, guesses r: Int, correct v: Int, epsilon eps: Double, delta: Double
+    ) -> Double {
         let q = 1 / (1 + exp(-eps))
         let beta = Statistics.binomialUpperTail(atLeast: v, trials: r, probability: q)
         var alpha = 0.0
@@ -221,11 +250,14 @@ public enum OneRunAudit {
 
     /// The largest eps with p(eps) < 1 - confidence, to 1e-9 (bisection after doubling an upper
     /// bracket). Throws if the counts are inconsistent.
-    public static func epsilonLowerBound(canaries m: Int, guesses r: Int, correct v: Int, delta: Double,
-                                         confidence: Double = 0.95) throws(AuditError) -> Double {
+    public static func epsilonLowerBound(
+        canaries m: Int, guesses r: Int, correct v: Int, delta: Double,
+        confidence: Double = 0.95
+    ) throws(AuditError) -> Double {
         guard m >= 1, r >= 0, r <= m, v >= 0, v <= r else {
-            throw .invalidParameter(name: "canaries/guesses/correct", value: "\(m)/\(r)/\(v)",
-                                    requirement: "need 0 <= correct <= guesses <= canaries and canaries >= 1")
+            throw .invalidParameter(
+                name: "canaries/guesses/correct", value: "\(m)/\(r)/\(v)",
+                requirement: "need 0 <= correct <= guesses <= canaries and canaries >= 1")
         }
         guard delta >= 0, delta < 1 else {
             throw .invalidParameter(name: "delta", value: "\(delta)", requirement: "must lie in [0, 1)")
@@ -243,7 +275,11 @@ public enum OneRunAudit {
         }
         while hi - lo > 1e-9 {
             let mid = 0.5 * (lo + hi)
-            if pValue(canaries: m, guesses: r, correct: v, epsilon: mid, delta: delta) < target { lo = mid } else { hi = mid }
+            if pValue(canaries: m, guesses: r, correct: v, epsilon: mid, delta: delta) < target {
+                lo = mid
+            } else {
+                hi = mid
+            }
         }
         return lo
     }
@@ -273,11 +309,14 @@ public enum OneRunAudit {
     /// strategy of Steinke et al., Sec. 6), counts the correct ones and bounds eps. Reports the
     /// whole curve and its maximum. Choosing the best r after looking is what the paper's figures
     /// do; for a strictly valid 95% statement fix r in advance (the curve gives every r).
-    public static func audit(scores: [Double], included: [Bool], delta: Double, confidence: Double = 0.95,
-                             guessCounts: [Int]? = nil) throws(AuditError) -> Result {
+    public static func audit(
+        scores: [Double], included: [Bool], delta: Double, confidence: Double = 0.95,
+        guessCounts: [Int]? = nil
+    ) throws(AuditError) -> Result {
         guard scores.count == included.count else {
-            throw .mismatch(what: "canary scores", detail: "\(scores.count) scores for \(included.count) inclusion flags",
-                            hint: "pass one score per canary")
+            throw .mismatch(
+                what: "canary scores", detail: "\(scores.count) scores for \(included.count) inclusion flags",
+                hint: "pass one score per canary")
         }
         let m = scores.count
         guard m >= 2 else { throw .tooFewExamples(what: "one-run audit canaries", have: m, need: 2) }
@@ -289,11 +328,13 @@ public enum OneRunAudit {
             var correct = 0
             for i in order.prefix(half) where included[i] { correct += 1 }
             for i in order.suffix(r - half) where !included[i] { correct += 1 }
-            let eps = try epsilonLowerBound(canaries: m, guesses: r, correct: correct, delta: delta, confidence: confidence)
+            let eps = try epsilonLowerBound(
+                canaries: m, guesses: r, correct: correct, delta: delta, confidence: confidence)
             curve.append(Point(guesses: r, correct: correct, epsilon: eps))
         }
         guard let best = curve.max(by: { $0.epsilon < $1.epsilon }) else {
-            throw .invalidParameter(name: "guess counts", value: "\(grid)", requirement: "need at least one count in 2...\(m)")
+            throw .invalidParameter(
+                name: "guess counts", value: "\(grid)", requirement: "need at least one count in 2...\(m)")
         }
         let ceiling = try epsilonLowerBound(canaries: m, guesses: m, correct: m, delta: delta, confidence: confidence)
         return Result(curve: curve, best: best, canaries: m, ceiling: ceiling, delta: delta, confidence: confidence)

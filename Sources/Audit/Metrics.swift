@@ -29,11 +29,14 @@ public struct ROCCurve: Sendable, Equatable {
         guard !memberScores.isEmpty else { throw .tooFewExamples(what: "members", have: 0, need: 1) }
         guard !nonMemberScores.isEmpty else { throw .tooFewExamples(what: "non-members", have: 0, need: 1) }
         guard !memberScores.contains(where: \.isNaN), !nonMemberScores.contains(where: \.isNaN) else {
-            throw .invalidParameter(name: "scores", value: "NaN", requirement: "attack scores must be numbers (a model output was NaN?)")
+            throw .invalidParameter(
+                name: "scores", value: "NaN", requirement: "attack scores must be numbers (a model output was NaN?)")
         }
         let labelled = (memberScores.map { ($0, true) } + nonMemberScores.map { ($0, false) }).sorted { $0.0 > $1.0 }
         let (p, n) = (memberScores.count, nonMemberScores.count)
-        var pts = [ROCPoint(threshold: .infinity, truePositives: 0, falseNegatives: p, falsePositives: 0, trueNegatives: n)]
+        var pts = [
+            ROCPoint(threshold: .infinity, truePositives: 0, falseNegatives: p, falsePositives: 0, trueNegatives: n)
+        ]
         var tp = 0, fp = 0
         var i = 0
         while i < labelled.count {
@@ -42,7 +45,9 @@ public struct ROCCurve: Sendable, Equatable {
                 if labelled[i].1 { tp += 1 } else { fp += 1 }
                 i += 1
             }
-            pts.append(ROCPoint(threshold: s, truePositives: tp, falseNegatives: p - tp, falsePositives: fp, trueNegatives: n - fp))
+            pts.append(
+                ROCPoint(
+                    threshold: s, truePositives: tp, falseNegatives: p - tp, falsePositives: fp, trueNegatives: n - fp))
         }
         points = pts
         members = p

@@ -28,8 +28,9 @@ public struct ShadowModels: Sendable {
 
     /// The models at `range` (e.g. all but a target at index 0).
     public func slice(_ range: Range<Int>) -> ShadowModels {
-        ShadowModels(masks: Array(masks[range]), outputs: Array(outputs[range]), models: Array(models[range]),
-                     cacheHits: cacheHits, seconds: seconds)
+        ShadowModels(
+            masks: Array(masks[range]), outputs: Array(outputs[range]), models: Array(models[range]),
+            cacheHits: cacheHits, seconds: seconds)
     }
 }
 
@@ -61,7 +62,9 @@ public struct ShadowCache: Sendable {
     }
 
     /// The cache key of one model.
-    public static func key(spec: ModelSpec, dataFingerprint: String, mask: [Bool], seed: UInt64, trainer: any ModelTrainer) -> String {
+    public static func key(
+        spec: ModelSpec, dataFingerprint: String, mask: [Bool], seed: UInt64, trainer: any ModelTrainer
+    ) -> String {
         let h = SHA256.Hasher()
         h.update("verisplit-shadow-v1")
         h.update(String(decoding: spec.jsonData(), as: UTF8.self))
@@ -87,7 +90,8 @@ public struct ShadowCache: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw .writeFailed(path: directory.path, reason: "\(error.localizedDescription); pass another --cache-dir or --no-cache")
+            throw .writeFailed(
+                path: directory.path, reason: "\(error.localizedDescription); pass another --cache-dir or --no-cache")
         }
         var meta = metadata
         meta["cache_key"] = key
@@ -140,9 +144,11 @@ public enum ShadowTraining {
 
     /// Trains (or loads from `cache`) one model per mask on the masked part of `pool`, then
     /// evaluates every model on the whole pool. Shows a progress bar on a terminal.
-    public static func train(spec: ModelSpec, pool: Dataset, masks: [[Bool]], trainer: any ModelTrainer, seed: UInt64,
-                             cache: ShadowCache?, label: String = "shadow models",
-                             showProgress: Bool = true) throws(AuditError) -> ShadowModels {
+    public static func train(
+        spec: ModelSpec, pool: Dataset, masks: [[Bool]], trainer: any ModelTrainer, seed: UInt64,
+        cache: ShadowCache?, label: String = "shadow models",
+        showProgress: Bool = true
+    ) throws(AuditError) -> ShadowModels {
         let start = Date()
         let fingerprint = cache == nil ? "" : ShadowCache.fingerprint(pool)
         var bar = ProgressBar(label: label, total: masks.count, enabled: showProgress ? nil : false)
@@ -151,23 +157,32 @@ public enum ShadowTraining {
         var hits = 0
         for (k, mask) in masks.enumerated() {
             guard mask.count == pool.count else {
-                throw .mismatch(what: "shadow mask \(k)", detail: "\(mask.count) flags for \(pool.count) pool examples",
-                                hint: "build masks with ShadowTraining.balancedMasks")
+                throw .mismatch(
+                    what: "shadow mask \(k)", detail: "\(mask.count) flags for \(pool.count) pool examples",
+                    hint: "build masks with ShadowTraining.balancedMasks")
             }
             let modelSeed = modelSeed(seed, k)
-            let key = cache.map { _ in ShadowCache.key(spec: spec, dataFingerprint: fingerprint, mask: mask, seed: modelSeed, trainer: trainer) }
+            let key = cache.map { _ in
+                ShadowCache.key(spec: spec, dataFingerprint: fingerprint, mask: mask, seed: modelSeed, trainer: trainer)
+            }
             let model: Sequential
             if let cache, let key, let cached = cache.load(key: key, spec: spec) {
                 model = cached
                 hits += 1
             } else {
                 let members = mask.indices.filter { mask[$0] }
-                guard !members.isEmpty else { throw .tooFewExamples(what: "training set of shadow model \(k)", have: 0, need: 1) }
+                guard !members.isEmpty else {
+                    throw .tooFewExamples(what: "training set of shadow model \(k)", have: 0, need: 1)
+                }
                 model = try trainer.train(spec: spec, data: pool.subset(members), seed: modelSeed)
                 if let cache, let key {
-                    try cache.store(model, key: key, metadata: ["trainer": trainer.identity, "seed": "\(modelSeed)",
-                                                                "model_spec": String(decoding: spec.jsonData(), as: UTF8.self),
-                                                                "role": label])
+                    try cache.store(
+                        model, key: key,
+                        metadata: [
+                            "trainer": trainer.identity, "seed": "\(modelSeed)",
+                            "model_spec": String(decoding: spec.jsonData(), as: UTF8.self),
+                            "role": label,
+                        ])
                 }
             }
             let out = try ExampleOutputs.evaluate(model: model, data: pool)
@@ -175,10 +190,15 @@ public enum ShadowTraining {
             models.append(model)
             let inIdx = mask.indices.filter { mask[$0] }
             let outIdx = mask.indices.filter { !mask[$0] }
-            bar.update(k + 1, detail: "\(hits) cached, train acc \(Int(out.accuracy(inIdx) * 100))%, held-out acc \(Int(out.accuracy(outIdx) * 100))%")
+            bar.update(
+                k + 1,
+                detail:
+                    "\(hits) cached, train acc \(Int(out.accuracy(inIdx) * 100))%, held-out acc \(Int(out.accuracy(outIdx) * 100))%"
+            )
         }
         bar.finish(detail: "\(hits) of \(masks.count) from cache")
-        return ShadowModels(masks: masks, outputs: outputs, models: models, cacheHits: hits, seconds: Date().timeIntervalSince(start))
+        return ShadowModels(
+            masks: masks, outputs: outputs, models: models, cacheHits: hits, seconds: Date().timeIntervalSince(start))
     }
 }
 

@@ -19,10 +19,13 @@ public struct ClopperPearson: Sendable, Equatable {
     /// Precondition-free: throws for counts outside 0 <= x <= n, n >= 1, or confidence outside (0, 1).
     public init(successes x: Int, trials n: Int, confidence: Double = 0.95) throws(AuditError) {
         guard n >= 1, x >= 0, x <= n else {
-            throw .invalidParameter(name: "successes/trials", value: "\(x)/\(n)", requirement: "need 0 <= successes <= trials and trials >= 1")
+            throw .invalidParameter(
+                name: "successes/trials", value: "\(x)/\(n)",
+                requirement: "need 0 <= successes <= trials and trials >= 1")
         }
         guard confidence > 0, confidence < 1 else {
-            throw .invalidParameter(name: "confidence", value: "\(confidence)", requirement: "must lie in (0, 1), e.g. 0.95")
+            throw .invalidParameter(
+                name: "confidence", value: "\(confidence)", requirement: "must lie in (0, 1), e.g. 0.95")
         }
         let alpha = 1 - confidence
         successes = x

@@ -64,12 +64,20 @@ public struct PlainTrainer: ModelTrainer {
     public var momentum: Float
 
     /// Throws for non-positive epochs, batch size or learning rate.
-    public init(epochs: Int = 5, batchSize: Int = 64, optimizer: OptimizerKind = .adam, learningRate: Float? = nil,
-                momentum: Float = 0.9) throws(AuditError) {
-        guard epochs >= 1 else { throw .invalidParameter(name: "epochs", value: "\(epochs)", requirement: "must be >= 1") }
-        guard batchSize >= 1 else { throw .invalidParameter(name: "batch-size", value: "\(batchSize)", requirement: "must be >= 1") }
+    public init(
+        epochs: Int = 5, batchSize: Int = 64, optimizer: OptimizerKind = .adam, learningRate: Float? = nil,
+        momentum: Float = 0.9
+    ) throws(AuditError) {
+        guard epochs >= 1 else {
+            throw .invalidParameter(name: "epochs", value: "\(epochs)", requirement: "must be >= 1")
+        }
+        guard batchSize >= 1 else {
+            throw .invalidParameter(name: "batch-size", value: "\(batchSize)", requirement: "must be >= 1")
+        }
         let lr = learningRate ?? (optimizer == .adam ? 1e-3 : 0.05)
-        guard lr > 0, lr.isFinite else { throw .invalidParameter(name: "lr", value: "\(lr)", requirement: "must be a finite number > 0") }
+        guard lr > 0, lr.isFinite else {
+            throw .invalidParameter(name: "lr", value: "\(lr)", requirement: "must be a finite number > 0")
+        }
         self.epochs = epochs
         self.batchSize = batchSize
         self.optimizer = optimizer
@@ -84,8 +92,10 @@ public struct PlainTrainer: ModelTrainer {
     }
 
     public var parameters: [(String, String)] {
-        [("training", "plain (no privacy)"), ("epochs", "\(epochs)"), ("batch_size", "\(batchSize)"),
-         ("optimizer", optimizer.rawValue), ("learning_rate", "\(learningRate)")]
+        [
+            ("training", "plain (no privacy)"), ("epochs", "\(epochs)"), ("batch_size", "\(batchSize)"),
+            ("optimizer", optimizer.rawValue), ("learning_rate", "\(learningRate)"),
+        ]
             + (optimizer == .sgd ? [("momentum", "\(momentum)")] : [])
     }
 
@@ -94,12 +104,14 @@ public struct PlainTrainer: ModelTrainer {
         switch optimizer {
         case .adam:
             var opt = Adam(learningRate: learningRate)
-            _ = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: data, test: nil, epochs: epochs,
-                            batchSize: batchSize, seed: seed ^ 0x5EED)
+            _ = Trainer.fit(
+                model: &model, optimizer: &opt, loss: spec.loss, train: data, test: nil, epochs: epochs,
+                batchSize: batchSize, seed: seed ^ 0x5EED)
         case .sgd:
             var opt = SGD(learningRate: learningRate, momentum: momentum)
-            _ = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: data, test: nil, epochs: epochs,
-                            batchSize: batchSize, seed: seed ^ 0x5EED)
+            _ = Trainer.fit(
+                model: &model, optimizer: &opt, loss: spec.loss, train: data, test: nil, epochs: epochs,
+                batchSize: batchSize, seed: seed ^ 0x5EED)
         }
         return model
     }
@@ -128,7 +140,9 @@ public struct ExampleOutputs: Sendable, Equatable {
 
     /// Runs `model` on `data` in batches (inference mode) and collects the outputs in Double.
     /// Throws if the model's output does not have one column per class. O(N * forward).
-    public static func evaluate(model: Sequential, data: Dataset, batchSize: Int = 500) throws(AuditError) -> ExampleOutputs {
+    public static func evaluate(
+        model: Sequential, data: Dataset, batchSize: Int = 500
+    ) throws(AuditError) -> ExampleOutputs {
         var m = model
         var out = ExampleOutputs(loss: [], confidence: [], logitConfidence: [], correct: [])
         out.loss.reserveCapacity(data.count)
@@ -136,8 +150,10 @@ public struct ExampleOutputs: Sendable, Equatable {
             let (x, y) = data.batch(indices)
             let logits = m.forward(x, training: false)
             guard logits.rank == 2, logits.shape[0] == y.count, logits.shape[1] >= data.classCount else {
-                throw .mismatch(what: "model output", detail: "shape \(logits.shape) for \(y.count) samples of \(data.classCount) classes",
-                                hint: "the model needs one output per class")
+                throw .mismatch(
+                    what: "model output",
+                    detail: "shape \(logits.shape) for \(y.count) samples of \(data.classCount) classes",
+                    hint: "the model needs one output per class")
             }
             let classes = logits.shape[1]
             logits.withUnsafeBufferPointer { z in

@@ -13,8 +13,10 @@ public enum CeremonyBenchmark {
 
     /// Needs 4 <= log2 <= 20. `phase1Only` stops after phase 1 (the phase-2 setup's point FFTs
     /// take minutes at 2^16). `progress` and `finish` drive a display of each step.
-    public static func run(log2: Int, phase1Only: Bool, progress: @escaping @Sendable (String, Int, Int) -> Void,
-                           finish: () -> Void) throws -> BenchTable {
+    public static func run(
+        log2: Int, phase1Only: Bool, progress: @escaping @Sendable (String, Int, Int) -> Void,
+        finish: () -> Void
+    ) throws -> BenchTable {
         let dir = NSTemporaryDirectory() + "verisplit-bench-ceremony-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -31,18 +33,25 @@ public enum CeremonyBenchmark {
         finish()
         let (_, verify1) = try timed { try t.verify(progress: progress) }
         finish()
-        var table = BenchTable(title: "Groth16 ceremony at a 2^\(log2) domain (release build)", rows: [
-            ("log2_domain", log2), ("phase1_contribution_s", phase1), ("phase1_verify_start_and_1_contribution_s", verify1),
-        ])
+        var table = BenchTable(
+            title: "Groth16 ceremony at a 2^\(log2) domain (release build)",
+            rows: [
+                ("log2_domain", log2), ("phase1_contribution_s", phase1),
+                ("phase1_verify_start_and_1_contribution_s", verify1),
+            ])
         if !phase1Only {
             let (_, setup2) = try timed { try t.startPhase2(progress: progress) }
             finish()
-            let (_, phase2) = try timed { try t.contribute(name: "bench", phase: 2, verifyFirst: false, progress: progress) }
+            let (_, phase2) = try timed {
+                try t.contribute(name: "bench", phase: 2, verifyFirst: false, progress: progress)
+            }
             finish()
             let (verified, verifyAll) = try timed { try t.verify(progress: progress) }
             finish()
             guard verified.contributions.count == 2 else { throw Unsound() }
-            table.rows += [("phase2_setup_s", setup2), ("phase2_contribution_s", phase2), ("transcript_verify_s", verifyAll)]
+            table.rows += [
+                ("phase2_setup_s", setup2), ("phase2_contribution_s", phase2), ("transcript_verify_s", verifyAll),
+            ]
         }
         table.rows += [("peak_rss_mb", ProcessMemory.peakResidentMegabytes), ("threads", ProcessInfoCores.activeCount)]
         return table

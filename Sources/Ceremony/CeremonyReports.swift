@@ -7,8 +7,9 @@ extension VerifiedCeremony {
     public var text: String {
         var lines: [String] = []
         if !importedPhase1Contributions.isEmpty {
-            lines.append("imported phase-1 contributions (powers checked, snarkjs proofs not re-checked): "
-                         + importedPhase1Contributions.map { $0.isEmpty ? "(unnamed)" : $0 }.joined(separator: ", "))
+            lines.append(
+                "imported phase-1 contributions (powers checked, snarkjs proofs not re-checked): "
+                    + importedPhase1Contributions.map { $0.isEmpty ? "(unnamed)" : $0 }.joined(separator: ", "))
         }
         for c in contributions {
             lines.append("phase \(c.phase) #\(c.index) \(c.name)\(c.isBeacon ? " [beacon]" : "") \(c.hash)")
@@ -29,8 +30,10 @@ extension VerifiedCeremony {
     /// `circuit_final.zkey` in `directory`. Refused while phase 2 has no contribution.
     public func keyFiles() throws -> [(name: String, bytes: [UInt8])] {
         guard let key = provingKey, let zkey, phase2ContributionCount > 0 else { throw NoPhase2Contribution() }
-        return [("proving.key", KeyFile.encode(key, r1cs: circuit)),
-                ("verification_key.json", Array(SnarkjsJSON.encode(key.verifyingKey))), ("circuit_final.zkey", zkey)]
+        return [
+            ("proving.key", KeyFile.encode(key, r1cs: circuit)),
+            ("verification_key.json", Array(SnarkjsJSON.encode(key.verifyingKey))), ("circuit_final.zkey", zkey),
+        ]
     }
 }
 

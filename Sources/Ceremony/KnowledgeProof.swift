@@ -18,7 +18,9 @@ public struct KnowledgeProof: Sendable, Equatable {
     public var g2SPX: G2Affine
 
     public init(g1S: G1Affine, g1SX: G1Affine, g2SPX: G2Affine) {
-        self.g1S = g1S; self.g1SX = g1SX; self.g2SPX = g2SPX
+        self.g1S = g1S
+        self.g1SX = g1SX
+        self.g2SPX = g2SPX
     }
 
     /// Personalization bytes: one per secret, so a proof for tau cannot stand in for alpha.
@@ -46,8 +48,9 @@ public struct KnowledgeProof: Sendable, Equatable {
     }
 
     static func challengePoint(transcript: [UInt8], secret: Secret, g1S: G1Affine, g1SX: G1Affine) -> G2Affine {
-        SameRatio.hashToG2(Array("VeriSplit ceremony pok".utf8) + [secret.rawValue] + transcript
-                           + g1S.uncompressed() + g1SX.uncompressed())
+        SameRatio.hashToG2(
+            Array("VeriSplit ceremony pok".utf8) + [secret.rawValue] + transcript
+                + g1S.uncompressed() + g1SX.uncompressed())
     }
 }
 

@@ -21,7 +21,9 @@ enum Phase2Setup {
     ///
     /// Cost: 4 G1 and 1 G2 point FFTs of size n ((n/2) log n variable-base multiplications each)
     /// plus one multiplication per R1CS nonzero (cheap for small coefficients).
-    static func initialKey(r1cs: R1CS<Fr>, powers: PowersOfTau, progress: (String) -> Void) throws(CeremonyError) -> ProvingKey {
+    static func initialKey(
+        r1cs: R1CS<Fr>, powers: PowersOfTau, progress: (String) -> Void
+    ) throws(CeremonyError) -> ProvingKey {
         let domain = try domainFor(r1cs, powers: powers)
         let n = domain.size, m = r1cs.constraintCount, np = r1cs.numPublic, wires = r1cs.numWires
         progress("Lagrange basis: tau G1")
@@ -34,10 +36,11 @@ enum Phase2Setup {
         let lt2 = PointBatch.inverseFFT(Array(powers.tauG2[0..<n]), domain: domain)
         progress("H query")
         let doubled = try domainOfSize(2 * n)
-        var differences = JacobianPoint<G1Parameters>.batchToAffine((0..<n).map { j in
-            let high = j + n < powers.tauG1.count ? powers.tauG1[j + n] : .infinity
-            return powers.tauG1[j].jacobian - high.jacobian
-        })
+        var differences = JacobianPoint<G1Parameters>.batchToAffine(
+            (0..<n).map { j in
+                let high = j + n < powers.tauG1.count ? powers.tauG1[j + n] : .infinity
+                return powers.tauG1[j].jacobian - high.jacobian
+            })
         guard let half = Fr(2).inverse() else { preconditionFailure("2 is invertible in Fr") }
         PointBatch.scaleByPowers(&differences, first: half, ratio: doubled.generatorInverse)
         let h = PointBatch.inverseFFT(differences, domain: domain)
@@ -68,22 +71,25 @@ enum Phase2Setup {
             k[i] += lb[m + i]
         }
         let kAffine = JacobianPoint<G1Parameters>.batchToAffine(k)
-        let vk = VerifyingKey(alpha: powers.alphaTauG1[0], beta: powers.betaG2, gamma: .generator, delta: .generator,
-                              ic: Array(kAffine[0...np]))
-        return ProvingKey(verifyingKey: vk, alpha: powers.alphaTauG1[0], beta1: powers.betaTauG1[0], beta2: powers.betaG2,
-                          delta1: .generator, delta2: .generator, a: JacobianPoint.batchToAffine(u),
-                          b1: JacobianPoint.batchToAffine(v1), b2: JacobianPoint.batchToAffine(v2), h: h,
-                          l: Array(kAffine[(np + 1)...]), domainSize: n, hForm: .oddCosetLagrange,
-                          circuitHash: Groth16.circuitHash(r1cs))
+        let vk = VerifyingKey(
+            alpha: powers.alphaTauG1[0], beta: powers.betaG2, gamma: .generator, delta: .generator,
+            ic: Array(kAffine[0...np]))
+        return ProvingKey(
+            verifyingKey: vk, alpha: powers.alphaTauG1[0], beta1: powers.betaTauG1[0], beta2: powers.betaG2,
+            delta1: .generator, delta2: .generator, a: JacobianPoint.batchToAffine(u),
+            b1: JacobianPoint.batchToAffine(v1), b2: JacobianPoint.batchToAffine(v2), h: h,
+            l: Array(kAffine[(np + 1)...]), domainSize: n, hForm: .oddCosetLagrange,
+            circuitHash: Groth16.circuitHash(r1cs))
     }
 
     static func domainFor(_ r1cs: R1CS<Fr>, powers: PowersOfTau) throws(CeremonyError) -> EvaluationDomain {
         let domain: EvaluationDomain
         do { domain = try Groth16.domain(for: r1cs) } catch { throw .usage(error.description) }
         guard domain.size <= 1 << powers.power else {
-            throw .usage("the circuit needs a domain of 2^\(domain.logSize) points (\(r1cs.constraintCount) constraints + "
-                         + "\(r1cs.numPublic + 1) public rows) but the powers of tau stop at 2^\(powers.power); "
-                         + "use a .ptau of power \(domain.logSize) or more")
+            throw .usage(
+                "the circuit needs a domain of 2^\(domain.logSize) points (\(r1cs.constraintCount) constraints + "
+                    + "\(r1cs.numPublic + 1) public rows) but the powers of tau stop at 2^\(powers.power); "
+                    + "use a .ptau of power \(domain.logSize) or more")
         }
         guard domain.size <= Zkey.maxDomainSize else {
             throw .usage("domains above 2^27 points are not supported (snarkjs changes the H layout at 2^28)")
@@ -102,17 +108,18 @@ enum Phase2Setup {
     /// side, and likewise for B1, B2, IC and L (alpha, beta and tau lists) and H. A key that
     /// differs anywhere passes with probability at most 2^-127. Cost: G1 MSMs over the key and
     /// over 2n + 2n powers, one G2 MSM pair over n points, O(n log n) field FFTs.
-    static func initialKeyError(_ key: ProvingKey, r1cs: R1CS<Fr>, powers: PowersOfTau) throws(CeremonyError) -> String? {
+    static func initialKeyError(_ key: ProvingKey, r1cs: R1CS<Fr>, powers: PowersOfTau) throws(CeremonyError) -> String?
+    {
         let domain = try domainFor(r1cs, powers: powers)
         let n = domain.size, m = r1cs.constraintCount, np = r1cs.numPublic, wires = r1cs.numWires
         guard key.domainSize == n, key.hForm == .oddCosetLagrange, key.a.count == wires, key.b1.count == wires,
-              key.b2.count == wires, key.verifyingKey.ic.count == np + 1, key.l.count == wires - np - 1, key.h.count == n
+            key.b2.count == wires, key.verifyingKey.ic.count == np + 1, key.l.count == wires - np - 1, key.h.count == n
         else { return "the key's sizes do not fit the circuit" }
         guard key.alpha == powers.alphaTauG1[0], key.verifyingKey.alpha == key.alpha, key.beta1 == powers.betaTauG1[0],
-              key.beta2 == powers.betaG2, key.verifyingKey.beta == key.beta2
+            key.beta2 == powers.betaG2, key.verifyingKey.beta == key.beta2
         else { return "alpha or beta is not the one of the powers of tau" }
         guard key.verifyingKey.gamma == .generator, key.delta1 == .generator, key.delta2 == .generator,
-              key.verifyingKey.delta == .generator
+            key.verifyingKey.delta == .generator
         else { return "the starting key must have gamma = delta = 1 (the generators)" }
 
         func apply(_ matrix: SparseMatrix<Fr>, _ rho: [Fr], publicRows: Bool) -> [Fr] {
@@ -146,7 +153,8 @@ enum Phase2Setup {
         let keyPoints = key.a + key.b1 + key.verifyingKey.ic + key.l + key.h
         let keyScalars = rA + rB + rK + rH
         let lhs = MSM.multiply(bases: keyPoints, scalars: keyScalars)
-        let rhs = MSM.multiply(bases: Array(powers.tauG1[0..<used]), scalars: tauCoefficients)
+        let rhs =
+            MSM.multiply(bases: Array(powers.tauG1[0..<used]), scalars: tauCoefficients)
             + MSM.multiply(bases: Array(powers.alphaTauG1[0..<n]), scalars: alphaCoefficients)
             + MSM.multiply(bases: Array(powers.betaTauG1[0..<n]), scalars: betaCoefficients)
         guard lhs == rhs else { return "the G1 queries (A, B1, IC, L or H) are not the ones the powers of tau give" }
@@ -173,17 +181,19 @@ enum Phase2Setup {
     /// e(sum rho_i H'_i, delta') = e(sum rho_i H_i, delta) (L alike). The proof of knowledge of
     /// the factor is checked by the transcript. Cost: two G1 MSMs over H and L, a few pairings.
     static func updateError(previous: ProvingKey, current: ProvingKey) -> String? {
-        guard current.verifyingKey.alpha == previous.verifyingKey.alpha, current.verifyingKey.beta == previous.verifyingKey.beta,
-              current.verifyingKey.gamma == previous.verifyingKey.gamma, current.verifyingKey.ic == previous.verifyingKey.ic,
-              current.alpha == previous.alpha, current.beta1 == previous.beta1, current.beta2 == previous.beta2,
-              current.a == previous.a, current.b1 == previous.b1, current.b2 == previous.b2,
-              current.domainSize == previous.domainSize, current.hForm == previous.hForm
+        guard current.verifyingKey.alpha == previous.verifyingKey.alpha,
+            current.verifyingKey.beta == previous.verifyingKey.beta,
+            current.verifyingKey.gamma == previous.verifyingKey.gamma,
+            current.verifyingKey.ic == previous.verifyingKey.ic,
+            current.alpha == previous.alpha, current.beta1 == previous.beta1, current.beta2 == previous.beta2,
+            current.a == previous.a, current.b1 == previous.b1, current.b2 == previous.b2,
+            current.domainSize == previous.domainSize, current.hForm == previous.hForm
         else { return "the contribution changed key parts other than delta, H and L" }
         guard current.h.count == previous.h.count, current.l.count == previous.l.count else {
             return "the H or L query changed length"
         }
         guard current.verifyingKey.delta == current.delta2, !current.delta1.isInfinity,
-              SameRatio.holds((.generator, current.delta1), (.generator, current.delta2))
+            SameRatio.holds((.generator, current.delta1), (.generator, current.delta2))
         else { return "delta in G1 and delta in G2 are not the same scalar" }
         let rho = SameRatio.randomScalars(current.h.count + current.l.count)
         let now = MSM.multiply(bases: current.h + current.l, scalars: rho).affine

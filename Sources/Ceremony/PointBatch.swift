@@ -77,7 +77,9 @@ enum PointBatch {
     /// (1/n) sum_j omega^(-ij) points[j] for i < n: the inverse DFT of the points over
     /// `domain` (size n = points.count). With points tau^j G, entry i is L_i(tau) G, the
     /// Lagrange basis at tau. Radix-2, (n/2) log n twiddle multiplications plus n for 1/n.
-    static func inverseFFT<C: CurveParameters>(_ affinePoints: [AffinePoint<C>], domain: EvaluationDomain) -> [AffinePoint<C>] {
+    static func inverseFFT<C: CurveParameters>(
+        _ affinePoints: [AffinePoint<C>], domain: EvaluationDomain
+    ) -> [AffinePoint<C>] {
         if let result = PointKernels.inverseFFT(affinePoints, domain: domain) { return result }
         let points = affinePoints.map(\.jacobian)
         let n = domain.size
@@ -86,7 +88,10 @@ enum PointBatch {
         let logN = domain.logSize
         for i in 0..<n {
             var r = 0, x = i
-            for _ in 0..<logN { r = (r << 1) | (x & 1); x >>= 1 }
+            for _ in 0..<logN {
+                r = (r << 1) | (x & 1)
+                x >>= 1
+            }
             a[r] = points[i]
         }
         let twiddles = EvaluationDomain.powers(of: domain.generatorInverse, count: max(1, n / 2))
@@ -101,7 +106,8 @@ enum PointBatch {
                         let block = b / half, j = b % half
                         let top = block * size + j, bottom = top + half
                         let u = target.value[top]
-                        let v = j == 0 ? target.value[bottom] : target.value[bottom].multiplied(by: twiddles[j * stride])
+                        let v =
+                            j == 0 ? target.value[bottom] : target.value[bottom].multiplied(by: twiddles[j * stride])
                         target.value[top] = u + v
                         target.value[bottom] = u - v
                     }
@@ -113,7 +119,9 @@ enum PointBatch {
         a.withUnsafeMutableBufferPointer { buffer in
             let target = UnsafeSendable(buffer)
             DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
-                for i in (c * chunk)..<min(n, (c + 1) * chunk) { target.value[i] = target.value[i].multiplied(by: nInverse) }
+                for i in (c * chunk)..<min(n, (c + 1) * chunk) {
+                    target.value[i] = target.value[i].multiplied(by: nInverse)
+                }
             }
         }
         return JacobianPoint<C>.batchToAffine(a)

@@ -20,15 +20,23 @@ public struct PowersOfTau: Sendable, Equatable {
     public static func initial(power: Int) -> PowersOfTau {
         precondition((1...maxPower).contains(power), "power \(power) outside 1...\(maxPower)")
         let n = 1 << power
-        return PowersOfTau(power: power, tauG1: .init(repeating: .generator, count: 2 * n - 1),
-                           tauG2: .init(repeating: .generator, count: n),
-                           alphaTauG1: .init(repeating: .generator, count: n),
-                           betaTauG1: .init(repeating: .generator, count: n), betaG2: .generator)
+        return PowersOfTau(
+            power: power, tauG1: .init(repeating: .generator, count: 2 * n - 1),
+            tauG2: .init(repeating: .generator, count: n),
+            alphaTauG1: .init(repeating: .generator, count: n),
+            betaTauG1: .init(repeating: .generator, count: n), betaG2: .generator)
     }
 
-    init(power: Int, tauG1: [G1Affine], tauG2: [G2Affine], alphaTauG1: [G1Affine], betaTauG1: [G1Affine], betaG2: G2Affine) {
-        self.power = power; self.tauG1 = tauG1; self.tauG2 = tauG2
-        self.alphaTauG1 = alphaTauG1; self.betaTauG1 = betaTauG1; self.betaG2 = betaG2
+    init(
+        power: Int, tauG1: [G1Affine], tauG2: [G2Affine], alphaTauG1: [G1Affine], betaTauG1: [G1Affine],
+        betaG2: G2Affine
+    ) {
+        self.power = power
+        self.tauG1 = tauG1
+        self.tauG2 = tauG2
+        self.alphaTauG1 = alphaTauG1
+        self.betaTauG1 = betaTauG1
+        self.betaG2 = betaG2
     }
 
     /// The smallest power whose powers cover `domainSize` (a power of two).
@@ -44,10 +52,14 @@ public struct PowersOfTau: Sendable, Equatable {
     /// Multiplies the secrets in: tau^i -> (x tau)^i and so on. Cost: 2^(p+2) G1 and 2^p G2
     /// variable-base multiplications, on all cores.
     mutating func multiply(tau x: Fr, alpha a: Fr, beta b: Fr, progress: (String) -> Void) {
-        progress("tau G1"); PointBatch.scaleByPowers(&tauG1, first: .one, ratio: x)
-        progress("tau G2"); PointBatch.scaleByPowers(&tauG2, first: .one, ratio: x)
-        progress("alpha tau G1"); PointBatch.scaleByPowers(&alphaTauG1, first: a, ratio: x)
-        progress("beta tau G1"); PointBatch.scaleByPowers(&betaTauG1, first: b, ratio: x)
+        progress("tau G1")
+        PointBatch.scaleByPowers(&tauG1, first: .one, ratio: x)
+        progress("tau G2")
+        PointBatch.scaleByPowers(&tauG2, first: .one, ratio: x)
+        progress("alpha tau G1")
+        PointBatch.scaleByPowers(&alphaTauG1, first: a, ratio: x)
+        progress("beta tau G1")
+        PointBatch.scaleByPowers(&betaTauG1, first: b, ratio: x)
         betaG2 = betaG2.multiplied(by: b).affine
     }
 
@@ -70,7 +82,10 @@ public struct PowersOfTau: Sendable, Equatable {
         guard SameRatio.holds((.generator, b1), (.generator, b2)) else { return "beta G1 and beta G2 disagree" }
         let g1Lists = [tauG1, alphaTauG1, betaTauG1]
         var lower: [G1Affine] = [], upper: [G1Affine] = []
-        for list in g1Lists { lower += list.dropLast(); upper += list.dropFirst() }
+        for list in g1Lists {
+            lower += list.dropLast()
+            upper += list.dropFirst()
+        }
         let r1 = SameRatio.randomScalars(lower.count)
         let l1 = MSM.multiply(bases: lower, scalars: r1).affine
         let u1 = MSM.multiply(bases: upper, scalars: r1).affine
@@ -80,7 +95,9 @@ public struct PowersOfTau: Sendable, Equatable {
         let r2 = SameRatio.randomScalars(n - 1)
         let l2 = MSM.multiply(bases: Array(tauG2.dropLast()), scalars: r2).affine
         let u2 = MSM.multiply(bases: Array(tauG2.dropFirst()), scalars: r2).affine
-        guard SameRatio.holds((.generator, t1), (l2, u2)) else { return "the G2 powers are not successive powers of tau" }
+        guard SameRatio.holds((.generator, t1), (l2, u2)) else {
+            return "the G2 powers are not successive powers of tau"
+        }
         return nil
     }
 }

@@ -32,7 +32,9 @@ public struct PtauFile: Sendable, Equatable {
     public var contributions: [Phase1Contribution]
 
     public init(powers: PowersOfTau, ceremonyPower: Int, contributions: [Phase1Contribution]) {
-        self.powers = powers; self.ceremonyPower = ceremonyPower; self.contributions = contributions
+        self.powers = powers
+        self.ceremonyPower = ceremonyPower
+        self.contributions = contributions
     }
 }
 
@@ -58,9 +60,11 @@ public struct PtauFile: Sendable, Equatable {
 public enum Ptau {
     public static let magic = Array("ptau".utf8)
     public static let version: UInt32 = 1
-    static let names: [UInt32: String] = [1: "header", 2: "tauG1", 3: "tauG2", 4: "alphaTauG1", 5: "betaTauG1",
-                                          6: "betaG2", 7: "contributions", 12: "lagrange tauG1", 13: "lagrange tauG2",
-                                          14: "lagrange alphaTauG1", 15: "lagrange betaTauG1"]
+    static let names: [UInt32: String] = [
+        1: "header", 2: "tauG1", 3: "tauG2", 4: "alphaTauG1", 5: "betaTauG1",
+        6: "betaG2", 7: "contributions", 12: "lagrange tauG1", 13: "lagrange tauG2",
+        14: "lagrange alphaTauG1", 15: "lagrange betaTauG1",
+    ]
     static func name(_ id: UInt32) -> String { "\(names[id] ?? "unknown")(\(id))" }
     /// A record holds at least 5 + 9 points, the hash state, the challenge and two u32s.
     static let minimumRecordSize = 3 * 64 + 2 * 128 + 6 * 64 + 3 * 128 + 216 + 64 + 8
@@ -82,15 +86,18 @@ public enum Ptau {
         let n8 = try r.u32()
         guard n8 == 32 else { throw r.fail("element size \(n8) bytes, expected 32 (BN254)", at: r.offset - 4) }
         let q = BigInt(littleEndian: Array(try r.take(32)))
-        guard q == Fq.modulus else { throw r.fail("q = \(q) is not BN254's base field (only bn128 ceremonies)", at: r.offset - 32) }
+        guard q == Fq.modulus else {
+            throw r.fail("q = \(q) is not BN254's base field (only bn128 ceremonies)", at: r.offset - 32)
+        }
         let powerAt = r.offset
         let power = Int(try r.u32())
         let ceremonyPower = Int(try r.u32())
         try r.expectEnd()
         guard power >= 1 else { throw r.fail("power \(power) is below 1", at: powerAt) }
         guard power <= PowersOfTau.maxPower else {
-            throw .tooLarge(file: file, section: name(1), offset: powerAt, what: "power", value: UInt64(power),
-                            limit: UInt64(PowersOfTau.maxPower))
+            throw .tooLarge(
+                file: file, section: name(1), offset: powerAt, what: "power", value: UInt64(power),
+                limit: UInt64(PowersOfTau.maxPower))
         }
         guard ceremonyPower >= power, ceremonyPower <= 28 else {
             throw r.fail("ceremony power \(ceremonyPower) is not between power \(power) and 28", at: powerAt + 4)
@@ -102,8 +109,9 @@ public enum Ptau {
         let betaTauG1 = try r.g1Section(5, count: n, in: try find(5))
         let betaG2 = try r.g2Section(6, count: 1, in: try find(6))[0]
         let contributions = try r.contributions(in: try find(7))
-        let powers = PowersOfTau(power: power, tauG1: tauG1, tauG2: tauG2, alphaTauG1: alphaTauG1,
-                                 betaTauG1: betaTauG1, betaG2: betaG2)
+        let powers = PowersOfTau(
+            power: power, tauG1: tauG1, tauG2: tauG2, alphaTauG1: alphaTauG1,
+            betaTauG1: betaTauG1, betaG2: betaG2)
         return PtauFile(powers: powers, ceremonyPower: ceremonyPower, contributions: contributions)
     }
 
@@ -115,25 +123,43 @@ public enum Ptau {
         w.u32(version)
         w.u32(7)
         w.section(1) { w in
-            w.u32(32); w.bytes += Fq.modulus.littleEndianBytes(count: 32)
-            w.u32(UInt32(p.power)); w.u32(UInt32(max(file.ceremonyPower, p.power)))
+            w.u32(32)
+            w.bytes += Fq.modulus.littleEndianBytes(count: 32)
+            w.u32(UInt32(p.power))
+            w.u32(UInt32(max(file.ceremonyPower, p.power)))
         }
-        w.section(2) { w in w.reserve(p.tauG1.count * 64); for x in p.tauG1 { w.bytes += Zkey.encode(x) } }
-        w.section(3) { w in w.reserve(p.tauG2.count * 128); for x in p.tauG2 { w.bytes += Zkey.encode(x) } }
-        w.section(4) { w in w.reserve(p.alphaTauG1.count * 64); for x in p.alphaTauG1 { w.bytes += Zkey.encode(x) } }
-        w.section(5) { w in w.reserve(p.betaTauG1.count * 64); for x in p.betaTauG1 { w.bytes += Zkey.encode(x) } }
+        w.section(2) { w in
+            w.reserve(p.tauG1.count * 64)
+            for x in p.tauG1 { w.bytes += Zkey.encode(x) }
+        }
+        w.section(3) { w in
+            w.reserve(p.tauG2.count * 128)
+            for x in p.tauG2 { w.bytes += Zkey.encode(x) }
+        }
+        w.section(4) { w in
+            w.reserve(p.alphaTauG1.count * 64)
+            for x in p.alphaTauG1 { w.bytes += Zkey.encode(x) }
+        }
+        w.section(5) { w in
+            w.reserve(p.betaTauG1.count * 64)
+            for x in p.betaTauG1 { w.bytes += Zkey.encode(x) }
+        }
         w.section(6) { w in w.bytes += Zkey.encode(p.betaG2) }
         w.section(7) { w in
             w.u32(UInt32(file.contributions.count))
             for c in file.contributions {
                 w.bytes += Zkey.encode(c.tauG1) + Zkey.encode(c.tauG2) + Zkey.encode(c.alphaG1) + Zkey.encode(c.betaG1)
                 w.bytes += Zkey.encode(c.betaG2)
-                for proof in [c.tauProof, c.alphaProof, c.betaProof] { w.bytes += Zkey.encode(proof.g1S) + Zkey.encode(proof.g1SX) }
+                for proof in [c.tauProof, c.alphaProof, c.betaProof] {
+                    w.bytes += Zkey.encode(proof.g1S) + Zkey.encode(proof.g1SX)
+                }
                 for proof in [c.tauProof, c.alphaProof, c.betaProof] { w.bytes += Zkey.encode(proof.g2SPX) }
                 w.bytes += c.partialHash + c.challenge
                 w.u32(c.type)
-                w.bytes += ContributionParameters(name: c.name, iterationsExponent: c.iterationsExponent,
-                                                  beaconHash: c.beaconHash).encoded(beacon: c.type == 1)
+                w.bytes += ContributionParameters(
+                    name: c.name, iterationsExponent: c.iterationsExponent,
+                    beaconHash: c.beaconHash
+                ).encoded(beacon: c.type == 1)
             }
         }
         return w.bytes
@@ -156,14 +182,16 @@ extension BinFileReader where E == PtauError {
         let countAt = offset
         let count = Int(try u32())
         guard count <= remaining / Ptau.minimumRecordSize else {
-            throw .tooLarge(file: file, section: section, offset: countAt, what: "contribution count", value: UInt64(count),
-                            limit: UInt64(remaining / Ptau.minimumRecordSize))
+            throw .tooLarge(
+                file: file, section: section, offset: countAt, what: "contribution count", value: UInt64(count),
+                limit: UInt64(remaining / Ptau.minimumRecordSize))
         }
         var list: [Phase1Contribution] = []
         for i in 0..<count {
             let label = "contribution #\(i + 1)"
             let tauG1 = try g1(label + " tauG1"), tauG2 = try g2(label + " tauG2")
-            let alphaG1 = try g1(label + " alphaG1"), betaG1 = try g1(label + " betaG1"), betaG2 = try g2(label + " betaG2")
+            let alphaG1 = try g1(label + " alphaG1"), betaG1 = try g1(label + " betaG1"),
+                betaG2 = try g2(label + " betaG2")
             var g1s: [G1Affine] = []
             for k in 0..<6 { g1s.append(try g1(label + " proof point \(k)")) }
             var g2s: [G2Affine] = []
@@ -171,11 +199,13 @@ extension BinFileReader where E == PtauError {
             let partialHash = Array(try take(216)), challenge = Array(try take(64))
             let type = try u32()
             let params = try contributionParameters(label)
-            list.append(Phase1Contribution(
-                tauG1: tauG1, tauG2: tauG2, alphaG1: alphaG1, betaG1: betaG1, betaG2: betaG2,
-                tauProof: proof(g1s[0], g1s[1], g2s[0]), alphaProof: proof(g1s[2], g1s[3], g2s[1]),
-                betaProof: proof(g1s[4], g1s[5], g2s[2]), partialHash: partialHash, challenge: challenge,
-                type: type, name: params.name, iterationsExponent: params.iterationsExponent, beaconHash: params.beaconHash))
+            list.append(
+                Phase1Contribution(
+                    tauG1: tauG1, tauG2: tauG2, alphaG1: alphaG1, betaG1: betaG1, betaG2: betaG2,
+                    tauProof: proof(g1s[0], g1s[1], g2s[0]), alphaProof: proof(g1s[2], g1s[3], g2s[1]),
+                    betaProof: proof(g1s[4], g1s[5], g2s[2]), partialHash: partialHash, challenge: challenge,
+                    type: type, name: params.name, iterationsExponent: params.iterationsExponent,
+                    beaconHash: params.beaconHash))
         }
         try expectEnd()
         return list

@@ -14,7 +14,10 @@ public struct ContributionReceipt: Sendable, Equatable, Codable {
     public var hash: String
 
     public init(phase: Int, index: Int, name: String, hash: String) {
-        self.phase = phase; self.index = index; self.name = name; self.hash = hash
+        self.phase = phase
+        self.index = index
+        self.name = name
+        self.hash = hash
     }
 
     public func json() -> Data {
@@ -25,8 +28,11 @@ public struct ContributionReceipt: Sendable, Equatable, Codable {
 
     public static func read(_ data: Data, file: String = "receipt.json") throws(CeremonyError) -> ContributionReceipt {
         guard data.count <= 1 << 16, let r = try? JSONDecoder().decode(ContributionReceipt.self, from: data),
-              r.hash.count == 64, r.hash.allSatisfy(\.isHexDigit)
-        else { throw .badInput(path: file, reason: "not a ceremony receipt (JSON with phase, index, name, 64-digit hex hash)") }
+            r.hash.count == 64, r.hash.allSatisfy(\.isHexDigit)
+        else {
+            throw .badInput(
+                path: file, reason: "not a ceremony receipt (JSON with phase, index, name, 64-digit hex hash)")
+        }
         return r
     }
 }
@@ -62,7 +68,9 @@ public struct VerifiedCeremony: Sendable {
 
     /// True when a verified contribution has the receipt's hash (and its phase and index).
     public func contains(_ receipt: ContributionReceipt) -> Bool {
-        contributions.contains { $0.hash == receipt.hash.lowercased() && $0.phase == receipt.phase && $0.index == receipt.index }
+        contributions.contains {
+            $0.hash == receipt.hash.lowercased() && $0.phase == receipt.phase && $0.index == receipt.index
+        }
     }
 
     /// The verifying key the transcript yields; nil before the first phase-2 contribution.
@@ -75,7 +83,8 @@ public struct VerifiedCeremony: Sendable {
     /// Hex SHA-256 over the verifying key's points (EIP-197 encodings, in the order alpha,
     /// beta, gamma, delta, IC): a short fingerprint to compare out of band.
     public static func fingerprint(_ key: VerifyingKey) -> String {
-        var bytes = key.alpha.uncompressed() + key.beta.uncompressed() + key.gamma.uncompressed() + key.delta.uncompressed()
+        var bytes =
+            key.alpha.uncompressed() + key.beta.uncompressed() + key.gamma.uncompressed() + key.delta.uncompressed()
         for p in key.ic { bytes += p.uncompressed() }
         return SHA256.hex(SHA256.hash(bytes))
     }
@@ -128,8 +137,10 @@ public struct CeremonyTranscript: Sendable {
     /// hold one already. With `ptau`, the snarkjs powers are imported (checked for
     /// consistency) and phase 2 starts at once; otherwise phase 1 starts from the generators
     /// at the smallest power that fits the circuit (or `power`, if larger).
-    public static func create(directory: String, circuit circuitBytes: [UInt8], power: Int? = nil, ptau: [UInt8]? = nil,
-                              ptauName: String = "imported.ptau", progress: Progress = { _, _, _ in })
+    public static func create(
+        directory: String, circuit circuitBytes: [UInt8], power: Int? = nil, ptau: [UInt8]? = nil,
+        ptauName: String = "imported.ptau", progress: Progress = { _, _, _ in }
+    )
         throws(CeremonyError) -> CeremonyTranscript
     {
         let r1cs = try readCircuit(circuitBytes, path: directory + "/circuit.r1cs")
@@ -143,7 +154,9 @@ public struct CeremonyTranscript: Sendable {
             progress("checking the imported powers of tau", 0, 1)
             let file: PtauFile
             do { file = try Ptau.read(ptau, file: ptauName) } catch { throw .ptau(error) }
-            if let why = file.powers.structureError() { throw .unsound(phase: 1, index: 0, name: ptauName, reason: why) }
+            if let why = file.powers.structureError() {
+                throw .unsound(phase: 1, index: 0, name: ptauName, reason: why)
+            }
             _ = try Phase2Setup.domainFor(r1cs, powers: file.powers)
             phase1Start = ptau
         } else {
@@ -153,8 +166,9 @@ public struct CeremonyTranscript: Sendable {
         }
         try write(directory + "/circuit.r1cs", circuitBytes)
         try write(stateName(directory, phase: 1, index: 0), phase1Start)
-        var transcript = CeremonyTranscript(directory: directory, circuit: r1cs, circuitBytes: circuitBytes,
-                                            phase1States: 1, phase2States: 0, gap: nil)
+        var transcript = CeremonyTranscript(
+            directory: directory, circuit: r1cs, circuitBytes: circuitBytes,
+            phase1States: 1, phase2States: 0, gap: nil)
         if ptau != nil { try transcript.startPhase2(progress: progress) }
         return transcript
     }
@@ -178,10 +192,12 @@ public struct CeremonyTranscript: Sendable {
         }
         let p1 = count(1), p2 = count(2)
         guard p1 >= 1 else { throw .badInput(path: directory, reason: "phase1/0000.ptau is missing") }
-        let gap = stateFileBeyond(directory, phase: 1, count: p1).map { (phase: 1, missing: p1, found: $0) }
+        let gap =
+            stateFileBeyond(directory, phase: 1, count: p1).map { (phase: 1, missing: p1, found: $0) }
             ?? stateFileBeyond(directory, phase: 2, count: p2).map { (phase: 2, missing: p2, found: $0) }
-        return CeremonyTranscript(directory: directory, circuit: r1cs, circuitBytes: bytes, phase1States: p1, phase2States: p2,
-                                  gap: gap)
+        return CeremonyTranscript(
+            directory: directory, circuit: r1cs, circuitBytes: bytes, phase1States: p1, phase2States: p2,
+            gap: gap)
     }
 
     /// The lowest-numbered state file of `phase` with an index >= `count` (the first missing
@@ -194,7 +210,8 @@ public struct CeremonyTranscript: Sendable {
             guard name.hasSuffix(suffix) else { return nil }
             let digits = name.dropLast(suffix.count)
             guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-                  let index = Int(digits), index >= count else { return nil }
+                let index = Int(digits), index >= count
+            else { return nil }
             return (index, "phase\(phase)/" + name)
         }
         return beyond.min { $0.0 < $1.0 }?.1
@@ -212,9 +229,10 @@ public struct CeremonyTranscript: Sendable {
     /// `verify` rejects: an unsound or holed transcript throws before any secret is drawn.
     /// `verifyFirst: false` skips that, only for a caller that has just verified this same
     /// transcript itself (the ceremony benchmark times the two separately).
-    public mutating func contribute(name: String, phase: Int? = nil, verifyFirst: Bool = true,
-                                    progress: Progress = { _, _, _ in }) throws(CeremonyError) -> ContributionReceipt
-    {
+    public mutating func contribute(
+        name: String, phase: Int? = nil, verifyFirst: Bool = true,
+        progress: Progress = { _, _, _ in }
+    ) throws(CeremonyError) -> ContributionReceipt {
         if verifyFirst { _ = try verify(progress: progress) }
         return try contribute(name: name, phase: phase, beacon: nil, progress: progress)
     }
@@ -224,9 +242,10 @@ public struct CeremonyTranscript: Sendable {
     /// 2^`iterationsExponent` times with SHA-256 (snarkjs's iteration; the derivation after it
     /// is ours), so anyone can recompute them. Use a value nobody could know before the last
     /// contribution (e.g. a future block hash).
-    public mutating func applyBeacon(_ beacon: [UInt8], iterationsExponent: Int, name: String = "beacon",
-                                     progress: Progress = { _, _, _ in }) throws(CeremonyError) -> ContributionReceipt
-    {
+    public mutating func applyBeacon(
+        _ beacon: [UInt8], iterationsExponent: Int, name: String = "beacon",
+        progress: Progress = { _, _, _ in }
+    ) throws(CeremonyError) -> ContributionReceipt {
         guard (0...Beacon.maxExponent).contains(iterationsExponent) else {
             throw .usage("the beacon iteration exponent must be in 0...\(Beacon.maxExponent) (2^N SHA-256 iterations)")
         }
@@ -235,7 +254,9 @@ public struct CeremonyTranscript: Sendable {
         return try contribute(name: name, phase: nil, beacon: (beacon, iterationsExponent), progress: progress)
     }
 
-    mutating func contribute(name: String, phase: Int?, beacon: ([UInt8], Int)?, progress: Progress) throws(CeremonyError)
+    mutating func contribute(
+        name: String, phase: Int?, beacon: ([UInt8], Int)?, progress: Progress
+    ) throws(CeremonyError)
         -> ContributionReceipt
     {
         let target = phase ?? (phase2States > 0 ? 2 : 1)
@@ -248,41 +269,52 @@ public struct CeremonyTranscript: Sendable {
             let previous = try readPtau(index - 1)
             let challenge = chain.phase1[index - 1]
             var next = previous
-            var secrets = beacon.map { Beacon.secrets($0.0, exponent: $0.1, count: 6) } ?? (0..<6).map { _ in Self.nonzeroRandom() }
+            var secrets =
+                beacon.map { Beacon.secrets($0.0, exponent: $0.1, count: 6) }
+                ?? (0..<6).map { _ in Self.nonzeroRandom() }
             defer { SecureRandom.erase(&secrets) }
-            next.powers.multiply(tau: secrets[0], alpha: secrets[1], beta: secrets[2]) { step in progress("phase 1: " + step, 0, 0) }
+            next.powers.multiply(tau: secrets[0], alpha: secrets[1], beta: secrets[2]) { step in
+                progress("phase 1: " + step, 0, 0)
+            }
             let first = next.powers.firstPoints
-            next.contributions.append(Phase1Contribution(
-                tauG1: first.tauG1, tauG2: first.tauG2, alphaG1: first.alphaG1, betaG1: first.betaG1, betaG2: first.betaG2,
-                tauProof: .prove(x: secrets[0], s: secrets[3], transcript: challenge, secret: .tau),
-                alphaProof: .prove(x: secrets[1], s: secrets[4], transcript: challenge, secret: .alpha),
-                betaProof: .prove(x: secrets[2], s: secrets[5], transcript: challenge, secret: .beta),
-                partialHash: [UInt8](repeating: 0, count: 216), challenge: Self.wide(challenge),
-                type: beacon == nil ? 0 : 1, name: Self.clipped(name), iterationsExponent: beacon.map { UInt8($0.1) },
-                beaconHash: beacon?.0))
+            next.contributions.append(
+                Phase1Contribution(
+                    tauG1: first.tauG1, tauG2: first.tauG2, alphaG1: first.alphaG1, betaG1: first.betaG1,
+                    betaG2: first.betaG2,
+                    tauProof: .prove(x: secrets[0], s: secrets[3], transcript: challenge, secret: .tau),
+                    alphaProof: .prove(x: secrets[1], s: secrets[4], transcript: challenge, secret: .alpha),
+                    betaProof: .prove(x: secrets[2], s: secrets[5], transcript: challenge, secret: .beta),
+                    partialHash: [UInt8](repeating: 0, count: 216), challenge: Self.wide(challenge),
+                    type: beacon == nil ? 0 : 1, name: Self.clipped(name),
+                    iterationsExponent: beacon.map { UInt8($0.1) },
+                    beaconHash: beacon?.0))
             let bytes = Ptau.write(next)
             try Self.write(Self.stateName(directory, phase: 1, index: index), bytes)
             phase1States += 1
-            return ContributionReceipt(phase: 1, index: index, name: Self.clipped(name),
-                                       hash: SHA256.hex(Self.linkHash(challenge, bytes)))
+            return ContributionReceipt(
+                phase: 1, index: index, name: Self.clipped(name),
+                hash: SHA256.hex(Self.linkHash(challenge, bytes)))
         }
         let index = phase2States
         let (previous, record) = try readZkey(index - 1)
         let challenge = chain.phase2[index - 1]
         var key = previous
-        var secrets = beacon.map { Beacon.secrets($0.0, exponent: $0.1, count: 2) } ?? (0..<2).map { _ in Self.nonzeroRandom() }
+        var secrets =
+            beacon.map { Beacon.secrets($0.0, exponent: $0.1, count: 2) } ?? (0..<2).map { _ in Self.nonzeroRandom() }
         defer { SecureRandom.erase(&secrets) }
         progress("phase 2: dividing H and L by the new delta factor", 0, 0)
         Phase2Setup.contribute(&key, x: secrets[0])
         let proof = KnowledgeProof.prove(x: secrets[0], s: secrets[1], transcript: challenge, secret: .delta)
         let contribution = Zkey.Contribution(
-            deltaAfter: key.delta1, type: beacon == nil ? 0 : 1, name: Self.clipped(name), g1S: proof.g1S, g1SX: proof.g1SX,
+            deltaAfter: key.delta1, type: beacon == nil ? 0 : 1, name: Self.clipped(name), g1S: proof.g1S,
+            g1SX: proof.g1SX,
             g2SPX: proof.g2SPX, transcript: Self.wide(challenge), iterationsExponent: beacon.map { UInt8($0.1) },
             beaconHash: beacon?.0)
         let bytes = try encodeZkey(key, contributions: record.contributions + [contribution], chain: chain)
         try Self.write(Self.stateName(directory, phase: 2, index: index), bytes)
         phase2States += 1
-        return ContributionReceipt(phase: 2, index: index, name: Self.clipped(name), hash: SHA256.hex(Self.linkHash(challenge, bytes)))
+        return ContributionReceipt(
+            phase: 2, index: index, name: Self.clipped(name), hash: SHA256.hex(Self.linkHash(challenge, bytes)))
     }
 
     /// Closes phase 1: derives the circuit's key (delta = 1) from the last phase-1 state and
@@ -290,7 +322,9 @@ public struct CeremonyTranscript: Sendable {
     public mutating func startPhase2(progress: Progress = { _, _, _ in }) throws(CeremonyError) {
         guard phase2States == 0 else { throw .usage("phase 2 has already started") }
         let last = try readPtau(phase1States - 1)
-        let key = try Phase2Setup.initialKey(r1cs: circuit, powers: last.powers) { step in progress("phase 2 setup: " + step, 0, 0) }
+        let key = try Phase2Setup.initialKey(r1cs: circuit, powers: last.powers) { step in
+            progress("phase 2 setup: " + step, 0, 0)
+        }
         let chain = try hashes()
         let bytes = try encodeZkey(key, contributions: [], chain: (chain.phase1, []))
         try Self.write(Self.stateName(directory, phase: 2, index: 0), bytes)
@@ -307,8 +341,9 @@ public struct CeremonyTranscript: Sendable {
     /// two G1 MSMs over H and L (phase 2), and a few pairings.
     public func verify(progress: Progress = { _, _, _ in }) throws(CeremonyError) -> VerifiedCeremony {
         if let gap {
-            throw .unsound(phase: gap.phase, index: gap.missing, name: "",
-                           reason: "its state file is missing but \(gap.found) exists: contributions must be contiguous")
+            throw .unsound(
+                phase: gap.phase, index: gap.missing, name: "",
+                reason: "its state file is missing but \(gap.found) exists: contributions must be contiguous")
         }
         let chain = try hashes()
         let total = phase1States + phase2States
@@ -319,7 +354,8 @@ public struct CeremonyTranscript: Sendable {
         let imported = previous.contributions.map { $0.name ?? "" }
         let startHash = SHA256.hex(SHA256.hash(try Self.read(Self.stateName(directory, phase: 1, index: 0))))
         let start = previous.powers.firstPoints
-        let fromGenerators = start.tauG1 == G1Affine.generator && start.alphaG1 == G1Affine.generator
+        let fromGenerators =
+            start.tauG1 == G1Affine.generator && start.alphaG1 == G1Affine.generator
             && start.betaG1 == G1Affine.generator
         if let why = previous.powers.structureError() { throw .unsound(phase: 1, index: 0, name: "", reason: why) }
         for i in 1..<max(1, phase1States) {
@@ -332,45 +368,65 @@ public struct CeremonyTranscript: Sendable {
             func fail(_ reason: String) -> CeremonyError { .unsound(phase: 1, index: i, name: name, reason: reason) }
             guard current.powers.power == previous.powers.power else { throw fail("the power changed") }
             guard current.contributions.count == previous.contributions.count + 1,
-                  Array(current.contributions.dropLast()) == previous.contributions
+                Array(current.contributions.dropLast()) == previous.contributions
             else { throw fail("the earlier contribution records were altered, or more than one record was added") }
             let challenge = chain.phase1[i - 1]
-            guard record.challenge == Self.wide(challenge) else { throw fail("the record is not bound to the previous transcript hash") }
+            guard record.challenge == Self.wide(challenge) else {
+                throw fail("the record is not bound to the previous transcript hash")
+            }
             let first = current.powers.firstPoints
             guard record.tauG1 == first.tauG1, record.tauG2 == first.tauG2, record.alphaG1 == first.alphaG1,
-                  record.betaG1 == first.betaG1, record.betaG2 == first.betaG2
+                record.betaG1 == first.betaG1, record.betaG2 == first.betaG2
             else { throw fail("the record's points are not the state's first points") }
             let before = previous.powers.firstPoints
-            guard record.tauProof.verify(transcript: challenge, secret: .tau, before: before.tauG1, after: first.tauG1) else {
-                throw fail("the proof of knowledge for tau does not verify (or tau G1 is not the previous one times it)")
+            guard record.tauProof.verify(transcript: challenge, secret: .tau, before: before.tauG1, after: first.tauG1)
+            else {
+                throw fail(
+                    "the proof of knowledge for tau does not verify (or tau G1 is not the previous one times it)")
             }
-            guard record.alphaProof.verify(transcript: challenge, secret: .alpha, before: before.alphaG1, after: first.alphaG1) else {
-                throw fail("the proof of knowledge for alpha does not verify (or alpha G1 is not the previous one times it)")
+            guard
+                record.alphaProof.verify(
+                    transcript: challenge, secret: .alpha, before: before.alphaG1, after: first.alphaG1)
+            else {
+                throw fail(
+                    "the proof of knowledge for alpha does not verify (or alpha G1 is not the previous one times it)")
             }
-            guard record.betaProof.verify(transcript: challenge, secret: .beta, before: before.betaG1, after: first.betaG1) else {
-                throw fail("the proof of knowledge for beta does not verify (or beta G1 is not the previous one times it)")
+            guard
+                record.betaProof.verify(
+                    transcript: challenge, secret: .beta, before: before.betaG1, after: first.betaG1)
+            else {
+                throw fail(
+                    "the proof of knowledge for beta does not verify (or beta G1 is not the previous one times it)")
             }
-            if let why = Beacon.recordError(type: record.type, beacon: record.beaconHash, exponent: record.iterationsExponent,
-                                            steps: [(before.tauG1, first.tauG1), (before.alphaG1, first.alphaG1),
-                                                    (before.betaG1, first.betaG1)]) {
+            if let why = Beacon.recordError(
+                type: record.type, beacon: record.beaconHash, exponent: record.iterationsExponent,
+                steps: [
+                    (before.tauG1, first.tauG1), (before.alphaG1, first.alphaG1),
+                    (before.betaG1, first.betaG1),
+                ])
+            {
                 throw fail(why)
             }
             if let why = current.powers.structureError() { throw fail(why) }
-            list.append(VerifiedContribution(phase: 1, index: i, name: name, hash: SHA256.hex(chain.phase1[i]),
-                                             isBeacon: record.type == 1))
+            list.append(
+                VerifiedContribution(
+                    phase: 1, index: i, name: name, hash: SHA256.hex(chain.phase1[i]),
+                    isBeacon: record.type == 1))
             previous = current
         }
         guard phase2States > 0 else {
-            return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
-                                    phase1StartsFromGenerators: fromGenerators, circuit: circuit,
-                                    provingKey: nil, zkey: nil)
+            return VerifiedCeremony(
+                contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
+                phase1StartsFromGenerators: fromGenerators, circuit: circuit,
+                provingKey: nil, zkey: nil)
         }
 
         progress("phase 2 starting key", phase1States, total)
         var (key, record) = try readZkey(0, unsoundIndex: 0)
         var lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: 0))
         guard record.contributions.isEmpty else {
-            throw .unsound(phase: 2, index: 0, name: "", reason: "the starting key already carries contribution records")
+            throw .unsound(
+                phase: 2, index: 0, name: "", reason: "the starting key already carries contribution records")
         }
         if let why = try Phase2Setup.initialKeyError(key, r1cs: circuit, powers: previous.powers) {
             throw .unsound(phase: 2, index: 0, name: "", reason: why)
@@ -384,31 +440,39 @@ public struct CeremonyTranscript: Sendable {
             let name = c.name ?? ""
             func fail(_ reason: String) -> CeremonyError { .unsound(phase: 2, index: i, name: name, reason: reason) }
             guard currentRecord.circuitHash == Self.wide(chain.phase2[0]),
-                  currentRecord.contributions.count == record.contributions.count + 1,
-                  Array(currentRecord.contributions.dropLast()) == record.contributions
+                currentRecord.contributions.count == record.contributions.count + 1,
+                Array(currentRecord.contributions.dropLast()) == record.contributions
             else { throw fail("the earlier contribution records were altered, or more than one record was added") }
             let challenge = chain.phase2[i - 1]
-            guard c.transcript == Self.wide(challenge) else { throw fail("the record is not bound to the previous transcript hash") }
+            guard c.transcript == Self.wide(challenge) else {
+                throw fail("the record is not bound to the previous transcript hash")
+            }
             guard c.deltaAfter == current.delta1 else { throw fail("the record's delta is not the key's delta") }
             let proof = KnowledgeProof(g1S: c.g1S, g1SX: c.g1SX, g2SPX: c.g2SPX)
             guard proof.verify(transcript: challenge, secret: .delta, before: key.delta1, after: current.delta1) else {
-                throw fail("the proof of knowledge for delta does not verify (or delta is not the previous one times it)")
+                throw fail(
+                    "the proof of knowledge for delta does not verify (or delta is not the previous one times it)")
             }
-            if let why = Beacon.recordError(type: c.type, beacon: c.beaconHash, exponent: c.iterationsExponent,
-                                            steps: [(key.delta1, current.delta1)]) {
+            if let why = Beacon.recordError(
+                type: c.type, beacon: c.beaconHash, exponent: c.iterationsExponent,
+                steps: [(key.delta1, current.delta1)])
+            {
                 throw fail(why)
             }
             if let why = Phase2Setup.updateError(previous: key, current: current) { throw fail(why) }
-            list.append(VerifiedContribution(phase: 2, index: i, name: name, hash: SHA256.hex(chain.phase2[i]),
-                                             isBeacon: c.type == 1))
+            list.append(
+                VerifiedContribution(
+                    phase: 2, index: i, name: name, hash: SHA256.hex(chain.phase2[i]),
+                    isBeacon: c.type == 1))
             key = current
             record = currentRecord
             lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: i))
         }
         let contributed = phase2States > 1
-        return VerifiedCeremony(contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
-                                    phase1StartsFromGenerators: fromGenerators, circuit: circuit,
-                                provingKey: contributed ? key : nil, zkey: contributed ? lastBytes : nil)
+        return VerifiedCeremony(
+            contributions: list, importedPhase1Contributions: imported, phase1StartSHA256: startHash,
+            phase1StartsFromGenerators: fromGenerators, circuit: circuit,
+            provingKey: contributed ? key : nil, zkey: contributed ? lastBytes : nil)
     }
 
     /// Verifies the transcript and reports whether it contains the receipt's contribution:
@@ -435,12 +499,17 @@ public struct CeremonyTranscript: Sendable {
         var h2: [[UInt8]] = []
         for i in 0..<phase2States {
             let bytes = try Self.read(Self.stateName(directory, phase: 2, index: i))
-            h2.append(i == 0 ? Self.phase2Start(h1.last ?? [], circuit: circuitBytes, bytes: bytes) : Self.linkHash(h2[i - 1], bytes))
+            h2.append(
+                i == 0
+                    ? Self.phase2Start(h1.last ?? [], circuit: circuitBytes, bytes: bytes)
+                    : Self.linkHash(h2[i - 1], bytes))
         }
         return (h1, h2)
     }
 
-    static func linkHash(_ previous: [UInt8], _ bytes: [UInt8]) -> [UInt8] { SHA256.hash(link + previous + SHA256.hash(bytes)) }
+    static func linkHash(_ previous: [UInt8], _ bytes: [UInt8]) -> [UInt8] {
+        SHA256.hash(link + previous + SHA256.hash(bytes))
+    }
 
     static func phase2Start(_ lastPhase1: [UInt8], circuit: [UInt8], bytes: [UInt8]) -> [UInt8] {
         SHA256.hash(start2 + lastPhase1 + SHA256.hash(circuit) + SHA256.hash(bytes))
@@ -452,17 +521,23 @@ public struct CeremonyTranscript: Sendable {
     static func clipped(_ name: String) -> String { ContributionParameters.clip(name) }
 
     static func nonzeroRandom() -> Fr {
-        while true { let x = Fr.random(); if !x.isZero { return x } }
+        while true {
+            let x = Fr.random()
+            if !x.isZero { return x }
+        }
     }
 
     /// The phase-2 state as `.zkey` bytes. The record's 64-byte circuit hash is the phase-2
     /// starting hash when known (zeros for the starting key itself, whose hash it would be).
-    func encodeZkey(_ key: ProvingKey, contributions: [Zkey.Contribution], chain: (phase1: [[UInt8]], phase2: [[UInt8]]))
+    func encodeZkey(
+        _ key: ProvingKey, contributions: [Zkey.Contribution], chain: (phase1: [[UInt8]], phase2: [[UInt8]])
+    )
         throws(CeremonyError) -> [UInt8]
     {
         let start = chain.phase2.first.map(Self.wide) ?? [UInt8](repeating: 0, count: 64)
         do {
-            return try Zkey.write(key, r1cs: circuit, phase2: try Zkey.Phase2(circuitHash: start, contributions: contributions))
+            return try Zkey.write(
+                key, r1cs: circuit, phase2: try Zkey.Phase2(circuitHash: start, contributions: contributions))
         } catch { throw .zkey(error) }
     }
 
@@ -470,7 +545,9 @@ public struct CeremonyTranscript: Sendable {
         let path = Self.stateName(directory, phase: 1, index: index)
         let bytes = try Self.read(path)
         do { return try Ptau.read(bytes, file: path) } catch {
-            if let i = unsoundIndex { throw .unsound(phase: 1, index: i, name: "", reason: "its state file is malformed: \(error)") }
+            if let i = unsoundIndex {
+                throw .unsound(phase: 1, index: i, name: "", reason: "its state file is malformed: \(error)")
+            }
             throw .ptau(error)
         }
     }
@@ -482,16 +559,24 @@ public struct CeremonyTranscript: Sendable {
         let path = Self.stateName(directory, phase: 2, index: index)
         let bytes = try Self.read(path)
         func malformed(_ reason: String) -> CeremonyError {
-            if let i = unsoundIndex { return .unsound(phase: 2, index: i, name: "", reason: "its key file is malformed: \(reason)") }
+            if let i = unsoundIndex {
+                return .unsound(phase: 2, index: i, name: "", reason: "its key file is malformed: \(reason)")
+            }
             return .badInput(path: path, reason: reason)
         }
         let contents: Zkey.Contents
-        do { contents = try Zkey.parse(bytes, file: path, allowInsecureTestKey: true) } catch { throw malformed(error.description) }
+        do { contents = try Zkey.parse(bytes, file: path, allowInsecureTestKey: true) } catch {
+            throw malformed(error.description)
+        }
         var key = contents.key
         key.circuitHash = Groth16.circuitHash(circuit)
         let canonical: [UInt8]
-        do { canonical = try Zkey.write(key, r1cs: circuit, phase2: contents.phase2) } catch { throw malformed(error.description) }
-        guard canonical == bytes else { throw malformed("the file is not the canonical encoding of a key for the ceremony's circuit") }
+        do { canonical = try Zkey.write(key, r1cs: circuit, phase2: contents.phase2) } catch {
+            throw malformed(error.description)
+        }
+        guard canonical == bytes else {
+            throw malformed("the file is not the canonical encoding of a key for the ceremony's circuit")
+        }
         return (key, contents.phase2)
     }
 
@@ -500,14 +585,17 @@ public struct CeremonyTranscript: Sendable {
     }
 
     static func read(_ path: String) throws(CeremonyError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .badInput(path: path, reason: "missing or unreadable") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .badInput(path: path, reason: "missing or unreadable")
+        }
         return Array(data)
     }
 
     static func write(_ path: String, _ bytes: [UInt8]) throws(CeremonyError) {
         let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url, options: .atomic)
         } catch { throw .badInput(path: path, reason: "cannot write (\(error.localizedDescription))") }
     }
@@ -537,7 +625,8 @@ enum Beacon {
 
     /// Why a record of `type` is not a plain contribution (0) nor a beacon (1) whose secrets,
     /// recomputed from its beacon, take each step's first point to its second; nil if it is.
-    static func recordError(type: UInt32, beacon: [UInt8]?, exponent: UInt8?, steps: [(G1Affine, G1Affine)]) -> String? {
+    static func recordError(type: UInt32, beacon: [UInt8]?, exponent: UInt8?, steps: [(G1Affine, G1Affine)]) -> String?
+    {
         if type == 0 { return nil }
         guard type == 1 else { return "unknown contribution type \(type)" }
         guard let beacon, let exponent, Int(exponent) <= maxExponent else {

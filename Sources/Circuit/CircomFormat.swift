@@ -17,13 +17,15 @@ public enum CircomFormatError: Error, Equatable, CustomStringConvertible {
         case .truncated(let f, let s, let o, let n):
             return "\(f): truncated in section \(s) at byte \(o) (needed \(n) more bytes); the file is incomplete"
         case .badMagic(let f, let m):
-            return "\(f): not a circom file (magic bytes \(m.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()))"
+            return
+                "\(f): not a circom file (magic bytes \(m.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()))"
         case .unsupportedVersion(let f, let v):
             return "\(f): format version \(v) is not supported (expected r1cs v1 or wtns v2)"
         case .missingSection(let f, let s): return "\(f): required section \(s) is missing"
         case .duplicateSection(let f, let s, let o): return "\(f): section \(s) appears twice (second at byte \(o))"
         case .wrongPrime(let f, let p):
-            return "\(f): field prime \(p.prefix(80)) is not BN254's scalar field; compile the circuit with --prime bn128"
+            return
+                "\(f): field prime \(p.prefix(80)) is not BN254's scalar field; compile the circuit with --prime bn128"
         case .badFieldSize(let f, let n): return "\(f): field element size \(n) bytes, expected 32"
         case .invalid(let f, let s, let o, let r): return "\(f): section \(s) at byte \(o): \(r)"
         case .tooLarge(let f, let w, let v, let l): return "\(f): \(w) = \(v) exceeds the limit \(l)"
@@ -73,7 +75,9 @@ struct BinaryReader {
     mutating func u64() throws(CircomFormatError) -> UInt64 { try int() }
 
     /// An integer that must be below `bound` (a wire index, a label); `reason` words the error.
-    mutating func int<T: FixedWidthInteger & UnsignedInteger>(below bound: T, _ reason: (T) -> String)
+    mutating func int<T: FixedWidthInteger & UnsignedInteger>(
+        below bound: T, _ reason: (T) -> String
+    )
         throws(CircomFormatError) -> T
     {
         let at = offset
@@ -108,7 +112,9 @@ public enum Circom {
     public static let maxConstraints = 1 << 28
 
     /// Splits a circom container into (type, body offset, body length) after magic and version.
-    static func sections(_ reader: inout BinaryReader, magic: String, version: UInt32)
+    static func sections(
+        _ reader: inout BinaryReader, magic: String, version: UInt32
+    )
         throws(CircomFormatError) -> [(type: UInt32, offset: Int, size: Int)]
     {
         let file = reader.file
@@ -124,8 +130,9 @@ public enum Circom {
             let type = try reader.u32()
             let size = try reader.u64()
             guard size <= UInt64(reader.remaining) else {
-                throw .truncated(file: file, section: "\(type)", offset: reader.offset,
-                                 needed: Int(clamping: size) - reader.remaining)
+                throw .truncated(
+                    file: file, section: "\(type)", offset: reader.offset,
+                    needed: Int(clamping: size) - reader.remaining)
             }
             result.append((type, reader.offset, Int(size)))
             reader.offset += Int(size)
@@ -139,7 +146,9 @@ public enum Circom {
         let prime = BigInt(littleEndian: Array(try reader.take(32)))
         // Some generators (the reference squaring-chain script among them) write the prime
         // reduced mod itself, i.e. zero; the prime only names the curve, so zero reads as BN254.
-        guard prime == Fr.modulus || prime.isZero else { throw .wrongPrime(file: reader.file, found: prime.description) }
+        guard prime == Fr.modulus || prime.isZero else {
+            throw .wrongPrime(file: reader.file, found: prime.description)
+        }
     }
 
     // MARK: .r1cs
@@ -167,11 +176,14 @@ public enum Circom {
             throw .tooLarge(file: file, what: "wire count", value: UInt64(nWires), limit: UInt64(maxWires))
         }
         guard Int(nConstraints) <= maxConstraints else {
-            throw .tooLarge(file: file, what: "constraint count", value: UInt64(nConstraints), limit: UInt64(maxConstraints))
+            throw .tooLarge(
+                file: file, what: "constraint count", value: UInt64(nConstraints), limit: UInt64(maxConstraints))
         }
         guard UInt64(nPubOut) + UInt64(nPubIn) + UInt64(nPrvIn) < UInt64(nWires) else {
-            throw .invalid(file: file, section: "header(1)", offset: header.offset,
-                           reason: "\(nPubOut) outputs + \(nPubIn) public + \(nPrvIn) private inputs do not fit in \(nWires) wires")
+            throw .invalid(
+                file: file, section: "header(1)", offset: header.offset,
+                reason: "\(nPubOut) outputs + \(nPubIn) public + \(nPrvIn) private inputs do not fit in \(nWires) wires"
+            )
         }
         guard nLabels <= UInt64(maxWires) * 16 else {
             throw .tooLarge(file: file, what: "label count", value: nLabels, limit: UInt64(maxWires) * 16)
@@ -179,14 +191,16 @@ public enum Circom {
         // The wire2label section holds 8 bytes per wire; without it, nothing else in the file
         // bounds the wire count, so it may not exceed the file's size (R1CS keeps a label per wire).
         guard table.contains(where: { $0.type == 3 }) || Int(nWires) <= bytes.count else {
-            throw .tooLarge(file: file, what: "wire count without a wire2label(3) section", value: UInt64(nWires),
-                            limit: UInt64(bytes.count))
+            throw .tooLarge(
+                file: file, what: "wire count without a wire2label(3) section", value: UInt64(nWires),
+                limit: UInt64(bytes.count))
         }
         // Constraints: each term takes 36 bytes, each linear combination at least 4.
         let body = try find(2, "constraints(2)")
         guard UInt64(nConstraints) * 12 <= UInt64(body.size) else {
-            throw .invalid(file: file, section: "constraints(2)", offset: body.offset,
-                           reason: "\(nConstraints) constraints cannot fit in \(body.size) bytes")
+            throw .invalid(
+                file: file, section: "constraints(2)", offset: body.offset,
+                reason: "\(nConstraints) constraints cannot fit in \(body.size) bytes")
         }
         reader.enter("constraints(2)", offset: body.offset, size: body.size)
         let end = body.offset + body.size
@@ -199,8 +213,9 @@ public enum Circom {
                 let at = reader.offset
                 let nTerms = try reader.u32()
                 guard UInt64(nTerms) * 36 <= UInt64(reader.remaining) else {
-                    throw .invalid(file: file, section: "constraints(2)", offset: at,
-                                   reason: "\(nTerms) terms run past the end of the section")
+                    throw .invalid(
+                        file: file, section: "constraints(2)", offset: at,
+                        reason: "\(nTerms) terms run past the end of the section")
                 }
                 row.removeAll(keepingCapacity: true)
                 for _ in 0..<nTerms {
@@ -211,30 +226,34 @@ public enum Circom {
             }
         }
         guard reader.offset == end else {
-            throw .invalid(file: file, section: "constraints(2)", offset: reader.offset,
-                           reason: "\(end - reader.offset) unexpected bytes after the last constraint")
+            throw .invalid(
+                file: file, section: "constraints(2)", offset: reader.offset,
+                reason: "\(end - reader.offset) unexpected bytes after the last constraint")
         }
         // Wire-to-label map (optional in practice, but circom always writes it).
         var labels: [UInt64]? = nil
         if table.contains(where: { $0.type == 3 }) {
             let map = try find(3, "wire2label(3)")
             guard map.size == Int(nWires) * 8 else {
-                throw .invalid(file: file, section: "wire2label(3)", offset: map.offset,
-                               reason: "size \(map.size) is not 8 bytes per wire (\(nWires) wires)")
+                throw .invalid(
+                    file: file, section: "wire2label(3)", offset: map.offset,
+                    reason: "size \(map.size) is not 8 bytes per wire (\(nWires) wires)")
             }
             reader.enter("wire2label(3)", offset: map.offset, size: map.size)
             var l: [UInt64] = []
             l.reserveCapacity(Int(nWires))
             for wire in 0..<nWires {
-                l.append(try reader.int(below: nLabels) {
-                    "wire \(wire) has label \($0), not below the header's label count \(nLabels)"
-                })
+                l.append(
+                    try reader.int(below: nLabels) {
+                        "wire \(wire) has label \($0), not below the header's label count \(nLabels)"
+                    })
             }
             labels = l
         }
-        var r1cs = R1CS(numWires: Int(nWires), numPublicOutputs: Int(nPubOut), numPublicInputs: Int(nPubIn),
-                        numPrivateInputs: Int(nPrvIn), a: matrices[0], b: matrices[1], c: matrices[2],
-                        wireLabels: labels)
+        var r1cs = R1CS(
+            numWires: Int(nWires), numPublicOutputs: Int(nPubOut), numPublicInputs: Int(nPubIn),
+            numPrivateInputs: Int(nPrvIn), a: matrices[0], b: matrices[1], c: matrices[2],
+            wireLabels: labels)
         // VeriSplit's commitment section (custom type 0x10000; circom and snarkjs skip unknown
         // sections): the challenge wire, then the committed wires in increasing order.
         if table.contains(where: { $0.type == commitmentSection }) {
@@ -243,21 +262,24 @@ public enum Circom {
             let numPublic = nPubOut + nPubIn
             let challenge = try reader.int(below: numPublic + 1) { "challenge wire \($0) is not a public wire" }
             guard challenge == numPublic else {
-                throw .invalid(file: file, section: "commitment(0x10000)", offset: section.offset,
-                               reason: "the challenge must be the last public wire (\(numPublic)), not \(challenge)")
+                throw .invalid(
+                    file: file, section: "commitment(0x10000)", offset: section.offset,
+                    reason: "the challenge must be the last public wire (\(numPublic)), not \(challenge)")
             }
             let count = try reader.u32()
             guard UInt64(count) * 4 == UInt64(reader.remaining) else {
-                throw .invalid(file: file, section: "commitment(0x10000)", offset: section.offset,
-                               reason: "\(count) committed wires do not fill the section")
+                throw .invalid(
+                    file: file, section: "commitment(0x10000)", offset: section.offset,
+                    reason: "\(count) committed wires do not fill the section")
             }
             var wires: [Int] = []
             wires.reserveCapacity(Int(count))
             for _ in 0..<count {
                 let wire = Int(try reader.int(below: nWires) { "committed wire \($0) out of range" })
                 guard wire > Int(numPublic), wires.last.map({ wire > $0 }) ?? true else {
-                    throw .invalid(file: file, section: "commitment(0x10000)", offset: reader.offset,
-                                   reason: "committed wires must be private and strictly increasing")
+                    throw .invalid(
+                        file: file, section: "commitment(0x10000)", offset: reader.offset,
+                        reason: "committed wires must be private and strictly increasing")
                 }
                 wires.append(wire)
             }
@@ -280,8 +302,9 @@ public enum Circom {
         header.u64(UInt64(r1cs.wireLabels.max().map { $0 + 1 } ?? UInt64(r1cs.numWires)))
         header.u32(UInt32(r1cs.constraintCount))
         var body = ByteWriter()
-        body.bytes.reserveCapacity((r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount) * 36
-                                   + r1cs.constraintCount * 12)
+        body.bytes.reserveCapacity(
+            (r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + r1cs.c.nonZeroCount) * 36
+                + r1cs.constraintCount * 12)
         for i in 0..<r1cs.constraintCount {
             for m in [r1cs.a, r1cs.b, r1cs.c] {
                 let range = m.rowStart[i]..<m.rowStart[i + 1]
@@ -316,8 +339,12 @@ public enum Circom {
     public static func readWitness(_ bytes: [UInt8], file: String = "wtns") throws(CircomFormatError) -> [Fr] {
         var reader = BinaryReader(bytes, file: file)
         let table = try sections(&reader, magic: "wtns", version: 2)
-        guard let header = table.first(where: { $0.type == 1 }) else { throw .missingSection(file: file, section: "header(1)") }
-        guard let data = table.first(where: { $0.type == 2 }) else { throw .missingSection(file: file, section: "witness(2)") }
+        guard let header = table.first(where: { $0.type == 1 }) else {
+            throw .missingSection(file: file, section: "header(1)")
+        }
+        guard let data = table.first(where: { $0.type == 2 }) else {
+            throw .missingSection(file: file, section: "witness(2)")
+        }
         reader.enter("header(1)", offset: header.offset, size: header.size)
         try checkPrime(&reader)
         let n = try reader.u32()
@@ -325,8 +352,9 @@ public enum Circom {
             throw .tooLarge(file: file, what: "witness length", value: UInt64(n), limit: UInt64(maxWires))
         }
         guard data.size == Int(n) * 32 else {
-            throw .invalid(file: file, section: "witness(2)", offset: data.offset,
-                           reason: "size \(data.size) is not 32 bytes for each of \(n) values")
+            throw .invalid(
+                file: file, section: "witness(2)", offset: data.offset,
+                reason: "size \(data.size) is not 32 bytes for each of \(n) values")
         }
         reader.enter("witness(2)", offset: data.offset, size: data.size)
         var values: [Fr] = []
@@ -368,17 +396,22 @@ extension Circom {
     /// Wire names from a `.sym` file (lines `label,wire,component,name`; a wire of -1 marks a
     /// signal circom optimised away and is skipped). Every line must have four fields with
     /// integer indices, and wires must be below `wireCount`.
-    public static func readSymbols(_ text: String, wireCount: Int, file: String = "sym") throws(CircomFormatError) -> [Int: String] {
+    public static func readSymbols(
+        _ text: String, wireCount: Int, file: String = "sym"
+    ) throws(CircomFormatError) -> [Int: String] {
         var names: [Int: String] = [:]
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
             let fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false)
             guard fields.count == 4, Int(fields[0]) != nil, let wire = Int(fields[1]), Int(fields[2]) != nil else {
-                throw .invalid(file: file, section: "symbols", offset: number + 1, reason: "line \(number + 1) is not 'label,wire,component,name'")
+                throw .invalid(
+                    file: file, section: "symbols", offset: number + 1,
+                    reason: "line \(number + 1) is not 'label,wire,component,name'")
             }
             if wire == -1 { continue }
             guard wire >= 0, wire < wireCount else {
-                throw .invalid(file: file, section: "symbols", offset: number + 1,
-                               reason: "line \(number + 1) names wire \(wire), but the circuit has \(wireCount) wires")
+                throw .invalid(
+                    file: file, section: "symbols", offset: number + 1,
+                    reason: "line \(number + 1) names wire \(wire), but the circuit has \(wireCount) wires")
             }
             names[wire] = String(fields[3])
         }
@@ -389,10 +422,12 @@ extension Circom {
 extension R1CS {
     /// `verisplit r1cs info`: counts of constraints, wires, public and private inputs, terms.
     public func summary(title: String) -> BenchTable {
-        BenchTable(title: title, rows: [
-            ("constraints", constraintCount), ("wires", numWires), ("public_outputs", numPublicOutputs),
-            ("public_inputs", numPublicInputs), ("private_inputs", numPrivateInputs),
-            ("nonzero_terms", a.nonZeroCount + b.nonZeroCount + c.nonZeroCount),
-        ])
+        BenchTable(
+            title: title,
+            rows: [
+                ("constraints", constraintCount), ("wires", numWires), ("public_outputs", numPublicOutputs),
+                ("public_inputs", numPublicInputs), ("private_inputs", numPrivateInputs),
+                ("nonzero_terms", a.nonZeroCount + b.nonZeroCount + c.nonZeroCount),
+            ])
     }
 }

@@ -77,8 +77,11 @@ public final class ConstraintSystem<F: PrimeField> {
         var privateInputs: Int
 
         init(publicIsInput: [Bool], privateIsInput: [Bool]) {
-            publicOrder = publicIsInput.indices.filter { !publicIsInput[$0] } + publicIsInput.indices.filter { publicIsInput[$0] }
-            privateOrder = privateIsInput.indices.filter { privateIsInput[$0] } + privateIsInput.indices.filter { !privateIsInput[$0] }
+            publicOrder =
+                publicIsInput.indices.filter { !publicIsInput[$0] } + publicIsInput.indices.filter { publicIsInput[$0] }
+            privateOrder =
+                privateIsInput.indices.filter { privateIsInput[$0] }
+                + privateIsInput.indices.filter { !privateIsInput[$0] }
             publicOutputs = publicIsInput.lazy.filter { !$0 }.count
             privateInputs = privateIsInput.lazy.filter { $0 }.count
             publicPosition = [Int](repeating: 0, count: publicOrder.count)
@@ -140,7 +143,8 @@ public final class ConstraintSystem<F: PrimeField> {
         precondition(challengeSlot == nil, "one challenge per proof")
         let committed = committedValues
         let statement = publicValues
-        let value = challengeOracle?(committed, statement) ?? Self.defaultChallenge(committed: committed, statement: statement)
+        let value =
+            challengeOracle?(committed, statement) ?? Self.defaultChallenge(committed: committed, statement: statement)
         let v = allocatePublicSlot(name, value: value, input: true)
         challengeSlot = v.index
         return v
@@ -260,8 +264,10 @@ public final class ConstraintSystem<F: PrimeField> {
     }
 
     /// Adds the constraint a * b = c.
-    public func enforce(_ a: LinearCombination<F>, _ b: LinearCombination<F>, _ c: LinearCombination<F>,
-                        _ name: String = "constraint") {
+    public func enforce(
+        _ a: LinearCombination<F>, _ b: LinearCombination<F>, _ c: LinearCombination<F>,
+        _ name: String = "constraint"
+    ) {
         let full = qualified(name)
         let index: Int
         if let existing = nameIndex[full] {
@@ -319,9 +325,10 @@ public final class ConstraintSystem<F: PrimeField> {
             b.appendRow(k.b.simplified().terms.map { (wire($0.variable, layout), $0.coefficient) })
             c.appendRow(k.c.simplified().terms.map { (wire($0.variable, layout), $0.coefficient) })
         }
-        var r1cs = R1CS(numWires: 1 + publicSlots.count + privateSlots.count,
-                        numPublicOutputs: layout.publicOutputs, numPublicInputs: publicSlots.count - layout.publicOutputs,
-                        numPrivateInputs: layout.privateInputs, a: a, b: b, c: c)
+        var r1cs = R1CS(
+            numWires: 1 + publicSlots.count + privateSlots.count,
+            numPublicOutputs: layout.publicOutputs, numPublicInputs: publicSlots.count - layout.publicOutputs,
+            numPrivateInputs: layout.privateInputs, a: a, b: b, c: c)
         r1cs.commitment = commitmentInfo
         return r1cs
     }

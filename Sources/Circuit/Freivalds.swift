@@ -38,14 +38,19 @@ extension ConstraintSystem {
     /// C != AB it is nonzero and vanishes at the random rho with probability below m k / |F|.
     /// Cost: n k + m n + m k + 4 m + n + k constraints (a product with a constant entry is free),
     /// against m n k for computing A B directly. `rhoPowers` are rho^0... (at least m of them).
-    public func freivalds(_ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, challenge: Variable,
-                          rhoPowers: [LinearCombination<F>], _ name: String = "freivalds") {
+    public func freivalds(
+        _ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, challenge: Variable,
+        rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
+    ) {
         let m = a.rows, n = a.columns, k = b.columns
-        precondition(b.rows == n && c.rows == m && c.columns == k, "shapes \(m)x\(n) * \(b.rows)x\(k) != \(c.rows)x\(c.columns)")
+        precondition(
+            b.rows == n && c.rows == m && c.columns == k, "shapes \(m)x\(n) * \(b.rows)x\(k) != \(c.rows)x\(c.columns)")
         precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
         withNamespace(name) {
             // sigma = rho^m and its powers.
-            let sigma = m == 0 ? LinearCombination<F>.one
+            let sigma =
+                m == 0
+                ? LinearCombination<F>.one
                 : LinearCombination(multiply(rhoPowers[m - 1], LinearCombination(challenge), "sigma"))
             var v: [LinearCombination<F>] = [.one]
             while v.count < k { v.append(LinearCombination(multiply(v[v.count - 1], sigma, "v\(v.count)"))) }

@@ -88,8 +88,10 @@ extension ConstraintSystem {
 
     /// condition ? a : b, as out - b = condition * (a - b). The condition must already be
     /// boolean-constrained (1 constraint).
-    public func select(_ condition: Variable, _ a: LinearCombination<F>, _ b: LinearCombination<F>,
-                       _ name: String = "select") -> Variable {
+    public func select(
+        _ condition: Variable, _ a: LinearCombination<F>, _ b: LinearCombination<F>,
+        _ name: String = "select"
+    ) -> Variable {
         let c = value(condition)
         let out = allocatePrivate(name, value: c.isZero ? value(b) : value(a))
         enforce(LinearCombination(condition), a - b, LinearCombination(out) - b, name)
@@ -100,8 +102,10 @@ extension ConstraintSystem {
     /// Decomposes d = a - b + 2^n into n + 1 bits; a < b exactly when the top bit is 0.
     /// Soundness: needs n + 1 <= maxSafeBits and the caller's range checks on a and b
     /// (without them, field wrap-around makes the answer meaningless). Cost n + 3 constraints.
-    public func lessThan(_ a: LinearCombination<F>, _ b: LinearCombination<F>, bits n: Int,
-                         _ name: String = "lessThan") -> Variable {
+    public func lessThan(
+        _ a: LinearCombination<F>, _ b: LinearCombination<F>, bits n: Int,
+        _ name: String = "lessThan"
+    ) -> Variable {
         precondition(n + 1 <= maxSafeBits, "lessThan on \(n)-bit values is not sound in this field")
         return withNamespace(name) {
             var twoToN = F.one
@@ -114,4 +118,3 @@ extension ConstraintSystem {
         }
     }
 }
-

@@ -145,7 +145,10 @@ public struct R1CSLinter<F: PrimeField> {
         let n = r1cs.numWires
         known[0] = true
         reason[0] = -1
-        for w in inputs { known[w] = true; reason[w] = -1 }
+        for w in inputs {
+            known[w] = true
+            reason[w] = -1
+        }
         for w in r1cs.commitment?.wires ?? [] where w > 0 && w < n && !known[w] {
             known[w] = true
             reason[w] = -1
@@ -261,8 +264,12 @@ public struct R1CSLinter<F: PrimeField> {
         } else if uc.isEmpty {
             // (k challenge + c) * B = C with C determined: the factor is nonzero unless the
             // challenge hits -c / k (probability 1/r), so B is determined (logUp's table terms).
-            if ua.isEmpty, ub.count == 1, isChallengeOffset(a[i]) { determine(ub[0].wire, by: i, rule: "challenge-divisor") }
-            if ub.isEmpty, ua.count == 1, isChallengeOffset(b[i]) { determine(ua[0].wire, by: i, rule: "challenge-divisor") }
+            if ua.isEmpty, ub.count == 1, isChallengeOffset(a[i]) {
+                determine(ub[0].wire, by: i, rule: "challenge-divisor")
+            }
+            if ub.isEmpty, ua.count == 1, isChallengeOffset(b[i]) {
+                determine(ua[0].wire, by: i, rule: "challenge-divisor")
+            }
         }
     }
 
@@ -284,7 +291,9 @@ public struct R1CSLinter<F: PrimeField> {
         let u = nonBoolean[0]
         if let d = definition[u.wire], d != i, let defining = linear[d] {
             // Substitute u from its definition: E - (c_E(u) / c_D(u)) * D, a consequence of both.
-            guard let du = defining.first(where: { $0.wire == u.wire }), let inv = du.coefficient.inverse() else { return }
+            guard let du = defining.first(where: { $0.wire == u.wire }), let inv = du.coefficient.inverse() else {
+                return
+            }
             let factor = u.coefficient * inv
             let combined = Self.merge(equation + defining.map { ($0.wire, -$0.coefficient * factor) })
             let rest = unknowns(combined)
@@ -340,7 +349,8 @@ public struct R1CSLinter<F: PrimeField> {
                 if let (e, negative) = Self.powerOfTwo(ratio) {
                     relative.append(e)
                     signs.append(negative)
-                } else if !unscaled, let inverse = ratio.inverse(), let (e, negative) = Self.powerOfTwo(inverse), e > 0 {
+                } else if !unscaled, let inverse = ratio.inverse(), let (e, negative) = Self.powerOfTwo(inverse), e > 0
+                {
                     relative.append(-e)
                     signs.append(negative)
                 } else {
@@ -380,14 +390,17 @@ public struct R1CSLinter<F: PrimeField> {
     private mutating func isZeroRule(_ i: Int) -> Bool {
         guard c[i].isEmpty else { return false }
         for (v, o) in [(a[i], b[i]), (b[i], a[i])] {
-            guard o.count == 1, o[0].wire != 0, !known[o[0].wire], !Self.isConstant(v), unknowns(v).isEmpty else { continue }
+            guard o.count == 1, o[0].wire != 0, !known[o[0].wire], !Self.isConstant(v), unknowns(v).isEmpty else {
+                continue
+            }
             let out = o[0].wire
             for j in occurrences[out].map(Int.init) where j != i && linear[j] == nil {
                 for (vj, mj) in [(a[j], b[j]), (b[j], a[j])] where Self.proportional(vj, v) {
                     guard mj.count == 1, mj[0].wire != 0, mj[0].wire != out else { continue }
                     let cj = Self.merge(c[j])
                     guard cj.count == 2, let k = cj.first(where: { $0.wire == 0 })?.coefficient, !k.isZero,
-                          cj.first(where: { $0.wire == out })?.coefficient == -k else { continue }
+                        cj.first(where: { $0.wire == out })?.coefficient == -k
+                    else { continue }
                     determine(out, by: j, rule: "isZero")
                     if !known[mj[0].wire] { isZeroHints.insert(mj[0].wire) }
                     return true
@@ -400,7 +413,8 @@ public struct R1CSLinter<F: PrimeField> {
     private static func proportional(_ x: [Term], _ y: [Term]) -> Bool {
         let sx = merge(x), sy = merge(y)
         guard sx.count == sy.count, let fx = sx.first, let fy = sy.first, fx.wire == fy.wire,
-              let inv = fy.coefficient.inverse() else { return false }
+            let inv = fy.coefficient.inverse()
+        else { return false }
         let ratio = fx.coefficient * inv
         return zip(sx, sy).allSatisfy { $0.wire == $1.wire && $0.coefficient == $1.coefficient * ratio }
     }
@@ -412,11 +426,13 @@ public struct R1CSLinter<F: PrimeField> {
     /// R + S = kappa D - 1, so 0 <= R < kappa D, which with a + k + 2 < 254 leaves one q.
     private mutating func divisionRule(_ i: Int) -> Bool {
         guard c[i].count == 1, c[i][0].wire != 0, !known[c[i][0].wire],
-              let gammaInverse = c[i][0].coefficient.inverse() else { return false }
+            let gammaInverse = c[i][0].coefficient.inverse()
+        else { return false }
         let t = c[i][0].wire
         for (qSide, dSide) in [(a[i], b[i]), (b[i], a[i])] {
             guard qSide.count == 1, qSide[0].wire != 0, qSide[0].wire != t, !known[qSide[0].wire],
-                  unknowns(dSide).isEmpty, !Self.isConstant(dSide) else { continue }
+                unknowns(dSide).isEmpty, !Self.isConstant(dSide)
+            else { continue }
             let q = qSide[0].wire
             let kappa = qSide[0].coefficient * gammaInverse
             guard kappa == .one || kappa == -F.one, let qSpan = boundSpan(of: q) else { continue }
@@ -427,7 +443,8 @@ public struct R1CSLinter<F: PrimeField> {
                 let open = unknowns(equation)
                 let bits = open.filter { $0.wire != t }
                 guard let tc = open.first(where: { $0.wire == t })?.coefficient, !bits.isEmpty,
-                      bits.allSatisfy({ boolean[$0.wire] }), let inv = tc.inverse() else { continue }
+                    bits.allSatisfy({ boolean[$0.wire] }), let inv = tc.inverse()
+                else { continue }
                 guard let pattern = BinaryPattern(bits.map { $0.coefficient * inv }, unscaled: true) else { continue }
                 let knownPart = equation.filter { known[$0.wire] }.map { ($0.wire, $0.coefficient * inv) }
                 if pattern.negative.allSatisfy({ !$0 }) { lower.append((knownPart, pattern.magnitudeBits)) }
@@ -435,8 +452,9 @@ public struct R1CSLinter<F: PrimeField> {
             }
             for x in lower {
                 for y in upper {
-                    let identity = Self.merge(y.known + x.known.map { ($0.wire, -$0.coefficient) } + [(0, F.one)]
-                                              + dSide.map { ($0.wire, -$0.coefficient * kappa) })
+                    let identity = Self.merge(
+                        y.known + x.known.map { ($0.wire, -$0.coefficient) } + [(0, F.one)]
+                            + dSide.map { ($0.wire, -$0.coefficient * kappa) })
                     guard identity.isEmpty, qSpan + max(x.span, y.span) + 2 < maxSafeBits + 1 else { continue }
                     integerSinks.append(i)
                     determine(q, by: i, rule: "division")
@@ -454,11 +472,13 @@ public struct R1CSLinter<F: PrimeField> {
         var best: Int?
         for i in occurrences[w].map(Int.init) {
             guard let equation = linear[i], let wc = equation.first(where: { $0.wire == w })?.coefficient,
-                  let inv = wc.inverse() else { continue }
+                let inv = wc.inverse()
+            else { continue }
             let others = equation.filter { $0.wire != w && $0.wire != 0 }
             guard !others.isEmpty, others.allSatisfy({ boolean[$0.wire] }),
-                  let pattern = BinaryPattern(others.map { $0.coefficient * inv }, unscaled: true),
-                  pattern.magnitudeBits <= maxSafeBits else { continue }
+                let pattern = BinaryPattern(others.map { $0.coefficient * inv }, unscaled: true),
+                pattern.magnitudeBits <= maxSafeBits
+            else { continue }
             best = min(best ?? Int.max, pattern.magnitudeBits)
         }
         return best
@@ -480,7 +500,8 @@ public struct R1CSLinter<F: PrimeField> {
         }
         for w in order where reason[w] >= 0 && readsDependent(Int(reason[w]), besides: w) { dependent[w] = true }
         var checked = [Bool](repeating: false, count: n)
-        for w in commitment.wires where w > 0 && w < n && occurrences[w].contains(where: { readsDependent(Int($0), besides: w) }) {
+        for w in commitment.wires
+        where w > 0 && w < n && occurrences[w].contains(where: { readsDependent(Int($0), besides: w) }) {
             checked[w] = true
         }
         // A committed boolean (a sign bit) beside checked committed limbs in one linear
@@ -492,7 +513,10 @@ public struct R1CSLinter<F: PrimeField> {
                 let besideChecked = occurrences[w].contains { i in
                     linear[Int(i)]?.contains { $0.wire != w && $0.wire > 0 && checked[$0.wire] } ?? false
                 }
-                if besideChecked { checked[w] = true; changed = true }
+                if besideChecked {
+                    checked[w] = true
+                    changed = true
+                }
             }
         }
         return commitment.wires.filter { w in w <= 0 || w >= n || !checked[w] }
@@ -536,16 +560,20 @@ public struct R1CSLinter<F: PrimeField> {
             }
         }
         for w in privateInputRange {
-            if boundSpan(of: w) != nil { bounded += 1; continue }
+            if boundSpan(of: w) != nil {
+                bounded += 1
+                continue
+            }
             if reached[w] { add(.unboundedInput, w) }
         }
         if let commitment = r1cs.commitment {
             for w in uncheckedCommittedWires(commitment) { add(.committedUnchecked, w) }
         }
-        return Report(constraints: r1cs.constraintCount, wires: r1cs.numWires, publicOutputs: r1cs.numPublicOutputs,
-                      publicInputs: r1cs.numPublicInputs, privateInputs: r1cs.numPrivateInputs,
-                      determinedWires: known.lazy.filter { $0 }.count, boundedPrivateInputs: bounded,
-                      findings: findings, freeByDesign: isZeroHints.sorted(), ruleCounts: ruleCounts)
+        return Report(
+            constraints: r1cs.constraintCount, wires: r1cs.numWires, publicOutputs: r1cs.numPublicOutputs,
+            publicInputs: r1cs.numPublicInputs, privateInputs: r1cs.numPrivateInputs,
+            determinedWires: known.lazy.filter { $0 }.count, boundedPrivateInputs: bounded,
+            findings: findings, freeByDesign: isZeroHints.sorted(), ruleCounts: ruleCounts)
     }
 }
 
@@ -562,7 +590,9 @@ extension R1CSLinter.Report {
         } else {
             lines.append("\(findings.count) findings:")
             for f in findings.prefix(50) {
-                lines.append("  \(f.kind.rawValue): wire \(f.wire)\(f.name.map { " (\($0))" } ?? ""), constraints \(f.constraints)")
+                lines.append(
+                    "  \(f.kind.rawValue): wire \(f.wire)\(f.name.map { " (\($0))" } ?? ""), constraints \(f.constraints)"
+                )
             }
             if findings.count > 50 { lines.append("  ... \(findings.count - 50) more (--json lists all)") }
         }
@@ -578,8 +608,10 @@ extension R1CSLinter.Report {
         }
         let object: [String: Any] = [
             "file": file, "clean": isClean, "constraints": constraints, "wires": wires, "public_outputs": publicOutputs,
-            "public_inputs": publicInputs, "private_inputs": privateInputs, "bounded_private_inputs": boundedPrivateInputs,
-            "determined_wires": determinedWires, "free_by_design": freeByDesign.count, "rules": ruleCounts, "findings": list,
+            "public_inputs": publicInputs, "private_inputs": privateInputs,
+            "bounded_private_inputs": boundedPrivateInputs,
+            "determined_wires": determinedWires, "free_by_design": freeByDesign.count, "rules": ruleCounts,
+            "findings": list,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

@@ -51,7 +51,9 @@ public final class LookupRangeTable<F: PrimeField> {
 
     /// The logUp identity at the challenge (after `drawChallenge`): one inverse per lookup and
     /// per table entry, and the equality of the two sums.
-    public func prove(in cs: ConstraintSystem<F>, multiplicities: [Variable], challenge: Variable, _ name: String = "lookup") {
+    public func prove(
+        in cs: ConstraintSystem<F>, multiplicities: [Variable], challenge: Variable, _ name: String = "lookup"
+    ) {
         precondition(finished && multiplicities.count == tableSize, "commit the multiplicities first")
         let r = LinearCombination<F>(challenge)
         cs.withNamespace(name) {
@@ -66,7 +68,8 @@ public final class LookupRangeTable<F: PrimeField> {
             for t in 0..<tableSize {
                 let denominator = r - F(UInt64(t))
                 let m = LinearCombination<F>(multiplicities[t])
-                let quotient = cs.allocatePrivate("table\(t)", value: (cs.value(denominator).inverse() ?? .zero) * cs.value(m))
+                let quotient = cs.allocatePrivate(
+                    "table\(t)", value: (cs.value(denominator).inverse() ?? .zero) * cs.value(m))
                 cs.enforce(denominator, LinearCombination(quotient), m, "table\(t)")
                 right += LinearCombination(quotient)
             }
@@ -83,7 +86,9 @@ extension ConstraintSystem {
     /// ceil(bits / limbBits) lookups (+1 for a short top limb); before: one linear constraint.
     /// Returns the limbs (least significant first).
     @discardableResult
-    public func lookupRange(_ v: LinearCombination<F>, bits: Int, table: LookupRangeTable<F>, _ name: String = "range") -> [Variable] {
+    public func lookupRange(
+        _ v: LinearCombination<F>, bits: Int, table: LookupRangeTable<F>, _ name: String = "range"
+    ) -> [Variable] {
         precondition(bits >= 1 && bits <= maxSafeBits, "range of \(bits) bits is not sound in this field")
         let value = self.value(v).bigInt
         let w = table.limbBits
@@ -119,13 +124,15 @@ extension ConstraintSystem {
 
     /// ρ^0, ..., ρ^(count-1) of the challenge (count - 2 constraints): the random coefficients of
     /// Freivalds checks and random linear combinations.
-    public func challengePowers(_ challenge: Variable, count: Int, _ name: String = "powers") -> [LinearCombination<F>] {
+    public func challengePowers(_ challenge: Variable, count: Int, _ name: String = "powers") -> [LinearCombination<F>]
+    {
         guard count > 0 else { return [] }
         return withNamespace(name) {
             var out: [LinearCombination<F>] = [.one]
             if count > 1 { out.append(LinearCombination(challenge)) }
             while out.count < count {
-                out.append(LinearCombination(multiply(out[out.count - 1], LinearCombination(challenge), "p\(out.count)")))
+                out.append(
+                    LinearCombination(multiply(out[out.count - 1], LinearCombination(challenge), "p\(out.count)")))
             }
             return out
         }

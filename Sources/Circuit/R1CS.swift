@@ -66,17 +66,24 @@ public struct R1CS<F: PrimeField>: Sendable {
     public struct Commitment: Sendable, Equatable {
         public var challenge: Int
         public var wires: [Int]
-        public init(challenge: Int, wires: [Int]) { self.challenge = challenge; self.wires = wires }
+        public init(challenge: Int, wires: [Int]) {
+            self.challenge = challenge
+            self.wires = wires
+        }
     }
 
-    public init(numWires: Int, numPublicOutputs: Int, numPublicInputs: Int, numPrivateInputs: Int,
-                a: SparseMatrix<F>, b: SparseMatrix<F>, c: SparseMatrix<F>, wireLabels: [UInt64]? = nil) {
+    public init(
+        numWires: Int, numPublicOutputs: Int, numPublicInputs: Int, numPrivateInputs: Int,
+        a: SparseMatrix<F>, b: SparseMatrix<F>, c: SparseMatrix<F>, wireLabels: [UInt64]? = nil
+    ) {
         precondition(a.rowCount == b.rowCount && b.rowCount == c.rowCount, "A, B, C row counts differ")
         self.numWires = numWires
         self.numPublicOutputs = numPublicOutputs
         self.numPublicInputs = numPublicInputs
         self.numPrivateInputs = numPrivateInputs
-        self.a = a; self.b = b; self.c = c
+        self.a = a
+        self.b = b
+        self.c = c
         self.wireLabels = wireLabels ?? (0..<numWires).map(UInt64.init)
     }
 

@@ -27,7 +27,8 @@ public struct PackingLayout: Sendable, Equatable {
     /// Whether v lies in the checked range.
     public func contains(_ v: Int64) -> Bool {
         let shifted = v.addingReportingOverflow(offset)
-        return !shifted.overflow && shifted.partialValue >= 0 && (bits >= 63 || shifted.partialValue < Int64(1) << Int64(bits))
+        return !shifted.overflow && shifted.partialValue >= 0
+            && (bits >= 63 || shifted.partialValue < Int64(1) << Int64(bits))
     }
 
     /// Number of packed elements for n values.
@@ -75,9 +76,13 @@ extension ConstraintSystem {
     /// Soundness: the decomposition proves 0 <= v + offset < 2^bits for each value (sound since
     /// bits <= maxSafeBits), and the packing is injective for values in range, so a hash of the
     /// packed elements binds the vector exactly. Cost: n * (bits + 1) constraints for n values.
-    public func rangeCheckedPacking(_ values: [LinearCombination<F>], layout: PackingLayout,
-                                    _ name: String = "pack") -> [LinearCombination<F>] {
-        precondition(layout.bits * layout.perElement <= maxSafeBits, "packing \(layout.perElement) x \(layout.bits) bits is not injective here")
+    public func rangeCheckedPacking(
+        _ values: [LinearCombination<F>], layout: PackingLayout,
+        _ name: String = "pack"
+    ) -> [LinearCombination<F>] {
+        precondition(
+            layout.bits * layout.perElement <= maxSafeBits,
+            "packing \(layout.perElement) x \(layout.bits) bits is not injective here")
         let offset = F(layout.offset)
         var powers = [F](repeating: .one, count: layout.bits * layout.perElement)
         for k in powers.indices.dropFirst() { powers[k] = powers[k - 1].doubled() }

@@ -33,8 +33,9 @@ public enum SquaringChain {
             witness[out] = value
             prevWire = out
         }
-        let r1cs = R1CS(numWires: numWires, numPublicOutputs: k, numPublicInputs: 0, numPrivateInputs: 1,
-                        a: a, b: b, c: c)
+        let r1cs = R1CS(
+            numWires: numWires, numPublicOutputs: k, numPublicInputs: 0, numPrivateInputs: 1,
+            a: a, b: b, c: c)
         return (r1cs, witness)
     }
 }

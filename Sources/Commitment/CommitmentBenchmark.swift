@@ -46,7 +46,8 @@ public enum CommitmentBenchmark {
     }
 
     /// Native `PoseidonCommitter` on `count` random values: seconds per commitment.
-    public static func nativeCommitSeconds(count: Int, width: Int, repetitions: Int = 3) throws(PoseidonError) -> Double {
+    public static func nativeCommitSeconds(count: Int, width: Int, repetitions: Int = 3) throws(PoseidonError) -> Double
+    {
         let committer = try PoseidonCommitter(width: width)
         let values = (0..<count).map { _ in Fr.random() }
         var digest = Fr.zero
@@ -57,8 +58,11 @@ public enum CommitmentBenchmark {
 
     /// The opening gadget for `count` private values at width t, built once: constraints, seconds
     /// to build the circuit with its witness, seconds to check it, and whether it is satisfied.
-    public static func circuitCommit(count: Int, width: Int) throws(PoseidonError)
-        -> (constraints: Int, buildSeconds: Double, checkSeconds: Double, satisfied: Bool) {
+    public static func circuitCommit(
+        count: Int, width: Int
+    ) throws(PoseidonError)
+        -> (constraints: Int, buildSeconds: Double, checkSeconds: Double, satisfied: Bool)
+    {
         let committer = try PoseidonCommitter(width: width)
         let (commitment, opening) = committer.commit((0..<count).map { _ in Fr.random() })
         let cs = ConstraintSystem<Fr>()
@@ -66,8 +70,9 @@ public enum CommitmentBenchmark {
         let c = cs.allocatePublic("commitment", value: commitment.value)
         let values = opening.values.map { LinearCombination<Fr>(cs.allocatePrivate("w", value: $0)) }
         let salt = cs.allocatePrivate("salt", value: opening.salt)
-        try cs.assertPoseidonOpening(commitment: LinearCombination(c), values: values,
-                                     salt: LinearCombination(salt), width: width)
+        try cs.assertPoseidonOpening(
+            commitment: LinearCombination(c), values: values,
+            salt: LinearCombination(salt), width: width)
         let build = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var satisfied = false
         let check = seconds { satisfied = cs.isSatisfied }

@@ -84,7 +84,9 @@ public struct MerkleTree: Sendable {
     public var leafCount: Int { levels[0].count }
 
     public static func leafHash(_ data: [UInt8]) -> Digest { .sha256([0x00] + data) }
-    public static func nodeHash(_ left: Digest, _ right: Digest) -> Digest { .sha256([0x01] + left.bytes + right.bytes) }
+    public static func nodeHash(_ left: Digest, _ right: Digest) -> Digest {
+        .sha256([0x01] + left.bytes + right.bytes)
+    }
 
     /// The inclusion proof of leaf `index`.
     public func proof(index: Int) throws(MerkleError) -> MerkleProof {
@@ -107,7 +109,9 @@ public struct MerkleProof: Hashable, Sendable {
     public let siblings: [Digest]
 
     public init(leafIndex: Int, leafCount: Int, siblings: [Digest]) {
-        self.leafIndex = leafIndex; self.leafCount = leafCount; self.siblings = siblings
+        self.leafIndex = leafIndex
+        self.leafCount = leafCount
+        self.siblings = siblings
     }
 
     /// True when `leaf` sits at `leafIndex` of a `leafCount`-leaf tree with this `root`. Every
@@ -120,7 +124,8 @@ public struct MerkleProof: Hashable, Sendable {
             let sibling = i ^ 1
             if sibling < width {
                 guard used < siblings.count else { return false }
-                hash = i & 1 == 0 ? MerkleTree.nodeHash(hash, siblings[used]) : MerkleTree.nodeHash(siblings[used], hash)
+                hash =
+                    i & 1 == 0 ? MerkleTree.nodeHash(hash, siblings[used]) : MerkleTree.nodeHash(siblings[used], hash)
                 used += 1
             }
             i >>= 1

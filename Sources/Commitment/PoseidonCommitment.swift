@@ -54,9 +54,11 @@ public struct PoseidonCommitter: Sendable {
 extension ConstraintSystem where F == Fr {
     /// The commitment to `values` under `salt` as an affine combination (see `PoseidonCommitment`).
     /// Cost: ceil((n + 1) / (t - 1)) permutations of 3 * (8t + R_P) constraints.
-    public func poseidonCommitment(values: [LinearCombination<Fr>], salt: LinearCombination<Fr>,
-                                   width: Int = PoseidonSponge.defaultWidth,
-                                   _ name: String = "commitment") throws(PoseidonError) -> LinearCombination<Fr> {
+    public func poseidonCommitment(
+        values: [LinearCombination<Fr>], salt: LinearCombination<Fr>,
+        width: Int = PoseidonSponge.defaultWidth,
+        _ name: String = "commitment"
+    ) throws(PoseidonError) -> LinearCombination<Fr> {
         try poseidonSponge(values + [salt], width: width, domain: .commitment, name)
     }
 
@@ -66,9 +68,11 @@ extension ConstraintSystem where F == Fr {
     /// Soundness: the constraints pin the sponge output to the values and salt, so a satisfying
     /// witness with other values or salt is a Poseidon collision. The salt must be a private
     /// variable; values may be public or private.
-    public func assertPoseidonOpening(commitment: LinearCombination<Fr>, values: [LinearCombination<Fr>],
-                                      salt: LinearCombination<Fr>, width: Int = PoseidonSponge.defaultWidth,
-                                      _ name: String = "opening") throws(PoseidonError) {
+    public func assertPoseidonOpening(
+        commitment: LinearCombination<Fr>, values: [LinearCombination<Fr>],
+        salt: LinearCombination<Fr>, width: Int = PoseidonSponge.defaultWidth,
+        _ name: String = "opening"
+    ) throws(PoseidonError) {
         let digest = try poseidonCommitment(values: values, salt: salt, width: width, name)
         enforceEqual(digest, commitment, name + "/equalsCommitment")
     }

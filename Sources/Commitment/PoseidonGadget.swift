@@ -99,15 +99,19 @@ extension ConstraintSystem where F == Fr {
     /// permutation of the inputs' values (tested against `Poseidon.permute` for t = 2...17).
     /// Cost: 3 * (8t + R_P) constraints (`PoseidonParameters.constraintsPerPermutation`), less 3
     /// for every first-round input that is a constant.
-    public func poseidonPermutation(_ input: [LinearCombination<Fr>],
-                                    _ name: String = "poseidon") throws(PoseidonError) -> [LinearCombination<Fr>] {
+    public func poseidonPermutation(
+        _ input: [LinearCombination<Fr>],
+        _ name: String = "poseidon"
+    ) throws(PoseidonError) -> [LinearCombination<Fr>] {
         let p = try PoseidonParameters.forWidth(input.count)
         return poseidonPermutation(input, parameters: p, name)
     }
 
     /// The permutation gadget for parameters already resolved (`input.count == p.width`).
-    func poseidonPermutation(_ input: [LinearCombination<Fr>], parameters p: PoseidonParameters,
-                             _ name: String) -> [LinearCombination<Fr>] {
+    func poseidonPermutation(
+        _ input: [LinearCombination<Fr>], parameters p: PoseidonParameters,
+        _ name: String
+    ) -> [LinearCombination<Fr>] {
         let plan = ParameterCache.shared.plan(for: p)
         let t = p.width, half = p.fullRounds / 2, rp = p.partialRounds
         return withNamespace(name) {
@@ -139,8 +143,10 @@ extension ConstraintSystem where F == Fr {
     /// circomlib's `Poseidon(n)` template: hash of 1...16 inputs with width n + 1 and a zero first
     /// element; the result is affine in the circuit's variables (equal the native
     /// `Poseidon.hash`). Cost 3 * (8t + R_P) - 3 constraints (240 for two inputs, as circomlib).
-    public func poseidonHash(_ inputs: [LinearCombination<Fr>],
-                             _ name: String = "poseidonHash") throws(PoseidonError) -> LinearCombination<Fr> {
+    public func poseidonHash(
+        _ inputs: [LinearCombination<Fr>],
+        _ name: String = "poseidonHash"
+    ) throws(PoseidonError) -> LinearCombination<Fr> {
         guard (1...16).contains(inputs.count) else { throw .unsupportedInputCount(inputs.count) }
         return try poseidonPermutation([LinearCombination<Fr>.zero] + inputs, name)[0]
     }
@@ -148,9 +154,11 @@ extension ConstraintSystem where F == Fr {
     /// The sponge of `PoseidonSponge` as a gadget (same padding, domain tag and output).
     /// Cost: ceil(n / (t - 1)) permutations, i.e. 3 * (8t + R_P) constraints each, less 3 for the
     /// constant capacity in the first permutation. For t = 17 that is 612 per 16 elements.
-    public func poseidonSponge(_ message: [LinearCombination<Fr>], width: Int = PoseidonSponge.defaultWidth,
-                               domain: PoseidonSponge.Domain = .hash,
-                               _ name: String = "sponge") throws(PoseidonError) -> LinearCombination<Fr> {
+    public func poseidonSponge(
+        _ message: [LinearCombination<Fr>], width: Int = PoseidonSponge.defaultWidth,
+        domain: PoseidonSponge.Domain = .hash,
+        _ name: String = "sponge"
+    ) throws(PoseidonError) -> LinearCombination<Fr> {
         let sponge = try PoseidonSponge(width: width)
         let r = sponge.rate
         var state = [LinearCombination<Fr>](repeating: .zero, count: sponge.width)

@@ -116,8 +116,9 @@ public struct PoseidonParameters: Sendable {
     /// Regenerates the parameters with the Grain LFSR (see the type's documentation).
     static func generate(width t: Int) -> PoseidonParameters {
         let rp = partialRoundsByWidth[t - 2]
-        var grain = GrainLFSR(field: 1, sbox: 0, fieldBits: 254, width: t,
-                              fullRounds: fullRounds, partialRounds: rp)
+        var grain = GrainLFSR(
+            field: 1, sbox: 0, fieldBits: 254, width: t,
+            fullRounds: fullRounds, partialRounds: rp)
         let p = FrParameters.modulus
         func below(_ v: Limbs4) -> Bool {
             if v.l3 != p.l3 { return v.l3 < p.l3 }
@@ -174,7 +175,10 @@ final class ParameterCache: @unchecked Sendable {
 
     func plan(for parameters: PoseidonParameters) -> PoseidonCircuitPlan {
         lock.lock()
-        if let cached = plans[parameters.width] { lock.unlock(); return cached }
+        if let cached = plans[parameters.width] {
+            lock.unlock()
+            return cached
+        }
         lock.unlock()
         let made = PoseidonCircuitPlan(parameters)
         lock.lock()

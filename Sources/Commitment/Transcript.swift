@@ -94,7 +94,8 @@ public struct Transcript: Sendable, Equatable {
         for (position, entry) in entries.enumerated() {
             guard entry.index == position else { throw .indexMismatch(position: position, found: entry.index) }
             guard entry.previous == expectedPrevious else { throw .brokenChain(index: position) }
-            let link = Self.linkHash(index: entry.index, label: entry.label, payload: entry.payload, previous: entry.previous)
+            let link = Self.linkHash(
+                index: entry.index, label: entry.label, payload: entry.payload, previous: entry.previous)
             guard link == entry.link else { throw .badLink(index: position) }
             expectedPrevious = link
         }
@@ -125,10 +126,13 @@ public struct Transcript: Sendable, Equatable {
     /// {"version": 1, "session": ..., "entries": [{"index", "label", "payload" (hex), "previous"
     /// (hex), "link" (hex)}]}, keys sorted.
     public func jsonData() -> Data {
-        let file = FileJSON(version: Self.version, session: session, entries: entries.map {
-            EntryJSON(index: $0.index, label: $0.label, payload: SHA256.hex($0.payload),
-                      previous: $0.previous.hex, link: $0.link.hex)
-        })
+        let file = FileJSON(
+            version: Self.version, session: session,
+            entries: entries.map {
+                EntryJSON(
+                    index: $0.index, label: $0.label, payload: SHA256.hex($0.payload),
+                    previous: $0.previous.hex, link: $0.link.hex)
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         do { return try encoder.encode(file) } catch {
@@ -155,7 +159,8 @@ public struct Transcript: Sendable, Equatable {
             do { link = try Digest(hex: e.link) } catch {
                 throw .invalidField(entry: position, field: "link", reason: error.description)
             }
-            entries.append(TranscriptEntry(index: e.index, label: e.label, payload: payload, previous: previous, link: link))
+            entries.append(
+                TranscriptEntry(index: e.index, label: e.label, payload: payload, previous: previous, link: link))
         }
         try verify()
     }

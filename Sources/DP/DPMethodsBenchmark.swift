@@ -22,10 +22,20 @@ public struct DPMethodsBenchmark: Sendable {
     public var noiseDraws: Int
     public var seed: UInt64
 
-    public init(models: [String], data: String, epochs: Int, batchSize: Int, lr: Double, clip: Double, delta: Double,
-                targets: [Double], l2: Double, noiseDraws: Int, seed: UInt64) {
-        self.models = models; self.data = data; self.epochs = epochs; self.batchSize = batchSize; self.lr = lr
-        self.clip = clip; self.delta = delta; self.targets = targets; self.l2 = l2; self.noiseDraws = noiseDraws
+    public init(
+        models: [String], data: String, epochs: Int, batchSize: Int, lr: Double, clip: Double, delta: Double,
+        targets: [Double], l2: Double, noiseDraws: Int, seed: UInt64
+    ) {
+        self.models = models
+        self.data = data
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.lr = lr
+        self.clip = clip
+        self.delta = delta
+        self.targets = targets
+        self.l2 = l2
+        self.noiseDraws = noiseDraws
         self.seed = seed
     }
 
@@ -78,7 +88,8 @@ public struct DPMethodsBenchmark: Sendable {
             epochs: epochs, batchSize: batchSize, seed: seed)
         let plainSeconds = history.map(\.seconds).min() ?? 0
         rows.append(
-            Row(model: name, method: "plain", testAccuracy: Double(history.last?.testAccuracy ?? 0),
+            Row(
+                model: name, method: "plain", testAccuracy: Double(history.last?.testAccuracy ?? 0),
                 epochSeconds: plainSeconds, plainEpochSeconds: plainSeconds))
 
         // DP-SGD at each target (Poisson sampling, RDP calibration, seeded noise).
@@ -90,10 +101,12 @@ public struct DPMethodsBenchmark: Sendable {
             let reports = try DPSGDTrainer.fit(
                 model: &net, optimizer: SGD(learningRate: Float(lr), momentum: 0.9), loss: spec.loss,
                 train: train, test: test, plan: plan,
-                options: DPSGDOptions(clippingNorm: clip, samplingSource: .seeded(seed),
-                                     noise: .seeded(UInt64(eps * 1000) &+ (seed &- 1) &* 1_000_003)))
+                options: DPSGDOptions(
+                    clippingNorm: clip, samplingSource: .seeded(seed),
+                    noise: .seeded(UInt64(eps * 1000) &+ (seed &- 1) &* 1_000_003)))
             rows.append(
-                Row(model: name, method: "dpsgd", targetEpsilon: eps, epsilon: reports.last?.epsilon, delta: delta,
+                Row(
+                    model: name, method: "dpsgd", targetEpsilon: eps, epsilon: reports.last?.epsilon, delta: delta,
                     sigma: plan.noiseMultiplier, claim: "seeded",
                     testAccuracy: Double(reports.last?.testAccuracy ?? 0),
                     epochSeconds: reports.map(\.seconds).min(), plainEpochSeconds: plainSeconds))
@@ -115,7 +128,8 @@ public struct DPMethodsBenchmark: Sendable {
                 record = noised.record
             }
             rows.append(
-                Row(model: name, method: "dpweights (heuristic)", targetEpsilon: eps, epsilon: record?.epsilon,
+                Row(
+                    model: name, method: "dpweights (heuristic)", targetEpsilon: eps, epsilon: record?.epsilon,
                     delta: record?.delta, sigma: record?.sigma, claim: "heuristic",
                     testAccuracy: accuracy / Double(noiseDraws)))
         }
@@ -131,8 +145,10 @@ public struct DPMethodsBenchmark: Sendable {
         let (logreg, assumptions) = try PrivateLogisticRegression.train(
             data: lrTrain, l2: l2, passes: 10, seed: seed)
         rows.append(
-            Row(model: "logreg", method: "logreg (not private)",
-                testAccuracy: Double(Trainer.evaluate(model: logreg, loss: .softmaxCrossEntropy, data: lrTest).accuracy)))
+            Row(
+                model: "logreg", method: "logreg (not private)",
+                testAccuracy: Double(Trainer.evaluate(model: logreg, loss: .softmaxCrossEntropy, data: lrTest).accuracy)
+            ))
         let lrFile = SafeTensorsFile(
             tensors: logreg.namedParameters.map { ($0.name, $0.value) }, metadata: assumptions.metadata)
         let lrSpec = try PrivateLogisticRegression.spec(features: lrTrain.sampleSize, classes: lrTrain.classCount)
@@ -146,7 +162,8 @@ public struct DPMethodsBenchmark: Sendable {
                 record = noised.record
             }
             rows.append(
-                Row(model: "logreg", method: "output-perturbation", targetEpsilon: eps, epsilon: eps, delta: delta,
+                Row(
+                    model: "logreg", method: "output-perturbation", targetEpsilon: eps, epsilon: eps, delta: delta,
                     sigma: record?.sigma, claim: "seeded", testAccuracy: accuracy / Double(noiseDraws)))
         }
         return rows
@@ -172,19 +189,24 @@ public struct DPMethodsBenchmark: Sendable {
                 f.append("\"claim\": \(r.claim.map { "\"\($0)\"" } ?? "null")")
                 f.append("\"test_accuracy\": \(num(r.testAccuracy))")
                 f.append("\"epoch_seconds\": \(num(r.epochSeconds))")
-                f.append("\"epoch_time_vs_plain\": \(num(r.epochSeconds.flatMap { s in r.plainEpochSeconds.map { s / $0 } }))")
+                f.append(
+                    "\"epoch_time_vs_plain\": \(num(r.epochSeconds.flatMap { s in r.plainEpochSeconds.map { s / $0 } }))"
+                )
                 return "{" + f.joined(separator: ", ") + "}"
             }
             return "[" + objects.joined(separator: ", ") + "]"
         }
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
         var lines = [title]
-        lines.append("  " + pad("model", 15) + "  " + pad("method", 22) + "  " + pad("target eps", 10) + "  " + pad("epsilon", 9) + "  "
-              + pad("delta", 8) + "  " + pad("sigma", 9) + "  " + pad("claim", 9) + "  test acc  s/epoch (vs plain)")
+        lines.append(
+            "  " + pad("model", 15) + "  " + pad("method", 22) + "  " + pad("target eps", 10) + "  " + pad("epsilon", 9)
+                + "  "
+                + pad("delta", 8) + "  " + pad("sigma", 9) + "  " + pad("claim", 9) + "  test acc  s/epoch (vs plain)")
         for r in rows {
-            let time = r.epochSeconds.map { s in
-                String(format: "%.3f (%.2fx)", s, r.plainEpochSeconds.map { s / $0 } ?? .nan)
-            } ?? "-"
+            let time =
+                r.epochSeconds.map { s in
+                    String(format: "%.3f (%.2fx)", s, r.plainEpochSeconds.map { s / $0 } ?? .nan)
+                } ?? "-"
             let cells = [
                 pad(r.model, 15), pad(r.method, 22), pad(r.targetEpsilon.map { String(format: "%g", $0) } ?? "-", 10),
                 pad(r.epsilon.map { String(format: "%.4g", $0) } ?? "-", 9),
@@ -213,11 +235,14 @@ public enum AccountantBenchmark {
         let (pldMs, pld) = try medianMilliseconds(runs: max(pldRuns, 1)) { () throws(DPError) in
             try PLDAccountant().guarantee(for: mechanism, delta: delta)
         }
-        return BenchTable(title: "DP accountant, one call (median wall time)", rows: [
-            ("q", mechanism.samplingRate), ("sigma", mechanism.noiseMultiplier), ("steps", mechanism.steps), ("delta", delta),
-            ("rdp_ms", rdpMs), ("rdp_epsilon", rdp.epsilon), ("rdp_order", rdp.order ?? .nan),
-            ("pld_ms", pldMs), ("pld_epsilon", pld.epsilon),
-        ])
+        return BenchTable(
+            title: "DP accountant, one call (median wall time)",
+            rows: [
+                ("q", mechanism.samplingRate), ("sigma", mechanism.noiseMultiplier), ("steps", mechanism.steps),
+                ("delta", delta),
+                ("rdp_ms", rdpMs), ("rdp_epsilon", rdp.epsilon), ("rdp_order", rdp.order ?? .nan),
+                ("pld_ms", pldMs), ("pld_epsilon", pld.epsilon),
+            ])
     }
 
     /// Times `runs` calls (at least one) and returns the median and the last value.

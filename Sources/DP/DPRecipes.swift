@@ -20,25 +20,31 @@ public struct PrivacyAccountingAnswer: Encodable, Sendable {
 
     /// With `sigma`, the epsilon; with `targetEpsilon`, the calibrated sigma (RDP to relative
     /// tolerance 1e-6, PLD 1e-4). Exactly one of the two must be given.
-    public static func compute(q: Double, sigma: Double?, targetEpsilon: Double?, steps: Int, delta: Double,
-                               accountant kind: AccountantKind) throws(DPError) -> PrivacyAccountingAnswer {
+    public static func compute(
+        q: Double, sigma: Double?, targetEpsilon: Double?, steps: Int, delta: Double,
+        accountant kind: AccountantKind
+    ) throws(DPError) -> PrivacyAccountingAnswer {
         switch (sigma, targetEpsilon) {
         case (.some(let sigma), .none):
             let mechanism = try PoissonSampledGaussian(samplingRate: q, noiseMultiplier: sigma, steps: steps)
             let result = try kind.accountant.guarantee(for: mechanism, delta: delta)
-            return PrivacyAccountingAnswer(accountant: kind.rawValue, q: q, sigma: sigma, steps: steps, delta: delta,
-                                           epsilon: result.epsilon, order: result.order, targetEpsilon: nil)
+            return PrivacyAccountingAnswer(
+                accountant: kind.rawValue, q: q, sigma: sigma, steps: steps, delta: delta,
+                epsilon: result.epsilon, order: result.order, targetEpsilon: nil)
         case (.none, .some(let target)):
             let solution = try SigmaCalibration.noiseMultiplier(
                 targetEpsilon: target, delta: delta, samplingRate: q, steps: steps, accountant: kind.accountant,
                 relativeTolerance: kind == .rdp ? 1e-6 : 1e-4)
-            return PrivacyAccountingAnswer(accountant: kind.rawValue, q: q, sigma: solution.sigma, steps: steps,
-                                           delta: delta, epsilon: solution.epsilon, order: solution.order,
-                                           targetEpsilon: target)
+            return PrivacyAccountingAnswer(
+                accountant: kind.rawValue, q: q, sigma: solution.sigma, steps: steps,
+                delta: delta, epsilon: solution.epsilon, order: solution.order,
+                targetEpsilon: target)
         default:
-            throw .invalidParameter(name: "sigma/epsilon", value: "\(sigma.map { "\($0)" } ?? "none")/\(targetEpsilon.map { "\($0)" } ?? "none")",
-                                    requirement: "give exactly one of sigma and epsilon",
-                                    hint: "Pass --sigma to get epsilon, or --epsilon to solve for sigma.")
+            throw .invalidParameter(
+                name: "sigma/epsilon",
+                value: "\(sigma.map { "\($0)" } ?? "none")/\(targetEpsilon.map { "\($0)" } ?? "none")",
+                requirement: "give exactly one of sigma and epsilon",
+                hint: "Pass --sigma to get epsilon, or --epsilon to solve for sigma.")
         }
     }
 
@@ -49,7 +55,8 @@ public struct PrivacyAccountingAnswer: Encodable, Sendable {
                 + "at delta = \(delta), q = \(q), steps = \(steps))"
         }
         let orderText = order.map { ", order \($0)" } ?? ""
-        return "epsilon = \(epsilon)  (\(name)\(orderText); delta = \(delta), q = \(q), sigma = \(sigma), steps = \(steps))"
+        return
+            "epsilon = \(epsilon)  (\(name)\(orderText); delta = \(delta), q = \(q), sigma = \(sigma), steps = \(steps))"
     }
 }
 
@@ -78,18 +85,28 @@ public struct DPTrainingRecipe: Sendable {
     public var optimizerName: String
     public var learningRate: Double
 
-    public init(model: String, data: String, out: String, settings: DPTrainingSettings, optimizerName: String,
-                learningRate: Double) {
-        self.model = model; self.data = data; self.out = out; self.settings = settings
-        self.optimizerName = optimizerName; self.learningRate = learningRate
+    public init(
+        model: String, data: String, out: String, settings: DPTrainingSettings, optimizerName: String,
+        learningRate: Double
+    ) {
+        self.model = model
+        self.data = data
+        self.out = out
+        self.settings = settings
+        self.optimizerName = optimizerName
+        self.learningRate = learningRate
     }
 
     /// Trains; `plan` sees the calibrated plan before the first step, `epoch` each epoch's report.
     /// A diverged run throws `DPError.nonFinite` and writes nothing.
-    public func run(plan onPlan: (DPSGDPlan) -> Void = { _ in },
-                    epoch: @escaping (DPEpochReport) -> Void = { _ in }) throws(DPError) -> DPTrainingSummary {
+    public func run(
+        plan onPlan: (DPSGDPlan) -> Void = { _ in },
+        epoch: @escaping (DPEpochReport) -> Void = { _ in }
+    ) throws(DPError) -> DPTrainingSummary {
         let spec: ModelSpec
-        do { spec = try ModelSpec.resolve(model) } catch { throw .unreadable(name: "model \(model)", detail: "\(error)") }
+        do { spec = try ModelSpec.resolve(model) } catch {
+            throw .unreadable(name: "model \(model)", detail: "\(error)")
+        }
         var (train, test) = try DPTraining.loadData(data)
         train.standardize(with: DPTraining.dataIndependentStandardizer)
         test.standardize(with: DPTraining.dataIndependentStandardizer)
@@ -100,8 +117,9 @@ public struct DPTrainingRecipe: Sendable {
         context["data"] = dataName
         let plan = try DPTraining.plan(settings: settings, datasetSize: train.count)
         onPlan(plan)
-        let result = try DPTraining.trainAndSave(spec: spec, train: train, test: test, settings: settings, plan: plan,
-                                                 context: context, to: URL(fileURLWithPath: out), progress: epoch)
+        let result = try DPTraining.trainAndSave(
+            spec: spec, train: train, test: test, settings: settings, plan: plan,
+            context: context, to: URL(fileURLWithPath: out), progress: epoch)
         let r = result.record
         return DPTrainingSummary(
             model: spec.name, data: dataName, trainSamples: train.count, targetEpsilon: settings.targetEpsilon,
@@ -116,18 +134,22 @@ public struct DPTrainingRecipe: Sendable {
 
     /// The calibration line and the warnings that apply (shuffled batches, seeded randomness).
     public static func planText(_ plan: DPSGDPlan, settings s: DPTrainingSettings) -> String {
-        var lines = ["DP-SGD: sigma = \(plan.noiseMultiplier) for epsilon <= \(s.targetEpsilon) at delta = "
-            + "\(s.delta) (\(s.accountant.rawValue.uppercased()); q = \(plan.samplingRate), "
-            + "\(plan.totalSteps) steps, clip \(s.clippingNorm), \(s.sampling.rawValue) "
-            + "sampling; batches: \(s.samplingSource), noise: \(s.noise))"]
+        var lines = [
+            "DP-SGD: sigma = \(plan.noiseMultiplier) for epsilon <= \(s.targetEpsilon) at delta = "
+                + "\(s.delta) (\(s.accountant.rawValue.uppercased()); q = \(plan.samplingRate), "
+                + "\(plan.totalSteps) steps, clip \(s.clippingNorm), \(s.sampling.rawValue) "
+                + "sampling; batches: \(s.samplingSource), noise: \(s.noise))"
+        ]
         if !s.sampling.matchesAccountant {
-            lines.append("WARNING: shuffled fixed batches do not match the accountant's Poisson "
-                + "assumption; the epsilon below is NOT a proven bound for this run.")
+            lines.append(
+                "WARNING: shuffled fixed batches do not match the accountant's Poisson "
+                    + "assumption; the epsilon below is NOT a proven bound for this run.")
         }
         let seeded = s.options.seededRandomness
         if !seeded.isEmpty {
-            lines.append("WARNING: seeded \(seeded.joined(separator: " and ")): a reproducible experiment, "
-                + "not a release; the model is recorded proven=false.")
+            lines.append(
+                "WARNING: seeded \(seeded.joined(separator: " and ")): a reproducible experiment, "
+                    + "not a release; the model is recorded proven=false.")
         }
         return lines.joined(separator: "\n")
     }
@@ -138,7 +160,8 @@ public struct DPTrainingRecipe: Sendable {
         let order = r.order.map { String(format: ", order %g", $0) } ?? ""
         let p = r.nonPrivate
         return String(
-            format: "epoch %d/%d%@  epsilon spent %.4f (%@%@, %d steps)%@  (%.2fs)  | not private: train loss %.4f, train acc %.2f%%, clipped %.0f%%",
+            format:
+                "epoch %d/%d%@  epsilon spent %.4f (%@%@, %d steps)%@  (%.2fs)  | not private: train loss %.4f, train acc %.2f%%, clipped %.0f%%",
             r.epoch, epochs, test, r.epsilon, r.accountant.uppercased(), order, r.steps,
             r.epsilonIsProven ? "" : " [not a proven bound]", r.seconds,
             p.trainLoss, p.trainAccuracy * 100, p.clippedFraction * 100)
@@ -196,29 +219,41 @@ public struct WeightNoisingRequest: Sendable {
     public var sigma: Double?
     public var noiseSeed: UInt64?
 
-    public init(model: String, out: String, method: PrivacyRecord.Method, epsilon: Double, delta: Double,
-                hyperparameters: TrainingHyperparameters, sigma: Double?, noiseSeed: UInt64?) {
-        self.model = model; self.out = out; self.method = method; self.epsilon = epsilon; self.delta = delta
-        self.hyperparameters = hyperparameters; self.sigma = sigma; self.noiseSeed = noiseSeed
+    public init(
+        model: String, out: String, method: PrivacyRecord.Method, epsilon: Double, delta: Double,
+        hyperparameters: TrainingHyperparameters, sigma: Double?, noiseSeed: UInt64?
+    ) {
+        self.model = model
+        self.out = out
+        self.method = method
+        self.epsilon = epsilon
+        self.delta = delta
+        self.hyperparameters = hyperparameters
+        self.sigma = sigma
+        self.noiseSeed = noiseSeed
     }
 
     public func run() throws(DPError) -> WeightNoisingReport {
         guard method != .dpsgd else {
-            throw .invalidParameter(name: "method", value: "dpsgd", requirement: "must be dpweights, output-perturbation or post-dpsgd",
-                                    hint: "Use `verisplit dp train` for DP-SGD.")
+            throw .invalidParameter(
+                name: "method", value: "dpsgd", requirement: "must be dpweights, output-perturbation or post-dpsgd",
+                hint: "Use `verisplit dp train` for DP-SGD.")
         }
         let inURL = URL(fileURLWithPath: model).standardizedFileURL.resolvingSymlinksInPath()
         let outURL = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath()
         guard inURL.path != outURL.path else {
-            throw .invalidParameter(name: "out", value: out, requirement: "is the input file",
-                                    hint: "The input is never modified; choose another path.")
+            throw .invalidParameter(
+                name: "out", value: out, requirement: "is the input file",
+                hint: "The input is never modified; choose another path.")
         }
         guard FileManager.default.fileExists(atPath: inURL.path) else {
             throw .unreadable(name: "model \(model)", detail: "the file does not exist")
         }
         var noise = GaussianSampler(noiseSeed.map { .seeded($0) } ?? .system)
         let file: SafeTensorsFile
-        do { file = try SafeTensors.read(inURL) } catch { throw .unreadable(name: "model \(model)", detail: "\(error)") }
+        do { file = try SafeTensors.read(inURL) } catch {
+            throw .unreadable(name: "model \(model)", detail: "\(error)")
+        }
         let h = hyperparameters.filling(from: TrainingHyperparameters(metadata: file.metadata))
         let result: NoisedModel
         switch method {
@@ -232,12 +267,16 @@ public struct WeightNoisingRequest: Sendable {
                 std = sigma
             } else {
                 guard let e = h.epochs, let r = h.learningRate, let c = h.clippingNorm, let n = h.datasetSize,
-                      let b = h.batchSize
+                    let b = h.batchSize
                 else {
-                    throw .metadata(name: "trained_epochs", detail: "post-dpsgd needs --sigma, or training hyperparameters in the model's metadata")
+                    throw .metadata(
+                        name: "trained_epochs",
+                        detail: "post-dpsgd needs --sigma, or training hyperparameters in the model's metadata")
                 }
-                std = try WeightNoise.dpWeights(epsilon: epsilon, epochs: e, learningRate: r, clippingNorm: c,
-                                                datasetSize: n, batchSize: b).sigma
+                std = try WeightNoise.dpWeights(
+                    epsilon: epsilon, epochs: e, learningRate: r, clippingNorm: c,
+                    datasetSize: n, batchSize: b
+                ).sigma
             }
             result = try WeightNoising.postDPSGD(file, extraStandardDeviation: std, noise: &noise)
         case .dpsgd:
@@ -280,14 +319,17 @@ public struct WeightNoisingReport: Encodable, Sendable {
         var line: String
         switch PrivacyRecord.Method(rawValue: method) {
         case .dpWeights:
-            line = "HEURISTIC, NOT A PROVEN DP GUARANTEE: DP-Weights released calibration, "
+            line =
+                "HEURISTIC, NOT A PROVEN DP GUARANTEE: DP-Weights released calibration, "
                 + "sigma = \(sigma) on each of \(parameters) parameters; claimed epsilon = "
                 + "\(epsilon), delta forced to 1/n^2 = \(delta) (--delta \(requestedDelta) not used)"
         case .outputPerturbation:
-            line = "proven: output perturbation, sensitivity 2L/(gamma n) = \(sensitivity ?? .nan), "
+            line =
+                "proven: output perturbation, sensitivity 2L/(gamma n) = \(sensitivity ?? .nan), "
                 + "sigma = \(sigma) on each of \(parameters) parameters, (epsilon, delta) = (\(epsilon), \(delta))"
         case .postDPSGD:
-            line = "post-processing of a DP-SGD model: extra weight noise, total sigma = \(sigma); "
+            line =
+                "post-processing of a DP-SGD model: extra weight noise, total sigma = \(sigma); "
                 + "the privacy claim stays the DP-SGD one: epsilon = \(epsilon), delta = "
                 + "\(delta), proven=\(proven) (--epsilon \(requestedEpsilon) only sized the noise"
                 + (sigmaGiven ? "; --sigma given, --epsilon unused)" : ")")
@@ -308,7 +350,11 @@ public struct LogisticRegressionRecipe: Sendable {
     public var out: String
 
     public init(data: String, l2: Double, passes: Int, seed: UInt64, out: String) {
-        self.data = data; self.l2 = l2; self.passes = passes; self.seed = seed; self.out = out
+        self.data = data
+        self.l2 = l2
+        self.passes = passes
+        self.seed = seed
+        self.out = out
     }
 
     public func run() throws(DPError) -> LogisticRegressionReport {
@@ -329,7 +375,8 @@ public struct LogisticRegressionRecipe: Sendable {
         return LogisticRegressionReport(
             l2: l2, passes: passes, n: a.datasetSize, lipschitz: a.lipschitz, sensitivity: a.sensitivity,
             trainAccuracy: Trainer.evaluate(model: trained.model, loss: .softmaxCrossEntropy, data: train).accuracy,
-            testAccuracy: Trainer.evaluate(model: trained.model, loss: .softmaxCrossEntropy, data: test).accuracy, out: out)
+            testAccuracy: Trainer.evaluate(model: trained.model, loss: .softmaxCrossEntropy, data: test).accuracy,
+            out: out)
     }
 }
 
@@ -345,8 +392,9 @@ public struct LogisticRegressionReport: Encodable, Sendable {
     public var out: String
 
     public var text: String {
-        String(format: "logistic regression (gamma = %g, %d passes, n = %d): train acc %.2f%%, test acc %.2f%%",
-               l2, passes, n, trainAccuracy * 100, testAccuracy * 100)
+        String(
+            format: "logistic regression (gamma = %g, %d passes, n = %d): train acc %.2f%%, test acc %.2f%%",
+            l2, passes, n, trainAccuracy * 100, testAccuracy * 100)
             + "\noutput-perturbation sensitivity 2L/(gamma n) = \(sensitivity) (L = \(lipschitz)); "
             + "wrote \(out) (not private until noised)"
     }

@@ -27,7 +27,9 @@ public struct DPSGDConfiguration: Sendable, Hashable, Codable {
     /// q n: the divisor of the noisy sum.
     public let expectedBatchSize: Double
 
-    public init(clippingNorm: Double, noiseMultiplier: Double, expectedBatchSize: Double)
+    public init(
+        clippingNorm: Double, noiseMultiplier: Double, expectedBatchSize: Double
+    )
         throws(DPError)
     {
         try Check.positive(
@@ -63,7 +65,9 @@ public enum PerSampleClipping {
     /// layer separately) is what bounds the sensitivity of the sum by C. O(batch * parameters).
     /// - Throws: `DPError.modelState` if a parameter has no per-sample gradient.
     @discardableResult
-    public static func clip(_ model: inout Sequential, clippingNorm: Double) throws(DPError)
+    public static func clip(
+        _ model: inout Sequential, clippingNorm: Double
+    ) throws(DPError)
         -> ClippingStatistics
     {
         try Check.positive(clippingNorm, "clip", hint: "Pass a clipping norm C > 0, e.g. 1.0.")

@@ -242,24 +242,30 @@ public enum DPSGDTrainer {
         let proven = options.supportsProvenClaim
         var note: String
         if !options.sampling.matchesAccountant {
-            note = "DP-SGD with shuffled fixed batches: the epsilon is the Poisson-sampling figure "
+            note =
+                "DP-SGD with shuffled fixed batches: the epsilon is the Poisson-sampling figure "
                 + "for comparison only, NOT a proven bound for this sampling"
         } else if proven {
-            note = "DP-SGD (Abadi et al. 2016) with Poisson sampling, batch sampling and noise from "
+            note =
+                "DP-SGD (Abadi et al. 2016) with Poisson sampling, batch sampling and noise from "
                 + "the system CSPRNG; epsilon from the \(plan.accountant.rawValue.uppercased()) "
                 + "accountant is a proven bound"
         } else {
-            note = "DP-SGD (Abadi et al. 2016) with Poisson sampling; the epsilon from the "
+            note =
+                "DP-SGD (Abadi et al. 2016) with Poisson sampling; the epsilon from the "
                 + "\(plan.accountant.rawValue.uppercased()) accountant is NOT proven for this run"
         }
         let seeded = options.seededRandomness
         if !seeded.isEmpty {
-            note += "; SEEDED " + seeded.joined(separator: " and ")
+            note +=
+                "; SEEDED " + seeded.joined(separator: " and ")
                 + " (reproducible experiment, not a release: anyone who knows the seed can replay "
-                + (seeded == ["noise"] ? "the noise" : seeded == ["sampling"] ? "the batches" : "the batches and the noise")
+                + (seeded == ["noise"]
+                    ? "the noise" : seeded == ["sampling"] ? "the batches" : "the batches and the noise")
                 + ")"
         }
-        note += "; privacy unit: one example; neighbouring data sets: add or remove one example "
+        note +=
+            "; privacy unit: one example; neighbouring data sets: add or remove one example "
             + "(add-remove); the data set size n = \(datasetSize) and the sampling rate q = "
             + "\(plan.samplingRate) are published and treated as public"
         return PrivacyRecord(

@@ -24,11 +24,14 @@ public enum DPSpeed {
     /// fastest epoch is reported (the figure least disturbed by other jobs on a shared machine).
     /// - Throws: `DPError` for parameters the DP-SGD configuration rejects, or `nonFinite` if a
     ///   step diverged.
-    public static func measure(spec: ModelSpec, train: Dataset, batchSize: Int, clip: Double, sigma: Double,
-                               epochs: Int, seed: UInt64 = 1) throws(DPError) -> EpochTiming {
+    public static func measure(
+        spec: ModelSpec, train: Dataset, batchSize: Int, clip: Double, sigma: Double,
+        epochs: Int, seed: UInt64 = 1
+    ) throws(DPError) -> EpochTiming {
         guard batchSize >= 1, batchSize <= train.count, epochs >= 1 else {
-            throw .invalidParameter(name: "batch/epochs", value: "\(batchSize)/\(epochs)",
-                                    requirement: "need 1 <= batch <= n and epochs >= 1", hint: "Use e.g. batch 64, 3 epochs.")
+            throw .invalidParameter(
+                name: "batch/epochs", value: "\(batchSize)/\(epochs)",
+                requirement: "need 1 <= batch <= n and epochs >= 1", hint: "Use e.g. batch 64, 3 epochs.")
         }
         let clock = ContinuousClock()
 
@@ -38,15 +41,17 @@ public enum DPSpeed {
         var plainBest = Double.infinity
         for e in 0...epochs {
             let start = clock.now
-            _ = Trainer.trainEpoch(model: &plain, optimizer: &sgd, loss: spec.loss, data: train, batchSize: batchSize,
-                                   generator: &order)
+            _ = Trainer.trainEpoch(
+                model: &plain, optimizer: &sgd, loss: spec.loss, data: train, batchSize: batchSize,
+                generator: &order)
             if e > 0 { plainBest = min(plainBest, (clock.now - start).inSeconds) }
         }
 
         var model = spec.makeModel(seed: seed)
         let q = Double(batchSize) / Double(train.count)
-        let configuration = try DPSGDConfiguration(clippingNorm: clip, noiseMultiplier: sigma,
-                                                   expectedBatchSize: Double(batchSize))
+        let configuration = try DPSGDConfiguration(
+            clippingNorm: clip, noiseMultiplier: sigma,
+            expectedBatchSize: Double(batchSize))
         var dp = DPOptimizer(base: SGD(learningRate: 0.05, momentum: 0.9), configuration: configuration, noise: .system)
         var sampler = DPRandomGenerator(.system)
         let steps = max(1, Int((1 / q).rounded()))
@@ -59,21 +64,25 @@ public enum DPSpeed {
             }
             if e > 0 { dpBest = min(dpBest, (clock.now - start).inSeconds) }
         }
-        return EpochTiming(model: spec.name, threads: GEMM.defaultThreads, plainEpochS: plainBest, dpsgdEpochS: dpBest,
-                           examples: train.count, batch: batchSize, ratio: dpBest / plainBest)
+        return EpochTiming(
+            model: spec.name, threads: GEMM.defaultThreads, plainEpochS: plainBest, dpsgdEpochS: dpBest,
+            examples: train.count, batch: batchSize, ratio: dpBest / plainBest)
     }
 }
 
 extension DPSpeed {
     /// Every model in `models` measured in this process (whose thread count `VERISPLIT_THREADS`
     /// fixed), on the standardized train split of `data`.
-    public static func measureAll(models: [String], data: String, batchSize: Int, clip: Double, sigma: Double,
-                                  epochs: Int) throws -> [EpochTiming] {
+    public static func measureAll(
+        models: [String], data: String, batchSize: Int, clip: Double, sigma: Double,
+        epochs: Int
+    ) throws -> [EpochTiming] {
         var (train, _) = try MNISTFamily.load(DataSource(argument: data))
         train.standardize(with: DPTraining.dataIndependentStandardizer)
         return try models.map { name in
-            try measure(spec: try ModelSpec.resolve(name), train: train, batchSize: batchSize, clip: clip, sigma: sigma,
-                        epochs: epochs)
+            try measure(
+                spec: try ModelSpec.resolve(name), train: train, batchSize: batchSize, clip: clip, sigma: sigma,
+                epochs: epochs)
         }
     }
 
@@ -92,9 +101,10 @@ extension DPSpeed {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw DPError.invalidParameter(name: "threads", value: "\(threads)",
-                                           requirement: "the measurement exited with status \(process.terminationStatus)",
-                                           hint: "Run it alone with VERISPLIT_THREADS=\(threads) to see its error.")
+            throw DPError.invalidParameter(
+                name: "threads", value: "\(threads)",
+                requirement: "the measurement exited with status \(process.terminationStatus)",
+                hint: "Run it alone with VERISPLIT_THREADS=\(threads) to see its error.")
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -102,12 +112,16 @@ extension DPSpeed {
     }
 
     /// The timings as a table under a title naming the setting.
-    public static func render(_ rows: [EpochTiming], data: String, batch: Int, clip: Double, sigma: Double, epochs: Int) -> String {
-        (["Seconds per epoch on \(data) data (batch \(batch), clip \(clip), sigma \(sigma); fastest of \(epochs) after a warm-up)",
-          "  model            threads  plain s/epoch  DP-SGD s/epoch  DP-SGD / plain"]
-         + rows.map { r in
-             "  " + r.model.padding(toLength: 16, withPad: " ", startingAt: 0)
-                 + String(format: " %7d  %13.4f  %14.4f  %14.2f", r.threads, r.plainEpochS, r.dpsgdEpochS, r.ratio)
-         }).joined(separator: "\n")
+    public static func render(
+        _ rows: [EpochTiming], data: String, batch: Int, clip: Double, sigma: Double, epochs: Int
+    ) -> String {
+        ([
+            "Seconds per epoch on \(data) data (batch \(batch), clip \(clip), sigma \(sigma); fastest of \(epochs) after a warm-up)",
+            "  model            threads  plain s/epoch  DP-SGD s/epoch  DP-SGD / plain",
+        ]
+            + rows.map { r in
+                "  " + r.model.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(format: " %7d  %13.4f  %14.4f  %14.2f", r.threads, r.plainEpochS, r.dpsgdEpochS, r.ratio)
+            }).joined(separator: "\n")
     }
 }

@@ -1,3 +1,5 @@
+import NeuralNet
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NeuralNet
 
 /// The assumptions under which output perturbation of a logistic-regression model is proven
 /// (epsilon, delta)-DP, and the sensitivity they give. Stored in the model file's metadata so
@@ -171,7 +172,9 @@ public enum PrivateLogisticRegression {
     /// projection onto ||theta|| <= L0 / gamma. O(passes * N * D * K).
     /// - Throws: `DPError.invalidParameter` for gamma <= 0, passes < 1, an empty data set or an
     ///   input whose norm exceeds 1.
-    public static func train(data: Dataset, l2 gamma: Double, passes: Int, seed: UInt64)
+    public static func train(
+        data: Dataset, l2 gamma: Double, passes: Int, seed: UInt64
+    )
         throws(DPError) -> (model: Sequential, assumptions: LogisticRegressionAssumptions)
     {
         try Check.positive(

@@ -168,7 +168,9 @@ enum Ziggurat {
 
     /// One N(0, 1) draw from `words` (the low 32 bits of a word start it). `x` and `ratio` are
     /// the tables' buffers.
-    static func sample<W: WordSource>(_ words: inout W, x: UnsafePointer<Double>, ratio: UnsafePointer<Double>) -> Double {
+    static func sample<W: WordSource>(
+        _ words: inout W, x: UnsafePointer<Double>, ratio: UnsafePointer<Double>
+    ) -> Double {
         let (i, u) = split(UInt32(truncatingIfNeeded: words.next()))
         if abs(u) < ratio[i] { return u * x[i] }
         return finish(i: i, u: u, &words, x: x, ratio: ratio)
@@ -177,8 +179,10 @@ enum Ziggurat {
     /// The rest of a draw whose first 32 bits (layer `i`, uniform `u`) missed the fast path: the
     /// tail for i = 0, else the wedge test, and on rejection a fresh draw.
     @inline(never)
-    static func finish<W: WordSource>(i: Int, u: Double, _ words: inout W, x: UnsafePointer<Double>,
-                                      ratio: UnsafePointer<Double>) -> Double {
+    static func finish<W: WordSource>(
+        i: Int, u: Double, _ words: inout W, x: UnsafePointer<Double>,
+        ratio: UnsafePointer<Double>
+    ) -> Double {
         if i == 0 { return tail(&words, negative: u < 0) }
         // A uniform height between f(x[i]) and f(x[i+1]) under the density at z: accept.
         let z = u * x[i]
@@ -234,8 +238,10 @@ public struct GaussianSampler: Sendable {
 
     /// Adds i.i.d. N(0, std^2) to every element of `tensor`, then multiplies it by `scale`:
     /// `t[i] = (t[i] + std z_i) * scale`. O(count), split over `threads` (default: NeuralNet's).
-    public mutating func addNoise(standardDeviation std: Double, to tensor: inout Tensor, scale: Float = 1,
-                                  threads: Int = GEMM.defaultThreads) {
+    public mutating func addNoise(
+        standardDeviation std: Double, to tensor: inout Tensor, scale: Float = 1,
+        threads: Int = GEMM.defaultThreads
+    ) {
         let count = tensor.count
         guard count > 0 else { return }
         calls &+= 1

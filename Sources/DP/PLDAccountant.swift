@@ -52,7 +52,9 @@ public struct PLDAccountant: PrivacyAccountant, Sendable, Hashable {
         self.valueDiscretizationInterval = valueDiscretizationInterval
     }
 
-    public func guarantee(for mechanism: PoissonSampledGaussian, delta: Double) throws(DPError)
+    public func guarantee(
+        for mechanism: PoissonSampledGaussian, delta: Double
+    ) throws(DPError)
         -> PrivacyGuarantee
     {
         try Check.delta(delta)
@@ -62,7 +64,9 @@ public struct PLDAccountant: PrivacyAccountant, Sendable, Hashable {
 
     /// The smallest delta for which the composed mechanism is (epsilon, delta)-DP per this PLD
     /// (the hockey-stick divergence at epsilon, maximised over add and remove).
-    public func delta(for mechanism: PoissonSampledGaussian, epsilon: Double) throws(DPError)
+    public func delta(
+        for mechanism: PoissonSampledGaussian, epsilon: Double
+    ) throws(DPError)
         -> Double
     {
         guard epsilon.isFinite, epsilon >= 0 else {
@@ -223,7 +227,9 @@ struct DiscretePLD: Sendable {
     /// hockey-stick divergence at eps_i = i * interval, the masses are chosen so that the
     /// discrete PLD's divergence interpolates the delta_i from above (the "dots" are connected in
     /// the convex-conjugate sense).
-    static func connectTheDots(_ loss: GaussianPrivacyLoss, interval d: Double) throws(DPError)
+    static func connectTheDots(
+        _ loss: GaussianPrivacyLoss, interval d: Double
+    ) throws(DPError)
         -> DiscretePLD
     {
         let bounds = loss.connectDotsBounds()
@@ -313,7 +319,9 @@ struct DiscretePLD: Sendable {
     /// restricted to the Chernoff range (the FFT's wrap-around only aliases the < `tail` mass
     /// outside it). The infinity mass becomes 1 - (1 - m)^T, plus `tail` for what was cut
     /// (dp_accounting `DensePLDPmf.self_compose`).
-    func selfComposed(_ times: Int, tailMassTruncation tail: Double) throws(DPError)
+    func selfComposed(
+        _ times: Int, tailMassTruncation tail: Double
+    ) throws(DPError)
         -> DiscretePLD
     {
         let (lower, upper) = selfConvolveBounds(times, tail: tail)

@@ -204,7 +204,9 @@ public struct PrivacyRecord: Sendable, Hashable {
         // sigma > 0 (all finite, `number` checks that). A file claiming epsilon 0 or -1, or
         // delta 1e308, is refused here rather than copied into the models derived from it.
         let epsilon = try number("epsilon"), delta = try number("delta"), sigma = try number("sigma")
-        guard epsilon > 0 else { throw .metadata(name: "epsilon", detail: "\(epsilon) is not a privacy budget (must be > 0)") }
+        guard epsilon > 0 else {
+            throw .metadata(name: "epsilon", detail: "\(epsilon) is not a privacy budget (must be > 0)")
+        }
         guard delta > 0, delta < 1 else { throw .metadata(name: "delta", detail: "\(delta) is outside (0, 1)") }
         guard sigma > 0 else { throw .metadata(name: "sigma", detail: "\(sigma) is not a noise level (must be > 0)") }
         let standard: Set<String> = [

@@ -48,7 +48,9 @@ public struct RDPAccountant: PrivacyAccountant, Sendable, Hashable {
         self.orders = orders
     }
 
-    public func guarantee(for mechanism: PoissonSampledGaussian, delta: Double) throws(DPError)
+    public func guarantee(
+        for mechanism: PoissonSampledGaussian, delta: Double
+    ) throws(DPError)
         -> PrivacyGuarantee
     {
         try Check.delta(delta)
@@ -153,7 +155,9 @@ public struct RDPAccountant: PrivacyAccountant, Sendable, Hashable {
     /// gives epsilon = 0; else for alpha > 1.01 the bound of Balle et al. 2020 (Prop. 12)
     /// epsilon = rdp + log(1 - 1/alpha) - log(delta * alpha) / (alpha - 1); orders at or below
     /// 1.01 are skipped because that bound is numerically unstable as alpha -> 1.
-    public static func epsilon(orders: [Double], rdp: [Double], delta: Double) -> (
+    public static func epsilon(
+        orders: [Double], rdp: [Double], delta: Double
+    ) -> (
         epsilon: Double, order: Double
     ) {
         var bestIndex = -1

@@ -55,13 +55,17 @@ public protocol PrivacyAccountant: Sendable {
     var kind: AccountantKind { get }
     /// The smallest epsilon (per this accountant's analysis) for which the composed mechanism is
     /// (epsilon, delta)-DP.
-    func guarantee(for mechanism: PoissonSampledGaussian, delta: Double) throws(DPError)
+    func guarantee(
+        for mechanism: PoissonSampledGaussian, delta: Double
+    ) throws(DPError)
         -> PrivacyGuarantee
 }
 
 extension PrivacyAccountant {
     /// Convenience: epsilon only.
-    public func epsilon(for mechanism: PoissonSampledGaussian, delta: Double) throws(DPError)
+    public func epsilon(
+        for mechanism: PoissonSampledGaussian, delta: Double
+    ) throws(DPError)
         -> Double
     {
         try guarantee(for: mechanism, delta: delta).epsilon

@@ -125,7 +125,9 @@ public enum WeightNoise {
     /// The classic Gaussian mechanism, sigma = sqrt(2 ln(1.25/delta)) * Delta / epsilon, proven
     /// only for epsilon < 1 (Dwork & Roth 2014, Theorem A.1); larger epsilons are rejected with a
     /// pointer to the analytic mechanism.
-    public static func classicGaussian(sensitivity: Double, epsilon: Double, delta: Double)
+    public static func classicGaussian(
+        sensitivity: Double, epsilon: Double, delta: Double
+    )
         throws(DPError) -> NoiseCalibration
     {
         try Check.positive(sensitivity, "sensitivity", hint: "Pass the L2 sensitivity Delta > 0.")
@@ -149,7 +151,9 @@ public enum WeightNoise {
     /// profile delta(eps) = Phi(Delta/(2s) - eps s/Delta) - e^eps Phi(-Delta/(2s) - eps s/Delta)
     /// is at most delta. Evaluated in log space (as dp_accounting's `gaussian_mechanism`) and
     /// solved by bisection on log sigma to 1e-12 relative, returning the side that meets delta.
-    public static func analyticGaussian(sensitivity: Double, epsilon: Double, delta: Double)
+    public static func analyticGaussian(
+        sensitivity: Double, epsilon: Double, delta: Double
+    )
         throws(DPError) -> NoiseCalibration
     {
         try Check.positive(sensitivity, "sensitivity", hint: "Pass the L2 sensitivity Delta > 0.")
@@ -166,7 +170,9 @@ public enum WeightNoise {
     /// with L2 sensitivity `sensitivity` and noise standard deviation `sigma` is (epsilon, delta)-DP
     /// (exact privacy profile of Balle & Wang 2018; no subsampling, one release). Bisection on
     /// epsilon to 1e-12 relative, returning the side that meets delta (so never an underestimate).
-    public static func analyticGaussianEpsilon(sensitivity: Double, sigma: Double, delta: Double)
+    public static func analyticGaussianEpsilon(
+        sensitivity: Double, sigma: Double, delta: Double
+    )
         throws(DPError) -> Double
     {
         try Check.positive(sensitivity, "sensitivity", hint: "Pass the L2 sensitivity Delta > 0.")

@@ -22,7 +22,9 @@ public enum WeightNoising {
             if let std {
                 throw .invalidParameter(
                     name: "sigma", value: "\(std)", requirement: "must keep every noised weight a finite Float32",
-                    hint: "The noise overflowed tensor '\(name)'; the calibration inputs (clip, lr, sigma) are far too large.")
+                    hint:
+                        "The noise overflowed tensor '\(name)'; the calibration inputs (clip, lr, sigma) are far too large."
+                )
             }
             throw .modelState(name: name, detail: "holds a NaN or infinite weight; refusing to noise or certify it")
         }

@@ -64,16 +64,20 @@ public struct AGGP: GradientDefense {
     /// - Parameter randomness: the source of the random zeroing: the system CSPRNG by default, a
     ///   seed for reproducible experiments.
     /// - Throws: `DPError.invalidParameter` for a threshold < 1, c <= 2 or fractions outside [0, 1].
-    public init(threshold: Int = 10, pLower: Double = 0.01, pUpper: Double = 0.95, c: Double = 16,
-                randomZeroFraction: Double = 0.75, layers: Layers = .firstDense,
-                randomness: RandomSource = .system) throws(DPError) {
+    public init(
+        threshold: Int = 10, pLower: Double = 0.01, pUpper: Double = 0.95, c: Double = 16,
+        randomZeroFraction: Double = 0.75, layers: Layers = .firstDense,
+        randomness: RandomSource = .system
+    ) throws(DPError) {
         guard threshold >= 1 else {
-            throw .invalidParameter(name: "aggp-threshold", value: "\(threshold)", requirement: "must be an integer >= 1",
-                                    hint: "The authors' demo uses 10; the keep formula with c = 16 suggests 15.")
+            throw .invalidParameter(
+                name: "aggp-threshold", value: "\(threshold)", requirement: "must be an integer >= 1",
+                hint: "The authors' demo uses 10; the keep formula with c = 16 suggests 15.")
         }
         guard c > 2, (0...1).contains(pLower), (0...1).contains(pUpper), (0...1).contains(randomZeroFraction) else {
-            throw .invalidParameter(name: "aggp constants", value: "c \(c), pLower \(pLower), pUpper \(pUpper), zero \(randomZeroFraction)",
-                                    requirement: "need c > 2 and the fractions in [0, 1]", hint: "Use the defaults.")
+            throw .invalidParameter(
+                name: "aggp constants", value: "c \(c), pLower \(pLower), pUpper \(pUpper), zero \(randomZeroFraction)",
+                requirement: "need c > 2 and the fractions in [0, 1]", hint: "Use the defaults.")
         }
         self.threshold = threshold
         self.pLower = pLower

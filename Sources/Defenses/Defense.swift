@@ -39,8 +39,10 @@ public struct DefenseOptions: Sendable, Hashable {
     /// run is seeded.
     public var randomness: RandomSource
 
-    public init(aggpThreshold: Int = 10, aggpLayers: AGGP.Layers = .firstDense, clipNorm: Float = 1,
-                noiseMultiplier: Float = 1, randomness: RandomSource = .system) {
+    public init(
+        aggpThreshold: Int = 10, aggpLayers: AGGP.Layers = .firstDense, clipNorm: Float = 1,
+        noiseMultiplier: Float = 1, randomness: RandomSource = .system
+    ) {
         self.aggpThreshold = aggpThreshold
         self.aggpLayers = aggpLayers
         self.clipNorm = clipNorm
@@ -59,10 +61,13 @@ public enum DefenseKind: String, Sendable, Codable, CaseIterable {
     public func make(_ options: DefenseOptions = DefenseOptions()) throws(DPError) -> any GradientDefense {
         switch self {
         case .none: return NoDefense()
-        case .aggp: return try AGGP(threshold: options.aggpThreshold, layers: options.aggpLayers, randomness: options.randomness)
+        case .aggp:
+            return try AGGP(
+                threshold: options.aggpThreshold, layers: options.aggpLayers, randomness: options.randomness)
         case .dp:
-            return try GaussianGradientNoise(clipNorm: options.clipNorm, noiseMultiplier: options.noiseMultiplier,
-                                             noise: options.randomness)
+            return try GaussianGradientNoise(
+                clipNorm: options.clipNorm, noiseMultiplier: options.noiseMultiplier,
+                noise: options.randomness)
         case .prune: return TopKPruning()
         }
     }
@@ -89,7 +94,7 @@ func largestIndices(_ values: [Float], count k: Int) -> [Int] {
     let target = k - 1  // position of the k-th largest in descending order
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ UInt64(n)
     while lo < hi {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         let pivot = scratch[lo + Int((state >> 33) % UInt64(hi - lo + 1))]
         var i = lo, j = hi
         while i <= j {

@@ -32,12 +32,15 @@ public struct GaussianGradientNoise: GradientDefense {
     private var sampler: GaussianSampler
 
     /// - Throws: `DPError.invalidParameter` unless `clipNorm > 0` and `noiseMultiplier >= 0`.
-    public init(clipNorm: Float = 1, noiseMultiplier: Float = 1, layerNames: Set<String>? = nil,
-                noise: RandomSource = .system) throws(DPError) {
+    public init(
+        clipNorm: Float = 1, noiseMultiplier: Float = 1, layerNames: Set<String>? = nil,
+        noise: RandomSource = .system
+    ) throws(DPError) {
         guard clipNorm > 0, clipNorm.isFinite, noiseMultiplier >= 0, noiseMultiplier.isFinite else {
-            throw .invalidParameter(name: "clip/sigma", value: "\(clipNorm)/\(noiseMultiplier)",
-                                    requirement: "need a clip norm > 0 and a noise multiplier >= 0",
-                                    hint: "Use e.g. clip 1 and sigma 1.")
+            throw .invalidParameter(
+                name: "clip/sigma", value: "\(clipNorm)/\(noiseMultiplier)",
+                requirement: "need a clip norm > 0 and a noise multiplier >= 0",
+                hint: "Use e.g. clip 1 and sigma 1.")
         }
         self.clipNorm = clipNorm
         self.noiseMultiplier = noiseMultiplier
@@ -58,19 +61,22 @@ public struct GaussianGradientNoise: GradientDefense {
     /// - Throws: `DPError` for a zero noise multiplier (no guarantee) or delta outside (0, 1).
     public func perRoundGuarantee(delta: Double, layers: Int) throws(DPError) -> RoundGuarantee {
         guard noiseMultiplier > 0 else {
-            throw .invalidParameter(name: "sigma", value: "0", requirement: "must be > 0 for any guarantee",
-                                    hint: "Without noise the defense gives no differential privacy.")
+            throw .invalidParameter(
+                name: "sigma", value: "0", requirement: "must be > 0 for any guarantee",
+                hint: "Without noise the defense gives no differential privacy.")
         }
         guard layers >= 1 else {
-            throw .invalidParameter(name: "layers", value: "\(layers)", requirement: "must be >= 1",
-                                    hint: "Count the layers whose gradients the server sees.")
+            throw .invalidParameter(
+                name: "layers", value: "\(layers)", requirement: "must be >= 1",
+                hint: "Count the layers whose gradients the server sees.")
         }
         let sensitivity = 2 * Double(clipNorm) * Double(layers).squareRoot()
         let std = Double(noiseMultiplier) * Double(clipNorm)
         let eps = try WeightNoise.analyticGaussianEpsilon(sensitivity: sensitivity, sigma: std, delta: delta)
-        return RoundGuarantee(epsilon: eps, delta: delta, noiseMultiplier: Double(noiseMultiplier),
-                              sensitivity: sensitivity, noiseStandardDeviation: std, layers: layers,
-                              noise: sampler.source.metadataValue)
+        return RoundGuarantee(
+            epsilon: eps, delta: delta, noiseMultiplier: Double(noiseMultiplier),
+            sensitivity: sensitivity, noiseStandardDeviation: std, layers: layers,
+            noise: sampler.source.metadataValue)
     }
 
     public mutating func apply(to context: inout GradientHookContext) {
@@ -123,7 +129,8 @@ public struct GaussianGradientNoise: GradientDefense {
     private mutating func applyPerSample(_ context: inout GradientHookContext) {
         let perSample = context.parameters.map(\.perSampleGradient)
         guard let first = perSample.first ?? nil, let batch = first.shape.first, batch > 0 else {
-            preconditionFailure("""
+            preconditionFailure(
+                """
                 GaussianGradientNoise: layer \(context.layerName) is not fully connected and has no per-sample \
                 gradients; run backward with perSample: true
                 """)

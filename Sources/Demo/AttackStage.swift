@@ -52,21 +52,27 @@ enum AttackStage {
     /// AGGP's threshold in the demo (the authors' value).
     static let aggpThreshold = 10
 
-    static func run(sizes: DemoSizes, seed: UInt64, client: QuantizedConv2d, train: Dataset, test: Dataset,
-                    output: URL, stages: StageTracker) throws -> AttackSummary {
-        stages.begin("QBI on the cut layer, N = \(sizes.qbiNeurons), B = \(sizes.qbiBatch), without and with AGGP", units: sizes.qbiSeeds + 1)
+    static func run(
+        sizes: DemoSizes, seed: UInt64, client: QuantizedConv2d, train: Dataset, test: Dataset,
+        output: URL, stages: StageTracker
+    ) throws -> AttackSummary {
+        stages.begin(
+            "QBI on the cut layer, N = \(sizes.qbiNeurons), B = \(sizes.qbiBatch), without and with AGGP",
+            units: sizes.qbiSeeds + 1)
         let trainValues = try activations(client, train)
         let peak = max(displayScale(trainValues), Float.leastNormalMagnitude)
         let trainA = try dataset(trainValues.map { $0 / peak }, like: train, conv: client)
         let testA = try dataset(try activations(client, test).map { $0 / peak }, like: test, conv: client)
-        let data = try AttackData.images(train: trainA, test: testA, name: "cut-layer activations of the trained client",
-                                         standardization: .perChannel, channels: client.outChannels)
+        let data = try AttackData.images(
+            train: trainA, test: testA, name: "cut-layer activations of the trained client",
+            standardization: .perChannel, channels: client.outChannels)
         stages.progress.update(1, detail: "activations of \(train.count + test.count) images")
         var none = [Double](), aggp = [Double](), structural = [Double]()
         var grids = (none: "", aggp: "")
         for k in 0..<sizes.qbiSeeds {
             let s = seed &+ UInt64(k)
-            let round = try AttackTrial.prepare(kind: .qbi, neurons: sizes.qbiNeurons, batch: sizes.qbiBatch, data: data, seed: s, entry: .split)
+            let round = try AttackTrial.prepare(
+                kind: .qbi, neurons: sizes.qbiNeurons, batch: sizes.qbiBatch, data: data, seed: s, entry: .split)
             let plain = try AttackTrial.evaluate(round, display: data.display) { _ in }
             var defense = try AGGP(threshold: aggpThreshold, layers: .firstDense, randomness: .seeded(s ^ 0xA66F))
             let defended = try AttackTrial.evaluate(round, display: data.display) { defense.apply(to: &$0) }
@@ -77,16 +83,24 @@ enum AttackStage {
                 grids.none = try writeGrid(round, plain, data.display, name: "qbi-none.png", output: output)
                 grids.aggp = try writeGrid(round, defended, data.display, name: "qbi-aggp.png", output: output)
             }
-            stages.progress.update(k + 2, detail: String(format: "seed %ld: recall %.2f without, %.2f with AGGP", k + 1, plain.result.recall, defended.result.recall))
+            stages.progress.update(
+                k + 2,
+                detail: String(
+                    format: "seed %ld: recall %.2f without, %.2f with AGGP", k + 1, plain.result.recall,
+                    defended.result.recall))
         }
         let summary = AttackSummary(
             neurons: sizes.qbiNeurons, batch: sizes.qbiBatch, seeds: sizes.qbiSeeds, dimension: data.dimension,
             recallNone: none, recallAGGP: aggp,
             recallTheory: RecallTheory.randomDirections(neurons: sizes.qbiNeurons, batch: sizes.qbiBatch),
-            standardization: data.standardizationName, aggpThreshold: aggpThreshold, aggpLayers: AGGP.Layers.firstDense.description,
-            structuralRecall: structural.reduce(0, +) / Double(structural.count), gridNone: grids.none, gridAGGP: grids.aggp)
-        stages.end(String(format: "exact recall %.2f without AGGP, %.2f with AGGP (theory %.2f)",
-                          summary.meanRecallNone, summary.meanRecallAGGP, summary.recallTheory))
+            standardization: data.standardizationName, aggpThreshold: aggpThreshold,
+            aggpLayers: AGGP.Layers.firstDense.description,
+            structuralRecall: structural.reduce(0, +) / Double(structural.count), gridNone: grids.none,
+            gridAGGP: grids.aggp)
+        stages.end(
+            String(
+                format: "exact recall %.2f without AGGP, %.2f with AGGP (theory %.2f)",
+                summary.meanRecallNone, summary.meanRecallAGGP, summary.recallTheory))
         return summary
     }
 
@@ -119,13 +133,17 @@ enum AttackStage {
     /// recovery is unchanged.
     static func dataset(_ values: [Float], like data: Dataset, conv: QuantizedConv2d) throws -> Dataset {
         let shape = [data.count, conv.outChannels * conv.outHeight, conv.outWidth]
-        return try Dataset(features: try Tensor(shape: shape, storage: values), labels: data.labels, classCount: data.classCount)
+        return try Dataset(
+            features: try Tensor(shape: shape, storage: values), labels: data.labels, classCount: data.classCount)
     }
 
-    static func writeGrid(_ round: PreparedRound, _ trial: (result: TrialResult, inversion: Inversion, quality: ReconstructionQuality),
-                          _ display: DisplayTransform, name: String, output: URL) throws -> String {
-        let png = try ReconstructionGrid.png(originals: round.originals, inversion: trial.inversion, quality: trial.quality,
-                                             display: display, pairsPerRow: 10, scale: 8)
+    static func writeGrid(
+        _ round: PreparedRound, _ trial: (result: TrialResult, inversion: Inversion, quality: ReconstructionQuality),
+        _ display: DisplayTransform, name: String, output: URL
+    ) throws -> String {
+        let png = try ReconstructionGrid.png(
+            originals: round.originals, inversion: trial.inversion, quality: trial.quality,
+            display: display, pairsPerRow: 10, scale: 8)
         try Demo.write(png, to: output.appendingPathComponent(name))
         return name
     }

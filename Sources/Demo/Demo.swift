@@ -38,8 +38,10 @@ public struct DemoSummary: Sendable {
 public enum Demo {
     public static let stageCount = 5
 
-    public static func run(options: DemoOptions, versions: [(String, String)] = [("report_format", "verisplit-audit-1")],
-                           progress: any DemoProgress = SilentProgress()) async throws(DemoError) -> DemoSummary {
+    public static func run(
+        options: DemoOptions, versions: [(String, String)] = [("report_format", "verisplit-audit-1")],
+        progress: any DemoProgress = SilentProgress()
+    ) async throws(DemoError) -> DemoSummary {
         let start = Date()
         try options.sizes.validate()
         let output = options.output.standardizedFileURL
@@ -52,34 +54,48 @@ public enum Demo {
 
         let split: SplitSummary, client: QuantizedConv2d
         do {
-            (split, client) = try await SplitStage.run(sizes: options.sizes, seed: options.seed, train: train, test: test, stages: stages,
-                                                            serverExecutable: options.serverExecutable)
+            (split, client) = try await SplitStage.run(
+                sizes: options.sizes, seed: options.seed, train: train, test: test, stages: stages,
+                serverExecutable: options.serverExecutable)
         } catch { throw stages.failure(error) }
-        try write(Data((jsonLine(split.verified, snakeCase: false, fallback: "null") + "\n").utf8), to: output.appendingPathComponent("split-training.json"))
-        try write(Data(("[" + split.malicious.map { jsonLine($0, snakeCase: false, fallback: "null") }.joined(separator: ",\n") + "]\n").utf8),
-                  to: output.appendingPathComponent("split-malicious.json"))
+        try write(
+            Data((jsonLine(split.verified, snakeCase: false, fallback: "null") + "\n").utf8),
+            to: output.appendingPathComponent("split-training.json"))
+        try write(
+            Data(
+                ("[" + split.malicious.map { jsonLine($0, snakeCase: false, fallback: "null") }.joined(separator: ",\n")
+                    + "]\n").utf8),
+            to: output.appendingPathComponent("split-malicious.json"))
 
         let attack: AttackSummary
         do {
-            attack = try AttackStage.run(sizes: options.sizes, seed: options.seed, client: client, train: train, test: test,
-                                         output: output, stages: stages)
+            attack = try AttackStage.run(
+                sizes: options.sizes, seed: options.seed, client: client, train: train, test: test,
+                output: output, stages: stages)
         } catch { throw stages.failure(error) }
 
         let privacy: PrivacySummary
         do {
-            privacy = try PrivacyStage.run(sizes: options.sizes, seed: options.seed, train: train, test: test, output: output,
-                                           versions: versions, stages: stages)
+            privacy = try PrivacyStage.run(
+                sizes: options.sizes, seed: options.seed, train: train, test: test, output: output,
+                versions: versions, stages: stages)
         } catch { throw stages.failure(error) }
 
         stages.begin("overview", units: 1)
-        var summary = DemoSummary(quick: options.quick, output: output, sizes: options.sizes, seed: options.seed, split: split,
-                                  attack: attack, privacy: privacy, stageSeconds: [], seconds: 0, files: [])
-        summary.files = ["index.html", "summary.json", "split-training.json", "split-malicious.json", attack.gridNone, attack.gridAGGP]
+        var summary = DemoSummary(
+            quick: options.quick, output: output, sizes: options.sizes, seed: options.seed, split: split,
+            attack: attack, privacy: privacy, stageSeconds: [], seconds: 0, files: [])
+        summary.files =
+            [
+                "index.html", "summary.json", "split-training.json", "split-malicious.json", attack.gridNone,
+                attack.gridAGGP,
+            ]
             + privacy.models.flatMap { [$0.report, $0.report.replacingOccurrences(of: ".html", with: ".json")] }
         summary.stageSeconds = stages.durations
         summary.seconds = Date().timeIntervalSince(start)
         try write(Data(Overview.html(summary).utf8), to: output.appendingPathComponent("index.html"))
-        try write(Data((Overview.json(summary).serialized() + "\n").utf8), to: output.appendingPathComponent("summary.json"))
+        try write(
+            Data((Overview.json(summary).serialized() + "\n").utf8), to: output.appendingPathComponent("summary.json"))
         stages.end("wrote \(output.path)/index.html")
         summary.stageSeconds = stages.durations
         summary.seconds = Date().timeIntervalSince(start)
@@ -87,7 +103,9 @@ public enum Demo {
     }
 
     static func write(_ data: Data, to url: URL) throws(DemoError) {
-        do { try data.write(to: url, options: .atomic) } catch { throw .writeFailed(path: url.path, reason: error.localizedDescription) }
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw .writeFailed(path: url.path, reason: error.localizedDescription)
+        }
     }
 
     /// A number without trailing zeros (3 for 3.0).

@@ -25,8 +25,10 @@ public struct DemoSizes: Sendable, Equatable {
     /// The one epsilon both DP methods are set to (delta 1e-5 for DP-SGD, 1/n^2 for DP-Weights).
     public var epsilon: Double
 
-    public init(verifiedSteps: Int, plainSteps: Int, adversaries: [Adversary], qbiNeurons: Int, qbiBatch: Int, qbiSeeds: Int,
-                auditExamples: Int, auditAttack: AttackKind, shadowModels: Int, epochs: Int, dpEpochs: Int, epsilon: Double) {
+    public init(
+        verifiedSteps: Int, plainSteps: Int, adversaries: [Adversary], qbiNeurons: Int, qbiBatch: Int, qbiSeeds: Int,
+        auditExamples: Int, auditAttack: AttackKind, shadowModels: Int, epochs: Int, dpEpochs: Int, epsilon: Double
+    ) {
         self.verifiedSteps = verifiedSteps
         self.plainSteps = plainSteps
         self.adversaries = adversaries
@@ -59,13 +61,18 @@ public struct DemoSizes: Sendable, Equatable {
         }
         try require(verifiedSteps >= 1, "verified steps", verifiedSteps, "must be >= 1")
         try require(plainSteps >= 1, "plain steps", plainSteps, "must be >= 1")
-        try require(adversaries.allSatisfy { $0.side == .server }, "adversaries", adversaries.map(\.rawValue),
-                    "must all be server adversaries (\(Adversary.allCases.filter { $0.side == .server }.map(\.rawValue).joined(separator: ", ")))")
-        try require(qbiNeurons >= 1 && qbiBatch >= 2 && qbiSeeds >= 1, "qbi", "\(qbiNeurons)/\(qbiBatch)/\(qbiSeeds)",
-                    "needs neurons >= 1, batch >= 2, seeds >= 1")
+        try require(
+            adversaries.allSatisfy { $0.side == .server }, "adversaries", adversaries.map(\.rawValue),
+            "must all be server adversaries (\(Adversary.allCases.filter { $0.side == .server }.map(\.rawValue).joined(separator: ", ")))"
+        )
+        try require(
+            qbiNeurons >= 1 && qbiBatch >= 2 && qbiSeeds >= 1, "qbi", "\(qbiNeurons)/\(qbiBatch)/\(qbiSeeds)",
+            "needs neurons >= 1, batch >= 2, seeds >= 1")
         try require(auditExamples >= 2, "audit examples", auditExamples, "must be >= 2")
-        try require(!auditAttack.needsShadowModels || (shadowModels >= 4 && shadowModels % 2 == 0), "shadow models", shadowModels,
-                    "\(auditAttack.rawValue) needs an even number >= 4")
+        try require(
+            !auditAttack.needsShadowModels || (shadowModels >= 4 && shadowModels % 2 == 0), "shadow models",
+            shadowModels,
+            "\(auditAttack.rawValue) needs an even number >= 4")
         try require(epochs >= 1 && dpEpochs >= 1, "epochs", "\(epochs)/\(dpEpochs)", "must be >= 1")
         try require(epsilon > 0 && epsilon.isFinite, "epsilon", epsilon, "must be a finite number > 0")
     }
@@ -83,8 +90,11 @@ public struct DemoOptions: Sendable {
     /// over real loopback sockets), as the tests do.
     public var serverExecutable: URL?
 
-    public init(quick: Bool = false, output: URL = URL(fileURLWithPath: "verisplit-demo"), sizes: DemoSizes? = nil, seed: UInt64 = 1,
-                serverExecutable: URL? = nil) {
+    public init(
+        quick: Bool = false, output: URL = URL(fileURLWithPath: "verisplit-demo"), sizes: DemoSizes? = nil,
+        seed: UInt64 = 1,
+        serverExecutable: URL? = nil
+    ) {
         self.quick = quick
         self.output = output
         self.sizes = sizes ?? (quick ? .quick : .full)

@@ -58,26 +58,34 @@ enum PrivacyStage {
 
     /// The float network of a circuit spec (cut after the flatten).
     static func floatModel(_ spec: CircuitSpec) throws -> ModelSpec {
-        try ModelSpec(name: "\(spec.name)-float", inputShape: [spec.input.channels, spec.input.height, spec.input.width], layers: [
-            .conv2d(name: "conv", inChannels: spec.input.channels, outChannels: spec.client.outChannels, kernel: spec.client.kernel,
+        try ModelSpec(
+            name: "\(spec.name)-float", inputShape: [spec.input.channels, spec.input.height, spec.input.width],
+            layers: [
+                .conv2d(
+                    name: "conv", inChannels: spec.input.channels, outChannels: spec.client.outChannels,
+                    kernel: spec.client.kernel,
                     stride: spec.client.stride, padding: 0, bias: true),
-            .relu(name: "relu"), .flatten(name: "flatten"),
-            .dense(name: "fc", inFeatures: spec.cutWidth, outFeatures: spec.server.outputs, bias: true),
-        ], cut: 3)
+                .relu(name: "relu"), .flatten(name: "flatten"),
+                .dense(name: "fc", inFeatures: spec.cutWidth, outFeatures: spec.server.outputs, bias: true),
+            ], cut: 3)
     }
 
-    static func run(sizes: DemoSizes, seed: UInt64, train: Dataset, test: Dataset, output: URL,
-                    versions: [(String, String)], stages: StageTracker) throws -> PrivacySummary {
+    static func run(
+        sizes: DemoSizes, seed: UInt64, train: Dataset, test: Dataset, output: URL,
+        versions: [(String, String)], stages: StageTracker
+    ) throws -> PrivacySummary {
         let circuit = try CircuitSpec.load(EmbeddedSpec.data, file: EmbeddedSpec.name)
         let spec = try floatModel(circuit)
         let plain = try PlainTrainer(epochs: sizes.epochs, batchSize: 64, learningRate: learningRate)
         let trainers: [any ModelTrainer] = [
             plain,
             try DPWeightsModelTrainer(epsilon: sizes.epsilon, base: plain),
-            try DPSGDModelTrainer(targetEpsilon: sizes.epsilon, epochs: sizes.dpEpochs, batchSize: 64, learningRate: learningRate),
+            try DPSGDModelTrainer(
+                targetEpsilon: sizes.epsilon, epochs: sizes.dpEpochs, batchSize: 64, learningRate: learningRate),
         ]
-        stages.begin("\(sizes.auditAttack.rawValue) membership audit of plain, DP-Weights and DP-SGD at epsilon \(Demo.number(sizes.epsilon))",
-                     units: trainers.count)
+        stages.begin(
+            "\(sizes.auditAttack.rawValue) membership audit of plain, DP-Weights and DP-SGD at epsilon \(Demo.number(sizes.epsilon))",
+            units: trainers.count)
         var rng = SeededGenerator(seed: seed)
         var order = Array(0..<train.count)
         rng.shuffle(&order)
@@ -93,30 +101,44 @@ enum PrivacyStage {
             let target = try trainer.train(spec: spec, data: members, seed: seed)
             let accuracy = try ExampleOutputs.evaluate(model: target, data: nonMembers).accuracy()
             let claim = (trainer as? DPWeightsModelTrainer)?.claim(datasetSize: members.count) ?? trainer.claim
-            let config = MIAConfiguration(attack: sizes.auditAttack, shadowModels: sizes.shadowModels, seed: seed,
-                                          examplesPerSide: sizes.auditExamples, delta: claim?.delta ?? 1e-5,
-                                          cacheDirectory: nil, showProgress: false)
-            let result = try MembershipAudit.run(spec: spec, target: target, members: members, nonMembers: nonMembers,
-                                                 trainer: trainer, configuration: config)
+            let config = MIAConfiguration(
+                attack: sizes.auditAttack, shadowModels: sizes.shadowModels, seed: seed,
+                examplesPerSide: sizes.auditExamples, delta: claim?.delta ?? 1e-5,
+                cacheDirectory: nil, showProgress: false)
+            let result = try MembershipAudit.run(
+                spec: spec, target: target, members: members, nonMembers: nonMembers,
+                trainer: trainer, configuration: config)
             let folder = "audit-\(trainer.name)"
-            let report = MIAReport(result: result, context: ReportContext(
-                versions: versions,
-                inputs: [("model", "\(spec.name) (\(trainer.name)), trained on \(members.count) members"),
-                         ("members", "bundled Fashion-MNIST train subset, seeded sample"),
-                         ("non-members", "bundled Fashion-MNIST test subset")],
-                command: "verisplit demo"))
+            let report = MIAReport(
+                result: result,
+                context: ReportContext(
+                    versions: versions,
+                    inputs: [
+                        ("model", "\(spec.name) (\(trainer.name)), trained on \(members.count) members"),
+                        ("members", "bundled Fashion-MNIST train subset, seeded sample"),
+                        ("non-members", "bundled Fashion-MNIST test subset"),
+                    ],
+                    command: "verisplit demo"))
             try report.write(to: output.appendingPathComponent(folder))
             let e = result.evaluation
-            models.append(AuditedModel(
-                name: trainer.name, claimedEpsilon: claim?.epsilon, claimedDelta: claim?.delta, proven: claim?.proven,
-                claimStatus: claim?.status.rawValue,
-                testAccuracy: accuracy, auc: e.metrics.auc, tprAtLowFPR: e.metrics.tprAtFPR[1],
-                epsilonLowerBound: e.epsilon.bound, epsilonCeiling: e.epsilon.ceiling,
-                epsilonLowerBoundPosthoc: e.epsilon.posthocBound, report: "\(folder)/report.html",
-                seconds: Date().timeIntervalSince(start)))
+            models.append(
+                AuditedModel(
+                    name: trainer.name, claimedEpsilon: claim?.epsilon, claimedDelta: claim?.delta,
+                    proven: claim?.proven,
+                    claimStatus: claim?.status.rawValue,
+                    testAccuracy: accuracy, auc: e.metrics.auc, tprAtLowFPR: e.metrics.tprAtFPR[1],
+                    epsilonLowerBound: e.epsilon.bound, epsilonCeiling: e.epsilon.ceiling,
+                    epsilonLowerBoundPosthoc: e.epsilon.posthocBound, report: "\(folder)/report.html",
+                    seconds: Date().timeIntervalSince(start)))
         }
-        stages.end(models.map { "\($0.name) AUC \(formatDecimal($0.auc, digits: 3)), eps LB \(formatDecimal($0.epsilonLowerBound, digits: 2))" }.joined(separator: "; "))
-        return PrivacySummary(model: spec.name, attack: sizes.auditAttack.rawValue, membersPerSide: min(sizes.auditExamples, members.count, nonMembers.count),
-                              shadowModels: sizes.auditAttack.needsShadowModels ? sizes.shadowModels : 0, epsilon: sizes.epsilon, models: models)
+        stages.end(
+            models.map {
+                "\($0.name) AUC \(formatDecimal($0.auc, digits: 3)), eps LB \(formatDecimal($0.epsilonLowerBound, digits: 2))"
+            }.joined(separator: "; "))
+        return PrivacySummary(
+            model: spec.name, attack: sizes.auditAttack.rawValue,
+            membersPerSide: min(sizes.auditExamples, members.count, nonMembers.count),
+            shadowModels: sizes.auditAttack.needsShadowModels ? sizes.shadowModels : 0, epsilon: sizes.epsilon,
+            models: models)
     }
 }

@@ -35,13 +35,17 @@ enum SplitStage {
     /// The step at which `adversary` acts: replay needs a previous step to replay.
     static func attackStep(_ adversary: Adversary) -> UInt64 { adversary == .replay ? 1 : 0 }
 
-    static func run(sizes: DemoSizes, seed: UInt64, train: Dataset, test: Dataset, stages: StageTracker,
-                    serverExecutable: URL?) async throws -> (summary: SplitSummary, client: QuantizedConv2d) {
+    static func run(
+        sizes: DemoSizes, seed: UInt64, train: Dataset, test: Dataset, stages: StageTracker,
+        serverExecutable: URL?
+    ) async throws -> (summary: SplitSummary, client: QuantizedConv2d) {
         let progress = stages.progress
         let spec = try CircuitSpec.load(EmbeddedSpec.data, file: EmbeddedSpec.name)
 
         let where_ = serverExecutable == nil ? "loopback TCP" : "loopback TCP to a server process"
-        stages.begin("verified split training (\(spec.name) spec, \(sizes.verifiedSteps) steps over \(where_))", units: 1 + sizes.verifiedSteps)
+        stages.begin(
+            "verified split training (\(spec.name) spec, \(sizes.verifiedSteps) steps over \(where_))",
+            units: 1 + sizes.verifiedSteps)
         progress.update(0, detail: "Groth16 setup of the three circuits")
         let setupStart = Date()
         let keys = try SplitKeys.developmentSetup(spec: spec)
@@ -61,31 +65,46 @@ enum SplitStage {
         c.fixedScheduleSeed = seed
         let total = sizes.verifiedSteps
         c.onStep = { done in progress.update(1 + Int(done), detail: "step \(done)/\(total)") }
-        let verified = if let serverExecutable {
-            try await ProcessRun.run(setup: setup, serverExecutable: serverExecutable, train: train, test: test, configuration: c, logger: logger)
-        } else {
-            try await LocalRun.run(setup: setup, train: train, test: test, configuration: c, logger: logger)
-        }
+        let verified =
+            if let serverExecutable {
+                try await ProcessRun.run(
+                    setup: setup, serverExecutable: serverExecutable, train: train, test: test, configuration: c,
+                    logger: logger)
+            } else {
+                try await LocalRun.run(setup: setup, train: train, test: test, configuration: c, logger: logger)
+            }
         guard !verified.report.rejected, verified.report.stepsCompleted == UInt64(total),
-              let client = verified.clientLayer else {
-            throw DemoError.stage("verified training", reason: verified.report.reason ?? "the session ended after \(verified.report.stepsCompleted) steps")
+            let client = verified.clientLayer
+        else {
+            throw DemoError.stage(
+                "verified training",
+                reason: verified.report.reason ?? "the session ended after \(verified.report.stepsCompleted) steps")
         }
         var plain = c
         plain.mode = .plain
         plain.onStep = nil
-        let same = try await LocalRun.run(setup: setup, train: train, test: test, configuration: plain, logger: logger).report
+        let same = try await LocalRun.run(setup: setup, train: train, test: test, configuration: plain, logger: logger)
+            .report
         plain.steps = sizes.plainSteps
-        let long = try await LocalRun.run(setup: setup, train: train, test: test, configuration: plain, logger: logger).report
-        let initial = try SplitLearning.Evaluation.accuracy(conv: SplitClient.initialLayer(spec: spec, seed: c.clientSeed),
-                                              head: SplitServer.initialLayer(spec: spec, seed: c.serverSeed), spec: spec, data: test)
+        let long = try await LocalRun.run(setup: setup, train: train, test: test, configuration: plain, logger: logger)
+            .report
+        let initial = try SplitLearning.Evaluation.accuracy(
+            conv: SplitClient.initialLayer(spec: spec, seed: c.clientSeed),
+            head: SplitServer.initialLayer(spec: spec, seed: c.serverSeed), spec: spec, data: test)
         let r = verified.report
-        stages.end(String(format: "test accuracy %.1f %% after %ld steps (%.1f %% at initialization); %.2f s/step, proving %.1f s, verifying %.3f s for %ld proofs",
-                            (r.testAccuracy ?? 0) * 100, total, initial * 100, r.client.wallSeconds / Double(total),
-                            r.client.provingSeconds + r.server.provingSeconds, r.client.verifySeconds + r.server.verifySeconds,
-                            r.client.verifications + r.server.verifications))
+        stages.end(
+            String(
+                format:
+                    "test accuracy %.1f %% after %ld steps (%.1f %% at initialization); %.2f s/step, proving %.1f s, verifying %.3f s for %ld proofs",
+                (r.testAccuracy ?? 0) * 100, total, initial * 100, r.client.wallSeconds / Double(total),
+                r.client.provingSeconds + r.server.provingSeconds, r.client.verifySeconds + r.server.verifySeconds,
+                r.client.verifications + r.server.verifications))
 
-        let runs: [(Adversary, SplitMode)] = sizes.adversaries.map { ($0, .verified) } + (sizes.adversaries.first.map { [($0, .ledger)] } ?? [])
-        stages.begin("dishonest server steps (\(runs.map { "\($0.0.rawValue) vs \($0.1.rawValue)" }.joined(separator: ", ")))", units: runs.count)
+        let runs: [(Adversary, SplitMode)] =
+            sizes.adversaries.map { ($0, .verified) } + (sizes.adversaries.first.map { [($0, .ledger)] } ?? [])
+        stages.begin(
+            "dishonest server steps (\(runs.map { "\($0.0.rawValue) vs \($0.1.rawValue)" }.joined(separator: ", ")))",
+            units: runs.count)
         var malicious = [LocalRunReport]()
         for (i, (adversary, mode)) in runs.enumerated() {
             progress.update(i, detail: "\(adversary.rawValue) against \(mode.rawValue)")
@@ -95,15 +114,18 @@ enum SplitStage {
             m.adversary = adversary
             m.attackStep = attackStep(adversary)
             m.steps = Int(m.attackStep) + 1
-            malicious.append(try await LocalRun.run(setup: setup, train: train, test: nil, configuration: m, logger: logger).report)
+            malicious.append(
+                try await LocalRun.run(setup: setup, train: train, test: nil, configuration: m, logger: logger).report)
         }
         let caught = malicious.filter { $0.mode == .verified && $0.rejected }.count
         let verifiedRuns = malicious.filter { $0.mode == .verified }.count
         let first = malicious.first { $0.mode == .verified }
-        stages.end("\(caught)/\(verifiedRuns) rejected by the verified protocol"
-                     + (first.map { "; \($0.adversary.rawValue): \($0.reason ?? "no reason")" } ?? ""))
-        let summary = SplitSummary(spec: spec.name, constraints: constraints, keySetupSeconds: keySetupSeconds, verified: r,
-                                   plainSameSteps: same, plainLong: long, malicious: malicious, accuracyAtInitialization: initial)
+        stages.end(
+            "\(caught)/\(verifiedRuns) rejected by the verified protocol"
+                + (first.map { "; \($0.adversary.rawValue): \($0.reason ?? "no reason")" } ?? ""))
+        let summary = SplitSummary(
+            spec: spec.name, constraints: constraints, keySetupSeconds: keySetupSeconds, verified: r,
+            plainSameSteps: same, plainLong: long, malicious: malicious, accuracyAtInitialization: initial)
         return (summary, client)
     }
 }

@@ -23,7 +23,9 @@ public struct BinFileReader<E: BinFileError> {
     let sectionName: (UInt32) -> String
 
     public init(bytes: [UInt8], file: String, sectionName: @escaping (UInt32) -> String) {
-        self.cursor = ByteReader(bytes); self.file = file; self.sectionName = sectionName
+        self.cursor = ByteReader(bytes)
+        self.file = file
+        self.sectionName = sectionName
     }
 
     public var bytes: [UInt8] { cursor.bytes }
@@ -35,7 +37,9 @@ public struct BinFileReader<E: BinFileError> {
     public var remaining: Int { cursor.remaining }
 
     public mutating func enter(_ id: UInt32, _ s: (offset: Int, size: Int)) {
-        section = sectionName(id); cursor.offset = s.offset; cursor.limit = s.offset + s.size
+        section = sectionName(id)
+        cursor.offset = s.offset
+        cursor.limit = s.offset + s.size
     }
 
     public func fail(_ reason: String, at: Int? = nil) -> E {
@@ -68,7 +72,8 @@ public struct BinFileReader<E: BinFileError> {
         let countAt = offset
         let count = try u32()
         guard count <= 64 else {
-            throw .tooLarge(file: file, section: section, offset: countAt, what: "section count", value: UInt64(count), limit: 64)
+            throw .tooLarge(
+                file: file, section: section, offset: countAt, what: "section count", value: UInt64(count), limit: 64)
         }
         var table: [(UInt32, Int, Int)] = []
         for _ in 0..<count {
@@ -76,7 +81,8 @@ public struct BinFileReader<E: BinFileError> {
             let sizeAt = offset
             let size = try u64()
             guard size <= UInt64(remaining) else {
-                throw .truncated(file: file, section: sectionName(id), offset: sizeAt, needed: Int(clamping: size) - remaining)
+                throw .truncated(
+                    file: file, section: sectionName(id), offset: sizeAt, needed: Int(clamping: size) - remaining)
             }
             table.append((id, offset, Int(size)))
             offset += Int(size)
@@ -86,10 +92,14 @@ public struct BinFileReader<E: BinFileError> {
     }
 
     /// The one section with `id` in `table`: missing or repeated sections are errors.
-    public func find(_ id: UInt32, in table: [(id: UInt32, offset: Int, size: Int)]) throws(E) -> (offset: Int, size: Int) {
+    public func find(
+        _ id: UInt32, in table: [(id: UInt32, offset: Int, size: Int)]
+    ) throws(E) -> (offset: Int, size: Int) {
         let matches = table.filter { $0.id == id }
         guard let first = matches.first else { throw .missingSection(file: file, section: sectionName(id)) }
-        if matches.count > 1 { throw .duplicateSection(file: file, section: sectionName(id), offset: matches[1].offset) }
+        if matches.count > 1 {
+            throw .duplicateSection(file: file, section: sectionName(id), offset: matches[1].offset)
+        }
         return (first.offset, first.size)
     }
 
@@ -110,7 +120,8 @@ public struct BinFileReader<E: BinFileError> {
     /// allocation-free path of `decodeG1PointsInParallel`, `Zkey.decodeG1` for the rest).
     public mutating func g1Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(E) -> [G1Affine] {
         try points(id, count: count, size: 64, in: s) { bytes, start in
-            decodeG1PointsInParallel(bytes, start: start, count: count, layout: .littleEndianMontgomery, decode: Zkey.decodeG1)
+            decodeG1PointsInParallel(
+                bytes, start: start, count: count, layout: .littleEndianMontgomery, decode: Zkey.decodeG1)
         }
     }
 
@@ -118,13 +129,16 @@ public struct BinFileReader<E: BinFileError> {
     /// membership test of `decodeG2PointsInParallel`.
     public mutating func g2Section(_ id: UInt32, count: Int, in s: (offset: Int, size: Int)) throws(E) -> [G2Affine] {
         try points(id, count: count, size: 128, in: s) { bytes, start in
-            decodeG2PointsInParallel(bytes, start: start, count: count, layout: .littleEndianMontgomery, decode: Zkey.decodeG2)
+            decodeG2PointsInParallel(
+                bytes, start: start, count: count, layout: .littleEndianMontgomery, decode: Zkey.decodeG2)
         }
     }
 
     /// A section of exactly `count` points (its size checked first), decoded by `decodeAll`.
-    mutating func points<P>(_ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
-                            decodeAll: ([UInt8], Int) -> Result<[P], IndexedPointError>) throws(E) -> [P] {
+    mutating func points<P>(
+        _ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
+        decodeAll: ([UInt8], Int) -> Result<[P], IndexedPointError>
+    ) throws(E) -> [P] {
         enter(id, s)
         guard s.size == count * size else {
             throw fail("size \(s.size) bytes, expected \(count) points of \(size) bytes = \(count * size)")
@@ -140,8 +154,10 @@ public struct BinFileReader<E: BinFileError> {
 
     /// A section of exactly `count` points (its size checked first), decoded and validated
     /// on all cores.
-    public mutating func points<P: Sendable>(_ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
-                                             decode: @escaping @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P)
+    public mutating func points<P: Sendable>(
+        _ id: UInt32, count: Int, size: Int, in s: (offset: Int, size: Int),
+        decode: @escaping @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> P
+    )
         throws(E) -> [P]
     {
         enter(id, s)
@@ -167,7 +183,9 @@ public struct ContributionParameters: Sendable, Equatable {
     public var beaconHash: [UInt8]?
 
     public init(name: String?, iterationsExponent: UInt8? = nil, beaconHash: [UInt8]? = nil) {
-        self.name = name; self.iterationsExponent = iterationsExponent; self.beaconHash = beaconHash
+        self.name = name
+        self.iterationsExponent = iterationsExponent
+        self.beaconHash = beaconHash
     }
 
     /// `name` cut to at most 64 bytes on a character boundary (snarkjs keeps 64).
@@ -199,7 +217,9 @@ extension BinFileReader {
     public mutating func contributionParameters(_ label: String) throws(E) -> ContributionParameters {
         let lengthAt = offset
         let length = Int(try u32())
-        guard length <= remaining else { throw .truncated(file: file, section: section, offset: lengthAt, needed: length - remaining) }
+        guard length <= remaining else {
+            throw .truncated(file: file, section: section, offset: lengthAt, needed: length - remaining)
+        }
         let end = offset + length
         var out = ContributionParameters(name: nil)
         var lastType: UInt8 = 0

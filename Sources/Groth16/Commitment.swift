@@ -30,10 +30,17 @@ public struct CommitmentKey: Sendable, Equatable {
     public var etaGammaSigma: G1Affine
     public var etaDelta: G1Affine
 
-    public init(wires: [Int], challenge: Int, basis: [G1Affine], basisSigma: [G1Affine], etaGamma: G1Affine,
-                etaGammaSigma: G1Affine, etaDelta: G1Affine) {
-        self.wires = wires; self.challenge = challenge; self.basis = basis; self.basisSigma = basisSigma
-        self.etaGamma = etaGamma; self.etaGammaSigma = etaGammaSigma; self.etaDelta = etaDelta
+    public init(
+        wires: [Int], challenge: Int, basis: [G1Affine], basisSigma: [G1Affine], etaGamma: G1Affine,
+        etaGammaSigma: G1Affine, etaDelta: G1Affine
+    ) {
+        self.wires = wires
+        self.challenge = challenge
+        self.basis = basis
+        self.basisSigma = basisSigma
+        self.etaGamma = etaGamma
+        self.etaGammaSigma = etaGammaSigma
+        self.etaDelta = etaDelta
     }
 }
 
@@ -67,7 +74,9 @@ public struct CommittedProof: Sendable, Equatable {
 
     /// Decodes and validates every point (on the curve, in the subgroup).
     public init(bytes: [UInt8]) throws(PointDecodingError) {
-        guard bytes.count == Self.byteCount else { throw .wrongLength(group: "committed proof", expected: Self.byteCount, got: bytes.count) }
+        guard bytes.count == Self.byteCount else {
+            throw .wrongLength(group: "committed proof", expected: Self.byteCount, got: bytes.count)
+        }
         proof = try Proof(ethereumBytes: Array(bytes[0..<256]))
         commitment = try G1Affine(uncompressed: bytes[256..<320])
         knowledge = try G1Affine(uncompressed: bytes[320..<384])
@@ -80,12 +89,14 @@ final class CommitmentState: @unchecked Sendable {
     private var stored: (commitment: G1Affine, knowledge: G1Affine, blinding: Fr)?
 
     func set(_ value: (G1Affine, G1Affine, Fr)) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         stored = value
     }
 
     func take() -> (commitment: G1Affine, knowledge: G1Affine, blinding: Fr)? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         defer { stored = nil }
         return stored
     }
@@ -110,12 +121,15 @@ extension Groth16 {
     /// from the CSPRNG) and returns the challenge the verifier will derive. The witness is then
     /// checked, the proof made, and checked against the key before it is returned.
     /// Cost: a Groth16 proof plus two MSMs over the committed wires.
-    public static func proveCommitted(key: ProvingKey, r1cs: R1CS<Fr>,
-                                      build: (_ oracle: @escaping @Sendable ([Fr], [Fr]) -> Fr) throws -> ConstraintSystem<Fr>)
+    public static func proveCommitted(
+        key: ProvingKey, r1cs: R1CS<Fr>,
+        build: (_ oracle: @escaping @Sendable ([Fr], [Fr]) -> Fr) throws -> ConstraintSystem<Fr>
+    )
         throws -> CommittedProof
     {
         guard let commitmentKey = key.commitment, let info = r1cs.commitment, info.wires == commitmentKey.wires,
-              info.challenge == commitmentKey.challenge else {
+            info.challenge == commitmentKey.challenge
+        else {
             throw Groth16Error.commitmentMismatch("the key and the circuit disagree on the committed wires")
         }
         let state = CommitmentState()
@@ -123,9 +137,11 @@ extension Groth16 {
             var nu = Fr.random()
             defer { nu = .zero }
             let scalars = committed.map(\.canonicalLimbs)
-            let d = (MSM.multiply(bases: commitmentKey.basis, canonicalScalars: scalars)
+            let d =
+                (MSM.multiply(bases: commitmentKey.basis, canonicalScalars: scalars)
                 + commitmentKey.etaGamma.multiplied(by: nu)).affine
-            let k = (MSM.multiply(bases: commitmentKey.basisSigma, canonicalScalars: scalars)
+            let k =
+                (MSM.multiply(bases: commitmentKey.basisSigma, canonicalScalars: scalars)
                 + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
             state.set((d, k, nu))
             return commitmentChallenge(commitment: d, statement: statement)
@@ -134,23 +150,29 @@ extension Groth16 {
         guard let opened = state.take() else {
             throw Groth16Error.commitmentMismatch("the circuit never drew its challenge")
         }
-        guard cs.commitmentInfo == info else { throw Groth16Error.commitmentMismatch("the circuit built is not the key's") }
+        guard cs.commitmentInfo == info else {
+            throw Groth16Error.commitmentMismatch("the circuit built is not the key's")
+        }
         let witness = cs.witness()
-        return try proveCommitted(key: key, r1cs: r1cs, witness: witness, commitment: opened.commitment,
-                                  knowledge: opened.knowledge, blinding: opened.blinding)
+        return try proveCommitted(
+            key: key, r1cs: r1cs, witness: witness, commitment: opened.commitment,
+            knowledge: opened.knowledge, blinding: opened.blinding)
     }
 
     /// The proof for a witness whose challenge was derived from `commitment` (made with
     /// `blinding`). Checks the witness, and the proof against the key, before returning it.
-    static func proveCommitted(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], commitment: G1Affine, knowledge: G1Affine,
-                               blinding: Fr) throws(Groth16Error) -> CommittedProof {
+    static func proveCommitted(
+        key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], commitment: G1Affine, knowledge: G1Affine,
+        blinding: Fr
+    ) throws(Groth16Error) -> CommittedProof {
         guard let commitmentKey = key.commitment else { throw .commitmentMismatch("the key has no commitment key") }
         guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
         }
         guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
         if let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
-        let proof = try proveUnchecked(key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
+        let proof = try proveUnchecked(
+            key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
         let committed = CommittedProof(proof: proof, commitment: commitment, knowledge: knowledge)
         let statement = Array(witness[1..<r1cs.numPublic])
         guard (try? verifyCommitted(key: key.verifyingKey, proof: committed, statement: statement)) == true else {
@@ -163,18 +185,23 @@ extension Groth16 {
     /// whatever the caller says. What a cheating prover runs (the soundness tests play one that
     /// picks its own challenge, or commits to other values than its witness); honest code calls
     /// `proveCommitted(key:r1cs:build:)`.
-    public static func proveCommittedUnchecked(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], commitment: G1Affine,
-                                               knowledge: G1Affine, blinding: Fr) throws(Groth16Error) -> CommittedProof {
+    public static func proveCommittedUnchecked(
+        key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], commitment: G1Affine,
+        knowledge: G1Affine, blinding: Fr
+    ) throws(Groth16Error) -> CommittedProof {
         guard let commitmentKey = key.commitment else { throw .commitmentMismatch("the key has no commitment key") }
         guard witness.count == r1cs.numWires, witness.count == key.wireCount else {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
         }
-        let proof = try proveUnchecked(key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
+        let proof = try proveUnchecked(
+            key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
         return CommittedProof(proof: proof, commitment: commitment, knowledge: knowledge)
     }
 
     /// The Groth16 part of a committed proof without checks (C carries -nu [eta/delta]_1).
-    static func proveUnchecked(key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], blinding: Fr, etaDelta: G1Affine) throws(Groth16Error) -> Proof {
+    static func proveUnchecked(
+        key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], blinding: Fr, etaDelta: G1Affine
+    ) throws(Groth16Error) -> Proof {
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
         let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction)
@@ -186,7 +213,9 @@ extension Groth16 {
     /// Verifies a committed proof: derives the challenge from D and `statement` (every public
     /// value but the challenge, in wire order), then checks the Groth16 equation with D added to
     /// the public-input term and D's proof of knowledge, in one multi-pairing.
-    public static func verifyCommitted(key: VerifyingKey, proof: CommittedProof, statement: [Fr]) throws(Groth16Error) -> Bool {
+    public static func verifyCommitted(
+        key: VerifyingKey, proof: CommittedProof, statement: [Fr]
+    ) throws(Groth16Error) -> Bool {
         guard let commitment = key.commitment else {
             throw .commitmentMismatch("this key's circuit has no commitment: verify with verify")
         }

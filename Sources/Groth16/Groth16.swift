@@ -17,10 +17,14 @@ public enum Groth16 {
 
         static func sample() -> ToxicWaste {
             func nonzero() -> Fr {
-                while true { let x = Fr.random(); if !x.isZero { return x } }
+                while true {
+                    let x = Fr.random()
+                    if !x.isZero { return x }
+                }
             }
-            var w = ToxicWaste(tau: nonzero(), alpha: nonzero(), beta: nonzero(), gamma: nonzero(), delta: nonzero(),
-                               eta: nonzero(), sigma: nonzero())
+            var w = ToxicWaste(
+                tau: nonzero(), alpha: nonzero(), beta: nonzero(), gamma: nonzero(), delta: nonzero(),
+                eta: nonzero(), sigma: nonzero())
             while w.gamma == w.delta { w.delta = nonzero() }
             return w
         }
@@ -62,8 +66,10 @@ public enum Groth16 {
         return try setup(r1cs, waste: waste, reduction: OddCosetLagrangeReduction.self)
     }
 
-    static func setup(_ r1cs: R1CS<Fr>, waste: ToxicWaste,
-                      reduction: any QAPReduction.Type = MonomialReduction.self) throws(Groth16Error) -> ProvingKey {
+    static func setup(
+        _ r1cs: R1CS<Fr>, waste: ToxicWaste,
+        reduction: any QAPReduction.Type = MonomialReduction.self
+    ) throws(Groth16Error) -> ProvingKey {
         let domain = try domain(for: r1cs)
         let m = r1cs.constraintCount
         let numWires = r1cs.numWires
@@ -124,8 +130,13 @@ public enum Groth16 {
         let hQuery = g1.multiplyAll(hScalars)
 
         for i in 0..<lagrange.count { lagrange[i] = .zero }
-        SecureRandom.erase(&lagrange); SecureRandom.erase(&u); SecureRandom.erase(&v); SecureRandom.erase(&w)
-        SecureRandom.erase(&icScalars); SecureRandom.erase(&lScalars); SecureRandom.erase(&hScalars)
+        SecureRandom.erase(&lagrange)
+        SecureRandom.erase(&u)
+        SecureRandom.erase(&v)
+        SecureRandom.erase(&w)
+        SecureRandom.erase(&icScalars)
+        SecureRandom.erase(&lScalars)
+        SecureRandom.erase(&hScalars)
 
         var vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
         var commitmentKey: CommitmentKey?
@@ -134,16 +145,20 @@ public enum Groth16 {
             var sigmaScalars = commitmentScalars.map { $0 * waste.sigma }
             let basisSigma = g1.multiplyAll(sigmaScalars)
             let etaGamma = waste.eta * gammaInv
-            commitmentKey = CommitmentKey(wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basisSigma,
-                                          etaGamma: g1.multiply(etaGamma).affine,
-                                          etaGammaSigma: g1.multiply(etaGamma * waste.sigma).affine,
-                                          etaDelta: g1.multiply(waste.eta * deltaInv).affine)
-            vk.commitment = CommitmentVerifyingKey(committedWires: info.wires.count, sigma: g2.multiply(waste.sigma).affine)
-            SecureRandom.erase(&commitmentScalars); SecureRandom.erase(&sigmaScalars)
+            commitmentKey = CommitmentKey(
+                wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basisSigma,
+                etaGamma: g1.multiply(etaGamma).affine,
+                etaGammaSigma: g1.multiply(etaGamma * waste.sigma).affine,
+                etaDelta: g1.multiply(waste.eta * deltaInv).affine)
+            vk.commitment = CommitmentVerifyingKey(
+                committedWires: info.wires.count, sigma: g2.multiply(waste.sigma).affine)
+            SecureRandom.erase(&commitmentScalars)
+            SecureRandom.erase(&sigmaScalars)
         }
-        var key = ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
-                             delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
-                             domainSize: domain.size, hForm: reduction.form, circuitHash: circuitHash(r1cs))
+        var key = ProvingKey(
+            verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
+            delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
+            domainSize: domain.size, hForm: reduction.form, circuitHash: circuitHash(r1cs))
         key.commitment = commitmentKey
         return key
     }
@@ -181,14 +196,18 @@ public enum Groth16 {
 
         let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction)
         var r = Fr.random(), s = Fr.random()
-        defer { r = .zero; s = .zero }
+        defer {
+            r = .zero
+            s = .zero
+        }
         let proof = msmProof(key: key, witness: witness, h: h, r: r, s: s)
         // Every proof is checked before it leaves: with a satisfied witness, a proof that fails
         // means the key's queries do not match its verifying key (a corrupted or altered key,
         // whose checksum the alterer can recompute). One pairing check, about 1-2 ms.
         // The key's degeneracy is its loader's business (a test key may be allowed explicitly).
         let inputs = Array(witness[1..<(r1cs.numPublic + 1)])
-        let valid = !proof.a.isInfinity && !proof.b.isInfinity && !proof.c.isInfinity
+        let valid =
+            !proof.a.isInfinity && !proof.b.isInfinity && !proof.c.isInfinity
             && pairingEquationHolds(key: key.verifyingKey, proof: proof, publicInputs: inputs)
         guard valid else { throw knowsC ? .proofRejectedByOwnKey : .witnessRejectedByKey }
         return proof
@@ -198,8 +217,10 @@ public enum Groth16 {
     /// then h in the reduction's basis. When the reduction derives C (snarkjs), C_j is
     /// <A_j, w> <B_j, w> as in snarkjs's prover (equal to <C_j, w> for a satisfying witness; the
     /// circuit may lack C).
-    static func quotient(r1cs: R1CS<Fr>, witness: [Fr], domain: EvaluationDomain,
-                         reduction: any QAPReduction.Type) throws(Groth16Error) -> [Fr] {
+    static func quotient(
+        r1cs: R1CS<Fr>, witness: [Fr], domain: EvaluationDomain,
+        reduction: any QAPReduction.Type
+    ) throws(Groth16Error) -> [Fr] {
         let m = r1cs.constraintCount
         var a = [Fr](repeating: .zero, count: domain.size)
         var b = [Fr](repeating: .zero, count: domain.size)

@@ -8,7 +8,9 @@ public enum Groth16Benchmark {
     /// Needs 1 <= publicOutputs <= constraints <= 2^27. With `export`, also writes BASE.r1cs and
     /// BASE.wtns (circom format) for other provers. A proof that does not verify under its own key
     /// throws `Groth16Error.proofRejectedByOwnKey`.
-    public static func squaringChain(constraints: Int, publicOutputs: Int, repetitions: Int, export: String?) throws -> BenchTable {
+    public static func squaringChain(
+        constraints: Int, publicOutputs: Int, repetitions: Int, export: String?
+    ) throws -> BenchTable {
         let (r1cs, witness) = SquaringChain.make(constraints: constraints, publicOutputs: publicOutputs)
         if let base = export {
             try Data(Circom.writeR1CS(r1cs)).write(to: URL(fileURLWithPath: base + ".r1cs"))
@@ -33,9 +35,11 @@ public enum Groth16Benchmark {
             }
             verifyMs = min(verifyMs, Date().timeIntervalSince(start) * 1000)
         }
-        return BenchTable(title: "Groth16 on the squaring chain (release build)", rows: [
-            ("constraints", constraints), ("setup_s", setupSeconds), ("prove_s", proveSeconds),
-            ("verify_ms", verifyMs), ("threads", ProcessInfoCores.activeCount),
-        ])
+        return BenchTable(
+            title: "Groth16 on the squaring chain (release build)",
+            rows: [
+                ("constraints", constraints), ("setup_s", setupSeconds), ("prove_s", proveSeconds),
+                ("verify_ms", verifyMs), ("threads", ProcessInfoCores.activeCount),
+            ])
     }
 }

@@ -14,9 +14,11 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAKeyFile(let f): return "\(f): not a VeriSplit proving key (bad magic bytes)"
-        case .unsupportedVersion(let f, let v): return "\(f): key format version \(v) is not supported (expected 1 or 2)"
+        case .unsupportedVersion(let f, let v):
+            return "\(f): key format version \(v) is not supported (expected 1 or 2)"
         case .checksumMismatch(let f):
-            return "\(f): checksum mismatch: the file is corrupted or was modified; regenerate it with `verisplit setup`"
+            return
+                "\(f): checksum mismatch: the file is corrupted or was modified; regenerate it with `verisplit setup`"
         case .truncated(let f, let o, let w): return "\(f): truncated at byte \(o) while reading \(w)"
         case .invalid(let f, let o, let r): return "\(f): at byte \(o): \(r)"
         case .circuitMismatch(let f): return "\(f): the key's circuit hash does not match its embedded circuit"
@@ -71,23 +73,31 @@ public enum KeyFile {
         if let commitment = key.commitment, let sigma = key.verifyingKey.commitment?.sigma {
             w.g1List(commitment.basis)
             w.g1List(commitment.basisSigma)
-            for p in [commitment.etaGamma, commitment.etaGammaSigma, commitment.etaDelta] { w.bytes += p.uncompressed() }
+            for p in [commitment.etaGamma, commitment.etaGammaSigma, commitment.etaDelta] {
+                w.bytes += p.uncompressed()
+            }
             w.bytes += sigma.uncompressed()
         }
         w.bytes += SHA256.hash(w.bytes)
         return w.bytes
     }
 
-    public static func decode(_ bytes: [UInt8], file: String = "proving.key") throws(KeyFileError) -> (ProvingKey, R1CS<Fr>) {
+    public static func decode(
+        _ bytes: [UInt8], file: String = "proving.key"
+    ) throws(KeyFileError) -> (ProvingKey, R1CS<Fr>) {
         guard bytes.count >= 8 + 32 + 32, Array(bytes[0..<4]) == magic else { throw .notAKeyFile(file: file) }
         let body = bytes[0..<(bytes.count - 32)]
-        guard SHA256.hash(Array(body)) == Array(bytes[(bytes.count - 32)...]) else { throw .checksumMismatch(file: file) }
+        guard SHA256.hash(Array(body)) == Array(bytes[(bytes.count - 32)...]) else {
+            throw .checksumMismatch(file: file)
+        }
         var r = KeyReader(bytes: bytes, end: bytes.count - 32, file: file, offset: 4)
         let v = try r.u32("version")
         guard v == version || v == committedVersion else { throw .unsupportedVersion(file: file, version: v) }
         let hash = try r.take(32, "circuit hash")
         let circuitLength = try r.u64("circuit length")
-        guard circuitLength <= UInt64(r.remaining) else { throw .truncated(file: file, offset: r.offset, what: "circuit") }
+        guard circuitLength <= UInt64(r.remaining) else {
+            throw .truncated(file: file, offset: r.offset, what: "circuit")
+        }
         let circuitBytes = Array(try r.take(Int(circuitLength), "circuit"))
         let r1cs: R1CS<Fr>
         do { r1cs = try Circom.readR1CS(circuitBytes, file: file + " (embedded circuit)") } catch {
@@ -108,30 +118,38 @@ public enum KeyFile {
         var commitmentVerifyingKey: CommitmentVerifyingKey?
         if v == committedVersion {
             guard let info = r1cs.commitment else {
-                throw .invalid(file: file, offset: r.offset, reason: "a version 2 key for a circuit without a commitment")
+                throw .invalid(
+                    file: file, offset: r.offset, reason: "a version 2 key for a circuit without a commitment")
             }
             let basis = try r.g1List("commitment basis"), basisSigma = try r.g1List("commitment basis * sigma")
-            let etaGamma = try r.g1("eta/gamma"), etaGammaSigma = try r.g1("eta*sigma/gamma"), etaDelta = try r.g1("eta/delta")
+            let etaGamma = try r.g1("eta/gamma"), etaGammaSigma = try r.g1("eta*sigma/gamma"),
+                etaDelta = try r.g1("eta/delta")
             let sigma = try r.g2("sigma")
             guard basis.count == info.wires.count, basisSigma.count == info.wires.count else {
-                throw .invalid(file: file, offset: r.offset, reason: "commitment basis sizes do not fit the embedded circuit")
+                throw .invalid(
+                    file: file, offset: r.offset, reason: "commitment basis sizes do not fit the embedded circuit")
             }
             guard !sigma.isInfinity, !etaGamma.isInfinity, !etaGammaSigma.isInfinity, !etaDelta.isInfinity else {
                 throw .invalid(file: file, offset: r.offset, reason: "a commitment key point is the point at infinity")
             }
-            commitmentKey = CommitmentKey(wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basisSigma,
-                                          etaGamma: etaGamma, etaGammaSigma: etaGammaSigma, etaDelta: etaDelta)
+            commitmentKey = CommitmentKey(
+                wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basisSigma,
+                etaGamma: etaGamma, etaGammaSigma: etaGammaSigma, etaDelta: etaDelta)
             commitmentVerifyingKey = CommitmentVerifyingKey(committedWires: info.wires.count, sigma: sigma)
         } else if r1cs.commitment != nil {
-            throw .invalid(file: file, offset: r.offset, reason: "the embedded circuit has a commitment but the key (version 1) has none")
+            throw .invalid(
+                file: file, offset: r.offset,
+                reason: "the embedded circuit has a commitment but the key (version 1) has none")
         }
-        guard r.offset == r.end else { throw .invalid(file: file, offset: r.offset, reason: "unexpected trailing bytes") }
+        guard r.offset == r.end else {
+            throw .invalid(file: file, offset: r.offset, reason: "unexpected trailing bytes")
+        }
 
         let wires = r1cs.numWires
         guard ic.count == r1cs.numPublic + 1, a.count == wires, b1.count == wires, b2.count == wires,
-              l.count == wires - r1cs.numPublic - 1,
-              domainSize.nonzeroBitCount == 1, domainSize >= r1cs.constraintCount + r1cs.numPublic + 1,
-              h.count == form.reduction.hQueryCount(domainSize: domainSize)
+            l.count == wires - r1cs.numPublic - 1,
+            domainSize.nonzeroBitCount == 1, domainSize >= r1cs.constraintCount + r1cs.numPublic + 1,
+            h.count == form.reduction.hQueryCount(domainSize: domainSize)
         else {
             throw .invalid(file: file, offset: r.offset, reason: "query sizes do not fit the embedded circuit")
         }
@@ -143,9 +161,10 @@ public enum KeyFile {
         guard !beta1.isInfinity, !delta1.isInfinity else {
             throw .invalid(file: file, offset: r.offset, reason: "beta or delta in G1 is the point at infinity")
         }
-        var key = ProvingKey(verifyingKey: vk, alpha: alpha, beta1: beta1, beta2: beta2, delta1: delta1,
-                             delta2: delta2, a: a, b1: b1, b2: b2, h: h, l: l, domainSize: domainSize,
-                             hForm: form, circuitHash: Array(hash))
+        var key = ProvingKey(
+            verifyingKey: vk, alpha: alpha, beta1: beta1, beta2: beta2, delta1: delta1,
+            delta2: delta2, a: a, b1: b1, b2: b2, h: h, l: l, domainSize: domainSize,
+            hForm: form, circuitHash: Array(hash))
         key.commitment = commitmentKey
         return (key, r1cs)
     }
@@ -191,27 +210,33 @@ struct KeyReader {
     mutating func g1(_ what: String) throws(KeyFileError) -> G1Affine {
         let at = offset
         let s = try take(64, what)
-        do { return try G1Affine(uncompressed: s) } catch { throw .invalid(file: file, offset: at, reason: "\(what): \(error)") }
+        do { return try G1Affine(uncompressed: s) } catch {
+            throw .invalid(file: file, offset: at, reason: "\(what): \(error)")
+        }
     }
 
     mutating func g2(_ what: String) throws(KeyFileError) -> G2Affine {
         let at = offset
         let s = try take(128, what)
-        do { return try G2Affine(uncompressed: s) } catch { throw .invalid(file: file, offset: at, reason: "\(what): \(error)") }
+        do { return try G2Affine(uncompressed: s) } catch {
+            throw .invalid(file: file, offset: at, reason: "\(what): \(error)")
+        }
     }
 
     mutating func g1List(_ what: String) throws(KeyFileError) -> [G1Affine] {
         let (start, count) = try listBytes(what, size: 64)
-        return try result(decodeG1PointsInParallel(bytes, start: start, count: count, layout: .bigEndianC1First) {
-            (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G1Affine(uncompressed: s)
-        }, what, start: start, size: 64)
+        return try result(
+            decodeG1PointsInParallel(bytes, start: start, count: count, layout: .bigEndianC1First) {
+                (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G1Affine(uncompressed: s)
+            }, what, start: start, size: 64)
     }
 
     mutating func g2List(_ what: String) throws(KeyFileError) -> [G2Affine] {
         let (start, count) = try listBytes(what, size: 128)
-        return try result(decodeG2PointsInParallel(bytes, start: start, count: count, layout: .bigEndianC1First) {
-            (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G2Affine(uncompressed: s)
-        }, what, start: start, size: 128)
+        return try result(
+            decodeG2PointsInParallel(bytes, start: start, count: count, layout: .bigEndianC1First) {
+                (s: ArraySlice<UInt8>) throws(PointDecodingError) in try G2Affine(uncompressed: s)
+            }, what, start: start, size: 128)
     }
 
     /// Reads a list's count and skips its bytes, checking the count against the bytes present
@@ -224,7 +249,9 @@ struct KeyReader {
         return (start, count)
     }
 
-    func result<P>(_ decoded: Result<[P], IndexedPointError>, _ what: String, start: Int, size: Int) throws(KeyFileError) -> [P] {
+    func result<P>(
+        _ decoded: Result<[P], IndexedPointError>, _ what: String, start: Int, size: Int
+    ) throws(KeyFileError) -> [P] {
         switch decoded {
         case .success(let points): return points
         case .failure(let bad):
@@ -267,8 +294,9 @@ public func decodeG1PointsInParallel(
     _ bytes: [UInt8], start: Int, count: Int, layout: RawPointDecoding.Layout,
     decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> G1Affine
 ) -> Result<[G1Affine], IndexedPointError> {
-    let (points, failure, _) = decodeInParallel(bytes, start: start, count: count, size: 64, placeholder: .infinity,
-                                                fast: { RawPointDecoding.g1($0, layout: layout) }, decode: decode)
+    let (points, failure, _) = decodeInParallel(
+        bytes, start: start, count: count, size: 64, placeholder: .infinity,
+        fast: { RawPointDecoding.g1($0, layout: layout) }, decode: decode)
     if let failure { return .failure(failure) }
     return .success(points)
 }
@@ -283,8 +311,9 @@ public func decodeG2PointsInParallel(
     _ bytes: [UInt8], start: Int, count: Int, layout: RawPointDecoding.Layout,
     decode: @Sendable (ArraySlice<UInt8>) throws(PointDecodingError) -> G2Affine
 ) -> Result<[G2Affine], IndexedPointError> {
-    let (points, failure, _) = decodeInParallel(bytes, start: start, count: count, size: 128, placeholder: .infinity,
-                                                fast: { RawPointDecoding.g2OnCurve($0, layout: layout) }, decode: decode)
+    let (points, failure, _) = decodeInParallel(
+        bytes, start: start, count: count, size: 128, placeholder: .infinity,
+        fast: { RawPointDecoding.g2OnCurve($0, layout: layout) }, decode: decode)
     // Points before the first decoding failure must still be in G2 for that failure to be the
     // lowest-indexed one; after a failure only that prefix is tested (point by point).
     let outside: Int? = points.withUnsafeBufferPointer { all in
@@ -363,7 +392,9 @@ final class ParallelResults<P>: @unchecked Sendable {
     func set(_ i: Int, _ value: P) { slots[i] = value }
 
     func fail(_ i: Int, _ error: PointDecodingError) {
-        lock.wait(); failures.append((i, error)); lock.signal()
+        lock.wait()
+        failures.append((i, error))
+        lock.signal()
     }
 
     var firstFailure: (Int, PointDecodingError)? { failures.min { $0.0 < $1.0 } }
@@ -375,7 +406,9 @@ final class ParallelResults<P>: @unchecked Sendable {
 /// (`KeyFile`) or a snarkjs `.zkey` (`Zkey`). A `.zkey` with no phase-2 contribution is refused
 /// unless `allowInsecure` (anyone can forge proofs for it; tests only).
 public enum ProvingKeyFile {
-    public static func load(_ bytes: [UInt8], file: String, allowInsecure: Bool = false) throws -> (ProvingKey, R1CS<Fr>) {
+    public static func load(
+        _ bytes: [UInt8], file: String, allowInsecure: Bool = false
+    ) throws -> (ProvingKey, R1CS<Fr>) {
         if bytes.starts(with: Array("zkey".utf8)) {
             return try Zkey.read(bytes, file: file, allowInsecureTestKey: allowInsecure)
         }

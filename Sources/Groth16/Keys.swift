@@ -14,7 +14,11 @@ public struct VerifyingKey: Sendable, Equatable {
     public var commitment: CommitmentVerifyingKey?
 
     public init(alpha: G1Affine, beta: G2Affine, gamma: G2Affine, delta: G2Affine, ic: [G1Affine]) {
-        self.alpha = alpha; self.beta = beta; self.gamma = gamma; self.delta = delta; self.ic = ic
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.delta = delta
+        self.ic = ic
     }
 
     public var publicInputCount: Int { ic.count - 1 }
@@ -44,7 +48,8 @@ public struct VerifyingKey: Sendable, Equatable {
         }
         if ic.isEmpty { return "IC is empty (it needs IC_0 for the constant wire)" }
         if let i = ic.firstIndex(where: \.isInfinity) {
-            return "IC[\(i)] is the point at infinity, so \(i == 0 ? "the constant term" : "public input #\(i)") would not be bound"
+            return
+                "IC[\(i)] is the point at infinity, so \(i == 0 ? "the constant term" : "public input #\(i)") would not be bound"
         }
         return nil
     }
@@ -91,14 +96,25 @@ public struct ProvingKey: Sendable, Equatable {
         case oddCosetLagrange = 1
     }
 
-    public init(verifyingKey: VerifyingKey, alpha: G1Affine, beta1: G1Affine, beta2: G2Affine,
-                delta1: G1Affine, delta2: G2Affine, a: [G1Affine], b1: [G1Affine], b2: [G2Affine],
-                h: [G1Affine], l: [G1Affine], domainSize: Int, hForm: HQueryForm, circuitHash: [UInt8]) {
+    public init(
+        verifyingKey: VerifyingKey, alpha: G1Affine, beta1: G1Affine, beta2: G2Affine,
+        delta1: G1Affine, delta2: G2Affine, a: [G1Affine], b1: [G1Affine], b2: [G2Affine],
+        h: [G1Affine], l: [G1Affine], domainSize: Int, hForm: HQueryForm, circuitHash: [UInt8]
+    ) {
         self.verifyingKey = verifyingKey
-        self.alpha = alpha; self.beta1 = beta1; self.beta2 = beta2
-        self.delta1 = delta1; self.delta2 = delta2
-        self.a = a; self.b1 = b1; self.b2 = b2; self.h = h; self.l = l
-        self.domainSize = domainSize; self.hForm = hForm; self.circuitHash = circuitHash
+        self.alpha = alpha
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.delta1 = delta1
+        self.delta2 = delta2
+        self.a = a
+        self.b1 = b1
+        self.b2 = b2
+        self.h = h
+        self.l = l
+        self.domainSize = domainSize
+        self.hForm = hForm
+        self.circuitHash = circuitHash
     }
 
     public var wireCount: Int { a.count }
@@ -110,7 +126,11 @@ public struct Proof: Sendable, Equatable {
     public var a: G1Affine
     public var b: G2Affine
     public var c: G1Affine
-    public init(a: G1Affine, b: G2Affine, c: G1Affine) { self.a = a; self.b = b; self.c = c }
+    public init(a: G1Affine, b: G2Affine, c: G1Affine) {
+        self.a = a
+        self.b = b
+        self.c = c
+    }
 }
 
 /// Errors of setup, proving and verification input handling.
@@ -146,7 +166,8 @@ public enum Groth16Error: Error, Equatable, CustomStringConvertible {
         case .circuitMismatch: return "the key was made for a different circuit (circuit hash differs)"
         case .identityPoint(let w): return "proof element \(w) is the point at infinity"
         case .insecureKey(let why): return "refusing an insecure key: \(why)"
-        case .tooManyPublicInputs(let n, let limit, let why): return "\(n) public inputs exceed the limit of \(limit): \(why)"
+        case .tooManyPublicInputs(let n, let limit, let why):
+            return "\(n) public inputs exceed the limit of \(limit): \(why)"
         case .proofRejectedByOwnKey:
             return "the proof made with this proving key does not verify under its own verifying key: the key is "
                 + "corrupt or was altered (a recomputed checksum does not make it consistent); regenerate it"

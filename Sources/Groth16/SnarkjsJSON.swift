@@ -71,7 +71,7 @@ public enum SnarkjsJSON {
         var coords: [[String]] = []
         for item in outer {
             guard let pair = item as? [Any], pair.count == 2,
-                  let c0 = pair[0] as? String, let c1 = pair[1] as? String
+                let c0 = pair[0] as? String, let c1 = pair[1] as? String
             else { throw .wrongType(file: file, field: field, expected: "pairs of decimal strings") }
             coords.append([c0, c1])
         }
@@ -105,8 +105,10 @@ public enum SnarkjsJSON {
     /// checked (canonical, on the curve, in the subgroup) and degenerate keys are refused
     /// (`VerifyingKey.degeneracy`: gamma = +-delta, alpha/beta/gamma/delta or an IC point at
     /// infinity), because they verify forged proofs.
-    public static func verifyingKey(_ data: Data, file: String = "verification_key.json",
-                                    expectedPublicInputs: Int? = nil) throws(SnarkjsJSONError) -> VerifyingKey {
+    public static func verifyingKey(
+        _ data: Data, file: String = "verification_key.json",
+        expectedPublicInputs: Int? = nil
+    ) throws(SnarkjsJSONError) -> VerifyingKey {
         if let n = expectedPublicInputs, data.count > maxVerifyingKeyBytes(publicInputs: n) {
             throw .tooLarge(file: file, bytes: data.count, limit: maxVerifyingKeyBytes(publicInputs: n))
         }
@@ -129,11 +131,12 @@ public enum SnarkjsJSON {
             guard let v = dict[key] else { throw .missingField(file: file, field: key) }
             return v
         }
-        let vk = VerifyingKey(alpha: try g1(need("vk_alpha_1"), file: file, field: "vk_alpha_1"),
-                              beta: try g2(need("vk_beta_2"), file: file, field: "vk_beta_2"),
-                              gamma: try g2(need("vk_gamma_2"), file: file, field: "vk_gamma_2"),
-                              delta: try g2(need("vk_delta_2"), file: file, field: "vk_delta_2"),
-                              ic: ic)
+        let vk = VerifyingKey(
+            alpha: try g1(need("vk_alpha_1"), file: file, field: "vk_alpha_1"),
+            beta: try g2(need("vk_beta_2"), file: file, field: "vk_beta_2"),
+            gamma: try g2(need("vk_gamma_2"), file: file, field: "vk_gamma_2"),
+            delta: try g2(need("vk_delta_2"), file: file, field: "vk_delta_2"),
+            ic: ic)
         if let why = vk.degeneracy { throw .insecureKey(file: file, reason: why) }
         return vk
     }
@@ -160,8 +163,9 @@ public enum SnarkjsJSON {
         guard let a = dict["pi_a"] else { throw .missingField(file: file, field: "pi_a") }
         guard let b = dict["pi_b"] else { throw .missingField(file: file, field: "pi_b") }
         guard let c = dict["pi_c"] else { throw .missingField(file: file, field: "pi_c") }
-        return Proof(a: try g1(a, file: file, field: "pi_a"), b: try g2(b, file: file, field: "pi_b"),
-                     c: try g1(c, file: file, field: "pi_c"))
+        return Proof(
+            a: try g1(a, file: file, field: "pi_a"), b: try g2(b, file: file, field: "pi_b"),
+            c: try g1(c, file: file, field: "pi_c"))
     }
 
     public static func encode(_ proof: Proof) -> Data {
@@ -181,7 +185,9 @@ public enum SnarkjsJSON {
         var out: [Fr] = []
         for (i, item) in list.enumerated() {
             guard let text = item as? String else { throw .badScalar(file: file, index: i, reason: "not a string") }
-            do { out.append(try Fr(decimal: text)) } catch { throw .badScalar(file: file, index: i, reason: error.description) }
+            do { out.append(try Fr(decimal: text)) } catch {
+                throw .badScalar(file: file, index: i, reason: error.description)
+            }
         }
         return out
     }
@@ -202,8 +208,9 @@ extension Proof {
 
     public init(ethereumBytes bytes: [UInt8]) throws(PointDecodingError) {
         guard bytes.count == 256 else { throw .wrongLength(group: "proof", expected: 256, got: bytes.count) }
-        self.init(a: try G1Affine(uncompressed: bytes[0..<64]), b: try G2Affine(uncompressed: bytes[64..<192]),
-                  c: try G1Affine(uncompressed: bytes[192..<256]))
+        self.init(
+            a: try G1Affine(uncompressed: bytes[0..<64]), b: try G2Affine(uncompressed: bytes[64..<192]),
+            c: try G1Affine(uncompressed: bytes[192..<256]))
     }
 }
 
@@ -214,8 +221,9 @@ extension SnarkjsJSON {
     public static func verifyFiles(verifyingKey vk: String, proof: String, publicInputs path: String) throws -> Bool {
         let inputs = try publicInputs(Data(try Files.read(path, limit: maxBytes)), file: path)
         let why = "a verifying key for \(inputs.count) public inputs is smaller"
-        let key = try verifyingKey(Data(try Files.read(vk, limit: maxVerifyingKeyBytes(publicInputs: inputs.count), why: why)),
-                                   file: vk, expectedPublicInputs: inputs.count)
+        let key = try verifyingKey(
+            Data(try Files.read(vk, limit: maxVerifyingKeyBytes(publicInputs: inputs.count), why: why)),
+            file: vk, expectedPublicInputs: inputs.count)
         let p = try self.proof(Data(try Files.read(proof, limit: 1 << 20)), file: proof)
         return try Groth16.verify(key: key, proof: p, publicInputs: inputs)
     }

@@ -8,9 +8,12 @@ enum SnarkjsQuotient {
     static func evaluations(a: [Fr], b: [Fr], c: [Fr], domain: EvaluationDomain) throws -> [Fr] {
         let oddCoset = try EvaluationDomain(size: domain.size, cosetShift: try rootOfUnity(order: 2 * domain.size))
         var a = a, b = b, c = c
-        try domain.ifft(&a); try oddCoset.cosetFFT(&a)
-        try domain.ifft(&b); try oddCoset.cosetFFT(&b)
-        try domain.ifft(&c); try oddCoset.cosetFFT(&c)
+        try domain.ifft(&a)
+        try oddCoset.cosetFFT(&a)
+        try domain.ifft(&b)
+        try oddCoset.cosetFFT(&b)
+        try domain.ifft(&c)
+        try oddCoset.cosetFFT(&c)
         for i in 0..<a.count { a[i] = a[i] * b[i] - c[i] }
         return a
     }
@@ -22,7 +25,10 @@ enum SnarkjsQuotient {
         guard order > 0, order.nonzeroBitCount == 1, order <= o else {
             throw EvaluationDomainError.sizeTooLarge(requested: order, maximum: o)
         }
-        while o > order { w = w.squared(); o >>= 1 }
+        while o > order {
+            w = w.squared()
+            o >>= 1
+        }
         return w
     }
 }

@@ -32,12 +32,14 @@ public enum SolidityVerifier {
     public static func render(_ vk: VerifyingKey) throws(Groth16Error) -> String {
         try vk.checkNotDegenerate()
         guard vk.commitment == nil else {
-            throw .commitmentMismatch("the Solidity verifier checks plain Groth16 proofs; this key's circuit commits to witness wires")
+            throw .commitmentMismatch(
+                "the Solidity verifier checks plain Groth16 proofs; this key's circuit commits to witness wires")
         }
         let n = vk.publicInputCount
         guard n <= maxPublicInputs else {
-            throw .tooManyPublicInputs(got: n, limit: maxPublicInputs,
-                                       why: "a Solidity verifier's code would exceed EIP-170's 24,576-byte contract limit")
+            throw .tooManyPublicInputs(
+                got: n, limit: maxPublicInputs,
+                why: "a Solidity verifier's code would exceed EIP-170's 24,576-byte contract limit")
         }
         var s = ""
         s += "// SPDX-License-Identifier: MIT\n"
@@ -56,96 +58,96 @@ public enum SolidityVerifier {
         for (i, p) in vk.ic.enumerated() { s += g1Constants("IC\(i)", p) }
         s += "\n"
         s += """
-            /// Returns true when (a, b, c) is a valid proof for the public inputs. `b` is in EIP-197
-            /// order: [[x.c1, x.c0], [y.c1, y.c0]].
-            function verifyProof(
-                uint256[2] calldata a,
-                uint256[2][2] calldata b,
-                uint256[2] calldata c\(n > 0 ? ",\n        uint256[\(n)] calldata input" : "")
-            ) public view returns (bool) {
+                /// Returns true when (a, b, c) is a valid proof for the public inputs. `b` is in EIP-197
+                /// order: [[x.c1, x.c0], [y.c1, y.c0]].
+                function verifyProof(
+                    uint256[2] calldata a,
+                    uint256[2][2] calldata b,
+                    uint256[2] calldata c\(n > 0 ? ",\n        uint256[\(n)] calldata input" : "")
+                ) public view returns (bool) {
 
-        """
+            """
         if n > 0 {
             s += "        for (uint256 i = 0; i < \(n); i++) {\n"
             s += "            if (input[i] >= R) return false;\n"
             s += "        }\n"
         }
         s += """
-                if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
-                if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
-                if ((a[0] | a[1]) == 0 || (c[0] | c[1]) == 0) return false;
-                if ((b[0][0] | b[0][1] | b[1][0] | b[1][1]) == 0) return false;
+                    if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
+                    if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
+                    if ((a[0] | a[1]) == 0 || (c[0] | c[1]) == 0) return false;
+                    if ((b[0][0] | b[0][1] | b[1][0] | b[1][1]) == 0) return false;
 
-                bool ok = true;
-                uint256 x = IC0_X;
-                uint256 y = IC0_Y;
+                    bool ok = true;
+                    uint256 x = IC0_X;
+                    uint256 y = IC0_Y;
 
-        """
+            """
         for i in 1..<(n + 1) {
             s += "        (ok, x, y) = mulAdd(ok, x, y, IC\(i)_X, IC\(i)_Y, input[\(i - 1)]);\n"
         }
         s += """
-                if (!ok) return false;
+                    if (!ok) return false;
 
-                uint256[24] memory p;
-                p[0] = a[0];
-                p[1] = (Q - a[1]) % Q;
-                p[2] = b[0][0];
-                p[3] = b[0][1];
-                p[4] = b[1][0];
-                p[5] = b[1][1];
-                p[6] = ALPHA_X;
-                p[7] = ALPHA_Y;
-                p[8] = BETA_X_IM;
-                p[9] = BETA_X_RE;
-                p[10] = BETA_Y_IM;
-                p[11] = BETA_Y_RE;
-                p[12] = x;
-                p[13] = y;
-                p[14] = GAMMA_X_IM;
-                p[15] = GAMMA_X_RE;
-                p[16] = GAMMA_Y_IM;
-                p[17] = GAMMA_Y_RE;
-                p[18] = c[0];
-                p[19] = c[1];
-                p[20] = DELTA_X_IM;
-                p[21] = DELTA_X_RE;
-                p[22] = DELTA_Y_IM;
-                p[23] = DELTA_Y_RE;
+                    uint256[24] memory p;
+                    p[0] = a[0];
+                    p[1] = (Q - a[1]) % Q;
+                    p[2] = b[0][0];
+                    p[3] = b[0][1];
+                    p[4] = b[1][0];
+                    p[5] = b[1][1];
+                    p[6] = ALPHA_X;
+                    p[7] = ALPHA_Y;
+                    p[8] = BETA_X_IM;
+                    p[9] = BETA_X_RE;
+                    p[10] = BETA_Y_IM;
+                    p[11] = BETA_Y_RE;
+                    p[12] = x;
+                    p[13] = y;
+                    p[14] = GAMMA_X_IM;
+                    p[15] = GAMMA_X_RE;
+                    p[16] = GAMMA_Y_IM;
+                    p[17] = GAMMA_Y_RE;
+                    p[18] = c[0];
+                    p[19] = c[1];
+                    p[20] = DELTA_X_IM;
+                    p[21] = DELTA_X_RE;
+                    p[22] = DELTA_Y_IM;
+                    p[23] = DELTA_Y_RE;
 
-                uint256[1] memory out;
-                bool success;
-                assembly {
-                    success := staticcall(gas(), 0x08, p, 768, out, 0x20)
+                    uint256[1] memory out;
+                    bool success;
+                    assembly {
+                        success := staticcall(gas(), 0x08, p, 768, out, 0x20)
+                    }
+                    return success && out[0] == 1;
                 }
-                return success && out[0] == 1;
+
+                /// (x, y) + s * (px, py) with the precompiles; ok turns false if either call fails.
+                function mulAdd(bool ok, uint256 x, uint256 y, uint256 px, uint256 py, uint256 s)
+                    internal view returns (bool, uint256, uint256)
+                {
+                    uint256[3] memory mulInput;
+                    mulInput[0] = px;
+                    mulInput[1] = py;
+                    mulInput[2] = s;
+                    uint256[4] memory addInput;
+                    bool success;
+                    assembly {
+                        success := staticcall(gas(), 0x07, mulInput, 0x60, add(addInput, 0x40), 0x40)
+                    }
+                    if (!success) return (false, x, y);
+                    addInput[0] = x;
+                    addInput[1] = y;
+                    uint256[2] memory sum;
+                    assembly {
+                        success := staticcall(gas(), 0x06, addInput, 0x80, sum, 0x40)
+                    }
+                    return (ok && success, sum[0], sum[1]);
+                }
             }
 
-            /// (x, y) + s * (px, py) with the precompiles; ok turns false if either call fails.
-            function mulAdd(bool ok, uint256 x, uint256 y, uint256 px, uint256 py, uint256 s)
-                internal view returns (bool, uint256, uint256)
-            {
-                uint256[3] memory mulInput;
-                mulInput[0] = px;
-                mulInput[1] = py;
-                mulInput[2] = s;
-                uint256[4] memory addInput;
-                bool success;
-                assembly {
-                    success := staticcall(gas(), 0x07, mulInput, 0x60, add(addInput, 0x40), 0x40)
-                }
-                if (!success) return (false, x, y);
-                addInput[0] = x;
-                addInput[1] = y;
-                uint256[2] memory sum;
-                assembly {
-                    success := staticcall(gas(), 0x06, addInput, 0x80, sum, 0x40)
-                }
-                return (ok && success, sum[0], sum[1]);
-            }
-        }
-
-        """
+            """
         return s
     }
 
@@ -155,7 +157,9 @@ public enum SolidityVerifier {
     }
 
     static func g2Constants(_ name: String, _ p: G2Affine) -> String {
-        let values = p.isInfinity ? ["0", "0", "0", "0"]
+        let values =
+            p.isInfinity
+            ? ["0", "0", "0", "0"]
             : [p.x.c1.description, p.x.c0.description, p.y.c1.description, p.y.c0.description]
         return zip(["X_IM", "X_RE", "Y_IM", "Y_RE"], values).map {
             "    uint256 internal constant \(name)_\($0) = \($1);\n"

@@ -40,7 +40,9 @@ extension Groth16 {
     }
 
     /// `verify` with the key's G2 lines precomputed (one Miller loop per pair still runs for -A, B).
-    public static func verify(key prepared: PreparedVerifyingKey, proof: Proof, publicInputs: [Fr]) throws(Groth16Error) -> Bool {
+    public static func verify(
+        key prepared: PreparedVerifyingKey, proof: Proof, publicInputs: [Fr]
+    ) throws(Groth16Error) -> Bool {
         try checkInputs(key: prepared.key, proof: proof, publicInputs: publicInputs)
         let ic = publicInputTerm(key: prepared.key, publicInputs: publicInputs)
         return Pairing.pairingCheck(prepared: [
@@ -56,7 +58,9 @@ extension Groth16 {
     /// e(sum rho_i C_i, delta). One multi-pairing of n + 3 pairs and one final exponentiation
     /// instead of n; a batch containing any invalid proof passes with probability about 2^-128.
     /// Returns true only if every proof is valid; on false, verify them one by one to find which.
-    public static func batchVerify(key prepared: PreparedVerifyingKey, proofs: [(proof: Proof, publicInputs: [Fr])])
+    public static func batchVerify(
+        key prepared: PreparedVerifyingKey, proofs: [(proof: Proof, publicInputs: [Fr])]
+    )
         throws(Groth16Error) -> Bool
     {
         if proofs.isEmpty { return true }

@@ -100,11 +100,19 @@ public enum Zkey {
         public var iterationsExponent: UInt8?
         public var beaconHash: [UInt8]?
 
-        public init(deltaAfter: G1Affine, type: UInt32, name: String?, g1S: G1Affine, g1SX: G1Affine,
-                    g2SPX: G2Affine, transcript: [UInt8], iterationsExponent: UInt8? = nil, beaconHash: [UInt8]? = nil) {
-            self.deltaAfter = deltaAfter; self.type = type; self.name = name
-            self.g1S = g1S; self.g1SX = g1SX; self.g2SPX = g2SPX; self.transcript = transcript
-            self.iterationsExponent = iterationsExponent; self.beaconHash = beaconHash
+        public init(
+            deltaAfter: G1Affine, type: UInt32, name: String?, g1S: G1Affine, g1SX: G1Affine,
+            g2SPX: G2Affine, transcript: [UInt8], iterationsExponent: UInt8? = nil, beaconHash: [UInt8]? = nil
+        ) {
+            self.deltaAfter = deltaAfter
+            self.type = type
+            self.name = name
+            self.g1S = g1S
+            self.g1SX = g1SX
+            self.g2SPX = g2SPX
+            self.transcript = transcript
+            self.iterationsExponent = iterationsExponent
+            self.beaconHash = beaconHash
         }
     }
 
@@ -126,32 +134,44 @@ public enum Zkey {
             w.u32(UInt32(contributions.count))
             var kept: [Contribution] = []
             for var c in contributions {
-                guard c.transcript.count == 64 else { throw .cannotExport(reason: "a contribution transcript must be 64 bytes") }
-                w.g1(c.deltaAfter); w.g1(c.g1S); w.g1(c.g1SX); w.g2(c.g2SPX)
+                guard c.transcript.count == 64 else {
+                    throw .cannotExport(reason: "a contribution transcript must be 64 bytes")
+                }
+                w.g1(c.deltaAfter)
+                w.g1(c.g1S)
+                w.g1(c.g1SX)
+                w.g2(c.g2SPX)
                 w.bytes += c.transcript
                 w.u32(c.type)
                 if c.type == 1 {
                     guard c.iterationsExponent != nil, let beacon = c.beaconHash, beacon.count <= 255 else {
-                        throw .cannotExport(reason: "a beacon contribution needs its iteration exponent and a beacon of at most 255 bytes")
+                        throw .cannotExport(
+                            reason:
+                                "a beacon contribution needs its iteration exponent and a beacon of at most 255 bytes")
                     }
                 }
                 c.name = c.name.map(ContributionParameters.clip)
-                w.bytes += ContributionParameters(name: c.name, iterationsExponent: c.iterationsExponent,
-                                                  beaconHash: c.beaconHash).encoded(beacon: c.type == 1)
+                w.bytes += ContributionParameters(
+                    name: c.name, iterationsExponent: c.iterationsExponent,
+                    beaconHash: c.beaconHash
+                ).encoded(beacon: c.type == 1)
                 kept.append(c)
             }
             self.init(circuitHash: circuitHash, contributions: kept, encoded: w.bytes)
         }
 
         init(circuitHash: [UInt8], contributions: [Contribution], encoded: [UInt8]) {
-            self.circuitHash = circuitHash; self.contributions = contributions; self.encoded = encoded
+            self.circuitHash = circuitHash
+            self.contributions = contributions
+            self.encoded = encoded
         }
 
         /// A record with no contributions and a zero circuit hash, for keys not made by a
         /// snarkjs ceremony (there is no transcript to carry).
         public static var empty: Phase2 {
-            Phase2(circuitHash: [UInt8](repeating: 0, count: 64), contributions: [],
-                   encoded: [UInt8](repeating: 0, count: 64) + [0, 0, 0, 0])
+            Phase2(
+                circuitHash: [UInt8](repeating: 0, count: 64), contributions: [],
+                encoded: [UInt8](repeating: 0, count: 64) + [0, 0, 0, 0])
         }
     }
 
@@ -168,8 +188,10 @@ public enum Zkey {
 
     /// Reads a Groth16 `.zkey`: the proving key and the circuit (A and B matrices) the prover
     /// needs. See `parse` for the checks.
-    public static func read(_ bytes: [UInt8], file: String = "circuit.zkey",
-                            allowInsecureTestKey: Bool = false) throws(ZkeyError) -> (ProvingKey, R1CS<Fr>) {
+    public static func read(
+        _ bytes: [UInt8], file: String = "circuit.zkey",
+        allowInsecureTestKey: Bool = false
+    ) throws(ZkeyError) -> (ProvingKey, R1CS<Fr>) {
         let contents = try parse(bytes, file: file, allowInsecureTestKey: allowInsecureTestKey)
         return (contents.key, contents.r1cs)
     }
@@ -177,8 +199,10 @@ public enum Zkey {
     /// Parses and validates a Groth16 `.zkey` (see the type's documentation for the layout
     /// and the checks). Cost: one pass over the bytes, a curve check per point and a subgroup
     /// check per G2 point, spread over all cores, and two pairings.
-    public static func parse(_ bytes: [UInt8], file: String = "circuit.zkey",
-                             allowInsecureTestKey: Bool = false) throws(ZkeyError) -> Contents {
+    public static func parse(
+        _ bytes: [UInt8], file: String = "circuit.zkey",
+        allowInsecureTestKey: Bool = false
+    ) throws(ZkeyError) -> Contents {
         var reader = ZkeyReader(bytes: bytes, file: file)
         guard bytes.count >= 12, Array(bytes[0..<4]) == magic else { throw .notAZkey(file: file) }
         reader.offset = 4
@@ -206,44 +230,54 @@ public enum Zkey {
         let domainAt = reader.offset
         let domainSize = Int(try reader.u32())
         guard nVars >= 1, nVars <= Circom.maxWires else {
-            throw .tooLarge(file: file, section: sectionName(2), offset: nVarsAt, what: "nVars",
-                            value: UInt64(nVars), limit: UInt64(Circom.maxWires))
+            throw .tooLarge(
+                file: file, section: sectionName(2), offset: nVarsAt, what: "nVars",
+                value: UInt64(nVars), limit: UInt64(Circom.maxWires))
         }
         guard nPublic < nVars else {
-            throw .invalid(file: file, section: sectionName(2), offset: nVarsAt,
-                           reason: "nPublic = \(nPublic) does not leave room for the constant wire among \(nVars) wires")
+            throw .invalid(
+                file: file, section: sectionName(2), offset: nVarsAt,
+                reason: "nPublic = \(nPublic) does not leave room for the constant wire among \(nVars) wires")
         }
         guard domainSize >= 2, domainSize.nonzeroBitCount == 1 else {
-            throw .invalid(file: file, section: sectionName(2), offset: domainAt,
-                           reason: "domain size \(domainSize) is not a power of two >= 2")
+            throw .invalid(
+                file: file, section: sectionName(2), offset: domainAt,
+                reason: "domain size \(domainSize) is not a power of two >= 2")
         }
         guard domainSize <= maxDomainSize else {
-            throw .tooLarge(file: file, section: sectionName(2), offset: domainAt, what: "domain size",
-                            value: UInt64(domainSize), limit: UInt64(maxDomainSize))
+            throw .tooLarge(
+                file: file, section: sectionName(2), offset: domainAt, what: "domain size",
+                value: UInt64(domainSize), limit: UInt64(maxDomainSize))
         }
         let alpha1 = try reader.g1("alpha1"), beta1 = try reader.g1("beta1")
         let beta2 = try reader.g2("beta2"), gamma2 = try reader.g2("gamma2")
         let delta1 = try reader.g1("delta1"), delta2 = try reader.g2("delta2")
         try reader.expectEnd()
         for (p, name) in [(alpha1, "alpha1"), (beta1, "beta1"), (delta1, "delta1")] where p.isInfinity {
-            throw .invalid(file: file, section: sectionName(2), offset: s2.offset, reason: "\(name) is the point at infinity")
+            throw .invalid(
+                file: file, section: sectionName(2), offset: s2.offset, reason: "\(name) is the point at infinity")
         }
         for (p, name) in [(beta2, "beta2"), (gamma2, "gamma2"), (delta2, "delta2")] where p.isInfinity {
-            throw .invalid(file: file, section: sectionName(2), offset: s2.offset, reason: "\(name) is the point at infinity")
+            throw .invalid(
+                file: file, section: sectionName(2), offset: s2.offset, reason: "\(name) is the point at infinity")
         }
         let g1 = G1Affine.generator, g2 = G2Affine.generator
         guard Pairing.pairingCheck([(delta1, g2), (-g1, delta2)]) else {
-            throw .invalid(file: file, section: sectionName(2), offset: s2.offset,
-                           reason: "delta1 and delta2 are not the same scalar (e(delta1, g2) != e(g1, delta2))")
+            throw .invalid(
+                file: file, section: sectionName(2), offset: s2.offset,
+                reason: "delta1 and delta2 are not the same scalar (e(delta1, g2) != e(g1, delta2))")
         }
         guard Pairing.pairingCheck([(beta1, g2), (-g1, beta2)]) else {
-            throw .invalid(file: file, section: sectionName(2), offset: s2.offset,
-                           reason: "beta1 and beta2 are not the same scalar (e(beta1, g2) != e(g1, beta2))")
+            throw .invalid(
+                file: file, section: sectionName(2), offset: s2.offset,
+                reason: "beta1 and beta2 are not the same scalar (e(beta1, g2) != e(g1, beta2))")
         }
         if !allowInsecureTestKey {
             if delta2 == g2 || delta1 == g1 {
-                throw .insecureKey(file: file, reason: "delta is the generator, so the key has no phase-2 contribution "
-                                   + "and gamma = delta: anyone can forge proofs")
+                throw .insecureKey(
+                    file: file,
+                    reason: "delta is the generator, so the key has no phase-2 contribution "
+                        + "and gamma = delta: anyone can forge proofs")
             }
             if gamma2 == delta2 {
                 throw .insecureKey(file: file, reason: "gamma = delta: anyone can forge proofs")
@@ -267,22 +301,26 @@ public enum Zkey {
         if table.contains(where: { $0.id == 10 }) {
             phase2 = try reader.contributions(in: try find(10))
             if let last = phase2.contributions.last, last.deltaAfter != delta1 {
-                throw .invalid(file: file, section: sectionName(10), offset: try find(10).offset,
-                               reason: "the last contribution's delta does not match delta1 in the header")
+                throw .invalid(
+                    file: file, section: sectionName(10), offset: try find(10).offset,
+                    reason: "the last contribution's delta does not match delta1 in the header")
             }
         }
 
         let vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
-        let key = ProvingKey(verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
-                             delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
-                             domainSize: domainSize, hForm: .oddCosetLagrange,
-                             circuitHash: Groth16.circuitHash(r1cs))
+        let key = ProvingKey(
+            verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
+            delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
+            domainSize: domainSize, hForm: .oddCosetLagrange,
+            circuitHash: Groth16.circuitHash(r1cs))
         return Contents(key: key, r1cs: r1cs, phase2: phase2)
     }
 
     static func sectionName(_ id: UInt32) -> String {
-        let names: [UInt32: String] = [1: "header", 2: "groth16 header", 3: "IC", 4: "coefficients", 5: "A",
-                                       6: "B1", 7: "B2", 8: "C", 9: "H", 10: "contributions"]
+        let names: [UInt32: String] = [
+            1: "header", 2: "groth16 header", 3: "IC", 4: "coefficients", 5: "A",
+            6: "B1", 7: "B2", 8: "C", 9: "H", 10: "contributions",
+        ]
         return "\(names[id] ?? "unknown")(\(id))"
     }
 
@@ -297,18 +335,20 @@ public enum Zkey {
     /// without tau, which setup erased.
     public static func write(_ key: ProvingKey, r1cs: R1CS<Fr>, phase2: Phase2 = .empty) throws(ZkeyError) -> [UInt8] {
         guard key.hForm == .oddCosetLagrange else {
-            throw .cannotExport(reason: "the key's H query is in monomial form (VeriSplit's `Groth16.setup`); "
-                                + "snarkjs needs the odd-coset Lagrange form, which cannot be derived without "
-                                + "the erased toxic waste. Export a key made by `Groth16.setupSnarkjsStyle` or imported from a .zkey")
+            throw .cannotExport(
+                reason: "the key's H query is in monomial form (VeriSplit's `Groth16.setup`); "
+                    + "snarkjs needs the odd-coset Lagrange form, which cannot be derived without "
+                    + "the erased toxic waste. Export a key made by `Groth16.setupSnarkjsStyle` or imported from a .zkey"
+            )
         }
         guard key.circuitHash == Groth16.circuitHash(r1cs) else {
             throw .cannotExport(reason: "the key was made for a different circuit (circuit hash differs)")
         }
         let m = r1cs.constraintCount, nPublic = r1cs.numPublic, nVars = r1cs.numWires
         guard key.wireCount == nVars, key.b1.count == nVars, key.b2.count == nVars,
-              key.publicInputCount == nPublic, key.l.count == nVars - nPublic - 1,
-              key.h.count == key.domainSize, key.domainSize >= m + nPublic + 1,
-              key.domainSize <= maxDomainSize
+            key.publicInputCount == nPublic, key.l.count == nVars - nPublic - 1,
+            key.h.count == key.domainSize, key.domainSize >= m + nPublic + 1,
+            key.domainSize <= maxDomainSize
         else { throw .cannotExport(reason: "the key's query sizes do not fit the circuit") }
         if let last = phase2.contributions.last, last.deltaAfter != key.delta1 {
             throw .cannotExport(reason: "the phase-2 record's last delta does not match the key's delta")
@@ -320,11 +360,19 @@ public enum Zkey {
         out.u32(10)
         out.section(1) { $0.u32(groth16ProtocolID) }
         out.section(2) { w in
-            w.u32(32); w.bytes += Fq.modulus.littleEndianBytes(count: 32)
-            w.u32(32); w.bytes += Fr.modulus.littleEndianBytes(count: 32)
-            w.u32(UInt32(nVars)); w.u32(UInt32(nPublic)); w.u32(UInt32(key.domainSize))
-            w.g1(key.alpha); w.g1(key.beta1); w.g2(key.beta2)
-            w.g2(key.verifyingKey.gamma); w.g1(key.delta1); w.g2(key.delta2)
+            w.u32(32)
+            w.bytes += Fq.modulus.littleEndianBytes(count: 32)
+            w.u32(32)
+            w.bytes += Fr.modulus.littleEndianBytes(count: 32)
+            w.u32(UInt32(nVars))
+            w.u32(UInt32(nPublic))
+            w.u32(UInt32(key.domainSize))
+            w.g1(key.alpha)
+            w.g1(key.beta1)
+            w.g2(key.beta2)
+            w.g2(key.verifyingKey.gamma)
+            w.g1(key.delta1)
+            w.g2(key.delta2)
         }
         out.section(3) { w in for p in key.verifyingKey.ic { w.g1(p) } }
         out.section(4) { w in
@@ -428,7 +476,10 @@ extension ByteWriter {
     mutating func g1(_ p: G1Affine) { bytes += Zkey.encode(p) }
     mutating func g2(_ p: G2Affine) { bytes += Zkey.encode(p) }
     mutating func coefficient(matrix: UInt32, row: Int, wire: Int, value: Fr) {
-        u32(matrix); u32(UInt32(row)); u32(UInt32(wire)); bytes += Zkey.encodeCoefficient(value)
+        u32(matrix)
+        u32(UInt32(row))
+        u32(UInt32(wire))
+        bytes += Zkey.encodeCoefficient(value)
     }
 }
 
@@ -449,12 +500,15 @@ extension BinFileReader where E == ZkeyError {
 
     /// Section 4: the A and B entries, with the public rows checked and stripped, as an R1CS
     /// whose C rows are empty (the zkey does not store C).
-    mutating func coefficients(in s: (offset: Int, size: Int), nVars: Int, nPublic: Int,
-                               domainSize: Int) throws(ZkeyError) -> R1CS<Fr> {
+    mutating func coefficients(
+        in s: (offset: Int, size: Int), nVars: Int, nPublic: Int,
+        domainSize: Int
+    ) throws(ZkeyError) -> R1CS<Fr> {
         enter(4, s)
         let count = Int(try u32())
         guard s.size == 4 + count * 44 else {
-            throw fail("size \(s.size) bytes, expected 4 + \(count) entries of 44 bytes = \(4 + count * 44)", at: s.offset)
+            throw fail(
+                "size \(s.size) bytes, expected 4 + \(count) entries of 44 bytes = \(4 + count * 44)", at: s.offset)
         }
         var matrix = [UInt8](repeating: 0, count: count)
         var rows = [Int32](repeating: 0, count: count)
@@ -469,11 +523,16 @@ extension BinFileReader where E == ZkeyError {
             guard row < UInt32(domainSize) else {
                 throw fail("entry #\(i): row \(row) is outside the \(domainSize)-row domain", at: at + 4)
             }
-            guard wire < UInt32(nVars) else { throw fail("entry #\(i): wire \(wire) out of range (\(nVars) wires)", at: at + 8) }
+            guard wire < UInt32(nVars) else {
+                throw fail("entry #\(i): wire \(wire) out of range (\(nVars) wires)", at: at + 8)
+            }
             guard let value = Zkey.decodeCoefficient(raw) else {
                 throw fail("entry #\(i): coefficient is not below r", at: at + 12)
             }
-            matrix[i] = UInt8(mtx); rows[i] = Int32(row); wires[i] = Int32(wire); values[i] = value
+            matrix[i] = UInt8(mtx)
+            rows[i] = Int32(row)
+            wires[i] = Int32(wire)
+            values[i] = value
             maxRow = max(maxRow, Int(row))
         }
         // The last nPublic + 1 rows are the public rows: A[m + k][k] = 1 and nothing else.
@@ -487,8 +546,9 @@ extension BinFileReader where E == ZkeyError {
             if row >= m {
                 let k = row - m
                 guard matrix[i] == 0, Int(wires[i]) == k, values[i] == .one, !publicSeen[k] else {
-                    throw fail("entry #\(i): row \(row) is a public-input row and must hold only A[\(row)][\(k)] = 1",
-                               at: s.offset + 4 + i * 44)
+                    throw fail(
+                        "entry #\(i): row \(row) is a public-input row and must hold only A[\(row)][\(k)] = 1",
+                        at: s.offset + 4 + i * 44)
                 }
                 publicSeen[k] = true
             } else {
@@ -500,8 +560,9 @@ extension BinFileReader where E == ZkeyError {
         var minimal = 1
         while minimal < rowsUsed { minimal <<= 1 }
         guard minimal == domainSize else {
-            throw fail("domain size \(domainSize) is not the smallest power of two >= \(rowsUsed) rows "
-                       + "(\(m) constraints + \(nPublic + 1) public rows)", at: s.offset)
+            throw fail(
+                "domain size \(domainSize) is not the smallest power of two >= \(rowsUsed) rows "
+                    + "(\(m) constraints + \(nPublic + 1) public rows)", at: s.offset)
         }
         // Counting sort by row, stable, per matrix.
         for mtx in 0..<2 {
@@ -518,14 +579,16 @@ extension BinFileReader where E == ZkeyError {
         for mtx in 0..<2 {
             built[mtx].reserve(rows: m, nonZeros: perRow[mtx].count)
             for r in 0..<m {
-                built[mtx].appendRow(perRow[mtx][rowCounts[mtx][r]..<rowCounts[mtx][r + 1]].map { (Int(wires[$0]), values[$0]) })
+                built[mtx].appendRow(
+                    perRow[mtx][rowCounts[mtx][r]..<rowCounts[mtx][r + 1]].map { (Int(wires[$0]), values[$0]) })
             }
         }
         var c = SparseMatrix<Fr>()
         for _ in 0..<m { c.appendRow([(Int, Fr)]()) }
         offset = limit
-        return R1CS(numWires: nVars, numPublicOutputs: nPublic, numPublicInputs: 0, numPrivateInputs: 0,
-                    a: built[0], b: built[1], c: c)
+        return R1CS(
+            numWires: nVars, numPublicOutputs: nPublic, numPublicInputs: 0, numPrivateInputs: 0,
+            a: built[0], b: built[1], c: c)
     }
 
     /// Section 10: snarkjs's circuit hash and the contribution records, each checked.
@@ -548,11 +611,14 @@ extension BinFileReader where E == ZkeyError {
             let transcript = Array(try take(64))
             let type = try u32()
             let params = try contributionParameters("contribution #\(i)")
-            list.append(Zkey.Contribution(deltaAfter: deltaAfter, type: type, name: params.name, g1S: g1S, g1SX: g1SX,
-                                          g2SPX: g2SPX, transcript: transcript, iterationsExponent: params.iterationsExponent,
-                                          beaconHash: params.beaconHash))
+            list.append(
+                Zkey.Contribution(
+                    deltaAfter: deltaAfter, type: type, name: params.name, g1S: g1S, g1SX: g1SX,
+                    g2SPX: g2SPX, transcript: transcript, iterationsExponent: params.iterationsExponent,
+                    beaconHash: params.beaconHash))
         }
         try expectEnd()
-        return Zkey.Phase2(circuitHash: hash, contributions: list, encoded: Array(bytes[s.offset..<(s.offset + s.size)]))
+        return Zkey.Phase2(
+            circuitHash: hash, contributions: list, encoded: Array(bytes[s.offset..<(s.offset + s.size)]))
     }
 }

@@ -47,10 +47,13 @@ public struct Conv2d: Layer {
     }
 
     /// A layer with zero weights (filled by a `WeightInit` or `Sequential.setParameter`).
-    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
-                padding: Int = 0, bias: Bool = true) {
-        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0,
-                     "Conv2d sizes must be positive")
+    public init(
+        name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
+        padding: Int = 0, bias: Bool = true
+    ) {
+        precondition(
+            inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0,
+            "Conv2d sizes must be positive")
         self.name = name
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -63,13 +66,16 @@ public struct Conv2d: Layer {
     }
 
     public func outputShape(forInput shape: [Int]) -> [Int]? {
-        Self.outputShape(forInput: shape, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
-                         stride: stride, padding: padding)
+        Self.outputShape(
+            forInput: shape, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+            stride: stride, padding: padding)
     }
 
     /// The output shape for a `[C, H, W]` input, or nil; needs no layer (so no weights allocated).
-    static func outputShape(forInput shape: [Int], inChannels: Int, outChannels: Int, kernel: Int,
-                            stride: Int, padding: Int) -> [Int]? {
+    static func outputShape(
+        forInput shape: [Int], inChannels: Int, outChannels: Int, kernel: Int,
+        stride: Int, padding: Int
+    ) -> [Int]? {
         guard shape.count == 3, shape[0] == inChannels else { return nil }
         let ho = (shape[1] + 2 * padding - kernel) / stride + 1
         let wo = (shape[2] + 2 * padding - kernel) / stride + 1
@@ -79,7 +85,8 @@ public struct Conv2d: Layer {
 
     /// Geometry of one call: (H, W, Ho, Wo, rows = in*k*k, spatial = Ho*Wo).
     private func geometry(_ shape: [Int]) -> (h: Int, w: Int, ho: Int, wo: Int, rows: Int, spatial: Int) {
-        precondition(shape.count == 4 && shape[1] == inChannels, "\(name): input \(shape) is not [B, \(inChannels), H, W]")
+        precondition(
+            shape.count == 4 && shape[1] == inChannels, "\(name): input \(shape) is not [B, \(inChannels), H, W]")
         guard let out = outputShape(forInput: Array(shape.dropFirst())) else {
             preconditionFailure("\(name): input \(shape) too small for kernel \(kernel)")
         }
@@ -97,8 +104,9 @@ public struct Conv2d: Layer {
         var y = Tensor(shape: [batch, oc, g.ho, g.wo])
         let hasBias = parameters.count > 1
         let bias = hasBias ? parameters[1].value.storage : []
-        let geo = ConvGeometry(channels: inChannels, h: g.h, w: g.w, kernel: kernel, stride: stride,
-                               padding: padding, ho: g.ho, wo: g.wo)
+        let geo = ConvGeometry(
+            channels: inChannels, h: g.h, w: g.w, kernel: kernel, stride: stride,
+            padding: padding, ho: g.ho, wo: g.wo)
         input.withUnsafeBufferPointer { px in
             parameters[0].value.withUnsafeBufferPointer { pw in
                 y.withUnsafeMutableBufferPointer { py in
@@ -110,9 +118,10 @@ public struct Conv2d: Layer {
                                 let c = colBase + (training ? n : chunk) * colsPerSample
                                 geo.im2col(x + n * g.h * g.w * geo.channels, into: c)
                                 let yn = out + n * oc * g.spatial
-                                GEMM.sgemm(transposeA: false, transposeB: false, m: oc, n: g.spatial, k: g.rows,
-                                           alpha: 1, a: w, lda: g.rows, b: c, ldb: g.spatial,
-                                           beta: 0, c: yn, ldc: g.spatial, threads: 1)
+                                GEMM.sgemm(
+                                    transposeA: false, transposeB: false, m: oc, n: g.spatial, k: g.rows,
+                                    alpha: 1, a: w, lda: g.rows, b: c, ldb: g.spatial,
+                                    beta: 0, c: yn, ldc: g.spatial, threads: 1)
                                 if hasBias {
                                     for o in 0..<oc {
                                         let b = bias[o]
@@ -159,68 +168,91 @@ public struct Conv2d: Layer {
         var psB = [Float](repeating: 0, count: perSample && hasBias ? batch * oc : 0)
         var dX = [Float](repeating: 0, count: options.inputGradient ? inputShape.reduce(1, *) : 0)
         var scratch = [Float](repeating: 0, count: options.inputGradient ? threads * colsPerSample : 0)
-        let geo = ConvGeometry(channels: inChannels, h: g.h, w: g.w, kernel: kernel, stride: stride,
-                               padding: padding, ho: g.ho, wo: g.wo)
+        let geo = ConvGeometry(
+            channels: inChannels, h: g.h, w: g.w, kernel: kernel, stride: stride,
+            padding: padding, ho: g.ho, wo: g.wo)
         let wantInput = options.inputGradient
         let inPerSample = inChannels * g.h * g.w
         gradOutput.withUnsafeBufferPointer { pg in
             cachedCols.withUnsafeBufferPointer { pc in
                 parameters[0].value.withUnsafeBufferPointer { pw in
                     partialW.withUnsafeMutableBufferPointer { ppw in
-                    partialB.withUnsafeMutableBufferPointer { ppb in
-                    psW.withUnsafeMutableBufferPointer { ppsw in
-                    psB.withUnsafeMutableBufferPointer { ppsb in
-                    dX.withUnsafeMutableBufferPointer { pdx in
-                    scratch.withUnsafeMutableBufferPointer { psc in
-                    squares.withUnsafeMutableBufferPointer { psq in
-                    nscratch.withUnsafeMutableBufferPointer { pns in
-                        let p = UnsafeSendable((pg.baseAddress!, pc.baseAddress!, pw.baseAddress!, ppw.baseAddress,
-                                           ppb.baseAddress, ppsw.baseAddress, ppsb.baseAddress, pdx.baseAddress,
-                                           psc.baseAddress))
-                        let q = UnsafeSendable((psq.baseAddress, pns.baseAddress))
-                        Parallel.forEachChunk(batch, chunks: threads) { chunk, range in
-                            let (gy, cols, w, pW, pB, sW, sB, dx, sc) = p.value
-                            let (sq, ns) = q.value
-                            for n in range {
-                                let gn = gy + n * oc * g.spatial
-                                let cn = cols + n * colsPerSample
-                                if norms {
-                                    sq![n] = Conv2d.squaredNorm(gn, cn, oc: oc, rows: g.rows, spatial: g.spatial,
-                                                                 bias: hasBias, strategy: strategy,
-                                                                 scratch: ns! + chunk * normScratch)
-                                        * Double(scale) * Double(scale)
-                                } else {
-                                    // dW (+)= dY_n [oc x spatial] * cols_n^T [spatial x rows]
-                                    let (dst, alpha, beta): (UnsafeMutablePointer<Float>, Float, Float) = perSample
-                                        ? (sW! + n * wCount, scale, 0) : (pW! + chunk * wCount, 1, 1)
-                                    GEMM.sgemm(transposeA: false, transposeB: true, m: oc, n: g.rows, k: g.spatial,
-                                               alpha: alpha, a: gn, lda: g.spatial, b: cn, ldb: g.spatial,
-                                               beta: beta, c: dst, ldc: g.rows, threads: 1)
-                                    if hasBias {
-                                        for o in 0..<oc {
-                                            var s: Float = 0
-                                            for t in 0..<g.spatial { s += gn[o * g.spatial + t] }
-                                            if perSample { sB![n * oc + o] = scale * s } else { pB![chunk * oc + o] += s }
+                        partialB.withUnsafeMutableBufferPointer { ppb in
+                            psW.withUnsafeMutableBufferPointer { ppsw in
+                                psB.withUnsafeMutableBufferPointer { ppsb in
+                                    dX.withUnsafeMutableBufferPointer { pdx in
+                                        scratch.withUnsafeMutableBufferPointer { psc in
+                                            squares.withUnsafeMutableBufferPointer { psq in
+                                                nscratch.withUnsafeMutableBufferPointer { pns in
+                                                    let p = UnsafeSendable(
+                                                        (
+                                                            pg.baseAddress!, pc.baseAddress!, pw.baseAddress!,
+                                                            ppw.baseAddress,
+                                                            ppb.baseAddress, ppsw.baseAddress, ppsb.baseAddress,
+                                                            pdx.baseAddress,
+                                                            psc.baseAddress
+                                                        ))
+                                                    let q = UnsafeSendable((psq.baseAddress, pns.baseAddress))
+                                                    Parallel.forEachChunk(batch, chunks: threads) { chunk, range in
+                                                        let (gy, cols, w, pW, pB, sW, sB, dx, sc) = p.value
+                                                        let (sq, ns) = q.value
+                                                        for n in range {
+                                                            let gn = gy + n * oc * g.spatial
+                                                            let cn = cols + n * colsPerSample
+                                                            if norms {
+                                                                sq![n] =
+                                                                    Conv2d.squaredNorm(
+                                                                        gn, cn, oc: oc, rows: g.rows,
+                                                                        spatial: g.spatial,
+                                                                        bias: hasBias, strategy: strategy,
+                                                                        scratch: ns! + chunk * normScratch)
+                                                                    * Double(scale) * Double(scale)
+                                                            } else {
+                                                                // dW (+)= dY_n [oc x spatial] * cols_n^T [spatial x rows]
+                                                                let (dst, alpha, beta):
+                                                                    (UnsafeMutablePointer<Float>, Float, Float) =
+                                                                        perSample
+                                                                        ? (sW! + n * wCount, scale, 0)
+                                                                        : (pW! + chunk * wCount, 1, 1)
+                                                                GEMM.sgemm(
+                                                                    transposeA: false, transposeB: true, m: oc,
+                                                                    n: g.rows, k: g.spatial,
+                                                                    alpha: alpha, a: gn, lda: g.spatial, b: cn,
+                                                                    ldb: g.spatial,
+                                                                    beta: beta, c: dst, ldc: g.rows, threads: 1)
+                                                                if hasBias {
+                                                                    for o in 0..<oc {
+                                                                        var s: Float = 0
+                                                                        for t in 0..<g.spatial {
+                                                                            s += gn[o * g.spatial + t]
+                                                                        }
+                                                                        if perSample {
+                                                                            sB![n * oc + o] = scale * s
+                                                                        } else {
+                                                                            pB![chunk * oc + o] += s
+                                                                        }
+                                                                    }
+                                                                }
+                                                            }
+                                                            if wantInput {
+                                                                // dcols = W^T [rows x oc] * dY_n [oc x spatial], then col2im.
+                                                                let dc = sc! + chunk * colsPerSample
+                                                                GEMM.sgemm(
+                                                                    transposeA: true, transposeB: false, m: g.rows,
+                                                                    n: g.spatial, k: oc,
+                                                                    alpha: 1, a: w, lda: g.rows, b: gn, ldb: g.spatial,
+                                                                    beta: 0, c: dc, ldc: g.spatial, threads: 1)
+                                                                geo.col2im(dc, addingInto: dx! + n * inPerSample)
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
                                         }
                                     }
                                 }
-                                if wantInput {
-                                    // dcols = W^T [rows x oc] * dY_n [oc x spatial], then col2im.
-                                    let dc = sc! + chunk * colsPerSample
-                                    GEMM.sgemm(transposeA: true, transposeB: false, m: g.rows, n: g.spatial, k: oc,
-                                               alpha: 1, a: w, lda: g.rows, b: gn, ldb: g.spatial,
-                                               beta: 0, c: dc, ldc: g.spatial, threads: 1)
-                                    geo.col2im(dc, addingInto: dx! + n * inPerSample)
-                                }
                             }
                         }
-                    }
-                    }
-                    }
-                    }
-                    }
-                    }
-                    }
                     }
                 }
             }
@@ -270,22 +302,27 @@ extension Conv2d {
     /// `|dY_n cols_n^T|^2 + [bias] |row sums of dY_n|^2` for one sample (without the B^2), by
     /// `strategy`, with `scratch` of 2 S^2 (ghost) or out R (instantiate) floats. Accumulated in
     /// double.
-    static func squaredNorm(_ gn: UnsafePointer<Float>, _ cn: UnsafePointer<Float>, oc: Int, rows: Int, spatial: Int,
-                            bias: Bool, strategy: NormStrategy, scratch: UnsafeMutablePointer<Float>) -> Double {
+    static func squaredNorm(
+        _ gn: UnsafePointer<Float>, _ cn: UnsafePointer<Float>, oc: Int, rows: Int, spatial: Int,
+        bias: Bool, strategy: NormStrategy, scratch: UnsafeMutablePointer<Float>
+    ) -> Double {
         var total = 0.0
         switch strategy {
         case .ghost:
             // A = dY_n^T dY_n, C = cols_n^T cols_n (S x S each); |G|^2 = <A, C>.
             let ss = spatial * spatial
             let a = scratch, c = scratch + ss
-            GEMM.sgemm(transposeA: true, transposeB: false, m: spatial, n: spatial, k: oc,
-                       alpha: 1, a: gn, lda: spatial, b: gn, ldb: spatial, beta: 0, c: a, ldc: spatial, threads: 1)
-            GEMM.sgemm(transposeA: true, transposeB: false, m: spatial, n: spatial, k: rows,
-                       alpha: 1, a: cn, lda: spatial, b: cn, ldb: spatial, beta: 0, c: c, ldc: spatial, threads: 1)
+            GEMM.sgemm(
+                transposeA: true, transposeB: false, m: spatial, n: spatial, k: oc,
+                alpha: 1, a: gn, lda: spatial, b: gn, ldb: spatial, beta: 0, c: a, ldc: spatial, threads: 1)
+            GEMM.sgemm(
+                transposeA: true, transposeB: false, m: spatial, n: spatial, k: rows,
+                alpha: 1, a: cn, lda: spatial, b: cn, ldb: spatial, beta: 0, c: c, ldc: spatial, threads: 1)
             total = Kernels.dot(UnsafePointer(a), UnsafePointer(c), count: ss)
         case .instantiate:
-            GEMM.sgemm(transposeA: false, transposeB: true, m: oc, n: rows, k: spatial,
-                       alpha: 1, a: gn, lda: spatial, b: cn, ldb: spatial, beta: 0, c: scratch, ldc: rows, threads: 1)
+            GEMM.sgemm(
+                transposeA: false, transposeB: true, m: oc, n: rows, k: spatial,
+                alpha: 1, a: gn, lda: spatial, b: cn, ldb: spatial, beta: 0, c: scratch, ldc: rows, threads: 1)
             total = Kernels.squaredNorm(UnsafePointer(scratch), count: oc * rows)
         }
         if bias {
@@ -319,16 +356,19 @@ extension Conv2d {
                 partialW.withUnsafeMutableBufferPointer { ppw in
                     partialB.withUnsafeMutableBufferPointer { ppb in
                         factors.withUnsafeBufferPointer { pf in
-                            let p = UnsafeSendable((pg.baseAddress!, pc.baseAddress!, ppw.baseAddress!, ppb.baseAddress!, pf.baseAddress!))
+                            let p = UnsafeSendable(
+                                (pg.baseAddress!, pc.baseAddress!, ppw.baseAddress!, ppb.baseAddress!, pf.baseAddress!))
                             Parallel.forEachChunk(batch, chunks: threads) { chunk, range in
                                 let (gy, cols, pW, pB, f) = p.value
                                 for n in range {
                                     let alpha = scale * f[n]
                                     guard alpha != 0 else { continue }
                                     let gn = gy + n * oc * g.spatial
-                                    GEMM.sgemm(transposeA: false, transposeB: true, m: oc, n: g.rows, k: g.spatial,
-                                               alpha: alpha, a: gn, lda: g.spatial, b: cols + n * colsPerSample, ldb: g.spatial,
-                                               beta: 1, c: pW + chunk * wCount, ldc: g.rows, threads: 1)
+                                    GEMM.sgemm(
+                                        transposeA: false, transposeB: true, m: oc, n: g.rows, k: g.spatial,
+                                        alpha: alpha, a: gn, lda: g.spatial, b: cols + n * colsPerSample,
+                                        ldb: g.spatial,
+                                        beta: 1, c: pW + chunk * wCount, ldc: g.rows, threads: 1)
                                     if hasBias {
                                         for o in 0..<oc {
                                             var s: Float = 0
@@ -392,7 +432,9 @@ struct ConvGeometry: Sendable {
                             continue
                         }
                         if valid.lowerBound > 0 { d.update(repeating: 0, count: valid.lowerBound) }
-                        if valid.upperBound < wo { (d + valid.upperBound).update(repeating: 0, count: wo - valid.upperBound) }
+                        if valid.upperBound < wo {
+                            (d + valid.upperBound).update(repeating: 0, count: wo - valid.upperBound)
+                        }
                         let src = plane + iy * w - padding + kj
                         if stride == 1 {
                             (d + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)

@@ -19,14 +19,16 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
         case let .missingFile(dir, candidates):
             return "\(dir): none of \(candidates.joined(separator: ", ")) exists (expected MNIST-style IDX files)"
         case let .countMismatch(images, labels): return "\(images) images but \(labels) labels"
-        case let .labelOutOfRange(index, label, classes): return "label \(label) of sample \(index) is outside 0..<\(classes)"
+        case let .labelOutOfRange(index, label, classes):
+            return "label \(label) of sample \(index) is outside 0..<\(classes)"
         case let .badLabel(index, value): return "label \(value) of sample \(index) is not a non-negative integer"
         case let .csv(line, column, reason): return "CSV line \(line), column \(column): \(reason)"
         case let .empty(what): return "\(what) has no samples"
         case let .io(path, reason): return "\(path): \(reason)"
         case let .resourceMissing(name): return "bundled resource '\(name)' is missing from the NeuralNet bundle"
         case let .noSystemDataset(path):
-            return "no Fashion-MNIST at \(path); install it with `apt-get install dataset-fashion-mnist` or pass --data DIR"
+            return
+                "no Fashion-MNIST at \(path); install it with `apt-get install dataset-fashion-mnist` or pass --data DIR"
         }
     }
 }
@@ -159,15 +161,18 @@ public struct Standardizer: Sendable, Equatable {
 
     /// Metadata form, so a model file can carry the preprocessing it was trained with.
     public var metadata: [String: String] {
-        ["standardize_mean": mean.map { "\($0)" }.joined(separator: ","),
-         "standardize_std": std.map { "\($0)" }.joined(separator: ",")]
+        [
+            "standardize_mean": mean.map { "\($0)" }.joined(separator: ","),
+            "standardize_std": std.map { "\($0)" }.joined(separator: ","),
+        ]
     }
 
     /// Reads the `metadata` form back; nil if absent or malformed.
     public init?(metadata: [String: String]) {
         guard let m = metadata["standardize_mean"]?.split(separator: ",").compactMap({ Float($0) }),
-              let s = metadata["standardize_std"]?.split(separator: ",").compactMap({ Float($0) }),
-              !m.isEmpty, m.count == s.count, s.allSatisfy({ $0 > 0 }) else { return nil }
+            let s = metadata["standardize_std"]?.split(separator: ",").compactMap({ Float($0) }),
+            !m.isEmpty, m.count == s.count, s.allSatisfy({ $0 > 0 })
+        else { return nil }
         self.init(mean: m, std: s)
     }
 }
@@ -186,7 +191,8 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
 
     /// The full Fashion-MNIST if the Debian package is installed, else the bundled subset.
     public static var detected: DataSource {
-        FileManager.default.fileExists(atPath: MNISTFamily.debianFashionPath + "/train-images-idx3-ubyte.gz") ? .system : .bundled
+        FileManager.default.fileExists(atPath: MNISTFamily.debianFashionPath + "/train-images-idx3-ubyte.gz")
+            ? .system : .bundled
     }
 
     /// Parses a command-line value: `bundled`, `system`, `auto` (see `detected`), or a directory path.
@@ -215,20 +221,26 @@ public enum MNISTFamily {
     public static let debianFashionPath = "/usr/share/datasets/fashion-mnist"
 
     /// Fashion-MNIST class names, by label.
-    public static let fashionClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    public static let fashionClassNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]
 
     /// Loads the train and test splits from `source`.
     public static func load(_ source: DataSource) throws(DatasetError) -> (train: Dataset, test: Dataset) {
         switch source {
         case .bundled:
-            guard let dir = Bundle.module.url(forResource: "fashion-subset", withExtension: nil, subdirectory: "Resources") else {
+            guard
+                let dir = Bundle.module.url(
+                    forResource: "fashion-subset", withExtension: nil, subdirectory: "Resources")
+            else {
                 throw .resourceMissing("fashion-subset")
             }
             return try load(directory: dir)
         case .system:
             let dir = URL(fileURLWithPath: debianFashionPath)
-            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("train-images-idx3-ubyte.gz").path) else {
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("train-images-idx3-ubyte.gz").path)
+            else {
                 throw .noSystemDataset(path: debianFashionPath)
             }
             return try load(directory: dir)
@@ -290,7 +302,9 @@ extension Dataset {
     /// Parses a numeric CSV: one sample per line, the label in column `labelColumn` (default: the
     /// last), features in the others. A first line with a non-numeric field is taken as a header.
     /// Blank lines are skipped. Every row must have the same number of fields. O(text size).
-    public static func csv(_ text: String, labelColumn: Int? = nil, classCount: Int? = nil) throws(DatasetError) -> Dataset {
+    public static func csv(
+        _ text: String, labelColumn: Int? = nil, classCount: Int? = nil
+    ) throws(DatasetError) -> Dataset {
         var width = -1
         var lineNumber = 0
         var labels = [Int]()
@@ -299,7 +313,9 @@ extension Dataset {
             lineNumber += 1
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             let numbers = fields.map { Float($0) }
             if labels.isEmpty && width < 0 && numbers.contains(where: { $0 == nil }) {
                 width = fields.count
@@ -307,19 +323,28 @@ extension Dataset {
             }
             if width < 0 { width = fields.count }
             guard fields.count == width else {
-                throw .csv(line: lineNumber, column: min(fields.count, width) + 1, reason: "expected \(width) fields, found \(fields.count)")
+                throw .csv(
+                    line: lineNumber, column: min(fields.count, width) + 1,
+                    reason: "expected \(width) fields, found \(fields.count)")
             }
-            guard width >= 2 else { throw .csv(line: lineNumber, column: 1, reason: "need a label and at least one feature") }
+            guard width >= 2 else {
+                throw .csv(line: lineNumber, column: 1, reason: "need a label and at least one feature")
+            }
             let lc = labelColumn ?? width - 1
-            guard lc >= 0 && lc < width else { throw .csv(line: lineNumber, column: lc + 1, reason: "label column outside the \(width) fields") }
+            guard lc >= 0 && lc < width else {
+                throw .csv(line: lineNumber, column: lc + 1, reason: "label column outside the \(width) fields")
+            }
             var row = [Float]()
             row.reserveCapacity(width - 1)
             for (c, v) in numbers.enumerated() {
-                guard let v, v.isFinite else { throw .csv(line: lineNumber, column: c + 1, reason: "'\(fields[c])' is not a finite number") }
+                guard let v, v.isFinite else {
+                    throw .csv(line: lineNumber, column: c + 1, reason: "'\(fields[c])' is not a finite number")
+                }
                 if c == lc {
                     guard v >= 0, v == v.rounded(), v <= Float(Dataset.maxLabel) else {
-                        throw .csv(line: lineNumber, column: c + 1,
-                                   reason: "label '\(fields[c])' is not an integer in 0...\(Dataset.maxLabel)")
+                        throw .csv(
+                            line: lineNumber, column: c + 1,
+                            reason: "label '\(fields[c])' is not an integer in 0...\(Dataset.maxLabel)")
                     }
                     labels.append(Int(v))
                 } else {

@@ -51,7 +51,8 @@ public struct Dense: Layer {
 
     public mutating func forward(_ input: Tensor, training: Bool) -> Tensor {
         let batch = input.shape[0]
-        precondition(input.count == batch * inFeatures, "\(name): input \(input.shape) does not have \(inFeatures) features")
+        precondition(
+            input.count == batch * inFeatures, "\(name): input \(input.shape) does not have \(inFeatures) features")
         var x = input
         if x.rank != 2 { x.reshape([batch, inFeatures]) }
         var y = Tensor(shape: [batch, outFeatures])
@@ -59,9 +60,10 @@ public struct Dense: Layer {
         x.withUnsafeBufferPointer { px in
             parameters[0].value.withUnsafeBufferPointer { pw in
                 y.withUnsafeMutableBufferPointer { py in
-                    GEMM.sgemm(transposeA: false, transposeB: true, m: batch, n: outF, k: inF,
-                               alpha: 1, a: px.baseAddress!, lda: inF, b: pw.baseAddress!, ldb: inF,
-                               beta: 0, c: py.baseAddress!, ldc: outF)
+                    GEMM.sgemm(
+                        transposeA: false, transposeB: true, m: batch, n: outF, k: inF,
+                        alpha: 1, a: px.baseAddress!, lda: inF, b: pw.baseAddress!, ldb: inF,
+                        beta: 0, c: py.baseAddress!, ldc: outF)
                 }
             }
         }
@@ -99,9 +101,10 @@ public struct Dense: Layer {
         gradOutput.withUnsafeBufferPointer { pg in
             x.withUnsafeBufferPointer { px in
                 dW.withUnsafeMutableBufferPointer { pd in
-                    GEMM.sgemm(transposeA: true, transposeB: false, m: outF, n: inF, k: batch,
-                               alpha: 1, a: pg.baseAddress!, lda: outF, b: px.baseAddress!, ldb: inF,
-                               beta: 0, c: pd.baseAddress!, ldc: inF)
+                    GEMM.sgemm(
+                        transposeA: true, transposeB: false, m: outF, n: inF, k: batch,
+                        alpha: 1, a: pg.baseAddress!, lda: outF, b: px.baseAddress!, ldb: inF,
+                        beta: 0, c: pd.baseAddress!, ldc: inF)
                 }
             }
         }
@@ -154,9 +157,10 @@ public struct Dense: Layer {
         gradOutput.withUnsafeBufferPointer { pg in
             parameters[0].value.withUnsafeBufferPointer { pw in
                 dX.withUnsafeMutableBufferPointer { pd in
-                    GEMM.sgemm(transposeA: false, transposeB: false, m: batch, n: inF, k: outF,
-                               alpha: 1, a: pg.baseAddress!, lda: outF, b: pw.baseAddress!, ldb: inF,
-                               beta: 0, c: pd.baseAddress!, ldc: inF)
+                    GEMM.sgemm(
+                        transposeA: false, transposeB: false, m: batch, n: inF, k: outF,
+                        alpha: 1, a: pg.baseAddress!, lda: outF, b: pw.baseAddress!, ldb: inF,
+                        beta: 0, c: pd.baseAddress!, ldc: inF)
                 }
             }
         }
@@ -198,9 +202,10 @@ public struct Dense: Layer {
         scaled.withUnsafeBufferPointer { pg in
             x.withUnsafeBufferPointer { px in
                 dW.withUnsafeMutableBufferPointer { pd in
-                    GEMM.sgemm(transposeA: true, transposeB: false, m: outF, n: inF, k: batch,
-                               alpha: 1, a: pg.baseAddress!, lda: outF, b: px.baseAddress!, ldb: inF,
-                               beta: 0, c: pd.baseAddress!, ldc: inF)
+                    GEMM.sgemm(
+                        transposeA: true, transposeB: false, m: outF, n: inF, k: batch,
+                        alpha: 1, a: pg.baseAddress!, lda: outF, b: px.baseAddress!, ldb: inF,
+                        beta: 0, c: pd.baseAddress!, ldc: inF)
                 }
             }
         }

@@ -39,11 +39,13 @@ public enum GEMM {
     ///   `k x m`. Likewise `op(B)` is `k x n` from B stored `k x n` or, when `transposeB`, `n x k`.
     /// - C is `m x n` with leading dimension `ldc`. With `beta == 0`, C is write-only.
     /// - Complexity: 2*m*n*k flops; packing adds O(m*k + k*n) per thread.
-    public static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                             alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                             b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                             threads: Int = defaultThreads, kernel: GEMMKernel = .best) {
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        threads: Int = defaultThreads, kernel: GEMMKernel = .best
+    ) {
         guard m > 0, n > 0 else { return }
         let (rsA, csA) = transposeA ? (1, lda) : (lda, 1)
         let (rsB, csB) = transposeB ? (1, ldb) : (ldb, 1)
@@ -65,21 +67,25 @@ public enum GEMM {
             let lo = p * chunk
             let len = min(chunk, extent - lo)
             if splitRows {
-                vs_sgemm(level, len, n, k, alpha, ptrs.value.a + lo * rsA, rsA, csA, ptrs.value.b, rsB, csB,
-                         beta, ptrs.value.c + lo * ldc, ldc)
+                vs_sgemm(
+                    level, len, n, k, alpha, ptrs.value.a + lo * rsA, rsA, csA, ptrs.value.b, rsB, csB,
+                    beta, ptrs.value.c + lo * ldc, ldc)
             } else {
-                vs_sgemm(level, m, len, k, alpha, ptrs.value.a, rsA, csA, ptrs.value.b + lo * csB, rsB, csB,
-                         beta, ptrs.value.c + lo, ldc)
+                vs_sgemm(
+                    level, m, len, k, alpha, ptrs.value.a, rsA, csA, ptrs.value.b + lo * csB, rsB, csB,
+                    beta, ptrs.value.c + lo, ldc)
             }
         }
     }
 
     /// The scalar reference: the textbook triple loop with Double accumulation. Same contract as
     /// `sgemm`; used by tests as the oracle. O(m*n*k), slow on purpose.
-    public static func reference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                                 alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                                 b: UnsafePointer<Float>, ldb: Int,
-                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func reference(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var s = 0.0

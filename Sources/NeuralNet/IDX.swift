@@ -17,7 +17,8 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
         case let .tooShort(needed, available):
             return "IDX: header needs \(needed) bytes, file has \(available)"
         case let .badMagic(bytes):
-            return "IDX: bytes 0-3 are \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), expected 00 00 <type> <ndims>"
+            return
+                "IDX: bytes 0-3 are \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), expected 00 00 <type> <ndims>"
         case let .unsupportedType(code):
             return String(format: "IDX: byte 2 (element type) is 0x%02x; known: 08 09 0b 0c 0d 0e", code)
         case let .badDimensions(dims, reason):
@@ -90,7 +91,9 @@ public enum IDX {
     }
 
     /// Dimensions and the data size they declare (bounded by `maxElements`), from a complete header.
-    static func dataSize(_ b: [UInt8], layout: (type: UInt8, elementSize: Int, ndims: Int, size: Int))
+    static func dataSize(
+        _ b: [UInt8], layout: (type: UInt8, elementSize: Int, ndims: Int, size: Int)
+    )
         throws(IDXError) -> (dims: [Int], bytes: Int)
     {
         let ndims = layout.ndims
@@ -121,7 +124,9 @@ public enum IDX {
         let (dims, expected) = try dataSize(b, layout: layout)
         let elements = expected / size
         let available = total - headerSize
-        guard expected == available else { throw .sizeMismatch(dims: dims, expectedBytes: expected, availableBytes: available) }
+        guard expected == available else {
+            throw .sizeMismatch(dims: dims, expectedBytes: expected, availableBytes: available)
+        }
         var values = [Float](repeating: 0, count: elements)
         values.withUnsafeMutableBufferPointer { out in
             b.withUnsafeBufferPointer { src in
@@ -129,10 +134,15 @@ public enum IDX {
                 switch type {
                 case 0x08: for i in 0..<elements { out[i] = Float(p[i]) }
                 case 0x09: for i in 0..<elements { out[i] = Float(Int8(bitPattern: p[i])) }
-                case 0x0B: for i in 0..<elements { out[i] = Float(Int16(bitPattern: UInt16(p[2 * i]) << 8 | UInt16(p[2 * i + 1]))) }
+                case 0x0B:
+                    for i in 0..<elements {
+                        out[i] = Float(Int16(bitPattern: UInt16(p[2 * i]) << 8 | UInt16(p[2 * i + 1])))
+                    }
                 case 0x0C, 0x0D:
                     for i in 0..<elements {
-                        let u = UInt32(p[4 * i]) << 24 | UInt32(p[4 * i + 1]) << 16 | UInt32(p[4 * i + 2]) << 8 | UInt32(p[4 * i + 3])
+                        let u =
+                            UInt32(p[4 * i]) << 24 | UInt32(p[4 * i + 1]) << 16 | UInt32(p[4 * i + 2]) << 8
+                            | UInt32(p[4 * i + 3])
                         out[i] = type == 0x0C ? Float(Int32(bitPattern: u)) : Float(bitPattern: u)
                     }
                 default:
@@ -159,7 +169,11 @@ public enum IDX {
     public static func encodeUBytes(_ values: [UInt8], dimensions dims: [Int]) -> Data {
         precondition(dims.reduce(1, *) == values.count)
         var out = Data([0, 0, 0x08, UInt8(dims.count)])
-        for d in dims { out.append(contentsOf: [UInt8(d >> 24 & 0xff), UInt8(d >> 16 & 0xff), UInt8(d >> 8 & 0xff), UInt8(d & 0xff)]) }
+        for d in dims {
+            out.append(contentsOf: [
+                UInt8(d >> 24 & 0xff), UInt8(d >> 16 & 0xff), UInt8(d >> 8 & 0xff), UInt8(d & 0xff),
+            ])
+        }
         out.append(contentsOf: values)
         return out
     }

@@ -26,7 +26,7 @@ public enum LayerSpec: Sendable, Equatable {
     public var name: String {
         switch self {
         case let .dense(name, _, _, _), let .conv2d(name, _, _, _, _, _, _), let .relu(name),
-             let .flatten(name), let .maxPool2d(name, _, _), let .avgPool2d(name, _, _):
+            let .flatten(name), let .maxPool2d(name, _, _), let .avgPool2d(name, _, _):
             return name
         }
     }
@@ -71,8 +71,10 @@ public enum LayerSpec: Sendable, Equatable {
         switch self {
         case let .dense(name, i, o, b): return ["type": "dense", "name": name, "in": i, "out": o, "bias": b]
         case let .conv2d(name, i, o, k, s, p, b):
-            return ["type": "conv2d", "name": name, "in_channels": i, "out_channels": o, "kernel": k,
-                    "stride": s, "padding": p, "bias": b]
+            return [
+                "type": "conv2d", "name": name, "in_channels": i, "out_channels": o, "kernel": k,
+                "stride": s, "padding": p, "bias": b,
+            ]
         case let .relu(name): return ["type": "relu", "name": name]
         case let .flatten(name): return ["type": "flatten", "name": name]
         case let .maxPool2d(name, k, s): return ["type": "maxpool2d", "name": name, "kernel": k, "stride": s]
@@ -104,8 +106,10 @@ public struct ModelSpec: Sendable, Equatable {
     public private(set) var shapes: [[Int]]
 
     /// Builds and validates a spec. Throws the first inconsistency (shapes, names, cut).
-    public init(name: String, inputShape: [Int], layers: [LayerSpec], cut: Int? = nil,
-                loss: Loss = .softmaxCrossEntropy, initialization: WeightInit = .kaiming) throws(ModelSpecError) {
+    public init(
+        name: String, inputShape: [Int], layers: [LayerSpec], cut: Int? = nil,
+        loss: Loss = .softmaxCrossEntropy, initialization: WeightInit = .kaiming
+    ) throws(ModelSpecError) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
@@ -124,7 +128,9 @@ public struct ModelSpec: Sendable, Equatable {
 
     private func validate() throws(ModelSpecError) -> [[Int]] {
         guard !inputShape.isEmpty, inputShape.count <= 3, inputShape.allSatisfy({ $0 > 0 }) else {
-            throw ModelSpecError(path: "input", message: "must be 1 to 3 positive dimensions, e.g. [784] or [1, 28, 28]; got \(inputShape)")
+            throw ModelSpecError(
+                path: "input",
+                message: "must be 1 to 3 positive dimensions, e.g. [784] or [1, 28, 28]; got \(inputShape)")
         }
         guard let inputCount = elementCount(inputShape), inputCount <= ModelSpec.maxElements else {
             throw ModelSpecError(path: "input", message: "more than \(ModelSpec.maxElements) elements per sample")
@@ -143,22 +149,30 @@ public struct ModelSpec: Sendable, Equatable {
             let shape = shapes[i]
             switch spec {
             case let .dense(_, inF, outF, _):
-                guard inF > 0, outF > 0 else { throw ModelSpecError(path: path, message: "in and out must be positive") }
+                guard inF > 0, outF > 0 else {
+                    throw ModelSpecError(path: path, message: "in and out must be positive")
+                }
                 guard shape == [inF] else {
                     let hint = shape.count > 1 ? " (add a flatten layer before it)" : ""
-                    throw ModelSpecError(path: "\(path).in", message: "dense expects [\(inF)] but receives \(shape)\(hint)")
+                    throw ModelSpecError(
+                        path: "\(path).in", message: "dense expects [\(inF)] but receives \(shape)\(hint)")
                 }
             case let .conv2d(_, inC, outC, k, s, p, _):
                 guard inC > 0, outC > 0, k > 0, s > 0, p >= 0 else {
-                    throw ModelSpecError(path: path, message: "channels, kernel and stride must be positive, padding non-negative")
+                    throw ModelSpecError(
+                        path: path, message: "channels, kernel and stride must be positive, padding non-negative")
                 }
                 guard shape.count == 3, shape[0] == inC else {
-                    throw ModelSpecError(path: "\(path).in_channels", message: "conv2d expects [\(inC), H, W] but receives \(shape)")
+                    throw ModelSpecError(
+                        path: "\(path).in_channels", message: "conv2d expects [\(inC), H, W] but receives \(shape)")
                 }
             case let .maxPool2d(_, k, s), let .avgPool2d(_, k, s):
-                guard k > 0, s > 0 else { throw ModelSpecError(path: path, message: "kernel and stride must be positive") }
+                guard k > 0, s > 0 else {
+                    throw ModelSpecError(path: path, message: "kernel and stride must be positive")
+                }
                 guard shape.count == 3 else {
-                    throw ModelSpecError(path: path, message: "\(spec.typeName) expects [C, H, W] but receives \(shape)")
+                    throw ModelSpecError(
+                        path: path, message: "\(spec.typeName) expects [C, H, W] but receives \(shape)")
                 }
             case .relu, .flatten:
                 break
@@ -170,19 +184,25 @@ public struct ModelSpec: Sendable, Equatable {
             default: weightShape = []
             }
             guard let weights = elementCount(weightShape), weights <= ModelSpec.maxElements else {
-                throw ModelSpecError(path: path, message: "weight shape \(weightShape) has more than \(ModelSpec.maxElements) elements")
+                throw ModelSpecError(
+                    path: path, message: "weight shape \(weightShape) has more than \(ModelSpec.maxElements) elements")
             }
             guard let next = spec.outputShape(forInput: shape), next.allSatisfy({ $0 > 0 }),
-                  let nextCount = elementCount(next), nextCount <= ModelSpec.maxElements else {
-                throw ModelSpecError(path: path, message: "\(spec.typeName) cannot take input \(shape) (window larger than the input?)")
+                let nextCount = elementCount(next), nextCount <= ModelSpec.maxElements
+            else {
+                throw ModelSpecError(
+                    path: path, message: "\(spec.typeName) cannot take input \(shape) (window larger than the input?)")
             }
             shapes.append(next)
         }
         if let cut, !(1..<layers.count).contains(cut) {
-            throw ModelSpecError(path: "cut", message: "must be in 1...\(layers.count - 1) (client keeps layers[0..<cut]); got \(cut)")
+            throw ModelSpecError(
+                path: "cut", message: "must be in 1...\(layers.count - 1) (client keeps layers[0..<cut]); got \(cut)")
         }
         if loss == .softmaxCrossEntropy, shapes.last?.count != 1 {
-            throw ModelSpecError(path: "layers", message: "softmax_cross_entropy needs a 1-D output per sample; last shape is \(shapes.last ?? [])")
+            throw ModelSpecError(
+                path: "layers",
+                message: "softmax_cross_entropy needs a 1-D output per sample; last shape is \(shapes.last ?? [])")
         }
         return shapes
     }
@@ -199,10 +219,12 @@ public struct ModelSpec: Sendable, Equatable {
     /// Throws if the spec has no cut.
     public func split() throws(ModelSpecError) -> (client: ModelSpec, server: ModelSpec) {
         guard let cut else { throw ModelSpecError(path: "cut", message: "the spec has no cut point; add \"cut\": N") }
-        let client = try ModelSpec(name: name + ".client", inputShape: inputShape, layers: Array(layers[..<cut]),
-                                   loss: .mse, initialization: initialization)
-        let server = try ModelSpec(name: name + ".server", inputShape: shapes[cut], layers: Array(layers[cut...]),
-                                   loss: loss, initialization: initialization)
+        let client = try ModelSpec(
+            name: name + ".client", inputShape: inputShape, layers: Array(layers[..<cut]),
+            loss: .mse, initialization: initialization)
+        let server = try ModelSpec(
+            name: name + ".server", inputShape: shapes[cut], layers: Array(layers[cut...]),
+            loss: loss, initialization: initialization)
         return (client, server)
     }
 
@@ -216,7 +238,9 @@ public struct ModelSpec: Sendable, Equatable {
         } catch {
             throw ModelSpecError(path: "$", message: "not valid JSON (\(error.localizedDescription))")
         }
-        guard let obj = root as? [String: Any] else { throw ModelSpecError(path: "$", message: "must be a JSON object") }
+        guard let obj = root as? [String: Any] else {
+            throw ModelSpecError(path: "$", message: "must be a JSON object")
+        }
         try checkKeys(obj, allowed: ["name", "input", "layers", "cut", "loss", "init", "description"], path: "$")
         let name = try string(obj, "name", path: "", default: "model")
         let input = try intArray(obj, "input", path: "")
@@ -232,14 +256,22 @@ public struct ModelSpec: Sendable, Equatable {
             switch type {
             case "dense":
                 try checkKeys(l, allowed: ["type", "name", "in", "out", "bias"], path: path)
-                layers.append(.dense(name: lname, inFeatures: try int(l, "in", path: path), outFeatures: try int(l, "out", path: path),
-                                     bias: try bool(l, "bias", path: path, default: true)))
+                layers.append(
+                    .dense(
+                        name: lname, inFeatures: try int(l, "in", path: path),
+                        outFeatures: try int(l, "out", path: path),
+                        bias: try bool(l, "bias", path: path, default: true)))
             case "conv2d":
-                try checkKeys(l, allowed: ["type", "name", "in_channels", "out_channels", "kernel", "stride", "padding", "bias"], path: path)
-                layers.append(.conv2d(name: lname, inChannels: try int(l, "in_channels", path: path),
-                                      outChannels: try int(l, "out_channels", path: path), kernel: try int(l, "kernel", path: path),
-                                      stride: try int(l, "stride", path: path, default: 1), padding: try int(l, "padding", path: path, default: 0),
-                                      bias: try bool(l, "bias", path: path, default: true)))
+                try checkKeys(
+                    l, allowed: ["type", "name", "in_channels", "out_channels", "kernel", "stride", "padding", "bias"],
+                    path: path)
+                layers.append(
+                    .conv2d(
+                        name: lname, inChannels: try int(l, "in_channels", path: path),
+                        outChannels: try int(l, "out_channels", path: path), kernel: try int(l, "kernel", path: path),
+                        stride: try int(l, "stride", path: path, default: 1),
+                        padding: try int(l, "padding", path: path, default: 0),
+                        bias: try bool(l, "bias", path: path, default: true)))
             case "relu":
                 try checkKeys(l, allowed: ["type", "name"], path: path)
                 layers.append(.relu(name: lname))
@@ -250,21 +282,31 @@ public struct ModelSpec: Sendable, Equatable {
                 try checkKeys(l, allowed: ["type", "name", "kernel", "stride"], path: path)
                 let k = try int(l, "kernel", path: path)
                 let s = try int(l, "stride", path: path, default: k)
-                layers.append(type == "maxpool2d" ? .maxPool2d(name: lname, kernel: k, stride: s) : .avgPool2d(name: lname, kernel: k, stride: s))
+                layers.append(
+                    type == "maxpool2d"
+                        ? .maxPool2d(name: lname, kernel: k, stride: s) : .avgPool2d(name: lname, kernel: k, stride: s))
             default:
-                throw ModelSpecError(path: "\(path).type", message: "unknown layer type '\(type)'; use dense, conv2d, relu, flatten, maxpool2d or avgpool2d")
+                throw ModelSpecError(
+                    path: "\(path).type",
+                    message: "unknown layer type '\(type)'; use dense, conv2d, relu, flatten, maxpool2d or avgpool2d")
             }
         }
         let cut: Int? = obj["cut"] == nil ? nil : try int(obj, "cut", path: "")
         let lossName = try string(obj, "loss", path: "", default: Loss.softmaxCrossEntropy.rawValue)
         guard let loss = Loss(rawValue: lossName) else {
-            throw ModelSpecError(path: "loss", message: "unknown loss '\(lossName)'; use \(Loss.allCases.map(\.rawValue).joined(separator: " or "))")
+            throw ModelSpecError(
+                path: "loss",
+                message: "unknown loss '\(lossName)'; use \(Loss.allCases.map(\.rawValue).joined(separator: " or "))")
         }
         let initName = try string(obj, "init", path: "", default: WeightInit.kaiming.rawValue)
         guard let initialization = WeightInit(rawValue: initName) else {
-            throw ModelSpecError(path: "init", message: "unknown init '\(initName)'; use \(WeightInit.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ModelSpecError(
+                path: "init",
+                message:
+                    "unknown init '\(initName)'; use \(WeightInit.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return try ModelSpec(name: name, inputShape: input, layers: layers, cut: cut, loss: loss, initialization: initialization)
+        return try ModelSpec(
+            name: name, inputShape: input, layers: layers, cut: cut, loss: loss, initialization: initialization)
     }
 
     /// Reads and validates a spec file.
@@ -280,8 +322,10 @@ public struct ModelSpec: Sendable, Equatable {
 
     /// The spec as pretty-printed JSON with sorted keys (parses back to an equal spec).
     public func jsonData() -> Data {
-        var obj: [String: Any] = ["name": name, "input": inputShape, "layers": layers.map(\.json),
-                                  "loss": loss.rawValue, "init": initialization.rawValue]
+        var obj: [String: Any] = [
+            "name": name, "input": inputShape, "layers": layers.map(\.json),
+            "loss": loss.rawValue, "init": initialization.rawValue,
+        ]
         if let cut { obj["cut"] = cut }
         return (try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
@@ -292,11 +336,14 @@ public struct ModelSpec: Sendable, Equatable {
 
     private static func checkKeys(_ obj: [String: Any], allowed: Set<String>, path: String) throws(ModelSpecError) {
         if let bad = obj.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ModelSpecError(path: path, message: "unknown key '\(bad)'; allowed: \(allowed.sorted().joined(separator: ", "))")
+            throw ModelSpecError(
+                path: path, message: "unknown key '\(bad)'; allowed: \(allowed.sorted().joined(separator: ", "))")
         }
     }
 
-    private static func int(_ obj: [String: Any], _ key: String, path: String, default def: Int? = nil) throws(ModelSpecError) -> Int {
+    private static func int(
+        _ obj: [String: Any], _ key: String, path: String, default def: Int? = nil
+    ) throws(ModelSpecError) -> Int {
         guard let v = obj[key] else {
             if let def { return def }
             throw ModelSpecError(path: field(path, key), message: "required integer is missing")
@@ -307,13 +354,19 @@ public struct ModelSpec: Sendable, Equatable {
         return i
     }
 
-    private static func bool(_ obj: [String: Any], _ key: String, path: String, default def: Bool) throws(ModelSpecError) -> Bool {
+    private static func bool(
+        _ obj: [String: Any], _ key: String, path: String, default def: Bool
+    ) throws(ModelSpecError) -> Bool {
         guard let v = obj[key] else { return def }
-        guard let b = jsonBool(v) else { throw ModelSpecError(path: field(path, key), message: "must be true or false") }
+        guard let b = jsonBool(v) else {
+            throw ModelSpecError(path: field(path, key), message: "must be true or false")
+        }
         return b
     }
 
-    private static func string(_ obj: [String: Any], _ key: String, path: String, default def: String?) throws(ModelSpecError) -> String {
+    private static func string(
+        _ obj: [String: Any], _ key: String, path: String, default def: String?
+    ) throws(ModelSpecError) -> String {
         guard let v = obj[key] else {
             if let def { return def }
             throw ModelSpecError(path: field(path, key), message: "required string is missing")
@@ -324,7 +377,8 @@ public struct ModelSpec: Sendable, Equatable {
 
     private static func intArray(_ obj: [String: Any], _ key: String, path: String) throws(ModelSpecError) -> [Int] {
         guard let arr = obj[key] as? [Any] else {
-            throw ModelSpecError(path: field(path, key), message: "required: an array of integers, e.g. [784] or [1, 28, 28]")
+            throw ModelSpecError(
+                path: field(path, key), message: "required: an array of integers, e.g. [784] or [1, 28, 28]")
         }
         var out = [Int]()
         for (i, v) in arr.enumerated() {
@@ -343,8 +397,10 @@ extension ModelSpec {
 
     /// Loads a bundled example spec by name, e.g. `"mlp-784-128-10"`.
     public static func bundled(_ name: String) throws(ModelSpecError) -> ModelSpec {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/models") else {
-            throw ModelSpecError(path: name, message: "no bundled spec of that name; known: \(bundledNames.joined(separator: ", "))")
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/models")
+        else {
+            throw ModelSpecError(
+                path: name, message: "no bundled spec of that name; known: \(bundledNames.joined(separator: ", "))")
         }
         return try load(url)
     }
@@ -353,7 +409,8 @@ extension ModelSpec {
     public static func resolve(_ argument: String) throws(ModelSpecError) -> ModelSpec {
         if FileManager.default.fileExists(atPath: argument) { return try load(URL(fileURLWithPath: argument)) }
         if bundledNames.contains(argument) { return try bundled(argument) }
-        throw ModelSpecError(path: argument, message: "no such file, and not a bundled spec (\(bundledNames.joined(separator: ", ")))")
+        throw ModelSpecError(
+            path: argument, message: "no such file, and not a bundled spec (\(bundledNames.joined(separator: ", ")))")
     }
 }
 

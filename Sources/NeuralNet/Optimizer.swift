@@ -29,7 +29,8 @@ public struct SGD: Optimizer {
         for l in model.layers.indices {
             for p in model.layers[l].parameters.indices {
                 if slot == velocity.count {
-                    velocity.append(mu == 0 ? [] : [Float](repeating: 0, count: model.layers[l].parameters[p].value.count))
+                    velocity.append(
+                        mu == 0 ? [] : [Float](repeating: 0, count: model.layers[l].parameters[p].value.count))
                 }
                 let grad = model.layers[l].parameters[p].gradient
                 model.layers[l].parameters[p].value.withUnsafeMutableBufferPointer { w in

@@ -19,8 +19,11 @@ extension Sequential {
         var squares = [Double]()
         for layer in layers where !layer.parameters.isEmpty {
             let s = layer.perSampleSquaredNorms
-            if squares.isEmpty { squares = s } else {
-                precondition(s.count == squares.count, "\(layer.name): norms over \(s.count) samples, expected \(squares.count)")
+            if squares.isEmpty {
+                squares = s
+            } else {
+                precondition(
+                    s.count == squares.count, "\(layer.name): norms over \(s.count) samples, expected \(squares.count)")
                 for n in squares.indices { squares[n] += s[n] }
             }
         }
@@ -57,7 +60,8 @@ enum Kernels {
             let end = min(i + 4096, count)
             var acc = SIMD16<Float>()
             while i + 16 <= end {
-                acc += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                acc +=
+                    ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
                     * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
                 i += 16
             }

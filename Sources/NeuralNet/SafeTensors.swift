@@ -27,7 +27,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             return "safetensors: tensor '\(tensor)': dtype \(dtype) is not supported (only F32)"
         case let .sizeMismatch(tensor, shape, bytes):
             let needed = elementCount(shape).flatMap { $0.multipliedReportingOverflow(by: 4).overflow ? nil : $0 * 4 }
-            return "safetensors: tensor '\(tensor)': shape \(shape) needs \(needed.map(String.init) ?? "more than Int.max") bytes of F32, data_offsets span \(bytes)"
+            return
+                "safetensors: tensor '\(tensor)': shape \(shape) needs \(needed.map(String.init) ?? "more than Int.max") bytes of F32, data_offsets span \(bytes)"
         case let .outOfBounds(tensor, range, length):
             return "safetensors: tensor '\(tensor)': data_offsets \(range) outside the data section of \(length) bytes"
         case let .overlap(tensor, other):
@@ -51,7 +52,9 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
 
     /// Tensors by name.
-    public var byName: [String: Tensor] { Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
+    public var byName: [String: Tensor] {
+        Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    }
 
     public static func == (lhs: SafeTensorsFile, rhs: SafeTensorsFile) -> Bool {
         lhs.metadata == rhs.metadata && lhs.tensors.count == rhs.tensors.count
@@ -78,7 +81,11 @@ public enum SafeTensors {
         var entries = [(name: String, json: String)]()
         for (name, t) in file.tensors {
             let bytes = t.count * 4
-            entries.append((name, "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"))
+            entries.append(
+                (
+                    name,
+                    "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+                ))
             offset += bytes
         }
         var header = entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map(\.json)
@@ -107,7 +114,9 @@ public enum SafeTensors {
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard n <= UInt64(maxHeader) else { throw .headerTooLarge(length: n, limit: maxHeader) }
         let headerLength = Int(n)
-        guard 8 + headerLength <= bytes.count else { throw .truncated(needed: 8 + headerLength, available: bytes.count) }
+        guard 8 + headerLength <= bytes.count else {
+            throw .truncated(needed: 8 + headerLength, available: bytes.count)
+        }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)]))
@@ -128,25 +137,34 @@ public enum SafeTensors {
                 }
                 continue
             }
-            guard let e = value as? [String: Any] else { throw .badEntry(tensor: name, reason: "entry is not an object") }
+            guard let e = value as? [String: Any] else {
+                throw .badEntry(tensor: name, reason: "entry is not an object")
+            }
             guard let dtype = e["dtype"] as? String else { throw .badEntry(tensor: name, reason: "missing dtype") }
             guard dtype == "F32" else { throw .unsupportedDType(tensor: name, dtype: dtype) }
             guard let rawShape = e["shape"] as? [Any], let shape = nonNegativeInts(rawShape) else {
                 throw .badEntry(tensor: name, reason: "shape must be an array of non-negative integers")
             }
             guard let rawOffsets = e["data_offsets"] as? [Any], rawOffsets.count == 2,
-                  let offsets = nonNegativeInts(rawOffsets) else {
+                let offsets = nonNegativeInts(rawOffsets)
+            else {
                 throw .badEntry(tensor: name, reason: "data_offsets must be two non-negative integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin <= end, end <= dataLength else { throw .outOfBounds(tensor: name, range: offsets, dataLength: dataLength) }
+            guard begin <= end, end <= dataLength else {
+                throw .outOfBounds(tensor: name, range: offsets, dataLength: dataLength)
+            }
             var elements = 1
             for d in shape {
                 let (p, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow, p <= dataLength else { throw .sizeMismatch(tensor: name, shape: shape, bytes: end - begin) }
+                guard !overflow, p <= dataLength else {
+                    throw .sizeMismatch(tensor: name, shape: shape, bytes: end - begin)
+                }
                 elements = p
             }
-            guard elements * 4 == end - begin else { throw .sizeMismatch(tensor: name, shape: shape, bytes: end - begin) }
+            guard elements * 4 == end - begin else {
+                throw .sizeMismatch(tensor: name, shape: shape, bytes: end - begin)
+            }
             entries.append((name, shape, begin, end))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
@@ -160,7 +178,9 @@ public enum SafeTensors {
             let t = Tensor(shape: e.shape) { out in
                 for i in 0..<count {
                     let o = dataStart + e.begin + 4 * i
-                    let bits = UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+                    let bits =
+                        UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3])
+                        << 24
                     out[i] = Float(bitPattern: bits)
                 }
             }
@@ -178,7 +198,9 @@ public enum SafeTensors {
 
     /// Writes a file atomically.
     public static func write(_ file: SafeTensorsFile, to url: URL) throws(SafeTensorsError) {
-        do { try encode(file).write(to: url, options: .atomic) } catch { throw .io(path: url.path, reason: error.localizedDescription) }
+        do { try encode(file).write(to: url, options: .atomic) } catch {
+            throw .io(path: url.path, reason: error.localizedDescription)
+        }
     }
 
     private static func nonNegativeInts(_ values: [Any]) -> [Int]? {
@@ -210,7 +232,8 @@ public enum SafeTensors {
 extension Sequential {
     /// Saves every parameter as `layer.param` F32 tensors with `metadata` (e.g. DP method, sigma).
     public func saveSafetensors(to url: URL, metadata: [String: String] = [:]) throws(SafeTensorsError) {
-        try SafeTensors.write(SafeTensorsFile(tensors: namedParameters.map { ($0.name, $0.value) }, metadata: metadata), to: url)
+        try SafeTensors.write(
+            SafeTensorsFile(tensors: namedParameters.map { ($0.name, $0.value) }, metadata: metadata), to: url)
     }
 
     /// Loads parameters from a safetensors file; returns its metadata. Every model parameter must be

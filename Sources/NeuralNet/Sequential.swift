@@ -75,8 +75,9 @@ public struct Sequential: Sendable {
     /// Cost: the sum of the layers' forward costs.
     public mutating func forward(_ input: Tensor, training: Bool = false) -> Tensor {
         let per = inputShape.reduce(1, *)
-        precondition(input.rank >= 1 && input.count == input.shape[0] * per,
-                     "input \(input.shape) is not a batch of \(inputShape)")
+        precondition(
+            input.rank >= 1 && input.count == input.shape[0] * per,
+            "input \(input.shape) is not a batch of \(inputShape)")
         guard input.shape[0] > 0 else {
             // An empty batch: no layer runs (and no backward may follow); the result is empty.
             var shape = inputShape
@@ -133,8 +134,10 @@ public struct Sequential: Sendable {
     /// storing parameter gradients. After each parametric layer, `hook` may read and edit that
     /// layer's gradients. Returns dLoss/dInput, or an empty tensor when `inputGradient` is false
     /// (skips the first layer's input GEMM). `perSample` also fills `perSampleGradient`.
-    public mutating func backward(_ gradOutput: Tensor, inputGradient: Bool = true, perSample: Bool = false,
-                                  hook: (inout GradientHookContext) -> Void = { _ in }) -> Tensor {
+    public mutating func backward(
+        _ gradOutput: Tensor, inputGradient: Bool = true, perSample: Bool = false,
+        hook: (inout GradientHookContext) -> Void = { _ in }
+    ) -> Tensor {
         precondition(activations.count == layers.count + 1, "backward needs a training forward first")
         var g = gradOutput
         for i in layers.indices.reversed() {
@@ -142,13 +145,15 @@ public struct Sequential: Sendable {
             let gradOut = g
             g = layers[i].backward(g, options: BackwardOptions(inputGradient: needInput, perSample: perSample))
             if !layers[i].parameters.isEmpty {
-                var ctx = GradientHookContext(layerIndex: i, layerName: layers[i].name, input: activations[i],
-                                              preActivations: activations[i + 1], outputGradient: gradOut,
-                                              parameters: layers[i].parameters)
+                var ctx = GradientHookContext(
+                    layerIndex: i, layerName: layers[i].name, input: activations[i],
+                    preActivations: activations[i + 1], outputGradient: gradOut,
+                    parameters: layers[i].parameters)
                 hook(&ctx)
                 for p in ctx.parameters.indices {
-                    precondition(ctx.parameters[p].gradient.shape == layers[i].parameters[p].value.shape,
-                                 "hook changed the shape of \(layers[i].name).\(ctx.parameters[p].name)'s gradient")
+                    precondition(
+                        ctx.parameters[p].gradient.shape == layers[i].parameters[p].value.shape,
+                        "hook changed the shape of \(layers[i].name).\(ctx.parameters[p].name)'s gradient")
                     layers[i].parameters[p].gradient = ctx.parameters[p].gradient
                     layers[i].parameters[p].perSampleGradient = ctx.parameters[p].perSampleGradient
                 }
@@ -164,8 +169,11 @@ public struct Sequential: Sendable {
         var g = gradOutput
         for i in layers.indices.reversed() {
             let own = layers[i].computesPerSampleNorms
-            g = layers[i].backward(g, options: BackwardOptions(inputGradient: i > 0, perSample: !own && !layers[i].parameters.isEmpty,
-                                                               perSampleNorms: own))
+            g = layers[i].backward(
+                g,
+                options: BackwardOptions(
+                    inputGradient: i > 0, perSample: !own && !layers[i].parameters.isEmpty,
+                    perSampleNorms: own))
         }
         return g
     }
@@ -212,7 +220,9 @@ public struct Sequential: Sendable {
         for l in layers.indices {
             for p in layers[l].parameters.indices where "\(layers[l].name).\(layers[l].parameters[p].name)" == name {
                 let expected = layers[l].parameters[p].value.shape
-                guard value.shape == expected else { throw .shapeMismatch(parameter: name, expected: expected, got: value.shape) }
+                guard value.shape == expected else {
+                    throw .shapeMismatch(parameter: name, expected: expected, got: value.shape)
+                }
                 layers[l].parameters[p].value = value
                 return
             }
@@ -240,8 +250,10 @@ public struct Sequential: Sendable {
             }
             shape = next
         }
-        return (Sequential(layers: Array(layers[..<cut]), inputShape: inputShape),
-                Sequential(layers: Array(layers[cut...]), inputShape: shape))
+        return (
+            Sequential(layers: Array(layers[..<cut]), inputShape: inputShape),
+            Sequential(layers: Array(layers[cut...]), inputShape: shape)
+        )
     }
 }
 

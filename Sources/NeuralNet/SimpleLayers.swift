@@ -13,25 +13,28 @@ public struct ReLU: Layer {
     /// dependent branch mispredicts on half the activations). NaN passes through, so divergence
     /// shows.
     public mutating func forward(_ input: Tensor, training: Bool) -> Tensor {
-        let y = Tensor(uncheckedShape: input.shape, storage: [Float](unsafeUninitializedCapacity: input.count) { out, n in
-            input.withUnsafeBufferPointer { x in
-                let count = x.count
-                guard let src = x.baseAddress, let dst = out.baseAddress else { return }
-                let (rs, rd) = (UnsafeRawPointer(src), UnsafeMutableRawPointer(dst))
-                var i = 0
-                while i + 16 <= count {
-                    let v = rs.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-                    rd.storeBytes(of: v.replacing(with: 0, where: v .< 0), toByteOffset: 4 * i, as: SIMD16<Float>.self)
-                    i += 16
+        let y = Tensor(
+            uncheckedShape: input.shape,
+            storage: [Float](unsafeUninitializedCapacity: input.count) { out, n in
+                input.withUnsafeBufferPointer { x in
+                    let count = x.count
+                    guard let src = x.baseAddress, let dst = out.baseAddress else { return }
+                    let (rs, rd) = (UnsafeRawPointer(src), UnsafeMutableRawPointer(dst))
+                    var i = 0
+                    while i + 16 <= count {
+                        let v = rs.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                        rd.storeBytes(
+                            of: v.replacing(with: 0, where: v .< 0), toByteOffset: 4 * i, as: SIMD16<Float>.self)
+                        i += 16
+                    }
+                    while i < count {
+                        let v = src[i]
+                        dst[i] = v < 0 ? 0 : v
+                        i += 1
+                    }
                 }
-                while i < count {
-                    let v = src[i]
-                    dst[i] = v < 0 ? 0 : v
-                    i += 1
-                }
-            }
-            n = input.count
-        })
+                n = input.count
+            })
         cachedInput = training ? input : nil
         return y
     }
@@ -40,27 +43,33 @@ public struct ReLU: Layer {
         guard let x = cachedInput else { preconditionFailure("\(name): backward without a training forward") }
         guard options.inputGradient else { return Tensor(shape: [0]) }
         precondition(gradOutput.count == x.count, "\(name): gradient shape \(gradOutput.shape)")
-        return Tensor(uncheckedShape: x.shape, storage: [Float](unsafeUninitializedCapacity: x.count) { out, n in
-            x.withUnsafeBufferPointer { px in
-                gradOutput.withUnsafeBufferPointer { pg in
-                    let count = px.count
-                    guard let xs = px.baseAddress, let gs = pg.baseAddress, let dst = out.baseAddress else { return }
-                    let (rx, rg, rd) = (UnsafeRawPointer(xs), UnsafeRawPointer(gs), UnsafeMutableRawPointer(dst))
-                    var i = 0
-                    while i + 16 <= count {
-                        let xv = rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-                        let gv = rg.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-                        rd.storeBytes(of: gv.replacing(with: 0, where: .!(xv .> 0)), toByteOffset: 4 * i, as: SIMD16<Float>.self)
-                        i += 16
-                    }
-                    while i < count {
-                        dst[i] = xs[i] > 0 ? gs[i] : 0
-                        i += 1
+        return Tensor(
+            uncheckedShape: x.shape,
+            storage: [Float](unsafeUninitializedCapacity: x.count) { out, n in
+                x.withUnsafeBufferPointer { px in
+                    gradOutput.withUnsafeBufferPointer { pg in
+                        let count = px.count
+                        guard let xs = px.baseAddress, let gs = pg.baseAddress, let dst = out.baseAddress else {
+                            return
+                        }
+                        let (rx, rg, rd) = (UnsafeRawPointer(xs), UnsafeRawPointer(gs), UnsafeMutableRawPointer(dst))
+                        var i = 0
+                        while i + 16 <= count {
+                            let xv = rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                            let gv = rg.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                            rd.storeBytes(
+                                of: gv.replacing(with: 0, where: .!(xv .> 0)), toByteOffset: 4 * i,
+                                as: SIMD16<Float>.self)
+                            i += 16
+                        }
+                        while i < count {
+                            dst[i] = xs[i] > 0 ? gs[i] : 0
+                            i += 1
+                        }
                     }
                 }
-            }
-            n = x.count
-        })
+                n = x.count
+            })
     }
 }
 
@@ -218,7 +227,9 @@ public struct MaxPool2d: Layer {
 
     public func outputShape(forInput shape: [Int]) -> [Int]? { pool.outputShape(forInput: shape) }
     public mutating func forward(_ input: Tensor, training: Bool) -> Tensor { pool.forward(input, training: training) }
-    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor { pool.backward(gradOutput, options: options) }
+    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor {
+        pool.backward(gradOutput, options: options)
+    }
 }
 
 /// 2-D average pooling (window `kernel`, step `stride`, default `kernel`); see `Pool2d`.
@@ -238,5 +249,7 @@ public struct AvgPool2d: Layer {
 
     public func outputShape(forInput shape: [Int]) -> [Int]? { pool.outputShape(forInput: shape) }
     public mutating func forward(_ input: Tensor, training: Bool) -> Tensor { pool.forward(input, training: training) }
-    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor { pool.backward(gradOutput, options: options) }
+    public mutating func backward(_ gradOutput: Tensor, options: BackwardOptions) -> Tensor {
+        pool.backward(gradOutput, options: options)
+    }
 }

@@ -74,11 +74,13 @@ public struct Tensor: Sendable, Equatable {
     @inlinable
     public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         let count = shape.reduce(1, *)
-        self.init(uncheckedShape: shape, storage: [Float](unsafeUninitializedCapacity: count) { buf, n in
-            buf.initialize(repeating: 0)
-            body(buf)
-            n = count
-        })
+        self.init(
+            uncheckedShape: shape,
+            storage: [Float](unsafeUninitializedCapacity: count) { buf, n in
+                buf.initialize(repeating: 0)
+                body(buf)
+                n = count
+            })
     }
 
     /// Number of elements.
@@ -212,14 +214,17 @@ public struct Tensor: Sendable, Equatable {
         let rowSize = shape.dropFirst().reduce(1, *)
         var newShape = shape
         newShape[0] = range.count
-        return Tensor(uncheckedShape: newShape,
-                      storage: Array(storage[(range.lowerBound * rowSize)..<(range.upperBound * rowSize)]))
+        return Tensor(
+            uncheckedShape: newShape,
+            storage: Array(storage[(range.lowerBound * rowSize)..<(range.upperBound * rowSize)]))
     }
 
     /// Matrix product of 2-D tensors: `op(a) * op(b)` with optional transposes, via `GEMM`.
     /// Precondition: inner dimensions agree. O(m*n*k).
-    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false,
-                              threads: Int = GEMM.defaultThreads) -> Tensor {
+    public static func matmul(
+        _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false,
+        threads: Int = GEMM.defaultThreads
+    ) -> Tensor {
         precondition(a.rank == 2 && b.rank == 2, "matmul needs 2-D tensors, got \(a.shape) and \(b.shape)")
         let m = transposeA ? a.shape[1] : a.shape[0]
         let k = transposeA ? a.shape[0] : a.shape[1]
@@ -231,10 +236,11 @@ public struct Tensor: Sendable, Equatable {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    GEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                               alpha: 1, a: pa.baseAddress!, lda: a.shape[1],
-                               b: pb.baseAddress!, ldb: b.shape[1],
-                               beta: 0, c: pc.baseAddress!, ldc: n, threads: threads)
+                    GEMM.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        alpha: 1, a: pa.baseAddress!, lda: a.shape[1],
+                        b: pb.baseAddress!, ldb: b.shape[1],
+                        beta: 0, c: pc.baseAddress!, ldc: n, threads: threads)
                 }
             }
         }

@@ -51,8 +51,10 @@ public enum Trainer {
             totalLoss += Double(r.loss) * Double(y.count)
             correct += r.correct
             seen += y.count
-            progress(.batch(epoch: epoch, batch: b + 1, batches: batches.count,
-                            loss: Float(totalLoss / Double(seen)), accuracy: Float(correct) / Float(seen)))
+            progress(
+                .batch(
+                    epoch: epoch, batch: b + 1, batches: batches.count,
+                    loss: Float(totalLoss / Double(seen)), accuracy: Float(correct) / Float(seen)))
         }
         return (Float(totalLoss / Double(max(seen, 1))), Float(correct) / Float(max(seen, 1)))
     }
@@ -84,12 +86,14 @@ public enum Trainer {
         var out = [EpochSummary]()
         for e in 1...max(epochs, 1) {
             let start = DispatchTime.now().uptimeNanoseconds
-            let (l, a) = trainEpoch(model: &model, optimizer: &optimizer, loss: loss, data: train, batchSize: batchSize,
-                                    generator: &rng, epoch: e, hook: hook, progress: progress)
+            let (l, a) = trainEpoch(
+                model: &model, optimizer: &optimizer, loss: loss, data: train, batchSize: batchSize,
+                generator: &rng, epoch: e, hook: hook, progress: progress)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let ev = test.map { evaluate(model: model, loss: loss, data: $0) }
-            let summary = EpochSummary(epoch: e, trainLoss: l, trainAccuracy: a, testLoss: ev?.loss,
-                                       testAccuracy: ev?.accuracy, seconds: seconds)
+            let summary = EpochSummary(
+                epoch: e, trainLoss: l, trainAccuracy: a, testLoss: ev?.loss,
+                testAccuracy: ev?.accuracy, seconds: seconds)
             progress(.epoch(summary))
             out.append(summary)
         }

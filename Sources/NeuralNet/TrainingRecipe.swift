@@ -37,13 +37,15 @@ public struct TrainingRecipe: Sendable {
         case .sgd:
             rate = learningRate ?? 0.05
             var opt = SGD(learningRate: rate, momentum: momentum)
-            history = Trainer.fit(model: &net, optimizer: &opt, loss: spec.loss, train: train, test: test, epochs: epochs,
-                                  batchSize: batchSize, seed: seed, progress: progress)
+            history = Trainer.fit(
+                model: &net, optimizer: &opt, loss: spec.loss, train: train, test: test, epochs: epochs,
+                batchSize: batchSize, seed: seed, progress: progress)
         case .adam:
             rate = learningRate ?? 1e-3
             var opt = Adam(learningRate: rate)
-            history = Trainer.fit(model: &net, optimizer: &opt, loss: spec.loss, train: train, test: test, epochs: epochs,
-                                  batchSize: batchSize, seed: seed, progress: progress)
+            history = Trainer.fit(
+                model: &net, optimizer: &opt, loss: spec.loss, train: train, test: test, epochs: epochs,
+                batchSize: batchSize, seed: seed, progress: progress)
         }
         if let out {
             var meta = standardizer.metadata
@@ -53,9 +55,10 @@ public struct TrainingRecipe: Sendable {
             meta["data"] = data.description
             try net.saveSafetensors(to: URL(fileURLWithPath: out), metadata: meta)
         }
-        return TrainingSummary(model: spec.name, data: data.description, trainSamples: train.count, testSamples: test.count,
-                               parameters: net.parameterCount, optimizer: optimizer.rawValue, learningRate: rate,
-                               batchSize: batchSize, epochs: history, testAccuracy: history.last?.testAccuracy, out: out)
+        return TrainingSummary(
+            model: spec.name, data: data.description, trainSamples: train.count, testSamples: test.count,
+            parameters: net.parameterCount, optimizer: optimizer.rawValue, learningRate: rate,
+            batchSize: batchSize, epochs: history, testAccuracy: history.last?.testAccuracy, out: out)
     }
 }
 
@@ -103,8 +106,9 @@ public struct ModelEvaluation: Encodable, Sendable {
             }
         }
         let perClass = zip(correct, total).map { $1 == 0 ? 0 : Float($0) / Float($1) }
-        return ModelEvaluation(model: spec.name, weights: weights, data: source.description, samples: ev.samples,
-                               loss: ev.loss, accuracy: ev.accuracy, perClassAccuracy: perClass)
+        return ModelEvaluation(
+            model: spec.name, weights: weights, data: source.description, samples: ev.samples,
+            loss: ev.loss, accuracy: ev.accuracy, perClassAccuracy: perClass)
     }
 
     /// The one-line human summary.
@@ -129,12 +133,16 @@ public struct TrainingProgressLine: Sendable {
             let width = 30
             let filled = batches > 0 ? width * batch / batches : width
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            let text = String(format: "\repoch %d/%d [%@] %d/%d  loss %.4f  acc %.2f%%", epoch, epochs, bar, batch, batches,
-                              loss, accuracy * 100)
+            let text = String(
+                format: "\repoch %d/%d [%@] %d/%d  loss %.4f  acc %.2f%%", epoch, epochs, bar, batch, batches,
+                loss, accuracy * 100)
             FileHandle.standardOutput.write(Data(text.utf8))
         case let .epoch(s):
-            var text = String(format: "\repoch %d/%d  loss %.4f  acc %.2f%%", s.epoch, epochs, s.trainLoss, s.trainAccuracy * 100)
-            if let tl = s.testLoss, let ta = s.testAccuracy { text += String(format: "  test loss %.4f  test acc %.2f%%", tl, ta * 100) }
+            var text = String(
+                format: "\repoch %d/%d  loss %.4f  acc %.2f%%", s.epoch, epochs, s.trainLoss, s.trainAccuracy * 100)
+            if let tl = s.testLoss, let ta = s.testAccuracy {
+                text += String(format: "  test loss %.4f  test acc %.2f%%", tl, ta * 100)
+            }
             text += String(format: "  (%.2fs)", s.seconds)
             print(text + String(repeating: " ", count: 20))
         }

@@ -53,14 +53,16 @@ public enum JobDefect: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .witnessLength(let bytes, let wires):
-            return "the witness is \(bytes) bytes; the key's circuit has \(wires) wires of 32 bytes (\(wires * 32) bytes)"
+            return
+                "the witness is \(bytes) bytes; the key's circuit has \(wires) wires of 32 bytes (\(wires * 32) bytes)"
         case .publicCount(let count, let wires): return "public count \(count) does not fit a circuit of \(wires) wires"
         case .nonCanonical(let index): return "witness element \(index) is not below the field modulus"
         case .firstWireNotOne: return "witness wire 0 must be the constant 1"
         case .missingWitness: return "the job has no witness (erased or never written)"
         case .unknownPart(let part): return "unknown circuit part \"\(part)\""
         case .unknownKey(let hash, let known):
-            return "no proving key with verifying-key hash \(hash) on this worker (it has \(known.joined(separator: ", "))); start workers with the party's keys"
+            return
+                "no proving key with verifying-key hash \(hash) on this worker (it has \(known.joined(separator: ", "))); start workers with the party's keys"
         case .keyMismatch(let reason): return reason
         case .proofLength(let count): return "a proof is 256 bytes, the row holds \(count)"
         case .proofPoint(let reason): return "the proof's points do not decode (\(reason))"

@@ -1,8 +1,8 @@
 import Algebra
 import Foundation
 import Logging
-import NeuralNet
 import NIOCore
+import NeuralNet
 import PostgresNIO
 import SplitLearning
 import ZKML
@@ -33,17 +33,22 @@ public enum PoolBenchmark {
     /// and the queue measurements (`queueJobs` jobs timed one by one, then `noopJobs` jobs
     /// drained by `noopWorkers` concurrent loops that claim and complete without proving), in a
     /// schema of its own that is dropped afterwards.
-    public static func run(url: String, setup: SessionSetup, train: Dataset, mode: SplitMode, steps: Int, pipelineDepth: Int,
-                           queueJobs: Int = 200, noopJobs: Int = 5000, noopWorkers: Int = 64, logger: Logger) async throws -> Report {
-        guard let keys = setup.keys else { throw PoolError.keys(path: "-", reason: "the benchmark needs the spec's keys") }
+    public static func run(
+        url: String, setup: SessionSetup, train: Dataset, mode: SplitMode, steps: Int, pipelineDepth: Int,
+        queueJobs: Int = 200, noopJobs: Int = 5000, noopWorkers: Int = 64, logger: Logger
+    ) async throws -> Report {
+        guard let keys = setup.keys else {
+            throw PoolError.keys(path: "-", reason: "the benchmark needs the spec's keys")
+        }
         var location = try PoolLocation(url: url)
         location.schema = "bench_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let database = try await PoolDatabase.open(location, logger: logger)
         defer { database.close() }
         do {
-            let report = try await measure(database: database, setup: setup, keys: keys, train: train, mode: mode, steps: steps,
-                                           pipelineDepth: pipelineDepth, queueJobs: queueJobs, noopJobs: noopJobs,
-                                           noopWorkers: noopWorkers, logger: logger)
+            let report = try await measure(
+                database: database, setup: setup, keys: keys, train: train, mode: mode, steps: steps,
+                pipelineDepth: pipelineDepth, queueJobs: queueJobs, noopJobs: noopJobs,
+                noopWorkers: noopWorkers, logger: logger)
             try? await database.execute(sql: "DROP SCHEMA \(location.schema) CASCADE")
             return report
         } catch {
@@ -52,8 +57,10 @@ public enum PoolBenchmark {
         }
     }
 
-    static func measure(database: PoolDatabase, setup: SessionSetup, keys: SplitKeys, train: Dataset, mode: SplitMode, steps: Int,
-                        pipelineDepth: Int, queueJobs: Int, noopJobs: Int, noopWorkers: Int, logger: Logger) async throws -> Report {
+    static func measure(
+        database: PoolDatabase, setup: SessionSetup, keys: SplitKeys, train: Dataset, mode: SplitMode, steps: Int,
+        pipelineDepth: Int, queueJobs: Int, noopJobs: Int, noopWorkers: Int, logger: Logger
+    ) async throws -> Report {
         func session(_ service: (any ProofService)?) async throws -> Double {
             var c = LocalRunConfiguration()
             c.mode = mode
@@ -63,7 +70,8 @@ public enum PoolBenchmark {
             c.clientProofService = service
             c.serverProofService = service
             let start = ContinuousClock.now
-            let report = try await LocalRun.run(setup: setup, train: train, test: nil, configuration: c, logger: logger).report
+            let report = try await LocalRun.run(setup: setup, train: train, test: nil, configuration: c, logger: logger)
+                .report
             let seconds = (ContinuousClock.now - start).seconds
             guard !report.rejected, report.stepsCompleted == UInt64(steps) else {
                 throw PoolError.database("benchmark session stopped early: \(report.reason ?? "?")")
@@ -97,11 +105,14 @@ public enum PoolBenchmark {
         let fakeProof = ByteBuffer(bytes: [UInt8](repeating: 1, count: 256))
         for _ in 0..<queueJobs {
             var start = ContinuousClock.now
-            _ = try await service.enqueue(part: "server", step: 0, keyHash: keys.server.verifyingKeyHash, witness: witness,
-                                          publicCount: r1cs.numPublic)
+            _ = try await service.enqueue(
+                part: "server", step: 0, keyHash: keys.server.verifyingKeyHash, witness: witness,
+                publicCount: r1cs.numPublic)
             enqueue += (ContinuousClock.now - start).seconds
             start = ContinuousClock.now
-            guard let job = try await probe.claim(owner: "bench-probe") else { throw PoolError.database("benchmark: no job to claim") }
+            guard let job = try await probe.claim(owner: "bench-probe") else {
+                throw PoolError.database("benchmark: no job to claim")
+            }
             claim += (ContinuousClock.now - start).seconds
             start = ContinuousClock.now
             _ = try await ProverWorker.storeProof(database, id: job.id, owner: "bench-probe", proof: fakeProof)
@@ -113,17 +124,19 @@ public enum PoolBenchmark {
         // rows with a 2 KiB witness (the queue's own cost), then rows with a full server-part
         // witness (the bytes every real job moves).
         func drain(jobs: Int, witnessBytes: Int) async throws -> (Int, Double) {
-            try await database.execute(sql: """
-                INSERT INTO \(database.schema.jobs) (part, step, key_hash, witness, public_count)
-                SELECT 'server', g, '\\x00'::bytea, decode(repeat('00', \(witnessBytes)), 'hex'), 1 FROM generate_series(1, \(jobs)) AS g
-                """)
+            try await database.execute(
+                sql: """
+                    INSERT INTO \(database.schema.jobs) (part, step, key_hash, witness, public_count)
+                    SELECT 'server', g, '\\x00'::bytea, decode(repeat('00', \(witnessBytes)), 'hex'), 1 FROM generate_series(1, \(jobs)) AS g
+                    """)
             let start = ContinuousClock.now
             let drained = try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in 0..<noopWorkers {
                     group.addTask {
                         var n = 0
                         while let job = try await probe.claim(owner: "noop-\(i)") {
-                            _ = try await ProverWorker.storeProof(database, id: job.id, owner: "noop-\(i)", proof: fakeProof)
+                            _ = try await ProverWorker.storeProof(
+                                database, id: job.id, owner: "noop-\(i)", proof: fakeProof)
                             n += 1
                         }
                         return n
@@ -138,12 +151,14 @@ public enum PoolBenchmark {
         let (drained, noopSeconds) = try await drain(jobs: noopJobs, witnessBytes: 64 * JobCodec.elementBytes)
         let fullJobs = max(1, min(noopJobs, 256))
         let (fullDrained, fullSeconds) = try await drain(jobs: fullJobs, witnessBytes: witness.count)
-        return Report(spec: setup.spec.name, mode: mode, steps: steps, inProcessSamplesPerSecond: inProcess,
-                      pool: pool.map { (workers: $0.0, samplesPerSecond: $0.1) },
-                      enqueueMilliseconds: enqueue * 1000 / Double(queueJobs), claimMilliseconds: claim * 1000 / Double(queueJobs),
-                      completeMilliseconds: complete * 1000 / Double(queueJobs), noopWorkers: noopWorkers, noopJobs: drained,
-                      noopJobsPerSecond: Double(drained) / noopSeconds, witnessBytes: witness.count,
-                      noopFullWitnessJobs: fullDrained, noopFullWitnessJobsPerSecond: Double(fullDrained) / fullSeconds)
+        return Report(
+            spec: setup.spec.name, mode: mode, steps: steps, inProcessSamplesPerSecond: inProcess,
+            pool: pool.map { (workers: $0.0, samplesPerSecond: $0.1) },
+            enqueueMilliseconds: enqueue * 1000 / Double(queueJobs),
+            claimMilliseconds: claim * 1000 / Double(queueJobs),
+            completeMilliseconds: complete * 1000 / Double(queueJobs), noopWorkers: noopWorkers, noopJobs: drained,
+            noopJobsPerSecond: Double(drained) / noopSeconds, witnessBytes: witness.count,
+            noopFullWitnessJobs: fullDrained, noopFullWitnessJobsPerSecond: Double(fullDrained) / fullSeconds)
     }
 
 }

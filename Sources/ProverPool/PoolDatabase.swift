@@ -19,11 +19,15 @@ public struct PoolLocation: Sendable, Equatable {
         guard let components = URLComponents(string: url), let scheme = components.scheme else {
             throw .badURL(url, reason: "not a URL")
         }
-        guard scheme == "postgres" || scheme == "postgresql" else { throw .badURL(url, reason: "the scheme must be postgres://") }
+        guard scheme == "postgres" || scheme == "postgresql" else {
+            throw .badURL(url, reason: "the scheme must be postgres://")
+        }
         guard let host = components.host, !host.isEmpty else { throw .badURL(url, reason: "no host") }
         guard let user = components.user, !user.isEmpty else { throw .badURL(url, reason: "no user name") }
         let database = String(components.path.drop { $0 == "/" })
-        guard !database.isEmpty, !database.contains("/") else { throw .badURL(url, reason: "no database name after the host") }
+        guard !database.isEmpty, !database.contains("/") else {
+            throw .badURL(url, reason: "no database name after the host")
+        }
         self.host = host
         port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw .badURL(url, reason: "port \(port) out of range") }
@@ -53,15 +57,21 @@ public struct PoolLocation: Sendable, Equatable {
     /// a plain identifier that needs no quoting.
     public static func validateSchema(_ name: String) throws(PoolError) {
         let bytes = Array(name.utf8)
-        guard (1...40).contains(bytes.count), let first = bytes.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
-              bytes.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") })
+        guard (1...40).contains(bytes.count), let first = bytes.first,
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+            bytes.allSatisfy({
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
+            })
         else { throw .badSchemaName(name) }
     }
 
     func clientConfiguration() -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS = requireTLS ? .require(TLSConfiguration.makeClientConfiguration()) : .disable
-        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password,
-                                                         database: database, tls: tls)
+        let tls: PostgresClient.Configuration.TLS =
+            requireTLS ? .require(TLSConfiguration.makeClientConfiguration()) : .disable
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password,
+            database: database, tls: tls)
         configuration.options.maximumConnections = 64
         return configuration
     }
@@ -78,7 +88,9 @@ public final class PoolDatabase: Sendable {
 
     /// Connects, then creates or upgrades the schema (idempotent; concurrent callers serialise
     /// on an advisory lock).
-    public static func open(_ location: PoolLocation, logger: Logger = Logger(label: "verisplit.pool")) async throws(PoolError) -> PoolDatabase {
+    public static func open(
+        _ location: PoolLocation, logger: Logger = Logger(label: "verisplit.pool")
+    ) async throws(PoolError) -> PoolDatabase {
         let database = PoolDatabase(location: location, logger: logger)
         // Let the client's run loop start before the first query leases a connection (a query
         // would wait for it anyway, with a warning in the log).
@@ -107,11 +119,16 @@ public final class PoolDatabase: Sendable {
     deinit { runner.cancel() }
 
     /// Runs `query` and returns its rows decoded as `T`, with database errors as `PoolError`.
-    func rows<each T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as types: (repeat each T).Type = (repeat each T).self)
-        async throws(PoolError) -> [(repeat each T)] {
+    func rows<each T: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery, as types: (repeat each T).Type = (repeat each T).self
+    )
+        async throws(PoolError) -> [(repeat each T)]
+    {
         do {
             var out: [(repeat each T)] = []
-            for try await row in try await client.query(query, logger: logger).decode((repeat each T).self) { out.append(row) }
+            for try await row in try await client.query(query, logger: logger).decode((repeat each T).self) {
+                out.append(row)
+            }
             return out
         } catch {
             throw .database(String(reflecting: error))

@@ -21,13 +21,15 @@ public enum PoolError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badURL(let url, let reason):
-            return "database URL \(url.redactingPassword): \(reason); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|require]"
+            return
+                "database URL \(url.redactingPassword): \(reason); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|require]"
         case .badSchemaName(let name):
             return "schema name \"\(name)\": use 1-40 characters a-z, 0-9 and _, starting with a letter"
         case .database(let reason): return "database: \(reason)"
         case .jobFailed(let id, let state, let error): return "proof job \(id) \(state): \(error)"
         case .timedOut(let id, let seconds):
-            return "proof job \(id): no worker finished it within \(Int(seconds)) s; start `verisplit prover --db URL --keys DIR` workers on this database"
+            return
+                "proof job \(id): no worker finished it within \(Int(seconds)) s; start `verisplit prover --db URL --keys DIR` workers on this database"
         case .malformedJob(let id, let reason): return "proof job \(id) is malformed: \(reason)"
         case .keys(let path, let reason): return "\(path): \(reason)"
         }

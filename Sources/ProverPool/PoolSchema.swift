@@ -22,49 +22,51 @@ struct PoolSchema: Sendable {
     /// takes one statement per query).
     var migrations: [[String]] {
         let s = name
-        return [[
-            """
-            CREATE TABLE \(s).proof_jobs (
-                id bigserial PRIMARY KEY,
-                part text NOT NULL,
-                step bigint NOT NULL,
-                key_hash bytea NOT NULL,
-                witness bytea,
-                public_count integer NOT NULL,
-                state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'parked')),
-                attempts integer NOT NULL DEFAULT 0,
-                max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
-                rejections integer NOT NULL DEFAULT 0,
-                leases_expired integer NOT NULL DEFAULT 0,
-                lease_owner text,
-                lease_expires timestamptz,
-                proved_by text,
-                excluded_worker text,
-                available_at timestamptz NOT NULL DEFAULT now(),
-                error text,
-                proof bytea,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                finished_at timestamptz
-            )
-            """,
-            "CREATE INDEX proof_jobs_queued ON \(s).proof_jobs (id) WHERE state = 'queued'",
-            "CREATE INDEX proof_jobs_leases ON \(s).proof_jobs (lease_expires) WHERE state = 'running'",
-            """
-            CREATE FUNCTION \(s).proof_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.state = 'queued' THEN
-                    PERFORM pg_notify(TG_TABLE_SCHEMA || '_jobs', NEW.id::text);
-                ELSIF NEW.state IN ('done', 'failed', 'parked') THEN
-                    PERFORM pg_notify(TG_TABLE_SCHEMA || '_done', NEW.id::text);
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-            """
-            CREATE TRIGGER proof_jobs_notify AFTER INSERT OR UPDATE OF state ON \(s).proof_jobs
-            FOR EACH ROW EXECUTE FUNCTION \(s).proof_jobs_notify()
-            """,
-        ]]
+        return [
+            [
+                """
+                CREATE TABLE \(s).proof_jobs (
+                    id bigserial PRIMARY KEY,
+                    part text NOT NULL,
+                    step bigint NOT NULL,
+                    key_hash bytea NOT NULL,
+                    witness bytea,
+                    public_count integer NOT NULL,
+                    state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'parked')),
+                    attempts integer NOT NULL DEFAULT 0,
+                    max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+                    rejections integer NOT NULL DEFAULT 0,
+                    leases_expired integer NOT NULL DEFAULT 0,
+                    lease_owner text,
+                    lease_expires timestamptz,
+                    proved_by text,
+                    excluded_worker text,
+                    available_at timestamptz NOT NULL DEFAULT now(),
+                    error text,
+                    proof bytea,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    finished_at timestamptz
+                )
+                """,
+                "CREATE INDEX proof_jobs_queued ON \(s).proof_jobs (id) WHERE state = 'queued'",
+                "CREATE INDEX proof_jobs_leases ON \(s).proof_jobs (lease_expires) WHERE state = 'running'",
+                """
+                CREATE FUNCTION \(s).proof_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.state = 'queued' THEN
+                        PERFORM pg_notify(TG_TABLE_SCHEMA || '_jobs', NEW.id::text);
+                    ELSIF NEW.state IN ('done', 'failed', 'parked') THEN
+                        PERFORM pg_notify(TG_TABLE_SCHEMA || '_done', NEW.id::text);
+                    END IF;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER proof_jobs_notify AFTER INSERT OR UPDATE OF state ON \(s).proof_jobs
+                FOR EACH ROW EXECUTE FUNCTION \(s).proof_jobs_notify()
+                """,
+            ]
+        ]
     }
 
     func migrate(_ client: PostgresClient, logger: Logger) async throws(PoolError) {
@@ -75,21 +77,29 @@ struct PoolSchema: Sendable {
                 // One migrator at a time per schema (the lock ends with the transaction).
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(s)))", logger: logger)
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: s)", logger: logger)
-                try await connection.query("""
+                try await connection.query(
+                    """
                     CREATE TABLE IF NOT EXISTS \(unescaped: s).migrations (
                         version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
                     """, logger: logger)
                 var applied = 0
-                for try await version in try await connection.query("SELECT coalesce(max(version), 0)::integer FROM \(unescaped: s).migrations",
-                                                                     logger: logger).decode(Int32.self) {
+                for try await version in try await connection.query(
+                    "SELECT coalesce(max(version), 0)::integer FROM \(unescaped: s).migrations",
+                    logger: logger
+                ).decode(Int32.self) {
                     applied = Int(version)
                 }
                 guard applied <= migrations.count else {
-                    throw PoolError.database("schema \(s) is at version \(applied), newer than this build knows (\(migrations.count)); upgrade verisplit")
+                    throw PoolError.database(
+                        "schema \(s) is at version \(applied), newer than this build knows (\(migrations.count)); upgrade verisplit"
+                    )
                 }
                 for (index, statements) in migrations.enumerated() where index + 1 > applied {
-                    for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                    try await connection.query("INSERT INTO \(unescaped: s).migrations (version) VALUES (\(Int32(index + 1)))", logger: logger)
+                    for statement in statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO \(unescaped: s).migrations (version) VALUES (\(Int32(index + 1)))", logger: logger)
                 }
             }
         } catch let error as PoolError {

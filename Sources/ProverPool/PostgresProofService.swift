@@ -30,15 +30,21 @@ public final class PostgresProofService: ProofService, Sendable {
     public var runsConcurrently: Bool { true }
 
     /// Starts listening for finished jobs (returns once the LISTEN is in place).
-    public static func start(database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
-                             recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2)) async -> PostgresProofService {
-        let service = PostgresProofService(database: database, maxAttempts: maxAttempts, timeout: timeout,
-                                           recheckInterval: recheckInterval, retryGrace: retryGrace)
-        await service.notifier.start(client: database.client, channel: database.schema.doneChannel, logger: database.logger)
+    public static func start(
+        database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
+        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2)
+    ) async -> PostgresProofService {
+        let service = PostgresProofService(
+            database: database, maxAttempts: maxAttempts, timeout: timeout,
+            recheckInterval: recheckInterval, retryGrace: retryGrace)
+        await service.notifier.start(
+            client: database.client, channel: database.schema.doneChannel, logger: database.logger)
         return service
     }
 
-    private init(database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration) {
+    private init(
+        database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration
+    ) {
         self.database = database
         self.maxAttempts = max(1, maxAttempts)
         self.timeout = timeout
@@ -53,17 +59,21 @@ public final class PostgresProofService: ProofService, Sendable {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
         let witness = JobCodec.encodeWitness(prepared.witness)
-        let id = try await enqueue(part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
-                                   publicCount: prepared.publicInputs.count)
+        let id = try await enqueue(
+            part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: prepared.publicInputs.count)
         return try await result(of: id, witness: witness) { proof in
             (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
         }
     }
 
     /// Writes a job row and returns its id (the insert notifies the workers).
-    public func enqueue(part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int) async throws(PoolError) -> Int64 {
+    public func enqueue(
+        part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int
+    ) async throws(PoolError) -> Int64 {
         let table = database.schema.jobs
-        let rows = try await database.rows("""
+        let rows = try await database.rows(
+            """
             INSERT INTO \(unescaped: table) (part, step, key_hash, witness, public_count, max_attempts)
             VALUES (\(part), \(Int64(clamping: step)), \(ByteBuffer(bytes: keyHash)), \(ByteBuffer(bytes: witness)), \(Int32(clamping: publicCount)), \(Int32(clamping: maxAttempts)))
             RETURNING id
@@ -83,7 +93,8 @@ public final class PostgresProofService: ProofService, Sendable {
                 try? await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
                 throw CancellationError()
             }
-            let rows = try await database.rows("""
+            let rows = try await database.rows(
+                """
                 SELECT state, proof, coalesce(error, ''), coalesce(proved_by, '') FROM \(unescaped: table) WHERE id = \(id)
                 """, as: (String, Data?, String, String).self)
             guard let (state, proofBytes, error, worker) = rows.first else {
@@ -98,7 +109,8 @@ public final class PostgresProofService: ProofService, Sendable {
                     return proof
                 }
                 await counters.add(\.rejected)
-                database.logger.warning("proof job \(id): the proof from worker \(worker) does not verify; retrying elsewhere")
+                database.logger.warning(
+                    "proof job \(id): the proof from worker \(worker) does not verify; retrying elsewhere")
                 try await reject(id, witness: witness, worker: worker)
                 continue
             case "failed", "parked":
@@ -109,7 +121,8 @@ public final class PostgresProofService: ProofService, Sendable {
             }
             let now = ContinuousClock.now
             guard now < deadline else {
-                try? await database.execute("""
+                try? await database.execute(
+                    """
                     UPDATE \(unescaped: table) SET state = 'failed', witness = NULL, error = 'the party stopped waiting', finished_at = now()
                     WHERE id = \(id) AND state IN ('queued', 'running')
                     """)
@@ -125,7 +138,8 @@ public final class PostgresProofService: ProofService, Sendable {
         let table = database.schema.jobs
         let grace = Double(retryGrace.components.seconds) + Double(retryGrace.components.attoseconds) / 1e18
         let message = "the proof from worker \(worker) does not verify against the job's public inputs"
-        try await database.execute("""
+        try await database.execute(
+            """
             UPDATE \(unescaped: table) SET
                 rejections = rejections + 1,
                 state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,

@@ -23,7 +23,8 @@ public struct WorkerKeys: Sendable {
     public init(_ keys: [PartKey]) {
         var entries: [String: Entry] = [:]
         for key in keys {
-            entries[SHA256.hex(key.verifyingKeyHash)] = Entry(provingKey: key.provingKey, r1cs: key.r1cs, hash: key.verifyingKeyHash)
+            entries[SHA256.hex(key.verifyingKeyHash)] = Entry(
+                provingKey: key.provingKey, r1cs: key.r1cs, hash: key.verifyingKeyHash)
         }
         self.entries = entries
     }
@@ -44,7 +45,11 @@ public struct WorkerKeys: Sendable {
             if manager.fileExists(atPath: file.path) { files.append(file) }
         }
         guard !files.isEmpty else {
-            throw .keys(path: directory.path, reason: "no proving.key here or in its subfolders; run `verisplit split keys` or `verisplit ceremony export-keys`")
+            throw .keys(
+                path: directory.path,
+                reason:
+                    "no proving.key here or in its subfolders; run `verisplit split keys` or `verisplit ceremony export-keys`"
+            )
         }
         var keys: [PartKey] = []
         for file in files {
@@ -112,8 +117,10 @@ public final class ProverWorker: Service, Sendable {
     let notifier = Notifier()
     let stopping = StopFlag()
 
-    public init(database: PoolDatabase, keys: WorkerKeys, concurrency: Int = 1, lease: Duration = .seconds(30),
-                sweepInterval: Duration = .seconds(2), name: String? = nil, faults: WorkerFaults = WorkerFaults()) {
+    public init(
+        database: PoolDatabase, keys: WorkerKeys, concurrency: Int = 1, lease: Duration = .seconds(30),
+        sweepInterval: Duration = .seconds(2), name: String? = nil, faults: WorkerFaults = WorkerFaults()
+    ) {
         self.database = database
         self.keys = keys
         self.concurrency = max(1, concurrency)
@@ -184,7 +191,8 @@ public final class ProverWorker: Service, Sendable {
     @discardableResult
     public func sweep() async throws(PoolError) -> Int {
         let table = database.schema.jobs
-        let rows = try await database.rows("""
+        let rows = try await database.rows(
+            """
             UPDATE \(unescaped: table) SET
                 state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,
                 leases_expired = leases_expired + 1,
@@ -204,7 +212,8 @@ public final class ProverWorker: Service, Sendable {
 
     func claim(owner: String) async throws(PoolError) -> ClaimedJob? {
         let table = database.schema.jobs
-        let rows = try await database.rows("""
+        let rows = try await database.rows(
+            """
             UPDATE \(unescaped: table) SET state = 'running', attempts = attempts + 1, lease_owner = \(owner),
                 lease_expires = now() + make_interval(secs => \(leaseSeconds))
             WHERE id = (
@@ -213,7 +222,10 @@ public final class ProverWorker: Service, Sendable {
                 ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
             RETURNING id, part, step, key_hash, witness, public_count, attempts
             """, as: (Int64, String, Int64, Data, Data?, Int32, Int32).self)
-        return rows.first.map { ClaimedJob(id: $0.0, part: $0.1, step: $0.2, keyHash: $0.3, witness: $0.4, publicCount: $0.5, attempts: $0.6) }
+        return rows.first.map {
+            ClaimedJob(
+                id: $0.0, part: $0.1, step: $0.2, keyHash: $0.3, witness: $0.4, publicCount: $0.5, attempts: $0.6)
+        }
     }
 
     /// Validates, proves and stores one claimed job.
@@ -227,7 +239,8 @@ public final class ProverWorker: Service, Sendable {
             entry = found
             guard let bytes = job.witness else { throw .missingWitness }
             guard Int(job.publicCount) == entry.r1cs.numPublic else {
-                throw .keyMismatch("the job has \(job.publicCount) public values, the key's circuit \(entry.r1cs.numPublic)")
+                throw .keyMismatch(
+                    "the job has \(job.publicCount) public values, the key's circuit \(entry.r1cs.numPublic)")
             }
             witness = try JobCodec.decodeWitness(bytes, wires: entry.r1cs.numWires, publicCount: Int(job.publicCount))
         } catch {
@@ -239,7 +252,9 @@ public final class ProverWorker: Service, Sendable {
         let result: Result<Proof, Groth16Error> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 do throws(Groth16Error) {
-                    continuation.resume(returning: .success(try Groth16.prove(key: entry.provingKey, r1cs: entry.r1cs, witness: witness)))
+                    continuation.resume(
+                        returning: .success(
+                            try Groth16.prove(key: entry.provingKey, r1cs: entry.r1cs, witness: witness)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -264,7 +279,8 @@ public final class ProverWorker: Service, Sendable {
         let period = lease / 3
         while true {
             do { try await Task.sleep(for: period) } catch { return }
-            let rows = try? await database.rows("""
+            let rows = try? await database.rows(
+                """
                 UPDATE \(unescaped: table) SET lease_expires = now() + make_interval(secs => \(leaseSeconds))
                 WHERE id = \(id) AND lease_owner = \(owner) AND state = 'running' RETURNING id
                 """, as: Int64.self)
@@ -278,7 +294,9 @@ public final class ProverWorker: Service, Sendable {
 
     func complete(_ job: ClaimedJob, owner: String, proof: Proof) async {
         do {
-            if try await Self.storeProof(database, id: job.id, owner: owner, proof: ByteBuffer(bytes: proof.ethereumBytes)) {
+            if try await Self.storeProof(
+                database, id: job.id, owner: owner, proof: ByteBuffer(bytes: proof.ethereumBytes))
+            {
                 await counters.add(\.proved)
             } else {
                 await counters.add(\.leasesLost)
@@ -291,9 +309,12 @@ public final class ProverWorker: Service, Sendable {
 
     /// Stores a proof and erases the witness if `owner` still holds the job's lease (false: it
     /// was taken back, the proof is dropped).
-    static func storeProof(_ database: PoolDatabase, id: Int64, owner: String, proof: ByteBuffer) async throws(PoolError) -> Bool {
+    static func storeProof(
+        _ database: PoolDatabase, id: Int64, owner: String, proof: ByteBuffer
+    ) async throws(PoolError) -> Bool {
         let table = database.schema.jobs
-        let rows = try await database.rows("""
+        let rows = try await database.rows(
+            """
             UPDATE \(unescaped: table) SET state = 'done', proof = \(proof), proved_by = \(owner),
                 witness = NULL, lease_owner = NULL, lease_expires = NULL, error = NULL, finished_at = now()
             WHERE id = \(id) AND lease_owner = \(owner) AND state = 'running' RETURNING id
@@ -307,7 +328,8 @@ public final class ProverWorker: Service, Sendable {
         database.logger.error("worker \(owner): job \(job.id) (\(job.part), step \(job.step)) failed: \(reason)")
         let message = "worker \(owner): \(reason)"
         do {
-            try await database.execute("""
+            try await database.execute(
+                """
                 UPDATE \(unescaped: table) SET state = 'failed', error = \(message), witness = NULL,
                     lease_owner = NULL, lease_expires = NULL, finished_at = now()
                 WHERE id = \(job.id) AND lease_owner = \(owner) AND state = 'running'

@@ -56,7 +56,10 @@ public enum JSONValue: Sendable, Equatable {
         case let .number(d): out += JSONValue.format(d)
         case let .string(s): out += JSONValue.quote(s)
         case let .array(items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             if indent == nil || items.allSatisfy(\.isScalar) {
                 out += "["
                 for (i, item) in items.enumerated() {
@@ -74,7 +77,10 @@ public enum JSONValue: Sendable, Equatable {
             }
             out += "\n" + JSONValue.pad(indent, level) + "]"
         case let .object(members):
-            if members.isEmpty { out += "{}"; return }
+            if members.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, m) in members.enumerated() {
                 if indent != nil {

@@ -63,9 +63,11 @@ public struct LinePlot: Sendable, Equatable {
     public var width: Int
     public var height: Int
 
-    public init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, series: [PlotSeries],
-                width: Int = 520, height: Int = 400) {
+    public init(
+        title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
+        xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, series: [PlotSeries],
+        width: Int = 520, height: Int = 400
+    ) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -92,10 +94,12 @@ public struct LinePlot: Sendable, Equatable {
             let pts = s.points.map { "\(svgNum(xAxis.pixel($0.x))),\(svgNum(yAxis.pixel($0.y)))" }
             guard !pts.isEmpty else { continue }
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
-            out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash) points=\"\(pts.joined(separator: " "))\"/>"
+            out +=
+                "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash) points=\"\(pts.joined(separator: " "))\"/>"
             if s.markers {
                 for p in s.points {
-                    out += "<circle cx=\"\(svgNum(xAxis.pixel(p.x)))\" cy=\"\(svgNum(yAxis.pixel(p.y)))\" r=\"3\" fill=\"\(s.color)\"/>"
+                    out +=
+                        "<circle cx=\"\(svgNum(xAxis.pixel(p.x)))\" cy=\"\(svgNum(yAxis.pixel(p.y)))\" r=\"3\" fill=\"\(s.color)\"/>"
                 }
             }
         }
@@ -155,7 +159,10 @@ public struct HistogramPlot: Sendable, Equatable {
         let all = groups.flatMap(\.values).filter(\.isFinite).sorted()
         // Bins span the 0.5%..99.5% quantiles so a few extreme scores do not squeeze the rest
         // into one bin; values beyond fall into the edge bins.
-        let range = all.isEmpty ? 0...1 : Axis.fit([all[all.count / 200], all[(all.count - 1) - all.count / 200]], scale: .linear, pad: false)
+        let range =
+            all.isEmpty
+            ? 0...1
+            : Axis.fit([all[all.count / 200], all[(all.count - 1) - all.count / 200]], scale: .linear, pad: false)
         let dens = groups.map { HistogramPlot.densities($0.values, bins: bins, range: range) }
         let top = max(dens.flatMap { $0 }.max() ?? 1, 1e-9) * 1.05
         let xAxis = Axis(scale: .linear, range: range, from: frame.left, to: frame.right)
@@ -168,7 +175,8 @@ public struct HistogramPlot: Sendable, Equatable {
                 let x0 = xAxis.pixel(range.lowerBound + Double(b) * binWidth)
                 let x1 = xAxis.pixel(range.lowerBound + Double(b + 1) * binWidth)
                 let y = yAxis.pixel(d)
-                out += "<rect x=\"\(svgNum(x0))\" y=\"\(svgNum(y))\" width=\"\(svgNum(max(x1 - x0, 0.5)))\" "
+                out +=
+                    "<rect x=\"\(svgNum(x0))\" y=\"\(svgNum(y))\" width=\"\(svgNum(max(x1 - x0, 0.5)))\" "
                     + "height=\"\(svgNum(frame.bottom - y))\" fill=\"\(group.color)\" fill-opacity=\"0.45\" "
                     + "stroke=\"\(group.color)\" stroke-width=\"0.5\"/>"
             }
@@ -194,7 +202,11 @@ struct PlotFrame {
     init(width: Int, height: Int, title: String) {
         self.width = width
         self.height = height
-        clipID = "clip-" + String(title.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(Character.init))
+        clipID =
+            "clip-"
+            + String(
+                title.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(
+                    Character.init))
     }
 
     func open(title: String) -> String {
@@ -216,13 +228,17 @@ struct PlotFrame {
         for t in y.ticks() {
             let py = svgNum(y.pixel(t))
             out += "<line x1=\"\(svgNum(left))\" y1=\"\(py)\" x2=\"\(svgNum(right))\" y2=\"\(py)\" stroke=\"#e5e5e5\"/>"
-            out += "<text x=\"\(svgNum(left - 6))\" y=\"\(py)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(y.label(t))</text>"
+            out +=
+                "<text x=\"\(svgNum(left - 6))\" y=\"\(py)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(y.label(t))</text>"
         }
-        out += "<rect x=\"\(svgNum(left))\" y=\"\(svgNum(top))\" width=\"\(svgNum(right - left))\" height=\"\(svgNum(bottom - top))\" "
+        out +=
+            "<rect x=\"\(svgNum(left))\" y=\"\(svgNum(top))\" width=\"\(svgNum(right - left))\" height=\"\(svgNum(bottom - top))\" "
             + "fill=\"none\" stroke=\"#333\"/>"
-        out += "<text x=\"\(svgNum((left + right) / 2))\" y=\"\(height - 10)\" text-anchor=\"middle\" font-size=\"12\">\(escapeXML(xLabel))</text>"
+        out +=
+            "<text x=\"\(svgNum((left + right) / 2))\" y=\"\(height - 10)\" text-anchor=\"middle\" font-size=\"12\">\(escapeXML(xLabel))</text>"
         let cy = svgNum((top + bottom) / 2)
-        out += "<text x=\"14\" y=\"\(cy)\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 \(cy))\">\(escapeXML(yLabel))</text>"
+        out +=
+            "<text x=\"14\" y=\"\(cy)\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 \(cy))\">\(escapeXML(yLabel))</text>"
         return out
     }
 
@@ -233,12 +249,15 @@ struct PlotFrame {
         let x = right - boxWidth - 8
         var y = top + 10
         guard !entries.isEmpty else { return "" }
-        out += "<rect x=\"\(svgNum(x - 4))\" y=\"\(svgNum(y - 8))\" width=\"\(svgNum(boxWidth))\" "
+        out +=
+            "<rect x=\"\(svgNum(x - 4))\" y=\"\(svgNum(y - 8))\" width=\"\(svgNum(boxWidth))\" "
             + "height=\"\(svgNum(Double(entries.count) * 16 + 4))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>"
         for e in entries {
             let dash = e.dashed ? " stroke-dasharray=\"6 4\"" : ""
-            out += "<line x1=\"\(svgNum(x))\" y1=\"\(svgNum(y))\" x2=\"\(svgNum(x + 22))\" y2=\"\(svgNum(y))\" stroke=\"\(e.color)\" stroke-width=\"3\"\(dash)/>"
-            out += "<text x=\"\(svgNum(x + 28))\" y=\"\(svgNum(y))\" dominant-baseline=\"middle\">\(escapeXML(e.name))</text>"
+            out +=
+                "<line x1=\"\(svgNum(x))\" y1=\"\(svgNum(y))\" x2=\"\(svgNum(x + 22))\" y2=\"\(svgNum(y))\" stroke=\"\(e.color)\" stroke-width=\"3\"\(dash)/>"
+            out +=
+                "<text x=\"\(svgNum(x + 28))\" y=\"\(svgNum(y))\" dominant-baseline=\"middle\">\(escapeXML(e.name))</text>"
             y += 16
         }
         return out

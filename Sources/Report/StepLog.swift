@@ -11,7 +11,9 @@ public struct StepLog: Sendable {
         let start = Date()
         if enabled { FileHandle.standardError.write(Data("\(label)...".utf8)) }
         let result = try body()
-        if enabled { FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8)) }
+        if enabled {
+            FileHandle.standardError.write(Data(String(format: " %.2f s\n", Date().timeIntervalSince(start)).utf8))
+        }
         return result
     }
 }

@@ -43,7 +43,9 @@ public enum BatchedProving {
 
     /// Today's circuits on the first sample of `inputs`: one sample per step. The dataset is
     /// committed once, outside the timing, as a session does (and as `measureBatched` does).
-    public static func measureSingle(spec: CircuitSpec, inputs: [[Int64]], labels: [Int], repetitions: Int = 1) throws -> Run {
+    public static func measureSingle(
+        spec: CircuitSpec, inputs: [[Int64]], labels: [Int], repetitions: Int = 1
+    ) throws -> Run {
         let layers = try spec.sampleLayers(seed: 1)
         let dataset = try spec.dataset(inputs: [inputs[0]], labels: [labels[0]])
         var parts: [Part] = []
@@ -63,25 +65,35 @@ public enum BatchedProving {
                 (proof, statement) = result
             }
             guard let proof else { throw BatchedProvingError.noProof(part) }
-            let (valid, verifySeconds) = try timed { try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: statement) }
+            let (valid, verifySeconds) = try timed {
+                try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: statement)
+            }
             guard valid else { throw BatchedProvingError.rejected(part) }
-            parts.append(Part(part: part, constraints: first.constraintCount, publicInputs: first.publicCount, committedWires: 0,
-                              setupSeconds: setupSeconds, proveSeconds: best, verifySeconds: verifySeconds,
-                              proofBytes: proof.ethereumBytes.count))
+            parts.append(
+                Part(
+                    part: part, constraints: first.constraintCount, publicInputs: first.publicCount, committedWires: 0,
+                    setupSeconds: setupSeconds, proveSeconds: best, verifySeconds: verifySeconds,
+                    proofBytes: proof.ethereumBytes.count))
         }
         return Run(batch: 1, batched: false, parts: parts)
     }
 
     /// The batched circuits at `spec.batch` on the first `spec.batch` samples of `inputs`
     /// (committed as a dataset of the spec's depth).
-    public static func measureBatched(spec: CircuitSpec, inputs: [[Int64]], labels: [Int], repetitions: Int = 1) throws -> Run {
-        guard inputs.count >= spec.batch, labels.count >= spec.batch else { throw BatchedProvingError.tooFewSamples(inputs.count, spec.batch) }
+    public static func measureBatched(
+        spec: CircuitSpec, inputs: [[Int64]], labels: [Int], repetitions: Int = 1
+    ) throws -> Run {
+        guard inputs.count >= spec.batch, labels.count >= spec.batch else {
+            throw BatchedProvingError.tooFewSamples(inputs.count, spec.batch)
+        }
         let layers = try spec.sampleLayers(seed: 1)
-        let dataset = try spec.dataset(inputs: Array(inputs.prefix(spec.batch)), labels: Array(labels.prefix(spec.batch)))
+        let dataset = try spec.dataset(
+            inputs: Array(inputs.prefix(spec.batch)), labels: Array(labels.prefix(spec.batch)))
         let indices = Array(0..<spec.batch)
         var parts: [Part] = []
         for part in CircuitSpec.Part.allCases {
-            let first = try spec.buildBatched(part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1)
+            let first = try spec.buildBatched(
+                part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1)
             let r1cs = first.r1cs()
             let (key, setupSeconds) = try timed { try Groth16.setup(r1cs) }
             var best = Double.infinity
@@ -91,8 +103,9 @@ public enum BatchedProving {
                 var built: ConstraintSystem<Fr>?
                 let (result, seconds) = try timed {
                     try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in
-                        let cs = try spec.buildBatched(part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1,
-                                                       oracle: oracle)
+                        let cs = try spec.buildBatched(
+                            part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1,
+                            oracle: oracle)
                         built = cs
                         return cs
                     }
@@ -102,11 +115,15 @@ public enum BatchedProving {
                 statement = Array((built?.publicValues ?? []).dropLast())
             }
             guard let proof else { throw BatchedProvingError.noProof(part) }
-            let (valid, verifySeconds) = try timed { try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement) }
+            let (valid, verifySeconds) = try timed {
+                try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement)
+            }
             guard valid else { throw BatchedProvingError.rejected(part) }
-            parts.append(Part(part: part, constraints: first.constraintCount, publicInputs: first.publicCount,
-                              committedWires: r1cs.commitment?.wires.count ?? 0, setupSeconds: setupSeconds, proveSeconds: best,
-                              verifySeconds: verifySeconds, proofBytes: CommittedProof.byteCount))
+            parts.append(
+                Part(
+                    part: part, constraints: first.constraintCount, publicInputs: first.publicCount,
+                    committedWires: r1cs.commitment?.wires.count ?? 0, setupSeconds: setupSeconds, proveSeconds: best,
+                    verifySeconds: verifySeconds, proofBytes: CommittedProof.byteCount))
         }
         return Run(batch: spec.batch, batched: true, parts: parts)
     }

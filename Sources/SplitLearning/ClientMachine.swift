@@ -89,7 +89,9 @@ public struct ClientStateMachine: PartyMachine {
         policy = options.mode.policy(pipelineDepth: options.pipelineDepth)
         if options.mode == .pipelined {
             guard (1...ClientOptions.maxPipelineDepth).contains(options.pipelineDepth) else {
-                throw .invalidArgument("pipeline depth \(options.pipelineDepth) is outside 1...\(ClientOptions.maxPipelineDepth): a deeper pipeline lets a dishonest server steer this client's weights longer before detection")
+                throw .invalidArgument(
+                    "pipeline depth \(options.pipelineDepth) is outside 1...\(ClientOptions.maxPipelineDepth): a deeper pipeline lets a dishonest server steer this client's weights longer before detection"
+                )
             }
         }
         totalSteps = UInt64(max(options.steps, 0))
@@ -104,8 +106,9 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     public var summary: PartySummary {
-        PartySummary(session: session, keptSteps: policy.keptSteps(done: step, verified: verifiedServerThrough), stats: stats,
-                     transcriptHead: session == nil ? nil : transcript.head, interrupted: interrupted)
+        PartySummary(
+            session: session, keptSteps: policy.keptSteps(done: step, verified: verifiedServerThrough), stats: stats,
+            transcriptHead: session == nil ? nil : transcript.head, interrupted: interrupted)
     }
 
     var one: Int64 { Int64(1) << Int64(spec.fractionBits) }
@@ -117,7 +120,10 @@ public struct ClientStateMachine: PartyMachine {
             do { try restore(latest) } catch { return fail(error) }
         } else if policy.commitments {
             let fresh = Fr.random()
-            do { commitment = try ParameterCommitment.commit(layer.weights + layer.bias, format: spec.format, salt: fresh) } catch {
+            do {
+                commitment = try ParameterCommitment.commit(
+                    layer.weights + layer.bias, format: spec.format, salt: fresh)
+            } catch {
                 return fail(.invalidArgument("committing the client's weights: \(error)"))
             }
             salt = fresh
@@ -136,7 +142,8 @@ public struct ClientStateMachine: PartyMachine {
         hello.clientCommitment = commitment
         hello.steps = totalSteps
         if let stored = data.stored {
-            hello.resume = Message.Resume(session: stored.checkpoint.session, step: stored.checkpoint.latest?.steps ?? 0)
+            hello.resume = Message.Resume(
+                session: stored.checkpoint.session, step: stored.checkpoint.latest?.steps ?? 0)
         }
         phase = .awaitingWelcome(nonce: nonce)
         return [.send(.hello(hello))]
@@ -151,8 +158,12 @@ public struct ClientStateMachine: PartyMachine {
             let checkpoint = stored.checkpoint
             guard checkpoint.session == session else { return refuse(.foreignSession, at: 0) }
             let settledSteps = checkpoint.latest?.steps ?? 0
-            guard start <= settledSteps else { return refuse(.resumeBeyond(server: start, client: settledSteps), at: 0) }
-            guard let snapshot = checkpoint.snapshot(at: start) else { return refuse(.snapshotMissing(step: start), at: 0) }
+            guard start <= settledSteps else {
+                return refuse(.resumeBeyond(server: start, client: settledSteps), at: 0)
+            }
+            guard let snapshot = checkpoint.snapshot(at: start) else {
+                return refuse(.snapshotMissing(step: start), at: 0)
+            }
             guard stored.header.announcement == data.announcement else { return refuse(.datasetChanged, at: 0) }
             do { try restore(snapshot) } catch { return fail(error) }
             // The record cut back to the resumed step, the transcript rebuilt from it, and the
@@ -168,8 +179,9 @@ public struct ClientStateMachine: PartyMachine {
             // A new session: the id must be the one both nonces and the announcement give, and
             // it starts at step 0.
             guard welcome.serverNonce.count == 32 else { return refuse(.nonceLength(of: .server), at: 0) }
-            let expected = SessionID.derive(clientNonce: nonce, serverNonce: welcome.serverNonce, specHash: specHash, keyHashes: keyHashes,
-                                            mode: policy.mode, dataset: data.announcement)
+            let expected = SessionID.derive(
+                clientNonce: nonce, serverNonce: welcome.serverNonce, specHash: specHash, keyHashes: keyHashes,
+                mode: policy.mode, dataset: data.announcement)
             guard expected == session else { return refuse(.sessionIDMismatch, at: 0) }
             guard start == 0 else { return refuse(.nonzeroStart(start), at: 0) }
             transcript = Transcript(session: Hex.field(session))
@@ -181,21 +193,24 @@ public struct ClientStateMachine: PartyMachine {
             serverCommitment = offered
         }
         self.session = session
-        checks = StepChecks(spec: spec, session: session, announcement: data.announcement, commitments: policy.commitments,
-                            revealedSecret: data.scheduleSecret)
+        checks = StepChecks(
+            spec: spec, session: session, announcement: data.announcement, commitments: policy.commitments,
+            revealedSecret: data.scheduleSecret)
         step = start
         book.flushed = start
         verifiedServerThrough = start
         book.snapshots[step] = snapshot()
         if data.stored == nil {
-            let header = RecordHeader(session: session, clientNonce: nonce, serverNonce: welcome.serverNonce, mode: policy.mode,
-                                      role: .client, specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: commitment,
-                                      serverStart: serverCommitment, dataset: data.announcement)
+            let header = RecordHeader(
+                session: session, clientNonce: nonce, serverNonce: welcome.serverNonce, mode: policy.mode,
+                role: .client, specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: commitment,
+                serverStart: serverCommitment, dataset: data.announcement)
             self.header = header
             book.settled = [snapshot()]
             actions.append(.persist(.start(header: header, checkpoint: checkpoint(session))))
         }
-        actions.append(.log("client: session \(Hex.field(session).prefix(16)) in \(policy.mode.rawValue) mode from step \(step)"))
+        actions.append(
+            .log("client: session \(Hex.field(session).prefix(16)) in \(policy.mode.rawValue) mode from step \(step)"))
         return actions + advance()
     }
 
@@ -224,7 +239,9 @@ public struct ClientStateMachine: PartyMachine {
         let t = step
         guard var checks, let session else { return fail(.invalidArgument("no session (handshake incomplete)")) }
         let index: Int
-        do { index = try checks.indices(step: t)[0] } catch { return fail(.invalidArgument("no sample schedule (\(error))")) }
+        do { index = try checks.indices(step: t)[0] } catch {
+            return fail(.invalidArgument("no sample schedule (\(error))"))
+        }
         self.checks = checks
         let x = data.samples[index], label = data.labels[index]
         var opening: SampleOpening?
@@ -269,9 +286,12 @@ public struct ClientStateMachine: PartyMachine {
         let root = data.announcement.root, t = draft.step
         return ProofJob(step: t, part: .client, unchecked: forgedInput != nil) {
             guard let opening else { throw SplitError.invalidArgument("no committed dataset") }
-            guard let session, let salt else { throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under") }
-            return try spec.clientForwardCircuit(conv, sample: opening, root: root, session: session, step: t, salt: salt,
-                                                 sampleValues: forgedInput)
+            guard let session, let salt else {
+                throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under")
+            }
+            return try spec.clientForwardCircuit(
+                conv, sample: opening, root: root, session: session, step: t, salt: salt,
+                sampleValues: forgedInput)
         }
     }
 
@@ -298,7 +318,9 @@ public struct ClientStateMachine: PartyMachine {
     /// range, opening, the server's chain), the transcript link and (inline proofs) the proof.
     mutating func checkGradient(_ g: Message.Gradient, _ draft: Draft) -> [Action] {
         let t = draft.step
-        guard let session, let checks, var record = book.records[t] else { return fail(.invalidArgument("no step in flight")) }
+        guard let session, let checks, var record = book.records[t] else {
+            return fail(.invalidArgument("no step in flight"))
+        }
         do throws(Rejection) {
             try StepChecks.envelope(step: g.step, session: g.session, expected: t, in: session)
             record.gradient = g.values
@@ -345,7 +367,9 @@ public struct ClientStateMachine: PartyMachine {
         let spec = spec, layer = layer
         do {
             draft.updated = try timed(&stats.computeSeconds) {
-                try ConvClientUpdate(layer: layer, learningRateShift: spec.learningRateShift).run(input: draft.input, outputGradient: g.values).updated
+                try ConvClientUpdate(layer: layer, learningRateShift: spec.learningRateShift).run(
+                    input: draft.input, outputGradient: g.values
+                ).updated
             }
             if policy.commitments, let updated = draft.updated {
                 let fresh = Fr.random()
@@ -379,8 +403,10 @@ public struct ClientStateMachine: PartyMachine {
             guard let session, let salt, let newSalt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salts to prove the update under")
             }
-            return try spec.clientUpdateCircuit(conv, sample: opening, gradient: gradient, session: session, step: t,
-                                                saltBefore: salt, saltAfter: newSalt).circuit
+            return try spec.clientUpdateCircuit(
+                conv, sample: opening, gradient: gradient, session: session, step: t,
+                saltBefore: salt, saltAfter: newSalt
+            ).circuit
         }
     }
 
@@ -415,7 +441,10 @@ public struct ClientStateMachine: PartyMachine {
         case (.awaitingAck(let head), .finish(let ack)):
             guard ack.transcriptHead == head else { return refuse(.transcriptHead, at: step) }
             phase = .closed
-            return [.log("client: finished \(step) steps, transcript head \(transcript.head.hex.prefix(16))"), .close(.finished)]
+            return [
+                .log("client: finished \(step) steps, transcript head \(transcript.head.hex.prefix(16))"),
+                .close(.finished),
+            ]
         default:
             return refuse(.unexpectedMessage(message.name), at: step)
         }
@@ -438,8 +467,13 @@ public struct ClientStateMachine: PartyMachine {
         default:
             // A deferred proof: record it, send it to the server.
             inFlight -= 1
-            if job.part == .client { book.records[job.step]?.forwardProof = proof } else { book.records[job.step]?.updateProof = proof }
-            var actions = send(.proof(Message.ProofBundle(step: job.step, part: job.part, proof: proof, session: session)))
+            if job.part == .client {
+                book.records[job.step]?.forwardProof = proof
+            } else {
+                book.records[job.step]?.updateProof = proof
+            }
+            var actions = send(
+                .proof(Message.ProofBundle(step: job.step, part: job.part, proof: proof, session: session)))
             actions += settle()
             if case .finishing = phase { actions += tryFinish() }
             return actions
@@ -483,7 +517,9 @@ public struct ClientStateMachine: PartyMachine {
     /// Deferred proofs: the server's proof of the oldest unverified step.
     mutating func verifyBundle(_ bundle: Message.ProofBundle) -> [Action] {
         let s = bundle.step
-        guard bundle.part == .server, bundle.session == session, s == verifiedServerThrough, let statement = pendingServer[s] else {
+        guard bundle.part == .server, bundle.session == session, s == verifiedServerThrough,
+            let statement = pendingServer[s]
+        else {
             return refuse(.unexpectedProof(step: s), at: s)
         }
         guard let proof = bundle.proof else { return refuse(.proofMissing(.server), at: s) }
@@ -522,8 +558,9 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     func checkpoint(_ session: Fr) -> Checkpoint {
-        Checkpoint(role: .client, session: session, mode: policy.mode, specHash: specHash, snapshots: book.settled,
-                   datasetSecret: data.datasetSecret, scheduleSecret: data.scheduleSecret)
+        Checkpoint(
+            role: .client, session: session, mode: policy.mode, specHash: specHash, snapshots: book.settled,
+            datasetSecret: data.datasetSecret, scheduleSecret: data.scheduleSecret)
     }
 
     func snapshot() -> ParameterSnapshot {
@@ -531,14 +568,18 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     mutating func restore(_ snapshot: ParameterSnapshot) throws(SplitError) {
-        try snapshot.validate(weights: layer.weights.count, bias: layer.bias.count, commitments: policy.commitments,
-                              file: data.checkpointPath ?? "checkpoint")
+        try snapshot.validate(
+            weights: layer.weights.count, bias: layer.bias.count, commitments: policy.commitments,
+            file: data.checkpointPath ?? "checkpoint")
         do {
-            layer = try QuantizedConv2d(inChannels: layer.inChannels, outChannels: layer.outChannels, height: layer.height, width: layer.width,
-                                        kernelSize: layer.kernelSize, stride: layer.stride, weights: snapshot.weights, bias: snapshot.bias,
-                                        relu: true, format: layer.format)
+            layer = try QuantizedConv2d(
+                inChannels: layer.inChannels, outChannels: layer.outChannels, height: layer.height, width: layer.width,
+                kernelSize: layer.kernelSize, stride: layer.stride, weights: snapshot.weights, bias: snapshot.bias,
+                relu: true, format: layer.format)
         } catch {
-            throw .file(path: data.checkpointPath ?? "checkpoint", reason: "the snapshot after step \(snapshot.steps): \(error)")
+            throw .file(
+                path: data.checkpointPath ?? "checkpoint", reason: "the snapshot after step \(snapshot.steps): \(error)"
+            )
         }
         salt = snapshot.salt
         commitment = snapshot.commitment
@@ -547,7 +588,8 @@ public struct ClientStateMachine: PartyMachine {
     /// A session that ends early keeps only what was verified: with deferred proofs, the state of
     /// the last step whose gradient proof checked out.
     mutating func keepOnlyVerified() {
-        guard policy.defersProofs, step > verifiedServerThrough, let verified = book.snapshots[verifiedServerThrough] else { return }
+        guard policy.defersProofs, step > verifiedServerThrough, let verified = book.snapshots[verifiedServerThrough]
+        else { return }
         try? restore(verified)
         step = verified.steps
     }

@@ -49,7 +49,8 @@ public enum Frame {
         buffer.moveReaderIndex(forwardBy: 4)
         // Both reads are within the readable bytes checked above.
         guard let version = buffer.readInteger(as: UInt8.self),
-              let payload = buffer.readSlice(length: Int(length) - 1) else { return nil }
+            let payload = buffer.readSlice(length: Int(length) - 1)
+        else { return nil }
         guard version == Self.version else {
             throw .malformedFrame(.version(got: version, expected: Self.version))
         }
@@ -105,7 +106,9 @@ public enum FrameStream {
     /// The names of the messages in `bytes`, in order; throws at the first bad frame or field.
     /// Trailing bytes that do not make a whole frame are an error, as a connection closing
     /// inside a frame is.
-    public static func decode(_ bytes: [UInt8], maxFrameBytes: Int = Frame.defaultMaxBytes) throws(SplitError) -> [String] {
+    public static func decode(
+        _ bytes: [UInt8], maxFrameBytes: Int = Frame.defaultMaxBytes
+    ) throws(SplitError) -> [String] {
         var buffer = ByteBuffer(bytes: bytes)
         var names: [String] = []
         while buffer.readableBytes > 0 {
@@ -121,17 +124,22 @@ public enum FrameStream {
 
     /// A valid stream of three frames (Hello, Activations, Reject): seeds for fuzzing and tests.
     public static func sample() -> [UInt8] {
-        var hello = Message.Hello(dataset: DatasetAnnouncement(root: .zero, size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
+        var hello = Message.Hello(
+            dataset: DatasetAnnouncement(root: .zero, size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
         hello.mode = .verified
         hello.specHash = [UInt8](repeating: 7, count: 32)
         hello.clientNonce = [UInt8](repeating: 1, count: 32)
         hello.clientCommitment = Fr(12345)
-        var activations = Message.Activations(step: 3, session: Fr(99), values: [0, 256, 1 << 20],
-                                              samples: [Message.Sample(index: 0, label: 4, leaf: nil)])
+        var activations = Message.Activations(
+            step: 3, session: Fr(99), values: [0, 256, 1 << 20],
+            samples: [Message.Sample(index: 0, label: 4, leaf: nil)])
         activations.salt = Fr(5)
         activations.commitment = Fr(6)
         var buffer = ByteBuffer()
-        for message in [Message.hello(hello), .activations(activations), .reject(Message.RejectNotice(step: 3, kind: "proofInvalid", reason: "sample"))] {
+        for message in [
+            Message.hello(hello), .activations(activations),
+            .reject(Message.RejectNotice(step: 3, kind: "proofInvalid", reason: "sample")),
+        ] {
             Frame.write(Wire.encode(message), into: &buffer)
         }
         return Array(buffer.readableBytesView)

@@ -1,9 +1,9 @@
 import Algebra
 import Foundation
 import Logging
-import NeuralNet
 import NIOCore
 import NIOPosix
+import NeuralNet
 import ZKML
 
 /// Many clients against one server on loopback at once: honest sessions, clients that send
@@ -47,8 +47,10 @@ public struct LoadTestReport: Sendable, Codable {
 }
 
 public enum LoadTest {
-    public static func run(setup: SessionSetup, train: Dataset, configuration c: LoadTestConfiguration,
-                           logger: Logger = .split) async throws -> LoadTestReport {
+    public static func run(
+        setup: SessionSetup, train: Dataset, configuration c: LoadTestConfiguration,
+        logger: Logger = .split
+    ) async throws -> LoadTestReport {
         let rssBefore = ProcessMemory.residentMegabytes
         let start = now()
         // The reference: one undisturbed session.
@@ -56,7 +58,8 @@ public enum LoadTest {
         reference.mode = c.mode
         reference.steps = c.steps
         reference.fixedScheduleSeed = LoadTestConfiguration.scheduleSeed
-        let expected = try await LocalRun.run(setup: setup, train: train, test: nil, configuration: reference, logger: logger)
+        let expected = try await LocalRun.run(
+            setup: setup, train: train, test: nil, configuration: reference, logger: logger)
 
         var serverOptions = ServerOptions()
         serverOptions.allowFixedSchedule = true
@@ -64,7 +67,9 @@ public enum LoadTest {
         let limits = ConnectionLimits(maxFrameBytes: 1 << 20, idleTimeout: c.idleTimeout)
         let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil, limits: limits)
         let port = listener.port
-        let serving = Task { try await listener.serve(maxConnections: c.maxConnections) { _ = await server.handle($0) } }
+        let serving = Task {
+            try await listener.serve(maxConnections: c.maxConnections) { _ = await server.handle($0) }
+        }
         defer { serving.cancel() }
 
         enum Result: Sendable { case honest(Bool, Bool, String?), garbage(Bool), stalled(Bool) }
@@ -79,7 +84,8 @@ public enum LoadTest {
         let results: [Result] = try await withThrowingTaskGroup(of: Result.self) { group in
             for _ in 0..<c.honestClients {
                 group.addTask {
-                    let channel = try await Connector.connect(host: "127.0.0.1", port: port, tls: nil, limits: ConnectionLimits())
+                    let channel = try await Connector.connect(
+                        host: "127.0.0.1", port: port, tls: nil, limits: ConnectionLimits())
                     let (outcome, layer) = await client.run(over: channel)
                     let done = outcome.completedSteps == UInt64(c.steps) && outcome.reason == nil
                     return .honest(done, layer == expected.clientLayer, outcome.reason)
@@ -96,20 +102,27 @@ public enum LoadTest {
                 throw SplitError.connection("load test exceeded its \(c.timeLimit) limit")
             }
             var collected: [Result] = []
-            while collected.count < c.honestClients + c.garbageClients + c.stallingClients, let result = try await group.next() {
+            while collected.count < c.honestClients + c.garbageClients + c.stallingClients,
+                let result = try await group.next()
+            {
                 collected.append(result)
             }
             group.cancelAll()
             return collected
         }
         await listener.close()
-        var report = LoadTestReport(honestCompleted: 0, honestExpected: c.honestClients, honestIntact: 0, garbageRefused: 0,
-                                    stallingClosed: 0, seconds: now() - start, peakRSSMegabytes: ProcessMemory.peakResidentMegabytes,
-                                    rssGrowthMegabytes: ProcessMemory.residentMegabytes - rssBefore, failures: [])
+        var report = LoadTestReport(
+            honestCompleted: 0, honestExpected: c.honestClients, honestIntact: 0, garbageRefused: 0,
+            stallingClosed: 0, seconds: now() - start, peakRSSMegabytes: ProcessMemory.peakResidentMegabytes,
+            rssGrowthMegabytes: ProcessMemory.residentMegabytes - rssBefore, failures: [])
         for result in results {
             switch result {
             case .honest(let done, let intact, let reason):
-                if done { report.honestCompleted += 1 } else { report.failures.append("honest client: \(reason ?? "incomplete")") }
+                if done {
+                    report.honestCompleted += 1
+                } else {
+                    report.failures.append("honest client: \(reason ?? "incomplete")")
+                }
                 if intact { report.honestIntact += 1 }
             case .garbage(let refused): if refused { report.garbageRefused += 1 }
             case .stalled(let closed): if closed { report.stallingClosed += 1 }
@@ -122,7 +135,9 @@ public enum LoadTest {
     static func rawConnect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
             }
     }
 
@@ -159,8 +174,14 @@ public enum LoadTest {
             let channel = try await rawConnect(port: port)
             let closed = channel.channel.closeFuture
             return try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await closed.get(); return true }
-                group.addTask { try await Task.sleep(nanoseconds: UInt64(limit.nanoseconds)); return false }
+                group.addTask {
+                    try await closed.get()
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(limit.nanoseconds))
+                    return false
+                }
                 let first = try await group.next() ?? false
                 group.cancelAll()
                 try? await channel.channel.close()

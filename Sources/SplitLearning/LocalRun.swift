@@ -78,8 +78,12 @@ public struct LocalRunReport: Sendable, Codable {
         case testAccuracy = "test_accuracy"
     }
 
-    public init(mode: SplitMode, adversary: Adversary, stepsCompleted: UInt64, rejected: Bool, rejection: Rejection?, reason: String?,
-                rejectedBy: Role?, session: Fr?, transcriptHead: Digest?, client: PartyStats, server: PartyStats, testAccuracy: Double?) {
+    public init(
+        mode: SplitMode, adversary: Adversary, stepsCompleted: UInt64, rejected: Bool, rejection: Rejection?,
+        reason: String?,
+        rejectedBy: Role?, session: Fr?, transcriptHead: Digest?, client: PartyStats, server: PartyStats,
+        testAccuracy: Double?
+    ) {
         self.mode = mode
         self.adversary = adversary
         self.stepsCompleted = stepsCompleted
@@ -135,8 +139,10 @@ public enum LocalRun {
         public let serverLayer: QuantizedDense?
     }
 
-    public static func run(setup: SessionSetup, train: Dataset, test: Dataset?, configuration c: LocalRunConfiguration,
-                           logger: Logger = .split) async throws -> Result {
+    public static func run(
+        setup: SessionSetup, train: Dataset, test: Dataset?, configuration c: LocalRunConfiguration,
+        logger: Logger = .split
+    ) async throws -> Result {
         var serverOptions = ServerOptions()
         serverOptions.seed = c.serverSeed
         serverOptions.allowFixedSchedule = c.fixedScheduleSeed != nil
@@ -160,7 +166,8 @@ public enum LocalRun {
         let client = try SplitClient(setup: setup, data: train, options: clientOptions, logger: logger).prepare()
         let clientResult: (outcome: SessionOutcome, layer: QuantizedConv2d?)
         do {
-            let channel = try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: c.clientTLS, limits: c.limits)
+            let channel = try await Connector.connect(
+                host: "127.0.0.1", port: listener.port, tls: c.clientTLS, limits: c.limits)
             clientResult = await client.run(over: channel)
         } catch {
             await listener.close()
@@ -171,20 +178,29 @@ public enum LocalRun {
         await listener.close()
         _ = try? await serving.value
 
-        let honest = c.adversary.side == .server ? clientResult.outcome : c.adversary.side == .client ? serverResult.0 : nil
+        let honest =
+            c.adversary.side == .server ? clientResult.outcome : c.adversary.side == .client ? serverResult.0 : nil
         let rejectedBy: Role?
-        if clientResult.outcome.rejected { rejectedBy = .client } else if serverResult.0.rejected { rejectedBy = .server } else { rejectedBy = nil }
+        if clientResult.outcome.rejected {
+            rejectedBy = .client
+        } else if serverResult.0.rejected {
+            rejectedBy = .server
+        } else {
+            rejectedBy = nil
+        }
         var accuracy: Double?
         if let test, let conv = clientResult.layer, let head = serverResult.1 {
             accuracy = try Evaluation.accuracy(conv: conv, head: head, spec: setup.spec, data: test)
         }
         let report = LocalRunReport(
             mode: c.mode, adversary: c.adversary,
-            stepsCompleted: honest?.completedSteps ?? min(clientResult.outcome.completedSteps, serverResult.0.completedSteps),
+            stepsCompleted: honest?.completedSteps
+                ?? min(clientResult.outcome.completedSteps, serverResult.0.completedSteps),
             rejected: honest?.rejected ?? (rejectedBy != nil),
             rejection: honest?.rejection ?? clientResult.outcome.rejection ?? serverResult.0.rejection,
             reason: honest?.reason ?? clientResult.outcome.reason ?? serverResult.0.reason,
-            rejectedBy: rejectedBy, session: clientResult.outcome.session, transcriptHead: clientResult.outcome.transcriptHead,
+            rejectedBy: rejectedBy, session: clientResult.outcome.session,
+            transcriptHead: clientResult.outcome.transcriptHead,
             client: clientResult.outcome.stats, server: serverResult.0.stats, testAccuracy: accuracy)
         return Result(report: report, clientLayer: clientResult.layer, serverLayer: serverResult.1)
     }
@@ -212,7 +228,9 @@ actor ServerResults {
 
 /// Test accuracy of the split model as the circuits compute it (fixed point).
 public enum Evaluation {
-    public static func accuracy(conv: QuantizedConv2d, head: QuantizedDense, spec: CircuitSpec, data: Dataset) throws -> Double {
+    public static func accuracy(
+        conv: QuantizedConv2d, head: QuantizedDense, spec: CircuitSpec, data: Dataset
+    ) throws -> Double {
         let size = spec.input.channels * spec.input.height * spec.input.width
         let f = spec.format
         let pixels = data.features.storage

@@ -214,7 +214,9 @@ public enum Wire {
     /// absent proof.
     static func proof(_ data: Data, _ what: String) throws(Rejection) -> Proof? {
         if data.isEmpty { return nil }
-        guard data.count == 256 else { throw .malformedField(field: what, reason: "a proof is 256 bytes, got \(data.count)") }
+        guard data.count == 256 else {
+            throw .malformedField(field: what, reason: "a proof is 256 bytes, got \(data.count)")
+        }
         do { return try Proof(ethereumBytes: Array(data)) } catch {
             throw .malformedField(field: what, reason: "invalid proof point (\(error))")
         }
@@ -327,9 +329,11 @@ extension Message {
             guard let index = Int(exactly: m.sampleIndex) else {
                 throw .malformedField(field: "Activations.sample_index", reason: "\(m.sampleIndex) is no sample index")
             }
-            let sample = Sample(index: index, label: Int(m.label), leaf: try Wire.field(m.sampleLeaf, "Activations.sample_leaf"))
-            var a = Activations(step: m.step, session: try Wire.field(m.sessionID, "Activations.session_id"), values: m.values,
-                                samples: [sample])
+            let sample = Sample(
+                index: index, label: Int(m.label), leaf: try Wire.field(m.sampleLeaf, "Activations.sample_leaf"))
+            var a = Activations(
+                step: m.step, session: try Wire.field(m.sessionID, "Activations.session_id"), values: m.values,
+                samples: [sample])
             a.salt = try Wire.field(m.salt, "Activations.salt")
             a.commitment = try Wire.field(m.commitment, "Activations.commitment")
             a.weightsCommitment = try Wire.field(m.weightsCommitment, "Activations.weights_commitment")
@@ -339,7 +343,8 @@ extension Message {
             a.scheduleSecret = Wire.optionalBytes(m.scheduleSecret)
             self = .activations(a)
         case .gradient(let m):
-            var g = Gradient(step: m.step, session: try Wire.field(m.sessionID, "Gradient.session_id"), values: m.values)
+            var g = Gradient(
+                step: m.step, session: try Wire.field(m.sessionID, "Gradient.session_id"), values: m.values)
             g.salt = try Wire.field(m.salt, "Gradient.salt")
             g.commitment = try Wire.field(m.commitment, "Gradient.commitment")
             g.weightsBefore = try Wire.field(m.weightsBefore, "Gradient.weights_before")
@@ -348,8 +353,11 @@ extension Message {
             g.previousLink = Wire.optionalBytes(m.previousLink)
             self = .gradient(g)
         case .proof(let m):
-            self = .proof(ProofBundle(step: m.step, part: CircuitSpec.Part(wire: m.part), proof: try Wire.proof(m.proof, "ProofBundle.proof"),
-                                      session: try Wire.field(m.sessionID, "ProofBundle.session_id")))
+            self = .proof(
+                ProofBundle(
+                    step: m.step, part: CircuitSpec.Part(wire: m.part),
+                    proof: try Wire.proof(m.proof, "ProofBundle.proof"),
+                    session: try Wire.field(m.sessionID, "ProofBundle.session_id")))
         case .reject(let m):
             self = .reject(RejectNotice(step: m.step, kind: m.kind.isEmpty ? nil : m.kind, reason: m.reason))
         case .finish(let m):

@@ -67,7 +67,10 @@ public struct ProofJob: Sendable {
     /// proves one the constraints refuse; an honest party's witness must satisfy them).
     public let unchecked: Bool
 
-    public init(step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false, circuit: @escaping @Sendable () throws -> ConstraintSystem<Fr>) {
+    public init(
+        step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false,
+        circuit: @escaping @Sendable () throws -> ConstraintSystem<Fr>
+    ) {
         self.step = step
         self.part = part
         self.unchecked = unchecked
@@ -91,7 +94,8 @@ public struct PartyStats: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case steps, proofs, verifications
-        case computeSeconds = "compute_s", provingSeconds = "proving_s", verifySeconds = "verify_s", wallSeconds = "wall_s"
+        case computeSeconds = "compute_s", provingSeconds = "proving_s", verifySeconds = "verify_s", wallSeconds =
+            "wall_s"
         case bytesSent = "bytes_sent", bytesReceived = "bytes_received"
     }
 }

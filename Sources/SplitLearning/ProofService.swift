@@ -54,10 +54,12 @@ public struct PreparedProofJob: Sendable {
             let witness = cs.witness()
             let r1cs = keys.key(job.part).r1cs
             guard witness.count == r1cs.numWires else {
-                throw SplitError.invalidArgument("\(job.part.rawValue) witness has \(witness.count) wires, the key's circuit \(r1cs.numWires)")
+                throw SplitError.invalidArgument(
+                    "\(job.part.rawValue) witness has \(witness.count) wires, the key's circuit \(r1cs.numWires)")
             }
-            return PreparedProofJob(part: job.part, step: job.step, witness: witness,
-                                    publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]))
+            return PreparedProofJob(
+                part: job.part, step: job.step, witness: witness,
+                publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]))
         }
     }
 }

@@ -37,15 +37,19 @@ public enum RecordVerifier {
         case peerRecord(header: RecordHeader, steps: [StepRecord])
     }
 
-    public enum AnchorKind: String, Sendable, Equatable { case proofsOnly = "proofs", transcriptHead = "transcript_head", peerRecord = "peer_record" }
+    public enum AnchorKind: String, Sendable, Equatable {
+        case proofsOnly = "proofs", transcriptHead = "transcript_head", peerRecord = "peer_record"
+    }
 
     /// Checks the record against the spec (`specHash` is the SHA-256 of the spec file the caller
     /// read) and, for the modes with proofs, the keys. Fails closed: a missing commitment,
     /// proof, sample leaf or schedule secret is a rejection, never a skipped check (and one that
     /// does not parse never got past `SessionRecordFile.read`). The session id must be the one the
     /// header's nonces and parameters derive. A record without proofs needs an `anchor`.
-    public static func verify(header: RecordHeader, steps: [StepRecord], spec: CircuitSpec, specHash: [UInt8],
-                              keys: SplitKeys?, anchor: Anchor = .none) throws(SplitError) -> Report {
+    public static func verify(
+        header: RecordHeader, steps: [StepRecord], spec: CircuitSpec, specHash: [UInt8],
+        keys: SplitKeys?, anchor: Anchor = .none
+    ) throws(SplitError) -> Report {
         func fail(_ step: UInt64, _ rejection: Rejection) -> SplitError { .rejected(step: step, rejection) }
         if case .peerRecord(let peerHeader, _) = anchor, let field = header.differs(from: peerHeader) {
             throw fail(0, .peerRecordDiffers(field))
@@ -55,14 +59,17 @@ public enum RecordVerifier {
         case .none:
             guard header.mode.usesProofs else {
                 throw .invalidArgument(
-                    "a \(header.mode.rawValue) record has no proofs: its samples and commitments are bound only by the transcript both parties hold. Check it against the peer's record (--peer FILE) or the transcript head the peer reported (--expect-head HEX)")
+                    "a \(header.mode.rawValue) record has no proofs: its samples and commitments are bound only by the transcript both parties hold. Check it against the peer's record (--peer FILE) or the transcript head the peer reported (--expect-head HEX)"
+                )
             }
-            return Report(steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
-                          transcriptHead: own.head, anchor: .proofsOnly)
+            return Report(
+                steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
+                transcriptHead: own.head, anchor: .proofsOnly)
         case .transcriptHead(let expected):
             guard own.head == expected else { throw fail(UInt64(steps.count), .transcriptHead) }
-            return Report(steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
-                          transcriptHead: expected, anchor: .transcriptHead)
+            return Report(
+                steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
+                transcriptHead: expected, anchor: .transcriptHead)
         case .peerRecord(let peerHeader, let peerSteps):
             let peer = try verifySelf(header: peerHeader, steps: peerSteps, spec: spec, specHash: specHash, keys: keys)
             // Both sides keep the steps they settled; after an interruption one may hold more.
@@ -78,19 +85,26 @@ public enum RecordVerifier {
                     throw fail(UInt64(index), .peerRecordDiffers("step \(index) \(field)"))
                 }
             }
-            return Report(steps: steps.count, proofsChecked: own.proofs + peer.proofs, openingsChecked: own.openings + peer.openings,
-                          transcriptHead: own.head, anchor: .peerRecord)
+            return Report(
+                steps: steps.count, proofsChecked: own.proofs + peer.proofs,
+                openingsChecked: own.openings + peer.openings,
+                transcriptHead: own.head, anchor: .peerRecord)
         }
     }
 
     /// The checks a record passes on its own; returns the transcript head after each step
     /// (the first entry: the head before any step).
-    private static func verifySelf(header: RecordHeader, steps: [StepRecord], spec: CircuitSpec, specHash: [UInt8],
-                                   keys: SplitKeys?) throws(SplitError) -> (proofs: Int, openings: Int, heads: [Digest], head: Digest) {
+    private static func verifySelf(
+        header: RecordHeader, steps: [StepRecord], spec: CircuitSpec, specHash: [UInt8],
+        keys: SplitKeys?
+    ) throws(SplitError) -> (proofs: Int, openings: Int, heads: [Digest], head: Digest) {
         func fail(_ step: UInt64, _ rejection: Rejection) -> SplitError { .rejected(step: step, rejection) }
         guard header.specHash == specHash else { throw fail(0, .specMismatch) }
         if header.mode.usesProofs {
-            guard let keys else { throw .invalidArgument("a \(header.mode.rawValue) record needs the keys (--keys DIR) to check its proofs") }
+            guard let keys else {
+                throw .invalidArgument(
+                    "a \(header.mode.rawValue) record needs the keys (--keys DIR) to check its proofs")
+            }
             guard header.verifyingKeyHashes == keys.hashes else { throw fail(0, .keyMismatch) }
         }
         guard header.datasetSize >= 1, header.datasetSize <= UInt64(1) << UInt64(spec.datasetDepth) else {
@@ -99,8 +113,12 @@ public enum RecordVerifier {
         var clientChain: Fr?
         var serverChain: Fr?
         if header.mode.usesCommitments {
-            guard let clientStart = header.clientStart else { throw fail(0, .malformedHeader("client start commitment")) }
-            guard let serverStart = header.serverStart else { throw fail(0, .malformedHeader("server start commitment")) }
+            guard let clientStart = header.clientStart else {
+                throw fail(0, .malformedHeader("client start commitment"))
+            }
+            guard let serverStart = header.serverStart else {
+                throw fail(0, .malformedHeader("server start commitment"))
+            }
             guard header.datasetRoot != nil else { throw fail(0, .malformedHeader("dataset root")) }
             clientChain = clientStart
             serverChain = serverStart
@@ -110,8 +128,9 @@ public enum RecordVerifier {
         // The session id binds the nonces, spec, keys, mode and dataset announcement; every
         // proof's statement and the transcript start from it.
         guard header.derivedSession == header.session else { throw fail(0, .sessionIDMismatch) }
-        var checks = StepChecks(spec: spec, session: header.session, announcement: header.announcement,
-                                commitments: header.mode.usesCommitments)
+        var checks = StepChecks(
+            spec: spec, session: header.session, announcement: header.announcement,
+            commitments: header.mode.usesCommitments)
         var transcript = Transcript(session: Hex.field(header.session))
         var proofs = 0, openings = 0
         var heads = [transcript.head]
@@ -127,11 +146,15 @@ public enum RecordVerifier {
                     clientChain = record.clientWeightsAfter
                     serverChain = record.serverAfter
                     if header.mode.usesProofs, let keys, let forward, let server {
-                        for (part, proof, statement) in [(CircuitSpec.Part.client, record.forwardProof, forward),
-                                                         (.server, record.serverProof, server),
-                                                         (.clientUpdate, record.updateProof, update)] {
+                        for (part, proof, statement) in [
+                            (CircuitSpec.Part.client, record.forwardProof, forward),
+                            (.server, record.serverProof, server),
+                            (.clientUpdate, record.updateProof, update),
+                        ] {
                             guard let proof else { throw Rejection.proofMissing(part) }
-                            guard ProofWork.verify(ProofCheck(part: part, proof: proof, statement: statement), keys: keys) else {
+                            guard
+                                ProofWork.verify(ProofCheck(part: part, proof: proof, statement: statement), keys: keys)
+                            else {
                                 throw Rejection.proofInvalid(part)
                             }
                             proofs += 1
@@ -152,14 +175,19 @@ extension StepRecord {
     /// The first field in which two parties' records of one step disagree, or nil.
     func differs(from peer: StepRecord) -> String? {
         let fields: [(String, Bool)] = [
-            ("step", step == peer.step), ("activations", activations == peer.activations), ("samples", samples == peer.samples),
-            ("schedule_secret", scheduleSecret == peer.scheduleSecret), ("activation_salt", activationSalt == peer.activationSalt),
+            ("step", step == peer.step), ("activations", activations == peer.activations),
+            ("samples", samples == peer.samples),
+            ("schedule_secret", scheduleSecret == peer.scheduleSecret),
+            ("activation_salt", activationSalt == peer.activationSalt),
             ("activation_commitment", activationCommitment == peer.activationCommitment),
-            ("client_weights", clientWeights == peer.clientWeights), ("forward_proof", forwardProof == peer.forwardProof),
+            ("client_weights", clientWeights == peer.clientWeights),
+            ("forward_proof", forwardProof == peer.forwardProof),
             ("gradient", gradient == peer.gradient), ("gradient_salt", gradientSalt == peer.gradientSalt),
-            ("gradient_commitment", gradientCommitment == peer.gradientCommitment), ("server_before", serverBefore == peer.serverBefore),
+            ("gradient_commitment", gradientCommitment == peer.gradientCommitment),
+            ("server_before", serverBefore == peer.serverBefore),
             ("server_after", serverAfter == peer.serverAfter), ("server_proof", serverProof == peer.serverProof),
-            ("client_weights_after", clientWeightsAfter == peer.clientWeightsAfter), ("update_proof", updateProof == peer.updateProof),
+            ("client_weights_after", clientWeightsAfter == peer.clientWeightsAfter),
+            ("update_proof", updateProof == peer.updateProof),
         ]
         return fields.first { !$0.1 }?.0
     }
@@ -172,10 +200,13 @@ extension RecordHeader {
         if role == peer.role { return "role (both records are the \(role.rawValue)'s)" }
         let fields: [(String, Bool)] = [
             ("session", session == peer.session), ("client_nonce", clientNonce == peer.clientNonce),
-            ("server_nonce", serverNonce == peer.serverNonce), ("mode", mode == peer.mode), ("spec_hash", specHash == peer.specHash),
-            ("verifying_key_hashes", verifyingKeyHashes == peer.verifyingKeyHashes), ("client_start", clientStart == peer.clientStart),
+            ("server_nonce", serverNonce == peer.serverNonce), ("mode", mode == peer.mode),
+            ("spec_hash", specHash == peer.specHash),
+            ("verifying_key_hashes", verifyingKeyHashes == peer.verifyingKeyHashes),
+            ("client_start", clientStart == peer.clientStart),
             ("server_start", serverStart == peer.serverStart), ("dataset_root", datasetRoot == peer.datasetRoot),
-            ("dataset_size", datasetSize == peer.datasetSize), ("schedule_commitment", scheduleCommitment == peer.scheduleCommitment),
+            ("dataset_size", datasetSize == peer.datasetSize),
+            ("schedule_commitment", scheduleCommitment == peer.scheduleCommitment),
             ("fixed_schedule_seed", fixedScheduleSeed == peer.fixedScheduleSeed),
         ]
         return fields.first { !$0.1 }?.0

@@ -13,7 +13,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
 /// (named as the record file spells them).
 public enum StepField: String, Sendable, Codable {
     case session = "session_id"
-    case activationSalt = "activation_salt", activationCommitment = "activation_commitment", clientWeights = "client_weights"
+    case activationSalt = "activation_salt", activationCommitment = "activation_commitment", clientWeights =
+        "client_weights"
     case sampleLeaf = "sample_leaf"
     case datasetRoot = "dataset_root"
     case gradientSalt = "gradient_salt", gradientCommitment = "gradient_commitment"
@@ -166,14 +167,27 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
     }
 
     /// Every case's `kind`.
-    public static let allKinds: [String] = ["protocolVersion", "unknownMode", "modeNotServed", "specMismatch", "keyMismatch", "parameterMismatch", "pipelineTooDeep", "tooManySteps", "nonceLength", "datasetSize", "fixedScheduleRefused", "scheduleCommitmentLength", "notResumable", "datasetChanged", "sessionIDMismatch", "foreignSession", "nonzeroStart", "resumeBeyond", "snapshotMissing", "expectedMessage", "malformedFrame", "malformedField", "unexpectedMessage", "wrongStep", "wrongSession", "beyondAgreedSteps", "wrongSize", "outOfRange", "labelOutOfRange", "wrongSampleCount", "wrongSampleIndex", "scheduleSecretDoesNotOpen", "noSchedule", "doesNotOpen", "transcriptLink", "chainBroken", "missing", "proofMissing", "proofInvalid", "unexpectedProof", "pipelineOverrun", "noRecord", "finishStep", "unproven", "transcriptHead", "outOfOrder", "malformedHeader", "peerRecordDiffers"]
+    public static let allKinds: [String] = [
+        "protocolVersion", "unknownMode", "modeNotServed", "specMismatch", "keyMismatch", "parameterMismatch",
+        "pipelineTooDeep", "tooManySteps", "nonceLength", "datasetSize", "fixedScheduleRefused",
+        "scheduleCommitmentLength", "notResumable", "datasetChanged", "sessionIDMismatch", "foreignSession",
+        "nonzeroStart", "resumeBeyond", "snapshotMissing", "expectedMessage", "malformedFrame", "malformedField",
+        "unexpectedMessage", "wrongStep", "wrongSession", "beyondAgreedSteps", "wrongSize", "outOfRange",
+        "labelOutOfRange", "wrongSampleCount", "wrongSampleIndex", "scheduleSecretDoesNotOpen", "noSchedule",
+        "doesNotOpen", "transcriptLink", "chainBroken", "missing", "proofMissing", "proofInvalid", "unexpectedProof",
+        "pipelineOverrun", "noRecord", "finishStep", "unproven", "transcriptHead", "outOfOrder", "malformedHeader",
+        "peerRecordDiffers",
+    ]
 
     /// Refusals of a Hello or a Welcome (printed as a failed handshake).
     public var isHandshake: Bool {
         switch self {
-        case .protocolVersion, .unknownMode, .modeNotServed, .parameterMismatch, .pipelineTooDeep, .tooManySteps, .nonceLength,
-             .datasetSize, .fixedScheduleRefused, .scheduleCommitmentLength, .notResumable, .datasetChanged, .sessionIDMismatch,
-             .foreignSession, .nonzeroStart, .resumeBeyond, .snapshotMissing, .expectedMessage, .keyMismatch, .specMismatch:
+        case .protocolVersion, .unknownMode, .modeNotServed, .parameterMismatch, .pipelineTooDeep, .tooManySteps,
+            .nonceLength,
+            .datasetSize, .fixedScheduleRefused, .scheduleCommitmentLength, .notResumable, .datasetChanged,
+            .sessionIDMismatch,
+            .foreignSession, .nonzeroStart, .resumeBeyond, .snapshotMissing, .expectedMessage, .keyMismatch,
+            .specMismatch:
             return true
         default:
             return false
@@ -188,25 +202,31 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         case .protocolVersion(let got, let expected): return "protocol version \(got); this side speaks \(expected)"
         case .unknownMode(let code): return "unknown mode \(code)"
         case .modeNotServed(let mode, let served):
-            return "this server does not run \(mode.rawValue) sessions (it runs: \(served.map(\.rawValue).sorted().joined(separator: ", ")))"
+            return
+                "this server does not run \(mode.rawValue) sessions (it runs: \(served.map(\.rawValue).sorted().joined(separator: ", ")))"
         case .specMismatch: return "the peer's spec is another than this side's (their SHA-256 differ)"
         case .keyMismatch: return "the verifying keys differ from this side's (compare `verisplit split keys --info`)"
         case .parameterMismatch(let name, let got, let expected): return "\(name) \(got), the spec's is \(expected)"
-        case .pipelineTooDeep(let requested, let limit): return "pipeline depth \(requested) exceeds this server's \(limit)"
+        case .pipelineTooDeep(let requested, let limit):
+            return "pipeline depth \(requested) exceeds this server's \(limit)"
         case .tooManySteps(let requested, let limit): return "\(requested) steps exceed this server's \(limit)"
         case .nonceLength(let role): return "the \(role.rawValue) nonce must be 32 bytes"
-        case .datasetSize(let size, let depth): return "dataset size \(size) is outside 1...2^\(depth) (the spec's dataset_depth)"
+        case .datasetSize(let size, let depth):
+            return "dataset size \(size) is outside 1...2^\(depth) (the spec's dataset_depth)"
         case .fixedScheduleRefused:
-            return "this server does not accept a fixed sample order (experiments only); the order must come from the session's coin toss"
+            return
+                "this server does not accept a fixed sample order (experiments only); the order must come from the session's coin toss"
         case .scheduleCommitmentLength: return "the schedule commitment must be 32 bytes"
         case .notResumable(let reason): return "cannot resume this session: \(reason)"
         case .datasetChanged: return "the training data no longer matches the dataset committed at the session's start"
-        case .sessionIDMismatch: return "the server's session id is not the one derived from both nonces and the agreed parameters"
+        case .sessionIDMismatch:
+            return "the server's session id is not the one derived from both nonces and the agreed parameters"
         case .foreignSession: return "the server answered for another session"
         case .nonzeroStart(let step): return "a new session must start at step 0, the server said \(step)"
         case .resumeBeyond(let server, let client):
             return "the server resumes at step \(server), beyond this client's \(client) settled steps"
-        case .snapshotMissing(let step): return "the server resumes at step \(step), which this checkpoint no longer holds"
+        case .snapshotMissing(let step):
+            return "the server resumes at step \(step), which this checkpoint no longer holds"
         case .expectedMessage(let expected, let got): return "expected \(expected), got \(got)"
         case .malformedFrame(let fault): return "malformed frame: \(fault)"
         case .malformedField(let field, let reason): return "\(field): \(reason)"
@@ -214,31 +234,37 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         case .wrongStep(let expected, let got): return "a message for step \(got), expected step \(expected)"
         case .wrongSession: return "a message for another session"
         case .beyondAgreedSteps(let step, let agreed): return "step \(step) is beyond the \(agreed) agreed"
-        case .wrongSize(let value, let expected, let got): return "\(got) \(value.rawValue) values, the cut has \(expected)"
+        case .wrongSize(let value, let expected, let got):
+            return "\(got) \(value.rawValue) values, the cut has \(expected)"
         case .outOfRange(.activations, let index, let bits):
             return "activation \(index) is outside [0, 2^\(bits - 1)) (the cut follows a ReLU)"
-        case .outOfRange(.gradient, let index, let bits): return "gradient value \(index) is outside the \(bits)-bit range"
+        case .outOfRange(.gradient, let index, let bits):
+            return "gradient value \(index) is outside the \(bits)-bit range"
         case .labelOutOfRange(let label, let classes): return "label \(label) is not one of the \(classes) classes"
-        case .wrongSampleCount(let expected, let got): return "\(got) samples in the step, the spec's batch is \(expected)"
+        case .wrongSampleCount(let expected, let got):
+            return "\(got) samples in the step, the spec's batch is \(expected)"
         case .wrongSampleIndex(let expected, let got):
             return "the step trained on sample \(got), the schedule says \(expected)"
         case .scheduleSecretDoesNotOpen: return "the schedule secret does not open the client's schedule commitment"
         case .noSchedule: return "no sample schedule yet: the client never revealed its schedule secret"
         case .doesNotOpen(let value): return "the \(value.rawValue) do not open their commitment"
-        case .transcriptLink(let value): return "the \(value.rawValue) link to another transcript head (replayed or reordered message)"
+        case .transcriptLink(let value):
+            return "the \(value.rawValue) link to another transcript head (replayed or reordered message)"
         case .chainBroken(let role): return "the \(role.rawValue)'s weight commitment does not continue its chain"
         case .missing(let field): return "\(field.rawValue) is missing"
         case .proofMissing(let part): return "the \(Self.proofName(part)) proof is missing"
         case .proofInvalid(.client):
             return "the client's forward proof does not verify: the activations do not come from its committed weights"
         case .proofInvalid(.server):
-            return "the server's proof does not verify for this step's activations, labels, gradient and weight commitments"
+            return
+                "the server's proof does not verify for this step's activations, labels, gradient and weight commitments"
         case .proofInvalid(.clientUpdate):
             return "the client's update proof does not verify: its new weights do not follow from the gradient"
         case .unexpectedProof(let step): return "unexpected proof bundle for step \(step)"
         case .pipelineOverrun: return "activations beyond the pipeline depth"
         case .noRecord(let step): return "no record of step \(step) to check the client's update against"
-        case .finishStep(let client, let server): return "the client finishes at step \(client), the server is at \(server)"
+        case .finishStep(let client, let server):
+            return "the client finishes at step \(client), the server is at \(server)"
         case .unproven(let steps): return "the client finished before proving steps \(steps)"
         case .transcriptHead: return "the peer's transcript head differs from this side's"
         case .outOfOrder(let line, let step): return "step records out of order: line \(line) holds step \(step)"
@@ -277,7 +303,8 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .rejected(let step, let rejection):
-            return rejection.isHandshake ? "handshake failed: \(rejection.message)" : "step \(step): message rejected: \(rejection.message)"
+            return rejection.isHandshake
+                ? "handshake failed: \(rejection.message)" : "step \(step): message rejected: \(rejection.message)"
         case .peerRejected(let step, _, let reason): return "step \(step): the peer rejected our message: \(reason)"
         case .malformedFrame(let fault): return "malformed frame: \(fault)"
         case .connection(let reason): return "connection: \(reason)"

@@ -91,8 +91,9 @@ public struct ServerStateMachine: PartyMachine {
     }
 
     public var summary: PartySummary {
-        PartySummary(session: session, keptSteps: policy.keptSteps(done: step, verified: verifiedClientThrough), stats: stats,
-                     transcriptHead: session == nil ? nil : transcript.head, interrupted: false)
+        PartySummary(
+            session: session, keptSteps: policy.keptSteps(done: step, verified: verifiedClientThrough), stats: stats,
+            transcriptHead: session == nil ? nil : transcript.head, interrupted: false)
     }
 
     /// Steps whose inputs are proven: every forward proof before it verified and every client
@@ -122,15 +123,19 @@ public struct ServerStateMachine: PartyMachine {
             guard hello.verifyingKeyHashes == keys else { return refuse(.keyMismatch, at: 0) }
             keyHashes = keys ?? []
         }
-        for (name, got, expected) in [("batch size", Int(hello.batchSize), spec.batch),
-                                      ("learning rate shift", Int(hello.learningRateShift), spec.learningRateShift),
-                                      ("fraction bits", Int(hello.fractionBits), spec.fractionBits)] where got != expected {
+        for (name, got, expected) in [
+            ("batch size", Int(hello.batchSize), spec.batch),
+            ("learning rate shift", Int(hello.learningRateShift), spec.learningRateShift),
+            ("fraction bits", Int(hello.fractionBits), spec.fractionBits),
+        ] where got != expected {
             return refuse(.parameterMismatch(name: name, got: got, expected: expected), at: 0)
         }
         guard Int(hello.pipelineDepth) <= options.maxPipelineDepth else {
             return refuse(.pipelineTooDeep(requested: Int(hello.pipelineDepth), limit: options.maxPipelineDepth), at: 0)
         }
-        guard hello.steps <= options.maxSteps else { return refuse(.tooManySteps(requested: hello.steps, limit: options.maxSteps), at: 0) }
+        guard hello.steps <= options.maxSteps else {
+            return refuse(.tooManySteps(requested: hello.steps, limit: options.maxSteps), at: 0)
+        }
         guard hello.clientNonce.count == 32 else { return refuse(.nonceLength(of: .client), at: 0) }
         let dataset = hello.dataset
         guard dataset.size >= 1, dataset.size <= UInt64(1) << UInt64(spec.datasetDepth) else {
@@ -151,30 +156,37 @@ public struct ServerStateMachine: PartyMachine {
         }
         // A new session.
         let nonce = SecureRandom.bytes(32)
-        let session = SessionID.derive(clientNonce: hello.clientNonce, serverNonce: nonce, specHash: specHash, keyHashes: keyHashes,
-                                       mode: mode, dataset: dataset)
+        let session = SessionID.derive(
+            clientNonce: hello.clientNonce, serverNonce: nonce, specHash: specHash, keyHashes: keyHashes,
+            mode: mode, dataset: dataset)
         self.session = session
         transcript = Transcript(session: Hex.field(session))
         if policy.commitments {
             guard let announced = hello.clientCommitment else { return refuse(.missing(.clientCommitment), at: 0) }
             let fresh = Fr.random()
-            do { commitment = try ParameterCommitment.commit(layer.weights + layer.bias, format: spec.format, salt: fresh) } catch {
+            do {
+                commitment = try ParameterCommitment.commit(
+                    layer.weights + layer.bias, format: spec.format, salt: fresh)
+            } catch {
                 return fail(.invalidArgument("committing the server's weights: \(error)"))
             }
             salt = fresh
             clientCommitment = announced
         }
         checks = StepChecks(spec: spec, session: session, announcement: dataset, commitments: policy.commitments)
-        let header = RecordHeader(session: session, clientNonce: hello.clientNonce, serverNonce: nonce, mode: mode, role: .server,
-                                  specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: clientCommitment,
-                                  serverStart: commitment, dataset: dataset)
+        let header = RecordHeader(
+            session: session, clientNonce: hello.clientNonce, serverNonce: nonce, mode: mode, role: .server,
+            specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: clientCommitment,
+            serverStart: commitment, dataset: dataset)
         book.settled = [snapshot()]
         return [.persist(.start(header: header, checkpoint: checkpoint(session)))] + welcome(nonce: nonce)
     }
 
     /// Continues a session from the lower of the two sides' settled steps.
     public mutating func loaded(_ result: Result<StoredSession?, Rejection>) -> [Action] {
-        guard case .loading(let hello) = phase, let resume = hello.resume else { return refuse(.unexpectedMessage("stored session"), at: 0) }
+        guard case .loading(let hello) = phase, let resume = hello.resume else {
+            return refuse(.unexpectedMessage("stored session"), at: 0)
+        }
         let name = Hex.field(resume.session).prefix(16)
         let stored: StoredSession
         switch result {
@@ -191,12 +203,19 @@ public struct ServerStateMachine: PartyMachine {
         }
         let start = min(checkpoint.latest?.steps ?? 0, resume.step)
         guard let snapshot = checkpoint.snapshot(at: start) else {
-            return refuse(.notResumable(reason: "cannot resume at step \(start): this server's checkpoint starts at \(checkpoint.snapshots.first?.steps ?? 0)"), at: 0)
+            return refuse(
+                .notResumable(
+                    reason:
+                        "cannot resume at step \(start): this server's checkpoint starts at \(checkpoint.snapshots.first?.steps ?? 0)"
+                ), at: 0)
         }
         do {
-            try snapshot.validate(weights: layer.weights.count, bias: layer.bias.count, commitments: policy.commitments, file: "checkpoint")
-            layer = try QuantizedDense(inputs: layer.inputs, outputs: layer.outputs, weights: snapshot.weights, bias: snapshot.bias,
-                                       relu: false, format: layer.format)
+            try snapshot.validate(
+                weights: layer.weights.count, bias: layer.bias.count, commitments: policy.commitments,
+                file: "checkpoint")
+            layer = try QuantizedDense(
+                inputs: layer.inputs, outputs: layer.outputs, weights: snapshot.weights, bias: snapshot.bias,
+                relu: false, format: layer.format)
         } catch let error as SplitError {
             if case .file(_, let reason) = error { return refuse(.notResumable(reason: reason), at: 0) }
             return refuse(.notResumable(reason: error.description), at: 0)
@@ -212,8 +231,9 @@ public struct ServerStateMachine: PartyMachine {
         let kept = stored.steps.filter { $0.step < start }
         transcript = Transcript(session: Hex.field(resume.session))
         for record in kept { transcript.append(record) }
-        checks = StepChecks(spec: spec, session: resume.session, announcement: announcement, commitments: policy.commitments,
-                            revealedSecret: kept.first?.scheduleSecret)
+        checks = StepChecks(
+            spec: spec, session: resume.session, announcement: announcement, commitments: policy.commitments,
+            revealedSecret: kept.first?.scheduleSecret)
         clientCommitment = kept.last?.clientWeightsAfter ?? stored.header.clientStart
         return [.persist(.rewind(header: stored.header, steps: kept))] + welcome(nonce: [])
     }
@@ -228,7 +248,10 @@ public struct ServerStateMachine: PartyMachine {
         book.flushed = step
         connectionStart = step
         phase = .running
-        return [.send(.welcome(welcome)), .log("server: session \(Hex.field(session).prefix(16)) (\(policy.mode.rawValue)) from step \(step)")]
+        return [
+            .send(.welcome(welcome)),
+            .log("server: session \(Hex.field(session).prefix(16)) (\(policy.mode.rawValue)) from step \(step)"),
+        ]
     }
 
     // MARK: Steps
@@ -296,7 +319,9 @@ public struct ServerStateMachine: PartyMachine {
             var actions: [Action] = []
             for case .update(let s, let after, _) in pending {
                 actions += acceptUpdate(step: s, after: after, proof: nil)
-                if let early = earlyUpdates.removeValue(forKey: s) { return actions + verifyBundle(early, then: .runStep(record)) }
+                if let early = earlyUpdates.removeValue(forKey: s) {
+                    return actions + verifyBundle(early, then: .runStep(record))
+                }
             }
             return actions + runStep(record)
         }
@@ -344,9 +369,12 @@ public struct ServerStateMachine: PartyMachine {
             let fresh = Fr.random(), gradientSalt = Fr.random()
             do {
                 newCommitment = try timed(&stats.computeSeconds) {
-                    try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: spec.format, salt: fresh)
+                    try ParameterCommitment.commit(
+                        result.updated.weights + result.updated.bias, format: spec.format, salt: fresh)
                 }
-                message.commitment = try timed(&stats.computeSeconds) { try Commitments.gradient(gradient, salt: gradientSalt) }
+                message.commitment = try timed(&stats.computeSeconds) {
+                    try Commitments.gradient(gradient, salt: gradientSalt)
+                }
             } catch {
                 return fail(.invalidArgument("committing the server's step: \(error)"))
             }
@@ -357,13 +385,18 @@ public struct ServerStateMachine: PartyMachine {
             message.previousLink = transcript.head.bytes
         }
         record.gradient = gradient
-        let draft = Draft(record: record, message: message, updated: result.updated, newSalt: newSalt, newCommitment: newCommitment)
+        let draft = Draft(
+            record: record, message: message, updated: result.updated, newSalt: newSalt, newCommitment: newCommitment)
         let head = layer, activations = record.activations, before = salt, after = newSalt
         let label = plan.label, provedSession = plan.session
         let job = ProofJob(step: t, part: .server) {
-            guard let before, let after else { throw SplitError.invalidArgument("step \(t): no weights salts to prove the server step under") }
-            return try spec.serverStepCircuit(head, activations: activations, label: label, session: provedSession, step: t,
-                                              saltBefore: before, saltAfter: after).circuit
+            guard let before, let after else {
+                throw SplitError.invalidArgument("step \(t): no weights salts to prove the server step under")
+            }
+            return try spec.serverStepCircuit(
+                head, activations: activations, label: label, session: provedSession, step: t,
+                saltBefore: before, saltAfter: after
+            ).circuit
         }
         switch policy.proofs {
         case .none:
@@ -426,7 +459,9 @@ public struct ServerStateMachine: PartyMachine {
         case .clientUpdate: statement = pendingUpdate[s]
         default: statement = nil
         }
-        guard let statement, let part = bundle.part, bundle.session == session else { return refuse(.unexpectedProof(step: s), at: s) }
+        guard let statement, let part = bundle.part, bundle.session == session else {
+            return refuse(.unexpectedProof(step: s), at: s)
+        }
         guard let proof = bundle.proof else { return refuse(.proofMissing(part), at: s) }
         awaiting = ([.bundle(bundle, proof)], next)
         return [.verify([ProofCheck(part: part, proof: proof, statement: statement)])]
@@ -462,7 +497,9 @@ public struct ServerStateMachine: PartyMachine {
             case .deferred:
                 pendingUpdate[s] = update
                 let actions = acceptUpdate(step: s, after: after, proof: nil)
-                if let early = earlyUpdates.removeValue(forKey: s) { return actions + verifyBundle(early, then: .finish(f)) }
+                if let early = earlyUpdates.removeValue(forKey: s) {
+                    return actions + verifyBundle(early, then: .finish(f))
+                }
                 return actions + completeFinish(f)
             case .none:
                 return acceptUpdate(step: s, after: after, proof: nil) + completeFinish(f)
@@ -482,9 +519,11 @@ public struct ServerStateMachine: PartyMachine {
         let actions = settle()
         guard f.transcriptHead == transcript.head.bytes else { return actions + refuse(.transcriptHead, at: step) }
         phase = .closed
-        return actions + [.send(.finish(Message.Finish(steps: step, transcriptHead: transcript.head.bytes))),
-                          .log("server: session \(session.map { Hex.field($0).prefix(16) } ?? "-") finished after \(step) steps"),
-                          .close(.finished)]
+        return actions + [
+            .send(.finish(Message.Finish(steps: step, transcriptHead: transcript.head.bytes))),
+            .log("server: session \(session.map { Hex.field($0).prefix(16) } ?? "-") finished after \(step) steps"),
+            .close(.finished),
+        ]
     }
 
     // MARK: Events
@@ -522,7 +561,10 @@ public struct ServerStateMachine: PartyMachine {
         default:
             inFlight -= 1
             book.records[job.step]?.serverProof = proof
-            var actions = [tampered(.proof(Message.ProofBundle(step: job.step, part: .server, proof: proof, session: session))).action]
+            var actions = [
+                tampered(.proof(Message.ProofBundle(step: job.step, part: .server, proof: proof, session: session)))
+                    .action
+            ]
             actions += settle()
             if case .finishing(let f) = phase { actions += completeFinish(f) }
             return actions
@@ -546,7 +588,9 @@ public struct ServerStateMachine: PartyMachine {
                 guard valid else { return actions + refuse(.proofInvalid(.client), at: step) }
                 forwardProof = proof
             case .bundle(let bundle, let proof):
-                guard valid, let part = bundle.part else { return actions + refuse(.proofInvalid(bundle.part ?? .client), at: bundle.step) }
+                guard valid, let part = bundle.part else {
+                    return actions + refuse(.proofInvalid(bundle.part ?? .client), at: bundle.step)
+                }
                 if part == .client {
                     pendingForward[bundle.step] = nil
                     book.records[bundle.step]?.forwardProof = proof
@@ -604,8 +648,10 @@ public struct ServerStateMachine: PartyMachine {
     mutating func keepOnlyVerified() {
         let target = verifiedClientThrough
         guard policy.defersProofs, step > target, let snapshot = book.snapshots[target],
-              let restored = try? QuantizedDense(inputs: layer.inputs, outputs: layer.outputs, weights: snapshot.weights,
-                                                 bias: snapshot.bias, relu: false, format: layer.format) else { return }
+            let restored = try? QuantizedDense(
+                inputs: layer.inputs, outputs: layer.outputs, weights: snapshot.weights,
+                bias: snapshot.bias, relu: false, format: layer.format)
+        else { return }
         layer = restored
         step = snapshot.steps
         pendingForward = pendingForward.filter { $0.key < target }

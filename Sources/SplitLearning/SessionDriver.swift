@@ -14,9 +14,11 @@ import NIOCore
 /// that holds at most one undelivered frame, so the socket's backpressure bounds what a peer can
 /// make this side buffer) and the background prover's finished proofs.
 enum SessionDriver {
-    static func run<Machine: PartyMachine>(_ machine: Machine, over channel: FrameChannel, peerName: String, keys: SplitKeys?,
-                                           store: SessionStore, logger: Logger, prover service: any ProofService = InProcessProofService(),
-                                           onProgress: (@Sendable (UInt64) -> Void)? = nil) async -> (SessionOutcome, Machine) {
+    static func run<Machine: PartyMachine>(
+        _ machine: Machine, over channel: FrameChannel, peerName: String, keys: SplitKeys?,
+        store: SessionStore, logger: Logger, prover service: any ProofService = InProcessProofService(),
+        onProgress: (@Sendable (UInt64) -> Void)? = nil
+    ) async -> (SessionOutcome, Machine) {
         let traffic = TrafficCounter()
         let start = now()
         var machine = machine
@@ -44,7 +46,8 @@ enum SessionDriver {
                         switch await mailbox.next() {
                         case .message(let message): queue = machine.receive(message)
                         case .undecodable(let rejection): queue = machine.refuse(rejection)
-                        case .proved(let job, let proof, let seconds): queue = machine.proved(job, proof, seconds: seconds)
+                        case .proved(let job, let proof, let seconds):
+                            queue = machine.proved(job, proof, seconds: seconds)
                         case .failed(let error):
                             machine.stopped()
                             ending = .failed(error)
@@ -114,14 +117,18 @@ enum SessionDriver {
         outcome.stats.bytesSent = totals.sent
         outcome.stats.bytesReceived = totals.received
         outcome.stats.wallSeconds = now() - start
-        if let reason = outcome.reason { logger.warning("\(machine.role.rawValue): session with \(peerName) ended: \(reason)") }
+        if let reason = outcome.reason {
+            logger.warning("\(machine.role.rawValue): session with \(peerName) ended: \(reason)")
+        }
         return (outcome, machine)
     }
 
     /// Reads frames until the connection ends or a frame is refused; each is decoded and
     /// validated before it reaches the machine.
-    static func readFrames(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, into mailbox: EventMailbox, traffic: TrafficCounter,
-                           peerName: String) async {
+    static func readFrames(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, into mailbox: EventMailbox, traffic: TrafficCounter,
+        peerName: String
+    ) async {
         var iterator = inbound.makeAsyncIterator()
         while !Task.isCancelled {
             let next: ByteBuffer?
@@ -298,10 +305,14 @@ enum ProofWork {
     /// bug, named by its first violated constraint; a dishonest job proves regardless) and
     /// proves under the part's key.
     static func prove(_ job: ProofJob, keys: SplitKeys?) throws -> Proof {
-        guard let keys else { throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys") }
+        guard let keys else {
+            throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys")
+        }
         let key = keys.key(job.part)
         let cs = try job.circuit()
-        if job.unchecked { return try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness()) }
+        if job.unchecked {
+            return try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness())
+        }
         if let violation = cs.firstViolation() {
             throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
         }
@@ -310,7 +321,9 @@ enum ProofWork {
 
     /// `job`'s proof from `service` (the in-process prover or the pool).
     static func prove(_ job: ProofJob, keys: SplitKeys?, service: any ProofService) async throws -> Proof {
-        guard let keys else { throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys") }
+        guard let keys else {
+            throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys")
+        }
         // A forged-input adversary's unsatisfied witness is proved here, never queued: the
         // pool's party-side check would refuse its proof, which is the adversary's own problem.
         if job.unchecked { return try await offload { try prove(job, keys: keys) } }
@@ -319,7 +332,9 @@ enum ProofWork {
 
     static func verify(_ check: ProofCheck, keys: SplitKeys?) -> Bool {
         guard let keys else { return false }
-        return (try? Groth16.verify(key: keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement)) ?? false
+        return
+            (try? Groth16.verify(
+                key: keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement)) ?? false
     }
 }
 

@@ -50,17 +50,25 @@ public struct StepRecord: Sendable, Equatable {
     /// The transcript entries this step contributes (both sides derive the same ones).
     func transcriptEntries() -> [(label: String, payload: [UInt8])] {
         var activations = Self.stepBytes(step)
-        for sample in samples { activations += Self.stepBytes(UInt64(clamping: sample.index)) + Self.bytes(sample.leaf) }
+        for sample in samples {
+            activations += Self.stepBytes(UInt64(clamping: sample.index)) + Self.bytes(sample.leaf)
+        }
         activations += Self.bytes(activationCommitment) + Self.bytes(clientWeights)
         return [
             ("activations", activations),
-            ("gradient", Self.stepBytes(step) + Self.bytes(gradientCommitment) + Self.bytes(serverBefore) + Self.bytes(serverAfter)),
+            (
+                "gradient",
+                Self.stepBytes(step) + Self.bytes(gradientCommitment) + Self.bytes(serverBefore)
+                    + Self.bytes(serverAfter)
+            ),
         ]
     }
 
     static func bytes(_ value: Fr?) -> [UInt8] { value?.littleEndianBytes() ?? [] }
 
-    static func stepBytes(_ step: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: step >> UInt64(56 - 8 * $0)) } }
+    static func stepBytes(_ step: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: step >> UInt64(56 - 8 * $0)) }
+    }
 }
 
 extension StepRecord: Codable {
@@ -79,8 +87,11 @@ extension StepRecord: Codable {
         step = try c.decode(UInt64.self, forKey: .step)
         activations = try c.decode([Int64].self, forKey: .activations)
         // One sample per step: the format's single label, index and leaf.
-        samples = [Message.Sample(index: try c.decodeIfPresent(Int.self, forKey: .sampleIndex) ?? 0,
-                                  label: try c.decode(Int.self, forKey: .label), leaf: try c.field(.sampleLeaf))]
+        samples = [
+            Message.Sample(
+                index: try c.decodeIfPresent(Int.self, forKey: .sampleIndex) ?? 0,
+                label: try c.decode(Int.self, forKey: .label), leaf: try c.field(.sampleLeaf))
+        ]
         scheduleSecret = try c.hexBytes(.scheduleSecret)
         activationSalt = try c.field(.activationSalt)
         activationCommitment = try c.field(.activationCommitment)
@@ -149,8 +160,10 @@ public struct RecordHeader: Sendable, Equatable {
     public var scheduleCommitment: [UInt8]
     public var fixedScheduleSeed: UInt64?
 
-    public init(session: Fr, clientNonce: [UInt8], serverNonce: [UInt8], mode: SplitMode, role: Role, specHash: [UInt8],
-                verifyingKeyHashes: [[UInt8]], clientStart: Fr?, serverStart: Fr?, dataset: DatasetAnnouncement) {
+    public init(
+        session: Fr, clientNonce: [UInt8], serverNonce: [UInt8], mode: SplitMode, role: Role, specHash: [UInt8],
+        verifyingKeyHashes: [[UInt8]], clientStart: Fr?, serverStart: Fr?, dataset: DatasetAnnouncement
+    ) {
         self.session = session
         self.clientNonce = clientNonce
         self.serverNonce = serverNonce
@@ -169,16 +182,18 @@ public struct RecordHeader: Sendable, Equatable {
     /// The session id the nonces and this header's parameters derive: equal to `session` in an
     /// untouched header.
     public var derivedSession: Fr {
-        SessionID.derive(clientNonce: clientNonce, serverNonce: serverNonce, specHash: specHash, keyHashes: verifyingKeyHashes,
-                         mode: mode, dataset: announcement)
+        SessionID.derive(
+            clientNonce: clientNonce, serverNonce: serverNonce, specHash: specHash, keyHashes: verifyingKeyHashes,
+            mode: mode, dataset: announcement)
     }
 
     /// The announcement as the session id bound it. Without commitments the client commits to no
     /// dataset and announces the zero root (`ClientData`), which is what an absent root stands for;
     /// the modes with commitments require the root (`RecordVerifier` refuses a header without it).
     public var announcement: DatasetAnnouncement {
-        DatasetAnnouncement(root: datasetRoot ?? .zero, size: datasetSize, scheduleCommitment: scheduleCommitment,
-                            fixedScheduleSeed: fixedScheduleSeed)
+        DatasetAnnouncement(
+            root: datasetRoot ?? .zero, size: datasetSize, scheduleCommitment: scheduleCommitment,
+            fixedScheduleSeed: fixedScheduleSeed)
     }
 }
 
@@ -198,23 +213,29 @@ extension RecordHeader: Codable {
         guard version == Self.currentVersion else {
             throw DecodingError.dataCorruptedError(
                 forKey: .version, in: c,
-                debugDescription: "record version \(version); this verifier reads version \(Self.currentVersion) (older records lack the nonces that bind the session id: record the session again)")
+                debugDescription:
+                    "record version \(version); this verifier reads version \(Self.currentVersion) (older records lack the nonces that bind the session id: record the session again)"
+            )
         }
         guard let session = try c.field(.session) else {
-            throw DecodingError.dataCorruptedError(forKey: .session, in: c, debugDescription: "the session id is missing")
+            throw DecodingError.dataCorruptedError(
+                forKey: .session, in: c, debugDescription: "the session id is missing")
         }
         self.session = session
         clientNonce = try c.hexBytes(.clientNonce) ?? []
         serverNonce = try c.hexBytes(.serverNonce) ?? []
-        for (key, nonce) in [(CodingKeys.clientNonce, clientNonce), (.serverNonce, serverNonce)] where nonce.count != 32 {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "a nonce is 32 bytes, not \(nonce.count)")
+        for (key, nonce) in [(CodingKeys.clientNonce, clientNonce), (.serverNonce, serverNonce)] where nonce.count != 32
+        {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c, debugDescription: "a nonce is 32 bytes, not \(nonce.count)")
         }
         mode = try c.decode(SplitMode.self, forKey: .mode)
         role = try c.decode(Role.self, forKey: .role)
         specHash = try c.hexBytes(.specHash) ?? []
         verifyingKeyHashes = try c.decode([String].self, forKey: .verifyingKeyHashes).map { text in
             guard let bytes = Hex.decode(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .verifyingKeyHashes, in: c, debugDescription: "not lower-case hex")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .verifyingKeyHashes, in: c, debugDescription: "not lower-case hex")
             }
             return bytes
         }
@@ -265,9 +286,15 @@ public struct ParameterSnapshot: Sendable, Equatable {
     /// Throws unless the snapshot has the layer's shape (`weights` and `bias` counts) and, in a
     /// mode with commitments, a salt and a commitment: a checkpoint is a file, and a short or
     /// overlong one must be an error, not a trap in the layer's initializer.
-    func validate(weights expectedWeights: Int, bias expectedBias: Int, commitments: Bool, file: String) throws(SplitError) {
+    func validate(
+        weights expectedWeights: Int, bias expectedBias: Int, commitments: Bool, file: String
+    ) throws(SplitError) {
         guard weights.count == expectedWeights, bias.count == expectedBias else {
-            throw .file(path: file, reason: "the snapshot after step \(steps) has \(weights.count) weights and \(bias.count) biases; the spec's layer has \(expectedWeights) and \(expectedBias)")
+            throw .file(
+                path: file,
+                reason:
+                    "the snapshot after step \(steps) has \(weights.count) weights and \(bias.count) biases; the spec's layer has \(expectedWeights) and \(expectedBias)"
+            )
         }
         if commitments, salt == nil || commitment == nil {
             throw .file(path: file, reason: "the snapshot after step \(steps) lacks a valid salt or commitment")
@@ -313,8 +340,10 @@ public struct Checkpoint: Sendable, Equatable {
     public var datasetSecret: [UInt8]?
     public var scheduleSecret: [UInt8]?
 
-    public init(role: Role, session: Fr, mode: SplitMode, specHash: [UInt8], snapshots: [ParameterSnapshot],
-                datasetSecret: [UInt8]? = nil, scheduleSecret: [UInt8]? = nil) {
+    public init(
+        role: Role, session: Fr, mode: SplitMode, specHash: [UInt8], snapshots: [ParameterSnapshot],
+        datasetSecret: [UInt8]? = nil, scheduleSecret: [UInt8]? = nil
+    ) {
         self.role = role
         self.session = session
         self.mode = mode
@@ -339,7 +368,8 @@ extension Checkpoint: Codable {
         version = try c.decode(Int.self, forKey: .version)
         role = try c.decode(Role.self, forKey: .role)
         guard let session = try c.field(.session) else {
-            throw DecodingError.dataCorruptedError(forKey: .session, in: c, debugDescription: "the session id is missing")
+            throw DecodingError.dataCorruptedError(
+                forKey: .session, in: c, debugDescription: "the session id is missing")
         }
         self.session = session
         mode = try c.decode(SplitMode.self, forKey: .mode)
@@ -370,7 +400,8 @@ extension Transcript {
     /// received, the gradient entry with the answer, both when rebuilding from a record file.
     mutating func append(_ record: StepRecord, _ which: Entries = .both) {
         let entries = record.transcriptEntries()
-        let chosen = which == .activations ? Array(entries.prefix(1)) : which == .gradient ? Array(entries.dropFirst()) : entries
+        let chosen =
+            which == .activations ? Array(entries.prefix(1)) : which == .gradient ? Array(entries.dropFirst()) : entries
         for entry in chosen { append(label: entry.label, payload: entry.payload) }
     }
 }
@@ -417,7 +448,9 @@ struct SessionFiles: Sendable {
 
     /// The server's directory for one session under its state root.
     static func server(root: URL, session: Fr) -> SessionFiles {
-        SessionFiles(directory: root.appendingPathComponent("sessions").appendingPathComponent(String(Hex.field(session).prefix(32))))
+        SessionFiles(
+            directory: root.appendingPathComponent("sessions").appendingPathComponent(
+                String(Hex.field(session).prefix(32))))
     }
 
     func writeCheckpoint(_ checkpoint: Checkpoint) throws {
@@ -431,7 +464,8 @@ struct SessionFiles: Sendable {
         guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return nil }
         let data = try Self.read(checkpointURL)
         do { return try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
-            throw SplitError.file(path: checkpointURL.path, reason: "not a checkpoint (\(error)); move it away to start a new session")
+            throw SplitError.file(
+                path: checkpointURL.path, reason: "not a checkpoint (\(error)); move it away to start a new session")
         }
     }
 
@@ -477,7 +511,10 @@ struct SessionFiles: Sendable {
     /// mid-write leaves the previous version intact.
     static func atomicWrite(_ data: Data, to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600])
+        else {
             throw SplitError.file(path: temporary.path, reason: "cannot write")
         }
         guard rename(temporary.path, url.path) == 0 else {
@@ -539,17 +576,21 @@ extension Decoder {
     /// unknown key is an error, not ignored, and every key not in `optional` must be present
     /// (an empty string still spells an absent value). A record is evidence, so a line that
     /// differs from what a party wrote must not parse to the same value.
-    func strictContainer<Key: CodingKey & CaseIterable & Hashable>(keyedBy type: Key.Type, optional: Set<Key> = []) throws
+    func strictContainer<Key: CodingKey & CaseIterable & Hashable>(
+        keyedBy type: Key.Type, optional: Set<Key> = []
+    ) throws
         -> KeyedDecodingContainer<Key>
     {
         let any = try container(keyedBy: AnyCodingKey.self)
         let known = Set(Key.allCases.map(\.stringValue))
         if let unknown = any.allKeys.first(where: { !known.contains($0.stringValue) }) {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "unknown key '\(unknown.stringValue)'"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "unknown key '\(unknown.stringValue)'"))
         }
         let c = try container(keyedBy: type)
         if let absent = Key.allCases.first(where: { !optional.contains($0) && !c.contains($0) }) {
-            throw DecodingError.keyNotFound(absent, .init(codingPath: codingPath, debugDescription: "the key '\(absent.stringValue)' is missing"))
+            throw DecodingError.keyNotFound(
+                absent, .init(codingPath: codingPath, debugDescription: "the key '\(absent.stringValue)' is missing"))
         }
         return c
     }
@@ -560,7 +601,8 @@ extension KeyedDecodingContainer {
     func field(_ key: Key) throws -> Fr? {
         guard let bytes = try hexBytes(key) else { return nil }
         do { return try Fr(littleEndian: bytes) } catch {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a canonical field element (\(error))")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self, debugDescription: "not a canonical field element (\(error))")
         }
     }
 

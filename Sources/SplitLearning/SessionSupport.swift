@@ -127,10 +127,15 @@ public struct DatasetAnnouncement: Sendable, Equatable {
         // The size was bounded by the spec's dataset depth before any schedule is drawn.
         guard size >= 1, let count = Int(exactly: size) else { return nil }
         if let seed = fixedScheduleSeed {
-            return SampleSchedule(seed: SHA256.hash(Array("VeriSplit/fixed-schedule/v1".utf8) + (0..<8).map { UInt8(truncatingIfNeeded: seed >> UInt64(8 * $0)) }),
-                                  count: count)
+            return SampleSchedule(
+                seed: SHA256.hash(
+                    Array("VeriSplit/fixed-schedule/v1".utf8)
+                        + (0..<8).map { UInt8(truncatingIfNeeded: seed >> UInt64(8 * $0)) }),
+                count: count)
         }
-        guard let revealedSecret, SampleSchedule.commitment(to: revealedSecret) == scheduleCommitment else { return nil }
+        guard let revealedSecret, SampleSchedule.commitment(to: revealedSecret) == scheduleCommitment else {
+            return nil
+        }
         return SampleSchedule(session: session, clientSecret: revealedSecret, count: count)
     }
 }
@@ -140,8 +145,10 @@ public struct DatasetAnnouncement: Sendable, Equatable {
 /// binds the spec, the keys and the committed training set. The client recomputes it from the
 /// server's nonce and refuses a Welcome that names another.
 public enum SessionID {
-    public static func derive(clientNonce: [UInt8], serverNonce: [UInt8], specHash: [UInt8], keyHashes: [[UInt8]], mode: SplitMode,
-                              dataset: DatasetAnnouncement) -> Fr {
+    public static func derive(
+        clientNonce: [UInt8], serverNonce: [UInt8], specHash: [UInt8], keyHashes: [[UInt8]], mode: SplitMode,
+        dataset: DatasetAnnouncement
+    ) -> Fr {
         var bytes = Array("VeriSplit/Session/v2".utf8) + clientNonce + serverNonce + specHash
         for hash in keyHashes { bytes += hash }
         bytes += Array(mode.rawValue.utf8)

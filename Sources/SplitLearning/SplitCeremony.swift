@@ -21,8 +21,9 @@ public enum SplitCeremony {
         let circuits = try SplitKeys.circuits(for: spec)
         for part in CircuitSpec.Part.allCases {
             guard let r1cs = circuits[part] else { continue }
-            _ = try CeremonyTranscript.create(directory: root.appendingPathComponent(part.rawValue).path,
-                                              circuit: Circom.writeR1CS(r1cs), ptau: ptau)
+            _ = try CeremonyTranscript.create(
+                directory: root.appendingPathComponent(part.rawValue).path,
+                circuit: Circom.writeR1CS(r1cs), ptau: ptau)
         }
     }
 
@@ -30,22 +31,30 @@ public enum SplitCeremony {
     /// party's own contributions) and that its circuit is the spec's, and returns the keys the
     /// ceremonies yield. Throws, naming the part, when a transcript is unsound, has no phase-2
     /// contribution yet, lacks this party's contribution or was made for another circuit.
-    public static func keys(root: URL, spec: CircuitSpec, receipts: [ContributionReceipt], pinnedPtauSHA256: [String] = [],
-                            progress: @escaping (String) -> Void = { _ in }) throws -> SplitKeys {
-        try verify(root: root, spec: spec, progress: progress).keys(receipts: receipts, pinnedPtauSHA256: pinnedPtauSHA256)
+    public static func keys(
+        root: URL, spec: CircuitSpec, receipts: [ContributionReceipt], pinnedPtauSHA256: [String] = [],
+        progress: @escaping (String) -> Void = { _ in }
+    ) throws -> SplitKeys {
+        try verify(root: root, spec: spec, progress: progress).keys(
+            receipts: receipts, pinnedPtauSHA256: pinnedPtauSHA256)
     }
 
     /// Verifies the three ceremonies in full (the costly part: every contribution's proofs and
     /// the consistency of every state) and checks each was run for the spec's circuit.
-    public static func verify(root: URL, spec: CircuitSpec, progress: @escaping (String) -> Void = { _ in }) throws -> VerifiedSplitCeremony {
+    public static func verify(
+        root: URL, spec: CircuitSpec, progress: @escaping (String) -> Void = { _ in }
+    ) throws -> VerifiedSplitCeremony {
         let expected = try SplitKeys.circuits(for: spec)
         var parts: [CircuitSpec.Part: (directory: String, ceremony: VerifiedCeremony)] = [:]
         for part in CircuitSpec.Part.allCases {
             let directory = root.appendingPathComponent(part.rawValue).path
             progress("verifying the \(part.rawValue) ceremony")
             let verified = try CeremonyTranscript.load(directory).verify()
-            guard let circuit = expected[part], Groth16.circuitHash(circuit) == Groth16.circuitHash(verified.circuit) else {
-                throw SplitError.file(path: directory, reason: "the ceremony was run for another circuit than the spec's \(part.rawValue) part")
+            guard let circuit = expected[part], Groth16.circuitHash(circuit) == Groth16.circuitHash(verified.circuit)
+            else {
+                throw SplitError.file(
+                    path: directory,
+                    reason: "the ceremony was run for another circuit than the spec's \(part.rawValue) part")
             }
             parts[part] = (directory, verified)
         }
@@ -61,24 +70,38 @@ public struct VerifiedSplitCeremony: Sendable {
     /// a phase 1 it trusts: its own contribution, or an imported `.ptau` it pinned by SHA-256.
     public func keys(receipts: [ContributionReceipt], pinnedPtauSHA256: [String] = []) throws -> SplitKeys {
         guard !receipts.isEmpty else {
-            throw SplitError.invalidArgument("give this party's ceremony receipts (--receipt FILE for each part and phase it contributed to)")
+            throw SplitError.invalidArgument(
+                "give this party's ceremony receipts (--receipt FILE for each part and phase it contributed to)")
         }
         let pins = Set(pinnedPtauSHA256.map { $0.lowercased() })
         func load(_ part: CircuitSpec.Part) throws -> PartKey {
-            guard let (directory, verified) = parts[part] else { throw SplitError.invalidArgument("no \(part.rawValue) ceremony") }
+            guard let (directory, verified) = parts[part] else {
+                throw SplitError.invalidArgument("no \(part.rawValue) ceremony")
+            }
             guard let key = verified.provingKey else {
-                throw SplitError.file(path: directory, reason: "the ceremony has no phase-2 contribution yet: its keys would let anyone forge proofs")
+                throw SplitError.file(
+                    path: directory,
+                    reason: "the ceremony has no phase-2 contribution yet: its keys would let anyone forge proofs")
             }
             guard receipts.contains(where: { $0.phase == 2 && verified.contains($0) }) else {
-                throw SplitError.file(path: directory, reason: "the ceremony's phase 2 lacks this party's contribution (none of its receipts is in it): whoever knows delta could forge, refusing its keys")
+                throw SplitError.file(
+                    path: directory,
+                    reason:
+                        "the ceremony's phase 2 lacks this party's contribution (none of its receipts is in it): whoever knows delta could forge, refusing its keys"
+                )
             }
             let ownPhase1 = receipts.contains { $0.phase == 1 && verified.contains($0) }
             let pinned = !verified.phase1StartsFromGenerators && pins.contains(verified.phase1StartSHA256)
             guard ownPhase1 || pinned else {
-                let start = verified.phase1StartsFromGenerators
+                let start =
+                    verified.phase1StartsFromGenerators
                     ? "phase 1 starts from the generators"
                     : "phase 1 starts from an imported .ptau with SHA-256 \(verified.phase1StartSHA256), which was not pinned (--ptau-sha256)"
-                throw SplitError.file(path: directory, reason: "the ceremony's phase 1 lacks this party's contribution and \(start): whoever knows tau, alpha and beta could forge, refusing its keys")
+                throw SplitError.file(
+                    path: directory,
+                    reason:
+                        "the ceremony's phase 1 lacks this party's contribution and \(start): whoever knows tau, alpha and beta could forge, refusing its keys"
+                )
             }
             return PartKey(part: part, provingKey: key, r1cs: verified.circuit)
         }

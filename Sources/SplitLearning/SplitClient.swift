@@ -74,7 +74,8 @@ public struct SplitClient: Sendable {
 
     /// The state machine for one connection.
     public func machine() throws -> ClientStateMachine {
-        try ClientStateMachine(setup: setup, options: options, data: prepared ?? ClientData(setup: setup, data: data, options: options))
+        try ClientStateMachine(
+            setup: setup, options: options, data: prepared ?? ClientData(setup: setup, data: data, options: options))
     }
 
     /// Runs the session over `channel` and closes it. Never throws: every failure ends up in
@@ -89,9 +90,10 @@ public struct SplitClient: Sendable {
             return (outcome, nil)
         }
         let store = options.stateDirectory.map { SessionStore.directory($0) } ?? .none
-        let (outcome, final) = await SessionDriver.run(machine, over: channel, peerName: "server", keys: setup.keys, store: store,
-                                                       logger: logger, prover: options.proofService ?? InProcessProofService(),
-                                                       onProgress: options.onStep)
+        let (outcome, final) = await SessionDriver.run(
+            machine, over: channel, peerName: "server", keys: setup.keys, store: store,
+            logger: logger, prover: options.proofService ?? InProcessProofService(),
+            onProgress: options.onStep)
         return (outcome, final.layer)
     }
 }
@@ -129,14 +131,18 @@ public struct ClientData: Sendable {
 
     /// The client's data, resuming `stored` when given (its secrets are reused, so the dataset
     /// and schedule commitments come out as they were announced).
-    public init(setup: SessionSetup, data: Dataset, options: ClientOptions, resuming stored: StoredSession?,
-                checkpointPath: String? = nil) throws {
+    public init(
+        setup: SessionSetup, data: Dataset, options: ClientOptions, resuming stored: StoredSession?,
+        checkpointPath: String? = nil
+    ) throws {
         let spec = setup.spec
         let mode = options.mode
         guard data.count > 0 else { throw SplitError.invalidArgument("the client has no training samples") }
         let size = spec.inputCount
         guard size == data.features.count / data.count else {
-            throw SplitError.invalidArgument("the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)")
+            throw SplitError.invalidArgument(
+                "the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)"
+            )
         }
         let layout = spec.inputLayout, format = spec.format, classes = spec.server.outputs
         let pixels = data.features.storage
@@ -145,7 +151,9 @@ public struct ClientData: Sendable {
         for n in 0..<data.count {
             let values = try pixels[(n * size)..<((n + 1) * size)].map { try format.quantize($0) }
             if let bad = values.firstIndex(where: { !layout.contains($0) }) {
-                throw SplitError.invalidArgument("sample \(n), value \(bad) = \(values[bad]) is outside the spec's input range [0, 2^\(layout.bits)) (input.bits)")
+                throw SplitError.invalidArgument(
+                    "sample \(n), value \(bad) = \(values[bad]) is outside the spec's input range [0, 2^\(layout.bits)) (input.bits)"
+                )
             }
             samples.append(values)
         }
@@ -155,11 +163,19 @@ public struct ClientData: Sendable {
         if let stored {
             let checkpoint = stored.checkpoint
             guard checkpoint.mode == mode, checkpoint.specHash == setup.specHash else {
-                throw SplitError.rejected(step: 0, .notResumable(reason: "the checkpoint is for mode \(checkpoint.mode.rawValue) and spec \(Hex.encode(checkpoint.specHash).prefix(12)), not this session's"))
+                throw SplitError.rejected(
+                    step: 0,
+                    .notResumable(
+                        reason:
+                            "the checkpoint is for mode \(checkpoint.mode.rawValue) and spec \(Hex.encode(checkpoint.specHash).prefix(12)), not this session's"
+                    ))
             }
             guard let datasetSecret = checkpoint.datasetSecret, datasetSecret.count == 32,
-                  let scheduleSecret = checkpoint.scheduleSecret, scheduleSecret.count == 32 else {
-                throw SplitError.file(path: checkpointPath ?? "checkpoint", reason: "the checkpoint lacks the dataset and schedule secrets")
+                let scheduleSecret = checkpoint.scheduleSecret, scheduleSecret.count == 32
+            else {
+                throw SplitError.file(
+                    path: checkpointPath ?? "checkpoint",
+                    reason: "the checkpoint lacks the dataset and schedule secrets")
             }
             self.datasetSecret = datasetSecret
             self.scheduleSecret = scheduleSecret
@@ -173,8 +189,9 @@ public struct ClientData: Sendable {
         var dataset: CommittedDataset?
         if mode.usesCommitments {
             do {
-                let committed = try CommittedDataset(values: samples, labels: data.labels, classes: classes,
-                                                     layout: layout, depth: spec.datasetDepth, secret: datasetSecret)
+                let committed = try CommittedDataset(
+                    values: samples, labels: data.labels, classes: classes,
+                    layout: layout, depth: spec.datasetDepth, secret: datasetSecret)
                 root = committed.root
                 dataset = committed
             } catch {
@@ -182,9 +199,10 @@ public struct ClientData: Sendable {
             }
         }
         let fixed = options.fixedScheduleSeed
-        announcement = DatasetAnnouncement(root: root, size: UInt64(samples.count),
-                                           scheduleCommitment: fixed == nil ? SampleSchedule.commitment(to: scheduleSecret) : [],
-                                           fixedScheduleSeed: fixed)
+        announcement = DatasetAnnouncement(
+            root: root, size: UInt64(samples.count),
+            scheduleCommitment: fixed == nil ? SampleSchedule.commitment(to: scheduleSecret) : [],
+            fixedScheduleSeed: fixed)
         self.samples = samples
         labels = data.labels
         self.dataset = dataset

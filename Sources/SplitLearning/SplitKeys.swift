@@ -84,8 +84,10 @@ public struct SplitKeys: Sendable {
             let key = key(part)
             let folder = directory.appendingPathComponent(part.rawValue, isDirectory: true)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(KeyFile.encode(key.provingKey, r1cs: key.r1cs)).write(to: folder.appendingPathComponent("proving.key"))
-            try SnarkjsJSON.encode(key.provingKey.verifyingKey).write(to: folder.appendingPathComponent("verification_key.json"))
+            try Data(KeyFile.encode(key.provingKey, r1cs: key.r1cs)).write(
+                to: folder.appendingPathComponent("proving.key"))
+            try SnarkjsJSON.encode(key.provingKey.verifyingKey).write(
+                to: folder.appendingPathComponent("verification_key.json"))
         }
     }
 
@@ -97,11 +99,17 @@ public struct SplitKeys: Sendable {
             let path = directory.appendingPathComponent(part.rawValue).appendingPathComponent("proving.key")
             let bytes: [UInt8]
             do { bytes = Array(try Data(contentsOf: path)) } catch {
-                throw SplitError.file(path: path.path, reason: "cannot read the \(part.rawValue) proving key (\(error.localizedDescription)); run `verisplit split keys` or `verisplit ceremony export-keys`")
+                throw SplitError.file(
+                    path: path.path,
+                    reason:
+                        "cannot read the \(part.rawValue) proving key (\(error.localizedDescription)); run `verisplit split keys` or `verisplit ceremony export-keys`"
+                )
             }
             let (key, r1cs) = try KeyFile.decode(bytes, file: path.path)
             guard let circuit = expected[part], Groth16.circuitHash(circuit) == key.circuitHash else {
-                throw SplitError.file(path: path.path, reason: "the key was made for another circuit than the spec's \(part.rawValue) part")
+                throw SplitError.file(
+                    path: path.path,
+                    reason: "the key was made for another circuit than the spec's \(part.rawValue) part")
             }
             return PartKey(part: part, provingKey: key, r1cs: r1cs)
         }

@@ -58,8 +58,9 @@ public struct SplitServer: Sendable {
             return (outcome, nil)
         }
         let store = options.stateDirectory.map { SessionStore.perSession(root: $0) } ?? .none
-        let (outcome, final) = await SessionDriver.run(machine, over: channel, peerName: remote, keys: setup.keys, store: store, logger: logger,
-                                                       prover: options.proofService ?? InProcessProofService())
+        let (outcome, final) = await SessionDriver.run(
+            machine, over: channel, peerName: remote, keys: setup.keys, store: store, logger: logger,
+            prover: options.proofService ?? InProcessProofService())
         return (outcome, final.layer)
     }
 }

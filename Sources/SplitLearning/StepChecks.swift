@@ -35,12 +35,16 @@ public struct StepChecks: Sendable {
     /// reveals the client's schedule secret.
     public private(set) var schedule: SampleSchedule?
 
-    public init(spec: CircuitSpec, session: Fr, announcement: DatasetAnnouncement, commitments: Bool, revealedSecret: [UInt8]? = nil) {
+    public init(
+        spec: CircuitSpec, session: Fr, announcement: DatasetAnnouncement, commitments: Bool,
+        revealedSecret: [UInt8]? = nil
+    ) {
         self.spec = spec
         self.session = session
         self.announcement = announcement
         self.commitments = commitments
-        schedule = announcement.fixedScheduleSeed != nil || revealedSecret != nil
+        schedule =
+            announcement.fixedScheduleSeed != nil || revealedSecret != nil
             ? announcement.schedule(session: session, revealedSecret: revealedSecret) : nil
     }
 
@@ -53,7 +57,8 @@ public struct StepChecks: Sendable {
     }
 
     /// A message's step and session, before anything else is read.
-    public static func envelope(step: UInt64, session: Fr?, expected: UInt64, in expectedSession: Fr) throws(Rejection) {
+    public static func envelope(step: UInt64, session: Fr?, expected: UInt64, in expectedSession: Fr) throws(Rejection)
+    {
         guard step == expected else { throw .wrongStep(expected: expected, got: step) }
         guard session == expectedSession else { throw .wrongSession }
     }
@@ -72,7 +77,9 @@ public struct StepChecks: Sendable {
         let f = spec.format
         guard r.samples.count == spec.batch else { throw .wrongSampleCount(expected: spec.batch, got: r.samples.count) }
         let width = spec.cutWidth * spec.batch
-        guard r.activations.count == width else { throw .wrongSize(.activations, expected: width, got: r.activations.count) }
+        guard r.activations.count == width else {
+            throw .wrongSize(.activations, expected: width, got: r.activations.count)
+        }
         if let bad = r.activations.firstIndex(where: { $0 < 0 || $0 > f.maxMagnitude }) {
             throw .outOfRange(.activations, index: bad, bits: f.valueBits)
         }
@@ -93,15 +100,17 @@ public struct StepChecks: Sendable {
         guard commitments else { return nil }
         let salt = try present(r.activationSalt, .activationSalt)
         let commitment = try present(r.activationCommitment, .activationCommitment)
-        guard (try? Commitments.activations(r.activations, labels: r.samples.map(\.label), salt: salt)) == commitment else {
+        guard (try? Commitments.activations(r.activations, labels: r.samples.map(\.label), salt: salt)) == commitment
+        else {
             throw .doesNotOpen(.activations)
         }
         let weights = try present(r.clientWeights, .clientWeights)
         if let clientChain, weights != clientChain { throw .chainBroken(.client) }
         let sample = r.samples[0]
         let leaf = try present(sample.leaf, .sampleLeaf)
-        return StepStatement.forward(session: session, step: r.step, index: sample.index, label: sample.label, root: announcement.root,
-                                     sample: leaf, weights: weights, activations: r.activations)
+        return StepStatement.forward(
+            session: session, step: r.step, index: sample.index, label: sample.label, root: announcement.root,
+            sample: leaf, weights: weights, activations: r.activations)
     }
 
     /// The gradient half: count and range (any B-bit value; no abs(), since |Int64.min| traps and
@@ -123,8 +132,9 @@ public struct StepChecks: Sendable {
         let after = try present(r.serverAfter, .serverAfter)
         if let serverChain, before != serverChain { throw .chainBroken(.server) }
         let sample = r.samples[0]
-        return StepStatement.server(session: session, step: r.step, activations: r.activations, label: sample.label,
-                                    classes: spec.server.outputs, format: f, gradient: r.gradient, before: before, after: after)
+        return StepStatement.server(
+            session: session, step: r.step, activations: r.activations, label: sample.label,
+            classes: spec.server.outputs, format: f, gradient: r.gradient, before: before, after: after)
     }
 
     /// The client's update of a checked step, from the weights under `clientWeights` to those
@@ -134,8 +144,9 @@ public struct StepChecks: Sendable {
         let after = try present(r.clientWeightsAfter, .clientWeightsAfter)
         guard let sample = r.samples.first else { throw .wrongSampleCount(expected: spec.batch, got: 0) }
         let leaf = try present(sample.leaf, .sampleLeaf)
-        return StepStatement.update(session: session, step: r.step, label: sample.label, sample: leaf, activations: r.activations,
-                                    gradient: r.gradient, before: before, after: after)
+        return StepStatement.update(
+            session: session, step: r.step, label: sample.label, sample: leaf, activations: r.activations,
+            gradient: r.gradient, before: before, after: after)
     }
 
     private func present(_ value: Fr?, _ field: StepField) throws(Rejection) -> Fr {
@@ -149,7 +160,9 @@ public struct StepChecks: Sendable {
 /// (the values are public in the proofs), so no packing.
 enum Commitments {
     static func activations(_ values: [Int64], labels: [Int], salt: Fr) throws -> Fr {
-        try PoseidonCommitter().commit(PoseidonOpening(values: (values + labels.map { Int64($0) }).map { Fr($0) }, salt: salt)).value
+        try PoseidonCommitter().commit(
+            PoseidonOpening(values: (values + labels.map { Int64($0) }).map { Fr($0) }, salt: salt)
+        ).value
     }
 
     static func gradient(_ values: [Int64], salt: Fr) throws -> Fr {

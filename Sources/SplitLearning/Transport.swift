@@ -19,8 +19,10 @@ public struct TLSOptions: Sendable {
     public var requirePeerCertificate: Bool
     public var serverHostname: String?
 
-    public init(certificateChain: String? = nil, privateKey: String? = nil, trustRoots: String? = nil,
-                requirePeerCertificate: Bool = false, serverHostname: String? = nil) {
+    public init(
+        certificateChain: String? = nil, privateKey: String? = nil, trustRoots: String? = nil,
+        requirePeerCertificate: Bool = false, serverHostname: String? = nil
+    ) {
         self.certificateChain = certificateChain
         self.privateKey = privateKey
         self.trustRoots = trustRoots
@@ -34,7 +36,8 @@ public struct TLSOptions: Sendable {
             let chain = try NIOSSLCertificate.fromPEMFile(chainPath).map { NIOSSLCertificateSource.certificate($0) }
             return (chain, .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
         } catch {
-            throw SplitError.file(path: chainPath, reason: "cannot load the TLS certificate or key \(keyPath) (\(error))")
+            throw SplitError.file(
+                path: chainPath, reason: "cannot load the TLS certificate or key \(keyPath) (\(error))")
         }
     }
 
@@ -42,7 +45,8 @@ public struct TLSOptions: Sendable {
         guard let identity = try identity() else {
             throw SplitError.invalidArgument("TLS needs both --tls-cert and --tls-key on the server")
         }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: identity.chain, privateKey: identity.key)
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: identity.chain, privateKey: identity.key)
         configuration.minimumTLSVersion = .tlsv12
         if requirePeerCertificate {
             guard let roots = trustRoots else {
@@ -96,8 +100,10 @@ final class IdleCloser: ChannelInboundHandler, Sendable {
 
 enum Pipeline {
     /// TLS (optional), idle timeout, framing, then the async bridge.
-    static func configure(_ channel: Channel, tls: NIOSSLContext?, serverHostname: String?, isServer: Bool,
-                          limits: ConnectionLimits) throws -> FrameChannel {
+    static func configure(
+        _ channel: Channel, tls: NIOSSLContext?, serverHostname: String?, isServer: Bool,
+        limits: ConnectionLimits
+    ) throws -> FrameChannel {
         let sync = channel.pipeline.syncOperations
         if let tls {
             if isServer {
@@ -120,7 +126,9 @@ public struct Listener: Sendable {
 
     public var port: Int { channel.channel.localAddress?.port ?? 0 }
 
-    public static func bind(host: String, port: Int, tls: TLSOptions?, limits: ConnectionLimits = ConnectionLimits()) async throws -> Listener {
+    public static func bind(
+        host: String, port: Int, tls: TLSOptions?, limits: ConnectionLimits = ConnectionLimits()
+    ) async throws -> Listener {
         let context = try tls.map { try $0.serverContext() }
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -163,7 +171,10 @@ actor ConnectionSlots {
     init(limit: Int) { self.limit = max(limit, 1) }
 
     func acquire() async {
-        if used < limit { used += 1; return }
+        if used < limit {
+            used += 1
+            return
+        }
         await withCheckedContinuation { waiting.append($0) }
     }
 
@@ -173,7 +184,9 @@ actor ConnectionSlots {
 }
 
 public enum Connector {
-    public static func connect(host: String, port: Int, tls: TLSOptions?, limits: ConnectionLimits = ConnectionLimits()) async throws -> FrameChannel {
+    public static func connect(
+        host: String, port: Int, tls: TLSOptions?, limits: ConnectionLimits = ConnectionLimits()
+    ) async throws -> FrameChannel {
         let context = try tls.map { try $0.clientContext() }
         let hostname = tls?.serverHostname ?? host
         do {
@@ -181,11 +194,13 @@ public enum Connector {
                 .connectTimeout(.seconds(10))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try Pipeline.configure(channel, tls: context, serverHostname: hostname, isServer: false, limits: limits)
+                        try Pipeline.configure(
+                            channel, tls: context, serverHostname: hostname, isServer: false, limits: limits)
                     }
                 }
         } catch {
-            throw SplitError.connection("cannot connect to \(host):\(port) (\(error)); is `verisplit split server` listening there?")
+            throw SplitError.connection(
+                "cannot connect to \(host):\(port) (\(error)); is `verisplit split server` listening there?")
         }
     }
 }

@@ -32,10 +32,12 @@ public struct BenchTable: Sendable {
     /// The title, then one indented `key  value` line per row (numbers with 4 significant digits).
     public var text: String {
         let width = rows.map(\.0.count).max() ?? 0
-        return ([title] + rows.map { key, value in
-            let rendered = (value as? Double).map { String(format: "%.4g", $0) } ?? "\(value)"
-            return "  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + rendered
-        }).joined(separator: "\n")
+        return
+            ([title]
+            + rows.map { key, value in
+                let rendered = (value as? Double).map { String(format: "%.4g", $0) } ?? "\(value)"
+                return "  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + rendered
+            }).joined(separator: "\n")
     }
 
     public func rendered(json: Bool) -> String { json ? self.json : text }

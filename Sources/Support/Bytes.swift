@@ -48,7 +48,9 @@ public struct ByteReader: Sendable {
     }
 
     /// The next little-endian unsigned integer of `T`'s width.
-    public mutating func littleEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type = T.self)
+    public mutating func littleEndian<T: FixedWidthInteger & UnsignedInteger>(
+        _: T.Type = T.self
+    )
         throws(ByteReadError) -> T
     {
         let size = MemoryLayout<T>.size
@@ -60,7 +62,9 @@ public struct ByteReader: Sendable {
     }
 
     /// The next big-endian unsigned integer of `T`'s width.
-    public mutating func bigEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type = T.self)
+    public mutating func bigEndian<T: FixedWidthInteger & UnsignedInteger>(
+        _: T.Type = T.self
+    )
         throws(ByteReadError) -> T
     {
         let size = MemoryLayout<T>.size

@@ -35,7 +35,8 @@ public enum Files {
         }
         let size = Int(info.st_size)
         guard size <= limit else {
-            throw FileError(path: path, reason: "\(size) bytes exceeds the \(limit)-byte limit" + (why.map { " (\($0))" } ?? ""))
+            throw FileError(
+                path: path, reason: "\(size) bytes exceeds the \(limit)-byte limit" + (why.map { " (\($0))" } ?? ""))
         }
         var failure: String?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
@@ -59,7 +60,8 @@ public enum Files {
     public static func write(_ path: String, _ bytes: some DataProtocol) throws(FileError) {
         let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
             throw FileError(path: path, reason: "cannot write (\(error.localizedDescription))")

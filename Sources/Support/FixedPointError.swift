@@ -19,11 +19,14 @@ public enum FixedPointError: Error, Equatable, CustomStringConvertible {
         case let .badFractionBits(bits):
             return "fraction bits must be in 0...62, got \(bits)"
         case .unsoundFormat(let s, let b):
-            return "fixed-point format S = \(s), B = \(b) is not sound in BN254's Fr (need 1 <= S <= 30, S + 2 <= B <= 62, B + S <= 252)"
+            return
+                "fixed-point format S = \(s), B = \(b) is not sound in BN254's Fr (need 1 <= S <= 30, S + 2 <= B <= 62, B + S <= 252)"
         case .outOfRange(let v, let b, let s):
-            return "value \(v) does not fit in \(b) signed bits with \(s) fractional bits; rescale the inputs or widen B"
+            return
+                "value \(v) does not fit in \(b) signed bits with \(s) fractional bits; rescale the inputs or widen B"
         case .overflow(let layer, let i, let v, let b):
-            return "layer \(layer), output \(i): \(v) does not fit in \(b) signed bits; the model's activations exceed the format"
+            return
+                "layer \(layer), output \(i): \(v) does not fit in \(b) signed bits; the model's activations exceed the format"
         }
     }
 }

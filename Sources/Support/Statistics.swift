@@ -129,12 +129,18 @@ public enum Statistics {
     /// about double precision. Returns -inf / +inf at p = 0 / 1 and NaN outside [0, 1].
     public static func normalQuantile(_ p: Double) -> Double {
         guard p > 0, p < 1 else { return p == 0 ? -.infinity : (p == 1 ? .infinity : .nan) }
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                 6.680131188771972e+01, -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let a = [
+            -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+            1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00,
+        ]
+        let b = [
+            -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+            6.680131188771972e+01, -1.328068155288572e+01,
+        ]
+        let c = [
+            -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+            -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00,
+        ]
         let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
         func poly(_ k: [Double], _ t: Double) -> Double { k.reduce(0) { $0 * t + $1 } }
         let low = 0.02425
@@ -180,18 +186,21 @@ public enum Statistics {
     public static func summarize(_ values: [Double], confidence: Double = 0.95) -> SampleSummary {
         let n = values.count
         guard n > 0 else {
-            return SampleSummary(mean: .nan, standardDeviation: .nan, count: 0, lower: .nan, upper: .nan,
-                                 confidence: confidence)
+            return SampleSummary(
+                mean: .nan, standardDeviation: .nan, count: 0, lower: .nan, upper: .nan,
+                confidence: confidence)
         }
         let mean = values.reduce(0, +) / Double(n)
         guard n > 1 else {
-            return SampleSummary(mean: mean, standardDeviation: 0, count: 1, lower: mean, upper: mean,
-                                 confidence: confidence)
+            return SampleSummary(
+                mean: mean, standardDeviation: 0, count: 1, lower: mean, upper: mean,
+                confidence: confidence)
         }
         let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
         let s = variance.squareRoot()
         let half = studentTQuantile((1 + confidence) / 2, degreesOfFreedom: n - 1) * s / Double(n).squareRoot()
-        return SampleSummary(mean: mean, standardDeviation: s, count: n, lower: mean - half, upper: mean + half,
-                             confidence: confidence)
+        return SampleSummary(
+            mean: mean, standardDeviation: s, count: n, lower: mean - half, upper: mean + half,
+            confidence: confidence)
     }
 }

@@ -13,7 +13,10 @@ struct AttackCommand: AsyncParsableCommand {
 }
 
 struct AttackOptions: ParsableArguments {
-    @Option(help: "Images: 'bundled' (Fashion-MNIST subset), 'system', or an IDX directory. Victims come from the train split, the attacker's auxiliary data from the test split.")
+    @Option(
+        help:
+            "Images: 'bundled' (Fashion-MNIST subset), 'system', or an IDX directory. Victims come from the train split, the attacker's auxiliary data from the test split."
+    )
     var data: String?
     @Flag(help: "Use Gaussian synthetic data (784 i.i.d. N(0,1) features) instead of images.")
     var synthetic = false
@@ -23,7 +26,10 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Client defense: none, aggp, dp or prune.") var defense = DefenseKind.none
     @OptionGroup var setting: AttackSettingOptions
-    @Option(help: "Where the attacker sits: fedsgd (malicious aggregator) or split (malicious server after an identity client half).")
+    @Option(
+        help:
+            "Where the attacker sits: fedsgd (malicious aggregator) or split (malicious server after an identity client half)."
+    )
     var entry = AttackEntryPoint.fedsgd
     @Option(help: "Directory for PNG grids (originals beside reconstructions) and metrics.json.") var out: String?
     @Flag(help: "Print one JSON object.") var json = false
@@ -48,24 +54,32 @@ struct AttackOptions: ParsableArguments {
 /// The attack setting's standardization and defense options, shared by `attack *` and
 /// `bench attacks`.
 struct AttackSettingOptions: ParsableArguments {
-    @Option(help: "Image standardization: per-channel (the paper's) or per-feature (every pixel N(0,1), which flatters QBI).")
+    @Option(
+        help:
+            "Image standardization: per-channel (the paper's) or per-feature (every pixel N(0,1), which flatters QBI).")
     var standardize = Standardization.perChannel
     @Option(help: "AGGP activation threshold T (the authors' demo: 10; their keep formula with c = 16 suggests 15).")
     var aggpThreshold: Int = 10
-    @Option(help: "Layers AGGP defends: first-dense (the paper's imprint layer) or all (every dense layer, the head included).")
+    @Option(
+        help:
+            "Layers AGGP defends: first-dense (the paper's imprint layer) or all (every dense layer, the head included)."
+    )
     var aggpLayers: String = "first-dense"
     @Option(help: "Seed the defense's randomness (AGGP's random zeroing, the dp noise); default: system CSPRNG.")
     var defenseSeed: UInt64?
 
     func validate() throws {
         guard aggpThreshold >= 1 else { throw ValidationError("--aggp-threshold must be >= 1") }
-        guard ["first-dense", "all"].contains(aggpLayers) else { throw ValidationError("--aggp-layers must be first-dense or all") }
+        guard ["first-dense", "all"].contains(aggpLayers) else {
+            throw ValidationError("--aggp-layers must be first-dense or all")
+        }
     }
 
     var settings: AttackBenchSettings {
         AttackBenchSettings(
             standardization: standardize,
-            defenses: DefenseOptions(aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense),
+            defenses: DefenseOptions(
+                aggpThreshold: aggpThreshold, aggpLayers: aggpLayers == "all" ? .all : .firstDense),
             defenseSeed: defenseSeed)
     }
 }
@@ -79,7 +93,8 @@ struct QBIAttack: AsyncParsableCommand {
 
 struct PAIRSAttack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pairs", abstract: "PAIRS: QBI with rows redrawn on auxiliary data until each isolates one sample.")
+        commandName: "pairs", abstract: "PAIRS: QBI with rows redrawn on auxiliary data until each isolates one sample."
+    )
     @OptionGroup var options: AttackOptions
     func run() async throws { try options.run(.pairs) }
 }

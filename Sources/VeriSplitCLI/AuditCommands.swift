@@ -24,20 +24,27 @@ extension AuditCommand {
     struct AuditMIA: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "mia",
-            abstract: "Membership-inference audit of a trained model: ROC, AUC, TPR at low FPR, empirical epsilon; writes report.json and report.html.",
+            abstract:
+                "Membership-inference audit of a trained model: ROC, AUC, TPR at low FPR, empirical epsilon; writes report.json and report.html.",
             discussion: """
-            Attacks: loss and confidence thresholds (Yeom et al. 2018); lira and lira-offline \
-            (Carlini et al. 2022) and rmia and rmia-offline (Zarifzadeh et al. 2024), which train \
-            shadow/reference models with the target's recipe on random halves of the audited \
-            examples and cache them on disk (a second audit reuses them). Exit status 0 when the \
-            audit ran, 2 for bad input (missing files, shape mismatch, invalid options).
-            """)
+                Attacks: loss and confidence thresholds (Yeom et al. 2018); lira and lira-offline \
+                (Carlini et al. 2022) and rmia and rmia-offline (Zarifzadeh et al. 2024), which train \
+                shadow/reference models with the target's recipe on random halves of the audited \
+                examples and cache them on disk (a second audit reuses them). Exit status 0 when the \
+                audit ran, 2 for bad input (missing files, shape mismatch, invalid options).
+                """)
 
         @Option(help: "Trained weights (safetensors, e.g. from `verisplit train --out`).") var model: String?
-        @Option(help: "Model spec (file or bundled name); default: the spec stored in the weights' metadata.") var spec: String?
-        @Option(help: "Members: data the model was trained on (bundled, system, an IDX directory, or a CSV file with the label last).") var train: String?
-        @Option(help: "Non-members: data from the same distribution not used in training (same forms as --train).") var test: String?
-        @Option(help: "Attack: \(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")).") var attack = AttackKind.lira
+        @Option(help: "Model spec (file or bundled name); default: the spec stored in the weights' metadata.") var spec:
+            String?
+        @Option(
+            help:
+                "Members: data the model was trained on (bundled, system, an IDX directory, or a CSV file with the label last)."
+        ) var train: String?
+        @Option(help: "Non-members: data from the same distribution not used in training (same forms as --train).")
+        var test: String?
+        @Option(help: "Attack: \(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")).") var attack = AttackKind
+            .lira
         @Option(help: "Output directory for report.json and report.html.") var out: String = "report"
         @Option(help: "Shadow/reference models to train (lira, rmia).") var shadowModels: Int?
         @Option(help: "Members and non-members audited, each (subsampled, seeded).") var examples: Int?
@@ -50,7 +57,10 @@ extension AuditCommand {
         @Option(help: "Shadow training learning rate (default 0.001 adam, 0.05 sgd).") var lr: Float?
         @Option(help: "Shadow model cache directory (default ~/.cache/verisplit/shadow-models).") var cacheDir: String?
         @Flag(help: "Do not read or write the shadow model cache.") var noCache = false
-        @Flag(help: "Print the report JSON headline (auc, tpr_at_fpr, epsilon_lower_bound, threshold_selection, epsilon_lb_posthoc) as one JSON line after the table.") var json = false
+        @Flag(
+            help:
+                "Print the report JSON headline (auc, tpr_at_fpr, epsilon_lower_bound, threshold_selection, epsilon_lb_posthoc) as one JSON line after the table."
+        ) var json = false
 
         func run() async throws {
             let model = try OptionCheck.required(model, "model", "trained weights, safetensors")
@@ -61,7 +71,8 @@ extension AuditCommand {
             request.examples = examples ?? 1000
             (request.seed, request.delta, request.confidence, request.epochs) = (seed, delta, confidence, epochs)
             (request.batchSize, request.optimizer, request.learningRate) = (batchSize, optimizer, lr)
-            request.cacheDirectory = noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
+            request.cacheDirectory =
+                noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
             (request.versions, request.command) = (auditVersions(), commandLine())
             let result = try request.run()
             print(result.report.table())
@@ -76,22 +87,30 @@ extension AuditCommand {
     struct AuditCanaries: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "canaries",
-            abstract: "Insert canaries, train (plain, DP-SGD, DP-Weights) and report empirical epsilon next to the claimed epsilon.",
+            abstract:
+                "Insert canaries, train (plain, DP-SGD, DP-Weights) and report empirical epsilon next to the claimed epsilon.",
             discussion: """
-            Each of --canaries mislabelled training images is inserted with probability 1/2; one \
-            model per method and epsilon is trained once, a loss attack guesses which canaries \
-            were inserted, and the one-run bound of Steinke, Nasr & Jagielski (2023) gives an \
-            epsilon lower bound at 95% confidence. A claim below the measured bound is flagged \
-            CONTRADICTED. Writes report.json and report.html to --out. Exit status 0 when the \
-            audit ran, 2 for bad input.
-            """)
+                Each of --canaries mislabelled training images is inserted with probability 1/2; one \
+                model per method and epsilon is trained once, a loss attack guesses which canaries \
+                were inserted, and the one-run bound of Steinke, Nasr & Jagielski (2023) gives an \
+                epsilon lower bound at 95% confidence. A claim below the measured bound is flagged \
+                CONTRADICTED. Writes report.json and report.html to --out. Exit status 0 when the \
+                audit ran, 2 for bad input.
+                """)
 
         @Option(help: "Model spec (file or bundled name).") var model: String = "mlp-784-128-10"
-        @Option(help: "Data: bundled, system, auto or an IDX directory (canaries and base from its train split, accuracy on its test split).") var data: String = "bundled"
-        @Option(help: "Methods, comma-separated: plain, dpsgd, dpweights.") var methods: String = "plain,dpsgd,dpweights"
-        @Option(help: "Claimed epsilons for dpsgd and dpweights, comma-separated.") var epsilons = PositiveNumbers([1, 3, 8])
+        @Option(
+            help:
+                "Data: bundled, system, auto or an IDX directory (canaries and base from its train split, accuracy on its test split)."
+        ) var data: String = "bundled"
+        @Option(help: "Methods, comma-separated: plain, dpsgd, dpweights.") var methods: String =
+            "plain,dpsgd,dpweights"
+        @Option(help: "Claimed epsilons for dpsgd and dpweights, comma-separated.") var epsilons = PositiveNumbers([
+            1, 3, 8,
+        ])
         @Option(help: "Number of canaries (each inserted with probability 1/2).") var canaries: Int = 1000
-        @Option(help: "Base training examples besides the canaries (default: the rest of the train split).") var trainSize: Int?
+        @Option(help: "Base training examples besides the canaries (default: the rest of the train split).")
+        var trainSize: Int?
         @Option(help: "Training epochs.") var epochs: Int = 10
         @Option(help: "Batch size (expected batch size for DP-SGD).") var batchSize: Int = 64
         @Option(help: "Delta for DP-SGD (DP-Weights forces 1/n^2).") var delta: Double = 1e-5
@@ -110,7 +129,9 @@ extension AuditCommand {
                 request.methods.append(m)
             }
             (request.model, request.data, request.epsilons, request.canaries) = (model, data, epsilons.values, canaries)
-            (request.trainSize, request.epochs, request.batchSize, request.delta) = (trainSize, epochs, batchSize, delta)
+            (request.trainSize, request.epochs, request.batchSize, request.delta) = (
+                trainSize, epochs, batchSize, delta
+            )
             (request.clip, request.seed, request.keepLabels, request.out) = (clip, seed, keepLabels, out)
             (request.versions, request.command) = (auditVersions(), commandLine())
             let result = try request.run()

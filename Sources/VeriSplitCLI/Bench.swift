@@ -8,7 +8,8 @@ struct Bench: AsyncParsableCommand {
         abstract: "Benchmarks (readable table, or one JSON value with --json).",
         subcommands: [
             BenchAlgebra.self, BenchGroth16.self, BenchCommitment.self, BenchZKML.self, BenchGemm.self, BenchTrain.self,
-            BenchDPAccountant.self, BenchDP.self, BenchDPSpeed.self, BenchAttacks.self, BenchAudit.self, BenchSplit.self, BenchCeremony.self, BenchProverPool.self,
+            BenchDPAccountant.self, BenchDP.self, BenchDPSpeed.self, BenchAttacks.self, BenchAudit.self,
+            BenchSplit.self, BenchCeremony.self, BenchProverPool.self,
         ])
 }
 

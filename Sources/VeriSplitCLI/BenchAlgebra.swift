@@ -17,8 +17,9 @@ struct BenchAlgebra: ParsableCommand {
 
     func run() throws {
         if let n = msmOnly {
-            printBenchResult([("msm_g1_2e\(n)_ms", AlgebraBenchmark.msmG1Milliseconds(logSize: n, repetitions: 1))],
-                             json: json, title: "G1 MSM")
+            printBenchResult(
+                [("msm_g1_2e\(n)_ms", AlgebraBenchmark.msmG1Milliseconds(logSize: n, repetitions: 1))],
+                json: json, title: "G1 MSM")
             return
         }
         print(AlgebraBenchmark.table(quick: quick).rendered(json: json))

@@ -23,7 +23,9 @@ struct BenchAttacks: AsyncParsableCommand {
     func run() async throws {
         let (train, test) = try MNISTFamily.load(.bundled)
         let result = try AttackBenchmark.run(
-            .init(quick: quick, seeds: seeds, epochs: epochs, settings: setting.settings, report: report, markdown: markdown),
+            .init(
+                quick: quick, seeds: seeds, epochs: epochs, settings: setting.settings, report: report,
+                markdown: markdown),
             train: train, test: test)
         print(json ? jsonLine(result) : result.text)
     }

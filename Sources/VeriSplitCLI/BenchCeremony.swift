@@ -23,8 +23,11 @@ struct BenchCeremony: ParsableCommand {
         }
         let progress = TerminalProgress()
         try withInputErrors {
-            print(try CeremonyBenchmark.run(log2: log2, phase1Only: phase1Only, progress: progress.report,
-                                            finish: progress.finish).rendered(json: json))
+            print(
+                try CeremonyBenchmark.run(
+                    log2: log2, phase1Only: phase1Only, progress: progress.report,
+                    finish: progress.finish
+                ).rendered(json: json))
         }
     }
 }

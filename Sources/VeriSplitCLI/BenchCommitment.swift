@@ -10,7 +10,9 @@ struct BenchCommitment: ParsableCommand {
     @Flag(help: "Also build the 1.9M-constraint circuit commitment (minutes, several GiB).") var circuit = false
 
     func run() throws {
-        do { print(try CommitmentBenchmark.table(circuit: circuit).rendered(json: json)) } catch is CommitmentBenchmark.Unsatisfied {
+        do { print(try CommitmentBenchmark.table(circuit: circuit).rendered(json: json)) } catch is CommitmentBenchmark
+            .Unsatisfied
+        {
             throw ExitCode(1)
         }
     }

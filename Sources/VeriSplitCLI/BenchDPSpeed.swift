@@ -15,7 +15,8 @@ struct BenchDPSpeed: AsyncParsableCommand {
         commandName: "dp-speed",
         abstract: "Seconds per epoch, plain vs DP-SGD, per model and thread count (JSON: an array).")
 
-    @Option(help: "Models, comma-separated (spec files or bundled names).") var models: String = "mlp-784-128-10,cnn-small"
+    @Option(help: "Models, comma-separated (spec files or bundled names).") var models: String =
+        "mlp-784-128-10,cnn-small"
     @Option(help: "Thread counts, comma-separated; each runs in its own process.") var threads: String = "1,2"
     @Option(help: "Timed epochs after one warm-up epoch (the fastest is reported).") var epochs: Int = 3
     @Option(help: "(Expected) batch size.") var batch: Int = 64
@@ -34,22 +35,34 @@ struct BenchDPSpeed: AsyncParsableCommand {
         }
     }
 
-    private var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    private var threadCounts: [Int] {
+        threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
     private var modelNames: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func run() async throws {
         if child {
-            print(jsonLine(try DPSpeed.measureAll(models: modelNames, data: data, batchSize: batch, clip: clip, sigma: sigma,
-                                                  epochs: epochs)))
+            print(
+                jsonLine(
+                    try DPSpeed.measureAll(
+                        models: modelNames, data: data, batchSize: batch, clip: clip, sigma: sigma,
+                        epochs: epochs)))
             return
         }
-        guard let executable = Bundle.main.executableURL else { throw ValidationError("cannot locate the verisplit executable") }
-        let arguments = ["bench", "dp-speed", "--child", "--models", models, "--epochs", "\(epochs)", "--batch", "\(batch)",
-                         "--clip", "\(clip)", "--sigma", "\(sigma)", "--data", data]
+        guard let executable = Bundle.main.executableURL else {
+            throw ValidationError("cannot locate the verisplit executable")
+        }
+        let arguments = [
+            "bench", "dp-speed", "--child", "--models", models, "--epochs", "\(epochs)", "--batch", "\(batch)",
+            "--clip", "\(clip)", "--sigma", "\(sigma)", "--data", data,
+        ]
         var rows = [EpochTiming]()
         for t in threadCounts {
             rows += try DPSpeed.measureInChild(executable: executable, arguments: arguments, threads: t)
         }
-        print(json ? jsonLine(rows) : DPSpeed.render(rows, data: data, batch: batch, clip: clip, sigma: sigma, epochs: epochs))
+        print(
+            json
+                ? jsonLine(rows)
+                : DPSpeed.render(rows, data: data, batch: batch, clip: clip, sigma: sigma, epochs: epochs))
     }
 }

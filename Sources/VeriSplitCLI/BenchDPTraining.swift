@@ -26,7 +26,9 @@ struct BenchDP: AsyncParsableCommand {
     @Option(help: "Comma-separated target epsilons.") var epsilons = PositiveNumbers([1, 3, 8])
     @Option(help: "L2 strength gamma of the logistic regression.") var l2: Double = 0.01
     @Option(help: "Noise draws averaged for the weight-noise rows.") var noiseDraws: Int = 5
-    @Option(help: "Seed of initialization, shuffling, batch sampling and noise (runs with different seeds show the spread).")
+    @Option(
+        help: "Seed of initialization, shuffling, batch sampling and noise (runs with different seeds show the spread)."
+    )
     var seed: UInt64 = 1
     @Flag(help: "Print one JSON array (one object per row).") var json = false
 
@@ -41,7 +43,8 @@ struct BenchDP: AsyncParsableCommand {
         let models = model.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let (rows, title) = try DPMethodsBenchmark(
             models: models, data: data, epochs: epochs, batchSize: batchSize, lr: lr, clip: clip, delta: delta,
-            targets: epsilons.values, l2: l2, noiseDraws: noiseDraws, seed: seed).run()
+            targets: epsilons.values, l2: l2, noiseDraws: noiseDraws, seed: seed
+        ).run()
         print(DPMethodsBenchmark.render(rows, title: title, json: json))
     }
 }

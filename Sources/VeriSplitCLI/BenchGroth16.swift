@@ -20,8 +20,11 @@ struct BenchGroth16: ParsableCommand {
             throw ExitCode(2)
         }
         do {
-            print(try Groth16Benchmark.squaringChain(constraints: constraints, publicOutputs: publicOutputs,
-                                                     repetitions: repetitions, export: export).rendered(json: json))
+            print(
+                try Groth16Benchmark.squaringChain(
+                    constraints: constraints, publicOutputs: publicOutputs,
+                    repetitions: repetitions, export: export
+                ).rendered(json: json))
         } catch Groth16Error.proofRejectedByOwnKey {
             FileHandle.standardError.write(Data("error: the benchmark proof did not verify\n".utf8))
             throw ExitCode(1)

@@ -10,7 +10,8 @@ import SplitLearning
 struct BenchProverPool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prover-pool",
-        abstract: "Samples/s in process vs through the PostgreSQL prover pool (1 and 2 workers), and the queue's per-job costs.",
+        abstract:
+            "Samples/s in process vs through the PostgreSQL prover pool (1 and 2 workers), and the queue's per-job costs.",
         discussion: """
             The workers run in this process, on its cores: on one machine the pool can only add the queue's cost; its gain is \
             spreading proofs over machines. The queue figures (enqueue, claim, complete per job, and jobs/s drained by \
@@ -30,21 +31,29 @@ struct BenchProverPool: AsyncParsableCommand {
     func run() async throws {
         try await withAsyncInputErrors {
             let mode = try parseMode(self.mode)
-            guard mode == .verified || mode == .pipelined else { throw InputError("--mode must be verified or pipelined") }
+            guard mode == .verified || mode == .pipelined else {
+                throw InputError("--mode must be verified or pipelined")
+            }
             guard steps >= 1, queueJobs >= 1, noopJobs >= 1, (1...512).contains(noopWorkers) else {
                 throw InputError("--steps, --queue-jobs and --noop-jobs must be >= 1, --noop-workers in 1...512")
             }
-            guard specOptions.keys != nil else { throw InputError("--keys DIR is needed: the workers prove with the keys") }
+            guard specOptions.keys != nil else {
+                throw InputError("--keys DIR is needed: the workers prove with the keys")
+            }
             let setup = try specOptions.load(mode: .verified)
             let (train, _) = try MNISTFamily.load(.bundled)
-            let r = try await PoolBenchmark.run(url: db, setup: setup, train: train, mode: mode, steps: steps, pipelineDepth: pipelineDepth,
-                                                queueJobs: queueJobs, noopJobs: noopJobs, noopWorkers: noopWorkers,
-                                                logger: try splitLogger("error"))
+            let r = try await PoolBenchmark.run(
+                url: db, setup: setup, train: train, mode: mode, steps: steps, pipelineDepth: pipelineDepth,
+                queueJobs: queueJobs, noopJobs: noopJobs, noopWorkers: noopWorkers,
+                logger: try splitLogger("error"))
             if json {
                 let value = JSONValue.object([
                     "spec": .string(r.spec), "mode": .string(r.mode.rawValue), "steps": .int(r.steps),
                     "in_process_samples_per_s": .number(r.inProcessSamplesPerSecond),
-                    "pool": .array(r.pool.map { .object(["workers": .int($0.workers), "samples_per_s": .number($0.samplesPerSecond)]) }),
+                    "pool": .array(
+                        r.pool.map {
+                            .object(["workers": .int($0.workers), "samples_per_s": .number($0.samplesPerSecond)])
+                        }),
                     "queue": .object([
                         "enqueue_ms": .number(r.enqueueMilliseconds), "claim_ms": .number(r.claimMilliseconds),
                         "complete_ms": .number(r.completeMilliseconds), "noop_workers": .int(r.noopWorkers),
@@ -59,14 +68,20 @@ struct BenchProverPool: AsyncParsableCommand {
                 var table = TextTable(header: ["prover", "samples/s", "x in process"])
                 table.append(["in process", formatDecimal(r.inProcessSamplesPerSecond, digits: 3), "1.00"])
                 for p in r.pool {
-                    table.append(["pool, \(p.workers) worker(s)", formatDecimal(p.samplesPerSecond, digits: 3),
-                                  formatDecimal(p.samplesPerSecond / r.inProcessSamplesPerSecond, digits: 2)])
+                    table.append([
+                        "pool, \(p.workers) worker(s)", formatDecimal(p.samplesPerSecond, digits: 3),
+                        formatDecimal(p.samplesPerSecond / r.inProcessSamplesPerSecond, digits: 2),
+                    ])
                 }
                 print("\(r.mode.rawValue) session, spec \(r.spec), \(r.steps) steps")
                 print(table.render())
-                print(String(format: "queue: enqueue %.2f ms (witness %d B), claim %.2f ms, complete %.2f ms per job; %d no-op workers drain %.0f jobs/s (2 KiB witnesses), %.0f jobs/s (full witnesses)",
-                             r.enqueueMilliseconds, r.witnessBytes, r.claimMilliseconds, r.completeMilliseconds, r.noopWorkers, r.noopJobsPerSecond,
-                             r.noopFullWitnessJobsPerSecond))
+                print(
+                    String(
+                        format:
+                            "queue: enqueue %.2f ms (witness %d B), claim %.2f ms, complete %.2f ms per job; %d no-op workers drain %.0f jobs/s (2 KiB witnesses), %.0f jobs/s (full witnesses)",
+                        r.enqueueMilliseconds, r.witnessBytes, r.claimMilliseconds, r.completeMilliseconds,
+                        r.noopWorkers, r.noopJobsPerSecond,
+                        r.noopFullWitnessJobsPerSecond))
             }
         }
     }

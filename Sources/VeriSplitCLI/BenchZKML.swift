@@ -13,6 +13,8 @@ struct BenchZKML: ParsableCommand {
 
     func run() throws {
         let rows = try ZKMLBenchmark.layers(repetitions: repetitions, skipCommitted: skipCommitted)
-        print(json ? "[" + rows.map(\.json).joined(separator: ", ") + "]" : rows.map(\.table.text).joined(separator: "\n"))
+        print(
+            json ? "[" + rows.map(\.json).joined(separator: ", ") + "]" : rows.map(\.table.text).joined(separator: "\n")
+        )
     }
 }

@@ -36,11 +36,13 @@ struct CeremonyCommand: ParsableCommand {
             try withCeremonyErrors {
                 let bytes = try readFile(circuit)
                 let imported = try ptau.map { try readFile($0) }
-                let t = try CeremonyTranscript.create(directory: out, circuit: bytes, power: power, ptau: imported,
-                                                      ptauName: ptau ?? "", progress: progress.report)
+                let t = try CeremonyTranscript.create(
+                    directory: out, circuit: bytes, power: power, ptau: imported,
+                    ptauName: ptau ?? "", progress: progress.report)
                 progress.finish()
-                print("created \(out): \(t.circuit.constraintCount) constraints; "
-                      + (t.phase2States > 0 ? "phase 2 open (imported \(ptau ?? ""))" : "phase 1 open"))
+                print(
+                    "created \(out): \(t.circuit.constraintCount) constraints; "
+                        + (t.phase2States > 0 ? "phase 2 open (imported \(ptau ?? ""))" : "phase 1 open"))
             }
         }
     }
@@ -86,7 +88,9 @@ struct CeremonyCommand: ParsableCommand {
         func run() throws {
             let progress = TerminalProgress()
             try withCeremonyErrors {
-                guard let bytes = Hex.decode(beacon, allowPrefix: true) else { throw InputError("--beacon: not an even-length hex string") }
+                guard let bytes = Hex.decode(beacon, allowPrefix: true) else {
+                    throw InputError("--beacon: not an even-length hex string")
+                }
                 var t = try CeremonyTranscript.load(directory)
                 let r = try t.applyBeacon(bytes, iterationsExponent: iterations, name: name, progress: progress.report)
                 progress.finish()
@@ -98,20 +102,26 @@ struct CeremonyCommand: ParsableCommand {
     struct VerifyTranscript: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Verify a ceremony transcript: exit 0 if sound, 1 if unsound (naming the contribution), 2 on bad input.")
+            abstract:
+                "Verify a ceremony transcript: exit 0 if sound, 1 if unsound (naming the contribution), 2 on bad input."
+        )
         @Argument(help: "The ceremony directory.") var directory: String
-        @Option(help: "Also check that this receipt's contribution is in the transcript (exit 1 if not).") var receipt: String?
+        @Option(help: "Also check that this receipt's contribution is in the transcript (exit 1 if not).") var receipt:
+            String?
 
         func run() throws {
             let progress = TerminalProgress()
             try withCeremonyErrors {
                 let t = try CeremonyTranscript.load(directory)
-                let wanted = try receipt.map { try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0) }
+                let wanted = try receipt.map {
+                    try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0)
+                }
                 let v = try t.verify(progress: progress.report)
                 progress.finish()
                 print(v.text)
                 if let wanted, !v.contains(wanted) {
-                    print("the transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)")
+                    print(
+                        "the transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)")
                     throw ExitCode(1)
                 }
             }
@@ -121,9 +131,11 @@ struct CeremonyCommand: ParsableCommand {
     struct ExportKeys: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export-keys",
-            abstract: "Verify the transcript, then write KEYDIR/proving.key, verification_key.json and circuit_final.zkey.")
+            abstract:
+                "Verify the transcript, then write KEYDIR/proving.key, verification_key.json and circuit_final.zkey.")
         @Argument(help: "The ceremony directory.") var directory: String
-        @Option(help: "Output directory for the keys (default: keys/NAME, NAME the ceremony directory's name).") var out: String?
+        @Option(help: "Output directory for the keys (default: keys/NAME, NAME the ceremony directory's name).")
+        var out: String?
 
         func run() throws {
             let progress = TerminalProgress()

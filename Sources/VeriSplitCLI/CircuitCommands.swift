@@ -7,7 +7,8 @@ import ZKML
 /// `verisplit circuit info|compile`: the proved parts of a split network from its spec.
 struct CircuitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "circuit", abstract: "Inspect and compile the split network's circuits from a spec (circuits/*.json).",
+        commandName: "circuit",
+        abstract: "Inspect and compile the split network's circuits from a spec (circuits/*.json).",
         subcommands: [Info.self, Compile.self, Accuracy.self])
 
     static func load(_ path: String) throws -> CircuitSpec {
@@ -15,9 +16,11 @@ struct CircuitCommand: ParsableCommand {
     }
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Constraints per part, by kind (matmul, rescale, ReLU, loss, commitments).")
+        static let configuration = CommandConfiguration(
+            abstract: "Constraints per part, by kind (matmul, rescale, ReLU, loss, commitments).")
         @Argument(help: "Circuit spec JSON.") var spec: String
-        @Option(help: "Batch size of the batched step circuits (a power of two in 1...64; default: the spec's).") var batch: Int?
+        @Option(help: "Batch size of the batched step circuits (a power of two in 1...64; default: the spec's).")
+        var batch: Int?
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
@@ -37,7 +40,8 @@ struct CircuitCommand: ParsableCommand {
         @Option(help: "Output .r1cs file.") var r1cs: String
         @Option(help: "Output .wtns file.") var wtns: String
         @Option(help: "Also write the wire names as a circom .sym file (for `r1cs lint --sym`).") var sym: String?
-        @Flag(help: "The batched step circuit (the spec's batch of bundled images, with a proof commitment and lookups).")
+        @Flag(
+            help: "The batched step circuit (the spec's batch of bundled images, with a proof commitment and lookups).")
         var batched = false
 
         func run() throws {
@@ -53,7 +57,9 @@ struct CircuitCommand: ParsableCommand {
 
     struct Accuracy: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train the spec's network in float on the bundled data, then compare float and fixed-point test accuracy.")
+            abstract:
+                "Train the spec's network in float on the bundled data, then compare float and fixed-point test accuracy."
+        )
         @Argument(help: "Circuit spec JSON.") var spec: String
         @Option(help: "Training epochs.") var epochs: Int = 3
         @Option(help: "Seed (initialization and shuffling).") var seed: UInt64 = 1
@@ -65,10 +71,13 @@ struct CircuitCommand: ParsableCommand {
                 guard (1...100).contains(epochs) else { throw InputError("--epochs must be in 1...100") }
                 let (train, test) = try MNISTFamily.load(.bundled)
                 let r = try FixedPointAccuracy.measure(spec: s, train: train, test: test, epochs: epochs, seed: seed)
-                printBenchResult([("float_accuracy", r.floatAccuracy), ("fixed_point_accuracy", r.fixedPointAccuracy),
-                                  ("agreement", r.agreement), ("test_images", r.testImages),
-                                  ("fraction_bits", s.fractionBits), ("epochs", epochs)],
-                                 json: json, title: "\(s.name): float vs fixed point on the bundled test set")
+                printBenchResult(
+                    [
+                        ("float_accuracy", r.floatAccuracy), ("fixed_point_accuracy", r.fixedPointAccuracy),
+                        ("agreement", r.agreement), ("test_images", r.testImages),
+                        ("fraction_bits", s.fractionBits), ("epochs", epochs),
+                    ],
+                    json: json, title: "\(s.name): float vs fixed point on the bundled test set")
             }
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DP
-import NeuralNet
 import Foundation
+import NeuralNet
 
 /// `verisplit dp ...`: differential privacy tools.
 struct DPCommand: AsyncParsableCommand {
@@ -125,9 +125,11 @@ extension DPCommand {
         @Option(help: "Accountant for calibration and the per-epoch readout: rdp or pld.")
         var accountant = AccountantKind.rdp
         @Option(help: "Seed of the weight initialization only.") var seed: UInt64 = 1
-        @Option(help: "Seed the batch sampling (reproducible experiments only: the model is then recorded proven=false).")
+        @Option(
+            help: "Seed the batch sampling (reproducible experiments only: the model is then recorded proven=false).")
         var samplingSeed: UInt64?
-        @Option(help: "Seed the Gaussian noise (reproducible experiments only: the model is then recorded proven=false).")
+        @Option(
+            help: "Seed the Gaussian noise (reproducible experiments only: the model is then recorded proven=false).")
         var noiseSeed: UInt64?
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -139,7 +141,9 @@ extension DPCommand {
             try OptionCheck.finite(lr, "lr")
             if let lr, lr <= 0 { throw ValidationError("invalid lr = \(lr): must be > 0") }
             try OptionCheck.finite(momentum, "momentum")
-            guard (0..<1).contains(momentum) else { throw ValidationError("invalid momentum = \(momentum): must lie in [0, 1)") }
+            guard (0..<1).contains(momentum) else {
+                throw ValidationError("invalid momentum = \(momentum): must lie in [0, 1)")
+            }
         }
 
         func run() async throws {
@@ -147,15 +151,19 @@ extension DPCommand {
             let out = try OptionCheck.required(out, "out", "where to write the trained model")
             let rate = lr ?? (optimizer == .sgd ? 0.05 : 0.002)
             let settings = DPTrainingSettings(
-                targetEpsilon: eps, delta: delta, epochs: epochs, batchSize: batch, clippingNorm: clip, sampling: sampling,
-                accountant: accountant, optimizer: optimizer == .sgd ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
+                targetEpsilon: eps, delta: delta, epochs: epochs, batchSize: batch, clippingNorm: clip,
+                sampling: sampling,
+                accountant: accountant,
+                optimizer: optimizer == .sgd ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
                 initializationSeed: seed, samplingSource: samplingSeed.map { .seeded($0) } ?? .system,
                 noise: noiseSeed.map { .seeded($0) } ?? .system)
-            let recipe = DPTrainingRecipe(model: model, data: dataOptions.data, out: out, settings: settings,
-                                          optimizerName: optimizer.rawValue, learningRate: rate)
+            let recipe = DPTrainingRecipe(
+                model: model, data: dataOptions.data, out: out, settings: settings,
+                optimizerName: optimizer.rawValue, learningRate: rate)
             do {
-                let summary = try recipe.run(plan: { if !json { print(DPTrainingRecipe.planText($0, settings: settings)) } },
-                                             epoch: { [json, epochs] in if !json { print(DPTrainingRecipe.epochText($0, of: epochs)) } })
+                let summary = try recipe.run(
+                    plan: { if !json { print(DPTrainingRecipe.planText($0, settings: settings)) } },
+                    epoch: { [json, epochs] in if !json { print(DPTrainingRecipe.epochText($0, of: epochs)) } })
                 print(json ? jsonLine(summary) : summary.text)
             } catch {
                 // A diverged run is a refused result (exit 1), not bad input.
@@ -219,9 +227,12 @@ extension DPCommand {
             let model = try OptionCheck.required(model, "model", "the safetensors file to noise")
             let out = try OptionCheck.required(out, "out", "where to write the noised model")
             let overrides = TrainingHyperparameters(
-                epochs: trainEpochs, learningRate: lr, batchSize: batchSize, datasetSize: datasetSize, clippingNorm: clip)
-            let report = try WeightNoisingRequest(model: model, out: out, method: method, epsilon: eps, delta: delta,
-                                                  hyperparameters: overrides, sigma: sigma, noiseSeed: noiseSeed).run()
+                epochs: trainEpochs, learningRate: lr, batchSize: batchSize, datasetSize: datasetSize,
+                clippingNorm: clip)
+            let report = try WeightNoisingRequest(
+                model: model, out: out, method: method, epsilon: eps, delta: delta,
+                hyperparameters: overrides, sigma: sigma, noiseSeed: noiseSeed
+            ).run()
             print(json ? jsonLine(report) : report.text)
         }
     }
@@ -259,7 +270,9 @@ extension DPCommand {
 
         func run() async throws {
             let out = try OptionCheck.required(out, "out", "where to write the model")
-            let report = try LogisticRegressionRecipe(data: dataOptions.data, l2: l2, passes: passes, seed: seed, out: out).run()
+            let report = try LogisticRegressionRecipe(
+                data: dataOptions.data, l2: l2, passes: passes, seed: seed, out: out
+            ).run()
             print(json ? jsonLine(report) : report.text)
         }
     }

@@ -9,7 +9,8 @@ import ZKML
 
 /// Closed choices as typed options: ArgumentParser refuses any other value (listing the valid
 /// ones) before the command runs, which the root maps to exit status 2. Matching ignores case.
-public protocol CaseInsensitiveArgument: ExpressibleByArgument, RawRepresentable, CaseIterable where RawValue == String {}
+public protocol CaseInsensitiveArgument: ExpressibleByArgument, RawRepresentable, CaseIterable
+where RawValue == String {}
 
 extension CaseInsensitiveArgument {
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
@@ -45,7 +46,9 @@ struct PositiveNumbers: ExpressibleByArgument, Sendable, CustomStringConvertible
     public init?(argument: String) {
         var values: [Double] = []
         for part in argument.split(separator: ",") {
-            guard let value = Double(part.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else { return nil }
+            guard let value = Double(part.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else {
+                return nil
+            }
             values.append(value)
         }
         guard !values.isEmpty else { return nil }
@@ -66,7 +69,9 @@ enum OptionCheck {
 
     /// An integer that must be at least `minimum` when given.
     static func atLeast(_ minimum: Int, _ value: Int?, _ name: String) throws(ValidationError) {
-        if let value, value < minimum { throw ValidationError("invalid --\(name) = \(value): must be an integer >= \(minimum)") }
+        if let value, value < minimum {
+            throw ValidationError("invalid --\(name) = \(value): must be an integer >= \(minimum)")
+        }
     }
 
     /// An option the command cannot run without.

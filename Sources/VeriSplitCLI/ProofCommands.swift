@@ -45,7 +45,8 @@ struct R1CSCommand: ParsableCommand {
         commandName: "r1cs", abstract: "Inspect and lint circom .r1cs files.", subcommands: [Info.self, Lint.self])
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Counts of constraints, wires, public and private inputs.")
+        static let configuration = CommandConfiguration(
+            abstract: "Counts of constraints, wires, public and private inputs.")
         @Argument(help: "A circom .r1cs file (BN254).") var file: String
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -57,15 +58,16 @@ struct R1CSCommand: ParsableCommand {
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Static under-constraint analysis: outputs the inputs do not determine, unbounded private inputs.",
+            abstract:
+                "Static under-constraint analysis: outputs the inputs do not determine, unbounded private inputs.",
             discussion: """
-            Starts from the inputs the header declares (public and private inputs) and propagates which \
-            wires the constraints determine uniquely: linear equations, products, bit decompositions \
-            (including the rescale pattern q * 2^S + r with both range-checked), IsZero and Euclidean \
-            division. Reports every public output and intermediate wire it cannot prove unique, wires in \
-            no constraint, and private inputs read as integers without a range check. Exit status: 0 \
-            clean, 1 findings, 2 bad input.
-            """)
+                Starts from the inputs the header declares (public and private inputs) and propagates which \
+                wires the constraints determine uniquely: linear equations, products, bit decompositions \
+                (including the rescale pattern q * 2^S + r with both range-checked), IsZero and Euclidean \
+                division. Reports every public output and intermediate wire it cannot prove unique, wires in \
+                no constraint, and private inputs read as integers without a range check. Exit status: 0 \
+                clean, 1 findings, 2 bad input.
+                """)
         @Argument(help: "A circom .r1cs file (BN254).") var file: String
         @Option(help: "The circuit's circom .sym file, to name wires in the report.") var sym: String?
         @Flag(help: "Print one JSON object with a `findings` list.") var json = false
@@ -122,10 +124,14 @@ struct Prove: ParsableCommand {
     func run() throws {
         let log = StepLog()
         try withInputErrors {
-            let (pk, r1cs) = try log.step("loading key") { try ProvingKeyFile.load(try readFile(key), file: key, allowInsecure: allowInsecureTestKey) }
+            let (pk, r1cs) = try log.step("loading key") {
+                try ProvingKeyFile.load(try readFile(key), file: key, allowInsecure: allowInsecureTestKey)
+            }
             let w = try Circom.readWitness(try readFile(witness), file: witness)
             let p: Proof
-            do { p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) } } catch Groth16Error.proofRejectedByOwnKey {
+            do { p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) } } catch Groth16Error
+                .proofRejectedByOwnKey
+            {
                 // The key is invalid (its proofs do not verify), not merely unreadable: exit 1.
                 FileHandle.standardError.write(Data("error: \(key): \(Groth16Error.proofRejectedByOwnKey)\n".utf8))
                 throw ExitCode(1)

@@ -13,10 +13,12 @@ struct ProverCommand: AsyncParsableCommand {
             witnesses, which are secrets: run them only on machines of the party that owns the database. \
             SIGTERM or SIGINT: stop claiming, finish the proofs in progress, exit 0.
             """)
-    @Option(help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&sslmode=disable|require] (the party's --db).") var db: String
+    @Option(help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&sslmode=disable|require] (the party's --db).")
+    var db: String
     @Option(help: "Key directory: proving.key files here or one folder down (`split keys` output).") var keys: String
     @Option(help: "Jobs proved at once by this process.") var concurrency: Int = 1
-    @Option(help: "Seconds a claimed job stays leased without renewal (renewed every third of it while proving).") var leaseSeconds: Int = 30
+    @Option(help: "Seconds a claimed job stays leased without renewal (renewed every third of it while proving).")
+    var leaseSeconds: Int = 30
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -25,8 +27,9 @@ struct ProverCommand: AsyncParsableCommand {
                 throw InputError("--concurrency must be in 1...256 and --lease-seconds in 3...3600")
             }
             let logger = try splitLogger(logLevel)
-            try await WorkerProcess.run(url: db, keysDirectory: URL(fileURLWithPath: keys), concurrency: concurrency,
-                                        lease: .seconds(leaseSeconds), logger: logger)
+            try await WorkerProcess.run(
+                url: db, keysDirectory: URL(fileURLWithPath: keys), concurrency: concurrency,
+                lease: .seconds(leaseSeconds), logger: logger)
         }
     }
 }

@@ -4,7 +4,10 @@ import NeuralNet
 
 /// Options shared by `train` and `eval` for choosing data.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Data: 'bundled' (4000/1000-image Fashion-MNIST subset shipped with the package), 'system' (full Fashion-MNIST from the Debian package dataset-fashion-mnist), 'auto' (system if installed, else bundled), or a directory of MNIST-style IDX files (gzipped or plain).")
+    @Option(
+        help:
+            "Data: 'bundled' (4000/1000-image Fashion-MNIST subset shipped with the package), 'system' (full Fashion-MNIST from the Debian package dataset-fashion-mnist), 'auto' (system if installed, else bundled), or a directory of MNIST-style IDX files (gzipped or plain)."
+    )
     var data: String = "bundled"
 }
 
@@ -13,10 +16,10 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model from a spec on Fashion-MNIST (or other IDX data) and save safetensors.",
         discussion: """
-        Prints a progress bar with loss and accuracy per epoch on a terminal, and a JSON summary at \
-        the end. Inputs are scaled to [0, 1] and standardized with the training set's mean and \
-        standard deviation, which are stored in the model file's metadata so `eval` reuses them.
-        """)
+            Prints a progress bar with loss and accuracy per epoch on a terminal, and a JSON summary at \
+            the end. Inputs are scaled to [0, 1] and standardized with the training set's mean and \
+            standard deviation, which are stored in the model file's metadata so `eval` reuses them.
+            """)
 
     @Option(help: "Model spec JSON file, or a bundled spec name (\(ModelSpec.bundledNames.joined(separator: ", "))).")
     var model: String = "mlp-784-128-10"
@@ -36,7 +39,9 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         var recipe = TrainingRecipe()
-        (recipe.model, recipe.data, recipe.epochs, recipe.batchSize) = (model, DataSource(argument: dataOptions.data), epochs, batchSize)
+        (recipe.model, recipe.data, recipe.epochs, recipe.batchSize) = (
+            model, DataSource(argument: dataOptions.data), epochs, batchSize
+        )
         (recipe.optimizer, recipe.learningRate, recipe.momentum) = (optimizer, lr, momentum)
         (recipe.seed, recipe.out) = (seed, out)
         let progress = TrainingProgressLine(epochs: epochs)

@@ -7,9 +7,14 @@ struct VeriSplit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verisplit",
         abstract: "Verifiable split learning and privacy tooling (Groth16 over BN254).",
-        discussion: "Exit codes everywhere: 0 ok or valid, 1 invalid (a proof, key, transcript or peer was refused), 2 bad input or usage.",
+        discussion:
+            "Exit codes everywhere: 0 ok or valid, 1 invalid (a proof, key, transcript or peer was refused), 2 bad input or usage.",
         version: "0.1.0",
-        subcommands: [R1CSCommand.self, Setup.self, Prove.self, Verify.self, Export.self, CircuitCommand.self, SplitCommand.self, ProverCommand.self, CeremonyCommand.self, Train.self, Eval.self, DPCommand.self, AttackCommand.self, AuditCommand.self, Bench.self, DemoCommand.self])
+        subcommands: [
+            R1CSCommand.self, Setup.self, Prove.self, Verify.self, Export.self, CircuitCommand.self, SplitCommand.self,
+            ProverCommand.self, CeremonyCommand.self, Train.self, Eval.self, DPCommand.self, AttackCommand.self,
+            AuditCommand.self, Bench.self, DemoCommand.self,
+        ])
 
     /// Runs the command and keeps the exit codes to the convention: an explicit `ExitCode(1)`
     /// stays 1 (invalid); usage errors (ArgumentParser's 64), any other exit code and any error

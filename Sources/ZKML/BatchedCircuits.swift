@@ -1,7 +1,7 @@
-import Foundation
 import Algebra
 import Circuit
 import Commitment
+import Foundation
 
 /// The three proofs of a batched step (`CircuitSpec.batch` samples), built with the proof's
 /// commitment to witness wires: every hint is committed before the one challenge, and after it
@@ -23,26 +23,37 @@ extension CircuitSpec {
     /// Cost per sample: the lookups of its values, its leaf sponge and Merkle path, about
     /// `receptiveField * positions` Freivalds products (one per im2col entry) and 6 per output;
     /// per batch: the weights' opening and the lookup table.
-    public func batchedForwardCircuit(_ conv: QuantizedConv2d, samples: [SampleOpening], root: Fr, session: Fr, step: UInt64,
-                                      salt: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil) throws -> ConstraintSystem<Fr> {
+    public func batchedForwardCircuit(
+        _ conv: QuantizedConv2d, samples: [SampleOpening], root: Fr, session: Fr, step: UInt64,
+        salt: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+    ) throws -> ConstraintSystem<Fr> {
         let cs = ConstraintSystem<Fr>()
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
         let activations = try BatchedStep.forward(conv, inputs: samples.map(\.values))
         let leaves = samples.enumerated().map { s, sample in cs.allocatePublic("leaf\(s)", value: sample.leaf) }
         let parameters = conv.weights + conv.bias
-        let weights = cs.allocatePublic("weights", value: try ParameterCommitment.commit(parameters, format: format, salt: salt))
-        let outputs = activations.enumerated().map { s, a in a.enumerated().map { p, v in cs.allocatePublic("A\(s).\(p)", value: Fr(v)) } }
+        let weights = cs.allocatePublic(
+            "weights", value: try ParameterCommitment.commit(parameters, format: format, salt: salt))
+        let outputs = activations.enumerated().map { s, a in
+            a.enumerated().map { p, v in cs.allocatePublic("A\(s).\(p)", value: Fr(v)) }
+        }
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
-        let indices = samples.enumerated().map { s, sample in cs.allocatePublicInput("index\(s)", value: Fr(UInt64(sample.index))) }
-        let labels = samples.enumerated().map { s, sample in cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label))) }
+        let indices = samples.enumerated().map { s, sample in
+            cs.allocatePublicInput("index\(s)", value: Fr(UInt64(sample.index)))
+        }
+        let labels = samples.enumerated().map { s, sample in
+            cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label)))
+        }
         let rootVariable = cs.allocatePublicInput("root", value: root)
 
-        let xs = try cs.batchedSamples(samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
+        let xs = try cs.batchedSamples(
+            samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
         for (s, sample) in samples.enumerated() {
-            try cs.assertMerkleMembership(leaf: LinearCombination(leaves[s]), index: LinearCombination(indices[s]),
-                                          siblings: sample.siblings, root: LinearCombination(rootVariable), "dataset\(s)")
+            try cs.assertMerkleMembership(
+                leaf: LinearCombination(leaves[s]), index: LinearCombination(indices[s]),
+                siblings: sample.siblings, root: LinearCombination(rootVariable), "dataset\(s)")
         }
         let params = try cs.committedParameters(parameters, salt: salt, commitment: weights, context, "conv")
         let field = conv.receptiveField, positions = conv.outHeight * conv.outWidth
@@ -51,7 +62,8 @@ extension CircuitSpec {
         for _ in 0..<format.fractionBits { twoToS = twoToS.doubled() }
         // The products K x as committed hints, checked by Freivalds after the challenge.
         var products: [LinearCombination<Fr>] = []
-        var patches: [LinearCombination<Fr>] = [LinearCombination<Fr>](repeating: LinearCombination(), count: field * columns)
+        var patches: [LinearCombination<Fr>] = [LinearCombination<Fr>](
+            repeating: LinearCombination(), count: field * columns)
         let accumulators = try samples.map { sample throws(FixedPointError) in try conv.accumulators(sample.values) }
         for o in 0..<conv.outChannels {
             for s in 0..<samples.count {
@@ -63,7 +75,9 @@ extension CircuitSpec {
                     // acc = K x + b 2^S, the bias's parameter after the kernel's.
                     let full = LinearCombination(hint) + params[conv.outChannels * field + o].value * twoToS
                     let q = cs.lookupRescale(full, shift: format.fractionBits, context, "conv.rescale\(o).\(s).\(p)").q
-                    cs.enforce(LinearCombination(q.nonNegative), q.value, LinearCombination(outputs[s][index]), "conv.relu\(o).\(s).\(p)")
+                    cs.enforce(
+                        LinearCombination(q.nonNegative), q.value, LinearCombination(outputs[s][index]),
+                        "conv.relu\(o).\(s).\(p)")
                 }
             }
         }
@@ -71,17 +85,21 @@ extension CircuitSpec {
             for i in 0..<conv.outHeight {
                 for j in 0..<conv.outWidth {
                     let column = s * positions + i * conv.outWidth + j
-                    for (t, index) in conv.window(row: i, column: j).enumerated() { patches[t * columns + column] = x[index] }
+                    for (t, index) in conv.window(row: i, column: j).enumerated() {
+                        patches[t * columns + column] = x[index]
+                    }
                 }
             }
         }
         context.commit(in: cs)
         let challenge = cs.drawChallenge()
         let powers = cs.challengePowers(challenge, count: max(conv.outChannels, 1))
-        let kernel = LCMatrix(rows: conv.outChannels, columns: field, entries: (0..<(conv.outChannels * field)).map { params[$0].value })
-        cs.freivalds(kernel, LCMatrix(rows: field, columns: columns, entries: patches),
-                     equals: LCMatrix(rows: conv.outChannels, columns: columns, entries: products),
-                     challenge: challenge, rhoPowers: powers, "conv.freivalds")
+        let kernel = LCMatrix(
+            rows: conv.outChannels, columns: field, entries: (0..<(conv.outChannels * field)).map { params[$0].value })
+        cs.freivalds(
+            kernel, LCMatrix(rows: field, columns: columns, entries: patches),
+            equals: LCMatrix(rows: conv.outChannels, columns: columns, entries: products),
+            challenge: challenge, rhoPowers: powers, "conv.freivalds")
         context.finish(in: cs, challenge: challenge)
         return cs
     }
@@ -92,31 +110,46 @@ extension CircuitSpec {
     /// dA = rescale(W^T g) per sample, and W' = W - floor(sum_s g_s a_s^T / 2^(S+k+beta)),
     /// b' = b - floor(sum_s g_s / 2^(k+beta)) with W, b, W', b' range-checked at the openings.
     /// The three products W A, W^T G and G A^T are committed hints checked by Freivalds.
-    public func batchedServerCircuit(_ head: QuantizedDense, activations: [[Int64]], labels: [Int], session: Fr, step: UInt64,
-                                     saltBefore: Fr, saltAfter: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil) throws
+    public func batchedServerCircuit(
+        _ head: QuantizedDense, activations: [[Int64]], labels: [Int], session: Fr, step: UInt64,
+        saltBefore: Fr, saltAfter: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+    ) throws
         -> (circuit: ConstraintSystem<Fr>, result: BatchedStep.ServerResult)
     {
-        let result = try BatchedStep.server(head, activations: activations, labels: labels, learningRateShift: learningRateShift, loss: loss)
+        let result = try BatchedStep.server(
+            head, activations: activations, labels: labels, learningRateShift: learningRateShift, loss: loss)
         let cs = ConstraintSystem<Fr>()
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
         let f = format
         let batch = activations.count, n = head.inputs, m = head.outputs
         let beta = BatchedStep.shift(batch: batch)
-        let gradientVariables = result.inputGradients.enumerated().map { s, g in g.enumerated().map { j, v in cs.allocatePublic("dA\(s).\(j)", value: Fr(v)) } }
-        let before = cs.allocatePublic("commitmentBefore", value: try ParameterCommitment.commit(head.weights + head.bias, format: f, salt: saltBefore))
-        let after = cs.allocatePublic("commitmentAfter",
-                                      value: try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: f, salt: saltAfter))
+        let gradientVariables = result.inputGradients.enumerated().map { s, g in
+            g.enumerated().map { j, v in cs.allocatePublic("dA\(s).\(j)", value: Fr(v)) }
+        }
+        let before = cs.allocatePublic(
+            "commitmentBefore",
+            value: try ParameterCommitment.commit(head.weights + head.bias, format: f, salt: saltBefore))
+        let after = cs.allocatePublic(
+            "commitmentAfter",
+            value: try ParameterCommitment.commit(
+                result.updated.weights + result.updated.bias, format: f, salt: saltAfter))
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
-        let a = activations.enumerated().map { s, row in row.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePublicInput("a\(s).\(j)", value: Fr(v))) } }
-        let labelVariables = labels.enumerated().map { s, label in cs.allocatePublicInput("label\(s)", value: Fr(UInt64(label))) }
+        let a = activations.enumerated().map { s, row in
+            row.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePublicInput("a\(s).\(j)", value: Fr(v))) }
+        }
+        let labelVariables = labels.enumerated().map { s, label in
+            cs.allocatePublicInput("label\(s)", value: Fr(UInt64(label)))
+        }
 
-        let params = try cs.committedParameters(head.weights + head.bias, salt: saltBefore, commitment: before, context, "head")
+        let params = try cs.committedParameters(
+            head.weights + head.bias, salt: saltBefore, commitment: before, context, "head")
         var twoToS = Fr.one
         for _ in 0..<f.fractionBits { twoToS = twoToS.doubled() }
         // Forward and loss gradient, per sample.
-        var forwardProducts: [LinearCombination<Fr>] = [LinearCombination<Fr>](repeating: LinearCombination(), count: m * batch)
+        var forwardProducts: [LinearCombination<Fr>] = [LinearCombination<Fr>](
+            repeating: LinearCombination(), count: m * batch)
         var g: [[LinearCombination<Fr>]] = []
         for s in 0..<batch {
             var z: [LinearCombination<Fr>] = []
@@ -129,13 +162,17 @@ extension CircuitSpec {
                 z.append(cs.lookupRescale(acc, shift: f.fractionBits, context, "z\(i).\(s)").q.value)
             }
             let prediction = loss == .mse ? z : cs.lookupSoftmax(z, context, "softmax\(s)")
-            g.append((0..<m).map { i in
-                let isLabel = cs.isEqual(LinearCombination(labelVariables[s]), LinearCombination(constant: Fr(UInt64(i))), "onehot\(s).\(i)")
-                return prediction[i] - LinearCombination(isLabel, twoToS)
-            })
+            g.append(
+                (0..<m).map { i in
+                    let isLabel = cs.isEqual(
+                        LinearCombination(labelVariables[s]), LinearCombination(constant: Fr(UInt64(i))),
+                        "onehot\(s).\(i)")
+                    return prediction[i] - LinearCombination(isLabel, twoToS)
+                })
         }
         // dA = rescale(W^T g) per sample.
-        var backwardProducts: [LinearCombination<Fr>] = [LinearCombination<Fr>](repeating: LinearCombination(), count: n * batch)
+        var backwardProducts: [LinearCombination<Fr>] = [LinearCombination<Fr>](
+            repeating: LinearCombination(), count: n * batch)
         for s in 0..<batch {
             for j in 0..<n {
                 var product: Int64 = 0
@@ -155,8 +192,12 @@ extension CircuitSpec {
                 for s in 0..<batch { sum += result.outputGradients[s][i] * activations[s][j] }
                 let hint = cs.allocateCommitted("dW.sum\(i).\(j)", value: Fr(sum))
                 weightSums.append(LinearCombination(hint))
-                let delta = cs.lookupRescale(LinearCombination(hint), shift: f.fractionBits + learningRateShift + beta, context, "dW\(i).\(j)").q
-                updated.append(cs.lookupSignedRange(params[i * n + j].value - delta.value, bits: f.valueBits, context, "W'\(i).\(j)"))
+                let delta = cs.lookupRescale(
+                    LinearCombination(hint), shift: f.fractionBits + learningRateShift + beta, context, "dW\(i).\(j)"
+                ).q
+                updated.append(
+                    cs.lookupSignedRange(
+                        params[i * n + j].value - delta.value, bits: f.valueBits, context, "W'\(i).\(j)"))
             }
         }
         for i in 0..<m {
@@ -175,12 +216,15 @@ extension CircuitSpec {
         let aMatrix = LCMatrix(rows: n, columns: batch, entries: (0..<(n * batch)).map { a[$0 % batch][$0 / batch] })
         let aTransposed = LCMatrix(rows: batch, columns: n, entries: (0..<(batch * n)).map { a[$0 / n][$0 % n] })
         let gMatrix = LCMatrix(rows: m, columns: batch, entries: (0..<(m * batch)).map { g[$0 % batch][$0 / batch] })
-        cs.freivalds(w, aMatrix, equals: LCMatrix(rows: m, columns: batch, entries: forwardProducts), challenge: challenge,
-                     rhoPowers: powers, "forward.freivalds")
-        cs.freivalds(wT, gMatrix, equals: LCMatrix(rows: n, columns: batch, entries: backwardProducts), challenge: challenge,
-                     rhoPowers: powers, "backward.freivalds")
-        cs.freivalds(gMatrix, aTransposed, equals: LCMatrix(rows: m, columns: n, entries: weightSums), challenge: challenge,
-                     rhoPowers: powers, "gradient.freivalds")
+        cs.freivalds(
+            w, aMatrix, equals: LCMatrix(rows: m, columns: batch, entries: forwardProducts), challenge: challenge,
+            rhoPowers: powers, "forward.freivalds")
+        cs.freivalds(
+            wT, gMatrix, equals: LCMatrix(rows: n, columns: batch, entries: backwardProducts), challenge: challenge,
+            rhoPowers: powers, "backward.freivalds")
+        cs.freivalds(
+            gMatrix, aTransposed, equals: LCMatrix(rows: m, columns: n, entries: weightSums), challenge: challenge,
+            rhoPowers: powers, "gradient.freivalds")
         context.finish(in: cs, challenge: challenge)
         return (cs, result)
     }
@@ -192,12 +236,15 @@ extension CircuitSpec {
     /// K' = K - floor(sum_s sum_p delta_s(p) x_s(window_p) / 2^(S+k+beta)),
     /// b' = b - floor(sum_s sum_p delta_s(p) / 2^(k+beta)), K, b, K', b' range-checked; the kernel
     /// gradient is a committed hint checked by Freivalds against delta and the im2col of x.
-    public func batchedUpdateCircuit(_ conv: QuantizedConv2d, samples: [SampleOpening], masked delta: [[Int64]], session: Fr,
-                                     step: UInt64, saltBefore: Fr, saltAfter: Fr,
-                                     oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil) throws
+    public func batchedUpdateCircuit(
+        _ conv: QuantizedConv2d, samples: [SampleOpening], masked delta: [[Int64]], session: Fr,
+        step: UInt64, saltBefore: Fr, saltAfter: Fr,
+        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+    ) throws
         -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d)
     {
-        let updatedLayer = try BatchedStep.clientUpdate(conv, inputs: samples.map(\.values), masked: delta, learningRateShift: learningRateShift)
+        let updatedLayer = try BatchedStep.clientUpdate(
+            conv, inputs: samples.map(\.values), masked: delta, learningRateShift: learningRateShift)
         let cs = ConstraintSystem<Fr>()
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
@@ -205,15 +252,23 @@ extension CircuitSpec {
         let batch = samples.count, beta = BatchedStep.shift(batch: batch)
         let leaves = samples.enumerated().map { s, sample in cs.allocatePublic("leaf\(s)", value: sample.leaf) }
         let parameters = conv.weights + conv.bias
-        let before = cs.allocatePublic("commitmentBefore", value: try ParameterCommitment.commit(parameters, format: f, salt: saltBefore))
-        let after = cs.allocatePublic("commitmentAfter",
-                                      value: try ParameterCommitment.commit(updatedLayer.weights + updatedLayer.bias, format: f, salt: saltAfter))
+        let before = cs.allocatePublic(
+            "commitmentBefore", value: try ParameterCommitment.commit(parameters, format: f, salt: saltBefore))
+        let after = cs.allocatePublic(
+            "commitmentAfter",
+            value: try ParameterCommitment.commit(updatedLayer.weights + updatedLayer.bias, format: f, salt: saltAfter))
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
-        let labels = samples.enumerated().map { s, sample in cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label))) }
-        let deltaVariables = delta.enumerated().map { s, row in row.enumerated().map { p, v in LinearCombination<Fr>(cs.allocatePublicInput("delta\(s).\(p)", value: Fr(v))) } }
+        let labels = samples.enumerated().map { s, sample in
+            cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label)))
+        }
+        let deltaVariables = delta.enumerated().map { s, row in
+            row.enumerated().map { p, v in LinearCombination<Fr>(cs.allocatePublicInput("delta\(s).\(p)", value: Fr(v)))
+            }
+        }
 
-        let xs = try cs.batchedSamples(samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
+        let xs = try cs.batchedSamples(
+            samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
         let params = try cs.committedParameters(parameters, salt: saltBefore, commitment: before, context, "conv")
         let field = conv.receptiveField, positions = conv.outHeight * conv.outWidth, channels = conv.outChannels
         let columns = batch * positions
@@ -232,8 +287,12 @@ extension CircuitSpec {
                 }
                 let hint = cs.allocateCommitted("dK.sum\(o).\(t)", value: Fr(sum))
                 sums.append(LinearCombination(hint))
-                let step = cs.lookupRescale(LinearCombination(hint), shift: f.fractionBits + learningRateShift + beta, context, "dK\(o).\(t)").q
-                updated.append(cs.lookupSignedRange(params[o * field + t].value - step.value, bits: f.valueBits, context, "K'\(o).\(t)"))
+                let step = cs.lookupRescale(
+                    LinearCombination(hint), shift: f.fractionBits + learningRateShift + beta, context, "dK\(o).\(t)"
+                ).q
+                updated.append(
+                    cs.lookupSignedRange(
+                        params[o * field + t].value - step.value, bits: f.valueBits, context, "K'\(o).\(t)"))
             }
         }
         for o in 0..<channels {
@@ -241,7 +300,8 @@ extension CircuitSpec {
             for s in 0..<batch { for p in 0..<positions { biasSum += deltaVariables[s][o * positions + p] } }
             let shift = learningRateShift + beta
             let step = shift == 0 ? biasSum : cs.lookupRescale(biasSum, shift: shift, context, "db\(o)").q.value
-            updated.append(cs.lookupSignedRange(params[channels * field + o].value - step, bits: f.valueBits, context, "b'\(o)"))
+            updated.append(
+                cs.lookupSignedRange(params[channels * field + o].value - step, bits: f.valueBits, context, "b'\(o)"))
         }
         try cs.openPacked(updated, salt: saltAfter, commitment: after, context, "after")
         // delta (channels x positions) times the transposed im2col (positions x field).
@@ -250,20 +310,25 @@ extension CircuitSpec {
             for i in 0..<conv.outHeight {
                 for j in 0..<conv.outWidth {
                     let column = s * positions + i * conv.outWidth + j
-                    for (t, index) in conv.window(row: i, column: j).enumerated() { patchesT[column * field + t] = x[index] }
+                    for (t, index) in conv.window(row: i, column: j).enumerated() {
+                        patchesT[column * field + t] = x[index]
+                    }
                 }
             }
         }
         context.commit(in: cs)
         let challenge = cs.drawChallenge()
         let powers = cs.challengePowers(challenge, count: max(channels, 1))
-        let deltaMatrix = LCMatrix(rows: channels, columns: columns, entries: (0..<(channels * columns)).map { e in
-            let o = e / columns, column = e % columns
-            return deltaVariables[column / positions][o * positions + column % positions]
-        })
-        cs.freivalds(deltaMatrix, LCMatrix(rows: columns, columns: field, entries: patchesT),
-                     equals: LCMatrix(rows: channels, columns: field, entries: sums), challenge: challenge, rhoPowers: powers,
-                     "dK.freivalds")
+        let deltaMatrix = LCMatrix(
+            rows: channels, columns: columns,
+            entries: (0..<(channels * columns)).map { e in
+                let o = e / columns, column = e % columns
+                return deltaVariables[column / positions][o * positions + column % positions]
+            })
+        cs.freivalds(
+            deltaMatrix, LCMatrix(rows: columns, columns: field, entries: patchesT),
+            equals: LCMatrix(rows: channels, columns: field, entries: sums), challenge: challenge, rhoPowers: powers,
+            "dK.freivalds")
         context.finish(in: cs, challenge: challenge)
         return (cs, updatedLayer)
     }
@@ -273,8 +338,9 @@ extension CircuitSpec {
     /// A committed dataset of `inputs` (already in fixed point) with a fresh secret, sized for
     /// this spec: what `buildBatched`, `circuit info` and the batched benchmarks prove against.
     public func dataset(inputs: [[Int64]], labels: [Int]) throws -> CommittedDataset {
-        try CommittedDataset(values: inputs, labels: labels, classes: server.outputs, layout: inputLayout, depth: datasetDepth,
-                             secret: SecureRandom.bytes(32))
+        try CommittedDataset(
+            values: inputs, labels: labels, classes: server.outputs, layout: inputLayout, depth: datasetDepth,
+            secret: SecureRandom.bytes(32))
     }
 
     /// Builds one part's batched circuit and witness for the samples at `indices` of `dataset`
@@ -282,28 +348,37 @@ extension CircuitSpec {
     /// server's activations and the client's masked gradients are computed natively first, as
     /// the protocol's parties would. `oracle` is the proof system's challenge derivation (nil:
     /// the circuit's own stand-in, enough to count constraints and check the witness).
-    public func buildBatched(_ part: Part, dataset: CommittedDataset, indices: [Int],
-                             layers: (client: QuantizedConv2d, server: QuantizedDense), session: Fr, step: UInt64,
-                             oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil) throws -> ConstraintSystem<Fr> {
+    public func buildBatched(
+        _ part: Part, dataset: CommittedDataset, indices: [Int],
+        layers: (client: QuantizedConv2d, server: QuantizedDense), session: Fr, step: UInt64,
+        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+    ) throws -> ConstraintSystem<Fr> {
         guard indices.count == batch else {
-            throw CircuitSpecError.invalidField(file: name, field: "batch", expected: "the number of samples proved (\(indices.count))")
+            throw CircuitSpecError.invalidField(
+                file: name, field: "batch", expected: "the number of samples proved (\(indices.count))")
         }
         let samples = try indices.map { i throws(DatasetCommitmentError) in try dataset.opening(i) }
         switch part {
         case .client:
-            return try batchedForwardCircuit(layers.client, samples: samples, root: dataset.root, session: session, step: step,
-                                             salt: .random(), oracle: oracle)
+            return try batchedForwardCircuit(
+                layers.client, samples: samples, root: dataset.root, session: session, step: step,
+                salt: .random(), oracle: oracle)
         case .server:
             let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
-            return try batchedServerCircuit(layers.server, activations: activations, labels: samples.map(\.label), session: session,
-                                            step: step, saltBefore: .random(), saltAfter: .random(), oracle: oracle).circuit
+            return try batchedServerCircuit(
+                layers.server, activations: activations, labels: samples.map(\.label), session: session,
+                step: step, saltBefore: .random(), saltAfter: .random(), oracle: oracle
+            ).circuit
         case .clientUpdate:
             let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
-            let server = try BatchedStep.server(layers.server, activations: activations, labels: samples.map(\.label),
-                                                learningRateShift: learningRateShift, loss: loss)
+            let server = try BatchedStep.server(
+                layers.server, activations: activations, labels: samples.map(\.label),
+                learningRateShift: learningRateShift, loss: loss)
             let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
-            return try batchedUpdateCircuit(layers.client, samples: samples, masked: delta, session: session, step: step,
-                                            saltBefore: .random(), saltAfter: .random(), oracle: oracle).circuit
+            return try batchedUpdateCircuit(
+                layers.client, samples: samples, masked: delta, session: session, step: step,
+                saltBefore: .random(), saltAfter: .random(), oracle: oracle
+            ).circuit
         }
     }
 }
@@ -314,7 +389,8 @@ extension CircuitSpec {
     public func withBatch(_ newBatch: Int) throws(CircuitSpecError) -> CircuitSpec {
         let encoded: Data
         do {
-            guard var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any] else {
+            guard var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any]
+            else {
                 throw CircuitSpecError.malformed(file: name, reason: "spec does not encode as an object")
             }
             object["batch"] = newBatch

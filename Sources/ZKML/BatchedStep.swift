@@ -33,8 +33,10 @@ public enum BatchedStep {
     }
 
     /// The server's step on the batch.
-    public static func server(_ head: QuantizedDense, activations: [[Int64]], labels: [Int], learningRateShift k: Int,
-                              loss: ServerStep.Loss) throws(FixedPointError) -> ServerResult {
+    public static func server(
+        _ head: QuantizedDense, activations: [[Int64]], labels: [Int], learningRateShift k: Int,
+        loss: ServerStep.Loss
+    ) throws(FixedPointError) -> ServerResult {
         let f = head.format
         let beta = shift(batch: activations.count)
         let one = Int64(1) << Int64(f.fractionBits)
@@ -69,8 +71,10 @@ public enum BatchedStep {
             }
             b[i] -= biasSum >> Int64(k + beta)
         }
-        let updated = try QuantizedDense(inputs: head.inputs, outputs: head.outputs, weights: w, bias: b, relu: false, format: f)
-        return ServerResult(outputs: outputs, outputGradients: gradients, inputGradients: inputGradients, updated: updated)
+        let updated = try QuantizedDense(
+            inputs: head.inputs, outputs: head.outputs, weights: w, bias: b, relu: false, format: f)
+        return ServerResult(
+            outputs: outputs, outputGradients: gradients, inputGradients: inputGradients, updated: updated)
     }
 
     /// The client's masked gradients delta_s = [A_s > 0] dA_s: what its update proof takes as a
@@ -81,8 +85,10 @@ public enum BatchedStep {
 
     /// The client's updated convolution: K' = K - floor(sum_s sum_p delta_s(p) x_s(window_p) /
     /// 2^(S + k + beta)), b' = b - floor(sum_s sum_p delta_s(p) / 2^(k + beta)).
-    public static func clientUpdate(_ conv: QuantizedConv2d, inputs: [[Int64]], masked delta: [[Int64]],
-                                    learningRateShift k: Int) throws(FixedPointError) -> QuantizedConv2d {
+    public static func clientUpdate(
+        _ conv: QuantizedConv2d, inputs: [[Int64]], masked delta: [[Int64]],
+        learningRateShift k: Int
+    ) throws(FixedPointError) -> QuantizedConv2d {
         let f = conv.format
         let beta = shift(batch: inputs.count)
         let positions = conv.outHeight * conv.outWidth
@@ -105,30 +111,38 @@ public enum BatchedStep {
             for t in 0..<field { kernel[o * field + t] -= sums[t] >> Int64(f.fractionBits + k + beta) }
             bias[o] -= biasSum >> Int64(k + beta)
         }
-        return try QuantizedConv2d(inChannels: conv.inChannels, outChannels: conv.outChannels, height: conv.height,
-                                   width: conv.width, kernelSize: conv.kernelSize, stride: conv.stride,
-                                   weights: kernel, bias: bias, relu: true, format: f)
+        return try QuantizedConv2d(
+            inChannels: conv.inChannels, outChannels: conv.outChannels, height: conv.height,
+            width: conv.width, kernelSize: conv.kernelSize, stride: conv.stride,
+            weights: kernel, bias: bias, relu: true, format: f)
     }
 }
 
 /// The public statements of the batched circuits, in wire order (outputs, then inputs, the
 /// challenge last). The verifier supplies all but the challenge, which it derives.
 public enum BatchedStatement {
-    public static func forward(session: Fr, step: UInt64, indices: [Int], labels: [Int], root: Fr, leaves: [Fr], weights: Fr,
-                               activations: [[Int64]]) -> [Fr] {
+    public static func forward(
+        session: Fr, step: UInt64, indices: [Int], labels: [Int], root: Fr, leaves: [Fr], weights: Fr,
+        activations: [[Int64]]
+    ) -> [Fr] {
         leaves + [weights] + activations.flatMap { $0.map { Fr($0) } }
             + [session, Fr(step)] + indices.map { Fr(UInt64($0)) } + labels.map { Fr(UInt64($0)) } + [root]
     }
 
-    public static func server(session: Fr, step: UInt64, activations: [[Int64]], labels: [Int], gradients: [[Int64]],
-                              before: Fr, after: Fr) -> [Fr] {
+    public static func server(
+        session: Fr, step: UInt64, activations: [[Int64]], labels: [Int], gradients: [[Int64]],
+        before: Fr, after: Fr
+    ) -> [Fr] {
         gradients.flatMap { $0.map { Fr($0) } } + [before, after] + [session, Fr(step)]
             + activations.flatMap { $0.map { Fr($0) } } + labels.map { Fr(UInt64($0)) }
     }
 
-    public static func update(session: Fr, step: UInt64, labels: [Int], leaves: [Fr], masked: [[Int64]], before: Fr,
-                              after: Fr) -> [Fr] {
-        leaves + [before, after] + [session, Fr(step)] + labels.map { Fr(UInt64($0)) } + masked.flatMap { $0.map { Fr($0) } }
+    public static func update(
+        session: Fr, step: UInt64, labels: [Int], leaves: [Fr], masked: [[Int64]], before: Fr,
+        after: Fr
+    ) -> [Fr] {
+        leaves + [before, after] + [session, Fr(step)] + labels.map { Fr(UInt64($0)) }
+            + masked.flatMap { $0.map { Fr($0) } }
     }
 }
 
@@ -136,9 +150,11 @@ extension ConstraintSystem where F == Fr {
     /// The batch's samples as committed limbs (each value an unsigned `layout.bits`-bit integer
     /// by lookup), hashed to the public leaves: returns each sample's values as linear
     /// combinations. Soundness as `committedSample`; the range checks are lookups.
-    func batchedSamples(_ samples: [SampleOpening], labels: [LinearCombination<Fr>], leaves: [Variable],
-                        layout: PackingLayout, _ context: LookupContext,
-                        _ name: String = "sample") throws(PoseidonError) -> [[LinearCombination<Fr>]] {
+    func batchedSamples(
+        _ samples: [SampleOpening], labels: [LinearCombination<Fr>], leaves: [Variable],
+        layout: PackingLayout, _ context: LookupContext,
+        _ name: String = "sample"
+    ) throws(PoseidonError) -> [[LinearCombination<Fr>]] {
         var out: [[LinearCombination<Fr>]] = []
         for (s, sample) in samples.enumerated() {
             let values = sample.values.enumerated().map { j, v in
@@ -160,7 +176,8 @@ extension ConstraintSystem where F == Fr {
                 }
             }
             if values.count % layout.perElement != 0 { packed.append(element) }
-            let digest = try poseidonSponge(packed + [labels[s], LinearCombination(salt)], domain: SampleLeaf.domain, "\(name)\(s).leaf")
+            let digest = try poseidonSponge(
+                packed + [labels[s], LinearCombination(salt)], domain: SampleLeaf.domain, "\(name)\(s).leaf")
             enforceEqual(digest, LinearCombination(leaves[s]), "\(name)\(s).leafEquals")
             out.append(values)
         }
@@ -169,19 +186,26 @@ extension ConstraintSystem where F == Fr {
 
     /// Committed signed B-bit parameters (the weights of a layer) and their commitment opening:
     /// range-checked by lookup, packed ten per element, hashed with the salt to `commitment`.
-    func committedParameters(_ values: [Int64], salt: Fr, commitment: Variable, _ context: LookupContext,
-                             _ name: String) throws(PoseidonError) -> [SignedLimbs] {
-        let parts = values.enumerated().map { i, v in committedSigned(v, bits: context.format.valueBits, context, "\(name).p\(i)") }
+    func committedParameters(
+        _ values: [Int64], salt: Fr, commitment: Variable, _ context: LookupContext,
+        _ name: String
+    ) throws(PoseidonError) -> [SignedLimbs] {
+        let parts = values.enumerated().map { i, v in
+            committedSigned(v, bits: context.format.valueBits, context, "\(name).p\(i)")
+        }
         try openPacked(parts, salt: salt, commitment: commitment, context, name)
         return parts
     }
 
     /// The opening of a parameter commitment from already range-checked values.
-    func openPacked(_ parts: [SignedLimbs], salt: Fr, commitment: Variable, _ context: LookupContext,
-                    _ name: String) throws(PoseidonError) {
+    func openPacked(
+        _ parts: [SignedLimbs], salt: Fr, commitment: Variable, _ context: LookupContext,
+        _ name: String
+    ) throws(PoseidonError) {
         let saltVariable = allocatePrivateInput("\(name).salt", value: salt)
         let packed = pack(parts, layout: ParameterCommitment.layout(context.format))
-        try assertPoseidonOpening(commitment: LinearCombination(commitment), values: packed,
-                                  salt: LinearCombination(saltVariable), "\(name).opening")
+        try assertPoseidonOpening(
+            commitment: LinearCombination(commitment), values: packed,
+            salt: LinearCombination(saltVariable), "\(name).opening")
     }
 }

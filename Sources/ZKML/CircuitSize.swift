@@ -53,7 +53,8 @@ extension CircuitSpec {
                 + allowance * (cut + 2 * serverParameters)
         case .clientUpdate:
             let update = cut + cut * field + client.outChannels * (field * rescale(s + k) + rescale(k))
-            return forward + update + leaf + parameterSponge(clientParameters) + allowance * (inputValues + 2 * clientParameters)
+            return forward + update + leaf + parameterSponge(clientParameters) + allowance
+                * (inputValues + 2 * clientParameters)
         }
     }
 
@@ -66,8 +67,10 @@ extension CircuitSpec {
         // The maximum: a comparison (B + 3) and a select per class after the first, the max's
         // equality, and the range check of each gap.
         let maximum = (m - 1) * (b + 4) + 1 + m * (b + 1) + m
-        let exponential = m * (1 + (b + 2) + 1 + FixedPointSoftmax.halvings * (1 + s + FixedPointSoftmax.halvings + b + 2)
-            + (FixedPointSoftmax.halvings + b + 2))
+        let exponential =
+            m
+            * (1 + (b + 2) + 1 + FixedPointSoftmax.halvings * (1 + s + FixedPointSoftmax.halvings + b + 2)
+                + (FixedPointSoftmax.halvings + b + 2))
         let division = m * ((b + 1) + 1 + 2 * (b + s + 1))
         return maximum + exponential + division
     }
@@ -78,7 +81,8 @@ extension CircuitSpec {
         for part in Part.allCases {
             let bound = constraintBound(part)
             guard bound <= Self.maxConstraintsPerPart else {
-                let drivers = part == .server
+                let drivers =
+                    part == .server
                     ? "server.outputs and the cut width (client.out_channels, kernel, stride, input size)"
                     : "client.out_channels, client.kernel, client.stride and the input size"
                 throw .invalidField(

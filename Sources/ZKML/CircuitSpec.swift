@@ -77,7 +77,9 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         try check((1...16).contains(input.channels), "input.channels", "1...16")
         try check((1...512).contains(input.height) && (1...512).contains(input.width), "input.height/width", "1...512")
         try check((1...64).contains(client.outChannels), "client.out_channels", "1...64")
-        try check(client.kernel >= 1 && client.kernel <= min(input.height, input.width), "client.kernel", "1...min(height, width)")
+        try check(
+            client.kernel >= 1 && client.kernel <= min(input.height, input.width), "client.kernel",
+            "1...min(height, width)")
         try check((1...8).contains(client.stride), "client.stride", "1...8")
         try check((2...1000).contains(server.outputs), "server.outputs", "2...1000")
         try check((1...64).contains(batch) && batch & (batch - 1) == 0, "batch", "a power of two in 1...64")
@@ -87,25 +89,33 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
             throw .invalidField(file: file, field: "fraction_bits/value_bits", expected: error.description)
         }
         try check(datasetDepth >= 1 && datasetDepth <= 24, "dataset_depth", "1...24")
-        try check(inputBits >= 1 && inputBits < valueBits, "input.bits", "1...value_bits - 1 (inputs are activations of the format)")
+        try check(
+            inputBits >= 1 && inputBits < valueBits, "input.bits",
+            "1...value_bits - 1 (inputs are activations of the format)")
         // The format must be provable for this architecture, not only sound in the field:
         // softmax evaluates 2^(S+8) - gap in a (B+1)-bit signed decomposition, so S + 10 <= B.
         if loss == .softmaxCrossEntropy {
-            try check(fractionBits + 10 <= valueBits, "fraction_bits/value_bits",
-                      "S + 10 <= B for the softmax loss (its exponential works at scale 2^(S+8) inside B + 1 bits)")
+            try check(
+                fractionBits + 10 <= valueBits, "fraction_bits/value_bits",
+                "S + 10 <= B for the softmax loss (its exponential works at scale 2^(S+8) inside B + 1 bits)")
         }
         // Native execution is exact Int64 arithmetic: the longest sum of B-bit products (the
         // convolution window, the head's rows and columns, the kernel gradient over all output
         // positions) must stay below 2^62, as must the softmax's e * 2^S.
-        let positions = ((input.height - client.kernel) / client.stride + 1) * ((input.width - client.kernel) / client.stride + 1)
-        let longest = max(input.channels * client.kernel * client.kernel + 1, cutWidth + 1, server.outputs + 1, positions)
+        let positions =
+            ((input.height - client.kernel) / client.stride + 1) * ((input.width - client.kernel) / client.stride + 1)
+        let longest = max(
+            input.channels * client.kernel * client.kernel + 1, cutWidth + 1, server.outputs + 1, positions)
         let sumBits = 2 * (valueBits - 1) + (Int.bitWidth - longest.leadingZeroBitCount)
-        try check(sumBits <= 62, "value_bits",
-                  "small enough that sums of \(longest) products of \(valueBits)-bit values fit in 62 bits (needs \(sumBits))")
+        try check(
+            sumBits <= 62, "value_bits",
+            "small enough that sums of \(longest) products of \(valueBits)-bit values fit in 62 bits (needs \(sumBits))"
+        )
         // The SGD step rescales a product of two B-bit values by 2^(S+k): that remainder and the
         // B-bit quotient must stay below the field's safe width.
-        try check(valueBits + fractionBits + learningRateShift <= 252, "learning_rate_shift",
-                  "at most 252 - B - S so the SGD rescale is sound in Fr")
+        try check(
+            valueBits + fractionBits + learningRateShift <= 252, "learning_rate_shift",
+            "at most 252 - B - S so the SGD rescale is sound in Fr")
         try checkSize(file: file)
     }
 
@@ -130,49 +140,65 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
             return Int64((unit * bound * format.scale).rounded())
         }
         let fanIn = Double(input.channels * client.kernel * client.kernel)
-        let kernel = (0..<(client.outChannels * input.channels * client.kernel * client.kernel)).map { _ in next(2 / fanIn.squareRoot()) }
-        let conv = try QuantizedConv2d(inChannels: input.channels, outChannels: client.outChannels, height: input.height,
-                                       width: input.width, kernelSize: client.kernel, stride: client.stride,
-                                       weights: kernel, bias: [Int64](repeating: 0, count: client.outChannels),
-                                       relu: true, format: format)
+        let kernel = (0..<(client.outChannels * input.channels * client.kernel * client.kernel)).map { _ in
+            next(2 / fanIn.squareRoot())
+        }
+        let conv = try QuantizedConv2d(
+            inChannels: input.channels, outChannels: client.outChannels, height: input.height,
+            width: input.width, kernelSize: client.kernel, stride: client.stride,
+            weights: kernel, bias: [Int64](repeating: 0, count: client.outChannels),
+            relu: true, format: format)
         let head = (0..<(cutWidth * server.outputs)).map { _ in next(1 / Double(cutWidth).squareRoot()) }
-        let dense = try QuantizedDense(inputs: cutWidth, outputs: server.outputs, weights: head,
-                                       bias: [Int64](repeating: 0, count: server.outputs), relu: false, format: format)
+        let dense = try QuantizedDense(
+            inputs: cutWidth, outputs: server.outputs, weights: head,
+            bias: [Int64](repeating: 0, count: server.outputs), relu: false, format: format)
         return (conv, dense)
     }
 
     /// A one-sample committed dataset for `x` (with a fresh secret), so `build` and key setup
     /// produce the same statement shape as a session's (which commits its whole training set).
     public func singleSampleDataset(input x: [Int64], label: Int) throws -> CommittedDataset {
-        try CommittedDataset(values: [x], labels: [label], classes: server.outputs, layout: inputLayout, depth: datasetDepth,
-                             secret: SecureRandom.bytes(32))
+        try CommittedDataset(
+            values: [x], labels: [label], classes: server.outputs, layout: inputLayout, depth: datasetDepth,
+            secret: SecureRandom.bytes(32))
     }
 
     /// Builds one part's circuit and witness for one sample (input already in fixed point), with
     /// fresh salts: the statement `verisplit circuit` compiles and benchmarks, and key setup uses.
-    public func build(_ part: Part, input x: [Int64], label: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
-                      session: Fr, step: UInt64) throws -> ConstraintSystem<Fr> {
-        try build(part, dataset: try singleSampleDataset(input: x, label: label), index: 0, layers: layers, session: session, step: step)
+    public func build(
+        _ part: Part, input x: [Int64], label: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
+        session: Fr, step: UInt64
+    ) throws -> ConstraintSystem<Fr> {
+        try build(
+            part, dataset: try singleSampleDataset(input: x, label: label), index: 0, layers: layers, session: session,
+            step: step)
     }
 
     /// Builds one part's circuit and witness for the sample at `index` of a committed dataset
     /// (a session commits its dataset once; the per-step cost is this), with fresh salts.
-    public func build(_ part: Part, dataset: CommittedDataset, index: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
-                      session: Fr, step: UInt64) throws -> ConstraintSystem<Fr> {
+    public func build(
+        _ part: Part, dataset: CommittedDataset, index: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
+        session: Fr, step: UInt64
+    ) throws -> ConstraintSystem<Fr> {
         let sample = try dataset.opening(index)
         let x = sample.values, label = sample.label
         switch part {
         case .client:
-            return try clientForwardCircuit(layers.client, sample: sample, root: dataset.root, session: session, step: step,
-                                            salt: .random())
+            return try clientForwardCircuit(
+                layers.client, sample: sample, root: dataset.root, session: session, step: step,
+                salt: .random())
         case .server:
-            return try serverStepCircuit(layers.server, activations: try layers.client.forward(x), label: label,
-                                         session: session, step: step, saltBefore: .random(), saltAfter: .random()).circuit
+            return try serverStepCircuit(
+                layers.server, activations: try layers.client.forward(x), label: label,
+                session: session, step: step, saltBefore: .random(), saltAfter: .random()
+            ).circuit
         case .clientUpdate:
             let server = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss)
                 .run(activations: try layers.client.forward(x), label: label)
-            return try clientUpdateCircuit(layers.client, sample: sample, gradient: server.inputGradient, session: session,
-                                           step: step, saltBefore: .random(), saltAfter: .random()).circuit
+            return try clientUpdateCircuit(
+                layers.client, sample: sample, gradient: server.inputGradient, session: session,
+                step: step, saltBefore: .random(), saltAfter: .random()
+            ).circuit
         }
     }
 
@@ -185,8 +211,10 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     /// root the client announced; a prover who wants other activations needs another leaf at that
     /// index (a Poseidon collision) or values outside the range (refused by the range checks).
     /// `sampleValues` replaces the values in the witness (tests and the forged-input adversary).
-    public func clientForwardCircuit(_ conv: QuantizedConv2d, sample: SampleOpening, root: Fr, session: Fr, step: UInt64,
-                                     salt: Fr, sampleValues: [Fr]? = nil) throws -> ConstraintSystem<Fr> {
+    public func clientForwardCircuit(
+        _ conv: QuantizedConv2d, sample: SampleOpening, root: Fr, session: Fr, step: UInt64,
+        salt: Fr, sampleValues: [Fr]? = nil
+    ) throws -> ConstraintSystem<Fr> {
         let cs = ConstraintSystem<Fr>()
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
@@ -194,18 +222,22 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         let label = cs.allocatePublicInput("label", value: Fr(UInt64(sample.label)))
         let rootVariable = cs.allocatePublicInput("root", value: root)
         let leaf = cs.allocatePublic("sample", value: sample.leaf)
-        let xs = try cs.committedSample(values: sampleValues ?? sample.values.map { Fr($0) }, label: LinearCombination(label),
-                                        salt: sample.salt, leaf: LinearCombination(leaf), layout: inputLayout)
-        try cs.assertMerkleMembership(leaf: LinearCombination(leaf), index: LinearCombination(index), siblings: sample.siblings,
-                                      root: LinearCombination(rootVariable), "dataset")
+        let xs = try cs.committedSample(
+            values: sampleValues ?? sample.values.map { Fr($0) }, label: LinearCombination(label),
+            salt: sample.salt, leaf: LinearCombination(leaf), layout: inputLayout)
+        try cs.assertMerkleMembership(
+            leaf: LinearCombination(leaf), index: LinearCombination(index), siblings: sample.siblings,
+            root: LinearCombination(rootVariable), "dataset")
         _ = try conv.synthesizeCommitted(into: cs, inputs: xs, salt: salt)
         return cs
     }
 
     /// The server's step. Public outputs: dL/dA, the commitments before and after; public
     /// inputs: session, step, A, the one-hot label y.
-    public func serverStepCircuit(_ head: QuantizedDense, activations: [Int64], label: Int, session: Fr, step: UInt64,
-                                  saltBefore: Fr, saltAfter: Fr) throws -> (circuit: ConstraintSystem<Fr>, result: ServerStep.Result) {
+    public func serverStepCircuit(
+        _ head: QuantizedDense, activations: [Int64], label: Int, session: Fr, step: UInt64,
+        saltBefore: Fr, saltAfter: Fr
+    ) throws -> (circuit: ConstraintSystem<Fr>, result: ServerStep.Result) {
         let cs = ConstraintSystem<Fr>()
         let result = try ServerStep(layer: head, learningRateShift: learningRateShift, loss: loss).synthesize(
             into: cs, activations: activations, label: label, session: session, step: step,
@@ -215,8 +247,10 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
 
     /// The client's own update. Public outputs: the sample's leaf hash, A, the commitments
     /// before and after; public inputs: session, step, the label, G (see `ConvClientUpdate`).
-    public func clientUpdateCircuit(_ conv: QuantizedConv2d, sample: SampleOpening, gradient: [Int64], session: Fr, step: UInt64,
-                                    saltBefore: Fr, saltAfter: Fr) throws -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d) {
+    public func clientUpdateCircuit(
+        _ conv: QuantizedConv2d, sample: SampleOpening, gradient: [Int64], session: Fr, step: UInt64,
+        saltBefore: Fr, saltAfter: Fr
+    ) throws -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d) {
         let cs = ConstraintSystem<Fr>()
         let updated = try ConvClientUpdate(layer: conv, learningRateShift: learningRateShift).synthesize(
             into: cs, sample: sample, layout: inputLayout, outputGradient: gradient, session: session, step: step,
@@ -230,21 +264,30 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
 /// against the built circuit; the parties and the offline verifier rebuild statements with these,
 /// never from the proof's sender.
 public enum StepStatement {
-    public static func forward(session: Fr, step: UInt64, index: Int, label: Int, root: Fr, sample: Fr, weights: Fr,
-                               activations: [Int64]) -> [Fr] {
-        [sample, weights] + activations.map { Fr($0) } + [session, Fr(step), Fr(UInt64(index)), Fr(UInt64(label)), root]
+    public static func forward(
+        session: Fr, step: UInt64, index: Int, label: Int, root: Fr, sample: Fr, weights: Fr,
+        activations: [Int64]
+    ) -> [Fr] {
+        [sample, weights] + activations.map { Fr($0) } + [
+            session, Fr(step), Fr(UInt64(index)), Fr(UInt64(label)), root,
+        ]
     }
 
-    public static func server(session: Fr, step: UInt64, activations: [Int64], label: Int, classes: Int, format: FixedPointFormat,
-                              gradient: [Int64], before: Fr, after: Fr) -> [Fr] {
+    public static func server(
+        session: Fr, step: UInt64, activations: [Int64], label: Int, classes: Int, format: FixedPointFormat,
+        gradient: [Int64], before: Fr, after: Fr
+    ) -> [Fr] {
         let one = Int64(1) << Int64(format.fractionBits)
         return gradient.map { Fr($0) } + [before, after] + [session, Fr(step)] + activations.map { Fr($0) }
             + (0..<classes).map { Fr($0 == label ? one : 0) }
     }
 
-    public static func update(session: Fr, step: UInt64, label: Int, sample: Fr, activations: [Int64], gradient: [Int64],
-                              before: Fr, after: Fr) -> [Fr] {
-        [sample] + activations.map { Fr($0) } + [before, after] + [session, Fr(step), Fr(UInt64(label))] + gradient.map { Fr($0) }
+    public static func update(
+        session: Fr, step: UInt64, label: Int, sample: Fr, activations: [Int64], gradient: [Int64],
+        before: Fr, after: Fr
+    ) -> [Fr] {
+        [sample] + activations.map { Fr($0) } + [before, after] + [session, Fr(step), Fr(UInt64(label))]
+            + gradient.map { Fr($0) }
     }
 }
 
@@ -280,7 +323,9 @@ public struct ConstraintBreakdown: Sendable, Equatable {
                 dataset += 1
             } else if name.contains(".range/") || name.contains("Range/") {
                 range += 1
-            } else if name.contains("open") || name.contains("commit") || name.contains("poseidon") || name.contains("sponge") {
+            } else if name.contains("open") || name.contains("commit") || name.contains("poseidon")
+                || name.contains("sponge")
+            {
                 commitment += 1
             } else if name.hasPrefix("softmax") {
                 loss += 1
@@ -288,7 +333,9 @@ public struct ConstraintBreakdown: Sendable, Equatable {
                 rescale += 1
             } else if name.contains("relu") || name.contains("/y") || name.hasPrefix("A") || name.contains(".y") {
                 relu += 1
-            } else if name.contains("w") || name.contains("W") || name.contains("ga") || name.contains("delta") || name.contains("dK") {
+            } else if name.contains("w") || name.contains("W") || name.contains("ga") || name.contains("delta")
+                || name.contains("dK")
+            {
                 matmul += 1
             } else {
                 other += 1

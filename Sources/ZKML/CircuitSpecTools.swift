@@ -13,10 +13,13 @@ extension CircuitSpec {
 
     /// The spec's seeded layers and the first bundled training image in fixed point, with its
     /// label. The spec must take 1x28x28 inputs.
-    public func bundledSample() throws -> (layers: (client: QuantizedConv2d, server: QuantizedDense), x: [Int64], label: Int) {
+    public func bundledSample() throws -> (
+        layers: (client: QuantizedConv2d, server: QuantizedDense), x: [Int64], label: Int
+    ) {
         guard input.channels == 1, input.height == 28, input.width == 28 else {
-            throw SampleMismatch(description: "the bundled sample is a 1x28x28 image; this spec expects "
-                                 + "\(input.channels)x\(input.height)x\(input.width)")
+            throw SampleMismatch(
+                description: "the bundled sample is a 1x28x28 image; this spec expects "
+                    + "\(input.channels)x\(input.height)x\(input.width)")
         }
         let (train, _) = try MNISTFamily.load(.bundled)
         let x = try train.features.storage[0..<784].map { try format.quantize($0) }
@@ -31,7 +34,9 @@ extension CircuitSpec {
         guard train.labels.count >= batch, train.features.storage.count >= batch * n else {
             throw SampleMismatch(description: "the bundled training set has fewer than \(batch) images")
         }
-        let inputs = try (0..<batch).map { i in try train.features.storage[(i * n)..<((i + 1) * n)].map { try format.quantize($0) } }
+        let inputs = try (0..<batch).map { i in
+            try train.features.storage[(i * n)..<((i + 1) * n)].map { try format.quantize($0) }
+        }
         return try dataset(inputs: inputs, labels: Array(train.labels[0..<batch]))
     }
 
@@ -44,19 +49,24 @@ extension CircuitSpec {
             let cs = try build(part, input: x, label: label, layers: layers, session: .one, step: 1)
             let b = ConstraintBreakdown(cs)
             let key = part.rawValue.replacingOccurrences(of: "-", with: "_")
-            t.rows += [("\(key)_constraints", b.total), ("\(key)_matmul", b.matmul), ("\(key)_rescale", b.rescale),
-                       ("\(key)_relu", b.relu), ("\(key)_loss", b.loss), ("\(key)_commitment", b.commitment),
-                       ("\(key)_range", b.range), ("\(key)_dataset", b.dataset),
-                       ("\(key)_other", b.other), ("\(key)_public_inputs", cs.publicCount)]
+            t.rows += [
+                ("\(key)_constraints", b.total), ("\(key)_matmul", b.matmul), ("\(key)_rescale", b.rescale),
+                ("\(key)_relu", b.relu), ("\(key)_loss", b.loss), ("\(key)_commitment", b.commitment),
+                ("\(key)_range", b.range), ("\(key)_dataset", b.dataset),
+                ("\(key)_other", b.other), ("\(key)_public_inputs", cs.publicCount),
+            ]
         }
         let data = try bundledDataset()
         var batched = 0
         t.append("batch", batch)
         for part in Part.allCases {
-            let cs = try buildBatched(part, dataset: data, indices: Array(0..<batch), layers: layers, session: .one, step: 1)
+            let cs = try buildBatched(
+                part, dataset: data, indices: Array(0..<batch), layers: layers, session: .one, step: 1)
             let key = "batched_" + part.rawValue.replacingOccurrences(of: "-", with: "_")
-            t.rows += [("\(key)_constraints", cs.constraintCount), ("\(key)_committed", cs.commitmentInfo?.wires.count ?? 0),
-                       ("\(key)_public_inputs", cs.publicCount)]
+            t.rows += [
+                ("\(key)_constraints", cs.constraintCount), ("\(key)_committed", cs.commitmentInfo?.wires.count ?? 0),
+                ("\(key)_public_inputs", cs.publicCount),
+            ]
             batched += cs.constraintCount
         }
         t.append("constraints_per_sample", batched / batch)
@@ -67,10 +77,14 @@ extension CircuitSpec {
     /// images), its witness checked against its constraints.
     public func compileBundled(_ part: Part, batched: Bool) throws -> ConstraintSystem<Fr> {
         let (layers, x, label) = try bundledSample()
-        let cs = batched
-            ? try buildBatched(part, dataset: try bundledDataset(), indices: Array(0..<batch), layers: layers, session: .one, step: 1)
+        let cs =
+            batched
+            ? try buildBatched(
+                part, dataset: try bundledDataset(), indices: Array(0..<batch), layers: layers, session: .one, step: 1)
             : try build(part, input: x, label: label, layers: layers, session: .one, step: 1)
-        if let violation = cs.firstViolation() { throw SampleMismatch(description: "the sample's witness fails: \(violation)") }
+        if let violation = cs.firstViolation() {
+            throw SampleMismatch(description: "the sample's witness fails: \(violation)")
+        }
         return cs
     }
 }

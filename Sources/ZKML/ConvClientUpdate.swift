@@ -22,10 +22,13 @@ public struct ConvClientUpdate: Sendable {
     }
 
     /// The native step: (activations, masked gradient, updated layer).
-    public func run(input x: [Int64], outputGradient g: [Int64]) throws(FixedPointError)
+    public func run(
+        input x: [Int64], outputGradient g: [Int64]
+    ) throws(FixedPointError)
         -> (activations: [Int64], delta: [Int64], updated: QuantizedConv2d)
     {
-        precondition(g.count == layer.outputCount, "gradient has \(g.count) values, the layer \(layer.outputCount) outputs")
+        precondition(
+            g.count == layer.outputCount, "gradient has \(g.count) values, the layer \(layer.outputCount) outputs")
         let f = layer.format
         let pre = try layer.accumulators(x).map { f.rescale($0) }
         let activations = try layer.forward(x)
@@ -47,9 +50,10 @@ public struct ConvClientUpdate: Sendable {
             for t in 0..<field { kernel[o * field + t] -= sums[t] >> Int64(f.fractionBits + learningRateShift) }
             bias[o] -= biasSum >> Int64(learningRateShift)
         }
-        let updated = try QuantizedConv2d(inChannels: layer.inChannels, outChannels: layer.outChannels, height: layer.height,
-                                          width: layer.width, kernelSize: layer.kernelSize, stride: layer.stride,
-                                          weights: kernel, bias: bias, relu: true, format: f)
+        let updated = try QuantizedConv2d(
+            inChannels: layer.inChannels, outChannels: layer.outChannels, height: layer.height,
+            width: layer.width, kernelSize: layer.kernelSize, stride: layer.stride,
+            weights: kernel, bias: bias, relu: true, format: f)
         return (activations, delta, updated)
     }
 
@@ -62,9 +66,11 @@ public struct ConvClientUpdate: Sendable {
     /// `sampleValues` replaces the sample's values in the witness (field elements): only tests and
     /// the `forged-input` adversary use it, to play a prover who feeds values outside the range.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, sample: SampleOpening, layout: PackingLayout, outputGradient g: [Int64],
-                           session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr,
-                           sampleValues: [Fr]? = nil) throws -> QuantizedConv2d {
+    public func synthesize(
+        into cs: ConstraintSystem<Fr>, sample: SampleOpening, layout: PackingLayout, outputGradient g: [Int64],
+        session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr,
+        sampleValues: [Fr]? = nil
+    ) throws -> QuantizedConv2d {
         let native = try run(input: sample.values, outputGradient: g)
         let f = layer.format
         _ = cs.allocatePublicInput("session", value: session)
@@ -72,14 +78,17 @@ public struct ConvClientUpdate: Sendable {
         let label = cs.allocatePublicInput("label", value: Fr(UInt64(sample.label)))
         let gradient = g.enumerated().map { p, v in cs.allocatePublicInput("G\(p)", value: Fr(v)) }
         let leaf = cs.allocatePublic("sample", value: sample.leaf)
-        let xs = try cs.committedSample(values: sampleValues ?? sample.values.map { Fr($0) }, label: LinearCombination(label),
-                                        salt: sample.salt, leaf: LinearCombination(leaf), layout: layout)
+        let xs = try cs.committedSample(
+            values: sampleValues ?? sample.values.map { Fr($0) }, label: LinearCombination(label),
+            salt: sample.salt, leaf: LinearCombination(leaf), layout: layout)
         let (k, b, rescaled, _) = layer.synthesize(into: cs, inputs: xs, publicOutputs: true, name: "forward")
-        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
-                                              after: native.updated.weights + native.updated.bias, format: f,
-                                              saltBefore: saltBefore, saltAfter: saltAfter)
+        let commitments = try StepCommitments(
+            in: cs, before: layer.weights + layer.bias,
+            after: native.updated.weights + native.updated.bias, format: f,
+            saltBefore: saltBefore, saltAfter: saltAfter)
         let delta: [LinearCombination<Fr>] = rescaled.enumerated().map { p, r in
-            LinearCombination(cs.multiply(LinearCombination(r.nonNegative), LinearCombination(gradient[p]), "delta\(p)"))
+            LinearCombination(
+                cs.multiply(LinearCombination(r.nonNegative), LinearCombination(gradient[p]), "delta\(p)"))
         }
         let positions = layer.outHeight * layer.outWidth
         var updated: [LinearCombination<Fr>] = []
@@ -107,8 +116,9 @@ public struct ConvClientUpdate: Sendable {
                 updatedBias.append(LinearCombination(b[o]) - LinearCombination(step))
             }
         }
-        try commitments.open(in: cs, before: (k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
-                             after: updated + updatedBias)
+        try commitments.open(
+            in: cs, before: (k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) },
+            after: updated + updatedBias)
         return native.updated
     }
 }

@@ -19,7 +19,7 @@ public struct FixedPointFormat: Sendable, Equatable, Codable {
     /// of n terms needs 2(B - 1) + log2(n) + 1 <= 252 bits not to wrap. Both are checked here.
     public init(fractionBits: Int = 8, valueBits: Int = 24) throws(FixedPointError) {
         guard (1...30).contains(fractionBits), (fractionBits + 2...62).contains(valueBits),
-              valueBits + fractionBits <= 252
+            valueBits + fractionBits <= 252
         else { throw .unsoundFormat(fractionBits: fractionBits, valueBits: valueBits) }
         self.fractionBits = fractionBits
         self.valueBits = valueBits
@@ -49,4 +49,3 @@ public struct FixedPointFormat: Sendable, Equatable, Codable {
         return spare >= 40 ? 1 << 40 : 1 << spare
     }
 }
-

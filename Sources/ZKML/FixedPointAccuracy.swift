@@ -13,31 +13,39 @@ public enum FixedPointAccuracy {
         public let testImages: Int
     }
 
-    public static func measure(spec: CircuitSpec, train: Dataset, test: Dataset, epochs: Int, seed: UInt64) throws -> Report {
-        var model = Sequential(layers: [
-            Conv2d(name: "conv", inChannels: spec.input.channels, outChannels: spec.client.outChannels,
-                   kernel: spec.client.kernel, stride: spec.client.stride),
-            ReLU(), Flatten(),
-            Dense(name: "fc", inFeatures: spec.cutWidth, outFeatures: spec.server.outputs),
-        ], inputShape: [spec.input.channels, spec.input.height, spec.input.width])
+    public static func measure(
+        spec: CircuitSpec, train: Dataset, test: Dataset, epochs: Int, seed: UInt64
+    ) throws -> Report {
+        var model = Sequential(
+            layers: [
+                Conv2d(
+                    name: "conv", inChannels: spec.input.channels, outChannels: spec.client.outChannels,
+                    kernel: spec.client.kernel, stride: spec.client.stride),
+                ReLU(), Flatten(),
+                Dense(name: "fc", inFeatures: spec.cutWidth, outFeatures: spec.server.outputs),
+            ], inputShape: [spec.input.channels, spec.input.height, spec.input.width])
         var generator = SeededGenerator(seed: seed)
         WeightInit.kaiming.apply(to: &model, generator: &generator)
         var optimizer = Adam(learningRate: 1e-3)
-        _ = Trainer.fit(model: &model, optimizer: &optimizer, loss: .softmaxCrossEntropy, train: train, test: nil,
-                        epochs: epochs, batchSize: 64, seed: seed)
+        _ = Trainer.fit(
+            model: &model, optimizer: &optimizer, loss: .softmaxCrossEntropy, train: train, test: nil,
+            epochs: epochs, batchSize: 64, seed: seed)
         let floatAccuracy = Double(Trainer.evaluate(model: model, loss: .softmaxCrossEntropy, data: test).accuracy)
 
         let f = spec.format
         let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.value.storage) })
         func quantized(_ name: String) throws -> [Int64] { try (parameters[name] ?? []).map { try f.quantize($0) } }
-        let conv = try QuantizedConv2d(inChannels: spec.input.channels, outChannels: spec.client.outChannels,
-                                       height: spec.input.height, width: spec.input.width, kernelSize: spec.client.kernel,
-                                       stride: spec.client.stride, weights: try quantized("conv.weight"),
-                                       bias: try quantized("conv.bias"), relu: true, format: f)
-        let head = try QuantizedDense(inputs: spec.cutWidth, outputs: spec.server.outputs, weights: try quantized("fc.weight"),
-                                      bias: try quantized("fc.bias"), relu: false, format: f)
+        let conv = try QuantizedConv2d(
+            inChannels: spec.input.channels, outChannels: spec.client.outChannels,
+            height: spec.input.height, width: spec.input.width, kernelSize: spec.client.kernel,
+            stride: spec.client.stride, weights: try quantized("conv.weight"),
+            bias: try quantized("conv.bias"), relu: true, format: f)
+        let head = try QuantizedDense(
+            inputs: spec.cutWidth, outputs: spec.server.outputs, weights: try quantized("fc.weight"),
+            bias: try quantized("fc.bias"), relu: false, format: f)
         var floatModel = model
-        let floatPredictions = argmaxRows(floatModel.forward(test.features, training: false), classes: spec.server.outputs)
+        let floatPredictions = argmaxRows(
+            floatModel.forward(test.features, training: false), classes: spec.server.outputs)
         let size = spec.input.channels * spec.input.height * spec.input.width
         let pixels = test.features.storage
         var correct = 0, agree = 0
@@ -49,8 +57,9 @@ public enum FixedPointAccuracy {
             if predicted == floatPredictions[n] { agree += 1 }
         }
         let count = max(test.count, 1)
-        return Report(floatAccuracy: floatAccuracy, fixedPointAccuracy: Double(correct) / Double(count),
-                      agreement: Double(agree) / Double(count), testImages: test.count)
+        return Report(
+            floatAccuracy: floatAccuracy, fixedPointAccuracy: Double(correct) / Double(count),
+            agreement: Double(agree) / Double(count), testImages: test.count)
     }
 
     static func argmaxRows(_ output: Tensor, classes: Int) -> [Int] {

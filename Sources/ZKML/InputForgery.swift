@@ -22,7 +22,9 @@ public enum InputForgery {
                     let acc = accumulators[p]
                     let honest = conv.relu ? max(acc >> s, 0) : acc >> s
                     var row = [Fr](repeating: .zero, count: conv.inputCount)
-                    for (t, index) in conv.window(row: i, column: j).enumerated() { row[index] += Fr(conv.weights[o * field + t]) }
+                    for (t, index) in conv.window(row: i, column: j).enumerated() {
+                        row[index] += Fr(conv.weights[o * field + t])
+                    }
                     rows.append(row)
                     // Keep the output (delta 0) or move the accumulator to target * 2^S + remainder.
                     let remainder = acc - ((acc >> s) << s)

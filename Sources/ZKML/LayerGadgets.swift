@@ -29,15 +29,19 @@ extension ConstraintSystem where F == Fr {
     /// integers, so for any field value of acc at most one (q, r) pair satisfies the
     /// constraints: the floor, when acc is in range, and none otherwise. No witness-time
     /// assertion is relied on. Cost: S + B + 2 constraints.
-    public func rescale(_ acc: LinearCombination<Fr>, format: FixedPointFormat, _ name: String = "rescale") -> RescaledValue {
+    public func rescale(
+        _ acc: LinearCombination<Fr>, format: FixedPointFormat, _ name: String = "rescale"
+    ) -> RescaledValue {
         rescale(acc, shift: format.fractionBits, format: format, name)
     }
 
     /// q = floor(acc / 2^shift) with the same constraints as `rescale(_:format:)` but a remainder
     /// of `shift` bits (a learning rate 2^-k folds into the shift of an update: shift = S + k).
     /// Sound while B + shift <= 252. Cost: shift + B + 2 constraints.
-    public func rescale(_ acc: LinearCombination<Fr>, shift: Int, format: FixedPointFormat,
-                        _ name: String = "rescale") -> RescaledValue {
+    public func rescale(
+        _ acc: LinearCombination<Fr>, shift: Int, format: FixedPointFormat,
+        _ name: String = "rescale"
+    ) -> RescaledValue {
         precondition(shift >= 1 && format.valueBits + shift <= 252, "rescale by 2^\(shift) is not sound in Fr")
         return withNamespace(name) {
             let accValue = value(acc).signedInt64 ?? Int64.max
@@ -67,8 +71,10 @@ extension ConstraintSystem where F == Fr {
     /// acc_i = sum_j W_ij x_j + b_i * 2^S for every output i (the products at scale 2^(2S),
     /// the bias lifted to the same scale). One constraint per product W_ij * x_j, since both are
     /// private; the sums are free linear combinations. Returns the accumulators.
-    public func denseAccumulators(weights: [[Variable]], input: [LinearCombination<Fr>], bias: [Variable],
-                                  format: FixedPointFormat, _ name: String = "dense") -> [LinearCombination<Fr>] {
+    public func denseAccumulators(
+        weights: [[Variable]], input: [LinearCombination<Fr>], bias: [Variable],
+        format: FixedPointFormat, _ name: String = "dense"
+    ) -> [LinearCombination<Fr>] {
         var twoToS = Fr.one
         for _ in 0..<format.fractionBits { twoToS = twoToS.doubled() }
         return withNamespace(name) {

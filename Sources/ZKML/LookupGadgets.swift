@@ -53,7 +53,8 @@ extension ConstraintSystem where F == Fr {
     /// two bits is checked with boolean constraints instead of a lookup, a wider short top limb
     /// with two lookups (l and l + 2^w - 2^rest). Cost: ceil(bits / w) lookups, plus one for a
     /// short top limb of 3 or more bits.
-    public func committedUnsigned(_ value: UInt64, bits: Int, _ context: LookupContext, _ name: String) -> UnsignedLimbs {
+    public func committedUnsigned(_ value: UInt64, bits: Int, _ context: LookupContext, _ name: String) -> UnsignedLimbs
+    {
         precondition(bits >= 1 && bits <= 62, "unsigned range of \(bits) bits")
         let w = context.table.limbBits
         return withNamespace(name) {
@@ -113,7 +114,9 @@ extension ConstraintSystem where F == Fr {
     /// Proves `lc` (whose value is a signed B-bit integer) in range: `committedSigned` and the
     /// equality (one linear constraint). Returns its parts.
     @discardableResult
-    public func lookupSignedRange(_ lc: LinearCombination<Fr>, bits: Int, _ context: LookupContext, _ name: String) -> SignedLimbs {
+    public func lookupSignedRange(
+        _ lc: LinearCombination<Fr>, bits: Int, _ context: LookupContext, _ name: String
+    ) -> SignedLimbs {
         let v = value(lc).signedInt64 ?? Int64.max
         let parts = committedSigned(v, bits: bits, context, name)
         enforceEqual(parts.value, lc, "\(name).equals")
@@ -125,8 +128,10 @@ extension ConstraintSystem where F == Fr {
     /// value of acc at most one q exists (acc = q 2^shift + r spans fewer than 2^(B + shift) <
     /// r values), and none when the floor leaves the B-bit range. Cost: one linear constraint,
     /// about (B - 1 + shift) / 8 + 1 lookups and one boolean.
-    public func lookupRescale(_ acc: LinearCombination<Fr>, shift: Int, _ context: LookupContext,
-                              _ name: String) -> (q: SignedLimbs, qValue: Int64) {
+    public func lookupRescale(
+        _ acc: LinearCombination<Fr>, shift: Int, _ context: LookupContext,
+        _ name: String
+    ) -> (q: SignedLimbs, qValue: Int64) {
         let b = context.format.valueBits
         precondition(shift >= 1 && b + shift <= 252, "rescale by 2^\(shift) is not sound in Fr")
         let accValue = value(acc).signedInt64 ?? Int64.max
@@ -172,7 +177,9 @@ extension ConstraintSystem where F == Fr {
     /// squarings rescaled by 2^(S+8), and p_i = floor(e_i 2^S / E) by a Euclidean division with
     /// both remainder bounds range-checked. Returns p as committed signed values' linear
     /// combinations. Cost about 90 constraints per class (B = 24, S = 8) instead of about 600.
-    public func lookupSoftmax(_ z: [LinearCombination<Fr>], _ context: LookupContext, _ name: String = "softmax") -> [LinearCombination<Fr>] {
+    public func lookupSoftmax(
+        _ z: [LinearCombination<Fr>], _ context: LookupContext, _ name: String = "softmax"
+    ) -> [LinearCombination<Fr>] {
         let f = context.format
         let s = f.fractionBits, b = f.valueBits
         return withNamespace(name) {
@@ -191,11 +198,14 @@ extension ConstraintSystem where F == Fr {
                 let gap = running - zi
                 _ = committedUnsignedEqual(gap, bits: b, context, "gap\(i)")
                 // base = relu(2^(S+8) - gap), a (B+1)-bit signed value clamped at 0.
-                let base = lookupSignedRange(LinearCombination<Fr>(constant: twoToWide) - gap, bits: b + 1, context, "base\(i)")
-                var current = LinearCombination<Fr>(multiply(LinearCombination<Fr>(base.nonNegative), base.value, "clamp\(i)"))
+                let base = lookupSignedRange(
+                    LinearCombination<Fr>(constant: twoToWide) - gap, bits: b + 1, context, "base\(i)")
+                var current = LinearCombination<Fr>(
+                    multiply(LinearCombination<Fr>(base.nonNegative), base.value, "clamp\(i)"))
                 for k in 0..<FixedPointSoftmax.halvings {
                     let square = multiply(current, current, "square\(i).\(k)")
-                    current = lookupRescale(LinearCombination(square), shift: wideShift, context, "rescale\(i).\(k)").q.value
+                    current =
+                        lookupRescale(LinearCombination(square), shift: wideShift, context, "rescale\(i).\(k)").q.value
                 }
                 exps.append(lookupRescale(current, shift: FixedPointSoftmax.halvings, context, "narrow\(i)").q.value)
             }
@@ -210,7 +220,8 @@ extension ConstraintSystem where F == Fr {
                 let pE = multiply(p.value, total, "pTimesTotal\(i)")
                 let remainder = e * twoToS - LinearCombination(pE)
                 _ = committedUnsignedEqual(remainder, bits: b + s, context, "remainder\(i)")
-                _ = committedUnsignedEqual(total - remainder - LinearCombination<Fr>.one, bits: b + s, context, "belowTotal\(i)")
+                _ = committedUnsignedEqual(
+                    total - remainder - LinearCombination<Fr>.one, bits: b + s, context, "belowTotal\(i)")
                 return p.value
             }
         }
@@ -219,8 +230,10 @@ extension ConstraintSystem where F == Fr {
     /// Range-checks an unsigned value given as a linear combination: committed limbs by lookup
     /// and their equality with `lc` (one linear constraint).
     @discardableResult
-    public func committedUnsignedEqual(_ lc: LinearCombination<Fr>, bits: Int, _ context: LookupContext,
-                                       _ name: String) -> UnsignedLimbs {
+    public func committedUnsignedEqual(
+        _ lc: LinearCombination<Fr>, bits: Int, _ context: LookupContext,
+        _ name: String
+    ) -> UnsignedLimbs {
         let v = value(lc).signedInt64.map { UInt64(bitPattern: $0) } ?? UInt64.max
         let parts = committedUnsigned(bits >= 64 ? v : v & ((UInt64(1) << UInt64(bits)) - 1), bits: bits, context, name)
         enforceEqual(parts.value, lc, "\(name).equals")

@@ -65,13 +65,16 @@ extension ConstraintSystem where F == Fr {
     /// input) open `commitment`. Soundness: each value is proven to be a signed B-bit integer, the
     /// packing is injective on that range, and the sponge output is pinned to the commitment, so a
     /// satisfying witness with other parameters is a Poseidon collision.
-    public func openParameterCommitment(_ commitment: Variable, values: [LinearCombination<Fr>], salt: Fr,
-                                        format: FixedPointFormat, _ name: String) throws(CommitmentError) {
+    public func openParameterCommitment(
+        _ commitment: Variable, values: [LinearCombination<Fr>], salt: Fr,
+        format: FixedPointFormat, _ name: String
+    ) throws(CommitmentError) {
         let saltVariable = allocatePrivateInput("\(name).salt", value: salt)
         let packed = rangeCheckedPacking(values, layout: ParameterCommitment.layout(format), "\(name).range")
         do {
-            try assertPoseidonOpening(commitment: LinearCombination(commitment), values: packed,
-                                      salt: LinearCombination(saltVariable), "\(name).opening")
+            try assertPoseidonOpening(
+                commitment: LinearCombination(commitment), values: packed,
+                salt: LinearCombination(saltVariable), "\(name).opening")
         } catch {
             throw .poseidon(error)
         }
@@ -89,11 +92,15 @@ extension ConstraintSystem where F == Fr {
         _ parameters: [Int64], format: FixedPointFormat, salt: Fr, name: String,
         _ body: () -> (parameters: [Variable], result: Result)
     ) throws(CommitmentError) -> (commitment: Variable, result: Result) {
-        let commitment = allocatePublic("\(name).commitment",
-                                        value: try ParameterCommitment.commit(parameters, format: format, salt: salt))
+        let commitment = allocatePublic(
+            "\(name).commitment",
+            value: try ParameterCommitment.commit(parameters, format: format, salt: salt))
         let (variables, result) = body()
-        precondition(variables.count == parameters.count, "the layer allocated \(variables.count) parameters, \(parameters.count) committed")
-        try openParameterCommitment(commitment, values: variables.map { LinearCombination($0) }, salt: salt, format: format, name)
+        precondition(
+            variables.count == parameters.count,
+            "the layer allocated \(variables.count) parameters, \(parameters.count) committed")
+        try openParameterCommitment(
+            commitment, values: variables.map { LinearCombination($0) }, salt: salt, format: format, name)
         return (commitment, result)
     }
 }
@@ -111,19 +118,25 @@ public struct StepCommitments {
     let saltAfter: Fr
     let format: FixedPointFormat
 
-    public init(in cs: ConstraintSystem<Fr>, before parametersBefore: [Int64], after parametersAfter: [Int64],
-                format: FixedPointFormat, saltBefore: Fr, saltAfter: Fr) throws(CommitmentError) {
-        before = cs.allocatePublic("commitmentBefore",
-                                   value: try ParameterCommitment.commit(parametersBefore, format: format, salt: saltBefore))
-        after = cs.allocatePublic("commitmentAfter",
-                                  value: try ParameterCommitment.commit(parametersAfter, format: format, salt: saltAfter))
+    public init(
+        in cs: ConstraintSystem<Fr>, before parametersBefore: [Int64], after parametersAfter: [Int64],
+        format: FixedPointFormat, saltBefore: Fr, saltAfter: Fr
+    ) throws(CommitmentError) {
+        before = cs.allocatePublic(
+            "commitmentBefore",
+            value: try ParameterCommitment.commit(parametersBefore, format: format, salt: saltBefore))
+        after = cs.allocatePublic(
+            "commitmentAfter",
+            value: try ParameterCommitment.commit(parametersAfter, format: format, salt: saltAfter))
         self.saltBefore = saltBefore
         self.saltAfter = saltAfter
         self.format = format
     }
 
-    public func open(in cs: ConstraintSystem<Fr>, before valuesBefore: [LinearCombination<Fr>],
-                     after valuesAfter: [LinearCombination<Fr>]) throws(CommitmentError) {
+    public func open(
+        in cs: ConstraintSystem<Fr>, before valuesBefore: [LinearCombination<Fr>],
+        after valuesAfter: [LinearCombination<Fr>]
+    ) throws(CommitmentError) {
         try cs.openParameterCommitment(before, values: valuesBefore, salt: saltBefore, format: format, "before")
         try cs.openParameterCommitment(after, values: valuesAfter, salt: saltAfter, format: format, "after")
     }

@@ -32,22 +32,33 @@ public struct QuantizedConv2d: Sendable, Equatable {
     /// for the format: the accumulator of n = C_in * k * k products plus the lifted bias must
     /// not wrap around r (`maxDotProductLength`) nor overflow Int64 natively
     /// (2(B - 1) + bitWidth(n + 1) <= 62).
-    public init(inChannels: Int, outChannels: Int, height: Int, width: Int, kernelSize: Int, stride: Int = 1,
-                weights: [Int64], bias: [Int64], relu: Bool, format: FixedPointFormat) throws(FixedPointError) {
+    public init(
+        inChannels: Int, outChannels: Int, height: Int, width: Int, kernelSize: Int, stride: Int = 1,
+        weights: [Int64], bias: [Int64], relu: Bool, format: FixedPointFormat
+    ) throws(FixedPointError) {
         precondition(inChannels >= 1 && outChannels >= 1 && kernelSize >= 1 && stride >= 1, "empty convolution")
-        precondition(height >= kernelSize && width >= kernelSize, "the kernel does not fit in the input (valid padding only)")
-        precondition(weights.count == outChannels * inChannels * kernelSize * kernelSize && bias.count == outChannels,
-                     "weight shape mismatch")
+        precondition(
+            height >= kernelSize && width >= kernelSize, "the kernel does not fit in the input (valid padding only)")
+        precondition(
+            weights.count == outChannels * inChannels * kernelSize * kernelSize && bias.count == outChannels,
+            "weight shape mismatch")
         let terms = inChannels * kernelSize * kernelSize + 1
         guard terms <= format.maxDotProductLength,
-              2 * (format.valueBits - 1) + (Int.bitWidth - terms.leadingZeroBitCount) <= 62
+            2 * (format.valueBits - 1) + (Int.bitWidth - terms.leadingZeroBitCount) <= 62
         else { throw .unsoundFormat(fractionBits: format.fractionBits, valueBits: format.valueBits) }
         for (i, w) in (weights + bias).enumerated() where abs(w) > format.maxMagnitude {
             throw .overflow(layer: "conv2d parameters", index: i, value: w, bits: format.valueBits)
         }
-        self.inChannels = inChannels; self.outChannels = outChannels
-        self.height = height; self.width = width; self.kernelSize = kernelSize; self.stride = stride
-        self.weights = weights; self.bias = bias; self.relu = relu; self.format = format
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.height = height
+        self.width = width
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.weights = weights
+        self.bias = bias
+        self.relu = relu
+        self.format = format
     }
 
     public var outHeight: Int { (height - kernelSize) / stride + 1 }
@@ -98,7 +109,9 @@ public struct QuantizedConv2d: Sendable, Equatable {
             for i in 0..<outHeight {
                 for j in 0..<outWidth {
                     var acc = bias[o] << Int64(format.fractionBits)
-                    for (t, index) in window(row: i, column: j).enumerated() { acc += weights[o * field + t] * x[index] }
+                    for (t, index) in window(row: i, column: j).enumerated() {
+                        acc += weights[o * field + t] * x[index]
+                    }
                     out.append(acc)
                 }
             }
@@ -136,8 +149,10 @@ public struct QuantizedConv2d: Sendable, Equatable {
     /// whose sums wrap around r to any target: the `forged-input` attack).
     /// Constraints: `constraintCount(publicOutputs:)`.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], publicOutputs: Bool = true,
-                           name: String = "conv")
+    public func synthesize(
+        into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], publicOutputs: Bool = true,
+        name: String = "conv"
+    )
         -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable])
     {
         precondition(xs.count == inputCount, "input has \(xs.count) values, the layer \(inputCount)")
@@ -155,7 +170,8 @@ public struct QuantizedConv2d: Sendable, Equatable {
                 for j in 0..<outWidth {
                     let position = "\(name).o\(o).\(i).\(j)"
                     let patch = window(row: i, column: j).map { xs[$0] }
-                    let acc = cs.denseAccumulators(weights: [k[o]], input: patch, bias: [b[o]], format: format, position)[0]
+                    let acc = cs.denseAccumulators(
+                        weights: [k[o]], input: patch, bias: [b[o]], format: format, position)[0]
                     let r = cs.rescale(acc, format: format, "\(position).rescale")
                     rescaled.append(r)
                     if relu {
@@ -177,16 +193,24 @@ public struct QuantizedConv2d: Sendable, Equatable {
     /// `inputLayout` (default: signed B-bit values), K and b range-checked to signed B bits, y
     /// public. Extra cost over `constraintCount`: (inputs) * (bits + 1) + (parameters) * (B + 1).
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil,
-                           publicOutputs: Bool = true, name: String = "conv")
-        -> (weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable], inputs: [LinearCombination<Fr>])
+    public func synthesize(
+        into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil,
+        publicOutputs: Bool = true, name: String = "conv"
+    )
+        -> (
+            weights: [[Variable]], bias: [Variable], rescaled: [RescaledValue], outputs: [Variable],
+            inputs: [LinearCombination<Fr>]
+        )
     {
         precondition(x.count == inputCount, "input has \(x.count) values, the layer \(inputCount)")
-        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v))) }
+        let xs = x.enumerated().map { j, v in
+            LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v)))
+        }
         _ = cs.rangeCheckedPacking(xs, layout: inputLayout ?? ParameterCommitment.layout(format), "\(name).inputRange")
         let (k, b, rescaled, ys) = synthesize(into: cs, inputs: xs, publicOutputs: publicOutputs, name: name)
-        _ = cs.rangeCheckedPacking((k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, layout: ParameterCommitment.layout(format),
-                                   "\(name).parameterRange")
+        _ = cs.rangeCheckedPacking(
+            (k.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, layout: ParameterCommitment.layout(format),
+            "\(name).parameterRange")
         return (k, b, rescaled, ys, xs)
     }
 
@@ -201,8 +225,10 @@ public struct QuantizedConv2d: Sendable, Equatable {
     /// which also range-checks every parameter): the proof then says "y = conv(x; K, b) for the K,
     /// b under this commitment". Extra cost: `ParameterCommitment.constraintCount`.
     @discardableResult
-    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], salt: Fr,
-                                    publicOutputs: Bool = true, name: String = "conv") throws(CommitmentError)
+    public func synthesizeCommitted(
+        into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], salt: Fr,
+        publicOutputs: Bool = true, name: String = "conv"
+    ) throws(CommitmentError)
         -> (commitment: Variable, outputs: [Variable], rescaled: [RescaledValue])
     {
         let (commitment, result) = try cs.committingParameters(weights + bias, format: format, salt: salt, name: name) {
@@ -215,14 +241,19 @@ public struct QuantizedConv2d: Sendable, Equatable {
     /// `synthesizeCommitted` with x allocated as private inputs range-checked to `inputLayout`
     /// (default: signed B-bit values).
     @discardableResult
-    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, inputLayout: PackingLayout? = nil,
-                                    publicOutputs: Bool = true, name: String = "conv") throws(CommitmentError)
+    public func synthesizeCommitted(
+        into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, inputLayout: PackingLayout? = nil,
+        publicOutputs: Bool = true, name: String = "conv"
+    ) throws(CommitmentError)
         -> (commitment: Variable, outputs: [Variable])
     {
         precondition(x.count == inputCount, "input has \(x.count) values, the layer \(inputCount)")
-        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v))) }
+        let xs = x.enumerated().map { j, v in
+            LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v)))
+        }
         _ = cs.rangeCheckedPacking(xs, layout: inputLayout ?? ParameterCommitment.layout(format), "\(name).inputRange")
-        let (commitment, outputs, _) = try synthesizeCommitted(into: cs, inputs: xs, salt: salt, publicOutputs: publicOutputs, name: name)
+        let (commitment, outputs, _) = try synthesizeCommitted(
+            into: cs, inputs: xs, salt: salt, publicOutputs: publicOutputs, name: name)
         return (commitment, outputs)
     }
 }

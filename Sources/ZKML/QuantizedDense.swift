@@ -16,8 +16,10 @@ public struct QuantizedDense: Sendable, Equatable {
     public var relu: Bool
     public let format: FixedPointFormat
 
-    public init(inputs: Int, outputs: Int, weights: [Int64], bias: [Int64], relu: Bool,
-                format: FixedPointFormat) throws(FixedPointError) {
+    public init(
+        inputs: Int, outputs: Int, weights: [Int64], bias: [Int64], relu: Bool,
+        format: FixedPointFormat
+    ) throws(FixedPointError) {
         precondition(weights.count == inputs * outputs && bias.count == outputs, "weight shape mismatch")
         guard inputs + 1 <= format.maxDotProductLength else {
             throw .unsoundFormat(fractionBits: format.fractionBits, valueBits: format.valueBits)
@@ -25,8 +27,12 @@ public struct QuantizedDense: Sendable, Equatable {
         for (i, w) in (weights + bias).enumerated() where abs(w) > format.maxMagnitude {
             throw .overflow(layer: "dense parameters", index: i, value: w, bits: format.valueBits)
         }
-        self.inputs = inputs; self.outputs = outputs
-        self.weights = weights; self.bias = bias; self.relu = relu; self.format = format
+        self.inputs = inputs
+        self.outputs = outputs
+        self.weights = weights
+        self.bias = bias
+        self.relu = relu
+        self.format = format
     }
 
     /// The accumulators acc_i = sum_j W_ij x_j + b_i 2^S (exact in Int64 for the formats
@@ -61,7 +67,9 @@ public struct QuantizedDense: Sendable, Equatable {
     /// they are not range-checked here) and y public outputs.
     /// Constraints: outputs * inputs products + outputs * (S + B + 2 + [relu]) for rescale and ReLU.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], name: String = "dense")
+    public func synthesize(
+        into cs: ConstraintSystem<Fr>, inputs xs: [LinearCombination<Fr>], name: String = "dense"
+    )
         -> (weights: [[Variable]], bias: [Variable], outputs: [Variable])
     {
         precondition(xs.count == inputs, "input has \(xs.count) values, the layer \(inputs)")
@@ -83,19 +91,26 @@ public struct QuantizedDense: Sendable, Equatable {
     /// The stand-alone layer circuit: x private inputs range-checked to `inputLayout` (default:
     /// signed B-bit values), W and b range-checked to signed B bits, y public.
     @discardableResult
-    public func synthesize(into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil, name: String = "dense")
+    public func synthesize(
+        into cs: ConstraintSystem<Fr>, input x: [Int64], inputLayout: PackingLayout? = nil, name: String = "dense"
+    )
         -> (weights: [[Variable]], bias: [Variable], outputs: [Variable])
     {
         let xs = allocateInputs(into: cs, x, layout: inputLayout, name: name)
         let (w, b, ys) = synthesize(into: cs, inputs: xs, name: name)
-        _ = cs.rangeCheckedPacking((w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, layout: ParameterCommitment.layout(format),
-                                   "\(name).parameterRange")
+        _ = cs.rangeCheckedPacking(
+            (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, layout: ParameterCommitment.layout(format),
+            "\(name).parameterRange")
         return (w, b, ys)
     }
 
-    func allocateInputs(into cs: ConstraintSystem<Fr>, _ x: [Int64], layout: PackingLayout?, name: String) -> [LinearCombination<Fr>] {
+    func allocateInputs(
+        into cs: ConstraintSystem<Fr>, _ x: [Int64], layout: PackingLayout?, name: String
+    ) -> [LinearCombination<Fr>] {
         precondition(x.count == inputs, "input has \(x.count) values, the layer \(inputs)")
-        let xs = x.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v))) }
+        let xs = x.enumerated().map { j, v in
+            LinearCombination<Fr>(cs.allocatePrivateInput("\(name).x\(j)", value: Fr(v)))
+        }
         _ = cs.rangeCheckedPacking(xs, layout: layout ?? ParameterCommitment.layout(format), "\(name).inputRange")
         return xs
     }
@@ -105,10 +120,13 @@ public struct QuantizedDense: Sendable, Equatable {
     /// "y = layer(x; W, b) for the W, b under this commitment".
     /// Extra cost: `ParameterCommitment.constraintCount` for outputs * (inputs + 1) parameters.
     @discardableResult
-    public func synthesizeCommitted(into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, inputLayout: PackingLayout? = nil,
-                                    name: String = "dense") throws(CommitmentError) -> (commitment: Variable, outputs: [Variable]) {
+    public func synthesizeCommitted(
+        into cs: ConstraintSystem<Fr>, input x: [Int64], salt: Fr, inputLayout: PackingLayout? = nil,
+        name: String = "dense"
+    ) throws(CommitmentError) -> (commitment: Variable, outputs: [Variable]) {
         let xs = allocateInputs(into: cs, x, layout: inputLayout, name: name)
-        let (commitment, outputs) = try cs.committingParameters(weights + bias, format: format, salt: salt, name: name) {
+        let (commitment, outputs) = try cs.committingParameters(weights + bias, format: format, salt: salt, name: name)
+        {
             let (w, b, ys) = synthesize(into: cs, inputs: xs, name: name)
             return (w.flatMap { $0 } + b, ys)
         }

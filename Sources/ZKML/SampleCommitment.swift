@@ -15,7 +15,8 @@ public enum SampleLeaf {
     public static let domain = PoseidonSponge.Domain(tag: 3)
 
     /// The leaf of one sample. Throws when a value is outside the layout's range.
-    public static func hash(values: [Int64], label: Int, salt: Fr, layout: PackingLayout) throws(CommitmentError) -> Fr {
+    public static func hash(values: [Int64], label: Int, salt: Fr, layout: PackingLayout) throws(CommitmentError) -> Fr
+    {
         let packed: [Fr]
         switch layout.pack(values, as: Fr.self) {
         case .success(let p): packed = p
@@ -70,22 +71,30 @@ public struct CommittedDataset: Sendable {
 
     /// Throws when a sample has a value outside the layout's range, a label outside
     /// 0..<classes, or when there are more samples than the tree holds.
-    public init(values: [[Int64]], labels: [Int], classes: Int, layout: PackingLayout, depth: Int,
-                secret: [UInt8]) throws(DatasetCommitmentError) {
-        guard values.count == labels.count, !values.isEmpty else { throw .shape("\(values.count) samples and \(labels.count) labels") }
+    public init(
+        values: [[Int64]], labels: [Int], classes: Int, layout: PackingLayout, depth: Int,
+        secret: [UInt8]
+    ) throws(DatasetCommitmentError) {
+        guard values.count == labels.count, !values.isEmpty else {
+            throw .shape("\(values.count) samples and \(labels.count) labels")
+        }
         guard values.count <= 1 << min(depth, 32) else { throw .tooLarge(samples: values.count, depth: depth) }
         var leaves: [Fr] = []
         leaves.reserveCapacity(values.count)
         for (i, sample) in values.enumerated() {
             guard (0..<classes).contains(labels[i]) else { throw .label(index: i, label: labels[i], classes: classes) }
             do {
-                leaves.append(try SampleLeaf.hash(values: sample, label: labels[i], salt: SampleLeaf.salt(secret: secret, index: i),
-                                                  layout: layout))
+                leaves.append(
+                    try SampleLeaf.hash(
+                        values: sample, label: labels[i], salt: SampleLeaf.salt(secret: secret, index: i),
+                        layout: layout))
             } catch {
                 throw .sample(index: i, reason: error.description)
             }
         }
-        do { tree = try PoseidonMerkleTree(leaves: leaves, depth: depth) } catch { throw .sample(index: 0, reason: error.description) }
+        do { tree = try PoseidonMerkleTree(leaves: leaves, depth: depth) } catch {
+            throw .sample(index: 0, reason: error.description)
+        }
         self.values = values
         self.labels = labels
         self.layout = layout
@@ -100,8 +109,9 @@ public struct CommittedDataset: Sendable {
         guard (0..<count).contains(index) else { throw .index(index, count: count) }
         let siblings: [Fr]
         do { siblings = try tree.path(index) } catch { throw .index(index, count: count) }
-        return SampleOpening(index: index, values: values[index], label: labels[index],
-                             salt: SampleLeaf.salt(secret: secret, index: index), siblings: siblings, leaf: tree.leaf(index))
+        return SampleOpening(
+            index: index, values: values[index], label: labels[index],
+            salt: SampleLeaf.salt(secret: secret, index: index), siblings: siblings, leaf: tree.leaf(index))
     }
 }
 
@@ -116,7 +126,8 @@ public enum DatasetCommitmentError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .shape(let s): return "dataset commitment: \(s)"
         case .tooLarge(let n, let d):
-            return "the dataset has \(n) samples, but the spec's circuits hold at most 2^\(d) = \(1 << min(d, 62)); raise dataset_depth or use fewer samples"
+            return
+                "the dataset has \(n) samples, but the spec's circuits hold at most 2^\(d) = \(1 << min(d, 62)); raise dataset_depth or use fewer samples"
         case .label(let i, let l, let c): return "sample \(i) has label \(l), not one of the \(c) classes"
         case .sample(let i, let r): return "sample \(i): \(r) (the spec's input range: see input.bits)"
         case .index(let i, let n): return "sample index \(i) is outside the committed \(n) samples"
@@ -144,7 +155,9 @@ public struct SampleSchedule: Sendable {
 
     /// The schedule of a session: seed = SHA-256(tag, session id, client secret).
     public init(session: Fr, clientSecret: [UInt8], count: Int) {
-        self.init(seed: SHA256.hash(Array("VeriSplit/schedule/v1".utf8) + session.littleEndianBytes() + clientSecret), count: count)
+        self.init(
+            seed: SHA256.hash(Array("VeriSplit/schedule/v1".utf8) + session.littleEndianBytes() + clientSecret),
+            count: count)
     }
 
     /// The commitment to the client's schedule secret that `Hello` carries.
@@ -212,12 +225,17 @@ extension ConstraintSystem where F == Fr {
     /// wrapped-around values; honest callers pass `Fr(Int64)`.
     /// Cost: n (bits + 1) for the range checks plus ceil((ceil(n / perElement) + 2) / 16)
     /// permutations of 612 constraints.
-    public func committedSample(values: [Fr], label: LinearCombination<Fr>, salt: Fr, leaf: LinearCombination<Fr>,
-                                layout: PackingLayout, _ name: String = "sample") throws(PoseidonError) -> [LinearCombination<Fr>] {
-        let xs = values.enumerated().map { j, v in LinearCombination<Fr>(allocatePrivateInput("\(name).x\(j)", value: v)) }
+    public func committedSample(
+        values: [Fr], label: LinearCombination<Fr>, salt: Fr, leaf: LinearCombination<Fr>,
+        layout: PackingLayout, _ name: String = "sample"
+    ) throws(PoseidonError) -> [LinearCombination<Fr>] {
+        let xs = values.enumerated().map { j, v in
+            LinearCombination<Fr>(allocatePrivateInput("\(name).x\(j)", value: v))
+        }
         let saltVariable = allocatePrivateInput("\(name).salt", value: salt)
         let packed = rangeCheckedPacking(xs, layout: layout, "\(name).range")
-        let digest = try poseidonSponge(packed + [label, LinearCombination(saltVariable)], domain: SampleLeaf.domain, "\(name).leaf")
+        let digest = try poseidonSponge(
+            packed + [label, LinearCombination(saltVariable)], domain: SampleLeaf.domain, "\(name).leaf")
         enforceEqual(digest, leaf, "\(name).leafEquals")
         return xs
     }

@@ -67,8 +67,10 @@ public struct ServerStep: Sendable {
     /// Cost: outputs*inputs products each for the forward pass, the input gradient and the
     /// update, S+B+2 per rescale (outputs + inputs + outputs*inputs + outputs rescales), and
     /// two Poseidon sponges over outputs*(inputs+1)+1 values.
-    public func synthesize(into cs: ConstraintSystem<Fr>, activations a: [Int64], label: Int,
-                           session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr) throws -> Result {
+    public func synthesize(
+        into cs: ConstraintSystem<Fr>, activations a: [Int64], label: Int,
+        session: Fr, step: UInt64, saltBefore: Fr, saltAfter: Fr
+    ) throws -> Result {
         let result = try run(activations: a, label: label)
         let f = layer.format
         let n = layer.inputs, m = layer.outputs
@@ -80,12 +82,15 @@ public struct ServerStep: Sendable {
             LinearCombination<Fr>(cs.allocatePublicInput("y\(i)", value: Fr(i == label ? one : 0)))
         }
         let gradVars = result.inputGradient.enumerated().map { j, v in cs.allocatePublic("dLda\(j)", value: Fr(v)) }
-        let commitments = try StepCommitments(in: cs, before: layer.weights + layer.bias,
-                                              after: result.updated.weights + result.updated.bias, format: f,
-                                              saltBefore: saltBefore, saltAfter: saltAfter)
+        let commitments = try StepCommitments(
+            in: cs, before: layer.weights + layer.bias,
+            after: result.updated.weights + result.updated.bias, format: f,
+            saltBefore: saltBefore, saltAfter: saltAfter)
 
         // Forward: z = rescale(W a + b 2^S), bound to the committed W, b.
-        let w = (0..<m).map { i in (0..<n).map { j in cs.allocatePrivateInput("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) } }
+        let w = (0..<m).map { i in
+            (0..<n).map { j in cs.allocatePrivateInput("W\(i).\(j)", value: Fr(layer.weights[i * n + j])) }
+        }
         let b = (0..<m).map { i in cs.allocatePrivateInput("b\(i)", value: Fr(layer.bias[i])) }
         let accs = cs.denseAccumulators(weights: w, input: aVars, bias: b, format: f, "forward")
         let z = accs.enumerated().map { i, acc in cs.rescale(acc, format: f, "z\(i)").q }
@@ -100,8 +105,9 @@ public struct ServerStep: Sendable {
             cs.enforceEqual(LinearCombination(q), LinearCombination(gradVars[j]), "dLda\(j).public")
         }
         // SGD: W' = W - rescale_{S+k}(g a), b' = b - rescale_k(g).
-        let updated = cs.sgdUpdate(weights: w, bias: b, outputGradient: g, inputs: aVars, format: f,
-                                   learningRateShift: learningRateShift)
+        let updated = cs.sgdUpdate(
+            weights: w, bias: b, outputGradient: g, inputs: aVars, format: f,
+            learningRateShift: learningRateShift)
         // Commitments: the weights before open the first, the updated weights the second.
         try commitments.open(in: cs, before: (w.flatMap { $0 } + b).map { LinearCombination<Fr>($0) }, after: updated)
         return result

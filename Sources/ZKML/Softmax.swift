@@ -40,7 +40,9 @@ extension ConstraintSystem where F == Fr {
     /// `FixedPointSoftmax` for the construction and its error bound). Cost for m classes:
     /// about (m - 1) (B + 4) + m (B + 1) for the max, m (8 (S + B + 3) + 2B + 12) for the exponentials, and
     /// m (2 (B + S + 1) + B + 2) for the division.
-    public func softmax(_ z: [LinearCombination<Fr>], format: FixedPointFormat, _ name: String = "softmax") -> [Variable] {
+    public func softmax(
+        _ z: [LinearCombination<Fr>], format: FixedPointFormat, _ name: String = "softmax"
+    ) -> [Variable] {
         withNamespace(name) {
             let s = format.fractionBits, b = format.valueBits
             // The running maximum m_{i+1} = (m_i < z_i) ? z_i : m_i, compared on B-bit values
@@ -73,9 +75,12 @@ extension ConstraintSystem where F == Fr {
                 var current = relu(RescaledValue(q: shifted, nonNegative: baseBits[b]), asPublic: false, "expClamp\(i)")
                 for k in 0..<FixedPointSoftmax.halvings {
                     let square = multiply(LinearCombination(current), LinearCombination(current), "expSquare\(i).\(k)")
-                    current = rescale(LinearCombination(square), shift: wideShift, format: format, "expRescale\(i).\(k)").q
+                    current =
+                        rescale(LinearCombination(square), shift: wideShift, format: format, "expRescale\(i).\(k)").q
                 }
-                return rescale(LinearCombination(current), shift: FixedPointSoftmax.halvings, format: format, "expNarrow\(i)").q
+                return rescale(
+                    LinearCombination(current), shift: FixedPointSoftmax.halvings, format: format, "expNarrow\(i)"
+                ).q
             }
             let total = exps.reduce(LinearCombination<Fr>()) { $0 + LinearCombination($1) }
             let totalValue = value(total).signedInt64 ?? 1

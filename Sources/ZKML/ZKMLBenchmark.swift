@@ -18,53 +18,70 @@ public enum ZKMLBenchmark {
         let x = try image.map { try format.quantize($0) }
         var g = SeededGenerator(seed: 7)
         // Kaiming-scale weights for 784 inputs (std sqrt(2/784) ~ 0.05) in fixed point.
-        let w = (0..<(784 * 64)).map { _ in Int64((Double.random(in: -0.09...0.09, using: &g) * format.scale).rounded()) }
+        let w = (0..<(784 * 64)).map { _ in Int64((Double.random(in: -0.09...0.09, using: &g) * format.scale).rounded())
+        }
         let b = (0..<64).map { _ in Int64((Double.random(in: -0.1...0.1, using: &g) * format.scale).rounded()) }
         let layer = try QuantizedDense(inputs: 784, outputs: 64, weights: w, bias: b, relu: true, format: format)
 
         let cs = ConstraintSystem<Fr>()
         layer.synthesize(into: cs, input: x)
-        let row = try measure(name: "client Dense 784->64 + ReLU, batch 1 (W, x private; activations public)",
-                              r1cs: cs.r1cs(), witness: cs.witness(), repetitions: repetitions)
+        let row = try measure(
+            name: "client Dense 784->64 + ReLU, batch 1 (W, x private; activations public)",
+            r1cs: cs.r1cs(), witness: cs.witness(), repetitions: repetitions)
         var rows = [row]
         // (3) the server step on the client layer's real activations of this image.
         let activations = try layer.forward(x)
-        let sw = (0..<(64 * 10)).map { _ in Int64((Double.random(in: -0.25...0.25, using: &g) * format.scale).rounded()) }
-        let head = try QuantizedDense(inputs: 64, outputs: 10, weights: sw, bias: [Int64](repeating: 0, count: 10),
-                                      relu: false, format: format)
+        let sw = (0..<(64 * 10)).map { _ in Int64((Double.random(in: -0.25...0.25, using: &g) * format.scale).rounded())
+        }
+        let head = try QuantizedDense(
+            inputs: 64, outputs: 10, weights: sw, bias: [Int64](repeating: 0, count: 10),
+            relu: false, format: format)
         let server = ConstraintSystem<Fr>()
         _ = try ServerStep(layer: head, learningRateShift: 4, loss: .softmaxCrossEntropy).synthesize(
             into: server, activations: activations, label: train.labels[0], session: .random(), step: 1,
             saltBefore: .random(), saltAfter: .random())
         let serverRow = try measure(
-            name: "server step Dense 64->10, softmax cross-entropy, backward (dL/da), SGD lr 2^-4; W before/after committed",
+            name:
+                "server step Dense 64->10, softmax cross-entropy, backward (dL/da), SGD lr 2^-4; W before/after committed",
             r1cs: server.r1cs(), witness: server.witness(), repetitions: repetitions)
         if !skipCommitted {
             let committed = ConstraintSystem<Fr>()
             try layer.synthesizeCommitted(into: committed, input: x, salt: .random())
-            rows.append(try measure(name: "the same with W, b bound to a public Poseidon commitment (sponge t = 17)",
-                                    r1cs: committed.r1cs(), witness: committed.witness(), repetitions: repetitions))
+            rows.append(
+                try measure(
+                    name: "the same with W, b bound to a public Poseidon commitment (sponge t = 17)",
+                    r1cs: committed.r1cs(), witness: committed.witness(), repetitions: repetitions))
         }
         rows.append(serverRow)
         // (4) the demo architecture: client Conv 1->4, 5x5, stride 2, ReLU with committed weights;
         // server Dense 576->10 with cross-entropy, backward and SGD, weights committed.
-        let kernel = (0..<(4 * 25)).map { _ in Int64((Double.random(in: -0.3...0.3, using: &g) * format.scale).rounded()) }
-        let conv = try QuantizedConv2d(inChannels: 1, outChannels: 4, height: 28, width: 28, kernelSize: 5, stride: 2,
-                                       weights: kernel, bias: [Int64](repeating: 0, count: 4), relu: true, format: format)
+        let kernel = (0..<(4 * 25)).map { _ in
+            Int64((Double.random(in: -0.3...0.3, using: &g) * format.scale).rounded())
+        }
+        let conv = try QuantizedConv2d(
+            inChannels: 1, outChannels: 4, height: 28, width: 28, kernelSize: 5, stride: 2,
+            weights: kernel, bias: [Int64](repeating: 0, count: 4), relu: true, format: format)
         let client = ConstraintSystem<Fr>()
         try conv.synthesizeCommitted(into: client, input: x, salt: .random())
-        rows.append(try measure(name: "demo client step: Conv 1->4 5x5 stride 2 + ReLU, weights committed, activations public",
-                                r1cs: client.r1cs(), witness: client.witness(), repetitions: repetitions))
+        rows.append(
+            try measure(
+                name: "demo client step: Conv 1->4 5x5 stride 2 + ReLU, weights committed, activations public",
+                r1cs: client.r1cs(), witness: client.witness(), repetitions: repetitions))
         let convOut = try conv.forward(x)
-        let hw = (0..<(576 * 10)).map { _ in Int64((Double.random(in: -0.05...0.05, using: &g) * format.scale).rounded()) }
-        let demoHead = try QuantizedDense(inputs: 576, outputs: 10, weights: hw, bias: [Int64](repeating: 0, count: 10),
-                                          relu: false, format: format)
+        let hw = (0..<(576 * 10)).map { _ in
+            Int64((Double.random(in: -0.05...0.05, using: &g) * format.scale).rounded())
+        }
+        let demoHead = try QuantizedDense(
+            inputs: 576, outputs: 10, weights: hw, bias: [Int64](repeating: 0, count: 10),
+            relu: false, format: format)
         let demoServer = ConstraintSystem<Fr>()
         _ = try ServerStep(layer: demoHead, learningRateShift: 4, loss: .softmaxCrossEntropy).synthesize(
             into: demoServer, activations: convOut, label: train.labels[0], session: .random(), step: 1,
             saltBefore: .random(), saltAfter: .random())
-        rows.append(try measure(name: "demo server step: Dense 576->10, cross-entropy, backward, SGD, weights committed",
-                                r1cs: demoServer.r1cs(), witness: demoServer.witness(), repetitions: repetitions))
+        rows.append(
+            try measure(
+                name: "demo server step: Dense 576->10, cross-entropy, backward, SGD, weights committed",
+                r1cs: demoServer.r1cs(), witness: demoServer.witness(), repetitions: repetitions))
         return rows
     }
 
@@ -77,12 +94,18 @@ public enum ZKMLBenchmark {
         public let proofBytes: Int
         public let pkBytes: Int
         public var table: BenchTable {
-            BenchTable(title: name, rows: [("constraints", constraints), ("prove_s", prove), ("verify_ms", verifyMs),
-                                           ("proof_bytes", proofBytes), ("pk_bytes", pkBytes)])
+            BenchTable(
+                title: name,
+                rows: [
+                    ("constraints", constraints), ("prove_s", prove), ("verify_ms", verifyMs),
+                    ("proof_bytes", proofBytes), ("pk_bytes", pkBytes),
+                ])
         }
         public var json: String {
-            String(format: "{\"name\": \"%@\", \"constraints\": %d, \"prove_s\": %.4f, \"verify_ms\": %.4f, \"proof_bytes\": %d, \"pk_bytes\": %d}",
-                   name, constraints, prove, verifyMs, proofBytes, pkBytes)
+            String(
+                format:
+                    "{\"name\": \"%@\", \"constraints\": %d, \"prove_s\": %.4f, \"verify_ms\": %.4f, \"proof_bytes\": %d, \"pk_bytes\": %d}",
+                name, constraints, prove, verifyMs, proofBytes, pkBytes)
         }
     }
 
@@ -105,8 +128,9 @@ public enum ZKMLBenchmark {
             }
             verify = min(verify, Date().timeIntervalSince(start) * 1000)
         }
-        return Row(name: name, constraints: r1cs.constraintCount, prove: best, verifyMs: verify,
-                   proofBytes: proof.a.compressed().count + proof.b.compressed().count + proof.c.compressed().count,
-                   pkBytes: KeyFile.encode(pk, r1cs: r1cs).count)
+        return Row(
+            name: name, constraints: r1cs.constraintCount, prove: best, verifyMs: verify,
+            proofBytes: proof.a.compressed().count + proof.b.compressed().count + proof.c.compressed().count,
+            pkBytes: KeyFile.encode(pk, r1cs: r1cs).count)
     }
 }

@@ -127,7 +127,9 @@ final class EncodingTests: XCTestCase {
     func testDecimalCoordinatesMustBeCanonical() throws {
         XCTAssertEqual(try Fq(decimal: "0"), .zero)
         XCTAssertEqual(try Fq(decimal: "12"), Fq(UInt64(12)))
-        for bad in ["", "012", "00", "-0", "+1", " 1", "1 ", "1e3", "0x10", "１", String(repeating: "0", count: 100) + "1"] {
+        for bad in [
+            "", "012", "00", "-0", "+1", " 1", "1 ", "1e3", "0x10", "１", String(repeating: "0", count: 100) + "1",
+        ] {
             XCTAssertThrowsError(try Fq(decimal: bad), bad)
             XCTAssertThrowsError(try Fr(decimal: bad), bad)
         }

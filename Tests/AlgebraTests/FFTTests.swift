@@ -1,6 +1,6 @@
+import Algebra
 import Foundation
 import XCTest
-import Algebra
 
 /// FFT, inverse FFT, coset FFT, Lagrange basis and the Groth16 quotient over BN254's Fr,
 /// checked against naive O(n^2) / Horner evaluation.
@@ -105,8 +105,9 @@ final class FFTTests: XCTestCase {
         let d = try EvaluationDomain(size: 16)
         let coefficients = randomVector(5)
         XCTAssertEqual(try d.fft(coefficients), naiveEvaluate(coefficients, root: d.generator, count: 16))
-        XCTAssertEqual(try d.cosetFFT(coefficients),
-                       naiveEvaluate(coefficients, root: d.generator, shift: d.cosetShift, count: 16))
+        XCTAssertEqual(
+            try d.cosetFFT(coefficients),
+            naiveEvaluate(coefficients, root: d.generator, shift: d.cosetShift, count: 16))
     }
 
     /// Sizes that take the multi-block, multi-core path: check random output positions by Horner.
@@ -170,8 +171,9 @@ final class FFTTests: XCTestCase {
             let d = try EvaluationDomain(size: n)
             let coefficients = randomVector(n)
             let evaluations = try d.cosetFFT(coefficients)
-            XCTAssertEqual(evaluations, naiveEvaluate(coefficients, root: d.generator, shift: Fr(5), count: n),
-                           "coset fft n=\(n)")
+            XCTAssertEqual(
+                evaluations, naiveEvaluate(coefficients, root: d.generator, shift: Fr(5), count: n),
+                "coset fft n=\(n)")
             XCTAssertEqual(try d.cosetIFFT(evaluations), coefficients, "coset ifft n=\(n)")
             if n > 1 { XCTAssertNotEqual(evaluations, try d.fft(coefficients)) }
         }
@@ -229,7 +231,8 @@ final class FFTTests: XCTestCase {
         let big = DensePolynomial(coefficients: randomVector(40))
         let (q, r) = big.divided(byVanishingPolynomialOf: d)
         XCTAssertLessThan(r.degree, 16)
-        XCTAssertEqual(big.evaluate(at: x), q.evaluate(at: x) * d.evaluateVanishingPolynomial(at: x) + r.evaluate(at: x))
+        XCTAssertEqual(
+            big.evaluate(at: x), q.evaluate(at: x) * d.evaluateVanishingPolynomial(at: x) + r.evaluate(at: x))
     }
 
     // MARK: Lagrange basis, vanishing polynomial
@@ -256,7 +259,10 @@ final class FFTTests: XCTestCase {
         let tau = Fr.random()
         let basis = d.evaluateLagrangeBasis(at: tau)
         var sum = Fr.zero, total = Fr.zero
-        for i in 0..<1024 { sum = sum + basis[i] * evaluations[i]; total = total + basis[i] }
+        for i in 0..<1024 {
+            sum = sum + basis[i] * evaluations[i]
+            total = total + basis[i]
+        }
         XCTAssertEqual(sum, horner(coefficients, tau))
         XCTAssertEqual(total, .one)
         // tau inside H gives a unit vector
@@ -299,7 +305,8 @@ final class FFTTests: XCTestCase {
             XCTAssertEqual(lhs, horner(h, tau) * d.evaluateVanishingPolynomial(at: tau), "n=\(n)")
             // against exact division of A*B - C by x^n - 1
             if n <= 64 {
-                let num = DensePolynomial(coefficients: pa) * DensePolynomial(coefficients: pb)
+                let num =
+                    DensePolynomial(coefficients: pa) * DensePolynomial(coefficients: pb)
                     - DensePolynomial(coefficients: pc)
                 let (q, r) = num.divided(byVanishingPolynomialOf: d)
                 XCTAssertTrue(r.isZero)

@@ -6,8 +6,10 @@ final class FieldTests: XCTestCase {
     /// Values that stress carries and reductions: 0, 1, 2, p-1, p-2, (p-1)/2, 2^64-1, 2^192, 2^253.
     func edgeValues(_ p: BigInt) -> [BigInt] {
         let one = BigInt(1)
-        return [BigInt(0), one, BigInt(2), p - one, p - BigInt(2), (p - one) >> 1, (p + one) >> 1,
-                BigInt(UInt64.max), one << 64, one << 128, one << 192, one << 253, p - (one << 64)]
+        return [
+            BigInt(0), one, BigInt(2), p - one, p - BigInt(2), (p - one) >> 1, (p + one) >> 1,
+            BigInt(UInt64.max), one << 64, one << 128, one << 192, one << 253, p - (one << 64),
+        ]
     }
 
     func randomBelow(_ p: BigInt) -> BigInt {
@@ -61,7 +63,7 @@ final class FieldTests: XCTestCase {
             XCTAssertEqual(try F(bigEndian: fa.bigEndianBytes()), fa)
             XCTAssertEqual(try F(decimal: a.description), fa)
         }
-        let e = BigInt(12345678901234567)
+        let e = BigInt(12_345_678_901_234_567)
         let base = randomBelow(p)
         XCTAssertEqual(F(reducing: base).power(limbs: e.limbs(count: 1)).bigInt, base.power(e, modulus: p))
     }
@@ -87,7 +89,10 @@ final class FieldTests: XCTestCase {
     func checkKernels<P: MontgomeryParameters>(_: P.Type, cases: Int) {
         let p = MontgomeryField<P>.modulus
         let rInverse = (BigInt(1) << 256).inverse(modulus: p)!
-        func limbs(_ v: BigInt) -> Limbs4 { let l = v.limbs(count: 4); return Limbs4(l[0], l[1], l[2], l[3]) }
+        func limbs(_ v: BigInt) -> Limbs4 {
+            let l = v.limbs(count: 4)
+            return Limbs4(l[0], l[1], l[2], l[3])
+        }
         var values = edgeValues(p)
         for _ in 0..<cases { values.append(randomBelow(p)) }
         let adx = FieldKernel.best == .adx
@@ -160,7 +165,7 @@ final class FieldTests: XCTestCase {
         XCTAssertNil(BigInt("0x", radix: 16))
         XCTAssertEqual(BigInt("-42"), -BigInt(42))
         XCTAssertEqual(BigInt(bigEndian: [1, 0]), BigInt(256))
-        XCTAssertEqual(BigInt(123456789).toString(radix: 16), "75bcd15")
+        XCTAssertEqual(BigInt(123_456_789).toString(radix: 16), "75bcd15")
     }
 }
 

@@ -12,14 +12,21 @@ final class MSMTests: XCTestCase {
             let bases = randomBases(c, n)
             var scalars = (0..<n).map { _ in Fr.random() }
             // Edge scalars: 0, 1, -1 (= r - 1, which recodes into a top carry), and repeats.
-            if n > 3 { scalars[0] = .zero; scalars[1] = .one; scalars[2] = -Fr.one }
+            if n > 3 {
+                scalars[0] = .zero
+                scalars[1] = .one
+                scalars[2] = -Fr.one
+            }
             let expected = MSM.naive(bases: bases, scalars: scalars)
             XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), expected, "\(C.name) MSM, n = \(n)")
-            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars, threads: 1), expected, "single thread, n = \(n)")
+            XCTAssertEqual(
+                MSM.multiply(bases: bases, scalars: scalars, threads: 1), expected, "single thread, n = \(n)")
         }
     }
 
-    func testG1MatchesNaive() { checkAgainstNaive(G1Parameters.self, sizes: [0, 1, 2, 3, 15, 16, 17, 33, 64, 255, 1024]) }
+    func testG1MatchesNaive() {
+        checkAgainstNaive(G1Parameters.self, sizes: [0, 1, 2, 3, 15, 16, 17, 33, 64, 255, 1024])
+    }
     func testG2MatchesNaive() { checkAgainstNaive(G2Parameters.self, sizes: [1, 2, 17, 100, 256]) }
 
     /// Repeated bases and scalars force equal-x additions (doubling and P + (-P)) in the buckets.
@@ -32,11 +39,13 @@ final class MSMTests: XCTestCase {
             bases.append(i % 3 == 0 ? -p : (i % 3 == 1 ? p : q))
             scalars.append(Fr(UInt64(i % 7 + 1)))
         }
-        bases.append(.infinity); scalars.append(.random())
+        bases.append(.infinity)
+        scalars.append(.random())
         XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars))
         // All-cancelling input sums to infinity.
         let cancel = [p, -p, q, -q] + [G1Affine](repeating: p, count: 40) + [G1Affine](repeating: -p, count: 40)
-        XCTAssertTrue(MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(5)), count: cancel.count)).isInfinity)
+        XCTAssertTrue(
+            MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(5)), count: cancel.count)).isInfinity)
     }
 
     /// Proving keys hold the point at infinity for wires a query does not use.
@@ -63,8 +72,9 @@ final class MSMTests: XCTestCase {
         let halfR = Fr(reducing: (Fr.modulus - BigInt(1)) >> 1)
         var edges: [Fr] = [halfR, halfR + Fr.one, -halfR, Fr.one, -Fr.one]
         edges += [Fr](repeating: Fr.zero, count: 45)
-        XCTAssertEqual(MSM.multiply(bases: Array(bases.prefix(50)), scalars: edges),
-                       MSM.naive(bases: Array(bases.prefix(50)), scalars: edges))
+        XCTAssertEqual(
+            MSM.multiply(bases: Array(bases.prefix(50)), scalars: edges),
+            MSM.naive(bases: Array(bases.prefix(50)), scalars: edges))
         XCTAssertTrue(MSM.multiply(bases: bases, scalars: [Fr](repeating: .zero, count: 500)).isInfinity)
     }
 
@@ -87,14 +97,18 @@ final class MSMTests: XCTestCase {
             for n in [511, 512, 777, 2500] {
                 let bases = randomBases(G1Parameters.self, n)
                 var scalars = (0..<n).map { _ in Fr.random() }
-                scalars[0] = .zero; scalars[1] = .one; scalars[2] = -Fr.one
+                scalars[0] = .zero
+                scalars[1] = .one
+                scalars[2] = -Fr.one
                 let expected = MSM.naive(bases: bases, scalars: scalars)
                 XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), expected, "\(kernel) G1, n = \(n)")
-                XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars, threads: 1), expected, "\(kernel) G1 one thread")
+                XCTAssertEqual(
+                    MSM.multiply(bases: bases, scalars: scalars, threads: 1), expected, "\(kernel) G1 one thread")
             }
             let bases = randomBases(G2Parameters.self, 700)
             let scalars = (0..<700).map { _ in Fr.random() }
-            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars), "\(kernel) G2")
+            XCTAssertEqual(
+                MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars), "\(kernel) G2")
         }
     }
 
@@ -112,18 +126,29 @@ final class MSMTests: XCTestCase {
                 scalars.append(Fr(UInt64(i % 7 + 1)))
             }
             for i in stride(from: 5, to: 1500, by: 11) { bases[i] = .infinity }
-            XCTAssertEqual(MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars), "\(kernel) repeats")
+            XCTAssertEqual(
+                MSM.multiply(bases: bases, scalars: scalars), MSM.naive(bases: bases, scalars: scalars),
+                "\(kernel) repeats")
             let random = randomBases(G1Parameters.self, 1200)
             let small = (0..<1200).map { Fr(Int64($0 % 5) - 2) }  // digits -2...2 only: five heavy buckets
-            XCTAssertEqual(MSM.multiply(bases: random, scalars: small), MSM.naive(bases: random, scalars: small), "\(kernel) heavy buckets")
+            XCTAssertEqual(
+                MSM.multiply(bases: random, scalars: small), MSM.naive(bases: random, scalars: small),
+                "\(kernel) heavy buckets")
             let ones = [Fr](repeating: .one, count: 1200)
-            XCTAssertEqual(MSM.multiply(bases: random, scalars: ones), MSM.naive(bases: random, scalars: ones), "\(kernel) one bucket")
+            XCTAssertEqual(
+                MSM.multiply(bases: random, scalars: ones), MSM.naive(bases: random, scalars: ones),
+                "\(kernel) one bucket")
             let cancel = [G1Affine](repeating: p, count: 600) + [G1Affine](repeating: -p, count: 600)
-            XCTAssertTrue(MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(3)), count: 1200)).isInfinity, "\(kernel)")
-            var g2 = [G2Affine](repeating: p2, count: 300) + [G2Affine](repeating: -p2, count: 200) + randomBases(G2Parameters.self, 300)
+            XCTAssertTrue(
+                MSM.multiply(bases: cancel, scalars: [Fr](repeating: Fr(UInt64(3)), count: 1200)).isInfinity,
+                "\(kernel)")
+            var g2 =
+                [G2Affine](repeating: p2, count: 300) + [G2Affine](repeating: -p2, count: 200)
+                + randomBases(G2Parameters.self, 300)
             g2[7] = .infinity
             let k2 = (0..<800).map { i in i < 500 ? Fr(UInt64(i % 4 + 1)) : Fr.random() }
-            XCTAssertEqual(MSM.multiply(bases: g2, scalars: k2), MSM.naive(bases: g2, scalars: k2), "\(kernel) G2 repeats")
+            XCTAssertEqual(
+                MSM.multiply(bases: g2, scalars: k2), MSM.naive(bases: g2, scalars: k2), "\(kernel) G2 repeats")
         }
     }
 
@@ -148,6 +173,9 @@ final class FixedBaseTests: XCTestCase {
         }
     }
 
-    func testG1() { check(G1Parameters.self, windowBits: 10); check(G1Parameters.self, windowBits: 7) }
+    func testG1() {
+        check(G1Parameters.self, windowBits: 10)
+        check(G1Parameters.self, windowBits: 7)
+    }
     func testG2() { check(G2Parameters.self, windowBits: 8) }
 }

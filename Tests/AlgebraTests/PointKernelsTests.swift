@@ -17,7 +17,10 @@ final class PointKernelsTests: XCTestCase {
             if n > 3 { p[3] = .infinity }
             var k = (0..<n).map { _ in Fr.random() }
             k[0] = .zero
-            if n > 2 { k[1] = .one; k[2] = -Fr.one }
+            if n > 2 {
+                k[1] = .one
+                k[2] = -Fr.one
+            }
             let expected = zip(p, k).map { $0.multiplied(by: $1).affine }
             var got = p
             XCTAssertTrue(PointKernels.scale(&got, canonicalScalars: k.map(\.canonicalLimbs)))
@@ -32,7 +35,9 @@ final class PointKernelsTests: XCTestCase {
     /// Over 1024 points: several work items and several inversion blocks per item, with
     /// infinities at block edges and results at infinity (scalar 0) inside them.
     func testScaleAcrossBlocksAndWorkItems() throws {
-        guard PointKernels.available(G1Parameters.self) else { throw XCTSkip("the IFMA kernel is not available on this CPU") }
+        guard PointKernels.available(G1Parameters.self) else {
+            throw XCTSkip("the IFMA kernel is not available on this CPU")
+        }
         let n = 1100
         var p = points(G1Parameters.self, n)
         for i in [0, 255, 256, 1023, 1024, n - 1] { p[i] = .infinity }

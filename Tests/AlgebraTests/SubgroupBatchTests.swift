@@ -14,7 +14,10 @@ final class SubgroupBatchTests: XCTestCase {
         let step = G2Jacobian.generator.multiplied(by: .random())
         var acc = step
         var out: [G2Jacobian] = []
-        for _ in 0..<count { out.append(acc); acc = acc + step }
+        for _ in 0..<count {
+            out.append(acc)
+            acc = acc + step
+        }
         return G2Jacobian.batchToAffine(out)
     }
 
@@ -35,7 +38,10 @@ final class SubgroupBatchTests: XCTestCase {
 
     func testPerPointTestMatchesOrderMultiplication() {
         let inG2 = Self.g2Points(3)
-        for p in inG2 { XCTAssertTrue(p.isInG2); XCTAssertTrue(p.jacobian.isInG2) }
+        for p in inG2 {
+            XCTAssertTrue(p.isInG2)
+            XCTAssertTrue(p.jacobian.isInG2)
+        }
         XCTAssertTrue(G2Affine.infinity.isInG2)
         for _ in 0..<3 {
             let p = Self.randomTwistPoint()
@@ -64,7 +70,7 @@ final class SubgroupBatchTests: XCTestCase {
 
     func findsEachKindOfBadPoint() {
         let points = Self.g2Points(G2SubgroupBatch.batchThreshold + 100)
-        let orders = [BigInt(10069), BigInt(5864401), BigInt(10069) * BigInt(5864401)]
+        let orders = [BigInt(10069), BigInt(5_864_401), BigInt(10069) * BigInt(5_864_401)]
         for (k, order) in orders.enumerated() {
             let t = Self.pointOfOrder(order)
             // hidden in a G2 point, at varying positions
@@ -105,7 +111,9 @@ final class SubgroupBatchTests: XCTestCase {
         }
         for p in Self.g2Points(5) {
             let bytes = p.uncompressed()
-            let decoded = bytes.withUnsafeBytes { RawPointDecoding.g2OnCurve($0.baseAddress!, layout: .bigEndianC1First) }
+            let decoded = bytes.withUnsafeBytes {
+                RawPointDecoding.g2OnCurve($0.baseAddress!, layout: .bigEndianC1First)
+            }
             XCTAssertEqual(decoded, try G2Affine(uncompressed: bytes))
             var off = bytes
             off[127] ^= 1
@@ -114,7 +122,8 @@ final class SubgroupBatchTests: XCTestCase {
         // infinity and non-canonical coordinates are left to the full decoders
         let zeros = [UInt8](repeating: 0, count: 128)
         XCTAssertNil(zeros.withUnsafeBytes { RawPointDecoding.g1($0.baseAddress!, layout: .bigEndianC1First) })
-        XCTAssertNil(zeros.withUnsafeBytes { RawPointDecoding.g2OnCurve($0.baseAddress!, layout: .littleEndianMontgomery) })
+        XCTAssertNil(
+            zeros.withUnsafeBytes { RawPointDecoding.g2OnCurve($0.baseAddress!, layout: .littleEndianMontgomery) })
         let g = G1Affine.generator
         let nonCanonical = (g.x.bigInt + Fq.modulus).bigEndianBytes(count: 32) + g.y.bigEndianBytes()
         XCTAssertNil(nonCanonical.withUnsafeBytes { RawPointDecoding.g1($0.baseAddress!, layout: .bigEndianC1First) })

@@ -15,7 +15,8 @@ final class AttackTests: XCTestCase {
         for (n, b) in [(200, 20), (500, 50), (1000, 100), (300, 200)] {
             var recalls = [Double]()
             for seed in 0..<seeds {
-                let round = try AttackTrial.prepare(kind: .qbi, neurons: n, batch: b, data: data, seed: UInt64(1000 * n + seed))
+                let round = try AttackTrial.prepare(
+                    kind: .qbi, neurons: n, batch: b, data: data, seed: UInt64(1000 * n + seed))
                 recalls.append(round.activation.recall)
             }
             let s = Statistics.summarize(recalls)
@@ -24,8 +25,10 @@ final class AttackTests: XCTestCase {
             let tolerance = t * s.standardDeviation / Double(seeds).squareRoot()
             let binomialSE = (theory * (1 - theory) / Double(b * seeds)).squareRoot()
             XCTAssertGreaterThan(s.standardDeviation, 0, "(\(n), \(b)): recall must vary over seeds")
-            XCTAssertLessThanOrEqual(abs(s.mean - theory), tolerance,
-                                     "(N \(n), B \(b)): measured \(s.mean) vs theory \(theory), tolerance \(tolerance) (binomial SE \(binomialSE))")
+            XCTAssertLessThanOrEqual(
+                abs(s.mean - theory), tolerance,
+                "(N \(n), B \(b)): measured \(s.mean) vs theory \(theory), tolerance \(tolerance) (binomial SE \(binomialSE))"
+            )
         }
     }
 
@@ -44,10 +47,12 @@ final class AttackTests: XCTestCase {
         let data = AttackData.synthetic()
         for kind in [AttackKind.qbi, .rtf] {
             for entry in AttackEntryPoint.allCases {
-                let round = try AttackTrial.prepare(kind: kind, neurons: 500, batch: 20, data: data, seed: 7, entry: entry)
+                let round = try AttackTrial.prepare(
+                    kind: kind, neurons: 500, batch: 20, data: data, seed: 7, entry: entry)
                 let (result, inversion, quality) = try AttackTrial.evaluate(round, display: data.display) { _ in }
                 XCTAssertGreaterThan(result.structuralRecall, 0.5, "\(kind) \(entry)")
-                XCTAssertEqual(quality.exact, round.activation.isolated, "\(kind) \(entry): exact matches = isolated samples")
+                XCTAssertEqual(
+                    quality.exact, round.activation.isolated, "\(kind) \(entry): exact matches = isolated samples")
                 let d = data.dimension
                 for (n, isolated) in round.activation.isolated.enumerated() where isolated {
                     let r = quality.bestMatch[n]
@@ -80,8 +85,9 @@ final class AttackTests: XCTestCase {
         XCTAssertGreaterThan(quality.exactRecall, 0.5)
         XCTAssertThrowsError(try round.invert(ModelUpdate(gradients: [:])))
         // Split: client half Dense(64 -> 32) + ReLU; the server's imprint layer sees 32 features.
-        var client = Sequential(layers: [Dense(name: "c1", inFeatures: 64, outFeatures: 32), ReLU(name: "c1_relu")],
-                                inputShape: [64])
+        var client = Sequential(
+            layers: [Dense(name: "c1", inFeatures: 64, outFeatures: 32), ReLU(name: "c1_relu")],
+            inputShape: [64])
         WeightInit.kaiming.apply(to: &client, generator: &rng)
         let a = SplitLearningServer.clientActivations(client: client, inputs: x)
         XCTAssertEqual(a.shape, [10, 32])
@@ -91,10 +97,12 @@ final class AttackTests: XCTestCase {
         var server = try SplitLearningServer(layer: serverLayer, classes: 10, generator: &rng)
         let step = try server.step(activations: a, labels: y)
         XCTAssertEqual(step.activationGradient.shape, [10, 32])
-        let q = ReconstructionEvaluation.evaluate(originals: a, inversion: step.inversion, display: .raw(height: 4, width: 8))
+        let q = ReconstructionEvaluation.evaluate(
+            originals: a, inversion: step.inversion, display: .raw(height: 4, width: 8))
         XCTAssertGreaterThan(q.exactRecall, 0, "some cut-layer activations recovered exactly")
-        let qx = ReconstructionEvaluation.evaluate(originals: x, inversion: Inversion(reconstructions: Tensor(shape: [0, 64]), units: []),
-                                                   display: data.display)
+        let qx = ReconstructionEvaluation.evaluate(
+            originals: x, inversion: Inversion(reconstructions: Tensor(shape: [0, 64]), units: []),
+            display: data.display)
         XCTAssertEqual(qx.exactRecall, 0)
     }
 

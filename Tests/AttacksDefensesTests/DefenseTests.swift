@@ -113,8 +113,11 @@ final class DefenseTests: XCTestCase {
     /// explicit computation from `perSampleGradient` (noise off).
     func testDPClippingMatchesExplicitPerSampleClipping() throws {
         var rng = SeededGenerator(seed: 2)
-        var model = Sequential(layers: [Dense(name: "fc1", inFeatures: 6, outFeatures: 5), ReLU(name: "r"),
-                                        Dense(name: "fc2", inFeatures: 5, outFeatures: 3)], inputShape: [6])
+        var model = Sequential(
+            layers: [
+                Dense(name: "fc1", inFeatures: 6, outFeatures: 5), ReLU(name: "r"),
+                Dense(name: "fc2", inFeatures: 5, outFeatures: 3),
+            ], inputShape: [6])
         WeightInit.kaiming.apply(to: &model, generator: &rng)
         let x = Tensor(shape: [8, 6]) { p in for i in 0..<p.count { p[i] = 3 * rng.nextNormal() } }
         let labels = (0..<8).map { $0 % 3 }

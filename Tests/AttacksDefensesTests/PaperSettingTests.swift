@@ -21,7 +21,8 @@ final class PaperSettingTests: XCTestCase {
         let labels = [0, 1, 0, 1]
         // A zero model: every sample's output gradient depends only on its label, so replacing x by
         // -x flips that sample's weight gradient and leaves the others unchanged.
-        let model = Sequential(layers: [Dense(name: "fc", inFeatures: features, outFeatures: 2)], inputShape: [features])
+        let model = Sequential(
+            layers: [Dense(name: "fc", inFeatures: features, outFeatures: 2)], inputShape: [features])
         func context(_ x: [Float]) throws -> GradientHookContext {
             var m = model
             let out = m.forward(try Tensor(shape: [batch, features], storage: x), training: true)
@@ -65,17 +66,21 @@ final class PaperSettingTests: XCTestCase {
         let measured = log((tpr - delta) / fpr)
         // What the old code reported for this step: Poisson-amplified at q = B / n for n = 1000.
         let amplified = try RDPAccountant().epsilon(
-            for: try PoissonSampledGaussian(samplingRate: Double(batch) / 1000, noiseMultiplier: 1, steps: 1), delta: delta)
+            for: try PoissonSampledGaussian(samplingRate: Double(batch) / 1000, noiseMultiplier: 1, steps: 1),
+            delta: delta)
         let honest = try defense.perRoundGuarantee(delta: delta, layers: 1)
-        print("distinguisher: TPR \(Double(tp) / n), FPR \(Double(fp) / n), eps >= \(measured); "
-              + "amplified claim \(amplified), per-round \(honest.epsilon)")
+        print(
+            "distinguisher: TPR \(Double(tp) / n), FPR \(Double(fp) / n), eps >= \(measured); "
+                + "amplified claim \(amplified), per-round \(honest.epsilon)")
         XCTAssertGreaterThan(measured, amplified, "the amplified figure is contradicted by one round")
         XCTAssertLessThan(measured, honest.epsilon, "the per-round guarantee holds")
         XCTAssertEqual(honest.neighbouring, "replace-one")
         XCTAssertEqual(honest.amplification, "none")
         XCTAssertEqual(honest.noise, "system")
         XCTAssertTrue(honest.label.contains("per round, unamplified"))
-        XCTAssertEqual(honest.epsilon, try WeightNoise.analyticGaussianEpsilon(sensitivity: 2, sigma: 1, delta: delta), accuracy: 1e-12)
+        XCTAssertEqual(
+            honest.epsilon, try WeightNoise.analyticGaussianEpsilon(sensitivity: 2, sigma: 1, delta: delta),
+            accuracy: 1e-12)
     }
 
     /// Point 4, its noise: two default defenses on the same gradient draw different noise (the
@@ -93,7 +98,9 @@ final class PaperSettingTests: XCTestCase {
         XCTAssertEqual(try defended(.seeded(9)), try defended(.seeded(9)))
         XCTAssertEqual(try GaussianGradientNoise().noiseSource, .system)
         XCTAssertEqual(DefenseOptions().randomness, .system)
-        XCTAssertTrue(try GaussianGradientNoise(noise: .seeded(1)).perRoundGuarantee(delta: 1e-5, layers: 2).label.contains("SEEDED"))
+        XCTAssertTrue(
+            try GaussianGradientNoise(noise: .seeded(1)).perRoundGuarantee(delta: 1e-5, layers: 2).label.contains(
+                "SEEDED"))
         XCTAssertThrowsError(try GaussianGradientNoise(noiseMultiplier: 0).perRoundGuarantee(delta: 1e-5, layers: 1))
         XCTAssertThrowsError(try GaussianGradientNoise(clipNorm: 0))
     }
@@ -102,8 +109,9 @@ final class PaperSettingTests: XCTestCase {
     func testAnalyticGaussianEpsilonInvertsTheCalibration() throws {
         for (eps, delta) in [(0.5, 1e-5), (2.0, 1e-6), (8.0, 1e-5)] {
             let sigma = try WeightNoise.analyticGaussian(sensitivity: 1.5, epsilon: eps, delta: delta).sigma
-            XCTAssertEqual(try WeightNoise.analyticGaussianEpsilon(sensitivity: 1.5, sigma: sigma, delta: delta), eps,
-                           accuracy: 1e-6 * eps)
+            XCTAssertEqual(
+                try WeightNoise.analyticGaussianEpsilon(sensitivity: 1.5, sigma: sigma, delta: delta), eps,
+                accuracy: 1e-6 * eps)
         }
         // Huge noise: tiny but positive (delta(0) = 2 Phi(1/(2s)) - 1 = 4e-5 > 1e-5 at s = 1e4) ...
         XCTAssertLessThan(try WeightNoise.analyticGaussianEpsilon(sensitivity: 1, sigma: 1e4, delta: 1e-5), 1e-3)
@@ -156,10 +164,12 @@ final class PaperSettingTests: XCTestCase {
         let paper = try update(try AGGP(randomness: .seeded(1)))
         let every = try update(try AGGP(layers: .all, randomness: .seeded(1)))
         XCTAssertNotEqual(paper.gradients["imprint.weight"]?.storage, plain.gradients["imprint.weight"]?.storage)
-        XCTAssertEqual(paper.gradients["head.weight"]?.storage, plain.gradients["head.weight"]?.storage,
-                       "the paper leaves the head alone")
-        XCTAssertNotEqual(every.gradients["head.weight"]?.storage, plain.gradients["head.weight"]?.storage,
-                          "--aggp-layers all keeps the old behaviour")
+        XCTAssertEqual(
+            paper.gradients["head.weight"]?.storage, plain.gradients["head.weight"]?.storage,
+            "the paper leaves the head alone")
+        XCTAssertNotEqual(
+            every.gradients["head.weight"]?.storage, plain.gradients["head.weight"]?.storage,
+            "--aggp-layers all keeps the old behaviour")
         // After a conv layer the first dense layer is still found by name.
         let cnn = try ModelSpec.bundled("cnn-small").makeModel(seed: 1)
         XCTAssertEqual(AGGP.firstDenseLayer(of: cnn), "fc")
@@ -185,8 +195,10 @@ final class PaperSettingTests: XCTestCase {
             let r = try AttackTrial.prepare(kind: .rtf, neurons: 200, batch: 20, data: .synthetic(), seed: UInt64(seed))
             var a = try AGGP(randomness: .seeded(UInt64(seed)))
             var b = try AGGP(threshold: 15, randomness: .seeded(UInt64(seed)))
-            t10.append(try AttackTrial.evaluate(r, display: AttackData.synthetic().display) { a.apply(to: &$0) }.result.recall)
-            t15.append(try AttackTrial.evaluate(r, display: AttackData.synthetic().display) { b.apply(to: &$0) }.result.recall)
+            t10.append(
+                try AttackTrial.evaluate(r, display: AttackData.synthetic().display) { a.apply(to: &$0) }.result.recall)
+            t15.append(
+                try AttackTrial.evaluate(r, display: AttackData.synthetic().display) { b.apply(to: &$0) }.result.recall)
         }
         print("RtF recall under AGGP: T = 10 \(t10), T = 15 \(t15)")
         XCTAssertLessThan(t15.reduce(0, +), t10.reduce(0, +))

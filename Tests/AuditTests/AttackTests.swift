@@ -6,10 +6,12 @@ import XCTest
 /// End-to-end attacks on small models trained on the bundled Fashion-MNIST subset.
 final class AttackTests: XCTestCase {
     static func spec() throws -> ModelSpec {
-        try ModelSpec(name: "mlp-test", inputShape: [784], layers: [
-            .dense(name: "fc1", inFeatures: 784, outFeatures: 64, bias: true), .relu(name: "relu1"),
-            .dense(name: "fc2", inFeatures: 64, outFeatures: 10, bias: true),
-        ])
+        try ModelSpec(
+            name: "mlp-test", inputShape: [784],
+            layers: [
+                .dense(name: "fc1", inFeatures: 784, outFeatures: 64, bias: true), .relu(name: "relu1"),
+                .dense(name: "fc2", inFeatures: 64, outFeatures: 10, bias: true),
+            ])
     }
 
     /// 200 training images and 100 test images, standardized.
@@ -32,7 +34,8 @@ final class AttackTests: XCTestCase {
         for (model, trainedModel) in [(trained, true), (spec.makeModel(seed: 7), false)] {
             let m = try ExampleOutputs.evaluate(model: model, data: members)
             let n = try ExampleOutputs.evaluate(model: model, data: test)
-            let ev = try AttackEvaluation(attack: "loss", memberScores: m.loss.map { -$0 }, nonMemberScores: n.loss.map { -$0 }, delta: 1e-5)
+            let ev = try AttackEvaluation(
+                attack: "loss", memberScores: m.loss.map { -$0 }, nonMemberScores: n.loss.map { -$0 }, delta: 1e-5)
             if trainedModel {
                 XCTAssertGreaterThan(ev.metrics.auc, 0.75, "trained model: loss attack should clearly beat chance")
                 XCTAssertGreaterThan(ev.epsilon.bound, 0)
@@ -52,17 +55,21 @@ final class AttackTests: XCTestCase {
         let targetMask = ShadowTraining.randomHalf(examples: train.count, seed: 3)
         XCTAssertEqual(targetMask.filter { $0 }.count, train.count / 2)
         let masks = [targetMask] + shadowMasks
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-audit-test-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "verisplit-audit-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = ShadowCache(directory: dir)
-        let all = try ShadowTraining.train(spec: spec, pool: train, masks: masks, trainer: trainer, seed: 3, cache: cache, showProgress: false)
+        let all = try ShadowTraining.train(
+            spec: spec, pool: train, masks: masks, trainer: trainer, seed: 3, cache: cache, showProgress: false)
         XCTAssertEqual(all.cacheHits, 0)
-        let again = try ShadowTraining.train(spec: spec, pool: train, masks: masks, trainer: trainer, seed: 3, cache: cache, showProgress: false)
+        let again = try ShadowTraining.train(
+            spec: spec, pool: train, masks: masks, trainer: trainer, seed: 3, cache: cache, showProgress: false)
         XCTAssertEqual(again.cacheHits, 9, "second run must load every model from the cache")
         XCTAssertEqual(again.outputs, all.outputs)
         let other = try PlainTrainer(epochs: 29, batchSize: 32)
-        let changed = try ShadowTraining.train(spec: spec, pool: train, masks: Array(masks.prefix(1)), trainer: other, seed: 3, cache: cache,
-                                               showProgress: false)
+        let changed = try ShadowTraining.train(
+            spec: spec, pool: train, masks: Array(masks.prefix(1)), trainer: other, seed: 3, cache: cache,
+            showProgress: false)
         XCTAssertEqual(changed.cacheHits, 0, "different hyperparameters must not hit the cache")
 
         let shadows = all.slice(1..<9)
@@ -71,9 +78,11 @@ final class AttackTests: XCTestCase {
         let random = try ExampleOutputs.evaluate(model: spec.makeModel(seed: 99), data: train)
         for attack in [AttackKind.lira, .liraOffline, .rmia] {
             for (target, isTrained) in [(all.outputs[0], true), (random, false)] {
-                let s = try MembershipAttack.scores(attack, target: target, examples: members + nonMembers, shadows: shadows, population: nonMembers)
-                let ev = try AttackEvaluation(attack: attack.rawValue, memberScores: Array(s[0..<members.count]),
-                                              nonMemberScores: Array(s[members.count...]), delta: 1e-5)
+                let s = try MembershipAttack.scores(
+                    attack, target: target, examples: members + nonMembers, shadows: shadows, population: nonMembers)
+                let ev = try AttackEvaluation(
+                    attack: attack.rawValue, memberScores: Array(s[0..<members.count]),
+                    nonMemberScores: Array(s[members.count...]), delta: 1e-5)
                 if isTrained {
                     XCTAssertGreaterThan(ev.metrics.auc, 0.7, "\(attack) on a trained model")
                 } else {
@@ -81,6 +90,7 @@ final class AttackTests: XCTestCase {
                 }
             }
         }
-        XCTAssertThrowsError(try MembershipAttack.scores(.lira, target: random, examples: members, shadows: nil, population: nonMembers))
+        XCTAssertThrowsError(
+            try MembershipAttack.scores(.lira, target: random, examples: members, shadows: nil, population: nonMembers))
     }
 }

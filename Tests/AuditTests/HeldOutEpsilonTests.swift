@@ -16,8 +16,9 @@ final class HeldOutEpsilonTests: XCTestCase {
         for trial in 0..<200 {
             let members = (0..<n).map { _ in rng.nextUniformDouble() }
             let nonMembers = (0..<n).map { _ in rng.nextUniformDouble() }
-            let e = try EmpiricalEpsilon(memberScores: members, nonMemberScores: nonMembers, delta: 1e-5,
-                                         splitSeed: UInt64(trial))
+            let e = try EmpiricalEpsilon(
+                memberScores: members, nonMemberScores: nonMembers, delta: 1e-5,
+                splitSeed: UInt64(trial))
             XCTAssertEqual(e.selectionMembers + e.evaluationMembers, n)
             XCTAssertEqual(e.evaluationNonMembers, n - n / 2)
             XCTAssertLessThanOrEqual(e.bound, e.ceiling)
@@ -45,11 +46,13 @@ final class HeldOutEpsilonTests: XCTestCase {
         XCTAssertEqual(EmpiricalEpsilon.thresholdSelection, "held-out")
         // The reported bound is that of its evaluation-half counts for the chosen inequality, so at
         // most the better of the two inequalities at those counts.
-        let again = try EmpiricalEpsilon.bound(falsePositives: e.falsePositives, negatives: e.evaluationNonMembers,
-                                               falseNegatives: e.falseNegatives, positives: e.evaluationMembers, delta: 1e-5)
+        let again = try EmpiricalEpsilon.bound(
+            falsePositives: e.falsePositives, negatives: e.evaluationNonMembers,
+            falseNegatives: e.falseNegatives, positives: e.evaluationMembers, delta: 1e-5)
         XCTAssertGreaterThanOrEqual(again, e.bound)
         // The ceiling is that of the evaluation half (500 / 500), below the post-hoc ceiling.
-        XCTAssertEqual(e.ceiling, try EmpiricalEpsilon.ceiling(positives: 500, negatives: 500, delta: 1e-5), accuracy: 1e-12)
+        XCTAssertEqual(
+            e.ceiling, try EmpiricalEpsilon.ceiling(positives: 500, negatives: 500, delta: 1e-5), accuracy: 1e-12)
         XCTAssertLessThan(e.ceiling, e.posthocCeiling)
         // Too few scores to split is an error, not a silent 0.
         XCTAssertThrowsError(try EmpiricalEpsilon(memberScores: [1], nonMemberScores: [0, 1], delta: 1e-5))

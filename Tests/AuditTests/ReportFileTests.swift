@@ -11,9 +11,13 @@ final class ReportFileTests: XCTestCase {
         let trainer = try PlainTrainer(epochs: 20, batchSize: 32)
         let model = try trainer.train(spec: spec, data: members, seed: 1)
         let config = MIAConfiguration(attack: .loss, examplesPerSide: 80, cacheDirectory: nil, showProgress: false)
-        let result = try MembershipAudit.run(spec: spec, target: model, members: members, nonMembers: test, trainer: trainer, configuration: config)
-        let report = MIAReport(result: result, context: ReportContext(versions: [("verisplit", "test")], inputs: [("model", "memory")], command: "test"))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-report-test-\(UUID().uuidString)")
+        let result = try MembershipAudit.run(
+            spec: spec, target: model, members: members, nonMembers: test, trainer: trainer, configuration: config)
+        let report = MIAReport(
+            result: result,
+            context: ReportContext(versions: [("verisplit", "test")], inputs: [("model", "memory")], command: "test"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "verisplit-report-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let files = try report.write(to: dir)
 
@@ -34,10 +38,14 @@ final class ReportFileTests: XCTestCase {
         let html = try String(contentsOf: files.html, encoding: .utf8)
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
         XCTAssertTrue(html.hasSuffix("</html>\n"))
-        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4, "ROC linear, ROC log-log, histogram, epsilon vs guesses")
+        XCTAssertEqual(
+            html.components(separatedBy: "<svg ").count - 1, 4, "ROC linear, ROC log-log, histogram, epsilon vs guesses"
+        )
         XCTAssertEqual(html.components(separatedBy: "<svg ").count, html.components(separatedBy: "</svg>").count)
         XCTAssertFalse(html.contains("<script"))
-        XCTAssertFalse(html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"), "no network resources")
+        XCTAssertFalse(
+            html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"),
+            "no network resources")
         XCTAssertFalse(report.table().isEmpty)
     }
 
@@ -56,13 +64,15 @@ final class ReportFileTests: XCTestCase {
         train.standardize(with: s)
         test.standardize(with: s)
         let config = CanaryConfiguration(canaries: 300, seed: 2)
-        let (canaries, included) = try CanaryAudit.makeCanaries(from: train.subset(Array(3000..<3300)), configuration: config)
+        let (canaries, included) = try CanaryAudit.makeCanaries(
+            from: train.subset(Array(3000..<3300)), configuration: config)
         XCTAssertEqual(included.count, 300)
         let plain = try PlainTrainer(epochs: 30, batchSize: 32)
         // DP-Weights noise (sigma ~ 0.01) does not stop memorization: a claim of epsilon 0.25 must fall.
         let weak = try DPWeightsModelTrainer(epsilon: 0.25, base: plain)
-        let r = try CanaryAudit.run(spec: spec, base: train.subset(Array(0..<300)), canaries: canaries, included: included,
-                                    test: test.subset(Array(0..<200)), trainer: weak, configuration: config)
+        let r = try CanaryAudit.run(
+            spec: spec, base: train.subset(Array(0..<300)), canaries: canaries, included: included,
+            test: test.subset(Array(0..<200)), trainer: weak, configuration: config)
         XCTAssertGreaterThan(r.oneRun.best.epsilon, 0.25)
         XCTAssertTrue(r.contradictsClaim, "measured \(r.oneRunCorrected) vs claimed 0.25")
         XCTAssertEqual(r.claim?.proven, false)

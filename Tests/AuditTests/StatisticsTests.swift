@@ -36,9 +36,13 @@ final class StatisticsTests: XCTestCase {
     }
 
     func testBinomialTailMatchesScipyAndDirectSum() {
-        XCTAssertEqual(Statistics.binomialUpperTail(atLeast: 60, trials: 100, probability: 0.5), 0.028443966820490444, accuracy: 1e-13)
-        XCTAssertEqual(Statistics.binomialUpperTail(atLeast: 90, trials: 100, probability: 0.7310585786300049), 2.7358128007661584e-05,
-                       accuracy: 1e-15)
+        XCTAssertEqual(
+            Statistics.binomialUpperTail(atLeast: 60, trials: 100, probability: 0.5), 0.028443966820490444,
+            accuracy: 1e-13)
+        XCTAssertEqual(
+            Statistics.binomialUpperTail(atLeast: 90, trials: 100, probability: 0.7310585786300049),
+            2.7358128007661584e-05,
+            accuracy: 1e-15)
         let direct = (7...20).reduce(0.0) { $0 + Statistics.binomialPMF($1, trials: 20, probability: 0.3) }
         XCTAssertEqual(Statistics.binomialUpperTail(atLeast: 7, trials: 20, probability: 0.3), direct, accuracy: 1e-13)
     }
@@ -46,12 +50,18 @@ final class StatisticsTests: XCTestCase {
     func testEmpiricalEpsilonCeilingAndHandCase() throws {
         // A perfect attack on 1000 members and 1000 non-members: ln((1 - delta - u) / u) with
         // u = 1 - 0.025^(1/1000), the ~5.6 of the issue.
-        XCTAssertEqual(try EmpiricalEpsilon.ceiling(positives: 1000, negatives: 1000, delta: 1e-5), 5.6005774942916355, accuracy: 1e-8)
+        XCTAssertEqual(
+            try EmpiricalEpsilon.ceiling(positives: 1000, negatives: 1000, delta: 1e-5), 5.6005774942916355,
+            accuracy: 1e-8)
         // FP = 5 of 1000, FN = 100 of 1000 (scipy: 4.326040844088214).
-        XCTAssertEqual(try EmpiricalEpsilon.bound(falsePositives: 5, negatives: 1000, falseNegatives: 100, positives: 1000, delta: 1e-5),
-                       4.326040844088214, accuracy: 1e-8)
+        XCTAssertEqual(
+            try EmpiricalEpsilon.bound(
+                falsePositives: 5, negatives: 1000, falseNegatives: 100, positives: 1000, delta: 1e-5),
+            4.326040844088214, accuracy: 1e-8)
         // A useless operating point certifies nothing.
-        XCTAssertEqual(try EmpiricalEpsilon.bound(falsePositives: 500, negatives: 1000, falseNegatives: 500, positives: 1000, delta: 1e-5), 0)
+        XCTAssertEqual(
+            try EmpiricalEpsilon.bound(
+                falsePositives: 500, negatives: 1000, falseNegatives: 500, positives: 1000, delta: 1e-5), 0)
     }
 
     func testOneRunBoundMatchesReferenceCode() throws {

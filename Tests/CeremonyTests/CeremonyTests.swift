@@ -18,7 +18,9 @@ enum Fixture {
     static var circuitBytes: [UInt8] { Circom.writeR1CS(chain.0) }
 
     static func file(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
-    static func put(_ path: String, _ bytes: [UInt8]) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes))) }
+    static func put(_ path: String, _ bytes: [UInt8]) {
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+    }
     static func state(_ dir: String, phase: Int, index: Int) -> String {
         "\(dir)/phase\(phase)/" + String(format: "%04d", index) + (phase == 1 ? ".ptau" : ".zkey")
     }
@@ -36,8 +38,10 @@ enum Fixture {
         return nil
     }
 
-    static func expectUnsound(_ transcript: CeremonyTranscript, phase: Int, index: Int, file: StaticString = #filePath,
-                              line: UInt = #line) {
+    static func expectUnsound(
+        _ transcript: CeremonyTranscript, phase: Int, index: Int, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         do {
             _ = try transcript.verify()
             XCTFail("verify accepted a broken transcript", file: file, line: line)
@@ -65,7 +69,8 @@ final class CeremonyTests: XCTestCase {
 
         let reloaded = try CeremonyTranscript.load(dir)
         let verified = try reloaded.verify()
-        XCTAssertEqual(verified.contributions.map(\.name), ["alice", "bob", "carol", "alice", "bob", "carol", "beacon"])
+        XCTAssertEqual(
+            verified.contributions.map(\.name), ["alice", "bob", "carol", "alice", "bob", "carol", "beacon"])
         XCTAssertEqual(verified.contributions.map(\.phase), [1, 1, 1, 2, 2, 2, 2])
         XCTAssertEqual(verified.contributions.last?.isBeacon, true)
         XCTAssertEqual(verified.contributions.map(\.hash), receipts.map(\.hash))
@@ -86,7 +91,8 @@ final class CeremonyTests: XCTestCase {
         // Keys written in our format decode to the key the transcript yields.
         let (decoded, decodedCircuit) = try KeyFile.decode(KeyFile.encode(key, r1cs: r1cs))
         XCTAssertTrue(verified.matches(decoded.verifyingKey))
-        XCTAssertEqual(VerifiedCeremony.fingerprint(decoded.verifyingKey), VerifiedCeremony.fingerprint(key.verifyingKey))
+        XCTAssertEqual(
+            VerifiedCeremony.fingerprint(decoded.verifyingKey), VerifiedCeremony.fingerprint(key.verifyingKey))
         let again = try Groth16.prove(key: decoded, r1cs: decodedCircuit, witness: witness)
         XCTAssertTrue(try Groth16.verify(key: decoded.verifyingKey, proof: again, publicInputs: Array(witness[1...2])))
 
@@ -113,7 +119,8 @@ final class CeremonyTests: XCTestCase {
 
         let (_, witness) = Fixture.chain
         let proof = try Groth16.prove(key: contents.key, r1cs: contents.r1cs, witness: witness)
-        XCTAssertTrue(try Groth16.verify(key: contents.key.verifyingKey, proof: proof, publicInputs: Array(witness[1...2])))
+        XCTAssertTrue(
+            try Groth16.verify(key: contents.key.verifyingKey, proof: proof, publicInputs: Array(witness[1...2])))
 
         // Rewriting with the parsed records gives the same bytes.
         let key = try XCTUnwrap(verified.provingKey)
@@ -143,7 +150,9 @@ final class CeremonyTests: XCTestCase {
             let p2 = Fixture.state(dir2, phase: 1, index: 1)
             var b2 = Fixture.file(p2)
             let s = try XCTUnwrap(Fixture.section(b2, section))
-            let replacement = size == 64 ? Zkey.encode(G1Affine.generator.multiplied(by: Fr(11)).affine)
+            let replacement =
+                size == 64
+                ? Zkey.encode(G1Affine.generator.multiplied(by: Fr(11)).affine)
                 : Zkey.encode(G2Affine.generator.multiplied(by: Fr(11)).affine)
             b2.replaceSubrange((s.offset + k * size)..<(s.offset + (k + 1) * size), with: replacement)
             Fixture.put(p2, b2)
@@ -274,6 +283,7 @@ final class CeremonyTests: XCTestCase {
         }
         // Powers too small for the circuit.
         let small = Ptau.write(PtauFile(powers: .initial(power: 2), ceremonyPower: 2, contributions: []))
-        XCTAssertThrowsError(try CeremonyTranscript.create(directory: dir + "-small", circuit: Fixture.circuitBytes, ptau: small))
+        XCTAssertThrowsError(
+            try CeremonyTranscript.create(directory: dir + "-small", circuit: Fixture.circuitBytes, ptau: small))
     }
 }

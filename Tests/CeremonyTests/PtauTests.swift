@@ -16,7 +16,10 @@ final class PtauTests: XCTestCase {
     }
 
     func read(_ bytes: [UInt8]) -> PtauError? {
-        do { _ = try Ptau.read(bytes, file: "test.ptau"); return nil } catch { return error }
+        do {
+            _ = try Ptau.read(bytes, file: "test.ptau")
+            return nil
+        } catch { return error }
     }
 
     func testRoundTrip() throws {
@@ -66,7 +69,9 @@ final class PtauTests: XCTestCase {
         bytes = Self.valid
         let g2 = try XCTUnwrap(Fixture.section(bytes, 3))
         bytes.replaceSubrange(g2.offset..<(g2.offset + 128), with: Zkey.encode(Self.pointOutsideSubgroup()))
-        guard case .invalid(_, _, _, let why) = read(bytes) else { return XCTFail("accepted a point outside the subgroup") }
+        guard case .invalid(_, _, _, let why) = read(bytes) else {
+            return XCTFail("accepted a point outside the subgroup")
+        }
         XCTAssertTrue(why.contains("subgroup"), why)
     }
 
@@ -110,7 +115,9 @@ final class PtauTests: XCTestCase {
         let header = try XCTUnwrap(Fixture.section(bytes, 1))
         bytes[header.offset + 36] = 30
         bytes[header.offset + 40] = 30
-        guard case .tooLarge(_, _, _, let what, let value, _)? = read(bytes) else { return XCTFail("accepted power 30") }
+        guard case .tooLarge(_, _, _, let what, let value, _)? = read(bytes) else {
+            return XCTFail("accepted power 30")
+        }
         XCTAssertEqual(what, "power")
         XCTAssertEqual(value, 30)
         // A contribution count of 2^32 - 1 in a small section.
@@ -144,7 +151,7 @@ final class PtauTests: XCTestCase {
         for _ in 0..<300 {
             var copy = bytes
             for _ in 0..<3 {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 copy[Int(state >> 33) % copy.count] ^= UInt8(truncatingIfNeeded: state >> 17) | 1
             }
             _ = read(copy)

@@ -26,7 +26,10 @@ final class CircomFormatTests: XCTestCase {
         var v = Fr(UInt64(5))
         XCTAssertEqual(witness[4], v)
         var chain: [Fr] = []
-        for i in 0..<64 { v = v.squared() + Fr(UInt64(i)); chain.append(v) }
+        for i in 0..<64 {
+            v = v.squared() + Fr(UInt64(i))
+            chain.append(v)
+        }
         XCTAssertEqual(Array(witness[1...3]), Array(chain[61...63]))
         // Public values match public.json
         let publicJSON = try JSONDecoder().decode([String].self, from: Data(try fixture("public.json")))

@@ -208,8 +208,11 @@ final class LintTests: XCTestCase {
         let challenge = cs.drawChallenge()
         if checked {
             let powers = cs.challengePowers(challenge, count: 2)
-            cs.freivalds(LCMatrix(rows: 2, columns: 2, entries: a.map { LC($0) }), LCMatrix(rows: 2, columns: 2, entries: b.map { LC($0) }),
-                         equals: LCMatrix(rows: 2, columns: 2, entries: c.map { LC($0) }), challenge: challenge, rhoPowers: powers)
+            cs.freivalds(
+                LCMatrix(rows: 2, columns: 2, entries: a.map { LC($0) }),
+                LCMatrix(rows: 2, columns: 2, entries: b.map { LC($0) }),
+                equals: LCMatrix(rows: 2, columns: 2, entries: c.map { LC($0) }), challenge: challenge,
+                rhoPowers: powers)
         }
         cs.enforceEqual(LC(out), c.reduce(LC()) { $0 + LC($1) }, "trace")
         XCTAssertTrue(cs.isSatisfied)

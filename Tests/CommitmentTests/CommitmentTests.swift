@@ -6,14 +6,18 @@ import XCTest
 
 final class PoseidonCommitmentTests: XCTestCase {
     /// A circuit with a public commitment, private values and a private salt.
-    private func openingCircuit(_ commitment: PoseidonCommitment, _ opening: PoseidonOpening, width: Int) throws
-        -> (ConstraintSystem<Fr>, values: [Variable], salt: Variable) {
+    private func openingCircuit(
+        _ commitment: PoseidonCommitment, _ opening: PoseidonOpening, width: Int
+    ) throws
+        -> (ConstraintSystem<Fr>, values: [Variable], salt: Variable)
+    {
         let cs = ConstraintSystem<Fr>()
         let c = cs.allocatePublic("commitment", value: commitment.value)
         let values = opening.values.map { cs.allocatePrivate("v", value: $0) }
         let salt = cs.allocatePrivate("salt", value: opening.salt)
-        try cs.assertPoseidonOpening(commitment: LinearCombination(c), values: values.map { LinearCombination($0) },
-                                     salt: LinearCombination(salt), width: width)
+        try cs.assertPoseidonOpening(
+            commitment: LinearCombination(c), values: values.map { LinearCombination($0) },
+            salt: LinearCombination(salt), width: width)
         return (cs, values, salt)
     }
 
@@ -75,8 +79,9 @@ final class PedersenTests: XCTestCase {
         XCTAssertEqual(Array(PedersenParameters(count: 12).generators.prefix(8)), a.generators)
         XCTAssertNotEqual(PedersenParameters(count: 1, domain: "other").generators[0], a.generators[0])
         // The derivation is the documented one: SHA-256(domain || 0 || "G" || i || counter).
-        let manual = PedersenParameters.hashToCurve(domain: "VeriSplit/Pedersen/v1",
-                                                    label: Array("G".utf8) + [0, 0, 0, 0, 0, 0, 0, 3])
+        let manual = PedersenParameters.hashToCurve(
+            domain: "VeriSplit/Pedersen/v1",
+            label: Array("G".utf8) + [0, 0, 0, 0, 0, 0, 0, 3])
         XCTAssertEqual(manual, a.generators[3])
     }
 
@@ -199,7 +204,8 @@ final class TranscriptTests: XCTestCase {
         // Changed entry with its own link recomputed: the next entry no longer chains.
         var forged = t
         let data = try edited(t) { entries in
-            let link = Transcript.linkHash(index: 2, label: "step 2", payload: Array("forged".utf8), previous: t.entries[1].link)
+            let link = Transcript.linkHash(
+                index: 2, label: "step 2", payload: Array("forged".utf8), previous: t.entries[1].link)
             entries[2]["payload"] = SHA256.hex(Array("forged".utf8))
             entries[2]["link"] = link.hex
         }
@@ -207,16 +213,18 @@ final class TranscriptTests: XCTestCase {
         // Removed entry.
         assertError(try edited(t) { $0.remove(at: 1) }, .indexMismatch(position: 1, found: 2))
         // Removed and renumbered.
-        assertError(try edited(t) { entries in
-            entries.remove(at: 1)
-            for i in entries.indices { entries[i]["index"] = i }
-        }, .brokenChain(index: 1))
+        assertError(
+            try edited(t) { entries in
+                entries.remove(at: 1)
+                for i in entries.indices { entries[i]["index"] = i }
+            }, .brokenChain(index: 1))
         // Reordered.
         assertError(try edited(t) { $0.swapAt(1, 3) }, .indexMismatch(position: 1, found: 3))
-        assertError(try edited(t) { entries in
-            entries.swapAt(1, 3)
-            for i in entries.indices { entries[i]["index"] = i }
-        }, .brokenChain(index: 1))
+        assertError(
+            try edited(t) { entries in
+                entries.swapAt(1, 3)
+                for i in entries.indices { entries[i]["index"] = i }
+            }, .brokenChain(index: 1))
         // Truncation is only caught against a kept head.
         let truncated = try Transcript(json: try edited(t) { $0.removeLast() })
         XCTAssertThrowsError(try truncated.verify(expectedHead: t.head)) { error in
@@ -235,14 +243,18 @@ final class TranscriptTests: XCTestCase {
             guard case .malformedJSON = error as? TranscriptError else { return XCTFail("\(error)") }
         }
         assertError(Data(#"{"version":2,"session":"s","entries":[]}"#.utf8), .unsupportedVersion(2))
-        assertError(try edited(t) { $0[0]["payload"] = "abc" },
-                    .invalidField(entry: 0, field: "payload", reason: "not an even number of hex digits"))
-        assertError(try edited(t) { $0[0]["payload"] = "zz" },
-                    .invalidField(entry: 0, field: "payload", reason: "not an even number of hex digits"))
+        assertError(
+            try edited(t) { $0[0]["payload"] = "abc" },
+            .invalidField(entry: 0, field: "payload", reason: "not an even number of hex digits"))
+        assertError(
+            try edited(t) { $0[0]["payload"] = "zz" },
+            .invalidField(entry: 0, field: "payload", reason: "not an even number of hex digits"))
         XCTAssertThrowsError(try Transcript(json: try edited(t) { $0[4]["link"] = "00" })) { error in
             guard case .invalidField(4, "link", _) = error as? TranscriptError else { return XCTFail("\(error)") }
         }
-        XCTAssertThrowsError(try Transcript(json: try edited(t) { $0[1]["previous"] = String(repeating: "g", count: 64) })) { error in
+        XCTAssertThrowsError(
+            try Transcript(json: try edited(t) { $0[1]["previous"] = String(repeating: "g", count: 64) })
+        ) { error in
             guard case .invalidField(1, "previous", _) = error as? TranscriptError else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try Transcript(json: try edited(t) { $0[1]["index"] = "one" })) { error in
@@ -259,7 +271,9 @@ final class PoseidonMerkleTreeTests: XCTestCase {
     func naiveRoot(_ leaves: [Fr], depth: Int) -> Fr {
         var level = leaves + [Fr](repeating: .zero, count: (1 << depth) - leaves.count)
         for _ in 0..<depth {
-            level = stride(from: 0, to: level.count, by: 2).map { (try? Poseidon.hash([level[$0], level[$0 + 1]])) ?? .zero }
+            level = stride(from: 0, to: level.count, by: 2).map {
+                (try? Poseidon.hash([level[$0], level[$0 + 1]])) ?? .zero
+            }
         }
         return level[0]
     }

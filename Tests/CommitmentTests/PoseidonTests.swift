@@ -34,11 +34,13 @@ func fr(_ decimal: String) -> Fr {
 
 final class PoseidonTests: XCTestCase {
     func testPublishedValues() throws {
-        XCTAssertEqual(try Poseidon.hash([1, 2]),
-                       fr("7853200120776062878684798364095072458815029376092732009249414926327459813530"))
+        XCTAssertEqual(
+            try Poseidon.hash([1, 2]),
+            fr("7853200120776062878684798364095072458815029376092732009249414926327459813530"))
         let four = try Poseidon.hash([1, 2, 3, 4])
-        XCTAssertEqual(SHA256.hex(four.bigEndianBytes()),
-                       "299c867db6c1fdd79dcefa40e4510b9837e60ebb1ce0663dbaa525df65250465")
+        XCTAssertEqual(
+            SHA256.hex(four.bigEndianBytes()),
+            "299c867db6c1fdd79dcefa40e4510b9837e60ebb1ce0663dbaa525df65250465")
     }
 
     func testEveryWidthMatchesCircomlib() throws {
@@ -53,8 +55,9 @@ final class PoseidonTests: XCTestCase {
         // The first Grain draws for t = 3 as printed by the reference script (and circomlib's
         // poseidon_constants C[1][0] before its transformation of later rounds).
         let p = try PoseidonParameters.forWidth(3)
-        XCTAssertEqual(SHA256.hex(p.roundConstants[0].bigEndianBytes()),
-                       "0ee9a592ba9a9518d05986d656f40c2114c4993c11bb29938d21d47304cd8e6e")
+        XCTAssertEqual(
+            SHA256.hex(p.roundConstants[0].bigEndianBytes()),
+            "0ee9a592ba9a9518d05986d656f40c2114c4993c11bb29938d21d47304cd8e6e")
         XCTAssertEqual(p.roundConstants.count, (8 + 57) * 3)
         XCTAssertEqual(p.mds.count, 9)
     }
@@ -136,7 +139,8 @@ final class PoseidonTests: XCTestCase {
             // First-round S-boxes on constants (the capacity, zero padding of a short first block)
             // are computed natively; an empty message is all constants.
             let constantInputs = 1 + sponge.rate - min(sponge.rate, length)
-            let expected = length == 0 ? 0 : sponge.permutationCount(length: length) * perPermutation - 3 * constantInputs
+            let expected =
+                length == 0 ? 0 : sponge.permutationCount(length: length) * perPermutation - 3 * constantInputs
             XCTAssertEqual(cs.constraintCount, expected, "width \(width) length \(length)")
             XCTAssertNotEqual(native, sponge.hash(message, domain: .commitment))
         }

@@ -4,7 +4,9 @@ import NeuralNet
 import XCTest
 
 /// A small MLP on random data with per-sample gradients computed (one batched backward pass).
-func mlpWithPerSampleGradients(batch: Int, seed: UInt64 = 1, scale: Float = 1)
+func mlpWithPerSampleGradients(
+    batch: Int, seed: UInt64 = 1, scale: Float = 1
+)
     -> (model: Sequential, features: Tensor, labels: [Int])
 {
     var model = Sequential(

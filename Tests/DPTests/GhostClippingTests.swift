@@ -70,13 +70,15 @@ final class GhostClippingTests: XCTestCase {
                 let sorted = norms.sorted()
                 let clip = (sorted[2] + sorted[6]) / 2
                 XCTAssertTrue(norms.contains { $0 < clip } && norms.contains { $0 > clip })
-                let configuration = try DPSGDConfiguration(clippingNorm: clip, noiseMultiplier: 0.7, expectedBatchSize: 8)
+                let configuration = try DPSGDConfiguration(
+                    clippingNorm: clip, noiseMultiplier: 0.7, expectedBatchSize: 8)
                 var noiseA = GaussianSampler(.seeded(seed))
                 var noiseB = GaussianSampler(.seeded(seed))
                 var viaOracle = oracle
                 let statsA = try DPSGD.privatizeGradients(&viaOracle, configuration: configuration, noise: &noiseA)
-                let statsB = try DPSGD.privatizeGradients(&ghost, perSampleNorms: norms, configuration: configuration,
-                                                         noise: &noiseB)
+                let statsB = try DPSGD.privatizeGradients(
+                    &ghost, perSampleNorms: norms, configuration: configuration,
+                    noise: &noiseB)
                 XCTAssertEqual(statsA.clippedFraction, statsB.clippedFraction)
                 XCTAssertGreaterThan(statsB.clippedFraction, 0)
                 XCTAssertLessThan(statsB.clippedFraction, 1)
@@ -84,7 +86,8 @@ final class GhostClippingTests: XCTestCase {
                     XCTAssertEqual(a.name, b.name)
                     XCTAssertEqual(a.value.shape, b.value.shape)
                     let scale = max(1e-3, a.value.storage.map { abs($0) }.max() ?? 0)
-                    XCTAssertLessThanOrEqual(a.value.maxAbsDifference(b.value), 2e-4 * scale, "\(name) \(a.name) seed \(seed)")
+                    XCTAssertLessThanOrEqual(
+                        a.value.maxAbsDifference(b.value), 2e-4 * scale, "\(name) \(a.name) seed \(seed)")
                 }
                 // Noise off: the clipped sum itself (times 1/qn) agrees too.
                 var quietA = model, quietB = model
@@ -103,7 +106,10 @@ final class GhostClippingTests: XCTestCase {
                         for n in 0..<9 { for i in 0..<size { sum[i] += ps.storage[n * size + i] } }
                         let got = quietB.layers[l].parameters[p].gradient.storage
                         let scale = max(1e-3, sum.map { abs($0) }.max() ?? 0)
-                        for i in 0..<size { XCTAssertEqual(got[i], sum[i], accuracy: 2e-4 * scale, "\(name) \(layer.name).\(param.name)") }
+                        for i in 0..<size {
+                            XCTAssertEqual(
+                                got[i], sum[i], accuracy: 2e-4 * scale, "\(name) \(layer.name).\(param.name)")
+                        }
                     }
                 }
             }
@@ -122,16 +128,19 @@ final class GhostClippingTests: XCTestCase {
         WeightInit.kaiming.apply(to: &model, generator: &rng)
         let x = Tensor(shape: [b, inF]) { p in for i in 0..<p.count { p[i] = rng.nextNormal() } }
         let y = (0..<b).map { $0 % outF }
-        var dp = DPOptimizer(base: SGD(learningRate: 0.01), configuration: try DPSGDConfiguration(
-            clippingNorm: 1, noiseMultiplier: 1, expectedBatchSize: Double(b)), noise: .system)
+        var dp = DPOptimizer(
+            base: SGD(learningRate: 0.01),
+            configuration: try DPSGDConfiguration(
+                clippingNorm: 1, noiseMultiplier: 1, expectedBatchSize: Double(b)), noise: .system)
         _ = try dp.step(&model, features: x, labels: y, loss: .softmaxCrossEntropy)
         try "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
         let before = try peakResidentBytes()
         _ = try dp.step(&model, features: x, labels: y, loss: .softmaxCrossEntropy)
         let growth = try peakResidentBytes() - before
         let perSampleBytes = b * inF * outF * 4
-        print("ghost DP-SGD step, Dense \(inF)->\(outF), B = \(b): peak RSS growth \(growth >> 20) MiB "
-              + "(materialized per-sample gradients: \(perSampleBytes >> 20) MiB)")
+        print(
+            "ghost DP-SGD step, Dense \(inF)->\(outF), B = \(b): peak RSS growth \(growth >> 20) MiB "
+                + "(materialized per-sample gradients: \(perSampleBytes >> 20) MiB)")
         XCTAssertLessThan(growth, perSampleBytes / 16)
         #else
         throw XCTSkip("peak resident set read from /proc (Linux)")
@@ -141,7 +150,8 @@ final class GhostClippingTests: XCTestCase {
     private func peakResidentBytes() throws -> Int {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "") else {
+            let kb = Int(line.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "")
+        else {
             throw XCTSkip("no VmHWM in /proc/self/status")
         }
         return kb * 1024
@@ -155,9 +165,12 @@ final class GhostClippingTests: XCTestCase {
         var norms = model.backwardPerSampleNorms(r.gradient)
         norms[2] = .nan
         var noise = GaussianSampler(.seeded(1))
-        XCTAssertThrowsError(try DPSGD.privatizeGradients(
-            &model, perSampleNorms: norms,
-            configuration: try DPSGDConfiguration(clippingNorm: 1, noiseMultiplier: 1, expectedBatchSize: 4), noise: &noise)) {
+        XCTAssertThrowsError(
+            try DPSGD.privatizeGradients(
+                &model, perSampleNorms: norms,
+                configuration: try DPSGDConfiguration(clippingNorm: 1, noiseMultiplier: 1, expectedBatchSize: 4),
+                noise: &noise)
+        ) {
             guard case .nonFinite = $0 as? DPError else { return XCTFail("\($0)") }
         }
     }
@@ -173,8 +186,12 @@ final class GhostClippingTests: XCTestCase {
         let start = (0..<n).map { _ in rng.nextNormal() }
         var a = start, b = start
         var ma = [UInt32](repeating: 0, count: n), mb = ma
-        let na = a.withUnsafeMutableBufferPointer { vs_ziggurat_fast($0.baseAddress!, bits, n, x, ratio, 0.7, 0.25, &ma) }
-        let nb = b.withUnsafeMutableBufferPointer { vs_ziggurat_fast_portable($0.baseAddress!, bits, n, x, ratio, 0.7, 0.25, &mb) }
+        let na = a.withUnsafeMutableBufferPointer {
+            vs_ziggurat_fast($0.baseAddress!, bits, n, x, ratio, 0.7, 0.25, &ma)
+        }
+        let nb = b.withUnsafeMutableBufferPointer {
+            vs_ziggurat_fast_portable($0.baseAddress!, bits, n, x, ratio, 0.7, 0.25, &mb)
+        }
         XCTAssertEqual(na, nb)
         XCTAssertGreaterThan(na, n / 10)
         XCTAssertEqual(Array(ma[0..<na]), Array(mb[0..<nb]))
@@ -202,7 +219,8 @@ final class GhostClippingTests: XCTestCase {
             for (cut, label) in [(3.442619855899, "tail strip"), (4.5, "far tail")] {
                 let p = erfc(cut / 2.0.squareRoot())
                 let seen = Double(draws.filter { abs($0) > cut }.count)
-                XCTAssertEqual(seen, p * Double(n), accuracy: 5 * (p * Double(n)).squareRoot() + 1, "\(label), \(source)")
+                XCTAssertEqual(
+                    seen, p * Double(n), accuracy: 5 * (p * Double(n)).squareRoot() + 1, "\(label), \(source)")
             }
         }
         var one = GaussianSampler(.seeded(5)), two = GaussianSampler(.seeded(5))

@@ -115,7 +115,9 @@ final class PrivacyClaimTests: XCTestCase {
         XCTAssertEqual(back.publicQuantities, ["n", "q"])
         XCTAssertEqual(back.datasetSize, 300)
         // A record naming an unknown relation or a malformed n is refused, naming the key.
-        for (key, value) in [("neighbouring", "swap-two"), ("n", "-3"), ("privacy_unit", "user"), ("sampling_source", "dice")] {
+        for (key, value) in [
+            ("neighbouring", "swap-two"), ("n", "-3"), ("privacy_unit", "user"), ("sampling_source", "dice"),
+        ] {
             var bad = meta
             bad[key] = value
             XCTAssertThrowsError(try PrivacyRecord(metadata: bad)) {

@@ -8,7 +8,8 @@ final class DemoTests: XCTestCase {
     /// The quick demo end to end into a temporary folder: the files, the rejected dishonest step,
     /// numbers in range, and links of index.html that resolve.
     func testQuickDemoEndToEnd() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-demo-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "verisplit-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let start = Date()
         let summary = try await Demo.run(options: DemoOptions(quick: true, output: folder))
@@ -16,10 +17,13 @@ final class DemoTests: XCTestCase {
         XCTAssertLessThan(seconds, 120, "the quick demo took \(seconds) s")
 
         for file in summary.files {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "missing \(file)")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "missing \(file)")
         }
-        for required in ["index.html", "summary.json", "qbi-none.png", "qbi-aggp.png", "audit-dpsgd-eps3/report.html",
-                         "audit-dpweights-eps3/report.html"] {
+        for required in [
+            "index.html", "summary.json", "qbi-none.png", "qbi-aggp.png", "audit-dpsgd-eps3/report.html",
+            "audit-dpweights-eps3/report.html",
+        ] {
             XCTAssertTrue(summary.files.contains(required), "\(required) not listed")
         }
 
@@ -31,7 +35,9 @@ final class DemoTests: XCTestCase {
             let a = try XCTUnwrap(accuracy)
             XCTAssertTrue((0...1).contains(a))
         }
-        XCTAssertEqual(split.plainSameSteps.testAccuracy, split.verified.testAccuracy, "plain and verified runs compute the same model")
+        XCTAssertEqual(
+            split.plainSameSteps.testAccuracy, split.verified.testAccuracy,
+            "plain and verified runs compute the same model")
         let verifiedAttacks = split.malicious.filter { $0.mode == .verified }
         XCTAssertFalse(verifiedAttacks.isEmpty)
         for r in verifiedAttacks {
@@ -51,7 +57,8 @@ final class DemoTests: XCTestCase {
 
         XCTAssertEqual(summary.privacy.models.map(\.name), ["plain", "dpweights-eps3", "dpsgd-eps3"])
         for m in summary.privacy.models {
-            XCTAssertTrue((0...1).contains(m.testAccuracy) && (0...1).contains(m.auc) && (0...1).contains(m.tprAtLowFPR), m.name)
+            XCTAssertTrue(
+                (0...1).contains(m.testAccuracy) && (0...1).contains(m.auc) && (0...1).contains(m.tprAtLowFPR), m.name)
             XCTAssertGreaterThanOrEqual(m.epsilonLowerBound, 0)
             XCTAssertLessThanOrEqual(m.epsilonLowerBound, m.epsilonCeiling + 1e-9)
         }
@@ -62,27 +69,33 @@ final class DemoTests: XCTestCase {
         XCTAssertEqual(attack.standardization, "per-channel")
         XCTAssertEqual(attack.aggpLayers, "first-dense")
         let summaryText = try String(contentsOf: folder.appendingPathComponent("summary.json"), encoding: .utf8)
-        XCTAssertTrue(summaryText.contains("\"claim_status\":\"seeded\"") || summaryText.contains("\"claim_status\": \"seeded\""),
-                      "summary.json labels the seeded claim")
+        XCTAssertTrue(
+            summaryText.contains("\"claim_status\":\"seeded\"") || summaryText.contains("\"claim_status\": \"seeded\""),
+            "summary.json labels the seeded claim")
         XCTAssertTrue(summaryText.contains("threshold_selection"))
 
         let html = try String(contentsOf: folder.appendingPathComponent("index.html"), encoding: .utf8)
         let links = Self.references(in: html)
         XCTAssertFalse(links.isEmpty)
         for link in links {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(link).path), "index.html links \(link), which does not exist")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent(link).path),
+                "index.html links \(link), which does not exist")
         }
         for file in summary.files where file != "index.html" {
             XCTAssertTrue(links.contains(file), "index.html does not link \(file)")
         }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json"))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+            as? [String: Any]
         XCTAssertEqual(json?["mode"] as? String, "quick")
         XCTAssertTrue(summary.text().contains(folder.appendingPathComponent("index.html").path))
     }
 
     /// The embedded spec is `circuits/split.json`, byte for byte.
     func testEmbeddedSpecMatchesTheFile() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let file = try Data(contentsOf: root.appendingPathComponent(EmbeddedSpec.name))
         XCTAssertEqual(EmbeddedSpec.data, file)
         XCTAssertEqual(try CircuitSpec.load(EmbeddedSpec.data), try CircuitSpec.load(file))
@@ -92,10 +105,14 @@ final class DemoTests: XCTestCase {
         var sizes = DemoSizes.quick
         sizes.qbiBatch = 1
         do {
-            _ = try await Demo.run(options: DemoOptions(quick: true, output: FileManager.default.temporaryDirectory, sizes: sizes))
+            _ = try await Demo.run(
+                options: DemoOptions(quick: true, output: FileManager.default.temporaryDirectory, sizes: sizes))
             XCTFail("batch 1 accepted")
         } catch {
-            XCTAssertEqual(error, .invalidOption(name: "qbi", value: "200/1/2", requirement: "needs neurons >= 1, batch >= 2, seeds >= 1"))
+            XCTAssertEqual(
+                error,
+                .invalidOption(name: "qbi", value: "200/1/2", requirement: "needs neurons >= 1, batch >= 2, seeds >= 1")
+            )
         }
     }
 
@@ -107,8 +124,12 @@ final class DemoTests: XCTestCase {
             while let r = rest.range(of: attribute) {
                 rest = rest[r.upperBound...]
                 guard let end = rest.firstIndex(of: "\"") else { break }
-                out.append(String(rest[..<end]).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-                    .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&"))
+                out.append(
+                    String(rest[..<end]).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(
+                        of: "&#39;", with: "'"
+                    )
+                    .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                    .replacingOccurrences(of: "&amp;", with: "&"))
                 rest = rest[end...]
             }
         }

@@ -10,13 +10,18 @@ final class CommittedGroth16Tests: XCTestCase {
     /// A x B = C for 2x2 matrices with A, B private inputs (range-checked by lookup), C a
     /// committed hint checked by Freivalds, and trace(C) public. `forge` adds e at C[0][0] and
     /// f at C[1][0], which Freivalds misses exactly when rho = -e / f.
-    func circuit(oracle: (@Sendable ([Fr], [Fr]) -> Fr)?, forge: (e: Int64, f: Int64)? = nil,
-                 challengeOverride: Fr? = nil) -> ConstraintSystem<Fr> {
+    func circuit(
+        oracle: (@Sendable ([Fr], [Fr]) -> Fr)?, forge: (e: Int64, f: Int64)? = nil,
+        challengeOverride: Fr? = nil
+    ) -> ConstraintSystem<Fr> {
         let cs = ConstraintSystem<Fr>()
         let a: [Int64] = [3, 5, 7, 11], b: [Int64] = [2, 4, 6, 8]
         var c = [Int64](repeating: 0, count: 4)
         for i in 0..<2 { for j in 0..<2 { for l in 0..<2 { c[i * 2 + j] += a[i * 2 + l] * b[l * 2 + j] } } }
-        if let forge { c[0] += forge.e; c[2] += forge.f }
+        if let forge {
+            c[0] += forge.e
+            c[2] += forge.f
+        }
         let trace = cs.allocatePublic("trace", value: Fr(c[0] + c[3]))
         _ = cs.allocatePublicInput("session", value: Fr(UInt64(42)))
         let table = LookupRangeTable<Fr>(limbBits: 4)
@@ -33,8 +38,9 @@ final class CommittedGroth16Tests: XCTestCase {
         }
         let r = cs.drawChallenge()
         let powers = cs.challengePowers(r, count: 2)
-        cs.freivalds(LCMatrix(rows: 2, columns: 2, entries: av), LCMatrix(rows: 2, columns: 2, entries: bv),
-                     equals: LCMatrix(rows: 2, columns: 2, entries: cv), challenge: r, rhoPowers: powers)
+        cs.freivalds(
+            LCMatrix(rows: 2, columns: 2, entries: av), LCMatrix(rows: 2, columns: 2, entries: bv),
+            equals: LCMatrix(rows: 2, columns: 2, entries: cv), challenge: r, rhoPowers: powers)
         table.prove(in: cs, multiplicities: m, challenge: r)
         return cs
     }
@@ -50,13 +56,18 @@ final class CommittedGroth16Tests: XCTestCase {
         let proof = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
         let statement = [Fr(UInt64(152)), Fr(UInt64(42))]  // trace: 3*2 + 5*6 + 7*4 + 11*8
         XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
-        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: [statement[0] + .one, statement[1]]))
-        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: [statement[0], statement[1] + .one]))
+        XCTAssertFalse(
+            try Groth16.verifyCommitted(
+                key: key.verifyingKey, proof: proof, statement: [statement[0] + .one, statement[1]]))
+        XCTAssertFalse(
+            try Groth16.verifyCommitted(
+                key: key.verifyingKey, proof: proof, statement: [statement[0], statement[1] + .one]))
         XCTAssertEqual(try CommittedProof(bytes: proof.bytes), proof)
         XCTAssertThrowsError(try CommittedProof(bytes: Array(proof.bytes.dropLast())))
         // The plain entry points refuse a committed circuit.
         XCTAssertThrowsError(try Groth16.prove(key: key, r1cs: r1cs, witness: template.witness()))
-        XCTAssertThrowsError(try Groth16.verify(key: key.verifyingKey, proof: proof.proof, publicInputs: template.publicValues))
+        XCTAssertThrowsError(
+            try Groth16.verify(key: key.verifyingKey, proof: proof.proof, publicInputs: template.publicValues))
     }
 
     /// The prover picks its own challenge: with C wrong in two entries, rho* = -e/f passes the
@@ -72,10 +83,15 @@ final class CommittedGroth16Tests: XCTestCase {
         let commitmentKey = try XCTUnwrap(key.commitment)
         let nu = Fr.random()
         let committed = forged.committedValues
-        let d = (MSM.multiply(bases: commitmentKey.basis, scalars: committed) + commitmentKey.etaGamma.multiplied(by: nu)).affine
-        let k = (MSM.multiply(bases: commitmentKey.basisSigma, scalars: committed) + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
-        let proof = try Groth16.proveCommittedUnchecked(key: key, r1cs: r1cs, witness: forged.witness(), commitment: d,
-                                                        knowledge: k, blinding: nu)
+        let d =
+            (MSM.multiply(bases: commitmentKey.basis, scalars: committed) + commitmentKey.etaGamma.multiplied(by: nu))
+            .affine
+        let k =
+            (MSM.multiply(bases: commitmentKey.basisSigma, scalars: committed)
+            + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
+        let proof = try Groth16.proveCommittedUnchecked(
+            key: key, r1cs: r1cs, witness: forged.witness(), commitment: d,
+            knowledge: k, blinding: nu)
         let statement = Array(forged.publicValues.dropLast())
         XCTAssertNotEqual(Groth16.commitmentChallenge(commitment: d, statement: statement), rhoStar)
         XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
@@ -93,14 +109,18 @@ final class CommittedGroth16Tests: XCTestCase {
         var other = honest.committedValues
         other[0] += .one
         let nu = Fr.random()
-        let d = (MSM.multiply(bases: commitmentKey.basis, scalars: other) + commitmentKey.etaGamma.multiplied(by: nu)).affine
-        let k = (MSM.multiply(bases: commitmentKey.basisSigma, scalars: other) + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
+        let d = (MSM.multiply(bases: commitmentKey.basis, scalars: other) + commitmentKey.etaGamma.multiplied(by: nu))
+            .affine
+        let k =
+            (MSM.multiply(bases: commitmentKey.basisSigma, scalars: other)
+            + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
         let statement = Array(honest.publicValues.dropLast())
         // Rebuild the witness with the challenge this commitment gives, so only the commitment is off.
         let rebuilt = circuit(oracle: { _, st in Groth16.commitmentChallenge(commitment: d, statement: st) })
         XCTAssertNil(rebuilt.firstViolation())
-        let proof = try Groth16.proveCommittedUnchecked(key: key, r1cs: r1cs, witness: rebuilt.witness(), commitment: d,
-                                                        knowledge: k, blinding: nu)
+        let proof = try Groth16.proveCommittedUnchecked(
+            key: key, r1cs: r1cs, witness: rebuilt.witness(), commitment: d,
+            knowledge: k, blinding: nu)
         XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
         // An honest proof whose D is moved off the basis (by G1) with its knowledge proof kept.
         let good = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
@@ -139,8 +159,12 @@ final class CommittedGroth16Tests: XCTestCase {
         let (loaded, loadedCircuit) = try KeyFile.decode(bytes)
         XCTAssertEqual(loaded.commitment, key.commitment)
         XCTAssertEqual(loaded.verifyingKey, key.verifyingKey)
-        let proof = try Groth16.proveCommitted(key: loaded, r1cs: loadedCircuit) { oracle in self.circuit(oracle: oracle) }
-        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: [Fr(UInt64(152)), Fr(UInt64(42))]))
+        let proof = try Groth16.proveCommitted(key: loaded, r1cs: loadedCircuit) { oracle in
+            self.circuit(oracle: oracle)
+        }
+        XCTAssertTrue(
+            try Groth16.verifyCommitted(
+                key: key.verifyingKey, proof: proof, statement: [Fr(UInt64(152)), Fr(UInt64(42))]))
 
         var plainCircuit = r1cs
         plainCircuit.commitment = nil
@@ -156,7 +180,9 @@ final class CommittedGroth16Tests: XCTestCase {
         var swapped = key
         swapped.verifyingKey.commitment?.sigma = G2Affine.generator
         let (swappedLoaded, _) = try KeyFile.decode(KeyFile.encode(swapped, r1cs: r1cs))
-        XCTAssertThrowsError(try Groth16.proveCommitted(key: swappedLoaded, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }) {
+        XCTAssertThrowsError(
+            try Groth16.proveCommitted(key: swappedLoaded, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        ) {
             XCTAssertEqual($0 as? Groth16Error, .proofRejectedByOwnKey)
         }
         XCTAssertThrowsError(try SolidityVerifier.render(key.verifyingKey))

@@ -10,8 +10,9 @@ import XCTest
 final class DegenerateKeyTests: XCTestCase {
     static let cached: (pk: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr])? = {
         guard let r1cs = try? Circom.readR1CS(Array(resource("square64.r1cs"))),
-              let witness = try? Circom.readWitness(Array(resource("square64.wtns"))),
-              let pk = try? Groth16.setup(r1cs) else { return nil }
+            let witness = try? Circom.readWitness(Array(resource("square64.wtns"))),
+            let pk = try? Groth16.setup(r1cs)
+        else { return nil }
         return (pk, r1cs, witness)
     }()
 
@@ -39,8 +40,11 @@ final class DegenerateKeyTests: XCTestCase {
             vk.delta = sign == 1 ? vk.gamma : -vk.gamma
             let x = vkX(vk, random)
             let forged = Proof(a: vk.alpha, b: vk.beta, c: (sign == 1 ? -x : x).affine)
-            XCTAssertTrue(Pairing.pairingCheck([(-forged.a, forged.b), (vk.alpha, vk.beta), (x.affine, vk.gamma),
-                                                (forged.c, vk.delta)]), "the forgery satisfies the equation (sign \(sign))")
+            XCTAssertTrue(
+                Pairing.pairingCheck([
+                    (-forged.a, forged.b), (vk.alpha, vk.beta), (x.affine, vk.gamma),
+                    (forged.c, vk.delta),
+                ]), "the forgery satisfies the equation (sign \(sign))")
             for verify in verifiers {
                 XCTAssertThrowsError(try verify(vk, forged, random)) { error in
                     guard case Groth16Error.insecureKey(let why) = error else { return XCTFail("\(error)") }
@@ -57,11 +61,21 @@ final class DegenerateKeyTests: XCTestCase {
         let good = try fixture.pk.verifyingKey
         XCTAssertNil(good.degeneracy)
         var keys: [(String, VerifyingKey)] = []
-        var k = good; k.alpha = .infinity; keys.append(("alpha", k))
-        k = good; k.beta = .infinity; keys.append(("beta", k))
-        k = good; k.gamma = .infinity; keys.append(("gamma", k))
-        k = good; k.delta = .infinity; keys.append(("delta", k))
-        k = good; k.ic[2] = .infinity; keys.append(("IC[2]", k))
+        var k = good
+        k.alpha = .infinity
+        keys.append(("alpha", k))
+        k = good
+        k.beta = .infinity
+        keys.append(("beta", k))
+        k = good
+        k.gamma = .infinity
+        keys.append(("gamma", k))
+        k = good
+        k.delta = .infinity
+        keys.append(("delta", k))
+        k = good
+        k.ic[2] = .infinity
+        keys.append(("IC[2]", k))
         let proof = try Groth16.prove(key: try fixture.pk, r1cs: try fixture.r1cs, witness: try fixture.witness)
         for (what, key) in keys {
             XCTAssertTrue(key.degeneracy?.contains(what) == true, "\(what): \(key.degeneracy ?? "nil")")
@@ -139,7 +153,8 @@ final class DegenerateKeyTests: XCTestCase {
         let good = SnarkjsJSON.encode(vk)
         XCTAssertEqual(try SnarkjsJSON.verifyingKey(good, expectedPublicInputs: 3), vk)
         XCTAssertThrowsError(try SnarkjsJSON.verifyingKey(good, expectedPublicInputs: 2)) { error in
-            XCTAssertEqual(error as? SnarkjsJSONError, .publicInputCount(file: "verification_key.json", expected: 2, got: 3))
+            XCTAssertEqual(
+                error as? SnarkjsJSONError, .publicInputCount(file: "verification_key.json", expected: 2, got: 3))
         }
         // 10^5 IC entries, all the same (valid) point: refused by size before parsing.
         var dict = try XCTUnwrap(JSONSerialization.jsonObject(with: good) as? [String: Any])
@@ -153,8 +168,11 @@ final class DegenerateKeyTests: XCTestCase {
         }
         // Small enough to parse but with the wrong count: refused by the count, no point decoded.
         dict["IC"] = [Any](repeating: "not a point", count: 40)
-        XCTAssertThrowsError(try SnarkjsJSON.verifyingKey(JSONSerialization.data(withJSONObject: dict), expectedPublicInputs: 3)) { error in
-            XCTAssertEqual(error as? SnarkjsJSONError, .publicInputCount(file: "verification_key.json", expected: 3, got: 39))
+        XCTAssertThrowsError(
+            try SnarkjsJSON.verifyingKey(JSONSerialization.data(withJSONObject: dict), expectedPublicInputs: 3)
+        ) { error in
+            XCTAssertEqual(
+                error as? SnarkjsJSONError, .publicInputCount(file: "verification_key.json", expected: 3, got: 39))
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 1)
     }

@@ -13,9 +13,11 @@ func resource(_ name: String) throws -> Data {
 
 final class ArkworksFixtureTests: XCTestCase {
     func load() throws -> (VerifyingKey, Proof, [Fr]) {
-        (try SnarkjsJSON.verifyingKey(try resource("verification_key.json")),
-         try SnarkjsJSON.proof(try resource("proof.json")),
-         try SnarkjsJSON.publicInputs(try resource("public.json")))
+        (
+            try SnarkjsJSON.verifyingKey(try resource("verification_key.json")),
+            try SnarkjsJSON.proof(try resource("proof.json")),
+            try SnarkjsJSON.publicInputs(try resource("public.json"))
+        )
     }
 
     func testAcceptsArkworksProof() throws {
@@ -26,7 +28,8 @@ final class ArkworksFixtureTests: XCTestCase {
 
     func testEthereumLayoutMatchesFixture() throws {
         let (_, proof, _) = try load()
-        let hex = String(decoding: try resource("proof.eth.hex"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let hex = String(decoding: try resource("proof.eth.hex"), as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         XCTAssertEqual(SHA256.hex(proof.ethereumBytes), hex)
         XCTAssertEqual(try Proof(ethereumBytes: proof.ethereumBytes), proof)
     }
@@ -49,24 +52,38 @@ final class ArkworksFixtureTests: XCTestCase {
             XCTAssertFalse(try Groth16.verify(key: vk, proof: proof, publicInputs: x))
         }
         var keys = [VerifyingKey]()
-        var k = vk; k.alpha = shifted(k.alpha); keys.append(k)
-        k = vk; k.beta = shifted(k.beta); keys.append(k)
-        k = vk; k.gamma = shifted(k.gamma); keys.append(k)
-        k = vk; k.delta = shifted(k.delta); keys.append(k)
-        for i in 0..<vk.ic.count { k = vk; k.ic[i] = shifted(k.ic[i]); keys.append(k) }
+        var k = vk
+        k.alpha = shifted(k.alpha)
+        keys.append(k)
+        k = vk
+        k.beta = shifted(k.beta)
+        keys.append(k)
+        k = vk
+        k.gamma = shifted(k.gamma)
+        keys.append(k)
+        k = vk
+        k.delta = shifted(k.delta)
+        keys.append(k)
+        for i in 0..<vk.ic.count {
+            k = vk
+            k.ic[i] = shifted(k.ic[i])
+            keys.append(k)
+        }
         for bad in keys { XCTAssertFalse(try Groth16.verify(key: bad, proof: proof, publicInputs: inputs)) }
     }
 
     func testBadInputsAreErrorsNotFalse() throws {
         let (vk, proof, inputs) = try load()
         XCTAssertThrowsError(try Groth16.verify(key: vk, proof: proof, publicInputs: Array(inputs.dropLast())))
-        XCTAssertThrowsError(try Groth16.verify(key: vk, proof: Proof(a: .infinity, b: proof.b, c: proof.c), publicInputs: inputs))
+        XCTAssertThrowsError(
+            try Groth16.verify(key: vk, proof: Proof(a: .infinity, b: proof.b, c: proof.c), publicInputs: inputs))
         // public.json with a value >= r
         let tooBig = "[\"\(Fr.modulus)\", \"1\", \"2\"]".data(using: .utf8)!
         XCTAssertThrowsError(try SnarkjsJSON.publicInputs(tooBig))
         // A proof point off the curve
         var json = String(decoding: try resource("proof.json"), as: UTF8.self)
-        json = json.replacingOccurrences(of: "3737410053321112041814951879068531075472224002178619533590222517161771388354", with: "1")
+        json = json.replacingOccurrences(
+            of: "3737410053321112041814951879068531075472224002178619533590222517161771388354", with: "1")
         XCTAssertThrowsError(try SnarkjsJSON.proof(json.data(using: .utf8)!))
         XCTAssertThrowsError(try SnarkjsJSON.proof("{}".data(using: .utf8)!))
         XCTAssertThrowsError(try SnarkjsJSON.verifyingKey("not json".data(using: .utf8)!))
@@ -184,7 +201,8 @@ final class BatchVerificationTests: XCTestCase {
         var wrongInput = batch
         wrongInput[2].publicInputs[0] += .one
         XCTAssertFalse(try Groth16.batchVerify(key: prepared, proofs: wrongInput))
-        XCTAssertFalse(try Groth16.verify(key: prepared, proof: wrongInput[2].proof, publicInputs: wrongInput[2].publicInputs))
+        XCTAssertFalse(
+            try Groth16.verify(key: prepared, proof: wrongInput[2].proof, publicInputs: wrongInput[2].publicInputs))
         var tampered = batch
         tampered[3].proof.c = (tampered[3].proof.c.jacobian + G1Jacobian.generator).affine
         XCTAssertFalse(try Groth16.batchVerify(key: prepared, proofs: tampered))

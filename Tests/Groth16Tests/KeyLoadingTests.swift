@@ -52,7 +52,9 @@ final class KeyLoadingTests: XCTestCase {
 
     func assertRefused(_ bytes: [UInt8], _ reason: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try KeyFile.decode(bytes), file: file, line: line) { error in
-            guard case KeyFileError.invalid(_, _, let r) = error else { return XCTFail("\(error)", file: file, line: line) }
+            guard case KeyFileError.invalid(_, _, let r) = error else {
+                return XCTFail("\(error)", file: file, line: line)
+            }
             XCTAssertTrue(r.contains(reason), "\(r) should mention \(reason)", file: file, line: line)
         }
     }
@@ -69,18 +71,24 @@ final class KeyLoadingTests: XCTestCase {
         let j = 777
         let bad = Self.withSmallOrderComponent(Self.key.b2[j])
         XCTAssertTrue(bad.isOnCurve)
-        assertRefused(try forged([(Self.key.b2[j].uncompressed(), bad.uncompressed())]), "B2[\(j)]: G2 point is not in the prime-order subgroup")
+        assertRefused(
+            try forged([(Self.key.b2[j].uncompressed(), bad.uncompressed())]),
+            "B2[\(j)]: G2 point is not in the prime-order subgroup")
         let random = Self.randomTwistPoint()
-        assertRefused(try forged([(Self.key.b2[5].uncompressed(), random.uncompressed())]), "B2[5]: G2 point is not in the prime-order subgroup")
+        assertRefused(
+            try forged([(Self.key.b2[5].uncompressed(), random.uncompressed())]),
+            "B2[5]: G2 point is not in the prime-order subgroup")
     }
 
     func testOffCurvePointsAreRefused() throws {
         var offCurve = Self.key.b2[900].uncompressed()
         offCurve[127] ^= 1
-        assertRefused(try forged([(Self.key.b2[900].uncompressed(), offCurve)]), "B2[900]: G2 point is not on the curve")
+        assertRefused(
+            try forged([(Self.key.b2[900].uncompressed(), offCurve)]), "B2[900]: G2 point is not on the curve")
         var offCurveG1 = Self.key.a[1100].uncompressed()
         offCurveG1[63] ^= 1
-        assertRefused(try forged([(Self.key.a[1100].uncompressed(), offCurveG1)]), "A[1100]: G1 point is not on the curve")
+        assertRefused(
+            try forged([(Self.key.a[1100].uncompressed(), offCurveG1)]), "A[1100]: G1 point is not on the curve")
         var nonCanonical = Self.key.h[10].uncompressed()
         nonCanonical[0] |= 0xc0  // x >= q
         assertRefused(try forged([(Self.key.h[10].uncompressed(), nonCanonical)]), "H[10]")
@@ -92,12 +100,14 @@ final class KeyLoadingTests: XCTestCase {
         var offCurve = Self.key.b2[1000].uncompressed()
         offCurve[127] ^= 1
         let outside = Self.withSmallOrderComponent(Self.key.b2[300]).uncompressed()
-        assertRefused(try forged([(Self.key.b2[1000].uncompressed(), offCurve), (Self.key.b2[300].uncompressed(), outside)]),
-                      "B2[300]: G2 point is not in the prime-order subgroup")
+        assertRefused(
+            try forged([(Self.key.b2[1000].uncompressed(), offCurve), (Self.key.b2[300].uncompressed(), outside)]),
+            "B2[300]: G2 point is not in the prime-order subgroup")
         let late = Self.withSmallOrderComponent(Self.key.b2[1100]).uncompressed()
         var early = Self.key.b2[40].uncompressed()
         early[127] ^= 1
-        assertRefused(try forged([(Self.key.b2[1100].uncompressed(), late), (Self.key.b2[40].uncompressed(), early)]),
-                      "B2[40]: G2 point is not on the curve")
+        assertRefused(
+            try forged([(Self.key.b2[1100].uncompressed(), late), (Self.key.b2[40].uncompressed(), early)]),
+            "B2[40]: G2 point is not on the curve")
     }
 }

@@ -39,8 +39,10 @@ final class QAPReductionTests: XCTestCase {
     /// odd-coset one, and proofs from both verify.
     func testKeysProveWithTheirOwnReduction() throws {
         let (r1cs, witness) = SquaringChain.make(constraints: 20, publicOutputs: 1)
-        for (key, form) in [(try Groth16.setup(r1cs), ProvingKey.HQueryForm.monomial),
-                            (try Groth16.setupSnarkjsStyle(r1cs), .oddCosetLagrange)] {
+        for (key, form) in [
+            (try Groth16.setup(r1cs), ProvingKey.HQueryForm.monomial),
+            (try Groth16.setupSnarkjsStyle(r1cs), .oddCosetLagrange),
+        ] {
             XCTAssertEqual(key.hForm, form)
             XCTAssertEqual(key.h.count, key.reduction.hQueryCount(domainSize: key.domainSize))
             let proof = try Groth16.prove(key: key, r1cs: r1cs, witness: witness)

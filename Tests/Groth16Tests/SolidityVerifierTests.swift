@@ -10,9 +10,11 @@ import XCTest
 /// the EVM precompiles would (no solc or EVM is available here).
 final class SolidityVerifierTests: XCTestCase {
     func fixture() throws -> (VerifyingKey, Proof, [Fr]) {
-        (try SnarkjsJSON.verifyingKey(try resource("verification_key.json")),
-         try SnarkjsJSON.proof(try resource("proof.json")),
-         try SnarkjsJSON.publicInputs(try resource("public.json")))
+        (
+            try SnarkjsJSON.verifyingKey(try resource("verification_key.json")),
+            try SnarkjsJSON.proof(try resource("proof.json")),
+            try SnarkjsJSON.publicInputs(try resource("public.json"))
+        )
     }
 
     /// `uint256 internal constant NAME = VALUE;` lines.
@@ -31,7 +33,10 @@ final class SolidityVerifierTests: XCTestCase {
         let (vk, _, _) = try fixture()
         let source = try SolidityVerifier.render(vk)
         XCTAssertTrue(source.contains("pragma solidity ^0.8.0;"))
-        XCTAssertTrue(source.contains("function verifyProof(\n        uint256[2] calldata a,\n        uint256[2][2] calldata b,\n        uint256[2] calldata c,\n        uint256[3] calldata input\n    ) public view returns (bool)"))
+        XCTAssertTrue(
+            source.contains(
+                "function verifyProof(\n        uint256[2] calldata a,\n        uint256[2][2] calldata b,\n        uint256[2] calldata c,\n        uint256[3] calldata input\n    ) public view returns (bool)"
+            ))
         let k = constants(source)
         XCTAssertEqual(k["R"], Fr.modulus)
         XCTAssertEqual(k["Q"], Fq.modulus)
@@ -58,7 +63,8 @@ final class SolidityVerifierTests: XCTestCase {
         // Range checks on the inputs and the proof coordinates.
         XCTAssertTrue(source.contains("if (input[i] >= R) return false;"))
         XCTAssertTrue(source.contains("if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;"))
-        XCTAssertTrue(source.contains("if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;"))
+        XCTAssertTrue(
+            source.contains("if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;"))
     }
 
     func testNoPublicInputsOmitsTheInputParameter() throws {
@@ -98,7 +104,8 @@ final class SolidityVerifierTests: XCTestCase {
         }
         // vk_x: IC0, then one mulAdd line per input.
         var x = k["IC0_X"]!, y = k["IC0_Y"]!
-        let mulAdd = try NSRegularExpression(pattern: #"\(ok, x, y\) = mulAdd\(ok, x, y, (\w+), (\w+), (input\[\d+\])\);"#)
+        let mulAdd = try NSRegularExpression(
+            pattern: #"\(ok, x, y\) = mulAdd\(ok, x, y, (\w+), (\w+), (input\[\d+\])\);"#)
         for m in mulAdd.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
             let parts = (1...3).map { String(source[Range(m.range(at: $0), in: source)!]) }
             let p = try g1(try word(parts[0], x: x, y: y), try word(parts[1], x: x, y: y))
@@ -127,9 +134,11 @@ final class SolidityVerifierTests: XCTestCase {
 
     /// snarkjs calldata: a = [x, y], b = [[x.c1, x.c0], [y.c1, y.c0]], c = [x, y].
     func calldata(_ proof: Proof) -> ([BigInt], [[BigInt]], [BigInt]) {
-        ([proof.a.x.bigInt, proof.a.y.bigInt],
-         [[proof.b.x.c1.bigInt, proof.b.x.c0.bigInt], [proof.b.y.c1.bigInt, proof.b.y.c0.bigInt]],
-         [proof.c.x.bigInt, proof.c.y.bigInt])
+        (
+            [proof.a.x.bigInt, proof.a.y.bigInt],
+            [[proof.b.x.c1.bigInt, proof.b.x.c0.bigInt], [proof.b.y.c1.bigInt, proof.b.y.c0.bigInt]],
+            [proof.c.x.bigInt, proof.c.y.bigInt]
+        )
     }
 
     func testSimulatedContractAcceptsFixtureProofAndRejectsTampering() throws {

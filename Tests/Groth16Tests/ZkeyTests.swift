@@ -108,8 +108,10 @@ final class ZkeyTests: XCTestCase {
         XCTAssertEqual(sections.map(\.id), Array(1...10))
         let nVars = r1cs.numWires, nPublic = r1cs.numPublic, n = key.domainSize
         let nCoefs = r1cs.a.nonZeroCount + r1cs.b.nonZeroCount + nPublic + 1
-        let expected = [4, 4 + 32 + 4 + 32 + 12 + 3 * 64 + 3 * 128, (nPublic + 1) * 64, 4 + nCoefs * 44,
-                        nVars * 64, nVars * 64, nVars * 128, (nVars - nPublic - 1) * 64, n * 64, 68]
+        let expected = [
+            4, 4 + 32 + 4 + 32 + 12 + 3 * 64 + 3 * 128, (nPublic + 1) * 64, 4 + nCoefs * 44,
+            nVars * 64, nVars * 64, nVars * 128, (nVars - nPublic - 1) * 64, n * 64, 68,
+        ]
         XCTAssertEqual(sections.map(\.size), expected)
         XCTAssertEqual(sections.last.map { $0.offset + $0.size }, bytes.count)
         // Header: protocol 1; q and r as plain little-endian; nVars, nPublic, domain size.
@@ -189,8 +191,11 @@ final class ZkeyTests: XCTestCase {
         var acc = vk.ic[0].jacobian
         for (x, p) in zip(inputs, vk.ic.dropFirst()) { acc += p.multiplied(by: x) }
         let forged = Proof(a: vk.alpha, b: vk.beta, c: (-acc).affine)
-        XCTAssertTrue(Pairing.pairingCheck([(-forged.a, forged.b), (vk.alpha, vk.beta), (acc.affine, vk.gamma),
-                                            (forged.c, vk.delta)]), "the forgery satisfies the pairing equation")
+        XCTAssertTrue(
+            Pairing.pairingCheck([
+                (-forged.a, forged.b), (vk.alpha, vk.beta), (acc.affine, vk.gamma),
+                (forged.c, vk.delta),
+            ]), "the forgery satisfies the pairing equation")
         XCTAssertThrowsError(try Groth16.verify(key: vk, proof: forged, publicInputs: inputs)) { error in
             guard case Groth16Error.insecureKey = error else { return XCTFail("\(error)") }
         }
@@ -198,7 +203,9 @@ final class ZkeyTests: XCTestCase {
 
     // MARK: Malformed files
 
-    func assertRejected(_ bytes: [UInt8], _ check: (ZkeyError) -> Bool, file: StaticString = #filePath, line: UInt = #line) {
+    func assertRejected(
+        _ bytes: [UInt8], _ check: (ZkeyError) -> Bool, file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             _ = try Zkey.read(bytes)
             XCTFail("accepted a malformed zkey", file: file, line: line)
@@ -216,36 +223,63 @@ final class ZkeyTests: XCTestCase {
         for cut in cuts.sorted() where cut < bytes.count {
             assertRejected(Array(bytes[0..<cut])) { _ in true }
         }
-        assertRejected(bytes + [0]) { if case .invalid(_, let s, _, _) = $0 { return s == "table" }; return false }
+        assertRejected(bytes + [0]) {
+            if case .invalid(_, let s, _, _) = $0 { return s == "table" }
+            return false
+        }
     }
 
     func testBadHeaderFieldsAreRejected() throws {
         let bytes = Self.keyed.1
-        var b = bytes; b[0] = UInt8(ascii: "r")
+        var b = bytes
+        b[0] = UInt8(ascii: "r")
         assertRejected(b) { $0 == .notAZkey(file: "circuit.zkey") }
-        b = bytes; b[4] = 2
+        b = bytes
+        b[4] = 2
         assertRejected(b) { $0 == .unsupportedVersion(file: "circuit.zkey", version: 2) }
         let sections = zkeySections(bytes)
-        b = bytes; b[sections[0].offset] = 2
+        b = bytes
+        b[sections[0].offset] = 2
         assertRejected(b) { $0 == .unsupportedProtocol(file: "circuit.zkey", id: 2) }
         XCTAssertTrue(ZkeyError.unsupportedProtocol(file: "f", id: 2).description.contains("PLONK"))
         // A wrong prime.
-        b = bytes; b[sections[1].offset + 4] ^= 1
-        assertRejected(b) { if case .invalid(_, "groth16 header(2)", _, let r) = $0 { return r.contains("BN254") }; return false }
+        b = bytes
+        b[sections[1].offset + 4] ^= 1
+        assertRejected(b) {
+            if case .invalid(_, "groth16 header(2)", _, let r) = $0 { return r.contains("BN254") }
+            return false
+        }
         // nVars inconsistent with the section sizes.
-        b = bytes; setU32(&b, at: sections[1].offset + 72, UInt32(Self.fixture.0.numWires + 1))
-        assertRejected(b) { if case .invalid(_, "IC(3)", _, _) = $0 { return false }; return true }
+        b = bytes
+        setU32(&b, at: sections[1].offset + 72, UInt32(Self.fixture.0.numWires + 1))
+        assertRejected(b) {
+            if case .invalid(_, "IC(3)", _, _) = $0 { return false }
+            return true
+        }
         // A domain size that is not a power of two.
-        b = bytes; setU32(&b, at: sections[1].offset + 80, 100)
-        assertRejected(b) { if case .invalid(_, "groth16 header(2)", _, let r) = $0 { return r.contains("power of two") }; return false }
+        b = bytes
+        setU32(&b, at: sections[1].offset + 80, 100)
+        assertRejected(b) {
+            if case .invalid(_, "groth16 header(2)", _, let r) = $0 { return r.contains("power of two") }
+            return false
+        }
         // A huge section size.
-        b = bytes; for i in 0..<8 { b[sections[4].offset - 8 + i] = 0xff }
-        assertRejected(b) { if case .truncated = $0 { return true }; return false }
+        b = bytes
+        for i in 0..<8 { b[sections[4].offset - 8 + i] = 0xff }
+        assertRejected(b) {
+            if case .truncated = $0 { return true }
+            return false
+        }
         // A duplicated section (id 3 written twice by renaming section 5).
-        b = bytes; setU32(&b, at: sections[4].offset - 12, 3)
-        assertRejected(b) { if case .duplicateSection(_, "IC(3)", _) = $0 { return true }; return false }
+        b = bytes
+        setU32(&b, at: sections[4].offset - 12, 3)
+        assertRejected(b) {
+            if case .duplicateSection(_, "IC(3)", _) = $0 { return true }
+            return false
+        }
         // A missing section (id 9 renamed to an unknown id).
-        b = bytes; setU32(&b, at: sections[8].offset - 12, 42)
+        b = bytes
+        setU32(&b, at: sections[8].offset - 12, 42)
         assertRejected(b) { $0 == .missingSection(file: "circuit.zkey", section: "H(9)") }
     }
 
@@ -258,44 +292,76 @@ final class ZkeyTests: XCTestCase {
         var b = bytes
         b[sections[4].offset + index * 64 + 32] ^= 1
         assertRejected(b) {
-            if case .invalid(_, "A(5)", let o, let r) = $0 { return o == sections[4].offset + index * 64 && r.contains("not on the curve") }
+            if case .invalid(_, "A(5)", let o, let r) = $0 {
+                return o == sections[4].offset + index * 64 && r.contains("not on the curve")
+            }
             return false
         }
         // A non-canonical coordinate: x of H[0] replaced by q itself.
         b = bytes
-        b.replaceSubrange((sections[8].offset)..<(sections[8].offset + 32), with: Fq.modulus.littleEndianBytes(count: 32))
-        assertRejected(b) { if case .invalid(_, "H(9)", _, let r) = $0 { return r.contains("not below the modulus") }; return false }
+        b.replaceSubrange(
+            (sections[8].offset)..<(sections[8].offset + 32), with: Fq.modulus.littleEndianBytes(count: 32))
+        assertRejected(b) {
+            if case .invalid(_, "H(9)", _, let r) = $0 { return r.contains("not below the modulus") }
+            return false
+        }
         // A G2 point on the twist curve but outside the prime-order subgroup.
         let outside = try XCTUnwrap(Self.nonSubgroupG2Point())
         b = bytes
         let b2 = sections[6].offset + index * 128
         b.replaceSubrange(b2..<(b2 + 128), with: Self.encodeG2Montgomery(outside))
-        assertRejected(b) { if case .invalid(_, "B2(7)", _, let r) = $0 { return r.contains("subgroup") }; return false }
+        assertRejected(b) {
+            if case .invalid(_, "B2(7)", _, let r) = $0 { return r.contains("subgroup") }
+            return false
+        }
         // delta1 not matching delta2.
         b = bytes
         let delta1At = sections[1].offset + 84 + 2 * 64 + 2 * 128
         let other = Zkey_encodeG1Montgomery((key.delta1.jacobian + G1Jacobian.generator).affine)
         b.replaceSubrange(delta1At..<(delta1At + 64), with: other)
-        assertRejected(b) { if case .invalid(_, "groth16 header(2)", _, let r) = $0 { return r.contains("delta1") }; return false }
+        assertRejected(b) {
+            if case .invalid(_, "groth16 header(2)", _, let r) = $0 { return r.contains("delta1") }
+            return false
+        }
     }
 
     func testBadCoefficientsAreRejected() throws {
         let bytes = Self.keyed.1
         let sections = zkeySections(bytes)
         let first = sections[3].offset + 4
-        var b = bytes; setU32(&b, at: first, 2)
-        assertRejected(b) { if case .invalid(_, "coefficients(4)", first, let r) = $0 { return r.contains("matrix") }; return false }
-        b = bytes; setU32(&b, at: first + 8, UInt32(Self.fixture.0.numWires))
-        assertRejected(b) { if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("wire") }; return false }
-        b = bytes; b.replaceSubrange((first + 12)..<(first + 44), with: Fr.modulus.littleEndianBytes(count: 32))
-        assertRejected(b) { if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("below r") }; return false }
+        var b = bytes
+        setU32(&b, at: first, 2)
+        assertRejected(b) {
+            if case .invalid(_, "coefficients(4)", first, let r) = $0 { return r.contains("matrix") }
+            return false
+        }
+        b = bytes
+        setU32(&b, at: first + 8, UInt32(Self.fixture.0.numWires))
+        assertRejected(b) {
+            if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("wire") }
+            return false
+        }
+        b = bytes
+        b.replaceSubrange((first + 12)..<(first + 44), with: Fr.modulus.littleEndianBytes(count: 32))
+        assertRejected(b) {
+            if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("below r") }
+            return false
+        }
         // A count that does not match the section size.
-        b = bytes; setU32(&b, at: sections[3].offset, 5)
-        assertRejected(b) { if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("size") }; return false }
+        b = bytes
+        setU32(&b, at: sections[3].offset, 5)
+        assertRejected(b) {
+            if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("size") }
+            return false
+        }
         // A public row with a wrong coefficient.
         let lastCoef = sections[3].offset + sections[3].size - 44
-        b = bytes; b.replaceSubrange((lastCoef + 12)..<(lastCoef + 44), with: [UInt8](repeating: 0, count: 32))
-        assertRejected(b) { if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("public-input row") }; return false }
+        b = bytes
+        b.replaceSubrange((lastCoef + 12)..<(lastCoef + 44), with: [UInt8](repeating: 0, count: 32))
+        assertRejected(b) {
+            if case .invalid(_, "coefficients(4)", _, let r) = $0 { return r.contains("public-input row") }
+            return false
+        }
     }
 
     func testRandomCorruptionNeverCrashes() throws {

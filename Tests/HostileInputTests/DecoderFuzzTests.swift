@@ -25,7 +25,8 @@ final class DecoderFuzzTests: XCTestCase {
 
     static let statement: Statement? = {
         let (r1cs, witness) = SquaringChain.make(constraints: 12, publicOutputs: 2)
-        guard let key = try? Groth16.setupSnarkjsStyle(r1cs), let proof = try? Groth16.prove(key: key, r1cs: r1cs, witness: witness)
+        guard let key = try? Groth16.setupSnarkjsStyle(r1cs),
+            let proof = try? Groth16.prove(key: key, r1cs: r1cs, witness: witness)
         else { return nil }
         return Statement(r1cs: r1cs, witness: witness, key: key, proof: proof)
     }()
@@ -64,8 +65,10 @@ final class DecoderFuzzTests: XCTestCase {
     func testSnarkjsJSONAndVerify() throws {
         let s = try statement
         let vk = s.key.verifyingKey
-        let files: [(String, Data)] = [("vk", SnarkjsJSON.encode(vk)), ("proof", SnarkjsJSON.encode(s.proof)),
-                                       ("public", SnarkjsJSON.encode(publicInputs: s.inputs))]
+        let files: [(String, Data)] = [
+            ("vk", SnarkjsJSON.encode(vk)), ("proof", SnarkjsJSON.encode(s.proof)),
+            ("public", SnarkjsJSON.encode(publicInputs: s.inputs)),
+        ]
         for (name, seed) in files {
             let accepted = fuzz(name, seed: Array(seed), count: 800, json: true) { mutant in
                 var key = vk, proof = s.proof, inputs = s.inputs
@@ -82,7 +85,8 @@ final class DecoderFuzzTests: XCTestCase {
                 }
                 let valid = try Groth16.verify(key: key, proof: proof, publicInputs: inputs)
                 if valid {
-                    XCTAssertTrue(key == vk && proof == s.proof && inputs == s.inputs, "\(name): a changed statement verified")
+                    XCTAssertTrue(
+                        key == vk && proof == s.proof && inputs == s.inputs, "\(name): a changed statement verified")
                 }
                 return true
             }
@@ -117,9 +121,12 @@ final class DecoderFuzzTests: XCTestCase {
             let decoded = try? KeyFile.decode(mutant)
             if decoded != nil { loaded += 1 }
             if let (key, r1cs) = decoded, let proof = try? Groth16.prove(key: key, r1cs: r1cs, witness: s.witness) {
-                XCTAssertTrue(try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: s.inputs), "mutant \(i)")
+                XCTAssertTrue(
+                    try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: s.inputs), "mutant \(i)")
                 if key.verifyingKey == s.key.verifyingKey {
-                    XCTAssertTrue(try Groth16.verify(key: s.key.verifyingKey, proof: proof, publicInputs: s.inputs), "mutant \(i)")
+                    XCTAssertTrue(
+                        try Groth16.verify(key: s.key.verifyingKey, proof: proof, publicInputs: s.inputs), "mutant \(i)"
+                    )
                 }
             }
             XCTAssertLessThan(Date().timeIntervalSince(start), 1, "mutant \(i)")
@@ -166,7 +173,8 @@ final class DecoderFuzzTests: XCTestCase {
             let file = try Ptau.read(mutant)
             return file.powers.structureError() == nil
         }
-        let receipt = ContributionReceipt(phase: 2, index: 1, name: "alice", hash: String(repeating: "ab", count: 32)).json()
+        let receipt = ContributionReceipt(phase: 2, index: 1, name: "alice", hash: String(repeating: "ab", count: 32))
+            .json()
         _ = fuzz("receipt", seed: Array(receipt), count: 800, json: true) { mutant in
             let r = try ContributionReceipt.read(Data(mutant))
             XCTAssertEqual(r.hash.count, 64)
@@ -217,8 +225,10 @@ final class DecoderFuzzTests: XCTestCase {
             XCTAssertEqual(a.dimensions.reduce(1, *), a.values.count)
             return true
         }
-        let gz: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 96, 96, 99, 96, 100, 250, 223,
-                           192, 14, 0, 253, 61, 255, 249, 14, 0, 0, 0]
+        let gz: [UInt8] = [
+            31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 96, 96, 99, 96, 100, 250, 223,
+            192, 14, 0, 253, 61, 255, 249, 14, 0, 0, 0,
+        ]
         _ = fuzz("idx.gz", seed: gz, count: 1000) { mutant in
             let a = try IDX.parse(Data(mutant))
             XCTAssertEqual(a.dimensions.reduce(1, *), a.values.count)
@@ -231,10 +241,12 @@ final class DecoderFuzzTests: XCTestCase {
             return true
         }
         let plan = try DPSGDPlan.calibrate(targetEpsilon: 3, delta: 1e-5, datasetSize: 1000, batchSize: 50, epochs: 1)
-        let record = DPSGDTrainer.record(plan: plan, options: DPSGDOptions(clippingNorm: 1), epsilonSpent: plan.epsilon,
-                                         steps: plan.totalSteps, datasetSize: 1000)
-        let model = SafeTensorsFile(tensors: [("fc.weight", Tensor(shape: [4, 3])), ("fc.bias", Tensor(shape: [4]))],
-                                    metadata: record.metadata)
+        let record = DPSGDTrainer.record(
+            plan: plan, options: DPSGDOptions(clippingNorm: 1), epsilonSpent: plan.epsilon,
+            steps: plan.totalSteps, datasetSize: 1000)
+        let model = SafeTensorsFile(
+            tensors: [("fc.weight", Tensor(shape: [4, 3])), ("fc.bias", Tensor(shape: [4]))],
+            metadata: record.metadata)
         _ = fuzz("safetensors", seed: Array(SafeTensors.encode(model)), count: 1000) { mutant in
             let file = try SafeTensors.decode(Data(mutant))
             if let r = try? PrivacyRecord(metadata: file.metadata) {
@@ -254,12 +266,13 @@ final class DecoderFuzzTests: XCTestCase {
 
     /// Circuit specs: an accepted spec is within the size bound for every part.
     func testCircuitSpecs() throws {
-        let seed = Array("""
-        {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
-         "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
-         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-         "learning_rate_shift": 5, "commitment": "poseidon-t17"}
-        """.utf8)
+        let seed = Array(
+            """
+            {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
+             "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+             "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+             "learning_rate_shift": 5, "commitment": "poseidon-t17"}
+            """.utf8)
         let accepted = fuzz("circuit spec", seed: seed, count: 1000, json: true) { mutant in
             let spec = try CircuitSpec.load(Data(mutant))
             for part in CircuitSpec.Part.allCases {

@@ -43,7 +43,9 @@ struct Mutator {
             d.insert(contentsOf: d[i..<min(n, i + range(1, 256))], at: i)
         case 7 where n >= 4:
             let i = below(n / 4) * 4
-            let v = pick([UInt32.max, 0x7fff_ffff, 0x8000_0000, 0x1000_0000, 0x0100_0000, 0, UInt32(truncatingIfNeeded: n * 8)])
+            let v = pick([
+                UInt32.max, 0x7fff_ffff, 0x8000_0000, 0x1000_0000, 0x0100_0000, 0, UInt32(truncatingIfNeeded: n * 8),
+            ])
             let big = next() & 1 == 0
             for k in 0..<4 { d[i + k] = UInt8(truncatingIfNeeded: v >> UInt32(8 * (big ? 3 - k : k))) }
         case 8 where n >= 8:
@@ -80,12 +82,17 @@ struct Mutator {
         let replacement: String
         switch below(8) {
         case 0: replacement = pick(["0", "-1", "1e308", "null", "true", "[]", "{}", "\"\"", "[[1]]", "{\"a\":1}"])
-        case 1: replacement = "\"" + pick([fq, fr, "0" + digits, "-" + digits, digits + "0", "1" + String(repeating: "0", count: 100)]) + "\""
+        case 1:
+            replacement =
+                "\""
+                + pick([fq, fr, "0" + digits, "-" + digits, digits + "0", "1" + String(repeating: "0", count: 100)])
+                + "\""
         case 2: replacement = token.hasPrefix("\"") ? String(token.dropFirst().dropLast()) : "\"" + token + "\""
         case 3:
             // An off-curve or shifted coordinate: the last digit changed.
             guard let last = digits.last, let v = last.wholeNumberValue else { return mutate(input) }
-            replacement = token.replacingOccurrences(of: String(digits), with: String(digits.dropLast()) + String((v + 1) % 10))
+            replacement = token.replacingOccurrences(
+                of: String(digits), with: String(digits.dropLast()) + String((v + 1) % 10))
         case 4:
             let depth = pick([100, 10_000, 100_000])
             replacement = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
@@ -112,7 +119,9 @@ struct Mutator {
                 i = end
             } else if c.isNumber || c == "-" || c.isLetter {
                 var j = i
-                while j < text.endIndex && (text[j].isNumber || text[j].isLetter || "-+.".contains(text[j])) { j = text.index(after: j) }
+                while j < text.endIndex && (text[j].isNumber || text[j].isLetter || "-+.".contains(text[j])) {
+                    j = text.index(after: j)
+                }
                 out.append((i, j))
                 i = j
             } else {
@@ -127,8 +136,10 @@ struct Mutator {
 /// `limit` seconds (a hang or a blow-up in the making). Returns how many `body` accepted, so
 /// tests can see the mutations reached past the first checks. A trap ends the test process,
 /// which the suite reports as a failure.
-func fuzz(_ name: String, seed: [UInt8], count: Int, json: Bool = false, limit: Double = 1, rngSeed: UInt64 = 24,
-          file: StaticString = #filePath, line: UInt = #line, _ body: ([UInt8]) throws -> Bool) -> Int {
+func fuzz(
+    _ name: String, seed: [UInt8], count: Int, json: Bool = false, limit: Double = 1, rngSeed: UInt64 = 24,
+    file: StaticString = #filePath, line: UInt = #line, _ body: ([UInt8]) throws -> Bool
+) -> Int {
     var m = Mutator(seed: rngSeed)
     var accepted = 0
     for i in 0..<count {

@@ -27,8 +27,10 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(parsed.dimensions, [2, 3])
         XCTAssertEqual(parsed.values, values.map(Float.init))
         // The same file gzipped (Python: gzip.compress(plain, 9, mtime=0)).
-        let gz = Data([31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 98, 96, 96, 0, 97, 102, 6, 70, 166, 255, 13, 236,
-                       0, 241, 154, 28, 89, 18, 0, 0, 0])
+        let gz = Data([
+            31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 98, 96, 96, 0, 97, 102, 6, 70, 166, 255, 13, 236,
+            0, 241, 154, 28, 89, 18, 0, 0, 0,
+        ])
         XCTAssertEqual(try IDX.parse(gz), parsed)
         XCTAssertEqual(IDX.encodeUBytes(values, dimensions: [2, 3]), try Gzip.decompress(gz))
     }
@@ -42,26 +44,47 @@ final class DataTests: XCTestCase {
                 XCTAssertTrue(check(error), "\(what): wrong error \(error)")
             }
         }
-        expect(Data([0, 0]), "short") { if case .tooShort = $0 { return true }; return false }
-        expect(Data([1, 0, 8, 1, 0, 0, 0, 0]), "magic") { if case .badMagic = $0 { return true }; return false }
-        expect(Data([0, 0, 0x42, 1, 0, 0, 0, 0]), "type") { $0 == .unsupportedType(code: 0x42) }
-        expect(Data([0, 0, 8, 2, 0, 0, 0, 2]), "header cut") { if case .tooShort = $0 { return true }; return false }
-        expect(Data([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]), "data short") { $0 == .sizeMismatch(dims: [3], expectedBytes: 3, availableBytes: 2) }
-        expect(Data([0, 0, 8, 1, 0, 0, 0, 1, 1, 2]), "data long") { if case .sizeMismatch = $0 { return true }; return false }
-        expect(Data([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0]), "huge dims") {
-            if case .badDimensions = $0 { return true }; return false
+        expect(Data([0, 0]), "short") {
+            if case .tooShort = $0 { return true }
+            return false
         }
-        expect(Data([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]), "corrupt gzip") { if case .gzip = $0 { return true }; return false }
+        expect(Data([1, 0, 8, 1, 0, 0, 0, 0]), "magic") {
+            if case .badMagic = $0 { return true }
+            return false
+        }
+        expect(Data([0, 0, 0x42, 1, 0, 0, 0, 0]), "type") { $0 == .unsupportedType(code: 0x42) }
+        expect(Data([0, 0, 8, 2, 0, 0, 0, 2]), "header cut") {
+            if case .tooShort = $0 { return true }
+            return false
+        }
+        expect(Data([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]), "data short") {
+            $0 == .sizeMismatch(dims: [3], expectedBytes: 3, availableBytes: 2)
+        }
+        expect(Data([0, 0, 8, 1, 0, 0, 0, 1, 1, 2]), "data long") {
+            if case .sizeMismatch = $0 { return true }
+            return false
+        }
+        expect(Data([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0]), "huge dims") {
+            if case .badDimensions = $0 { return true }
+            return false
+        }
+        expect(Data([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]), "corrupt gzip") {
+            if case .gzip = $0 { return true }
+            return false
+        }
     }
 
     func testGzipInflateAndErrors() throws {
         // `printf 'hello gzip\n' | gzip -n -9`
-        let raw = Data([31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 203, 72, 205, 201, 201, 87, 72, 175, 202, 44, 224, 2, 0,
-                        57, 124, 99, 86, 11, 0, 0, 0])
+        let raw = Data([
+            31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 203, 72, 205, 201, 201, 87, 72, 175, 202, 44, 224, 2, 0,
+            57, 124, 99, 86, 11, 0, 0, 0,
+        ])
         XCTAssertTrue(Gzip.isGzip(raw))
         XCTAssertEqual(String(decoding: try Gzip.decompress(raw), as: UTF8.self), "hello gzip\n")
-        XCTAssertEqual(String(decoding: try Gzip.decompress(raw + raw), as: UTF8.self), "hello gzip\nhello gzip\n",
-                       "concatenated members")
+        XCTAssertEqual(
+            String(decoding: try Gzip.decompress(raw + raw), as: UTF8.self), "hello gzip\nhello gzip\n",
+            "concatenated members")
         XCTAssertThrowsError(try Gzip.decompress(raw.prefix(raw.count - 10))) { error in
             XCTAssertEqual(error as? GzipError, .truncated)
         }
@@ -77,7 +100,8 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(DataSource(argument: "bundled"), .bundled)
         XCTAssertEqual(DataSource(argument: "system"), .system)
         XCTAssertEqual(DataSource(argument: "/tmp/x"), .directory(URL(fileURLWithPath: "/tmp/x")))
-        let installed = FileManager.default.fileExists(atPath: MNISTFamily.debianFashionPath + "/train-images-idx3-ubyte.gz")
+        let installed = FileManager.default.fileExists(
+            atPath: MNISTFamily.debianFashionPath + "/train-images-idx3-ubyte.gz")
         XCTAssertEqual(DataSource(argument: "auto"), installed ? .system : .bundled)
     }
 
@@ -97,7 +121,9 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(d.features.storage, [1, 2, 3.5, -4, 5, 6])
         let first = try Dataset.csv("1,0.5,0.25\n0,1,1\n", labelColumn: 0)
         XCTAssertEqual(first.labels, [1, 0])
-        XCTAssertThrowsError(try Dataset.csv("1,2,0\n1,2\n")) { XCTAssertEqual($0 as? DatasetError, .csv(line: 2, column: 3, reason: "expected 3 fields, found 2")) }
+        XCTAssertThrowsError(try Dataset.csv("1,2,0\n1,2\n")) {
+            XCTAssertEqual($0 as? DatasetError, .csv(line: 2, column: 3, reason: "expected 3 fields, found 2"))
+        }
         XCTAssertThrowsError(try Dataset.csv("1,2,0\n1,x,0\n")) { error in
             guard case .csv(2, 2, _)? = error as? DatasetError else { return XCTFail("\(error)") }
         }
@@ -121,7 +147,9 @@ final class DataTests: XCTestCase {
         // Pinned outputs of xoshiro256** seeded by SplitMix64(1) (checked against an independent
         // implementation), so shuffles never change across runs, machines or Swift versions.
         var rng = SeededGenerator(seed: 1)
-        XCTAssertEqual((0..<3).map { _ in rng.next() }, [12966619160104079557, 9600361134598540522, 10590380919521690900])
+        XCTAssertEqual(
+            (0..<3).map { _ in rng.next() },
+            [12_966_619_160_104_079_557, 9_600_361_134_598_540_522, 10_590_380_919_521_690_900])
         let batches = Dataset.batches(o1, size: 16)
         XCTAssertEqual(batches.map(\.count), [16, 16, 16, 2])
         let (x, y) = d.batch(batches[3])

@@ -7,7 +7,8 @@ final class NeuralNetFuzzRegressionTests: XCTestCase {
     /// Validation used to build every layer to learn its output shape, allocating (and zeroing)
     /// each Dense's weights: 8.5 GB per layer here. It must now check the spec without them.
     func testValidationDoesNotAllocateWeights() throws {
-        let json = #"{"input":[46000],"layers":[{"type":"dense","in":46000,"out":46000},{"type":"relu"},"#
+        let json =
+            #"{"input":[46000],"layers":[{"type":"dense","in":46000,"out":46000},{"type":"relu"},"#
             + #"{"type":"dense","in":46000,"out":46000},{"type":"dense","in":46000,"out":2}]}"#
         let start = Date()
         let spec = try ModelSpec.parse(Data(json.utf8))

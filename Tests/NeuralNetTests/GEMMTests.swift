@@ -3,8 +3,10 @@ import XCTest
 
 final class GEMMTests: XCTestCase {
     /// Runs sgemm and the scalar reference on the same inputs and returns the max relative error.
-    private func compare(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
-                         threads: Int, kernel: GEMMKernel, seed: UInt64) -> Float {
+    private func compare(
+        m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
+        threads: Int, kernel: GEMMKernel, seed: UInt64
+    ) -> Float {
         let lda = (transA ? m : k) + 3  // padded leading dimensions exercise the strides
         let ldb = (transB ? k : n) + 1
         let ldc = n + 2
@@ -15,14 +17,16 @@ final class GEMMTests: XCTestCase {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 fast.withUnsafeMutableBufferPointer { pc in
-                    GEMM.sgemm(transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha,
-                               a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
-                               c: pc.baseAddress!, ldc: ldc, threads: threads, kernel: kernel)
+                    GEMM.sgemm(
+                        transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha,
+                        a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
+                        c: pc.baseAddress!, ldc: ldc, threads: threads, kernel: kernel)
                 }
                 slow.withUnsafeMutableBufferPointer { pc in
-                    GEMM.reference(transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha,
-                                   a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
-                                   c: pc.baseAddress!, ldc: ldc)
+                    GEMM.reference(
+                        transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha,
+                        a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
+                        c: pc.baseAddress!, ldc: ldc)
                 }
             }
         }
@@ -42,15 +46,18 @@ final class GEMMTests: XCTestCase {
     }
 
     func testOddShapesAllTransposesAllKernels() {
-        let shapes = [(1, 1, 1), (3, 7, 5), (33, 65, 17), (14, 32, 1), (15, 33, 257), (2, 100, 3), (129, 31, 64), (5, 1, 9)]
+        let shapes = [
+            (1, 1, 1), (3, 7, 5), (33, 65, 17), (14, 32, 1), (15, 33, 257), (2, 100, 3), (129, 31, 64), (5, 1, 9),
+        ]
         var seed: UInt64 = 1
         for kernel in GEMMKernel.allCases {
             for (m, n, k) in shapes {
                 for transA in [false, true] {
                     for transB in [false, true] {
                         seed += 3
-                        let err = compare(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, beta: 0,
-                                          threads: 1, kernel: kernel, seed: seed)
+                        let err = compare(
+                            m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, beta: 0,
+                            threads: 1, kernel: kernel, seed: seed)
                         XCTAssertLessThan(err, 1e-5, "\(kernel) \(m)x\(n)x\(k) tA=\(transA) tB=\(transB)")
                     }
                 }
@@ -60,16 +67,18 @@ final class GEMMTests: XCTestCase {
 
     func testAlphaBetaAndDeepK() {
         for kernel in GEMMKernel.allCases {
-            let err = compare(m: 37, n: 70, k: 600, transA: false, transB: true, alpha: -0.5, beta: 0.75,
-                              threads: 1, kernel: kernel, seed: 99)
+            let err = compare(
+                m: 37, n: 70, k: 600, transA: false, transB: true, alpha: -0.5, beta: 0.75,
+                threads: 1, kernel: kernel, seed: 99)
             XCTAssertLessThan(err, 1e-4, "\(kernel)")
         }
     }
 
     func testMultiThreadedMatchesReference() {
         for (m, n) in [(300, 70), (70, 300), (257, 257)] {
-            let err = compare(m: m, n: n, k: 129, transA: true, transB: false, alpha: 1, beta: 1,
-                              threads: 2, kernel: .best, seed: 5)
+            let err = compare(
+                m: m, n: n, k: 129, transA: true, transB: false, alpha: 1, beta: 1,
+                threads: 2, kernel: .best, seed: 5)
             XCTAssertLessThan(err, 1e-4, "\(m)x\(n)")
         }
     }
@@ -80,8 +89,9 @@ final class GEMMTests: XCTestCase {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    GEMM.sgemm(transposeA: false, transposeB: false, m: 4, n: 5, k: 3, alpha: 1, a: pa.baseAddress!, lda: 3,
-                               b: pb.baseAddress!, ldb: 5, beta: 0, c: pc.baseAddress!, ldc: 5)
+                    GEMM.sgemm(
+                        transposeA: false, transposeB: false, m: 4, n: 5, k: 3, alpha: 1, a: pa.baseAddress!, lda: 3,
+                        b: pb.baseAddress!, ldb: 5, beta: 0, c: pc.baseAddress!, ldc: 5)
                 }
             }
         }
@@ -94,8 +104,9 @@ final class GEMMTests: XCTestCase {
         let dummy = Tensor(shape: [1], repeating: 0)
         dummy.withUnsafeBufferPointer { p in
             c.withUnsafeMutableBufferPointer { pc in
-                GEMM.sgemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: p.baseAddress!, lda: 1,
-                           b: p.baseAddress!, ldb: 2, beta: 2, c: pc.baseAddress!, ldc: 2)
+                GEMM.sgemm(
+                    transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: p.baseAddress!, lda: 1,
+                    b: p.baseAddress!, ldb: 2, beta: 2, c: pc.baseAddress!, ldc: 2)
             }
         }
         XCTAssertEqual(c.storage, [6, 6, 6, 6])
@@ -108,6 +119,7 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(Tensor.matmul(a, a, transposeB: true).storage, [14, 32, 32, 77])
         XCTAssertEqual(Tensor.matmul(a, a, transposeA: true).shape, [3, 3])
         XCTAssertEqual(Tensor.matmul(Tensor(shape: [0, 3]), b).shape, [0, 2])
-        XCTAssertEqual(Tensor.matmul(Tensor(shape: [2, 0]), Tensor(shape: [0, 4])).storage, [Float](repeating: 0, count: 8))
+        XCTAssertEqual(
+            Tensor.matmul(Tensor(shape: [2, 0]), Tensor(shape: [0, 4])).storage, [Float](repeating: 0, count: 8))
     }
 }

@@ -11,7 +11,9 @@ final class GradientTests: XCTestCase {
 
     func testConv2dGradients() {
         for (stride, padding) in [(1, 0), (1, 1), (2, 1)] {
-            let layer = randomized(Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, stride: stride, padding: padding), seed: 8)
+            let layer = randomized(
+                Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, stride: stride, padding: padding),
+                seed: 8)
             let err = gradientCheck(layer, input: randomTensor([2, 2, 6, 5], seed: 9))
             XCTAssertLessThan(err, 1e-2, "stride \(stride) padding \(padding)")
         }
@@ -35,7 +37,8 @@ final class GradientTests: XCTestCase {
         rng.shuffle(&values)
         let x = try! Tensor(shape: [2, 2, 6, 6], storage: values)
         XCTAssertLessThan(gradientCheck(Pool2d(name: "mp", mode: .max, kernel: 2), input: x, eps: 1e-3), 1e-2)
-        XCTAssertLessThan(gradientCheck(Pool2d(name: "mp3", mode: .max, kernel: 3, stride: 2), input: x, eps: 1e-3), 1e-2)
+        XCTAssertLessThan(
+            gradientCheck(Pool2d(name: "mp3", mode: .max, kernel: 3, stride: 2), input: x, eps: 1e-3), 1e-2)
         XCTAssertLessThan(gradientCheck(MaxPool2d(kernel: 2, stride: 1), input: x, eps: 1e-3), 1e-2)
         XCTAssertLessThan(gradientCheck(AvgPool2d(kernel: 2), input: x), 1e-3)
         XCTAssertLessThan(gradientCheck(Pool2d(name: "ap", mode: .average, kernel: 2), input: x), 1e-3)
@@ -87,12 +90,15 @@ final class GradientTests: XCTestCase {
     }
 
     func testWholeModelGradientThroughSequential() throws {
-        guard let s = spec("""
-        {"input": [1, 6, 6], "layers": [
-          {"type": "conv2d", "name": "c", "in_channels": 1, "out_channels": 2, "kernel": 3, "padding": 1},
-          {"type": "avgpool2d", "kernel": 2}, {"type": "flatten"},
-          {"type": "dense", "name": "fc", "in": 18, "out": 3}]}
-        """) else { return }
+        guard
+            let s = spec(
+                """
+                {"input": [1, 6, 6], "layers": [
+                  {"type": "conv2d", "name": "c", "in_channels": 1, "out_channels": 2, "kernel": 3, "padding": 1},
+                  {"type": "avgpool2d", "kernel": 2}, {"type": "flatten"},
+                  {"type": "dense", "name": "fc", "in": 18, "out": 3}]}
+                """)
+        else { return }
         var model = s.makeModel(seed: 4)
         let x = randomTensor([2, 36], seed: 30)
         let labels = [2, 0]

@@ -56,8 +56,10 @@ final class HostileDataTests: XCTestCase {
             XCTAssertEqual(error as? GzipError, .tooLarge(limit: 4 << 20))
         }
         // A header declaring 65,535 elements over a stream of 3: a size mismatch after inflating 3.
-        let short = Data([31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 248, 255, 159, 145, 137, 25, 0,
-                          24, 139, 105, 162, 11, 0, 0, 0])
+        let short = Data([
+            31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 248, 255, 159, 145, 137, 25, 0,
+            24, 139, 105, 162, 11, 0, 0, 0,
+        ])
         XCTAssertThrowsError(try IDX.parse(short)) { error in
             XCTAssertEqual(error as? IDXError, .sizeMismatch(dims: [65535], expectedBytes: 65535, availableBytes: 3))
         }
@@ -65,12 +67,16 @@ final class HostileDataTests: XCTestCase {
 
     /// `IDX.encodeUBytes([0, 1, 2, 255, 128, 7], dimensions: [6])` gzipped (Python:
     /// gzip.compress(data, 9, mtime=0)).
-    static let honest = Data([31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 96, 96, 99, 96, 100, 250, 223,
-                              192, 14, 0, 253, 61, 255, 249, 14, 0, 0, 0])
+    static let honest = Data([
+        31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96, 96, 96, 99, 96, 100, 250, 223,
+        192, 14, 0, 253, 61, 255, 249, 14, 0, 0, 0,
+    ])
 
     /// gzip.compress(bytes(1 << 20), 9, mtime=0): one member, 1,051 bytes.
-    static let megabyteOfZeros = Data(base64Encoded: "H4sIAAAAAAACA+3BMQEAAADCoPVPbQhfoA" + String(repeating: "A", count: 1354)
-                                      + "PgMc6jinAAAQAA==") ?? Data()
+    static let megabyteOfZeros =
+        Data(
+            base64Encoded: "H4sIAAAAAAACA+3BMQEAAADCoPVPbQhfoA" + String(repeating: "A", count: 1354)
+                + "PgMc6jinAAAQAA==") ?? Data()
 
     /// The streaming reader gives what `decompress` gives, across member boundaries and reads
     /// of odd sizes.

@@ -3,11 +3,11 @@ import XCTest
 
 final class PerSampleAndHookTests: XCTestCase {
     private let cnn = """
-    {"input": [2, 5, 5], "layers": [
-      {"type": "conv2d", "name": "conv", "in_channels": 2, "out_channels": 3, "kernel": 3, "stride": 2, "padding": 1},
-      {"type": "relu"}, {"type": "flatten"},
-      {"type": "dense", "name": "fc", "in": 27, "out": 4}]}
-    """
+        {"input": [2, 5, 5], "layers": [
+          {"type": "conv2d", "name": "conv", "in_channels": 2, "out_channels": 3, "kernel": 3, "stride": 2, "padding": 1},
+          {"type": "relu"}, {"type": "flatten"},
+          {"type": "dense", "name": "fc", "in": 27, "out": 4}]}
+        """
 
     /// Per-sample gradients must (a) average to the batch gradient and (b) each equal the gradient
     /// of a batch holding that sample alone.
@@ -25,7 +25,9 @@ final class PerSampleAndHookTests: XCTestCase {
                 let ps = try XCTUnwrap(p.perSampleGradient, "\(layer.name).\(p.name)")
                 XCTAssertEqual(ps.shape, [batch] + p.value.shape)
                 var mean = Tensor(shape: p.value.shape)
-                for n in 0..<batch { mean.addScaled(try ps.slice(rows: n..<(n + 1)).reshaped(p.value.shape), alpha: 1 / Float(batch)) }
+                for n in 0..<batch {
+                    mean.addScaled(try ps.slice(rows: n..<(n + 1)).reshaped(p.value.shape), alpha: 1 / Float(batch))
+                }
                 XCTAssertLessThan(mean.maxAbsDifference(p.gradient), 1e-5, "\(layer.name).\(p.name) mean")
             }
         }
@@ -40,17 +42,22 @@ final class PerSampleAndHookTests: XCTestCase {
             for (l, layer) in single.layers.enumerated() {
                 for (pi, p) in layer.parameters.enumerated() {
                     let ps = m.layers[l].parameters[pi].perSampleGradient!.slice(rows: n..<(n + 1))
-                    XCTAssertLessThan(try ps.reshaped(p.value.shape).maxAbsDifference(p.gradient), 1e-5, "sample \(n) \(layer.name).\(p.name)")
+                    XCTAssertLessThan(
+                        try ps.reshaped(p.value.shape).maxAbsDifference(p.gradient), 1e-5,
+                        "sample \(n) \(layer.name).\(p.name)")
                 }
             }
         }
     }
 
     func testHookSeesPreActivationsAndEditsGradients() {
-        guard let s = spec("""
-        {"input": [4], "layers": [{"type": "dense", "name": "a", "in": 4, "out": 6}, {"type": "relu"},
-                                  {"type": "dense", "name": "b", "in": 6, "out": 3}]}
-        """) else { return }
+        guard
+            let s = spec(
+                """
+                {"input": [4], "layers": [{"type": "dense", "name": "a", "in": 4, "out": 6}, {"type": "relu"},
+                                          {"type": "dense", "name": "b", "in": 6, "out": 3}]}
+                """)
+        else { return }
         var model = s.makeModel(seed: 9)
         let before = model.namedParameters
         let x = randomTensor([8, 4], seed: 10)
@@ -113,7 +120,11 @@ final class PerSampleAndHookTests: XCTestCase {
     }
 
     func testInitSchemesAreSeededAndScaled() {
-        guard let s = spec(#"{"input": [400], "init": "kaiming", "layers": [{"type": "dense", "name": "d", "in": 400, "out": 300}]}"#) else { return }
+        guard
+            let s = spec(
+                #"{"input": [400], "init": "kaiming", "layers": [{"type": "dense", "name": "d", "in": 400, "out": 300}]}"#
+            )
+        else { return }
         let a = s.makeModel(seed: 1), b = s.makeModel(seed: 1), c = s.makeModel(seed: 2)
         XCTAssertEqual(a.namedParameters[0].value, b.namedParameters[0].value)
         XCTAssertNotEqual(a.namedParameters[0].value, c.namedParameters[0].value)

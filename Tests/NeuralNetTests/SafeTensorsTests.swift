@@ -4,9 +4,12 @@ import XCTest
 
 final class SafeTensorsTests: XCTestCase {
     private func sample() -> SafeTensorsFile {
-        SafeTensorsFile(tensors: [("fc1.weight", randomTensor([3, 4], seed: 1)), ("fc1.bias", randomTensor([3], seed: 2)),
-                                  ("scalar", Tensor(shape: [], repeating: 7)), ("empty", Tensor(shape: [0, 5]))],
-                        metadata: ["method": "dp-weights", "sigma": "0.5", "quote\"d": "a\\b\n"])
+        SafeTensorsFile(
+            tensors: [
+                ("fc1.weight", randomTensor([3, 4], seed: 1)), ("fc1.bias", randomTensor([3], seed: 2)),
+                ("scalar", Tensor(shape: [], repeating: 7)), ("empty", Tensor(shape: [0, 5])),
+            ],
+            metadata: ["method": "dp-weights", "sigma": "0.5", "quote\"d": "a\\b\n"])
     }
 
     /// Builds a file from a raw header string and data bytes.
@@ -42,10 +45,12 @@ final class SafeTensorsTests: XCTestCase {
     /// arange(6).reshape(2, 3), "a.bias": [1.5, -2]}, metadata={"sigma": "0.7"})`): we must read
     /// them, and writing the same tensors must give the same bytes.
     func testInteroperatesWithReferenceImplementation() throws {
-        let header = #"{"__metadata__":{"sigma":"0.7"},"a.bias":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]}}"#
+        let header =
+            #"{"__metadata__":{"sigma":"0.7"},"a.bias":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]}}"#
             + String(repeating: " ", count: 7)
         let floats: [Float] = [1.5, -2, 0, 1, 2, 3, 4, 5]
-        let reference = file(header: header, data: floats.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian, Array.init) })
+        let reference = file(
+            header: header, data: floats.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian, Array.init) })
         XCTAssertEqual(reference.count, 200)
         let parsed = try SafeTensors.decode(reference)
         XCTAssertEqual(parsed.metadata, ["sigma": "0.7"])
@@ -67,9 +72,12 @@ final class SafeTensorsTests: XCTestCase {
             XCTAssertEqual(a.name, b.name)
             XCTAssertEqual(a.value, b.value)
         }
-        var wrong = try ModelSpec.parse(Data(#"{"input": [784], "layers": [{"type": "dense", "name": "fc1", "in": 784, "out": 64}]}"#.utf8)).makeModel()
+        var wrong = try ModelSpec.parse(
+            Data(#"{"input": [784], "layers": [{"type": "dense", "name": "fc1", "in": 784, "out": 64}]}"#.utf8)
+        ).makeModel()
         XCTAssertThrowsError(try wrong.loadSafetensors(from: url)) { error in
-            XCTAssertEqual(error as? ModelError, .shapeMismatch(parameter: "fc1.weight", expected: [64, 784], got: [128, 784]))
+            XCTAssertEqual(
+                error as? ModelError, .shapeMismatch(parameter: "fc1.weight", expected: [64, 784], got: [128, 784]))
         }
     }
 
@@ -84,29 +92,89 @@ final class SafeTensorsTests: XCTestCase {
             }
         }
         let good = SafeTensors.encode(sample())
-        expect(Data([1, 2, 3]), { if case .truncated = $0 { return true }; return false }, "shorter than 8 bytes")
-        expect(good.prefix(good.count - 1), { if case .outOfBounds = $0 { return true }; return false }, "data truncated")
-        expect(good.prefix(20), { if case .truncated = $0 { return true }; return false }, "header truncated")
+        expect(
+            Data([1, 2, 3]),
+            {
+                if case .truncated = $0 { return true }
+                return false
+            }, "shorter than 8 bytes")
+        expect(
+            good.prefix(good.count - 1),
+            {
+                if case .outOfBounds = $0 { return true }
+                return false
+            }, "data truncated")
+        expect(
+            good.prefix(20),
+            {
+                if case .truncated = $0 { return true }
+                return false
+            }, "header truncated")
         var huge = Data(repeating: 0xff, count: 8)
         huge.append(contentsOf: [0x7b, 0x7d])
-        expect(huge, { if case .headerTooLarge = $0 { return true }; return false }, "huge header length")
-        expect(file(header: "{not json"), { if case .headerNotJSON = $0 { return true }; return false }, "bad JSON")
-        expect(file(header: "[1, 2]"), { if case .headerNotJSON = $0 { return true }; return false }, "not an object")
-        expect(file(header: #"{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]),
-               { $0 == .unsupportedDType(tensor: "x", dtype: "F16") }, "dtype")
-        expect(file(header: #"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
-               { $0 == .sizeMismatch(tensor: "x", shape: [3], bytes: 8) }, "shape vs span")
-        expect(file(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: Array(repeating: 0, count: 8)),
-               { $0 == .outOfBounds(tensor: "x", range: [4, 12], dataLength: 8) }, "offset past end")
-        expect(file(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: Array(repeating: 0, count: 8)),
-               { if case .outOfBounds = $0 { return true }; return false }, "reversed offsets")
-        expect(file(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-                    data: Array(repeating: 0, count: 8)),
-               { if case .overlap = $0 { return true }; return false }, "overlap")
-        expect(file(header: #"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#),
-               { if case .badEntry = $0 { return true }; return false }, "negative dim")
-        expect(file(header: #"{"x":{"dtype":"F32","shape":[1099511627776, 1099511627776],"data_offsets":[0,0]}}"#),
-               { if case .sizeMismatch = $0 { return true }; return false }, "overflowing shape")
-        expect(file(header: #"{"__metadata__":{"a":1}}"#), { if case .badMetadata = $0 { return true }; return false }, "metadata")
+        expect(
+            huge,
+            {
+                if case .headerTooLarge = $0 { return true }
+                return false
+            }, "huge header length")
+        expect(
+            file(header: "{not json"),
+            {
+                if case .headerNotJSON = $0 { return true }
+                return false
+            }, "bad JSON")
+        expect(
+            file(header: "[1, 2]"),
+            {
+                if case .headerNotJSON = $0 { return true }
+                return false
+            }, "not an object")
+        expect(
+            file(header: #"{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]),
+            { $0 == .unsupportedDType(tensor: "x", dtype: "F16") }, "dtype")
+        expect(
+            file(
+                header: #"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
+            { $0 == .sizeMismatch(tensor: "x", shape: [3], bytes: 8) }, "shape vs span")
+        expect(
+            file(
+                header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: Array(repeating: 0, count: 8)
+            ),
+            { $0 == .outOfBounds(tensor: "x", range: [4, 12], dataLength: 8) }, "offset past end")
+        expect(
+            file(
+                header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: Array(repeating: 0, count: 8)),
+            {
+                if case .outOfBounds = $0 { return true }
+                return false
+            }, "reversed offsets")
+        expect(
+            file(
+                header:
+                    #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                data: Array(repeating: 0, count: 8)),
+            {
+                if case .overlap = $0 { return true }
+                return false
+            }, "overlap")
+        expect(
+            file(header: #"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#),
+            {
+                if case .badEntry = $0 { return true }
+                return false
+            }, "negative dim")
+        expect(
+            file(header: #"{"x":{"dtype":"F32","shape":[1099511627776, 1099511627776],"data_offsets":[0,0]}}"#),
+            {
+                if case .sizeMismatch = $0 { return true }
+                return false
+            }, "overflowing shape")
+        expect(
+            file(header: #"{"__metadata__":{"a":1}}"#),
+            {
+                if case .badMetadata = $0 { return true }
+                return false
+            }, "metadata")
     }
 }

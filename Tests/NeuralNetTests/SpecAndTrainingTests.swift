@@ -20,7 +20,10 @@ final class ModelSpecTests: XCTestCase {
 
     func testSpecErrorsSayWhere() {
         func error(_ json: String) -> ModelSpecError? {
-            do { _ = try ModelSpec.parse(Data(json.utf8)); return nil } catch { return error }
+            do {
+                _ = try ModelSpec.parse(Data(json.utf8))
+                return nil
+            } catch { return error }
         }
         let dense = #"{"type": "dense", "name": "fc", "in": 4, "out": 2}"#
         XCTAssertEqual(error("{oops")?.path, "$")
@@ -29,18 +32,36 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(error(#"{"input": [5], "layers": [\#(dense)]}"#)?.path, "layers[0].in")
         XCTAssertEqual(error(#"{"input": [4], "layers": []}"#)?.path, "layers")
         XCTAssertEqual(error(#"{"input": [4], "layers": [{"type": "lstm"}]}"#)?.path, "layers[0].type")
-        XCTAssertEqual(error(#"{"input": [4], "layers": [{"type": "dense", "name": "fc", "in": 4, "out": "2"}]}"#)?.path, "layers[0].out")
-        XCTAssertEqual(error(#"{"input": [4], "layers": [{"type": "dense", "name": "fc", "in": 4, "outs": 2}]}"#)?.path, "layers[0]")
+        XCTAssertEqual(
+            error(#"{"input": [4], "layers": [{"type": "dense", "name": "fc", "in": 4, "out": "2"}]}"#)?.path,
+            "layers[0].out")
+        XCTAssertEqual(
+            error(#"{"input": [4], "layers": [{"type": "dense", "name": "fc", "in": 4, "outs": 2}]}"#)?.path,
+            "layers[0]")
         XCTAssertEqual(error(#"{"input": [4], "cut": 1, "layers": [\#(dense)]}"#)?.path, "cut")
-        XCTAssertEqual(error(#"{"input": [4], "layers": [\#(dense), {"type": "dense", "name": "fc", "in": 2, "out": 2}]}"#)?.path, "layers[1].name")
+        XCTAssertEqual(
+            error(#"{"input": [4], "layers": [\#(dense), {"type": "dense", "name": "fc", "in": 2, "out": 2}]}"#)?.path,
+            "layers[1].name")
         XCTAssertEqual(error(#"{"input": [1, 4, 4], "layers": [\#(dense)]}"#)?.message.contains("flatten"), true)
-        XCTAssertEqual(error(#"{"input": [1, 2, 2], "layers": [{"type": "conv2d", "in_channels": 1, "out_channels": 1, "kernel": 3}]}"#)?.path, "layers[0]")
-        XCTAssertEqual(error(#"{"input": [1, 4, 4], "layers": [{"type": "conv2d", "in_channels": 3, "out_channels": 1, "kernel": 3}]}"#)?.path, "layers[0].in_channels")
+        XCTAssertEqual(
+            error(
+                #"{"input": [1, 2, 2], "layers": [{"type": "conv2d", "in_channels": 1, "out_channels": 1, "kernel": 3}]}"#
+            )?.path, "layers[0]")
+        XCTAssertEqual(
+            error(
+                #"{"input": [1, 4, 4], "layers": [{"type": "conv2d", "in_channels": 3, "out_channels": 1, "kernel": 3}]}"#
+            )?.path, "layers[0].in_channels")
         XCTAssertEqual(error(#"{"input": [4], "loss": "hinge", "layers": [\#(dense)]}"#)?.path, "loss")
         XCTAssertEqual(error(#"{"input": [4], "init": "orthogonal", "layers": [\#(dense)]}"#)?.path, "init")
-        XCTAssertEqual(error(#"{"input": [4], "layers": [{"type": "dense", "name": "fc", "in": 4, "out": 100000000000000}]}"#)?.path, "layers[0]")
-        XCTAssertEqual(error(#"{"input": [100000000, 100000000, 100000000], "layers": [{"type": "flatten"}]}"#)?.path, "input")
-        XCTAssertNil(error(#"{"input": [4], "layers": [\#(dense), {"type": "relu"}, {"type": "dense", "name": "o", "in": 2, "out": 3, "bias": false}], "cut": 2}"#))
+        XCTAssertEqual(
+            error(#"{"input": [4], "layers": [{"type": "dense", "name": "fc", "in": 4, "out": 100000000000000}]}"#)?
+                .path, "layers[0]")
+        XCTAssertEqual(
+            error(#"{"input": [100000000, 100000000, 100000000], "layers": [{"type": "flatten"}]}"#)?.path, "input")
+        XCTAssertNil(
+            error(
+                #"{"input": [4], "layers": [\#(dense), {"type": "relu"}, {"type": "dense", "name": "o", "in": 2, "out": 3, "bias": false}], "cut": 2}"#
+            ))
     }
 }
 
@@ -57,8 +78,9 @@ final class TrainingTests: XCTestCase {
         var model = spec.makeModel(seed: 1)
         var opt = Adam(learningRate: 1e-3)
         let before = Trainer.evaluate(model: model, loss: spec.loss, data: test)
-        let epochs = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: train, test: test,
-                                 epochs: 6, batchSize: 32, seed: 7)
+        let epochs = Trainer.fit(
+            model: &model, optimizer: &opt, loss: spec.loss, train: train, test: test,
+            epochs: 6, batchSize: 32, seed: 7)
         let acc = try XCTUnwrap(epochs.last?.testAccuracy)
         print("MLP on bundled subset: test accuracy per epoch \(epochs.map { $0.testAccuracy ?? 0 })")
         XCTAssertLessThan(before.accuracy, 0.3)
@@ -73,8 +95,9 @@ final class TrainingTests: XCTestCase {
         let spec = try ModelSpec.bundled("cnn-small")
         var model = spec.makeModel(seed: 2)
         var opt = SGD(learningRate: 0.05, momentum: 0.9)
-        let epochs = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: train, test: test,
-                                 epochs: 2, batchSize: 32, seed: 3)
+        let epochs = Trainer.fit(
+            model: &model, optimizer: &opt, loss: spec.loss, train: train, test: test,
+            epochs: 2, batchSize: 32, seed: 3)
         print("CNN on 1500 bundled images: test accuracy per epoch \(epochs.map { $0.testAccuracy ?? 0 })")
         XCTAssertGreaterThanOrEqual(epochs.last!.testAccuracy!, 0.65)
     }
@@ -86,7 +109,9 @@ final class TrainingTests: XCTestCase {
         func run() -> [(name: String, value: Tensor)] {
             var model = spec.makeModel(seed: 5)
             var opt = SGD(learningRate: 0.1, momentum: 0.5)
-            _ = Trainer.fit(model: &model, optimizer: &opt, loss: spec.loss, train: data, test: nil, epochs: 1, batchSize: 64, seed: 9)
+            _ = Trainer.fit(
+                model: &model, optimizer: &opt, loss: spec.loss, train: data, test: nil, epochs: 1, batchSize: 64,
+                seed: 9)
             return model.namedParameters
         }
         let a = run(), b = run()

@@ -31,7 +31,8 @@ func relativeError(_ a: [Double], _ b: [Double], floor: Double = 1e-4) -> Double
 /// Finite-difference check of one layer: the scalar is L = <r, layer(x)> with a fixed random r,
 /// so dL/dy = r. Compares analytic input and parameter gradients with central differences at up to
 /// `samples` coordinates each. Returns the worst relative error.
-func gradientCheck(_ layer: any Layer, input: Tensor, eps: Float = 1e-2, samples: Int = 40, seed: UInt64 = 7) -> Double {
+func gradientCheck(_ layer: any Layer, input: Tensor, eps: Float = 1e-2, samples: Int = 40, seed: UInt64 = 7) -> Double
+{
     var l = layer
     let y = l.forward(input, training: true)
     let r = randomTensor(y.shape, seed: seed &+ 1)
@@ -75,7 +76,8 @@ func gradientCheck(_ layer: any Layer, input: Tensor, eps: Float = 1e-2, samples
 func randomized<L: Layer>(_ layer: L, seed: UInt64) -> L {
     var l = layer
     for p in l.parameters.indices {
-        l.parameters[p].value = randomTensor(l.parameters[p].value.shape, seed: seed &+ UInt64(p) &* 31, lo: -0.5, hi: 0.5)
+        l.parameters[p].value = randomTensor(
+            l.parameters[p].value.shape, seed: seed &+ UInt64(p) &* 31, lo: -0.5, hi: 0.5)
     }
     return l
 }

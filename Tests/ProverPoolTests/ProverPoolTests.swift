@@ -10,12 +10,13 @@ import XCTest
 import ZKML
 
 /// The tiny spec of the SplitLearning tests: proofs take a fraction of a second.
-let tinySpecJSON = Data("""
-{"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
- "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
- "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
- "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
-""".utf8)
+let tinySpecJSON = Data(
+    """
+    {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
+     "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
+    """.utf8)
 
 enum Fixture {
     static let spec: CircuitSpec = {
@@ -26,7 +27,9 @@ enum Fixture {
     }()
     static let setup = SessionSetup(spec: spec, specData: tinySpecJSON, keys: keys)
     static let data: Dataset = {
-        do { return try MNISTFamily.load(.bundled).train.subset(Array(0..<512)) } catch { fatalError("bundled data: \(error)") }
+        do { return try MNISTFamily.load(.bundled).train.subset(Array(0..<512)) } catch {
+            fatalError("bundled data: \(error)")
+        }
     }()
 
     static func configuration(_ mode: SplitMode, steps: Int) -> LocalRunConfiguration {
@@ -42,7 +45,8 @@ enum Fixture {
         var c = configuration(mode, steps: steps)
         c.clientProofService = pool
         c.serverProofService = pool
-        return try await LocalRun.run(setup: setup, train: data, test: nil, configuration: c, logger: Logger(label: "test"))
+        return try await LocalRun.run(
+            setup: setup, train: data, test: nil, configuration: c, logger: Logger(label: "test"))
     }
 
     /// A real proof job of `part` (the circuit of a sample step).
@@ -76,17 +80,21 @@ final class PoolHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func startWorker(faults: WorkerFaults = WorkerFaults(), lease: Duration = .seconds(10), name: String? = nil,
-                     concurrency: Int = 1) -> ProverWorker {
-        let worker = ProverWorker(database: database, keys: WorkerKeys(Fixture.keys), concurrency: concurrency, lease: lease,
-                                  sweepInterval: .milliseconds(300), name: name, faults: faults)
+    func startWorker(
+        faults: WorkerFaults = WorkerFaults(), lease: Duration = .seconds(10), name: String? = nil,
+        concurrency: Int = 1
+    ) -> ProverWorker {
+        let worker = ProverWorker(
+            database: database, keys: WorkerKeys(Fixture.keys), concurrency: concurrency, lease: lease,
+            sweepInterval: .milliseconds(300), name: name, faults: faults)
         workers.append((worker, Task { try await worker.run() }))
         return worker
     }
 
     func service(maxAttempts: Int = 3) async -> PostgresProofService {
-        await PostgresProofService.start(database: database, maxAttempts: maxAttempts, timeout: .seconds(60),
-                                         recheckInterval: .seconds(2), retryGrace: .milliseconds(500))
+        await PostgresProofService.start(
+            database: database, maxAttempts: maxAttempts, timeout: .seconds(60),
+            recheckInterval: .seconds(2), retryGrace: .milliseconds(500))
     }
 
     func count(_ condition: String = "true") async throws -> Int {
@@ -217,7 +225,9 @@ final class ProverPoolJobTests: XCTestCase {
         ]
         var ids: [Int64] = []
         for c in cases {
-            ids.append(try await service.enqueue(part: "client", step: 0, keyHash: c.hash, witness: c.witness, publicCount: c.publicCount))
+            ids.append(
+                try await service.enqueue(
+                    part: "client", step: 0, keyHash: c.hash, witness: c.witness, publicCount: c.publicCount))
         }
         // A real job behind the bad ones.
         let job = try Fixture.job(.client)
@@ -279,7 +289,9 @@ final class ProverPoolJobTests: XCTestCase {
         let service = await pool.service()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for step in 0..<6 {
-                group.addTask { _ = try await service.prove(try Fixture.job(.client, step: UInt64(step)), keys: Fixture.keys) }
+                group.addTask {
+                    _ = try await service.prove(try Fixture.job(.client, step: UInt64(step)), keys: Fixture.keys)
+                }
             }
             try await group.waitForAll()
         }
@@ -303,8 +315,12 @@ final class ProverPoolParsingTests: XCTestCase {
         XCTAssertEqual(location.database, "jobs")
         XCTAssertEqual(location.schema, "party_a")
         XCTAssertEqual(try PoolLocation(url: "postgresql://bob@h/d").schema, "verisplit")
-        for bad in ["", "http://a@h/d", "postgres://h/d", "postgres://a@/d", "postgres://a@h", "postgres://a@h/d?schema=Robert'); DROP",
-                    "postgres://a@h/d?schema=1abc", "postgres://a@h/d?sslmode=maybe", "postgres://a@h/d?foo=1", "postgres://a@h:0/d"] {
+        for bad in [
+            "", "http://a@h/d", "postgres://h/d", "postgres://a@/d", "postgres://a@h",
+            "postgres://a@h/d?schema=Robert'); DROP",
+            "postgres://a@h/d?schema=1abc", "postgres://a@h/d?sslmode=maybe", "postgres://a@h/d?foo=1",
+            "postgres://a@h:0/d",
+        ] {
             XCTAssertThrowsError(try PoolLocation(url: bad), bad)
         }
         // Messages never show the password.
@@ -337,12 +353,15 @@ final class ProverProcessTests: XCTestCase {
     /// is repeated with a new job; the test needs one kill mid-proof.)
     func testKilledWorkerProcessJobIsFinishedByAnother() async throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("verisplit") }
+        let candidates = [directory, directory.deletingLastPathComponent()].map {
+            $0.appendingPathComponent("verisplit")
+        }
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw XCTSkip("no verisplit executable next to the test bundle")
         }
         let pool = try await PoolHarness()
-        let keysDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("pool-keys-\(UUID().uuidString)")
+        let keysDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pool-keys-\(UUID().uuidString)")
         try Fixture.keys.write(to: keysDirectory)
         defer { try? FileManager.default.removeItem(at: keysDirectory) }
         let service = await pool.service()
@@ -351,7 +370,9 @@ final class ProverProcessTests: XCTestCase {
         for round in 0..<5 where !killedMidProof {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["prover", "--db", url, "--keys", keysDirectory.path, "--lease-seconds", "3", "--log-level", "error"]
+            process.arguments = [
+                "prover", "--db", url, "--keys", keysDirectory.path, "--lease-seconds", "3", "--log-level", "error",
+            ]
             process.standardInput = FileHandle.nullDevice
             try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -362,7 +383,8 @@ final class ProverProcessTests: XCTestCase {
             let deadline = ContinuousClock.now + .seconds(30)
             var owner = ""
             while ContinuousClock.now < deadline {
-                owner = try await pool.text("SELECT coalesce(max(lease_owner), '') FROM \(pool.schema).proof_jobs WHERE state = 'running'")
+                owner = try await pool.text(
+                    "SELECT coalesce(max(lease_owner), '') FROM \(pool.schema).proof_jobs WHERE state = 'running'")
                 if !owner.isEmpty { break }
                 try await Task.sleep(for: .milliseconds(2))
             }
@@ -374,7 +396,9 @@ final class ProverProcessTests: XCTestCase {
             let survivor = pool.startWorker(lease: .seconds(5), name: "survivor-\(round)")
             let proof = try await proving.value
             let prepared = try await PreparedProofJob.prepare(job, keys: Fixture.keys)
-            XCTAssertTrue(try Groth16.verify(key: Fixture.keys.server.verifyingKey, proof: proof, publicInputs: prepared.publicInputs))
+            XCTAssertTrue(
+                try Groth16.verify(
+                    key: Fixture.keys.server.verifyingKey, proof: proof, publicInputs: prepared.publicInputs))
             if killedMidProof {
                 let reclaimed = await survivor.counters.values.leasesReclaimed
                 XCTAssertEqual(reclaimed, 1, "the killed worker's lease was reclaimed")

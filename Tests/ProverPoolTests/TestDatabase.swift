@@ -26,7 +26,8 @@ enum TestDatabase {
         switch cluster {
         case .success(let cluster): return cluster.url
         case .failure(let reason):
-            let message = "PROVER POOL DATABASE TESTS SKIPPED: \(reason). Set VERISPLIT_TEST_DATABASE_URL or install PostgreSQL (.ci/run does both)."
+            let message =
+                "PROVER POOL DATABASE TESTS SKIPPED: \(reason). Set VERISPLIT_TEST_DATABASE_URL or install PostgreSQL (.ci/run does both)."
             FileHandle.standardError.write(Data(("\n*** " + message + " ***\n").utf8))
             throw XCTSkip(message)
         }
@@ -34,7 +35,9 @@ enum TestDatabase {
 
     static func findBinary(_ name: String) -> String? {
         let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted {
+            (Int($0) ?? 0) > (Int($1) ?? 0)
+        }
         for version in versions {
             let path = "\(root)/\(version)/bin/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -48,7 +51,8 @@ enum TestDatabase {
     @discardableResult
     static func run(_ arguments: [String], asUser user: String?) throws -> (status: Int32, output: String) {
         let argv = user.map { ["/usr/sbin/runuser", "-u", $0, "--"] + arguments } ?? arguments
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-pg-cmd-\(UUID().uuidString)")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "verisplit-pg-cmd-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -76,28 +80,43 @@ enum TestDatabase {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func startOwnCluster() -> Result<Cluster, SkipReason> {
         guard let initdb = findBinary("initdb"), let pgctl = findBinary("pg_ctl") else {
-            return .failure(SkipReason(description: "VERISPLIT_TEST_DATABASE_URL is unset and no initdb/pg_ctl under /usr/lib/postgresql"))
+            return .failure(
+                SkipReason(
+                    description: "VERISPLIT_TEST_DATABASE_URL is unset and no initdb/pg_ctl under /usr/lib/postgresql"))
         }
         let root = getuid() == 0
         let user: String? = root ? "nobody" : nil
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("verisplit-pg-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "verisplit-pg-\(UUID().uuidString)")
         let data = directory.appendingPathComponent("data").path
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             if root { _ = try run(["/bin/chown", "nobody", directory.path], asUser: nil) }
             let port = freePort()
-            let initialized = try run([initdb, "-D", data, "-U", "verisplit", "-A", "trust", "--no-sync", "-E", "UTF8"], asUser: user)
-            guard initialized.status == 0 else { return .failure(SkipReason(description: "initdb failed: \(initialized.output)")) }
-            let options = "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-            let started = try run([pgctl, "-D", data, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "start"], asUser: user)
-            guard started.status == 0 else { return .failure(SkipReason(description: "pg_ctl start failed: \(started.output)")) }
+            let initialized = try run(
+                [initdb, "-D", data, "-U", "verisplit", "-A", "trust", "--no-sync", "-E", "UTF8"], asUser: user)
+            guard initialized.status == 0 else {
+                return .failure(SkipReason(description: "initdb failed: \(initialized.output)"))
+            }
+            let options =
+                "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+            let started = try run(
+                [pgctl, "-D", data, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "start"],
+                asUser: user)
+            guard started.status == 0 else {
+                return .failure(SkipReason(description: "pg_ctl start failed: \(started.output)"))
+            }
             let stop: @Sendable () -> Void = {
                 _ = try? run([pgctl, "-D", data, "-m", "immediate", "stop"], asUser: user)
                 try? FileManager.default.removeItem(at: directory)

@@ -11,10 +11,12 @@ final class ReportTests: XCTestCase {
         let v = JSONValue.object([
             JSONMember("z", .int(1)), JSONMember("a", .number(0.001)), JSONMember("s", .string("q\"\\\n\u{1}")),
             JSONMember("inf", .number(.infinity)), JSONMember("nan", .number(.nan)),
-            JSONMember("list", .numbers([1.5, 2] as [Double])), JSONMember("nested", .object([JSONMember("b", .bool(true))])),
+            JSONMember("list", .numbers([1.5, 2] as [Double])),
+            JSONMember("nested", .object([JSONMember("b", .bool(true))])),
         ])
         let text = v.serialized()
-        XCTAssertLessThan(try XCTUnwrap(text.range(of: "\"z\"")).lowerBound, try XCTUnwrap(text.range(of: "\"a\"")).lowerBound)
+        XCTAssertLessThan(
+            try XCTUnwrap(text.range(of: "\"z\"")).lowerBound, try XCTUnwrap(text.range(of: "\"a\"")).lowerBound)
         let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         XCTAssertEqual(parsed["a"] as? Double, 0.001)
         XCTAssertEqual(parsed["s"] as? String, "q\"\\\n\u{1}")
@@ -45,8 +47,10 @@ final class ReportTests: XCTestCase {
     private func elements(_ text: String) throws -> [String] {
         final class Collector: NSObject, XMLParserDelegate {
             var names = [String]()
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) { names.append(name) }
+            func parser(
+                _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]
+            ) { names.append(name) }
         }
         let parser = XMLParser(data: Data(text.utf8))
         let c = Collector()
@@ -56,24 +60,44 @@ final class ReportTests: XCTestCase {
     }
 
     func testPlotsAreWellFormedSVG() throws {
-        let line = LinePlot(title: "ROC & <log>", xLabel: "fpr", yLabel: "tpr", xScale: .log, yScale: .log,
-                            series: [PlotSeries(name: "a", points: [PlotPoint(0, 0), PlotPoint(0.001, 0.01), PlotPoint(1, 1)], color: "#000")]).svg()
+        let line = LinePlot(
+            title: "ROC & <log>", xLabel: "fpr", yLabel: "tpr", xScale: .log, yScale: .log,
+            series: [
+                PlotSeries(
+                    name: "a", points: [PlotPoint(0, 0), PlotPoint(0.001, 0.01), PlotPoint(1, 1)], color: "#000")
+            ]
+        ).svg()
         let names = try elements(line)
         XCTAssertEqual(names.first, "svg")
         XCTAssertTrue(names.contains("polyline"))
         XCTAssertTrue(line.contains("ROC &amp; &lt;log&gt;"))
-        let hist = HistogramPlot(title: "h", xLabel: "x", groups: [.init(name: "m", values: [1, 2, 2, 3], color: "#111"),
-                                                                    .init(name: "n", values: [0, 1, .nan], color: "#222")]).svg()
+        let hist = HistogramPlot(
+            title: "h", xLabel: "x",
+            groups: [
+                .init(name: "m", values: [1, 2, 2, 3], color: "#111"),
+                .init(name: "n", values: [0, 1, .nan], color: "#222"),
+            ]
+        ).svg()
         XCTAssertTrue(try elements(hist).contains("rect"))
         XCTAssertEqual(HistogramPlot.densities([0, 0.5, 1, 1], bins: 2, range: 0...1), [0.25, 0.75])
     }
 
     func testHTMLReportIsSelfContained() throws {
-        let svg = LinePlot(title: "p", xLabel: "x", yLabel: "y", series: [PlotSeries(name: "s", points: [PlotPoint(0, 1)], color: "#000")]).svg()
-        let html = HTMLReport(title: "T <1>", subtitle: "sub", sections: [
-            HTMLSection(heading: "S", blocks: [.paragraph("a & b"), .note("n"), .table(header: ["h"], rows: [["1.5"]]),
-                                               .keyValues([("k", "v")]), .figures([svg]), .preformatted("cmd")]),
-        ]).render()
+        let svg = LinePlot(
+            title: "p", xLabel: "x", yLabel: "y",
+            series: [PlotSeries(name: "s", points: [PlotPoint(0, 1)], color: "#000")]
+        ).svg()
+        let html = HTMLReport(
+            title: "T <1>", subtitle: "sub",
+            sections: [
+                HTMLSection(
+                    heading: "S",
+                    blocks: [
+                        .paragraph("a & b"), .note("n"), .table(header: ["h"], rows: [["1.5"]]),
+                        .keyValues([("k", "v")]), .figures([svg]), .preformatted("cmd"),
+                    ])
+            ]
+        ).render()
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
         XCTAssertTrue(html.hasSuffix("</html>\n"))
         XCTAssertTrue(html.contains("T &lt;1&gt;"))

@@ -1,7 +1,7 @@
 import Algebra
 import Foundation
-import NeuralNet
 import NIOCore
+import NeuralNet
 import SplitLearning
 import SwiftProtobuf
 import XCTest
@@ -12,14 +12,17 @@ typealias Envelope = Verisplit_Split_V1_Envelope
 /// A scripted peer on a real socket: it reads the honest party's frames and answers with
 /// whatever the test dictates, as a dishonest server or client would.
 enum ScriptedPeer {
-    static func write(_ body: Envelope.OneOf_Body, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+    static func write(_ body: Envelope.OneOf_Body, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws
+    {
         var envelope = Envelope()
         envelope.body = body
         let bytes: [UInt8] = try envelope.serializedBytes()
         try await outbound.write(ByteBuffer(bytes: bytes))
     }
 
-    static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) async throws -> Envelope.OneOf_Body? {
+    static func read(
+        _ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    ) async throws -> Envelope.OneOf_Body? {
         guard let buffer = try await iterator.next() else { return nil }
         return try Envelope(serializedBytes: Array(buffer.readableBytesView)).body
     }
@@ -30,14 +33,21 @@ enum ScriptedPeer {
             root: try Fr(littleEndian: Array(hello.datasetRoot)), size: hello.datasetSize,
             scheduleCommitment: hello.fixedSchedule ? [] : Array(hello.scheduleCommitment),
             fixedScheduleSeed: hello.fixedSchedule ? hello.fixedScheduleSeed : nil)
-        return SessionID.derive(clientNonce: Array(hello.clientNonce), serverNonce: Array(serverNonce), specHash: Array(hello.specHash),
-                                keyHashes: hello.verifyingKeyHashes.map { Array($0) }, mode: mode, dataset: announcement)
+        return SessionID.derive(
+            clientNonce: Array(hello.clientNonce), serverNonce: Array(serverNonce), specHash: Array(hello.specHash),
+            keyHashes: hello.verifyingKeyHashes.map { Array($0) }, mode: mode, dataset: announcement)
     }
 
     /// Serves one connection with `script` (which gets the channel's two halves).
-    static func serve(_ script: @escaping @Sendable (inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
-                                                     NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Void)
-        async throws -> (Listener, Task<Void, Error>) {
+    static func serve(
+        _ script:
+            @escaping @Sendable (
+                inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+                NIOAsyncChannelOutboundWriter<ByteBuffer>
+            ) async throws -> Void
+    )
+        async throws -> (Listener, Task<Void, Error>)
+    {
         let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
         let task = Task {
             try await listener.serve(maxConnections: 1) { channel in
@@ -57,8 +67,10 @@ enum SmallData {
 }
 
 final class HostilePeerTests: XCTestCase {
-    func runClient(_ mode: SplitMode, port: Int, state: URL? = nil, resume: Bool = false, stopAfter: Int? = nil,
-                   steps: Int = 2) async throws -> SessionOutcome {
+    func runClient(
+        _ mode: SplitMode, port: Int, state: URL? = nil, resume: Bool = false, stopAfter: Int? = nil,
+        steps: Int = 2
+    ) async throws -> SessionOutcome {
         var options = ClientOptions()
         options.mode = mode
         options.steps = steps
@@ -88,8 +100,9 @@ final class HostilePeerTests: XCTestCase {
             }
             let outcome = try await runClient(.plain, port: listener.port)
             XCTAssertEqual(outcome.completedSteps, 0, variant)
-            XCTAssertEqual(outcome.rejection, variant == "foreign id" ? .sessionIDMismatch : .nonzeroStart(3),
-                           "\(variant): \(outcome.reason ?? "-")")
+            XCTAssertEqual(
+                outcome.rejection, variant == "foreign id" ? .sessionIDMismatch : .nonzeroStart(3),
+                "\(variant): \(outcome.reason ?? "-")")
             task.cancel()
             await listener.close()
         }
@@ -108,7 +121,8 @@ final class HostilePeerTests: XCTestCase {
         c.stateDirectory = state
         c.stopClientAfter = 2
         _ = try await LocalRun.run(setup: Fixture.setup, train: SmallData.train, test: nil, configuration: c)
-        let checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: state.appendingPathComponent("client/checkpoint.json")))
+        let checkpoint = try JSONDecoder().decode(
+            Checkpoint.self, from: Data(contentsOf: state.appendingPathComponent("client/checkpoint.json")))
         let settled = try XCTUnwrap(checkpoint.snapshots.last?.steps)
         XCTAssertEqual(settled, 2)
         let session = checkpoint.session.littleEndianBytes()
@@ -129,9 +143,13 @@ final class HostilePeerTests: XCTestCase {
             options.resume = true
             options.fixedScheduleSeed = 5
             let client = SplitClient(setup: Fixture.setup, data: SmallData.train, options: options)
-            let outcome = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil)).outcome
-            XCTAssertEqual(outcome.rejection, variant == "beyond" ? .resumeBeyond(server: settled + 1, client: settled) : .chainBroken(.server),
-                           "\(variant): \(outcome.reason ?? "-")")
+            let outcome = await client.run(
+                over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil)
+            ).outcome
+            XCTAssertEqual(
+                outcome.rejection,
+                variant == "beyond" ? .resumeBeyond(server: settled + 1, client: settled) : .chainBroken(.server),
+                "\(variant): \(outcome.reason ?? "-")")
             task.cancel()
             await listener.close()
         }
@@ -150,26 +168,38 @@ final class HostilePeerTests: XCTestCase {
             c.stateDirectory = state
             c.stopClientAfter = 1
             _ = try await LocalRun.run(setup: Fixture.setup, train: SmallData.train, test: nil, configuration: c)
-            let directory = side == "client" ? state.appendingPathComponent("client")
-                : try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
-                    .compactMap { $0 as? URL }.first { $0.lastPathComponent == "checkpoint.json" }?.deletingLastPathComponent())
+            let directory =
+                side == "client"
+                ? state.appendingPathComponent("client")
+                : try XCTUnwrap(
+                    FileManager.default.enumerator(
+                        at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
+                        .compactMap { $0 as? URL }.first { $0.lastPathComponent == "checkpoint.json" }?
+                        .deletingLastPathComponent())
             let url = directory.appendingPathComponent("checkpoint.json")
             var checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: url))
             for i in checkpoint.snapshots.indices {
-                if change < 0 { checkpoint.snapshots[i].weights.removeLast() } else {
+                if change < 0 {
+                    checkpoint.snapshots[i].weights.removeLast()
+                } else {
                     checkpoint.snapshots[i].weights += [Int64](repeating: 1, count: change)
                 }
             }
             try JSONEncoder().encode(checkpoint).write(to: url)
             c.resume = true
             c.stopClientAfter = nil
-            let resumed = try await LocalRun.run(setup: Fixture.setup, train: SmallData.train, test: nil, configuration: c)
+            let resumed = try await LocalRun.run(
+                setup: Fixture.setup, train: SmallData.train, test: nil, configuration: c)
             XCTAssertNotNil(resumed.report.reason, "\(side) \(change)")
             XCTAssertLessThan(resumed.report.stepsCompleted, 3)
-            XCTAssertTrue(resumed.report.reason?.contains("weights") ?? false, "\(side) \(change): \(resumed.report.reason ?? "-")")
+            XCTAssertTrue(
+                resumed.report.reason?.contains("weights") ?? false,
+                "\(side) \(change): \(resumed.report.reason ?? "-")")
             if side == "server" {
                 // The server refuses the resume (the client sees its reason).
-                guard case .notResumable? = resumed.report.rejection else { return XCTFail("\(resumed.report.rejection as Any)") }
+                guard case .notResumable? = resumed.report.rejection else {
+                    return XCTFail("\(resumed.report.rejection as Any)")
+                }
             }
         }
     }
@@ -192,7 +222,8 @@ final class HostilePeerTests: XCTestCase {
                     try await ScriptedPeer.write(.welcome(welcome), to: outbound)
                     guard case .activations(let a)? = try await ScriptedPeer.read(&inbound) else { return }
                     var rng = SeededGenerator(seed: seed)
-                    try await ScriptedPeer.write(.gradient(Mutations.gradient(for: a, session: welcome.sessionID, &rng)), to: outbound)
+                    try await ScriptedPeer.write(
+                        .gradient(Mutations.gradient(for: a, session: welcome.sessionID, &rng)), to: outbound)
                     // One answer (a rejection, or the next message if the mutation happened to be
                     // valid), then hang up.
                     _ = try await ScriptedPeer.read(&inbound)
@@ -236,7 +267,8 @@ final class HostilePeerTests: XCTestCase {
                     hello.fixedScheduleSeed = 2
                     try await ScriptedPeer.write(.hello(hello), to: outbound)
                     guard case .welcome(let welcome)? = try await ScriptedPeer.read(&iterator) else { return }
-                    try await ScriptedPeer.write(.activations(Mutations.activations(session: welcome.sessionID, &rng)), to: outbound)
+                    try await ScriptedPeer.write(
+                        .activations(Mutations.activations(session: welcome.sessionID, &rng)), to: outbound)
                     _ = try await ScriptedPeer.read(&iterator)
                 }
             }
@@ -282,7 +314,9 @@ enum Mutations {
         return (0..<n).map { _ in rng.nextInt(below: 3) == 0 ? integer(&rng) : Int64(rng.nextInt(below: 300)) }
     }
 
-    static func gradient(for a: Verisplit_Split_V1_Activations, session: Data, _ rng: inout SeededGenerator) -> Verisplit_Split_V1_Gradient {
+    static func gradient(
+        for a: Verisplit_Split_V1_Activations, session: Data, _ rng: inout SeededGenerator
+    ) -> Verisplit_Split_V1_Gradient {
         var g = Verisplit_Split_V1_Gradient()
         g.step = rng.nextInt(below: 5) == 0 ? rng.next() : a.step
         g.sessionID = rng.nextInt(below: 5) == 0 ? bytes(&rng) : session

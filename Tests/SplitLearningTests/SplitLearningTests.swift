@@ -4,20 +4,21 @@ import Circuit
 import Commitment
 import Foundation
 import Groth16
-import NeuralNet
 import NIOCore
+import NeuralNet
 import SplitLearning
 import SwiftProtobuf
 import XCTest
 import ZKML
 
 /// The tiny spec (1x28x28 -> conv 1 channel 7x7 stride 7 -> 16 -> Dense 10) keeps proofs fast.
-let tinySpecJSON = Data("""
-{"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
- "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
- "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
- "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
-""".utf8)
+let tinySpecJSON = Data(
+    """
+    {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
+     "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
+    """.utf8)
 
 /// Keys and data shared by the tests (setup once per process).
 enum Fixture {
@@ -34,9 +35,11 @@ enum Fixture {
 
     /// `schedule`: a fixed sample order (runs that compare weights need the same samples); nil
     /// draws the order from the session's coin toss.
-    static func run(_ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil,
-                    resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup,
-                    schedule: UInt64? = 7) async throws -> LocalRun.Result {
+    static func run(
+        _ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil,
+        resume: Bool = false, stopAfter: Int? = nil, setup: SessionSetup = Fixture.setup,
+        schedule: UInt64? = 7
+    ) async throws -> LocalRun.Result {
         var c = LocalRunConfiguration()
         c.fixedScheduleSeed = schedule
         c.mode = mode
@@ -58,7 +61,9 @@ enum Fixture {
         let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: nil)
         let server = SplitServer(setup: Fixture.setup, options: options)
         let served = ServedSessions()
-        let serving = Task { try await listener.serve(maxConnections: 2) { await served.add(await server.handle($0).outcome) } }
+        let serving = Task {
+            try await listener.serve(maxConnections: 2) { await served.add(await server.handle($0).outcome) }
+        }
         return (listener, served, serving)
     }
 
@@ -105,7 +110,9 @@ final class FrameTests: XCTestCase {
         for seed in 0..<200 {
             var generator = SeededGenerator(seed: UInt64(seed))
             var frame = ByteBuffer()
-            Frame.write((0..<Int(generator.nextInt(below: 300))).map { _ in UInt8(truncatingIfNeeded: generator.next()) }, into: &frame)
+            Frame.write(
+                (0..<Int(generator.nextInt(below: 300))).map { _ in UInt8(truncatingIfNeeded: generator.next()) },
+                into: &frame)
             _ = try? FrameStream.decode(Array(frame.readableBytesView))
         }
     }
@@ -113,11 +120,14 @@ final class FrameTests: XCTestCase {
     /// A Hello always carries its dataset root (32 zero bytes in plain mode); one without it is
     /// refused while decoding, never read as the zero root.
     func testHelloWithoutDatasetRootIsRefused() throws {
-        var hello = Message.Hello(dataset: DatasetAnnouncement(root: Fr(7), size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
+        var hello = Message.Hello(
+            dataset: DatasetAnnouncement(root: Fr(7), size: 1, scheduleCommitment: [], fixedScheduleSeed: 1))
         hello.mode = .plain
         var envelope = try Verisplit_Split_V1_Envelope(serializedBytes: Wire.encode(.hello(hello)))
         guard case .hello(var body)? = envelope.body else { return XCTFail("not a Hello") }
-        guard case .hello(let decoded) = try Wire.decode(try envelope.serializedBytes()) else { return XCTFail("not a Hello") }
+        guard case .hello(let decoded) = try Wire.decode(try envelope.serializedBytes()) else {
+            return XCTFail("not a Hello")
+        }
         XCTAssertEqual(decoded.dataset.root, Fr(7))
         body.datasetRoot = Data()
         envelope.body = .hello(body)
@@ -141,7 +151,9 @@ final class FrameTests: XCTestCase {
         body.reason = "made up"
         body.kind = "noSuchRejection"
         envelope.body = .reject(body)
-        guard case .reject(let unknown) = try Wire.decode(try envelope.serializedBytes()) else { return XCTFail("not a Reject") }
+        guard case .reject(let unknown) = try Wire.decode(try envelope.serializedBytes()) else {
+            return XCTFail("not a Reject")
+        }
         XCTAssertNil(unknown.kind)
         XCTAssertEqual(unknown.reason, "made up")
     }
@@ -155,7 +167,9 @@ final class FrameTests: XCTestCase {
         }
         var empty = ByteBuffer()
         empty.writeInteger(UInt32(0))
-        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100)) { XCTAssertEqual($0 as? SplitError, .malformedFrame(.empty)) }
+        XCTAssertThrowsError(try Frame.split(&empty, maxBytes: 100)) {
+            XCTAssertEqual($0 as? SplitError, .malformedFrame(.empty))
+        }
         var version = ByteBuffer()
         version.writeInteger(UInt32(2))
         version.writeBytes([9, 0])
@@ -203,7 +217,8 @@ final class SplitProtocolTests: XCTestCase {
             XCTAssertEqual(run.report.stepsCompleted, 3, "\(mode)")
             XCTAssertEqual(run.clientLayer, plain.clientLayer, "\(mode) client weights")
             XCTAssertEqual(run.serverLayer, plain.serverLayer, "\(mode) server weights")
-            XCTAssertNotEqual(run.clientLayer, try SplitClient.initialLayer(spec: Fixture.spec, seed: 1), "training changed nothing")
+            XCTAssertNotEqual(
+                run.clientLayer, try SplitClient.initialLayer(spec: Fixture.spec, seed: 1), "training changed nothing")
             if mode.rawValue != "ledger" { XCTAssertGreaterThan(run.report.client.verifications, 0) }
         }
     }
@@ -213,15 +228,23 @@ final class SplitProtocolTests: XCTestCase {
             for mode in [SplitMode.verified, .pipelined, .ledger] {
                 // Two steps: the attack comes at step 1 (the replay needs step 0's proof).
                 let run = try await Fixture.run(mode, steps: 2, adversary: adversary)
-                XCTAssertEqual(run.report.rejected, adversary.isCaught(by: mode),
-                               "\(adversary.rawValue) in \(mode.rawValue): rejected=\(run.report.rejected) reason=\(run.report.reason ?? "-")")
+                XCTAssertEqual(
+                    run.report.rejected, adversary.isCaught(by: mode),
+                    "\(adversary.rawValue) in \(mode.rawValue): rejected=\(run.report.rejected) reason=\(run.report.reason ?? "-")"
+                )
                 if run.report.rejected {
                     XCTAssertNotNil(run.report.reason)
-                    XCTAssertLessThanOrEqual(run.report.stepsCompleted, 1, "\(adversary.rawValue) in \(mode.rawValue): trained on a bad message")
+                    XCTAssertLessThanOrEqual(
+                        run.report.stepsCompleted, 1,
+                        "\(adversary.rawValue) in \(mode.rawValue): trained on a bad message")
                     // The honest side refused it, by the check that catches this adversary.
-                    XCTAssertEqual(run.report.rejectedBy, adversary.side == .server ? .client : .server, "\(adversary.rawValue) in \(mode.rawValue)")
-                    XCTAssertTrue(Self.catches(adversary, run.report.rejection),
-                                  "\(adversary.rawValue) in \(mode.rawValue): \(run.report.rejection.map { "\($0)" } ?? "no rejection")")
+                    XCTAssertEqual(
+                        run.report.rejectedBy, adversary.side == .server ? .client : .server,
+                        "\(adversary.rawValue) in \(mode.rawValue)")
+                    XCTAssertTrue(
+                        Self.catches(adversary, run.report.rejection),
+                        "\(adversary.rawValue) in \(mode.rawValue): \(run.report.rejection.map { "\($0)" } ?? "no rejection")"
+                    )
                 }
             }
         }
@@ -231,9 +254,12 @@ final class SplitProtocolTests: XCTestCase {
     /// the dishonest side), the rest fail the check written for them.
     static func catches(_ adversary: Adversary, _ rejection: Rejection?) -> Bool {
         switch (adversary, rejection) {
-        case (.fsha, .proofInvalid(.server)?), (.scaleGradient, .proofInvalid(.server)?), (.replay, .proofInvalid(.server)?),
-             (.wrongSession, .proofInvalid(.server)?), (.forgedActivations, .proofInvalid(.client)?), (.forgedInput, .proofInvalid(.client)?),
-             (.badCommitment, .doesNotOpen(.gradient)?), (.garbageFrame, .malformedFrame?), (.extremeGradient, .outOfRange(.gradient, index: 0, bits: _)?):
+        case (.fsha, .proofInvalid(.server)?), (.scaleGradient, .proofInvalid(.server)?),
+            (.replay, .proofInvalid(.server)?),
+            (.wrongSession, .proofInvalid(.server)?), (.forgedActivations, .proofInvalid(.client)?),
+            (.forgedInput, .proofInvalid(.client)?),
+            (.badCommitment, .doesNotOpen(.gradient)?), (.garbageFrame, .malformedFrame?),
+            (.extremeGradient, .outOfRange(.gradient, index: 0, bits: _)?):
             return true
         default:
             return false
@@ -268,8 +294,9 @@ final class SplitProtocolTests: XCTestCase {
             let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
             XCTAssertEqual(steps.count, 4)
             let server = try SessionRecordFile.read(try Self.serverRecord(in: state))
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys,
-                                                   anchor: mode.usesProofs ? .none : .peerRecord(header: server.header, steps: server.steps))
+            let report = try RecordVerifier.verify(
+                header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys,
+                anchor: mode.usesProofs ? .none : .peerRecord(header: server.header, steps: server.steps))
             XCTAssertEqual(report.transcriptHead, resumed.report.transcriptHead)
         }
     }
@@ -280,18 +307,26 @@ final class SplitProtocolTests: XCTestCase {
         let run = try await Fixture.run(.verified, steps: 2, state: state, schedule: nil)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         for role in ["client", "server"] {
-            let url = role == "client" ? state.appendingPathComponent("client/record.jsonl") : try Self.serverRecord(in: state)
+            let url =
+                role == "client"
+                ? state.appendingPathComponent("client/record.jsonl") : try Self.serverRecord(in: state)
             let (header, steps) = try SessionRecordFile.read(url)
-            let report = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
+            let report = try RecordVerifier.verify(
+                header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: Fixture.keys)
             XCTAssertEqual(report.steps, 2)
             XCTAssertEqual(report.proofsChecked, 6)
             XCTAssertEqual(report.transcriptHead, run.report.transcriptHead, role)
         }
         let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
-        func refuses(_ header: RecordHeader, _ steps: [StepRecord], specHash: [UInt8] = Fixture.setup.specHash,
-                     _ expected: Rejection, at step: UInt64 = 0, line: UInt = #line) {
-            XCTAssertThrowsError(try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: specHash,
-                                                           keys: Fixture.keys), line: line) {
+        func refuses(
+            _ header: RecordHeader, _ steps: [StepRecord], specHash: [UInt8] = Fixture.setup.specHash,
+            _ expected: Rejection, at step: UInt64 = 0, line: UInt = #line
+        ) {
+            XCTAssertThrowsError(
+                try RecordVerifier.verify(
+                    header: header, steps: steps, spec: Fixture.spec, specHash: specHash,
+                    keys: Fixture.keys), line: line
+            ) {
                 XCTAssertEqual($0 as? SplitError, .rejected(step: step, expected), line: line)
             }
         }
@@ -314,7 +349,8 @@ final class SplitProtocolTests: XCTestCase {
         // A commitment that is not a field element never gets past reading the record.
         let headerLine = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
         let serverStart = try XCTUnwrap(header.serverStart)
-        let unparsable = headerLine.replacingOccurrences(of: "\"\(Hex32.encode(serverStart.littleEndianBytes()))\"", with: "\"zz\"")
+        let unparsable = headerLine.replacingOccurrences(
+            of: "\"\(Hex32.encode(serverStart.littleEndianBytes()))\"", with: "\"zz\"")
         XCTAssertNotEqual(unparsable, headerLine)
         XCTAssertThrowsError(try JSONDecoder().decode(RecordHeader.self, from: Data(unparsable.utf8))) {
             XCTAssertTrue("\($0)".contains("server_start"), "\($0)")
@@ -348,11 +384,16 @@ final class SplitProtocolTests: XCTestCase {
         badHeader = header
         badHeader.datasetRoot = Fr(7)
         badHeader.session = badHeader.derivedSession
-        XCTAssertThrowsError(try RecordVerifier.verify(header: badHeader, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash,
-                                                       keys: Fixture.keys)) {
+        XCTAssertThrowsError(
+            try RecordVerifier.verify(
+                header: badHeader, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash,
+                keys: Fixture.keys)
+        ) {
             // The coin-tossed schedule is seeded by the session id, so the sample index is the
             // first to disagree; with a matching index the forward proof would fail.
-            guard case .rejected(0, let rejection) = $0 as? SplitError, ["wrongSampleIndex", "proofInvalid"].contains(rejection.kind) else {
+            guard case .rejected(0, let rejection) = $0 as? SplitError,
+                ["wrongSampleIndex", "proofInvalid"].contains(rejection.kind)
+            else {
                 return XCTFail("\($0)")
             }
         }
@@ -360,8 +401,9 @@ final class SplitProtocolTests: XCTestCase {
 
     /// The server's record file under a `--state` directory of a local run.
     static func serverRecord(in state: URL) throws -> URL {
-        try XCTUnwrap(FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
-            .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
+        try XCTUnwrap(
+            FileManager.default.enumerator(at: state.appendingPathComponent("server"), includingPropertiesForKeys: nil)?
+                .compactMap { $0 as? URL }.first { $0.lastPathComponent == "record.jsonl" })
     }
 
     /// A ledger record has no proofs: on its own it is refused as unanchored, and against the
@@ -378,9 +420,12 @@ final class SplitProtocolTests: XCTestCase {
         let (header, steps) = try SessionRecordFile.read(clientURL)
         let server = try SessionRecordFile.read(try Self.serverRecord(in: state))
         let head = try XCTUnwrap(run.report.transcriptHead)
-        func verify(_ header: RecordHeader, _ steps: [StepRecord], _ anchor: RecordVerifier.Anchor) throws -> RecordVerifier.Report {
-            try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil,
-                                      anchor: anchor)
+        func verify(
+            _ header: RecordHeader, _ steps: [StepRecord], _ anchor: RecordVerifier.Anchor
+        ) throws -> RecordVerifier.Report {
+            try RecordVerifier.verify(
+                header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil,
+                anchor: anchor)
         }
         let peer = RecordVerifier.Anchor.peerRecord(header: server.header, steps: server.steps)
         XCTAssertThrowsError(try verify(header, steps, .none)) {
@@ -388,16 +433,20 @@ final class SplitProtocolTests: XCTestCase {
             XCTAssertTrue(reason.contains("--peer"), reason)
         }
         XCTAssertEqual(try verify(header, steps, peer).anchor, .peerRecord)
-        XCTAssertEqual(try verify(server.header, server.steps, .peerRecord(header: header, steps: steps)).anchor, .peerRecord)
+        XCTAssertEqual(
+            try verify(server.header, server.steps, .peerRecord(header: header, steps: steps)).anchor, .peerRecord)
         XCTAssertEqual(try verify(header, steps, .transcriptHead(head)).transcriptHead, run.report.transcriptHead)
         XCTAssertThrowsError(try verify(header, steps, .peerRecord(header: header, steps: steps))) {
-            XCTAssertEqual($0 as? SplitError, .rejected(step: 0, .peerRecordDiffers("role (both records are the client's)")))
+            XCTAssertEqual(
+                $0 as? SplitError, .rejected(step: 0, .peerRecordDiffers("role (both records are the client's)")))
         }
 
         func refuses(_ h: RecordHeader, _ s: [StepRecord], _ expected: Rejection, at step: UInt64, line: UInt = #line) {
             for anchor in [peer, .transcriptHead(head)] {
                 XCTAssertThrowsError(try verify(h, s, anchor), line: line) { error in
-                    guard case .rejected(let got, let rejection) = error as? SplitError else { return XCTFail("\(error)", line: line) }
+                    guard case .rejected(let got, let rejection) = error as? SplitError else {
+                        return XCTFail("\(error)", line: line)
+                    }
                     if case .transcriptHead = anchor {
                         // Against a head alone, the chain ends elsewhere (or an earlier check fails first).
                         XCTAssertTrue(rejection == .transcriptHead || rejection == expected, "\(rejection)", line: line)
@@ -444,7 +493,9 @@ final class SplitProtocolTests: XCTestCase {
         }
         XCTAssertThrowsError(try verify(forgedHeader, steps, .transcriptHead(head))) {
             // The new session id reseeds the schedule (first to disagree) and restarts the chain.
-            guard case .rejected(_, let rejection) = $0 as? SplitError, ["wrongSampleIndex", "transcriptHead"].contains(rejection.kind) else {
+            guard case .rejected(_, let rejection) = $0 as? SplitError,
+                ["wrongSampleIndex", "transcriptHead"].contains(rejection.kind)
+            else {
                 return XCTFail("\($0)")
             }
         }
@@ -461,7 +512,8 @@ final class SplitProtocolTests: XCTestCase {
         }
         XCTAssertNil(reads(lines))
         var edited = lines
-        edited[1] = edited[1].replacingOccurrences(of: "{\"activation_commitment\"", with: "{\"extra\":\"\",\"activation_commitment\"")
+        edited[1] = edited[1].replacingOccurrences(
+            of: "{\"activation_commitment\"", with: "{\"extra\":\"\",\"activation_commitment\"")
         XCTAssertNotEqual(edited, lines)
         XCTAssertTrue(reads(edited)?.contains("unknown key 'extra'") ?? false, reads(edited) ?? "parsed")
         edited = lines
@@ -492,10 +544,16 @@ final class SplitProtocolTests: XCTestCase {
         c.steps = 1
         let (listener, served, serving) = try await Fixture.serve(ServerOptions())
         defer { serving.cancel() }
-        let client = SplitClient(setup: otherSetup, data: Fixture.data.train, options: {
-            var o = ClientOptions(); o.mode = .plain; o.steps = 1; return o
-        }())
-        let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
+        let client = SplitClient(
+            setup: otherSetup, data: Fixture.data.train,
+            options: {
+                var o = ClientOptions()
+                o.mode = .plain
+                o.steps = 1
+                return o
+            }())
+        let result = await client.run(
+            over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
         // The server's Reject frame names the case, so the client matches it without the text.
         XCTAssertEqual(result.outcome.peerRejection, "specMismatch", result.outcome.reason ?? "")
@@ -513,22 +571,37 @@ final class SplitProtocolTests: XCTestCase {
         let sample = try dataset.opening(0)
         let session = Fr(77), salt = Fr(5), salt2 = Fr(6)
         let a = try layers.client.forward(x)
-        let forward = try spec.clientForwardCircuit(layers.client, sample: sample, root: dataset.root, session: session, step: 3, salt: salt)
-        let cW = try ParameterCommitment.commit(layers.client.weights + layers.client.bias, format: spec.format, salt: salt)
-        XCTAssertEqual(forward.publicValues, StepStatement.forward(session: session, step: 3, index: 0, label: 4, root: dataset.root,
-                                                                   sample: sample.leaf, weights: cW, activations: a))
-        let (server, result) = try spec.serverStepCircuit(layers.server, activations: a, label: 4, session: session, step: 3,
-                                                         saltBefore: salt, saltAfter: salt2)
-        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, format: spec.format, salt: salt)
-        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: spec.format, salt: salt2)
-        XCTAssertEqual(server.publicValues, StepStatement.server(session: session, step: 3, activations: a, label: 4,
-                                                                 classes: spec.server.outputs, format: spec.format,
-                                                                 gradient: result.inputGradient, before: before, after: after))
-        let (update, updated) = try spec.clientUpdateCircuit(layers.client, sample: sample, gradient: result.inputGradient,
-                                                             session: session, step: 3, saltBefore: salt, saltAfter: salt2)
+        let forward = try spec.clientForwardCircuit(
+            layers.client, sample: sample, root: dataset.root, session: session, step: 3, salt: salt)
+        let cW = try ParameterCommitment.commit(
+            layers.client.weights + layers.client.bias, format: spec.format, salt: salt)
+        XCTAssertEqual(
+            forward.publicValues,
+            StepStatement.forward(
+                session: session, step: 3, index: 0, label: 4, root: dataset.root,
+                sample: sample.leaf, weights: cW, activations: a))
+        let (server, result) = try spec.serverStepCircuit(
+            layers.server, activations: a, label: 4, session: session, step: 3,
+            saltBefore: salt, saltAfter: salt2)
+        let before = try ParameterCommitment.commit(
+            layers.server.weights + layers.server.bias, format: spec.format, salt: salt)
+        let after = try ParameterCommitment.commit(
+            result.updated.weights + result.updated.bias, format: spec.format, salt: salt2)
+        XCTAssertEqual(
+            server.publicValues,
+            StepStatement.server(
+                session: session, step: 3, activations: a, label: 4,
+                classes: spec.server.outputs, format: spec.format,
+                gradient: result.inputGradient, before: before, after: after))
+        let (update, updated) = try spec.clientUpdateCircuit(
+            layers.client, sample: sample, gradient: result.inputGradient,
+            session: session, step: 3, saltBefore: salt, saltAfter: salt2)
         let cW2 = try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: salt2)
-        XCTAssertEqual(update.publicValues, StepStatement.update(session: session, step: 3, label: 4, sample: sample.leaf,
-                                                                 activations: a, gradient: result.inputGradient, before: cW, after: cW2))
+        XCTAssertEqual(
+            update.publicValues,
+            StepStatement.update(
+                session: session, step: 3, label: 4, sample: sample.leaf,
+                activations: a, gradient: result.inputGradient, before: cW, after: cW2))
     }
 
     /// A client that asks for a fixed sample order is refused unless the server allows it.
@@ -540,7 +613,8 @@ final class SplitProtocolTests: XCTestCase {
         options.steps = 1
         options.fixedScheduleSeed = 3
         let client = SplitClient(setup: Fixture.setup, data: Fixture.data.train, options: options)
-        let result = await client.run(over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
+        let result = await client.run(
+            over: try await Connector.connect(host: "127.0.0.1", port: listener.port, tls: nil))
         XCTAssertTrue(result.outcome.peerRejected)
         XCTAssertEqual(result.outcome.peerRejection, "fixedScheduleRefused", result.outcome.reason ?? "")
         let serverOutcome = await served.next()
@@ -567,8 +641,9 @@ final class TLSTests: XCTestCase {
     }
 
     func serverTLS() throws -> TLSOptions {
-        TLSOptions(certificateChain: try tlsFile("server.pem"), privateKey: try tlsFile("server.key"),
-                   trustRoots: try tlsFile("ca.pem"), requirePeerCertificate: true)
+        TLSOptions(
+            certificateChain: try tlsFile("server.pem"), privateKey: try tlsFile("server.key"),
+            trustRoots: try tlsFile("ca.pem"), requirePeerCertificate: true)
     }
 
     func testMutualTLSSessionTrains() async throws {
@@ -576,8 +651,9 @@ final class TLSTests: XCTestCase {
         c.mode = .verified
         c.steps = 1
         c.serverTLS = try serverTLS()
-        c.clientTLS = TLSOptions(certificateChain: try tlsFile("client.pem"), privateKey: try tlsFile("client.key"),
-                                 trustRoots: try tlsFile("ca.pem"), serverHostname: "localhost")
+        c.clientTLS = TLSOptions(
+            certificateChain: try tlsFile("client.pem"), privateKey: try tlsFile("client.key"),
+            trustRoots: try tlsFile("ca.pem"), serverHostname: "localhost")
         let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         XCTAssertEqual(run.report.stepsCompleted, 1)
@@ -589,9 +665,12 @@ final class TLSTests: XCTestCase {
             c.mode = .plain
             c.steps = 1
             c.serverTLS = try serverTLS()
-            c.clientTLS = TLSOptions(certificateChain: try identity.map { try tlsFile($0.0) }, privateKey: try identity.map { try tlsFile($0.1) },
-                                     trustRoots: try tlsFile("ca.pem"), serverHostname: "localhost")
-            let run = try await LocalRun.run(setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
+            c.clientTLS = TLSOptions(
+                certificateChain: try identity.map { try tlsFile($0.0) },
+                privateKey: try identity.map { try tlsFile($0.1) },
+                trustRoots: try tlsFile("ca.pem"), serverHostname: "localhost")
+            let run = try await LocalRun.run(
+                setup: Fixture.setup, train: Fixture.data.train, test: nil, configuration: c)
             XCTAssertEqual(run.report.stepsCompleted, 0)
             XCTAssertNotNil(run.report.reason)
         }
@@ -633,12 +712,13 @@ final class LoadTests: XCTestCase {
 
 final class CeremonyKeyTests: XCTestCase {
     /// A 4x4-input spec (and a depth-3 dataset tree) keeps real ceremonies short.
-    static let microJSON = Data("""
-    {"name": "micro", "input": {"channels": 1, "height": 4, "width": 4},
-     "client": {"out_channels": 1, "kernel": 2, "stride": 2}, "server": {"outputs": 2},
-     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 3}
-    """.utf8)
+    static let microJSON = Data(
+        """
+        {"name": "micro", "input": {"channels": 1, "height": 4, "width": 4},
+         "client": {"out_channels": 1, "kernel": 2, "stride": 2}, "server": {"outputs": 2},
+         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+         "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 3}
+        """.utf8)
 
     /// Finding 4: a party accepts ceremony keys only with its own contribution in both phases of
     /// every part. The client contributes to both; the server only to phase 2, so whoever made
@@ -672,12 +752,14 @@ final class CeremonyKeyTests: XCTestCase {
         // The ceremony keys run a verified session (synthetic 4x4 images, two classes).
         var generator = SeededGenerator(seed: 5)
         let images = (0..<(8 * 16)).map { _ in generator.nextUniform() }
-        let data = try Dataset(features: Tensor(shape: [8, 1, 4, 4], storage: images), labels: (0..<8).map { $0 % 2 }, classCount: 2)
+        let data = try Dataset(
+            features: Tensor(shape: [8, 1, 4, 4], storage: images), labels: (0..<8).map { $0 % 2 }, classCount: 2)
         var c = LocalRunConfiguration()
         c.mode = .verified
         c.steps = 2
-        let run = try await LocalRun.run(setup: SessionSetup(spec: spec, specData: Self.microJSON, keys: clientKeys), train: data,
-                                         test: nil, configuration: c)
+        let run = try await LocalRun.run(
+            setup: SessionSetup(spec: spec, specData: Self.microJSON, keys: clientKeys), train: data,
+            test: nil, configuration: c)
         XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
         XCTAssertEqual(run.report.stepsCompleted, 2)
     }
@@ -723,8 +805,9 @@ final class CeremonyKeyTests: XCTestCase {
         for (i, x) in inputs.enumerated() { vkx += vk.ic[i + 1].multiplied(by: x) }
         let a = (G1Affine.generator.multiplied(by: alpha * beta) + vkx).affine
         let forged = Proof(a: a, b: (G2Affine.generator.jacobian + vk.delta).affine, c: a)
-        XCTAssertTrue(try Groth16.verify(key: vk, proof: forged, publicInputs: inputs),
-                      "anyone who knows alpha * beta forges under these keys")
+        XCTAssertTrue(
+            try Groth16.verify(key: vk, proof: forged, publicInputs: inputs),
+            "anyone who knows alpha * beta forges under these keys")
     }
 
     /// The beacon's phase-1 secrets as `Beacon.secrets` documents them: SHA-256 iterated
@@ -746,7 +829,9 @@ final class ProcessRunTests: XCTestCase {
     /// session trains the same weights as the in-process one.
     func testServerProcessTrainsTheSameWeights() async throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("verisplit") }
+        let candidates = [directory, directory.deletingLastPathComponent()].map {
+            $0.appendingPathComponent("verisplit")
+        }
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw XCTSkip("no verisplit executable next to the test bundle")
         }
@@ -754,8 +839,9 @@ final class ProcessRunTests: XCTestCase {
         c.mode = .verified
         c.steps = 2
         c.fixedScheduleSeed = 7
-        let separate = try await ProcessRun.run(setup: Fixture.setup, serverExecutable: executable, train: Fixture.sessionData,
-                                                test: nil, configuration: c)
+        let separate = try await ProcessRun.run(
+            setup: Fixture.setup, serverExecutable: executable, train: Fixture.sessionData,
+            test: nil, configuration: c)
         XCTAssertFalse(separate.report.rejected, separate.report.reason ?? "")
         XCTAssertEqual(separate.report.stepsCompleted, 2)
         XCTAssertGreaterThan(separate.report.server.provingSeconds, 0, "the server process's summary was read")

@@ -47,9 +47,11 @@ struct Harness {
     }
 
     /// A verified-, pipelined-, ledger- or plain-mode pair on the small data set.
-    static func make(_ mode: SplitMode, steps: Int = 3, depth: Int = 2, schedule: UInt64? = 7, stopAfter: Int? = nil,
-                     clientAdversary: Adversary = .none, serverAdversary: Adversary = .none, serverOptions: ServerOptions? = nil,
-                     resuming: StoredSession? = nil) throws -> Harness {
+    static func make(
+        _ mode: SplitMode, steps: Int = 3, depth: Int = 2, schedule: UInt64? = 7, stopAfter: Int? = nil,
+        clientAdversary: Adversary = .none, serverAdversary: Adversary = .none, serverOptions: ServerOptions? = nil,
+        resuming: StoredSession? = nil
+    ) throws -> Harness {
         var options = ClientOptions()
         options.mode = mode
         options.steps = steps
@@ -61,8 +63,9 @@ struct Harness {
         var server = serverOptions ?? ServerOptions()
         if serverOptions == nil { server.allowFixedSchedule = true }
         server.adversary = serverAdversary
-        return Harness(client: try ClientStateMachine(setup: Fixture.setup, options: options, data: data),
-                       server: try ServerStateMachine(setup: Fixture.setup, options: server))
+        return Harness(
+            client: try ClientStateMachine(setup: Fixture.setup, options: options, data: data),
+            server: try ServerStateMachine(setup: Fixture.setup, options: server))
     }
 
     static let placeholder = Proof(a: G1Affine.generator, b: G2Affine.generator, c: G1Affine.generator)
@@ -80,7 +83,10 @@ struct Harness {
 
     func verify(_ check: ProofCheck) -> Bool {
         guard realProofs else { return verdict(check) }
-        return (try? Groth16.verify(key: Fixture.keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement)) ?? false
+        return
+            (try? Groth16.verify(
+                key: Fixture.keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement))
+            ?? false
     }
 
     /// Runs both parties until neither has anything left to do; a party still open then sees
@@ -105,7 +111,8 @@ struct Harness {
         for role in [Role.server, .client] where endings[role] == nil && !(inbox[role] ?? []).isEmpty {
             return (role, inbox[role]!.removeFirst())
         }
-        for role in [Role.server, .client] where endings[role] == nil && deliverBackground.contains(role) && !(background[role] ?? []).isEmpty {
+        for role in [Role.server, .client]
+        where endings[role] == nil && deliverBackground.contains(role) && !(background[role] ?? []).isEmpty {
             let job = background[role]!.removeFirst()
             return (role, .proved(job, prove(job)))
         }
@@ -218,8 +225,9 @@ final class StateMachineTests: XCTestCase {
             for role in [Role.client, .server] {
                 let stored = try XCTUnwrap(h.stored[role])
                 XCTAssertEqual(stored.header.role, role)
-                let report = try RecordVerifier.verify(header: stored.header, steps: stored.steps, spec: Fixture.spec,
-                                                       specHash: Fixture.setup.specHash, keys: Fixture.keys)
+                let report = try RecordVerifier.verify(
+                    header: stored.header, steps: stored.steps, spec: Fixture.spec,
+                    specHash: Fixture.setup.specHash, keys: Fixture.keys)
                 XCTAssertEqual(report.proofsChecked, 6)
                 XCTAssertEqual(report.transcriptHead, h.client.summary.transcriptHead)
             }
@@ -239,7 +247,11 @@ final class StateMachineTests: XCTestCase {
             h.run()
             XCTAssertEqual(h.rejection(of: role), .proofInvalid(part), "\(role)")
             XCTAssertEqual(role == .client ? h.client.summary.keptSteps : h.server.summary.keptSteps, 1, "\(role)")
-            if role == .client { XCTAssertEqual(h.client.layer, honest.client.layer) } else { XCTAssertEqual(h.server.layer, honest.server.layer) }
+            if role == .client {
+                XCTAssertEqual(h.client.layer, honest.client.layer)
+            } else {
+                XCTAssertEqual(h.server.layer, honest.server.layer)
+            }
         }
     }
 
@@ -273,9 +285,10 @@ final class StateMachineTests: XCTestCase {
             if mode == .ledger {
                 // A ledger record is evidence against the peer's: checked against the server's record.
                 let server = try XCTUnwrap(resumed.stored[.server])
-                let report = try RecordVerifier.verify(header: record.header, steps: record.steps, spec: Fixture.spec,
-                                                       specHash: Fixture.setup.specHash, keys: nil,
-                                                       anchor: .peerRecord(header: server.header, steps: server.steps))
+                let report = try RecordVerifier.verify(
+                    header: record.header, steps: record.steps, spec: Fixture.spec,
+                    specHash: Fixture.setup.specHash, keys: nil,
+                    anchor: .peerRecord(header: server.header, steps: server.steps))
                 XCTAssertEqual(report.anchor, .peerRecord)
                 XCTAssertEqual(report.transcriptHead, resumed.client.summary.transcriptHead)
             }
@@ -291,14 +304,24 @@ final class StateMachineTests: XCTestCase {
             if got == expected { reached.insert(expected.kind) }
         }
         // The server refusing a Hello.
-        func hello(_ mode: SplitMode, options: ServerOptions? = nil, fixed: Bool = true, _ edit: (inout Message.Hello) -> Void) throws -> Rejection? {
+        func hello(
+            _ mode: SplitMode, options: ServerOptions? = nil, fixed: Bool = true, _ edit: (inout Message.Hello) -> Void
+        ) throws -> Rejection? {
             var h = try Harness.make(mode, schedule: fixed ? 7 : nil, serverOptions: options)
-            guard case .send(.hello(var message))? = h.client.start().first else { XCTFail("no Hello"); return nil }
+            guard case .send(.hello(var message))? = h.client.start().first else {
+                XCTFail("no Hello")
+                return nil
+            }
             edit(&message)
             return Self.refusal(h.server.receive(.hello(message)))
         }
         expect(.protocolVersion(got: 2, expected: 1), try hello(.plain) { $0.protocolVersion = 2 })
-        expect(.unknownMode(code: 9), try hello(.plain) { $0.mode = nil; $0.modeCode = 9 })
+        expect(
+            .unknownMode(code: 9),
+            try hello(.plain) {
+                $0.mode = nil
+                $0.modeCode = 9
+            })
         var plainOnly = ServerOptions()
         plainOnly.modes = [.plain]
         plainOnly.allowFixedSchedule = true
@@ -313,29 +336,45 @@ final class StateMachineTests: XCTestCase {
         expect(.fixedScheduleRefused, try hello(.plain, options: ServerOptions()) { _ in })
         expect(.scheduleCommitmentLength, try hello(.plain, fixed: false) { $0.dataset.scheduleCommitment = [1] })
         expect(.missing(.clientCommitment), try hello(.ledger) { $0.clientCommitment = nil })
-        expect(.notResumable(reason: "unknown session \(Hex32.encode(Fr(5).littleEndianBytes()).prefix(16)); start a new one"),
-               try {
-                   var h = try Harness.make(.plain)
-                   h.wire = { role, m in
-                       guard role == .client, case .hello(var hello) = m else { return m }
-                       hello.resume = Message.Resume(session: Fr(5), step: 1)
-                       return .hello(hello)
-                   }
-                   h.run()
-                   return h.rejection(of: .server)
-               }())
-        expect(.expectedMessage(expected: "Hello", got: "Finish"),
-               try { var h = try Harness.make(.plain); return Self.refusal(h.server.receive(.finish(Message.Finish(steps: 0, transcriptHead: [])))) }())
+        expect(
+            .notResumable(
+                reason: "unknown session \(Hex32.encode(Fr(5).littleEndianBytes()).prefix(16)); start a new one"),
+            try {
+                var h = try Harness.make(.plain)
+                h.wire = { role, m in
+                    guard role == .client, case .hello(var hello) = m else { return m }
+                    hello.resume = Message.Resume(session: Fr(5), step: 1)
+                    return .hello(hello)
+                }
+                h.run()
+                return h.rejection(of: .server)
+            }())
+        expect(
+            .expectedMessage(expected: "Hello", got: "Finish"),
+            try {
+                var h = try Harness.make(.plain)
+                return Self.refusal(h.server.receive(.finish(Message.Finish(steps: 0, transcriptHead: []))))
+            }())
 
         // The client refusing a Welcome.
-        func welcome(_ mode: SplitMode, resuming: StoredSession? = nil, _ edit: (inout Message.Welcome) -> Void) throws -> Rejection? {
+        func welcome(
+            _ mode: SplitMode, resuming: StoredSession? = nil, _ edit: (inout Message.Welcome) -> Void
+        ) throws -> Rejection? {
             var h = try Harness.make(mode, resuming: resuming)
-            guard case .send(.hello(let message))? = h.client.start().first else { XCTFail("no Hello"); return nil }
-            var fresh = try Harness.make(mode)
-            guard let reply = fresh.server.receive(.hello(Self.fresh(message))).compactMap({ action -> Message.Welcome? in
-                if case .send(.welcome(let w)) = action { return w }
+            guard case .send(.hello(let message))? = h.client.start().first else {
+                XCTFail("no Hello")
                 return nil
-            }).first else { XCTFail("no Welcome"); return nil }
+            }
+            var fresh = try Harness.make(mode)
+            guard
+                let reply = fresh.server.receive(.hello(Self.fresh(message))).compactMap({ action -> Message.Welcome? in
+                    if case .send(.welcome(let w)) = action { return w }
+                    return nil
+                }).first
+            else {
+                XCTFail("no Welcome")
+                return nil
+            }
             var edited = reply
             edited.session = resuming?.checkpoint.session ?? edited.session
             edit(&edited)
@@ -344,11 +383,13 @@ final class StateMachineTests: XCTestCase {
         expect(.sessionIDMismatch, try welcome(.plain) { $0.session = $0.session + Fr(1) })
         expect(.nonzeroStart(3), try welcome(.plain) { $0.startStep = 3 })
         expect(.nonceLength(of: .server), try welcome(.plain) { $0.serverNonce = [1] })
-        expect(.expectedMessage(expected: "Welcome", got: "Gradient"), try {
-            var h = try Harness.make(.plain)
-            _ = h.client.start()
-            return Self.refusal(h.client.receive(.gradient(Message.Gradient(step: 0, session: nil, values: []))))
-        }())
+        expect(
+            .expectedMessage(expected: "Welcome", got: "Gradient"),
+            try {
+                var h = try Harness.make(.plain)
+                _ = h.client.start()
+                return Self.refusal(h.client.receive(.gradient(Message.Gradient(step: 0, session: nil, values: []))))
+            }())
         // Resume: a session interrupted after 2 steps (ledger).
         var interrupted = try Harness.make(.ledger, steps: 4, stopAfter: 2)
         interrupted.run()
@@ -358,41 +399,52 @@ final class StateMachineTests: XCTestCase {
         var shortCheckpoint = stored
         shortCheckpoint.checkpoint.snapshots.removeAll { $0.steps == 1 }
         expect(.snapshotMissing(step: 1), try welcome(.ledger, resuming: shortCheckpoint) { $0.startStep = 1 })
-        expect(.chainBroken(.server), try welcome(.ledger, resuming: stored) { $0.startStep = 2; $0.serverCommitment = Fr(424_242) })
+        expect(
+            .chainBroken(.server),
+            try welcome(.ledger, resuming: stored) {
+                $0.startStep = 2
+                $0.serverCommitment = Fr(424_242)
+            })
         expect(.missing(.serverCommitment), try welcome(.ledger) { $0.serverCommitment = nil })
         var otherData = stored
         otherData.header.datasetSize += 1
         expect(.datasetChanged, try welcome(.ledger, resuming: otherData) { $0.startStep = 2 })
         // The server refusing a resume for another dataset than the session committed.
-        expect(.datasetChanged, try {
-            var h = try Harness.make(.ledger, steps: 4, resuming: stored)
-            var serverSide = try XCTUnwrap(interrupted.stored[.server])
-            serverSide.header.datasetSize += 1
-            h.stored = [.server: serverSide]
-            h.run()
-            return h.rejection(of: .server)
-        }())
+        expect(
+            .datasetChanged,
+            try {
+                var h = try Harness.make(.ledger, steps: 4, resuming: stored)
+                var serverSide = try XCTUnwrap(interrupted.stored[.server])
+                serverSide.header.datasetSize += 1
+                h.stored = [.server: serverSide]
+                h.run()
+                return h.rejection(of: .server)
+            }())
         // A resumed verified session whose client finishes at once: the update of the last
         // settled step cannot be checked any more.
-        expect(.noRecord(step: 1), try {
-            // The server finished, but its acknowledgement never reached the client, which
-            // resumes at the end and finishes again.
-            var first = try Harness.make(.verified, steps: 2)
-            first.wire = { role, m in
-                if role == .server, case .finish = m { return nil }
-                return m
-            }
-            first.run()
-            XCTAssertEqual(first.endings[.server], .finished)
-            var h = try Harness.make(.verified, steps: 2, resuming: first.stored[.client])
-            h.stored = first.stored
-            h.run()
-            return h.rejection(of: .server)
-        }())
+        expect(
+            .noRecord(step: 1),
+            try {
+                // The server finished, but its acknowledgement never reached the client, which
+                // resumes at the end and finishes again.
+                var first = try Harness.make(.verified, steps: 2)
+                first.wire = { role, m in
+                    if role == .server, case .finish = m { return nil }
+                    return m
+                }
+                first.run()
+                XCTAssertEqual(first.endings[.server], .finished)
+                var h = try Harness.make(.verified, steps: 2, resuming: first.stored[.client])
+                h.stored = first.stored
+                h.run()
+                return h.rejection(of: .server)
+            }())
 
         // The server refusing a step's activations (step 1, after an honest step 0).
-        func activations(_ mode: SplitMode, at step: UInt64 = 1, fixed: Bool = true, verdict: ((ProofCheck) -> Bool)? = nil,
-                         _ edit: @escaping (inout Message.Activations) -> Void) throws -> Rejection? {
+        func activations(
+            _ mode: SplitMode, at step: UInt64 = 1, fixed: Bool = true, verdict: ((ProofCheck) -> Bool)? = nil,
+            _ edit: @escaping (inout Message.Activations) -> Void
+        ) throws -> Rejection? {
             var h = try Harness.make(mode, schedule: fixed ? 7 : nil)
             if let verdict { h.verdict = verdict }
             h.wire = { role, m in
@@ -409,11 +461,16 @@ final class StateMachineTests: XCTestCase {
         expect(.outOfRange(.activations, index: 0, bits: 24), try activations(.plain) { $0.values[0] = -1 })
         expect(.labelOutOfRange(label: 10, classes: 10), try activations(.plain) { $0.samples[0].label = 10 })
         var scheduled = 0
-        let wrongIndex = try activations(.plain) { scheduled = $0.samples[0].index; $0.samples[0].index = ($0.samples[0].index + 1) % 16 }
+        let wrongIndex = try activations(.plain) {
+            scheduled = $0.samples[0].index
+            $0.samples[0].index = ($0.samples[0].index + 1) % 16
+        }
         expect(.wrongSampleIndex(expected: scheduled, got: (scheduled + 1) % 16), wrongIndex)
         expect(.scheduleSecretDoesNotOpen, try activations(.plain, at: 0, fixed: false) { $0.scheduleSecret?[0] ^= 1 })
         expect(.doesNotOpen(.activations), try activations(.ledger) { $0.values[0] += 1 })
-        expect(.transcriptLink(.activations), try activations(.ledger) { $0.previousLink = [UInt8](repeating: 0, count: 32) })
+        expect(
+            .transcriptLink(.activations),
+            try activations(.ledger) { $0.previousLink = [UInt8](repeating: 0, count: 32) })
         expect(.chainBroken(.client), try activations(.ledger, at: 0) { $0.weightsCommitment = Fr(1) })
         expect(.missing(.activationSalt), try activations(.ledger) { $0.salt = nil })
         expect(.missing(.sampleLeaf), try activations(.ledger) { $0.samples[0].leaf = nil })
@@ -421,66 +478,77 @@ final class StateMachineTests: XCTestCase {
         expect(.proofMissing(.clientUpdate), try activations(.verified) { $0.previousUpdateProof = nil })
         expect(.proofInvalid(.client), try activations(.verified, verdict: { $0.part != .client }) { _ in })
         expect(.proofInvalid(.clientUpdate), try activations(.verified, verdict: { $0.part != .clientUpdate }) { _ in })
-        expect(.unexpectedMessage("Welcome"), try {
-            var h = try Harness.make(.plain)
-            h.wire = { role, m in
-                guard role == .client, case .activations(let a) = m, a.step == 1 else { return m }
-                return .welcome(Message.Welcome(session: Fr(1)))
-            }
-            h.run()
-            return h.rejection(of: .server)
-        }())
-        expect(.beyondAgreedSteps(step: 1, agreed: 1), try {
-            var h = try Harness.make(.plain, steps: 1)
-            var last: Message.Activations?
-            h.wire = { role, m in
-                guard role == .client else { return m }
-                if case .activations(let a) = m { last = a }
-                if case .finish = m, var again = last {
-                    again.step = 1
-                    return .activations(again)
-                }
-                return m
-            }
-            h.run()
-            return h.rejection(of: .server)
-        }())
-        expect(.finishStep(client: 7, server: 3), try {
-            var h = try Harness.make(.plain)
-            h.wire = { role, m in
-                guard role == .client, case .finish(var f) = m else { return m }
-                f.steps = 7
-                return .finish(f)
-            }
-            h.run()
-            return h.rejection(of: .server)
-        }())
-        for role in [Role.server, .client] {
-            // The client's Finish (server refuses) or the server's acknowledgement (client refuses).
-            expect(.transcriptHead, try {
+        expect(
+            .unexpectedMessage("Welcome"),
+            try {
                 var h = try Harness.make(.plain)
-                h.wire = { sender, m in
-                    guard sender == role.peer, case .finish(var f) = m else { return m }
-                    f.transcriptHead[0] ^= 1
+                h.wire = { role, m in
+                    guard role == .client, case .activations(let a) = m, a.step == 1 else { return m }
+                    return .welcome(Message.Welcome(session: Fr(1)))
+                }
+                h.run()
+                return h.rejection(of: .server)
+            }())
+        expect(
+            .beyondAgreedSteps(step: 1, agreed: 1),
+            try {
+                var h = try Harness.make(.plain, steps: 1)
+                var last: Message.Activations?
+                h.wire = { role, m in
+                    guard role == .client else { return m }
+                    if case .activations(let a) = m { last = a }
+                    if case .finish = m, var again = last {
+                        again.step = 1
+                        return .activations(again)
+                    }
+                    return m
+                }
+                h.run()
+                return h.rejection(of: .server)
+            }())
+        expect(
+            .finishStep(client: 7, server: 3),
+            try {
+                var h = try Harness.make(.plain)
+                h.wire = { role, m in
+                    guard role == .client, case .finish(var f) = m else { return m }
+                    f.steps = 7
                     return .finish(f)
                 }
                 h.run()
-                return h.rejection(of: role)
-            }(), "\(role)")
+                return h.rejection(of: .server)
+            }())
+        for role in [Role.server, .client] {
+            // The client's Finish (server refuses) or the server's acknowledgement (client refuses).
+            expect(
+                .transcriptHead,
+                try {
+                    var h = try Harness.make(.plain)
+                    h.wire = { sender, m in
+                        guard sender == role.peer, case .finish(var f) = m else { return m }
+                        f.transcriptHead[0] ^= 1
+                        return .finish(f)
+                    }
+                    h.run()
+                    return h.rejection(of: role)
+                }(), "\(role)")
         }
         // Bytes that do not decode: a garbage frame (the client adversary), a field element
         // that is not canonical.
-        guard case .malformedFrame? = try {
-            var h = try Harness.make(.plain, clientAdversary: .garbageFrame)
-            h.run()
-            return h.rejection(of: .server)
-        }() else { return XCTFail("garbage frame") }
+        guard
+            case .malformedFrame? = try {
+                var h = try Harness.make(.plain, clientAdversary: .garbageFrame)
+                h.run()
+                return h.rejection(of: .server)
+            }()
+        else { return XCTFail("garbage frame") }
         reached.insert("malformedFrame")
         let malformed: Rejection? = try {
             var h = try Harness.make(.ledger)
             h.bytes = { role, payload in
                 guard role == .client, var envelope = try? Verisplit_Split_V1_Envelope(serializedBytes: payload),
-                      case .activations(var a)? = envelope.body else { return payload }
+                    case .activations(var a)? = envelope.body
+                else { return payload }
                 a.salt = Data(repeating: 0xff, count: 32)
                 envelope.body = .activations(a)
                 return (try? envelope.serializedBytes()) ?? payload
@@ -488,11 +556,16 @@ final class StateMachineTests: XCTestCase {
             h.run()
             return h.rejection(of: .server)
         }()
-        guard case .malformedField(let field, _)? = malformed, field == "Activations.salt" else { return XCTFail("\(malformed as Any)") }
+        guard case .malformedField(let field, _)? = malformed, field == "Activations.salt" else {
+            return XCTFail("\(malformed as Any)")
+        }
         reached.insert("malformedField")
 
         // The client refusing a gradient (step 1).
-        func gradient(_ mode: SplitMode, verdict: ((ProofCheck) -> Bool)? = nil, _ edit: @escaping (inout Message.Gradient) -> Void) throws -> Rejection? {
+        func gradient(
+            _ mode: SplitMode, verdict: ((ProofCheck) -> Bool)? = nil,
+            _ edit: @escaping (inout Message.Gradient) -> Void
+        ) throws -> Rejection? {
             var h = try Harness.make(mode)
             if let verdict { h.verdict = verdict }
             h.wire = { role, m in
@@ -515,42 +588,50 @@ final class StateMachineTests: XCTestCase {
         expect(.proofInvalid(.server), try gradient(.verified, verdict: { $0.part != .server }) { _ in })
 
         // Deferred proofs.
-        expect(.unexpectedProof(step: 5), try {
-            var h = try Harness.make(.pipelined)
-            h.wire = { role, m in
-                guard role == .server, case .proof(var bundle) = m else { return m }
-                bundle.step = 5
-                return .proof(bundle)
-            }
-            h.run()
-            return h.rejection(of: .client)
-        }())
-        expect(.pipelineOverrun, try {
-            var h = try Harness.make(.pipelined, depth: 2)
-            guard case .send(.hello(let message))? = h.client.start().first else { return nil }
-            _ = h.server.receive(.hello(message))
-            let ahead = Message.Activations(step: 3, session: nil, values: [], samples: [])
-            XCTAssertTrue(h.server.receive(.activations(ahead)).isEmpty, "the first is kept until the window catches up")
-            return Self.refusal(h.server.receive(.activations(ahead)))
-        }())
-        expect(.unproven(steps: [0, 1, 2]), try {
-            // The client's prover never finishes: the server holds back at the window, and a
-            // Finish then leaves steps unproven.
-            var h = try Harness.make(.pipelined, steps: 5, depth: 2)
-            h.deliverBackground = [.server]
-            h.run(hangUp: false)
-            XCTAssertEqual(h.server.step, 3)
-            let head = try XCTUnwrap(h.server.summary.transcriptHead).bytes
-            XCTAssertNil(h.endings[.server])
-            var finish = Message.Finish(steps: 3, transcriptHead: head)
-            finish.clientCommitment = Fr(1)
-            return Self.refusal(h.server.receive(.finish(finish)))
-        }())
+        expect(
+            .unexpectedProof(step: 5),
+            try {
+                var h = try Harness.make(.pipelined)
+                h.wire = { role, m in
+                    guard role == .server, case .proof(var bundle) = m else { return m }
+                    bundle.step = 5
+                    return .proof(bundle)
+                }
+                h.run()
+                return h.rejection(of: .client)
+            }())
+        expect(
+            .pipelineOverrun,
+            try {
+                var h = try Harness.make(.pipelined, depth: 2)
+                guard case .send(.hello(let message))? = h.client.start().first else { return nil }
+                _ = h.server.receive(.hello(message))
+                let ahead = Message.Activations(step: 3, session: nil, values: [], samples: [])
+                XCTAssertTrue(
+                    h.server.receive(.activations(ahead)).isEmpty, "the first is kept until the window catches up")
+                return Self.refusal(h.server.receive(.activations(ahead)))
+            }())
+        expect(
+            .unproven(steps: [0, 1, 2]),
+            try {
+                // The client's prover never finishes: the server holds back at the window, and a
+                // Finish then leaves steps unproven.
+                var h = try Harness.make(.pipelined, steps: 5, depth: 2)
+                h.deliverBackground = [.server]
+                h.run(hangUp: false)
+                XCTAssertEqual(h.server.step, 3)
+                let head = try XCTUnwrap(h.server.summary.transcriptHead).bytes
+                XCTAssertNil(h.endings[.server])
+                var finish = Message.Finish(steps: 3, transcriptHead: head)
+                finish.clientCommitment = Fr(1)
+                return Self.refusal(h.server.receive(.finish(finish)))
+            }())
 
         // StepChecks and records: a step before the schedule secret was revealed, a step with
         // more samples than the spec's batch (the wire carries one; a record could hold more).
         let record = try XCTUnwrap(interrupted.stored[.client]?.steps.last)
-        let coinToss = DatasetAnnouncement(root: .zero, size: 16, scheduleCommitment: [UInt8](repeating: 1, count: 32), fixedScheduleSeed: nil)
+        let coinToss = DatasetAnnouncement(
+            root: .zero, size: 16, scheduleCommitment: [UInt8](repeating: 1, count: 32), fixedScheduleSeed: nil)
         func check(_ announcement: DatasetAnnouncement, _ record: StepRecord) -> Rejection? {
             var checks = StepChecks(spec: Fixture.spec, session: Fr(9), announcement: announcement, commitments: false)
             do { _ = try checks.activations(record, clientChain: nil) } catch { return error }
@@ -559,14 +640,17 @@ final class StateMachineTests: XCTestCase {
         expect(.noSchedule, check(coinToss, record))
         var twoSamples = record
         twoSamples.samples.append(record.samples[0])
-        expect(.wrongSampleCount(expected: 1, got: 2), check(try XCTUnwrap(interrupted.stored[.client]).header.announcement, twoSamples))
+        expect(
+            .wrongSampleCount(expected: 1, got: 2),
+            check(try XCTUnwrap(interrupted.stored[.client]).header.announcement, twoSamples))
         let steps = try XCTUnwrap(interrupted.stored[.client]).steps
         let header = try XCTUnwrap(interrupted.stored[.client]).header
         let peer = try XCTUnwrap(interrupted.stored[.server])
         func verify(_ header: RecordHeader, _ steps: [StepRecord], peerHeader: RecordHeader? = nil) -> Rejection? {
             do {
-                _ = try RecordVerifier.verify(header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil,
-                                              anchor: .peerRecord(header: peerHeader ?? peer.header, steps: peer.steps))
+                _ = try RecordVerifier.verify(
+                    header: header, steps: steps, spec: Fixture.spec, specHash: Fixture.setup.specHash, keys: nil,
+                    anchor: .peerRecord(header: peerHeader ?? peer.header, steps: peer.steps))
             } catch {
                 return error.rejection
             }

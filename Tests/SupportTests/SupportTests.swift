@@ -70,8 +70,9 @@ final class HexAndDigestTests: XCTestCase {
 
     /// FIPS 180-4 test vectors, one-shot and incremental (split at an odd boundary).
     func testSHA256Vectors() {
-        XCTAssertEqual(SHA256.hex(SHA256.hash(Array("abc".utf8))),
-                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            SHA256.hex(SHA256.hash(Array("abc".utf8))),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
         let h = SHA256.Hasher()
         h.update(Array(long[..<13]))
@@ -106,7 +107,8 @@ final class ParallelTests: XCTestCase {
                 XCTAssertEqual(range.lowerBound, chunk * size)
                 for i in range { shared.value[i] += 1 }
             }
-            XCTAssertEqual(Array(hits.prefix(count)), [Int](repeating: 1, count: count), "count \(count), chunks \(chunks)")
+            XCTAssertEqual(
+                Array(hits.prefix(count)), [Int](repeating: 1, count: count), "count \(count), chunks \(chunks)")
         }
     }
 }

@@ -11,21 +11,26 @@ import ZKML
 final class BatchedCircuitTests: XCTestCase {
     static let spec: CircuitSpec = {
         do {
-            return try CircuitSpec.load(Data("""
-            {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
-             "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
-             "fraction_bits": 8, "value_bits": 24, "batch": 4, "loss": "softmax-cross-entropy",
-             "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 4}
-            """.utf8))
+            return try CircuitSpec.load(
+                Data(
+                    """
+                    {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
+                     "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+                     "fraction_bits": 8, "value_bits": 24, "batch": 4, "loss": "softmax-cross-entropy",
+                     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 4}
+                    """.utf8))
         } catch { fatalError("spec: \(error)") }
     }()
 
     static let dataset: CommittedDataset = {
         do {
             let (train, _) = try MNISTFamily.load(.bundled)
-            let x = try (0..<8).map { n in try train.features.storage[(n * 784)..<((n + 1) * 784)].map { try spec.format.quantize($0) } }
-            return try CommittedDataset(values: x, labels: Array(train.labels[0..<8]), classes: 10, layout: spec.inputLayout,
-                                        depth: spec.datasetDepth, secret: Array(repeating: 7, count: 32))
+            let x = try (0..<8).map { n in
+                try train.features.storage[(n * 784)..<((n + 1) * 784)].map { try spec.format.quantize($0) }
+            }
+            return try CommittedDataset(
+                values: x, labels: Array(train.labels[0..<8]), classes: 10, layout: spec.inputLayout,
+                depth: spec.datasetDepth, secret: Array(repeating: 7, count: 32))
         } catch { fatalError("data: \(error)") }
     }()
 
@@ -34,13 +39,16 @@ final class BatchedCircuitTests: XCTestCase {
     func testForwardSatisfiesAndMatchesNative() throws {
         let conv = try Self.spec.sampleLayers(seed: 1).client
         let batch = try samples()
-        let cs = try Self.spec.batchedForwardCircuit(conv, samples: batch, root: Self.dataset.root, session: .one, step: 3, salt: Fr(UInt64(9)))
+        let cs = try Self.spec.batchedForwardCircuit(
+            conv, samples: batch, root: Self.dataset.root, session: .one, step: 3, salt: Fr(UInt64(9)))
         XCTAssertNil(cs.firstViolation())
         let activations = try BatchedStep.forward(conv, inputs: batch.map(\.values))
-        let weights = try ParameterCommitment.commit(conv.weights + conv.bias, format: Self.spec.format, salt: Fr(UInt64(9)))
-        let statement = BatchedStatement.forward(session: .one, step: 3, indices: batch.map(\.index), labels: batch.map(\.label),
-                                                 root: Self.dataset.root, leaves: batch.map(\.leaf), weights: weights,
-                                                 activations: activations)
+        let weights = try ParameterCommitment.commit(
+            conv.weights + conv.bias, format: Self.spec.format, salt: Fr(UInt64(9)))
+        let statement = BatchedStatement.forward(
+            session: .one, step: 3, indices: batch.map(\.index), labels: batch.map(\.label),
+            root: Self.dataset.root, leaves: batch.map(\.leaf), weights: weights,
+            activations: activations)
         XCTAssertEqual(Array(cs.publicValues.dropLast()), statement, "the statement, then the challenge")
         XCTAssertEqual(cs.commitmentInfo?.challenge, cs.publicCount)
         // An activation off by one, and a committed product off by one: no witness.
@@ -59,17 +67,23 @@ final class BatchedCircuitTests: XCTestCase {
         let batch = try samples()
         let activations = try BatchedStep.forward(layers.client, inputs: batch.map(\.values))
         let labels = batch.map(\.label)
-        let (cs, result) = try Self.spec.batchedServerCircuit(layers.server, activations: activations, labels: labels, session: .one,
-                                                              step: 3, saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
+        let (cs, result) = try Self.spec.batchedServerCircuit(
+            layers.server, activations: activations, labels: labels, session: .one,
+            step: 3, saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
         XCTAssertNil(cs.firstViolation())
         // Per-sample gradients agree with the single-sample server step at batch 1.
-        let single = try ServerStep(layer: layers.server, learningRateShift: 5, loss: .softmaxCrossEntropy).run(activations: activations[0], label: labels[0])
+        let single = try ServerStep(layer: layers.server, learningRateShift: 5, loss: .softmaxCrossEntropy).run(
+            activations: activations[0], label: labels[0])
         XCTAssertEqual(result.inputGradients[0], single.inputGradient)
-        let before = try ParameterCommitment.commit(layers.server.weights + layers.server.bias, format: Self.spec.format, salt: Fr(UInt64(4)))
-        let after = try ParameterCommitment.commit(result.updated.weights + result.updated.bias, format: Self.spec.format, salt: Fr(UInt64(5)))
-        XCTAssertEqual(Array(cs.publicValues.dropLast()),
-                       BatchedStatement.server(session: .one, step: 3, activations: activations, labels: labels,
-                                               gradients: result.inputGradients, before: before, after: after))
+        let before = try ParameterCommitment.commit(
+            layers.server.weights + layers.server.bias, format: Self.spec.format, salt: Fr(UInt64(4)))
+        let after = try ParameterCommitment.commit(
+            result.updated.weights + result.updated.bias, format: Self.spec.format, salt: Fr(UInt64(5)))
+        XCTAssertEqual(
+            Array(cs.publicValues.dropLast()),
+            BatchedStatement.server(
+                session: .one, step: 3, activations: activations, labels: labels,
+                gradients: result.inputGradients, before: before, after: after))
         // A gradient off by one, or another label.
         let g = try XCTUnwrap(cs.publicVariable(named: "dA2.5"))
         cs.tamper(g, with: cs.value(g) + .one)
@@ -85,11 +99,13 @@ final class BatchedCircuitTests: XCTestCase {
         let layers = try Self.spec.sampleLayers(seed: 1)
         let batch = try samples()
         let activations = try BatchedStep.forward(layers.client, inputs: batch.map(\.values))
-        let server = try BatchedStep.server(layers.server, activations: activations, labels: batch.map(\.label), learningRateShift: 5,
-                                            loss: .softmaxCrossEntropy)
+        let server = try BatchedStep.server(
+            layers.server, activations: activations, labels: batch.map(\.label), learningRateShift: 5,
+            loss: .softmaxCrossEntropy)
         let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
-        let (cs, updated) = try Self.spec.batchedUpdateCircuit(layers.client, samples: batch, masked: delta, session: .one, step: 3,
-                                                               saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
+        let (cs, updated) = try Self.spec.batchedUpdateCircuit(
+            layers.client, samples: batch, masked: delta, session: .one, step: 3,
+            saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
         XCTAssertNil(cs.firstViolation())
         XCTAssertNotEqual(updated, layers.client)
         let d = try XCTUnwrap(cs.publicVariable(named: "delta1.7"))
@@ -104,15 +120,19 @@ final class BatchedCircuitTests: XCTestCase {
     func testEveryBatchedPartLintsClean() throws {
         let layers = try Self.spec.sampleLayers(seed: 1)
         for part in CircuitSpec.Part.allCases {
-            let cs = try Self.spec.buildBatched(part, dataset: Self.dataset, indices: [5, 1, 6, 2], layers: layers, session: .one, step: 2)
+            let cs = try Self.spec.buildBatched(
+                part, dataset: Self.dataset, indices: [5, 1, 6, 2], layers: layers, session: .one, step: 2)
             XCTAssertNil(cs.firstViolation(), "\(part)")
             let names = Dictionary(uniqueKeysWithValues: cs.wireNames().enumerated().map { ($0.offset, $0.element) })
             var linter = R1CSLinter(cs.r1cs(), names: names)
             let report = linter.run()
-            XCTAssertTrue(report.isClean, "\(part): \(report.findings.count) findings, first \(report.findings.prefix(5))")
+            XCTAssertTrue(
+                report.isClean, "\(part): \(report.findings.count) findings, first \(report.findings.prefix(5))")
             XCTAssertGreaterThan(report.ruleCounts["commitment"] ?? 0, 0, "\(part)")
         }
-        XCTAssertThrowsError(try Self.spec.buildBatched(.client, dataset: Self.dataset, indices: [1, 2], layers: layers,
-                                                        session: .one, step: 2), "a batch of another size than the spec's")
+        XCTAssertThrowsError(
+            try Self.spec.buildBatched(
+                .client, dataset: Self.dataset, indices: [1, 2], layers: layers,
+                session: .one, step: 2), "a batch of another size than the spec's")
     }
 }

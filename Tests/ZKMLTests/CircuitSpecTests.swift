@@ -2,17 +2,17 @@ import Algebra
 import Circuit
 import Foundation
 import Groth16
-import XCTest
 import NeuralNet
+import XCTest
 import ZKML
 
 final class CircuitSpecTests: XCTestCase {
     let json = """
-    {"name": "small", "input": {"channels": 1, "height": 8, "width": 8},
-     "client": {"out_channels": 2, "kernel": 3, "stride": 2}, "server": {"outputs": 3},
-     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-     "learning_rate_shift": 4, "commitment": "poseidon-t17"}
-    """
+        {"name": "small", "input": {"channels": 1, "height": 8, "width": 8},
+         "client": {"out_channels": 2, "kernel": 3, "stride": 2}, "server": {"outputs": 3},
+         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+         "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+        """
 
     func testBuildsBothPartsFromTheSpec() throws {
         let spec = try CircuitSpec.load(Data(json.utf8))
@@ -53,12 +53,14 @@ final class CircuitSpecTests: XCTestCase {
 final class FixedPointAccuracyTests: XCTestCase {
     /// The fixed-point execution the circuits prove classifies (almost) like the float model.
     func testFixedPointTracksFloatOnBundledData() throws {
-        let spec = try CircuitSpec.load(Data("""
-        {"name": "demo", "input": {"channels": 1, "height": 28, "width": 28},
-         "client": {"out_channels": 4, "kernel": 5, "stride": 2}, "server": {"outputs": 10},
-         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-         "learning_rate_shift": 4, "commitment": "poseidon-t17"}
-        """.utf8))
+        let spec = try CircuitSpec.load(
+            Data(
+                """
+                {"name": "demo", "input": {"channels": 1, "height": 28, "width": 28},
+                 "client": {"out_channels": 4, "kernel": 5, "stride": 2}, "server": {"outputs": 10},
+                 "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+                 "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+                """.utf8))
         let (train, test) = try MNISTFamily.load(.bundled)
         let r = try FixedPointAccuracy.measure(spec: spec, train: train, test: test, epochs: 1, seed: 3)
         XCTAssertEqual(r.testImages, 1000)
@@ -72,21 +74,25 @@ final class FixedPointAccuracyTests: XCTestCase {
 /// proved and verified with Groth16; a forged public value fails.
 final class BundledDataEndToEndTests: XCTestCase {
     func testClientAndServerStepsProveOnABundledImage() throws {
-        let spec = try CircuitSpec.load(Data("""
-        {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
-         "client": {"out_channels": 1, "kernel": 5, "stride": 4}, "server": {"outputs": 10},
-         "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-         "learning_rate_shift": 4, "commitment": "poseidon-t17"}
-        """.utf8))
+        let spec = try CircuitSpec.load(
+            Data(
+                """
+                {"name": "tiny", "input": {"channels": 1, "height": 28, "width": 28},
+                 "client": {"out_channels": 1, "kernel": 5, "stride": 4}, "server": {"outputs": 10},
+                 "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+                 "learning_rate_shift": 4, "commitment": "poseidon-t17"}
+                """.utf8))
         let (train, _) = try MNISTFamily.load(.bundled)
         let x = try train.features.storage[0..<784].map { try spec.format.quantize($0) }
         let layers = try spec.sampleLayers(seed: 1)
         for part in CircuitSpec.Part.allCases {
-            let cs = try spec.build(part, input: x, label: train.labels[0], layers: layers, session: Fr(UInt64(11)), step: 2)
+            let cs = try spec.build(
+                part, input: x, label: train.labels[0], layers: layers, session: Fr(UInt64(11)), step: 2)
             let r1cs = cs.r1cs()
             let pk = try Groth16.setup(r1cs)
             let proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: cs.witness())
-            XCTAssertTrue(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: cs.publicValues), "\(part)")
+            XCTAssertTrue(
+                try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: cs.publicValues), "\(part)")
             var forged = cs.publicValues
             forged[forged.count - 1] += .one
             XCTAssertFalse(try Groth16.verify(key: pk.verifyingKey, proof: proof, publicInputs: forged), "\(part)")

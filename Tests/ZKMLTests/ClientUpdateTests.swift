@@ -11,7 +11,8 @@ final class ClientUpdateTests: XCTestCase {
     func makeUpdate() throws -> ClientUpdate {
         let w = (0..<(6 * 3)).map { _ in Int64.random(in: -90...90) }
         // Output 0 is always active (large bias), output 1 always dead, output 2 either way.
-        let layer = try QuantizedDense(inputs: 6, outputs: 3, weights: w, bias: [3000, -3000, 5], relu: true, format: format)
+        let layer = try QuantizedDense(
+            inputs: 6, outputs: 3, weights: w, bias: [3000, -3000, 5], relu: true, format: format)
         return ClientUpdate(layer: layer, learningRateShift: 2)
     }
 
@@ -31,8 +32,9 @@ final class ClientUpdateTests: XCTestCase {
         let x = (0..<6).map { _ in Int64.random(in: -200...200) }
         let g: [Int64] = [40, -70, 13]
         let cs = ConstraintSystem<Fr>()
-        let updated = try update.synthesize(into: cs, input: x, outputGradient: g, session: Fr(UInt64(9)), step: 3,
-                                            saltBefore: .random(), saltAfter: .random())
+        let updated = try update.synthesize(
+            into: cs, input: x, outputGradient: g, session: Fr(UInt64(9)), step: 3,
+            saltBefore: .random(), saltAfter: .random())
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
         XCTAssertEqual(cs.publicCount, 2 + 3 + 3 + 2)
         // A different received gradient for an active neuron, with the same committed result.
@@ -49,7 +51,8 @@ final class ClientUpdateTests: XCTestCase {
         // A commitment to weights that did not come from this update.
         var forged = updated.weights
         forged[4] -= 1
-        let other = try PoseidonCommitter().commit(PoseidonOpening(values: (forged + updated.bias).map { Fr($0) }, salt: .random()))
+        let other = try PoseidonCommitter().commit(
+            PoseidonOpening(values: (forged + updated.bias).map { Fr($0) }, salt: .random()))
         let cAfter = try XCTUnwrap(cs.publicVariable(named: "commitmentAfter"))
         cs.tamper(cAfter, with: other.value)
         XCTAssertFalse(cs.isSatisfied)
@@ -59,8 +62,9 @@ final class ClientUpdateTests: XCTestCase {
         let update = try makeUpdate()
         let x = (0..<6).map { _ in Int64.random(in: 0...200) }
         let cs = ConstraintSystem<Fr>()
-        try update.synthesize(into: cs, input: x, outputGradient: [10, 20, -30], session: .one, step: 1,
-                              saltBefore: .random(), saltAfter: .random())
+        try update.synthesize(
+            into: cs, input: x, outputGradient: [10, 20, -30], session: .one, step: 1,
+            saltBefore: .random(), saltAfter: .random())
         let r1cs = cs.r1cs()
         let pk = try Groth16.setup(r1cs)
         let proof = try Groth16.prove(key: pk, r1cs: r1cs, witness: cs.witness())

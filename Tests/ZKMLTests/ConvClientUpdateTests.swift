@@ -11,8 +11,9 @@ final class ConvClientUpdateTests: XCTestCase {
     func makeUpdate() throws -> ConvClientUpdate {
         let kernel = (0..<(2 * 9)).map { _ in Int64.random(in: -100...100) }
         // Filter 0 always active (large bias); filter 1 with a moderate bias.
-        let conv = try QuantizedConv2d(inChannels: 1, outChannels: 2, height: 6, width: 6, kernelSize: 3, stride: 1,
-                                       weights: kernel, bias: [5000, 10], relu: true, format: format)
+        let conv = try QuantizedConv2d(
+            inChannels: 1, outChannels: 2, height: 6, width: 6, kernelSize: 3, stride: 1,
+            weights: kernel, bias: [5000, 10], relu: true, format: format)
         return ConvClientUpdate(layer: conv, learningRateShift: 3)
     }
 
@@ -28,11 +29,13 @@ final class ConvClientUpdateTests: XCTestCase {
             for u in 0..<3 {
                 for v in 0..<3 {
                     var sum: Int64 = 0
-                    for i in 0..<4 { for j in 0..<4 {
-                        let p = o * 16 + i * 4 + j
-                        let d = pre[p] >= 0 ? g[p] : 0
-                        sum += d * x[(i + u) * 6 + (j + v)]
-                    } }
+                    for i in 0..<4 {
+                        for j in 0..<4 {
+                            let p = o * 16 + i * 4 + j
+                            let d = pre[p] >= 0 ? g[p] : 0
+                            sum += d * x[(i + u) * 6 + (j + v)]
+                        }
+                    }
                     XCTAssertEqual(r.updated.weights[o * 9 + u * 3 + v], layer.weights[o * 9 + u * 3 + v] - (sum >> 11))
                 }
             }
@@ -44,10 +47,12 @@ final class ConvClientUpdateTests: XCTestCase {
         let x = (0..<36).map { _ in Int64.random(in: 0...256) }
         let g = (0..<32).map { _ in Int64.random(in: -300...300) }
         let layout = PackingLayout(bits: 9, signed: false)
-        let dataset = try CommittedDataset(values: [x], labels: [1], classes: 2, layout: layout, depth: 2, secret: [1, 2, 3])
+        let dataset = try CommittedDataset(
+            values: [x], labels: [1], classes: 2, layout: layout, depth: 2, secret: [1, 2, 3])
         let cs = ConstraintSystem<Fr>()
-        let updated = try update.synthesize(into: cs, sample: try dataset.opening(0), layout: layout, outputGradient: g,
-                                            session: .one, step: 4, saltBefore: .random(), saltAfter: .random())
+        let updated = try update.synthesize(
+            into: cs, sample: try dataset.opening(0), layout: layout, outputGradient: g,
+            session: .one, step: 4, saltBefore: .random(), saltAfter: .random())
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
         // Outputs: the sample leaf, A (32), two commitments; inputs: session, step, label, G (32).
         XCTAssertEqual(cs.publicCount, 1 + 32 + 2 + 3 + 32)
@@ -58,7 +63,8 @@ final class ConvClientUpdateTests: XCTestCase {
         cs.tamper(g0, with: cs.value(g0) - .one)
         var forged = updated.weights
         forged[0] += 1
-        let other = try PoseidonCommitter().commit(PoseidonOpening(values: (forged + updated.bias).map { Fr($0) }, salt: .random()))
+        let other = try PoseidonCommitter().commit(
+            PoseidonOpening(values: (forged + updated.bias).map { Fr($0) }, salt: .random()))
         let after = try XCTUnwrap(cs.publicVariable(named: "commitmentAfter"))
         let honest = cs.value(after)
         cs.tamper(after, with: other.value)

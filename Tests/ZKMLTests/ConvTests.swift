@@ -7,13 +7,16 @@ import ZKML
 final class ConvTests: XCTestCase {
     let format = try! FixedPointFormat(fractionBits: 8, valueBits: 24)
 
-    func randomConv(inChannels: Int, outChannels: Int, height: Int, width: Int, kernelSize: Int, stride: Int,
-                    relu: Bool = true) throws -> QuantizedConv2d {
+    func randomConv(
+        inChannels: Int, outChannels: Int, height: Int, width: Int, kernelSize: Int, stride: Int,
+        relu: Bool = true
+    ) throws -> QuantizedConv2d {
         let n = outChannels * inChannels * kernelSize * kernelSize
         let w = (0..<n).map { _ in Int64.random(in: -64...64) }
         let b = (0..<outChannels).map { _ in Int64.random(in: -256...256) }
-        return try QuantizedConv2d(inChannels: inChannels, outChannels: outChannels, height: height, width: width,
-                                   kernelSize: kernelSize, stride: stride, weights: w, bias: b, relu: relu, format: format)
+        return try QuantizedConv2d(
+            inChannels: inChannels, outChannels: outChannels, height: height, width: width,
+            kernelSize: kernelSize, stride: stride, weights: w, bias: b, relu: relu, format: format)
     }
 
     func randomInput(_ layer: QuantizedConv2d) -> [Int64] {
@@ -57,12 +60,14 @@ final class ConvTests: XCTestCase {
         var negativeOutputs = 0
         for shape in shapes {
             for relu in [true, false] {
-                let layer = try randomConv(inChannels: shape.cin, outChannels: shape.cout, height: shape.h, width: shape.w,
-                                           kernelSize: shape.k, stride: shape.s, relu: relu)
+                let layer = try randomConv(
+                    inChannels: shape.cin, outChannels: shape.cout, height: shape.h, width: shape.w,
+                    kernelSize: shape.k, stride: shape.s, relu: relu)
                 let x = randomInput(layer)
                 XCTAssertTrue(x.contains { $0 < 0 })
                 let y = try layer.forward(x)
-                XCTAssertEqual(y.count, shape.cout * ((shape.h - shape.k) / shape.s + 1) * ((shape.w - shape.k) / shape.s + 1))
+                XCTAssertEqual(
+                    y.count, shape.cout * ((shape.h - shape.k) / shape.s + 1) * ((shape.w - shape.k) / shape.s + 1))
                 XCTAssertEqual(y, referenceConv(layer, x), "\(shape) relu \(relu)")
                 if !relu { negativeOutputs += y.filter { $0 < 0 }.count }
             }
@@ -73,16 +78,19 @@ final class ConvTests: XCTestCase {
     func testCircuitMatchesNativeWithFormulaConstraintCount() throws {
         for relu in [true, false] {
             for publicOutputs in [true, false] {
-                let layer = try randomConv(inChannels: 2, outChannels: 3, height: 7, width: 6, kernelSize: 3, stride: 2, relu: relu)
+                let layer = try randomConv(
+                    inChannels: 2, outChannels: 3, height: 7, width: 6, kernelSize: 3, stride: 2, relu: relu)
                 let x = randomInput(layer)
                 let cs = ConstraintSystem<Fr>()
                 let (_, _, _, ys, _) = layer.synthesize(into: cs, input: x, publicOutputs: publicOutputs)
-                XCTAssertTrue(cs.isSatisfied, "relu \(relu) public \(publicOutputs): \(String(describing: cs.firstViolation()))")
+                XCTAssertTrue(
+                    cs.isSatisfied, "relu \(relu) public \(publicOutputs): \(String(describing: cs.firstViolation()))")
                 XCTAssertEqual(ys.map { cs.value($0) }, try layer.forward(x).map { Fr($0) })
                 // 3 x 3 x 2 outputs, each 2 * 3 * 3 products, an S + B + 2 rescale and one ReLU or output binding.
                 let outputs = 3 * 3 * 2
                 // Plus the stand-alone circuit's range checks: 84 inputs and 57 parameters, 25 each.
-                XCTAssertEqual(cs.constraintCount, outputs * (18 + 8 + 24 + 2 + (relu || publicOutputs ? 1 : 0)) + (84 + 57) * 25)
+                XCTAssertEqual(
+                    cs.constraintCount, outputs * (18 + 8 + 24 + 2 + (relu || publicOutputs ? 1 : 0)) + (84 + 57) * 25)
                 XCTAssertEqual(cs.constraintCount, layer.constraintCount(publicOutputs: publicOutputs) + (84 + 57) * 25)
                 XCTAssertEqual(cs.publicCount, publicOutputs ? outputs : 0)
             }
@@ -197,8 +205,10 @@ final class ConvTests: XCTestCase {
     }
 
     func testRejectsParametersOutsideTheFormat() {
-        XCTAssertThrowsError(try QuantizedConv2d(inChannels: 1, outChannels: 1, height: 4, width: 4, kernelSize: 2,
-                                                 weights: [1, 2, 3, Int64(1) << 30], bias: [0], relu: true, format: format))
+        XCTAssertThrowsError(
+            try QuantizedConv2d(
+                inChannels: 1, outChannels: 1, height: 4, width: 4, kernelSize: 2,
+                weights: [1, 2, 3, Int64(1) << 30], bias: [0], relu: true, format: format))
         let layer = try! randomConv(inChannels: 1, outChannels: 1, height: 4, width: 4, kernelSize: 2, stride: 1)
         XCTAssertThrowsError(try layer.forward([Int64](repeating: Int64(1) << 40, count: 16)))
     }

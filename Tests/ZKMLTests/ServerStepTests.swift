@@ -11,7 +11,8 @@ final class ServerStepTests: XCTestCase {
     func makeStep(inputs: Int = 8, outputs: Int = 3) throws -> ServerStep {
         let w = (0..<(inputs * outputs)).map { _ in Int64.random(in: -80...80) }
         let b = (0..<outputs).map { _ in Int64.random(in: -40...40) }
-        let layer = try QuantizedDense(inputs: inputs, outputs: outputs, weights: w, bias: b, relu: false, format: format)
+        let layer = try QuantizedDense(
+            inputs: inputs, outputs: outputs, weights: w, bias: b, relu: false, format: format)
         return ServerStep(layer: layer, learningRateShift: 3)
     }
 
@@ -28,7 +29,8 @@ final class ServerStepTests: XCTestCase {
             XCTAssertEqual(r.outputGradient[i], r.outputs[i] - (i == 1 ? 256 : 0))
             XCTAssertEqual(r.updated.bias[i], layer.bias[i] - (r.outputGradient[i] >> 3))
             for j in 0..<8 {
-                XCTAssertEqual(r.updated.weights[i * 8 + j], layer.weights[i * 8 + j] - ((r.outputGradient[i] * a[j]) >> 11))
+                XCTAssertEqual(
+                    r.updated.weights[i * 8 + j], layer.weights[i * 8 + j] - ((r.outputGradient[i] * a[j]) >> 11))
             }
         }
         for j in 0..<8 {
@@ -40,8 +42,9 @@ final class ServerStepTests: XCTestCase {
 
     func build(_ step: ServerStep, a: [Int64], label: Int) throws -> (ConstraintSystem<Fr>, ServerStep.Result) {
         let cs = ConstraintSystem<Fr>()
-        let r = try step.synthesize(into: cs, activations: a, label: label, session: Fr(UInt64(77)), step: 5,
-                                    saltBefore: .random(), saltAfter: .random())
+        let r = try step.synthesize(
+            into: cs, activations: a, label: label, session: Fr(UInt64(77)), step: 5,
+            saltBefore: .random(), saltAfter: .random())
         return (cs, r)
     }
 
@@ -106,15 +109,17 @@ final class CrossEntropyServerStepTests: XCTestCase {
     func testCrossEntropyStepSatisfiesAndRejectsAForgedGradient() throws {
         let format = try FixedPointFormat(fractionBits: 8, valueBits: 24)
         let w = (0..<(8 * 4)).map { _ in Int64.random(in: -80...80) }
-        let layer = try QuantizedDense(inputs: 8, outputs: 4, weights: w, bias: [0, 5, -5, 9], relu: false, format: format)
+        let layer = try QuantizedDense(
+            inputs: 8, outputs: 4, weights: w, bias: [0, 5, -5, 9], relu: false, format: format)
         let step = ServerStep(layer: layer, learningRateShift: 2, loss: .softmaxCrossEntropy)
         let a = (0..<8).map { _ in Int64.random(in: 0...400) }
         let native = try step.run(activations: a, label: 3)
         let p = FixedPointSoftmax.probabilities(try layer.forward(a), format: format)
         XCTAssertEqual(native.outputGradient, p.enumerated().map { i, v in v - (i == 3 ? 256 : 0) })
         let cs = ConstraintSystem<Fr>()
-        _ = try step.synthesize(into: cs, activations: a, label: 3, session: .one, step: 1,
-                                saltBefore: .random(), saltAfter: .random())
+        _ = try step.synthesize(
+            into: cs, activations: a, label: 3, session: .one, step: 1,
+            saltBefore: .random(), saltAfter: .random())
         XCTAssertTrue(cs.isSatisfied, "\(String(describing: cs.firstViolation()))")
         let gradient = try XCTUnwrap(cs.publicVariable(named: "dLda0"))
         cs.tamper(gradient, with: cs.value(gradient) + .one)

@@ -14,26 +14,31 @@ final class SoundnessAttackTests: XCTestCase {
     /// dataset tree so the tests stay fast.
     static let spec: CircuitSpec = {
         do {
-            return try CircuitSpec.load(Data("""
-            {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
-             "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
-             "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
-             "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 4}
-            """.utf8))
+            return try CircuitSpec.load(
+                Data(
+                    """
+                    {"name": "split", "input": {"channels": 1, "height": 28, "width": 28},
+                     "client": {"out_channels": 2, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+                     "fraction_bits": 8, "value_bits": 24, "batch": 1, "loss": "softmax-cross-entropy",
+                     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 4}
+                    """.utf8))
         } catch { fatalError("spec: \(error)") }
     }()
 
     static let data: (x: [[Int64]], labels: [Int]) = {
         do {
             let (train, _) = try MNISTFamily.load(.bundled)
-            let x = try (0..<8).map { n in try train.features.storage[(n * 784)..<((n + 1) * 784)].map { try spec.format.quantize($0) } }
+            let x = try (0..<8).map { n in
+                try train.features.storage[(n * 784)..<((n + 1) * 784)].map { try spec.format.quantize($0) }
+            }
             return (x, Array(train.labels[0..<8]))
         } catch { fatalError("data: \(error)") }
     }()
 
     func dataset() throws -> CommittedDataset {
-        try CommittedDataset(values: Self.data.x, labels: Self.data.labels, classes: 10, layout: Self.spec.inputLayout,
-                             depth: Self.spec.datasetDepth, secret: SecureRandom.bytes(32))
+        try CommittedDataset(
+            values: Self.data.x, labels: Self.data.labels, classes: 10, layout: Self.spec.inputLayout,
+            depth: Self.spec.datasetDepth, secret: SecureRandom.bytes(32))
     }
 
     /// The activations an attacker wants: the honest ones with one active output raised by 1.0.
@@ -53,13 +58,18 @@ final class SoundnessAttackTests: XCTestCase {
         let x = Self.data.x[0]
         let target = try forgedTarget(conv, x)
         let forged = try XCTUnwrap(InputForgery.solve(conv, input: x, target: target), "the linear system is solvable")
-        XCTAssertTrue(forged.contains { $0.signedInt64.map { abs($0) > 1 << 20 } ?? true }, "the solution leaves the pixel range")
+        XCTAssertTrue(
+            forged.contains { $0.signedInt64.map { abs($0) > 1 << 20 } ?? true }, "the solution leaves the pixel range")
 
         // Main's shape: x private, unbounded, committed weights.
         let legacy = ConstraintSystem<Fr>()
-        let xs = forged.enumerated().map { LinearCombination<Fr>(legacy.allocatePrivateInput("x\($0.offset)", value: $0.element)) }
+        let xs = forged.enumerated().map {
+            LinearCombination<Fr>(legacy.allocatePrivateInput("x\($0.offset)", value: $0.element))
+        }
         let (_, outputs, _) = try conv.synthesizeCommitted(into: legacy, inputs: xs, salt: .random())
-        XCTAssertTrue(legacy.isSatisfied, "the forgery satisfies the unbound circuit: \(String(describing: legacy.firstViolation()))")
+        XCTAssertTrue(
+            legacy.isSatisfied,
+            "the forgery satisfies the unbound circuit: \(String(describing: legacy.firstViolation()))")
         XCTAssertEqual(outputs.map { legacy.value($0) }, target.map { Fr($0) })
         var linter = R1CSLinter(legacy.r1cs())
         let report = linter.run()
@@ -68,8 +78,9 @@ final class SoundnessAttackTests: XCTestCase {
         // The production circuit: no witness, and a proof of the unsatisfied witness fails.
         let committed = try dataset()
         let opening = try committed.opening(0)
-        let cs = try Self.spec.clientForwardCircuit(conv, sample: opening, root: committed.root, session: Fr(UInt64(3)), step: 0,
-                                                     salt: .random(), sampleValues: forged)
+        let cs = try Self.spec.clientForwardCircuit(
+            conv, sample: opening, root: committed.root, session: Fr(UInt64(3)), step: 0,
+            salt: .random(), sampleValues: forged)
         XCTAssertNotNil(cs.firstViolation(), "range checks refuse the wrapped-around values")
         let r1cs = cs.r1cs()
         let key = try Groth16.setup(r1cs)
@@ -84,26 +95,39 @@ final class SoundnessAttackTests: XCTestCase {
         let conv = try Self.spec.sampleLayers(seed: 1).client
         let committed = try dataset()
         let opening = try committed.opening(3)
-        let honest = try Self.spec.clientForwardCircuit(conv, sample: opening, root: committed.root, session: .one, step: 0, salt: .random())
+        let honest = try Self.spec.clientForwardCircuit(
+            conv, sample: opening, root: committed.root, session: .one, step: 0, salt: .random())
         XCTAssertNil(honest.firstViolation())
         // Another in-range image at the same index.
         var chosen = opening.values
         chosen[400] = chosen[400] == 0 ? 200 : 0
-        let swapped = try Self.spec.clientForwardCircuit(conv, sample: opening, root: committed.root, session: .one, step: 0,
-                                                          salt: .random(), sampleValues: chosen.map { Fr($0) })
+        let swapped = try Self.spec.clientForwardCircuit(
+            conv, sample: opening, root: committed.root, session: .one, step: 0,
+            salt: .random(), sampleValues: chosen.map { Fr($0) })
         XCTAssertNotNil(swapped.firstViolation())
         // The right sample claimed at another index, or under another root.
-        let moved = SampleOpening(index: 4, values: opening.values, label: opening.label, salt: opening.salt,
-                                  siblings: opening.siblings, leaf: opening.leaf)
-        XCTAssertNotNil(try Self.spec.clientForwardCircuit(conv, sample: moved, root: committed.root, session: .one, step: 0,
-                                                            salt: .random()).firstViolation())
-        XCTAssertNotNil(try Self.spec.clientForwardCircuit(conv, sample: opening, root: committed.root + .one, session: .one, step: 0,
-                                                            salt: .random()).firstViolation())
+        let moved = SampleOpening(
+            index: 4, values: opening.values, label: opening.label, salt: opening.salt,
+            siblings: opening.siblings, leaf: opening.leaf)
+        XCTAssertNotNil(
+            try Self.spec.clientForwardCircuit(
+                conv, sample: moved, root: committed.root, session: .one, step: 0,
+                salt: .random()
+            ).firstViolation())
+        XCTAssertNotNil(
+            try Self.spec.clientForwardCircuit(
+                conv, sample: opening, root: committed.root + .one, session: .one, step: 0,
+                salt: .random()
+            ).firstViolation())
         // Another label with the same image.
-        let relabeled = SampleOpening(index: 3, values: opening.values, label: (opening.label + 1) % 10, salt: opening.salt,
-                                      siblings: opening.siblings, leaf: opening.leaf)
-        XCTAssertNotNil(try Self.spec.clientForwardCircuit(conv, sample: relabeled, root: committed.root, session: .one, step: 0,
-                                                            salt: .random()).firstViolation())
+        let relabeled = SampleOpening(
+            index: 3, values: opening.values, label: (opening.label + 1) % 10, salt: opening.salt,
+            siblings: opening.siblings, leaf: opening.leaf)
+        XCTAssertNotNil(
+            try Self.spec.clientForwardCircuit(
+                conv, sample: relabeled, root: committed.root, session: .one, step: 0,
+                salt: .random()
+            ).firstViolation())
     }
 
     /// The update proof of a step allocates its own x: bound to the same leaf, another image
@@ -115,8 +139,10 @@ final class SoundnessAttackTests: XCTestCase {
         let a = try layers.client.forward(opening.values)
         let gradient = try ServerStep(layer: layers.server, learningRateShift: 5, loss: .softmaxCrossEntropy)
             .run(activations: a, label: opening.label).inputGradient
-        let honest = try Self.spec.clientUpdateCircuit(layers.client, sample: opening, gradient: gradient, session: .one, step: 0,
-                                                       saltBefore: .random(), saltAfter: .random()).circuit
+        let honest = try Self.spec.clientUpdateCircuit(
+            layers.client, sample: opening, gradient: gradient, session: .one, step: 0,
+            saltBefore: .random(), saltAfter: .random()
+        ).circuit
         XCTAssertNil(honest.firstViolation())
         var other = opening.values
         other[0] = 17
@@ -124,7 +150,8 @@ final class SoundnessAttackTests: XCTestCase {
         _ = try ConvClientUpdate(layer: layers.client, learningRateShift: 5).synthesize(
             into: cs, sample: opening, layout: Self.spec.inputLayout, outputGradient: gradient, session: .one, step: 0,
             saltBefore: .random(), saltAfter: .random(), sampleValues: other.map { Fr($0) })
-        XCTAssertEqual(cs.firstViolation()?.name.hasPrefix("sample.leaf"), true, "\(String(describing: cs.firstViolation()))")
+        XCTAssertEqual(
+            cs.firstViolation()?.name.hasPrefix("sample.leaf"), true, "\(String(describing: cs.firstViolation()))")
     }
 
     /// Finding 3: committed parameters are range-checked at every opening. A prover who puts a
@@ -136,7 +163,8 @@ final class SoundnessAttackTests: XCTestCase {
         let cs = ConstraintSystem<Fr>()
         let salt = Fr.random()
         let honest: [Int64] = [5, -7, 9]
-        let commitment = cs.allocatePublic("c", value: try ParameterCommitment.commit(honest, format: format, salt: salt))
+        let commitment = cs.allocatePublic(
+            "c", value: try ParameterCommitment.commit(honest, format: format, salt: salt))
         let values = honest.map { LinearCombination<Fr>(cs.allocatePrivateInput("w", value: Fr($0))) }
         try cs.openParameterCommitment(commitment, values: values, salt: salt, format: format, "w")
         XCTAssertNil(cs.firstViolation())
@@ -152,13 +180,16 @@ final class SoundnessAttackTests: XCTestCase {
             let spec = try CircuitSpec.load(Data(json.utf8))
             let layers = try spec.sampleLayers(seed: 1)
             for part in CircuitSpec.Part.allCases {
-                let cs = try spec.build(part, input: Self.data.x[0], label: Self.data.labels[0], layers: layers, session: .one, step: 1)
+                let cs = try spec.build(
+                    part, input: Self.data.x[0], label: Self.data.labels[0], layers: layers, session: .one, step: 1)
                 XCTAssertNil(cs.firstViolation())
-                let names = Dictionary(uniqueKeysWithValues: cs.wireNames().enumerated().map { ($0.offset, $0.element) })
+                let names = Dictionary(
+                    uniqueKeysWithValues: cs.wireNames().enumerated().map { ($0.offset, $0.element) })
                 var linter = R1CSLinter(cs.r1cs(), names: names)
                 let report = linter.run()
                 XCTAssertTrue(report.isClean, "\(spec.name) \(part): \(report.findings.prefix(5))")
-                XCTAssertEqual(report.boundedPrivateInputs + Self.fieldInputs(cs), cs.privateInputCount, "\(spec.name) \(part)")
+                XCTAssertEqual(
+                    report.boundedPrivateInputs + Self.fieldInputs(cs), cs.privateInputCount, "\(spec.name) \(part)")
             }
         }
     }
@@ -182,7 +213,9 @@ final class SoundnessAttackTests: XCTestCase {
         func rejects(_ replacements: [(String, String)], field: String) {
             var json = Self.specJSON("split")
             for (from, to) in replacements { json = json.replacingOccurrences(of: from, with: to) }
-            XCTAssertThrowsError(try CircuitSpec.load(Data(json.utf8))) { XCTAssertTrue("\($0)".contains(field), "\($0)") }
+            XCTAssertThrowsError(try CircuitSpec.load(Data(json.utf8))) {
+                XCTAssertTrue("\($0)".contains(field), "\($0)")
+            }
         }
         rejects([("\"fraction_bits\": 8", "\"fraction_bits\": 16")], field: "S + 10 <= B")
         rejects([("\"value_bits\": 24", "\"value_bits\": 40")], field: "value_bits")
