@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Support", dependencies: ["COpenSSL"]),
         .target(name: "Algebra", dependencies: ["Support", "CGMP", "COpenSSL", "CAlgebraKernels"]),
         .target(name: "Circuit", dependencies: ["Algebra"]),
-        .target(name: "Groth16", dependencies: ["Circuit", "Algebra"]),
+        .target(name: "Groth16", dependencies: ["Circuit", "Algebra", "Report"]),
         .target(name: "Commitment", dependencies: ["Circuit", "Algebra", "COpenSSL"]),
         .target(name: "CNeuralKernels", path: "Sources/CNeuralKernels"),
         .target(
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "SplitLearning",
             dependencies: [
-                "ZKML", "Groth16", "Ceremony", "Commitment", "Circuit", "Algebra", "NeuralNet",
+                "ZKML", "Groth16", "Ceremony", "Commitment", "Circuit", "Algebra", "NeuralNet", "Report",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "ProverPool",
             dependencies: [
-                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Algebra",
+                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Algebra", "Report",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -86,6 +86,11 @@ public enum AlgebraBenchmark {
 }
 
 extension AlgebraBenchmark {
+    /// `bench algebra --msm-only N`: one G1 MSM of 2^N points (for profiling).
+    public static func msmTable(logSize n: Int) -> BenchTable {
+        BenchTable(title: "G1 MSM", rows: [("msm_g1_2e\(n)_ms", msmG1Milliseconds(logSize: n, repetitions: 1))])
+    }
+
     /// `verisplit bench algebra`: field, curve, pairing, MSM and FFT figures. `quick` skips the
     /// 2^18 MSM and the 2^20 FFT.
     public static func table(quick: Bool) -> BenchTable {

@@ -91,6 +91,11 @@ public enum AuditInputs {
         return LoadedModel(spec: spec, model: model, metadata: file.metadata)
     }
 
+    /// This process's command line as one string (arguments with spaces quoted), for reports.
+    public static var commandLine: String {
+        CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+
     /// Versions recorded in every audit report (`tool` is the verisplit version).
     public static func versions(tool: String) -> [(String, String)] {
         var v: [(String, String)] = [("verisplit", tool), ("report_format", "verisplit-audit-1")]
@@ -135,6 +140,19 @@ public struct MIAAuditRequest: Sendable {
         self.test = test
         self.attack = attack
         self.out = out
+    }
+
+    /// The request as `audit mia` states it, versions and command line recorded in the report.
+    public init(
+        model: String, spec: String?, train: String, test: String, attack: AttackKind, out: String, shadowModels: Int,
+        examples: Int, seed: UInt64, delta: Double, confidence: Double, epochs: Int?, batchSize: Int,
+        optimizer: PlainTrainer.OptimizerKind, learningRate: Float?, cacheDirectory: URL?, versions: [(String, String)]
+    ) {
+        self.init(model: model, spec: spec, train: train, test: test, attack: attack, out: out)
+        (self.shadowModels, self.examples, self.seed, self.delta) = (shadowModels, examples, seed, delta)
+        (self.confidence, self.epochs, self.batchSize, self.optimizer) = (confidence, epochs, batchSize, optimizer)
+        (self.learningRate, self.cacheDirectory) = (learningRate, cacheDirectory)
+        (self.versions, command) = (versions, AuditInputs.commandLine)
     }
 
     public func run() throws(AuditError) -> (report: MIAReport, json: URL, html: URL) {
@@ -186,7 +204,19 @@ extension MIAReport {
 /// and one model per method and claimed epsilon, each audited once (Steinke, Nasr & Jagielski
 /// 2023).
 public struct CanaryAuditRequest: Sendable {
-    public enum Method: String, Sendable, CaseIterable { case plain, dpsgd, dpweights }
+    public enum Method: String, Sendable, CaseIterable {
+        case plain, dpsgd, dpweights
+
+        /// A comma-separated list of methods ("plain,dpsgd"), and the first entry that is none.
+        public static func list(_ text: String) -> (methods: [Method], unknown: String?) {
+            var methods: [Method] = []
+            for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let method = Method(rawValue: name) else { return (methods, name) }
+                methods.append(method)
+            }
+            return (methods, nil)
+        }
+    }
 
     public var model = "mlp-784-128-10"
     public var data = "bundled"
@@ -206,6 +236,20 @@ public struct CanaryAuditRequest: Sendable {
     public var command = ""
 
     public init() {}
+
+    /// The request as `audit canaries` states it, versions and command line recorded in the report.
+    public init(
+        model: String, data: String, methods: [Method], epsilons: [Double], canaries: Int, trainSize: Int?,
+        epochs: Int, batchSize: Int, delta: Double, clip: Double, seed: UInt64, keepLabels: Bool, out: String,
+        versions: [(String, String)]
+    ) {
+        (self.model, self.data, self.methods, self.epsilons, self.canaries) = (model, data, methods, epsilons, canaries)
+        (self.trainSize, self.epochs, self.batchSize, self.delta, self.clip) = (
+            trainSize, epochs, batchSize, delta, clip
+        )
+        (self.seed, self.keepLabels, self.out, self.versions) = (seed, keepLabels, out, versions)
+        command = AuditInputs.commandLine
+    }
 
     /// The canary data preparation: a seeded shuffle of the train split, its first `canaries`
     /// examples become canaries (mislabelled unless `keepLabels`, each included with probability

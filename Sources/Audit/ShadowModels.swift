@@ -50,6 +50,11 @@ public struct ShadowCache: Sendable {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/verisplit/shadow-models")
     }
 
+    /// The cache the audit commands use: `path`, else `defaultDirectory`; none when `disabled`.
+    public static func directory(path: String?, disabled: Bool) -> URL? {
+        disabled ? nil : (path.map { URL(fileURLWithPath: $0) } ?? defaultDirectory)
+    }
+
     /// SHA-256 of the pool's shape, features (bit patterns) and labels.
     public static func fingerprint(_ data: Dataset) -> String {
         let h = SHA256.Hasher()

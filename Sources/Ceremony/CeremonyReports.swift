@@ -1,3 +1,4 @@
+import Algebra
 import Foundation
 import Groth16
 
@@ -40,4 +41,34 @@ extension VerifiedCeremony {
 extension ContributionReceipt {
     /// The line a contributor sees: phase, index, name and the contribution hash.
     public var text: String { "phase \(phase) contribution #\(index) (\(name)): \(hash)" }
+}
+
+extension VerifiedCeremony {
+    /// `ceremony verify`'s answer: the transcript's text and, given this party's receipt,
+    /// whether the transcript holds that contribution (a line saying so when it does not).
+    public func check(receipt wanted: ContributionReceipt?) -> (text: String, holdsReceipt: Bool) {
+        guard let wanted, !contains(wanted) else { return (text, true) }
+        return (
+            text + "\nthe transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)",
+            false
+        )
+    }
+
+    /// `ceremony export-keys`: writes the key files (`keyFiles`) to `directory` and returns
+    /// the lines to print (what was written, the verifying key's fingerprint).
+    public func writeKeys(to directory: String) throws -> String {
+        for file in try keyFiles() { try Files.write(directory + "/" + file.name, file.bytes) }
+        return """
+            wrote \(directory)/proving.key, verification_key.json, circuit_final.zkey
+            verifying key fingerprint: \(verifyingKey.map(Self.fingerprint) ?? "")
+            """
+    }
+}
+
+extension ContributionReceipt {
+    /// Writes the receipt (JSON) to `path`; returns the line saying so.
+    public func save(to path: String) throws -> String {
+        try Files.write(path, json())
+        return "wrote receipt \(path)"
+    }
 }

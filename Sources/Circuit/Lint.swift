@@ -617,3 +617,17 @@ extension R1CSLinter.Report {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension R1CSLinter where F == Fr {
+    /// `r1cs lint`: reads a circom `.r1cs` (and its `.sym` to name wires, when given) and runs
+    /// the analysis.
+    public static func lint(file: String, sym: String?) throws -> Report {
+        let r1cs = try Circom.readR1CS(try Files.read(file), file: file)
+        let names = try sym.map {
+            try Circom.readSymbols(
+                String(decoding: try Files.read($0, limit: 1 << 30), as: UTF8.self), wireCount: r1cs.numWires, file: $0)
+        }
+        var linter = R1CSLinter(r1cs, names: names ?? [:])
+        return linter.run()
+    }
+}

@@ -97,6 +97,27 @@ public struct DPTrainingRecipe: Sendable {
         self.learningRate = learningRate
     }
 
+    /// The recipe as `dp train` states it: the learning rate defaults by optimizer (0.05 for
+    /// SGD with `momentum`, 0.002 for Adam); batch sampling and noise come from the system
+    /// CSPRNG unless seeded, and a seed records the model proven=false (anyone who knows it
+    /// can replay that randomness); `seed` seeds the initialization only.
+    public init(
+        model: String, data: String, out: String, epsilon: Double, delta: Double, epochs: Int, batchSize: Int,
+        clip: Double, sampling: BatchSampling, accountant: AccountantKind, optimizer: TrainingRecipe.OptimizerChoice,
+        learningRate: Double?, momentum: Double, seed: UInt64, samplingSeed: UInt64?, noiseSeed: UInt64?
+    ) {
+        let rate = learningRate ?? (optimizer == .sgd ? 0.05 : 0.002)
+        let settings = DPTrainingSettings(
+            targetEpsilon: epsilon, delta: delta, epochs: epochs, batchSize: batchSize, clippingNorm: clip,
+            sampling: sampling, accountant: accountant,
+            optimizer: optimizer == .sgd ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
+            initializationSeed: seed, samplingSource: samplingSeed.map { .seeded($0) } ?? .system,
+            noise: noiseSeed.map { .seeded($0) } ?? .system)
+        self.init(
+            model: model, data: data, out: out, settings: settings, optimizerName: optimizer.rawValue,
+            learningRate: rate)
+    }
+
     /// Trains; `plan` sees the calibrated plan before the first step, `epoch` each epoch's report.
     /// A diverged run throws `DPError.nonFinite` and writes nothing.
     public func run(

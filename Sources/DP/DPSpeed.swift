@@ -125,3 +125,50 @@ extension DPSpeed {
             }).joined(separator: "\n")
     }
 }
+
+/// `bench dp-speed`: each thread count measured in a child process of `executable` (the
+/// `verisplit` binary, run as `bench dp-speed --child ...` with `VERISPLIT_THREADS` set, since
+/// NeuralNet reads the thread count once per process).
+public struct DPSpeedBenchmark: Sendable {
+    public var models: [String]
+    public var threads: [Int]
+    public var data: String
+    public var batch: Int
+    public var clip: Double
+    public var sigma: Double
+    /// Timed epochs after one warm-up (the fastest is reported).
+    public var epochs: Int
+
+    public init(
+        models: [String], threads: [Int], data: String, batch: Int, clip: Double, sigma: Double, epochs: Int
+    ) {
+        (self.models, self.threads, self.data, self.batch) = (models, threads, data, batch)
+        (self.clip, self.sigma, self.epochs) = (clip, sigma, epochs)
+    }
+
+    /// The child's command line (after the executable).
+    public var childArguments: [String] {
+        [
+            "bench", "dp-speed", "--child", "--models", models.joined(separator: ","), "--epochs", "\(epochs)",
+            "--batch", "\(batch)", "--clip", "\(clip)", "--sigma", "\(sigma)", "--data", data,
+        ]
+    }
+
+    /// What a child measures: every model at this process's thread count.
+    public func measureHere() throws -> [EpochTiming] {
+        try DPSpeed.measureAll(models: models, data: data, batchSize: batch, clip: clip, sigma: sigma, epochs: epochs)
+    }
+
+    /// One child per thread count, in order.
+    public func run(executable: URL) throws -> [EpochTiming] {
+        try threads.flatMap {
+            try DPSpeed.measureInChild(executable: executable, arguments: childArguments, threads: $0)
+        }
+    }
+
+    public func rendered(_ rows: [EpochTiming], json: Bool) -> String {
+        json
+            ? jsonLine(rows)
+            : DPSpeed.render(rows, data: data, batch: batch, clip: clip, sigma: sigma, epochs: epochs)
+    }
+}

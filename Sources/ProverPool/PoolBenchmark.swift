@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NeuralNet
 import PostgresNIO
+import Report
 import SplitLearning
 import ZKML
 
@@ -165,4 +166,64 @@ public enum PoolBenchmark {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension PoolBenchmark {
+    /// Checks the settings, loads the spec and the keys the workers prove with, and runs the
+    /// benchmark on the bundled data (`run(url:setup:...)`).
+    public static func run(
+        url: String, keys: KeySource, mode: SplitMode, steps: Int, pipelineDepth: Int, queueJobs: Int, noopJobs: Int,
+        noopWorkers: Int, logger: Logger
+    ) async throws -> Report {
+        guard mode.usesProofs else { throw SplitError.invalidArgument("--mode must be verified or pipelined") }
+        guard steps >= 1, queueJobs >= 1, noopJobs >= 1, (1...512).contains(noopWorkers) else {
+            throw SplitError.invalidArgument(
+                "--steps, --queue-jobs and --noop-jobs must be >= 1, --noop-workers in 1...512")
+        }
+        guard keys.keys != nil else {
+            throw SplitError.invalidArgument("--keys DIR is needed: the workers prove with the keys")
+        }
+        let setup = try keys.load(mode: .verified)
+        let (train, _) = try MNISTFamily.load(.bundled)
+        return try await run(
+            url: url, setup: setup, train: train, mode: mode, steps: steps, pipelineDepth: pipelineDepth,
+            queueJobs: queueJobs, noopJobs: noopJobs, noopWorkers: noopWorkers, logger: logger)
+    }
+}
+
+extension PoolBenchmark.Report {
+    /// A table of samples/s against the in-process run and a line of queue costs, or one JSON object.
+    public func rendered(json: Bool) -> String {
+        if json {
+            return JSONValue.object([
+                "spec": .string(spec), "mode": .string(mode.rawValue), "steps": .int(steps),
+                "in_process_samples_per_s": .number(inProcessSamplesPerSecond),
+                "pool": .array(
+                    pool.map { .object(["workers": .int($0.workers), "samples_per_s": .number($0.samplesPerSecond)]) }),
+                "queue": .object([
+                    "enqueue_ms": .number(enqueueMilliseconds), "claim_ms": .number(claimMilliseconds),
+                    "complete_ms": .number(completeMilliseconds), "noop_workers": .int(noopWorkers),
+                    "noop_jobs": .int(noopJobs), "noop_jobs_per_s": .number(noopJobsPerSecond),
+                    "witness_bytes": .int(witnessBytes), "noop_full_witness_jobs": .int(noopFullWitnessJobs),
+                    "noop_full_witness_jobs_per_s": .number(noopFullWitnessJobsPerSecond),
+                ]),
+            ]).serialized(indent: nil)
+        }
+        var table = TextTable(header: ["prover", "samples/s", "x in process"])
+        table.append(["in process", formatDecimal(inProcessSamplesPerSecond, digits: 3), "1.00"])
+        for p in pool {
+            table.append([
+                "pool, \(p.workers) worker(s)", formatDecimal(p.samplesPerSecond, digits: 3),
+                formatDecimal(p.samplesPerSecond / inProcessSamplesPerSecond, digits: 2),
+            ])
+        }
+        return [
+            "\(mode.rawValue) session, spec \(spec), \(steps) steps", table.render(),
+            String(
+                format:
+                    "queue: enqueue %.2f ms (witness %d B), claim %.2f ms, complete %.2f ms per job; %d no-op workers drain %.0f jobs/s (2 KiB witnesses), %.0f jobs/s (full witnesses)",
+                enqueueMilliseconds, witnessBytes, claimMilliseconds, completeMilliseconds, noopWorkers,
+                noopJobsPerSecond, noopFullWitnessJobsPerSecond),
+        ].joined(separator: "\n")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SplitLearning
 
 /// `verisplit prover`: one worker process with `concurrency` job loops on the pool at `url`,
 /// serving the keys in `keysDirectory`, until SIGTERM or SIGINT. On either signal it stops
@@ -9,6 +10,9 @@ public enum WorkerProcess {
     public static func run(
         url: String, keysDirectory: URL, concurrency: Int, lease: Duration, logger: Logger
     ) async throws {
+        guard (1...256).contains(concurrency), (.seconds(3)...Duration.seconds(3600)).contains(lease) else {
+            throw SplitError.invalidArgument("--concurrency must be in 1...256 and --lease-seconds in 3...3600")
+        }
         let location = try PoolLocation(url: url)
         let keys = try WorkerKeys.load(from: keysDirectory)
         let database = try await PoolDatabase.open(location, logger: logger)

@@ -89,9 +89,7 @@ public struct ClientStateMachine: PartyMachine {
         policy = options.mode.policy(pipelineDepth: options.pipelineDepth)
         if options.mode == .pipelined {
             guard (1...ClientOptions.maxPipelineDepth).contains(options.pipelineDepth) else {
-                throw .invalidArgument(
-                    "pipeline depth \(options.pipelineDepth) is outside 1...\(ClientOptions.maxPipelineDepth): a deeper pipeline lets a dishonest server steer this client's weights longer before detection"
-                )
+                throw .pipelineTooDeep(depth: options.pipelineDepth, limit: ClientOptions.maxPipelineDepth)
             }
         }
         totalSteps = UInt64(max(options.steps, 0))

@@ -64,6 +64,8 @@ public struct LocalRunReport: Sendable, Codable {
     /// Why the honest side (or, without an adversary, either side) refused a message.
     public var rejection: Rejection?
     public var reason: String?
+    /// The typed error behind `reason`, in this process (not in the JSON form).
+    public var error: SplitError?
     /// Which side refused a message, if one did (JSON: "client" or "server").
     public var rejectedBy: Role?
     public var session: Fr?
@@ -192,7 +194,7 @@ public enum LocalRun {
         if let test, let conv = clientResult.layer, let head = serverResult.1 {
             accuracy = try Evaluation.accuracy(conv: conv, head: head, spec: setup.spec, data: test)
         }
-        let report = LocalRunReport(
+        var report = LocalRunReport(
             mode: c.mode, adversary: c.adversary,
             stepsCompleted: honest?.completedSteps
                 ?? min(clientResult.outcome.completedSteps, serverResult.0.completedSteps),
@@ -202,6 +204,7 @@ public enum LocalRun {
             rejectedBy: rejectedBy, session: clientResult.outcome.session,
             transcriptHead: clientResult.outcome.transcriptHead,
             client: clientResult.outcome.stats, server: serverResult.0.stats, testAccuracy: accuracy)
+        report.error = honest?.error ?? clientResult.outcome.error ?? serverResult.0.error
         return Result(report: report, clientLayer: clientResult.layer, serverLayer: serverResult.1)
     }
 }

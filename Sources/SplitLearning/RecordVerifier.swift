@@ -57,11 +57,7 @@ public enum RecordVerifier {
         let own = try verifySelf(header: header, steps: steps, spec: spec, specHash: specHash, keys: keys)
         switch anchor {
         case .none:
-            guard header.mode.usesProofs else {
-                throw .invalidArgument(
-                    "a \(header.mode.rawValue) record has no proofs: its samples and commitments are bound only by the transcript both parties hold. Check it against the peer's record (--peer FILE) or the transcript head the peer reported (--expect-head HEX)"
-                )
-            }
+            guard header.mode.usesProofs else { throw .unanchoredRecord(mode: header.mode) }
             return Report(
                 steps: steps.count, proofsChecked: own.proofs, openingsChecked: own.openings,
                 transcriptHead: own.head, anchor: .proofsOnly)

@@ -299,6 +299,21 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
     case file(path: String, reason: String)
     /// An argument out of range (CLI or API).
     case invalidArgument(String)
+    /// The client was asked for a pipeline of `depth` steps outside 1...`limit`
+    /// (`ClientOptions.maxPipelineDepth`): a deeper one lets a dishonest server steer the
+    /// client's weights longer before its first bad proof is caught.
+    case pipelineTooDeep(depth: Int, limit: Int)
+    /// A checkpoint's snapshot after step `step` has `weights` weights and `bias` biases where
+    /// the spec's layer has `expectedWeights` and `expectedBias`: a damaged checkpoint, or one
+    /// of another spec. Resuming from it would trap in the layer's initializer.
+    case snapshotShape(path: String, step: UInt64, weights: Int, bias: Int, expectedWeights: Int, expectedBias: Int)
+    /// A record of `mode` (no proofs) given to the offline verifier without the peer's record
+    /// or transcript head: on its own it binds its samples and commitments to nothing.
+    case unanchoredRecord(mode: SplitMode)
+    /// The ceremony in `path` lacks this party's contribution in `phase`; for phase 1,
+    /// `importedPtauSHA256` names the imported `.ptau` the party did not pin (nil: phase 1
+    /// starts from the generators). Its keys would let whoever knows that phase's secrets forge.
+    case ceremonyLacksContribution(path: String, phase: Int, importedPtauSHA256: String?)
 
     public var description: String {
         switch self {
@@ -310,6 +325,36 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
         case .connection(let reason): return "connection: \(reason)"
         case .file(let path, let reason): return "\(path): \(reason)"
         case .invalidArgument(let reason): return reason
+        case .pipelineTooDeep(let depth, let limit):
+            return
+                "pipeline depth \(depth) is outside 1...\(limit): a deeper pipeline lets a dishonest server steer this client's weights longer before detection; ask for a depth in 1...\(limit)"
+        case .snapshotShape(let path, _, _, _, _, _): return "\(path): \(detail)"
+        case .unanchoredRecord(let mode):
+            return
+                "a \(mode.rawValue) record has no proofs: its samples and commitments are bound only by the transcript both parties hold. Check it against the peer's record (--peer FILE) or the transcript head the peer reported (--expect-head HEX)"
+        case .ceremonyLacksContribution(let path, _, _): return "\(path): \(detail)"
+        }
+    }
+
+    /// The description without the file it names (what a server tells a peer about its own files).
+    public var detail: String {
+        switch self {
+        case .file(_, let reason): return reason
+        case .snapshotShape(_, let step, let weights, let bias, let expectedWeights, let expectedBias):
+            return
+                "the snapshot after step \(step) has \(weights) weights and \(bias) biases; the spec's layer has \(expectedWeights) and \(expectedBias) (a damaged checkpoint or another spec's: start a new session)"
+        case .ceremonyLacksContribution(_, let phase, let ptau):
+            guard phase == 1 else {
+                return
+                    "the ceremony's phase 2 lacks this party's contribution (none of its receipts is in it): whoever knows delta could forge, refusing its keys; contribute to it (`verisplit ceremony contribute`) and give the receipt with --receipt"
+            }
+            let start =
+                ptau.map {
+                    "phase 1 starts from an imported .ptau with SHA-256 \($0), which was not pinned (--ptau-sha256)"
+                } ?? "phase 1 starts from the generators"
+            return
+                "the ceremony's phase 1 lacks this party's contribution and \(start): whoever knows tau, alpha and beta could forge, refusing its keys; contribute to phase 1 and give the receipt with --receipt\(ptau == nil ? "" : ", or pin a .ptau you trust with --ptau-sha256")"
+        default: return description
         }
     }
 

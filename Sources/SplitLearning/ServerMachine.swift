@@ -217,8 +217,7 @@ public struct ServerStateMachine: PartyMachine {
                 inputs: layer.inputs, outputs: layer.outputs, weights: snapshot.weights, bias: snapshot.bias,
                 relu: false, format: layer.format)
         } catch let error as SplitError {
-            if case .file(_, let reason) = error { return refuse(.notResumable(reason: reason), at: 0) }
-            return refuse(.notResumable(reason: error.description), at: 0)
+            return refuse(.notResumable(reason: error.detail), at: 0)
         } catch {
             return refuse(.notResumable(reason: "\(error)"), at: 0)
         }

@@ -99,10 +99,12 @@ enum SessionDriver {
         case .interrupted: outcome.interrupted = true
         case .refused(let error):
             outcome.reason = error.description
+            outcome.error = error
             outcome.rejected = true
             outcome.rejection = error.rejection
         case .failed(let error):
             outcome.reason = error.description
+            outcome.error = error
             if case .peerRejected(_, let kind, _) = error {
                 outcome.peerRejected = true
                 outcome.peerRejection = kind

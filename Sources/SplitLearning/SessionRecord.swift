@@ -290,11 +290,9 @@ public struct ParameterSnapshot: Sendable, Equatable {
         weights expectedWeights: Int, bias expectedBias: Int, commitments: Bool, file: String
     ) throws(SplitError) {
         guard weights.count == expectedWeights, bias.count == expectedBias else {
-            throw .file(
-                path: file,
-                reason:
-                    "the snapshot after step \(steps) has \(weights.count) weights and \(bias.count) biases; the spec's layer has \(expectedWeights) and \(expectedBias)"
-            )
+            throw .snapshotShape(
+                path: file, step: steps, weights: weights.count, bias: bias.count, expectedWeights: expectedWeights,
+                expectedBias: expectedBias)
         }
         if commitments, salt == nil || commitment == nil {
             throw .file(path: file, reason: "the snapshot after step \(steps) lacks a valid salt or commitment")

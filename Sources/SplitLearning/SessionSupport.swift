@@ -44,6 +44,9 @@ public struct SessionOutcome: Sendable, Codable {
     public var peerRejected = false
     public var peerRejection: String?
     public var reason: String?
+    /// The typed error `reason` describes, in the process that ran the session (tests and
+    /// reports match on it); the JSON form carries only `reason`.
+    public var error: SplitError?
     public var stats = PartyStats()
     public var transcriptHead: Digest?
     /// Stopped on purpose before the end (`stopAfterSteps`), as a killed process would.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NeuralNet
+import Report
 import ZKML
 
 /// `verisplit bench split`: the cost of each protocol mode on the same training run (same seeds,
@@ -115,5 +116,84 @@ extension BatchedProving.Run {
             ]
         }
         return rows
+    }
+}
+
+extension SplitBenchmark {
+    /// `bench split`'s answer: each mode's per-step costs against plain's, and with a batch the
+    /// one-sample vs batched proving comparison; a table or one JSON object.
+    public struct Report: Sendable {
+        public let spec: String
+        public let steps: Int
+        public let keySetupSeconds: Double
+        public let modes: [ModeCost]
+        public let proving: (single: BatchedProving.Run, batched: BatchedProving.Run)?
+
+        public func rendered(json: Bool) -> String {
+            var rows: [(String, any Sendable)] = [("spec", spec), ("steps", steps), ("key_setup_s", keySetupSeconds)]
+            for m in modes { rows += m.rows }
+            if case let (single, batched)? = proving {
+                rows += single.rows + batched.rows
+                rows.append(("batched_throughput_vs_single", batched.samplesPerSecond / single.samplesPerSecond))
+            }
+            if json { return BenchTable(title: "", rows: rows).rendered(json: true) }
+            var table = TextTable(header: [
+                "mode", "ms/step", "compute", "proving", "verify", "network", "verify/msg ms", "bytes/step", "accuracy",
+                "x plain",
+            ])
+            func ms(_ s: Double, _ digits: Int = 1) -> String { formatDecimal(s * 1000, digits: digits) }
+            for m in modes {
+                table.append([
+                    m.mode.rawValue, ms(m.wallSeconds), ms(m.computeSeconds), ms(m.provingSeconds),
+                    ms(m.verifySeconds, 2), ms(m.networkSeconds), ms(m.verifyPerMessageSeconds, 2),
+                    formatDecimal(m.bytesPerStep, digits: 0), formatDecimal(m.testAccuracy * 100, digits: 1) + " %",
+                    m.vsPlain.isFinite ? formatDecimal(m.vsPlain, digits: 1) : "-",
+                ])
+            }
+            var text = [
+                "split training, \(spec) spec, \(steps) steps per mode (one sample each), loopback; key setup \(formatDecimal(keySetupSeconds, digits: 2)) s",
+                table.render(),
+            ]
+            if case let (single, batched)? = proving {
+                var t = TextTable(header: [
+                    "circuits", "batch", "constraints/sample", "prove ms/sample", "samples/s", "verify ms/sample",
+                    "setup s", "x batch 1",
+                ])
+                for (name, run) in [("one-sample (today)", single), ("batched, committed", batched)] {
+                    t.append([
+                        name, "\(run.batch)", "\(run.constraintsPerSample)",
+                        formatDecimal(run.proveMillisecondsPerSample, digits: 1),
+                        formatDecimal(run.samplesPerSecond, digits: 2),
+                        formatDecimal(run.verifyMillisecondsPerSample, digits: 2),
+                        formatDecimal(run.parts.reduce(0) { $0 + $1.setupSeconds }, digits: 1),
+                        formatDecimal(run.samplesPerSecond / single.samplesPerSecond, digits: 1),
+                    ])
+                }
+                text.append(
+                    "\nproving one step, one-sample vs batched circuits, same samples (proving and verification only, no session)"
+                )
+                text.append(t.render())
+            }
+            return text.joined(separator: "\n")
+        }
+    }
+
+    /// Loads the spec and keys from `keys` (the time is reported: a development setup is part of
+    /// a local run's cost), then runs `modes` (`modes` for the meaning of each figure) on the
+    /// bundled data and, given `batch`, the proving comparison (`batchComparison`).
+    public static func run(
+        keys: KeySource, modes selected: [SplitMode], steps: Int, pipelineDepth: Int, batch: Int?, logger: Logger
+    ) async throws -> Report {
+        guard steps >= 1 else { throw SplitError.invalidArgument("--steps must be >= 1") }
+        let setupStart = Date()
+        let setup = try keys.load(mode: selected.contains(where: \.usesProofs) ? .verified : .plain)
+        let keySetupSeconds = Date().timeIntervalSince(setupStart)
+        let (train, test) = try MNISTFamily.load(.bundled)
+        let costs = try await modes(
+            selected, setup: setup, train: train, test: test, steps: steps, pipelineDepth: pipelineDepth,
+            logger: logger)
+        let proving = try batch.map { try batchComparison(spec: setup.spec, train: train, batch: $0) }
+        return Report(
+            spec: setup.spec.name, steps: steps, keySetupSeconds: keySetupSeconds, modes: costs, proving: proving)
     }
 }

@@ -84,24 +84,14 @@ public struct VerifiedSplitCeremony: Sendable {
                     reason: "the ceremony has no phase-2 contribution yet: its keys would let anyone forge proofs")
             }
             guard receipts.contains(where: { $0.phase == 2 && verified.contains($0) }) else {
-                throw SplitError.file(
-                    path: directory,
-                    reason:
-                        "the ceremony's phase 2 lacks this party's contribution (none of its receipts is in it): whoever knows delta could forge, refusing its keys"
-                )
+                throw SplitError.ceremonyLacksContribution(path: directory, phase: 2, importedPtauSHA256: nil)
             }
             let ownPhase1 = receipts.contains { $0.phase == 1 && verified.contains($0) }
             let pinned = !verified.phase1StartsFromGenerators && pins.contains(verified.phase1StartSHA256)
             guard ownPhase1 || pinned else {
-                let start =
-                    verified.phase1StartsFromGenerators
-                    ? "phase 1 starts from the generators"
-                    : "phase 1 starts from an imported .ptau with SHA-256 \(verified.phase1StartSHA256), which was not pinned (--ptau-sha256)"
-                throw SplitError.file(
-                    path: directory,
-                    reason:
-                        "the ceremony's phase 1 lacks this party's contribution and \(start): whoever knows tau, alpha and beta could forge, refusing its keys"
-                )
+                throw SplitError.ceremonyLacksContribution(
+                    path: directory, phase: 1,
+                    importedPtauSHA256: verified.phase1StartsFromGenerators ? nil : verified.phase1StartSHA256)
             }
             return PartKey(part: part, provingKey: key, r1cs: verified.circuit)
         }

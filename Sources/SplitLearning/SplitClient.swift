@@ -86,6 +86,7 @@ public struct SplitClient: Sendable {
             try? await channel.executeThenClose { _, _ in }
             var outcome = SessionOutcome()
             outcome.reason = "\(error)"
+            outcome.error = error as? SplitError
             logger.warning("client: session with server ended: \(outcome.reason ?? "")")
             return (outcome, nil)
         }

@@ -55,6 +55,7 @@ public struct SplitServer: Sendable {
             try? await channel.executeThenClose { _, _ in }
             var outcome = SessionOutcome()
             outcome.reason = "\(error)"
+            outcome.error = error as? SplitError
             return (outcome, nil)
         }
         let store = options.stateDirectory.map { SessionStore.perSession(root: $0) } ?? .none

@@ -14,11 +14,6 @@ struct AuditCommand: AsyncParsableCommand {
 /// Versions recorded in every audit report.
 func auditVersions() -> [(String, String)] { AuditInputs.versions(tool: VeriSplit.configuration.version) }
 
-/// The command line as one string, for reports.
-func commandLine() -> String {
-    CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
-}
-
 extension AuditCommand {
     /// `verisplit audit mia`: membership-inference audit of a trained model.
     struct AuditMIA: AsyncParsableCommand {
@@ -66,14 +61,11 @@ extension AuditCommand {
             let model = try OptionCheck.required(model, "model", "trained weights, safetensors")
             let train = try OptionCheck.required(train, "train", "the data the model was trained on")
             let test = try OptionCheck.required(test, "test", "data the model was not trained on")
-            var request = MIAAuditRequest(model: model, spec: spec, train: train, test: test, attack: attack, out: out)
-            request.shadowModels = shadowModels ?? 16
-            request.examples = examples ?? 1000
-            (request.seed, request.delta, request.confidence, request.epochs) = (seed, delta, confidence, epochs)
-            (request.batchSize, request.optimizer, request.learningRate) = (batchSize, optimizer, lr)
-            request.cacheDirectory =
-                noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
-            (request.versions, request.command) = (auditVersions(), commandLine())
+            let request = MIAAuditRequest(
+                model: model, spec: spec, train: train, test: test, attack: attack, out: out,
+                shadowModels: shadowModels ?? 16, examples: examples ?? 1000, seed: seed, delta: delta,
+                confidence: confidence, epochs: epochs, batchSize: batchSize, optimizer: optimizer, learningRate: lr,
+                cacheDirectory: ShadowCache.directory(path: cacheDir, disabled: noCache), versions: auditVersions())
             let result = try request.run()
             print(result.report.table())
             print("report: \(result.json.path), \(result.html.path)")
@@ -120,20 +112,14 @@ extension AuditCommand {
         @Flag(help: "Keep the canaries' true labels (weaker audit).") var keepLabels = false
 
         func run() async throws {
-            var request = CanaryAuditRequest()
-            request.methods = []
-            for n in methods.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                guard let m = CanaryAuditRequest.Method(rawValue: n) else {
-                    throw ValidationError("invalid --methods entry '\(n)': use plain, dpsgd, dpweights")
-                }
-                request.methods.append(m)
+            let (chosen, unknown) = CanaryAuditRequest.Method.list(methods)
+            if let unknown {
+                throw ValidationError("invalid --methods entry '\(unknown)': use plain, dpsgd, dpweights")
             }
-            (request.model, request.data, request.epsilons, request.canaries) = (model, data, epsilons.values, canaries)
-            (request.trainSize, request.epochs, request.batchSize, request.delta) = (
-                trainSize, epochs, batchSize, delta
-            )
-            (request.clip, request.seed, request.keepLabels, request.out) = (clip, seed, keepLabels, out)
-            (request.versions, request.command) = (auditVersions(), commandLine())
+            let request = CanaryAuditRequest(
+                model: model, data: data, methods: chosen, epsilons: epsilons.values, canaries: canaries,
+                trainSize: trainSize, epochs: epochs, batchSize: batchSize, delta: delta, clip: clip, seed: seed,
+                keepLabels: keepLabels, out: out, versions: auditVersions())
             let result = try request.run()
             print(result.report.table())
             print("report: \(result.json.path), \(result.html.path)")

@@ -12,8 +12,3 @@ struct Bench: AsyncParsableCommand {
             BenchSplit.self, BenchCeremony.self, BenchProverPool.self,
         ])
 }
-
-/// Prints `rows` as an aligned two-column table, or as one JSON object when `json` is set.
-func printBenchResult(_ rows: [(String, any Sendable)], json: Bool, title: String) {
-    print(BenchTable(title: title, rows: rows).rendered(json: json))
-}

@@ -16,12 +16,8 @@ struct BenchAlgebra: ParsableCommand {
     var msmOnly: Int?
 
     func run() throws {
-        if let n = msmOnly {
-            printBenchResult(
-                [("msm_g1_2e\(n)_ms", AlgebraBenchmark.msmG1Milliseconds(logSize: n, repetitions: 1))],
-                json: json, title: "G1 MSM")
-            return
-        }
-        print(AlgebraBenchmark.table(quick: quick).rendered(json: json))
+        print(
+            (msmOnly.map { AlgebraBenchmark.msmTable(logSize: $0) } ?? AlgebraBenchmark.table(quick: quick)).rendered(
+                json: json))
     }
 }

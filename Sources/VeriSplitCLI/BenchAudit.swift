@@ -43,7 +43,7 @@ struct BenchAudit: AsyncParsableCommand {
         )
         b.recipes = recipes.split(separator: ",").map(String.init)
         b.attacks = attacks.split(separator: ",").map(String.init)
-        b.cacheDirectory = noCache ? nil : (cacheDir.map { URL(fileURLWithPath: $0) } ?? ShadowCache.defaultDirectory)
+        b.cacheDirectory = ShadowCache.directory(path: cacheDir, disabled: noCache)
         let result = try b.run()
         print(json ? result.json.serialized(indent: nil) : result.text)
     }

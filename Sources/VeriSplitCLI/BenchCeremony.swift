@@ -1,6 +1,5 @@
 import ArgumentParser
 import Ceremony
-import Foundation
 import Report
 
 /// `verisplit bench ceremony`: one phase-1 and one phase-2 contribution and the transcript
@@ -17,17 +16,12 @@ struct BenchCeremony: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        guard (4...20).contains(log2) else {
-            FileHandle.standardError.write(Data("error: --log2 must be in 4...20\n".utf8))
-            throw ExitCode(2)
-        }
+        guard (4...20).contains(log2) else { throw InputError("--log2 must be in 4...20") }
         let progress = TerminalProgress()
-        try withInputErrors {
-            print(
-                try CeremonyBenchmark.run(
-                    log2: log2, phase1Only: phase1Only, progress: progress.report,
-                    finish: progress.finish
-                ).rendered(json: json))
-        }
+        print(
+            try CeremonyBenchmark.run(
+                log2: log2, phase1Only: phase1Only, progress: progress.report,
+                finish: progress.finish
+            ).rendered(json: json))
     }
 }

@@ -38,31 +38,15 @@ struct BenchDPSpeed: AsyncParsableCommand {
     private var threadCounts: [Int] {
         threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
-    private var modelNames: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func run() async throws {
-        if child {
-            print(
-                jsonLine(
-                    try DPSpeed.measureAll(
-                        models: modelNames, data: data, batchSize: batch, clip: clip, sigma: sigma,
-                        epochs: epochs)))
-            return
-        }
+        let benchmark = DPSpeedBenchmark(
+            models: models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+            threads: threadCounts, data: data, batch: batch, clip: clip, sigma: sigma, epochs: epochs)
+        if child { return print(jsonLine(try benchmark.measureHere())) }
         guard let executable = Bundle.main.executableURL else {
             throw ValidationError("cannot locate the verisplit executable")
         }
-        let arguments = [
-            "bench", "dp-speed", "--child", "--models", models, "--epochs", "\(epochs)", "--batch", "\(batch)",
-            "--clip", "\(clip)", "--sigma", "\(sigma)", "--data", data,
-        ]
-        var rows = [EpochTiming]()
-        for t in threadCounts {
-            rows += try DPSpeed.measureInChild(executable: executable, arguments: arguments, threads: t)
-        }
-        print(
-            json
-                ? jsonLine(rows)
-                : DPSpeed.render(rows, data: data, batch: batch, clip: clip, sigma: sigma, epochs: epochs))
+        print(benchmark.rendered(try benchmark.run(executable: executable), json: json))
     }
 }

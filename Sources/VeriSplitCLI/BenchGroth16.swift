@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Groth16
 
 /// `verisplit bench groth16`: setup, prove and verify on the reference squaring chain.
@@ -16,8 +15,7 @@ struct BenchGroth16: ParsableCommand {
 
     func run() throws {
         guard constraints >= 1, constraints <= 1 << 27, publicOutputs >= 1, publicOutputs <= constraints else {
-            FileHandle.standardError.write(Data("error: need 1 <= --public-outputs <= --constraints <= 2^27\n".utf8))
-            throw ExitCode(2)
+            throw InputError("need 1 <= --public-outputs <= --constraints <= 2^27")
         }
         do {
             print(
@@ -26,8 +24,7 @@ struct BenchGroth16: ParsableCommand {
                     repetitions: repetitions, export: export
                 ).rendered(json: json))
         } catch Groth16Error.proofRejectedByOwnKey {
-            FileHandle.standardError.write(Data("error: the benchmark proof did not verify\n".utf8))
-            throw ExitCode(1)
+            throw Refusal("the benchmark proof did not verify")
         }
     }
 }

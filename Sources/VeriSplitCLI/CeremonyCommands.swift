@@ -1,9 +1,7 @@
 import Algebra
 import ArgumentParser
 import Ceremony
-import Circuit
 import Foundation
-import Groth16
 import Report
 
 /// `verisplit ceremony ...`: a multi-party Groth16 setup (see `CeremonyTranscript`).
@@ -32,18 +30,14 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Phase-1 power (log2 of the largest domain), if larger than the circuit needs.") var power: Int?
 
         func run() throws {
-            let progress = TerminalProgress()
-            try withCeremonyErrors {
-                let bytes = try readFile(circuit)
-                let imported = try ptau.map { try readFile($0) }
-                let t = try CeremonyTranscript.create(
-                    directory: out, circuit: bytes, power: power, ptau: imported,
-                    ptauName: ptau ?? "", progress: progress.report)
-                progress.finish()
-                print(
-                    "created \(out): \(t.circuit.constraintCount) constraints; "
-                        + (t.phase2States > 0 ? "phase 2 open (imported \(ptau ?? ""))" : "phase 1 open"))
+            let (bytes, imported) = (try readFile(circuit), try ptau.map { try readFile($0) })
+            let t = try ceremonyStep {
+                try CeremonyTranscript.create(
+                    directory: out, circuit: bytes, power: power, ptau: imported, ptauName: ptau ?? "", progress: $0)
             }
+            print(
+                "created \(out): \(t.circuit.constraintCount) constraints; "
+                    + (t.phase2States > 0 ? "phase 2 open (imported \(ptau ?? ""))" : "phase 1 open"))
         }
     }
 
@@ -61,13 +55,10 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Write the receipt (JSON with the contribution hash) to this file.") var receipt: String?
 
         func run() throws {
-            let progress = TerminalProgress()
-            try withCeremonyErrors {
-                var t = try CeremonyTranscript.load(directory)
-                let r = try t.contribute(name: name, phase: phase, progress: progress.report)
-                progress.finish()
-                try report(r, receipt: receipt)
-            }
+            var t = try CeremonyTranscript.load(directory)
+            let r = try ceremonyStep { try t.contribute(name: name, phase: phase, progress: $0) }
+            print(r.text)
+            if let receipt { print(try r.save(to: receipt)) }
         }
     }
 
@@ -86,16 +77,15 @@ struct CeremonyCommand: ParsableCommand {
         @Option(help: "Write the receipt to this file.") var receipt: String?
 
         func run() throws {
-            let progress = TerminalProgress()
-            try withCeremonyErrors {
-                guard let bytes = Hex.decode(beacon, allowPrefix: true) else {
-                    throw InputError("--beacon: not an even-length hex string")
-                }
-                var t = try CeremonyTranscript.load(directory)
-                let r = try t.applyBeacon(bytes, iterationsExponent: iterations, name: name, progress: progress.report)
-                progress.finish()
-                try report(r, receipt: receipt)
+            guard let bytes = Hex.decode(beacon, allowPrefix: true) else {
+                throw InputError("--beacon: not an even-length hex string")
             }
+            var t = try CeremonyTranscript.load(directory)
+            let r = try ceremonyStep {
+                try t.applyBeacon(bytes, iterationsExponent: iterations, name: name, progress: $0)
+            }
+            print(r.text)
+            if let receipt { print(try r.save(to: receipt)) }
         }
     }
 
@@ -110,21 +100,13 @@ struct CeremonyCommand: ParsableCommand {
             String?
 
         func run() throws {
-            let progress = TerminalProgress()
-            try withCeremonyErrors {
-                let t = try CeremonyTranscript.load(directory)
-                let wanted = try receipt.map {
-                    try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0)
-                }
-                let v = try t.verify(progress: progress.report)
-                progress.finish()
-                print(v.text)
-                if let wanted, !v.contains(wanted) {
-                    print(
-                        "the transcript does not contain receipt phase \(wanted.phase) #\(wanted.index) \(wanted.hash)")
-                    throw ExitCode(1)
-                }
+            let t = try CeremonyTranscript.load(directory)
+            let wanted = try receipt.map {
+                try ContributionReceipt.read(Data(try readFile($0, limit: 1 << 16)), file: $0)
             }
+            let checked = try ceremonyStep { try t.verify(progress: $0) }.check(receipt: wanted)
+            print(checked.text)
+            if !checked.holdsReceipt { throw ExitCode(1) }
         }
     }
 
@@ -138,34 +120,22 @@ struct CeremonyCommand: ParsableCommand {
         var out: String?
 
         func run() throws {
-            let progress = TerminalProgress()
             let out = self.out ?? KeyDirectory.default(for: URL(fileURLWithPath: directory).standardizedFileURL.path)
-            try withCeremonyErrors {
-                let v = try CeremonyTranscript.load(directory).verify(progress: progress.report)
-                progress.finish()
-                for file in try v.keyFiles() { try writeFile(out + "/" + file.name, file.bytes) }
-                print("wrote \(out)/proving.key, verification_key.json, circuit_final.zkey")
-                print("verifying key fingerprint: \(v.verifyingKey.map(VerifiedCeremony.fingerprint) ?? "")")
-            }
+            let t = try CeremonyTranscript.load(directory)
+            print(try ceremonyStep { try t.verify(progress: $0) }.writeKeys(to: out))
         }
     }
 }
 
-/// Prints a receipt and writes it to `path` if given.
-private func report(_ r: ContributionReceipt, receipt path: String?) throws {
-    print(r.text)
-    if let path {
-        try writeFile(path, r.json())
-        print("wrote receipt \(path)")
-    }
-}
-
-/// Maps an unsound transcript to exit code 1, everything else to input errors (exit code 2).
-private func withCeremonyErrors(_ body: () throws -> Void) throws {
-    try withInputErrors {
-        do { try body() } catch let error as CeremonyError where error.isUnsound {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
-        }
+/// Runs a ceremony step with a progress display on a terminal: an unsound transcript is a
+/// refusal (exit 1), any other error bad input (exit 2).
+private func ceremonyStep<T>(_ body: (@escaping CeremonyTranscript.Progress) throws -> T) throws -> T {
+    let progress = TerminalProgress()
+    do {
+        let result = try body(progress.report)
+        progress.finish()
+        return result
+    } catch let error as CeremonyError where error.isUnsound {
+        throw Refusal("\(error)")
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Circuit
 import Foundation
-import NeuralNet
 import ZKML
 
 /// `verisplit circuit info|compile`: the proved parts of a split network from its spec.
@@ -24,11 +23,9 @@ struct CircuitCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            try withInputErrors {
-                let loaded = try CircuitCommand.load(spec)
-                let s = try batch.map { b throws(CircuitSpecError) in try loaded.withBatch(b) } ?? loaded
-                print(try s.partsTable().rendered(json: json))
-            }
+            let loaded = try CircuitCommand.load(spec)
+            let s = try batch.map { b throws(CircuitSpecError) in try loaded.withBatch(b) } ?? loaded
+            print(try s.partsTable().rendered(json: json))
         }
     }
 
@@ -45,13 +42,11 @@ struct CircuitCommand: ParsableCommand {
         var batched = false
 
         func run() throws {
-            try withInputErrors {
-                let cs = try CircuitCommand.load(spec).compileBundled(part, batched: batched)
-                try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
-                try writeFile(wtns, Circom.writeWitness(cs.witness()))
-                if let sym { try writeFile(sym, Data(Circom.writeSymbols(cs.wireNames()).utf8)) }
-                print("wrote \(r1cs) (\(cs.constraintCount) constraints, \(cs.publicCount) public) and \(wtns)")
-            }
+            let cs = try CircuitCommand.load(spec).compileBundled(part, batched: batched)
+            try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
+            try writeFile(wtns, Circom.writeWitness(cs.witness()))
+            if let sym { try writeFile(sym, Data(Circom.writeSymbols(cs.wireNames()).utf8)) }
+            print("wrote \(r1cs) (\(cs.constraintCount) constraints, \(cs.publicCount) public) and \(wtns)")
         }
     }
 
@@ -66,19 +61,9 @@ struct CircuitCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            try withInputErrors {
-                let s = try CircuitCommand.load(spec)
-                guard (1...100).contains(epochs) else { throw InputError("--epochs must be in 1...100") }
-                let (train, test) = try MNISTFamily.load(.bundled)
-                let r = try FixedPointAccuracy.measure(spec: s, train: train, test: test, epochs: epochs, seed: seed)
-                printBenchResult(
-                    [
-                        ("float_accuracy", r.floatAccuracy), ("fixed_point_accuracy", r.fixedPointAccuracy),
-                        ("agreement", r.agreement), ("test_images", r.testImages),
-                        ("fraction_bits", s.fractionBits), ("epochs", epochs),
-                    ],
-                    json: json, title: "\(s.name): float vs fixed point on the bundled test set")
-            }
+            let s = try CircuitCommand.load(spec)
+            guard (1...100).contains(epochs) else { throw InputError("--epochs must be in 1...100") }
+            print(try FixedPointAccuracy.bundledTable(spec: s, epochs: epochs, seed: seed).rendered(json: json))
         }
     }
 }

@@ -149,27 +149,19 @@ extension DPCommand {
         func run() async throws {
             let (eps, delta) = try target.target()
             let out = try OptionCheck.required(out, "out", "where to write the trained model")
-            let rate = lr ?? (optimizer == .sgd ? 0.05 : 0.002)
-            let settings = DPTrainingSettings(
-                targetEpsilon: eps, delta: delta, epochs: epochs, batchSize: batch, clippingNorm: clip,
-                sampling: sampling,
-                accountant: accountant,
-                optimizer: optimizer == .sgd ? .sgd(learningRate: rate, momentum: momentum) : .adam(learningRate: rate),
-                initializationSeed: seed, samplingSource: samplingSeed.map { .seeded($0) } ?? .system,
-                noise: noiseSeed.map { .seeded($0) } ?? .system)
             let recipe = DPTrainingRecipe(
-                model: model, data: dataOptions.data, out: out, settings: settings,
-                optimizerName: optimizer.rawValue, learningRate: rate)
+                model: model, data: dataOptions.data, out: out, epsilon: eps, delta: delta, epochs: epochs,
+                batchSize: batch, clip: clip, sampling: sampling, accountant: accountant, optimizer: optimizer,
+                learningRate: lr, momentum: momentum, seed: seed, samplingSeed: samplingSeed, noiseSeed: noiseSeed)
             do {
                 let summary = try recipe.run(
-                    plan: { if !json { print(DPTrainingRecipe.planText($0, settings: settings)) } },
+                    plan: { if !json { print(DPTrainingRecipe.planText($0, settings: recipe.settings)) } },
                     epoch: { [json, epochs] in if !json { print(DPTrainingRecipe.epochText($0, of: epochs)) } })
                 print(json ? jsonLine(summary) : summary.text)
             } catch {
                 // A diverged run is a refused result (exit 1), not bad input.
                 guard case .nonFinite = error else { throw error }
-                FileHandle.standardError.write(Data(("error: " + error.description + "\n").utf8))
-                throw ExitCode(1)
+                throw Refusal(error.description)
             }
         }
     }

@@ -28,13 +28,8 @@ struct DemoCommand: AsyncParsableCommand {
         let options = DemoOptions(
             quick: quick, output: URL(fileURLWithPath: out), seed: seed,
             serverExecutable: inProcess ? nil : executable)
-        let summary: DemoSummary
-        do {
-            summary = try await Demo.run(options: options, versions: auditVersions(), progress: StandardErrorProgress())
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let summary = try await Demo.run(
+            options: options, versions: auditVersions(), progress: StandardErrorProgress())
         print(json ? summary.json() : summary.text())
         if !summary.split.allVerifiedAttacksRejected { throw ExitCode(1) }
     }

@@ -3,22 +3,11 @@ import ArgumentParser
 import Circuit
 import Foundation
 import Groth16
-import Report
 
-/// A failure the user can act on: printed as one line, exit code 2 (bad input).
+/// A failure the user can act on: the root prints it as one line, exit code 2 (bad input).
 struct InputError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Runs `body`, mapping any error to one line on stderr and exit code 2.
-func withInputErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as ExitCode {
-        throw error
-    } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode(2)
-    }
 }
 
 /// `Files.read`: the whole file, its size checked against `limit` before allocation.
@@ -51,7 +40,7 @@ struct R1CSCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let r1cs = try withInputErrors { try Circom.readR1CS(try readFile(file), file: file) }
+            let r1cs = try Circom.readR1CS(try readFile(file), file: file)
             print(r1cs.summary(title: file).rendered(json: json))
         }
     }
@@ -73,14 +62,7 @@ struct R1CSCommand: ParsableCommand {
         @Flag(help: "Print one JSON object with a `findings` list.") var json = false
 
         func run() throws {
-            let (r1cs, names) = try withInputErrors { () throws -> (R1CS<Fr>, [Int: String]) in
-                let r1cs = try Circom.readR1CS(try readFile(file), file: file)
-                guard let sym else { return (r1cs, [:]) }
-                let text = String(decoding: try readFile(sym, limit: 1 << 30), as: UTF8.self)
-                return (r1cs, try Circom.readSymbols(text, wireCount: r1cs.numWires, file: sym))
-            }
-            var linter = R1CSLinter(r1cs, names: names)
-            let report = linter.run()
+            let report = try R1CSLinter<Fr>.lint(file: file, sym: sym)
             print(json ? report.json(file: file) : report.text(file: file))
             if !report.isClean { throw ExitCode(1) }
         }
@@ -99,15 +81,7 @@ struct Setup: ParsableCommand {
     @Option(help: "Output directory (default: keys/NAME, NAME the circuit file's name without .r1cs).") var out: String?
 
     func run() throws {
-        let log = StepLog()
-        let out = self.out ?? KeyDirectory.default(for: circuit)
-        try withInputErrors {
-            let r1cs = try Circom.readR1CS(try readFile(circuit), file: circuit)
-            let key = try log.step("setup (\(r1cs.constraintCount) constraints)") { try Groth16.setup(r1cs) }
-            try writeFile(out + "/proving.key", KeyFile.encode(key, r1cs: r1cs))
-            try writeFile(out + "/verification_key.json", SnarkjsJSON.encode(key.verifyingKey))
-            print("wrote \(out)/proving.key and \(out)/verification_key.json")
-        }
+        print(try ProofFiles.setup(circuit: circuit, out: out ?? KeyDirectory.default(for: circuit)))
     }
 }
 
@@ -122,24 +96,14 @@ struct Prove: ParsableCommand {
     @Option(help: "Also write the 256-byte Ethereum layout as hex to this file.") var eth: String?
 
     func run() throws {
-        let log = StepLog()
-        try withInputErrors {
-            let (pk, r1cs) = try log.step("loading key") {
-                try ProvingKeyFile.load(try readFile(key), file: key, allowInsecure: allowInsecureTestKey)
-            }
-            let w = try Circom.readWitness(try readFile(witness), file: witness)
-            let p: Proof
-            do { p = try log.step("proving") { try Groth16.prove(key: pk, r1cs: r1cs, witness: w) } } catch Groth16Error
-                .proofRejectedByOwnKey
-            {
-                // The key is invalid (its proofs do not verify), not merely unreadable: exit 1.
-                FileHandle.standardError.write(Data("error: \(key): \(Groth16Error.proofRejectedByOwnKey)\n".utf8))
-                throw ExitCode(1)
-            }
-            try writeFile(proof, SnarkjsJSON.encode(p))
-            try writeFile(publicPath, SnarkjsJSON.encode(publicInputs: Array(w[1...r1cs.numPublic])))
-            if let eth { try writeFile(eth, Data((SHA256.hex(p.ethereumBytes) + "\n").utf8)) }
-            print("wrote \(proof) and \(publicPath)")
+        do {
+            print(
+                try ProofFiles.prove(
+                    key: key, witness: witness, proof: proof, publicInputs: publicPath, eth: eth,
+                    allowInsecure: allowInsecureTestKey))
+        } catch Groth16Error.proofRejectedByOwnKey {
+            // The key is invalid (its proofs do not verify), not merely unreadable: exit 1.
+            throw Refusal("\(key): \(Groth16Error.proofRejectedByOwnKey)")
         }
     }
 }
@@ -152,10 +116,7 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("public"), help: "public.json.") var publicPath: String
 
     func run() throws {
-        let valid = try withInputErrors {
-            try SnarkjsJSON.verifyFiles(verifyingKey: vk, proof: proof, publicInputs: publicPath)
-        }
-        if valid {
+        if try SnarkjsJSON.verifyFiles(verifyingKey: vk, proof: proof, publicInputs: publicPath) {
             print("valid")
         } else {
             print("invalid: the pairing check failed (the proof does not match this key and these public inputs)")
@@ -175,13 +136,11 @@ struct Export: ParsableCommand {
         @Option(help: "Output .sol file.") var out: String = "Verifier.sol"
 
         func run() throws {
-            try withInputErrors {
-                let limit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: SolidityVerifier.maxPublicInputs)
-                let why = "the Solidity export supports at most \(SolidityVerifier.maxPublicInputs) public inputs"
-                let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: limit, why: why)), file: vk)
-                try writeFile(out, Data(try SolidityVerifier.render(key).utf8))
-                print("wrote \(out) (\(key.publicInputCount) public inputs)")
-            }
+            let limit = SnarkjsJSON.maxVerifyingKeyBytes(publicInputs: SolidityVerifier.maxPublicInputs)
+            let why = "the Solidity export supports at most \(SolidityVerifier.maxPublicInputs) public inputs"
+            let key = try SnarkjsJSON.verifyingKey(Data(try readFile(vk, limit: limit, why: why)), file: vk)
+            try writeFile(out, Data(try SolidityVerifier.render(key).utf8))
+            print("wrote \(out) (\(key.publicInputCount) public inputs)")
         }
     }
 
@@ -193,11 +152,9 @@ struct Export: ParsableCommand {
         @Option(help: "Output .zkey file.") var out: String
 
         func run() throws {
-            try withInputErrors {
-                let (pk, r1cs) = try ProvingKeyFile.load(try readFile(key), file: key)
-                try writeFile(out, try Zkey.write(pk, r1cs: r1cs))
-                print("wrote \(out)")
-            }
+            let (pk, r1cs) = try ProvingKeyFile.load(try readFile(key), file: key)
+            try writeFile(out, try Zkey.write(pk, r1cs: r1cs))
+            print("wrote \(out)")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ProverPool
+import SplitLearning
 
 /// `verisplit prover`: a prover worker for a party's pool.
 struct ProverCommand: AsyncParsableCommand {
@@ -22,14 +23,8 @@ struct ProverCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
-        try await withAsyncInputErrors {
-            guard (1...256).contains(concurrency), (3...3600).contains(leaseSeconds) else {
-                throw InputError("--concurrency must be in 1...256 and --lease-seconds in 3...3600")
-            }
-            let logger = try splitLogger(logLevel)
-            try await WorkerProcess.run(
-                url: db, keysDirectory: URL(fileURLWithPath: keys), concurrency: concurrency,
-                lease: .seconds(leaseSeconds), logger: logger)
-        }
+        try await WorkerProcess.run(
+            url: db, keysDirectory: URL(fileURLWithPath: keys), concurrency: concurrency,
+            lease: .seconds(leaseSeconds), logger: try Logger.splitLogger(level: logLevel))
     }
 }

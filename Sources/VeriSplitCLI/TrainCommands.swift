@@ -45,7 +45,7 @@ struct Train: AsyncParsableCommand {
         (recipe.optimizer, recipe.learningRate, recipe.momentum) = (optimizer, lr, momentum)
         (recipe.seed, recipe.out) = (seed, out)
         let progress = TrainingProgressLine(epochs: epochs)
-        print(jsonLine(try withInputErrors { try recipe.run(progress: progress.report) }))
+        print(jsonLine(try recipe.run(progress: progress.report)))
     }
 }
 
@@ -59,9 +59,8 @@ struct Eval: AsyncParsableCommand {
     @OptionGroup var dataOptions: DataOptions
 
     func run() async throws {
-        let result = try withInputErrors {
-            try ModelEvaluation.run(model: model, weights: weights, data: DataSource(argument: dataOptions.data))
-        }
+        let result = try ModelEvaluation.run(
+            model: model, weights: weights, data: DataSource(argument: dataOptions.data))
         if isatty(STDOUT_FILENO) == 1 { print(result.text) }
         print(jsonLine(result))
     }

@@ -16,10 +16,12 @@ struct VeriSplit: AsyncParsableCommand {
             AuditCommand.self, Bench.self, DemoCommand.self,
         ])
 
-    /// Runs the command and keeps the exit codes to the convention: an explicit `ExitCode(1)`
-    /// stays 1 (invalid); usage errors (ArgumentParser's 64), any other exit code and any error
-    /// escaping a command become 2 (bad input) with the error on one line of standard error,
-    /// so a failure never exits 0 and no other code appears. Help and version exit 0.
+    /// Runs the command and keeps the exit codes to the convention, in one place: usage errors
+    /// (ArgumentParser's 64, a `ValidationError`) print ArgumentParser's message and exit 2; an
+    /// explicit `ExitCode(1)` stays 1 and any other exit code becomes 2; a `Refusal` prints its
+    /// message and exits 1 (invalid); any other error escaping a command is bad input: one line
+    /// "error: ..." on standard error, exit 2. So a failure never exits 0 and no other code
+    /// appears. Help and version exit 0.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -31,9 +33,16 @@ struct VeriSplit: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }
             if let code = error as? ExitCode { Foundation.exit(code == .failure ? 1 : 2) }
-            let message = fullMessage(for: error)
+            let message = exitCode(for: error) == .failure ? "error: \(error)" : fullMessage(for: error)
             if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            Foundation.exit(2)
+            Foundation.exit(error is Refusal ? 1 : 2)
         }
     }
+}
+
+/// A refusal a command reports (a proof, key, transcript or run that is invalid): the root
+/// prints "error: DESCRIPTION" and exits with status 1.
+struct Refusal: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -70,3 +70,19 @@ public enum FixedPointAccuracy {
         }
     }
 }
+
+extension FixedPointAccuracy {
+    /// `circuit accuracy`: the spec's network trained `epochs` epochs in float on the bundled
+    /// data, float against fixed-point accuracy on the bundled test set, as a two-column table.
+    public static func bundledTable(spec: CircuitSpec, epochs: Int, seed: UInt64) throws -> BenchTable {
+        let (train, test) = try MNISTFamily.load(.bundled)
+        let r = try measure(spec: spec, train: train, test: test, epochs: epochs, seed: seed)
+        return BenchTable(
+            title: "\(spec.name): float vs fixed point on the bundled test set",
+            rows: [
+                ("float_accuracy", r.floatAccuracy), ("fixed_point_accuracy", r.fixedPointAccuracy),
+                ("agreement", r.agreement), ("test_images", r.testImages), ("fraction_bits", spec.fractionBits),
+                ("epochs", epochs),
+            ])
+    }
+}

@@ -65,3 +65,18 @@ final class AuditRequestTests: XCTestCase {
         }
     }
 }
+
+/// `audit canaries --methods` and the audit commands' cache option as library calls.
+final class AuditOptionTests: XCTestCase {
+    func testCanaryMethodListNamesTheFirstUnknownEntry() {
+        XCTAssertEqual(CanaryAuditRequest.Method.list("plain, dpweights").methods, [.plain, .dpweights])
+        XCTAssertNil(CanaryAuditRequest.Method.list("plain, dpweights").unknown)
+        XCTAssertEqual(CanaryAuditRequest.Method.list("dpsgd,dp-sgd,nope").unknown, "dp-sgd")
+    }
+
+    func testShadowCacheDirectoryOption() {
+        XCTAssertNil(ShadowCache.directory(path: "/tmp/x", disabled: true))
+        XCTAssertEqual(ShadowCache.directory(path: "/tmp/x", disabled: false)?.path, "/tmp/x")
+        XCTAssertEqual(ShadowCache.directory(path: nil, disabled: false), ShadowCache.defaultDirectory)
+    }
+}

@@ -67,3 +67,45 @@ final class RecipeTests: XCTestCase {
         XCTAssertTrue(t.json.hasPrefix("{\"q\": "))
     }
 }
+
+/// `dp train`'s options as a recipe, and `bench dp-speed`'s child command line.
+final class CommandRecipeTests: XCTestCase {
+    func testDPTrainingRecipeFromOptions() {
+        func recipe(_ optimizer: TrainingRecipe.OptimizerChoice, lr: Double?, noiseSeed: UInt64?) -> DPTrainingRecipe {
+            DPTrainingRecipe(
+                model: "m", data: "bundled", out: "o", epsilon: 2, delta: 1e-5, epochs: 3, batchSize: 32, clip: 0.5,
+                sampling: .poisson, accountant: .pld, optimizer: optimizer, learningRate: lr, momentum: 0.8, seed: 9,
+                samplingSeed: nil, noiseSeed: noiseSeed)
+        }
+        let sgd = recipe(.sgd, lr: nil, noiseSeed: nil)
+        XCTAssertEqual(sgd.settings.optimizer, .sgd(learningRate: 0.05, momentum: 0.8))
+        XCTAssertEqual(sgd.learningRate, 0.05)
+        XCTAssertEqual(sgd.optimizerName, "sgd")
+        XCTAssertEqual(sgd.settings.noise, .system)
+        XCTAssertEqual(sgd.settings.samplingSource, .system)
+        XCTAssertTrue(sgd.settings.options.supportsProvenClaim)
+        XCTAssertEqual(
+            [sgd.settings.targetEpsilon, sgd.settings.delta, sgd.settings.clippingNorm], [2, 1e-5, 0.5])
+        XCTAssertEqual([sgd.settings.epochs, sgd.settings.batchSize], [3, 32])
+        XCTAssertEqual(sgd.settings.initializationSeed, 9)
+        XCTAssertEqual(sgd.settings.accountant, .pld)
+        let adam = recipe(.adam, lr: nil, noiseSeed: 4)
+        XCTAssertEqual(adam.settings.optimizer, .adam(learningRate: 0.002))
+        XCTAssertEqual(adam.settings.noise, .seeded(4))
+        XCTAssertFalse(adam.settings.options.supportsProvenClaim, "a seeded noise source is not a proven claim")
+        XCTAssertEqual(recipe(.adam, lr: 0.01, noiseSeed: nil).settings.optimizer, .adam(learningRate: 0.01))
+    }
+
+    func testDPSpeedChildArguments() {
+        let b = DPSpeedBenchmark(
+            models: ["mlp-784-128-10", "cnn-small"], threads: [1, 2], data: "bundled", batch: 64, clip: 1, sigma: 1.5,
+            epochs: 3)
+        XCTAssertEqual(
+            b.childArguments,
+            [
+                "bench", "dp-speed", "--child", "--models", "mlp-784-128-10,cnn-small", "--epochs", "3", "--batch",
+                "64",
+                "--clip", "1.0", "--sigma", "1.5", "--data", "bundled",
+            ])
+    }
+}
