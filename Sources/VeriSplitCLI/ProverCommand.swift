@@ -20,16 +20,24 @@ struct ProverCommand: AsyncParsableCommand {
     @Option(help: "Seconds a claimed job stays leased without renewal (renewed every third of it while proving).")
     var leaseSeconds: Int = 30
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: "Serve Prometheus metrics on this port at /metrics (proofs, latency, leases, queue depth).")
+    var metricsPort: Int?
+    @Option(help: "Address the metrics endpoint binds to (anyone who reaches it reads the series).")
+    var metricsHost: String = "127.0.0.1"
 
     func run() async throws {
         try await withAsyncInputErrors {
             guard (1...256).contains(concurrency), (3...3600).contains(leaseSeconds) else {
                 throw InputError("--concurrency must be in 1...256 and --lease-seconds in 3...3600")
             }
+            if let metricsPort, !(0...65535).contains(metricsPort) {
+                throw InputError("--metrics-port must be in 0...65535 (0: any free port)")
+            }
             let logger = try splitLogger(logLevel)
             try await WorkerProcess.run(
                 url: db, keysDirectory: URL(fileURLWithPath: keys), concurrency: concurrency,
-                lease: .seconds(leaseSeconds), logger: logger)
+                lease: .seconds(leaseSeconds),
+                metrics: metricsPort.map { WorkerProcess.MetricsAddress(host: metricsHost, port: $0) }, logger: logger)
         }
     }
 }
