@@ -60,7 +60,7 @@ final class MetricsEndpointTests: XCTestCase {
     func testServesTheRegistryAndRefusesEverythingElse() async throws {
         let registry = PrometheusCollectorRegistry()
         let counter = registry.makeCounter(name: "verisplit_test_total")
-        counter.increment(by: 3)
+        counter.increment(by: Int64(3))
         let scrapes = ScrapeCount()
         let running = try await RunningEndpoint.start(registry) { await scrapes.add() }
 
