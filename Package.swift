@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -76,13 +78,27 @@ let package = Package(
         .target(
             name: "ProverPool",
             dependencies: [
-                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Algebra", "Report",
+                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Algebra", "Report", "Telemetry",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        // The Prometheus scrape endpoint (`--metrics-port`).
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .target(name: "Audit", dependencies: ["NeuralNet", "DP", "Report"]),
         .target(name: "Ceremony", dependencies: ["Groth16", "Circuit", "Algebra"]),
@@ -134,8 +150,11 @@ let package = Package(
         .testTarget(
             name: "ProverPoolTests",
             dependencies: [
-                "ProverPool", "SplitLearning", "ZKML", "Groth16", "Circuit", "Algebra", "NeuralNet",
+                "ProverPool", "SplitLearning", "ZKML", "Groth16", "Circuit", "Algebra", "NeuralNet", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // Bad-input tests across the decoders (issue 24): one seeded mutation test per decoder.
         .testTarget(

@@ -137,14 +137,15 @@ struct SystemEntropyPool: Sendable {
 /// becomes). About 99 % of draws take the fast path (a multiply and a compare); the rest test the
 /// wedge with two exponentials, or sample the tail beyond r = 3.4426 exactly (Marsaglia 1964), on
 /// further 53-bit uniforms. Two draws per 64-bit word, so noise needs 4 random bytes per element.
-enum Ziggurat {
+/// Public for the tests that check the C fast path against these tables.
+public enum Ziggurat {
     static let layers = 128
     static let r = 3.442619855899
     static let v = 9.91256303526217e-3
 
     /// x[0] = v / f(r), x[1] = r, x[i] = sqrt(-2 ln(v / x[i-1] + f(x[i-1]))), x[128] = 0, with
     /// f(x) = exp(-x^2 / 2); ratio[i] = x[i+1] / x[i].
-    static let tables: (x: [Double], ratio: [Double]) = {
+    public static let tables: (x: [Double], ratio: [Double]) = {
         var x = [Double](repeating: 0, count: layers + 1)
         var f = exp(-0.5 * r * r)
         x[0] = v / f
@@ -156,6 +157,14 @@ enum Ziggurat {
         x[layers] = 0
         return (x, (0..<layers).map { x[$0 + 1] / x[$0] })
     }()
+
+    /// The fast path's tables (`vs_ziggurat_fast`): threshold[i] = ceil(ratio[i] 2^24), so that
+    /// |m| < threshold[i] on the integer m = u 2^24 is exactly |u| < ratio[i]; and
+    /// scaledX[i] = Float(x[i]) 2^-24, so that an accepted draw's value is Float(m) * scaledX[i].
+    public static let fastTables: (threshold: [Int32], scaledX: [Float]) = (
+        tables.ratio.map { Int32(($0 * 0x1p24).rounded(.up)) },
+        (0..<layers).map { Float(tables.x[$0]) * 0x1p-24 }
+    )
 
     /// f(x[i]) for the wedge test.
     static let densities: [Double] = tables.x.map { exp(-0.5 * $0 * $0) }
@@ -274,8 +283,10 @@ public struct GaussianSampler: Sendable {
 
     /// The noising loop of one block, fused with the add and the scale. Half a word per element
     /// is drawn up front in bulk and the ziggurat's fast path (about 99 % of elements) runs on it
-    /// in C (`vs_ziggurat_fast`, AVX2 gathers); an element whose bits miss the fast path continues
-    /// the ziggurat from those same bits (wedge or tail) with further words from `words`.
+    /// in C (`vs_ziggurat_fast`: AVX-512 permutes over the tables in registers, AVX2 gathers, or
+    /// the portable loop; Float32 arithmetic, the acceptance test exact on integers); an element
+    /// whose bits miss the fast path continues the ziggurat from those same bits (wedge or tail)
+    /// with further words from `words`.
     static func fill(_ p: UnsafeMutablePointer<Float>, count: Int, std: Double, scale: Float, words: inout BlockWords) {
         let first = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
         let misses = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
@@ -286,10 +297,15 @@ public struct GaussianSampler: Sendable {
         }
         words.fill(UnsafeMutableRawBufferPointer(start: first, count: 4 * count))
         let t = Ziggurat.tables
+        let fast = Ziggurat.fastTables
+        let missed = fast.threshold.withUnsafeBufferPointer { tb in
+            fast.scaledX.withUnsafeBufferPointer { xb in
+                vs_ziggurat_fast(p, first, count, tb.baseAddress!, xb.baseAddress!, Float(std), scale, misses)
+            }
+        }
         t.x.withUnsafeBufferPointer { xb in
             t.ratio.withUnsafeBufferPointer { rb in
                 let (x, ratio) = (xb.baseAddress!, rb.baseAddress!)
-                let missed = vs_ziggurat_fast(p, first, count, x, ratio, std, scale, misses)
                 for j in 0..<missed {
                     let k = Int(misses[j])
                     let (i, u) = Ziggurat.split(first[k])

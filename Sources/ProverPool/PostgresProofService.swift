@@ -25,27 +25,31 @@ public final class PostgresProofService: ProofService, Sendable {
     public let recheckInterval: Duration
     public let retryGrace: Duration
     let notifier = Notifier()
-    public let counters = PartyPoolCounters()
+    public let counters: PartyPoolCounters
+    let metrics: PartyPoolMetrics?
 
     public var runsConcurrently: Bool { true }
 
     /// Starts listening for finished jobs (returns once the LISTEN is in place).
     public static func start(
         database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
-        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2)
+        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2), metrics: PartyPoolMetrics? = nil
     ) async -> PostgresProofService {
         let service = PostgresProofService(
             database: database, maxAttempts: maxAttempts, timeout: timeout,
-            recheckInterval: recheckInterval, retryGrace: retryGrace)
+            recheckInterval: recheckInterval, retryGrace: retryGrace, metrics: metrics)
         await service.notifier.start(
             client: database.client, channel: database.schema.doneChannel, logger: database.logger)
         return service
     }
 
     private init(
-        database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration
+        database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration,
+        metrics: PartyPoolMetrics?
     ) {
         self.database = database
+        self.counters = PartyPoolCounters(metrics: metrics)
+        self.metrics = metrics
         self.maxAttempts = max(1, maxAttempts)
         self.timeout = timeout
         self.recheckInterval = recheckInterval
@@ -59,12 +63,18 @@ public final class PostgresProofService: ProofService, Sendable {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
         let witness = JobCodec.encodeWitness(prepared.witness)
+        let enqueuedAt = ContinuousClock.now
         let id = try await enqueue(
             part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
             publicCount: prepared.publicInputs.count)
-        return try await result(of: id, witness: witness) { proof in
+        let proof = try await result(of: id, witness: witness) { proof in
             (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
         }
+        if let metrics {
+            let waited = enqueuedAt.duration(to: .now).components
+            metrics.proofWait.recordNanoseconds(waited.seconds * 1_000_000_000 + waited.attoseconds / 1_000_000_000)
+        }
+        return proof
     }
 
     /// Writes a job row and returns its id (the insert notifies the workers).
@@ -163,14 +173,22 @@ public actor PartyPoolCounters {
     }
 
     public private(set) var values = Values()
+    let metrics: PartyPoolMetrics?
 
-    func add(_ counter: WritableKeyPath<Values, Int>) { values[keyPath: counter] += 1 }
+    init(metrics: PartyPoolMetrics?) { self.metrics = metrics }
+
+    func add(_ counter: WritableKeyPath<Values, Int>) {
+        values[keyPath: counter] += 1
+        metrics?.record(counter)
+    }
 }
 
 extension PostgresProofService {
     /// A party's pool from its `--db` URL: connects, migrates the schema, starts listening.
-    public static func connect(url: String, logger: Logger) async throws(PoolError) -> PostgresProofService {
+    public static func connect(
+        url: String, logger: Logger, metrics: PartyPoolMetrics? = nil
+    ) async throws(PoolError) -> PostgresProofService {
         let database = try await PoolDatabase.open(try PoolLocation(url: url), logger: logger)
-        return await start(database: database)
+        return await start(database: database, metrics: metrics)
     }
 }

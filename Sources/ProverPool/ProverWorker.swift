@@ -93,8 +93,14 @@ public actor WorkerCounters {
     }
 
     public private(set) var values = Values()
+    let metrics: WorkerMetrics?
 
-    func add(_ counter: WritableKeyPath<Values, Int>, _ n: Int = 1) { values[keyPath: counter] += n }
+    init(metrics: WorkerMetrics?) { self.metrics = metrics }
+
+    func add(_ counter: WritableKeyPath<Values, Int>, _ n: Int = 1) {
+        values[keyPath: counter] += n
+        metrics?.record(counter, n)
+    }
 }
 
 /// A prover worker: `concurrency` loops, each claiming the oldest queued job with
@@ -112,15 +118,19 @@ public final class ProverWorker: Service, Sendable {
     public let lease: Duration
     public let sweepInterval: Duration
     public let name: String
-    public let counters = WorkerCounters()
+    public let counters: WorkerCounters
+    let metrics: WorkerMetrics?
     let faults: FaultState
     let notifier = Notifier()
     let stopping = StopFlag()
 
     public init(
         database: PoolDatabase, keys: WorkerKeys, concurrency: Int = 1, lease: Duration = .seconds(30),
-        sweepInterval: Duration = .seconds(2), name: String? = nil, faults: WorkerFaults = WorkerFaults()
+        sweepInterval: Duration = .seconds(2), name: String? = nil, faults: WorkerFaults = WorkerFaults(),
+        metrics: WorkerMetrics? = nil
     ) {
+        self.counters = WorkerCounters(metrics: metrics)
+        self.metrics = metrics
         self.database = database
         self.keys = keys
         self.concurrency = max(1, concurrency)
@@ -230,6 +240,7 @@ public final class ProverWorker: Service, Sendable {
 
     /// Validates, proves and stores one claimed job.
     func process(_ job: ClaimedJob, owner: String) async {
+        let claimedAt = ContinuousClock.now
         let entry: WorkerKeys.Entry
         let witness: [Fr]
         do throws(JobDefect) {
@@ -269,7 +280,11 @@ public final class ProverWorker: Service, Sendable {
                 proof.c = G1Affine.generator
                 await counters.add(\.corrupted)
             }
-            await complete(job, owner: owner, proof: proof)
+            if await complete(job, owner: owner, proof: proof) {
+                let elapsed = claimedAt.duration(to: .now).components
+                metrics?.proofLatency.recordNanoseconds(
+                    elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+            }
         }
     }
 
@@ -292,12 +307,15 @@ public final class ProverWorker: Service, Sendable {
         }
     }
 
-    func complete(_ job: ClaimedJob, owner: String, proof: Proof) async {
+    /// Stores the proof; true if it was stored (the worker still held the lease).
+    @discardableResult
+    func complete(_ job: ClaimedJob, owner: String, proof: Proof) async -> Bool {
         do {
             if try await Self.storeProof(
                 database, id: job.id, owner: owner, proof: ByteBuffer(bytes: proof.ethereumBytes))
             {
                 await counters.add(\.proved)
+                return true
             } else {
                 await counters.add(\.leasesLost)
                 database.logger.warning("worker \(owner): job \(job.id) was taken back before its proof was stored")
@@ -305,6 +323,7 @@ public final class ProverWorker: Service, Sendable {
         } catch {
             database.logger.warning("worker \(owner): storing the proof of job \(job.id) failed: \(error)")
         }
+        return false
     }
 
     /// Stores a proof and erases the witness if `owner` still holds the job's lease (false: it

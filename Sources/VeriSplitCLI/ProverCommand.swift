@@ -21,10 +21,16 @@ struct ProverCommand: AsyncParsableCommand {
     @Option(help: "Seconds a claimed job stays leased without renewal (renewed every third of it while proving).")
     var leaseSeconds: Int = 30
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: "Serve Prometheus metrics on this port at /metrics (proofs, latency, leases, queue depth).")
+    var metricsPort: Int?
+    @Option(help: "Address the metrics endpoint binds to (anyone who reaches it reads the series).")
+    var metricsHost: String = "127.0.0.1"
 
     func run() async throws {
         try await WorkerProcess.run(
             url: db, keysDirectory: URL(fileURLWithPath: keys), concurrency: concurrency,
-            lease: .seconds(leaseSeconds), logger: try Logger.splitLogger(level: logLevel))
+            lease: .seconds(leaseSeconds),
+            metrics: metricsPort.map { WorkerProcess.MetricsAddress(host: metricsHost, port: $0) },
+            logger: try Logger.splitLogger(level: logLevel))
     }
 }

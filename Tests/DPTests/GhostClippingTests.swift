@@ -175,29 +175,71 @@ final class GhostClippingTests: XCTestCase {
         }
     }
 
-    /// The ziggurat's vectorized fast path (AVX2 gathers where available) and the portable loop
-    /// give bit-identical outputs and the same misses, on tables with every acceptance rate.
+    /// The ziggurat's fast-path kernels (portable, AVX2 gathers, AVX-512 permutes: each one this
+    /// CPU has) give bit-identical outputs and the same misses, on tables with every acceptance
+    /// rate and on the sampler's own tables, including lengths that leave a scalar tail.
     func testZigguratFastPathKernelsAgree() {
         var rng = SeededGenerator(seed: 12)
         let n = 10_003
         let bits = (0..<n).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
-        let x = (0...128).map { Double(128 - $0) / 30 }
-        let ratio = (0..<128).map { Double($0 % 17) / 16 }
-        let start = (0..<n).map { _ in rng.nextNormal() }
-        var a = start, b = start
-        var ma = [UInt32](repeating: 0, count: n), mb = ma
-        let na = a.withUnsafeMutableBufferPointer {
-            vs_ziggurat_fast($0.baseAddress!, bits, n, x, ratio, 0.7, 0.25, &ma)
+        let start = (0..<n).map { _ in Float(rng.nextNormal()) }
+        let synthetic: ([Int32], [Float]) = (
+            (0..<128).map { Int32($0 % 17) << 20 }, (0..<128).map { Float(128 - $0) / 30 * 0x1p-24 }
+        )
+        var kernelsRun = 0
+        for (threshold, scaledX) in [synthetic, Ziggurat.fastTables] {
+            for count in [n, 15, 1] {
+                var reference = start, referenceMisses = [UInt32](repeating: 0, count: n)
+                let referenceCount = vs_ziggurat_fast_kernel(
+                    0, &reference, bits, count, threshold, scaledX, 0.7, 0.25, &referenceMisses)
+                for kernel in Int32(1)...2 {
+                    var out = start, misses = [UInt32](repeating: 0, count: n)
+                    let missed = vs_ziggurat_fast_kernel(
+                        kernel, &out, bits, count, threshold, scaledX, 0.7, 0.25, &misses)
+                    if missed < 0 { continue }  // SIZE_MAX: this CPU lacks the kernel
+                    kernelsRun += 1
+                    XCTAssertEqual(missed, referenceCount, "kernel \(kernel), \(count) draws")
+                    XCTAssertEqual(Array(misses[0..<missed]), Array(referenceMisses[0..<referenceCount]))
+                    XCTAssertEqual(out, reference, "kernel \(kernel), \(count) draws")
+                }
+                var dispatched = start, dispatchedMisses = [UInt32](repeating: 0, count: n)
+                let d = vs_ziggurat_fast(&dispatched, bits, count, threshold, scaledX, 0.7, 0.25, &dispatchedMisses)
+                XCTAssertEqual(d, referenceCount)
+                XCTAssertEqual(dispatched, reference)
+                // Missed positions are untouched.
+                for k in referenceMisses[0..<referenceCount].map(Int.init) { XCTAssertEqual(reference[k], start[k]) }
+                if count == n { XCTAssertGreaterThan(referenceCount, 0) }
+            }
         }
-        let nb = b.withUnsafeMutableBufferPointer {
-            vs_ziggurat_fast_portable($0.baseAddress!, bits, n, x, ratio, 0.7, 0.25, &mb)
+        XCTAssertGreaterThan(kernelsRun, 0, "no vectorized kernel ran on this CPU")
+    }
+
+    /// The integer acceptance test is exactly the ziggurat's |u| < ratio[i] (u = m 2^-24) at
+    /// every layer's boundary, for both signs, and an accepted value is u x[i] to Float
+    /// precision (at most 2 ulps from the Double product rounded once).
+    func testZigguratFastPathIsTheExactAcceptanceTest() {
+        let (x, ratio) = Ziggurat.tables
+        let (threshold, scaledX) = Ziggurat.fastTables
+        var bits: [UInt32] = []
+        for i in 0..<128 {
+            let t = Int(threshold[i])
+            for m in [t - 2, t - 1, t, t + 1, 0, 1] where m <= 1 << 24 - 1 && m >= 0 {
+                for sign in [1, -1] { bits.append(UInt32(bitPattern: Int32(sign * m) << 7) | UInt32(i)) }
+            }
+            bits.append(UInt32(bitPattern: Int32.min) | UInt32(i))  // m = -2^24, u = -1
         }
-        XCTAssertEqual(na, nb)
-        XCTAssertGreaterThan(na, n / 10)
-        XCTAssertEqual(Array(ma[0..<na]), Array(mb[0..<nb]))
-        XCTAssertEqual(a, b)
-        // Missed positions are untouched; accepted ones are (t + 0.7 u x[i]) * 0.25.
-        for k in Array(ma[0..<na]).map(Int.init) { XCTAssertEqual(a[k], start[k]) }
+        var out = [Float](repeating: 0, count: bits.count), misses = [UInt32](repeating: 0, count: bits.count)
+        let missed = vs_ziggurat_fast(&out, bits, bits.count, threshold, scaledX, 1, 1, &misses)
+        let missedSet = Set(misses[0..<missed].map(Int.init))
+        for (k, b) in bits.enumerated() {
+            let (i, u) = (Int(b & 0x7F), Double(Int32(bitPattern: b) >> 7) * 0x1p-24)
+            let accepted = abs(u) < ratio[i]
+            XCTAssertEqual(!missedSet.contains(k), accepted, "layer \(i), u = \(u)")
+            if accepted {
+                let exact = Float(u * x[i])
+                XCTAssertLessThanOrEqual(abs(out[k] - exact), 2 * exact.ulp, "layer \(i), u = \(u)")
+            }
+        }
     }
 
     /// The ziggurat sampler is N(0, 1): Kolmogorov-Smirnov distance to the normal CDF on 400k

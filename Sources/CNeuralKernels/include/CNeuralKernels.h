@@ -44,17 +44,24 @@ void vs_sgemm(int level, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, float alpha,
 
 /*
  * The fast path of DP's 128-layer ziggurat over `count` 32-bit draws `bits`: layer
- * i = bits[k] & 127, uniform u = ((int32_t)bits[k] >> 7) * 2^-24; where |u| < ratio[i],
- * out[k] = (out[k] + (float)(std * (u * x[i]))) * scale. The other positions (about 1.2 %) are
- * written to `misses` in ascending order, out[] untouched there, for the caller to finish (wedge
- * or tail) from the same draw; returns their number. `x` has 129 entries, `ratio` 128, `misses`
- * room for `count`. AVX2 gathers when the CPU has them, else the portable loop (identical results).
+ * i = bits[k] & 127, m = (int32_t)bits[k] >> 7 (the uniform u = m 2^-24). Where
+ * |m| < threshold[i] (threshold[i] = ceil(ratio[i] 2^24), so this is exactly |u| < ratio[i]),
+ * out[k] = (out[k] + std * ((float)m * scaled_x[i])) * scale in float arithmetic, each operation
+ * rounded once (scaled_x[i] = (float)x[i] 2^-24). The other positions (about 1.2 %) are written
+ * to `misses` in ascending order, out[] untouched there, for the caller to finish (wedge or tail)
+ * from the same draw; returns their number. Both tables have 128 entries, `misses` room for
+ * `count`. Every kernel gives bit-identical results.
  */
-size_t vs_ziggurat_fast(float *out, const uint32_t *bits, size_t count, const double *x, const double *ratio,
-                        double std, float scale, uint32_t *misses);
-/* The portable loop alone (for tests comparing the two). */
-size_t vs_ziggurat_fast_portable(float *out, const uint32_t *bits, size_t count, const double *x,
-                                 const double *ratio, double std, float scale, uint32_t *misses);
+size_t vs_ziggurat_fast(float *out, const uint32_t *bits, size_t count, const int32_t *threshold,
+                        const float *scaled_x, float std, float scale, uint32_t *misses);
+/*
+ * One kernel by number, for tests: 0 the portable loop, 1 AVX2 gathers, 2 AVX-512 table
+ * permutes (the tables held in registers, no memory gathers). Returns SIZE_MAX when this CPU
+ * lacks the kernel. `vs_ziggurat_fast` picks the best available.
+ */
+size_t vs_ziggurat_fast_kernel(int kernel, float *out, const uint32_t *bits, size_t count,
+                               const int32_t *threshold, const float *scaled_x, float std, float scale,
+                               uint32_t *misses);
 
 #ifdef __cplusplus
 }
