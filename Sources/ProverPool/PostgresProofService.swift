@@ -4,7 +4,9 @@ import Groth16
 import Logging
 import NIOCore
 import PostgresNIO
+import Prometheus
 import SplitLearning
+import Telemetry
 
 /// A party's proofs made by prover workers through the pool's job table.
 ///
@@ -27,6 +29,10 @@ public final class PostgresProofService: ProofService, Sendable {
     let notifier = Notifier()
     public let counters: PartyPoolCounters
     let metrics: PartyPoolMetrics?
+    /// The party's metrics endpoint, when `connect` started one; cancelled by `stop()`.
+    let endpointTask: Task<Void, any Error>?
+    /// The port the metrics endpoint listens on (nil: none).
+    public let metricsPort: Int?
 
     public var runsConcurrently: Bool { true }
 
@@ -35,9 +41,19 @@ public final class PostgresProofService: ProofService, Sendable {
         database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
         recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2), metrics: PartyPoolMetrics? = nil
     ) async -> PostgresProofService {
+        await start(
+            database: database, maxAttempts: maxAttempts, timeout: timeout, recheckInterval: recheckInterval,
+            retryGrace: retryGrace, metrics: metrics, endpoint: nil)
+    }
+
+    static func start(
+        database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
+        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2), metrics: PartyPoolMetrics?,
+        endpoint: (task: Task<Void, any Error>, port: Int)?
+    ) async -> PostgresProofService {
         let service = PostgresProofService(
             database: database, maxAttempts: maxAttempts, timeout: timeout,
-            recheckInterval: recheckInterval, retryGrace: retryGrace, metrics: metrics)
+            recheckInterval: recheckInterval, retryGrace: retryGrace, metrics: metrics, endpoint: endpoint)
         await service.notifier.start(
             client: database.client, channel: database.schema.doneChannel, logger: database.logger)
         return service
@@ -45,9 +61,11 @@ public final class PostgresProofService: ProofService, Sendable {
 
     private init(
         database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration,
-        metrics: PartyPoolMetrics?
+        metrics: PartyPoolMetrics?, endpoint: (task: Task<Void, any Error>, port: Int)?
     ) {
         self.database = database
+        self.endpointTask = endpoint?.task
+        self.metricsPort = endpoint?.port
         self.counters = PartyPoolCounters(metrics: metrics)
         self.metrics = metrics
         self.maxAttempts = max(1, maxAttempts)
@@ -57,7 +75,13 @@ public final class PostgresProofService: ProofService, Sendable {
     }
 
     /// Stops listening (waiting calls re-check once and time out).
-    public func stop() async { await notifier.stop() }
+    public func stop() async {
+        if let task = endpointTask {
+            task.cancel()
+            _ = await task.result
+        }
+        await notifier.stop()
+    }
 
     public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
@@ -190,5 +214,37 @@ extension PostgresProofService {
     ) async throws(PoolError) -> PostgresProofService {
         let database = try await PoolDatabase.open(try PoolLocation(url: url), logger: logger)
         return await start(database: database, metrics: metrics)
+    }
+
+    /// A party's pool from its `--db` URL with a Prometheus endpoint at `metricsAddress`
+    /// (`--metrics-port`) serving the party's series (`PartyPoolMetrics`) and the queue gauges
+    /// until `stop()`. Throws if the endpoint cannot listen, before any job is written.
+    public static func connect(
+        url: String, logger: Logger, metricsAddress: WorkerProcess.MetricsAddress
+    ) async throws -> PostgresProofService {
+        guard (0...65535).contains(metricsAddress.port) else {
+            throw SplitError.invalidArgument("--metrics-port must be in 0...65535 (0: any free port)")
+        }
+        let registry = PrometheusCollectorRegistry()
+        let factory = MetricsEndpoint.factory(for: registry)
+        let database = try await PoolDatabase.open(try PoolLocation(url: url), logger: logger)
+        let gauges = QueueGauges(factory: factory)
+        let endpoint = MetricsEndpoint(
+            registry: registry, host: metricsAddress.host, port: metricsAddress.port, logger: logger,
+            beforeScrape: {
+                do { try await gauges.refresh(from: database) } catch {
+                    logger.warning("metrics: reading the queue depth failed: \(error)")
+                }
+            })
+        let task = Task { try await endpoint.run() }
+        guard let port = await endpoint.port() else {
+            let failure = await task.result
+            database.close()
+            if case .failure(let error) = failure { throw error }
+            throw MetricsEndpointError.cannotBind(
+                host: metricsAddress.host, port: metricsAddress.port, reason: "the endpoint stopped")
+        }
+        return await start(
+            database: database, metrics: PartyPoolMetrics(factory: factory), endpoint: (task, port))
     }
 }

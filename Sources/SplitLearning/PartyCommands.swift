@@ -276,7 +276,7 @@ actor SummaryFile {
     func append(_ line: String, to path: String, logger: Logger) {
         let data = Data((line + "\n").utf8)
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             logger.error("cannot write the session summary to \(path)")

@@ -237,9 +237,9 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         case .wrongSize(let value, let expected, let got):
             return "\(got) \(value.rawValue) values, the cut has \(expected)"
         case .outOfRange(.activations, let index, let bits):
-            return "activation \(index) is outside [0, 2^\(bits - 1)) (the cut follows a ReLU)"
+            return "the activation at index \(index) is outside [0, 2^\(bits - 1)) (the cut follows a ReLU)"
         case .outOfRange(.gradient, let index, let bits):
-            return "gradient value \(index) is outside the \(bits)-bit range"
+            return "the gradient value at index \(index) is outside the signed \(bits)-bit range"
         case .labelOutOfRange(let label, let classes): return "label \(label) is not one of the \(classes) classes"
         case .wrongSampleCount(let expected, let got):
             return "\(got) samples in the step, the spec's batch is \(expected)"
@@ -247,7 +247,8 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
             return "the step trained on sample \(got), the schedule says \(expected)"
         case .scheduleSecretDoesNotOpen: return "the schedule secret does not open the client's schedule commitment"
         case .noSchedule: return "no sample schedule yet: the client never revealed its schedule secret"
-        case .doesNotOpen(let value): return "the \(value.rawValue) do not open their commitment"
+        case .doesNotOpen(.activations): return "the activations do not open their commitment"
+        case .doesNotOpen(.gradient): return "the gradient does not open its commitment"
         case .transcriptLink(let value):
             return "the \(value.rawValue) link to another transcript head (replayed or reordered message)"
         case .chainBroken(let role): return "the \(role.rawValue)'s weight commitment does not continue its chain"

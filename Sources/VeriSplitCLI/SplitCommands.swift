@@ -67,9 +67,31 @@ struct TLSFlags: ParsableArguments {
     }
 }
 
-/// `--db` of the server and the client.
-let partyPoolHelp =
-    "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: prove through this party's prover pool (workers: `verisplit prover`). Default: prove in this process."
+/// `--db` and the pool's metrics endpoint, for `split server`, `split client` and `split run`.
+struct PoolOptions: ParsableArguments {
+    @Option(
+        help:
+            "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: prove through this party's prover pool (workers: `verisplit prover`; `split run` runs both parties, which share it). Default: prove in this process."
+    )
+    var db: String?
+    @Option(help: "With --db: serve the party's pool metrics (Prometheus) on this port at /metrics.") var metricsPort:
+        Int?
+    @Option(help: "Address the metrics endpoint binds to.") var metricsHost = "127.0.0.1"
+
+    func validate() throws {
+        if metricsPort != nil, db == nil {
+            throw ValidationError("--metrics-port needs --db: it serves the pool's series")
+        }
+    }
+
+    /// The pool service, or nil without `--db`.
+    func connect(logger: Logger) async throws -> PostgresProofService? {
+        guard let db else { return nil }
+        guard let metricsPort else { return try await PostgresProofService.connect(url: db, logger: logger) }
+        return try await PostgresProofService.connect(
+            url: db, logger: logger, metricsAddress: .init(host: metricsHost, port: metricsPort))
+    }
+}
 
 /// Exits with `verdict`'s status (0, 1 or 2) unless it is ok.
 func exitUnlessOK(_ verdict: CommandVerdict) throws {
@@ -118,7 +140,7 @@ struct SplitServerCommand: AsyncParsableCommand {
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
     @Flag(help: "Experiments only: accept clients that ask for a fixed sample order (--fixed-schedule).")
     var allowFixedSchedule = false
-    @Option(help: ArgumentHelp(partyPoolHelp)) var db: String?
+    @OptionGroup var pool: PoolOptions
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -130,7 +152,7 @@ struct SplitServerCommand: AsyncParsableCommand {
             idleTimeoutSeconds: idleTimeout, maxFrameBytes: maxFrameBytes, sessions: sessions, summary: summary,
             logger: logger)
         let setup = try server.setup()
-        if let db { server.options.proofService = try await PostgresProofService.connect(url: db, logger: logger) }
+        server.options.proofService = try await pool.connect(logger: logger)
         try await server.serve(setup: setup)
     }
 }
@@ -161,7 +183,7 @@ struct SplitClientCommand: AsyncParsableCommand {
     var adversary: String = "none"
     @Option(help: "The step at which the adversary acts.") var attackStep: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
-    @Option(help: ArgumentHelp(partyPoolHelp)) var db: String?
+    @OptionGroup var pool: PoolOptions
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -172,7 +194,7 @@ struct SplitClientCommand: AsyncParsableCommand {
             fixedSchedule: fixedSchedule, state: state, resume: resume, adversary: try Adversary.parse(adversary),
             attackStep: attackStep, logger: logger)
         let setup = try client.setup()
-        if let db { client.options.proofService = try await PostgresProofService.connect(url: db, logger: logger) }
+        client.options.proofService = try await pool.connect(logger: logger)
         let report = try await client.run(
             setup: setup, train: try MNISTFamily.load(DataSource(argument: dataOptions.data)).train)
         print(json ? jsonLine(report) : report.text)
@@ -204,11 +226,7 @@ struct SplitRunCommand: AsyncParsableCommand {
     @Flag(help: "Resume the session in --state.") var resume = false
     @Flag(help: "Report test accuracy of the trained split model (fixed point, bundled test set).") var evaluate = false
     @Flag(help: "Print JSON (one object; an array for a grid).") var json = false
-    @Option(
-        help:
-            "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: both parties prove through this prover pool (workers: `verisplit prover`); one process runs both parties, so they share it. Default: prove in this process."
-    )
-    var db: String?
+    @OptionGroup var pool: PoolOptions
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "warning"
 
     func run() async throws {
@@ -217,12 +235,12 @@ struct SplitRunCommand: AsyncParsableCommand {
             pipelineDepth: pipelineDepth, fixedSchedule: fixedSchedule, state: state, resume: resume,
             data: DataSource(argument: dataOptions.data), evaluate: evaluate,
             logger: try Logger.splitLogger(level: logLevel))
-        if db != nil && specOptions.keys == nil {
+        if pool.db != nil && specOptions.keys == nil {
             throw InputError(
                 "--db needs --keys DIR: the workers prove with the same keys (`verisplit prover --db URL --keys DIR`)")
         }
         let setup = try grid.setup()
-        if let db { grid.prove(through: try await PostgresProofService.connect(url: db, logger: grid.logger)) }
+        if let service = try await pool.connect(logger: grid.logger) { grid.prove(through: service) }
         let report = try await grid.run(setup: setup)
         print(json ? report.json : report.text)
         try exitUnlessOK(report.verdict)

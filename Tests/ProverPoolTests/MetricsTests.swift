@@ -175,4 +175,36 @@ final class PoolMetricsTests: XCTestCase {
         await service.stop()
         await pool.close()
     }
+
+    /// `split server/client --db URL --metrics-port P`: the party's own endpoint serves its
+    /// series and the queue gauges, a port in use is refused before any job is written, and
+    /// `stop()` closes the endpoint.
+    func testPartyEndpointFromItsURL() async throws {
+        let (url, schema) = TestDatabase.schemaURL(try TestDatabase.url())
+        var logger = Logger(label: "party-metrics-test")
+        logger.logLevel = .error
+        let service = try await PostgresProofService.connect(
+            url: url, logger: logger, metricsAddress: .init(host: "127.0.0.1", port: 0))
+        let port = try XCTUnwrap(service.metricsPort)
+        _ = try await service.enqueue(
+            part: "server", step: 0, keyHash: [UInt8](repeating: 9, count: 32), witness: Data([1]), publicCount: 1)
+        let text = try await get(port, "/metrics")
+        XCTAssertTrue(text.contains("\nverisplit_party_proof_jobs_enqueued_total 1\n"), text)
+        XCTAssertTrue(text.contains("\nverisplit_pool_jobs{state=\"queued\"} 1"), text)
+
+        do {
+            _ = try await PostgresProofService.connect(
+                url: url, logger: logger, metricsAddress: .init(host: "127.0.0.1", port: port))
+            XCTFail("a second party bound the same metrics port")
+        } catch let error as MetricsEndpointError {
+            XCTAssertTrue("\(error)".contains("--metrics-port"), "\(error)")
+        }
+        await service.stop()
+        do {
+            _ = try await get(port, "/metrics")
+            XCTFail("the endpoint still answers after stop()")
+        } catch {}
+        try? await service.database.execute(sql: "DROP SCHEMA \(schema) CASCADE")
+        service.database.close()
+    }
 }
