@@ -10,9 +10,11 @@ import SplitLearning
 ///
 /// For each job the party builds the circuit and checks its witness here (as the in-process
 /// prover does), writes part, verifying-key hash, public count and witness to `proof_jobs`,
-/// and sleeps until the job's `<schema>_done` notification (a re-check every
-/// `recheckInterval` covers a notification lost to a reconnect; this is a timeout, not a
-/// polling loop). A `done` job's proof is verified against the job's public inputs under the
+/// and sleeps until the job's `<schema>_done` notification. Nothing polls: the job's row is read
+/// once after it was queued, once per notification, and once more each time the LISTEN
+/// connection was re-established after a loss (a notification sent while it was down is gone),
+/// until `timeout`. Database errors (a restart, a failover) are retried for up to `outage`, so
+/// a session outlives a database restart. A `done` job's proof is verified against the job's public inputs under the
 /// party's own verifying key before it is returned: workers are not trusted for soundness. A
 /// proof that does not verify is counted, and the job goes back to the queue with the witness
 /// written again, kept away from the worker that made it for `retryGrace` (another worker
@@ -22,8 +24,9 @@ public final class PostgresProofService: ProofService, Sendable {
     public let database: PoolDatabase
     public let maxAttempts: Int
     public let timeout: Duration
-    public let recheckInterval: Duration
     public let retryGrace: Duration
+    /// How long database errors are retried before a proof fails (a restart, a failover).
+    public let outage: Duration
     let notifier = Notifier()
     public let counters = PartyPoolCounters()
 
@@ -32,36 +35,42 @@ public final class PostgresProofService: ProofService, Sendable {
     /// Starts listening for finished jobs (returns once the LISTEN is in place).
     public static func start(
         database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
-        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2)
+        retryGrace: Duration = .seconds(2), outage: Duration = .seconds(60)
     ) async -> PostgresProofService {
         let service = PostgresProofService(
             database: database, maxAttempts: maxAttempts, timeout: timeout,
-            recheckInterval: recheckInterval, retryGrace: retryGrace)
+            retryGrace: retryGrace, outage: outage)
         await service.notifier.start(
-            client: database.client, channel: database.schema.doneChannel, logger: database.logger)
+            configuration: database.listenConfiguration, channel: database.schema.doneChannel,
+            logger: database.logger)
         return service
     }
 
     private init(
-        database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration
+        database: PoolDatabase, maxAttempts: Int, timeout: Duration, retryGrace: Duration, outage: Duration
     ) {
+        self.outage = outage
         self.database = database
         self.maxAttempts = max(1, maxAttempts)
         self.timeout = timeout
-        self.recheckInterval = recheckInterval
         self.retryGrace = retryGrace
     }
 
     /// Stops listening (waiting calls re-check once and time out).
     public func stop() async { await notifier.stop() }
 
+    /// How many times the party's LISTEN was re-established after its connection was lost.
+    public func relistens() async -> Int { await notifier.relistens }
+
     public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
         let witness = JobCodec.encodeWitness(prepared.witness)
-        let id = try await enqueue(
-            part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
-            publicCount: prepared.publicInputs.count)
+        let id = try await retrying("queueing a \(job.part.rawValue) proof") {
+            try await self.enqueue(
+                part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
+                publicCount: prepared.publicInputs.count)
+        }
         return try await result(of: id, witness: witness) { proof in
             (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
         }
@@ -93,10 +102,13 @@ public final class PostgresProofService: ProofService, Sendable {
                 try? await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
                 throw CancellationError()
             }
-            let rows = try await database.rows(
-                """
-                SELECT state, proof, coalesce(error, ''), coalesce(proved_by, '') FROM \(unescaped: table) WHERE id = \(id)
-                """, as: (String, Data?, String, String).self)
+            let epoch = await notifier.relistens
+            let rows = try await retrying("reading proof job \(id)") {
+                try await self.database.rows(
+                    """
+                    SELECT state, proof, coalesce(error, ''), coalesce(proved_by, '') FROM \(unescaped: table) WHERE id = \(id)
+                    """, as: (String, Data?, String, String).self)
+            }
             guard let (state, proofBytes, error, worker) = rows.first else {
                 throw PoolError.jobFailed(id: id, state: "missing", error: "the job row disappeared")
             }
@@ -104,14 +116,18 @@ public final class PostgresProofService: ProofService, Sendable {
             case "done":
                 let proof = try? JobCodec.decodeProof(proofBytes ?? Data())
                 if let proof, accept(proof) {
-                    try await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
+                    try await retrying("deleting proof job \(id)") {
+                        try await self.database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
+                    }
                     await counters.add(\.accepted)
                     return proof
                 }
                 await counters.add(\.rejected)
                 database.logger.warning(
                     "proof job \(id): the proof from worker \(worker) does not verify; retrying elsewhere")
-                try await reject(id, witness: witness, worker: worker)
+                try await retrying("requeueing proof job \(id)") {
+                    try await self.reject(id, witness: witness, worker: worker)
+                }
                 continue
             case "failed", "parked":
                 await counters.add(\.failed)
@@ -128,7 +144,22 @@ public final class PostgresProofService: ProofService, Sendable {
                     """)
                 throw PoolError.timedOut(id: id, seconds: Double(timeout.components.seconds))
             }
-            _ = await notifier.wait(for: String(id), timeout: min(recheckInterval, deadline - now))
+            _ = await notifier.wait(for: String(id), epoch: epoch, timeout: deadline - now)
+        }
+    }
+
+    /// Runs a database operation, retrying for up to `outage` (every half second) when the
+    /// database cannot be reached or restarts, so a session outlives a database restart. Every
+    /// operation retried this way is idempotent except the insert, where a lost reply can leave
+    /// one extra job, which a worker proves and nobody reads.
+    func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + outage
+        while true {
+            do { return try await body() } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
+                database.logger.warning("\(what): \(error); retrying")
+                try await Task.sleep(for: .milliseconds(500))
+            }
         }
     }
 
