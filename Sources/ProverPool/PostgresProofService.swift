@@ -66,25 +66,30 @@ public final class PostgresProofService: ProofService, Sendable {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
         let witness = JobCodec.encodeWitness(prepared.witness)
+        // One request key for every attempt: a retried insert returns the row the first made.
+        let request = UUID()
         let id = try await retrying("queueing a \(job.part.rawValue) proof") {
             try await self.enqueue(
                 part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
-                publicCount: prepared.publicInputs.count)
+                publicCount: prepared.publicInputs.count, request: request)
         }
         return try await result(of: id, witness: witness) { proof in
             (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
         }
     }
 
-    /// Writes a job row and returns its id (the insert notifies the workers).
+    /// Writes a job row and returns its id (the insert notifies the workers). Idempotent per
+    /// `request`: inserting the same request again (a retry after a lost reply) returns the id of
+    /// the row already there and queues nothing new.
     public func enqueue(
-        part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int
+        part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int, request: UUID = UUID()
     ) async throws(PoolError) -> Int64 {
         let table = database.schema.jobs
         let rows = try await database.rows(
             """
-            INSERT INTO \(unescaped: table) (part, step, key_hash, witness, public_count, max_attempts)
-            VALUES (\(part), \(Int64(clamping: step)), \(ByteBuffer(bytes: keyHash)), \(ByteBuffer(bytes: witness)), \(Int32(clamping: publicCount)), \(Int32(clamping: maxAttempts)))
+            INSERT INTO \(unescaped: table) (part, step, key_hash, witness, public_count, max_attempts, request)
+            VALUES (\(part), \(Int64(clamping: step)), \(ByteBuffer(bytes: keyHash)), \(ByteBuffer(bytes: witness)), \(Int32(clamping: publicCount)), \(Int32(clamping: maxAttempts)), \(request))
+            ON CONFLICT (request) DO UPDATE SET request = EXCLUDED.request
             RETURNING id
             """, as: Int64.self)
         guard let id = rows.first else { throw .database("the insert of a proof job returned no id") }
@@ -150,8 +155,9 @@ public final class PostgresProofService: ProofService, Sendable {
 
     /// Runs a database operation, retrying for up to `outage` (every half second) when the
     /// database cannot be reached or restarts, so a session outlives a database restart. Every
-    /// operation retried this way is idempotent except the insert, where a lost reply can leave
-    /// one extra job, which a worker proves and nobody reads.
+    /// operation retried this way is idempotent: reads, the delete of an accepted job, the
+    /// requeue of a rejected one (it matches only a `done` row), and the insert (keyed by its
+    /// request).
     func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
         let deadline = ContinuousClock.now + outage
         while true {

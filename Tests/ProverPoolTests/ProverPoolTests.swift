@@ -255,6 +255,31 @@ final class ProverPoolJobTests: XCTestCase {
         await pool.close()
     }
 
+    /// Inserting the same request twice (the party's retry after a reply lost to a restart)
+    /// gives the same job: one row, not a second job that a worker would prove and nobody read.
+    func testRetriedInsertOfOneRequestMakesOneJob() async throws {
+        let pool = try await PoolHarness()
+        let service = await pool.service()
+        let key = Fixture.keys.key(.client)
+        let witness = JobCodec.encodeWitness([Fr.one] + [Fr](repeating: .zero, count: key.r1cs.numWires - 1))
+        let request = UUID()
+        let first = try await service.enqueue(
+            part: "client", step: 0, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: key.r1cs.numPublic, request: request)
+        let again = try await service.enqueue(
+            part: "client", step: 0, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: key.r1cs.numPublic, request: request)
+        XCTAssertEqual(again, first)
+        let rows = try await pool.count()
+        XCTAssertEqual(rows, 1)
+        let other = try await service.enqueue(
+            part: "client", step: 0, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: key.r1cs.numPublic)
+        XCTAssertNotEqual(other, first, "another request is another job")
+        await service.stop()
+        await pool.close()
+    }
+
     /// A job whose proofs keep failing verification is parked after its attempts, with the
     /// reason, and the party gets that error instead of waiting forever.
     func testJobFailingRepeatedlyIsParked() async throws {
