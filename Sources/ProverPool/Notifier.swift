@@ -1,8 +1,23 @@
 import Logging
+import NIOCore
 import PostgresNIO
 
-/// Wakes tasks on PostgreSQL notifications of one channel, over a connection held from the
-/// pool for as long as the notifier runs (reconnecting after a failure).
+/// Wakes tasks on PostgreSQL notifications of one channel, over a connection of its own that it
+/// re-opens and re-LISTENs on whenever it is lost (a database restart, a failover, a network
+/// cut).
+///
+/// The LISTEN connection is deliberately not leased from the shared `PostgresClient`: a listener
+/// holds its connection for as long as it runs, and the client's pool counts a leased connection
+/// as one that will soon come back. After a restart every connection is re-made at once, and with
+/// the listeners of a party and of its workers among the leases the pool stopped opening
+/// connections for the queued queries while the listeners kept theirs: every query waited for a
+/// connection that never came back, and the session hung (the CI hang of the first
+/// retry-through-an-outage version).
+///
+/// A notification sent while nobody listened is lost. So once LISTEN is in place again after a
+/// reconnect, every waiter is woken (`wait` returns false) to re-check the state it waits on
+/// once: anything that changed during the outage is seen by that re-check, anything after it is
+/// notified. In the steady state nobody polls.
 ///
 /// Waiting for a key (a job id) cannot miss a notification that arrived before the wait began:
 /// payloads that found no waiter are kept (the last `memory` of them). Waiting for any
@@ -18,30 +33,46 @@ actor Notifier {
     private var ready: [CheckedContinuation<Void, Never>] = []
     private var listening = false
     private var task: Task<Void, Never>?
+    /// How many times LISTEN was put in place again after the connection was lost.
+    private(set) var relistens = 0
+    private var established = false
+    /// Connection attempts failed in a row (the backoff grows with it).
+    private var failures = 0
 
-    /// Starts listening on `channel`; returns once the first LISTEN is in place.
-    func start(client: PostgresClient, channel: String, logger: Logger) async {
+    /// Starts listening on `channel` over a connection made with `configuration`; returns once
+    /// the first LISTEN is in place (or once `stop` is called).
+    func start(configuration: PostgresConnection.Configuration, channel: String, logger: Logger) async {
         guard task == nil else { return }
         task = Task {
+            var connectionID = 0
             while !Task.isCancelled {
+                connectionID += 1
                 do {
-                    try await client.withConnection { connection in
-                        try await connection.listen(on: channel) { notifications in
-                            self.setListening(true)
-                            for try await notification in notifications { self.notify(notification.payload) }
-                        }
+                    let connection = try await PostgresConnection.connect(
+                        configuration: configuration, id: connectionID, logger: logger)
+                    defer { let _: EventLoopFuture<Void> = connection.close() }
+                    try await connection.listen(on: channel) { notifications in
+                        self.listenEstablished()
+                        for try await notification in notifications { self.notify(notification.payload) }
+                    }
+                    // The sequence ended without an error: the connection is gone all the same.
+                    if !Task.isCancelled {
+                        logger.warning("listening on \(channel): the connection ended; reconnecting")
                     }
                 } catch {
-                    // The client was closed on purpose (the process is finishing): stop quietly.
-                    if Task.isCancelled || (error as? PSQLError)?.code == .clientClosedConnection { break }
-                    logger.warning("listening on \(channel) failed (\(String(reflecting: error))); reconnecting")
+                    if Task.isCancelled { break }
+                    if self.failures == 0 {
+                        logger.warning("listening on \(channel) failed (\(String(reflecting: error))); reconnecting")
+                    }
                 }
-                self.setListening(false)
-                // Wake everyone: what they wait for may have happened while nobody listened.
-                self.wakeAll()
-                try? await Task.sleep(for: .milliseconds(200))
+                self.listening = false
+                self.failures += 1
+                // 100 ms, doubling, at most 1.6 s between attempts while the database is away.
+                let backoff = Duration.milliseconds(100) * (1 << min(self.failures - 1, 4))
+                try? await Task.sleep(for: backoff)
             }
-            self.setListening(true)
+            self.listening = false
+            self.releaseReady()
         }
         if !listening { await withCheckedContinuation { ready.append($0) } }
     }
@@ -49,15 +80,25 @@ actor Notifier {
     func stop() {
         task?.cancel()
         task = nil
+        releaseReady()
         wakeAll()
     }
 
-    private func setListening(_ value: Bool) {
-        listening = value
-        if value {
-            for continuation in ready { continuation.resume() }
-            ready = []
+    /// LISTEN is in place: `start` returns, and after a reconnect everyone re-checks once.
+    private func listenEstablished() {
+        listening = true
+        failures = 0
+        releaseReady()
+        if established {
+            relistens += 1
+            wakeAll()
         }
+        established = true
+    }
+
+    private func releaseReady() {
+        for continuation in ready { continuation.resume() }
+        ready = []
     }
 
     private func notify(_ payload: String) {
@@ -76,7 +117,8 @@ actor Notifier {
         }
     }
 
-    /// Resumes every waiter (shutdown, reconnect): callers re-check the database.
+    /// Resumes every waiter with false (shutdown, LISTEN re-established): callers re-check the
+    /// database.
     func wakeAll() {
         generation &+= 1
         for (_, continuation) in keyed { continuation.resume(returning: false) }
@@ -85,12 +127,16 @@ actor Notifier {
         anyWaiters = [:]
     }
 
-    /// Waits until `key` is notified (true) or `timeout` passes (false).
-    func wait(for key: String, timeout: Duration) async -> Bool {
+    /// Waits until `key` is notified (true), or LISTEN was re-established or `timeout` passed
+    /// (false: re-check). `epoch` is `relistens` as read before the caller last checked the
+    /// state it waits on: if LISTEN was re-established since, a notification may have been lost
+    /// in between, and the call returns false at once.
+    func wait(for key: String, epoch: Int, timeout: Duration) async -> Bool {
         if unclaimed.remove(key) != nil {
             unclaimedOrder.removeAll { $0 == key }
             return true
         }
+        guard epoch == relistens else { return false }
         let timer = Task {
             try? await Task.sleep(for: timeout)
             self.expire(key)

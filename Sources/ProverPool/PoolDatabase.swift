@@ -75,6 +75,21 @@ public struct PoolLocation: Sendable, Equatable {
         configuration.options.maximumConnections = 64
         return configuration
     }
+
+    /// The configuration of a connection of its own (a notifier's LISTEN connection, which must
+    /// not be leased from the shared pool; see `Notifier`).
+    func connectionConfiguration() throws(PoolError) -> PostgresConnection.Configuration {
+        var tls = PostgresConnection.Configuration.TLS.disable
+        if requireTLS {
+            do {
+                tls = .require(try NIOSSLContext(configuration: TLSConfiguration.makeClientConfiguration()))
+            } catch {
+                throw .database("cannot set up TLS for \(host):\(port) (\(error))")
+            }
+        }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
 }
 
 /// A running connection pool to the proof pool's database, with the schema migrated. Every
@@ -85,13 +100,16 @@ public final class PoolDatabase: Sendable {
     let logger: Logger
     private let runner: Task<Void, Never>
     let schema: PoolSchema
+    /// For connections outside the shared pool (LISTEN).
+    let listenConfiguration: PostgresConnection.Configuration
 
     /// Connects, then creates or upgrades the schema (idempotent; concurrent callers serialise
     /// on an advisory lock).
     public static func open(
         _ location: PoolLocation, logger: Logger = Logger(label: "verisplit.pool")
     ) async throws(PoolError) -> PoolDatabase {
-        let database = PoolDatabase(location: location, logger: logger)
+        let database = PoolDatabase(
+            location: location, listenConfiguration: try location.connectionConfiguration(), logger: logger)
         // Let the client's run loop start before the first query leases a connection (a query
         // would wait for it anyway, with a warning in the log).
         try? await Task.sleep(for: .milliseconds(20))
@@ -104,8 +122,9 @@ public final class PoolDatabase: Sendable {
         return database
     }
 
-    private init(location: PoolLocation, logger: Logger) {
+    private init(location: PoolLocation, listenConfiguration: PostgresConnection.Configuration, logger: Logger) {
         self.location = location
+        self.listenConfiguration = listenConfiguration
         self.logger = logger
         let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: logger)
         self.client = client

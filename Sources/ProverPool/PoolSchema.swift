@@ -65,7 +65,13 @@ struct PoolSchema: Sendable {
                 CREATE TRIGGER proof_jobs_notify AFTER INSERT OR UPDATE OF state ON \(s).proof_jobs
                 FOR EACH ROW EXECUTE FUNCTION \(s).proof_jobs_notify()
                 """,
-            ]
+            ],
+            // 2: the party's key for each proving request, so that retrying an insert whose reply
+            // was lost (a restart, a failover) finds the row it made instead of adding a second.
+            [
+                "ALTER TABLE \(s).proof_jobs ADD COLUMN request uuid",
+                "CREATE UNIQUE INDEX proof_jobs_request ON \(s).proof_jobs (request)",
+            ],
         ]
     }
 

@@ -12,9 +12,11 @@ import Telemetry
 ///
 /// For each job the party builds the circuit and checks its witness here (as the in-process
 /// prover does), writes part, verifying-key hash, public count and witness to `proof_jobs`,
-/// and sleeps until the job's `<schema>_done` notification (a re-check every
-/// `recheckInterval` covers a notification lost to a reconnect; this is a timeout, not a
-/// polling loop). A `done` job's proof is verified against the job's public inputs under the
+/// and sleeps until the job's `<schema>_done` notification. Nothing polls: the job's row is read
+/// once after it was queued, once per notification, and once more each time the LISTEN
+/// connection was re-established after a loss (a notification sent while it was down is gone),
+/// until `timeout`. Database errors (a restart, a failover) are retried for up to `outage`, so
+/// a session outlives a database restart. A `done` job's proof is verified against the job's public inputs under the
 /// party's own verifying key before it is returned: workers are not trusted for soundness. A
 /// proof that does not verify is counted, and the job goes back to the queue with the witness
 /// written again, kept away from the worker that made it for `retryGrace` (another worker
@@ -24,8 +26,9 @@ public final class PostgresProofService: ProofService, Sendable {
     public let database: PoolDatabase
     public let maxAttempts: Int
     public let timeout: Duration
-    public let recheckInterval: Duration
     public let retryGrace: Duration
+    /// How long database errors are retried before a proof fails (a restart, a failover).
+    public let outage: Duration
     let notifier = Notifier()
     public let counters: PartyPoolCounters
     let metrics: PartyPoolMetrics?
@@ -39,30 +42,32 @@ public final class PostgresProofService: ProofService, Sendable {
     /// Starts listening for finished jobs (returns once the LISTEN is in place).
     public static func start(
         database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
-        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2), metrics: PartyPoolMetrics? = nil
+        retryGrace: Duration = .seconds(2), outage: Duration = .seconds(60), metrics: PartyPoolMetrics? = nil
     ) async -> PostgresProofService {
         await start(
-            database: database, maxAttempts: maxAttempts, timeout: timeout, recheckInterval: recheckInterval,
-            retryGrace: retryGrace, metrics: metrics, endpoint: nil)
+            database: database, maxAttempts: maxAttempts, timeout: timeout, retryGrace: retryGrace, outage: outage,
+            metrics: metrics, endpoint: nil)
     }
 
     static func start(
         database: PoolDatabase, maxAttempts: Int = 3, timeout: Duration = .seconds(900),
-        recheckInterval: Duration = .seconds(5), retryGrace: Duration = .seconds(2), metrics: PartyPoolMetrics?,
+        retryGrace: Duration = .seconds(2), outage: Duration = .seconds(60), metrics: PartyPoolMetrics?,
         endpoint: (task: Task<Void, any Error>, port: Int)?
     ) async -> PostgresProofService {
         let service = PostgresProofService(
             database: database, maxAttempts: maxAttempts, timeout: timeout,
-            recheckInterval: recheckInterval, retryGrace: retryGrace, metrics: metrics, endpoint: endpoint)
+            retryGrace: retryGrace, outage: outage, metrics: metrics, endpoint: endpoint)
         await service.notifier.start(
-            client: database.client, channel: database.schema.doneChannel, logger: database.logger)
+            configuration: database.listenConfiguration, channel: database.schema.doneChannel,
+            logger: database.logger)
         return service
     }
 
     private init(
-        database: PoolDatabase, maxAttempts: Int, timeout: Duration, recheckInterval: Duration, retryGrace: Duration,
+        database: PoolDatabase, maxAttempts: Int, timeout: Duration, retryGrace: Duration, outage: Duration,
         metrics: PartyPoolMetrics?, endpoint: (task: Task<Void, any Error>, port: Int)?
     ) {
+        self.outage = outage
         self.database = database
         self.endpointTask = endpoint?.task
         self.metricsPort = endpoint?.port
@@ -70,7 +75,6 @@ public final class PostgresProofService: ProofService, Sendable {
         self.metrics = metrics
         self.maxAttempts = max(1, maxAttempts)
         self.timeout = timeout
-        self.recheckInterval = recheckInterval
         self.retryGrace = retryGrace
     }
 
@@ -83,14 +87,21 @@ public final class PostgresProofService: ProofService, Sendable {
         await notifier.stop()
     }
 
+    /// How many times the party's LISTEN was re-established after its connection was lost.
+    public func relistens() async -> Int { await notifier.relistens }
+
     public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
         let witness = JobCodec.encodeWitness(prepared.witness)
         let enqueuedAt = ContinuousClock.now
-        let id = try await enqueue(
-            part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
-            publicCount: prepared.publicInputs.count)
+        // One request key for every attempt: a retried insert returns the row the first made.
+        let request = UUID()
+        let id = try await retrying("queueing a \(job.part.rawValue) proof") {
+            try await self.enqueue(
+                part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
+                publicCount: prepared.publicInputs.count, request: request)
+        }
         let proof = try await result(of: id, witness: witness) { proof in
             (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
         }
@@ -101,15 +112,18 @@ public final class PostgresProofService: ProofService, Sendable {
         return proof
     }
 
-    /// Writes a job row and returns its id (the insert notifies the workers).
+    /// Writes a job row and returns its id (the insert notifies the workers). Idempotent per
+    /// `request`: inserting the same request again (a retry after a lost reply) returns the id of
+    /// the row already there and queues nothing new.
     public func enqueue(
-        part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int
+        part: String, step: UInt64, keyHash: [UInt8], witness: Data, publicCount: Int, request: UUID = UUID()
     ) async throws(PoolError) -> Int64 {
         let table = database.schema.jobs
         let rows = try await database.rows(
             """
-            INSERT INTO \(unescaped: table) (part, step, key_hash, witness, public_count, max_attempts)
-            VALUES (\(part), \(Int64(clamping: step)), \(ByteBuffer(bytes: keyHash)), \(ByteBuffer(bytes: witness)), \(Int32(clamping: publicCount)), \(Int32(clamping: maxAttempts)))
+            INSERT INTO \(unescaped: table) (part, step, key_hash, witness, public_count, max_attempts, request)
+            VALUES (\(part), \(Int64(clamping: step)), \(ByteBuffer(bytes: keyHash)), \(ByteBuffer(bytes: witness)), \(Int32(clamping: publicCount)), \(Int32(clamping: maxAttempts)), \(request))
+            ON CONFLICT (request) DO UPDATE SET request = EXCLUDED.request
             RETURNING id
             """, as: Int64.self)
         guard let id = rows.first else { throw .database("the insert of a proof job returned no id") }
@@ -127,10 +141,13 @@ public final class PostgresProofService: ProofService, Sendable {
                 try? await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
                 throw CancellationError()
             }
-            let rows = try await database.rows(
-                """
-                SELECT state, proof, coalesce(error, ''), coalesce(proved_by, '') FROM \(unescaped: table) WHERE id = \(id)
-                """, as: (String, Data?, String, String).self)
+            let epoch = await notifier.relistens
+            let rows = try await retrying("reading proof job \(id)") {
+                try await self.database.rows(
+                    """
+                    SELECT state, proof, coalesce(error, ''), coalesce(proved_by, '') FROM \(unescaped: table) WHERE id = \(id)
+                    """, as: (String, Data?, String, String).self)
+            }
             guard let (state, proofBytes, error, worker) = rows.first else {
                 throw PoolError.jobFailed(id: id, state: "missing", error: "the job row disappeared")
             }
@@ -138,14 +155,18 @@ public final class PostgresProofService: ProofService, Sendable {
             case "done":
                 let proof = try? JobCodec.decodeProof(proofBytes ?? Data())
                 if let proof, accept(proof) {
-                    try await database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
+                    try await retrying("deleting proof job \(id)") {
+                        try await self.database.execute("DELETE FROM \(unescaped: table) WHERE id = \(id)")
+                    }
                     await counters.add(\.accepted)
                     return proof
                 }
                 await counters.add(\.rejected)
                 database.logger.warning(
                     "proof job \(id): the proof from worker \(worker) does not verify; retrying elsewhere")
-                try await reject(id, witness: witness, worker: worker)
+                try await retrying("requeueing proof job \(id)") {
+                    try await self.reject(id, witness: witness, worker: worker)
+                }
                 continue
             case "failed", "parked":
                 await counters.add(\.failed)
@@ -162,7 +183,23 @@ public final class PostgresProofService: ProofService, Sendable {
                     """)
                 throw PoolError.timedOut(id: id, seconds: Double(timeout.components.seconds))
             }
-            _ = await notifier.wait(for: String(id), timeout: min(recheckInterval, deadline - now))
+            _ = await notifier.wait(for: String(id), epoch: epoch, timeout: deadline - now)
+        }
+    }
+
+    /// Runs a database operation, retrying for up to `outage` (every half second) when the
+    /// database cannot be reached or restarts, so a session outlives a database restart. Every
+    /// operation retried this way is idempotent: reads, the delete of an accepted job, the
+    /// requeue of a rejected one (it matches only a `done` row), and the insert (keyed by its
+    /// request).
+    func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + outage
+        while true {
+            do { return try await body() } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
+                database.logger.warning("\(what): \(error); retrying")
+                try await Task.sleep(for: .milliseconds(500))
+            }
         }
     }
 

@@ -144,7 +144,9 @@ public final class ProverWorker: Service, Sendable {
 
     /// Runs until cancelled or a graceful shutdown.
     public func run() async throws {
-        await notifier.start(client: database.client, channel: database.schema.jobsChannel, logger: database.logger)
+        await notifier.start(
+            configuration: database.listenConfiguration, channel: database.schema.jobsChannel,
+            logger: database.logger)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for slot in 0..<concurrency {
@@ -156,6 +158,9 @@ public final class ProverWorker: Service, Sendable {
         }
         await notifier.stop()
     }
+
+    /// How many times the worker's LISTEN was re-established after its connection was lost.
+    public func relistens() async -> Int { await notifier.relistens }
 
     /// Stop claiming; jobs in progress finish.
     public func shutdown() async {

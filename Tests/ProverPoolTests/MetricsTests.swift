@@ -140,7 +140,7 @@ final class PoolMetricsTests: XCTestCase {
             sweepInterval: .milliseconds(300), name: "metered", metrics: WorkerMetrics(factory: factory))
         let workerTask = Task { try await worker.run() }
         let service = await PostgresProofService.start(
-            database: pool.database, timeout: .seconds(60), recheckInterval: .seconds(2),
+            database: pool.database, timeout: .seconds(60),
             metrics: PartyPoolMetrics(factory: factory))
         _ = try await service.prove(try Fixture.job(.client), keys: Fixture.keys)
         await worker.shutdown()

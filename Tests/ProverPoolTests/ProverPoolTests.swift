@@ -71,11 +71,14 @@ final class PoolHarness: @unchecked Sendable {
     let schema: String
     var workers: [(ProverWorker, Task<Void, Error>)] = []
 
-    init() async throws {
-        let (url, schema) = TestDatabase.schemaURL(try TestDatabase.url())
+    init(baseURL: String? = nil) async throws {
+        let (url, schema) = TestDatabase.schemaURL(try baseURL ?? TestDatabase.url())
         self.schema = schema
         var logger = Logger(label: "pool-test")
-        logger.logLevel = .error
+        // VERISPLIT_TEST_POOL_LOG=warning (or debug) shows the pool's and the client's log.
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["VERISPLIT_TEST_POOL_LOG"].flatMap(Logger.Level.init(rawValue:))
+            ?? .error
         database = try await PoolDatabase.open(try PoolLocation(url: url), logger: logger)
     }
 
@@ -94,7 +97,7 @@ final class PoolHarness: @unchecked Sendable {
     func service(maxAttempts: Int = 3) async -> PostgresProofService {
         await PostgresProofService.start(
             database: database, maxAttempts: maxAttempts, timeout: .seconds(60),
-            recheckInterval: .seconds(2), retryGrace: .milliseconds(500))
+            retryGrace: .milliseconds(500), outage: .seconds(30))
     }
 
     func count(_ condition: String = "true") async throws -> Int {
@@ -248,6 +251,31 @@ final class ProverPoolJobTests: XCTestCase {
         XCTAssertEqual(failed, cases.count)
         let witnessesLeft = try await pool.count("witness IS NOT NULL")
         XCTAssertEqual(witnessesLeft, 0, "failed jobs keep no witness")
+        await service.stop()
+        await pool.close()
+    }
+
+    /// Inserting the same request twice (the party's retry after a reply lost to a restart)
+    /// gives the same job: one row, not a second job that a worker would prove and nobody read.
+    func testRetriedInsertOfOneRequestMakesOneJob() async throws {
+        let pool = try await PoolHarness()
+        let service = await pool.service()
+        let key = Fixture.keys.key(.client)
+        let witness = JobCodec.encodeWitness([Fr.one] + [Fr](repeating: .zero, count: key.r1cs.numWires - 1))
+        let request = UUID()
+        let first = try await service.enqueue(
+            part: "client", step: 0, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: key.r1cs.numPublic, request: request)
+        let again = try await service.enqueue(
+            part: "client", step: 0, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: key.r1cs.numPublic, request: request)
+        XCTAssertEqual(again, first)
+        let rows = try await pool.count()
+        XCTAssertEqual(rows, 1)
+        let other = try await service.enqueue(
+            part: "client", step: 0, keyHash: key.verifyingKeyHash, witness: witness,
+            publicCount: key.r1cs.numPublic)
+        XCTAssertNotEqual(other, first, "another request is another job")
         await service.stop()
         await pool.close()
     }
@@ -410,5 +438,85 @@ final class ProverProcessTests: XCTestCase {
         XCTAssertTrue(killedMidProof, "no round killed the worker while it held the lease")
         await service.stop()
         await pool.close()
+    }
+}
+
+final class DatabaseRestartTests: XCTestCase {
+    /// The database restarts (fast shutdown, every connection cut) in the middle of a session on
+    /// the pool: the party re-listens and re-checks its jobs, workers reconnect, a job whose proof
+    /// could not be stored is taken back when its lease expires, and the session ends with the
+    /// weights of the in-process session. Runs on a cluster of its own (it must be able to restart
+    /// it). Every wait is bounded: a session that does not survive fails the test with what it
+    /// was waiting for and the job table as the database sees it, instead of hanging CI.
+    func testSessionSurvivesADatabaseRestart() async throws {
+        let cluster: TestDatabase.Cluster
+        switch TestDatabase.startOwnCluster() {
+        case .success(let started): cluster = started
+        case .failure(let reason):
+            let message = "DATABASE RESTART TEST SKIPPED: \(reason)"
+            FileHandle.standardError.write(Data(("\n*** " + message + " ***\n").utf8))
+            throw XCTSkip(message)
+        }
+        defer { cluster.stop() }
+        let restart = try XCTUnwrap(cluster.restart)
+        let pool = try await PoolHarness(baseURL: cluster.url)
+        let first = pool.startWorker(lease: .seconds(3), name: "w1")
+        let second = pool.startWorker(lease: .seconds(3), name: "w2")
+        let service = await pool.service()
+        let steps = 4
+        let local = try await Fixture.run(.verified, steps: steps)
+        let session = Task { try await Fixture.run(.verified, steps: steps, pool: service) }
+        do {
+            try await waitUntil("the first two proofs of the session on the pool", seconds: 120) {
+                await service.counters.values.accepted >= 2
+            }
+            let acceptedBefore = await service.counters.values.accepted
+            try restart()
+            let pooled = try await bounded("the session after the database restart", seconds: 180) {
+                try await session.value
+            }
+            XCTAssertFalse(pooled.report.rejected, pooled.report.reason ?? "")
+            XCTAssertEqual(pooled.report.stepsCompleted, UInt64(steps), pooled.report.reason ?? "")
+            XCTAssertEqual(pooled.clientLayer, local.clientLayer, "client weights after the restart")
+            XCTAssertEqual(pooled.serverLayer, local.serverLayer, "server weights after the restart")
+            let acceptedAfter = await service.counters.values.accepted
+            XCTAssertGreaterThan(acceptedAfter, acceptedBefore, "the session had ended before the restart")
+            let claimed = await first.counters.values.claimed
+            XCTAssertGreaterThan(claimed, 0)
+            // Every listener saw its connection cut and put LISTEN back in place.
+            let relistens = (await service.relistens(), await first.relistens(), await second.relistens())
+            XCTAssertGreaterThanOrEqual(relistens.0, 1, "the party re-listened")
+            XCTAssertGreaterThanOrEqual(relistens.1, 1, "worker w1 re-listened")
+            XCTAssertGreaterThanOrEqual(relistens.2, 1, "worker w2 re-listened")
+            // The shared query pool serves again (a stuck lease would leave this waiting).
+            let rows = try await bounded("a query after the session", seconds: 30) { try await pool.count() }
+            XCTAssertEqual(rows, 0, "job rows left after the session")
+            await service.stop()
+            // The workers' loops answer a shutdown (none is stuck in a query).
+            try await bounded("stopping the workers", seconds: 30) { await pool.stopWorkers() }
+        } catch {
+            session.cancel()
+            XCTFail("\(error); \(await Self.diagnosis(pool, service))")
+            await service.stop()
+        }
+        pool.database.close()
+    }
+
+    /// The party's counters and the job table (itself read with a bound), for a failure message.
+    static func diagnosis(_ pool: PoolHarness, _ service: PostgresProofService) async -> String {
+        let counters = await service.counters.values
+        let jobs: String
+        do {
+            jobs = try await bounded("reading the job table", seconds: 10) {
+                try await pool.text(
+                    """
+                    SELECT coalesce(string_agg(id || ':' || state || '/' || attempts || '/' || coalesce(lease_owner, '-'), ' '
+                        ORDER BY id), 'none') FROM \(pool.schema).proof_jobs
+                    """)
+            }
+        } catch {
+            jobs = "unreadable (\(error))"
+        }
+        return "party counters \(counters); jobs (id:state/attempts/lease owner) \(jobs)"
     }
 }

@@ -10,13 +10,21 @@ enum TestDatabase {
     struct Cluster: Sendable {
         let url: String
         let stop: @Sendable () -> Void
+        /// Restarts the server (fast shutdown: every connection is cut); nil for a cluster we
+        /// did not start.
+        var restart: (@Sendable () throws -> Void)?
     }
 
     static let cluster: Result<Cluster, SkipReason> = {
         if let url = ProcessInfo.processInfo.environment["VERISPLIT_TEST_DATABASE_URL"], !url.isEmpty {
             return .success(Cluster(url: url, stop: {}))
         }
-        return startOwnCluster()
+        let started = startOwnCluster()
+        if case .success(let cluster) = started {
+            stopAtExit = cluster.stop
+            atexit { TestDatabase.stopAtExit?() }
+        }
+        return started
     }()
 
     struct SkipReason: Error, CustomStringConvertible { let description: String }
@@ -121,9 +129,17 @@ enum TestDatabase {
                 _ = try? run([pgctl, "-D", data, "-m", "immediate", "stop"], asUser: user)
                 try? FileManager.default.removeItem(at: directory)
             }
-            stopAtExit = stop
-            atexit { TestDatabase.stopAtExit?() }
-            return .success(Cluster(url: "postgres://verisplit@127.0.0.1:\(port)/postgres", stop: stop))
+            let restart: @Sendable () throws -> Void = {
+                // Bounded (-t): pg_ctl gives up after 60 s rather than hanging the test.
+                let log = directory.appendingPathComponent("log").path
+                let restarted = try run(
+                    [pgctl, "-D", data, "-m", "fast", "-w", "-t", "60", "-l", log, "restart"], asUser: user)
+                guard restarted.status == 0 else {
+                    throw SkipReason(description: "pg_ctl restart failed: \(restarted.output)")
+                }
+            }
+            return .success(
+                Cluster(url: "postgres://verisplit@127.0.0.1:\(port)/postgres", stop: stop, restart: restart))
         } catch {
             return .failure(SkipReason(description: "starting a throw-away cluster failed: \(error)"))
         }
