@@ -125,8 +125,10 @@ public enum Statistics {
     public static func normalCDF(_ z: Double) -> Double { 0.5 * erfc(-z / 2.0.squareRoot()) }
 
     /// Phi^-1(p), the standard normal quantile, for p in (0, 1). Acklam's rational approximation
-    /// (relative error 1.15e-9) refined by one Halley step on `erfc`, so the result is accurate to
-    /// about double precision. Returns -inf / +inf at p = 0 / 1 and NaN outside [0, 1].
+    /// (relative error 1.15e-9) refined by two Halley steps on Phi - p, with the residual taken in
+    /// the smaller tail so it keeps its relative precision: double precision even for p ~ 1e-300
+    /// (the privacy accountants need those tails). Returns -inf / +inf at p = 0 / 1 and NaN
+    /// outside [0, 1].
     public static func normalQuantile(_ p: Double) -> Double {
         guard p > 0, p < 1 else { return p == 0 ? -.infinity : (p == 1 ? .infinity : .nan) }
         let a = [
@@ -153,12 +155,20 @@ public enum Statistics {
             let r = q * q
             x = poly(a, r) * q / (poly(b, r) * r + 1)
         } else {
-            let q = (-2 * log(1 - p)).squareRoot()
+            let q = (-2 * log1p(-p)).squareRoot()
             x = -poly(c, q) / (poly(d, q) * q + 1)
         }
-        let e: Double = 0.5 * erfc(-x / 2.0.squareRoot()) - p
-        let u: Double = e * (2 * Double.pi).squareRoot() * exp(x * x / 2)
-        x -= u / (1 + x * u / 2)
+        /// Phi(z) by erf near 0 and erfc in the tails (scipy's `ndtr`).
+        func phi(_ z: Double) -> Double {
+            let t = z / 2.0.squareRoot()
+            if abs(t) < 1 / 2.0.squareRoot() { return 0.5 + 0.5 * erf(t) }
+            return t > 0 ? 1 - 0.5 * erfc(t) : 0.5 * erfc(-t)
+        }
+        for _ in 0..<2 {
+            let e = x < 0 ? phi(x) - p : (1 - p) - phi(-x)
+            let u = e * (2 * Double.pi).squareRoot() * exp(x * x / 2)
+            x -= u / (1 + x * u / 2)
+        }
         return x
     }
 
