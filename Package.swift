@@ -92,6 +92,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
+                "Support",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,7 +4,6 @@ import Groth16
 import Logging
 import NIOCore
 import PostgresNIO
-import Prometheus
 import SplitLearning
 import Telemetry
 
@@ -259,20 +258,10 @@ extension PostgresProofService {
     public static func connect(
         url: String, logger: Logger, metricsAddress: WorkerProcess.MetricsAddress
     ) async throws -> PostgresProofService {
-        guard (0...65535).contains(metricsAddress.port) else {
-            throw SplitError.invalidArgument("--metrics-port must be in 0...65535 (0: any free port)")
-        }
-        let registry = PrometheusCollectorRegistry()
-        let factory = MetricsEndpoint.factory(for: registry)
+        try PoolMetricsEndpoint.check(metricsAddress)
         let database = try await PoolDatabase.open(try PoolLocation(url: url), logger: logger)
-        let gauges = QueueGauges(factory: factory)
-        let endpoint = MetricsEndpoint(
-            registry: registry, host: metricsAddress.host, port: metricsAddress.port, logger: logger,
-            beforeScrape: {
-                do { try await gauges.refresh(from: database) } catch {
-                    logger.warning("metrics: reading the queue depth failed: \(error)")
-                }
-            })
+        let pool = PoolMetricsEndpoint(database: database, address: metricsAddress, logger: logger)
+        let endpoint = pool.endpoint
         let task = Task { try await endpoint.run() }
         guard let port = await endpoint.port() else {
             let failure = await task.result
@@ -282,6 +271,6 @@ extension PostgresProofService {
                 host: metricsAddress.host, port: metricsAddress.port, reason: "the endpoint stopped")
         }
         return await start(
-            database: database, metrics: PartyPoolMetrics(factory: factory), endpoint: (task, port))
+            database: database, metrics: PartyPoolMetrics(factory: pool.factory), endpoint: (task, port))
     }
 }

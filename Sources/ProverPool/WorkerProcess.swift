@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Prometheus
 import ServiceLifecycle
 import SplitLearning
 import Telemetry
@@ -29,9 +28,7 @@ public enum WorkerProcess {
         guard (1...256).contains(concurrency), (.seconds(3)...Duration.seconds(3600)).contains(lease) else {
             throw SplitError.invalidArgument("--concurrency must be in 1...256 and --lease-seconds in 3...3600")
         }
-        if let metrics, !(0...65535).contains(metrics.port) {
-            throw SplitError.invalidArgument("--metrics-port must be in 0...65535 (0: any free port)")
-        }
+        if let metrics { try PoolMetricsEndpoint.check(metrics) }
         let location = try PoolLocation(url: url)
         let keys = try WorkerKeys.load(from: keysDirectory)
         let database = try await PoolDatabase.open(location, logger: logger)
@@ -39,18 +36,9 @@ public enum WorkerProcess {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var workerMetrics: WorkerMetrics?
         if let metrics {
-            let registry = PrometheusCollectorRegistry()
-            let factory = MetricsEndpoint.factory(for: registry)
-            workerMetrics = WorkerMetrics(factory: factory)
-            let gauges = QueueGauges(factory: factory)
-            let endpoint = MetricsEndpoint(
-                registry: registry, host: metrics.host, port: metrics.port, logger: logger,
-                beforeScrape: {
-                    do { try await gauges.refresh(from: database) } catch {
-                        logger.warning("metrics: reading the queue depth failed: \(error)")
-                    }
-                })
-            services.append(.init(service: endpoint))
+            let pool = PoolMetricsEndpoint(database: database, address: metrics, logger: logger)
+            workerMetrics = WorkerMetrics(factory: pool.factory)
+            services.append(.init(service: pool.endpoint))
         }
         let worker = ProverWorker(
             database: database, keys: keys, concurrency: concurrency, lease: lease, metrics: workerMetrics)

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Support
 import Synchronization
 
 /// A connection carrying frames both ways, as the session code sees it.
@@ -159,27 +160,6 @@ public struct Listener: Sendable {
 
     public func close() async {
         try? await channel.channel.close()
-    }
-}
-
-/// A counting semaphore for connection slots.
-actor ConnectionSlots {
-    let limit: Int
-    var used = 0
-    var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { self.limit = max(limit, 1) }
-
-    func acquire() async {
-        if used < limit {
-            used += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty { used -= 1 } else { waiting.removeFirst().resume() }
     }
 }
 

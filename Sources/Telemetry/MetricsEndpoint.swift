@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
+import Support
 
 /// A Prometheus scrape endpoint (`--metrics-port`): `GET /metrics` answers the registry's text
 /// exposition (format 0.0.4); any other path is 404 and any other method 405.
@@ -76,7 +77,7 @@ public final class MetricsEndpoint: Service, Sendable {
             try await withTaskCancellationHandler {
                 try await server.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { group in
-                        let slots = Slots(limit: maxConnections)
+                        let slots = ConnectionSlots(limit: maxConnections)
                         for try await connection in inbound {
                             await slots.acquire()
                             group.addTask {
@@ -189,31 +190,6 @@ final class CloseOnIdle: ChannelInboundHandler, Sendable {
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
-        }
-    }
-}
-
-/// A counting semaphore for connection slots.
-actor Slots {
-    let limit: Int
-    var used = 0
-    var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { self.limit = limit }
-
-    func acquire() async {
-        if used < limit {
-            used += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty {
-            used -= 1
-        } else {
-            waiting.removeFirst().resume()
         }
     }
 }
