@@ -78,7 +78,8 @@ let package = Package(
         .target(
             name: "ProverPool",
             dependencies: [
-                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Algebra", "Report", "Telemetry",
+                "SplitLearning", "ZKML", "NeuralNet", "Groth16", "Circuit", "Commitment", "Algebra", "Report",
+                "Telemetry",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -151,7 +152,8 @@ let package = Package(
         .testTarget(
             name: "ProverPoolTests",
             dependencies: [
-                "ProverPool", "SplitLearning", "ZKML", "Groth16", "Circuit", "Algebra", "NeuralNet", "Telemetry",
+                "ProverPool", "SplitLearning", "ZKML", "Groth16", "Circuit", "Commitment", "Algebra", "NeuralNet",
+                "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -17,6 +17,9 @@ struct PoolSchema: Sendable {
     var jobsChannel: String { name + "_jobs" }
     var doneChannel: String { name + "_done" }
     var jobs: String { "\(name).proof_jobs" }
+    var ledgerRuns: String { "\(name).ledger_runs" }
+    var ledgerSteps: String { "\(name).ledger_steps" }
+    var checkpoints: String { "\(name).session_checkpoints" }
 
     /// Migration n is `migrations[n - 1]`: a list of statements (PostgreSQL's extended protocol
     /// takes one statement per query).
@@ -71,6 +74,112 @@ struct PoolSchema: Sendable {
             [
                 "ALTER TABLE \(s).proof_jobs ADD COLUMN request uuid",
                 "CREATE UNIQUE INDEX proof_jobs_request ON \(s).proof_jobs (request)",
+            ],
+            // 3: the step ledger (`PostgresSessionLedger`): runs and settled steps, append-only
+            // by trigger (UPDATE, DELETE and TRUNCATE refused), each step linked to the row
+            // before it by the transcript heads; and each party's latest checkpoint (state, not
+            // evidence: replaced at each settle, and secret: weights and salts).
+            [
+                """
+                CREATE TABLE \(s).ledger_runs (
+                    session bytea NOT NULL CHECK (octet_length(session) = 32),
+                    role text NOT NULL CHECK (role IN ('client', 'server')),
+                    run integer NOT NULL CHECK (run >= 0),
+                    start_step bigint NOT NULL CHECK (start_step >= 0),
+                    start_head bytea NOT NULL CHECK (octet_length(start_head) = 32),
+                    header text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (session, role, run),
+                    CHECK (run > 0 OR start_step = 0)
+                )
+                """,
+                """
+                CREATE TABLE \(s).ledger_steps (
+                    session bytea NOT NULL,
+                    role text NOT NULL,
+                    run integer NOT NULL,
+                    step bigint NOT NULL CHECK (step >= 0),
+                    previous_head bytea NOT NULL CHECK (octet_length(previous_head) = 32),
+                    head bytea NOT NULL CHECK (octet_length(head) = 32),
+                    record text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (session, role, run, step),
+                    FOREIGN KEY (session, role, run) REFERENCES \(s).ledger_runs (session, role, run)
+                )
+                """,
+                """
+                CREATE TABLE \(s).session_checkpoints (
+                    session bytea NOT NULL CHECK (octet_length(session) = 32),
+                    role text NOT NULL CHECK (role IN ('client', 'server')),
+                    steps bigint NOT NULL,
+                    checkpoint text NOT NULL,
+                    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                    PRIMARY KEY (session, role)
+                )
+                """,
+                """
+                CREATE FUNCTION \(s).ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'the ledger is append-only: % on %.% refused', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END $$
+                """,
+                """
+                CREATE TRIGGER ledger_runs_append_only BEFORE UPDATE OR DELETE ON \(s).ledger_runs
+                FOR EACH ROW EXECUTE FUNCTION \(s).ledger_refuse_change()
+                """,
+                """
+                CREATE TRIGGER ledger_runs_no_truncate BEFORE TRUNCATE ON \(s).ledger_runs
+                FOR EACH STATEMENT EXECUTE FUNCTION \(s).ledger_refuse_change()
+                """,
+                """
+                CREATE TRIGGER ledger_steps_append_only BEFORE UPDATE OR DELETE ON \(s).ledger_steps
+                FOR EACH ROW EXECUTE FUNCTION \(s).ledger_refuse_change()
+                """,
+                """
+                CREATE TRIGGER ledger_steps_no_truncate BEFORE TRUNCATE ON \(s).ledger_steps
+                FOR EACH STATEMENT EXECUTE FUNCTION \(s).ledger_refuse_change()
+                """,
+                // A run is the next of its session (or one already there: a retried insert that
+                // ON CONFLICT then ignores); a step row links to the row before it in its run, or
+                // to its run's start head.
+                """
+                CREATE FUNCTION \(s).ledger_runs_next() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE latest integer;
+                BEGIN
+                    SELECT max(run) INTO latest FROM \(s).ledger_runs WHERE session = NEW.session AND role = NEW.role;
+                    IF NEW.run > coalesce(latest, -1) + 1 THEN
+                        RAISE EXCEPTION 'ledger run % of this session follows run %', NEW.run, coalesce(latest, -1)
+                            USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """,
+                """
+                CREATE TRIGGER ledger_runs_next BEFORE INSERT ON \(s).ledger_runs
+                FOR EACH ROW EXECUTE FUNCTION \(s).ledger_runs_next()
+                """,
+                """
+                CREATE FUNCTION \(s).ledger_steps_link() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE first_step bigint; expected bytea;
+                BEGIN
+                    SELECT start_step, start_head INTO first_step, expected FROM \(s).ledger_runs
+                    WHERE session = NEW.session AND role = NEW.role AND run = NEW.run;
+                    IF NEW.step <> first_step THEN
+                        SELECT head INTO expected FROM \(s).ledger_steps
+                        WHERE session = NEW.session AND role = NEW.role AND run = NEW.run AND step = NEW.step - 1;
+                    END IF;
+                    IF expected IS NULL OR NEW.step < first_step OR NEW.previous_head <> expected THEN
+                        RAISE EXCEPTION 'ledger step % of run % does not link to the row before it', NEW.step, NEW.run
+                            USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """,
+                """
+                CREATE TRIGGER ledger_steps_link BEFORE INSERT ON \(s).ledger_steps
+                FOR EACH ROW EXECUTE FUNCTION \(s).ledger_steps_link()
+                """,
             ],
         ]
     }

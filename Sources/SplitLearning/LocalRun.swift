@@ -31,6 +31,9 @@ public struct LocalRunConfiguration: Sendable {
     /// parties here, so they may share a pool; real deployments give each party its own.
     public var clientProofService: (any ProofService)?
     public var serverProofService: (any ProofService)?
+    /// A durable ledger both parties write, each under its role (`--db`); it replaces
+    /// `stateDirectory` when set.
+    public var sessionLedger: (any SessionLedger)?
 
     public init() {}
 
@@ -47,6 +50,7 @@ public struct LocalRunConfiguration: Sendable {
         options.stopAfterSteps = stopClientAfter
         options.onStep = onStep
         options.proofService = clientProofService
+        options.sessionLedger = sessionLedger
         if adversary.side == .client {
             options.adversary = adversary
             options.attackStep = attackStep
@@ -150,11 +154,13 @@ public enum LocalRun {
         serverOptions.allowFixedSchedule = c.fixedScheduleSeed != nil
         serverOptions.proofService = c.serverProofService
         serverOptions.stateDirectory = c.stateDirectory?.appendingPathComponent("server")
+        serverOptions.sessionLedger = c.sessionLedger
         if c.adversary.side == .server {
             serverOptions.adversary = c.adversary
             serverOptions.attackStep = c.attackStep
         }
-        let clientOptions = c.clientOptions
+        var clientOptions = c.clientOptions
+        try await clientOptions.loadStoredSession()
         let server = SplitServer(setup: setup, options: serverOptions, logger: logger)
         let listener = try await Listener.bind(host: "127.0.0.1", port: 0, tls: c.serverTLS, limits: c.limits)
         let results = ServerResults()

@@ -327,6 +327,8 @@ public struct ClientProcess: Sendable {
     /// Commits to the training set, then connects (the server times out a silent peer) and runs
     /// the session. Errors before the session are thrown; the session's own end is the report.
     public func run(setup: SessionSetup, train: Dataset) async throws -> ClientReport {
+        var options = options
+        try await options.loadStoredSession()
         let prepared = try SplitClient(setup: setup, data: train, options: options, logger: logger).prepare()
         let channel = try await Connector.connect(host: endpoint.host, port: endpoint.port, tls: tls)
         return ClientReport(await prepared.run(over: channel).outcome)
@@ -403,6 +405,11 @@ public struct LocalRunGrid: Sendable {
     /// Both parties prove through `service` (one process runs both, so they share it).
     public mutating func prove(through service: (any ProofService)?) {
         (configuration.clientProofService, configuration.serverProofService) = (service, service)
+    }
+
+    /// Both parties keep their records and checkpoints in `ledger`, each under its role.
+    public mutating func record(in ledger: (any SessionLedger)?) {
+        configuration.sessionLedger = ledger
     }
 
     /// Checks the settings and loads the spec and keys (before a proof pool is connected).
@@ -517,6 +524,10 @@ public struct RecordCheck: Sendable {
         public let steps: [StepRecord]
         public let setup: SessionSetup
         public let anchor: RecordVerifier.Anchor
+
+        public init(header: RecordHeader, steps: [StepRecord], setup: SessionSetup, anchor: RecordVerifier.Anchor) {
+            (self.header, self.steps, self.setup, self.anchor) = (header, steps, setup, anchor)
+        }
     }
 
     public func inputs() throws -> Inputs {

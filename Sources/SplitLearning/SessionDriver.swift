@@ -69,8 +69,8 @@ enum SessionDriver {
                             let started = now()
                             let results = checks.map { ProofWork.verify($0, keys: keys) }
                             queue = machine.verified(results, seconds: now() - started) + queue
-                        case .persist(let persistence): try store.write(persistence)
-                        case .load(let session): queue = machine.loaded(store.load(session)) + queue
+                        case .persist(let persistence): try await store.write(persistence)
+                        case .load(let session): queue = machine.loaded(await store.load(session)) + queue
                         case .progress(let steps): onProgress?(steps)
                         case .log(let line): logger.info("\(line)")
                         case .close(let end):
@@ -340,7 +340,7 @@ enum ProofWork {
     }
 }
 
-/// Where a party's session files go.
+/// Where a party's session state goes.
 enum SessionStore: Sendable {
     /// Nothing on disk.
     case none
@@ -348,16 +348,24 @@ enum SessionStore: Sendable {
     case directory(URL)
     /// `root/sessions/<id prefix>/` per session (the server).
     case perSession(root: URL)
+    /// A durable ledger (`--db`), this party's rows under `role`.
+    case ledger(any SessionLedger, role: Role)
 
     func files(_ session: Fr) -> SessionFiles? {
         switch self {
-        case .none: return nil
+        case .none, .ledger: return nil
         case .directory(let url): return SessionFiles(directory: url)
         case .perSession(let root): return SessionFiles.server(root: root, session: session)
         }
     }
 
-    func write(_ persistence: Persistence) throws {
+    func write(_ persistence: Persistence) async throws {
+        if case .ledger(let ledger, let role) = self {
+            do { try await ledger.write(persistence, role: role) } catch let error as SplitError { throw error } catch {
+                throw SplitError.file(path: "the session ledger", reason: "\(error)")
+            }
+            return
+        }
         switch persistence {
         case .start(let header, let checkpoint):
             guard let files = files(header.session) else { return }
@@ -373,7 +381,15 @@ enum SessionStore: Sendable {
     }
 
     /// The stored session for a server asked to resume it.
-    func load(_ session: Fr) -> Result<StoredSession?, Rejection> {
+    func load(_ session: Fr) async -> Result<StoredSession?, Rejection> {
+        if case .ledger(let ledger, let role) = self {
+            // A damaged ledger is named to the peer; a database error stays in this process.
+            do { return .success(try await ledger.load(session: session, role: role)) } catch let fault as LedgerFault {
+                return .failure(.notResumable(reason: "the server's ledger: \(fault)"))
+            } catch {
+                return .failure(.notResumable(reason: "the server's ledger cannot be read now; try again later"))
+            }
+        }
         guard case .perSession = self, let files = files(session) else {
             return .failure(.notResumable(reason: "this server keeps no state"))
         }

@@ -352,7 +352,7 @@ public struct Checkpoint: Sendable, Equatable {
     }
 
     func snapshot(at steps: UInt64) -> ParameterSnapshot? { snapshots.first { $0.steps == steps } }
-    var latest: ParameterSnapshot? { snapshots.last }
+    public var latest: ParameterSnapshot? { snapshots.last }
 }
 
 extension Checkpoint: Codable {

@@ -34,8 +34,24 @@ public struct ClientOptions: Sendable {
     public var onStep: (@Sendable (UInt64) -> Void)?
     /// Where this party's proofs are made (nil: in this process).
     public var proofService: (any ProofService)?
+    /// A durable ledger for the session's record and checkpoint (`--db`); it replaces
+    /// `stateDirectory` when set.
+    public var sessionLedger: (any SessionLedger)?
+    /// With `resume`: the stored session to continue, read from `sessionLedger` by the caller
+    /// (`loadStoredSession`); without it `resume` reads `stateDirectory`.
+    public var storedSession: StoredSession?
 
     public init() {}
+
+    /// Reads the session to resume from `sessionLedger` into `storedSession` (the client's most
+    /// recent one); nothing without `resume` or a ledger.
+    public mutating func loadStoredSession() async throws {
+        guard resume, let sessionLedger else { return }
+        guard let stored = try await sessionLedger.latest(role: .client) else {
+            throw SplitError.invalidArgument("--resume: the ledger holds no client session to continue")
+        }
+        storedSession = stored
+    }
 }
 
 /// The client side of a split session: owns the data and the bottom layer (the spec's
@@ -90,7 +106,9 @@ public struct SplitClient: Sendable {
             logger.warning("client: session with server ended: \(outcome.reason ?? "")")
             return (outcome, nil)
         }
-        let store = options.stateDirectory.map { SessionStore.directory($0) } ?? .none
+        let store =
+            options.sessionLedger.map { SessionStore.ledger($0, role: .client) }
+            ?? options.stateDirectory.map { SessionStore.directory($0) } ?? .none
         let (outcome, final) = await SessionDriver.run(
             machine, over: channel, peerName: "server", keys: setup.keys, store: store,
             logger: logger, prover: options.proofService ?? InProcessProofService(),
@@ -117,15 +135,18 @@ public struct ClientData: Sendable {
     /// The client's data for `options`; with `options.resume`, the stored session comes from
     /// `options.stateDirectory`.
     public init(setup: SessionSetup, data: Dataset, options: ClientOptions) throws {
-        var stored: StoredSession?
+        var stored = options.resume ? options.storedSession : nil
         var path: String?
-        if let directory = options.stateDirectory {
+        if stored == nil, let directory = options.stateDirectory {
             let files = SessionFiles(directory: directory)
             path = files.checkpointURL.path
             if options.resume { stored = try files.readSession() }
         }
         if options.resume, stored == nil {
-            throw SplitError.invalidArgument("--resume needs a checkpoint in --state DIR; none found")
+            throw SplitError.invalidArgument(
+                options.sessionLedger == nil
+                    ? "--resume needs a checkpoint in --state DIR; none found"
+                    : "--resume: call loadStoredSession() first (the ledger is read asynchronously)")
         }
         try self.init(setup: setup, data: data, options: options, resuming: stored, checkpointPath: path)
     }

@@ -20,6 +20,9 @@ public struct ServerOptions: Sendable {
     public var allowFixedSchedule = false
     /// Where this party's proofs are made (nil: in this process).
     public var proofService: (any ProofService)?
+    /// A durable ledger for the sessions' records and checkpoints (`--db`); it replaces
+    /// `stateDirectory` when set.
+    public var sessionLedger: (any SessionLedger)?
 
     public init() {}
 }
@@ -58,7 +61,9 @@ public struct SplitServer: Sendable {
             outcome.error = error as? SplitError
             return (outcome, nil)
         }
-        let store = options.stateDirectory.map { SessionStore.perSession(root: $0) } ?? .none
+        let store =
+            options.sessionLedger.map { SessionStore.ledger($0, role: .server) }
+            ?? options.stateDirectory.map { SessionStore.perSession(root: $0) } ?? .none
         let (outcome, final) = await SessionDriver.run(
             machine, over: channel, peerName: remote, keys: setup.keys, store: store, logger: logger,
             prover: options.proofService ?? InProcessProofService())

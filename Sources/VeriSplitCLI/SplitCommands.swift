@@ -71,7 +71,7 @@ struct TLSFlags: ParsableArguments {
 struct PoolOptions: ParsableArguments {
     @Option(
         help:
-            "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: prove through this party's prover pool (workers: `verisplit prover`; `split run` runs both parties, which share it). Default: prove in this process."
+            "postgres://USER@HOST[:PORT]/DB[?schema=NAME]: prove through this party's prover pool (workers: `verisplit prover`; `split run` runs both parties, which share it) and keep the step ledger and checkpoints there instead of --state (`split verify-transcript --db URL --session ID` checks a session from it). Default: prove in this process."
     )
     var db: String?
     @Option(help: "With --db: serve the party's pool metrics (Prometheus) on this port at /metrics.") var metricsPort:
@@ -81,6 +81,15 @@ struct PoolOptions: ParsableArguments {
     func validate() throws {
         if metricsPort != nil, db == nil {
             throw ValidationError("--metrics-port needs --db: it serves the pool's series")
+        }
+    }
+
+    /// Refuses `--state` beside `--db`: the database holds the session state then.
+    func validate(state: String?) throws {
+        if db != nil, state != nil {
+            throw ValidationError(
+                "--db keeps the step ledger and checkpoints in the database: leave out --state (resume with --db and --resume)"
+            )
         }
     }
 
@@ -143,6 +152,8 @@ struct SplitServerCommand: AsyncParsableCommand {
     @OptionGroup var pool: PoolOptions
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
+    func validate() throws { try pool.validate(state: state) }
+
     func run() async throws {
         let logger = try Logger.splitLogger(level: logLevel)
         var server = ServerProcess(
@@ -152,7 +163,10 @@ struct SplitServerCommand: AsyncParsableCommand {
             idleTimeoutSeconds: idleTimeout, maxFrameBytes: maxFrameBytes, sessions: sessions, summary: summary,
             logger: logger)
         let setup = try server.setup()
-        server.options.proofService = try await pool.connect(logger: logger)
+        if let service = try await pool.connect(logger: logger) {
+            server.options.proofService = service
+            server.options.sessionLedger = PostgresSessionLedger(database: service.database)
+        }
         try await server.serve(setup: setup)
     }
 }
@@ -175,7 +189,8 @@ struct SplitClientCommand: AsyncParsableCommand {
     )
     var fixedSchedule: UInt64?
     @Option(help: "Directory for the checkpoint and the session record.") var state: String?
-    @Flag(help: "Continue the session checkpointed in --state.") var resume = false
+    @Flag(help: "Continue the session checkpointed in --state (with --db: the latest client session in the database).")
+    var resume = false
     @Option(
         help:
             "Play a dishonest client: \(Adversary.allCases.filter { $0.side == .client }.map(\.rawValue).joined(separator: ", "))."
@@ -186,6 +201,8 @@ struct SplitClientCommand: AsyncParsableCommand {
     @OptionGroup var pool: PoolOptions
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
+    func validate() throws { try pool.validate(state: state) }
+
     func run() async throws {
         let logger = try Logger.splitLogger(level: logLevel)
         var client = ClientProcess(
@@ -194,7 +211,10 @@ struct SplitClientCommand: AsyncParsableCommand {
             fixedSchedule: fixedSchedule, state: state, resume: resume, adversary: try Adversary.parse(adversary),
             attackStep: attackStep, logger: logger)
         let setup = try client.setup()
-        client.options.proofService = try await pool.connect(logger: logger)
+        if let service = try await pool.connect(logger: logger) {
+            client.options.proofService = service
+            client.options.sessionLedger = PostgresSessionLedger(database: service.database)
+        }
         let report = try await client.run(
             setup: setup, train: try MNISTFamily.load(DataSource(argument: dataOptions.data)).train)
         print(json ? jsonLine(report) : report.text)
@@ -223,11 +243,14 @@ struct SplitRunCommand: AsyncParsableCommand {
     )
     var fixedSchedule: UInt64?
     @Option(help: "Directory for both parties' checkpoints and records (client/, server/).") var state: String?
-    @Flag(help: "Resume the session in --state.") var resume = false
+    @Flag(help: "Resume the session in --state (with --db: the latest client session in the database).")
+    var resume = false
     @Flag(help: "Report test accuracy of the trained split model (fixed point, bundled test set).") var evaluate = false
     @Flag(help: "Print JSON (one object; an array for a grid).") var json = false
     @OptionGroup var pool: PoolOptions
     @Option(help: "trace, debug, info, notice, warning, error, critical.") var logLevel: String = "warning"
+
+    func validate() throws { try pool.validate(state: state) }
 
     func run() async throws {
         var grid = try LocalRunGrid(
@@ -240,33 +263,66 @@ struct SplitRunCommand: AsyncParsableCommand {
                 "--db needs --keys DIR: the workers prove with the same keys (`verisplit prover --db URL --keys DIR`)")
         }
         let setup = try grid.setup()
-        if let service = try await pool.connect(logger: grid.logger) { grid.prove(through: service) }
+        if let service = try await pool.connect(logger: grid.logger) {
+            grid.prove(through: service)
+            grid.record(in: PostgresSessionLedger(database: service.database))
+        }
         let report = try await grid.run(setup: setup)
         print(json ? report.json : report.text)
         try exitUnlessOK(report.verdict)
     }
 }
 
-struct SplitVerifyTranscript: ParsableCommand {
+struct SplitVerifyTranscript: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-transcript",
         abstract: "Re-check a session record offline: every proof, commitment opening and chain link.",
         discussion: """
             A verified or pipelined record is checked against its proofs. A ledger or plain record has no proofs: it is \
             evidence only against the peer's, so give the peer's record (--peer) or the transcript head the peer reported \
-            (--expect-head). Exit 0: sound. Exit 1: a check failed (the step and reason are printed). Exit 2: unreadable \
-            input, or a record without proofs given without an anchor.
+            (--expect-head). With --db URL --session ID the session is read from a party's database ledger instead of a \
+            file: every run and row must link, and when the database holds both parties' rows each anchors the other. \
+            Exit 0: sound. Exit 1: a check failed (the step and reason are printed). Exit 2: unreadable input, or a record \
+            without proofs given without an anchor.
             """)
-    @Argument(help: "record.jsonl from a party's --state directory.") var record: String
+    @Argument(help: "record.jsonl from a party's --state directory (or give --db and --session).") var record: String?
     @OptionGroup var specOptions: SpecOptions
     @Option(help: "The other party's record.jsonl of the same session: both are verified and must agree.") var peer:
         String?
     @Option(help: "The transcript head (64 hex digits) the other party reported for this session.") var expectHead:
         String?
+    @Option(help: "postgres://... : read the session from this database's ledger.") var db: String?
+    @Option(help: "With --db: the session id, or at least its first 8 hex digits.") var session: String?
+    @Option(help: "With --db: check only this party's rows (client or server; default: every party's there).")
+    var role: String?
     @Flag(help: "Print one JSON object.") var json = false
 
-    func run() throws {
-        let check = RecordCheck(record: record, keys: specOptions.source, peer: peer, expectHead: expectHead)
+    func validate() throws {
+        switch (record, db) {
+        case (.some, .some): throw ValidationError("give a record file or --db, not both")
+        case (nil, nil): throw ValidationError("give a record file, or --db URL --session ID")
+        case (nil, .some):
+            guard session != nil else { throw ValidationError("--db needs --session ID") }
+            guard peer == nil else {
+                throw ValidationError("--peer is for record files; with --db the peer's rows come from the database")
+            }
+        case (.some, nil):
+            guard session == nil, role == nil else { throw ValidationError("--session and --role go with --db") }
+        }
+        if let role, Role(rawValue: role) == nil { throw ValidationError("--role must be client or server") }
+    }
+
+    func run() async throws {
+        if let db, let session {
+            let check = LedgerCheck(
+                url: db, session: session, keys: specOptions.source, role: role.flatMap(Role.init(rawValue:)),
+                expectHead: expectHead)
+            let report = try await check.run(logger: try Logger.splitLogger(level: "error"))
+            print(report.rendered(json: json))
+            try exitUnlessOK(report.verdict)
+            return
+        }
+        let check = RecordCheck(record: record ?? "", keys: specOptions.source, peer: peer, expectHead: expectHead)
         let result = RecordCheck.verify(try check.inputs())
         print(result.rendered(json: json))
         try exitUnlessOK(result.verdict)

@@ -26,6 +26,21 @@ enum Fixture {
         do { return try SplitKeys.developmentSetup(spec: spec) } catch { fatalError("setup: \(error)") }
     }()
     static let setup = SessionSetup(spec: spec, specData: tinySpecJSON, keys: keys)
+    /// The spec and keys as the CLI names them (a key directory written once per process).
+    static let keySource: KeySource = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ledger-keys-\(UUID().uuidString)")
+        let spec = directory.appendingPathComponent("tiny.json")
+        do {
+            try keys.write(to: directory.appendingPathComponent("keys"))
+            try tinySpecJSON.write(to: spec)
+        } catch {
+            fatalError("writing the test keys: \(error)")
+        }
+        var source = KeySource(spec: spec.path)
+        source.keys = directory.appendingPathComponent("keys").path
+        return source
+    }()
     static let data: Dataset = {
         do { return try MNISTFamily.load(.bundled).train.subset(Array(0..<512)) } catch {
             fatalError("bundled data: \(error)")
@@ -41,10 +56,13 @@ enum Fixture {
         return c
     }
 
-    static func run(_ mode: SplitMode, steps: Int, pool: (any ProofService)? = nil) async throws -> LocalRun.Result {
+    static func run(
+        _ mode: SplitMode, steps: Int, pool: (any ProofService)? = nil, ledger: (any SessionLedger)? = nil
+    ) async throws -> LocalRun.Result {
         var c = configuration(mode, steps: steps)
         c.clientProofService = pool
         c.serverProofService = pool
+        c.sessionLedger = ledger
         return try await LocalRun.run(
             setup: setup, train: data, test: nil, configuration: c, logger: Logger(label: "test"))
     }
@@ -69,11 +87,14 @@ struct Built: @unchecked Sendable {
 final class PoolHarness: @unchecked Sendable {
     let database: PoolDatabase
     let schema: String
+    /// The database URL with this harness's schema.
+    let url: String
     var workers: [(ProverWorker, Task<Void, Error>)] = []
 
     init(baseURL: String? = nil) async throws {
         let (url, schema) = TestDatabase.schemaURL(try baseURL ?? TestDatabase.url())
         self.schema = schema
+        self.url = url
         var logger = Logger(label: "pool-test")
         // VERISPLIT_TEST_POOL_LOG=warning (or debug) shows the pool's and the client's log.
         logger.logLevel =
@@ -107,6 +128,29 @@ final class PoolHarness: @unchecked Sendable {
 
     func text(_ sql: String) async throws -> String {
         try await database.text(sql)
+    }
+
+    func scalar(_ sql: String) async throws -> Int64 {
+        try await database.scalar(sql)
+    }
+
+    /// Checks that the ledger holds `session` once per party: one run, `steps` rows (nothing
+    /// lost, nothing duplicated), and that it verifies from the database.
+    func assertLedger(_ session: Fr?, steps: Int, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let id = SHA256.hex(try XCTUnwrap(session, file: file, line: line).littleEndianBytes())
+        for role in Role.allCases {
+            let filter = "role = '\(role.rawValue)' AND encode(session, 'hex') = '\(id)'"
+            let runs = try await scalar("SELECT count(*)::bigint FROM \(schema).ledger_runs WHERE \(filter)")
+            let rows = try await scalar("SELECT count(*)::bigint FROM \(schema).ledger_steps WHERE \(filter)")
+            let distinct = try await scalar(
+                "SELECT count(DISTINCT step)::bigint FROM \(schema).ledger_steps WHERE \(filter)")
+            XCTAssertEqual(runs, 1, "\(role) runs", file: file, line: line)
+            XCTAssertEqual(rows, Int64(steps), "\(role) step rows", file: file, line: line)
+            XCTAssertEqual(distinct, Int64(steps), "\(role) distinct steps", file: file, line: line)
+        }
+        let report = try await LedgerCheck(url: url, session: String(id.prefix(16)), keys: Fixture.keySource).run(
+            logger: Logger(label: "test"))
+        XCTAssertEqual(report.verdict, .ok, report.rendered(json: false), file: file, line: line)
     }
 
     func stopWorkers() async {
@@ -165,11 +209,13 @@ final class ProverPoolSessionTests: XCTestCase {
         let service = await pool.service()
         // The liar alone takes the first job and corrupts it; the honest worker joins afterwards.
         let local = try await Fixture.run(.verified, steps: 2)
-        let session = Task { try await Fixture.run(.verified, steps: 2, pool: service) }
+        let ledger = PostgresSessionLedger(database: pool.database)
+        let session = Task { try await Fixture.run(.verified, steps: 2, pool: service, ledger: ledger) }
         while await liar.counters.values.corrupted == 0 { try await Task.sleep(for: .milliseconds(50)) }
         let honest = pool.startWorker(name: "honest")
         let pooled = try await session.value
         XCTAssertEqual(pooled.report.stepsCompleted, 2, pooled.report.reason ?? "")
+        try await pool.assertLedger(pooled.report.session, steps: 2)
         XCTAssertEqual(pooled.clientLayer, local.clientLayer)
         XCTAssertEqual(pooled.serverLayer, local.serverLayer)
         let counters = await service.counters.values
@@ -190,11 +236,13 @@ final class ProverPoolSessionTests: XCTestCase {
         let dead = pool.startWorker(faults: faults, lease: .seconds(1), name: "doomed")
         let service = await pool.service()
         let local = try await Fixture.run(.verified, steps: 2)
-        let session = Task { try await Fixture.run(.verified, steps: 2, pool: service) }
+        let ledger = PostgresSessionLedger(database: pool.database)
+        let session = Task { try await Fixture.run(.verified, steps: 2, pool: service, ledger: ledger) }
         while await dead.counters.values.claimed == 0 { try await Task.sleep(for: .milliseconds(50)) }
         let survivor = pool.startWorker(lease: .seconds(5), name: "survivor")
         let pooled = try await session.value
         XCTAssertEqual(pooled.report.stepsCompleted, 2, pooled.report.reason ?? "")
+        try await pool.assertLedger(pooled.report.session, steps: 2)
         XCTAssertEqual(pooled.clientLayer, local.clientLayer)
         XCTAssertEqual(pooled.serverLayer, local.serverLayer)
         let reclaimed = await survivor.counters.values.leasesReclaimed
@@ -465,7 +513,8 @@ final class DatabaseRestartTests: XCTestCase {
         let service = await pool.service()
         let steps = 4
         let local = try await Fixture.run(.verified, steps: steps)
-        let session = Task { try await Fixture.run(.verified, steps: steps, pool: service) }
+        let ledger = PostgresSessionLedger(database: pool.database, outage: .seconds(60))
+        let session = Task { try await Fixture.run(.verified, steps: steps, pool: service, ledger: ledger) }
         do {
             try await waitUntil("the first two proofs of the session on the pool", seconds: 120) {
                 await service.counters.values.accepted >= 2
@@ -491,6 +540,10 @@ final class DatabaseRestartTests: XCTestCase {
             // The shared query pool serves again (a stuck lease would leave this waiting).
             let rows = try await bounded("a query after the session", seconds: 30) { try await pool.count() }
             XCTAssertEqual(rows, 0, "job rows left after the session")
+            // The ledger written through the restart: each step once per party, and it verifies.
+            try await bounded("checking the ledger", seconds: 60) {
+                try await pool.assertLedger(pooled.report.session, steps: steps)
+            }
             await service.stop()
             // The workers' loops answer a shutdown (none is stuck in a query).
             try await bounded("stopping the workers", seconds: 30) { await pool.stopWorkers() }
