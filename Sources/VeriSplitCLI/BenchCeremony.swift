@@ -12,9 +12,10 @@ struct BenchCeremony: ParsableCommand {
 
     @Option(help: "log2 of the domain (the phase-1 power), 4...20.") var log2: Int = 16
     @Flag(
-        help:
+        help: ArgumentHelp(
             "Stop after phase 1: time the phase-1 contribution and its verification only, skipping the phase-2 setup "
-            + "(its point FFTs are most of a full run at large domains), the phase-2 contribution and the full verification."
+                + "(its point FFTs are most of a full run at large domains), the phase-2 contribution and the full verification."
+        )
     )
     var phase1Only = false
     @Flag(help: "Print one JSON object.") var json = false
