@@ -55,6 +55,14 @@ static const uint64_t G2_B3_C0[5] = {0x6f77000ece184ULL, 0xe7799f259eca2ULL, 0xf
                                      0x25ca2144fde5ULL};
 static const uint64_t G2_B3_C1[5] = {0xbda5080f2e609ULL, 0xfa4e30b11d6f5ULL, 0xebec79585a03cULL, 0xde6ea586e3bffULL,
                                      0xbee883b1268ULL};
+/* Cube roots of unity in Fq (Montgomery-260) for the GLV endomorphism phi(x, y) = (beta x, y),
+   which acts as multiplication by lambda = 0x30644e72e131a029048b6e193fd84104cc37a73fec2bc5e9b8ca0b2d36636f23
+   (lambda^2 + lambda + 1 = 0 mod r) on G1 with BETA_G1 and on G2 (the twist) with BETA_G2 =
+   BETA_G1^2. PointKernelsTests checks phi(P) = lambda P for both groups. */
+static const uint64_t BETA_G1[5] = {0x5f7cf18a4da6cULL, 0xfcd08fecf4638ULL, 0xf454044c2d458ULL, 0xfc115c5806fd4ULL,
+                                    0x0237ab40d91cdULL};
+static const uint64_t BETA_G2[5] = {0x917dda1583b6eULL, 0xdc45aa1e7dcf6ULL, 0x22e6f2c22a573ULL, 0xd1f28e9f64523ULL,
+                                    0x01e37a68a14ddULL};
 
 /* ------------------------------------------------------------------ Fq, eight lanes */
 
@@ -373,6 +381,7 @@ VI fe8 vs_ifma_g1_fe_zero(void) { return fe_zero(); }
 VI fe8 vs_ifma_g1_fe_b3(void) { return fe_const(G1_B3); }
 VI fe8 vs_ifma_g1_fe_const_to256(void) { return fe_const(FQ.to256); }
 VI fe8 vs_ifma_g1_fe_mul_elementwise(fe8 a, fe8 b) { return fe_mul(a, b); }
+VI fe8 vs_ifma_g1_fe_beta(fe8 x) { return fe_mul(x, fe_const(BETA_G1)); }
 #include "ifma_curve.h"
 #undef FE
 #undef LIMBS
@@ -415,6 +424,11 @@ VI f28 vs_ifma_g2_fe_b3(void) { f28 r = {fe_const(G2_B3_C0), fe_const(G2_B3_C1)}
 VI f28 vs_ifma_g2_fe_const_to256(void) { f28 r = {fe_const(FQ.to256), fe_const(FQ.to256)}; return r; }
 /* coefficient-wise product (for the Montgomery-factor conversion, not an Fq2 product) */
 VI f28 vs_ifma_g2_fe_mul_elementwise(f28 a, f28 b) { f28 r = {fe_mul(a.c0, b.c0), fe_mul(a.c1, b.c1)}; return r; }
+VI f28 vs_ifma_g2_fe_beta(f28 x) {
+    const fe8 beta = fe_const(BETA_G2);
+    f28 r = {fe_mul(x.c0, beta), fe_mul(x.c1, beta)};
+    return r;
+}
 #include "ifma_curve.h"
 
 #else /* not x86-64 */
@@ -439,4 +453,8 @@ void vs_ifma_g1_scale(uint64_t *b, const uint64_t *k, size_t s, size_t lo, size_
 void vs_ifma_g2_scale(uint64_t *b, const uint64_t *k, size_t s, size_t lo, size_t hi) { (void)b; (void)k; (void)s; (void)lo; (void)hi; }
 void vs_ifma_g1_fft_stage(uint64_t *b, size_t h, const uint64_t *t, size_t s, size_t lo, size_t hi) { (void)b; (void)h; (void)t; (void)s; (void)lo; (void)hi; }
 void vs_ifma_g2_fft_stage(uint64_t *b, size_t h, const uint64_t *t, size_t s, size_t lo, size_t hi) { (void)b; (void)h; (void)t; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g1_fft_stage_glv(uint64_t *b, size_t n, size_t h, const uint64_t *t, size_t s, size_t lo, size_t hi) { (void)b; (void)n; (void)h; (void)t; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g2_fft_stage_glv(uint64_t *b, size_t n, size_t h, const uint64_t *t, size_t s, size_t lo, size_t hi) { (void)b; (void)n; (void)h; (void)t; (void)s; (void)lo; (void)hi; }
+void vs_ifma_g1_scale_glv(uint64_t *b, const uint64_t *k, size_t lo, size_t hi) { (void)b; (void)k; (void)lo; (void)hi; }
+void vs_ifma_g2_scale_glv(uint64_t *b, const uint64_t *k, size_t lo, size_t hi) { (void)b; (void)k; (void)lo; (void)hi; }
 #endif

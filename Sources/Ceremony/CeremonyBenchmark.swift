@@ -11,8 +11,9 @@ public enum CeremonyBenchmark {
         public var description: String { "the benchmark transcript did not verify" }
     }
 
-    /// Needs 4 <= log2 <= 20. `phase1Only` stops after phase 1 (the phase-2 setup's point FFTs
-    /// take minutes at 2^16). `progress` and `finish` drive a display of each step.
+    /// Needs 4 <= log2 <= 20. `phase1Only` stops after phase 1 (the contribution and its
+    /// verification), skipping the phase-2 setup, whose point FFTs are most of a full run at large
+    /// domains. `progress` and `finish` drive a display of each step.
     public static func run(
         log2: Int, phase1Only: Bool, progress: @escaping @Sendable (String, Int, Int) -> Void,
         finish: () -> Void

@@ -19,21 +19,24 @@ enum Phase2Setup {
     /// snarkjs does: h Z has degree <= 2n - 2, so an honest proof never uses that coefficient,
     /// and a cheating one gains nothing because the public-input rows force the error to zero.
     ///
-    /// Cost: 4 G1 and 1 G2 point FFTs of size n ((n/2) log n variable-base multiplications each)
-    /// plus one multiplication per R1CS nonzero (cheap for small coefficients).
+    /// Cost: 4 G1 and 1 G2 point FFTs of size n ((n/2) log n variable-base multiplications each,
+    /// by GLV on the vector kernel) plus one multiplication per R1CS nonzero (cheap for small
+    /// coefficients).
     static func initialKey(
         r1cs: R1CS<Fr>, powers: PowersOfTau, progress: (String) -> Void
     ) throws(CeremonyError) -> ProvingKey {
         let domain = try domainFor(r1cs, powers: powers)
         let n = domain.size, m = r1cs.constraintCount, np = r1cs.numPublic, wires = r1cs.numWires
+        // the twiddles' GLV split, shared by the five FFTs (only the vector kernel uses it)
+        let twiddles = PointKernels.available(G1Parameters.self) && n >= 16 ? PublicScalars(twiddlesOf: domain) : nil
         progress("Lagrange basis: tau G1")
-        let lt = PointBatch.inverseFFT(Array(powers.tauG1[0..<n]), domain: domain)
+        let lt = PointBatch.inverseFFT(Array(powers.tauG1[0..<n]), domain: domain, twiddles: twiddles)
         progress("Lagrange basis: alpha tau G1")
-        let la = PointBatch.inverseFFT(Array(powers.alphaTauG1[0..<n]), domain: domain)
+        let la = PointBatch.inverseFFT(Array(powers.alphaTauG1[0..<n]), domain: domain, twiddles: twiddles)
         progress("Lagrange basis: beta tau G1")
-        let lb = PointBatch.inverseFFT(Array(powers.betaTauG1[0..<n]), domain: domain)
+        let lb = PointBatch.inverseFFT(Array(powers.betaTauG1[0..<n]), domain: domain, twiddles: twiddles)
         progress("Lagrange basis: tau G2")
-        let lt2 = PointBatch.inverseFFT(Array(powers.tauG2[0..<n]), domain: domain)
+        let lt2 = PointBatch.inverseFFT(Array(powers.tauG2[0..<n]), domain: domain, twiddles: twiddles)
         progress("H query")
         let doubled = try domainOfSize(2 * n)
         var differences = JacobianPoint<G1Parameters>.batchToAffine(
@@ -43,7 +46,7 @@ enum Phase2Setup {
             })
         guard let half = Fr(2).inverse() else { preconditionFailure("2 is invertible in Fr") }
         PointBatch.scaleByPowers(&differences, first: half, ratio: doubled.generatorInverse)
-        let h = PointBatch.inverseFFT(differences, domain: domain)
+        let h = PointBatch.inverseFFT(differences, domain: domain, twiddles: twiddles)
 
         progress("circuit queries")
         var u = [JacobianPoint<G1Parameters>](repeating: .infinity, count: wires)

@@ -77,10 +77,12 @@ enum PointBatch {
     /// (1/n) sum_j omega^(-ij) points[j] for i < n: the inverse DFT of the points over
     /// `domain` (size n = points.count). With points tau^j G, entry i is L_i(tau) G, the
     /// Lagrange basis at tau. Radix-2, (n/2) log n twiddle multiplications plus n for 1/n.
+    /// On the vector kernel the twiddles go through GLV (`PointKernels.inverseFFT`); `twiddles`
+    /// shares their split between FFTs over the same domain.
     static func inverseFFT<C: CurveParameters>(
-        _ affinePoints: [AffinePoint<C>], domain: EvaluationDomain
+        _ affinePoints: [AffinePoint<C>], domain: EvaluationDomain, twiddles: PublicScalars? = nil
     ) -> [AffinePoint<C>] {
-        if let result = PointKernels.inverseFFT(affinePoints, domain: domain) { return result }
+        if let result = PointKernels.inverseFFT(affinePoints, domain: domain, twiddles: twiddles) { return result }
         let points = affinePoints.map(\.jacobian)
         let n = domain.size
         precondition(points.count == n, "inverse FFT of \(points.count) points over a domain of \(n)")

@@ -11,7 +11,12 @@ struct BenchCeremony: ParsableCommand {
         abstract: "Time ceremony contributions and transcript verification at a 2^N domain, with peak memory.")
 
     @Option(help: "log2 of the domain (the phase-1 power), 4...20.") var log2: Int = 16
-    @Flag(help: "Stop after phase 1 (the phase-2 setup's point FFTs take minutes at 2^16, far longer at 2^20).")
+    @Flag(
+        help: ArgumentHelp(
+            "Stop after phase 1: time the phase-1 contribution and its verification only, skipping the phase-2 setup "
+                + "(its point FFTs are most of a full run at large domains), the phase-2 contribution and the full verification."
+        )
+    )
     var phase1Only = false
     @Flag(help: "Print one JSON object.") var json = false
 

@@ -82,3 +82,83 @@ final class PointKernelsTests: XCTestCase {
         XCTAssertNil(PointKernels.inverseFFT(p + [.infinity], domain: try! EvaluationDomain(logSize: 2)))
     }
 }
+
+/// The GLV paths for public scalars (issue 19: the Lagrange-basis FFTs of the ceremony's phase
+/// 2) against the constant-time kernel and the scalar arithmetic.
+final class PublicScalarKernelTests: XCTestCase {
+    let lambda = Fr(reducing: BigInt("30644e72e131a029048b6e193fd84104cc37a73fec2bc5e9b8ca0b2d36636f23", radix: 16)!)
+
+    func points<C: CurveParameters>(_: C.Type, _ n: Int) -> [AffinePoint<C>] {
+        let g = JacobianPoint<C>.generator
+        return JacobianPoint<C>.batchToAffine((0..<n).map { _ in g.multiplied(by: .random()) })
+    }
+
+    /// Each split satisfies k = k1 + k2 lambda (mod r) with both halves below 2^127, for edge
+    /// scalars and random ones.
+    func testSplitRecombines() {
+        var scalars: [Fr] = [.zero, .one, -Fr.one, lambda, -lambda, lambda * lambda, Fr(2).inverse()!]
+        scalars += (0..<200).map { _ in Fr.random() }
+        let split = PublicScalars(scalars)
+        XCTAssertEqual(split.words.count, 5 * scalars.count)
+        for (i, k) in scalars.enumerated() {
+            let w = Array(split.words[(5 * i)..<(5 * i + 5)])
+            XCTAssertLessThan(w[1], 1 << 63, "k1 below 2^127")
+            XCTAssertLessThan(w[3], 1 << 63, "k2 below 2^127")
+            var k1 = Fr(reducing: BigInt(limbs: [w[0], w[1]])), k2 = Fr(reducing: BigInt(limbs: [w[2], w[3]]))
+            if w[4] & 1 == 1 { k1 = -k1 }
+            if w[4] & 2 == 2 { k2 = -k2 }
+            XCTAssertEqual(k1 + k2 * lambda, k, "scalar \(i)")
+        }
+    }
+
+    /// phi acts as lambda on both groups (a wrong cube root of unity for either curve fails
+    /// here), and the shared-scalar NAF multiplication agrees with the scalar code, including
+    /// the identity, the scalars 0, 1, -1 and lambda, and more points than one work item.
+    func checkScalePublic<C: CurveParameters>(_ c: C.Type) throws {
+        guard PointKernels.available(c) else { throw XCTSkip("the IFMA kernel is not available on this CPU") }
+        for n in [1, 9, 1030] {
+            var p = points(c, min(n, 40))
+            while p.count < n { p += p.prefix(n - p.count) }
+            if n > 3 { p[3] = .infinity }
+            for k in [Fr.zero, .one, -Fr.one, lambda, Fr.random(), Fr.random()] {
+                var got = p
+                XCTAssertTrue(PointKernels.scalePublic(&got, by: k))
+                let expected = JacobianPoint<C>.batchToAffine(p.map { $0.multiplied(by: k) })
+                for i in 0..<n where got[i] != expected[i] { return XCTFail("\(C.name) n = \(n) point \(i) k = \(k)") }
+            }
+        }
+    }
+
+    func testScalePublicG1() throws { try checkScalePublic(G1Parameters.self) }
+    func testScalePublicG2() throws { try checkScalePublic(G2Parameters.self) }
+
+    /// The GLV inverse FFT against the former constant-time one, bit for bit, over sizes where
+    /// both of its stage kinds run (shared twiddles in the first log2(n) - 3 stages, one twiddle
+    /// per lane in the last three), with infinities and repeated points (doublings inside the
+    /// butterflies) in the input, and with a shared twiddle table.
+    func checkAgainstConstantTime<C: CurveParameters>(_ c: C.Type, logSize: Int) throws {
+        guard PointKernels.available(c) else { throw XCTSkip("the IFMA kernel is not available on this CPU") }
+        let domain = try EvaluationDomain(logSize: logSize)
+        let n = domain.size
+        var p = points(c, n)
+        p[1] = .infinity
+        p[n - 1] = .infinity
+        p[5] = p[4]
+        p[n / 2] = p[0]
+        p[n / 2 + 2] = -p[2]
+        guard let old = PointKernels.inverseFFT(p, domain: domain, constantTime: true),
+            let new = PointKernels.inverseFFT(p, domain: domain),
+            let shared = PointKernels.inverseFFT(p, domain: domain, twiddles: PublicScalars(twiddlesOf: domain))
+        else { return XCTFail("kernel declined") }
+        XCTAssertEqual(new, old, "\(C.name) 2^\(logSize)")
+        XCTAssertEqual(shared, old, "\(C.name) 2^\(logSize), shared twiddles")
+    }
+
+    func testInverseFFTMatchesConstantTimeG1() throws {
+        for logSize in [4, 5, 7, 10] { try checkAgainstConstantTime(G1Parameters.self, logSize: logSize) }
+    }
+
+    func testInverseFFTMatchesConstantTimeG2() throws {
+        for logSize in [4, 6] { try checkAgainstConstantTime(G2Parameters.self, logSize: logSize) }
+    }
+}

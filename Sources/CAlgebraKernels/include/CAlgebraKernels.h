@@ -298,6 +298,16 @@ void vs_ifma_g1_scale(uint64_t *buf, const uint64_t *scalars, size_t scalarStrid
 void vs_ifma_g2_scale(uint64_t *buf, const uint64_t *scalars, size_t scalarStride, size_t lo, size_t hi);
 void vs_ifma_g1_fft_stage(uint64_t *buf, size_t half, const uint64_t *twiddles, size_t twiddleStride, size_t lo, size_t hi);
 void vs_ifma_g2_fft_stage(uint64_t *buf, size_t half, const uint64_t *twiddles, size_t twiddleStride, size_t lo, size_t hi);
+/* Public scalars by GLV (variable time: only for public scalars and points, e.g. the roots of
+   unity of a Lagrange-basis FFT). A scalar is five words: |k1| (2), |k2| (2), signs (bit 0: k1 < 0,
+   bit 1: k2 < 0), k = k1 + k2 lambda mod r, |k1|, |k2| < 2^127, lambda =
+   0x30644e72e131a029048b6e193fd84104cc37a73fec2bc5e9b8ca0b2d36636f23.
+   fft_stage_glv: one radix-2 DIT stage over n >= 16 points (n a power of two), work items [lo, hi)
+   of n / 16; twiddle j at glv + 5 j twiddleStride. scale_glv: buf[i] *= k for i in [lo, hi). */
+void vs_ifma_g1_fft_stage_glv(uint64_t *buf, size_t n, size_t half, const uint64_t *glv, size_t twiddleStride, size_t lo, size_t hi);
+void vs_ifma_g2_fft_stage_glv(uint64_t *buf, size_t n, size_t half, const uint64_t *glv, size_t twiddleStride, size_t lo, size_t hi);
+void vs_ifma_g1_scale_glv(uint64_t *buf, const uint64_t *glv, size_t lo, size_t hi);
+void vs_ifma_g2_scale_glv(uint64_t *buf, const uint64_t *glv, size_t lo, size_t hi);
 
 #ifdef __cplusplus
 }
