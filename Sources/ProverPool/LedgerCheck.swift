@@ -88,6 +88,14 @@ public struct LedgerCheck: Sendable {
             case .failure(let fault):
                 parties.append(PartyResult(role: party, rows: 0, runs: 0, result: .invalid("the ledger: \(fault)")))
             case .success(let (stored, steps)):
+                if expectHead == nil, !stored.header.mode.usesProofs, case .failure(let fault) = chains[party.peer] {
+                    // Its anchor is damaged: that is the finding, not a missing argument.
+                    let reason = "the \(party.peer.rawValue) rows that anchor this record do not resolve (\(fault))"
+                    parties.append(
+                        PartyResult(
+                            role: party, rows: stored.rows.count, runs: stored.runs.count, result: .invalid(reason)))
+                    continue
+                }
                 let anchor = try anchor(for: party, header: stored.header, chains: chains)
                 if stored.header.mode.usesProofs, !keys.named {
                     throw SplitError.invalidArgument(

@@ -230,7 +230,7 @@ final class StepLedgerTests: XCTestCase {
     func testBadSessionIdsAndUnanchoredRecordsAreClearErrors() async throws {
         let pool = try await PoolHarness()
         let ledger = PostgresSessionLedger(database: pool.database)
-        let run = try await Self.run(.ledger, steps: 1, ledger: ledger)
+        let run = try await Self.run(.ledger, steps: 2, ledger: ledger)
         for (id, expected) in [("XYZ", "8 to 64 lower-case hex"), ("00000000", "no session 00000000")] {
             do {
                 _ = try await LedgerCheck(url: pool.url, session: id, keys: Fixture.keySource).run(
@@ -244,6 +244,14 @@ final class StepLedgerTests: XCTestCase {
         let s = pool.schema
         try await pool.database.execute(sql: "ALTER TABLE \(s).ledger_steps DISABLE TRIGGER USER")
         try await pool.database.execute(sql: "ALTER TABLE \(s).ledger_runs DISABLE TRIGGER USER")
+        // First the server's first row goes: its chain no longer resolves, and the client's
+        // ledger-mode record, which it anchors, is reported as anchored by a damaged peer.
+        try await pool.database.execute(sql: "DELETE FROM \(s).ledger_steps WHERE role = 'server' AND step = 0")
+        let damaged = try await Self.check(pool, run.report.session)
+        XCTAssertEqual(damaged.verdict, .invalid)
+        XCTAssertTrue(
+            damaged.rendered(json: false).contains("the server rows that anchor this record do not resolve"),
+            damaged.rendered(json: false))
         try await pool.database.execute(sql: "DELETE FROM \(s).ledger_steps WHERE role = 'server'")
         try await pool.database.execute(sql: "DELETE FROM \(s).ledger_runs WHERE role = 'server'")
         do {
