@@ -30,8 +30,8 @@ public struct DemoSummary: Sendable {
 ///    and the first of them against the ledger baseline (which cannot see it).
 /// 3. QBI by a malicious server on the trained client's cut-layer activations, without and with
 ///    AGGP (`AttackStage`), with PNG grids.
-/// 4. DP-Weights and DP-SGD at one epsilon on the split network, audited for membership next to
-///    the plain model (`PrivacyStage`).
+/// 4. DP-Weights and DP-SGD at one epsilon on the bundled `cnn-small`, audited for membership
+///    next to the plain model (`PrivacyStage`).
 /// 5. `index.html` linking every report and image, and `summary.json`.
 ///
 /// Measured on the project machine (2 cores, shared): see README.md ("Demo").

@@ -20,6 +20,9 @@ public struct DemoSizes: Sendable, Equatable {
     public var auditAttack: AttackKind
     /// Reference models for the shadow-model attacks (ignored by the loss attack).
     public var shadowModels: Int
+    /// Epochs of the audited cnn-small's plain (and DP-Weights) and DP-SGD training. The full run's
+    /// 20 / 15 keep its audit stage near a minute on 2 cores: at 50 / 30 (sized for the earlier
+    /// 430-parameter audit model) the stage took 141 s of a 209 s demo (2026-12-03, load 1.2-1.4).
     public var epochs: Int
     public var dpEpochs: Int
     /// The one epsilon both DP methods are set to (delta 1e-5 for DP-SGD, 1/n^2 for DP-Weights).
@@ -52,7 +55,7 @@ public struct DemoSizes: Sendable, Equatable {
     public static let full = DemoSizes(
         verifiedSteps: 60, plainSteps: 4000, adversaries: [.fsha, .replay, .scaleGradient, .wrongSession],
         qbiNeurons: 500, qbiBatch: 20, qbiSeeds: 10, auditExamples: 1000, auditAttack: .rmia, shadowModels: 16,
-        epochs: 50, dpEpochs: 30, epsilon: 3)
+        epochs: 20, dpEpochs: 15, epsilon: 3)
 
     /// Throws the first size that cannot work.
     public func validate() throws(DemoError) {

@@ -130,7 +130,7 @@ enum Overview {
                     heading: "4. DP-Weights and DP-SGD at epsilon \(Demo.number(p.epsilon)), audited",
                     blocks: [
                         .paragraph(
-                            "The split network in float (\(p.model): the same conv, ReLU, cut and dense head; pixels standardized) is trained on \(p.membersPerSide) members three ways: plain (reference), plain then DP-Weights noise, and DP-SGD (Poisson sampling, RDP accountant; batch sampling and noise seeded so the demo is reproducible, hence the claim \"seeded\": the accountant's bound is for the algorithm run with secret randomness, not a release). A \(p.attack) membership attack\(p.shadowModels > 0 ? " with \(p.shadowModels) reference models" : "") then tells members from \(p.membersPerSide) non-members. The verified session above sees too few samples to audit, so these models are trained with the audit's own recipes."
+                            "The bundled CNN \(p.model) (two Conv2d with ReLU and pooling, then Dense; pixels standardized with the members' statistics) is trained on \(p.membersPerSide) members three ways: plain (reference), plain then DP-Weights noise, and DP-SGD (Poisson sampling, RDP accountant; batch sampling and noise seeded so the demo is reproducible, hence the claim \"seeded\": the accountant's bound is for the algorithm run with secret randomness, not a release). A \(p.attack) membership attack\(p.shadowModels > 0 ? " with \(p.shadowModels) reference models" : "") then tells members from \(p.membersPerSide) non-members. The verified session above sees too few samples to audit, so these models are trained with the audit's own recipes."
                         ),
                         .table(
                             header: [
