@@ -423,10 +423,12 @@ final class ProverPoolParsingTests: XCTestCase {
 }
 
 final class ProverProcessTests: XCTestCase {
-    /// A real `verisplit prover` process is killed with SIGKILL while it holds a job's lease:
-    /// the lease expires, an in-process worker requeues and proves the job, and the party gets a
-    /// proof that verifies. (If the process stored its proof before the kill landed, the round
-    /// is repeated with a new job; the test needs one kill mid-proof.)
+    /// A real `verisplit prover` process is killed with SIGKILL while it holds a job's lease in
+    /// the middle of a verified session on the pool with the step ledger: the lease expires, an
+    /// in-process worker requeues and proves the job, and the session ends with the in-process
+    /// weights and each step once per party in the ledger. (If the process stored its proof
+    /// before the kill landed, the round is repeated with a new session; the test needs one kill
+    /// mid-proof.)
     func testKilledWorkerProcessJobIsFinishedByAnother() async throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [directory, directory.deletingLastPathComponent()].map {
@@ -441,21 +443,22 @@ final class ProverProcessTests: XCTestCase {
         try Fixture.keys.write(to: keysDirectory)
         defer { try? FileManager.default.removeItem(at: keysDirectory) }
         let service = await pool.service()
-        let url = try TestDatabase.url() + (try TestDatabase.url().contains("?") ? "&" : "?") + "schema=\(pool.schema)"
+        let ledger = PostgresSessionLedger(database: pool.database)
+        let local = try await Fixture.run(.verified, steps: 2)
         var killedMidProof = false
-        for round in 0..<5 where !killedMidProof {
+        for _ in 0..<5 where !killedMidProof {
             let process = Process()
             process.executableURL = executable
             process.arguments = [
-                "prover", "--db", url, "--keys", keysDirectory.path, "--lease-seconds", "3", "--log-level", "error",
+                "prover", "--db", pool.url, "--keys", keysDirectory.path, "--lease-seconds", "3", "--log-level",
+                "error",
             ]
             process.standardInput = FileHandle.nullDevice
             try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // Wait for the worker to listen (a job queued before then is still claimed by its first sweep).
             try await Task.sleep(for: .milliseconds(300))
-            let job = try Fixture.job(.server, step: UInt64(round))
-            let proving = Task { try await service.prove(job, keys: Fixture.keys) }
+            let session = Task { try await Fixture.run(.verified, steps: 2, pool: service, ledger: ledger) }
             let deadline = ContinuousClock.now + .seconds(30)
             var owner = ""
             while ContinuousClock.now < deadline {
@@ -464,22 +467,21 @@ final class ProverProcessTests: XCTestCase {
                 if !owner.isEmpty { break }
                 try await Task.sleep(for: .milliseconds(2))
             }
-            XCTAssertFalse(owner.isEmpty, "the worker process never claimed the job")
+            XCTAssertFalse(owner.isEmpty, "the worker process never claimed a job")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let stillLeased = try await pool.count("state = 'running' AND lease_owner = '\(owner)'")
             killedMidProof = stillLeased == 1
-            let survivor = pool.startWorker(lease: .seconds(5), name: "survivor-\(round)")
-            let proof = try await proving.value
-            let prepared = try await PreparedProofJob.prepare(job, keys: Fixture.keys)
-            XCTAssertTrue(
-                try Groth16.verify(
-                    key: Fixture.keys.server.verifyingKey, proof: proof, publicInputs: prepared.publicInputs))
+            let survivor = pool.startWorker(lease: .seconds(5), name: "survivor")
+            let pooled = try await bounded("the session after the kill", seconds: 120) { try await session.value }
+            XCTAssertFalse(pooled.report.rejected, pooled.report.reason ?? "")
+            XCTAssertEqual(pooled.report.stepsCompleted, 2, pooled.report.reason ?? "")
+            XCTAssertEqual(pooled.clientLayer, local.clientLayer, "client weights after the kill")
+            XCTAssertEqual(pooled.serverLayer, local.serverLayer, "server weights after the kill")
+            try await pool.assertLedger(pooled.report.session, steps: 2)
             if killedMidProof {
                 let reclaimed = await survivor.counters.values.leasesReclaimed
                 XCTAssertEqual(reclaimed, 1, "the killed worker's lease was reclaimed")
-                let proved = await survivor.counters.values.proved
-                XCTAssertEqual(proved, 1)
             }
             await pool.stopWorkers()
         }
