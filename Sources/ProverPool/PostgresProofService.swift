@@ -192,14 +192,7 @@ public final class PostgresProofService: ProofService, Sendable {
     /// requeue of a rejected one (it matches only a `done` row), and the insert (keyed by its
     /// request).
     func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
-        let deadline = ContinuousClock.now + outage
-        while true {
-            do { return try await body() } catch {
-                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
-                database.logger.warning("\(what): \(error); retrying")
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
+        try await database.retrying(what, outage: outage, body)
     }
 
     /// Puts a job whose proof did not verify back in the queue (or parks it when its attempts

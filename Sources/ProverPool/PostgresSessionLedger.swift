@@ -313,21 +313,31 @@ public actor PostgresSessionLedger: SessionLedger {
         }
     }
 
-    /// Runs `body`, retrying database errors for up to `outage` (every half second); ledger
-    /// faults and cancellation are not retried.
+    /// `PoolDatabase.retrying` for up to `outage`.
     func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
-        let deadline = ContinuousClock.now + outage
-        while true {
-            do { return try await body() } catch let fault as LedgerFault { throw fault } catch {
-                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
-                database.logger.warning("\(what): \(error); retrying")
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
+        try await database.retrying(what, outage: outage, body)
     }
 }
 
 extension PoolDatabase {
+    /// Runs `body`, retrying for up to `outage` (every half second) when the database cannot be
+    /// reached or restarts, so a session outlives a restart; every operation retried this way
+    /// must be idempotent. A `LedgerFault` (damaged or conflicting rows) and cancellation are
+    /// not retried: waiting does not mend them. Runs in the caller's isolation.
+    func retrying<T: Sendable>(
+        _ what: String, outage: Duration, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        let deadline = ContinuousClock.now + outage
+        while true {
+            do { return try await body() } catch let fault as LedgerFault { throw fault } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
+                logger.warning("\(what): \(error); retrying")
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
     /// Runs `body` in one transaction on a pooled connection, database errors as `PoolError`
     /// (a `LedgerFault` thrown by `body` passes through and rolls the transaction back).
     func transaction(_ body: @Sendable (PostgresConnection) async throws -> Void) async throws {
