@@ -89,7 +89,9 @@ public final class PostgresProofService: ProofService, Sendable {
     /// How many times the party's LISTEN was re-established after its connection was lost.
     public func relistens() async -> Int { await notifier.relistens }
 
-    public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
+    /// One-sample circuits only: a batched circuit's witness depends on a challenge drawn while
+    /// proving, so `PreparedProofJob.prepare` refuses it (the party proves it in process).
+    public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> StepProof {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
         let witness = JobCodec.encodeWitness(prepared.witness)
@@ -108,7 +110,7 @@ public final class PostgresProofService: ProofService, Sendable {
             let waited = enqueuedAt.duration(to: .now).components
             metrics.proofWait.recordNanoseconds(waited.seconds * 1_000_000_000 + waited.attoseconds / 1_000_000_000)
         }
-        return proof
+        return .plain(proof)
     }
 
     /// Writes a job row and returns its id (the insert notifies the workers). Idempotent per

@@ -72,20 +72,22 @@ public enum Adversary: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// What a dishonest server may change before its step: the label it trains and proves on, and
-/// the session id its proof names.
+/// What a dishonest server may change before its step: the labels it trains and proves on (one
+/// per sample of the batch), and the session id its proof names.
 public struct ServerPlan: Sendable {
     public let step: UInt64
-    public var label: Int
+    public var labels: [Int]
     public let classes: Int
     public var session: Fr
 }
 
-/// What a dishonest client may change before committing: the activations it sends and, for its
-/// forward proof, a forged input witness (the honest one is the committed sample).
+/// What a dishonest client may change before committing: the activations it sends (the batch's
+/// rows one after another) and, for its forward proof, a forged input witness (the honest one
+/// is the committed sample).
 public struct ClientPlan: Sendable {
     public let step: UInt64
     public let layer: QuantizedConv2d
+    /// The first sample's input.
     public let input: [Int64]
     public var activations: [Int64]
     /// 1.0 in the spec's fixed point.
@@ -127,11 +129,12 @@ extension PartyTamper {
     public mutating func outgoing(_ message: Message) -> Outgoing { .message(message) }
 }
 
-/// fsha: the step (gradient, update and proof) on another label than the client's.
+/// fsha: the step (gradient, update and proof) on another label than the client's (the first
+/// sample's, in a batch).
 struct OtherObjective: PartyTamper {
     let attackStep: UInt64
     func plan(_ plan: inout ServerPlan) {
-        if plan.step == attackStep { plan.label = (plan.label + 1) % plan.classes }
+        if plan.step == attackStep, !plan.labels.isEmpty { plan.labels[0] = (plan.labels[0] + 1) % plan.classes }
     }
 }
 
@@ -162,7 +165,13 @@ struct ForgedActivations: PartyTamper {
             plan.activations = target
             return
         }
-        // Sent only if a witness exists; the adversary proves it, satisfied or not.
+        // Sent only if a witness exists; the adversary proves it, satisfied or not. The batched
+        // forward circuit takes no field-valued input, so with a batch the forged activations
+        // go out with the honest proof (and are refused like forged-activations).
+        guard target.count == plan.layer.outputCount else {
+            plan.activations = target
+            return
+        }
         if let forged = InputForgery.solve(plan.layer, input: plan.input, target: target) {
             plan.forgedInput = forged
             plan.activations = target
@@ -173,7 +182,7 @@ struct ForgedActivations: PartyTamper {
 /// replay: the proof of the previous step, in the gradient (inline) or its proof bundle (deferred).
 struct ReplayedProof: PartyTamper {
     let attackStep: UInt64
-    var previous: Proof?
+    var previous: StepProof?
     init(attackStep: UInt64) { self.attackStep = attackStep }
 
     mutating func outgoing(_ message: Message) -> Outgoing {

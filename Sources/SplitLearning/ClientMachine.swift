@@ -38,7 +38,7 @@ public struct ClientStateMachine: PartyMachine {
     /// Deferred proofs: the server statements awaiting their proofs, and the steps verified so far.
     var pendingServer: [UInt64: [Fr]] = [:]
     var verifiedServerThrough: UInt64 = 0
-    var previousUpdateProof: Proof?
+    var previousUpdateProof: StepProof?
     var inFlight = 0
     var stepsThisRun = 0
     var interrupted = false
@@ -63,15 +63,16 @@ public struct ClientStateMachine: PartyMachine {
     enum StepPhase { case provingForward, awaitingGradient, provingUpdate }
 
     enum Awaiting {
-        case gradient(Draft, Message.Gradient, Proof)
-        case bundle(step: UInt64, Proof)
+        case gradient(Draft, Message.Gradient, StepProof)
+        case bundle(step: UInt64, StepProof)
     }
 
-    /// One step in flight: its input, the message, and after the gradient the updated layer.
+    /// One step in flight: its samples, the message, and after the gradient the updated layer.
     struct Draft {
         let step: UInt64
-        let input: [Int64]
-        let opening: SampleOpening?
+        /// The batch's inputs (one per sample) and, with commitments, their dataset openings.
+        let inputs: [[Int64]]
+        let openings: [SampleOpening]
         var message: Message.Activations
         var gradient: [Int64] = []
         var updated: QuantizedConv2d?
@@ -232,41 +233,51 @@ public struct ClientStateMachine: PartyMachine {
         return beginStep()
     }
 
-    /// The forward pass on the schedule's sample, its commitment and (inline proofs) its proof.
+    /// The forward pass on the schedule's samples (the spec's batch), their commitment and
+    /// (inline proofs) its proof.
     mutating func beginStep() -> [Action] {
         let t = step
         guard var checks, let session else { return fail(.invalidArgument("no session (handshake incomplete)")) }
-        let index: Int
-        do { index = try checks.indices(step: t)[0] } catch {
+        let indices: [Int]
+        do { indices = try checks.indices(step: t) } catch {
             return fail(.invalidArgument("no sample schedule (\(error))"))
         }
         self.checks = checks
-        let x = data.samples[index], label = data.labels[index]
-        var opening: SampleOpening?
+        let inputs = indices.map { data.samples[$0] }, labels = indices.map { data.labels[$0] }
+        var openings: [SampleOpening] = []
         if let dataset = data.dataset {
-            do { opening = try dataset.opening(index) } catch { return fail(.invalidArgument("\(error)")) }
+            do { openings = try indices.map { i throws(DatasetCommitmentError) in try dataset.opening(i) } } catch {
+                return fail(.invalidArgument("\(error)"))
+            }
         }
-        let activations: [Int64]
-        do { activations = try timed(&stats.computeSeconds) { try layer.forward(x) } } catch {
+        var activations: [Int64] = []
+        do {
+            try timed(&stats.computeSeconds) { () throws(FixedPointError) in
+                for x in inputs { activations += try layer.forward(x) }
+            }
+        } catch {
             return fail(.invalidArgument("the client's forward pass: \(error)"))
         }
-        var plan = ClientPlan(step: t, layer: layer, input: x, activations: activations, one: one)
+        var plan = ClientPlan(step: t, layer: layer, input: inputs[0], activations: activations, one: one)
         tamper?.plan(&plan)
-        let sample = Message.Sample(index: index, label: label, leaf: policy.commitments ? opening?.leaf : nil)
-        var message = Message.Activations(step: t, session: session, values: plan.activations, samples: [sample])
+        let samples = indices.enumerated().map { s, index in
+            Message.Sample(
+                index: index, label: labels[s], leaf: policy.commitments && !openings.isEmpty ? openings[s].leaf : nil)
+        }
+        var message = Message.Activations(step: t, session: session, values: plan.activations, samples: samples)
         if t == 0, data.announcement.fixedScheduleSeed == nil { message.scheduleSecret = data.scheduleSecret }
         if policy.commitments {
             let messageSalt = Fr.random()
             do {
                 message.commitment = try timed(&stats.computeSeconds) {
-                    try Commitments.activations(plan.activations, labels: [label], salt: messageSalt)
+                    try Commitments.activations(plan.activations, labels: labels, salt: messageSalt)
                 }
             } catch { return fail(.invalidArgument("committing the activations: \(error)")) }
             message.salt = messageSalt
             message.weightsCommitment = commitment
             message.previousLink = transcript.head.bytes
         }
-        let draft = Draft(step: t, input: x, opening: opening, message: message)
+        let draft = Draft(step: t, inputs: inputs, openings: openings, message: message)
         switch policy.proofs {
         case .none:
             return sendActivations(draft)
@@ -280,12 +291,16 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     func forwardJob(_ draft: Draft, forgedInput: [Fr]?) -> ProofJob {
-        let spec = spec, conv = layer, session = session, salt = salt, opening = draft.opening
+        let spec = spec, conv = layer, session = session, salt = salt, openings = draft.openings
         let root = data.announcement.root, t = draft.step
-        return ProofJob(step: t, part: .client, unchecked: forgedInput != nil) {
-            guard let opening else { throw SplitError.invalidArgument("no committed dataset") }
+        return ProofJob(step: t, part: .client, unchecked: forgedInput != nil) { oracle in
+            guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under")
+            }
+            if spec.usesBatchedCircuits {
+                return try spec.batchedForwardCircuit(
+                    conv, samples: openings, root: root, session: session, step: t, salt: salt, oracle: oracle)
             }
             return try spec.clientForwardCircuit(
                 conv, sample: opening, root: root, session: session, step: t, salt: salt,
@@ -347,7 +362,7 @@ public struct ClientStateMachine: PartyMachine {
     }
 
     /// Only a checked gradient reaches the model: the update, its commitment and (inline) its proof.
-    mutating func applyGradient(_ g: Message.Gradient, _ draft: Draft, proof: Proof?) -> [Action] {
+    mutating func applyGradient(_ g: Message.Gradient, _ draft: Draft, proof: StepProof?) -> [Action] {
         let t = draft.step
         guard var record = book.records[t] else { return fail(.invalidArgument("no step in flight")) }
         record.gradient = g.values
@@ -362,12 +377,17 @@ public struct ClientStateMachine: PartyMachine {
         transcript.append(record, .gradient)
         var draft = draft
         draft.gradient = g.values
-        let spec = spec, layer = layer
+        let spec = spec, layer = layer, sent = record.activations
         do {
-            draft.updated = try timed(&stats.computeSeconds) {
-                try ConvClientUpdate(layer: layer, learningRateShift: spec.learningRateShift).run(
-                    input: draft.input, outputGradient: g.values
-                ).updated
+            draft.updated = try timed(&stats.computeSeconds) { () throws(FixedPointError) -> QuantizedConv2d in
+                guard spec.usesBatchedCircuits else {
+                    return try ConvClientUpdate(layer: layer, learningRateShift: spec.learningRateShift).run(
+                        input: draft.inputs[0], outputGradient: g.values
+                    ).updated
+                }
+                return try BatchedStep.clientUpdate(
+                    layer, inputs: draft.inputs, masked: Self.masked(spec, activations: sent, gradient: g.values),
+                    learningRateShift: spec.learningRateShift)
             }
             if policy.commitments, let updated = draft.updated {
                 let fresh = Fr.random()
@@ -395,17 +415,34 @@ public struct ClientStateMachine: PartyMachine {
 
     func updateJob(_ draft: Draft) -> ProofJob {
         let spec = spec, conv = layer, session = session, salt = salt, newSalt = draft.newSalt
-        let opening = draft.opening, gradient = draft.gradient, t = draft.step
-        return ProofJob(step: t, part: .clientUpdate) {
-            guard let opening else { throw SplitError.invalidArgument("no committed dataset") }
+        let openings = draft.openings, gradient = draft.gradient, t = draft.step
+        let sent = book.records[t]?.activations ?? draft.message.values
+        return ProofJob(step: t, part: .clientUpdate) { oracle in
+            guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt, let newSalt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salts to prove the update under")
+            }
+            if spec.usesBatchedCircuits {
+                return try spec.batchedUpdateCircuit(
+                    conv, samples: openings, masked: Self.masked(spec, activations: sent, gradient: gradient),
+                    session: session, step: t, saltBefore: salt, saltAfter: newSalt, oracle: oracle
+                ).circuit
             }
             return try spec.clientUpdateCircuit(
                 conv, sample: opening, gradient: gradient, session: session, step: t,
                 saltBefore: salt, saltAfter: newSalt
             ).circuit
         }
+    }
+
+    /// The batched update's input: each sample's gradient masked by the ReLU of the activations
+    /// this side sent, [A > 0] dA (what the server's statement derives from the same values).
+    static func masked(_ spec: CircuitSpec, activations: [Int64], gradient: [Int64]) -> [[Int64]] {
+        let width = spec.cutWidth
+        let rows = { (values: [Int64]) in
+            (0..<(values.count / max(width, 1))).map { s in Array(values[(s * width)..<((s + 1) * width)]) }
+        }
+        return BatchedStep.maskedGradients(activations: rows(activations), gradients: rows(gradient))
     }
 
     mutating func completeStep(_ draft: Draft) -> [Action] {
@@ -448,7 +485,7 @@ public struct ClientStateMachine: PartyMachine {
         }
     }
 
-    public mutating func proved(_ job: ProofJob, _ proof: Proof, seconds: Double) -> [Action] {
+    public mutating func proved(_ job: ProofJob, _ proof: StepProof, seconds: Double) -> [Action] {
         stats.provingSeconds += seconds
         stats.proofs += 1
         switch phase {

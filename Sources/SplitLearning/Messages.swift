@@ -5,13 +5,14 @@ import SwiftProtobuf
 import ZKML
 
 /// The protocol's messages as the state machines see them: field elements as `Fr`, proofs as
-/// `Proof`, absent values as `nil`. Bytes exist only at the boundary: `Message(wire:)` decodes a
+/// `StepProof`, absent values as `nil`. Bytes exist only at the boundary: `Message(wire:)` decodes a
 /// received envelope (every field element canonical, every proof's points on their curves and in
 /// their subgroups, or a `Rejection` naming the field) and `wire` encodes one to send.
 ///
 /// Per-sample values (index, label, leaf) are arrays and activations and gradients are the
 /// samples' rows one after another, so a step that carries a mini-batch of B samples changes the
-/// counts, not the shape. The wire format carries one sample per step today (`spec.batch` is 1).
+/// counts, not the shape. A step of `spec.batch` samples carries that many (the receiver's
+/// `StepChecks` refuses any other count).
 public enum Message: Sendable, Equatable {
     case hello(Hello)
     case welcome(Welcome)
@@ -102,9 +103,9 @@ public enum Message: Sendable, Equatable {
         public var commitment: Fr?
         /// The client weights the activations come from.
         public var weightsCommitment: Fr?
-        public var forwardProof: Proof?
+        public var forwardProof: StepProof?
         /// Verified mode: the client's update proof of step - 1.
-        public var previousUpdateProof: Proof?
+        public var previousUpdateProof: StepProof?
         /// The transcript head before this message.
         public var previousLink: [UInt8]?
         /// Step 0 only: opens Hello's schedule commitment and seeds the schedule.
@@ -127,7 +128,7 @@ public enum Message: Sendable, Equatable {
         public var commitment: Fr?
         public var weightsBefore: Fr?
         public var weightsAfter: Fr?
-        public var proof: Proof?
+        public var proof: StepProof?
         public var previousLink: [UInt8]?
 
         public init(step: UInt64, session: Fr?, values: [Int64]) {
@@ -142,10 +143,10 @@ public enum Message: Sendable, Equatable {
         public var step: UInt64
         /// nil for a part code this side does not know.
         public var part: CircuitSpec.Part?
-        public var proof: Proof?
+        public var proof: StepProof?
         public var session: Fr?
 
-        public init(step: UInt64, part: CircuitSpec.Part?, proof: Proof?, session: Fr?) {
+        public init(step: UInt64, part: CircuitSpec.Part?, proof: StepProof?, session: Fr?) {
             self.step = step
             self.part = part
             self.proof = proof
@@ -178,7 +179,7 @@ public enum Message: Sendable, Equatable {
         public var steps: UInt64
         public var transcriptHead: [UInt8]
         /// Verified mode: the client update of the last step.
-        public var lastUpdateProof: Proof?
+        public var lastUpdateProof: StepProof?
         public var clientCommitment: Fr?
 
         public init(steps: UInt64, transcriptHead: [UInt8]) {
@@ -199,7 +200,7 @@ public enum Wire {
 
     static func bytes(_ value: Fr?) -> Data { value.map { Data($0.littleEndianBytes()) } ?? Data() }
 
-    static func bytes(_ proof: Proof?) -> Data { proof.map { Data($0.ethereumBytes) } ?? Data() }
+    static func bytes(_ proof: StepProof?) -> Data { proof.map { Data($0.bytes) } ?? Data() }
 
     /// A field element: exactly 32 bytes and below r (a non-canonical encoding would let one
     /// commitment travel under two spellings); empty bytes are an absent value.
@@ -210,19 +211,28 @@ public enum Wire {
         }
     }
 
-    /// A proof: 256 bytes, every point on its curve and in its subgroup; empty bytes are an
-    /// absent proof.
-    static func proof(_ data: Data, _ what: String) throws(Rejection) -> Proof? {
+    /// A proof: 256 bytes (one-sample circuits) or 384 (batched, with a commitment), every point
+    /// on its curve and in its subgroup; empty bytes are an absent proof. The length is checked
+    /// before any point is read.
+    static func proof(_ data: Data, _ what: String) throws(Rejection) -> StepProof? {
         if data.isEmpty { return nil }
-        guard data.count == 256 else {
-            throw .malformedField(field: what, reason: "a proof is 256 bytes, got \(data.count)")
+        guard data.count == StepProof.plainByteCount || data.count == CommittedProof.byteCount else {
+            throw .malformedField(field: what, reason: "a proof is 256 or 384 bytes, got \(data.count)")
         }
-        do { return try Proof(ethereumBytes: Array(data)) } catch {
+        do { return try StepProof(bytes: Array(data)) } catch {
             throw .malformedField(field: what, reason: "invalid proof point (\(error))")
         }
     }
 
     static func optionalBytes(_ data: Data) -> [UInt8]? { data.isEmpty ? nil : Array(data) }
+
+    /// One sample of an Activations message (`what` names where it was read).
+    static func sample(index: UInt64, label: UInt32, leaf: Data, _ what: String) throws(Rejection) -> Message.Sample {
+        guard let checked = Int(exactly: index) else {
+            throw .malformedField(field: "\(what).sample_index", reason: "\(index) is no sample index")
+        }
+        return Message.Sample(index: checked, label: Int(label), leaf: try field(leaf, "\(what).sample_leaf"))
+    }
 
     static func serialize(_ body: Envelope.OneOf_Body) -> [UInt8] {
         var envelope = Envelope()
@@ -326,14 +336,24 @@ extension Message {
             welcome.serverCommitment = try Wire.field(m.serverCommitment, "Welcome.server_commitment")
             self = .welcome(welcome)
         case .activations(let m):
-            guard let index = Int(exactly: m.sampleIndex) else {
-                throw .malformedField(field: "Activations.sample_index", reason: "\(m.sampleIndex) is no sample index")
+            var samples: [Sample] = []
+            if m.samples.isEmpty {
+                samples = [try Wire.sample(index: m.sampleIndex, label: m.label, leaf: m.sampleLeaf, "Activations")]
+            } else {
+                guard m.sampleIndex == 0, m.label == 0, m.sampleLeaf.isEmpty else {
+                    throw .malformedField(
+                        field: "Activations.samples",
+                        reason: "a batch's samples and the single-sample fields are both set")
+                }
+                for (s, sample) in m.samples.enumerated() {
+                    samples.append(
+                        try Wire.sample(
+                            index: sample.index, label: sample.label, leaf: sample.leaf, "Activations.samples[\(s)]"))
+                }
             }
-            let sample = Sample(
-                index: index, label: Int(m.label), leaf: try Wire.field(m.sampleLeaf, "Activations.sample_leaf"))
             var a = Activations(
                 step: m.step, session: try Wire.field(m.sessionID, "Activations.session_id"), values: m.values,
-                samples: [sample])
+                samples: samples)
             a.salt = try Wire.field(m.salt, "Activations.salt")
             a.commitment = try Wire.field(m.commitment, "Activations.commitment")
             a.weightsCommitment = try Wire.field(m.weightsCommitment, "Activations.weights_commitment")
@@ -368,8 +388,8 @@ extension Message {
         }
     }
 
-    /// The envelope body this message is sent as. A step's samples travel as the wire's single
-    /// sample fields (the state machines send exactly `spec.batch` = 1 of them).
+    /// The envelope body this message is sent as. A step of one sample travels in the wire's
+    /// single-sample fields, a batch in its `samples` list.
     var wire: Envelope.OneOf_Body {
         switch self {
         case .hello(let h):
@@ -409,10 +429,18 @@ extension Message {
             m.step = a.step
             m.sessionID = Wire.bytes(a.session)
             m.values = a.values
-            if let sample = a.samples.first {
+            if a.samples.count == 1, let sample = a.samples.first {
                 m.label = UInt32(clamping: sample.label)
                 m.sampleIndex = UInt64(clamping: sample.index)
                 m.sampleLeaf = Wire.bytes(sample.leaf)
+            } else {
+                m.samples = a.samples.map { sample in
+                    var entry = Verisplit_Split_V1_Sample()
+                    entry.index = UInt64(clamping: sample.index)
+                    entry.label = UInt32(clamping: sample.label)
+                    entry.leaf = Wire.bytes(sample.leaf)
+                    return entry
+                }
             }
             m.salt = Wire.bytes(a.salt)
             m.commitment = Wire.bytes(a.commitment)

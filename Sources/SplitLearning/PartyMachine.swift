@@ -59,17 +59,23 @@ public enum Persistence: Sendable, Equatable {
 /// One proof to make: the part, the step and the circuit with its witness. Built by a machine,
 /// run by the transport off the concurrency pool (a proof keeps every core busy for up to seconds).
 public struct ProofJob: Sendable {
+    /// The proof system's challenge derivation for a circuit with a commitment to witness wires
+    /// (`Groth16.proveCommitted`): given the committed values and the statement, it commits and
+    /// returns the challenge the verifier will derive.
+    public typealias ChallengeOracle = @Sendable ([Fr], [Fr]) -> Fr
+
     public let step: UInt64
     public let part: CircuitSpec.Part
-    /// Builds the circuit and its witness.
-    public let circuit: @Sendable () throws -> ConstraintSystem<Fr>
+    /// Builds the circuit and its witness. A batched circuit draws its challenge from `oracle`;
+    /// the one-sample circuits have no challenge and ignore it.
+    public let circuit: @Sendable (_ oracle: ChallengeOracle?) throws -> ConstraintSystem<Fr>
     /// Prove whatever witness the circuit has, satisfied or not (the forged-input adversary
     /// proves one the constraints refuse; an honest party's witness must satisfy them).
     public let unchecked: Bool
 
     public init(
         step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false,
-        circuit: @escaping @Sendable () throws -> ConstraintSystem<Fr>
+        circuit: @escaping @Sendable (_ oracle: ChallengeOracle?) throws -> ConstraintSystem<Fr>
     ) {
         self.step = step
         self.part = part
@@ -118,7 +124,7 @@ public protocol PartyMachine: Sendable {
     /// A message from the peer.
     mutating func receive(_ message: Message) -> [Action]
     /// A proof the machine asked for (inline or in the background) is ready.
-    mutating func proved(_ job: ProofJob, _ proof: Proof, seconds: Double) -> [Action]
+    mutating func proved(_ job: ProofJob, _ proof: StepProof, seconds: Double) -> [Action]
     /// The results of the last `verify` action, in its order.
     mutating func verified(_ results: [Bool], seconds: Double) -> [Action]
     /// The stored session the last `load` asked for (nil: none), or why it cannot be used.

@@ -15,7 +15,7 @@ import ZKML
 /// them in infrastructure the party controls.
 public protocol ProofService: Sendable {
     /// The proof of `job` under `keys`; throws when it cannot be made.
-    func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof
+    func prove(_ job: ProofJob, keys: SplitKeys) async throws -> StepProof
     /// Whether several jobs may be in flight at once. The in-process prover already keeps every
     /// core busy with one proof, so its deferred jobs run one after another; a pool of workers
     /// gains throughput from concurrent jobs (pipelined mode keeps up to its depth in flight).
@@ -28,7 +28,7 @@ public struct InProcessProofService: ProofService {
 
     public var runsConcurrently: Bool { false }
 
-    public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> Proof {
+    public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> StepProof {
         try await ProofWork.offload { try ProofWork.prove(job, keys: keys) }
     }
 }
@@ -47,12 +47,17 @@ public struct PreparedProofJob: Sendable {
     /// step's circuit takes up to a second.
     public static func prepare(_ job: ProofJob, keys: SplitKeys) async throws -> PreparedProofJob {
         try await ProofWork.offload {
-            let cs = try job.circuit()
+            let r1cs = keys.key(job.part).r1cs
+            guard r1cs.commitment == nil else {
+                throw SplitError.invalidArgument(
+                    "the \(job.part.rawValue) circuit is batched (a commitment to witness wires): its witness depends on a challenge drawn while proving, so it is proved in the party's process, not queued"
+                )
+            }
+            let cs = try job.circuit(nil)
             if let violation = cs.firstViolation() {
                 throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
             }
             let witness = cs.witness()
-            let r1cs = keys.key(job.part).r1cs
             guard witness.count == r1cs.numWires else {
                 throw SplitError.invalidArgument(
                     "\(job.part.rawValue) witness has \(witness.count) wires, the key's circuit \(r1cs.numWires)")

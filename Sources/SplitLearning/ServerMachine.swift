@@ -59,9 +59,9 @@ public struct ServerStateMachine: PartyMachine {
     /// A proof whose verification a continuation waits for.
     enum Pending {
         /// The client's update of step `step` to the weights under `after`.
-        case update(step: UInt64, after: Fr, proof: Proof?)
-        case forward(Proof)
-        case bundle(Message.ProofBundle, Proof)
+        case update(step: UInt64, after: Fr, proof: StepProof?)
+        case forward(StepProof)
+        case bundle(Message.ProofBundle, StepProof)
     }
 
     enum Next {
@@ -335,7 +335,7 @@ public struct ServerStateMachine: PartyMachine {
         return try checks.update(previous)
     }
 
-    mutating func acceptUpdate(step s: UInt64, after: Fr, proof: Proof?) -> [Action] {
+    mutating func acceptUpdate(step s: UInt64, after: Fr, proof: StepProof?) -> [Action] {
         book.records[s]?.clientWeightsAfter = after
         if let proof { book.records[s]?.updateProof = proof }
         return settle()
@@ -345,22 +345,37 @@ public struct ServerStateMachine: PartyMachine {
     /// SGD on the head, the gradient's commitment and (inline) the proof of the whole step.
     mutating func runStep(_ record: StepRecord) -> [Action] {
         let t = step, spec = spec
-        guard let session, let sample = record.samples.first else { return fail(.invalidArgument("no session")) }
+        guard let session, !record.samples.isEmpty else { return fail(.invalidArgument("no session")) }
         var record = record
         if policy.commitments { clientCommitment = record.clientWeights }
         transcript.append(record, .activations)
-        var plan = ServerPlan(step: t, label: sample.label, classes: spec.server.outputs, session: session)
+        var plan = ServerPlan(
+            step: t, labels: record.samples.map(\.label), classes: spec.server.outputs, session: session)
         tamper?.plan(&plan)
-        let result: ServerStep.Result
+        let rows = (0..<spec.batch).map { s in
+            Array(record.activations[(s * spec.cutWidth)..<((s + 1) * spec.cutWidth)])
+        }
+        let inputGradient: [Int64]
+        let updated: QuantizedDense
         do {
-            result = try timed(&stats.computeSeconds) {
-                try ServerStep(layer: layer, learningRateShift: spec.learningRateShift, loss: spec.loss)
-                    .run(activations: record.activations, label: plan.label)
+            (inputGradient, updated) = try timed(&stats.computeSeconds) {
+                () throws(FixedPointError) -> ([Int64], QuantizedDense) in
+                guard spec.usesBatchedCircuits else {
+                    let result = try ServerStep(
+                        layer: layer, learningRateShift: spec.learningRateShift, loss: spec.loss
+                    )
+                    .run(activations: record.activations, label: plan.labels[0])
+                    return (result.inputGradient, result.updated)
+                }
+                let result = try BatchedStep.server(
+                    layer, activations: rows, labels: plan.labels, learningRateShift: spec.learningRateShift,
+                    loss: spec.loss)
+                return (result.inputGradients.flatMap { $0 }, result.updated)
             }
         } catch {
             return fail(.invalidArgument("the server's step: \(error)"))
         }
-        var gradient = result.inputGradient
+        var gradient = inputGradient
         tamper?.gradient(&gradient, step: t)
         var message = Message.Gradient(step: t, session: session, values: gradient)
         var newSalt: Fr?, newCommitment: Fr?
@@ -368,8 +383,7 @@ public struct ServerStateMachine: PartyMachine {
             let fresh = Fr.random(), gradientSalt = Fr.random()
             do {
                 newCommitment = try timed(&stats.computeSeconds) {
-                    try ParameterCommitment.commit(
-                        result.updated.weights + result.updated.bias, format: spec.format, salt: fresh)
+                    try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: fresh)
                 }
                 message.commitment = try timed(&stats.computeSeconds) {
                     try Commitments.gradient(gradient, salt: gradientSalt)
@@ -385,15 +399,21 @@ public struct ServerStateMachine: PartyMachine {
         }
         record.gradient = gradient
         let draft = Draft(
-            record: record, message: message, updated: result.updated, newSalt: newSalt, newCommitment: newCommitment)
+            record: record, message: message, updated: updated, newSalt: newSalt, newCommitment: newCommitment)
         let head = layer, activations = record.activations, before = salt, after = newSalt
-        let label = plan.label, provedSession = plan.session
-        let job = ProofJob(step: t, part: .server) {
+        let labels = plan.labels, provedSession = plan.session
+        let job = ProofJob(step: t, part: .server) { oracle in
             guard let before, let after else {
                 throw SplitError.invalidArgument("step \(t): no weights salts to prove the server step under")
             }
+            if spec.usesBatchedCircuits {
+                return try spec.batchedServerCircuit(
+                    head, activations: rows, labels: labels, session: provedSession, step: t, saltBefore: before,
+                    saltAfter: after, oracle: oracle
+                ).circuit
+            }
             return try spec.serverStepCircuit(
-                head, activations: activations, label: label, session: provedSession, step: t,
+                head, activations: activations, label: labels[0], session: provedSession, step: t,
                 saltBefore: before, saltAfter: after
             ).circuit
         }
@@ -548,7 +568,7 @@ public struct ServerStateMachine: PartyMachine {
         }
     }
 
-    public mutating func proved(_ job: ProofJob, _ proof: Proof, seconds: Double) -> [Action] {
+    public mutating func proved(_ job: ProofJob, _ proof: StepProof, seconds: Double) -> [Action] {
         stats.provingSeconds += seconds
         stats.proofs += 1
         switch phase {
@@ -576,7 +596,7 @@ public struct ServerStateMachine: PartyMachine {
         guard let (pending, next) = awaiting else { return [] }
         awaiting = nil
         var actions: [Action] = []
-        var forwardProof: Proof?
+        var forwardProof: StepProof?
         for (index, check) in pending.enumerated() {
             let valid = index < results.count && results[index]
             switch check {

@@ -165,7 +165,7 @@ actor EventMailbox {
     enum Event: Sendable {
         case message(Message)
         case undecodable(Rejection)
-        case proved(ProofJob, Proof, Double)
+        case proved(ProofJob, StepProof, Double)
         case failed(SplitError)
 
         var fromPeer: Bool {
@@ -233,7 +233,7 @@ actor BackgroundProver {
     private var stopped = false
     /// Jobs handed to a concurrent service, cancelled when the session ends (the pool then
     /// withdraws them and their witnesses).
-    private var inFlight: [Task<(Proof, Double), any Error>] = []
+    private var inFlight: [Task<(StepProof, Double), any Error>] = []
 
     init(mailbox: EventMailbox, keys: SplitKeys?, service: any ProofService = InProcessProofService()) {
         self.mailbox = mailbox
@@ -245,7 +245,7 @@ actor BackgroundProver {
         let previous = tail
         let keys = keys, service = service
         if service.runsConcurrently {
-            let work = Task { () async throws -> (Proof, Double) in
+            let work = Task { () async throws -> (StepProof, Double) in
                 let started = now()
                 return (try await ProofWork.prove(job, keys: keys, service: service), now() - started)
             }
@@ -270,7 +270,7 @@ actor BackgroundProver {
         }
     }
 
-    private func deliver(_ job: ProofJob, _ result: Result<(Proof, Double), any Error>) async {
+    private func deliver(_ job: ProofJob, _ result: Result<(StepProof, Double), any Error>) async {
         if !inFlight.isEmpty { inFlight.removeFirst() }
         guard !stopped else { return }
         switch result {
@@ -305,24 +305,32 @@ enum ProofWork {
 
     /// Builds the job's circuit, checks that the witness satisfies it (a failure here is our own
     /// bug, named by its first violated constraint; a dishonest job proves regardless) and
-    /// proves under the part's key.
-    static func prove(_ job: ProofJob, keys: SplitKeys?) throws -> Proof {
+    /// proves under the part's key: plain Groth16 for the one-sample circuits, with the
+    /// commitment step (the circuit built around the challenge oracle) for the batched ones.
+    static func prove(_ job: ProofJob, keys: SplitKeys?) throws -> StepProof {
         guard let keys else {
             throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys")
         }
         let key = keys.key(job.part)
-        let cs = try job.circuit()
+        if key.provingKey.commitment != nil {
+            guard !job.unchecked else {
+                throw SplitError.invalidArgument("an unchecked witness is proved only with the one-sample circuits")
+            }
+            return .committed(
+                try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs) { oracle in try job.circuit(oracle) })
+        }
+        let cs = try job.circuit(nil)
         if job.unchecked {
-            return try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness())
+            return .plain(try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness()))
         }
         if let violation = cs.firstViolation() {
             throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
         }
-        return try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness())
+        return .plain(try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness()))
     }
 
     /// `job`'s proof from `service` (the in-process prover or the pool).
-    static func prove(_ job: ProofJob, keys: SplitKeys?, service: any ProofService) async throws -> Proof {
+    static func prove(_ job: ProofJob, keys: SplitKeys?, service: any ProofService) async throws -> StepProof {
         guard let keys else {
             throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys")
         }
@@ -334,9 +342,7 @@ enum ProofWork {
 
     static func verify(_ check: ProofCheck, keys: SplitKeys?) -> Bool {
         guard let keys else { return false }
-        return
-            (try? Groth16.verify(
-                key: keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement)) ?? false
+        return check.proof.verifies(key: keys.key(check.part).verifyingKey, statement: check.statement)
     }
 }
 

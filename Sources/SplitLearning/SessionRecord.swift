@@ -20,17 +20,17 @@ public struct StepRecord: Sendable, Equatable {
     public var activationCommitment: Fr?
     /// Commitment to the client weights the activations come from (cW_t).
     public var clientWeights: Fr?
-    public var forwardProof: Proof?
+    public var forwardProof: StepProof?
     /// The gradient at the cut (empty until the server's answer).
     public var gradient: [Int64] = []
     public var gradientSalt: Fr?
     public var gradientCommitment: Fr?
     public var serverBefore: Fr?
     public var serverAfter: Fr?
-    public var serverProof: Proof?
+    public var serverProof: StepProof?
     /// Commitment to the client weights after its update (cW_{t+1}).
     public var clientWeightsAfter: Fr?
-    public var updateProof: Proof?
+    public var updateProof: StepProof?
 
     public init(step: UInt64, activations: [Int64], samples: [Message.Sample]) {
         self.step = step
@@ -73,7 +73,7 @@ public struct StepRecord: Sendable, Equatable {
 
 extension StepRecord: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case step, activations, label, gradient
+        case step, activations, label, gradient, samples
         case sampleIndex = "sample_index", sampleLeaf = "sample_leaf", scheduleSecret = "schedule_secret"
         case activationSalt = "activation_salt", activationCommitment = "activation_commitment"
         case clientWeights = "client_weights", forwardProof = "forward_proof"
@@ -83,15 +83,34 @@ extension StepRecord: Codable {
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        // A step of one sample spells it in the single-sample keys; a batch lists its samples
+        // under `samples` and has none of those keys. Exactly one of the two forms.
+        let c = try decoder.strictContainer(
+            keyedBy: CodingKeys.self, optional: [.samples, .label, .sampleIndex, .sampleLeaf])
         step = try c.decode(UInt64.self, forKey: .step)
         activations = try c.decode([Int64].self, forKey: .activations)
-        // One sample per step: the format's single label, index and leaf.
-        samples = [
-            Message.Sample(
-                index: try c.decodeIfPresent(Int.self, forKey: .sampleIndex) ?? 0,
-                label: try c.decode(Int.self, forKey: .label), leaf: try c.field(.sampleLeaf))
-        ]
+        if c.contains(.samples) {
+            guard !c.contains(.label), !c.contains(.sampleIndex), !c.contains(.sampleLeaf) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .samples, in: c,
+                    debugDescription: "a batch's samples and the single-sample keys are both set")
+            }
+            samples = try c.decode([RecordSample].self, forKey: .samples).map(\.sample)
+            guard samples.count >= 2 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .samples, in: c, debugDescription: "a batch lists two or more samples")
+            }
+        } else {
+            for key in [CodingKeys.label, .sampleIndex, .sampleLeaf] where !c.contains(key) {
+                throw DecodingError.keyNotFound(
+                    key, .init(codingPath: c.codingPath, debugDescription: "the key '\(key.stringValue)' is missing"))
+            }
+            samples = [
+                Message.Sample(
+                    index: try c.decode(Int.self, forKey: .sampleIndex), label: try c.decode(Int.self, forKey: .label),
+                    leaf: try c.field(.sampleLeaf))
+            ]
+        }
         scheduleSecret = try c.hexBytes(.scheduleSecret)
         activationSalt = try c.field(.activationSalt)
         activationCommitment = try c.field(.activationCommitment)
@@ -111,10 +130,13 @@ extension StepRecord: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(step, forKey: .step)
         try c.encode(activations, forKey: .activations)
-        let sample = samples.first
-        try c.encode(sample?.label ?? 0, forKey: .label)
-        try c.encode(sample?.index ?? 0, forKey: .sampleIndex)
-        try c.encode(Hex.field(sample?.leaf), forKey: .sampleLeaf)
+        if samples.count == 1, let sample = samples.first {
+            try c.encode(sample.label, forKey: .label)
+            try c.encode(sample.index, forKey: .sampleIndex)
+            try c.encode(Hex.field(sample.leaf), forKey: .sampleLeaf)
+        } else {
+            try c.encode(samples.map(RecordSample.init), forKey: .samples)
+        }
         try c.encode(Hex.encode(scheduleSecret ?? []), forKey: .scheduleSecret)
         try c.encode(Hex.field(activationSalt), forKey: .activationSalt)
         try c.encode(Hex.field(activationCommitment), forKey: .activationCommitment)
@@ -128,6 +150,30 @@ extension StepRecord: Codable {
         try c.encode(Hex.proof(serverProof), forKey: .serverProof)
         try c.encode(Hex.field(clientWeightsAfter), forKey: .clientWeightsAfter)
         try c.encode(Hex.proof(updateProof), forKey: .updateProof)
+    }
+}
+
+/// One sample of a batched step in a record line: `{"index", "label", "leaf"}`, strict like the
+/// line itself.
+struct RecordSample: Codable {
+    let sample: Message.Sample
+
+    init(_ sample: Message.Sample) { self.sample = sample }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case index, label, leaf }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        sample = Message.Sample(
+            index: try c.decode(Int.self, forKey: .index), label: try c.decode(Int.self, forKey: .label),
+            leaf: try c.field(.leaf))
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sample.index, forKey: .index)
+        try c.encode(sample.label, forKey: .label)
+        try c.encode(Hex.field(sample.leaf), forKey: .leaf)
     }
 }
 
@@ -558,7 +604,7 @@ enum Hex {
 
     static func field(_ value: Fr?) -> String { value.map { field($0) } ?? "" }
 
-    static func proof(_ value: Proof?) -> String { value.map { encode($0.ethereumBytes) } ?? "" }
+    static func proof(_ value: StepProof?) -> String { value.map { encode($0.bytes) } ?? "" }
 }
 
 /// Any JSON object key, to see the keys a typed container would silently skip.
@@ -612,10 +658,10 @@ extension KeyedDecodingContainer {
         }
     }
 
-    /// A hex proof in the 256-byte Ethereum layout; "" or a missing key is absent.
-    func proof(_ key: Key) throws -> Proof? {
+    /// A hex proof (256 bytes in the Ethereum layout, or 384 with a commitment); "" or a missing key is absent.
+    func proof(_ key: Key) throws -> StepProof? {
         guard let bytes = try hexBytes(key) else { return nil }
-        do { return try Proof(ethereumBytes: bytes) } catch {
+        do { return try StepProof(bytes: bytes) } catch {
             throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a proof (\(error))")
         }
     }

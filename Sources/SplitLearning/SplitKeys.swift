@@ -56,11 +56,22 @@ public struct SplitKeys: Sendable {
     }
 
     /// The R1CS of each part for `spec`, from a statement built on sample layers: the circuits'
-    /// structure depends only on the spec's shapes, never on the values.
+    /// structure depends only on the spec's shapes (and batch), never on the values. A batch of
+    /// two or more gives the batched circuits, with their commitment to witness wires.
     public static func circuits(for spec: CircuitSpec) throws -> [CircuitSpec.Part: R1CS<Fr>] {
         let layers = try spec.sampleLayers(seed: 1)
         let x = [Int64](repeating: 0, count: spec.input.channels * spec.input.height * spec.input.width)
         var result: [CircuitSpec.Part: R1CS<Fr>] = [:]
+        if spec.usesBatchedCircuits {
+            let dataset = try spec.dataset(
+                inputs: [[Int64]](repeating: x, count: spec.batch), labels: [Int](repeating: 0, count: spec.batch))
+            for part in CircuitSpec.Part.allCases {
+                result[part] = try spec.buildBatched(
+                    part, dataset: dataset, indices: Array(0..<spec.batch), layers: layers, session: Fr(1), step: 0
+                ).r1cs()
+            }
+            return result
+        }
         for part in CircuitSpec.Part.allCases {
             result[part] = try spec.build(part, input: x, label: 0, layers: layers, session: Fr(1), step: 0).r1cs()
         }

@@ -6,10 +6,10 @@ import ZKML
 /// A proof to check: which part's key, the proof, and the public inputs it must verify for.
 public struct ProofCheck: Sendable, Equatable {
     public let part: CircuitSpec.Part
-    public let proof: Proof
+    public let proof: StepProof
     public let statement: [Fr]
 
-    public init(part: CircuitSpec.Part, proof: Proof, statement: [Fr]) {
+    public init(part: CircuitSpec.Part, proof: StepProof, statement: [Fr]) {
         self.part = part
         self.proof = proof
         self.statement = statement
@@ -48,12 +48,32 @@ public struct StepChecks: Sendable {
             ? announcement.schedule(session: session, revealedSecret: revealedSecret) : nil
     }
 
-    /// The sample indices of step `t` (one per sample of the batch).
+    /// The sample indices of step `t`: positions t B ..< (t + 1) B of the schedule's stream (one
+    /// permutation of the set per epoch), so a session visits every sample once per epoch
+    /// whatever the batch size B.
     public mutating func indices(step t: UInt64) throws(Rejection) -> [Int] {
         guard var order = schedule else { throw .noSchedule }
-        let index = order.index(step: t)
+        let batch = UInt64(spec.batch)
+        let (first, overflow) = t.multipliedReportingOverflow(by: batch)
+        guard !overflow, first <= UInt64.max - batch else {
+            throw .beyondAgreedSteps(step: t, agreed: UInt64.max / batch)
+        }
+        let indices = (0..<batch).map { order.index(step: first + $0) }
         schedule = order
-        return [index]
+        return indices
+    }
+
+    /// A step's flat values (the samples' rows one after another) as one row per sample.
+    func rows(_ values: [Int64]) -> [[Int64]] {
+        let width = spec.cutWidth
+        return (0..<spec.batch).map { s in Array(values[(s * width)..<((s + 1) * width)]) }
+    }
+
+    /// The batch's sample leaves, each present.
+    private func leaves(_ r: StepRecord) throws(Rejection) -> [Fr] {
+        var leaves: [Fr] = []
+        for sample in r.samples { leaves.append(try present(sample.leaf, .sampleLeaf)) }
+        return leaves
     }
 
     /// A message's step and session, before anything else is read.
@@ -106,6 +126,11 @@ public struct StepChecks: Sendable {
         }
         let weights = try present(r.clientWeights, .clientWeights)
         if let clientChain, weights != clientChain { throw .chainBroken(.client) }
+        if spec.usesBatchedCircuits {
+            return BatchedStatement.forward(
+                session: session, step: r.step, indices: r.samples.map(\.index), labels: r.samples.map(\.label),
+                root: announcement.root, leaves: try leaves(r), weights: weights, activations: rows(r.activations))
+        }
         let sample = r.samples[0]
         let leaf = try present(sample.leaf, .sampleLeaf)
         return StepStatement.forward(
@@ -131,6 +156,14 @@ public struct StepChecks: Sendable {
         let before = try present(r.serverBefore, .serverBefore)
         let after = try present(r.serverAfter, .serverAfter)
         if let serverChain, before != serverChain { throw .chainBroken(.server) }
+        guard r.activations.count == spec.cutWidth * spec.batch, r.samples.count == spec.batch else {
+            throw .wrongSize(.activations, expected: spec.cutWidth * spec.batch, got: r.activations.count)
+        }
+        if spec.usesBatchedCircuits {
+            return BatchedStatement.server(
+                session: session, step: r.step, activations: rows(r.activations), labels: r.samples.map(\.label),
+                gradients: rows(r.gradient), before: before, after: after)
+        }
         let sample = r.samples[0]
         return StepStatement.server(
             session: session, step: r.step, activations: r.activations, label: sample.label,
@@ -142,7 +175,20 @@ public struct StepChecks: Sendable {
     public func update(_ r: StepRecord) throws(Rejection) -> [Fr] {
         let before = try present(r.clientWeights, .clientWeights)
         let after = try present(r.clientWeightsAfter, .clientWeightsAfter)
-        guard let sample = r.samples.first else { throw .wrongSampleCount(expected: spec.batch, got: 0) }
+        guard r.samples.count == spec.batch, let sample = r.samples.first else {
+            throw .wrongSampleCount(expected: spec.batch, got: r.samples.count)
+        }
+        guard r.activations.count == spec.cutWidth * spec.batch, r.gradient.count == spec.cutWidth * spec.batch else {
+            throw .wrongSize(.gradient, expected: spec.cutWidth * spec.batch, got: r.gradient.count)
+        }
+        if spec.usesBatchedCircuits {
+            // The client masks the gradient by its own ReLU, [A > 0], which the verifier reads
+            // off the activations it received.
+            return BatchedStatement.update(
+                session: session, step: r.step, labels: r.samples.map(\.label), leaves: try leaves(r),
+                masked: BatchedStep.maskedGradients(activations: rows(r.activations), gradients: rows(r.gradient)),
+                before: before, after: after)
+        }
         let leaf = try present(sample.leaf, .sampleLeaf)
         return StepStatement.update(
             session: session, step: r.step, label: sample.label, sample: leaf, activations: r.activations,

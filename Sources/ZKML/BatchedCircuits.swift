@@ -15,6 +15,11 @@ extension CircuitSpec {
     /// The power of two the batch divides by (the spec validates `batch`).
     public var batchShift: Int { BatchedStep.shift(batch: batch) }
 
+    /// Whether the protocol proves this spec's steps with the batched circuits (a batch of 2 or
+    /// more: commitments to witness wires, lookups, Freivalds) or with the one-sample circuits
+    /// (batch 1: plain Groth16, keys compatible with snarkjs and the Solidity export).
+    public var usesBatchedCircuits: Bool { batch > 1 }
+
     /// The client's forward proof for a batch. Outputs: the samples' leaf hashes, the commitment
     /// to K and b, the activations; inputs: session, step, the samples' indices and labels, the
     /// dataset root. Proves, for each sample, that it is the leaf at its index (range-checked

@@ -74,7 +74,7 @@ enum Fixture {
         // Built once: the circuit draws fresh commitment salts, and a test compares the proof
         // with the public inputs of the same witness.
         let built = Built(cs: try spec.build(part, input: x, label: 1, layers: layers, session: Fr(5), step: step))
-        return ProofJob(step: step, part: part) { built.cs }
+        return ProofJob(step: step, part: part) { _ in built.cs }
     }
 }
 
@@ -284,7 +284,7 @@ final class ProverPoolJobTests: XCTestCase {
         let job = try Fixture.job(.client)
         let proof = try await service.prove(job, keys: Fixture.keys)
         let prepared = try await PreparedProofJob.prepare(job, keys: Fixture.keys)
-        XCTAssertTrue(try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs))
+        XCTAssertTrue(proof.verifies(key: key.verifyingKey, statement: prepared.publicInputs))
         for (id, c) in zip(ids, cases) {
             do {
                 _ = try await service.result(of: id, witness: c.witness) { _ in true }

@@ -36,7 +36,7 @@ struct Harness {
         case start
         case message(Message)
         case undecodable(Rejection)
-        case proved(ProofJob, Proof)
+        case proved(ProofJob, StepProof)
         case verified([Bool])
         case loaded(Result<StoredSession?, Rejection>)
     }
@@ -68,13 +68,16 @@ struct Harness {
             server: try ServerStateMachine(setup: Fixture.setup, options: server))
     }
 
-    static let placeholder = Proof(a: G1Affine.generator, b: G2Affine.generator, c: G1Affine.generator)
+    static let placeholder = StepProof.plain(
+        Proof(a: G1Affine.generator, b: G2Affine.generator, c: G1Affine.generator))
 
-    func prove(_ job: ProofJob) -> Proof {
+    func prove(_ job: ProofJob) -> StepProof {
         guard realProofs else { return Self.placeholder }
         let key = Fixture.keys.key(job.part)
         do {
-            return try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: try job.circuit().witness())
+            return .plain(
+                try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: try job.circuit(nil).witness())
+            )
         } catch {
             XCTFail("proving \(job.part): \(error)")
             return Self.placeholder
@@ -83,10 +86,7 @@ struct Harness {
 
     func verify(_ check: ProofCheck) -> Bool {
         guard realProofs else { return verdict(check) }
-        return
-            (try? Groth16.verify(
-                key: Fixture.keys.key(check.part).verifyingKey, proof: check.proof, publicInputs: check.statement))
-            ?? false
+        return check.proof.verifies(key: Fixture.keys.key(check.part).verifyingKey, statement: check.statement)
     }
 
     /// Runs both parties until neither has anything left to do; a party still open then sees

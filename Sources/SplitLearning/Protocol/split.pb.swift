@@ -301,6 +301,30 @@ public nonisolated struct Verisplit_Split_V1_Activations: Sendable {
   /// step 0 only: opens Hello.schedule_commitment and seeds the schedule
   public var scheduleSecret: Data = Data()
 
+  /// A batch of two or more samples travels here, one entry per sample in the batch's order, and
+  /// the single-sample fields (label, sample_index, sample_leaf) stay empty; a step of one sample
+  /// uses those fields and leaves this list empty. A message with both is refused.
+  public var samples: [Verisplit_Split_V1_Sample] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One committed sample of a batched step.
+public nonisolated struct Verisplit_Split_V1_Sample: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// its index in the committed set (the public schedule's)
+  public var index: UInt64 = 0
+
+  public var label: UInt32 = 0
+
+  /// field element: its leaf hash (absent in plain mode)
+  public var leaf: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -717,7 +741,7 @@ nonisolated extension Verisplit_Split_V1_Welcome: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Activations"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{3}session_id\0\u{1}values\0\u{1}label\0\u{1}salt\0\u{1}commitment\0\u{3}weights_commitment\0\u{3}forward_proof\0\u{3}previous_update_proof\0\u{3}previous_link\0\u{3}sample_index\0\u{3}sample_leaf\0\u{3}schedule_secret\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{3}session_id\0\u{1}values\0\u{1}label\0\u{1}salt\0\u{1}commitment\0\u{3}weights_commitment\0\u{3}forward_proof\0\u{3}previous_update_proof\0\u{3}previous_link\0\u{3}sample_index\0\u{3}sample_leaf\0\u{3}schedule_secret\0\u{1}samples\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -738,6 +762,7 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.sampleIndex) }()
       case 12: try { try decoder.decodeSingularBytesField(value: &self.sampleLeaf) }()
       case 13: try { try decoder.decodeSingularBytesField(value: &self.scheduleSecret) }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.samples) }()
       default: break
       }
     }
@@ -783,6 +808,9 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
     if !self.scheduleSecret.isEmpty {
       try visitor.visitSingularBytesField(value: self.scheduleSecret, fieldNumber: 13)
     }
+    if !self.samples.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.samples, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -800,6 +828,47 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
     if lhs.sampleIndex != rhs.sampleIndex {return false}
     if lhs.sampleLeaf != rhs.sampleLeaf {return false}
     if lhs.scheduleSecret != rhs.scheduleSecret {return false}
+    if lhs.samples != rhs.samples {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Verisplit_Split_V1_Sample: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Sample"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}label\0\u{1}leaf\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.label) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.leaf) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 1)
+    }
+    if self.label != 0 {
+      try visitor.visitSingularUInt32Field(value: self.label, fieldNumber: 2)
+    }
+    if !self.leaf.isEmpty {
+      try visitor.visitSingularBytesField(value: self.leaf, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Verisplit_Split_V1_Sample, rhs: Verisplit_Split_V1_Sample) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.leaf != rhs.leaf {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,262 @@
+import Algebra
+import Circuit
+import Foundation
+import Groth16
+import NeuralNet
+import SplitLearning
+import SwiftProtobuf
+import XCTest
+import ZKML
+
+/// The tiny architecture with a batch of 4: the protocol proves each step with the batched
+/// circuits (a commitment to witness wires, lookups, Freivalds).
+let tinyBatchedSpecJSON = Data(
+    """
+    {"name": "tiny-batch4", "input": {"channels": 1, "height": 28, "width": 28},
+     "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
+     "fraction_bits": 8, "value_bits": 24, "batch": 4, "loss": "softmax-cross-entropy",
+     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
+    """.utf8)
+
+enum BatchedFixture {
+    static let spec: CircuitSpec = {
+        do { return try CircuitSpec.load(tinyBatchedSpecJSON) } catch { fatalError("batched spec: \(error)") }
+    }()
+    static let keys: SplitKeys = {
+        do { return try SplitKeys.developmentSetup(spec: spec) } catch { fatalError("batched setup: \(error)") }
+    }()
+    static let setup = SessionSetup(spec: spec, specData: tinyBatchedSpecJSON, keys: keys)
+
+    static func run(
+        _ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil, resume: Bool = false,
+        stopAfter: Int? = nil, schedule: UInt64? = 7
+    ) async throws -> LocalRun.Result {
+        var c = LocalRunConfiguration()
+        c.fixedScheduleSeed = schedule
+        c.mode = mode
+        c.steps = steps
+        c.adversary = adversary
+        c.pipelineDepth = 2
+        c.stateDirectory = state
+        c.resume = resume
+        c.stopClientAfter = stopAfter
+        return try await LocalRun.run(setup: setup, train: Fixture.sessionData, test: nil, configuration: c)
+    }
+
+    /// The bundled samples in the spec's fixed point, as a client quantizes them.
+    static func inputs(_ indices: [Int]) throws -> [[Int64]] {
+        let size = spec.input.channels * spec.input.height * spec.input.width
+        let pixels = Fixture.sessionData.features.storage
+        return try indices.map { n in try pixels[(n * size)..<((n + 1) * size)].map { try spec.format.quantize($0) } }
+    }
+}
+
+final class BatchedSessionTests: XCTestCase {
+    /// The keys are the batched circuits': each part's key carries a commitment key.
+    func testBatchedSpecGetsCommittedKeys() {
+        for part in CircuitSpec.Part.allCases {
+            XCTAssertNotNil(BatchedFixture.keys.key(part).provingKey.commitment, part.rawValue)
+            XCTAssertNil(Fixture.keys.key(part).provingKey.commitment, part.rawValue)
+        }
+    }
+
+    /// Every mode trains the same weights, and those are the native batched step replayed
+    /// independently on the samples each step's record names: B = 4 samples per step, SGD on
+    /// their mean gradient.
+    func testBatchedSessionTrainsTheNativeBatchedStepInEveryMode() async throws {
+        let state = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: state) }
+        let verified = try await BatchedFixture.run(.verified, state: state)
+        XCTAssertFalse(verified.report.rejected, verified.report.reason ?? "")
+        XCTAssertEqual(verified.report.stepsCompleted, 3)
+        XCTAssertEqual(verified.report.client.proofs, 6)
+        XCTAssertEqual(verified.report.server.proofs, 3)
+
+        let (_, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
+        XCTAssertEqual(steps.count, 3)
+        var conv = try SplitClient.initialLayer(spec: BatchedFixture.spec, seed: 1)
+        var head = try SplitServer.initialLayer(spec: BatchedFixture.spec, seed: 2)
+        var seen = Set<Int>()
+        for record in steps {
+            XCTAssertEqual(record.samples.count, 4)
+            let indices = record.samples.map(\.index)
+            seen.formUnion(indices)
+            let labels = indices.map { Fixture.sessionData.labels[$0] }
+            XCTAssertEqual(record.samples.map(\.label), labels)
+            let inputs = try BatchedFixture.inputs(indices)
+            let activations = try BatchedStep.forward(conv, inputs: inputs)
+            XCTAssertEqual(record.activations, activations.flatMap { $0 })
+            let server = try BatchedStep.server(
+                head, activations: activations, labels: labels,
+                learningRateShift: BatchedFixture.spec.learningRateShift,
+                loss: BatchedFixture.spec.loss)
+            XCTAssertEqual(record.gradient, server.inputGradients.flatMap { $0 })
+            let masked = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
+            conv = try BatchedStep.clientUpdate(
+                conv, inputs: inputs, masked: masked, learningRateShift: BatchedFixture.spec.learningRateShift)
+            head = server.updated
+        }
+        XCTAssertEqual(seen.count, 12, "one epoch's permutation: no sample twice in three steps of four")
+        XCTAssertEqual(verified.clientLayer, conv)
+        XCTAssertEqual(verified.serverLayer, head)
+
+        for mode in [SplitMode.plain, .ledger, .pipelined] {
+            let run = try await BatchedFixture.run(mode)
+            XCTAssertFalse(run.report.rejected, "\(mode): \(run.report.reason ?? "")")
+            XCTAssertEqual(run.clientLayer, conv, "\(mode)")
+            XCTAssertEqual(run.serverLayer, head, "\(mode)")
+        }
+    }
+
+    /// Each dishonest party is refused in the batched protocol by the check that catches it:
+    /// a wrong computation by its proof, the rest by the check written for them.
+    func testEveryAdversaryIsCaughtByTheBatchedProofs() async throws {
+        for adversary in Adversary.allCases where adversary != .none {
+            for mode in [SplitMode.verified, .pipelined] {
+                if mode == .pipelined, ![Adversary.fsha, .forgedActivations, .replay].contains(adversary) { continue }
+                let run = try await BatchedFixture.run(mode, steps: 2, adversary: adversary)
+                let label = "\(adversary.rawValue) in \(mode.rawValue)"
+                XCTAssertTrue(run.report.rejected, "\(label) was not refused")
+                XCTAssertLessThanOrEqual(run.report.stepsCompleted, 1, "\(label): trained on a bad message")
+                XCTAssertEqual(run.report.rejectedBy, adversary.side == .server ? .client : .server, label)
+                XCTAssertTrue(
+                    SplitProtocolTests.catches(adversary, run.report.rejection),
+                    "\(label): \(run.report.rejection.map { "\($0)" } ?? "no rejection")")
+            }
+        }
+    }
+
+    /// The record of a batched session verifies offline (both parties'), and rewriting it is
+    /// caught: a sample's leaf or index, a label, a proof moved from another step, a plain proof
+    /// in place of a committed one.
+    func testBatchedRecordVerifiesOfflineAndTamperingIsCaught() async throws {
+        let state = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: state) }
+        let run = try await BatchedFixture.run(.verified, steps: 2, state: state, schedule: nil)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
+        let spec = BatchedFixture.spec, specHash = BatchedFixture.setup.specHash, keys = BatchedFixture.keys
+        for url in [
+            state.appendingPathComponent("client/record.jsonl"), try SplitProtocolTests.serverRecord(in: state),
+        ] {
+            let (header, steps) = try SessionRecordFile.read(url)
+            let report = try RecordVerifier.verify(
+                header: header, steps: steps, spec: spec, specHash: specHash, keys: keys)
+            XCTAssertEqual(report.proofsChecked, 6)
+            XCTAssertEqual(report.transcriptHead, run.report.transcriptHead)
+        }
+        let (header, steps) = try SessionRecordFile.read(state.appendingPathComponent("client/record.jsonl"))
+        func refuses(_ steps: [StepRecord], _ expected: Rejection, at step: UInt64, line: UInt = #line) {
+            XCTAssertThrowsError(
+                try RecordVerifier.verify(header: header, steps: steps, spec: spec, specHash: specHash, keys: keys),
+                line: line
+            ) { XCTAssertEqual($0 as? SplitError, .rejected(step: step, expected), line: line) }
+        }
+        var tampered = steps
+        tampered[1].samples[2].leaf = tampered[1].samples[3].leaf
+        refuses(tampered, .proofInvalid(.client), at: 1)
+        tampered = steps
+        tampered[1].samples.swapAt(0, 1)
+        XCTAssertThrowsError(
+            try RecordVerifier.verify(header: header, steps: tampered, spec: spec, specHash: specHash, keys: keys))
+        tampered = steps
+        tampered[0].serverProof = tampered[1].serverProof
+        refuses(tampered, .proofInvalid(.server), at: 0)
+        tampered = steps
+        tampered[0].updateProof = tampered[0].forwardProof
+        refuses(tampered, .proofInvalid(.clientUpdate), at: 0)
+        // A plain Groth16 proof (a one-sample key's) is never accepted under a batched key.
+        let plain = Fixture.keys.key(.server)
+        let layers = try Fixture.spec.sampleLayers(seed: 1)
+        let x = [Int64](repeating: 3, count: 784)
+        let cs = try Fixture.spec.build(.server, input: x, label: 0, layers: layers, session: Fr(1), step: 0)
+        tampered = steps
+        tampered[0].serverProof = .plain(
+            try Groth16.prove(key: plain.provingKey, r1cs: plain.r1cs, witness: cs.witness()))
+        refuses(tampered, .proofInvalid(.server), at: 0)
+        // A sample count other than the batch.
+        tampered = steps
+        tampered[1].samples.removeLast()
+        refuses(tampered, .wrongSampleCount(expected: 4, got: 3), at: 1)
+    }
+
+    /// The record line of a batched step lists its samples; a line with both forms, or a
+    /// `samples` list of one, does not parse.
+    func testBatchedRecordLinesAreStrict() throws {
+        let samples = (0..<4).map { Message.Sample(index: $0 * 3, label: $0, leaf: Fr(UInt64(10 + $0))) }
+        var record = StepRecord(step: 0, activations: [Int64](repeating: 5, count: 64), samples: samples)
+        record.gradient = [Int64](repeating: -1, count: 64)
+        let line = try JSONEncoder().encode(record)
+        XCTAssertEqual(try JSONDecoder().decode(StepRecord.self, from: line), record)
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: line) as? [String: Any])
+        XCTAssertNil(object["label"])
+        XCTAssertEqual((object["samples"] as? [Any])?.count, 4)
+        var both = object
+        both["label"] = 1
+        both["sample_index"] = 0
+        both["sample_leaf"] = ""
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(StepRecord.self, from: try JSONSerialization.data(withJSONObject: both)))
+        object["samples"] = [["index": 0, "label": 1, "leaf": ""]]
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(StepRecord.self, from: try JSONSerialization.data(withJSONObject: object)))
+        object["samples"] = [["index": 0, "label": 1, "leaf": "", "extra": 1], ["index": 1, "label": 1, "leaf": ""]]
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(StepRecord.self, from: try JSONSerialization.data(withJSONObject: object)))
+        // One sample keeps the single-sample keys (batch-1 records are unchanged).
+        let single = StepRecord(step: 0, activations: [1], samples: [samples[0]])
+        let singleObject = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(single)) as? [String: Any])
+        XCTAssertNil(singleObject["samples"])
+        XCTAssertEqual(singleObject["sample_index"] as? Int, 0)
+    }
+
+    /// A batch travels in the Activations message's sample list; a message with the list and
+    /// the single-sample fields both set is refused by name, and a committed proof round-trips.
+    func testBatchedActivationsOnTheWire() throws {
+        let samples = (0..<4).map { Message.Sample(index: $0, label: 9 - $0, leaf: Fr(UInt64($0 + 1))) }
+        var a = Message.Activations(step: 3, session: Fr(7), values: [1, 2, 3], samples: samples)
+        let key = BatchedFixture.keys.key(.client)
+        let proof = CommittedProof(
+            proof: Proof(a: G1Affine.generator, b: G2Affine.generator, c: G1Affine.generator),
+            commitment: G1Affine.generator, knowledge: G1Affine.generator)
+        a.forwardProof = .committed(proof)
+        let bytes = Wire.encode(.activations(a))
+        XCTAssertEqual(try Wire.decode(bytes), .activations(a))
+        XCTAssertNotNil(key.provingKey.commitment)
+
+        var envelope = try Verisplit_Split_V1_Envelope(serializedBytes: bytes)
+        guard case .activations(var m)? = envelope.body else { return XCTFail("not activations") }
+        m.sampleIndex = 2
+        envelope.body = .activations(m)
+        XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
+            guard case .malformedField(let field, _)? = $0 as? Rejection else { return XCTFail("\($0)") }
+            XCTAssertEqual(field, "Activations.samples")
+        }
+        m.sampleIndex = 0
+        m.forwardProof = Data(repeating: 1, count: 300)
+        envelope.body = .activations(m)
+        XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
+            guard case .malformedField(let field, let reason)? = $0 as? Rejection else { return XCTFail("\($0)") }
+            XCTAssertEqual(field, "Activations.forward_proof")
+            XCTAssertTrue(reason.contains("256 or 384"), reason)
+        }
+    }
+
+    /// The batched circuits' witness depends on a challenge drawn while proving: the prover
+    /// pool's job preparation refuses them instead of queueing a witness that cannot be proved,
+    /// and the ceremony refuses a batched spec instead of making keys without a commitment key.
+    func testPoolAndCeremonyRefuseBatchedCircuitsByName() async throws {
+        let job = ProofJob(step: 0, part: .server) { _ in ConstraintSystem<Fr>() }
+        do {
+            _ = try await PreparedProofJob.prepare(job, keys: BatchedFixture.keys)
+            XCTFail("a batched job was prepared for the pool")
+        } catch let error as SplitError {
+            XCTAssertTrue(error.description.contains("batched"), error.description)
+        }
+        let root = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        XCTAssertThrowsError(try SplitCeremony.create(spec: BatchedFixture.spec, root: root)) {
+            XCTAssertTrue("\($0)".contains("batch 4"), "\($0)")
+        }
+    }
+}
