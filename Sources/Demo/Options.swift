@@ -5,7 +5,8 @@ import SplitLearning
 /// How big each part of the demo is. `quick` fits the tests' one-minute budget, `full` the
 /// README's "a few minutes" on a 2-core machine (both measured; see `Demo`).
 public struct DemoSizes: Sendable, Equatable {
-    /// Verified training steps (one sample each; proving dominates at about 2.6 s per step).
+    /// Verified training steps (16 samples each with the embedded spec; proving dominates, at
+    /// about 2 s per step).
     public var verifiedSteps: Int
     /// Steps of the plain-mode reference session (same sockets and arithmetic, no proofs).
     public var plainSteps: Int
@@ -53,7 +54,7 @@ public struct DemoSizes: Sendable, Equatable {
 
     /// `verisplit demo`: a few minutes.
     public static let full = DemoSizes(
-        verifiedSteps: 60, plainSteps: 4000, adversaries: [.fsha, .replay, .scaleGradient, .wrongSession],
+        verifiedSteps: 80, plainSteps: 2000, adversaries: [.fsha, .replay, .scaleGradient, .wrongSession],
         qbiNeurons: 500, qbiBatch: 20, qbiSeeds: 10, auditExamples: 1000, auditAttack: .rmia, shadowModels: 16,
         epochs: 20, dpEpochs: 15, epsilon: 3)
 
