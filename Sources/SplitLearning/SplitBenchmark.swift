@@ -10,6 +10,8 @@ public enum SplitBenchmark {
     /// One mode's per-step figures.
     public struct ModeCost: Sendable {
         public let mode: SplitMode
+        /// Samples per step (the spec's batch).
+        public let batch: Int
         public let wallSeconds, computeSeconds, provingSeconds, verifySeconds, networkSeconds: Double
         /// Verification time per verified message.
         public let verifyPerMessageSeconds: Double
@@ -28,9 +30,13 @@ public enum SplitBenchmark {
                 ("\(key)_verify_per_message_ms", verifyPerMessageSeconds * 1000),
                 ("\(key)_bytes_per_step", bytesPerStep), ("\(key)_test_accuracy", testAccuracy),
                 ("\(key)_vs_plain", vsPlain),
-                ("\(key)_samples_per_s", 1 / wallSeconds), ("\(key)_prove_ms_per_sample", provingSeconds * 1000),
+                ("\(key)_batch", batch), ("\(key)_samples_per_s", samplesPerSecond),
+                ("\(key)_prove_ms_per_sample", provingSeconds * 1000 / Double(batch)),
             ]
         }
+
+        /// Whole-session throughput: samples trained per wall second, proofs and all.
+        public var samplesPerSecond: Double { Double(batch) / wallSeconds }
     }
 
     /// A mode's session refused a message or stopped before `steps`.
@@ -40,8 +46,8 @@ public enum SplitBenchmark {
         public var description: String { "\(mode.rawValue) run stopped early: \(reason)" }
     }
 
-    /// Runs `steps` one-sample steps in each mode on loopback and splits each step's wall time
-    /// into compute, proving, verification and the rest (network and waiting).
+    /// Runs `steps` steps (of the spec's batch) in each mode on loopback and splits each step's
+    /// wall time into compute, proving, verification and the rest (network and waiting).
     public static func modes(
         _ modes: [SplitMode], setup: SessionSetup, train: Dataset, test: Dataset, steps: Int,
         pipelineDepth: Int, logger: Logger
@@ -68,7 +74,7 @@ public enum SplitBenchmark {
             if mode == .plain { plainPerStep = wall }
             costs.append(
                 ModeCost(
-                    mode: mode, wallSeconds: wall, computeSeconds: compute, provingSeconds: proving,
+                    mode: mode, batch: setup.spec.batch, wallSeconds: wall, computeSeconds: compute, provingSeconds: proving,
                     verifySeconds: verify,
                     networkSeconds: max(0, wall - compute - proving - verify),
                     verifyPerMessageSeconds: verifications > 0
@@ -127,33 +133,49 @@ extension SplitBenchmark {
         public let steps: Int
         public let keySetupSeconds: Double
         public let modes: [ModeCost]
+        /// A spec with a batch: the verified session of the same architecture at batch 1 (the
+        /// one-sample circuits), run in the same benchmark for the throughput ratio.
+        public let batchOne: ModeCost?
         public let proving: (single: BatchedProving.Run, batched: BatchedProving.Run)?
 
         public func rendered(json: Bool) -> String {
             var rows: [(String, any Sendable)] = [("spec", spec), ("steps", steps), ("key_setup_s", keySetupSeconds)]
             for m in modes { rows += m.rows }
+            if let batchOne, let verified = modes.first(where: { $0.mode == .verified }) {
+                rows += [
+                    ("verified_batch1_samples_per_s", batchOne.samplesPerSecond),
+                    ("verified_batch1_prove_ms_per_sample", batchOne.provingSeconds * 1000),
+                    ("verified_throughput_vs_batch1", verified.samplesPerSecond / batchOne.samplesPerSecond),
+                ]
+            }
             if case let (single, batched)? = proving {
                 rows += single.rows + batched.rows
                 rows.append(("batched_throughput_vs_single", batched.samplesPerSecond / single.samplesPerSecond))
             }
             if json { return BenchTable(title: "", rows: rows).rendered(json: true) }
             var table = TextTable(header: [
-                "mode", "ms/step", "compute", "proving", "verify", "network", "verify/msg ms", "bytes/step", "accuracy",
-                "x plain",
+                "mode", "batch", "ms/step", "samples/s", "compute", "proving", "verify", "network", "verify/msg ms",
+                "bytes/step", "accuracy", "x plain",
             ])
             func ms(_ s: Double, _ digits: Int = 1) -> String { formatDecimal(s * 1000, digits: digits) }
-            for m in modes {
+            for m in modes + (batchOne.map { [$0] } ?? []) {
                 table.append([
-                    m.mode.rawValue, ms(m.wallSeconds), ms(m.computeSeconds), ms(m.provingSeconds),
+                    m.mode.rawValue, "\(m.batch)", ms(m.wallSeconds), formatDecimal(m.samplesPerSecond, digits: 2),
+                    ms(m.computeSeconds), ms(m.provingSeconds),
                     ms(m.verifySeconds, 2), ms(m.networkSeconds), ms(m.verifyPerMessageSeconds, 2),
                     formatDecimal(m.bytesPerStep, digits: 0), formatDecimal(m.testAccuracy * 100, digits: 1) + " %",
                     m.vsPlain.isFinite ? formatDecimal(m.vsPlain, digits: 1) : "-",
                 ])
             }
             var text = [
-                "split training, \(spec) spec, \(steps) steps per mode (one sample each), loopback; key setup \(formatDecimal(keySetupSeconds, digits: 2)) s",
+                "split training, \(spec) spec, \(steps) steps per mode, loopback; key setup \(formatDecimal(keySetupSeconds, digits: 2)) s",
                 table.render(),
             ]
+            if let batchOne, let verified = modes.first(where: { $0.mode == .verified }) {
+                text.append(
+                    "verified throughput at batch \(verified.batch) vs batch 1 (the last row: the same architecture, one-sample circuits): \(formatDecimal(verified.samplesPerSecond / batchOne.samplesPerSecond, digits: 1))x"
+                )
+            }
             if case let (single, batched)? = proving {
                 var t = TextTable(header: [
                     "circuits", "batch", "constraints/sample", "prove ms/sample", "samples/s", "verify ms/sample",
@@ -192,8 +214,20 @@ extension SplitBenchmark {
         let costs = try await modes(
             selected, setup: setup, train: train, test: test, steps: steps, pipelineDepth: pipelineDepth,
             logger: logger)
+        var batchOne: ModeCost?
+        if setup.spec.usesBatchedCircuits, selected.contains(.verified) {
+            let single = try setup.spec.withBatch(1)
+            let singleSetup = SessionSetup(
+                spec: single, specData: try JSONEncoder().encode(single),
+                keys: try SplitKeys.developmentSetup(spec: single))
+            batchOne = try await modes(
+                [.verified], setup: singleSetup, train: train, test: test, steps: steps, pipelineDepth: pipelineDepth,
+                logger: logger
+            ).first
+        }
         let proving = try batch.map { try batchComparison(spec: setup.spec, train: train, batch: $0) }
         return Report(
-            spec: setup.spec.name, steps: steps, keySetupSeconds: keySetupSeconds, modes: costs, proving: proving)
+            spec: setup.spec.name, steps: steps, keySetupSeconds: keySetupSeconds, modes: costs, batchOne: batchOne,
+            proving: proving)
     }
 }

@@ -180,7 +180,7 @@ struct SplitClientCommand: AsyncParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var tls: TLSFlags
     @Option(help: "verified, pipelined, ledger or plain.") var mode: String = "verified"
-    @Option(help: "Training steps (one sample each).") var steps: Int = 20
+    @Option(help: "Training steps (the spec's batch of samples each).") var steps: Int = 20
     @Option(help: "Pipelined mode: steps either side may run ahead of the proofs.") var pipelineDepth: Int = 4
     @Option(help: "Seed of the initial weights.") var seed: UInt64 = 1
     @Option(
