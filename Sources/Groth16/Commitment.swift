@@ -238,3 +238,53 @@ extension Groth16 {
         ])
     }
 }
+
+extension Groth16 {
+    /// Verifies many committed proofs under one key at once. With fresh random 128-bit weights
+    /// rho_i for the Groth16 equations and independent t_i for the proofs of knowledge:
+    /// prod_i e(-rho_i A_i, B_i) e(sum rho_i alpha, beta) e(sum rho_i (IC(x_i) + D_i), gamma)
+    /// e(sum rho_i C_i, delta) e(sum t_i D_i, sigma) e(-sum t_i K_i, g2) = 1, where each x_i ends
+    /// with the challenge derived from D_i and its statement (as `verifyCommitted` derives it).
+    /// One multi-pairing of n + 5 pairs instead of 6 n; a batch holding any invalid proof passes
+    /// with probability about 2^-128. Returns true only if every proof is valid; on false, verify
+    /// them one by one to find which. The inputs are checked as `verifyCommitted` checks them.
+    public static func batchVerifyCommitted(
+        key prepared: PreparedVerifyingKey, proofs: [(proof: CommittedProof, statement: [Fr])]
+    ) throws(Groth16Error) -> Bool {
+        if proofs.isEmpty { return true }
+        let key = prepared.key
+        guard let commitment = key.commitment else {
+            throw .commitmentMismatch("this key's circuit has no commitment: batch-verify with batchVerify")
+        }
+        var pairs: [(G1Affine, G2Prepared)] = []
+        pairs.reserveCapacity(proofs.count + 5)
+        var rhoSum = Fr.zero
+        var icSum = G1Jacobian.infinity
+        var cSum = G1Jacobian.infinity
+        var dSum = G1Jacobian.infinity
+        var kSum = G1Jacobian.infinity
+        for (proof, statement) in proofs {
+            guard statement.count + 1 == key.publicInputCount else {
+                throw .publicInputCount(expected: key.publicInputCount - 1, got: statement.count)
+            }
+            if proof.commitment.isInfinity { throw .identityPoint("D") }
+            if proof.knowledge.isInfinity { throw .identityPoint("K") }
+            let inputs = statement + [commitmentChallenge(commitment: proof.commitment, statement: statement)]
+            try checkInputs(anyKey: key, proof: proof.proof, publicInputs: inputs)
+            let rho = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
+            let t = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
+            rhoSum += rho
+            pairs.append(((-proof.proof.a).multiplied(by: rho).affine, G2Prepared(proof.proof.b)))
+            icSum += (publicInputTerm(key: key, publicInputs: inputs) + proof.commitment).multiplied(by: rho)
+            cSum += proof.proof.c.multiplied(by: rho)
+            dSum += proof.commitment.multiplied(by: t)
+            kSum += proof.knowledge.multiplied(by: t)
+        }
+        pairs.append((key.alpha.multiplied(by: rhoSum).affine, prepared.beta))
+        pairs.append((icSum.affine, prepared.gamma))
+        pairs.append((cSum.affine, prepared.delta))
+        pairs.append((dSum.affine, G2Prepared(commitment.sigma)))
+        pairs.append(((-kSum).affine, G2Prepared(G2Affine.generator)))
+        return Pairing.pairingCheck(prepared: pairs)
+    }
+}

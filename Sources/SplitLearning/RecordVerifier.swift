@@ -130,6 +130,10 @@ public enum RecordVerifier {
         var transcript = Transcript(session: Hex.field(header.session))
         var proofs = 0, openings = 0
         var heads = [transcript.head]
+        // Proofs are checked in batches (one multi-pairing per part, `ProofBatch`); the steps'
+        // other checks run as they come, and a failure anywhere is reported at the earliest
+        // failing step, as one-by-one checking would.
+        var pending = ProofBatch(keys: keys)
         for (index, record) in steps.enumerated() {
             let t = record.step
             do throws(Rejection) {
@@ -148,22 +152,49 @@ public enum RecordVerifier {
                             (.clientUpdate, record.updateProof, update),
                         ] {
                             guard let proof else { throw Rejection.proofMissing(part) }
-                            guard
-                                ProofWork.verify(ProofCheck(part: part, proof: proof, statement: statement), keys: keys)
-                            else {
-                                throw Rejection.proofInvalid(part)
-                            }
+                            pending.add(step: t, ProofCheck(part: part, proof: proof, statement: statement))
                             proofs += 1
                         }
                     }
                 }
             } catch {
+                if let (step, part) = pending.firstInvalid() { throw fail(step, .proofInvalid(part)) }
                 throw fail(t, error)
             }
             transcript.append(record)
             heads.append(transcript.head)
         }
+        if !pending.allValid(), let (step, part) = pending.firstInvalid() { throw fail(step, .proofInvalid(part)) }
         return (proofs, openings, heads, transcript.head)
+    }
+}
+
+/// A record's proofs, checked together: per part, one batch verification (random linear
+/// combination, soundness error about 2^-128 per batch); when a batch fails, one by one in step
+/// order to name the first invalid proof.
+struct ProofBatch {
+    let keys: SplitKeys?
+    private(set) var checks: [(step: UInt64, check: ProofCheck)] = []
+
+    init(keys: SplitKeys?) { self.keys = keys }
+
+    mutating func add(step: UInt64, _ check: ProofCheck) { checks.append((step, check)) }
+
+    /// Every pending proof verifies.
+    func allValid() -> Bool {
+        guard let keys else { return checks.isEmpty }
+        return CircuitSpec.Part.allCases.allSatisfy { part in
+            let batch = checks.filter { $0.check.part == part }.map(\.check)
+            return StepProof.batchVerifies(key: keys.key(part).verifyingKey, batch)
+        }
+    }
+
+    /// The earliest invalid proof (step order, then forward, server, update), or nil.
+    func firstInvalid() -> (UInt64, CircuitSpec.Part)? {
+        guard !checks.isEmpty else { return nil }
+        if allValid() { return nil }
+        for (step, check) in checks where !ProofWork.verify(check, keys: keys) { return (step, check.part) }
+        return nil
     }
 }
 

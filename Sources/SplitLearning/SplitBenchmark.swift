@@ -74,7 +74,8 @@ public enum SplitBenchmark {
             if mode == .plain { plainPerStep = wall }
             costs.append(
                 ModeCost(
-                    mode: mode, batch: setup.spec.batch, wallSeconds: wall, computeSeconds: compute, provingSeconds: proving,
+                    mode: mode, batch: setup.spec.batch, wallSeconds: wall, computeSeconds: compute,
+                    provingSeconds: proving,
                     verifySeconds: verify,
                     networkSeconds: max(0, wall - compute - proving - verify),
                     verifyPerMessageSeconds: verifications > 0

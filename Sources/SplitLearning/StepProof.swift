@@ -45,4 +45,25 @@ public enum StepProof: Sendable, Equatable {
             return (try? Groth16.verifyCommitted(key: key.key, proof: proof, statement: statement)) ?? false
         }
     }
+
+    /// Whether every check verifies under `key`, in one batch (`Groth16.batchVerify` or
+    /// `batchVerifyCommitted`): a batch with any invalid proof, or with a proof of the kind the
+    /// key does not take, is false.
+    public static func batchVerifies(key: PreparedVerifyingKey, _ checks: [ProofCheck]) -> Bool {
+        if checks.isEmpty { return true }
+        if key.key.commitment == nil {
+            var plain: [(proof: Proof, publicInputs: [Fr])] = []
+            for check in checks {
+                guard case .plain(let proof) = check.proof else { return false }
+                plain.append((proof, check.statement))
+            }
+            return (try? Groth16.batchVerify(key: key, proofs: plain)) ?? false
+        }
+        var committed: [(proof: CommittedProof, statement: [Fr])] = []
+        for check in checks {
+            guard case .committed(let proof) = check.proof else { return false }
+            committed.append((proof, check.statement))
+        }
+        return (try? Groth16.batchVerifyCommitted(key: key, proofs: committed)) ?? false
+    }
 }

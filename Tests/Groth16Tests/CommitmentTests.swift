@@ -70,6 +70,46 @@ final class CommittedGroth16Tests: XCTestCase {
             try Groth16.verify(key: key.verifyingKey, proof: proof.proof, publicInputs: template.publicValues))
     }
 
+    /// Batch verification of committed proofs: honest proofs pass together; a batch holding one
+    /// bad proof fails, including errors built to cancel in an unweighted sum (C and the proof of
+    /// knowledge K shifted by +X in one proof and -X in another), a swapped K, a wrong statement
+    /// and a plain proof's kind.
+    func testBatchVerificationOfCommittedProofs() throws {
+        let r1cs = circuit(oracle: nil).r1cs()
+        let key = try Groth16.setup(r1cs)
+        let prepared = PreparedVerifyingKey(key.verifyingKey)
+        let statement = [Fr(UInt64(152)), Fr(UInt64(42))]
+        let proofs = try (0..<3).map { _ in
+            try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        }
+        let honest = proofs.map { (proof: $0, statement: statement) }
+        XCTAssertTrue(try Groth16.batchVerifyCommitted(key: prepared, proofs: honest))
+        XCTAssertTrue(try Groth16.batchVerifyCommitted(key: prepared, proofs: []))
+
+        let x = G1Affine.generator.multiplied(by: Fr(UInt64(7)))
+        var cancelling = honest
+        cancelling[0].proof.proof.c = (cancelling[0].proof.proof.c.jacobian + x).affine
+        cancelling[1].proof.proof.c = (cancelling[1].proof.proof.c.jacobian + (-x)).affine
+        XCTAssertFalse(try Groth16.batchVerifyCommitted(key: prepared, proofs: cancelling))
+        cancelling = honest
+        cancelling[0].proof.knowledge = (cancelling[0].proof.knowledge.jacobian + x).affine
+        cancelling[2].proof.knowledge = (cancelling[2].proof.knowledge.jacobian + (-x)).affine
+        XCTAssertFalse(try Groth16.batchVerifyCommitted(key: prepared, proofs: cancelling))
+        var swapped = honest
+        swapped[0].proof.knowledge = honest[1].proof.knowledge
+        swapped[1].proof.knowledge = honest[0].proof.knowledge
+        XCTAssertFalse(try Groth16.batchVerifyCommitted(key: prepared, proofs: swapped))
+        var wrongStatement = honest
+        wrongStatement[2].statement = [statement[0] + .one, statement[1]]
+        XCTAssertFalse(try Groth16.batchVerifyCommitted(key: prepared, proofs: wrongStatement))
+        // One by one, each altered proof is the one that fails.
+        XCTAssertFalse(
+            try Groth16.verifyCommitted(key: key.verifyingKey, proof: swapped[0].proof, statement: statement))
+        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: honest[2].proof, statement: statement))
+        XCTAssertThrowsError(
+            try Groth16.batchVerifyCommitted(key: prepared, proofs: [(proofs[0], [statement[0]])]))
+    }
+
     /// The prover picks its own challenge: with C wrong in two entries, rho* = -e/f passes the
     /// Freivalds check, so the witness satisfies the R1CS; but the verifier derives the challenge
     /// from the commitment and the statement, and the proof fails.
