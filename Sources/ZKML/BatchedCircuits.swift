@@ -15,6 +15,11 @@ extension CircuitSpec {
     /// The power of two the batch divides by (the spec validates `batch`).
     public var batchShift: Int { BatchedStep.shift(batch: batch) }
 
+    /// The half a rounding rescale by 2^s adds first (`BatchedStep.roundedShift`).
+    static func rounding(_ s: Int) -> LinearCombination<Fr> {
+        LinearCombination(constant: Fr(BatchedStep.roundingOffset(s)))
+    }
+
     /// Whether the protocol proves this spec's steps with the batched circuits (a batch of 2 or
     /// more: commitments to witness wires, lookups, Freivalds) or with the one-sample circuits
     /// (batch 1: plain Groth16, keys compatible with snarkjs and the Solidity export).
@@ -112,8 +117,8 @@ extension CircuitSpec {
     /// The server's step on a batch. Outputs: dL/dA per sample (not divided by the batch), the
     /// commitments to (W, b) before and after; inputs: session, step, the activations, the labels.
     /// Proves z = rescale(W a + b 2^S), g = softmax(z) - onehot(label) (or z - onehot for MSE),
-    /// dA = rescale(W^T g) per sample, and W' = W - floor(sum_s g_s a_s^T / 2^(S+k+beta)),
-    /// b' = b - floor(sum_s g_s / 2^(k+beta)) with W, b, W', b' range-checked at the openings.
+    /// dA = rescale(W^T g) per sample, and W' = W - round(sum_s g_s a_s^T / 2^(S+k+beta)),
+    /// b' = b - round(sum_s g_s / 2^(k+beta)) with W, b, W', b' range-checked at the openings.
     /// The three products W A, W^T G and G A^T are committed hints checked by Freivalds.
     public func batchedServerCircuit(
         _ head: QuantizedDense, activations: [[Int64]], labels: [Int], session: Fr, step: UInt64,
@@ -197,8 +202,10 @@ extension CircuitSpec {
                 for s in 0..<batch { sum += result.outputGradients[s][i] * activations[s][j] }
                 let hint = cs.allocateCommitted("dW.sum\(i).\(j)", value: Fr(sum))
                 weightSums.append(LinearCombination(hint))
+                let weightShift = f.fractionBits + learningRateShift + beta
                 let delta = cs.lookupRescale(
-                    LinearCombination(hint), shift: f.fractionBits + learningRateShift + beta, context, "dW\(i).\(j)"
+                    LinearCombination(hint) + Self.rounding(weightShift), shift: weightShift, context,
+                    "dW\(i).\(j)"
                 ).q
                 updated.append(
                     cs.lookupSignedRange(
@@ -208,7 +215,9 @@ extension CircuitSpec {
         for i in 0..<m {
             let biasSum = (0..<batch).reduce(LinearCombination<Fr>()) { $0 + g[$1][i] }
             let shift = learningRateShift + beta
-            let step = shift == 0 ? biasSum : cs.lookupRescale(biasSum, shift: shift, context, "db\(i)").q.value
+            let step =
+                shift == 0
+                ? biasSum : cs.lookupRescale(biasSum + Self.rounding(shift), shift: shift, context, "db\(i)").q.value
             updated.append(cs.lookupSignedRange(params[m * n + i].value - step, bits: f.valueBits, context, "b'\(i)"))
         }
         try cs.openPacked(updated, salt: saltAfter, commitment: after, context, "after")
@@ -238,8 +247,8 @@ extension CircuitSpec {
     /// (K, b) before and after; inputs: session, step, the labels, the masked gradients
     /// delta_s = [A_s > 0] dA_s (which the server derives from what it received and sent).
     /// Proves the samples are the committed leaves (range-checked values) and
-    /// K' = K - floor(sum_s sum_p delta_s(p) x_s(window_p) / 2^(S+k+beta)),
-    /// b' = b - floor(sum_s sum_p delta_s(p) / 2^(k+beta)), K, b, K', b' range-checked; the kernel
+    /// K' = K - round(sum_s sum_p delta_s(p) x_s(window_p) / 2^(S+k+beta)),
+    /// b' = b - round(sum_s sum_p delta_s(p) / 2^(k+beta)), K, b, K', b' range-checked; the kernel
     /// gradient is a committed hint checked by Freivalds against delta and the im2col of x.
     public func batchedUpdateCircuit(
         _ conv: QuantizedConv2d, samples: [SampleOpening], masked delta: [[Int64]], session: Fr,
@@ -292,8 +301,10 @@ extension CircuitSpec {
                 }
                 let hint = cs.allocateCommitted("dK.sum\(o).\(t)", value: Fr(sum))
                 sums.append(LinearCombination(hint))
+                let kernelShift = f.fractionBits + learningRateShift + beta
                 let step = cs.lookupRescale(
-                    LinearCombination(hint), shift: f.fractionBits + learningRateShift + beta, context, "dK\(o).\(t)"
+                    LinearCombination(hint) + Self.rounding(kernelShift), shift: kernelShift, context,
+                    "dK\(o).\(t)"
                 ).q
                 updated.append(
                     cs.lookupSignedRange(
@@ -304,7 +315,9 @@ extension CircuitSpec {
             var biasSum = LinearCombination<Fr>()
             for s in 0..<batch { for p in 0..<positions { biasSum += deltaVariables[s][o * positions + p] } }
             let shift = learningRateShift + beta
-            let step = shift == 0 ? biasSum : cs.lookupRescale(biasSum, shift: shift, context, "db\(o)").q.value
+            let step =
+                shift == 0
+                ? biasSum : cs.lookupRescale(biasSum + Self.rounding(shift), shift: shift, context, "db\(o)").q.value
             updated.append(
                 cs.lookupSignedRange(params[channels * field + o].value - step, bits: f.valueBits, context, "b'\(o)"))
         }

@@ -7,9 +7,20 @@ import Commitment
 /// z_s = rescale_S(W a_s + b 2^S), g_s = softmax(z_s) - y_s (or z_s - y_s for MSE) and the
 /// gradient sent back dA_s = rescale_S(W^T g_s) on the server. SGD on the mean gradient with
 /// learning rate 2^-k: the batch sums are rescaled once, by 2^(S + k + beta) for weights and
-/// 2^(k + beta) for biases (the 1/B is a shift). The client masks dA_s by relu'(q) = [q > 0],
+/// 2^(k + beta) for biases (the 1/B is a shift), rounded to nearest (half up): a floor would
+/// move every parameter by half a unit in the last place down each step, a drift that swamps
+/// the gradient over a few hundred steps. The client masks dA_s by relu'(q) = [q > 0],
 /// i.e. by A_s > 0, which the server can compute from the activations it received.
 public enum BatchedStep {
+    /// round(x / 2^s), halves up: floor((x + 2^(s-1)) / 2^s); x itself for s = 0. What the
+    /// circuits prove with a rescale of x + 2^(s-1).
+    @inlinable public static func roundedShift(_ x: Int64, _ s: Int) -> Int64 {
+        s == 0 ? x : (x + (Int64(1) << Int64(s - 1))) >> Int64(s)
+    }
+
+    /// The constant a circuit adds before a rounding rescale by 2^s.
+    public static func roundingOffset(_ s: Int) -> Int64 { s == 0 ? 0 : Int64(1) << Int64(s - 1) }
+
     /// log2 of a power-of-two batch size.
     public static func shift(batch: Int) -> Int {
         precondition(batch >= 1 && batch & (batch - 1) == 0, "batch \(batch) is not a power of two")
@@ -60,16 +71,16 @@ public enum BatchedStep {
         }
         var w = head.weights
         var b = head.bias
-        let weightShift = Int64(f.fractionBits + k + beta)
+        let weightShift = f.fractionBits + k + beta
         for i in 0..<head.outputs {
             var biasSum: Int64 = 0
             for s in 0..<activations.count { biasSum += gradients[s][i] }
             for j in 0..<head.inputs {
                 var sum: Int64 = 0
                 for s in 0..<activations.count { sum += gradients[s][i] * activations[s][j] }
-                w[i * head.inputs + j] -= sum >> weightShift
+                w[i * head.inputs + j] -= roundedShift(sum, weightShift)
             }
-            b[i] -= biasSum >> Int64(k + beta)
+            b[i] -= roundedShift(biasSum, k + beta)
         }
         let updated = try QuantizedDense(
             inputs: head.inputs, outputs: head.outputs, weights: w, bias: b, relu: false, format: f)
@@ -83,8 +94,8 @@ public enum BatchedStep {
         zip(activations, gradients).map { a, g in zip(a, g).map { $0 > 0 ? $1 : 0 } }
     }
 
-    /// The client's updated convolution: K' = K - floor(sum_s sum_p delta_s(p) x_s(window_p) /
-    /// 2^(S + k + beta)), b' = b - floor(sum_s sum_p delta_s(p) / 2^(k + beta)).
+    /// The client's updated convolution: K' = K - round(sum_s sum_p delta_s(p) x_s(window_p) /
+    /// 2^(S + k + beta)), b' = b - round(sum_s sum_p delta_s(p) / 2^(k + beta)).
     public static func clientUpdate(
         _ conv: QuantizedConv2d, inputs: [[Int64]], masked delta: [[Int64]],
         learningRateShift k: Int
@@ -108,8 +119,8 @@ public enum BatchedStep {
                     }
                 }
             }
-            for t in 0..<field { kernel[o * field + t] -= sums[t] >> Int64(f.fractionBits + k + beta) }
-            bias[o] -= biasSum >> Int64(k + beta)
+            for t in 0..<field { kernel[o * field + t] -= roundedShift(sums[t], f.fractionBits + k + beta) }
+            bias[o] -= roundedShift(biasSum, k + beta)
         }
         return try QuantizedConv2d(
             inChannels: conv.inChannels, outChannels: conv.outChannels, height: conv.height,

@@ -95,6 +95,45 @@ final class BatchedCircuitTests: XCTestCase {
         print("batched server step, batch 4:", cs.constraintCount, "constraints")
     }
 
+    /// The batched SGD rounds its rescale to nearest, halves up (a floor drifts every parameter
+    /// down by half a unit per step); a server step whose new weights were floored instead does
+    /// not open the committed "after" weights the circuit proves.
+    func testSGDRoundsToNearestAndAFlooredUpdateIsRefused() throws {
+        XCTAssertEqual(BatchedStep.roundedShift(5, 2), 1)
+        XCTAssertEqual(BatchedStep.roundedShift(6, 2), 2)
+        XCTAssertEqual(BatchedStep.roundedShift(-6, 2), -1)
+        XCTAssertEqual(BatchedStep.roundedShift(-7, 2), -2)
+        XCTAssertEqual(BatchedStep.roundedShift(-3, 1), -1)
+        XCTAssertEqual(BatchedStep.roundedShift(-9, 0), -9)
+        let layers = try Self.spec.sampleLayers(seed: 1)
+        let batch = try samples()
+        let activations = try BatchedStep.forward(layers.client, inputs: batch.map(\.values))
+        let labels = batch.map(\.label)
+        let (cs, result) = try Self.spec.batchedServerCircuit(
+            layers.server, activations: activations, labels: labels, session: .one,
+            step: 3, saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
+        XCTAssertNil(cs.firstViolation())
+        // The floored update, computed independently of BatchedStep.
+        let f = Self.spec.format, head = layers.server
+        let beta = BatchedStep.shift(batch: batch.count), k = Self.spec.learningRateShift
+        var weights = head.weights, bias = head.bias
+        for i in 0..<head.outputs {
+            var biasSum: Int64 = 0
+            for s in 0..<batch.count { biasSum += result.outputGradients[s][i] }
+            for j in 0..<head.inputs {
+                var sum: Int64 = 0
+                for s in 0..<batch.count { sum += result.outputGradients[s][i] * activations[s][j] }
+                weights[i * head.inputs + j] -= sum >> Int64(f.fractionBits + k + beta)
+            }
+            bias[i] -= biasSum >> Int64(k + beta)
+        }
+        XCTAssertNotEqual(weights + bias, result.updated.weights + result.updated.bias, "rounding changed nothing")
+        let floored = try ParameterCommitment.commit(weights + bias, format: f, salt: Fr(UInt64(5)))
+        let after = try XCTUnwrap(cs.publicVariable(named: "commitmentAfter"))
+        cs.tamper(after, with: floored)
+        XCTAssertNotNil(cs.firstViolation())
+    }
+
     func testUpdateSatisfiesAndMatchesNative() throws {
         let layers = try Self.spec.sampleLayers(seed: 1)
         let batch = try samples()
