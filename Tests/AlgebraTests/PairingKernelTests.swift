@@ -146,4 +146,53 @@ final class PairingKernelTests: XCTestCase {
         XCTAssertTrue(with(.adx) { Pairing.pairingCheck([(ap, bq), (-p.multiplied(by: a * b).affine, q)]) })
         XCTAssertFalse(with(.adx) { Pairing.pairingCheck([(ap, bq), (-p.multiplied(by: a).affine, q)]) })
     }
+
+    /// Affine-form prepared points (lines divided by c0) give the same pairings as projective
+    /// ones on both kernels, alone and mixed in one multi-pairing.
+    func testAffineFormPreparedLines() {
+        let p = G1Jacobian.generator.multiplied(by: .random()).affine
+        let q = G2Jacobian.generator.multiplied(by: .random()).affine
+        let affine = G2Prepared(q, affineLines: true)
+        XCTAssertTrue(affine.isAffine)
+        XCTAssertFalse(G2Prepared(q).isAffine)
+        XCTAssertEqual(affine.lines.count, Pairing.lineCount)
+        XCTAssertTrue(affine.lines.allSatisfy { $0.c0 == .one })
+        XCTAssertTrue(G2Prepared(.infinity, affineLines: true).isInfinity)
+        let p2 = G1Jacobian.generator.multiplied(by: .random()).affine
+        let q2 = G2Jacobian.generator.multiplied(by: .random()).affine
+        let a = Fr.random(), b = Fr.random()
+        let ap = p.multiplied(by: a).affine
+        let bq = q.multiplied(by: b).affine
+        for kernel in FieldKernel.allCases {
+            let expected = with(kernel) { Pairing.pairing(p, q) }
+            XCTAssertEqual(with(kernel) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(p, affine)])) }, expected)
+            let product = with(kernel) { Pairing.pairing(p, q) * Pairing.pairing(p2, q2) * Pairing.pairing(ap, q) }
+            let mixed = with(kernel) {
+                Pairing.finalExponentiation(
+                    Pairing.multiMillerLoop([
+                        (p, affine), (p2, G2Prepared(q2)), (ap, G2Prepared(q, affineLines: true)),
+                        (.infinity, affine),
+                    ]))
+            }
+            XCTAssertEqual(mixed, product, "mixed affine and projective pairs under \(kernel)")
+            XCTAssertTrue(
+                with(kernel) {
+                    Pairing.pairingCheck(prepared: [
+                        (ap, G2Prepared(bq, affineLines: true)), (-p.multiplied(by: a * b).affine, affine),
+                    ])
+                })
+            XCTAssertFalse(
+                with(kernel) {
+                    Pairing.pairingCheck(prepared: [
+                        (ap, G2Prepared(bq, affineLines: true)), (-p.multiplied(by: a * b + .one).affine, affine),
+                    ])
+                })
+        }
+        // An unvalidated G1 "point" with y = 0 (no point of G1 has one) keeps the projective
+        // evaluation in the C kernel: both kernels still agree after the final exponentiation.
+        let bogus = G1Affine(x: Fq(UInt64(5)), y: .zero)
+        XCTAssertEqual(
+            with(.best) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(bogus, affine), (p, affine)])) },
+            with(.portable) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(bogus, affine), (p, affine)])) })
+    }
 }

@@ -318,7 +318,8 @@ void vs_ifma_g2_scale_glv(uint64_t *buf, const uint64_t *glv, size_t lo, size_t 
  * constant time in the loop digits or in the inversion (the pairing's inputs are public).
  *   g2_prepare: the Miller-loop lines of Q (x, y: 2 Fq2) into `lines` (room for
  *     ndigits + nonzero digits + 2 lines), with q1 = psi(Q) and q2 = -psi^2(Q) for the last two.
- *   miller_loop: n pairs; `points` = n (x, y) G1 coordinates, `tables[i]` pair i's lines.
+ *   miller_loop: n pairs; `tables[i]` pair i's lines; `points` = n G1 coordinate pairs: (x, y), or
+ *     for a pair with affine[i] != 0 (affine-form lines, c0 = 1) (x / y, 1 / y).
  *   final_exponentiation: returns 0 (and writes zero) when the input is zero.
  */
 void vs_bn254_fq2_mul(void *r, const void *a, const void *b);
@@ -331,8 +332,8 @@ void vs_bn254_fq12_frobenius(void *r, const void *a, int k);
 int vs_bn254_fq12_inverse(void *r, const void *a);
 void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
                          size_t ndigits);
-void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, size_t n,
-                          const int8_t *digits, size_t ndigits);
+void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
+                          size_t n, const int8_t *digits, size_t ndigits);
 int vs_bn254_final_exponentiation(void *out, const void *in, const int8_t *xdigits, size_t nx);
 
 #ifdef __cplusplus
