@@ -120,7 +120,8 @@ final class PairingKernelTests: XCTestCase {
             XCTAssertEqual(e, with(.adx) { Pairing.portableFinalExponentiation(f) })
         }
         for f in edgeFq12 {
-            XCTAssertEqual(with(.adx) { Pairing.finalExponentiation(f) }, with(.portable) { Pairing.finalExponentiation(f) })
+            XCTAssertEqual(
+                with(.adx) { Pairing.finalExponentiation(f) }, with(.portable) { Pairing.finalExponentiation(f) })
         }
         XCTAssertEqual(with(.adx) { Pairing.finalExponentiation(.zero) }, .zero)
         XCTAssertEqual(with(.adx) { Pairing.finalExponentiation(.one) }, .one)
@@ -142,7 +143,8 @@ final class PairingKernelTests: XCTestCase {
                 "e(aP, bQ) = e(P, Q)^(ab) under \(kernel)")
         }
         // A wrong exponent must show: e(aP, bQ) != e(P, Q)^(ab+1).
-        XCTAssertNotEqual(with(.adx) { Pairing.pairing(ap, bq) }, fast.power(limbs: (a * b + .one).canonicalLimbs.array))
+        XCTAssertNotEqual(
+            with(.adx) { Pairing.pairing(ap, bq) }, fast.power(limbs: (a * b + .one).canonicalLimbs.array))
         XCTAssertTrue(with(.adx) { Pairing.pairingCheck([(ap, bq), (-p.multiplied(by: a * b).affine, q)]) })
         XCTAssertFalse(with(.adx) { Pairing.pairingCheck([(ap, bq), (-p.multiplied(by: a).affine, q)]) })
     }
@@ -165,7 +167,8 @@ final class PairingKernelTests: XCTestCase {
         let bq = q.multiplied(by: b).affine
         for kernel in FieldKernel.allCases {
             let expected = with(kernel) { Pairing.pairing(p, q) }
-            XCTAssertEqual(with(kernel) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(p, affine)])) }, expected)
+            XCTAssertEqual(
+                with(kernel) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(p, affine)])) }, expected)
             let product = with(kernel) { Pairing.pairing(p, q) * Pairing.pairing(p2, q2) * Pairing.pairing(ap, q) }
             let mixed = with(kernel) {
                 Pairing.finalExponentiation(
