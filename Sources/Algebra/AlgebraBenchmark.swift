@@ -102,6 +102,10 @@ extension AlgebraBenchmark {
         t.append("fq12_mul_ns", PairingBenchmark.fq12MultiplicationNanoseconds())
         t.append("g1_add_ns", g1AdditionNanoseconds())
         t.append("pairing_ms", PairingBenchmark.pairingMilliseconds())
+        let pieces = PairingBenchmark.piecesMicroseconds()
+        t.append("pairing_g2_prepare_us", pieces.prepare)
+        t.append("pairing_miller_loop_us", pieces.miller)
+        t.append("pairing_final_exp_us", pieces.final)
         t.append("msm_g1_2e16_ms", msmG1Milliseconds(logSize: 16))
         if !quick { t.append("msm_g1_2e18_ms", msmG1Milliseconds(logSize: 18, repetitions: 2)) }
         t.append("fft_2e16_ms", FFTBenchmark.time(logSize: 16))

@@ -1,3 +1,5 @@
+import CAlgebraKernels
+
 /// F_q12 = F_q6[w] / (w^2 - v): the top of BN254's tower and the field of pairing values
 /// (GT is its order-r subgroup).
 ///
@@ -33,26 +35,62 @@ public struct Fq12: Field {
     @inlinable @inline(__always)
     public func doubled() -> Fq12 { Fq12(c0.doubled(), c1.doubled()) }
 
-    /// Karatsuba: (a0 + a1 w)(b0 + b1 w) = a0b0 + v a1b1 + ((a0+a1)(b0+b1) - a0b0 - a1b1) w.
-    @inlinable @inline(__always)
+    /// The product: the C tower kernel (`CAlgebraKernels`, lazy reduction on the MULX/ADX field
+    /// kernel) when the ADX kernel is in use, else `portableProduct`. Both give the same value.
+    @inlinable
     public static func * (a: Fq12, b: Fq12) -> Fq12 {
+        if FieldKernel.current == .adx {
+            var r = Fq12.zero, x = a, y = b
+            vs_bn254_fq12_mul(&r, &x, &y)
+            return r
+        }
+        return portableProduct(a, b)
+    }
+
+    /// Karatsuba in Swift: (a0 + a1 w)(b0 + b1 w) = a0b0 + v a1b1 + ((a0+a1)(b0+b1) - a0b0 - a1b1) w.
+    /// The fallback without BMI2/ADX and the reference the C kernel is tested against.
+    @inlinable @inline(__always)
+    public static func portableProduct(_ a: Fq12, _ b: Fq12) -> Fq12 {
         let aa = a.c0 * b.c0
         let bb = a.c1 * b.c1
         let r1 = (a.c0 + a.c1) * (b.c0 + b.c1) - aa - bb
         return Fq12(aa + bb.mulByNonResidue(), r1)
     }
 
-    /// Complex squaring: a0^2 + v a1^2 = (a0 + a1)(a0 + v a1) - a0a1 - v a0a1, and 2 a0a1.
-    @inlinable @inline(__always)
+    /// The square: the C kernel when the ADX kernel is in use, else `portableSquared`.
+    @inlinable
     public func squared() -> Fq12 {
+        if FieldKernel.current == .adx {
+            var r = Fq12.zero, x = self
+            vs_bn254_fq12_sqr(&r, &x)
+            return r
+        }
+        return portableSquared()
+    }
+
+    /// Complex squaring in Swift: a0^2 + v a1^2 = (a0 + a1)(a0 + v a1) - a0a1 - v a0a1, and 2 a0a1.
+    @inlinable @inline(__always)
+    public func portableSquared() -> Fq12 {
         let ab = c0 * c1
         let r0 = (c0 + c1) * (c0 + c1.mulByNonResidue()) - ab - ab.mulByNonResidue()
         return Fq12(r0, ab.doubled())
     }
 
-    /// (a0 - a1 w) / (a0^2 - v a1^2): one Fq6 inversion.
+    /// The inverse (nil for zero): the C kernel when the ADX kernel is in use, else
+    /// `portableInverse`. The C kernel inverts in Fq by Fermat too, but it is not meant for
+    /// secrets (GT values are public wherever this module uses them).
     @inlinable
     public func inverse() -> Fq12? {
+        if FieldKernel.current == .adx {
+            var r = Fq12.zero, x = self
+            return vs_bn254_fq12_inverse(&r, &x) == 1 ? r : nil
+        }
+        return portableInverse()
+    }
+
+    /// (a0 - a1 w) / (a0^2 - v a1^2): one Fq6 inversion, in Swift.
+    @inlinable
+    public func portableInverse() -> Fq12? {
         let norm = c0.squared() - c1.squared().mulByNonResidue()
         guard let inv = norm.inverse() else { return nil }
         return Fq12(c0 * inv, -(c1 * inv))
@@ -67,8 +105,21 @@ public struct Fq12: Field {
 
     /// The q^k-power Frobenius map (k taken mod 12; coefficients precomputed for 1...11):
     /// Fq6 Frobenius on both halves, and w^(q^k) = xi^((q^k-1)/6) * w scales the w-half.
+    /// k = 1, 2, 3 go to the C kernel when the ADX kernel is in use.
     @inlinable
     public func frobenius(_ k: Int) -> Fq12 {
+        let power = ((k % 12) + 12) % 12
+        if (1...3).contains(power) && FieldKernel.current == .adx {
+            var r = Fq12.zero, x = self
+            vs_bn254_fq12_frobenius(&r, &x, Int32(power))
+            return r
+        }
+        return portableFrobenius(power)
+    }
+
+    /// The q^k-power Frobenius map in Swift (k taken mod 12).
+    @inlinable
+    public func portableFrobenius(_ k: Int) -> Fq12 {
         let power = ((k % 12) + 12) % 12
         if power == 0 { return self }
         if power == 6 { return conjugate }
@@ -98,9 +149,21 @@ public struct Fq12: Field {
     /// Extensions", PKC 2010): Fq12 is viewed as Fq4^3 with Fq4 = Fq2[s]/(s^2 - xi),
     /// and each of the three Fq4 squarings costs 3 Fq2 multiplications instead of the general
     /// squaring's 12. Only correct for cyclotomic elements (after the easy part of the final
-    /// exponentiation); tests compare it with `squared()` there.
-    @inlinable @inline(__always)
+    /// exponentiation); tests compare it with `squared()` there. The C kernel (same formulas)
+    /// when the ADX kernel is in use, else `portableCyclotomicSquared`.
+    @inlinable
     public func cyclotomicSquared() -> Fq12 {
+        if FieldKernel.current == .adx {
+            var r = Fq12.zero, x = self
+            vs_bn254_fq12_cyclotomic_sqr(&r, &x)
+            return r
+        }
+        return portableCyclotomicSquared()
+    }
+
+    /// Granger-Scott squaring in Swift.
+    @inlinable @inline(__always)
+    public func portableCyclotomicSquared() -> Fq12 {
         // Fq4 pairs (z0, z1), (z2, z3), (z4, z5) in Granger-Scott's notation.
         let z0 = c0.c0, z4 = c0.c1, z3 = c0.c2
         let z2 = c1.c0, z1 = c1.c1, z5 = c1.c2
@@ -135,9 +198,21 @@ public struct Fq12: Field {
     /// Multiplication by a sparse element d0 + d3 w + d4 v w (Fq2 coefficients at tower
     /// positions 0, 3, 4 -- the shape of a D-twist line evaluated at a G1 point): 13 Fq2
     /// multiplications instead of 18 (Aranha et al., "Faster Explicit Formulas for Computing
-    /// Pairings over Ordinary Curves", Eurocrypt 2011, Section 4).
-    @inlinable @inline(__always)
+    /// Pairings over Ordinary Curves", Eurocrypt 2011, Section 4). The C kernel when the ADX
+    /// kernel is in use, else `portableMulBy034`.
+    @inlinable
     public func mulBy034(_ d0: Fq2, _ d3: Fq2, _ d4: Fq2) -> Fq12 {
+        if FieldKernel.current == .adx {
+            var r = Fq12.zero, x = self, e0 = d0, e3 = d3, e4 = d4
+            vs_bn254_fq12_mul_by_034(&r, &x, &e0, &e3, &e4)
+            return r
+        }
+        return portableMulBy034(d0, d3, d4)
+    }
+
+    /// The sparse multiplication in Swift.
+    @inlinable @inline(__always)
+    public func portableMulBy034(_ d0: Fq2, _ d3: Fq2, _ d4: Fq2) -> Fq12 {
         let a = c0 * d0
         let b = c1.mulBy01(d3, d4)
         let e = (c0 + c1).mulBy01(d0 + d3, d4)

@@ -1,3 +1,5 @@
+import CAlgebraKernels
+
 /// F_q2 = F_q[u] / (u^2 + 1): the field of G2's coordinates.
 @frozen
 public struct Fq2: SampleableField {
@@ -97,5 +99,25 @@ public struct Fq2: SampleableField {
     public var isLexicographicallyLarge: Bool {
         if !c1.isZero { return c1.isNegativeSigned }
         return c0.isNegativeSigned
+    }
+}
+
+extension Fq2 {
+    /// The C tower kernel's Fq2 product (Karatsuba with lazy reduction: three 512-bit products,
+    /// two Montgomery reductions), or nil when the ADX kernel is not in use. The pairing kernel
+    /// uses it internally; it is public so tests can compare it with `*` on edge inputs.
+    public static func kernelProduct(_ a: Fq2, _ b: Fq2) -> Fq2? {
+        guard FieldKernel.current == .adx else { return nil }
+        var r = Fq2.zero, x = a, y = b
+        vs_bn254_fq2_mul(&r, &x, &y)
+        return r
+    }
+
+    /// The C tower kernel's Fq2 square, or nil when the ADX kernel is not in use (tests).
+    public func kernelSquared() -> Fq2? {
+        guard FieldKernel.current == .adx else { return nil }
+        var r = Fq2.zero, x = self
+        vs_bn254_fq2_sqr(&r, &x)
+        return r
     }
 }

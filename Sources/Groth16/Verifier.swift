@@ -10,9 +10,9 @@ public struct PreparedVerifyingKey: Sendable {
 
     public init(_ key: VerifyingKey) {
         self.key = key
-        beta = G2Prepared(key.beta)
-        gamma = G2Prepared(key.gamma)
-        delta = G2Prepared(key.delta)
+        beta = G2Prepared(key.beta, affineLines: true)
+        gamma = G2Prepared(key.gamma, affineLines: true)
+        delta = G2Prepared(key.delta, affineLines: true)
     }
 }
 

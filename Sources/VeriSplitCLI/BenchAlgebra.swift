@@ -15,9 +15,14 @@ struct BenchAlgebra: ParsableCommand {
     @Option(help: "Only time a G1 MSM of 2^N points (for profiling).")
     var msmOnly: Int?
 
+    @Flag(help: "Only time the pairing and its pieces, on the fast and the portable field kernel.")
+    var pairingOnly = false
+
     func run() throws {
-        print(
-            (msmOnly.map { AlgebraBenchmark.msmTable(logSize: $0) } ?? AlgebraBenchmark.table(quick: quick)).rendered(
-                json: json))
+        let table =
+            pairingOnly
+            ? PairingBenchmark.table()
+            : (msmOnly.map { AlgebraBenchmark.msmTable(logSize: $0) } ?? AlgebraBenchmark.table(quick: quick))
+        print(table.rendered(json: json))
     }
 }

@@ -309,6 +309,33 @@ void vs_ifma_g2_fft_stage_glv(uint64_t *buf, size_t n, size_t half, const uint64
 void vs_ifma_g1_scale_glv(uint64_t *buf, const uint64_t *glv, size_t lo, size_t hi);
 void vs_ifma_g2_scale_glv(uint64_t *buf, const uint64_t *glv, size_t lo, size_t hi);
 
+/*
+ * BN254 tower arithmetic and the optimal ate pairing on the MULX/ADX kernel (pairing.c). Only
+ * meaningful when vs_algebra_current_kernel() == VS_KERNEL_ADX (the Swift side checks; off x86-64
+ * these are empty). Every pointer is to Swift's own values: Fq = 4 limbs (Montgomery, fully
+ * reduced), Fq2 = 2 Fq, Fq12 = 12 Fq2 in the tower's order (c0.c0 .. c1.c2), a line = 3 Fq2;
+ * outputs may alias inputs. Results equal the portable Swift implementation's exactly. Not
+ * constant time in the loop digits or in the inversion (the pairing's inputs are public).
+ *   g2_prepare: the Miller-loop lines of Q (x, y: 2 Fq2) into `lines` (room for
+ *     ndigits + nonzero digits + 2 lines), with q1 = psi(Q) and q2 = -psi^2(Q) for the last two.
+ *   miller_loop: n pairs; `tables[i]` pair i's lines; `points` = n G1 coordinate pairs: (x, y), or
+ *     for a pair with affine[i] != 0 (affine-form lines, c0 = 1) (x / y, 1 / y).
+ *   final_exponentiation: returns 0 (and writes zero) when the input is zero.
+ */
+void vs_bn254_fq2_mul(void *r, const void *a, const void *b);
+void vs_bn254_fq2_sqr(void *r, const void *a);
+void vs_bn254_fq12_mul(void *r, const void *a, const void *b);
+void vs_bn254_fq12_sqr(void *r, const void *a);
+void vs_bn254_fq12_cyclotomic_sqr(void *r, const void *a);
+void vs_bn254_fq12_mul_by_034(void *r, const void *a, const void *d0, const void *d3, const void *d4);
+void vs_bn254_fq12_frobenius(void *r, const void *a, int k);
+int vs_bn254_fq12_inverse(void *r, const void *a);
+void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
+                         size_t ndigits);
+void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
+                          size_t n, const int8_t *digits, size_t ndigits);
+int vs_bn254_final_exponentiation(void *out, const void *in, const int8_t *xdigits, size_t nx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,889 @@
+/*
+ * BN254 tower arithmetic (Fq2, Fq6, Fq12) and the optimal ate pairing on the MULX/ADX Montgomery
+ * kernel of CAlgebraKernels.h (see the header for the interface).
+ *
+ * Why C: in Swift every Fq2/Fq6/Fq12 operation is a value-type expression whose temporaries and
+ * calls the optimizer keeps only partly in registers, and the 4-limb additions compile to flag
+ * juggling; here the additions are ADC/SBB chains and the Fq2 multiplication uses lazy reduction
+ * (three 512-bit products, two Montgomery reductions instead of three).
+ *
+ * Layout: an Fq element is four 64-bit limbs in Montgomery form (R = 2^256), fully reduced,
+ * exactly Swift's `Fq`; Fq2 = (c0, c1), Fq6 = (c0, c1, c2) over Fq2, Fq12 = (c0, c1) over Fq6,
+ * the same nesting and order as Swift's frozen structs, so Swift passes its values by address.
+ * The tower is Fq2 = Fq[u]/(u^2+1), Fq6 = Fq2[v]/(v^3-xi), Fq12 = Fq6[w]/(w^2-v), xi = 9+u.
+ *
+ * Not constant time where it need not be: the pairing's inputs are public (verifying keys,
+ * proofs), so the loops branch on the public loop digits and the inversion may be variable time.
+ * Outputs equal the portable Swift implementation's bit for bit (tests compare them).
+ */
+#include "CAlgebraKernels.h"
+
+#include <string.h>
+
+#if VS_HAVE_ADX_ASM
+
+typedef vs_limbs4 fp;
+typedef struct { fp c0, c1; } fp2;
+typedef struct { fp2 c0, c1, c2; } fp6;
+typedef struct { fp6 c0, c1; } fp12;
+typedef struct { fp2 c0, c1, c2; } line;
+/* 512-bit unreduced product, least significant limb first. */
+typedef struct { uint64_t v[8]; } dbl;
+
+#define PI static inline __attribute__((always_inline))
+
+static const fp P = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL};
+static const fp FP_ONE = {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL};
+
+/* ------------------------------------------------------------------ Fq */
+
+PI fp fp_add(const fp *a, const fp *b) {
+    unsigned long long s0, s1, s2, s3;
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, a->l0, b->l0, &s0);
+    c = __builtin_ia32_addcarryx_u64(c, a->l1, b->l1, &s1);
+    c = __builtin_ia32_addcarryx_u64(c, a->l2, b->l2, &s2);
+    (void)__builtin_ia32_addcarryx_u64(c, a->l3, b->l3, &s3); /* < 2p < 2^255: no carry out */
+    return vs_reduce_once(s0, s1, s2, s3, vs_fq_modulus);
+}
+
+PI fp fp_sub(const fp *a, const fp *b) {
+    unsigned long long d0, d1, d2, d3, e0, e1, e2, e3;
+    unsigned char br = __builtin_ia32_subborrow_u64(0, a->l0, b->l0, &d0);
+    br = __builtin_ia32_subborrow_u64(br, a->l1, b->l1, &d1);
+    br = __builtin_ia32_subborrow_u64(br, a->l2, b->l2, &d2);
+    br = __builtin_ia32_subborrow_u64(br, a->l3, b->l3, &d3);
+    uint64_t m = 0 - (uint64_t)br; /* add p back after a borrow; the wrap lands in [0, p) */
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, d0, P.l0 & m, &e0);
+    c = __builtin_ia32_addcarryx_u64(c, d1, P.l1 & m, &e1);
+    c = __builtin_ia32_addcarryx_u64(c, d2, P.l2 & m, &e2);
+    (void)__builtin_ia32_addcarryx_u64(c, d3, P.l3 & m, &e3);
+    fp r = {e0, e1, e2, e3};
+    return r;
+}
+
+PI fp fp_neg(const fp *a) {
+    fp z = {0, 0, 0, 0};
+    return fp_sub(&z, a);
+}
+
+PI fp fp_dbl(const fp *a) { return fp_add(a, a); }
+
+PI fp fp_mul(const fp *a, const fp *b) { return vs_fq_mul_adx(a, b); }
+PI fp fp_sqr(const fp *a) { return vs_fq_sqr_adx(a); }
+
+/* a / 2: add p when odd (a + p < 2^255), then shift. */
+PI fp fp_half(const fp *a) {
+    uint64_t m = 0 - (a->l0 & 1);
+    unsigned long long s0, s1, s2, s3;
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, a->l0, P.l0 & m, &s0);
+    c = __builtin_ia32_addcarryx_u64(c, a->l1, P.l1 & m, &s1);
+    c = __builtin_ia32_addcarryx_u64(c, a->l2, P.l2 & m, &s2);
+    (void)__builtin_ia32_addcarryx_u64(c, a->l3, P.l3 & m, &s3);
+    fp r = {(s0 >> 1) | (s1 << 63), (s1 >> 1) | (s2 << 63), (s2 >> 1) | (s3 << 63), s3 >> 1};
+    return r;
+}
+
+PI int fp_is_zero(const fp *a) { return (a->l0 | a->l1 | a->l2 | a->l3) == 0; }
+
+/* a^(p-2) by 4-bit fixed windows (Fermat; a != 0). */
+static fp fp_inverse(const fp *a) {
+    static const uint64_t e[4] = {0x3c208c16d87cfd45ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL,
+                                  0x30644e72e131a029ULL};
+    fp table[16];
+    table[0] = FP_ONE;
+    table[1] = *a;
+    for (int i = 2; i < 16; i++) table[i] = fp_mul(&table[i - 1], a);
+    fp r = FP_ONE;
+    int started = 0;
+    for (int bit = 252; bit >= 0; bit -= 4) {
+        unsigned w = (unsigned)((e[bit >> 6] >> (bit & 63)) & 15);
+        if (started) {
+            r = fp_sqr(&r);
+            r = fp_sqr(&r);
+            r = fp_sqr(&r);
+            r = fp_sqr(&r);
+            r = fp_mul(&r, &table[w]);
+        } else if (w != 0) {
+            r = table[w];
+            started = 1;
+        }
+    }
+    return r;
+}
+
+/* 256 x 256 -> 512-bit product (schoolbook rows on MULX with the CF and OF chains; five rotating
+   accumulators, each finished low limb stored at once to keep register pressure low). */
+PI dbl fp_mul_wide(const fp *a, const fp *b) {
+    dbl r;
+    uint64_t t0, t1, t2, t3, t4, lo, hi, z;
+    __asm__("movq 0(%[b]), %%rdx\n\t"
+            "mulxq 0(%[a]), %[t0], %[t1]\n\t"
+            "mulxq 8(%[a]), %[lo], %[t2]\n\t"
+            "addq %[lo], %[t1]\n\t"
+            "mulxq 16(%[a]), %[lo], %[t3]\n\t"
+            "adcq %[lo], %[t2]\n\t"
+            "mulxq 24(%[a]), %[lo], %[t4]\n\t"
+            "adcq %[lo], %[t3]\n\t"
+            "adcq $0, %[t4]\n\t"
+            "movq %[t0], 0(%[r])\n\t"
+            VS_PRODUCT_ROW("8", "t1", "t2", "t3", "t4", "t0")
+            "movq %[t1], 8(%[r])\n\t"
+            VS_PRODUCT_ROW("16", "t2", "t3", "t4", "t0", "t1")
+            "movq %[t2], 16(%[r])\n\t"
+            VS_PRODUCT_ROW("24", "t3", "t4", "t0", "t1", "t2")
+            "movq %[t3], 24(%[r])\n\t"
+            "movq %[t4], 32(%[r])\n\t"
+            "movq %[t0], 40(%[r])\n\t"
+            "movq %[t1], 48(%[r])\n\t"
+            "movq %[t2], 56(%[r])\n\t"
+            : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [lo] "=&r"(lo),
+              [hi] "=&r"(hi), [z] "=&r"(z)
+            : [a] "r"(a), [b] "r"(b), [r] "r"(r.v)
+            : "rdx", "cc", "memory");
+    return r;
+}
+
+/* Montgomery reduction of T < p 2^256: T 2^-256 mod p, fully reduced. Four reduction rows on the
+   low half (each zeroes one limb and leaves its carry word in place of it), then the high half is
+   added: the sum is < 2p. */
+PI fp fp_redc(const dbl *t) {
+    uint64_t t0 = t->v[0], t1 = t->v[1], t2 = t->v[2], t3 = t->v[3], lo, hi, z;
+    __asm__(VS_REDC_ROW("t0", "t1", "t2", "t3")
+            VS_REDC_ROW("t1", "t2", "t3", "t0")
+            VS_REDC_ROW("t2", "t3", "t0", "t1")
+            VS_REDC_ROW("t3", "t0", "t1", "t2")
+            "addq 32(%[t]), %[t0]\n\t"
+            "adcq 40(%[t]), %[t1]\n\t"
+            "adcq 48(%[t]), %[t2]\n\t"
+            "adcq 56(%[t]), %[t3]\n\t"
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [lo] "=&r"(lo), [hi] "=&r"(hi),
+              [z] "=&r"(z)
+            : [t] "r"(t), [p0] "m"(vs_fq_modulus[0]), [p1] "m"(vs_fq_modulus[1]), [p2] "m"(vs_fq_modulus[2]),
+              [p3] "m"(vs_fq_modulus[3]), [inv] "m"(vs_fq_inv), "m"(*t)
+            : "rdx", "cc");
+    return vs_reduce_once(t0, t1, t2, t3, vs_fq_modulus);
+}
+
+/* Unreduced 4-limb sum (operands < p, so the result < 2p < 2^255). */
+PI fp fp_add_nr(const fp *a, const fp *b) {
+    unsigned long long s0, s1, s2, s3;
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, a->l0, b->l0, &s0);
+    c = __builtin_ia32_addcarryx_u64(c, a->l1, b->l1, &s1);
+    c = __builtin_ia32_addcarryx_u64(c, a->l2, b->l2, &s2);
+    (void)__builtin_ia32_addcarryx_u64(c, a->l3, b->l3, &s3);
+    fp r = {s0, s1, s2, s3};
+    return r;
+}
+
+/* a - b over 512 bits; returns the borrow. */
+PI unsigned char dbl_sub(dbl *r, const dbl *a, const dbl *b) {
+    unsigned char br = 0;
+    for (int i = 0; i < 8; i++) {
+        unsigned long long d;
+        br = __builtin_ia32_subborrow_u64(br, a->v[i], b->v[i], &d);
+        r->v[i] = d;
+    }
+    return br;
+}
+
+/* a + (p << 256) masked by m (all ones or zero), in place. */
+PI void dbl_add_p_high(dbl *a, uint64_t m) {
+    unsigned long long s;
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, a->v[4], P.l0 & m, &s);
+    a->v[4] = s;
+    c = __builtin_ia32_addcarryx_u64(c, a->v[5], P.l1 & m, &s);
+    a->v[5] = s;
+    c = __builtin_ia32_addcarryx_u64(c, a->v[6], P.l2 & m, &s);
+    a->v[6] = s;
+    (void)__builtin_ia32_addcarryx_u64(c, a->v[7], P.l3 & m, &s);
+    a->v[7] = s;
+}
+
+/* ------------------------------------------------------------------ Fq2 */
+
+PI fp2 fp2_add(const fp2 *a, const fp2 *b) {
+    fp2 r = {fp_add(&a->c0, &b->c0), fp_add(&a->c1, &b->c1)};
+    return r;
+}
+PI fp2 fp2_sub(const fp2 *a, const fp2 *b) {
+    fp2 r = {fp_sub(&a->c0, &b->c0), fp_sub(&a->c1, &b->c1)};
+    return r;
+}
+PI fp2 fp2_neg(const fp2 *a) {
+    fp2 r = {fp_neg(&a->c0), fp_neg(&a->c1)};
+    return r;
+}
+PI fp2 fp2_dbl(const fp2 *a) {
+    fp2 r = {fp_dbl(&a->c0), fp_dbl(&a->c1)};
+    return r;
+}
+PI fp2 fp2_conj(const fp2 *a) {
+    fp2 r = {a->c0, fp_neg(&a->c1)};
+    return r;
+}
+PI fp2 fp2_mul_fp(const fp2 *a, const fp *k) {
+    fp2 r = {fp_mul(&a->c0, k), fp_mul(&a->c1, k)};
+    return r;
+}
+
+/* Karatsuba with lazy reduction: a0b0, a1b1 and (a0+a1)(b0+b1) as 512-bit products, then
+   c0 = REDC(a0b0 - a1b1) (p 2^256 added on a borrow) and c1 = REDC(s - a0b0 - a1b1): both inputs
+   are below p 2^256 (the latter < 4p^2 < p 2^256 because p < 2^254), so each REDC is exact. Kept
+   out of line: inlined into the tower code, clang's register allocator runs out of registers for
+   the assembly blocks. */
+__attribute__((noinline)) static fp2 fp2_mul(const fp2 *a, const fp2 *b) {
+    dbl v0 = fp_mul_wide(&a->c0, &b->c0);
+    dbl v1 = fp_mul_wide(&a->c1, &b->c1);
+    fp sa = fp_add_nr(&a->c0, &a->c1), sb = fp_add_nr(&b->c0, &b->c1);
+    dbl s = fp_mul_wide(&sa, &sb);
+    dbl d0, d1;
+    unsigned char br = dbl_sub(&d0, &v0, &v1);
+    dbl_add_p_high(&d0, 0 - (uint64_t)br);
+    (void)dbl_sub(&d1, &s, &v0);
+    (void)dbl_sub(&d1, &d1, &v1);
+    fp2 r = {fp_redc(&d0), fp_redc(&d1)};
+    return r;
+}
+
+/* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u. */
+PI fp2 fp2_sqr(const fp2 *a) {
+    fp s = fp_add(&a->c0, &a->c1), d = fp_sub(&a->c0, &a->c1);
+    fp t = fp_mul(&a->c0, &a->c1);
+    fp2 r = {fp_mul(&s, &d), fp_dbl(&t)};
+    return r;
+}
+
+/* k p for k = 0..15 as five limbs: the table of `fp_reduce5`. */
+static const uint64_t KP[16][5] = {
+    {0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL, 0x0ULL},
+    {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL, 0x0ULL},
+    {0x7841182db0f9fa8eULL, 0x2f02d522d0e3951aULL, 0x70a08b6d0302b0bbULL, 0x60c89ce5c2634053ULL, 0x0ULL},
+    {0xb461a4448976f7d5ULL, 0xc6843fb439555fa7ULL, 0x28f0d12384840918ULL, 0x912ceb58a394e07dULL, 0x0ULL},
+    {0xf082305b61f3f51cULL, 0x5e05aa45a1c72a34ULL, 0xe14116da06056176ULL, 0xc19139cb84c680a6ULL, 0x0ULL},
+    {0x2ca2bc723a70f263ULL, 0xf58714d70a38f4c2ULL, 0x99915c908786b9d3ULL, 0xf1f5883e65f820d0ULL, 0x0ULL},
+    {0x68c3488912edefaaULL, 0x8d087f6872aabf4fULL, 0x51e1a24709081231ULL, 0x2259d6b14729c0faULL, 0x1ULL},
+    {0xa4e3d49feb6aecf1ULL, 0x2489e9f9db1c89dcULL, 0x0a31e7fd8a896a8fULL, 0x52be2524285b6124ULL, 0x1ULL},
+    {0xe10460b6c3e7ea38ULL, 0xbc0b548b438e5469ULL, 0xc2822db40c0ac2ecULL, 0x83227397098d014dULL, 0x1ULL},
+    {0x1d24eccd9c64e77fULL, 0x538cbf1cac001ef7ULL, 0x7ad2736a8d8c1b4aULL, 0xb386c209eabea177ULL, 0x1ULL},
+    {0x594578e474e1e4c6ULL, 0xeb0e29ae1471e984ULL, 0x3322b9210f0d73a7ULL, 0xe3eb107ccbf041a1ULL, 0x1ULL},
+    {0x956604fb4d5ee20dULL, 0x828f943f7ce3b411ULL, 0xeb72fed7908ecc05ULL, 0x144f5eefad21e1caULL, 0x2ULL},
+    {0xd186911225dbdf54ULL, 0x1a10fed0e5557e9eULL, 0xa3c3448e12102463ULL, 0x44b3ad628e5381f4ULL, 0x2ULL},
+    {0x0da71d28fe58dc9bULL, 0xb19269624dc7492cULL, 0x5c138a4493917cc0ULL, 0x7517fbd56f85221eULL, 0x2ULL},
+    {0x49c7a93fd6d5d9e2ULL, 0x4913d3f3b63913b9ULL, 0x1463cffb1512d51eULL, 0xa57c4a4850b6c248ULL, 0x2ULL},
+    {0x85e83556af52d729ULL, 0xe0953e851eaade46ULL, 0xccb415b196942d7bULL, 0xd5e098bb31e86271ULL, 0x2ULL},
+};
+static const uint64_t TWO_P[4] = {0x7841182db0f9fa8eULL, 0x2f02d522d0e3951aULL, 0x70a08b6d0302b0bbULL,
+                                  0x60c89ce5c2634053ULL};
+
+/* v mod p for a five-limb v < 16p (< 2^258). The quotient is estimated from t = v >> 250 as
+   k = floor(t * 5416 / 2^16): 5416 / 2^16 < 2^250 / p, so k never exceeds floor(v / p), and it
+   falls short by less than 1.09 (t < 256), so v - k p < 2.1p; two conditional subtractions (2p,
+   then p) finish. Branch-free apart from the table index (v here is public pairing data). */
+PI fp fp_reduce5(uint64_t v0, uint64_t v1, uint64_t v2, uint64_t v3, uint64_t v4) {
+    uint64_t t = (v4 << 6) | (v3 >> 58);
+    const uint64_t *kp = KP[(t * 5416) >> 16];
+    unsigned long long r0, r1, r2, r3, r4;
+    unsigned char br = __builtin_ia32_subborrow_u64(0, v0, kp[0], &r0);
+    br = __builtin_ia32_subborrow_u64(br, v1, kp[1], &r1);
+    br = __builtin_ia32_subborrow_u64(br, v2, kp[2], &r2);
+    br = __builtin_ia32_subborrow_u64(br, v3, kp[3], &r3);
+    (void)__builtin_ia32_subborrow_u64(br, v4, kp[4], &r4); /* r4 == 0: the rest is < 2.1p < 2^256 */
+    (void)r4;
+    fp r = vs_reduce_once(r0, r1, r2, r3, TWO_P);
+    return vs_reduce_once(r.l0, r.l1, r.l2, r.l3, vs_fq_modulus);
+}
+
+/* 9a + b as five limbs (a, b < 2^256): 8a by shifts, then two addition chains. */
+PI void fp_nine_plus(uint64_t v[5], const fp *a, const fp *b) {
+    uint64_t s0 = a->l0 << 3, s1 = (a->l1 << 3) | (a->l0 >> 61), s2 = (a->l2 << 3) | (a->l1 >> 61),
+             s3 = (a->l3 << 3) | (a->l2 >> 61), s4 = a->l3 >> 61;
+    unsigned long long r0, r1, r2, r3, r4;
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, s0, a->l0, &r0);
+    c = __builtin_ia32_addcarryx_u64(c, s1, a->l1, &r1);
+    c = __builtin_ia32_addcarryx_u64(c, s2, a->l2, &r2);
+    c = __builtin_ia32_addcarryx_u64(c, s3, a->l3, &r3);
+    (void)__builtin_ia32_addcarryx_u64(c, s4, 0, &r4);
+    c = __builtin_ia32_addcarryx_u64(0, r0, b->l0, &r0);
+    c = __builtin_ia32_addcarryx_u64(c, r1, b->l1, &r1);
+    c = __builtin_ia32_addcarryx_u64(c, r2, b->l2, &r2);
+    c = __builtin_ia32_addcarryx_u64(c, r3, b->l3, &r3);
+    (void)__builtin_ia32_addcarryx_u64(c, r4, 0, &r4);
+    v[0] = r0;
+    v[1] = r1;
+    v[2] = r2;
+    v[3] = r3;
+    v[4] = r4;
+}
+
+/* a * xi = (9 a0 - a1) + (a0 + 9 a1) u, each coefficient as one sum below 10p and one reduction:
+   9 a0 + (p - a1) and 9 a1 + a0. */
+PI fp2 fp2_mul_xi(const fp2 *a) {
+    fp n1 = fp_sub(&P, &a->c1); /* p - a1 in [1, p] (fp_sub never borrows here) */
+    uint64_t v[5], w[5];
+    fp_nine_plus(v, &a->c0, &n1);
+    fp_nine_plus(w, &a->c1, &a->c0);
+    fp2 r = {fp_reduce5(v[0], v[1], v[2], v[3], v[4]), fp_reduce5(w[0], w[1], w[2], w[3], w[4])};
+    return r;
+}
+static int fp2_inverse(fp2 *r, const fp2 *a) {
+    fp n0 = fp_sqr(&a->c0), n1 = fp_sqr(&a->c1);
+    fp n = fp_add(&n0, &n1);
+    if (fp_is_zero(&n)) return 0;
+    fp t = fp_inverse(&n);
+    fp c1 = fp_mul(&a->c1, &t);
+    r->c0 = fp_mul(&a->c0, &t);
+    r->c1 = fp_neg(&c1);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ Fq6 */
+
+PI fp6 fp6_add(const fp6 *a, const fp6 *b) {
+    fp6 r = {fp2_add(&a->c0, &b->c0), fp2_add(&a->c1, &b->c1), fp2_add(&a->c2, &b->c2)};
+    return r;
+}
+PI fp6 fp6_sub(const fp6 *a, const fp6 *b) {
+    fp6 r = {fp2_sub(&a->c0, &b->c0), fp2_sub(&a->c1, &b->c1), fp2_sub(&a->c2, &b->c2)};
+    return r;
+}
+PI fp6 fp6_neg(const fp6 *a) {
+    fp6 r = {fp2_neg(&a->c0), fp2_neg(&a->c1), fp2_neg(&a->c2)};
+    return r;
+}
+/* a * v = (xi a2, a0, a1). */
+PI fp6 fp6_mul_v(const fp6 *a) {
+    fp6 r = {fp2_mul_xi(&a->c2), a->c0, a->c1};
+    return r;
+}
+
+/* Karatsuba over three coefficients: 6 Fq2 multiplications. */
+static fp6 fp6_mul(const fp6 *a, const fp6 *b) {
+    fp2 t0 = fp2_mul(&a->c0, &b->c0);
+    fp2 t1 = fp2_mul(&a->c1, &b->c1);
+    fp2 t2 = fp2_mul(&a->c2, &b->c2);
+    fp2 x, y, z;
+    x = fp2_add(&a->c1, &a->c2);
+    y = fp2_add(&b->c1, &b->c2);
+    z = fp2_mul(&x, &y);
+    z = fp2_sub(&z, &t1);
+    z = fp2_sub(&z, &t2);
+    z = fp2_mul_xi(&z);
+    fp2 r0 = fp2_add(&z, &t0);
+    x = fp2_add(&a->c0, &a->c1);
+    y = fp2_add(&b->c0, &b->c1);
+    z = fp2_mul(&x, &y);
+    z = fp2_sub(&z, &t0);
+    z = fp2_sub(&z, &t1);
+    fp2 xt2 = fp2_mul_xi(&t2);
+    fp2 r1 = fp2_add(&z, &xt2);
+    x = fp2_add(&a->c0, &a->c2);
+    y = fp2_add(&b->c0, &b->c2);
+    z = fp2_mul(&x, &y);
+    z = fp2_sub(&z, &t0);
+    z = fp2_sub(&z, &t2);
+    fp2 r2 = fp2_add(&z, &t1);
+    fp6 r = {r0, r1, r2};
+    return r;
+}
+
+/* Chung-Hasan SQR2: 2 multiplications and 3 squarings in Fq2. */
+static fp6 fp6_sqr(const fp6 *a) {
+    fp2 s0 = fp2_sqr(&a->c0);
+    fp2 s1 = fp2_mul(&a->c0, &a->c1);
+    s1 = fp2_dbl(&s1);
+    fp2 t = fp2_sub(&a->c0, &a->c1);
+    t = fp2_add(&t, &a->c2);
+    fp2 s2 = fp2_sqr(&t);
+    fp2 s3 = fp2_mul(&a->c1, &a->c2);
+    s3 = fp2_dbl(&s3);
+    fp2 s4 = fp2_sqr(&a->c2);
+    fp2 x = fp2_mul_xi(&s3);
+    fp2 r0 = fp2_add(&x, &s0);
+    x = fp2_mul_xi(&s4);
+    fp2 r1 = fp2_add(&x, &s1);
+    fp2 r2 = fp2_add(&s1, &s2);
+    r2 = fp2_add(&r2, &s3);
+    r2 = fp2_sub(&r2, &s0);
+    r2 = fp2_sub(&r2, &s4);
+    fp6 r = {r0, r1, r2};
+    return r;
+}
+
+/* a * (b0 + b1 v): 5 Fq2 multiplications. */
+PI fp6 fp6_mul_01(const fp6 *a, const fp2 *b0, const fp2 *b1) {
+    fp2 t0 = fp2_mul(&a->c0, b0);
+    fp2 t1 = fp2_mul(&a->c1, b1);
+    fp2 x = fp2_add(&a->c1, &a->c2);
+    fp2 z = fp2_mul(&x, b1);
+    z = fp2_sub(&z, &t1);
+    z = fp2_mul_xi(&z);
+    fp2 r0 = fp2_add(&z, &t0);
+    x = fp2_add(&a->c0, &a->c1);
+    fp2 y = fp2_add(b0, b1);
+    z = fp2_mul(&x, &y);
+    z = fp2_sub(&z, &t0);
+    fp2 r1 = fp2_sub(&z, &t1);
+    x = fp2_add(&a->c0, &a->c2);
+    z = fp2_mul(&x, b0);
+    z = fp2_sub(&z, &t0);
+    fp2 r2 = fp2_add(&z, &t1);
+    fp6 r = {r0, r1, r2};
+    return r;
+}
+
+PI fp6 fp6_mul_fp2(const fp6 *a, const fp2 *k) {
+    fp6 r = {fp2_mul(&a->c0, k), fp2_mul(&a->c1, k), fp2_mul(&a->c2, k)};
+    return r;
+}
+
+static int fp6_inverse(fp6 *r, const fp6 *a) {
+    fp2 x, y;
+    fp2 t0 = fp2_sqr(&a->c0);
+    x = fp2_mul(&a->c1, &a->c2);
+    x = fp2_mul_xi(&x);
+    t0 = fp2_sub(&t0, &x);
+    fp2 t1 = fp2_sqr(&a->c2);
+    t1 = fp2_mul_xi(&t1);
+    x = fp2_mul(&a->c0, &a->c1);
+    t1 = fp2_sub(&t1, &x);
+    fp2 t2 = fp2_sqr(&a->c1);
+    x = fp2_mul(&a->c0, &a->c2);
+    t2 = fp2_sub(&t2, &x);
+    x = fp2_mul(&a->c2, &t1);
+    y = fp2_mul(&a->c1, &t2);
+    x = fp2_add(&x, &y);
+    x = fp2_mul_xi(&x);
+    y = fp2_mul(&a->c0, &t0);
+    fp2 det = fp2_add(&y, &x);
+    fp2 inv;
+    if (!fp2_inverse(&inv, &det)) return 0;
+    r->c0 = fp2_mul(&t0, &inv);
+    r->c1 = fp2_mul(&t1, &inv);
+    r->c2 = fp2_mul(&t2, &inv);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ Fq12 */
+
+static fp12 fp12_mul(const fp12 *a, const fp12 *b) {
+    fp6 aa = fp6_mul(&a->c0, &b->c0);
+    fp6 bb = fp6_mul(&a->c1, &b->c1);
+    fp6 x = fp6_add(&a->c0, &a->c1), y = fp6_add(&b->c0, &b->c1);
+    fp6 r1 = fp6_mul(&x, &y);
+    r1 = fp6_sub(&r1, &aa);
+    r1 = fp6_sub(&r1, &bb);
+    fp6 vb = fp6_mul_v(&bb);
+    fp12 r = {fp6_add(&aa, &vb), r1};
+    return r;
+}
+
+/* Complex squaring: (a0 + a1)(a0 + v a1) - a0a1 - v a0a1, and 2 a0a1. */
+static fp12 fp12_sqr(const fp12 *a) {
+    fp6 ab = fp6_mul(&a->c0, &a->c1);
+    fp6 x = fp6_add(&a->c0, &a->c1);
+    fp6 y = fp6_mul_v(&a->c1);
+    y = fp6_add(&a->c0, &y);
+    fp6 r0 = fp6_mul(&x, &y);
+    r0 = fp6_sub(&r0, &ab);
+    fp6 vab = fp6_mul_v(&ab);
+    r0 = fp6_sub(&r0, &vab);
+    fp12 r = {r0, fp6_add(&ab, &ab)};
+    return r;
+}
+
+PI fp12 fp12_conj(const fp12 *a) {
+    fp12 r = {a->c0, fp6_neg(&a->c1)};
+    return r;
+}
+
+/* a * (d0 + d3 w + d4 v w): a0 d0 (3 Fq2 products), a1 (d3 + d4 v) (5), (a0 + a1)(d0 + d3 + d4 v)
+   (5): 13 Fq2 multiplications. */
+static fp12 fp12_mul_034(const fp12 *a, const fp2 *d0, const fp2 *d3, const fp2 *d4) {
+    fp6 t0 = fp6_mul_fp2(&a->c0, d0);
+    fp6 t1 = fp6_mul_01(&a->c1, d3, d4);
+    fp6 s = fp6_add(&a->c0, &a->c1);
+    fp2 e0 = fp2_add(d0, d3);
+    fp6 e = fp6_mul_01(&s, &e0, d4);
+    e = fp6_sub(&e, &t0);
+    e = fp6_sub(&e, &t1);
+    fp6 v1 = fp6_mul_v(&t1);
+    fp12 r = {fp6_add(&v1, &t0), e};
+    return r;
+}
+
+/* a * (1 + d3 w + d4 v w), the line of an affine-form prepared point divided by yP: with
+   B = d3 + d4 v, (a0 + a1 w)(1 + B w) = (a0 + v a1 B) + (a1 + a0 B) w: 10 Fq2 multiplications. */
+static fp12 fp12_mul_1_34(const fp12 *a, const fp2 *d3, const fp2 *d4) {
+    fp6 t1 = fp6_mul_01(&a->c1, d3, d4);
+    fp6 t0 = fp6_mul_01(&a->c0, d3, d4);
+    fp6 v1 = fp6_mul_v(&t1);
+    fp12 r = {fp6_add(&a->c0, &v1), fp6_add(&a->c1, &t0)};
+    return r;
+}
+
+/* Granger-Scott squaring in the cyclotomic subgroup (same formulas and Fq4 pairing as Swift's
+   `Fq12.cyclotomicSquared`): each Fq4 square (z_a + z_b s)^2, s^2 = xi, costs 2 Fq2 products. */
+PI void fq4_sqr(fp2 *t0, fp2 *t1, const fp2 *a, const fp2 *b) {
+    fp2 tmp = fp2_mul(a, b);
+    fp2 x = fp2_add(a, b);
+    fp2 y = fp2_mul_xi(b);
+    y = fp2_add(&y, a);
+    fp2 r = fp2_mul(&x, &y);
+    r = fp2_sub(&r, &tmp);
+    fp2 xt = fp2_mul_xi(&tmp);
+    *t0 = fp2_sub(&r, &xt);
+    *t1 = fp2_dbl(&tmp);
+}
+
+static fp12 fp12_cyclotomic_sqr(const fp12 *a) {
+    const fp2 *z0 = &a->c0.c0, *z4 = &a->c0.c1, *z3 = &a->c0.c2;
+    const fp2 *z2 = &a->c1.c0, *z1 = &a->c1.c1, *z5 = &a->c1.c2;
+    fp2 t0, t1, t2, t3, t4, t5, x;
+    fq4_sqr(&t0, &t1, z0, z1);
+    fq4_sqr(&t2, &t3, z2, z3);
+    fq4_sqr(&t4, &t5, z4, z5);
+    fp12 r;
+    /* z0 = 3 t0 - 2 z0, z1 = 3 t1 + 2 z1 */
+    x = fp2_sub(&t0, z0);
+    x = fp2_dbl(&x);
+    r.c0.c0 = fp2_add(&x, &t0);
+    x = fp2_add(&t1, z1);
+    x = fp2_dbl(&x);
+    r.c1.c1 = fp2_add(&x, &t1);
+    /* z2 = 3 xi t5 + 2 z2, z3 = 3 t4 - 2 z3 */
+    fp2 xt5 = fp2_mul_xi(&t5);
+    x = fp2_add(z2, &xt5);
+    x = fp2_dbl(&x);
+    r.c1.c0 = fp2_add(&x, &xt5);
+    x = fp2_sub(&t4, z3);
+    x = fp2_dbl(&x);
+    r.c0.c2 = fp2_add(&x, &t4);
+    /* z4 = 3 t2 - 2 z4, z5 = 3 t3 + 2 z5 */
+    x = fp2_sub(&t2, z4);
+    x = fp2_dbl(&x);
+    r.c0.c1 = fp2_add(&x, &t2);
+    x = fp2_add(z5, &t3);
+    x = fp2_dbl(&x);
+    r.c1.c2 = fp2_add(&x, &t3);
+    return r;
+}
+
+static int fp12_inverse(fp12 *r, const fp12 *a) {
+    fp6 n0 = fp6_sqr(&a->c0), n1 = fp6_sqr(&a->c1);
+    n1 = fp6_mul_v(&n1);
+    fp6 n = fp6_sub(&n0, &n1);
+    fp6 inv;
+    if (!fp6_inverse(&inv, &n)) return 0;
+    fp6 c1 = fp6_mul(&a->c1, &inv);
+    r->c0 = fp6_mul(&a->c0, &inv);
+    r->c1 = fp6_neg(&c1);
+    return 1;
+}
+
+/* gamma[k-1][i-1] = xi^(i (q^k - 1) / 6), the factor of the coefficient of w^i under the q^k
+   Frobenius (Montgomery form). In the tower, w^0..w^5 are c0.c0, c1.c0, c0.c1, c1.c1, c0.c2, c1.c2. */
+static const fp2 FROBENIUS_GAMMA[3][5] = {
+    {
+        {{0xaf9ba69633144907ULL, 0xca6b1d7387afb78aULL, 0x11bded5ef08a2087ULL, 0x02f34d751a1f3a7cULL},
+         {0xa222ae234c492d72ULL, 0xd00f02a4565de15bULL, 0xdc2ff3a253dfc926ULL, 0x10a75716b3899551ULL}},
+        {{0xb5773b104563ab30ULL, 0x347f91c8a9aa6454ULL, 0x7a007127242e0991ULL, 0x1956bcd8118214ecULL},
+         {0x6e849f1ea0aa4757ULL, 0xaa1c7b6d89f89141ULL, 0xb6e713cdfae0ca3aULL, 0x26694fbb4e82ebc3ULL}},
+        {{0xe4bbdd0c2936b629ULL, 0xbb30f162e133bacbULL, 0x31a9d1b6f9645366ULL, 0x253570bea500f8ddULL},
+         {0xa1d77ce45ffe77c7ULL, 0x07affd117826d1dbULL, 0x6d16bd27bb7edc6bULL, 0x2c87200285defeccULL}},
+        {{0x7361d77f843abe92ULL, 0xa5bb2bd3273411fbULL, 0x9c941f314b3e2399ULL, 0x15df9cddbb9fd3ecULL},
+         {0x5dddfd154bd8c949ULL, 0x62cb29a5a4445b60ULL, 0x37bc870a0c7dd2b9ULL, 0x24830a9d3171f0fdULL}},
+        {{0xc970692f41690fe7ULL, 0xe240342127694b0bULL, 0x32bee66b83c459e8ULL, 0x12aabced0ab08841ULL},
+         {0x0d485d2340aebfa9ULL, 0x05193418ab2fcc57ULL, 0xd3b0a40b8a4910f5ULL, 0x2f21ebb535d2925aULL}},
+    },
+    {
+        {{0xca8d800500fa1bf2ULL, 0xf0c5d61468b39769ULL, 0x0e201271ad0d4418ULL, 0x04290f65bad856e6ULL}, {0, 0, 0, 0}},
+        {{0x3350c88e13e80b9cULL, 0x7dce557cdb5e56b9ULL, 0x6001b4b8b615564aULL, 0x2682e617020217e0ULL}, {0, 0, 0, 0}},
+        {{0x68c3488912edefaaULL, 0x8d087f6872aabf4fULL, 0x51e1a24709081231ULL, 0x2259d6b14729c0faULL}, {0, 0, 0, 0}},
+        {{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}, {0, 0, 0, 0}},
+        {{0x08cfc388c494f1abULL, 0x19b315148d1373d4ULL, 0x584e90fdcb6c0213ULL, 0x09e1685bdf2f8849ULL}, {0, 0, 0, 0}},
+    },
+    {
+        {{0x365316184e46d97dULL, 0x0af7129ed4c96d9fULL, 0x659da72fca1009b5ULL, 0x08116d8983a20d23ULL},
+         {0xb1df4af7c39c1939ULL, 0x3d9f02878a73bf7fULL, 0x9b2220928caf0ae0ULL, 0x26684515eff054a6ULL}},
+        {{0xc9af22f716ad6badULL, 0xb311782a4aa662b2ULL, 0x19eeaf64e248c7f4ULL, 0x20273e77e3439f82ULL},
+         {0xacc02860f7ce93acULL, 0x3933d5817ba76b4cULL, 0x69e6188b446c8467ULL, 0x0a46036d4417cc55ULL}},
+        {{0x5764af0aaf46471eULL, 0xdc50792e873e0fc1ULL, 0x86a673ff881d04f6ULL, 0x0b2eddb43c30a74cULL},
+         {0x9a490f32787e8580ULL, 0x8fd16d7ff04af8b1ULL, 0x4b39888ec6027bf2ULL, 0x03dd2e705b52a15dULL}},
+        {{0x448a93a57b6762dfULL, 0xbfd62df528fdeadfULL, 0xd858f5d00e9bd47aULL, 0x06b03d4d3476ec58ULL},
+         {0x2b19daf4bcc936d1ULL, 0xa1a54e7a56f4299fULL, 0xb533eee05adeaef1ULL, 0x170c812b84dda0b2ULL}},
+        {{0xe0bc4b2275cf559fULL, 0xc238b945c154e60fULL, 0x803982a5929a7d5eULL, 0x15ce052df7e4a37eULL},
+         {0x2d28efbdbf3799a7ULL, 0x9b097e3c1ad60773ULL, 0x982d4113af4a535bULL, 0x24e18991e3056063ULL}},
+    },
+};
+
+/* The q^k-power Frobenius map, k = 1, 2, 3: conjugate every Fq2 coefficient for odd k, then scale
+   the coefficient of w^i by gamma[k-1][i-1] (an Fq scalar for k = 2). */
+static fp12 fp12_frobenius(const fp12 *a, int k) {
+    const fp2 *g = FROBENIUS_GAMMA[k - 1];
+    fp12 r;
+    if (k & 1) {
+        r.c0.c0 = fp2_conj(&a->c0.c0);
+        r.c1.c0 = fp2_conj(&a->c1.c0);
+        r.c0.c1 = fp2_conj(&a->c0.c1);
+        r.c1.c1 = fp2_conj(&a->c1.c1);
+        r.c0.c2 = fp2_conj(&a->c0.c2);
+        r.c1.c2 = fp2_conj(&a->c1.c2);
+        r.c1.c0 = fp2_mul(&r.c1.c0, &g[0]);
+        r.c0.c1 = fp2_mul(&r.c0.c1, &g[1]);
+        r.c1.c1 = fp2_mul(&r.c1.c1, &g[2]);
+        r.c0.c2 = fp2_mul(&r.c0.c2, &g[3]);
+        r.c1.c2 = fp2_mul(&r.c1.c2, &g[4]);
+    } else {
+        r.c0.c0 = a->c0.c0;
+        r.c1.c0 = fp2_mul_fp(&a->c1.c0, &g[0].c0);
+        r.c0.c1 = fp2_mul_fp(&a->c0.c1, &g[1].c0);
+        r.c1.c1 = fp2_mul_fp(&a->c1.c1, &g[2].c0);
+        r.c0.c2 = fp2_mul_fp(&a->c0.c2, &g[3].c0);
+        r.c1.c2 = fp2_mul_fp(&a->c1.c2, &g[4].c0);
+    }
+    return r;
+}
+
+/* ------------------------------------------------------------------ Miller loop */
+
+/* R <- 2R and the tangent line (Aranha et al., Eurocrypt 2011, homogeneous coordinates; the same
+   formulas as Swift's `G2HomogeneousPoint.doublingStep`). */
+static const fp2 THREE_B = {{0x3baa927cb62e0d6aULL, 0xd71e7c52d1b664fdULL, 0x03873e63d95d4664ULL, 0x0e75b5b1082ab8f4ULL},
+                            {0xaab7c6667596fe35ULL, 0x31d21a78bb6a27baULL, 0x85dd7297680401ffULL, 0x03c52d6adf39a7e9ULL}};
+
+PI void doubling_step(fp2 *x, fp2 *y, fp2 *z, line *l) {
+    fp2 a = fp2_mul(x, y);
+    a.c0 = fp_half(&a.c0);
+    a.c1 = fp_half(&a.c1);
+    fp2 b = fp2_sqr(y);
+    fp2 c = fp2_sqr(z);
+    fp2 e = fp2_mul(&c, &THREE_B);
+    fp2 f = fp2_dbl(&e);
+    f = fp2_add(&f, &e);
+    fp2 g = fp2_add(&b, &f);
+    g.c0 = fp_half(&g.c0);
+    g.c1 = fp_half(&g.c1);
+    fp2 h = fp2_add(y, z);
+    h = fp2_sqr(&h);
+    fp2 bc = fp2_add(&b, &c);
+    h = fp2_sub(&h, &bc);
+    fp2 i = fp2_sub(&e, &b);
+    fp2 j = fp2_sqr(x);
+    fp2 e2 = fp2_sqr(&e);
+    fp2 t = fp2_sub(&b, &f);
+    *x = fp2_mul(&a, &t);
+    fp2 g2 = fp2_sqr(&g);
+    fp2 e23 = fp2_dbl(&e2);
+    e23 = fp2_add(&e23, &e2);
+    *y = fp2_sub(&g2, &e23);
+    *z = fp2_mul(&b, &h);
+    l->c0 = fp2_neg(&h);
+    fp2 j3 = fp2_dbl(&j);
+    l->c1 = fp2_add(&j3, &j);
+    l->c2 = i;
+}
+
+/* R <- R + Q (Q affine, xq, yq) and the line through R and Q (Swift's `additionStep`). */
+PI void addition_step(fp2 *x, fp2 *y, fp2 *z, const fp2 *xq, const fp2 *yq, line *l) {
+    fp2 t = fp2_mul(yq, z);
+    fp2 theta = fp2_sub(y, &t);
+    t = fp2_mul(xq, z);
+    fp2 lambda = fp2_sub(x, &t);
+    fp2 c = fp2_sqr(&theta);
+    fp2 d = fp2_sqr(&lambda);
+    fp2 e = fp2_mul(&lambda, &d);
+    fp2 f = fp2_mul(z, &c);
+    fp2 g = fp2_mul(x, &d);
+    fp2 h = fp2_add(&e, &f);
+    t = fp2_dbl(&g);
+    h = fp2_sub(&h, &t);
+    *x = fp2_mul(&lambda, &h);
+    t = fp2_sub(&g, &h);
+    t = fp2_mul(&theta, &t);
+    fp2 ey = fp2_mul(&e, y);
+    *y = fp2_sub(&t, &ey);
+    *z = fp2_mul(z, &e);
+    fp2 j0 = fp2_mul(&theta, xq);
+    fp2 j1 = fp2_mul(&lambda, yq);
+    l->c0 = lambda;
+    l->c1 = fp2_neg(&theta);
+    l->c2 = fp2_sub(&j0, &j1);
+}
+
+void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
+                         size_t ndigits) {
+    const fp2 *qp = (const fp2 *)q, *q1p = (const fp2 *)q1, *q2p = (const fp2 *)q2;
+    line *out = (line *)lines;
+    fp2 x = qp[0], y = qp[1];
+    fp2 z = {FP_ONE, {0, 0, 0, 0}};
+    fp2 negy = fp2_neg(&qp[1]);
+    for (size_t i = 0; i < ndigits; i++) {
+        doubling_step(&x, &y, &z, out++);
+        if (digits[i] == 1) {
+            addition_step(&x, &y, &z, &qp[0], &qp[1], out++);
+        } else if (digits[i] == -1) {
+            addition_step(&x, &y, &z, &qp[0], &negy, out++);
+        }
+    }
+    addition_step(&x, &y, &z, &q1p[0], &q1p[1], out++);
+    addition_step(&x, &y, &z, &q2p[0], &q2p[1], out++);
+}
+
+/* f <- f * line_i(P_i) for every pair. Projective lines: the Fq2 coefficients c0, c1 scaled by yP
+   and xP. Affine-form lines (c0 = 1) of pairs flagged in `affine`, whose points come as
+   (xP / yP, 1 / yP): the line divided by yP, 1 + (c1 xP/yP) w + (c2 / yP) v w (an Fq factor, which
+   the final exponentiation removes). */
+PI void evaluate_lines(fp12 *f, const fp *points, const line *const *tables, const uint8_t *affine, size_t n,
+                       size_t index) {
+    for (size_t i = 0; i < n; i++) {
+        const line *l = &tables[i][index];
+        if (affine[i]) {
+            fp2 d3 = fp2_mul_fp(&l->c1, &points[2 * i]);
+            fp2 d4 = fp2_mul_fp(&l->c2, &points[2 * i + 1]);
+            *f = fp12_mul_1_34(f, &d3, &d4);
+        } else {
+            fp2 d0 = fp2_mul_fp(&l->c0, &points[2 * i + 1]);
+            fp2 d3 = fp2_mul_fp(&l->c1, &points[2 * i]);
+            *f = fp12_mul_034(f, &d0, &d3, &l->c2);
+        }
+    }
+}
+
+void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
+                          size_t n, const int8_t *digits, size_t ndigits) {
+    const fp *pts = (const fp *)points;
+    const line *const *t = (const line *const *)tables;
+    fp12 f;
+    memset(&f, 0, sizeof f);
+    f.c0.c0.c0 = FP_ONE;
+    size_t index = 0;
+    for (size_t step = 0; step < ndigits; step++) {
+        if (step != 0) f = fp12_sqr(&f);
+        evaluate_lines(&f, pts, t, affine, n, index++);
+        if (digits[step] != 0) evaluate_lines(&f, pts, t, affine, n, index++);
+    }
+    evaluate_lines(&f, pts, t, affine, n, index);
+    evaluate_lines(&f, pts, t, affine, n, index + 1);
+    memcpy(out, &f, sizeof f);
+}
+
+/* ------------------------------------------------------------------ final exponentiation */
+
+/* a^(-x) for cyclotomic a (NAF digits of x, most significant first; Swift's `powerByNegativeX`). */
+static fp12 power_by_negative_x(const fp12 *a, const int8_t *xdigits, size_t nx) {
+    fp12 inverse = fp12_conj(a);
+    fp12 r = *a;
+    for (size_t i = 1; i < nx; i++) {
+        r = fp12_cyclotomic_sqr(&r);
+        if (xdigits[i] == 1) {
+            r = fp12_mul(&r, a);
+        } else if (xdigits[i] == -1) {
+            r = fp12_mul(&r, &inverse);
+        }
+    }
+    return fp12_conj(&r);
+}
+
+int vs_bn254_final_exponentiation(void *out, const void *in, const int8_t *xdigits, size_t nx) {
+    const fp12 *f = (const fp12 *)in;
+    fp12 inv;
+    if (!fp12_inverse(&inv, f)) {
+        memset(out, 0, sizeof(fp12));
+        return 0;
+    }
+    fp12 r = fp12_conj(f);
+    r = fp12_mul(&r, &inv);            /* f^(q^6 - 1) */
+    fp12 t = fp12_frobenius(&r, 2);
+    r = fp12_mul(&t, &r);              /* ^(q^2 + 1) */
+
+    fp12 y0 = power_by_negative_x(&r, xdigits, nx);
+    fp12 y1 = fp12_cyclotomic_sqr(&y0);
+    fp12 y2 = fp12_cyclotomic_sqr(&y1);
+    fp12 y3 = fp12_mul(&y2, &y1);
+    fp12 y4 = power_by_negative_x(&y3, xdigits, nx);
+    fp12 y5 = fp12_cyclotomic_sqr(&y4);
+    fp12 y6 = power_by_negative_x(&y5, xdigits, nx);
+    y6 = fp12_conj(&y6);
+    fp12 y7 = fp12_mul(&y6, &y4);
+    fp12 y3c = fp12_conj(&y3);
+    fp12 y8 = fp12_mul(&y7, &y3c);
+    fp12 y9 = fp12_mul(&y8, &y1);
+    fp12 y11 = fp12_mul(&y8, &y4);
+    y11 = fp12_mul(&y11, &r);
+    fp12 y13 = fp12_frobenius(&y9, 1);
+    y13 = fp12_mul(&y13, &y11);
+    fp12 y14 = fp12_frobenius(&y8, 2);
+    y14 = fp12_mul(&y14, &y13);
+    fp12 rc = fp12_conj(&r);
+    fp12 y15 = fp12_mul(&rc, &y9);
+    y15 = fp12_frobenius(&y15, 3);
+    r = fp12_mul(&y15, &y14);
+    memcpy(out, &r, sizeof r);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ single operations */
+
+void vs_bn254_fq2_mul(void *r, const void *a, const void *b) {
+    fp2 v = fp2_mul((const fp2 *)a, (const fp2 *)b);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq2_sqr(void *r, const void *a) {
+    fp2 v = fp2_sqr((const fp2 *)a);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq12_mul(void *r, const void *a, const void *b) {
+    fp12 v = fp12_mul((const fp12 *)a, (const fp12 *)b);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq12_sqr(void *r, const void *a) {
+    fp12 v = fp12_sqr((const fp12 *)a);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq12_cyclotomic_sqr(void *r, const void *a) {
+    fp12 v = fp12_cyclotomic_sqr((const fp12 *)a);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq12_mul_by_034(void *r, const void *a, const void *d0, const void *d3, const void *d4) {
+    fp12 v = fp12_mul_034((const fp12 *)a, (const fp2 *)d0, (const fp2 *)d3, (const fp2 *)d4);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq12_frobenius(void *r, const void *a, int k) {
+    fp12 v = fp12_frobenius((const fp12 *)a, k);
+    memcpy(r, &v, sizeof v);
+}
+int vs_bn254_fq12_inverse(void *r, const void *a) {
+    fp12 v;
+    if (!fp12_inverse(&v, (const fp12 *)a)) return 0;
+    memcpy(r, &v, sizeof v);
+    return 1;
+}
+
+#else
+
+/* Off x86-64 the kernel is never selected (vs_algebra_kernel stays portable) and Swift keeps to its
+   own implementation; these definitions only let the module link. */
+void vs_bn254_fq2_mul(void *r, const void *a, const void *b) { (void)r; (void)a; (void)b; }
+void vs_bn254_fq2_sqr(void *r, const void *a) { (void)r; (void)a; }
+void vs_bn254_fq12_mul(void *r, const void *a, const void *b) { (void)r; (void)a; (void)b; }
+void vs_bn254_fq12_sqr(void *r, const void *a) { (void)r; (void)a; }
+void vs_bn254_fq12_cyclotomic_sqr(void *r, const void *a) { (void)r; (void)a; }
+void vs_bn254_fq12_mul_by_034(void *r, const void *a, const void *d0, const void *d3, const void *d4) {
+    (void)r; (void)a; (void)d0; (void)d3; (void)d4;
+}
+void vs_bn254_fq12_frobenius(void *r, const void *a, int k) { (void)r; (void)a; (void)k; }
+int vs_bn254_fq12_inverse(void *r, const void *a) { (void)r; (void)a; return 0; }
+void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
+                         size_t ndigits) {
+    (void)lines; (void)q; (void)q1; (void)q2; (void)digits; (void)ndigits;
+}
+void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
+                          size_t n, const int8_t *digits, size_t ndigits) {
+    (void)out; (void)points; (void)tables; (void)affine; (void)n; (void)digits; (void)ndigits;
+}
+int vs_bn254_final_exponentiation(void *out, const void *in, const int8_t *xdigits, size_t nx) {
+    (void)out; (void)in; (void)xdigits; (void)nx;
+    return 0;
+}
+
+#endif
