@@ -180,12 +180,19 @@ struct ProofBatch {
 
     mutating func add(step: UInt64, _ check: ProofCheck) { checks.append((step, check)) }
 
+    /// Proofs per multi-pairing: bounds the memory of a batch (each proof's B is prepared) and
+    /// the multi-pairing's work per call, whatever the record's length.
+    static let chunk = 64
+
     /// Every pending proof verifies.
     func allValid() -> Bool {
         guard let keys else { return checks.isEmpty }
         return CircuitSpec.Part.allCases.allSatisfy { part in
             let batch = checks.filter { $0.check.part == part }.map(\.check)
-            return StepProof.batchVerifies(key: keys.key(part).verifyingKey, batch)
+            return stride(from: 0, to: batch.count, by: Self.chunk).allSatisfy { start in
+                StepProof.batchVerifies(
+                    key: keys.key(part).verifyingKey, Array(batch[start..<min(start + Self.chunk, batch.count)]))
+            }
         }
     }
 
