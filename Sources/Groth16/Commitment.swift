@@ -210,6 +210,22 @@ extension Groth16 {
         return proof
     }
 
+    /// The public inputs a committed proof verifies against: `statement` and the challenge
+    /// derived from D, after the input rules (statement length, D and K not the identity, the
+    /// key and A, B, C as `verify` checks them).
+    static func committedInputs(
+        key: VerifyingKey, proof: CommittedProof, statement: [Fr]
+    ) throws(Groth16Error) -> [Fr] {
+        guard statement.count + 1 == key.publicInputCount else {
+            throw .publicInputCount(expected: key.publicInputCount - 1, got: statement.count)
+        }
+        if proof.commitment.isInfinity { throw .identityPoint("D") }
+        if proof.knowledge.isInfinity { throw .identityPoint("K") }
+        let inputs = statement + [commitmentChallenge(commitment: proof.commitment, statement: statement)]
+        try checkInputs(anyKey: key, proof: proof.proof, publicInputs: inputs)
+        return inputs
+    }
+
     /// Verifies a committed proof: derives the challenge from D and `statement` (every public
     /// value but the challenge, in wire order), then checks the Groth16 equation with D added to
     /// the public-input term and D's proof of knowledge, in one multi-pairing.
@@ -219,13 +235,7 @@ extension Groth16 {
         guard let commitment = key.commitment else {
             throw .commitmentMismatch("this key's circuit has no commitment: verify with verify")
         }
-        guard statement.count + 1 == key.publicInputCount else {
-            throw .publicInputCount(expected: key.publicInputCount - 1, got: statement.count)
-        }
-        if proof.commitment.isInfinity { throw .identityPoint("D") }
-        if proof.knowledge.isInfinity { throw .identityPoint("K") }
-        let inputs = statement + [commitmentChallenge(commitment: proof.commitment, statement: statement)]
-        try checkInputs(anyKey: key, proof: proof.proof, publicInputs: inputs)
+        let inputs = try committedInputs(key: key, proof: proof, statement: statement)
         let ic = publicInputTerm(key: key, publicInputs: inputs) + proof.commitment
         let rho = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
         return Pairing.pairingCheck([
@@ -264,13 +274,7 @@ extension Groth16 {
         var dSum = G1Jacobian.infinity
         var kSum = G1Jacobian.infinity
         for (proof, statement) in proofs {
-            guard statement.count + 1 == key.publicInputCount else {
-                throw .publicInputCount(expected: key.publicInputCount - 1, got: statement.count)
-            }
-            if proof.commitment.isInfinity { throw .identityPoint("D") }
-            if proof.knowledge.isInfinity { throw .identityPoint("K") }
-            let inputs = statement + [commitmentChallenge(commitment: proof.commitment, statement: statement)]
-            try checkInputs(anyKey: key, proof: proof.proof, publicInputs: inputs)
+            let inputs = try committedInputs(key: key, proof: proof, statement: statement)
             let rho = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
             let t = Fr(canonicalLimbs: Limbs4(SecureRandom.uint64(), SecureRandom.uint64(), 0, 0))
             rhoSum += rho

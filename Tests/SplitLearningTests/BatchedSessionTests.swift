@@ -28,19 +28,9 @@ enum BatchedFixture {
     static let setup = SessionSetup(spec: spec, specData: tinyBatchedSpecJSON, keys: keys)
 
     static func run(
-        _ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil, resume: Bool = false,
-        stopAfter: Int? = nil, schedule: UInt64? = 7
+        _ mode: SplitMode, steps: Int = 3, adversary: Adversary = .none, state: URL? = nil, schedule: UInt64? = 7
     ) async throws -> LocalRun.Result {
-        var c = LocalRunConfiguration()
-        c.fixedScheduleSeed = schedule
-        c.mode = mode
-        c.steps = steps
-        c.adversary = adversary
-        c.pipelineDepth = 2
-        c.stateDirectory = state
-        c.resume = resume
-        c.stopClientAfter = stopAfter
-        return try await LocalRun.run(setup: setup, train: Fixture.sessionData, test: nil, configuration: c)
+        try await Fixture.run(mode, steps: steps, adversary: adversary, state: state, setup: setup, schedule: schedule)
     }
 
     /// The bundled samples in the spec's fixed point, as a client quantizes them.
