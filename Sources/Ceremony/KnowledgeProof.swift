@@ -26,12 +26,24 @@ public struct KnowledgeProof: Sendable, Equatable {
     /// Personalization bytes: one per secret, so a proof for tau cannot stand in for alpha.
     public enum Secret: UInt8, Sendable {
         case tau = 0, alpha = 1, beta = 2, delta = 3
+        /// The commitment key's secrets (phase 2 of a circuit with a commitment to witness wires).
+        case sigma = 4, eta = 5
     }
 
     /// Proves knowledge of `x`, bound to `transcript`. `s` must be fresh randomness (or, for a
     /// beacon, derived from the beacon); both stay with the caller, who erases them.
-    static func prove(x: Fr, s: Fr, transcript: [UInt8], secret: Secret) -> KnowledgeProof {
-        let g1S = G1Affine.generator.multiplied(by: s).affine
+    ///
+    /// The proof publishes the pair (s base, x s base). `base` is the generator except for
+    /// sigma, whose pairs must stay inside the commitment basis's span: a published pair
+    /// (P, sigma P) with P outside it would let a prover pass the commitment's knowledge check
+    /// e(D, [sigma]_2) = e(K, [1]_2) with D = P (with the generator as base, colluding
+    /// contributors who know the other factors of sigma could rebuild ([s]_1, [sigma s]_1)).
+    static func prove(
+        x: Fr, s: Fr, transcript: [UInt8], secret: Secret, base: G1Affine = .generator
+    )
+        -> KnowledgeProof
+    {
+        let g1S = base.multiplied(by: s).affine
         let g1SX = g1S.multiplied(by: x).affine
         let sp = challengePoint(transcript: transcript, secret: secret, g1S: g1S, g1SX: g1SX)
         return KnowledgeProof(g1S: g1S, g1SX: g1SX, g2SPX: sp.multiplied(by: x).affine)

@@ -74,15 +74,29 @@ enum Phase2Setup {
             k[i] += lb[m + i]
         }
         let kAffine = JacobianPoint<G1Parameters>.batchToAffine(k)
-        let vk = VerifyingKey(
+        var vk = VerifyingKey(
             alpha: powers.alphaTauG1[0], beta: powers.betaG2, gamma: .generator, delta: .generator,
             ic: Array(kAffine[0...np]))
-        return ProvingKey(
+        var l = Array(kAffine[(np + 1)...])
+        var commitment: CommitmentKey?
+        if let info = r1cs.commitment {
+            // The committed wires' K-terms move from L (over delta) to the basis (over gamma = 1),
+            // as `Groth16.setup` does; sigma = eta = 1 until the first contribution.
+            let basis = info.wires.map { kAffine[$0] }
+            for wire in info.wires { l[wire - np - 1] = .infinity }
+            commitment = CommitmentKey(
+                wires: info.wires, challenge: info.challenge, basis: basis, basisSigma: basis,
+                etaGamma: .generator, etaGammaSigma: .generator, etaDelta: .generator)
+            vk.commitment = CommitmentVerifyingKey(committedWires: info.wires.count, sigma: .generator)
+        }
+        var key = ProvingKey(
             verifyingKey: vk, alpha: powers.alphaTauG1[0], beta1: powers.betaTauG1[0], beta2: powers.betaG2,
             delta1: .generator, delta2: .generator, a: JacobianPoint.batchToAffine(u),
             b1: JacobianPoint.batchToAffine(v1), b2: JacobianPoint.batchToAffine(v2), h: h,
-            l: Array(kAffine[(np + 1)...]), domainSize: n, hForm: .oddCosetLagrange,
+            l: l, domainSize: n, hForm: .oddCosetLagrange,
             circuitHash: Groth16.circuitHash(r1cs))
+        key.commitment = commitment
+        return key
     }
 
     static func domainFor(_ r1cs: R1CS<Fr>, powers: PowersOfTau) throws(CeremonyError) -> EvaluationDomain {
@@ -124,6 +138,26 @@ enum Phase2Setup {
         guard key.verifyingKey.gamma == .generator, key.delta1 == .generator, key.delta2 == .generator,
             key.verifyingKey.delta == .generator
         else { return "the starting key must have gamma = delta = 1 (the generators)" }
+        // With a commitment, the basis takes the committed wires' K-terms out of L: the random
+        // combination below runs over IC, L with the basis put back, and L's committed entries
+        // must be empty.
+        var kTerms = key.verifyingKey.ic + key.l
+        switch (r1cs.commitment, key.commitment, key.verifyingKey.commitment) {
+        case (nil, nil, nil): break
+        case (let info?, let commitment?, let verifying?):
+            guard commitment.wires == info.wires, commitment.challenge == info.challenge,
+                commitment.basis.count == info.wires.count, verifying.committedWires == info.wires.count
+            else { return "the commitment key does not fit the circuit's committed wires" }
+            guard commitment.basisSigma == commitment.basis, commitment.etaGamma == .generator,
+                commitment.etaGammaSigma == .generator, commitment.etaDelta == .generator,
+                verifying.sigma == .generator
+            else { return "the starting commitment key must have sigma = eta = 1 (the generators)" }
+            for (wire, point) in zip(info.wires, commitment.basis) {
+                guard kTerms[wire].isInfinity else { return "a committed wire's L entry is not empty" }
+                kTerms[wire] = point
+            }
+        default: return "the key and the circuit disagree on having a commitment to witness wires"
+        }
 
         func apply(_ matrix: SparseMatrix<Fr>, _ rho: [Fr], publicRows: Bool) -> [Fr] {
             var out = [Fr](repeating: .zero, count: n)
@@ -153,7 +187,7 @@ enum Phase2Setup {
             tauCoefficients[d] = (d < n ? tauLagrange[d] : .zero) + factor * rhoH[d % n]
             factor = factor * doubled.generatorInverse
         }
-        let keyPoints = key.a + key.b1 + key.verifyingKey.ic + key.l + key.h
+        let keyPoints = key.a + key.b1 + kTerms + key.h
         let keyScalars = rA + rB + rK + rH
         let lhs = MSM.multiply(bases: keyPoints, scalars: keyScalars)
         let rhs =
@@ -167,9 +201,11 @@ enum Phase2Setup {
         return nil
     }
 
-    /// delta -> x delta: H and L are divided by x, everything else stays. Cost: one G1
-    /// multiplication per H and L point.
-    static func contribute(_ key: inout ProvingKey, x: Fr) {
+    /// delta -> x delta: H and L are divided by x, everything else stays. With a commitment
+    /// key, also sigma -> s sigma and eta -> e eta (`commitment` = (s, e)): the sigma points
+    /// times s, eta/gamma times e, sigma eta/gamma times s e, eta/delta times e / x; the basis
+    /// (over gamma = 1) stays. Cost: one G1 multiplication per H, L and basis point.
+    static func contribute(_ key: inout ProvingKey, x: Fr, commitment: (sigma: Fr, eta: Fr)? = nil) {
         guard var xInverse = x.inverse() else { preconditionFailure("contribution secrets are sampled nonzero") }
         defer { xInverse = .zero }
         PointBatch.scaleByPowers(&key.h, first: xInverse, ratio: .one)
@@ -177,6 +213,58 @@ enum Phase2Setup {
         key.delta1 = key.delta1.multiplied(by: x).affine
         key.delta2 = key.delta2.multiplied(by: x).affine
         key.verifyingKey.delta = key.delta2
+        if let (s, e) = commitment, var c = key.commitment, var verifying = key.verifyingKey.commitment {
+            var etaOverX = e * xInverse
+            var sigmaEta = s * e
+            defer {
+                etaOverX = .zero
+                sigmaEta = .zero
+            }
+            PointBatch.scaleByPowers(&c.basisSigma, first: s, ratio: .one)
+            c.etaGamma = c.etaGamma.multiplied(by: e).affine
+            c.etaGammaSigma = c.etaGammaSigma.multiplied(by: sigmaEta).affine
+            c.etaDelta = c.etaDelta.multiplied(by: etaOverX).affine
+            verifying.sigma = verifying.sigma.multiplied(by: s).affine
+            key.commitment = c
+            key.verifyingKey.commitment = verifying
+        }
+    }
+
+    /// The first basis point that is not the point at infinity: the base of the sigma update's
+    /// proof of knowledge (see `KnowledgeProof.prove`), and the point whose sigma multiple
+    /// links one contribution's sigma to the previous one.
+    static func sigmaAnchor(_ commitment: CommitmentKey) -> Int? {
+        commitment.basis.firstIndex { !$0.isInfinity }
+    }
+
+    /// Why `current`'s commitment key is not `previous`'s after one update (sigma and eta
+    /// times factors the transcript proves knowledge of), or nil. Checks the wires and the
+    /// basis unchanged, then in the exponent: basis sigma = sigma basis (one batched same-ratio
+    /// check), sigma eta/gamma = sigma (eta/gamma), (eta/delta) delta = eta/gamma (gamma = 1).
+    /// The factors' links to the previous state are the proofs' (before, after) pairs.
+    static func commitmentUpdateError(previous: ProvingKey, current: ProvingKey) -> String? {
+        guard let before = previous.commitment, let now = current.commitment,
+            let sigma = current.verifyingKey.commitment?.sigma,
+            current.verifyingKey.commitment?.committedWires == previous.verifyingKey.commitment?.committedWires
+        else { return "the contribution removed or altered the commitment key" }
+        guard now.wires == before.wires, now.challenge == before.challenge, now.basis == before.basis,
+            now.basisSigma.count == before.basisSigma.count
+        else { return "the contribution changed the committed wires or the commitment basis" }
+        guard !sigma.isInfinity, !now.etaGamma.isInfinity, !now.etaDelta.isInfinity, !now.etaGammaSigma.isInfinity
+        else { return "a commitment key point is the point at infinity" }
+        let rho = SameRatio.randomScalars(now.basis.count)
+        let combined = MSM.multiply(bases: now.basis, scalars: rho).affine
+        let combinedSigma = MSM.multiply(bases: now.basisSigma, scalars: rho).affine
+        guard Pairing.pairingCheck([(combinedSigma, .generator), (-combined, sigma)]) else {
+            return "the basis times sigma is not the basis times the key's sigma"
+        }
+        guard Pairing.pairingCheck([(now.etaGammaSigma, .generator), (-now.etaGamma, sigma)]) else {
+            return "sigma eta/gamma is not eta/gamma times the key's sigma"
+        }
+        guard Pairing.pairingCheck([(now.etaDelta, current.delta2), (-now.etaGamma, .generator)]) else {
+            return "eta/delta times delta is not eta/gamma"
+        }
+        return nil
     }
 
     /// Why `current` is not `previous` after a delta update, or nil. Checks the unchanged parts
@@ -194,6 +282,12 @@ enum Phase2Setup {
         else { return "the contribution changed key parts other than delta, H and L" }
         guard current.h.count == previous.h.count, current.l.count == previous.l.count else {
             return "the H or L query changed length"
+        }
+        guard (current.commitment == nil) == (previous.commitment == nil),
+            (current.verifyingKey.commitment == nil) == (previous.verifyingKey.commitment == nil)
+        else { return "the contribution added or removed the commitment key" }
+        if previous.commitment != nil, let why = commitmentUpdateError(previous: previous, current: current) {
+            return why
         }
         guard current.verifyingKey.delta == current.delta2, !current.delta1.isInfinity,
             SameRatio.holds((.generator, current.delta1), (.generator, current.delta2))

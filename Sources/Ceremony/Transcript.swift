@@ -100,7 +100,8 @@ public struct VerifiedCeremony: Sendable {
 /// far, in snarkjs's layouts, so snarkjs can read every file.
 ///
 /// Every contribution multiplies in fresh secrets from the OpenSSL CSPRNG (tau, alpha, beta in
-/// phase 1; delta in phase 2), proves knowledge of them (`KnowledgeProof`), and erases them.
+/// phase 1; delta in phase 2, and sigma and eta too for a circuit with a commitment to witness
+/// wires), proves knowledge of them (`KnowledgeProof`), and erases them.
 /// Its hash is SHA-256 over the previous hash and the SHA-256 of its output file; the chain
 /// starts from the starting state (and, for phase 2, the last phase-1 hash and the circuit).
 /// Proofs are bound to the hash before them.
@@ -296,21 +297,40 @@ public struct CeremonyTranscript: Sendable {
                 hash: SHA256.hex(Self.linkHash(challenge, bytes)))
         }
         let index = phase2States
-        let (previous, record) = try readZkey(index - 1)
+        let (previous, record, updates) = try readZkey(index - 1)
         let challenge = chain.phase2[index - 1]
         var key = previous
+        // delta, its proof's randomness, then (with a commitment key) sigma, eta and theirs.
+        let count = previous.commitment == nil ? 2 : 6
         var secrets =
-            beacon.map { Beacon.secrets($0.0, exponent: $0.1, count: 2) } ?? (0..<2).map { _ in Self.nonzeroRandom() }
+            beacon.map { Beacon.secrets($0.0, exponent: $0.1, count: count) }
+            ?? (0..<count).map { _ in Self.nonzeroRandom() }
         defer { SecureRandom.erase(&secrets) }
         progress("phase 2: dividing H and L by the new delta factor", 0, 0)
-        Phase2Setup.contribute(&key, x: secrets[0])
+        var update: Zkey.CommitmentUpdate?
+        if let commitment = previous.commitment {
+            guard let anchor = Phase2Setup.sigmaAnchor(commitment) else {
+                throw .usage("the committed wires appear in no constraint: the commitment key has no basis to update")
+            }
+            Phase2Setup.contribute(&key, x: secrets[0], commitment: (sigma: secrets[2], eta: secrets[4]))
+            let sigmaProof = KnowledgeProof.prove(
+                x: secrets[2], s: secrets[3], transcript: challenge, secret: .sigma, base: commitment.basis[anchor])
+            let etaProof = KnowledgeProof.prove(x: secrets[4], s: secrets[5], transcript: challenge, secret: .eta)
+            update = Zkey.CommitmentUpdate(
+                sigmaG1S: sigmaProof.g1S, sigmaG1SX: sigmaProof.g1SX, sigmaG2SPX: sigmaProof.g2SPX,
+                etaG1S: etaProof.g1S, etaG1SX: etaProof.g1SX, etaG2SPX: etaProof.g2SPX)
+        } else {
+            Phase2Setup.contribute(&key, x: secrets[0])
+        }
         let proof = KnowledgeProof.prove(x: secrets[0], s: secrets[1], transcript: challenge, secret: .delta)
         let contribution = Zkey.Contribution(
             deltaAfter: key.delta1, type: beacon == nil ? 0 : 1, name: Self.clipped(name), g1S: proof.g1S,
             g1SX: proof.g1SX,
             g2SPX: proof.g2SPX, transcript: Self.wide(challenge), iterationsExponent: beacon.map { UInt8($0.1) },
             beaconHash: beacon?.0)
-        let bytes = try encodeZkey(key, contributions: record.contributions + [contribution], chain: chain)
+        let bytes = try encodeZkey(
+            key, contributions: record.contributions + [contribution], updates: updates + (update.map { [$0] } ?? []),
+            chain: chain)
         try Self.write(Self.stateName(directory, phase: 2, index: index), bytes)
         phase2States += 1
         return ContributionReceipt(
@@ -326,7 +346,7 @@ public struct CeremonyTranscript: Sendable {
             progress("phase 2 setup: " + step, 0, 0)
         }
         let chain = try hashes()
-        let bytes = try encodeZkey(key, contributions: [], chain: (chain.phase1, []))
+        let bytes = try encodeZkey(key, contributions: [], updates: [], chain: (chain.phase1, []))
         try Self.write(Self.stateName(directory, phase: 2, index: 0), bytes)
         phase2States = 1
     }
@@ -422,7 +442,7 @@ public struct CeremonyTranscript: Sendable {
         }
 
         progress("phase 2 starting key", phase1States, total)
-        var (key, record) = try readZkey(0, unsoundIndex: 0)
+        var (key, record, updates) = try readZkey(0, unsoundIndex: 0)
         var lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: 0))
         guard record.contributions.isEmpty else {
             throw .unsound(
@@ -433,7 +453,7 @@ public struct CeremonyTranscript: Sendable {
         }
         for i in 1..<max(1, phase2States) {
             progress("phase 2 contribution #\(i)", phase1States + i, total)
-            let (current, currentRecord) = try readZkey(i, unsoundIndex: i)
+            let (current, currentRecord, currentUpdates) = try readZkey(i, unsoundIndex: i)
             guard let c = currentRecord.contributions.last else {
                 throw .unsound(phase: 2, index: i, name: "", reason: "the key carries no contribution record")
             }
@@ -441,7 +461,8 @@ public struct CeremonyTranscript: Sendable {
             func fail(_ reason: String) -> CeremonyError { .unsound(phase: 2, index: i, name: name, reason: reason) }
             guard currentRecord.circuitHash == Self.wide(chain.phase2[0]),
                 currentRecord.contributions.count == record.contributions.count + 1,
-                Array(currentRecord.contributions.dropLast()) == record.contributions
+                Array(currentRecord.contributions.dropLast()) == record.contributions,
+                Array(currentUpdates.dropLast()) == updates
             else { throw fail("the earlier contribution records were altered, or more than one record was added") }
             let challenge = chain.phase2[i - 1]
             guard c.transcript == Self.wide(challenge) else {
@@ -453,9 +474,33 @@ public struct CeremonyTranscript: Sendable {
                 throw fail(
                     "the proof of knowledge for delta does not verify (or delta is not the previous one times it)")
             }
+            var beaconSteps = [(secret: 0, before: key.delta1, after: current.delta1)]
+            if let before = key.commitment, let after = current.commitment {
+                guard let u = currentUpdates.last, let anchor = Phase2Setup.sigmaAnchor(before),
+                    anchor < after.basisSigma.count
+                else { throw fail("the key carries no commitment update record") }
+                let sigmaProof = KnowledgeProof(g1S: u.sigmaG1S, g1SX: u.sigmaG1SX, g2SPX: u.sigmaG2SPX)
+                guard
+                    sigmaProof.verify(
+                        transcript: challenge, secret: .sigma, before: before.basisSigma[anchor],
+                        after: after.basisSigma[anchor])
+                else {
+                    throw fail(
+                        "the proof of knowledge for sigma does not verify (or sigma is not the previous one times it)")
+                }
+                let etaProof = KnowledgeProof(g1S: u.etaG1S, g1SX: u.etaG1SX, g2SPX: u.etaG2SPX)
+                guard
+                    etaProof.verify(transcript: challenge, secret: .eta, before: before.etaGamma, after: after.etaGamma)
+                else {
+                    throw fail(
+                        "the proof of knowledge for eta does not verify (or eta is not the previous one times it)")
+                }
+                beaconSteps += [
+                    (2, before.basisSigma[anchor], after.basisSigma[anchor]), (4, before.etaGamma, after.etaGamma),
+                ]
+            }
             if let why = Beacon.recordError(
-                type: c.type, beacon: c.beaconHash, exponent: c.iterationsExponent,
-                steps: [(key.delta1, current.delta1)])
+                type: c.type, beacon: c.beaconHash, exponent: c.iterationsExponent, steps: beaconSteps)
             {
                 throw fail(why)
             }
@@ -466,6 +511,7 @@ public struct CeremonyTranscript: Sendable {
                     isBeacon: c.type == 1))
             key = current
             record = currentRecord
+            updates = currentUpdates
             lastBytes = try Self.read(Self.stateName(directory, phase: 2, index: i))
         }
         let contributed = phase2States > 1
@@ -530,14 +576,16 @@ public struct CeremonyTranscript: Sendable {
     /// The phase-2 state as `.zkey` bytes. The record's 64-byte circuit hash is the phase-2
     /// starting hash when known (zeros for the starting key itself, whose hash it would be).
     func encodeZkey(
-        _ key: ProvingKey, contributions: [Zkey.Contribution], chain: (phase1: [[UInt8]], phase2: [[UInt8]])
+        _ key: ProvingKey, contributions: [Zkey.Contribution], updates: [Zkey.CommitmentUpdate],
+        chain: (phase1: [[UInt8]], phase2: [[UInt8]])
     )
         throws(CeremonyError) -> [UInt8]
     {
         let start = chain.phase2.first.map(Self.wide) ?? [UInt8](repeating: 0, count: 64)
         do {
             return try Zkey.write(
-                key, r1cs: circuit, phase2: try Zkey.Phase2(circuitHash: start, contributions: contributions))
+                key, r1cs: circuit, phase2: try Zkey.Phase2(circuitHash: start, contributions: contributions),
+                commitmentUpdates: updates)
         } catch { throw .zkey(error) }
     }
 
@@ -555,7 +603,9 @@ public struct CeremonyTranscript: Sendable {
     /// Reads a phase-2 state: the key (its circuit hash set to the ceremony's circuit) and the
     /// records. The bytes must be exactly what `Zkey.write` gives for that key, the ceremony's
     /// circuit and the records, so the file's coefficient section is the circuit's.
-    func readZkey(_ index: Int, unsoundIndex: Int? = nil) throws(CeremonyError) -> (ProvingKey, Zkey.Phase2) {
+    func readZkey(
+        _ index: Int, unsoundIndex: Int? = nil
+    ) throws(CeremonyError) -> (ProvingKey, Zkey.Phase2, [Zkey.CommitmentUpdate]) {
         let path = Self.stateName(directory, phase: 2, index: index)
         let bytes = try Self.read(path)
         func malformed(_ reason: String) -> CeremonyError {
@@ -571,13 +621,14 @@ public struct CeremonyTranscript: Sendable {
         var key = contents.key
         key.circuitHash = Groth16.circuitHash(circuit)
         let canonical: [UInt8]
-        do { canonical = try Zkey.write(key, r1cs: circuit, phase2: contents.phase2) } catch {
-            throw malformed(error.description)
-        }
+        do {
+            canonical = try Zkey.write(
+                key, r1cs: circuit, phase2: contents.phase2, commitmentUpdates: contents.commitmentUpdates)
+        } catch { throw malformed(error.description) }
         guard canonical == bytes else {
             throw malformed("the file is not the canonical encoding of a key for the ceremony's circuit")
         }
-        return (key, contents.phase2)
+        return (key, contents.phase2, contents.commitmentUpdates)
     }
 
     static func readCircuit(_ bytes: [UInt8], path: String) throws(CeremonyError) -> R1CS<Fr> {
@@ -627,14 +678,23 @@ enum Beacon {
     /// recomputed from its beacon, take each step's first point to its second; nil if it is.
     static func recordError(type: UInt32, beacon: [UInt8]?, exponent: UInt8?, steps: [(G1Affine, G1Affine)]) -> String?
     {
+        recordError(
+            type: type, beacon: beacon, exponent: exponent,
+            steps: steps.enumerated().map { (secret: $0.offset, before: $0.element.0, after: $0.element.1) })
+    }
+
+    /// The same, each step naming the index of the beacon secret that takes it.
+    static func recordError(
+        type: UInt32, beacon: [UInt8]?, exponent: UInt8?, steps: [(secret: Int, before: G1Affine, after: G1Affine)]
+    ) -> String? {
         if type == 0 { return nil }
         guard type == 1 else { return "unknown contribution type \(type)" }
         guard let beacon, let exponent, Int(exponent) <= maxExponent else {
             return "a beacon record without its beacon or with an iteration exponent above \(maxExponent)"
         }
-        var s = secrets(beacon, exponent: Int(exponent), count: steps.count)
+        var s = secrets(beacon, exponent: Int(exponent), count: (steps.map(\.secret).max() ?? 0) + 1)
         defer { SecureRandom.erase(&s) }
-        for (k, (before, after)) in steps.enumerated() where before.multiplied(by: s[k]).affine != after {
+        for step in steps where step.before.multiplied(by: s[step.secret]).affine != step.after {
             return "the beacon's secrets do not give this state"
         }
         return nil

@@ -83,6 +83,39 @@ public struct CommittedProof: Sendable, Equatable {
     }
 }
 
+/// The prover's commitment step: D, its proof of knowledge K and the blinding nu that made D
+/// hide the committed values. nu is as secret as the witness (with it and D, anyone can check a
+/// guess of the committed values); whoever finishes the proof needs it, since C carries
+/// -nu [eta/delta]_1. The prover pool ships it to its worker with the witness.
+public struct CommitmentOpening: Sendable, Equatable {
+    public var commitment: G1Affine
+    public var knowledge: G1Affine
+    public var blinding: Fr
+
+    public init(commitment: G1Affine, knowledge: G1Affine, blinding: Fr) {
+        self.commitment = commitment
+        self.knowledge = knowledge
+        self.blinding = blinding
+    }
+
+    /// Bytes on the wire: D and K uncompressed, then nu (32 bytes, little-endian).
+    public static let byteCount = 160
+
+    public var bytes: [UInt8] { commitment.uncompressed() + knowledge.uncompressed() + blinding.littleEndianBytes() }
+
+    /// Decodes and validates: both points on the curve and in the subgroup, nu below r.
+    public init(bytes: [UInt8]) throws(PointDecodingError) {
+        guard bytes.count == Self.byteCount else {
+            throw .wrongLength(group: "commitment opening", expected: Self.byteCount, got: bytes.count)
+        }
+        commitment = try G1Affine(uncompressed: bytes[0..<64])
+        knowledge = try G1Affine(uncompressed: bytes[64..<128])
+        do { blinding = try Fr(littleEndian: bytes[128..<160]) } catch {
+            throw .coordinate(group: "commitment opening blinding", error)
+        }
+    }
+}
+
 /// What the prover's commitment step produced (kept to finish the proof).
 final class CommitmentState: @unchecked Sendable {
     private let lock = NSLock()
@@ -134,17 +167,9 @@ extension Groth16 {
         }
         let state = CommitmentState()
         let oracle: @Sendable ([Fr], [Fr]) -> Fr = { committed, statement in
-            var nu = Fr.random()
-            defer { nu = .zero }
-            let scalars = committed.map(\.canonicalLimbs)
-            let d =
-                (MSM.multiply(bases: commitmentKey.basis, canonicalScalars: scalars)
-                + commitmentKey.etaGamma.multiplied(by: nu)).affine
-            let k =
-                (MSM.multiply(bases: commitmentKey.basisSigma, canonicalScalars: scalars)
-                + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
-            state.set((d, k, nu))
-            return commitmentChallenge(commitment: d, statement: statement)
+            let opening = commit(commitmentKey, committed: committed)
+            state.set((opening.commitment, opening.knowledge, opening.blinding))
+            return commitmentChallenge(commitment: opening.commitment, statement: statement)
         }
         let cs = try build(oracle)
         guard let opened = state.take() else {
@@ -159,6 +184,37 @@ extension Groth16 {
             knowledge: opened.knowledge, blinding: opened.blinding)
     }
 
+    /// The commitment step on its own: D = sum w_j G_j + nu [eta/gamma]_1 and its proof of
+    /// knowledge for the committed values (in wire order) with a fresh blinding nu from the
+    /// CSPRNG. The challenge is then `commitmentChallenge(commitment:statement:)`. What a party
+    /// that has another process finish the proof runs (the prover pool): the witness after the
+    /// challenge and the opening go to `proveCommitted(key:r1cs:witness:opening:)`.
+    /// Cost: two MSMs over the committed wires.
+    public static func commit(_ commitmentKey: CommitmentKey, committed: [Fr]) -> CommitmentOpening {
+        var nu = Fr.random()
+        defer { nu = .zero }
+        let scalars = committed.map(\.canonicalLimbs)
+        let d =
+            (MSM.multiply(bases: commitmentKey.basis, canonicalScalars: scalars)
+            + commitmentKey.etaGamma.multiplied(by: nu)).affine
+        let k =
+            (MSM.multiply(bases: commitmentKey.basisSigma, canonicalScalars: scalars)
+            + commitmentKey.etaGammaSigma.multiplied(by: nu)).affine
+        return CommitmentOpening(commitment: d, knowledge: k, blinding: nu)
+    }
+
+    /// Finishes a committed proof from a full witness and the opening its challenge was derived
+    /// from (`commit`). Checks the witness, and the proof against the key, before returning it:
+    /// an opening that is not the witness's commitment, or a challenge wire that is not derived
+    /// from it, gives `proofRejectedByOwnKey`. Cost: a Groth16 proof.
+    public static func proveCommitted(
+        key: ProvingKey, r1cs: R1CS<Fr>, witness: [Fr], opening: CommitmentOpening
+    ) throws(Groth16Error) -> CommittedProof {
+        try proveCommitted(
+            key: key, r1cs: r1cs, witness: witness, commitment: opening.commitment, knowledge: opening.knowledge,
+            blinding: opening.blinding)
+    }
+
     /// The proof for a witness whose challenge was derived from `commitment` (made with
     /// `blinding`). Checks the witness, and the proof against the key, before returning it.
     static func proveCommitted(
@@ -170,13 +226,16 @@ extension Groth16 {
             throw .witnessLength(expected: key.wireCount, got: witness.count)
         }
         guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
-        if let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
+        // A circuit read from a .zkey has no C rows (the key takes C as A B): its witness is
+        // checked by the proof's own verification below instead, as `prove` does.
+        let knowsC = !key.reduction.derivesCFromAB || r1cs.c.nonZeroCount > 0
+        if knowsC, let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
         let proof = try proveUnchecked(
             key: key, r1cs: r1cs, witness: witness, blinding: blinding, etaDelta: commitmentKey.etaDelta)
         let committed = CommittedProof(proof: proof, commitment: commitment, knowledge: knowledge)
         let statement = Array(witness[1..<r1cs.numPublic])
         guard (try? verifyCommitted(key: key.verifyingKey, proof: committed, statement: statement)) == true else {
-            throw .proofRejectedByOwnKey
+            throw knowsC ? .proofRejectedByOwnKey : .witnessRejectedByKey
         }
         return committed
     }

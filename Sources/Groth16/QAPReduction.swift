@@ -54,7 +54,10 @@ public enum MonomialReduction: QAPReduction {
 public enum OddCosetLagrangeReduction: QAPReduction {
     public static let form = ProvingKey.HQueryForm.oddCosetLagrange
     public static let derivesCFromAB = true
-    public static let supportsCommitments = false
+    /// The commitment basis is the committed wires' K-terms, computed from A, B and C at setup
+    /// like the IC points; the prover needs only the witness for it, so deriving C from A B
+    /// changes nothing.
+    public static let supportsCommitments = true
     public static var largestDomain: Int { 1 << (Fr.twoAdicity - 1) }
 
     public static func hQueryCount(domainSize n: Int) -> Int { n }

@@ -58,6 +58,13 @@ public enum ZkeyError: Error, Equatable, CustomStringConvertible {
 /// | 8 | C | the L query: nVars - nPublic - 1 G1 points (private wires only) |
 /// | 9 | H | domainSize G1 points: L_{2i+1}(tau)/delta over the 2n-point domain |
 /// | 10 | contributions | 64-byte circuit hash, u32 count, contribution records |
+/// | 0x10000 | commitment key (VeriSplit) | u32 challenge wire, u32 n, n x u32 committed wires, n G1 basis, n G1 basis * sigma, G1 eta/gamma, G1 sigma eta/gamma, G1 eta/delta, G2 sigma |
+/// | 0x10001 | commitment updates (VeriSplit) | u32 count, per phase-2 contribution two proofs of knowledge (sigma, eta), each G1, G1, G2 |
+///
+/// The last two sections are written only for a circuit with a commitment to witness wires
+/// (BSB22, `CommitmentKey`); ids above 10 are outside snarkjs's range and its reader skips
+/// them, so a key without a commitment is written byte for byte as snarkjs writes it. (snarkjs
+/// cannot prove a circuit with a commitment: it does not know the protocol.)
 ///
 /// The coefficient section holds the A and B matrices only, plus one row per public wire k
 /// (`A[m + k][k] = 1`, m = constraint count). Each value v is stored as the integer
@@ -114,6 +121,34 @@ public enum Zkey {
             self.iterationsExponent = iterationsExponent
             self.beaconHash = beaconHash
         }
+    }
+
+    /// A phase-2 contribution's proofs for the commitment key's secrets (section 0x10001):
+    /// sigma (the knowledge check's secret) and eta (the blinding base), in the layout of a
+    /// snarkjs record's proof: a point s, x * s in G1 and x * sp in G2 (see the ceremony's
+    /// `KnowledgeProof`).
+    public struct CommitmentUpdate: Sendable, Equatable {
+        public var sigmaG1S: G1Affine
+        public var sigmaG1SX: G1Affine
+        public var sigmaG2SPX: G2Affine
+        public var etaG1S: G1Affine
+        public var etaG1SX: G1Affine
+        public var etaG2SPX: G2Affine
+
+        public init(
+            sigmaG1S: G1Affine, sigmaG1SX: G1Affine, sigmaG2SPX: G2Affine, etaG1S: G1Affine, etaG1SX: G1Affine,
+            etaG2SPX: G2Affine
+        ) {
+            self.sigmaG1S = sigmaG1S
+            self.sigmaG1SX = sigmaG1SX
+            self.sigmaG2SPX = sigmaG2SPX
+            self.etaG1S = etaG1S
+            self.etaG1SX = etaG1SX
+            self.etaG2SPX = etaG2SPX
+        }
+
+        /// Bytes on file: 2 x (64 + 64 + 128).
+        static let byteCount = 512
     }
 
     /// The phase-2 record of a zkey: snarkjs's 64-byte circuit hash (BLAKE2b-512 of the
@@ -182,6 +217,9 @@ public enum Zkey {
         public var key: ProvingKey
         public var r1cs: R1CS<Fr>
         public var phase2: Phase2
+        /// The commitment key's update proofs, one per phase-2 contribution (empty without a
+        /// commitment).
+        public var commitmentUpdates: [CommitmentUpdate] = []
     }
 
     // MARK: Reading
@@ -294,7 +332,7 @@ public enum Zkey {
         let hQuery = try reader.g1Section(9, count: domainSize, in: try find(9))
 
         // 4: coefficients -> the circuit's A and B.
-        let r1cs = try reader.coefficients(in: try find(4), nVars: nVars, nPublic: nPublic, domainSize: domainSize)
+        var r1cs = try reader.coefficients(in: try find(4), nVars: nVars, nPublic: nPublic, domainSize: domainSize)
 
         // 10: contributions (snarkjs always writes it; a key without it reads as none).
         var phase2 = Phase2.empty
@@ -307,19 +345,54 @@ public enum Zkey {
             }
         }
 
-        let vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
-        let key = ProvingKey(
+        // 0x10000, 0x10001: a commitment to witness wires (VeriSplit's; optional).
+        var commitment: (key: CommitmentKey, verifying: CommitmentVerifyingKey)?
+        var updates: [CommitmentUpdate] = []
+        if table.contains(where: { $0.id == commitmentKeySection }) {
+            let read = try reader.commitmentKey(in: try find(commitmentKeySection), nVars: nVars, nPublic: nPublic)
+            commitment = read
+            r1cs.commitment = R1CS<Fr>.Commitment(challenge: read.key.challenge, wires: read.key.wires)
+            let s = try find(commitmentUpdatesSection)
+            updates = try reader.commitmentUpdates(in: s)
+            guard updates.count == phase2.contributions.count else {
+                throw .invalid(
+                    file: file, section: sectionName(commitmentUpdatesSection), offset: s.offset,
+                    reason:
+                        "\(updates.count) commitment updates for \(phase2.contributions.count) phase-2 contributions")
+            }
+            if !allowInsecureTestKey && read.verifying.sigma == g2 {
+                throw .insecureKey(
+                    file: file,
+                    reason: "sigma is the generator, so the commitment's knowledge check is void: "
+                        + "anyone can commit to points outside the committed wires' span")
+            }
+        } else if table.contains(where: { $0.id == commitmentUpdatesSection }) {
+            throw .invalid(
+                file: file, section: sectionName(commitmentUpdatesSection),
+                offset: try find(commitmentUpdatesSection).offset,
+                reason: "commitment updates without a commitment key section")
+        }
+
+        var vk = VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic)
+        vk.commitment = commitment?.verifying
+        var key = ProvingKey(
             verifyingKey: vk, alpha: alpha1, beta1: beta1, beta2: beta2, delta1: delta1,
             delta2: delta2, a: aQuery, b1: b1Query, b2: b2Query, h: hQuery, l: lQuery,
             domainSize: domainSize, hForm: .oddCosetLagrange,
             circuitHash: Groth16.circuitHash(r1cs))
-        return Contents(key: key, r1cs: r1cs, phase2: phase2)
+        key.commitment = commitment?.key
+        return Contents(key: key, r1cs: r1cs, phase2: phase2, commitmentUpdates: updates)
     }
+
+    /// Section ids of VeriSplit's commitment key and its ceremony updates.
+    public static let commitmentKeySection: UInt32 = 0x10000
+    public static let commitmentUpdatesSection: UInt32 = 0x10001
 
     static func sectionName(_ id: UInt32) -> String {
         let names: [UInt32: String] = [
             1: "header", 2: "groth16 header", 3: "IC", 4: "coefficients", 5: "A",
-            6: "B1", 7: "B2", 8: "C", 9: "H", 10: "contributions",
+            6: "B1", 7: "B2", 8: "C", 9: "H", 10: "contributions", commitmentKeySection: "commitment key",
+            commitmentUpdatesSection: "commitment updates",
         ]
         return "\(names[id] ?? "unknown")(\(id))"
     }
@@ -333,7 +406,9 @@ public enum Zkey {
     /// Only keys whose H query is in snarkjs's form (`.oddCosetLagrange`: imported zkeys, keys
     /// from `Groth16.setupSnarkjsStyle`) can be written; a `.monomial` key cannot be converted
     /// without tau, which setup erased.
-    public static func write(_ key: ProvingKey, r1cs: R1CS<Fr>, phase2: Phase2 = .empty) throws(ZkeyError) -> [UInt8] {
+    public static func write(
+        _ key: ProvingKey, r1cs: R1CS<Fr>, phase2: Phase2 = .empty, commitmentUpdates: [CommitmentUpdate] = []
+    ) throws(ZkeyError) -> [UInt8] {
         guard key.hForm == .oddCosetLagrange else {
             throw .cannotExport(
                 reason: "the key's H query is in monomial form (VeriSplit's `Groth16.setup`); "
@@ -353,11 +428,19 @@ public enum Zkey {
         if let last = phase2.contributions.last, last.deltaAfter != key.delta1 {
             throw .cannotExport(reason: "the phase-2 record's last delta does not match the key's delta")
         }
+        let commitment = try exportableCommitment(key, r1cs: r1cs)
+        guard commitment != nil || commitmentUpdates.isEmpty else {
+            throw .cannotExport(reason: "commitment updates for a key without a commitment")
+        }
+        guard commitment == nil || commitmentUpdates.count == phase2.contributions.count else {
+            throw .cannotExport(
+                reason: "\(commitmentUpdates.count) commitment updates for \(phase2.contributions.count) contributions")
+        }
 
         var out = ByteWriter()
         out.bytes = magic
         out.u32(version)
-        out.u32(10)
+        out.u32(commitment == nil ? 10 : 12)
         out.section(1) { $0.u32(groth16ProtocolID) }
         out.section(2) { w in
             w.u32(32)
@@ -394,7 +477,49 @@ public enum Zkey {
         out.section(8) { w in for p in key.l { w.g1(p) } }
         out.section(9) { w in for p in key.h { w.g1(p) } }
         out.section(10) { w in w.bytes += phase2.encoded }
+        if let (commitmentKey, sigma) = commitment {
+            out.section(commitmentKeySection) { w in
+                w.u32(UInt32(commitmentKey.challenge))
+                w.u32(UInt32(commitmentKey.wires.count))
+                for wire in commitmentKey.wires { w.u32(UInt32(wire)) }
+                for p in commitmentKey.basis { w.g1(p) }
+                for p in commitmentKey.basisSigma { w.g1(p) }
+                w.g1(commitmentKey.etaGamma)
+                w.g1(commitmentKey.etaGammaSigma)
+                w.g1(commitmentKey.etaDelta)
+                w.g2(sigma)
+            }
+            out.section(commitmentUpdatesSection) { w in
+                w.u32(UInt32(commitmentUpdates.count))
+                for u in commitmentUpdates {
+                    w.g1(u.sigmaG1S)
+                    w.g1(u.sigmaG1SX)
+                    w.g2(u.sigmaG2SPX)
+                    w.g1(u.etaG1S)
+                    w.g1(u.etaG1SX)
+                    w.g2(u.etaG2SPX)
+                }
+            }
+        }
         return out.bytes
+    }
+
+    /// The key's commitment key and [sigma]_2 when it has one, checked against the circuit's
+    /// commitment (same wires and challenge; the key and the circuit agree on having one).
+    static func exportableCommitment(
+        _ key: ProvingKey, r1cs: R1CS<Fr>
+    ) throws(ZkeyError) -> (CommitmentKey, G2Affine)? {
+        switch (key.commitment, key.verifyingKey.commitment, r1cs.commitment) {
+        case (nil, nil, nil): return nil
+        case (let commitmentKey?, let verifying?, let info?):
+            guard commitmentKey.wires == info.wires, commitmentKey.challenge == info.challenge,
+                commitmentKey.basis.count == info.wires.count, commitmentKey.basisSigma.count == info.wires.count,
+                verifying.committedWires == info.wires.count
+            else { throw .cannotExport(reason: "the key's commitment does not fit the circuit's committed wires") }
+            return (commitmentKey, verifying.sigma)
+        default:
+            throw .cannotExport(reason: "the key and the circuit disagree on having a commitment to witness wires")
+        }
     }
 
     // MARK: Encodings
@@ -620,5 +745,76 @@ extension BinFileReader where E == ZkeyError {
         try expectEnd()
         return Zkey.Phase2(
             circuitHash: hash, contributions: list, encoded: Array(bytes[s.offset..<(s.offset + s.size)]))
+    }
+
+    /// Section 0x10000: the commitment key, its size checked before allocating, the wires
+    /// private and strictly increasing, the challenge the last public wire, every point
+    /// validated and the blinding bases and sigma not the point at infinity.
+    mutating func commitmentKey(
+        in s: (offset: Int, size: Int), nVars: Int, nPublic: Int
+    ) throws(ZkeyError) -> (key: CommitmentKey, verifying: CommitmentVerifyingKey) {
+        enter(Zkey.commitmentKeySection, s)
+        let challengeAt = offset
+        let challenge = Int(try u32())
+        guard challenge == nPublic else {
+            throw fail("the challenge must be the last public wire (\(nPublic)), not \(challenge)", at: challengeAt)
+        }
+        let countAt = offset
+        let count = Int(try u32())
+        guard count >= 1, count <= nVars - nPublic - 1, s.size == 8 + count * (4 + 128) + 3 * 64 + 128 else {
+            throw fail(
+                "\(count) committed wires do not fit the section (\(s.size) bytes) or the \(nVars - nPublic - 1) private wires",
+                at: countAt)
+        }
+        var wires: [Int] = []
+        wires.reserveCapacity(count)
+        for _ in 0..<count {
+            let at = offset
+            let wire = Int(try u32())
+            guard wire > nPublic, wire < nVars, wires.last.map({ wire > $0 }) ?? true else {
+                throw fail("committed wire \(wire): committed wires must be private and strictly increasing", at: at)
+            }
+            wires.append(wire)
+        }
+        var basis: [G1Affine] = []
+        var basisSigma: [G1Affine] = []
+        basis.reserveCapacity(count)
+        basisSigma.reserveCapacity(count)
+        for i in 0..<count { basis.append(try g1("commitment basis #\(i)")) }
+        for i in 0..<count { basisSigma.append(try g1("commitment basis * sigma #\(i)")) }
+        let pointsAt = offset
+        let etaGamma = try g1("eta/gamma"), etaGammaSigma = try g1("sigma eta/gamma"), etaDelta = try g1("eta/delta")
+        let sigma = try g2("sigma")
+        guard !etaGamma.isInfinity, !etaGammaSigma.isInfinity, !etaDelta.isInfinity, !sigma.isInfinity else {
+            throw fail("a blinding base or sigma is the point at infinity", at: pointsAt)
+        }
+        try expectEnd()
+        return (
+            CommitmentKey(
+                wires: wires, challenge: challenge, basis: basis, basisSigma: basisSigma, etaGamma: etaGamma,
+                etaGammaSigma: etaGammaSigma, etaDelta: etaDelta),
+            CommitmentVerifyingKey(committedWires: count, sigma: sigma)
+        )
+    }
+
+    /// Section 0x10001: the ceremony's update proofs, sized before allocating.
+    mutating func commitmentUpdates(in s: (offset: Int, size: Int)) throws(ZkeyError) -> [Zkey.CommitmentUpdate] {
+        enter(Zkey.commitmentUpdatesSection, s)
+        let countAt = offset
+        let count = Int(try u32())
+        guard s.size == 4 + count * Zkey.CommitmentUpdate.byteCount else {
+            throw fail("\(count) commitment updates do not fill the section (\(s.size) bytes)", at: countAt)
+        }
+        var list: [Zkey.CommitmentUpdate] = []
+        list.reserveCapacity(count)
+        for i in 0..<count {
+            list.append(
+                Zkey.CommitmentUpdate(
+                    sigmaG1S: try g1("update #\(i) sigma g1_s"), sigmaG1SX: try g1("update #\(i) sigma g1_sx"),
+                    sigmaG2SPX: try g2("update #\(i) sigma g2_spx"), etaG1S: try g1("update #\(i) eta g1_s"),
+                    etaG1SX: try g1("update #\(i) eta g1_sx"), etaG2SPX: try g2("update #\(i) eta g2_spx")))
+        }
+        try expectEnd()
+        return list
     }
 }

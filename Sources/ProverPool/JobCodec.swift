@@ -4,6 +4,9 @@ import Groth16
 
 /// The byte layouts of a job row: a witness is its field elements, 32 bytes each, little-endian
 /// (canonical: below the modulus); a proof is the 256-byte Ethereum layout (A, B, C uncompressed).
+/// A job for a circuit with a commitment to witness wires carries the party's commitment opening
+/// (`CommitmentOpening`: D, K and the blinding nu, 160 bytes) right after the witness in the same
+/// column: it is as secret as the witness, so it is written, rewritten and erased with it.
 public enum JobCodec {
     public static let elementBytes = 32
 
@@ -11,6 +14,28 @@ public enum JobCodec {
         var data = Data(capacity: witness.count * elementBytes)
         for value in witness { data.append(contentsOf: value.littleEndianBytes()) }
         return data
+    }
+
+    /// A committed circuit's job payload: the witness, then the opening.
+    public static func encodeWitness(_ witness: [Fr], opening: CommitmentOpening) -> Data {
+        var data = encodeWitness(witness)
+        data.append(contentsOf: opening.bytes)
+        return data
+    }
+
+    /// The witness and the opening of a committed circuit's job (see `decodeWitness` for the
+    /// witness's checks; the opening's points are validated, nu must be below r).
+    public static func decodeCommittedWitness(
+        _ data: Data, wires: Int, publicCount: Int
+    ) throws(JobDefect) -> (witness: [Fr], opening: CommitmentOpening) {
+        let witnessBytes = wires * elementBytes
+        guard data.count == witnessBytes + CommitmentOpening.byteCount else {
+            throw .committedWitnessLength(bytes: data.count, expectedWires: wires)
+        }
+        let witness = try decodeWitness(data.prefix(witnessBytes), wires: wires, publicCount: publicCount)
+        do { return (witness, try CommitmentOpening(bytes: [UInt8](data.suffix(CommitmentOpening.byteCount)))) } catch {
+            throw .opening("\(error)")
+        }
     }
 
     /// The witness of a job whose circuit has `wires` wires and `publicCount` public values.
@@ -49,6 +74,9 @@ public enum JobDefect: Error, Equatable, CustomStringConvertible {
     case keyMismatch(String)
     case proofLength(Int)
     case proofPoint(String)
+    /// A committed circuit's payload is the witness and a 160-byte opening.
+    case committedWitnessLength(bytes: Int, expectedWires: Int)
+    case opening(String)
 
     public var description: String {
         switch self {
@@ -66,6 +94,10 @@ public enum JobDefect: Error, Equatable, CustomStringConvertible {
         case .keyMismatch(let reason): return reason
         case .proofLength(let count): return "a proof is 256 bytes, the row holds \(count)"
         case .proofPoint(let reason): return "the proof's points do not decode (\(reason))"
+        case .committedWitnessLength(let bytes, let wires):
+            return
+                "the committed circuit's payload is \(bytes) bytes; expected \(wires) wires of 32 bytes and a \(CommitmentOpening.byteCount)-byte commitment opening (\(wires * 32 + CommitmentOpening.byteCount) bytes)"
+        case .opening(let reason): return "the commitment opening does not decode (\(reason))"
         }
     }
 }

@@ -89,12 +89,16 @@ public final class PostgresProofService: ProofService, Sendable {
     /// How many times the party's LISTEN was re-established after its connection was lost.
     public func relistens() async -> Int { await notifier.relistens }
 
-    /// One-sample circuits only: a batched circuit's witness depends on a challenge drawn while
-    /// proving, so `PreparedProofJob.prepare` refuses it (the party proves it in process).
+    /// A batched circuit (a commitment to witness wires) is prepared by the party up to the
+    /// challenge: it commits to the committed wires itself (two MSMs over them), derives the
+    /// challenge and finishes the witness, and queues the witness with the opening; the worker
+    /// makes the Groth16 part, and the party checks the committed proof under its own key.
     public func prove(_ job: ProofJob, keys: SplitKeys) async throws -> StepProof {
         let prepared = try await PreparedProofJob.prepare(job, keys: keys)
         let key = keys.key(job.part)
-        let witness = JobCodec.encodeWitness(prepared.witness)
+        let witness =
+            prepared.opening.map { JobCodec.encodeWitness(prepared.witness, opening: $0) }
+            ?? JobCodec.encodeWitness(prepared.witness)
         let enqueuedAt = ContinuousClock.now
         // One request key for every attempt: a retried insert returns the row the first made.
         let request = UUID()
@@ -103,14 +107,21 @@ public final class PostgresProofService: ProofService, Sendable {
                 part: job.part.rawValue, step: job.step, keyHash: key.verifyingKeyHash, witness: witness,
                 publicCount: prepared.publicInputs.count, request: request)
         }
+        let opening = prepared.opening
         let proof = try await result(of: id, witness: witness) { proof in
-            (try? Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: prepared.publicInputs)) ?? false
+            guard let opening else {
+                return StepProof.plain(proof).verifies(key: key.verifyingKey, statement: prepared.publicInputs)
+            }
+            let committed = CommittedProof(proof: proof, commitment: opening.commitment, knowledge: opening.knowledge)
+            return StepProof.committed(committed).verifies(
+                key: key.verifyingKey, statement: Array(prepared.publicInputs.dropLast()))
         }
         if let metrics {
             let waited = enqueuedAt.duration(to: .now).components
             metrics.proofWait.recordNanoseconds(waited.seconds * 1_000_000_000 + waited.attoseconds / 1_000_000_000)
         }
-        return .plain(proof)
+        guard let opening else { return .plain(proof) }
+        return .committed(CommittedProof(proof: proof, commitment: opening.commitment, knowledge: opening.knowledge))
     }
 
     /// Writes a job row and returns its id (the insert notifies the workers). Idempotent per

@@ -248,6 +248,7 @@ public final class ProverWorker: Service, Sendable {
         let claimedAt = ContinuousClock.now
         let entry: WorkerKeys.Entry
         let witness: [Fr]
+        let opening: CommitmentOpening?
         do throws(JobDefect) {
             guard let found = keys.entries[SHA256.hex([UInt8](job.keyHash))] else {
                 throw .unknownKey(hash: SHA256.hex([UInt8](job.keyHash)), known: keys.entries.keys.sorted())
@@ -258,7 +259,16 @@ public final class ProverWorker: Service, Sendable {
                 throw .keyMismatch(
                     "the job has \(job.publicCount) public values, the key's circuit \(entry.r1cs.numPublic)")
             }
-            witness = try JobCodec.decodeWitness(bytes, wires: entry.r1cs.numWires, publicCount: Int(job.publicCount))
+            if entry.provingKey.commitment != nil {
+                let decoded = try JobCodec.decodeCommittedWitness(
+                    bytes, wires: entry.r1cs.numWires, publicCount: Int(job.publicCount))
+                witness = decoded.witness
+                opening = decoded.opening
+            } else {
+                witness = try JobCodec.decodeWitness(
+                    bytes, wires: entry.r1cs.numWires, publicCount: Int(job.publicCount))
+                opening = nil
+            }
         } catch {
             await fail(job, owner: owner, reason: "\(error)")
             return
@@ -268,9 +278,18 @@ public final class ProverWorker: Service, Sendable {
         let result: Result<Proof, Groth16Error> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 do throws(Groth16Error) {
-                    continuation.resume(
-                        returning: .success(
-                            try Groth16.prove(key: entry.provingKey, r1cs: entry.r1cs, witness: witness)))
+                    // A committed circuit: the party made D, K and nu; the worker proves the rest
+                    // (the Groth16 part, whose C carries -nu [eta/delta]_1) and checks it.
+                    let proof: Proof
+                    if let opening {
+                        proof =
+                            try Groth16.proveCommitted(
+                                key: entry.provingKey, r1cs: entry.r1cs, witness: witness, opening: opening
+                            ).proof
+                    } else {
+                        proof = try Groth16.prove(key: entry.provingKey, r1cs: entry.r1cs, witness: witness)
+                    }
+                    continuation.resume(returning: .success(proof))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }

@@ -1,5 +1,6 @@
 import Algebra
 import Circuit
+import Foundation
 import Groth16
 import ZKML
 
@@ -34,26 +35,46 @@ public struct InProcessProofService: ProofService {
 }
 
 /// A job's circuit turned into what an out-of-process prover needs: the full witness (wire 0 is
-/// the constant one, then the public values, then the private ones) and the public inputs a
-/// proof must verify against.
+/// the constant one, then the public values, then the private ones), the public inputs a proof
+/// must verify against and, for a circuit with a commitment to witness wires, the commitment
+/// opening its challenge was derived from (the statement is then the public inputs but the
+/// last, the challenge, which the verifier derives itself).
 public struct PreparedProofJob: Sendable {
     public let part: CircuitSpec.Part
     public let step: UInt64
     public let witness: [Fr]
     public let publicInputs: [Fr]
+    public let opening: CommitmentOpening?
 
     /// Builds the circuit and checks that the witness satisfies it (as the in-process prover
-    /// does) before anything leaves the process. Runs off the concurrency pool: building a
-    /// step's circuit takes up to a second.
+    /// does) before anything leaves the process. A batched circuit is built with an oracle that
+    /// commits to the committed wires here (`Groth16.commit`: a fresh blinding, two MSMs over
+    /// them), so its witness is complete and its challenge the one the verifier will derive.
+    /// Runs off the concurrency pool: building a step's circuit takes up to a second.
     public static func prepare(_ job: ProofJob, keys: SplitKeys) async throws -> PreparedProofJob {
         try await ProofWork.offload {
-            let r1cs = keys.key(job.part).r1cs
-            guard r1cs.commitment == nil else {
-                throw SplitError.invalidArgument(
-                    "the \(job.part.rawValue) circuit is batched (a commitment to witness wires): its witness depends on a challenge drawn while proving, so it is proved in the party's process, not queued"
-                )
+            let key = keys.key(job.part)
+            let r1cs = key.r1cs
+            let box = OpeningBox()
+            let cs: ConstraintSystem<Fr>
+            if r1cs.commitment != nil {
+                guard let commitmentKey = key.provingKey.commitment, commitmentKey.wires == r1cs.commitment?.wires
+                else {
+                    throw SplitError.invalidArgument(
+                        "the \(job.part.rawValue) circuit commits to witness wires but its key has no matching commitment key"
+                    )
+                }
+                cs = try job.circuit { committed, statement in
+                    let opening = Groth16.commit(commitmentKey, committed: committed)
+                    box.set(opening)
+                    return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
+                }
+                guard cs.commitmentInfo == r1cs.commitment else {
+                    throw SplitError.invalidArgument("the \(job.part.rawValue) circuit built is not the key's")
+                }
+            } else {
+                cs = try job.circuit(nil)
             }
-            let cs = try job.circuit(nil)
             if let violation = cs.firstViolation() {
                 throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
             }
@@ -62,9 +83,33 @@ public struct PreparedProofJob: Sendable {
                 throw SplitError.invalidArgument(
                     "\(job.part.rawValue) witness has \(witness.count) wires, the key's circuit \(r1cs.numWires)")
             }
+            let opening = box.take()
+            guard (opening != nil) == (r1cs.commitment != nil) else {
+                throw SplitError.invalidArgument("the \(job.part.rawValue) circuit never drew its challenge")
+            }
             return PreparedProofJob(
                 part: job.part, step: job.step, witness: witness,
-                publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]))
+                publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]), opening: opening)
         }
+    }
+}
+
+/// The opening the challenge oracle made while the circuit was built (the oracle is a
+/// `@Sendable` closure, so it hands its result over through a lock).
+final class OpeningBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var opening: CommitmentOpening?
+
+    func set(_ value: CommitmentOpening) {
+        lock.lock()
+        defer { lock.unlock() }
+        opening = value
+    }
+
+    func take() -> CommitmentOpening? {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { opening = nil }
+        return opening
     }
 }

@@ -145,7 +145,7 @@ public enum RecordVerifier {
                     let update = try checks.update(record)
                     clientChain = record.clientWeightsAfter
                     serverChain = record.serverAfter
-                    if header.mode.usesProofs, let keys, let forward, let server {
+                    if header.mode.usesProofs, keys != nil, let forward, let server {
                         for (part, proof, statement) in [
                             (CircuitSpec.Part.client, record.forwardProof, forward),
                             (.server, record.serverProof, server),

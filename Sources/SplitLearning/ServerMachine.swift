@@ -272,7 +272,7 @@ public struct ServerStateMachine: PartyMachine {
     mutating func process(_ m: Message.Activations) -> [Action] {
         let t = step
         guard let session, var checks else { return fail(.invalidArgument("no session")) }
-        var record = StepRecord(m)
+        let record = StepRecord(m)
         var pending: [Pending] = []
         var proofChecks: [ProofCheck] = []
         do throws(Rejection) {

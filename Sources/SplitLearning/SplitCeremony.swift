@@ -18,24 +18,12 @@ public enum SplitCeremony {
     /// Starts the three ceremonies for `spec` under `root` (phase 1 from the generators at the
     /// smallest power that fits each circuit, or phase 2 at once from an imported `.ptau`).
     public static func create(spec: CircuitSpec, root: URL, ptau: [UInt8]? = nil) throws {
-        try refuseBatched(spec)
         let circuits = try SplitKeys.circuits(for: spec)
         for part in CircuitSpec.Part.allCases {
             guard let r1cs = circuits[part] else { continue }
             _ = try CeremonyTranscript.create(
                 directory: root.appendingPathComponent(part.rawValue).path,
                 circuit: Circom.writeR1CS(r1cs), ptau: ptau)
-        }
-    }
-
-    /// The ceremony's phase 2 does not yet make the commitment key (the basis of the committed
-    /// wires over gamma, and sigma) that the batched circuits' keys carry: a batched spec is
-    /// refused here, by name, rather than given keys its proofs could not use.
-    static func refuseBatched(_ spec: CircuitSpec) throws(SplitError) {
-        guard !spec.usesBatchedCircuits else {
-            throw .invalidArgument(
-                "spec '\(spec.name)' has batch \(spec.batch): the ceremony makes keys for the one-sample circuits (batch 1) only; the batched circuits' commitment keys come from `verisplit split keys` (a single-party development setup) for now"
-            )
         }
     }
 
@@ -56,7 +44,6 @@ public enum SplitCeremony {
     public static func verify(
         root: URL, spec: CircuitSpec, progress: @escaping (String) -> Void = { _ in }
     ) throws -> VerifiedSplitCeremony {
-        try refuseBatched(spec)
         let expected = try SplitKeys.circuits(for: spec)
         var parts: [CircuitSpec.Part: (directory: String, ceremony: VerifiedCeremony)] = [:]
         for part in CircuitSpec.Part.allCases {

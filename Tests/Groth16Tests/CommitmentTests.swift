@@ -227,4 +227,40 @@ final class CommittedGroth16Tests: XCTestCase {
         }
         XCTAssertThrowsError(try SolidityVerifier.render(key.verifyingKey))
     }
+
+    /// A key in snarkjs's form (odd-coset H, C taken from A B) carries a commitment too: it
+    /// proves and verifies, and its `.zkey` holds the commitment key in VeriSplit's sections,
+    /// reading back to the same key and circuit; a plain key's `.zkey` has no such section.
+    func testSnarkjsStyleCommittedKeyAndItsZkey() throws {
+        let r1cs = circuit(oracle: nil).r1cs()
+        let key = try Groth16.setupSnarkjsStyle(r1cs)
+        XCTAssertEqual(key.hForm, .oddCosetLagrange)
+        let statement = [Fr(UInt64(152)), Fr(UInt64(42))]
+        let proof = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
+        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+
+        let bytes = try Zkey.write(key, r1cs: r1cs)
+        let contents = try Zkey.parse(bytes)
+        XCTAssertEqual(contents.key.commitment, key.commitment)
+        XCTAssertEqual(contents.key.verifyingKey, key.verifyingKey)
+        XCTAssertEqual(contents.r1cs.commitment, r1cs.commitment)
+        XCTAssertEqual(try Zkey.write(contents.key, r1cs: contents.r1cs), bytes)
+        let again = try Groth16.proveCommitted(key: contents.key, r1cs: contents.r1cs) { oracle in
+            self.circuit(oracle: oracle)
+        }
+        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: again, statement: statement))
+
+        // The key and the circuit must agree on the commitment.
+        var plainCircuit = r1cs
+        plainCircuit.commitment = nil
+        var plainKey = key
+        plainKey.commitment = nil
+        plainKey.verifyingKey.commitment = nil
+        plainKey.circuitHash = Groth16.circuitHash(plainCircuit)
+        XCTAssertThrowsError(try Zkey.write(key, r1cs: plainCircuit))
+        XCTAssertThrowsError(try Zkey.write(plainKey, r1cs: r1cs))
+        let plainBytes = try Zkey.write(plainKey, r1cs: plainCircuit)
+        XCTAssertEqual(Array(plainBytes[8..<12]), [10, 0, 0, 0], "ten sections, as snarkjs writes")
+        XCTAssertNil(try Zkey.parse(plainBytes).key.commitment)
+    }
 }

@@ -106,10 +106,10 @@ final class PoolHarness: @unchecked Sendable {
     @discardableResult
     func startWorker(
         faults: WorkerFaults = WorkerFaults(), lease: Duration = .seconds(10), name: String? = nil,
-        concurrency: Int = 1
+        concurrency: Int = 1, keys: SplitKeys = Fixture.keys
     ) -> ProverWorker {
         let worker = ProverWorker(
-            database: database, keys: WorkerKeys(Fixture.keys), concurrency: concurrency, lease: lease,
+            database: database, keys: WorkerKeys(keys), concurrency: concurrency, lease: lease,
             sweepInterval: .milliseconds(300), name: name, faults: faults)
         workers.append((worker, Task { try await worker.run() }))
         return worker

@@ -769,6 +769,43 @@ final class CeremonyKeyTests: XCTestCase {
         XCTAssertEqual(run.report.stepsCompleted, 2)
     }
 
+    /// A batched spec's circuits carry a commitment to witness wires: the ceremony makes their
+    /// commitment keys too (sigma and eta contributed in phase 2), and the keys run a verified
+    /// batched session.
+    func testBatchedSpecCeremonyKeysRunAVerifiedSession() async throws {
+        let json = Data(
+            String(decoding: Self.microJSON, as: UTF8.self).replacingOccurrences(
+                of: "\"batch\": 1", with: "\"batch\": 2"
+            ).utf8)
+        let spec = try CircuitSpec.load(json)
+        XCTAssertTrue(spec.usesBatchedCircuits)
+        let root = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try SplitCeremony.create(spec: spec, root: root)
+        var receipts: [ContributionReceipt] = []
+        for part in CircuitSpec.Part.allCases {
+            var transcript = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
+            receipts.append(try transcript.contribute(name: "client", phase: 1))
+            receipts.append(try transcript.contribute(name: "client", phase: 2))
+        }
+        let keys = try SplitCeremony.keys(root: root, spec: spec, receipts: receipts)
+        for part in CircuitSpec.Part.allCases {
+            XCTAssertNotEqual(keys.key(part).provingKey.verifyingKey.commitment?.sigma, nil, part.rawValue)
+            XCTAssertNotEqual(keys.key(part).provingKey.verifyingKey.commitment?.sigma, .generator, part.rawValue)
+        }
+        var generator = SeededGenerator(seed: 6)
+        let images = (0..<(8 * 16)).map { _ in generator.nextUniform() }
+        let data = try Dataset(
+            features: Tensor(shape: [8, 1, 4, 4], storage: images), labels: (0..<8).map { $0 % 2 }, classCount: 2)
+        var c = LocalRunConfiguration()
+        c.mode = .verified
+        c.steps = 2
+        let run = try await LocalRun.run(
+            setup: SessionSetup(spec: spec, specData: json, keys: keys), train: data, test: nil, configuration: c)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
+        XCTAssertEqual(run.report.stepsCompleted, 2)
+    }
+
     /// Finding 4, the attack: phase 1 imported from a .ptau whose tau, alpha and beta someone
     /// knows (here a beacon anyone can recompute). With gamma the generator, as in every
     /// snarkjs-style phase 2, knowing alpha * beta is enough to forge a server-step proof for any
