@@ -48,6 +48,14 @@ final class DecoderFuzzTests: XCTestCase {
             ("G1 infinity", G1Affine.infinity.compressed(), { try G1Affine(compressed: $0).compressed() }),
             ("G2 infinity", G2Affine.infinity.uncompressed(), { try G2Affine(uncompressed: $0).uncompressed() }),
             ("proof", try statement.proof.ethereumBytes, { try Proof(ethereumBytes: $0).ethereumBytes }),
+            (
+                "committed proof", CommittedProof(proof: try statement.proof, commitment: g1, knowledge: g1).bytes,
+                { try CommittedProof(bytes: $0).bytes }
+            ),
+            (
+                "commitment opening", CommitmentOpening(commitment: g1, knowledge: g1, blinding: Fr(UInt64(99))).bytes,
+                { try CommitmentOpening(bytes: $0).bytes }
+            ),
         ]
         for (name, seed, roundTrip) in seeds {
             _ = fuzz(name, seed: seed, count: 1000) { mutant in
@@ -142,6 +150,38 @@ final class DecoderFuzzTests: XCTestCase {
             let (key, r1cs) = try Zkey.read(mutant, allowInsecureTestKey: true)
             let proof = try Groth16.prove(key: key, r1cs: r1cs, witness: s.witness)
             XCTAssertTrue(try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: s.inputs))
+            return true
+        }
+    }
+
+    /// A `.zkey` with VeriSplit's commitment sections (a circuit with a commitment to witness
+    /// wires, key and update records from a two-contribution ceremony): an accepted mutant is the
+    /// canonical encoding of what it decodes to.
+    func testCommittedZkey() throws {
+        let directory = NSTemporaryDirectory() + "verisplit-fuzz-zkey-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cs = ConstraintSystem<Fr>()
+        let x = cs.allocatePrivateInput("x", value: Fr(UInt64(3)))
+        let square = cs.allocatePublic("square", value: Fr(UInt64(9)))
+        let committed = cs.allocateCommitted("c", value: Fr(UInt64(9)))
+        cs.enforce(LinearCombination(x), LinearCombination(x), LinearCombination(committed), "square")
+        cs.enforceEqual(LinearCombination(committed), LinearCombination(square), "public")
+        let r = cs.drawChallenge()
+        let t = cs.allocatePrivate("t", value: cs.value(r) * Fr(UInt64(9)))
+        cs.enforce(LinearCombination(r), LinearCombination(committed), LinearCombination(t), "blend")
+        let r1cs = cs.r1cs()
+        var transcript = try CeremonyTranscript.create(directory: directory, circuit: Circom.writeR1CS(r1cs))
+        _ = try transcript.contribute(name: "a")
+        _ = try transcript.contribute(name: "b", phase: 2)
+        _ = try transcript.contribute(name: "c", phase: 2)
+        let seed = try XCTUnwrap(try transcript.verify().zkey)
+        _ = fuzz("committed zkey", seed: seed, count: 200) { mutant in
+            let contents = try Zkey.parse(mutant, allowInsecureTestKey: true)
+            XCTAssertNotNil(contents.key.commitment)
+            let again = try Zkey.write(
+                contents.key, r1cs: contents.r1cs, phase2: contents.phase2,
+                commitmentUpdates: contents.commitmentUpdates)
+            XCTAssertEqual(again, mutant, "an accepted committed .zkey is not its canonical encoding")
             return true
         }
     }
