@@ -1,4 +1,5 @@
 import Algebra
+import CAlgebraKernels
 import XCTest
 
 /// Differential tests of the C tower and pairing kernel (`CAlgebraKernels/pairing.c`, used when
@@ -197,5 +198,126 @@ final class PairingKernelTests: XCTestCase {
         XCTAssertEqual(
             with(.best) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(bogus, affine), (p, affine)])) },
             with(.portable) { Pairing.finalExponentiation(Pairing.multiMillerLoop([(bogus, affine), (p, affine)])) })
+    }
+
+    /// The same residue as `a` with p added to its Montgomery representation (below 2p, so not
+    /// reduced): the form in which the tower passes sums to the lazy Fq2 product.
+    func unreduced(_ a: Fq) -> Fq {
+        let p = FqParameters.modulus, m = a.montgomery
+        let (l0, c0) = m.l0.addingReportingOverflow(p.l0)
+        let (s1, c1a) = m.l1.addingReportingOverflow(p.l1)
+        let (l1, c1b) = s1.addingReportingOverflow(c0 ? 1 : 0)
+        let (s2, c2a) = m.l2.addingReportingOverflow(p.l2)
+        let (l2, c2b) = s2.addingReportingOverflow(c1a || c1b ? 1 : 0)
+        let l3 = m.l3 &+ p.l3 &+ (c2a || c2b ? 1 : 0)  // a + p < 2p < 2^256: no carry out
+        return Fq(montgomery: Limbs4(l0, l1, l2, l3))
+    }
+
+    func lazyProduct(_ a: Fq2, _ b: Fq2) -> Fq2 {
+        var r = Fq2.zero, x = a, y = b
+        vs_bn254_fq2_mul_lazy(&r, &x, &y)
+        return r
+    }
+
+    /// The lazy-reduction Fq2 pieces (512-bit products reduced once per coefficient, wide xi,
+    /// sums and differences mod p 2^256) against the Swift tower on the portable kernel: edge
+    /// values, random values, and coefficients given unreduced (below 2p) where the kernel allows.
+    func testLazyFq2PiecesMatchSwift() throws {
+        try requireADX()
+        var values = edgeFq2
+        for _ in 0..<40 { values.append(.random()) }
+        let xi = Fq2(Fq(UInt64(9)), .one)
+        for a in values {
+            for b in values {
+                let expected = with(.portable) { a * b }
+                XCTAssertEqual(lazyProduct(a, b), expected, "\(a) * \(b)")
+                let a2 = Fq2(unreduced(a.c0), unreduced(a.c1)), b2 = Fq2(a.c0, unreduced(b.c1))
+                XCTAssertEqual(lazyProduct(a2, b), expected, "unreduced \(a) * \(b)")
+                XCTAssertEqual(lazyProduct(a2, Fq2(unreduced(b.c0), unreduced(b.c1))), expected)
+                XCTAssertEqual(lazyProduct(b2, a), with(.portable) { Fq2(a.c0, b.c1) * a })
+            }
+            var s = Fq2.zero, x = a
+            vs_bn254_fq2_sqr_lazy(&s, &x)
+            XCTAssertEqual(s, with(.portable) { a.squared() }, "\(a)^2")
+        }
+        for i in 0..<2000 {
+            let a = values[i % values.count], b = Fq2.random()
+            let c = values[(i * 7 + 3) % values.count], d = i % 3 == 0 ? -b : Fq2.random()
+            var r = Fq2.zero, x = a, y = b, z = c, w = d
+            vs_bn254_fq2_mul_xi_add_lazy(&r, &x, &y, &z, &w)
+            let expected = with(.portable) { (xi * (a * b) + c * d - a * b) * xi }
+            XCTAssertEqual(r, expected, "xi ((xi ab + cd) - ab) for \(a), \(b), \(c), \(d)")
+        }
+    }
+
+    /// The lazy Fq6 product and sparse product against Swift's `*` and `mulBy01`.
+    func testLazyFq6ProductsMatchSwift() throws {
+        try requireADX()
+        var values: [Fq6] = []
+        for a in edgeFq {
+            let c = Fq2(a, a)
+            values.append(Fq6(c, c, c))
+            values.append(Fq6(c, .zero, Fq2(a, -a)))
+        }
+        for _ in 0..<12 { values.append(.random()) }
+        for a in values {
+            for b in values {
+                var r = Fq6.zero, x = a, y = b
+                vs_bn254_fq6_mul(&r, &x, &y)
+                XCTAssertEqual(r, with(.portable) { a * b }, "\(a) * \(b)")
+                var s = Fq6.zero, b0 = b.c0, b1 = b.c1
+                vs_bn254_fq6_mul_by_01(&s, &x, &b0, &b1)
+                XCTAssertEqual(s, with(.portable) { a.mulBy01(b.c0, b.c1) }, "\(a) * (b0 + b1 v)")
+            }
+        }
+        for a in edgeFq12 {
+            let d3 = Fq2.random(), d4 = Fq2(-Fq.one, .zero)
+            var r = Fq12.zero, x = a, e3 = d3, e4 = d4
+            vs_bn254_fq12_mul_by_1_34(&r, &x, &e3, &e4)
+            XCTAssertEqual(r, with(.portable) { a * Fq12(Fq6(.one, .zero, .zero), Fq6(d3, d4, .zero)) })
+        }
+    }
+
+    /// The windowed a^(-x) of the final exponentiation against a^x by square and multiply,
+    /// conjugated (the inverse of a cyclotomic element): for BN254's x and for exponents whose
+    /// digits hit every window digit, the leading-digit cases and the 64-digit limit (a longer
+    /// digit string takes the plain NAF loop).
+    func testPowerByNegativeXMatchesSwift() throws {
+        try requireADX()
+        func naf(_ value: BigInt) -> [Int8] {
+            var k = value
+            var digits: [Int8] = []
+            while k.signum > 0 {
+                var digit: Int8 = 0
+                if k.bit(0) {
+                    digit = k.bit(1) ? -1 : 1
+                    k = k - BigInt(Int(digit))
+                }
+                digits.append(digit)
+                k = k >> 1
+            }
+            return digits.reversed()
+        }
+        var cyclotomic: [Fq12] = [.one]
+        for _ in 0..<4 {
+            let f = Fq12.random()
+            guard let inverse = f.inverse() else { continue }
+            let g = f.conjugate * inverse
+            cyclotomic.append(g.frobenius(2) * g)
+        }
+        let exponents: [BigInt] = [
+            BigInt(Pairing.x), BigInt(1), BigInt(2), BigInt(7), BigInt(8), BigInt(9), BigInt(0x5555),
+            BigInt(0x7FFF_FFFF_FFFF_FFFF), BigInt(Pairing.x) * BigInt(2) + BigInt(1),
+            BigInt(limbs: [0x1234_5678_9ABC_DEF1, 1]),
+        ]
+        XCTAssertEqual(naf(BigInt(Pairing.x)), Pairing.xDigits)
+        for e in exponents {
+            let digits = naf(e)
+            for a in cyclotomic {
+                var r = Fq12.zero, x = a
+                vs_bn254_fq12_power_by_negative_x(&r, &x, digits, digits.count)
+                XCTAssertEqual(r, with(.portable) { a.power(e).conjugate }, "a^-\(e), \(digits.count) digits")
+            }
+        }
     }
 }

@@ -330,6 +330,23 @@ void vs_bn254_fq12_cyclotomic_sqr(void *r, const void *a);
 void vs_bn254_fq12_mul_by_034(void *r, const void *a, const void *d0, const void *d3, const void *d4);
 void vs_bn254_fq12_frobenius(void *r, const void *a, int k);
 int vs_bn254_fq12_inverse(void *r, const void *a);
+/* Test hooks for the lazy-reduction pieces (results equal the reduced arithmetic's):
+ *   fq2_mul_lazy: the unreduced Karatsuba product, reduced once per coefficient; the coefficients
+ *     of a and b may be unreduced, anything below 2p (as the tower passes sums).
+ *   fq2_sqr_lazy: the unreduced square (reduced a), reduced once per coefficient.
+ *   fq2_mul_xi_add_lazy: with X = ab and Y = cd unreduced: xi ((xi X + Y) - X), exercising the
+ *     wide xi multiplication, addition and subtraction.
+ *   fq6_mul, fq6_mul_by_01 (a (b0 + b1 v)), fq12_mul_by_1_34 (a (1 + d3 w + d4 v w)).
+ *   fq12_power_by_negative_x: a^(-x) for a cyclotomic a, x given by its NAF digits (most
+ *     significant first; the windowed recoding needs nx <= 64, longer digit strings are used as given).
+ */
+void vs_bn254_fq2_mul_lazy(void *r, const void *a, const void *b);
+void vs_bn254_fq2_sqr_lazy(void *r, const void *a);
+void vs_bn254_fq2_mul_xi_add_lazy(void *r, const void *a, const void *b, const void *c, const void *d);
+void vs_bn254_fq6_mul(void *r, const void *a, const void *b);
+void vs_bn254_fq6_mul_by_01(void *r, const void *a, const void *b0, const void *b1);
+void vs_bn254_fq12_mul_by_1_34(void *r, const void *a, const void *d3, const void *d4);
+void vs_bn254_fq12_power_by_negative_x(void *r, const void *a, const int8_t *xdigits, size_t nx);
 void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
                          size_t ndigits);
 void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
