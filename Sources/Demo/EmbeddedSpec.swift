@@ -10,7 +10,7 @@ public enum EmbeddedSpec {
     static let json = """
         {
           "name": "split-b16",
-          "input": {"channels": 1, "height": 28, "width": 28},
+          "input": {"channels": 1, "height": 28, "width": 28, "bits": 8},
           "client": {"out_channels": 2, "kernel": 7, "stride": 7},
           "server": {"outputs": 10},
           "fraction_bits": 8,

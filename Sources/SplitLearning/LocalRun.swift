@@ -241,11 +241,10 @@ public enum Evaluation {
         conv: QuantizedConv2d, head: QuantizedDense, spec: CircuitSpec, data: Dataset
     ) throws -> Double {
         let size = spec.input.channels * spec.input.height * spec.input.width
-        let f = spec.format
         let pixels = data.features.storage
         var correct = 0
         for n in 0..<data.count {
-            let x = try pixels[(n * size)..<((n + 1) * size)].map { try f.quantize($0) }
+            let x = try pixels[(n * size)..<((n + 1) * size)].map { try spec.quantizeInput($0) }
             let logits = try head.forward(try conv.forward(x))
             let predicted = logits.indices.max { logits[$0] < logits[$1] } ?? 0
             if predicted == data.labels[n] { correct += 1 }

@@ -96,7 +96,7 @@ public enum SplitBenchmark {
         let spec = try base.withBatch(batch)
         let n = spec.inputCount
         let inputs = try (0..<batch).map { i in
-            try train.features.storage[(i * n)..<((i + 1) * n)].map { try spec.format.quantize($0) }
+            try train.features.storage[(i * n)..<((i + 1) * n)].map { try spec.quantizeInput($0) }
         }
         let labels = Array(train.labels[0..<batch])
         return (

@@ -166,12 +166,12 @@ public struct ClientData: Sendable {
                 "the data's samples do not have the spec's input shape \(spec.input.channels)x\(spec.input.height)x\(spec.input.width)"
             )
         }
-        let layout = spec.inputLayout, format = spec.format, classes = spec.server.outputs
+        let layout = spec.inputLayout, classes = spec.server.outputs
         let pixels = data.features.storage
         var samples: [[Int64]] = []
         samples.reserveCapacity(data.count)
         for n in 0..<data.count {
-            let values = try pixels[(n * size)..<((n + 1) * size)].map { try format.quantize($0) }
+            let values = try pixels[(n * size)..<((n + 1) * size)].map { try spec.quantizeInput($0) }
             if let bad = values.firstIndex(where: { !layout.contains($0) }) {
                 throw SplitError.invalidArgument(
                     "sample \(n), value \(bad) = \(values[bad]) is outside the spec's input range [0, 2^\(layout.bits)) (input.bits)"

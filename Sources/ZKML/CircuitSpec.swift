@@ -51,6 +51,14 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     public var inputBits: Int { input.bits ?? fractionBits + 1 }
     /// The range and packing of a sample's values (unsigned `inputBits`-bit integers).
     public var inputLayout: PackingLayout { PackingLayout(bits: inputBits, signed: false) }
+
+    /// A real input value in fixed point, clamped to the largest `inputBits`-bit integer. With
+    /// `input.bits` = S (8 for pixels at scale 2^8), a pixel of 1.0 (2^S) becomes 2^S - 1, so each
+    /// pixel is one 8-bit lookup in the circuits instead of a lookup and a ninth bit; every path
+    /// that feeds the model (plain, verified, evaluation) quantizes through here, so they agree.
+    public func quantizeInput(_ x: Float) throws(FixedPointError) -> Int64 {
+        min(try format.quantize(x), (Int64(1) << Int64(inputBits)) - 1)
+    }
     public var inputCount: Int { input.channels * input.height * input.width }
 
     /// The proved parts of one training step: the client's forward pass, the server's step, and

@@ -22,7 +22,7 @@ extension CircuitSpec {
                     + "\(input.channels)x\(input.height)x\(input.width)")
         }
         let (train, _) = try MNISTFamily.load(.bundled)
-        let x = try train.features.storage[0..<784].map { try format.quantize($0) }
+        let x = try train.features.storage[0..<784].map { try quantizeInput($0) }
         return (try sampleLayers(seed: 1), x, train.labels[0])
     }
 
@@ -35,7 +35,7 @@ extension CircuitSpec {
             throw SampleMismatch(description: "the bundled training set has fewer than \(batch) images")
         }
         let inputs = try (0..<batch).map { i in
-            try train.features.storage[(i * n)..<((i + 1) * n)].map { try format.quantize($0) }
+            try train.features.storage[(i * n)..<((i + 1) * n)].map { try quantizeInput($0) }
         }
         return try dataset(inputs: inputs, labels: Array(train.labels[0..<batch]))
     }

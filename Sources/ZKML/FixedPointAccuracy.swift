@@ -50,7 +50,7 @@ public enum FixedPointAccuracy {
         let pixels = test.features.storage
         var correct = 0, agree = 0
         for n in 0..<test.count {
-            let x = try pixels[(n * size)..<((n + 1) * size)].map { try f.quantize($0) }
+            let x = try pixels[(n * size)..<((n + 1) * size)].map { try spec.quantizeInput($0) }
             let logits = try head.forward(try conv.forward(x))
             let predicted = logits.indices.max { logits[$0] < logits[$1] } ?? 0
             if predicted == test.labels[n] { correct += 1 }

@@ -33,6 +33,29 @@ final class CircuitSpecTests: XCTestCase {
         }
     }
 
+    /// `input.bits` 8: a pixel of 1.0 (256 at scale 2^8) is clamped to 255, every pixel is one
+    /// 8-bit lookup, and the dataset refuses a value above the range; the default (9 bits) keeps
+    /// 256. The 8-bit forward circuit is smaller by one boolean per pixel.
+    func testEightBitInputsClampAndSaveABitPerPixel() throws {
+        let eight = try CircuitSpec.load(
+            Data(json.replacingOccurrences(of: "\"width\": 8}", with: "\"width\": 8, \"bits\": 8}").utf8))
+        let nine = try CircuitSpec.load(Data(json.utf8))
+        XCTAssertEqual(eight.inputBits, 8)
+        XCTAssertEqual(nine.inputBits, 9)
+        XCTAssertEqual(try eight.quantizeInput(1.0), 255)
+        XCTAssertEqual(try nine.quantizeInput(1.0), 256)
+        XCTAssertEqual(try eight.quantizeInput(0.5), 128)
+        XCTAssertEqual(try eight.quantizeInput(0), 0)
+        XCTAssertThrowsError(
+            try eight.dataset(inputs: [[Int64](repeating: 256, count: 64)], labels: [0]))
+        let layers = try eight.sampleLayers(seed: 1)
+        let x = (0..<64).map { _ in Int64.random(in: 0...255) }
+        let small = try eight.build(.client, input: x, label: 1, layers: layers, session: .one, step: 1)
+        let large = try nine.build(.client, input: x, label: 1, layers: layers, session: .one, step: 1)
+        XCTAssertTrue(small.isSatisfied)
+        XCTAssertEqual(large.constraintCount - small.constraintCount, 64, "one bit per pixel")
+    }
+
     func testBadSpecsAreRejectedWithTheField() {
         func reject(_ from: String, _ to: String, field: String) {
             let bad = json.replacingOccurrences(of: from, with: to)
