@@ -114,6 +114,134 @@ static fp fp_inverse(const fp *a) {
     return r;
 }
 
+/* 2^(256 + i) mod p and 2^(256 + 16 j) mod p (plain integers): Montgomery-multiplying by them
+   multiplies by 2^i and 2^(16 j), the scaling step of `fp_inverse_var`. */
+static const fp POW2_LOW[16] = {
+    {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL},
+    {0xa6ba871b8b1e1b3aULL, 0x14f1d651eb8e167bULL, 0xccdd46def0f28c58ULL, 0x1c14ef83340fbe5eULL},
+    {0x115482203dbf392dULL, 0x926242126eaa626aULL, 0xe16a48076063c052ULL, 0x07c5909386eddc93ULL},
+    {0x22a904407b7e725aULL, 0x24c48424dd54c4d4ULL, 0xc2d4900ec0c780a5ULL, 0x0f8b21270ddbb927ULL},
+    {0x45520880f6fce4b4ULL, 0x49890849baa989a8ULL, 0x85a9201d818f014aULL, 0x1f16424e1bb7724fULL},
+    {0x4e8384eb157ccc21ULL, 0xfb90a6020ce148c3ULL, 0x5301fa84819caa36ULL, 0x0dc83629563d4475ULL},
+    {0x9d0709d62af99842ULL, 0xf7214c0419c29186ULL, 0xa603f5090339546dULL, 0x1b906c52ac7a88eaULL},
+    {0xfded87957d76333dULL, 0x56c12d76cb13587fULL, 0x93b7a45b84f1507eULL, 0x06bc8a3277c371abULL},
+    {0xfbdb0f2afaec667aULL, 0xad825aed9626b0ffULL, 0x276f48b709e2a0fcULL, 0x0d791464ef86e357ULL},
+    {0xf7b61e55f5d8ccf4ULL, 0x5b04b5db2c4d61ffULL, 0x4ede916e13c541f9ULL, 0x1af228c9df0dc6aeULL},
+    {0xb34bb09513349ca1ULL, 0x1e880124f028f972ULL, 0xe56cdd25a6092b95ULL, 0x05800320dce9ed32ULL},
+    {0x6697612a26693942ULL, 0x3d100249e051f2e5ULL, 0xcad9ba4b4c12572aULL, 0x0b000641b9d3da65ULL},
+    {0xcd2ec2544cd27284ULL, 0x7a200493c0a3e5caULL, 0x95b374969824ae54ULL, 0x16000c8373a7b4cbULL},
+    {0x9a5d84a899a4e508ULL, 0xf44009278147cb95ULL, 0x2b66e92d30495ca8ULL, 0x2c001906e74f6997ULL},
+    {0xf89a7d3a5accccc9ULL, 0x50fea7bd9a1dcc9dULL, 0x9e7d8ca3df1160f4ULL, 0x279be39aed6d3304ULL},
+    {0xb5146e5ddd1c9c4bULL, 0x0a7be4e9cbc9ceaeULL, 0x84aad3913ca1698bULL, 0x1ed378c2f9a8c5dfULL}
+};
+static const fp POW2_HIGH[17] = {
+    {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL},
+    {0x2e0850a4e1bc3b4fULL, 0x7d765f422f21d2d0ULL, 0x5105616bf7c17ab8ULL, 0x0d42a313121feb95ULL},
+    {0x7d81d725eb7ffd76ULL, 0x7ee89afd34897ea0ULL, 0x1271b740e35bc824ULL, 0x06bc037eec6c226eULL},
+    {0xcfa73d9f98b6fea0ULL, 0x3888b860a8d09603ULL, 0x8b8d5d96283878b3ULL, 0x0e142fd59a84442bULL},
+    {0x2d9e3b3fb1d8c62aULL, 0x1be5d753eb3c74f7ULL, 0x532e2dcf5d840e23ULL, 0x215b02ac9a392864ULL},
+    {0x9c3082a8bf666bd4ULL, 0x376ba98ae6264c48ULL, 0x79824dc872c6b954ULL, 0x1f4a1358ffcb118fULL},
+    {0x0f54b1e88b28a9d6ULL, 0xf21d65b8492b8e82ULL, 0x16d553c691aba3c7ULL, 0x1847e484355abfe0ULL},
+    {0x693e30a6eb0cb91bULL, 0xa14cb5a0be1d73d2ULL, 0x64dbffeeca7e7451ULL, 0x003b8726c68047efULL},
+    {0x70bb17072fcc56eaULL, 0xe0e407c3583ff802ULL, 0xed7948a39bab3e80ULL, 0x2c1e8d981110f1afULL},
+    {0xbeaf1fbf2b1473fdULL, 0x77b5f4d231c2fb48ULL, 0x8184fecb6d0bd512ULL, 0x2a9e8ec7ee55c442ULL},
+    {0xcd9e8446cfc4da46ULL, 0x608145f0d3cf3fbcULL, 0x7c85e31974c97a69ULL, 0x1798cd75599e034bULL},
+    {0xf577bbfd0815dd34ULL, 0x1f2624cda364a788ULL, 0x5edb52eb947edd9dULL, 0x2464bd677c9ea4b2ULL},
+    {0xd9e291c2cdd22cd6ULL, 0xc722ccf2a40f0271ULL, 0xa49e35d611a2ac87ULL, 0x2e1043978c993ec8ULL},
+    {0xcea9e6cc637774beULL, 0xfad42f1601d61dd0ULL, 0xbd1a72a8dfbce0b5ULL, 0x28f32ec214062e4eULL},
+    {0xa021026fd86ece59ULL, 0xb4c74c436b59411bULL, 0xcd5b0ab04bce7022ULL, 0x1d7bcfc4aef5cf59ULL},
+    {0xd1f5c1228f6ca8f1ULL, 0x93dcb9adc4ca1959ULL, 0x2a66fce128d31703ULL, 0x02b4d2dfba1bc22eULL},
+    {0xf32cfc5b538afa89ULL, 0xb5e71911d44501fbULL, 0x47ab1eff0a417ff6ULL, 0x06d89f71cab8351fULL}
+};
+
+/* Four-limb helpers of the binary inversion (values below 2^256, no modular reduction). */
+PI int u4_gt(const uint64_t *a, const uint64_t *b) {
+    for (int i = 3; i >= 0; i--) {
+        if (a[i] != b[i]) return a[i] > b[i];
+    }
+    return 0;
+}
+PI void u4_sub(uint64_t *a, const uint64_t *b) {
+    unsigned long long d;
+    unsigned char br = __builtin_ia32_subborrow_u64(0, a[0], b[0], &d);
+    a[0] = d;
+    br = __builtin_ia32_subborrow_u64(br, a[1], b[1], &d);
+    a[1] = d;
+    br = __builtin_ia32_subborrow_u64(br, a[2], b[2], &d);
+    a[2] = d;
+    (void)__builtin_ia32_subborrow_u64(br, a[3], b[3], &d);
+    a[3] = d;
+}
+PI void u4_add(uint64_t *a, const uint64_t *b) {
+    unsigned long long s;
+    unsigned char c = __builtin_ia32_addcarryx_u64(0, a[0], b[0], &s);
+    a[0] = s;
+    c = __builtin_ia32_addcarryx_u64(c, a[1], b[1], &s);
+    a[1] = s;
+    c = __builtin_ia32_addcarryx_u64(c, a[2], b[2], &s);
+    a[2] = s;
+    (void)__builtin_ia32_addcarryx_u64(c, a[3], b[3], &s);
+    a[3] = s;
+}
+/* Shifts a nonzero a right until it is odd and b left by as many bits; returns the count. */
+PI unsigned u4_strip_twos(uint64_t *a, uint64_t *b) {
+    unsigned n = 0;
+    while (a[0] == 0) {
+        a[0] = a[1], a[1] = a[2], a[2] = a[3], a[3] = 0;
+        b[3] = b[2], b[2] = b[1], b[1] = b[0], b[0] = 0;
+        n += 64;
+    }
+    unsigned t = (unsigned)__builtin_ctzll(a[0]);
+    if (t != 0) {
+        a[0] = (a[0] >> t) | (a[1] << (64 - t));
+        a[1] = (a[1] >> t) | (a[2] << (64 - t));
+        a[2] = (a[2] >> t) | (a[3] << (64 - t));
+        a[3] >>= t;
+        b[3] = (b[3] << t) | (b[2] >> (64 - t));
+        b[2] = (b[2] << t) | (b[1] >> (64 - t));
+        b[1] = (b[1] << t) | (b[0] >> (64 - t));
+        b[0] <<= t;
+    }
+    return n + t;
+}
+
+/* a^-1 for a reduced, nonzero a, in variable time (the pairing's inputs are public): Kaliski's
+   almost Montgomery inverse with the halvings of each step batched by a count of trailing zeros.
+   With u = p, v = a, r = 0, s = 1 the loop keeps p = u s + v r (so r, s <= p while u, v > 0),
+   a r = -u 2^k and a s = v 2^k mod p, and ends with u = gcd = 1, v = 0, r <= 2p and
+   254 <= k <= 508 (k is at most the bit lengths of p and a added, at least that of p): then
+   p - (r mod p) = a^-1 2^k. As a is the Montgomery form b 2^256 of b, the inverse in Montgomery
+   form b^-1 2^256 = a^-1 2^512 is that times 2^(512 - k), two Montgomery products by the tables.
+   Cost: at most k < 512 subtract-and-shift steps on four limbs (about 0.7 log2 p on average with
+   the batching) and two Montgomery products, instead of about 310 squarings and products. */
+static fp fp_inverse_var(const fp *a) {
+    uint64_t u[4] = {P.l0, P.l1, P.l2, P.l3}, v[4] = {a->l0, a->l1, a->l2, a->l3};
+    uint64_t r[4] = {0, 0, 0, 0}, s[4] = {1, 0, 0, 0};
+    unsigned k = u4_strip_twos(v, r);
+    for (;;) { /* u and v odd here */
+        if (u4_gt(u, v)) {
+            u4_sub(u, v);
+            u4_add(r, s);
+            k += u4_strip_twos(u, s);
+        } else {
+            u4_sub(v, u);
+            u4_add(s, r);
+            if ((v[0] | v[1] | v[2] | v[3]) == 0) {
+                u4_add(r, r);
+                k += 1;
+                break;
+            }
+            k += u4_strip_twos(v, r);
+        }
+    }
+    fp x = vs_reduce_once(r[0], r[1], r[2], r[3], vs_fq_modulus);
+    x = fp_sub(&P, &x); /* r mod p is nonzero for a nonzero a, so p - r < p */
+    if (k < 241 || k > 512) return fp_inverse(a); /* outside the proven range: never taken */
+    unsigned m = 512 - k;
+    x = fp_mul(&x, &POW2_LOW[m & 15]);
+    return fp_mul(&x, &POW2_HIGH[m >> 4]);
+}
+
 /* 256 x 256 -> 512-bit product (schoolbook rows on MULX with the CF and OF chains; five rotating
    accumulators, each finished low limb stored at once to keep register pressure low). */
 PI dbl fp_mul_wide(const fp *a, const fp *b) {
@@ -226,25 +354,6 @@ PI fp2 fp2_conj(const fp2 *a) {
 }
 PI fp2 fp2_mul_fp(const fp2 *a, const fp *k) {
     fp2 r = {fp_mul(&a->c0, k), fp_mul(&a->c1, k)};
-    return r;
-}
-
-/* Karatsuba with lazy reduction: a0b0, a1b1 and (a0+a1)(b0+b1) as 512-bit products, then
-   c0 = REDC(a0b0 - a1b1) (p 2^256 added on a borrow) and c1 = REDC(s - a0b0 - a1b1): both inputs
-   are below p 2^256 (the latter < 4p^2 < p 2^256 because p < 2^254), so each REDC is exact. Kept
-   out of line: inlined into the tower code, clang's register allocator runs out of registers for
-   the assembly blocks. */
-__attribute__((noinline)) static fp2 fp2_mul(const fp2 *a, const fp2 *b) {
-    dbl v0 = fp_mul_wide(&a->c0, &b->c0);
-    dbl v1 = fp_mul_wide(&a->c1, &b->c1);
-    fp sa = fp_add_nr(&a->c0, &a->c1), sb = fp_add_nr(&b->c0, &b->c1);
-    dbl s = fp_mul_wide(&sa, &sb);
-    dbl d0, d1;
-    unsigned char br = dbl_sub(&d0, &v0, &v1);
-    dbl_add_p_high(&d0, 0 - (uint64_t)br);
-    (void)dbl_sub(&d1, &s, &v0);
-    (void)dbl_sub(&d1, &d1, &v1);
-    fp2 r = {fp_redc(&d0), fp_redc(&d1)};
     return r;
 }
 
@@ -494,9 +603,10 @@ PI fp2 fp2w_redc(const fp2w *a) {
    need not be reduced first): v0 = a0b0 and v1 = a1b1 are below 4p^2 < M; c0 = v0 - v1, plus M
    after a borrow, is in [0, M); the sums a0 + a1, b0 + b1 are below 4p < 2^256, their product below
    16p^2 < 2^512, and c1 = (a0 + a1)(b0 + b1) - v0 - v1 = a0b1 + a1b0 < 8p^2 < 2M takes one
-   conditional subtraction of M (of p from its high half). Out of line for the register reason of
-   `fp2_mul`. */
-__attribute__((noinline)) static void fp2_mul_w(fp2w *r, const fp2 *a, const fp2 *b) {
+   conditional subtraction of M (of p from its high half). Out of line: inlined into the tower
+   code, clang's register allocator runs out of registers for the assembly blocks. The reference
+   for the assembly version `fp2_mul_w` uses on ELF targets. */
+__attribute__((noinline)) static void fp2_mul_w_c(fp2w *r, const fp2 *a, const fp2 *b) {
     dbl v1 = fp_mul_wide(&a->c1, &b->c1);
     dbl v0 = fp_mul_wide(&a->c0, &b->c0);
     fp sa = fp_add_nr(&a->c0, &a->c1), sb = fp_add_nr(&b->c0, &b->c1);
@@ -515,6 +625,27 @@ __attribute__((noinline)) static void fp2_mul_w(fp2w *r, const fp2 *a, const fp2
     dbl_subm(&r->c0, &v0, &v1);
 }
 
+#if defined(__ELF__)
+/* fp2_wide.S: the same values as `fp2_mul_w_c` with every register available to one routine. */
+void vs_bn254_fp2_mul_wide_adx(uint64_t r[16], const uint64_t a[8], const uint64_t b[8]);
+
+PI void fp2_mul_w(fp2w *r, const fp2 *a, const fp2 *b) {
+    vs_bn254_fp2_mul_wide_adx(r->c0.v, &a->c0.l0, &b->c0.l0);
+}
+#else
+PI void fp2_mul_w(fp2w *r, const fp2 *a, const fp2 *b) { fp2_mul_w_c(r, a, b); }
+#endif
+
+/* The reduced Fq2 product: the lazy product and one REDC per coefficient. c1 may differ from the
+   unreduced s - v0 - v1 by M, which REDC maps to 0 mod p, and REDC's output is fully reduced, so
+   the result is the canonical product. */
+PI fp2 fp2_mul(const fp2 *a, const fp2 *b) {
+    fp2w w;
+    fp2_mul_w(&w, a, b);
+    fp2 r = {fp_redc(&w.c0), fp_redc(&w.c1)};
+    return r;
+}
+
 /* Unreduced Fq2 sum (coefficients below 2p when the inputs are reduced): only for `fp2_mul_w`. */
 PI fp2 fp2_add_nr(const fp2 *a, const fp2 *b) {
     fp2 r = {fp_add_nr(&a->c0, &b->c0), fp_add_nr(&a->c1, &b->c1)};
@@ -523,7 +654,7 @@ PI fp2 fp2_add_nr(const fp2 *a, const fp2 *b) {
 
 /* The unreduced square of a reduced a: c0 = (a0 + a1)(a0 + p - a1) (both factors below 2p, so the
    product is below 4p^2 < M, and it is a0^2 - a1^2 mod p), c1 = a0 (2 a1) < 2p^2 < M. */
-__attribute__((noinline)) static void fp2_sqr_w(fp2w *r, const fp2 *a) {
+__attribute__((noinline)) static void fp2_sqr_w_c(fp2w *r, const fp2 *a) {
     fp s = fp_add_nr(&a->c0, &a->c1);
     fp n = fp_sub(&P, &a->c1); /* p - a1 in [1, p] */
     fp d = fp_add_nr(&a->c0, &n);
@@ -532,11 +663,20 @@ __attribute__((noinline)) static void fp2_sqr_w(fp2w *r, const fp2 *a) {
     r->c1 = fp_mul_wide(&a->c0, &t);
 }
 
+#if defined(__ELF__)
+/* fp2_wide.S: the same values as `fp2_sqr_w_c`. */
+void vs_bn254_fp2_sqr_wide_adx(uint64_t r[16], const uint64_t a[8]);
+
+PI void fp2_sqr_w(fp2w *r, const fp2 *a) { vs_bn254_fp2_sqr_wide_adx(r->c0.v, &a->c0.l0); }
+#else
+PI void fp2_sqr_w(fp2w *r, const fp2 *a) { fp2_sqr_w_c(r, a); }
+#endif
+
 static int fp2_inverse(fp2 *r, const fp2 *a) {
     fp n0 = fp_sqr(&a->c0), n1 = fp_sqr(&a->c1);
     fp n = fp_add(&n0, &n1);
     if (fp_is_zero(&n)) return 0;
-    fp t = fp_inverse(&n);
+    fp t = fp_inverse_var(&n);
     fp c1 = fp_mul(&a->c1, &t);
     r->c0 = fp_mul(&a->c0, &t);
     r->c1 = fp_neg(&c1);
@@ -1191,6 +1331,39 @@ int vs_bn254_fq12_inverse(void *r, const void *a) {
     return 1;
 }
 
+void vs_bn254_fq2_mul_wide(void *r, const void *a, const void *b) {
+    fp2w w;
+    fp2_mul_w(&w, (const fp2 *)a, (const fp2 *)b);
+    memcpy(r, &w, sizeof w);
+}
+void vs_bn254_fq2_mul_wide_reference(void *r, const void *a, const void *b) {
+    fp2w w;
+    fp2_mul_w_c(&w, (const fp2 *)a, (const fp2 *)b);
+    memcpy(r, &w, sizeof w);
+}
+void vs_bn254_fq2_sqr_wide(void *r, const void *a) {
+    fp2w w;
+    fp2_sqr_w(&w, (const fp2 *)a);
+    memcpy(r, &w, sizeof w);
+}
+void vs_bn254_fq2_sqr_wide_reference(void *r, const void *a) {
+    fp2w w;
+    fp2_sqr_w_c(&w, (const fp2 *)a);
+    memcpy(r, &w, sizeof w);
+}
+int vs_bn254_fq_inverse(void *r, const void *a) {
+    if (fp_is_zero((const fp *)a)) return 0;
+    fp v = fp_inverse_var((const fp *)a);
+    memcpy(r, &v, sizeof v);
+    return 1;
+}
+int vs_bn254_fq_inverse_fermat(void *r, const void *a) {
+    if (fp_is_zero((const fp *)a)) return 0;
+    fp v = fp_inverse((const fp *)a);
+    memcpy(r, &v, sizeof v);
+    return 1;
+}
+
 #else
 
 /* Off x86-64 the kernel is never selected (vs_algebra_kernel stays portable) and Swift keeps to its
@@ -1220,6 +1393,13 @@ void vs_bn254_fq12_mul_by_1_34(void *r, const void *a, const void *d3, const voi
 void vs_bn254_fq12_power_by_negative_x(void *r, const void *a, const int8_t *xdigits, size_t nx) {
     (void)r; (void)a; (void)xdigits; (void)nx;
 }
+
+void vs_bn254_fq2_mul_wide(void *r, const void *a, const void *b) { (void)r; (void)a; (void)b; }
+void vs_bn254_fq2_mul_wide_reference(void *r, const void *a, const void *b) { (void)r; (void)a; (void)b; }
+void vs_bn254_fq2_sqr_wide(void *r, const void *a) { (void)r; (void)a; }
+void vs_bn254_fq2_sqr_wide_reference(void *r, const void *a) { (void)r; (void)a; }
+int vs_bn254_fq_inverse(void *r, const void *a) { (void)r; (void)a; return 0; }
+int vs_bn254_fq_inverse_fermat(void *r, const void *a) { (void)r; (void)a; return 0; }
 
 void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
                          size_t ndigits) {

@@ -320,4 +320,69 @@ final class PairingKernelTests: XCTestCase {
             }
         }
     }
+
+    /// The 16 limbs of the unreduced Fq2 product (c0 then c1, 8 limbs each) from `hook`.
+    func wideProduct(
+        _ hook: (UnsafeMutableRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) -> Void, _ a: Fq2, _ b: Fq2
+    ) -> [UInt64] {
+        var r = [UInt64](repeating: 0, count: 16), x = a, y = b
+        r.withUnsafeMutableBytes { out in
+            withUnsafeBytes(of: &x) { xa in
+                withUnsafeBytes(of: &y) { yb in hook(out.baseAddress, xa.baseAddress, yb.baseAddress) }
+            }
+        }
+        return r
+    }
+
+    /// The assembly Karatsuba wide product (`fp2_wide.S`) against the C formulation it replaces,
+    /// limb for limb before any reduction: edge coefficients (0, 1, p-1, p-2), their unreduced forms
+    /// (up to 2p-1, the largest the tower passes), and random ones.
+    func testWideFq2ProductAssemblyMatchesC() throws {
+        try requireADX()
+        var coefficients = edgeFq.map { $0.montgomery }
+        coefficients += edgeFq.map { unreduced($0).montgomery }
+        coefficients.append(Limbs4(1, 0, 0, 0))
+        var values: [Fq2] = []
+        for a in coefficients {
+            for b in coefficients { values.append(Fq2(Fq(montgomery: a), Fq(montgomery: b))) }
+        }
+        for a in values {
+            for b in values.prefix(60) {
+                XCTAssertEqual(
+                    wideProduct(vs_bn254_fq2_mul_wide, a, b), wideProduct(vs_bn254_fq2_mul_wide_reference, a, b),
+                    "\(a) * \(b)")
+            }
+        }
+        for i in 0..<5000 {
+            let a = Fq2.random(), b = i % 2 == 0 ? Fq2.random() : Fq2(unreduced(.random()), unreduced(.random()))
+            XCTAssertEqual(
+                wideProduct(vs_bn254_fq2_mul_wide, a, b), wideProduct(vs_bn254_fq2_mul_wide_reference, a, b))
+        }
+    }
+
+    /// The variable-time binary inversion against the C Fermat inversion and Swift's inverse: edge
+    /// values, powers of two (in Montgomery representation, the extremes of the shift batching),
+    /// and random values; zero has no inverse.
+    func testVariableTimeFqInverseMatchesFermatAndSwift() throws {
+        try requireADX()
+        var values = edgeFq
+        for bit in 0..<254 {
+            var limbs: [UInt64] = [0, 0, 0, 0]
+            limbs[bit / 64] = 1 << UInt64(bit % 64)
+            values.append(Fq(montgomery: Limbs4(limbs[0], limbs[1], limbs[2], limbs[3])))
+        }
+        for _ in 0..<3000 { values.append(.random()) }
+        for a in values {
+            var binary = Fq.zero, fermat = Fq.zero, x = a
+            let found = vs_bn254_fq_inverse(&binary, &x)
+            XCTAssertEqual(vs_bn254_fq_inverse_fermat(&fermat, &x), found)
+            guard let expected = a.inverse() else {
+                XCTAssertEqual(found, 0, "zero has no inverse")
+                continue
+            }
+            XCTAssertEqual(found, 1)
+            XCTAssertEqual(binary, expected, "\(a)^-1")
+            XCTAssertEqual(fermat, expected, "\(a)^-1 (Fermat)")
+        }
+    }
 }

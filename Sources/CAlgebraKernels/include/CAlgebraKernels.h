@@ -347,6 +347,22 @@ void vs_bn254_fq6_mul(void *r, const void *a, const void *b);
 void vs_bn254_fq6_mul_by_01(void *r, const void *a, const void *b0, const void *b1);
 void vs_bn254_fq12_mul_by_1_34(void *r, const void *a, const void *d3, const void *d4);
 void vs_bn254_fq12_power_by_negative_x(void *r, const void *a, const int8_t *xdigits, size_t nx);
+
+/*
+ * Test hooks of the assembly wide product and the variable-time inversion (pairing.c, fp2_wide.S):
+ *   fq2_mul_wide: the unreduced Karatsuba product the tower uses (16 limbs: c0 then c1, each in
+ *     [0, p 2^256)); coefficients of a and b below 2p. fq2_mul_wide_reference: the C formulation
+ *     (the same values; the assembly replaces it on ELF x86-64).
+ *   fq2_sqr_wide, fq2_sqr_wide_reference: the same for the unreduced square of a reduced a.
+ *   fq_inverse: a^-1 by the binary (Kaliski) inversion the pairing uses; fq_inverse_fermat: by
+ *     a^(p-2). Both return 0 for a = 0 (r untouched), else 1.
+ */
+void vs_bn254_fq2_mul_wide(void *r, const void *a, const void *b);
+void vs_bn254_fq2_mul_wide_reference(void *r, const void *a, const void *b);
+void vs_bn254_fq2_sqr_wide(void *r, const void *a);
+void vs_bn254_fq2_sqr_wide_reference(void *r, const void *a);
+int vs_bn254_fq_inverse(void *r, const void *a);
+int vs_bn254_fq_inverse_fermat(void *r, const void *a);
 void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
                          size_t ndigits);
 void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
