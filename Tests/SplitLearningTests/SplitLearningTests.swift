@@ -754,19 +754,25 @@ final class CeremonyKeyTests: XCTestCase {
         stranger.hash = String(repeating: "ab", count: 32)
         XCTAssertThrowsError(try verified.keys(receipts: [stranger]))
 
-        // The ceremony keys run a verified session (synthetic 4x4 images, two classes).
-        var generator = SeededGenerator(seed: 5)
+        // The ceremony keys run a verified session.
+        try await Self.assertTwoVerifiedSteps(
+            SessionSetup(spec: spec, specData: Self.microJSON, keys: clientKeys), seed: 5)
+    }
+
+    /// Two verified steps of `setup` on synthetic 4x4 images of two classes complete.
+    static func assertTwoVerifiedSteps(
+        _ setup: SessionSetup, seed: UInt64, file: StaticString = #filePath, line: UInt = #line
+    ) async throws {
+        var generator = SeededGenerator(seed: seed)
         let images = (0..<(8 * 16)).map { _ in generator.nextUniform() }
         let data = try Dataset(
             features: Tensor(shape: [8, 1, 4, 4], storage: images), labels: (0..<8).map { $0 % 2 }, classCount: 2)
         var c = LocalRunConfiguration()
         c.mode = .verified
         c.steps = 2
-        let run = try await LocalRun.run(
-            setup: SessionSetup(spec: spec, specData: Self.microJSON, keys: clientKeys), train: data,
-            test: nil, configuration: c)
-        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
-        XCTAssertEqual(run.report.stepsCompleted, 2)
+        let run = try await LocalRun.run(setup: setup, train: data, test: nil, configuration: c)
+        XCTAssertFalse(run.report.rejected, run.report.reason ?? "", file: file, line: line)
+        XCTAssertEqual(run.report.stepsCompleted, 2, file: file, line: line)
     }
 
     /// A batched spec's circuits carry a commitment to witness wires: the ceremony makes their
@@ -793,17 +799,7 @@ final class CeremonyKeyTests: XCTestCase {
             XCTAssertNotEqual(keys.key(part).provingKey.verifyingKey.commitment?.sigma, nil, part.rawValue)
             XCTAssertNotEqual(keys.key(part).provingKey.verifyingKey.commitment?.sigma, .generator, part.rawValue)
         }
-        var generator = SeededGenerator(seed: 6)
-        let images = (0..<(8 * 16)).map { _ in generator.nextUniform() }
-        let data = try Dataset(
-            features: Tensor(shape: [8, 1, 4, 4], storage: images), labels: (0..<8).map { $0 % 2 }, classCount: 2)
-        var c = LocalRunConfiguration()
-        c.mode = .verified
-        c.steps = 2
-        let run = try await LocalRun.run(
-            setup: SessionSetup(spec: spec, specData: json, keys: keys), train: data, test: nil, configuration: c)
-        XCTAssertFalse(run.report.rejected, run.report.reason ?? "")
-        XCTAssertEqual(run.report.stepsCompleted, 2)
+        try await Self.assertTwoVerifiedSteps(SessionSetup(spec: spec, specData: json, keys: keys), seed: 6)
     }
 
     /// Finding 4, the attack: phase 1 imported from a .ptau whose tau, alpha and beta someone
