@@ -31,6 +31,34 @@ public enum MSM {
         return multiply(bases: bases, canonicalScalars: scalars.map(\.canonicalLimbs), threads: threads)
     }
 
+    /// sum_i scalars[i] * bases[i] for scalars of mixed lengths: those whose signed magnitude
+    /// (k or r - k) fits in `shortBits` bits go through an MSM of their own, whose windows span
+    /// `shortBits` bits; the rest through the full one. One long scalar would otherwise set the
+    /// window count for all (255 / c windows, each paying its 2^c buckets): a Groth16 statement
+    /// of activations and gradients (signed 24-bit values) beside a few hashes is the case.
+    /// Cost: about (shortBits / c)(n_short + 2^c) + (255 / c')(n_long + 2^c') additions.
+    public static func multiplyMixedLengths<C: CurveParameters>(
+        bases: [AffinePoint<C>], scalars: [Fr], shortBits: Int = 64
+    ) -> JacobianPoint<C> {
+        precondition(bases.count == scalars.count, "MSM needs as many scalars as bases")
+        var shortBases: [AffinePoint<C>] = [], shortScalars: [Limbs4] = []
+        var longBases: [AffinePoint<C>] = [], longScalars: [Limbs4] = []
+        shortBases.reserveCapacity(bases.count)
+        shortScalars.reserveCapacity(bases.count)
+        for (base, scalar) in zip(bases, scalars) {
+            let canonical = scalar.canonicalLimbs
+            if bitLength(fold(canonical).magnitude) <= shortBits {
+                shortBases.append(base)
+                shortScalars.append(canonical)
+            } else {
+                longBases.append(base)
+                longScalars.append(canonical)
+            }
+        }
+        return multiply(bases: shortBases, canonicalScalars: shortScalars)
+            + multiply(bases: longBases, canonicalScalars: longScalars)
+    }
+
     /// Same as `multiply(bases:scalars:)` with scalars already out of Montgomery form
     /// (the prover converts each witness once and reuses it for several MSMs).
     @_specialize(where C == G1Parameters)

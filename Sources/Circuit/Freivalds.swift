@@ -37,7 +37,8 @@ extension ConstraintSystem {
     /// polynomial in rho of degree below m k whose coefficients are the entries of AB - C; if
     /// C != AB it is nonzero and vanishes at the random rho with probability below m k / |F|.
     /// Cost: n k + m n + m k + 4 m + n + k constraints (a product with a constant entry is free),
-    /// against m n k for computing A B directly. `rhoPowers` are rho^0... (at least m of them).
+    /// against m n k for computing A B directly (`freivaldsCost`). `rhoPowers` are rho^0... (at
+    /// least m of them).
     public func freivalds(
         _ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, challenge: Variable,
         rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
@@ -54,20 +55,6 @@ extension ConstraintSystem {
                 : LinearCombination(multiply(rhoPowers[m - 1], LinearCombination(challenge), "sigma"))
             var v: [LinearCombination<F>] = [.one]
             while v.count < k { v.append(LinearCombination(multiply(v[v.count - 1], sigma, "v\(v.count)"))) }
-            func times(_ x: LinearCombination<F>, _ y: LinearCombination<F>, _ label: String) -> LinearCombination<F> {
-                if let cx = x.constantValue { return y * cx }
-                if let cy = y.constantValue { return x * cy }
-                return LinearCombination(multiply(x, y, label))
-            }
-            // A sum used as a factor again becomes one wire (one linear constraint), so that no
-            // constraint carries a long combination more than once (the prover's cost follows
-            // the nonzero terms).
-            func wire(_ lc: LinearCombination<F>, _ label: String) -> LinearCombination<F> {
-                if lc.terms.count <= 1 { return lc }
-                let w = allocatePrivate(label, value: value(lc))
-                enforceEqual(LinearCombination(w), lc, label)
-                return LinearCombination(w)
-            }
             var bv: [LinearCombination<F>] = []
             bv.reserveCapacity(n)
             for l in 0..<n {
@@ -87,5 +74,101 @@ extension ConstraintSystem {
             }
             enforceEqual(left, right, "check")
         }
+    }
+
+    /// Constraints of `freivalds` for an m x n by n x k product (all entries non-constant).
+    public static func freivaldsCost(m: Int, n: Int, k: Int) -> Int { n * k + m * n + m * k + 4 * m + n + k }
+
+    /// Checks C = A B where B is gathered from short vectors, as the im2col matrix of a
+    /// convolution is: B's k = blocks * positions columns come in blocks (one per sample), and
+    /// B[l][s * positions + p] = x_s[gather[l][p]]. The same check as `freivalds`, evaluated in
+    /// another order: with w = u^T A and v_(s, p) = tau^s beta_p (tau = sigma^positions,
+    /// beta_p = sigma^p, so v_j = sigma^j exactly as there),
+    /// u^T A B v = sum_s tau^s sum_e x_s[e] c_e, c_e = sum over (l, p) gathering e of w_l beta_p.
+    /// The c_e are shared by every block, so each block costs one product per entry of its
+    /// vector, not one per entry of its B columns (a 5x5 stride-2 window reads each pixel about
+    /// six times).
+    ///
+    /// Soundness: as `freivalds`, the two sides differ by sum_{i,j} (AB - C)_ij rho^(i + m j),
+    /// nonzero of degree below m k when C != AB, so it vanishes at the random rho with
+    /// probability below m k / |F|. Cost (`gatheredFreivaldsCost`): m n + n + n positions + e +
+    /// blocks (e + 3) + m k + 2 m blocks + 3 m + positions, with e the vectors' length.
+    public func freivaldsGathered(
+        _ a: LCMatrix<F>, blocks x: [[LinearCombination<F>]], gather: [[Int]], equals c: LCMatrix<F>,
+        challenge: Variable, rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
+    ) {
+        let m = a.rows, n = a.columns, blocks = x.count
+        let positions = gather.first?.count ?? 0, length = x.first?.count ?? 0
+        precondition(gather.count == n && gather.allSatisfy { $0.count == positions }, "gather is not \(n) x positions")
+        precondition(x.allSatisfy { $0.count == length }, "blocks of different lengths")
+        precondition(
+            gather.allSatisfy { $0.allSatisfy { (0..<length).contains($0) } }, "a gather index is out of range")
+        precondition(c.rows == m && c.columns == blocks * positions, "C is not \(m) x \(blocks * positions)")
+        precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
+        withNamespace(name) {
+            let sigma =
+                m == 0
+                ? LinearCombination<F>.one
+                : LinearCombination(multiply(rhoPowers[m - 1], LinearCombination(challenge), "sigma"))
+            var beta: [LinearCombination<F>] = [.one]
+            while beta.count < positions { beta.append(times(beta[beta.count - 1], sigma, "beta\(beta.count)")) }
+            let tau = positions == 0 ? LinearCombination<F>.one : times(beta[positions - 1], sigma, "tau")
+            var alpha: [LinearCombination<F>] = [.one]
+            while alpha.count < blocks { alpha.append(times(alpha[alpha.count - 1], tau, "alpha\(alpha.count)")) }
+            // w = u^T A.
+            var w: [LinearCombination<F>] = []
+            w.reserveCapacity(n)
+            for l in 0..<n {
+                var sum = LinearCombination<F>()
+                for i in 0..<m { sum += times(rhoPowers[i], a[i, l], "w\(l).\(i)") }
+                w.append(wire(sum, "w\(l)"))
+            }
+            // c_e: what each vector entry is weighted by, shared by every block.
+            var weights = [LinearCombination<F>](repeating: LinearCombination(), count: length)
+            for l in 0..<n {
+                for p in 0..<positions { weights[gather[l][p]] += times(w[l], beta[p], "c\(l).\(p)") }
+            }
+            weights = weights.enumerated().map { e, lc in wire(lc, "c\(e)") }
+            var left = LinearCombination<F>()
+            for s in 0..<blocks {
+                var sum = LinearCombination<F>()
+                for e in 0..<length { sum += times(x[s][e], weights[e], "xc\(s).\(e)") }
+                left += times(alpha[s], wire(sum, "xc\(s)"), "left\(s)")
+            }
+            var right = LinearCombination<F>()
+            for i in 0..<m {
+                var row = LinearCombination<F>()
+                for s in 0..<blocks {
+                    var sum = LinearCombination<F>()
+                    for p in 0..<positions { sum += times(c[i, s * positions + p], beta[p], "cv\(i).\(s).\(p)") }
+                    row += times(alpha[s], wire(sum, "cv\(i).\(s)"), "cvs\(i).\(s)")
+                }
+                right += times(rhoPowers[i], wire(row, "cv\(i)"), "right\(i)")
+            }
+            enforceEqual(left, right, "check")
+        }
+    }
+
+    /// Constraints of `freivaldsGathered` (all entries non-constant; a bound when some are).
+    public static func gatheredFreivaldsCost(m: Int, n: Int, positions: Int, blocks: Int, length: Int) -> Int {
+        m * n + n + n * positions + length + blocks * (length + 3) + m * blocks * positions + 2 * m * blocks + 3 * m
+            + positions
+    }
+
+    /// x y as a combination: free when either is a constant, else one constraint.
+    func times(_ x: LinearCombination<F>, _ y: LinearCombination<F>, _ label: String) -> LinearCombination<F> {
+        if let cx = x.constantValue { return y * cx }
+        if let cy = y.constantValue { return x * cy }
+        return LinearCombination(multiply(x, y, label))
+    }
+
+    /// A sum used as a factor again becomes one wire (one linear constraint), so that no
+    /// constraint carries a long combination more than once (the prover's cost follows the
+    /// nonzero terms).
+    func wire(_ lc: LinearCombination<F>, _ label: String) -> LinearCombination<F> {
+        if lc.terms.count <= 1 { return lc }
+        let w = allocatePrivate(label, value: value(lc))
+        enforceEqual(LinearCombination(w), lc, label)
+        return LinearCombination(w)
     }
 }

@@ -111,3 +111,68 @@ extension ConstraintSystem where F == Fr {
         }
     }
 }
+
+/// Checks openings of one Poseidon Merkle tree natively, remembering every node a verified
+/// opening passed through (and its siblings), so a later opening stops at the first node it
+/// shares with an earlier one: the verifiers of batched steps open each sample's public leaf at
+/// its public index here instead of inside the forward proof.
+///
+/// Soundness: a remembered node lies on an opening that hashed to the root, and so do its
+/// ancestors and their siblings, which are remembered with it. An opening that reaches it with
+/// the same value at the same position, and whose upper siblings are the remembered ones, is
+/// that full opening; any other is refused (two openings with different nodes at one position
+/// under one root would be a Poseidon collision). So the answer does not depend on what was
+/// seen before: exactly the valid path of a leaf passes, cold or warm.
+/// Cost: at most `depth` Poseidon(2) hashes per opening, one per level below the first
+/// remembered node; memory at most two nodes per level per verified opening.
+public struct MerkleOpeningVerifier: Sendable {
+    public let root: Fr
+    public let depth: Int
+    /// known[level][position]: the nodes of verified openings.
+    private var known: [[Int: Fr]]
+
+    public init(root: Fr, depth: Int) {
+        precondition((1...62).contains(depth), "a tree depth of \(depth)")
+        self.root = root
+        self.depth = depth
+        known = Array(repeating: [:], count: depth)
+    }
+
+    /// Whether `leaf` sits at `index` under the root with `siblings` (leaf level first). A path
+    /// of another length or an index outside the tree is refused.
+    public mutating func verify(leaf: Fr, index: Int, siblings: [Fr]) -> Bool {
+        guard siblings.count == depth, index >= 0, index >> depth == 0 else { return false }
+        var current = leaf
+        var visited: [(level: Int, position: Int, node: Fr, sibling: Fr)] = []
+        visited.reserveCapacity(depth)
+        var level = 0
+        while level < depth {
+            let position = index >> level
+            if let node = known[level][position] {
+                // The rest of the path is remembered (every remembered node's ancestors and
+                // their siblings are): the given siblings must be exactly those.
+                guard node == current else { return false }
+                for upper in level..<depth where known[upper][(index >> upper) ^ 1] != siblings[upper] {
+                    return false
+                }
+                return storing(visited)
+            }
+            let sibling = siblings[level]
+            visited.append((level, position, current, sibling))
+            current =
+                position & 1 == 0
+                ? PoseidonMerkleTree.node(current, sibling) : PoseidonMerkleTree.node(sibling, current)
+            level += 1
+        }
+        guard current == root else { return false }
+        return storing(visited)
+    }
+
+    private mutating func storing(_ visited: [(level: Int, position: Int, node: Fr, sibling: Fr)]) -> Bool {
+        for v in visited {
+            known[v.level][v.position] = v.node
+            known[v.level][v.position ^ 1] = v.sibling
+        }
+        return true
+    }
+}

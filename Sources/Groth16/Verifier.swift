@@ -34,9 +34,11 @@ extension Groth16 {
         if proof.c.isInfinity { throw .identityPoint("C") }
     }
 
-    /// IC_0 + sum_i x_i IC_i, the public inputs' term.
+    /// IC_0 + sum_i x_i IC_i, the public inputs' term. The short inputs (a batched statement's
+    /// activations, gradients, labels) and the long ones (hashes, commitments, the challenge)
+    /// go through separate MSMs (`MSM.multiplyMixedLengths`).
     static func publicInputTerm(key: VerifyingKey, publicInputs: [Fr]) -> G1Jacobian {
-        MSM.multiply(bases: Array(key.ic.dropFirst()), scalars: publicInputs) + key.ic[0].jacobian
+        MSM.multiplyMixedLengths(bases: Array(key.ic.dropFirst()), scalars: publicInputs) + key.ic[0].jacobian
     }
 
     /// `verify` with the key's G2 lines precomputed (one Miller loop per pair still runs for -A, B).

@@ -33,13 +33,18 @@ public enum Adversary: String, CaseIterable, Sendable, Codable {
     /// Server: sends Int64.min and Int64.max as gradient values (a peer's input must never trap
     /// the honest side: every mode refuses it by its range check).
     case extremeGradient = "extreme-gradient"
+    /// Client: trains on an image outside its committed set: the batch's first sample with one
+    /// pixel changed, hashed to a fresh leaf and proven honestly, sent with the scheduled
+    /// index's real Merkle path (caught by the dataset opening: natively for a batch, inside
+    /// the one-sample forward proof otherwise).
+    case offDataset = "off-dataset"
 
     public enum Side: String, Sendable { case client, server }
 
     public var side: Side? {
         switch self {
         case .none: return nil
-        case .forgedActivations, .forgedInput, .garbageFrame: return .client
+        case .forgedActivations, .forgedInput, .garbageFrame, .offDataset: return .client
         case .fsha, .scaleGradient, .replay, .wrongSession, .badCommitment, .extremeGradient: return .server
         }
     }
@@ -68,6 +73,7 @@ public enum Adversary: String, CaseIterable, Sendable, Codable {
         case .wrongSession: return OtherSession(attackStep: attackStep)
         case .badCommitment: return BadOpening(attackStep: attackStep)
         case .garbageFrame: return GarbageFrame(attackStep: attackStep)
+        case .offDataset: return OffDataset(attackStep: attackStep)
         }
     }
 }
@@ -89,6 +95,9 @@ public struct ClientPlan: Sendable {
     public let layer: QuantizedConv2d
     /// The first sample's input.
     public let input: [Int64]
+    /// The batch's samples, as committed (an off-dataset client replaces them; its forward
+    /// pass and leaves then follow).
+    public var samples: [[Int64]]
     public var activations: [Int64]
     /// 1.0 in the spec's fixed point.
     public let one: Int64
@@ -176,6 +185,16 @@ struct ForgedActivations: PartyTamper {
             plan.forgedInput = forged
             plan.activations = target
         }
+    }
+}
+
+/// off-dataset: the first sample's first pixel moved within the input range, so the image is
+/// (almost surely) in no committed leaf.
+struct OffDataset: PartyTamper {
+    let attackStep: UInt64
+    func plan(_ plan: inout ClientPlan) {
+        guard plan.step == attackStep, !plan.samples.isEmpty, !plan.samples[0].isEmpty else { return }
+        plan.samples[0][0] = plan.samples[0][0] == 0 ? 1 : 0
     }
 }
 

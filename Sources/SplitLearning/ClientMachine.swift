@@ -258,11 +258,30 @@ public struct ClientStateMachine: PartyMachine {
         } catch {
             return fail(.invalidArgument("the client's forward pass: \(error)"))
         }
-        var plan = ClientPlan(step: t, layer: layer, input: inputs[0], activations: activations, one: one)
+        var plan = ClientPlan(
+            step: t, layer: layer, input: inputs[0], samples: inputs, activations: activations, one: one)
         tamper?.plan(&plan)
+        // A dishonest client's own samples (off-dataset): the forward pass and the leaves follow
+        // them, the Merkle paths stay the scheduled indices'; only the dataset opening can tell.
+        let offDataset = plan.samples != inputs
+        if offDataset {
+            do {
+                plan.activations = try plan.samples.flatMap { x throws(FixedPointError) in try layer.forward(x) }
+                openings = try openings.enumerated().map { s, o throws(CommitmentError) in
+                    SampleOpening(
+                        index: o.index, values: plan.samples[s], label: o.label, salt: o.salt, siblings: o.siblings,
+                        leaf: try SampleLeaf.hash(
+                            values: plan.samples[s], label: o.label, salt: o.salt, layout: spec.inputLayout))
+                }
+            } catch {
+                return fail(.invalidArgument("the off-dataset samples: \(error)"))
+            }
+        }
         let samples = indices.enumerated().map { s, index in
             Message.Sample(
-                index: index, label: labels[s], leaf: policy.commitments && !openings.isEmpty ? openings[s].leaf : nil)
+                index: index, label: labels[s], leaf: policy.commitments && !openings.isEmpty ? openings[s].leaf : nil,
+                siblings: policy.commitments && spec.usesBatchedCircuits && !openings.isEmpty
+                    ? openings[s].siblings : [])
         }
         var message = Message.Activations(step: t, session: session, values: plan.activations, samples: samples)
         if t == 0, data.announcement.fixedScheduleSeed == nil { message.scheduleSecret = data.scheduleSecret }
@@ -277,30 +296,35 @@ public struct ClientStateMachine: PartyMachine {
             message.weightsCommitment = commitment
             message.previousLink = transcript.head.bytes
         }
-        let draft = Draft(step: t, inputs: inputs, openings: openings, message: message)
+        let draft = Draft(step: t, inputs: plan.samples, openings: openings, message: message)
         switch policy.proofs {
         case .none:
             return sendActivations(draft)
         case .inline:
             phase = .stepping(draft, .provingForward)
-            return [.prove(forwardJob(draft, forgedInput: plan.forgedInput))]
+            return [.prove(forwardJob(draft, forgedInput: plan.forgedInput, offDataset: offDataset))]
         case .deferred:
             inFlight += 1
-            return sendActivations(draft) + [.proveInBackground(forwardJob(draft, forgedInput: plan.forgedInput))]
+            return sendActivations(draft) + [
+                .proveInBackground(forwardJob(draft, forgedInput: plan.forgedInput, offDataset: offDataset))
+            ]
         }
     }
 
-    func forwardJob(_ draft: Draft, forgedInput: [Fr]?) -> ProofJob {
+    /// The forward proof's job. A forged input, or (one-sample circuits, which open the leaf
+    /// inside) an off-dataset sample, has no witness: the dishonest client proves it unchecked.
+    func forwardJob(_ draft: Draft, forgedInput: [Fr]?, offDataset: Bool = false) -> ProofJob {
         let spec = spec, conv = layer, session = session, salt = salt, openings = draft.openings
         let root = data.announcement.root, t = draft.step
-        return ProofJob(step: t, part: .client, unchecked: forgedInput != nil) { oracle in
+        let unchecked = forgedInput != nil || (offDataset && !spec.usesBatchedCircuits)
+        return ProofJob(step: t, part: .client, unchecked: unchecked) { oracle in
             guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under")
             }
             if spec.usesBatchedCircuits {
                 return try spec.batchedForwardCircuit(
-                    conv, samples: openings, root: root, session: session, step: t, salt: salt, oracle: oracle)
+                    conv, samples: openings, session: session, step: t, salt: salt, oracle: oracle)
             }
             return try spec.clientForwardCircuit(
                 conv, sample: opening, root: root, session: session, step: t, salt: salt,

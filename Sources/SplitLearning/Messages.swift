@@ -79,16 +79,21 @@ public enum Message: Sendable, Equatable {
     }
 
     /// One committed training sample a step uses: its index in the committed set (the
-    /// schedule's), its label, and its leaf hash (absent in plain mode, where nothing is committed).
+    /// schedule's), its label, its leaf hash (absent in plain mode, where nothing is committed)
+    /// and, in a batched step with commitments, the leaf's Merkle siblings: the batched forward
+    /// proof binds the values to the public leaf, and every verifier opens the leaf at the public
+    /// index under the announced root natively (`StepChecks.activations`).
     public struct Sample: Sendable, Equatable {
         public var index: Int
         public var label: Int
         public var leaf: Fr?
+        public var siblings: [Fr]
 
-        public init(index: Int, label: Int, leaf: Fr?) {
+        public init(index: Int, label: Int, leaf: Fr?, siblings: [Fr] = []) {
             self.index = index
             self.label = label
             self.leaf = leaf
+            self.siblings = siblings
         }
     }
 
@@ -227,11 +232,28 @@ public enum Wire {
     static func optionalBytes(_ data: Data) -> [UInt8]? { data.isEmpty ? nil : Array(data) }
 
     /// One sample of an Activations message (`what` names where it was read).
-    static func sample(index: UInt64, label: UInt32, leaf: Data, _ what: String) throws(Rejection) -> Message.Sample {
+    static func sample(
+        index: UInt64, label: UInt32, leaf: Data, siblings: [Data] = [], _ what: String
+    )
+        throws(Rejection) -> Message.Sample
+    {
         guard let checked = Int(exactly: index) else {
             throw .malformedField(field: "\(what).sample_index", reason: "\(index) is no sample index")
         }
-        return Message.Sample(index: checked, label: Int(label), leaf: try field(leaf, "\(what).sample_leaf"))
+        guard siblings.count <= CircuitSpec.maxDatasetDepth else {
+            throw .malformedField(
+                field: "\(what).siblings",
+                reason: "\(siblings.count) siblings; no dataset tree is deeper than \(CircuitSpec.maxDatasetDepth)")
+        }
+        var path: [Fr] = []
+        for (level, sibling) in siblings.enumerated() {
+            guard let value = try field(sibling, "\(what).siblings[\(level)]") else {
+                throw .malformedField(field: "\(what).siblings[\(level)]", reason: "empty")
+            }
+            path.append(value)
+        }
+        return Message.Sample(
+            index: checked, label: Int(label), leaf: try field(leaf, "\(what).sample_leaf"), siblings: path)
     }
 
     static func serialize(_ body: Envelope.OneOf_Body) -> [UInt8] {
@@ -348,7 +370,8 @@ extension Message {
                 for (s, sample) in m.samples.enumerated() {
                     samples.append(
                         try Wire.sample(
-                            index: sample.index, label: sample.label, leaf: sample.leaf, "Activations.samples[\(s)]"))
+                            index: sample.index, label: sample.label, leaf: sample.leaf, siblings: sample.siblings,
+                            "Activations.samples[\(s)]"))
                 }
             }
             var a = Activations(
@@ -439,6 +462,7 @@ extension Message {
                     entry.index = UInt64(clamping: sample.index)
                     entry.label = UInt32(clamping: sample.label)
                     entry.leaf = Wire.bytes(sample.leaf)
+                    entry.siblings = sample.siblings.map { Wire.bytes($0) }
                     return entry
                 }
             }

@@ -86,6 +86,9 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
     case labelOutOfRange(label: Int, classes: Int)
     case wrongSampleCount(expected: Int, got: Int)
     case wrongSampleIndex(expected: Int, got: Int)
+    /// Sample `sample` of a batch (its schedule index `index`): its leaf does not open under the
+    /// announced dataset root with the siblings the message carries (or a path of the wrong depth).
+    case notInDataset(sample: Int, index: Int)
     case scheduleSecretDoesNotOpen
     case noSchedule
     case doesNotOpen(StepValue)
@@ -146,6 +149,7 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         case .labelOutOfRange: return "labelOutOfRange"
         case .wrongSampleCount: return "wrongSampleCount"
         case .wrongSampleIndex: return "wrongSampleIndex"
+        case .notInDataset: return "notInDataset"
         case .scheduleSecretDoesNotOpen: return "scheduleSecretDoesNotOpen"
         case .noSchedule: return "noSchedule"
         case .doesNotOpen: return "doesNotOpen"
@@ -173,7 +177,8 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
         "scheduleCommitmentLength", "notResumable", "datasetChanged", "sessionIDMismatch", "foreignSession",
         "nonzeroStart", "resumeBeyond", "snapshotMissing", "expectedMessage", "malformedFrame", "malformedField",
         "unexpectedMessage", "wrongStep", "wrongSession", "beyondAgreedSteps", "wrongSize", "outOfRange",
-        "labelOutOfRange", "wrongSampleCount", "wrongSampleIndex", "scheduleSecretDoesNotOpen", "noSchedule",
+        "labelOutOfRange", "wrongSampleCount", "wrongSampleIndex", "notInDataset", "scheduleSecretDoesNotOpen",
+        "noSchedule",
         "doesNotOpen", "transcriptLink", "chainBroken", "missing", "proofMissing", "proofInvalid", "unexpectedProof",
         "pipelineOverrun", "noRecord", "finishStep", "unproven", "transcriptHead", "outOfOrder", "malformedHeader",
         "peerRecordDiffers",
@@ -245,6 +250,9 @@ public enum Rejection: Error, Sendable, Equatable, Codable, CustomStringConverti
             return "\(got) samples in the step, the spec's batch is \(expected)"
         case .wrongSampleIndex(let expected, let got):
             return "the step trained on sample \(got), the schedule says \(expected)"
+        case .notInDataset(let sample, let index):
+            return
+                "sample \(sample) of the batch (index \(index)) does not open under the committed dataset root: its leaf or Merkle path is not the client's committed set"
         case .scheduleSecretDoesNotOpen: return "the schedule secret does not open the client's schedule commitment"
         case .noSchedule: return "no sample schedule yet: the client never revealed its schedule secret"
         case .doesNotOpen(.activations): return "the activations do not open their commitment"

@@ -153,20 +153,37 @@ extension StepRecord: Codable {
     }
 }
 
-/// One sample of a batched step in a record line: `{"index", "label", "leaf"}`, strict like the
-/// line itself.
+/// One sample of a batched step in a record line: `{"index", "label", "leaf"}` and, in a mode
+/// with commitments, `"siblings"` (the leaf's Merkle path, hex field elements, leaf level first),
+/// strict like the line itself: an empty path is spelled by leaving the key out, never as `[]`.
 struct RecordSample: Codable {
     let sample: Message.Sample
 
     init(_ sample: Message.Sample) { self.sample = sample }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case index, label, leaf }
+    enum CodingKeys: String, CodingKey, CaseIterable { case index, label, leaf, siblings }
 
     init(from decoder: Decoder) throws {
-        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self, optional: [.siblings])
+        var siblings: [Fr] = []
+        if c.contains(.siblings) {
+            let texts = try c.decode([String].self, forKey: .siblings)
+            guard (1...CircuitSpec.maxDatasetDepth).contains(texts.count) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .siblings, in: c,
+                    debugDescription: "\(texts.count) siblings; a path has 1 to \(CircuitSpec.maxDatasetDepth)")
+            }
+            for text in texts {
+                guard let bytes = Hex.decode(text), let value = try? Fr(littleEndian: bytes) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .siblings, in: c, debugDescription: "a sibling is not a canonical hex field element")
+                }
+                siblings.append(value)
+            }
+        }
         sample = Message.Sample(
             index: try c.decode(Int.self, forKey: .index), label: try c.decode(Int.self, forKey: .label),
-            leaf: try c.field(.leaf))
+            leaf: try c.field(.leaf), siblings: siblings)
     }
 
     func encode(to encoder: Encoder) throws {
@@ -174,6 +191,7 @@ struct RecordSample: Codable {
         try c.encode(sample.index, forKey: .index)
         try c.encode(sample.label, forKey: .label)
         try c.encode(Hex.field(sample.leaf), forKey: .leaf)
+        if !sample.siblings.isEmpty { try c.encode(sample.siblings.map { Hex.field($0) }, forKey: .siblings) }
     }
 }
 

@@ -23,8 +23,9 @@ public struct ProofCheck: Sendable, Equatable {
 /// the order the circuits allocate them), or nil when the mode has no commitments; verifying
 /// the proof is the caller's (the parties hand it to their transport, off the protocol's state).
 ///
-/// Cost: linear in the cut width, plus one Poseidon opening per message (and the schedule's
-/// permutation, once per epoch).
+/// Cost: linear in the cut width, plus one Poseidon opening per message, the batch's Merkle
+/// openings (at most depth hashes each, about one once an epoch has passed) and the schedule's
+/// permutation, once per epoch.
 public struct StepChecks: Sendable {
     public let spec: CircuitSpec
     public let session: Fr
@@ -34,6 +35,10 @@ public struct StepChecks: Sendable {
     /// The public sample order: known from the start for a fixed schedule, else once step 0
     /// reveals the client's schedule secret.
     public private(set) var schedule: SampleSchedule?
+    /// Batched steps: the samples' leaves are opened under the announced root here, natively
+    /// (their Merkle paths travel with the message; the forward proof binds the values to the
+    /// leaf). Remembers verified nodes, so over an epoch an opening costs about one hash.
+    private var datasetOpenings: MerkleOpeningVerifier
 
     public init(
         spec: CircuitSpec, session: Fr, announcement: DatasetAnnouncement, commitments: Bool,
@@ -43,6 +48,7 @@ public struct StepChecks: Sendable {
         self.session = session
         self.announcement = announcement
         self.commitments = commitments
+        datasetOpenings = MerkleOpeningVerifier(root: announcement.root, depth: spec.datasetDepth)
         schedule =
             announcement.fixedScheduleSeed != nil || revealedSecret != nil
             ? announcement.schedule(session: session, revealedSecret: revealedSecret) : nil
@@ -127,9 +133,14 @@ public struct StepChecks: Sendable {
         let weights = try present(r.clientWeights, .clientWeights)
         if let clientChain, weights != clientChain { throw .chainBroken(.client) }
         if spec.usesBatchedCircuits {
+            let leaves = try leaves(r)
+            for (s, sample) in r.samples.enumerated()
+            where !datasetOpenings.verify(leaf: leaves[s], index: sample.index, siblings: sample.siblings) {
+                throw .notInDataset(sample: s, index: sample.index)
+            }
             return BatchedStatement.forward(
-                session: session, step: r.step, indices: r.samples.map(\.index), labels: r.samples.map(\.label),
-                root: announcement.root, leaves: try leaves(r), weights: weights, activations: rows(r.activations))
+                session: session, step: r.step, labels: r.samples.map(\.label), leaves: leaves, weights: weights,
+                activations: rows(r.activations))
         }
         let sample = r.samples[0]
         let leaf = try present(sample.leaf, .sampleLeaf)

@@ -15,6 +15,18 @@ extension CircuitSpec {
     /// The power of two the batch divides by (the spec validates `batch`).
     public var batchShift: Int { BatchedStep.shift(batch: batch) }
 
+    /// Whether the forward proof checks the convolution's product with the gathered Freivalds
+    /// form (one product per input value per sample) rather than on the im2col matrix (one per
+    /// window entry): whichever costs fewer constraints, so overlapping windows gather.
+    public static func gathersConvolution(_ conv: QuantizedConv2d, batch: Int) -> Bool {
+        let positions = conv.outHeight * conv.outWidth
+        let gathered = ConstraintSystem<Fr>.gatheredFreivaldsCost(
+            m: conv.outChannels, n: conv.receptiveField, positions: positions, blocks: batch,
+            length: conv.inChannels * conv.height * conv.width)
+        return gathered
+            < ConstraintSystem<Fr>.freivaldsCost(m: conv.outChannels, n: conv.receptiveField, k: batch * positions)
+    }
+
     /// The half a rounding rescale by 2^s adds first (`BatchedStep.roundedShift`).
     static func rounding(_ s: Int) -> LinearCombination<Fr> {
         LinearCombination(constant: Fr(BatchedStep.roundingOffset(s)))
@@ -26,15 +38,21 @@ extension CircuitSpec {
     public var usesBatchedCircuits: Bool { batch > 1 }
 
     /// The client's forward proof for a batch. Outputs: the samples' leaf hashes, the commitment
-    /// to K and b, the activations; inputs: session, step, the samples' indices and labels, the
-    /// dataset root. Proves, for each sample, that it is the leaf at its index (range-checked
-    /// values, Merkle opening) and that its activations are relu(rescale(K x + b 2^S)) for the
-    /// committed, range-checked K and b.
-    /// Cost per sample: the lookups of its values, its leaf sponge and Merkle path, about
-    /// `receptiveField * positions` Freivalds products (one per im2col entry) and 6 per output;
-    /// per batch: the weights' opening and the lookup table.
+    /// to K and b, the activations; inputs: session, step, the samples' labels. Proves, for each
+    /// sample, that its range-checked values and label hash to its public leaf, and that its
+    /// activations are relu(rescale(K x + b 2^S)) for the committed, range-checked K and b.
+    ///
+    /// The leaves' Merkle openings are not in the circuit: leaf and index are public, so every
+    /// verifier opens them under the announced root natively (`MerkleOpeningVerifier`, the
+    /// siblings travel with the message) with the same soundness, Poseidon's collision
+    /// resistance, and without the 16 in-circuit Poseidon(2) hashes (3,890 constraints) per
+    /// sample. The one-sample circuits keep the opening inside, so a proof checked alone (the
+    /// Solidity verifier) still covers membership.
+    /// Cost per sample: the lookups of its values, its leaf sponge, its share of the Freivalds
+    /// check (`convolutionFreivalds`) and 6 per output; per batch: the weights' opening and the
+    /// lookup table.
     public func batchedForwardCircuit(
-        _ conv: QuantizedConv2d, samples: [SampleOpening], root: Fr, session: Fr, step: UInt64,
+        _ conv: QuantizedConv2d, samples: [SampleOpening], session: Fr, step: UInt64,
         salt: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
     ) throws -> ConstraintSystem<Fr> {
         let cs = ConstraintSystem<Fr>()
@@ -50,21 +68,12 @@ extension CircuitSpec {
         }
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
-        let indices = samples.enumerated().map { s, sample in
-            cs.allocatePublicInput("index\(s)", value: Fr(UInt64(sample.index)))
-        }
         let labels = samples.enumerated().map { s, sample in
             cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label)))
         }
-        let rootVariable = cs.allocatePublicInput("root", value: root)
 
         let xs = try cs.batchedSamples(
             samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
-        for (s, sample) in samples.enumerated() {
-            try cs.assertMerkleMembership(
-                leaf: LinearCombination(leaves[s]), index: LinearCombination(indices[s]),
-                siblings: sample.siblings, root: LinearCombination(rootVariable), "dataset\(s)")
-        }
         let params = try cs.committedParameters(parameters, salt: salt, commitment: weights, context, "conv")
         let field = conv.receptiveField, positions = conv.outHeight * conv.outWidth
         let columns = samples.count * positions
@@ -72,8 +81,6 @@ extension CircuitSpec {
         for _ in 0..<format.fractionBits { twoToS = twoToS.doubled() }
         // The products K x as committed hints, checked by Freivalds after the challenge.
         var products: [LinearCombination<Fr>] = []
-        var patches: [LinearCombination<Fr>] = [LinearCombination<Fr>](
-            repeating: LinearCombination(), count: field * columns)
         let accumulators = try samples.map { sample throws(FixedPointError) in try conv.accumulators(sample.values) }
         for o in 0..<conv.outChannels {
             for s in 0..<samples.count {
@@ -91,25 +98,37 @@ extension CircuitSpec {
                 }
             }
         }
-        for (s, x) in xs.enumerated() {
-            for i in 0..<conv.outHeight {
-                for j in 0..<conv.outWidth {
-                    let column = s * positions + i * conv.outWidth + j
-                    for (t, index) in conv.window(row: i, column: j).enumerated() {
-                        patches[t * columns + column] = x[index]
-                    }
-                }
-            }
-        }
         context.commit(in: cs)
         let challenge = cs.drawChallenge()
         let powers = cs.challengePowers(challenge, count: max(conv.outChannels, 1))
         let kernel = LCMatrix(
             rows: conv.outChannels, columns: field, entries: (0..<(conv.outChannels * field)).map { params[$0].value })
-        cs.freivalds(
-            kernel, LCMatrix(rows: field, columns: columns, entries: patches),
-            equals: LCMatrix(rows: conv.outChannels, columns: columns, entries: products),
-            challenge: challenge, rhoPowers: powers, "conv.freivalds")
+        let productMatrix = LCMatrix(rows: conv.outChannels, columns: columns, entries: products)
+        // gather[t][p]: the input value the window at position p reads at kernel offset t.
+        var gather = [[Int]](repeating: [Int](repeating: 0, count: positions), count: field)
+        for i in 0..<conv.outHeight {
+            for j in 0..<conv.outWidth {
+                for (t, index) in conv.window(row: i, column: j).enumerated() {
+                    gather[t][i * conv.outWidth + j] = index
+                }
+            }
+        }
+        if Self.gathersConvolution(conv, batch: samples.count) {
+            cs.freivaldsGathered(
+                kernel, blocks: xs, gather: gather, equals: productMatrix, challenge: challenge, rhoPowers: powers,
+                "conv.freivalds")
+        } else {
+            // Windows that do not overlap read each value once: the im2col matrix itself is cheaper.
+            var patches = [LinearCombination<Fr>](repeating: LinearCombination(), count: field * columns)
+            for (s, x) in xs.enumerated() {
+                for t in 0..<field {
+                    for p in 0..<positions { patches[t * columns + s * positions + p] = x[gather[t][p]] }
+                }
+            }
+            cs.freivalds(
+                kernel, LCMatrix(rows: field, columns: columns, entries: patches), equals: productMatrix,
+                challenge: challenge, rhoPowers: powers, "conv.freivalds")
+        }
         context.finish(in: cs, challenge: challenge)
         return cs
     }
@@ -379,8 +398,7 @@ extension CircuitSpec {
         switch part {
         case .client:
             return try batchedForwardCircuit(
-                layers.client, samples: samples, root: dataset.root, session: session, step: step,
-                salt: .random(), oracle: oracle)
+                layers.client, samples: samples, session: session, step: step, salt: .random(), oracle: oracle)
         case .server:
             let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
             return try batchedServerCircuit(

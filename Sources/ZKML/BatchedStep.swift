@@ -132,12 +132,14 @@ public enum BatchedStep {
 /// The public statements of the batched circuits, in wire order (outputs, then inputs, the
 /// challenge last). The verifier supplies all but the challenge, which it derives.
 public enum BatchedStatement {
+    /// The forward proof's: the leaves (whose Merkle openings the verifier checks natively, so
+    /// neither the indices nor the root enter the proof), the weights' commitment and the
+    /// activations; then session, step and the labels.
     public static func forward(
-        session: Fr, step: UInt64, indices: [Int], labels: [Int], root: Fr, leaves: [Fr], weights: Fr,
-        activations: [[Int64]]
+        session: Fr, step: UInt64, labels: [Int], leaves: [Fr], weights: Fr, activations: [[Int64]]
     ) -> [Fr] {
         leaves + [weights] + activations.flatMap { $0.map { Fr($0) } }
-            + [session, Fr(step)] + indices.map { Fr(UInt64($0)) } + labels.map { Fr(UInt64($0)) } + [root]
+            + [session, Fr(step)] + labels.map { Fr(UInt64($0)) }
     }
 
     public static func server(

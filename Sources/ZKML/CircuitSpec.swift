@@ -48,6 +48,8 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     }
 
     public var datasetDepth: Int { datasetDepthField ?? 16 }
+    /// The deepest dataset tree a spec may ask for (2^24 samples): decoders bound Merkle paths by it.
+    public static let maxDatasetDepth = 24
     public var inputBits: Int { input.bits ?? fractionBits + 1 }
     /// The range and packing of a sample's values (unsigned `inputBits`-bit integers).
     public var inputLayout: PackingLayout { PackingLayout(bits: inputBits, signed: false) }
@@ -96,7 +98,8 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         do { _ = try FixedPointFormat(fractionBits: fractionBits, valueBits: valueBits) } catch {
             throw .invalidField(file: file, field: "fraction_bits/value_bits", expected: error.description)
         }
-        try check(datasetDepth >= 1 && datasetDepth <= 24, "dataset_depth", "1...24")
+        try check(
+            (1...Self.maxDatasetDepth).contains(datasetDepth), "dataset_depth", "1...\(Self.maxDatasetDepth)")
         try check(
             inputBits >= 1 && inputBits < valueBits, "input.bits",
             "1...value_bits - 1 (inputs are activations of the format)")

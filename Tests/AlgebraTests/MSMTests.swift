@@ -24,6 +24,26 @@ final class MSMTests: XCTestCase {
         }
     }
 
+    /// The mixed-length MSM (short scalars apart) against the naive sum: small positive and
+    /// negative values, both sides of the 64-bit boundary in both signs, and full-size scalars,
+    /// in every proportion (all short, all long, a few long among many short).
+    func testMixedLengthsMatchNaive() {
+        let two64 = Fr(UInt64.max) + .one
+        let boundary: [Fr] = [Fr(UInt64.max), two64, -Fr(UInt64.max), -two64, two64 + .one, -(two64 + .one)]
+        for (n, longEvery) in [(0, 1), (1, 1), (5, 2), (40, 0), (40, 1), (300, 50), (300, 0)] {
+            let bases = randomBases(G1Parameters.self, n)
+            let scalars = (0..<n).map { i -> Fr in
+                if longEvery > 0, i % longEvery == 0 { return .random() }
+                if i % 7 == 3 { return boundary[i % boundary.count] }
+                let small = Fr(UInt64(i * 2_654_435_761 % (1 << 24)))
+                return i % 2 == 0 ? small : -small
+            }
+            let expected = MSM.naive(bases: bases, scalars: scalars)
+            XCTAssertEqual(MSM.multiplyMixedLengths(bases: bases, scalars: scalars), expected, "n = \(n)")
+            XCTAssertEqual(MSM.multiplyMixedLengths(bases: bases, scalars: scalars, shortBits: 24), expected)
+        }
+    }
+
     func testG1MatchesNaive() {
         checkAgainstNaive(G1Parameters.self, sizes: [0, 1, 2, 3, 15, 16, 17, 33, 64, 255, 1024])
     }

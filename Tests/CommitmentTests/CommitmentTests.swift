@@ -305,3 +305,76 @@ final class PoseidonMerkleTreeTests: XCTestCase {
         XCTAssertEqual(PoseidonMerkleTree.root(leaf: .zero, index: far, siblings: try tree.path(far)), tree.root)
     }
 }
+
+/// The native opening verifier of the batched protocol, played against by a prover who knows
+/// the whole tree: every honest opening verifies (in any order, with the remembered nodes), and
+/// a leaf that is not at its index, a node that disagrees with a remembered one, a path of the
+/// wrong length or an internal node presented as a leaf are refused, before and after the cache
+/// is warm; a refused opening teaches the cache nothing.
+final class MerkleOpeningVerifierTests: XCTestCase {
+    let depth = 5
+    lazy var leaves = (0..<23).map { Fr(UInt64(777 + 13 * $0)) }
+    lazy var tree = try? PoseidonMerkleTree(leaves: leaves, depth: depth)
+
+    func testEveryHonestOpeningVerifiesColdAndWarm() throws {
+        let tree = try XCTUnwrap(tree)
+        var cold = MerkleOpeningVerifier(root: tree.root, depth: depth)
+        for index in [17, 3, 22, 0, 3, 31, 16, 1] {
+            let leaf = index < leaves.count ? leaves[index] : .zero
+            XCTAssertTrue(cold.verify(leaf: leaf, index: index, siblings: try tree.path(index)), "index \(index)")
+        }
+        // A verifier that has seen every opening still answers each one the same way.
+        var warm = MerkleOpeningVerifier(root: tree.root, depth: depth)
+        for index in 0..<32 { _ = warm.verify(leaf: tree.leaf(index), index: index, siblings: try tree.path(index)) }
+        for index in 0..<32 {
+            XCTAssertTrue(warm.verify(leaf: tree.leaf(index), index: index, siblings: try tree.path(index)))
+            XCTAssertFalse(warm.verify(leaf: tree.leaf(index) + .one, index: index, siblings: try tree.path(index)))
+        }
+    }
+
+    func testForgedOpeningsAreRefusedColdAndWarm() throws {
+        let tree = try XCTUnwrap(tree)
+        for warmUp in [false, true] {
+            var verifier = MerkleOpeningVerifier(root: tree.root, depth: depth)
+            if warmUp {
+                for index in 0..<32 {
+                    XCTAssertTrue(verifier.verify(leaf: tree.leaf(index), index: index, siblings: try tree.path(index)))
+                }
+            }
+            // An uncommitted sample's leaf with the real path of the index it claims.
+            XCTAssertFalse(verifier.verify(leaf: Fr(UInt64(5)), index: 4, siblings: try tree.path(4)))
+            // A committed leaf with its own valid path, claimed at another index.
+            XCTAssertFalse(verifier.verify(leaf: leaves[6], index: 7, siblings: try tree.path(6)))
+            XCTAssertFalse(verifier.verify(leaf: leaves[6], index: 6 + 32, siblings: try tree.path(6)))
+            XCTAssertFalse(verifier.verify(leaf: leaves[6], index: -1, siblings: try tree.path(6)))
+            // A sibling changed at the top or at the bottom (the rest honest), cold or warm.
+            for level in [depth - 1, 0] {
+                var path = try tree.path(9)
+                path[level] += .one
+                XCTAssertFalse(verifier.verify(leaf: leaves[9], index: 9, siblings: path), "level \(level)")
+            }
+            // An internal node presented as a leaf one level up, with the rest of its path.
+            let parent = PoseidonMerkleTree.node(leaves[10], leaves[11])
+            XCTAssertFalse(verifier.verify(leaf: parent, index: 5, siblings: Array(try tree.path(10).dropFirst())))
+            XCTAssertFalse(
+                verifier.verify(leaf: parent, index: 5, siblings: Array(try tree.path(10).dropFirst()) + [.zero]))
+            // Too long a path.
+            XCTAssertFalse(verifier.verify(leaf: leaves[2], index: 2, siblings: try tree.path(2) + [.zero]))
+        }
+    }
+
+    /// Nodes of a refused opening are not remembered: a second opening that agrees with the
+    /// refused one's made-up nodes (and would pass if they had been) is refused too.
+    func testARefusedOpeningDoesNotPoisonTheCache() throws {
+        let tree = try XCTUnwrap(tree)
+        var verifier = MerkleOpeningVerifier(root: tree.root, depth: depth)
+        var path = try tree.path(12)
+        path[0] = Fr(UInt64(99))
+        XCTAssertFalse(verifier.verify(leaf: Fr(UInt64(1)), index: 12, siblings: path))
+        // The made-up sibling at (level 0, position 13) was not remembered: the honest leaf 13
+        // still verifies, and the made-up one as leaf 13 does not.
+        XCTAssertTrue(verifier.verify(leaf: leaves[13], index: 13, siblings: try tree.path(13)))
+        XCTAssertFalse(verifier.verify(leaf: Fr(UInt64(99)), index: 13, siblings: try tree.path(13)))
+        XCTAssertFalse(verifier.verify(leaf: Fr(UInt64(1)), index: 12, siblings: try tree.path(12)))
+    }
+}

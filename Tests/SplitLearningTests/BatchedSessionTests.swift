@@ -103,7 +103,9 @@ final class BatchedSessionTests: XCTestCase {
     func testEveryAdversaryIsCaughtByTheBatchedProofs() async throws {
         for adversary in Adversary.allCases where adversary != .none {
             for mode in [SplitMode.verified, .pipelined] {
-                if mode == .pipelined, ![Adversary.fsha, .forgedActivations, .replay].contains(adversary) { continue }
+                if mode == .pipelined, ![Adversary.fsha, .forgedActivations, .replay, .offDataset].contains(adversary) {
+                    continue
+                }
                 let run = try await BatchedFixture.run(mode, steps: 2, adversary: adversary)
                 let label = "\(adversary.rawValue) in \(mode.rawValue)"
                 XCTAssertTrue(run.report.rejected, "\(label) was not refused")
@@ -141,9 +143,23 @@ final class BatchedSessionTests: XCTestCase {
                 line: line
             ) { XCTAssertEqual($0 as? SplitError, .rejected(step: step, expected), line: line) }
         }
+        // A leaf that is not the one at its index: another sample's leaf, with or without that
+        // sample's own (valid) path; a sibling changed; a path one level short.
         var tampered = steps
+        let index = steps[1].samples[2].index
         tampered[1].samples[2].leaf = tampered[1].samples[3].leaf
-        refuses(tampered, .proofInvalid(.client), at: 1)
+        refuses(tampered, .notInDataset(sample: 2, index: index), at: 1)
+        tampered[1].samples[2].siblings = tampered[1].samples[3].siblings
+        refuses(tampered, .notInDataset(sample: 2, index: index), at: 1)
+        for level in [0, 5, 11] {
+            tampered = steps
+            tampered[1].samples[2].siblings[level] += .one
+            refuses(tampered, .notInDataset(sample: 2, index: index), at: 1)
+        }
+        tampered = steps
+        tampered[1].samples[2].siblings.removeLast()
+        refuses(tampered, .notInDataset(sample: 2, index: index), at: 1)
+        // Two samples swapped (index, leaf and path together): the schedule's order is refused.
         tampered = steps
         tampered[1].samples.swapAt(0, 1)
         XCTAssertThrowsError(

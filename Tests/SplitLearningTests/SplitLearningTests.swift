@@ -251,7 +251,9 @@ final class SplitProtocolTests: XCTestCase {
     }
 
     /// The refusal each adversary must meet: a wrong computation fails its proof (the part of
-    /// the dishonest side), the rest fail the check written for them.
+    /// the dishonest side), the rest fail the check written for them. An off-dataset sample
+    /// fails the one-sample forward proof (which opens the leaf inside) or, in a batch, whose
+    /// proof is honest for the sample it names, the verifier's native dataset opening.
     static func catches(_ adversary: Adversary, _ rejection: Rejection?) -> Bool {
         switch (adversary, rejection) {
         case (.fsha, .proofInvalid(.server)?), (.scaleGradient, .proofInvalid(.server)?),
@@ -259,7 +261,8 @@ final class SplitProtocolTests: XCTestCase {
             (.wrongSession, .proofInvalid(.server)?), (.forgedActivations, .proofInvalid(.client)?),
             (.forgedInput, .proofInvalid(.client)?),
             (.badCommitment, .doesNotOpen(.gradient)?), (.garbageFrame, .malformedFrame?),
-            (.extremeGradient, .outOfRange(.gradient, index: 0, bits: _)?):
+            (.extremeGradient, .outOfRange(.gradient, index: 0, bits: _)?),
+            (.offDataset, .proofInvalid(.client)?), (.offDataset, .notInDataset(sample: 0, index: _)?):
             return true
         default:
             return false

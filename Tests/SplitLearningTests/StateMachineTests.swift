@@ -50,7 +50,7 @@ struct Harness {
     static func make(
         _ mode: SplitMode, steps: Int = 3, depth: Int = 2, schedule: UInt64? = 7, stopAfter: Int? = nil,
         clientAdversary: Adversary = .none, serverAdversary: Adversary = .none, serverOptions: ServerOptions? = nil,
-        resuming: StoredSession? = nil
+        resuming: StoredSession? = nil, setup: SessionSetup = Fixture.setup
     ) throws -> Harness {
         var options = ClientOptions()
         options.mode = mode
@@ -59,13 +59,13 @@ struct Harness {
         options.fixedScheduleSeed = schedule
         options.stopAfterSteps = stopAfter
         options.adversary = clientAdversary
-        let data = try ClientData(setup: Fixture.setup, data: SmallData.train, options: options, resuming: resuming)
+        let data = try ClientData(setup: setup, data: SmallData.train, options: options, resuming: resuming)
         var server = serverOptions ?? ServerOptions()
         if serverOptions == nil { server.allowFixedSchedule = true }
         server.adversary = serverAdversary
         return Harness(
-            client: try ClientStateMachine(setup: Fixture.setup, options: options, data: data),
-            server: try ServerStateMachine(setup: Fixture.setup, options: server))
+            client: try ClientStateMachine(setup: setup, options: options, data: data),
+            server: try ServerStateMachine(setup: setup, options: server))
     }
 
     static let placeholder = StepProof.plain(
@@ -467,6 +467,21 @@ final class StateMachineTests: XCTestCase {
         }
         expect(.wrongSampleIndex(expected: scheduled, got: (scheduled + 1) % 16), wrongIndex)
         expect(.scheduleSecretDoesNotOpen, try activations(.plain, at: 0, fixed: false) { $0.scheduleSecret?[0] ^= 1 })
+        // A batch's sample whose Merkle path does not reach the announced root (the batched
+        // forward proof binds values to leaves; the opening is the verifier's, natively).
+        var offPath = 0
+        let notInDataset = try {
+            var h = try Harness.make(.ledger, setup: BatchedFixture.setup)
+            h.wire = { role, m in
+                guard role == .client, case .activations(var a) = m, a.step == 1 else { return m }
+                offPath = a.samples[1].index
+                a.samples[1].siblings[0] += .one
+                return .activations(a)
+            }
+            h.run()
+            return h.rejection(of: .server)
+        }()
+        expect(.notInDataset(sample: 1, index: offPath), notInDataset)
         expect(.doesNotOpen(.activations), try activations(.ledger) { $0.values[0] += 1 })
         expect(
             .transcriptLink(.activations),

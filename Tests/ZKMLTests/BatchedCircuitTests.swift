@@ -39,15 +39,14 @@ final class BatchedCircuitTests: XCTestCase {
     func testForwardSatisfiesAndMatchesNative() throws {
         let conv = try Self.spec.sampleLayers(seed: 1).client
         let batch = try samples()
-        let cs = try Self.spec.batchedForwardCircuit(
-            conv, samples: batch, root: Self.dataset.root, session: .one, step: 3, salt: Fr(UInt64(9)))
+        let cs = try Self.spec.batchedForwardCircuit(conv, samples: batch, session: .one, step: 3, salt: Fr(UInt64(9)))
         XCTAssertNil(cs.firstViolation())
+        XCTAssertFalse(CircuitSpec.gathersConvolution(conv, batch: 4), "7x7 windows of stride 7 do not overlap")
         let activations = try BatchedStep.forward(conv, inputs: batch.map(\.values))
         let weights = try ParameterCommitment.commit(
             conv.weights + conv.bias, format: Self.spec.format, salt: Fr(UInt64(9)))
         let statement = BatchedStatement.forward(
-            session: .one, step: 3, indices: batch.map(\.index), labels: batch.map(\.label),
-            root: Self.dataset.root, leaves: batch.map(\.leaf), weights: weights,
+            session: .one, step: 3, labels: batch.map(\.label), leaves: batch.map(\.leaf), weights: weights,
             activations: activations)
         XCTAssertEqual(Array(cs.publicValues.dropLast()), statement, "the statement, then the challenge")
         XCTAssertEqual(cs.commitmentInfo?.challenge, cs.publicCount)
@@ -60,6 +59,46 @@ final class BatchedCircuitTests: XCTestCase {
         cs.tamper(product, with: cs.value(product) + .one)
         XCTAssertNotNil(cs.firstViolation(), "a wrong product hint fails the Freivalds check or the rescale")
         print("batched forward, batch 4:", cs.constraintCount, "constraints")
+    }
+
+    /// The demo's convolution (5x5 windows of stride 2 overlap) takes the gathered Freivalds
+    /// form: the honest batch satisfies it, and a wrong product or a wrong activation does not.
+    func testOverlappingConvolutionForwardSatisfiesAndRefusesTampering() throws {
+        let spec = try CircuitSpec.load(
+            Data(
+                """
+                {"name": "demo", "input": {"channels": 1, "height": 28, "width": 28, "bits": 8},
+                 "client": {"out_channels": 4, "kernel": 5, "stride": 2}, "server": {"outputs": 10},
+                 "fraction_bits": 8, "value_bits": 24, "batch": 2, "loss": "softmax-cross-entropy",
+                 "learning_rate_shift": 4, "commitment": "poseidon-t17", "dataset_depth": 4}
+                """.utf8))
+        let conv = try spec.sampleLayers(seed: 2).client
+        XCTAssertTrue(CircuitSpec.gathersConvolution(conv, batch: 2))
+        let (train, _) = try MNISTFamily.load(.bundled)
+        let x = try (0..<4).map { n in
+            try train.features.storage[(n * 784)..<((n + 1) * 784)].map { try spec.quantizeInput($0) }
+        }
+        let dataset = try CommittedDataset(
+            values: x, labels: Array(train.labels[0..<4]), classes: 10, layout: spec.inputLayout,
+            depth: spec.datasetDepth, secret: Array(repeating: 3, count: 32))
+        let batch = try [3, 0].map { try dataset.opening($0) }
+        let cs = try spec.batchedForwardCircuit(conv, samples: batch, session: .one, step: 0, salt: Fr(UInt64(8)))
+        XCTAssertNil(cs.firstViolation())
+        XCTAssertEqual(
+            Array(cs.publicValues[3..<(3 + 4 * 144)]),
+            try BatchedStep.forward(conv, inputs: batch.map(\.values))[0].map { Fr($0) })
+        for (name, isPublic) in [("conv.product2.1.77", false), ("A1.300", true)] {
+            let variable = try XCTUnwrap(isPublic ? cs.publicVariable(named: name) : cs.privateVariable(named: name))
+            let honest = cs.value(variable)
+            cs.tamper(variable, with: honest + .one)
+            XCTAssertNotNil(cs.firstViolation(), name)
+            cs.tamper(variable, with: honest)
+        }
+        XCTAssertNil(cs.firstViolation())
+        let names = Dictionary(uniqueKeysWithValues: cs.wireNames().enumerated().map { ($0.offset, $0.element) })
+        var linter = R1CSLinter(cs.r1cs(), names: names)
+        let report = linter.run()
+        XCTAssertTrue(report.isClean, "\(report.findings.count) findings, first \(report.findings.prefix(5))")
     }
 
     func testServerSatisfiesAndMatchesNative() throws {

@@ -325,6 +325,10 @@ public nonisolated struct Verisplit_Split_V1_Sample: Sendable {
   /// field element: its leaf hash (absent in plain mode)
   public var leaf: Data = Data()
 
+  /// Batched steps with commitments: the leaf's Merkle siblings, leaf level first (field
+  /// elements); the receiver opens the leaf at index under Hello.dataset_root.
+  public var siblings: [Data] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -836,7 +840,7 @@ nonisolated extension Verisplit_Split_V1_Activations: SwiftProtobuf.Message, Swi
 
 nonisolated extension Verisplit_Split_V1_Sample: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Sample"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}label\0\u{1}leaf\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}label\0\u{1}leaf\0\u{1}siblings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -847,6 +851,7 @@ nonisolated extension Verisplit_Split_V1_Sample: SwiftProtobuf.Message, SwiftPro
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.label) }()
       case 3: try { try decoder.decodeSingularBytesField(value: &self.leaf) }()
+      case 4: try { try decoder.decodeRepeatedBytesField(value: &self.siblings) }()
       default: break
       }
     }
@@ -862,6 +867,9 @@ nonisolated extension Verisplit_Split_V1_Sample: SwiftProtobuf.Message, SwiftPro
     if !self.leaf.isEmpty {
       try visitor.visitSingularBytesField(value: self.leaf, fieldNumber: 3)
     }
+    if !self.siblings.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.siblings, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -869,6 +877,7 @@ nonisolated extension Verisplit_Split_V1_Sample: SwiftProtobuf.Message, SwiftPro
     if lhs.index != rhs.index {return false}
     if lhs.label != rhs.label {return false}
     if lhs.leaf != rhs.leaf {return false}
+    if lhs.siblings != rhs.siblings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
