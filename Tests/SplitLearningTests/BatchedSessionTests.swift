@@ -208,6 +208,27 @@ final class BatchedSessionTests: XCTestCase {
         object["samples"] = [["index": 0, "label": 1, "leaf": "", "extra": 1], ["index": 1, "label": 1, "leaf": ""]]
         XCTAssertThrowsError(
             try JSONDecoder().decode(StepRecord.self, from: try JSONSerialization.data(withJSONObject: object)))
+        // Merkle siblings: a list of canonical hex field elements, 1 to 24 of them, or no key.
+        var withPath = record
+        withPath.samples[1].siblings = (0..<12).map { Fr(UInt64(50 + $0)) }
+        let pathLine = try JSONEncoder().encode(withPath)
+        XCTAssertEqual(try JSONDecoder().decode(StepRecord.self, from: pathLine), withPath)
+        let pathObject = try XCTUnwrap(try JSONSerialization.jsonObject(with: pathLine) as? [String: Any])
+        let entries = try XCTUnwrap(pathObject["samples"] as? [[String: Any]])
+        XCTAssertNil(entries[0]["siblings"], "an empty path is no key")
+        let good = try XCTUnwrap(entries[1]["siblings"] as? [String])
+        let overR = String(repeating: "f", count: 64)
+        for bad: Any in [
+            [String](), Array(repeating: good[0], count: 25), [good[0], overR], [good[0], "AB"], [1, 2],
+        ] {
+            var object = pathObject
+            var list = entries
+            list[1]["siblings"] = bad
+            object["samples"] = list
+            XCTAssertThrowsError(
+                try JSONDecoder().decode(StepRecord.self, from: try JSONSerialization.data(withJSONObject: object)),
+                "\(bad)")
+        }
         // One sample keeps the single-sample keys (batch-1 records are unchanged).
         let single = StepRecord(step: 0, activations: [1], samples: [samples[0]])
         let singleObject = try XCTUnwrap(
@@ -239,6 +260,27 @@ final class BatchedSessionTests: XCTestCase {
             XCTAssertEqual(field, "Activations.samples")
         }
         m.sampleIndex = 0
+        // Merkle siblings: each a canonical, non-empty field element; at most 24 of them.
+        let honest = m
+        for (bad, field) in [
+            ([Data(repeating: 0xff, count: 32)], "Activations.samples[1].siblings[0]"),
+            ([Data(count: 32), Data()], "Activations.samples[1].siblings[1]"),
+            ([Data](repeating: Data(count: 32), count: 25), "Activations.samples[1].siblings"),
+        ] {
+            m.samples[1].siblings = bad
+            envelope.body = .activations(m)
+            XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
+                guard case .malformedField(let got, _)? = $0 as? Rejection else { return XCTFail("\($0)") }
+                XCTAssertEqual(got, field)
+            }
+        }
+        m = honest
+        m.samples[1].siblings = [Data(count: 32), Data(repeating: 7, count: 31) + Data([0])]
+        envelope.body = .activations(m)
+        guard case .activations(let decoded) = try Wire.decode(try envelope.serializedBytes()) else {
+            return XCTFail("not activations")
+        }
+        XCTAssertEqual(decoded.samples[1].siblings.count, 2)
         m.forwardProof = Data(repeating: 1, count: 300)
         envelope.body = .activations(m)
         XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
