@@ -48,11 +48,7 @@ extension ConstraintSystem {
             b.rows == n && c.rows == m && c.columns == k, "shapes \(m)x\(n) * \(b.rows)x\(k) != \(c.rows)x\(c.columns)")
         precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
         withNamespace(name) {
-            // sigma = rho^m and its powers.
-            let sigma =
-                m == 0
-                ? LinearCombination<F>.one
-                : LinearCombination(multiply(rhoPowers[m - 1], LinearCombination(challenge), "sigma"))
+            let sigma = freivaldsSigma(rhoPowers, rows: m, challenge: challenge)
             var v: [LinearCombination<F>] = [.one]
             while v.count < k { v.append(LinearCombination(multiply(v[v.count - 1], sigma, "v\(v.count)"))) }
             var bv: [LinearCombination<F>] = []
@@ -106,10 +102,7 @@ extension ConstraintSystem {
         precondition(c.rows == m && c.columns == blocks * positions, "C is not \(m) x \(blocks * positions)")
         precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
         withNamespace(name) {
-            let sigma =
-                m == 0
-                ? LinearCombination<F>.one
-                : LinearCombination(multiply(rhoPowers[m - 1], LinearCombination(challenge), "sigma"))
+            let sigma = freivaldsSigma(rhoPowers, rows: m, challenge: challenge)
             var beta: [LinearCombination<F>] = [.one]
             while beta.count < positions { beta.append(times(beta[beta.count - 1], sigma, "beta\(beta.count)")) }
             let tau = positions == 0 ? LinearCombination<F>.one : times(beta[positions - 1], sigma, "tau")
@@ -153,6 +146,12 @@ extension ConstraintSystem {
     public static func gatheredFreivaldsCost(m: Int, n: Int, positions: Int, blocks: Int, length: Int) -> Int {
         m * n + n + n * positions + length + blocks * (length + 3) + m * blocks * positions + 2 * m * blocks + 3 * m
             + positions
+    }
+
+    /// sigma = rho^m, the base of the column weights (v_j = sigma^j), so that u_i v_j = rho^(i + m j)
+    /// gives every entry of an m-row product its own power of rho.
+    func freivaldsSigma(_ rhoPowers: [LinearCombination<F>], rows m: Int, challenge: Variable) -> LinearCombination<F> {
+        m == 0 ? .one : LinearCombination(multiply(rhoPowers[m - 1], LinearCombination(challenge), "sigma"))
     }
 
     /// x y as a combination: free when either is a constant, else one constraint.
