@@ -967,8 +967,17 @@ PI fp12 fp12_cyclotomic_sqr(const fp12 *a) {
     vs_bn254_fq12_cyclotomic_sqr_adx(&r.c0.c0.c0.l0, &a->c0.c0.c0.l0);
     return r;
 }
+
+/* r <- r^2 in place, as the exponentiation loops use it: the routine reads every input
+   coefficient before its first store and then writes each output coefficient after its last
+   read of the same coefficient, so r may be both; this spares the copy of a 384-byte returned
+   value per squaring. */
+PI void fp12_cyclotomic_sqr_assign(fp12 *r) {
+    vs_bn254_fq12_cyclotomic_sqr_adx(&r->c0.c0.c0.l0, &r->c0.c0.c0.l0);
+}
 #else
 PI fp12 fp12_cyclotomic_sqr(const fp12 *a) { return fp12_cyclotomic_sqr_c(a); }
+PI void fp12_cyclotomic_sqr_assign(fp12 *r) { *r = fp12_cyclotomic_sqr_c(r); }
 #endif
 
 static int fp12_inverse(fp12 *r, const fp12 *a) {
@@ -1185,7 +1194,7 @@ static fp12 power_by_negative_x(const fp12 *a, const int8_t *xdigits, size_t nx)
         fp12 inverse = fp12_conj(a);
         r = *a;
         for (size_t i = 1; i < nx; i++) {
-            r = fp12_cyclotomic_sqr(&r);
+            fp12_cyclotomic_sqr_assign(&r);
             if (xdigits[i] == 1) {
                 r = fp12_mul(&r, a);
             } else if (xdigits[i] == -1) {
@@ -1219,7 +1228,7 @@ static fp12 power_by_negative_x(const fp12 *a, const int8_t *xdigits, size_t nx)
     for (int i = 1; i < 4; i++) table[i] = fp12_mul(&table[i - 1], &a2);
     r = table[w[n - 1] >> 1]; /* the leading digit is positive and odd */
     for (size_t i = n - 1; i-- > 0;) {
-        r = fp12_cyclotomic_sqr(&r);
+        fp12_cyclotomic_sqr_assign(&r);
         int d = w[i];
         if (d > 0) {
             r = fp12_mul(&r, &table[d >> 1]);
