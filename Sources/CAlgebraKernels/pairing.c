@@ -923,7 +923,7 @@ PI void fq4_sqr(fp2 *t0, fp2 *t1, const fp2 *a, const fp2 *b) {
     *t1 = fp2w_redc(&ab);
 }
 
-static fp12 fp12_cyclotomic_sqr(const fp12 *a) {
+static fp12 fp12_cyclotomic_sqr_c(const fp12 *a) {
     const fp2 *z0 = &a->c0.c0, *z4 = &a->c0.c1, *z3 = &a->c0.c2;
     const fp2 *z2 = &a->c1.c0, *z1 = &a->c1.c1, *z5 = &a->c1.c2;
     fp2 t0, t1, t2, t3, t4, t5, x;
@@ -955,6 +955,30 @@ static fp12 fp12_cyclotomic_sqr(const fp12 *a) {
     r.c1.c2 = fp2_add(&x, &t3);
     return r;
 }
+
+#if defined(__ELF__)
+/* fp2_wide.S: the same squaring as one routine, each output coefficient one nine-limb combination
+   of the 512-bit products reduced once (no wide intermediate stored reduced mod p 2^256); the C
+   formulation above is its reference. */
+void vs_bn254_fq12_cyclotomic_sqr_adx(uint64_t r[48], const uint64_t a[48]);
+
+PI fp12 fp12_cyclotomic_sqr(const fp12 *a) {
+    fp12 r;
+    vs_bn254_fq12_cyclotomic_sqr_adx(&r.c0.c0.c0.l0, &a->c0.c0.c0.l0);
+    return r;
+}
+
+/* r <- r^2 in place, as the exponentiation loops use it: the routine reads every input
+   coefficient before its first store and then writes each output coefficient after its last
+   read of the same coefficient, so r may be both; this spares the copy of a 384-byte returned
+   value per squaring. */
+PI void fp12_cyclotomic_sqr_assign(fp12 *r) {
+    vs_bn254_fq12_cyclotomic_sqr_adx(&r->c0.c0.c0.l0, &r->c0.c0.c0.l0);
+}
+#else
+PI fp12 fp12_cyclotomic_sqr(const fp12 *a) { return fp12_cyclotomic_sqr_c(a); }
+PI void fp12_cyclotomic_sqr_assign(fp12 *r) { *r = fp12_cyclotomic_sqr_c(r); }
+#endif
 
 static int fp12_inverse(fp12 *r, const fp12 *a) {
     fp6 n0 = fp6_sqr(&a->c0), n1 = fp6_sqr(&a->c1);
@@ -1170,7 +1194,7 @@ static fp12 power_by_negative_x(const fp12 *a, const int8_t *xdigits, size_t nx)
         fp12 inverse = fp12_conj(a);
         r = *a;
         for (size_t i = 1; i < nx; i++) {
-            r = fp12_cyclotomic_sqr(&r);
+            fp12_cyclotomic_sqr_assign(&r);
             if (xdigits[i] == 1) {
                 r = fp12_mul(&r, a);
             } else if (xdigits[i] == -1) {
@@ -1204,7 +1228,7 @@ static fp12 power_by_negative_x(const fp12 *a, const int8_t *xdigits, size_t nx)
     for (int i = 1; i < 4; i++) table[i] = fp12_mul(&table[i - 1], &a2);
     r = table[w[n - 1] >> 1]; /* the leading digit is positive and odd */
     for (size_t i = n - 1; i-- > 0;) {
-        r = fp12_cyclotomic_sqr(&r);
+        fp12_cyclotomic_sqr_assign(&r);
         int d = w[i];
         if (d > 0) {
             r = fp12_mul(&r, &table[d >> 1]);
@@ -1274,6 +1298,10 @@ void vs_bn254_fq12_sqr(void *r, const void *a) {
 }
 void vs_bn254_fq12_cyclotomic_sqr(void *r, const void *a) {
     fp12 v = fp12_cyclotomic_sqr((const fp12 *)a);
+    memcpy(r, &v, sizeof v);
+}
+void vs_bn254_fq12_cyclotomic_sqr_reference(void *r, const void *a) {
+    fp12 v = fp12_cyclotomic_sqr_c((const fp12 *)a);
     memcpy(r, &v, sizeof v);
 }
 void vs_bn254_fq12_mul_by_034(void *r, const void *a, const void *d0, const void *d3, const void *d4) {
@@ -1373,6 +1401,7 @@ void vs_bn254_fq2_sqr(void *r, const void *a) { (void)r; (void)a; }
 void vs_bn254_fq12_mul(void *r, const void *a, const void *b) { (void)r; (void)a; (void)b; }
 void vs_bn254_fq12_sqr(void *r, const void *a) { (void)r; (void)a; }
 void vs_bn254_fq12_cyclotomic_sqr(void *r, const void *a) { (void)r; (void)a; }
+void vs_bn254_fq12_cyclotomic_sqr_reference(void *r, const void *a) { (void)r; (void)a; }
 void vs_bn254_fq12_mul_by_034(void *r, const void *a, const void *d0, const void *d3, const void *d4) {
     (void)r; (void)a; (void)d0; (void)d3; (void)d4;
 }

@@ -321,6 +321,29 @@ final class PairingKernelTests: XCTestCase {
         }
     }
 
+    /// The one-routine assembly cyclotomic squaring (`fp2_wide.S`, behind
+    /// `vs_bn254_fq12_cyclotomic_sqr` and the final exponentiation) against its C formulation: both
+    /// compute the same polynomial map on all of Fq12, so they must agree bit for bit on every
+    /// reduced input, cyclotomic or not: edge patterns, elements whose twelve coefficients are
+    /// drawn from the edge values (0, 1, p-1, p-2, 2) independently, and random elements.
+    func testCyclotomicSquaringAssemblyMatchesC() throws {
+        try requireADX()
+        let coefficients = edgeFq
+        func pick() -> Fq { coefficients[Int.random(in: 0..<coefficients.count)] }
+        var values = edgeFq12
+        for _ in 0..<400 {
+            let c = (0..<6).map { _ in Fq2(pick(), pick()) }
+            values.append(Fq12(Fq6(c[0], c[1], c[2]), Fq6(c[3], c[4], c[5])))
+        }
+        for _ in 0..<400 { values.append(.random()) }
+        for a in values {
+            var expected = Fq12.zero, r = Fq12.zero, x = a
+            vs_bn254_fq12_cyclotomic_sqr_reference(&expected, &x)
+            vs_bn254_fq12_cyclotomic_sqr(&r, &x)
+            XCTAssertEqual(r, expected, "\(a)")
+        }
+    }
+
     /// The 16 limbs of the unreduced Fq2 product (c0 then c1, 8 limbs each) from `hook`.
     func wideProduct(
         _ hook: (UnsafeMutableRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) -> Void, _ a: Fq2, _ b: Fq2

@@ -356,6 +356,9 @@ void vs_bn254_fq12_power_by_negative_x(void *r, const void *a, const int8_t *xdi
  *   fq2_sqr_wide, fq2_sqr_wide_reference: the same for the unreduced square of a reduced a.
  *   fq_inverse: a^-1 by the binary (Kaliski) inversion the pairing uses; fq_inverse_fermat: by
  *     a^(p-2). Both return 0 for a = 0 (r untouched), else 1.
+ *   fq12_cyclotomic_sqr_reference: the C formulation of the cyclotomic squaring, which the
+ *     one-routine assembly version (fp2_wide.S) replaces on ELF x86-64; any reduced a (the two
+ *     agree on all of Fq12, not only on the cyclotomic subgroup).
  */
 void vs_bn254_fq2_mul_wide(void *r, const void *a, const void *b);
 void vs_bn254_fq2_mul_wide_reference(void *r, const void *a, const void *b);
@@ -363,6 +366,7 @@ void vs_bn254_fq2_sqr_wide(void *r, const void *a);
 void vs_bn254_fq2_sqr_wide_reference(void *r, const void *a);
 int vs_bn254_fq_inverse(void *r, const void *a);
 int vs_bn254_fq_inverse_fermat(void *r, const void *a);
+void vs_bn254_fq12_cyclotomic_sqr_reference(void *r, const void *a);
 void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
                          size_t ndigits);
 void vs_bn254_miller_loop(void *out, const void *points, const void *const *tables, const uint8_t *affine,
