@@ -23,6 +23,50 @@
 
     .text
 
+/* The six callee-saved registers pushed (with their unwind notes) and FRAME bytes of stack
+   reserved, and the reverse before returning: the prologue and epilogue of the routines that
+   need every register. */
+.macro VS_SAVE_CALLEE_SAVED FRAME
+    pushq   %rbx
+    .cfi_adjust_cfa_offset 8
+    .cfi_offset %rbx, -16
+    pushq   %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_offset %rbp, -24
+    pushq   %r12
+    .cfi_adjust_cfa_offset 8
+    .cfi_offset %r12, -32
+    pushq   %r13
+    .cfi_adjust_cfa_offset 8
+    .cfi_offset %r13, -40
+    pushq   %r14
+    .cfi_adjust_cfa_offset 8
+    .cfi_offset %r14, -48
+    pushq   %r15
+    .cfi_adjust_cfa_offset 8
+    .cfi_offset %r15, -56
+    subq    $\FRAME, %rsp
+    .cfi_adjust_cfa_offset \FRAME
+.endm
+
+.macro VS_RESTORE_CALLEE_SAVED_AND_RETURN FRAME
+    addq    $\FRAME, %rsp
+    .cfi_adjust_cfa_offset -\FRAME
+    popq    %r15
+    .cfi_adjust_cfa_offset -8
+    popq    %r14
+    .cfi_adjust_cfa_offset -8
+    popq    %r13
+    .cfi_adjust_cfa_offset -8
+    popq    %r12
+    .cfi_adjust_cfa_offset -8
+    popq    %rbp
+    .cfi_adjust_cfa_offset -8
+    popq    %rbx
+    .cfi_adjust_cfa_offset -8
+    ret
+.endm
+
 /* One 256 x 256 -> 512-bit product from memory operands: A at AOFF(AREG), B at BOFF(BREG), the
    eight result limbs stored at DOFF(DREG). Schoolbook rows (the first on MUL/ADC, the others on
    the CF and OF chains of ADCX/ADOX), five rotating accumulators r8..r12, rax/r14 for the
@@ -88,26 +132,7 @@
     .p2align 5
 vs_bn254_fp2_mul_wide_adx:
     .cfi_startproc
-    pushq   %rbx
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %rbx, -16
-    pushq   %rbp
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %rbp, -24
-    pushq   %r12
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r12, -32
-    pushq   %r13
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r13, -40
-    pushq   %r14
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r14, -48
-    pushq   %r15
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r15, -56
-    subq    $192, %rsp
-    .cfi_adjust_cfa_offset 192
+    VS_SAVE_CALLEE_SAVED 192
     movq    %rdx, %rcx
     /* stack: v0 at 0, v1 at 64, a0 + a1 at 128, b0 + b1 at 160 */
     VS_MUL_WIDE 0, %rsi, 0, %rcx, 0, %rsp
@@ -202,21 +227,7 @@ vs_bn254_fp2_mul_wide_adx:
     movq    %r11, 48(%rdi)
     movq    %r12, 56(%rdi)
 
-    addq    $192, %rsp
-    .cfi_adjust_cfa_offset -192
-    popq    %r15
-    .cfi_adjust_cfa_offset -8
-    popq    %r14
-    .cfi_adjust_cfa_offset -8
-    popq    %r13
-    .cfi_adjust_cfa_offset -8
-    popq    %r12
-    .cfi_adjust_cfa_offset -8
-    popq    %rbp
-    .cfi_adjust_cfa_offset -8
-    popq    %rbx
-    .cfi_adjust_cfa_offset -8
-    ret
+    VS_RESTORE_CALLEE_SAVED_AND_RETURN 192
     .cfi_endproc
     .size   vs_bn254_fp2_mul_wide_adx, .-vs_bn254_fp2_mul_wide_adx
 
@@ -754,26 +765,7 @@ vs_bn254_fp2_sqr_wide_adx:
     .p2align 5
 vs_bn254_fq12_cyclotomic_sqr_adx:
     .cfi_startproc
-    pushq   %rbx
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %rbx, -16
-    pushq   %rbp
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %rbp, -24
-    pushq   %r12
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r12, -32
-    pushq   %r13
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r13, -40
-    pushq   %r14
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r14, -48
-    pushq   %r15
-    .cfi_adjust_cfa_offset 8
-    .cfi_offset %r15, -56
-    subq    $CY_FRAME, %rsp
-    .cfi_adjust_cfa_offset CY_FRAME
+    VS_SAVE_CALLEE_SAVED CY_FRAME
     /* a.c0 = (z0, z4, z3) at 0, 64, 128; a.c1 = (z2, z1, z5) at 192, 256, 320 */
     VS_FQ4_SQR 0, 256, CY_RES, 0
     VS_FQ4_SQR 192, 128, CY_RES+160, 0
@@ -790,21 +782,7 @@ vs_bn254_fq12_cyclotomic_sqr_adx:
     VS_LIN_MINUS CY_RES+360, 160
     VS_LIN_PLUS CY_RES+400, 192
     VS_LIN_PLUS CY_RES+440, 224
-    addq    $CY_FRAME, %rsp
-    .cfi_adjust_cfa_offset -CY_FRAME
-    popq    %r15
-    .cfi_adjust_cfa_offset -8
-    popq    %r14
-    .cfi_adjust_cfa_offset -8
-    popq    %r13
-    .cfi_adjust_cfa_offset -8
-    popq    %r12
-    .cfi_adjust_cfa_offset -8
-    popq    %rbp
-    .cfi_adjust_cfa_offset -8
-    popq    %rbx
-    .cfi_adjust_cfa_offset -8
-    ret
+    VS_RESTORE_CALLEE_SAVED_AND_RETURN CY_FRAME
     .cfi_endproc
     .size   vs_bn254_fq12_cyclotomic_sqr_adx, .-vs_bn254_fq12_cyclotomic_sqr_adx
 
