@@ -64,6 +64,9 @@ public final class LookupRangeTable<F: PrimeField> {
         let rValue = cs.value(challenge)
         var inverses = (0..<tableSize).map { rValue - F(UInt64($0)) }
         F.batchInvert(&inverses)
+        // The inverses (full-size field elements) sit on the A side of their constraints: a wire
+        // in B is paid twice by the prover, in the G1 and the G2 MSM of B (a G2 point costs about
+        // three G1 points), while every inverse is in A anyway through the sums' equality.
         cs.withNamespace(name) {
             var left = LinearCombination<F>()
             for (i, limb) in limbs.enumerated() {
@@ -73,7 +76,7 @@ public final class LookupRangeTable<F: PrimeField> {
                     "inv\(i)",
                     value: (0..<tableSize).contains(value) && cs.value(limb) == F(UInt64(value))
                         ? inverses[value] : cs.value(denominator).inverse() ?? .zero)
-                cs.enforce(denominator, LinearCombination(inverse), .one, "inv\(i)")
+                cs.enforce(LinearCombination(inverse), denominator, .one, "inv\(i)")
                 left += LinearCombination(inverse)
             }
             var right = LinearCombination<F>()
@@ -81,7 +84,7 @@ public final class LookupRangeTable<F: PrimeField> {
                 let denominator = r - F(UInt64(t))
                 let m = LinearCombination<F>(multiplicities[t])
                 let quotient = cs.allocatePrivate("table\(t)", value: inverses[t] * cs.value(m))
-                cs.enforce(denominator, LinearCombination(quotient), m, "table\(t)")
+                cs.enforce(LinearCombination(quotient), denominator, m, "table\(t)")
                 right += LinearCombination(quotient)
             }
             cs.enforceEqual(left, right, "sums")

@@ -186,7 +186,6 @@ public enum Groth16 {
         }
         guard witness[0] == .one, r1cs.numPublic == key.publicInputCount else { throw .circuitMismatch }
         let knowsC = !key.reduction.derivesCFromAB || r1cs.c.nonZeroCount > 0
-        if knowsC, let bad = r1cs.firstUnsatisfied(witness) { throw .witnessDoesNotSatisfy(constraint: bad) }
         let domain = try domain(for: r1cs)
         guard domain.size == key.domainSize else { throw .circuitMismatch }
         // The snarkjs form needs the 2n-point domain, which Fr has up to n = 2^27.
@@ -194,7 +193,8 @@ public enum Groth16 {
             throw .circuitTooLarge(constraints: r1cs.constraintCount)
         }
 
-        let h = try quotient(r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction)
+        let h = try quotient(
+            r1cs: r1cs, witness: witness, domain: domain, reduction: key.reduction, checkingWitness: knowsC)
         var r = Fr.random(), s = Fr.random()
         defer {
             r = .zero
@@ -217,32 +217,48 @@ public enum Groth16 {
     /// then h in the reduction's basis. When the reduction derives C (snarkjs), C_j is
     /// <A_j, w> <B_j, w> as in snarkjs's prover (equal to <C_j, w> for a satisfying witness; the
     /// circuit may lack C).
+    ///
+    /// With `checkingWitness`, the same pass checks every row, <A_j, w> <B_j, w> = <C_j, w>
+    /// (one product and, for a reduction that derives C, one more row product), on all cores,
+    /// and throws `witnessDoesNotSatisfy` with the first row that fails: the honest provers'
+    /// witness check, which was a separate single-threaded pass over the matrices.
     static func quotient(
         r1cs: R1CS<Fr>, witness: [Fr], domain: EvaluationDomain,
-        reduction: any QAPReduction.Type
+        reduction: any QAPReduction.Type, checkingWitness: Bool = false
     ) throws(Groth16Error) -> [Fr] {
         let m = r1cs.constraintCount
         var a = [Fr](repeating: .zero, count: domain.size)
         var b = [Fr](repeating: .zero, count: domain.size)
         var c = [Fr](repeating: .zero, count: domain.size)
+        // Rows on all cores (4 chunks per core, inline below 4096 rows); disjoint writes.
+        let chunks = m < 4096 ? 1 : 4 * ProcessInfoCores.activeCount
+        var firstFailure = [Int](repeating: Int.max, count: chunks)
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeMutableBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    let out = UnsafeSendable((pa, pb, pc))
-                    let cFromAB = reduction.derivesCFromAB
-                    // Rows on all cores (4 chunks per core, inline below 4096 rows); disjoint writes.
-                    let chunks = m < 4096 ? 1 : 4 * ProcessInfoCores.activeCount
-                    Parallel.forEachChunk(m, chunks: chunks) { _, rows in
-                        for j in rows {
-                            let aj = r1cs.a.dot(row: j, witness), bj = r1cs.b.dot(row: j, witness)
-                            out.value.0[j] = aj
-                            out.value.1[j] = bj
-                            out.value.2[j] = cFromAB ? aj * bj : r1cs.c.dot(row: j, witness)
+                    firstFailure.withUnsafeMutableBufferPointer { pf in
+                        let out = UnsafeSendable((pa, pb, pc, pf))
+                        let cFromAB = reduction.derivesCFromAB
+                        Parallel.forEachChunk(m, chunks: chunks) { chunk, rows in
+                            for j in rows {
+                                let aj = r1cs.a.dot(row: j, witness), bj = r1cs.b.dot(row: j, witness)
+                                let ab = aj * bj
+                                out.value.0[j] = aj
+                                out.value.1[j] = bj
+                                if cFromAB && !checkingWitness {
+                                    out.value.2[j] = ab
+                                    continue
+                                }
+                                let cj = r1cs.c.dot(row: j, witness)
+                                out.value.2[j] = cFromAB ? ab : cj
+                                if checkingWitness, ab != cj, out.value.3[chunk] == Int.max { out.value.3[chunk] = j }
+                            }
                         }
                     }
                 }
             }
         }
+        if let bad = firstFailure.min(), bad != Int.max { throw .witnessDoesNotSatisfy(constraint: bad) }
         for i in 0...r1cs.numPublic { a[m + i] = witness[i] }
         do {
             return try reduction.quotient(a: a, b: b, c: c, domain: domain)

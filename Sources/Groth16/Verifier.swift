@@ -7,12 +7,18 @@ public struct PreparedVerifyingKey: Sendable {
     let beta: G2Prepared
     let gamma: G2Prepared
     let delta: G2Prepared
+    /// The commitment key's sigma and the G2 generator, the two fixed points of the proof of
+    /// knowledge of a committed proof (nil when the circuit has no commitment).
+    let sigma: G2Prepared?
+    let generator: G2Prepared?
 
     public init(_ key: VerifyingKey) {
         self.key = key
         beta = G2Prepared(key.beta, affineLines: true)
         gamma = G2Prepared(key.gamma, affineLines: true)
         delta = G2Prepared(key.delta, affineLines: true)
+        sigma = key.commitment.map { G2Prepared($0.sigma, affineLines: true) }
+        generator = key.commitment.map { _ in G2Prepared(G2Affine.generator, affineLines: true) }
     }
 }
 

@@ -115,8 +115,9 @@ public enum BatchedProving {
                 statement = Array((built?.publicValues ?? []).dropLast())
             }
             guard let proof else { throw BatchedProvingError.noProof(part) }
+            let verifying = PreparedVerifyingKey(key.verifyingKey)
             let (valid, verifySeconds) = try timed {
-                try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement)
+                try Groth16.verifyCommitted(key: verifying, proof: proof, statement: statement)
             }
             guard valid else { throw BatchedProvingError.rejected(part) }
             parts.append(

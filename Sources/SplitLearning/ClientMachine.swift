@@ -287,9 +287,11 @@ public struct ClientStateMachine: PartyMachine {
         if t == 0, data.announcement.fixedScheduleSeed == nil { message.scheduleSecret = data.scheduleSecret }
         if policy.commitments {
             let messageSalt = Fr.random()
+            let format = spec.format
             do {
                 message.commitment = try timed(&stats.computeSeconds) {
-                    try Commitments.activations(plan.activations, labels: labels, salt: messageSalt)
+                    try MessageCommitment.activations(
+                        plan.activations, labels: labels, salt: messageSalt, format: format)
                 }
             } catch { return fail(.invalidArgument("committing the activations: \(error)")) }
             message.salt = messageSalt

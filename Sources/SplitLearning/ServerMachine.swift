@@ -386,7 +386,7 @@ public struct ServerStateMachine: PartyMachine {
                     try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: fresh)
                 }
                 message.commitment = try timed(&stats.computeSeconds) {
-                    try Commitments.gradient(gradient, salt: gradientSalt)
+                    try MessageCommitment.gradient(gradient, salt: gradientSalt, format: spec.format)
                 }
             } catch {
                 return fail(.invalidArgument("committing the server's step: \(error)"))

@@ -42,7 +42,7 @@ public enum StepProof: Sendable, Equatable {
             return (try? Groth16.verify(key: key, proof: proof, publicInputs: statement)) ?? false
         case .committed(let proof):
             guard key.key.commitment != nil else { return false }
-            return (try? Groth16.verifyCommitted(key: key.key, proof: proof, statement: statement)) ?? false
+            return (try? Groth16.verifyCommitted(key: key, proof: proof, statement: statement)) ?? false
         }
     }
 

@@ -45,6 +45,15 @@ final class CommittedGroth16Tests: XCTestCase {
         return cs
     }
 
+    /// Both committed verifiers, with the key's fixed G2 points prepared once or not, on the same
+    /// proof: every test below runs its attack through both, and they must agree.
+    func verifyBoth(key: VerifyingKey, proof: CommittedProof, statement: [Fr]) throws -> Bool {
+        let plain = try Groth16.verifyCommitted(key: key, proof: proof, statement: statement)
+        let prepared = try Groth16.verifyCommitted(key: PreparedVerifyingKey(key), proof: proof, statement: statement)
+        XCTAssertEqual(plain, prepared, "the prepared verifier disagrees with the plain one")
+        return plain
+    }
+
     func testHonestProofVerifiesAndTheStatementIsBound() throws {
         let template = circuit(oracle: nil)
         XCTAssertNil(template.firstViolation())
@@ -55,12 +64,12 @@ final class CommittedGroth16Tests: XCTestCase {
         let key = try Groth16.setup(r1cs)
         let proof = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
         let statement = [Fr(UInt64(152)), Fr(UInt64(42))]  // trace: 3*2 + 5*6 + 7*4 + 11*8
-        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        XCTAssertTrue(try verifyBoth(key: key.verifyingKey, proof: proof, statement: statement))
         XCTAssertFalse(
-            try Groth16.verifyCommitted(
+            try verifyBoth(
                 key: key.verifyingKey, proof: proof, statement: [statement[0] + .one, statement[1]]))
         XCTAssertFalse(
-            try Groth16.verifyCommitted(
+            try verifyBoth(
                 key: key.verifyingKey, proof: proof, statement: [statement[0], statement[1] + .one]))
         XCTAssertEqual(try CommittedProof(bytes: proof.bytes), proof)
         XCTAssertThrowsError(try CommittedProof(bytes: Array(proof.bytes.dropLast())))
@@ -104,8 +113,8 @@ final class CommittedGroth16Tests: XCTestCase {
         XCTAssertFalse(try Groth16.batchVerifyCommitted(key: prepared, proofs: wrongStatement))
         // One by one, each altered proof is the one that fails.
         XCTAssertFalse(
-            try Groth16.verifyCommitted(key: key.verifyingKey, proof: swapped[0].proof, statement: statement))
-        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: honest[2].proof, statement: statement))
+            try verifyBoth(key: key.verifyingKey, proof: swapped[0].proof, statement: statement))
+        XCTAssertTrue(try verifyBoth(key: key.verifyingKey, proof: honest[2].proof, statement: statement))
         XCTAssertThrowsError(
             try Groth16.batchVerifyCommitted(key: prepared, proofs: [(proofs[0], [statement[0]])]))
     }
@@ -134,7 +143,7 @@ final class CommittedGroth16Tests: XCTestCase {
             knowledge: k, blinding: nu)
         let statement = Array(forged.publicValues.dropLast())
         XCTAssertNotEqual(Groth16.commitmentChallenge(commitment: d, statement: statement), rhoStar)
-        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: proof, statement: statement))
         // The same forgery without a way to choose the challenge: no witness.
         XCTAssertNotNil(circuit(oracle: nil, forge: (e, f)).firstViolation())
     }
@@ -161,15 +170,15 @@ final class CommittedGroth16Tests: XCTestCase {
         let proof = try Groth16.proveCommittedUnchecked(
             key: key, r1cs: r1cs, witness: rebuilt.witness(), commitment: d,
             knowledge: k, blinding: nu)
-        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: proof, statement: statement))
         // An honest proof whose D is moved off the basis (by G1) with its knowledge proof kept.
         let good = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
         var shifted = good
         shifted.commitment = (good.commitment.jacobian + G1Affine.generator).affine
-        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: shifted, statement: statement))
+        XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: shifted, statement: statement))
         var swapped = good
         swapped.knowledge = (good.knowledge.jacobian + G1Affine.generator).affine
-        XCTAssertFalse(try Groth16.verifyCommitted(key: key.verifyingKey, proof: swapped, statement: statement))
+        XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: swapped, statement: statement))
     }
 
     /// The commitment hides: two proofs of the same witness carry different commitments, neither
@@ -203,7 +212,7 @@ final class CommittedGroth16Tests: XCTestCase {
             self.circuit(oracle: oracle)
         }
         XCTAssertTrue(
-            try Groth16.verifyCommitted(
+            try verifyBoth(
                 key: key.verifyingKey, proof: proof, statement: [Fr(UInt64(152)), Fr(UInt64(42))]))
 
         var plainCircuit = r1cs
@@ -237,7 +246,7 @@ final class CommittedGroth16Tests: XCTestCase {
         XCTAssertEqual(key.hForm, .oddCosetLagrange)
         let statement = [Fr(UInt64(152)), Fr(UInt64(42))]
         let proof = try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
-        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement))
+        XCTAssertTrue(try verifyBoth(key: key.verifyingKey, proof: proof, statement: statement))
 
         let bytes = try Zkey.write(key, r1cs: r1cs)
         let contents = try Zkey.parse(bytes)
@@ -248,7 +257,7 @@ final class CommittedGroth16Tests: XCTestCase {
         let again = try Groth16.proveCommitted(key: contents.key, r1cs: contents.r1cs) { oracle in
             self.circuit(oracle: oracle)
         }
-        XCTAssertTrue(try Groth16.verifyCommitted(key: key.verifyingKey, proof: again, statement: statement))
+        XCTAssertTrue(try verifyBoth(key: key.verifyingKey, proof: again, statement: statement))
 
         // The key and the circuit must agree on the commitment.
         var plainCircuit = r1cs

@@ -127,6 +127,35 @@ final class Groth16RoundTripTests: XCTestCase {
         }
     }
 
+    /// The prover checks the witness inside the quotient's parallel pass over the rows: on a
+    /// circuit of 6,000 rows (several chunks per core), two rows broken far apart, the one
+    /// reported is the first, as the sequential `firstUnsatisfied` finds it; one broken row in
+    /// the last chunk alone is found too.
+    func testTheWitnessCheckInTheQuotientReportsTheFirstBrokenRow() throws {
+        let cs = ConstraintSystem<Fr>()
+        var x = LinearCombination<Fr>(cs.allocatePrivateInput("x0", value: Fr(UInt64(3))))
+        var wires: [Variable] = []
+        for i in 1...6_000 {
+            let next = cs.allocatePrivate("x\(i)", value: cs.value(x) * cs.value(x) + Fr(UInt64(i)))
+            cs.enforce(x, x, LinearCombination(next) - LinearCombination(constant: Fr(UInt64(i))), "step\(i)")
+            x = LinearCombination(next)
+            wires.append(next)
+        }
+        cs.allocatePublic("out", value: cs.value(x))
+        cs.enforceEqual(LinearCombination(cs.publicVariable(0)), x, "out")
+        let r1cs = cs.r1cs()
+        let key = try Groth16.setup(r1cs)
+        XCTAssertNoThrow(try Groth16.prove(key: key, r1cs: r1cs, witness: cs.witness()))
+        for broken in [[wires[5_990]], [wires[4_100], wires[1_200]]] {
+            var witness = cs.witness()
+            for wire in broken { witness[cs.wire(wire)] += .one }
+            let first = try XCTUnwrap(r1cs.firstUnsatisfied(witness))
+            XCTAssertThrowsError(try Groth16.prove(key: key, r1cs: r1cs, witness: witness)) { error in
+                XCTAssertEqual(error as? Groth16Error, .witnessDoesNotSatisfy(constraint: first))
+            }
+        }
+    }
+
     func testKeyForAnotherCircuitIsRefused() throws {
         let cs = ConstraintSystem<Fr>()
         let out = cs.allocatePublic("out", value: Fr(UInt64(9)))

@@ -483,6 +483,9 @@ final class StateMachineTests: XCTestCase {
         }()
         expect(.notInDataset(sample: 1, index: offPath), notInDataset)
         expect(.doesNotOpen(.activations), try activations(.ledger) { $0.values[0] += 1 })
+        // The message commitment packs ten 24-bit values per field element, so a value moved by
+        // 2^24 packs (and commits) exactly like the honest one: the range check refuses it first.
+        expect(.outOfRange(.activations, index: 0, bits: 24), try activations(.ledger) { $0.values[0] += 1 << 24 })
         expect(
             .transcriptLink(.activations),
             try activations(.ledger) { $0.previousLink = [UInt8](repeating: 0, count: 32) })
@@ -596,6 +599,7 @@ final class StateMachineTests: XCTestCase {
         expect(.wrongSize(.gradient, expected: 16, got: 17), try gradient(.plain) { $0.values.append(0) })
         expect(.outOfRange(.gradient, index: 0, bits: 24), try gradient(.plain) { $0.values[0] = .min })
         expect(.doesNotOpen(.gradient), try gradient(.ledger) { $0.values[0] += 1 })
+        expect(.outOfRange(.gradient, index: 0, bits: 24), try gradient(.ledger) { $0.values[0] -= 1 << 24 })
         expect(.transcriptLink(.gradient), try gradient(.ledger) { $0.previousLink = nil })
         expect(.chainBroken(.server), try gradient(.ledger) { $0.weightsBefore = Fr(1) })
         expect(.missing(.gradientSalt), try gradient(.ledger) { $0.salt = nil })
