@@ -9,15 +9,32 @@ import Algebra
 /// same (tested for every width).
 ///
 /// Cost: (R_F + R_P) * t^2 multiplications for the linear layers plus 3 * (R_F * t + R_P) for the
-/// S-boxes; for t = 3 about 830 Fr multiplications.
+/// S-boxes; for t = 3 about 830 Fr multiplications. Wide states take the partial rounds in the
+/// compiled form of the circuit gadget (`PoseidonCircuitPlan`: every partial S-box input and the
+/// state after them as affine functions of the S-box outputs so far), about
+/// R_P (t + R_P / 2) + t (t + R_P) multiplications instead of R_P t^2: for t = 17, 4,900 instead
+/// of 19,700, the permutation about 2.9 times faster. Narrow states keep the plain rounds (for
+/// t = 3 the plain form is cheaper).
 public struct Poseidon: Sendable {
     public let parameters: PoseidonParameters
+    /// The compiled partial rounds, when they are cheaper than the plain ones (wide states).
+    let plan: PoseidonCircuitPlan?
 
     public init(width: Int) throws(PoseidonError) {
-        parameters = try PoseidonParameters.forWidth(width)
+        self.init(parameters: try PoseidonParameters.forWidth(width))
     }
 
-    public init(parameters: PoseidonParameters) { self.parameters = parameters }
+    public init(parameters: PoseidonParameters) {
+        self.parameters = parameters
+        plan = Self.compiledIsCheaper(parameters) ? ParameterCache.shared.plan(for: parameters) : nil
+    }
+
+    /// Whether the compiled partial rounds cost fewer multiplications than R_P plain rounds.
+    static func compiledIsCheaper(_ p: PoseidonParameters) -> Bool {
+        let t = p.width, rp = p.partialRounds
+        let compiled = rp * t + rp * (rp + 1) / 2 + t * (t + rp + 1)
+        return compiled < rp * t * t
+    }
 
     public var width: Int { parameters.width }
 
@@ -25,6 +42,13 @@ public struct Poseidon: Sendable {
     public func permute(_ state: inout [Fr]) throws(PoseidonError) {
         guard state.count == width else { throw .wrongStateLength(expected: width, got: state.count) }
         permuteUnchecked(&state)
+    }
+
+    /// The reference rounds (one MDS product per round) whatever the width: the oracle the
+    /// compiled partial rounds are tested against.
+    public func permuteReference(_ state: inout [Fr]) throws(PoseidonError) {
+        guard state.count == width else { throw .wrongStateLength(expected: width, got: state.count) }
+        permutePlain(&state)
     }
 
     @inline(__always)
@@ -35,6 +59,62 @@ public struct Poseidon: Sendable {
 
     /// The permutation; `state.count == width` is the caller's responsibility.
     func permuteUnchecked(_ state: inout [Fr]) {
+        if let plan {
+            permuteCompiled(&state, plan: plan)
+        } else {
+            permutePlain(&state)
+        }
+    }
+
+    /// The permutation with the partial rounds compiled (the same schedule as the gadget
+    /// `ConstraintSystem.poseidonPermutation`, on values): full rounds, then each partial S-box
+    /// input as a dot product over the basis (the last full round's S-box outputs, the partial
+    /// S-box outputs so far, 1), the state after the partial rounds the same way, full rounds.
+    func permuteCompiled(_ state: inout [Fr], plan: PoseidonCircuitPlan) {
+        let t = width, half = parameters.fullRounds / 2, rp = parameters.partialRounds
+        let rc = parameters.roundConstants, m = parameters.mds
+        func fullRound(_ s: inout [Fr], round: Int, constants: Bool, linear: Bool) {
+            if linear {
+                var next = [Fr](repeating: .zero, count: t)
+                for i in 0..<t {
+                    var acc = constants ? rc[round * t + i] : Fr.zero
+                    for j in 0..<t { acc += m[i * t + j] * s[j] }
+                    next[i] = acc
+                }
+                s = next
+            } else if constants {
+                for i in 0..<t { s[i] += rc[round * t + i] }
+            }
+        }
+        func dot(_ coefficients: [Fr], _ basis: [Fr]) -> Fr {
+            var acc = coefficients[basis.count]
+            for k in 0..<basis.count { acc += coefficients[k] * basis[k] }
+            return acc
+        }
+        var y = state
+        fullRound(&y, round: 0, constants: true, linear: false)
+        for i in 0..<t { y[i] = Poseidon.sbox(y[i]) }
+        for r in 1..<half {
+            fullRound(&y, round: r, constants: true, linear: true)
+            for i in 0..<t { y[i] = Poseidon.sbox(y[i]) }
+        }
+        var basis = y
+        basis.reserveCapacity(t + rp)
+        for r in 0..<rp { basis.append(Poseidon.sbox(dot(plan.partialInputs[r], basis))) }
+        y = plan.stateAfterPartial.map { dot($0, basis) }
+        let secondHalf = half + rp
+        fullRound(&y, round: secondHalf, constants: true, linear: false)
+        for i in 0..<t { y[i] = Poseidon.sbox(y[i]) }
+        for r in 1..<half {
+            fullRound(&y, round: secondHalf + r, constants: true, linear: true)
+            for i in 0..<t { y[i] = Poseidon.sbox(y[i]) }
+        }
+        fullRound(&y, round: 0, constants: false, linear: true)
+        state = y
+    }
+
+    /// The reference rounds, one MDS product per round.
+    func permutePlain(_ state: inout [Fr]) {
         let t = width
         let halfFull = parameters.fullRounds / 2
         let rounds = parameters.rounds
