@@ -219,8 +219,9 @@ public struct StepChecks: Sendable {
 
 /// The hiding commitments to a message's values (activations with the labels, gradients): the
 /// Poseidon commitment sponge over the values packed `PackingLayout.perElement` per field element
-/// (10 for 24-bit values) and a fresh salt, so opening one costs a tenth of the permutations of
-/// one element per value (at batch 16 of split-b16: 4 permutations instead of 33).
+/// (10 for 24-bit values) and a fresh salt, as the weights are committed (`ParameterCommitment`).
+/// Opening one costs a tenth of the permutations of one element per value (at batch 16 of
+/// split-b16: 4 permutations instead of 33).
 ///
 /// Binding: packing is injective on the message format's signed B-bit range, and every receiver
 /// checks that range (`StepChecks.activations`, `gradient`) before it opens a commitment, so two
@@ -238,21 +239,14 @@ public enum MessageCommitment {
         try commit(values, salt: salt, format: format)
     }
 
+    /// The weight commitment's packing and sponge (`ParameterCommitment`) over the values brought
+    /// into the signed B-bit range.
     private static func commit(_ values: [Int64], salt: Fr, format: FixedPointFormat) throws(CommitmentError) -> Fr {
-        let layout = PackingLayout(bits: format.valueBits, signed: true)
+        let layout = ParameterCommitment.layout(format)
         let mask = (UInt64(1) << UInt64(layout.bits)) - 1
         let inRange = values.map { v in
             layout.contains(v) ? v : Int64(bitPattern: UInt64(bitPattern: v &+ layout.offset) & mask) - layout.offset
         }
-        let packed: [Fr]
-        switch layout.pack(inRange, as: Fr.self) {
-        case .success(let p): packed = p
-        case .failure(let error): throw .outOfRange(error)
-        }
-        do {
-            return try PoseidonCommitter().commit(PoseidonOpening(values: packed, salt: salt)).value
-        } catch {
-            throw .poseidon(error)
-        }
+        return try ParameterCommitment.commit(inRange, format: format, salt: salt)
     }
 }
