@@ -1229,6 +1229,22 @@ PI void addition_step(fp2 *x, fp2 *y, fp2 *z, const fp2 *xq, const fp2 *yq, line
     l->c2 = fp2w_redc(&u);
 }
 
+/* The line of `addition_step` alone, for the last step, whose sum R + Q nothing reads: theta,
+   lambda and c2 = theta xQ - lambda yQ, 4 Fq2 products instead of 13 (the same line). */
+PI void addition_line(const fp2 *x, const fp2 *y, const fp2 *z, const fp2 *xq, const fp2 *yq, line *l) {
+    fp2 t = fp2_mul(yq, z);
+    fp2 theta = fp2_sub(y, &t);
+    t = fp2_mul(xq, z);
+    fp2 lambda = fp2_sub(x, &t);
+    fp2w u, v;
+    fp2_mul_w(&u, &theta, xq);
+    fp2_mul_w(&v, &lambda, yq);
+    fp2w_sub(&u, &u, &v);
+    l->c0 = lambda;
+    l->c1 = fp2_neg(&theta);
+    l->c2 = fp2w_redc(&u);
+}
+
 void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void *q2, const int8_t *digits,
                          size_t ndigits) {
     const fp2 *qp = (const fp2 *)q, *q1p = (const fp2 *)q1, *q2p = (const fp2 *)q2;
@@ -1245,7 +1261,7 @@ void vs_bn254_g2_prepare(void *lines, const void *q, const void *q1, const void 
         }
     }
     addition_step(&x, &y, &z, &q1p[0], &q1p[1], out++);
-    addition_step(&x, &y, &z, &q2p[0], &q2p[1], out++);
+    addition_line(&x, &y, &z, &q2p[0], &q2p[1], out);
 }
 
 /* The line of pair i at `index` evaluated at its point: (d0, d3, d4) = (c0 yP, c1 xP, c2) for a
