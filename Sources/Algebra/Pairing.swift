@@ -274,7 +274,10 @@ public enum Pairing {
     /// kernel selected, which the caller checks. Zero entries are left as they are, as in
     /// `batchInvert`; 3 (n - 1) products and one inversion for n values. Tested through
     /// `multiMillerLoop`, whose value must equal the portable loop's (which uses `batchInvert`).
+    /// Without a nonzero entry there is nothing to invert, and the inversion (of 1) is skipped:
+    /// the case of every pairing without affine-form lines.
     static func batchInvertPublic(_ values: inout [Fq]) {
+        guard values.contains(where: { !$0.isZero }) else { return }
         var prefix = [Fq](repeating: .one, count: values.count)
         var product = Fq.one
         for i in values.indices {

@@ -128,6 +128,36 @@ final class PairingKernelTests: XCTestCase {
         XCTAssertEqual(with(.adx) { Pairing.finalExponentiation(.one) }, .one)
     }
 
+    /// The C line preparation (its doubling and addition steps reduce differences of products
+    /// once, from the unreduced products) against Swift's steps, line by line and bit for bit:
+    /// on points of G2 (the generator, its negative, small and random multiples) and on
+    /// unvalidated coordinates made of edge values (0, 1, p-1, 2, -2 in either coefficient),
+    /// which take the wide combinations through extreme inputs. And the C Miller loop (which
+    /// multiplies the two lines of a nonzero digit together before multiplying them into f, and
+    /// starts from the first line instead of 1) against Swift's on each prepared point.
+    func testPreparedLinesMatchSwiftOnEdgeAndRandomPoints() throws {
+        try requireADX()
+        let g = G2Jacobian.generator
+        var twists: [G2Affine] = [.generator, -G2Affine.generator, g.multiplied(by: -Fr.one).affine]
+        twists += [Fr(2), Fr(3), Fr(6)].map { g.multiplied(by: $0).affine }
+        twists += (0..<6).map { _ in g.multiplied(by: .random()).affine }
+        let minusOne = -Fq.one, two = Fq(UInt64(2))
+        let corners = [
+            Fq2.zero, .one, Fq2(minusOne, minusOne), Fq2(minusOne, .one), Fq2(two, -two), Fq2(.zero, minusOne),
+        ]
+        for x in corners {
+            for y in corners + [.random()] { twists.append(G2Affine(x: x, y: y)) }
+        }
+        let p = G1Jacobian.generator.multiplied(by: .random()).affine
+        for q in twists {
+            let prepared = with(.adx) { G2Prepared(q) }
+            XCTAssertEqual(prepared.lines, with(.portable) { G2Prepared.portableLines(q) }, "lines of \(q)")
+            XCTAssertEqual(
+                with(.adx) { Pairing.multiMillerLoop([(p, prepared)]) },
+                with(.portable) { Pairing.multiMillerLoop([(p, prepared)]) }, "Miller loop over \(q)")
+        }
+    }
+
     /// The same pairing through both kernels, and bilinearity on each.
     func testPairingAgreesAcrossKernelsAndIsBilinear() throws {
         try requireADX()
