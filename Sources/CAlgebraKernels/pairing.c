@@ -450,6 +450,21 @@ PI fp2 fp2_mul_xi(const fp2 *a) {
 typedef struct { dbl c0, c1; } fp2w;
 typedef struct { fp2w c0, c1, c2; } fp6w;
 
+/* r = s mod M (M = p 2^256) for s = s[0..7] + top 2^512 whose high part, the five limbs
+   (s[4..7], top), is below 16p (`fp_reduce5`'s bound): the low half is kept and the high part
+   reduced mod p. The store tail of the one-pass wide sums below. */
+PI void dbl_store_reduced(dbl *r, const uint64_t s[8], uint64_t top) {
+    fp h = fp_reduce5(s[4], s[5], s[6], s[7], top);
+    r->v[0] = s[0];
+    r->v[1] = s[1];
+    r->v[2] = s[2];
+    r->v[3] = s[3];
+    r->v[4] = h.l0;
+    r->v[5] = h.l1;
+    r->v[6] = h.l2;
+    r->v[7] = h.l3;
+}
+
 /* a + b mod M for a, b < M: the sum is below 2M < 2^511, and it is >= M exactly when its high
    half is >= p (the low half is below 2^256), so one conditional subtraction of p from the high
    half finishes. */
@@ -502,15 +517,7 @@ PI void dbl_nine_plus(dbl *r, const dbl *a, const dbl *b) {
     }
     (void)__builtin_ia32_addcarryx_u64(c, s[8], 0, &t);
     s[8] = t;
-    fp h = fp_reduce5(s[4], s[5], s[6], s[7], s[8]);
-    r->v[0] = s[0];
-    r->v[1] = s[1];
-    r->v[2] = s[2];
-    r->v[3] = s[3];
-    r->v[4] = h.l0;
-    r->v[5] = h.l1;
-    r->v[6] = h.l2;
-    r->v[7] = h.l3;
+    dbl_store_reduced(r, s, s[8]);
 }
 
 PI void fp2w_add(fp2w *r, const fp2w *a, const fp2w *b) {
@@ -545,15 +552,7 @@ PI void dbl_sub_triple(dbl *r, const dbl *a, const dbl *b) {
         c = __builtin_ia32_subborrow_u64(c, s[i], t[i], &w);
         s[i] = w;
     }
-    fp h = fp_reduce5(s[4], s[5], s[6], s[7], 0);
-    r->v[0] = s[0];
-    r->v[1] = s[1];
-    r->v[2] = s[2];
-    r->v[3] = s[3];
-    r->v[4] = h.l0;
-    r->v[5] = h.l1;
-    r->v[6] = h.l2;
-    r->v[7] = h.l3;
+    dbl_store_reduced(r, s, 0);
 }
 
 PI void fp2w_sub_triple(fp2w *r, const fp2w *a, const fp2w *b) {
@@ -616,15 +615,7 @@ PI void dbl_nine_sub_add(dbl *r, const dbl *a, const dbl *n, const dbl *b, int n
         }
         s[8] += c;
     }
-    fp h = fp_reduce5(s[4], s[5], s[6], s[7], s[8]);
-    r->v[0] = s[0];
-    r->v[1] = s[1];
-    r->v[2] = s[2];
-    r->v[3] = s[3];
-    r->v[4] = h.l0;
-    r->v[5] = h.l1;
-    r->v[6] = h.l2;
-    r->v[7] = h.l3;
+    dbl_store_reduced(r, s, s[8]);
 }
 
 /* r = xi a + b (wide, each input below M; r may alias b, not a). */
