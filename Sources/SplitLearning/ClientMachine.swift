@@ -413,7 +413,7 @@ public struct ClientStateMachine: PartyMachine {
                 }
                 return try BatchedStep.clientUpdate(
                     layer, inputs: draft.inputs, masked: Self.masked(spec, activations: sent, gradient: g.values),
-                    learningRateShift: spec.learningRateShift)
+                    learningRateShift: spec.learningRateShift(atStep: t))
             }
             if policy.commitments, let updated = draft.updated {
                 let fresh = Fr.random()

@@ -368,7 +368,7 @@ public struct ServerStateMachine: PartyMachine {
                     return (result.inputGradient, result.updated)
                 }
                 let result = try BatchedStep.server(
-                    layer, activations: rows, labels: plan.labels, learningRateShift: spec.learningRateShift,
+                    layer, activations: rows, labels: plan.labels, learningRateShift: spec.learningRateShift(atStep: t),
                     loss: spec.loss)
                 return (result.inputGradients.flatMap { $0 }, result.updated)
             }

@@ -177,8 +177,9 @@ public struct StepChecks: Sendable {
         }
         if spec.usesBatchedCircuits {
             return BatchedStatement.server(
-                session: session, step: r.step, activations: rows(r.activations), labels: r.samples.map(\.label),
-                gradients: rows(r.gradient), before: before, after: after)
+                session: session, step: r.step, learningRate: spec.learningRateMultiplier(atStep: r.step),
+                activations: rows(r.activations), labels: r.samples.map(\.label), gradients: rows(r.gradient),
+                before: before, after: after)
         }
         let sample = r.samples[0]
         return StepStatement.server(
@@ -201,7 +202,8 @@ public struct StepChecks: Sendable {
             // The client masks the gradient by its own ReLU, [A > 0], which the verifier reads
             // off the activations it received.
             return BatchedStatement.update(
-                session: session, step: r.step, labels: r.samples.map(\.label), leaves: try leaves(r),
+                session: session, step: r.step, learningRate: spec.learningRateMultiplier(atStep: r.step),
+                labels: r.samples.map(\.label), leaves: try leaves(r),
                 masked: BatchedStep.maskedGradients(activations: rows(r.activations), gradients: rows(r.gradient)),
                 before: before, after: after)
         }

@@ -27,11 +27,6 @@ extension CircuitSpec {
             < ConstraintSystem<Fr>.freivaldsCost(m: conv.outChannels, n: conv.receptiveField, k: batch * positions)
     }
 
-    /// The half a rounding rescale by 2^s adds first (`BatchedStep.roundedShift`).
-    static func rounding(_ s: Int) -> LinearCombination<Fr> {
-        LinearCombination(constant: Fr(BatchedStep.roundingOffset(s)))
-    }
-
     /// Whether the protocol proves this spec's steps with the batched circuits (a batch of 2 or
     /// more: commitments to witness wires, lookups, Freivalds) or with the one-sample circuits
     /// (batch 1: plain Groth16, keys compatible with snarkjs and the Solidity export).
@@ -146,7 +141,8 @@ extension CircuitSpec {
         -> (circuit: ConstraintSystem<Fr>, result: BatchedStep.ServerResult)
     {
         let result = try BatchedStep.server(
-            head, activations: activations, labels: labels, learningRateShift: learningRateShift, loss: loss)
+            head, activations: activations, labels: labels, learningRateShift: learningRateShift(atStep: step),
+            loss: loss)
         let cs = ConstraintSystem<Fr>()
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
@@ -165,6 +161,7 @@ extension CircuitSpec {
                 result.updated.weights + result.updated.bias, format: f, salt: saltAfter))
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
+        let rate = cs.allocatePublicInput("learningRate", value: Fr(learningRateMultiplier(atStep: step)))
         let a = activations.enumerated().map { s, row in
             row.enumerated().map { j, v in LinearCombination<Fr>(cs.allocatePublicInput("a\(s).\(j)", value: Fr(v))) }
         }
@@ -221,11 +218,10 @@ extension CircuitSpec {
                 for s in 0..<batch { sum += result.outputGradients[s][i] * activations[s][j] }
                 let hint = cs.allocateCommitted("dW.sum\(i).\(j)", value: Fr(sum))
                 weightSums.append(LinearCombination(hint))
-                let weightShift = f.fractionBits + learningRateShift + beta
-                let delta = cs.lookupRescale(
-                    LinearCombination(hint) + Self.rounding(weightShift), shift: weightShift, context,
-                    "dW\(i).\(j)"
-                ).q
+                let weightShift = f.fractionBits + slowestLearningRateShift + beta
+                let delta = cs.lookupScaledRescale(
+                    LinearCombination(hint), times: rate, plus: BatchedStep.roundingOffset(weightShift),
+                    shift: weightShift, context, "dW\(i).\(j)")
                 updated.append(
                     cs.lookupSignedRange(
                         params[i * n + j].value - delta.value, bits: f.valueBits, context, "W'\(i).\(j)"))
@@ -233,10 +229,8 @@ extension CircuitSpec {
         }
         for i in 0..<m {
             let biasSum = (0..<batch).reduce(LinearCombination<Fr>()) { $0 + g[$1][i] }
-            let shift = learningRateShift + beta
-            let step =
-                shift == 0
-                ? biasSum : cs.lookupRescale(biasSum + Self.rounding(shift), shift: shift, context, "db\(i)").q.value
+            let step = cs.scaledBiasStep(
+                biasSum, rate: rate, shift: slowestLearningRateShift + beta, context, "db\(i)")
             updated.append(cs.lookupSignedRange(params[m * n + i].value - step, bits: f.valueBits, context, "b'\(i)"))
         }
         try cs.openPacked(updated, salt: saltAfter, commitment: after, context, "after")
@@ -277,7 +271,7 @@ extension CircuitSpec {
         -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d)
     {
         let updatedLayer = try BatchedStep.clientUpdate(
-            conv, inputs: samples.map(\.values), masked: delta, learningRateShift: learningRateShift)
+            conv, inputs: samples.map(\.values), masked: delta, learningRateShift: learningRateShift(atStep: step))
         let cs = ConstraintSystem<Fr>()
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
@@ -292,6 +286,7 @@ extension CircuitSpec {
             value: try ParameterCommitment.commit(updatedLayer.weights + updatedLayer.bias, format: f, salt: saltAfter))
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
+        let rate = cs.allocatePublicInput("learningRate", value: Fr(learningRateMultiplier(atStep: step)))
         let labels = samples.enumerated().map { s, sample in
             cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label)))
         }
@@ -320,11 +315,10 @@ extension CircuitSpec {
                 }
                 let hint = cs.allocateCommitted("dK.sum\(o).\(t)", value: Fr(sum))
                 sums.append(LinearCombination(hint))
-                let kernelShift = f.fractionBits + learningRateShift + beta
-                let step = cs.lookupRescale(
-                    LinearCombination(hint) + Self.rounding(kernelShift), shift: kernelShift, context,
-                    "dK\(o).\(t)"
-                ).q
+                let kernelShift = f.fractionBits + slowestLearningRateShift + beta
+                let step = cs.lookupScaledRescale(
+                    LinearCombination(hint), times: rate, plus: BatchedStep.roundingOffset(kernelShift),
+                    shift: kernelShift, context, "dK\(o).\(t)")
                 updated.append(
                     cs.lookupSignedRange(
                         params[o * field + t].value - step.value, bits: f.valueBits, context, "K'\(o).\(t)"))
@@ -333,10 +327,8 @@ extension CircuitSpec {
         for o in 0..<channels {
             var biasSum = LinearCombination<Fr>()
             for s in 0..<batch { for p in 0..<positions { biasSum += deltaVariables[s][o * positions + p] } }
-            let shift = learningRateShift + beta
-            let step =
-                shift == 0
-                ? biasSum : cs.lookupRescale(biasSum + Self.rounding(shift), shift: shift, context, "db\(o)").q.value
+            let step = cs.scaledBiasStep(
+                biasSum, rate: rate, shift: slowestLearningRateShift + beta, context, "db\(o)")
             updated.append(
                 cs.lookupSignedRange(params[channels * field + o].value - step, bits: f.valueBits, context, "b'\(o)"))
         }
@@ -409,7 +401,7 @@ extension CircuitSpec {
             let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
             let server = try BatchedStep.server(
                 layers.server, activations: activations, labels: samples.map(\.label),
-                learningRateShift: learningRateShift, loss: loss)
+                learningRateShift: learningRateShift(atStep: step), loss: loss)
             let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
             return try batchedUpdateCircuit(
                 layers.client, samples: samples, masked: delta, session: session, step: step,

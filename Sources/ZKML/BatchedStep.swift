@@ -131,6 +131,9 @@ public enum BatchedStep {
 
 /// The public statements of the batched circuits, in wire order (outputs, then inputs, the
 /// challenge last). The verifier supplies all but the challenge, which it derives.
+///
+/// `learningRate` is the spec's `learningRateMultiplier(atStep:)`: the verifier derives it from
+/// the step, so a prover cannot train a step at another phase's rate.
 public enum BatchedStatement {
     /// The forward proof's: the leaves (whose Merkle openings the verifier checks natively, so
     /// neither the indices nor the root enter the proof), the weights' commitment and the
@@ -143,18 +146,18 @@ public enum BatchedStatement {
     }
 
     public static func server(
-        session: Fr, step: UInt64, activations: [[Int64]], labels: [Int], gradients: [[Int64]],
-        before: Fr, after: Fr
+        session: Fr, step: UInt64, learningRate: Int64, activations: [[Int64]], labels: [Int],
+        gradients: [[Int64]], before: Fr, after: Fr
     ) -> [Fr] {
-        gradients.flatMap { $0.map { Fr($0) } } + [before, after] + [session, Fr(step)]
+        gradients.flatMap { $0.map { Fr($0) } } + [before, after] + [session, Fr(step), Fr(learningRate)]
             + activations.flatMap { $0.map { Fr($0) } } + labels.map { Fr(UInt64($0)) }
     }
 
     public static func update(
-        session: Fr, step: UInt64, labels: [Int], leaves: [Fr], masked: [[Int64]], before: Fr,
-        after: Fr
+        session: Fr, step: UInt64, learningRate: Int64, labels: [Int], leaves: [Fr], masked: [[Int64]],
+        before: Fr, after: Fr
     ) -> [Fr] {
-        leaves + [before, after] + [session, Fr(step)] + labels.map { Fr(UInt64($0)) }
+        leaves + [before, after] + [session, Fr(step), Fr(learningRate)] + labels.map { Fr(UInt64($0)) }
             + masked.flatMap { $0.map { Fr($0) } }
     }
 }

@@ -35,7 +35,11 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     public let valueBits: Int
     public let batch: Int
     public let loss: ServerStep.Loss
+    /// The learning rate 2^-shift from step 0, until the first phase of `learningRateSchedule`.
     public let learningRateShift: Int
+    /// A step decay: from each phase's `from_step` (the protocol's step index) on, the rate is
+    /// 2^-shift. Batched specs only: their circuits take the rate as a public input.
+    public let learningRateSchedule: [LearningRatePhase]?
     public let commitment: String
     /// The client's training set is committed as a Merkle tree of this depth (at most 2^depth
     /// samples); every forward proof opens one leaf. Default 16 (65,536 samples).
@@ -44,7 +48,34 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, input, client, server, batch, loss, commitment
         case fractionBits = "fraction_bits", valueBits = "value_bits", learningRateShift = "learning_rate_shift"
+        case learningRateSchedule = "learning_rate_schedule"
         case datasetDepthField = "dataset_depth"
+    }
+
+    /// One phase of a step-decay schedule: `{"from_step": 1000, "shift": 3}`.
+    public struct LearningRatePhase: Codable, Sendable, Equatable {
+        public let fromStep: UInt64
+        public let shift: Int
+        enum CodingKeys: String, CodingKey { case fromStep = "from_step", shift }
+    }
+
+    /// The learning-rate shift k of step `step`: 2^-k is the rate the step's SGD uses.
+    public func learningRateShift(atStep step: UInt64) -> Int {
+        (learningRateSchedule ?? []).last { $0.fromStep <= step }?.shift ?? learningRateShift
+    }
+
+    /// The largest shift of the schedule (the slowest rate): the batched circuits rescale the
+    /// gradient sums by 2^(S + this + beta) after multiplying them by the public
+    /// `learningRateMultiplier`, so one circuit (one key) serves every phase.
+    public var slowestLearningRateShift: Int {
+        (learningRateSchedule ?? []).map(\.shift).reduce(learningRateShift, max)
+    }
+
+    /// 2^(slowest - k): the public input of the batched server and update circuits at `step`.
+    /// floor((x 2^a + 2^(s+a-1)) / 2^(s+a)) = floor((x + 2^(s-1)) / 2^s) exactly, so the scaled
+    /// rescale equals the native rescale by the step's own shift s, bit for bit.
+    public func learningRateMultiplier(atStep step: UInt64) -> Int64 {
+        Int64(1) << Int64(slowestLearningRateShift - learningRateShift(atStep: step))
     }
 
     public var datasetDepth: Int { datasetDepthField ?? 16 }
@@ -94,6 +125,17 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         try check((2...1000).contains(server.outputs), "server.outputs", "2...1000")
         try check((1...64).contains(batch) && batch & (batch - 1) == 0, "batch", "a power of two in 1...64")
         try check((0...20).contains(learningRateShift), "learning_rate_shift", "0...20")
+        if let schedule = learningRateSchedule {
+            try check(
+                batch > 1, "learning_rate_schedule", "a batch of 2 or more (the one-sample circuits fix the rate)")
+            try check(!schedule.isEmpty && schedule.count <= 16, "learning_rate_schedule", "1...16 phases")
+            try check(
+                schedule.allSatisfy { (0...20).contains($0.shift) }, "learning_rate_schedule.shift", "0...20")
+            try check(
+                schedule.first.map { $0.fromStep >= 1 } ?? false
+                    && zip(schedule, schedule.dropFirst()).allSatisfy { $0.fromStep < $1.fromStep },
+                "learning_rate_schedule.from_step", "increasing step indices >= 1")
+        }
         try check(commitment == "poseidon-t17", "commitment", "\"poseidon-t17\"")
         do { _ = try FixedPointFormat(fractionBits: fractionBits, valueBits: valueBits) } catch {
             throw .invalidField(file: file, field: "fraction_bits/value_bits", expected: error.description)
@@ -122,10 +164,20 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
             sumBits <= 62, "value_bits",
             "small enough that sums of \(longest) products of \(valueBits)-bit values fit in 62 bits (needs \(sumBits))"
         )
+        // A schedule's circuits multiply the batch's gradient sums (batch * positions products)
+        // by up to 2^(slowest - fastest) before the rescale, natively in Int64 as well.
+        if let schedule = learningRateSchedule {
+            let spread = slowestLearningRateShift - schedule.map(\.shift).reduce(learningRateShift, min)
+            let terms = batch * max(positions, server.outputs)
+            let scaledBits = 2 * (valueBits - 1) + (Int.bitWidth - terms.leadingZeroBitCount) + spread
+            try check(
+                scaledBits <= 62, "learning_rate_schedule",
+                "shifts close enough that the scaled gradient sums fit in 62 bits (needs \(scaledBits))")
+        }
         // The SGD step rescales a product of two B-bit values by 2^(S+k): that remainder and the
         // B-bit quotient must stay below the field's safe width.
         try check(
-            valueBits + fractionBits + learningRateShift <= 252, "learning_rate_shift",
+            valueBits + fractionBits + slowestLearningRateShift + batchShift <= 252, "learning_rate_shift",
             "at most 252 - B - S so the SGD rescale is sound in Fr")
         try checkSize(file: file)
     }

@@ -147,6 +147,50 @@ extension ConstraintSystem where F == Fr {
         }
     }
 
+    /// q = floor((x m + c) / 2^shift) for a wire m (a public input: the learning-rate multiplier)
+    /// and a constant c, in the one constraint x * m = q 2^shift + r - c, so the product costs
+    /// nothing over `lookupRescale`. Sound on the same argument when |x m + c| < 2^62 (the spec
+    /// bounds it): q and r are pinned by lookup, both sides are below p / 2 in magnitude.
+    public func lookupScaledRescale(
+        _ x: LinearCombination<Fr>, times m: Variable, plus c: Int64, shift: Int, _ context: LookupContext,
+        _ name: String
+    ) -> SignedLimbs {
+        let b = context.format.valueBits
+        precondition(shift >= 1 && b + shift <= 252, "rescale by 2^\(shift) is not sound in Fr")
+        let scaled = (value(x).signedInt64 ?? Int64.max).multipliedReportingOverflow(
+            by: value(LinearCombination(m)).signedInt64 ?? Int64.max)
+        let sum = scaled.partialValue.addingReportingOverflow(c)
+        // An overflow leaves a wrong witness, which the proof's witness check reports.
+        let accValue = scaled.overflow || sum.overflow ? Int64.max : sum.partialValue
+        let qValue = accValue >> Int64(shift)
+        return withNamespace(name) {
+            let q = committedSigned(qValue, bits: b, context, "q")
+            let remainderValue = UInt64(bitPattern: accValue &- (qValue << Int64(shift)))
+            let remainder = committedUnsigned(remainderValue, bits: shift, context, "r")
+            var twoToShift = Fr.one
+            for _ in 0..<shift { twoToShift = twoToShift.doubled() }
+            enforce(
+                x, LinearCombination(m), q.value * twoToShift + remainder.value - LinearCombination(constant: Fr(c)),
+                "recompose")
+            return q
+        }
+    }
+
+    /// A batched SGD bias step, round(sum m / 2^shift) (`BatchedStep.roundedShift` at the step's
+    /// own shift). A shift of 0 (batch 1 at rate 1) has nothing to round: the multiplier is then
+    /// pinned to 1 and the step is the sum.
+    func scaledBiasStep(
+        _ sum: LinearCombination<Fr>, rate: Variable, shift: Int, _ context: LookupContext, _ name: String
+    ) -> LinearCombination<Fr> {
+        guard shift > 0 else {
+            enforceEqual(LinearCombination(rate), LinearCombination(constant: .one), "\(name).rate")
+            return sum
+        }
+        return lookupScaledRescale(
+            sum, times: rate, plus: BatchedStep.roundingOffset(shift), shift: shift, context, name
+        ).value
+    }
+
     /// Packs signed B-bit values that are already decomposed (`SignedLimbs`) for a commitment
     /// sponge: floor(253 / B) offset values per field element, as free linear combinations (the
     /// same packing as `ParameterCommitment`, so the same native commitment opens it).

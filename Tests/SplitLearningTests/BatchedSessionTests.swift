@@ -9,13 +9,16 @@ import XCTest
 import ZKML
 
 /// The tiny architecture with a batch of 4: the protocol proves each step with the batched
-/// circuits (a commitment to witness wires, lookups, Freivalds).
+/// circuits (a commitment to witness wires, lookups, Freivalds). Its learning rate changes at
+/// every one of the first three steps (2^-5, 2^-6, then 2^-4), so every session test runs a
+/// schedule's phases.
 let tinyBatchedSpecJSON = Data(
     """
     {"name": "tiny-batch4", "input": {"channels": 1, "height": 28, "width": 28},
      "client": {"out_channels": 1, "kernel": 7, "stride": 7}, "server": {"outputs": 10},
      "fraction_bits": 8, "value_bits": 24, "batch": 4, "loss": "softmax-cross-entropy",
-     "learning_rate_shift": 5, "commitment": "poseidon-t17", "dataset_depth": 12}
+     "learning_rate_shift": 5, "learning_rate_schedule": [{"from_step": 1, "shift": 6}, {"from_step": 2, "shift": 4}],
+     "commitment": "poseidon-t17", "dataset_depth": 12}
     """.utf8)
 
 enum BatchedFixture {
@@ -78,12 +81,13 @@ final class BatchedSessionTests: XCTestCase {
             XCTAssertEqual(record.activations, activations.flatMap { $0 })
             let server = try BatchedStep.server(
                 head, activations: activations, labels: labels,
-                learningRateShift: BatchedFixture.spec.learningRateShift,
+                learningRateShift: BatchedFixture.spec.learningRateShift(atStep: record.step),
                 loss: BatchedFixture.spec.loss)
             XCTAssertEqual(record.gradient, server.inputGradients.flatMap { $0 })
             let masked = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
             conv = try BatchedStep.clientUpdate(
-                conv, inputs: inputs, masked: masked, learningRateShift: BatchedFixture.spec.learningRateShift)
+                conv, inputs: inputs, masked: masked,
+                learningRateShift: BatchedFixture.spec.learningRateShift(atStep: record.step))
             head = server.updated
         }
         XCTAssertEqual(seen.count, 12, "one epoch's permutation: no sample twice in three steps of four")
@@ -96,6 +100,60 @@ final class BatchedSessionTests: XCTestCase {
             XCTAssertEqual(run.clientLayer, conv, "\(mode)")
             XCTAssertEqual(run.serverLayer, head, "\(mode)")
         }
+    }
+
+    /// A client that trains a step at another phase's rate. Its schedule has the same slowest
+    /// shift, so its circuit is the keys' circuit and its proof is a real proof of its own
+    /// statement; the verifier puts the step's multiplier from its own spec in the statement, and
+    /// the proof fails there.
+    func testAnUpdateAtAnotherPhasesRateIsRejected() throws {
+        let spec = BatchedFixture.spec
+        let cheat = try CircuitSpec.load(
+            Data(
+                String(decoding: tinyBatchedSpecJSON, as: UTF8.self).replacingOccurrences(
+                    of: #"{"from_step": 2, "shift": 4}"#, with: #"{"from_step": 2, "shift": 6}"#
+                ).utf8))
+        XCTAssertEqual(cheat.slowestLearningRateShift, spec.slowestLearningRateShift)
+        XCTAssertEqual(spec.learningRateMultiplier(atStep: 2), 4)
+        XCTAssertEqual(cheat.learningRateMultiplier(atStep: 2), 1)
+        let indices = [3, 0, 2, 1]
+        let dataset = try spec.dataset(
+            inputs: try BatchedFixture.inputs(indices), labels: indices.map { Fixture.sessionData.labels[$0] })
+        let samples = try (0..<4).map { try dataset.opening($0) }
+        let layers = try spec.sampleLayers(seed: 1)
+        let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
+        let server = try BatchedStep.server(
+            layers.server, activations: activations, labels: samples.map(\.label),
+            learningRateShift: spec.learningRateShift(atStep: 2), loss: spec.loss)
+        let masked = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
+        let key = BatchedFixture.keys.key(.clientUpdate)
+        var trained: QuantizedConv2d?
+        let proof = try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs) { oracle in
+            let (circuit, updated) = try cheat.batchedUpdateCircuit(
+                layers.client, samples: samples, masked: masked, session: Fr(9), step: 2, saltBefore: Fr(1),
+                saltAfter: Fr(2), oracle: oracle)
+            trained = updated
+            return circuit
+        }
+        let updated = try XCTUnwrap(trained)
+        let honest = try BatchedStep.clientUpdate(
+            layers.client, inputs: samples.map(\.values), masked: masked, learningRateShift: 4)
+        XCTAssertNotEqual(updated, honest, "the cheater moved its weights by a quarter of the step")
+        func statement(_ rate: Int64) throws -> [Fr] {
+            BatchedStatement.update(
+                session: Fr(9), step: 2, learningRate: rate, labels: samples.map(\.label), leaves: samples.map(\.leaf),
+                masked: masked,
+                before: try ParameterCommitment.commit(
+                    layers.client.weights + layers.client.bias, format: spec.format, salt: Fr(1)),
+                after: try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: Fr(2)))
+        }
+        XCTAssertTrue(
+            try Groth16.verifyCommitted(key: key.verifyingKey, proof: proof, statement: statement(1)),
+            "a real proof of the cheater's own statement")
+        XCTAssertFalse(
+            try Groth16.verifyCommitted(
+                key: key.verifyingKey, proof: proof, statement: statement(spec.learningRateMultiplier(atStep: 2))),
+            "refused at the step's rate")
     }
 
     /// Each dishonest party is refused in the batched protocol by the check that catches it:

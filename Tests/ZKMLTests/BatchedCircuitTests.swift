@@ -121,7 +121,7 @@ final class BatchedCircuitTests: XCTestCase {
         XCTAssertEqual(
             Array(cs.publicValues.dropLast()),
             BatchedStatement.server(
-                session: .one, step: 3, activations: activations, labels: labels,
+                session: .one, step: 3, learningRate: 1, activations: activations, labels: labels,
                 gradients: result.inputGradients, before: before, after: after))
         // A gradient off by one, or another label.
         let g = try XCTUnwrap(cs.publicVariable(named: "dA2.5"))
