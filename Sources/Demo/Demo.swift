@@ -20,7 +20,7 @@ public struct DemoSummary: Sendable {
 
 /// `verisplit demo`: the toolkit end to end on the bundled Fashion-MNIST subset, no network.
 ///
-/// 1. Verified split training: Groth16 keys for the embedded `circuits/split-b16.json` (the
+/// 1. Verified split training: Groth16 keys for the embedded `circuits/split-c4.json` (the
 ///    batched circuits, 16 samples per step), then a client
 ///    and a server over loopback TCP (the server a separate `verisplit split server` process via
 ///    `SplitLearning.ProcessRun` when the CLI runs it; both in this process for tests), every

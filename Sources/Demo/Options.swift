@@ -6,7 +6,7 @@ import SplitLearning
 /// README's "a few minutes" on a 2-core machine (both measured; see `Demo`).
 public struct DemoSizes: Sendable, Equatable {
     /// Verified training steps (16 samples each with the embedded spec; proving dominates, at
-    /// about 2 s per step).
+    /// about 1.8 s per step).
     public var verifiedSteps: Int
     /// Steps of the plain-mode reference session (same sockets and arithmetic, no proofs).
     public var plainSteps: Int

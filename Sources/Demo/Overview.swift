@@ -15,7 +15,7 @@ enum Overview {
         let training: [(String, String)] = [
             (
                 "spec",
-                "\(EmbeddedSpec.name) (\(sp.spec)): client Conv2d 1->2, 7x7 stride 7 + ReLU on 28x28, cut 32 wide, server Dense 32->10, softmax cross-entropy; 16 samples per step, proved by the batched circuits"
+                "\(EmbeddedSpec.name) (\(sp.spec)): \(EmbeddedSpec.architecture)"
             ),
             (
                 "constraints (client forward / server step / client update)",
@@ -23,7 +23,7 @@ enum Overview {
                     separator: " / ")
             ),
             ("Groth16 key setup (development, single party)", f(sp.keySetupSeconds, 1) + " s"),
-            ("verified steps (16 samples each)", "\(v.stepsCompleted)"),
+            ("verified steps (\(EmbeddedSpec.batch) samples each)", "\(v.stepsCompleted)"),
             ("test accuracy (fixed point, 1000 test images)", percent(v.testAccuracy)),
             ("test accuracy at initialization", percent(sp.accuracyAtInitialization)),
             ("wall time per verified step", f(sp.secondsPerVerifiedStep, 2) + " s"),

@@ -92,7 +92,7 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(summary.text().contains(folder.appendingPathComponent("index.html").path))
     }
 
-    /// The embedded spec is `circuits/split-b16.json`, byte for byte.
+    /// The embedded spec is `circuits/split-c4.json`, byte for byte.
     func testEmbeddedSpecMatchesTheFile() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
