@@ -48,16 +48,23 @@ public final class ConstraintSystem<F: PrimeField> {
 
     /// Bit length of the field's modulus; bounds every bit decomposition (see `maxSafeBits`).
     public let modulusBits: Int
+    /// False for a prover's synthesis (`witnessOnly`): the witness is recorded, the constraints
+    /// and the names are not, because the prover evaluates its key's R1CS. Every value is
+    /// computed by the allocations alone, so the witness is the same in both modes (tested).
+    public let recordsConstraints: Bool
+    /// Constraints emitted but not recorded (a witness-only synthesis still counts them).
+    private var unrecordedConstraints = 0
 
     /// For a field with a run-time modulus (`GMPField`), pass its bit length.
-    public init(modulusBits: Int? = nil) {
+    public init(modulusBits: Int? = nil, witnessOnly: Bool = false) {
         guard let bits = modulusBits ?? F.modulusBitWidth else {
             preconditionFailure("ConstraintSystem over a run-time field needs modulusBits")
         }
         self.modulusBits = bits
+        recordsConstraints = !witnessOnly
     }
 
-    public var constraintCount: Int { constraints.count }
+    public var constraintCount: Int { constraints.count + unrecordedConstraints }
     public var publicCount: Int { publicSlots.count }
     public var privateCount: Int { privateSlots.count }
 
@@ -110,7 +117,8 @@ public final class ConstraintSystem<F: PrimeField> {
     public var privateInputCount: Int { layout.privateInputs }
 
     private func qualified(_ name: String) -> String {
-        namespace.isEmpty ? name : (namespace + [name]).joined(separator: "/")
+        guard recordsConstraints else { return "" }
+        return namespace.isEmpty ? name : (namespace + [name]).joined(separator: "/")
     }
 
     /// A public signal the circuit computes (a circom public *output*): it must be uniquely
@@ -258,6 +266,7 @@ public final class ConstraintSystem<F: PrimeField> {
 
     /// Runs `body` with `name` appended to the namespace of every variable and constraint.
     public func withNamespace<T, E: Error>(_ name: String, _ body: () throws(E) -> T) throws(E) -> T {
+        guard recordsConstraints else { return try body() }
         namespace.append(name)
         defer { namespace.removeLast() }
         return try body()
@@ -268,6 +277,10 @@ public final class ConstraintSystem<F: PrimeField> {
         _ a: LinearCombination<F>, _ b: LinearCombination<F>, _ c: LinearCombination<F>,
         _ name: String = "constraint"
     ) {
+        guard recordsConstraints else {
+            unrecordedConstraints += 1
+            return
+        }
         let full = qualified(name)
         let index: Int
         if let existing = nameIndex[full] {
@@ -287,6 +300,7 @@ public final class ConstraintSystem<F: PrimeField> {
 
     /// The first violated constraint with its name, or nil.
     public func firstViolation() -> Violation? {
+        precondition(recordsConstraints, "a witness-only synthesis has no constraints to check")
         for (i, k) in constraints.enumerated() where value(k.a) * value(k.b) != value(k.c) {
             return Violation(index: i, name: constraintNames[k.nameIndex])
         }
@@ -315,6 +329,7 @@ public final class ConstraintSystem<F: PrimeField> {
     /// The R1CS with merged terms and circom's header counts (public outputs, public inputs,
     /// private inputs); snarkjs and arkworks treat all public signals alike.
     public func r1cs() -> R1CS<F> {
+        precondition(recordsConstraints, "a witness-only synthesis has no constraints to export")
         let layout = self.layout
         var a = SparseMatrix<F>(), b = SparseMatrix<F>(), c = SparseMatrix<F>()
         a.reserve(rows: constraints.count, nonZeros: constraints.count * 2)

@@ -105,7 +105,7 @@ public enum BatchedProving {
                     try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in
                         let cs = try spec.buildBatched(
                             part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1,
-                            oracle: oracle)
+                            oracle: oracle, witnessOnly: true)
                         built = cs
                         return cs
                     }

@@ -319,18 +319,19 @@ public struct ClientStateMachine: PartyMachine {
         let spec = spec, conv = layer, session = session, salt = salt, openings = draft.openings
         let root = data.announcement.root, t = draft.step
         let unchecked = forgedInput != nil || (offDataset && !spec.usesBatchedCircuits)
-        return ProofJob(step: t, part: .client, unchecked: unchecked) { oracle in
+        return ProofJob(step: t, part: .client, unchecked: unchecked) { synthesis in
             guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under")
             }
             if spec.usesBatchedCircuits {
                 return try spec.batchedForwardCircuit(
-                    conv, samples: openings, session: session, step: t, salt: salt, oracle: oracle)
+                    conv, samples: openings, session: session, step: t, salt: salt, oracle: synthesis.oracle,
+                    witnessOnly: synthesis.witnessOnly)
             }
             return try spec.clientForwardCircuit(
                 conv, sample: opening, root: root, session: session, step: t, salt: salt,
-                sampleValues: forgedInput)
+                sampleValues: forgedInput, witnessOnly: synthesis.witnessOnly)
         }
     }
 
@@ -443,7 +444,7 @@ public struct ClientStateMachine: PartyMachine {
         let spec = spec, conv = layer, session = session, salt = salt, newSalt = draft.newSalt
         let openings = draft.openings, gradient = draft.gradient, t = draft.step
         let sent = book.records[t]?.activations ?? draft.message.values
-        return ProofJob(step: t, part: .clientUpdate) { oracle in
+        return ProofJob(step: t, part: .clientUpdate) { synthesis in
             guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt, let newSalt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salts to prove the update under")
@@ -451,12 +452,13 @@ public struct ClientStateMachine: PartyMachine {
             if spec.usesBatchedCircuits {
                 return try spec.batchedUpdateCircuit(
                     conv, samples: openings, masked: Self.masked(spec, activations: sent, gradient: gradient),
-                    session: session, step: t, saltBefore: salt, saltAfter: newSalt, oracle: oracle
+                    session: session, step: t, saltBefore: salt, saltAfter: newSalt, oracle: synthesis.oracle,
+                    witnessOnly: synthesis.witnessOnly
                 ).circuit
             }
             return try spec.clientUpdateCircuit(
                 conv, sample: opening, gradient: gradient, session: session, step: t,
-                saltBefore: salt, saltAfter: newSalt
+                saltBefore: salt, saltAfter: newSalt, witnessOnly: synthesis.witnessOnly
             ).circuit
         }
     }

@@ -64,18 +64,33 @@ public struct ProofJob: Sendable {
     /// returns the challenge the verifier will derive.
     public typealias ChallengeOracle = @Sendable ([Fr], [Fr]) -> Fr
 
+    /// How the prover wants a job's circuit built.
+    public struct Synthesis: Sendable {
+        /// The batched circuits draw their challenge from it; the one-sample circuits have no
+        /// challenge and ignore it (nil: the circuit's stand-in challenge).
+        public var oracle: ChallengeOracle?
+        /// Record the witness only (`ConstraintSystem.recordsConstraints`): a prover evaluates
+        /// its key's R1CS, so constraints and names are wasted work (about a third of a batched
+        /// proof's time went to them). False: record them, to name a violated constraint.
+        public var witnessOnly: Bool
+
+        public init(oracle: ChallengeOracle? = nil, witnessOnly: Bool = false) {
+            self.oracle = oracle
+            self.witnessOnly = witnessOnly
+        }
+    }
+
     public let step: UInt64
     public let part: CircuitSpec.Part
-    /// Builds the circuit and its witness. A batched circuit draws its challenge from `oracle`;
-    /// the one-sample circuits have no challenge and ignore it.
-    public let circuit: @Sendable (_ oracle: ChallengeOracle?) throws -> ConstraintSystem<Fr>
+    /// Builds the circuit and its witness as `Synthesis` asks.
+    public let circuit: @Sendable (_ synthesis: Synthesis) throws -> ConstraintSystem<Fr>
     /// Prove whatever witness the circuit has, satisfied or not (the forged-input adversary
     /// proves one the constraints refuse; an honest party's witness must satisfy them).
     public let unchecked: Bool
 
     public init(
         step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false,
-        circuit: @escaping @Sendable (_ oracle: ChallengeOracle?) throws -> ConstraintSystem<Fr>
+        circuit: @escaping @Sendable (_ synthesis: Synthesis) throws -> ConstraintSystem<Fr>
     ) {
         self.step = step
         self.part = part

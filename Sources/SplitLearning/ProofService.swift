@@ -64,24 +64,26 @@ public struct PreparedProofJob: Sendable {
                         "the \(job.part.rawValue) circuit commits to witness wires but its key has no matching commitment key"
                     )
                 }
-                cs = try job.circuit { committed, statement in
+                let oracle: ProofJob.ChallengeOracle = { committed, statement in
                     let opening = Groth16.commit(commitmentKey, committed: committed)
                     box.set(opening)
                     return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
                 }
+                cs = try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
                 guard cs.commitmentInfo == r1cs.commitment else {
                     throw SplitError.invalidArgument("the \(job.part.rawValue) circuit built is not the key's")
                 }
             } else {
-                cs = try job.circuit(nil)
-            }
-            if let violation = cs.firstViolation() {
-                throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
+                cs = try job.circuit(ProofJob.Synthesis(witnessOnly: true))
             }
             let witness = cs.witness()
             guard witness.count == r1cs.numWires else {
                 throw SplitError.invalidArgument(
                     "\(job.part.rawValue) witness has \(witness.count) wires, the key's circuit \(r1cs.numWires)")
+            }
+            // The party checks its witness against the key's R1CS before a worker sees it.
+            if let row = r1cs.firstUnsatisfied(witness) {
+                throw ProofWork.namingViolation(job, row: row)
             }
             let opening = box.take()
             guard (opening != nil) == (r1cs.commitment != nil) else {

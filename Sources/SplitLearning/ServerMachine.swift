@@ -402,19 +402,19 @@ public struct ServerStateMachine: PartyMachine {
             record: record, message: message, updated: updated, newSalt: newSalt, newCommitment: newCommitment)
         let head = layer, activations = record.activations, before = salt, after = newSalt
         let labels = plan.labels, provedSession = plan.session
-        let job = ProofJob(step: t, part: .server) { oracle in
+        let job = ProofJob(step: t, part: .server) { synthesis in
             guard let before, let after else {
                 throw SplitError.invalidArgument("step \(t): no weights salts to prove the server step under")
             }
             if spec.usesBatchedCircuits {
                 return try spec.batchedServerCircuit(
                     head, activations: rows, labels: labels, session: provedSession, step: t, saltBefore: before,
-                    saltAfter: after, oracle: oracle
+                    saltAfter: after, oracle: synthesis.oracle, witnessOnly: synthesis.witnessOnly
                 ).circuit
             }
             return try spec.serverStepCircuit(
                 head, activations: activations, label: labels[0], session: provedSession, step: t,
-                saltBefore: before, saltAfter: after
+                saltBefore: before, saltAfter: after, witnessOnly: synthesis.witnessOnly
             ).circuit
         }
         switch policy.proofs {

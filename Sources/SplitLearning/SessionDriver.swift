@@ -303,10 +303,11 @@ enum ProofWork {
         }
     }
 
-    /// Builds the job's circuit, checks that the witness satisfies it (a failure here is our own
-    /// bug, named by its first violated constraint; a dishonest job proves regardless) and
-    /// proves under the part's key: plain Groth16 for the one-sample circuits, with the
-    /// commitment step (the circuit built around the challenge oracle) for the batched ones.
+    /// Builds the job's witness (`witnessOnly`: the prover evaluates the key's R1CS) and proves it
+    /// under the part's key: plain Groth16 for the one-sample circuits, with the commitment step
+    /// (the circuit built around the challenge oracle) for the batched ones. The prover checks the
+    /// witness against the key's R1CS; a failure is our own bug (a dishonest job proves
+    /// regardless), named by `namingViolation`.
     static func prove(_ job: ProofJob, keys: SplitKeys?) throws -> StepProof {
         guard let keys else {
             throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys")
@@ -317,16 +318,36 @@ enum ProofWork {
                 throw SplitError.invalidArgument("an unchecked witness is proved only with the one-sample circuits")
             }
             return .committed(
-                try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs) { oracle in try job.circuit(oracle) })
+                try namingViolation(job) {
+                    try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs) { oracle in
+                        try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
+                    }
+                })
         }
-        let cs = try job.circuit(nil)
+        let witness = try job.circuit(ProofJob.Synthesis(witnessOnly: true)).witness()
         if job.unchecked {
-            return .plain(try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness()))
+            return .plain(try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: witness))
         }
-        if let violation = cs.firstViolation() {
-            throw SplitError.invalidArgument("\(job.part.rawValue) witness violates constraint \(violation)")
+        return .plain(
+            try namingViolation(job) { try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: witness) })
+    }
+
+    /// Runs `body` (a proof); when the witness fails a row of the key's R1CS, builds the circuit
+    /// again with its constraints and names to report the first violated constraint by name.
+    static func namingViolation<T>(_ job: ProofJob, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch Groth16Error.witnessDoesNotSatisfy(let row) {
+            throw namingViolation(job, row: row)
         }
-        return .plain(try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness()))
+    }
+
+    /// The error for a witness that fails `row` of the key's R1CS, named by the circuit's first
+    /// violated constraint when built with its names.
+    static func namingViolation(_ job: ProofJob, row: Int) -> SplitError {
+        let violation = (try? job.circuit(ProofJob.Synthesis()))?.firstViolation()
+        return SplitError.invalidArgument(
+            "\(job.part.rawValue) witness violates constraint \(violation.map { "\($0)" } ?? "#\(row)")")
     }
 
     /// `job`'s proof from `service` (the in-process prover or the pool).

@@ -48,9 +48,9 @@ extension CircuitSpec {
     /// lookup table.
     public func batchedForwardCircuit(
         _ conv: QuantizedConv2d, samples: [SampleOpening], session: Fr, step: UInt64,
-        salt: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+        salt: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
     ) throws -> ConstraintSystem<Fr> {
-        let cs = ConstraintSystem<Fr>()
+        let cs = ConstraintSystem<Fr>(witnessOnly: witnessOnly)
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
         let activations = try BatchedStep.forward(conv, inputs: samples.map(\.values))
@@ -136,14 +136,14 @@ extension CircuitSpec {
     /// The three products W A, W^T G and G A^T are committed hints checked by Freivalds.
     public func batchedServerCircuit(
         _ head: QuantizedDense, activations: [[Int64]], labels: [Int], session: Fr, step: UInt64,
-        saltBefore: Fr, saltAfter: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+        saltBefore: Fr, saltAfter: Fr, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
     ) throws
         -> (circuit: ConstraintSystem<Fr>, result: BatchedStep.ServerResult)
     {
         let result = try BatchedStep.server(
             head, activations: activations, labels: labels, learningRateShift: learningRateShift(atStep: step),
             loss: loss)
-        let cs = ConstraintSystem<Fr>()
+        let cs = ConstraintSystem<Fr>(witnessOnly: witnessOnly)
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
         let f = format
@@ -266,13 +266,13 @@ extension CircuitSpec {
     public func batchedUpdateCircuit(
         _ conv: QuantizedConv2d, samples: [SampleOpening], masked delta: [[Int64]], session: Fr,
         step: UInt64, saltBefore: Fr, saltAfter: Fr,
-        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
     ) throws
         -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d)
     {
         let updatedLayer = try BatchedStep.clientUpdate(
             conv, inputs: samples.map(\.values), masked: delta, learningRateShift: learningRateShift(atStep: step))
-        let cs = ConstraintSystem<Fr>()
+        let cs = ConstraintSystem<Fr>(witnessOnly: witnessOnly)
         cs.challengeOracle = oracle
         let context = LookupContext(format: format)
         let f = format
@@ -380,7 +380,7 @@ extension CircuitSpec {
     public func buildBatched(
         _ part: Part, dataset: CommittedDataset, indices: [Int],
         layers: (client: QuantizedConv2d, server: QuantizedDense), session: Fr, step: UInt64,
-        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil
+        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
     ) throws -> ConstraintSystem<Fr> {
         guard indices.count == batch else {
             throw CircuitSpecError.invalidField(
@@ -390,12 +390,14 @@ extension CircuitSpec {
         switch part {
         case .client:
             return try batchedForwardCircuit(
-                layers.client, samples: samples, session: session, step: step, salt: .random(), oracle: oracle)
+                layers.client, samples: samples, session: session, step: step, salt: .random(), oracle: oracle,
+                witnessOnly: witnessOnly)
         case .server:
             let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
             return try batchedServerCircuit(
                 layers.server, activations: activations, labels: samples.map(\.label), session: session,
-                step: step, saltBefore: .random(), saltAfter: .random(), oracle: oracle
+                step: step, saltBefore: .random(), saltAfter: .random(), oracle: oracle,
+                witnessOnly: witnessOnly
             ).circuit
         case .clientUpdate:
             let activations = try BatchedStep.forward(layers.client, inputs: samples.map(\.values))
@@ -405,7 +407,8 @@ extension CircuitSpec {
             let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
             return try batchedUpdateCircuit(
                 layers.client, samples: samples, masked: delta, session: session, step: step,
-                saltBefore: .random(), saltAfter: .random(), oracle: oracle
+                saltBefore: .random(), saltAfter: .random(), oracle: oracle,
+                witnessOnly: witnessOnly
             ).circuit
         }
     }

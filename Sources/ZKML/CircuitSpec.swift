@@ -276,9 +276,9 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     /// `sampleValues` replaces the values in the witness (tests and the forged-input adversary).
     public func clientForwardCircuit(
         _ conv: QuantizedConv2d, sample: SampleOpening, root: Fr, session: Fr, step: UInt64,
-        salt: Fr, sampleValues: [Fr]? = nil
+        salt: Fr, sampleValues: [Fr]? = nil, witnessOnly: Bool = false
     ) throws -> ConstraintSystem<Fr> {
-        let cs = ConstraintSystem<Fr>()
+        let cs = ConstraintSystem<Fr>(witnessOnly: witnessOnly)
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
         let index = cs.allocatePublicInput("index", value: Fr(UInt64(sample.index)))
@@ -296,12 +296,14 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     }
 
     /// The server's step. Public outputs: dL/dA, the commitments before and after; public
-    /// inputs: session, step, A, the one-hot label y.
+    /// inputs: session, step, A, the one-hot label y. Every circuit builder takes `witnessOnly`
+    /// for a prover, which evaluates its key's R1CS and needs only the witness
+    /// (`ConstraintSystem.recordsConstraints`).
     public func serverStepCircuit(
         _ head: QuantizedDense, activations: [Int64], label: Int, session: Fr, step: UInt64,
-        saltBefore: Fr, saltAfter: Fr
+        saltBefore: Fr, saltAfter: Fr, witnessOnly: Bool = false
     ) throws -> (circuit: ConstraintSystem<Fr>, result: ServerStep.Result) {
-        let cs = ConstraintSystem<Fr>()
+        let cs = ConstraintSystem<Fr>(witnessOnly: witnessOnly)
         let result = try ServerStep(layer: head, learningRateShift: learningRateShift, loss: loss).synthesize(
             into: cs, activations: activations, label: label, session: session, step: step,
             saltBefore: saltBefore, saltAfter: saltAfter)
@@ -312,9 +314,9 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     /// before and after; public inputs: session, step, the label, G (see `ConvClientUpdate`).
     public func clientUpdateCircuit(
         _ conv: QuantizedConv2d, sample: SampleOpening, gradient: [Int64], session: Fr, step: UInt64,
-        saltBefore: Fr, saltAfter: Fr
+        saltBefore: Fr, saltAfter: Fr, witnessOnly: Bool = false
     ) throws -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d) {
-        let cs = ConstraintSystem<Fr>()
+        let cs = ConstraintSystem<Fr>(witnessOnly: witnessOnly)
         let updated = try ConvClientUpdate(layer: conv, learningRateShift: learningRateShift).synthesize(
             into: cs, sample: sample, layout: inputLayout, outputGradient: gradient, session: session, step: step,
             saltBefore: saltBefore, saltAfter: saltAfter)

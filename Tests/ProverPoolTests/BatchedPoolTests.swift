@@ -120,10 +120,11 @@ final class BatchedPoolTests: XCTestCase {
         var x: [[Int64]] = []
         for s in 0..<spec.batch { x.append((0..<784).map { i -> Int64 in Int64((i * 7 + s * 31) % 256) }) }
         let activations = try BatchedStep.forward(layers.client, inputs: x)
-        return ProofJob(step: 0, part: .server) { oracle in
+        return ProofJob(step: 0, part: .server) { synthesis in
             try spec.batchedServerCircuit(
                 layers.server, activations: activations, labels: (0..<spec.batch).map { $0 % 10 }, session: Fr(5),
-                step: 0, saltBefore: Fr(11), saltAfter: Fr(12), oracle: oracle
+                step: 0, saltBefore: Fr(11), saltAfter: Fr(12), oracle: synthesis.oracle,
+                witnessOnly: synthesis.witnessOnly
             ).circuit
         }
     }

@@ -76,7 +76,8 @@ struct Harness {
         let key = Fixture.keys.key(job.part)
         do {
             return .plain(
-                try Groth16.proveUnchecked(key: key.provingKey, r1cs: key.r1cs, witness: try job.circuit(nil).witness())
+                try Groth16.proveUnchecked(
+                    key: key.provingKey, r1cs: key.r1cs, witness: try job.circuit(ProofJob.Synthesis()).witness())
             )
         } catch {
             XCTFail("proving \(job.part): \(error)")

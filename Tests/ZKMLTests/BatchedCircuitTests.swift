@@ -101,6 +101,87 @@ final class BatchedCircuitTests: XCTestCase {
         XCTAssertTrue(report.isClean, "\(report.findings.count) findings, first \(report.findings.prefix(5))")
     }
 
+    /// A prover's witness-only synthesis records the same witness and counts the same
+    /// constraints as the full one, for every part, batched and one-sample: the constraints are
+    /// not needed to compute any value.
+    func testWitnessOnlySynthesisRecordsTheSameWitness() throws {
+        let layers = try Self.spec.sampleLayers(seed: 1)
+        let batch = try samples()
+        let activations = try BatchedStep.forward(layers.client, inputs: batch.map(\.values))
+        let labels = batch.map(\.label)
+        let server = try BatchedStep.server(
+            layers.server, activations: activations, labels: labels, learningRateShift: 5, loss: Self.spec.loss)
+        let masked = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
+        let single = try Self.spec.withBatch(1)
+        let sample = batch[0]
+        let singleServer = try ServerStep(layer: layers.server, learningRateShift: 5, loss: .softmaxCrossEntropy).run(
+            activations: activations[0], label: labels[0])
+        let builders: [(String, (Bool) throws -> ConstraintSystem<Fr>)] = [
+            (
+                "batched forward",
+                {
+                    try Self.spec.batchedForwardCircuit(
+                        layers.client, samples: batch, session: .one, step: 3, salt: Fr(UInt64(9)), witnessOnly: $0)
+                }
+            ),
+            (
+                "batched server",
+                {
+                    try Self.spec.batchedServerCircuit(
+                        layers.server, activations: activations, labels: labels, session: .one, step: 3,
+                        saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)), witnessOnly: $0
+                    ).circuit
+                }
+            ),
+            (
+                "batched update",
+                {
+                    try Self.spec.batchedUpdateCircuit(
+                        layers.client, samples: batch, masked: masked, session: .one, step: 3,
+                        saltBefore: Fr(UInt64(6)), saltAfter: Fr(UInt64(7)), witnessOnly: $0
+                    ).circuit
+                }
+            ),
+            (
+                "forward",
+                {
+                    try single.clientForwardCircuit(
+                        layers.client, sample: sample, root: Self.dataset.root, session: .one, step: 3,
+                        salt: Fr(UInt64(9)), witnessOnly: $0)
+                }
+            ),
+            (
+                "server step",
+                {
+                    try single.serverStepCircuit(
+                        layers.server, activations: activations[0], label: labels[0], session: .one, step: 3,
+                        saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)), witnessOnly: $0
+                    ).circuit
+                }
+            ),
+            (
+                "update",
+                {
+                    try single.clientUpdateCircuit(
+                        layers.client, sample: sample, gradient: singleServer.inputGradient, session: .one, step: 3,
+                        saltBefore: Fr(UInt64(6)), saltAfter: Fr(UInt64(7)), witnessOnly: $0
+                    ).circuit
+                }
+            ),
+        ]
+        for (name, build) in builders {
+            let full = try build(false), lean = try build(true)
+            XCTAssertTrue(full.recordsConstraints, name)
+            XCTAssertFalse(lean.recordsConstraints, name)
+            XCTAssertNil(full.firstViolation(), name)
+            XCTAssertTrue(lean.constraints.isEmpty, name)
+            XCTAssertEqual(lean.constraintCount, full.constraintCount, name)
+            XCTAssertEqual(lean.witness(), full.witness(), name)
+            XCTAssertEqual(lean.commitmentInfo, full.commitmentInfo, name)
+            XCTAssertTrue(full.r1cs().isSatisfied(by: lean.witness()), name)
+        }
+    }
+
     func testServerSatisfiesAndMatchesNative() throws {
         let layers = try Self.spec.sampleLayers(seed: 1)
         let batch = try samples()
