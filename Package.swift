@@ -50,7 +50,11 @@ let package = Package(
         // by Algebra and NeuralNet).
         .target(name: "Support", dependencies: ["COpenSSL"]),
         .target(name: "Algebra", dependencies: ["Support", "CGMP", "COpenSSL", "CAlgebraKernels"]),
-        .target(name: "Circuit", dependencies: ["Algebra"]),
+        // Cross-module optimization lets the circuits (ZKML, Commitment) specialize these generic
+        // gadgets and linear combinations for Fr instead of running them through generic metadata.
+        .target(
+            name: "Circuit", dependencies: ["Algebra"],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         .target(name: "Groth16", dependencies: ["Circuit", "Algebra", "Report"]),
         .target(name: "Commitment", dependencies: ["Circuit", "Algebra", "COpenSSL"]),
         .target(name: "CNeuralKernels", path: "Sources/CNeuralKernels"),
