@@ -416,7 +416,9 @@ extension CircuitSpec {
 
 extension CircuitSpec {
     /// This spec with another batch size (validated like a loaded spec): `circuit info --batch`
-    /// and the benchmarks compare batch sizes of one architecture.
+    /// and the benchmarks compare batch sizes of one architecture. At batch 1 a learning-rate
+    /// schedule is dropped (the one-sample circuits take no rate input): the reference runs at
+    /// the schedule's first rate.
     public func withBatch(_ newBatch: Int) throws(CircuitSpecError) -> CircuitSpec {
         let encoded: Data
         do {
@@ -425,6 +427,8 @@ extension CircuitSpec {
                 throw CircuitSpecError.malformed(file: name, reason: "spec does not encode as an object")
             }
             object["batch"] = newBatch
+            // The one-sample circuits fix the rate: at batch 1 a schedule keeps its first rate.
+            if newBatch == 1 { object["learning_rate_schedule"] = nil }
             encoded = try JSONSerialization.data(withJSONObject: object)
         } catch let error as CircuitSpecError {
             throw error

@@ -241,7 +241,7 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
     /// (a session commits its dataset once; the per-step cost is this), with fresh salts.
     public func build(
         _ part: Part, dataset: CommittedDataset, index: Int, layers: (client: QuantizedConv2d, server: QuantizedDense),
-        session: Fr, step: UInt64
+        session: Fr, step: UInt64, witnessOnly: Bool = false
     ) throws -> ConstraintSystem<Fr> {
         let sample = try dataset.opening(index)
         let x = sample.values, label = sample.label
@@ -249,18 +249,19 @@ public struct CircuitSpec: Codable, Sendable, Equatable {
         case .client:
             return try clientForwardCircuit(
                 layers.client, sample: sample, root: dataset.root, session: session, step: step,
-                salt: .random())
+                salt: .random(), witnessOnly: witnessOnly)
         case .server:
             return try serverStepCircuit(
                 layers.server, activations: try layers.client.forward(x), label: label,
-                session: session, step: step, saltBefore: .random(), saltAfter: .random()
+                session: session, step: step, saltBefore: .random(), saltAfter: .random(),
+                witnessOnly: witnessOnly
             ).circuit
         case .clientUpdate:
             let server = try ServerStep(layer: layers.server, learningRateShift: learningRateShift, loss: loss)
                 .run(activations: try layers.client.forward(x), label: label)
             return try clientUpdateCircuit(
                 layers.client, sample: sample, gradient: server.inputGradient, session: session,
-                step: step, saltBefore: .random(), saltAfter: .random()
+                step: step, saltBefore: .random(), saltAfter: .random(), witnessOnly: witnessOnly
             ).circuit
         }
     }

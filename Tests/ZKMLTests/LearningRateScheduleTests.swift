@@ -28,6 +28,10 @@ final class LearningRateScheduleTests: XCTestCase {
         XCTAssertEqual([0, 1, 2, 4, 5, 1000].map { spec.learningRateShift(atStep: $0) }, [5, 5, 7, 7, 4, 4])
         XCTAssertEqual(spec.slowestLearningRateShift, 7)
         XCTAssertEqual([0, 2, 5].map { spec.learningRateMultiplier(atStep: $0) }, [4, 1, 8])
+        let single = try spec.withBatch(1)
+        XCTAssertNil(single.learningRateSchedule, "the one-sample circuits fix the rate")
+        XCTAssertEqual(single.learningRateShift(atStep: 1000), 5)
+        XCTAssertEqual(try spec.withBatch(8).learningRateSchedule, spec.learningRateSchedule)
         let constant = BatchedCircuitTests.spec
         XCTAssertNil(constant.learningRateSchedule)
         XCTAssertEqual(constant.learningRateMultiplier(atStep: 9), 1)
