@@ -951,29 +951,27 @@ static fp12 fp12_mul_1_34(const fp12 *a, const fp2 *d3, const fp2 *d4) {
    w^2 = v and v^3 = xi:
      c0 = (d0e0 + xi d4e4, d3e3, d3e4 + d4e3), c1 = (d0e3 + d3e0, d0e4 + d4e0, 0),
    the three cross sums by Karatsuba from d0e0, d3e3, d4e4: 6 unreduced Fq2 products, 10 REDC. */
+/* Karatsuba's cross term a e + b d = (a + b)(d + e) - a d - b e, from the unreduced products
+   ad = a d and be = b e, reduced once. */
+static fp2 fp2_karatsuba_cross(const fp2 *a, const fp2 *b, const fp2 *d, const fp2 *e, const fp2w *ad,
+                               const fp2w *be) {
+    fp2 x = fp2_add_nr(a, b), y = fp2_add_nr(d, e);
+    fp2w z;
+    fp2_mul_w(&z, &x, &y);
+    fp2w_sub(&z, &z, ad);
+    fp2w_sub(&z, &z, be);
+    return fp2w_redc(&z);
+}
+
 static void fp12_mul_034_by_034(fp12 *r, const fp2 *d0, const fp2 *d3, const fp2 *d4, const fp2 *e0,
                                 const fp2 *e3, const fp2 *e4) {
-    fp2w t0, t3, t4, z;
+    fp2w t0, t3, t4;
     fp2_mul_w(&t0, d0, e0);
     fp2_mul_w(&t3, d3, e3);
     fp2_mul_w(&t4, d4, e4);
-    fp2 x = fp2_add_nr(d3, d4), y = fp2_add_nr(e3, e4);
-    fp2_mul_w(&z, &x, &y);
-    fp2w_sub(&z, &z, &t3);
-    fp2w_sub(&z, &z, &t4);
-    r->c0.c2 = fp2w_redc(&z);
-    x = fp2_add_nr(d0, d3);
-    y = fp2_add_nr(e0, e3);
-    fp2_mul_w(&z, &x, &y);
-    fp2w_sub(&z, &z, &t0);
-    fp2w_sub(&z, &z, &t3);
-    r->c1.c0 = fp2w_redc(&z);
-    x = fp2_add_nr(d0, d4);
-    y = fp2_add_nr(e0, e4);
-    fp2_mul_w(&z, &x, &y);
-    fp2w_sub(&z, &z, &t0);
-    fp2w_sub(&z, &z, &t4);
-    r->c1.c1 = fp2w_redc(&z);
+    r->c0.c2 = fp2_karatsuba_cross(d3, d4, e3, e4, &t3, &t4);
+    r->c1.c0 = fp2_karatsuba_cross(d0, d3, e0, e3, &t0, &t3);
+    r->c1.c1 = fp2_karatsuba_cross(d0, d4, e0, e4, &t0, &t4);
     r->c0.c1 = fp2w_redc(&t3);
     fp2w_mul_xi_add(&t0, &t4, &t0);
     r->c0.c0 = fp2w_redc(&t0);

@@ -116,18 +116,23 @@ public struct CommitmentOpening: Sendable, Equatable {
     }
 }
 
-/// What the prover's commitment step produced (kept to finish the proof).
-final class CommitmentState: @unchecked Sendable {
+/// The opening a challenge oracle made while a circuit was built: the oracle is a `@Sendable`
+/// closure run inside the synthesis, so it hands its result to the prover through a lock.
+/// Used by `proveCommitted` and by provers that finish the proof elsewhere (the prover pool).
+public final class CommitmentOpeningBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var stored: (commitment: G1Affine, knowledge: G1Affine, blinding: Fr)?
+    private var stored: CommitmentOpening?
 
-    func set(_ value: (G1Affine, G1Affine, Fr)) {
+    public init() {}
+
+    public func set(_ value: CommitmentOpening) {
         lock.lock()
         defer { lock.unlock() }
         stored = value
     }
 
-    func take() -> (commitment: G1Affine, knowledge: G1Affine, blinding: Fr)? {
+    /// The opening, once: a second call returns nil.
+    public func take() -> CommitmentOpening? {
         lock.lock()
         defer { lock.unlock() }
         defer { stored = nil }
@@ -165,10 +170,10 @@ extension Groth16 {
         else {
             throw Groth16Error.commitmentMismatch("the key and the circuit disagree on the committed wires")
         }
-        let state = CommitmentState()
+        let state = CommitmentOpeningBox()
         let oracle: @Sendable ([Fr], [Fr]) -> Fr = { committed, statement in
             let opening = commit(commitmentKey, committed: committed)
-            state.set((opening.commitment, opening.knowledge, opening.blinding))
+            state.set(opening)
             return commitmentChallenge(commitment: opening.commitment, statement: statement)
         }
         let cs = try build(oracle)

@@ -70,8 +70,9 @@ public struct ProofJob: Sendable {
         /// challenge and ignore it (nil: the circuit's stand-in challenge).
         public var oracle: ChallengeOracle?
         /// Record the witness only (`ConstraintSystem.recordsConstraints`): a prover evaluates
-        /// its key's R1CS, so constraints and names are wasted work (about a third of a batched
-        /// proof's time went to them). False: record them, to name a violated constraint.
+        /// its key's R1CS, so constraints and names are wasted work (about a quarter of a
+        /// batched proof's synthesis, measured). False: record them, to name a violated
+        /// constraint.
         public var witnessOnly: Bool
 
         public init(oracle: ChallengeOracle? = nil, witnessOnly: Bool = false) {

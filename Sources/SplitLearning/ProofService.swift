@@ -55,7 +55,7 @@ public struct PreparedProofJob: Sendable {
         try await ProofWork.offload {
             let key = keys.key(job.part)
             let r1cs = key.r1cs
-            let box = OpeningBox()
+            let box = CommitmentOpeningBox()
             let cs: ConstraintSystem<Fr>
             if r1cs.commitment != nil {
                 guard let commitmentKey = key.provingKey.commitment, commitmentKey.wires == r1cs.commitment?.wires
@@ -93,25 +93,5 @@ public struct PreparedProofJob: Sendable {
                 part: job.part, step: job.step, witness: witness,
                 publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]), opening: opening)
         }
-    }
-}
-
-/// The opening the challenge oracle made while the circuit was built (the oracle is a
-/// `@Sendable` closure, so it hands its result over through a lock).
-final class OpeningBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var opening: CommitmentOpening?
-
-    func set(_ value: CommitmentOpening) {
-        lock.lock()
-        defer { lock.unlock() }
-        opening = value
-    }
-
-    func take() -> CommitmentOpening? {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { opening = nil }
-        return opening
     }
 }
