@@ -687,9 +687,9 @@ vs_bn254_fp2_sqr_wide_adx:
 .endif
 .endm
 
-/* r = 3t - 2z = 3t + 2(p - z) reduced, t the five-limb value at TOFF(%rsp) (below 9.6p: the sum
-   is below 31p), z at ZOFF(%rsi), into ZOFF(%rdi). */
-.macro VS_LIN_MINUS TOFF, ZOFF
+/* %r9, %r10, %r11, %r12, %r15 = 3t, t the five-limb value at TOFF(%rsp) (the callers bound t so
+   that 3t stays within five limbs). */
+.macro VS_TRIPLE5 TOFF
     movq    \TOFF(%rsp), %r9
     movq    \TOFF+8(%rsp), %r10
     movq    \TOFF+16(%rsp), %r11
@@ -705,6 +705,12 @@ vs_bn254_fp2_sqr_wide_adx:
     adcq    \TOFF+16(%rsp), %r11
     adcq    \TOFF+24(%rsp), %r12
     adcq    \TOFF+32(%rsp), %r15
+.endm
+
+/* r = 3t - 2z = 3t + 2(p - z) reduced, t the five-limb value at TOFF(%rsp) (below 9.6p: the sum
+   is below 31p), z at ZOFF(%rsi), into ZOFF(%rdi). */
+.macro VS_LIN_MINUS TOFF, ZOFF
+    VS_TRIPLE5 \TOFF
     movq    .Lvs_fq_2p(%rip), %rbx
     movq    .Lvs_fq_2p+8(%rip), %rcx
     movq    .Lvs_fq_2p+16(%rip), %rbp
@@ -728,21 +734,7 @@ vs_bn254_fp2_sqr_wide_adx:
 /* r = 3c + 2z reduced, c the five-limb value at TOFF(%rsp) (below 21.2p: the sum is below 66p),
    z at ZOFF(%rsi), into ZOFF(%rdi). */
 .macro VS_LIN_PLUS TOFF, ZOFF
-    movq    \TOFF(%rsp), %r9
-    movq    \TOFF+8(%rsp), %r10
-    movq    \TOFF+16(%rsp), %r11
-    movq    \TOFF+24(%rsp), %r12
-    movq    \TOFF+32(%rsp), %r15
-    addq    %r9, %r9
-    adcq    %r10, %r10
-    adcq    %r11, %r11
-    adcq    %r12, %r12
-    adcq    %r15, %r15
-    addq    \TOFF(%rsp), %r9
-    adcq    \TOFF+8(%rsp), %r10
-    adcq    \TOFF+16(%rsp), %r11
-    adcq    \TOFF+24(%rsp), %r12
-    adcq    \TOFF+32(%rsp), %r15
+    VS_TRIPLE5 \TOFF
     movq    \ZOFF(%rsi), %rbx
     movq    \ZOFF+8(%rsi), %rcx
     movq    \ZOFF+16(%rsi), %rbp
