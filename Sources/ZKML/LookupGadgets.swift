@@ -132,49 +132,33 @@ extension ConstraintSystem where F == Fr {
         _ acc: LinearCombination<Fr>, shift: Int, _ context: LookupContext,
         _ name: String
     ) -> (q: SignedLimbs, qValue: Int64) {
+        let b = context.format.valueBits
+        precondition(shift >= 1 && b + shift <= 252, "rescale by 2^\(shift) is not sound in Fr")
         let accValue = value(acc).signedInt64 ?? Int64.max
+        let qValue = accValue >> Int64(shift)
         return withNamespace(name) {
-            let (q, qValue, recomposed) = rescaleHints(accValue, shift: shift, context)
-            enforceEqual(recomposed, acc, "recompose")
+            let q = committedSigned(qValue, bits: b, context, "q")
+            let remainderValue = UInt64(bitPattern: accValue &- (qValue << Int64(shift)))
+            let remainder = committedUnsigned(remainderValue, bits: shift, context, "r")
+            var twoToShift = Fr.one
+            for _ in 0..<shift { twoToShift = twoToShift.doubled() }
+            enforceEqual(q.value * twoToShift + remainder.value, acc, "recompose")
             return (q, qValue)
         }
     }
 
-    /// The hints of a rescale of the integer `accValue` by 2^shift, committed and range-checked
-    /// by lookup: q (signed B-bit) and r (`shift` bits), with q 2^shift + r for the caller's one
-    /// recomposition constraint.
-    private func rescaleHints(
-        _ accValue: Int64, shift: Int, _ context: LookupContext
-    ) -> (q: SignedLimbs, qValue: Int64, recomposed: LinearCombination<Fr>) {
-        let b = context.format.valueBits
-        precondition(shift >= 1 && b + shift <= 252, "rescale by 2^\(shift) is not sound in Fr")
-        let qValue = accValue >> Int64(shift)
-        let q = committedSigned(qValue, bits: b, context, "q")
-        let remainderValue = UInt64(bitPattern: accValue &- (qValue << Int64(shift)))
-        let remainder = committedUnsigned(remainderValue, bits: shift, context, "r")
-        var twoToShift = Fr.one
-        for _ in 0..<shift { twoToShift = twoToShift.doubled() }
-        return (q, qValue, q.value * twoToShift + remainder.value)
-    }
-
-    /// q = floor((x m + c) / 2^shift) for a wire m (a public input: the learning-rate multiplier)
-    /// and a constant c, in the one constraint x * m = q 2^shift + r - c, so the product costs
-    /// nothing over `lookupRescale`. Sound on the same argument when |x m + c| < 2^62 (the spec
-    /// bounds it): q and r are pinned by lookup, both sides are below p / 2 in magnitude.
+    /// q = floor((x m + c) / 2^shift) for a wire m (a public input: the learning-rate
+    /// multiplier) and a constant c: the product x m as its own wire (one constraint), then
+    /// `lookupRescale` of x m + c, whose recomposition stays linear. Sound on `lookupRescale`'s
+    /// argument when |x m + c| < 2^62 (the spec bounds it; a larger value gives no witness).
     public func lookupScaledRescale(
         _ x: LinearCombination<Fr>, times m: Variable, plus c: Int64, shift: Int, _ context: LookupContext,
         _ name: String
     ) -> SignedLimbs {
-        let scaled = (value(x).signedInt64 ?? Int64.max).multipliedReportingOverflow(
-            by: value(LinearCombination(m)).signedInt64 ?? Int64.max)
-        let sum = scaled.partialValue.addingReportingOverflow(c)
-        // An overflow leaves a wrong witness, which the proof's witness check reports.
-        let accValue = scaled.overflow || sum.overflow ? Int64.max : sum.partialValue
-        return withNamespace(name) {
-            let (q, _, recomposed) = rescaleHints(accValue, shift: shift, context)
-            enforce(x, LinearCombination(m), recomposed - LinearCombination(constant: Fr(c)), "recompose")
-            return q
-        }
+        let product = multiply(x, LinearCombination(m), "\(name).scaled")
+        return lookupRescale(
+            LinearCombination(product) + LinearCombination(constant: Fr(c)), shift: shift, context, name
+        ).q
     }
 
     /// A batched SGD bias step, round(sum m / 2^shift) (`BatchedStep.roundedShift` at the step's

@@ -61,6 +61,13 @@ final class LearningRateScheduleTests: XCTestCase {
         }
     }
 
+    static func assertLintsClean(_ cs: ConstraintSystem<Fr>, _ part: String) {
+        let names = Dictionary(uniqueKeysWithValues: cs.wireNames().enumerated().map { ($0.offset, $0.element) })
+        var linter = R1CSLinter(cs.r1cs(), names: names)
+        let report = linter.run()
+        XCTAssertTrue(report.isClean, "\(part): \(report.findings.count) findings, first \(report.findings.prefix(3))")
+    }
+
     /// The identity the circuits rely on, on random sums of both signs and every shift pair.
     func testTheScaledRoundingIsTheRoundingAtTheStepsShift() {
         var generator = SystemRandomNumberGenerator()
@@ -91,6 +98,11 @@ final class LearningRateScheduleTests: XCTestCase {
                 layers.server, activations: activations, labels: labels, session: .one, step: step,
                 saltBefore: Fr(UInt64(4)), saltAfter: Fr(UInt64(5)))
             XCTAssertNil(server.firstViolation(), "server, step \(step)")
+            if step == 0 {
+                // Rescales by 2^9 (bias) and 2^17 (weights) leave a one-bit top limb: the lint
+                // must still find every committed wire checked.
+                Self.assertLintsClean(server, "server")
+            }
             XCTAssertEqual(result.updated, native.updated, "server, step \(step)")
             updates.append(result.updated)
             let rate = try XCTUnwrap(server.publicVariable(named: "learningRate"))
@@ -114,6 +126,7 @@ final class LearningRateScheduleTests: XCTestCase {
                 layers.client, samples: samples, masked: masked, session: .one, step: step,
                 saltBefore: Fr(UInt64(6)), saltAfter: Fr(UInt64(7)))
             XCTAssertNil(update.firstViolation(), "update, step \(step)")
+            if step == 0 { Self.assertLintsClean(update, "update") }
             XCTAssertEqual(
                 updated,
                 try BatchedStep.clientUpdate(
