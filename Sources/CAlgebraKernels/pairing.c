@@ -880,19 +880,25 @@ static int fp6_inverse(fp6 *r, const fp6 *a) {
 /* Karatsuba over Fq6 with lazy reduction: the three Fq6 products stay unreduced and each of the
    twelve output coefficients is reduced once (12 REDC instead of 36).
      r0 = a0b0 + v a1b1, r1 = (a0 + a1)(b0 + b1) - a0b0 - a1b1 */
+/* Karatsuba's recombination over Fq6 from the unreduced a0b0 (t0), a1b1 (t1) and
+   (a0 + a1)(b0 + b1) (e): r0 = t0 + v t1, r1 = e - t0 - t1, each coefficient reduced once. */
+static fp12 fp12_karatsuba_finish(fp6w *t0, const fp6w *t1, fp6w *e) {
+    fp6w_sub(e, e, t0);
+    fp6w_sub(e, e, t1);
+    fp2w_mul_xi_add(&t0->c0, &t1->c2, &t0->c0); /* t0 + v t1 */
+    fp2w_add(&t0->c1, &t0->c1, &t1->c0);
+    fp2w_add(&t0->c2, &t0->c2, &t1->c1);
+    fp12 r = {fp6w_redc(t0), fp6w_redc(e)};
+    return r;
+}
+
 static fp12 fp12_mul(const fp12 *a, const fp12 *b) {
     fp6w aa, bb, s;
     fp6_mul_w(&aa, &a->c0, &b->c0);
     fp6_mul_w(&bb, &a->c1, &b->c1);
     fp6 x = fp6_add(&a->c0, &a->c1), y = fp6_add(&b->c0, &b->c1);
     fp6_mul_w(&s, &x, &y);
-    fp6w_sub(&s, &s, &aa);
-    fp6w_sub(&s, &s, &bb);
-    fp2w_mul_xi_add(&aa.c0, &bb.c2, &aa.c0); /* aa + v bb */
-    fp2w_add(&aa.c1, &aa.c1, &bb.c0);
-    fp2w_add(&aa.c2, &aa.c2, &bb.c1);
-    fp12 r = {fp6w_redc(&aa), fp6w_redc(&s)};
-    return r;
+    return fp12_karatsuba_finish(&aa, &bb, &s);
 }
 
 /* Complex squaring with lazy reduction: r0 = (a0 + a1)(a0 + v a1) - a0a1 - v a0a1 (wide, one
@@ -988,13 +994,7 @@ static fp12 fp12_mul_01234(const fp12 *a, const fp12 *b) {
     fp6 s = fp6_add(&a->c0, &a->c1);
     fp6 u = {fp2_add(&b->c0.c0, &b->c1.c0), fp2_add(&b->c0.c1, &b->c1.c1), b->c0.c2};
     fp6_mul_w(&e, &s, &u);
-    fp6w_sub(&e, &e, &t0);
-    fp6w_sub(&e, &e, &t1);
-    fp2w_mul_xi_add(&t0.c0, &t1.c2, &t0.c0); /* t0 + v t1 */
-    fp2w_add(&t0.c1, &t0.c1, &t1.c0);
-    fp2w_add(&t0.c2, &t0.c2, &t1.c1);
-    fp12 r = {fp6w_redc(&t0), fp6w_redc(&e)};
-    return r;
+    return fp12_karatsuba_finish(&t0, &t1, &e);
 }
 
 /* Granger-Scott squaring in the cyclotomic subgroup (same formulas and Fq4 pairing as Swift's
