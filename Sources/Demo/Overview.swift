@@ -9,13 +9,14 @@ enum Overview {
 
     static func html(_ s: DemoSummary) -> String {
         let sp = s.split, v = sp.verified
+        let embedded = EmbeddedSpec.spec
         let proofs = v.client.proofs + v.server.proofs
         let verifications = v.client.verifications + v.server.verifications
         let verifySeconds = v.client.verifySeconds + v.server.verifySeconds
         let training: [(String, String)] = [
             (
                 "spec",
-                "\(EmbeddedSpec.name) (\(sp.spec)): \(EmbeddedSpec.architecture)"
+                "\(EmbeddedSpec.name) (\(sp.spec)): \(embedded.map(EmbeddedSpec.architecture) ?? "the embedded spec does not load")"
             ),
             (
                 "constraints (client forward / server step / client update)",
@@ -23,7 +24,7 @@ enum Overview {
                     separator: " / ")
             ),
             ("Groth16 key setup (development, single party)", f(sp.keySetupSeconds, 1) + " s"),
-            ("verified steps (\(EmbeddedSpec.batch) samples each)", "\(v.stepsCompleted)"),
+            ("verified steps (\(embedded?.batch ?? 0) samples each)", "\(v.stepsCompleted)"),
             ("test accuracy (fixed point, 1000 test images)", percent(v.testAccuracy)),
             ("test accuracy at initialization", percent(sp.accuracyAtInitialization)),
             ("wall time per verified step", f(sp.secondsPerVerifiedStep, 2) + " s"),

@@ -218,18 +218,16 @@ extension CircuitSpec {
                 for s in 0..<batch { sum += result.outputGradients[s][i] * activations[s][j] }
                 let hint = cs.allocateCommitted("dW.sum\(i).\(j)", value: Fr(sum))
                 weightSums.append(LinearCombination(hint))
-                let weightShift = f.fractionBits + slowestLearningRateShift + beta
-                let delta = cs.lookupScaledRescale(
-                    LinearCombination(hint), times: rate, plus: BatchedStep.roundingOffset(weightShift),
-                    shift: weightShift, context, "dW\(i).\(j)")
+                let delta = cs.roundedSGDStep(
+                    LinearCombination(hint), rate: rate, shift: f.fractionBits + slowestLearningRateShift + beta,
+                    context, "dW\(i).\(j)")
                 updated.append(
-                    cs.lookupSignedRange(
-                        params[i * n + j].value - delta.value, bits: f.valueBits, context, "W'\(i).\(j)"))
+                    cs.lookupSignedRange(params[i * n + j].value - delta, bits: f.valueBits, context, "W'\(i).\(j)"))
             }
         }
         for i in 0..<m {
             let biasSum = (0..<batch).reduce(LinearCombination<Fr>()) { $0 + g[$1][i] }
-            let step = cs.scaledBiasStep(
+            let step = cs.roundedSGDStep(
                 biasSum, rate: rate, shift: slowestLearningRateShift + beta, context, "db\(i)")
             updated.append(cs.lookupSignedRange(params[m * n + i].value - step, bits: f.valueBits, context, "b'\(i)"))
         }
@@ -315,19 +313,17 @@ extension CircuitSpec {
                 }
                 let hint = cs.allocateCommitted("dK.sum\(o).\(t)", value: Fr(sum))
                 sums.append(LinearCombination(hint))
-                let kernelShift = f.fractionBits + slowestLearningRateShift + beta
-                let step = cs.lookupScaledRescale(
-                    LinearCombination(hint), times: rate, plus: BatchedStep.roundingOffset(kernelShift),
-                    shift: kernelShift, context, "dK\(o).\(t)")
+                let step = cs.roundedSGDStep(
+                    LinearCombination(hint), rate: rate, shift: f.fractionBits + slowestLearningRateShift + beta,
+                    context, "dK\(o).\(t)")
                 updated.append(
-                    cs.lookupSignedRange(
-                        params[o * field + t].value - step.value, bits: f.valueBits, context, "K'\(o).\(t)"))
+                    cs.lookupSignedRange(params[o * field + t].value - step, bits: f.valueBits, context, "K'\(o).\(t)"))
             }
         }
         for o in 0..<channels {
             var biasSum = LinearCombination<Fr>()
             for s in 0..<batch { for p in 0..<positions { biasSum += deltaVariables[s][o * positions + p] } }
-            let step = cs.scaledBiasStep(
+            let step = cs.roundedSGDStep(
                 biasSum, rate: rate, shift: slowestLearningRateShift + beta, context, "db\(o)")
             updated.append(
                 cs.lookupSignedRange(params[channels * field + o].value - step, bits: f.valueBits, context, "b'\(o)"))

@@ -161,10 +161,10 @@ extension ConstraintSystem where F == Fr {
         ).q
     }
 
-    /// A batched SGD bias step, round(sum m / 2^shift) (`BatchedStep.roundedShift` at the step's
-    /// own shift). A shift of 0 (batch 1 at rate 1) has nothing to round: the multiplier is then
-    /// pinned to 1 and the step is the sum.
-    func scaledBiasStep(
+    /// A batched SGD step, round(sum m / 2^shift) for the public learning-rate multiplier m
+    /// (`BatchedStep.roundedShift` at the step's own shift). A shift of 0 (batch 1 at rate 1) has
+    /// nothing to round: the multiplier is then pinned to 1 and the step is the sum.
+    func roundedSGDStep(
         _ sum: LinearCombination<Fr>, rate: Variable, shift: Int, _ context: LookupContext, _ name: String
     ) -> LinearCombination<Fr> {
         guard shift > 0 else {
