@@ -129,7 +129,7 @@ let package = Package(
             name: "CircuitTests", dependencies: ["Circuit", "Algebra"],
             resources: [.copy("Resources/square64")]),
         .testTarget(
-            name: "Groth16Tests", dependencies: ["Groth16", "Circuit", "Algebra"],
+            name: "Groth16Tests", dependencies: ["Groth16", "Circuit", "Algebra", "Support"],
             resources: [.copy("Resources/square64")]),
         .testTarget(name: "CommitmentTests", dependencies: ["Commitment", "Circuit", "Algebra"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),

@@ -141,12 +141,15 @@ public final class CommitmentOpeningBox: @unchecked Sendable {
 }
 
 extension Groth16 {
+    /// The domain tag that starts the challenge's hash input (the Solidity verifier embeds it).
+    public static let commitmentDomain = "VeriSplit/Groth16-BSB22/v1"
+
     /// The challenge of a statement under commitment D: SHA-256 (two blocks, 512 bits, reduced
     /// mod r so it is uniform up to 2^-256) of a domain tag, D's coordinates and every public
     /// value except the challenge itself, in order. Binding the statement stops a prover from
     /// choosing public values (say, the activations it claims) after seeing the challenge.
     public static func commitmentChallenge(commitment: G1Affine, statement: [Fr]) -> Fr {
-        var bytes = Array("VeriSplit/Groth16-BSB22/v1".utf8) + commitment.uncompressed()
+        var bytes = Array(commitmentDomain.utf8) + commitment.uncompressed()
         bytes.reserveCapacity(bytes.count + 32 * statement.count + 1)
         for value in statement { bytes += value.littleEndianBytes() }
         let wide = SHA256.hash(bytes + [0]) + SHA256.hash(bytes + [1])

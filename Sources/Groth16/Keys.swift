@@ -33,7 +33,10 @@ public struct VerifyingKey: Sendable, Equatable {
     /// - gamma = delta or gamma = -delta: then e(vk_x, gamma) e(C, delta) = e(vk_x +- C, delta),
     ///   so the proof A = alpha, B = beta, C = -+vk_x verifies for any public inputs;
     /// - no IC point, or an IC point at infinity (IC_i = 0 makes input i unconstrained: any
-    ///   value of it verifies; honest setups give IC_i = 0 with negligible probability).
+    ///   value of it verifies; honest setups give IC_i = 0 with negligible probability);
+    /// - with a commitment to witness wires, sigma at infinity or +-1 (the generator): a sigma
+    ///   whose logarithm is known lets K = sigma D pass the knowledge check for any D, and a D
+    ///   outside the basis carries a public input's term (a false statement verifies).
     /// Cost: O(public inputs) comparisons, no group operations.
     public var degeneracy: String? {
         if alpha.isInfinity { return "alpha is the point at infinity" }
@@ -50,6 +53,13 @@ public struct VerifyingKey: Sendable, Equatable {
         if let i = ic.firstIndex(where: \.isInfinity) {
             return
                 "IC[\(i)] is the point at infinity, so \(i == 0 ? "the constant term" : "public input #\(i)") would not be bound"
+        }
+        if let sigma = commitment?.sigma {
+            if sigma.isInfinity { return "the commitment's sigma is the point at infinity" }
+            if sigma == G2Affine.generator || sigma == -G2Affine.generator {
+                return
+                    "the commitment's sigma is +-1: anyone passes its knowledge check with any D, so a prover can move a public input's term into D"
+            }
         }
         return nil
     }

@@ -131,18 +131,45 @@ public enum SnarkjsJSON {
             guard let v = dict[key] else { throw .missingField(file: file, field: key) }
             return v
         }
-        let vk = VerifyingKey(
+        var vk = VerifyingKey(
             alpha: try g1(need("vk_alpha_1"), file: file, field: "vk_alpha_1"),
             beta: try g2(need("vk_beta_2"), file: file, field: "vk_beta_2"),
             gamma: try g2(need("vk_gamma_2"), file: file, field: "vk_gamma_2"),
             delta: try g2(need("vk_delta_2"), file: file, field: "vk_delta_2"),
             ic: ic)
+        if let extensionValue = dict[commitmentField] {
+            vk.commitment = try commitmentKey(extensionValue, file: file)
+        }
         if let why = vk.degeneracy { throw .insecureKey(file: file, reason: why) }
         return vk
     }
 
+    /// VeriSplit's extension field of `verification_key.json` for a circuit with a commitment to
+    /// witness wires (BSB22): `{"committed_wires": n, "sigma_2": G2 point}`, what the verifier
+    /// needs for the commitment's knowledge check. snarkjs ignores it (and cannot verify such
+    /// proofs); a key without a commitment has no such field, so its file is snarkjs's byte for byte.
+    public static let commitmentField = "vs_commitment"
+
+    static func commitmentKey(_ value: Any, file: String) throws(SnarkjsJSONError) -> CommitmentVerifyingKey {
+        let field = commitmentField
+        guard let object = value as? [String: Any] else {
+            throw .wrongType(file: file, field: field, expected: "an object with committed_wires and sigma_2")
+        }
+        guard let count = object["committed_wires"] else {
+            throw .missingField(file: file, field: field + ".committed_wires")
+        }
+        guard let wires = count as? Int, (0...(1 << 28)).contains(wires) else {
+            throw .wrongType(file: file, field: field + ".committed_wires", expected: "an integer from 0 to 2^28")
+        }
+        guard let sigma = object["sigma_2"] else { throw .missingField(file: file, field: field + ".sigma_2") }
+        return CommitmentVerifyingKey(
+            committedWires: wires, sigma: try g2(sigma, file: file, field: field + ".sigma_2"))
+    }
+
+    /// snarkjs's `verification_key.json`; a key with a commitment to witness wires adds
+    /// `commitmentField`.
     public static func encode(_ vk: VerifyingKey) -> Data {
-        let dict: [String: Any] = [
+        var dict: [String: Any] = [
             "protocol": "groth16", "curve": "bn128", "nPublic": vk.publicInputCount,
             "vk_alpha_1": vk.alpha.snarkjsStrings().flatMap { $0 },
             "vk_beta_2": vk.beta.snarkjsStrings(),
@@ -150,6 +177,11 @@ public enum SnarkjsJSON {
             "vk_delta_2": vk.delta.snarkjsStrings(),
             "IC": vk.ic.map { $0.snarkjsStrings().flatMap { $0 } },
         ]
+        if let commitment = vk.commitment {
+            dict[commitmentField] = [
+                "committed_wires": commitment.committedWires, "sigma_2": commitment.sigma.snarkjsStrings(),
+            ]
+        }
         return serialize(dict)
     }
 

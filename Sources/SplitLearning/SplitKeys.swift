@@ -10,8 +10,8 @@ public struct PartKey: Sendable {
     public let provingKey: ProvingKey
     public let r1cs: R1CS<Fr>
     public let verifyingKey: PreparedVerifyingKey
-    /// SHA-256 over the verifying key's points (alpha, beta, gamma, delta, IC), uncompressed: what
-    /// the handshake compares, so both sides prove and verify under the same keys.
+    /// SHA-256 over everything a verifier uses (`hash(_:)`): what the handshake compares, so both
+    /// sides prove and verify under the same keys, and what a session record pins its keys by.
     public let verifyingKeyHash: [UInt8]
 
     public init(part: CircuitSpec.Part, provingKey: ProvingKey, r1cs: R1CS<Fr>) {
@@ -22,10 +22,25 @@ public struct PartKey: Sendable {
         verifyingKeyHash = Self.hash(provingKey.verifyingKey)
     }
 
+    /// SHA-256 over the verifying key's points (alpha, beta, gamma, delta, IC), uncompressed,
+    /// then, for a circuit with a commitment to witness wires, a tag, the committed-wire count
+    /// (u64, little-endian) and [sigma]_2. The commitment part matters for soundness: whoever
+    /// knows sigma can pass the knowledge check with any D, and so move a public input's term
+    /// into D and prove a statement other than the witness's (the attack tests play it); a pin
+    /// that left sigma out would accept such a key. Plain keys hash as before, and the two forms
+    /// cannot collide: a committed key's preimage is 147 bytes longer than a plain one with as
+    /// many IC points, and no multiple of an IC point's 64 bytes.
     public static func hash(_ vk: VerifyingKey) -> [UInt8] {
         var bytes = Array("VeriSplit/VerifyingKey/v1".utf8)
         bytes += vk.alpha.uncompressed() + vk.beta.uncompressed() + vk.gamma.uncompressed() + vk.delta.uncompressed()
         for point in vk.ic { bytes += point.uncompressed() }
+        if let commitment = vk.commitment {
+            bytes += Array("/commitment".utf8)
+            for k in 0..<8 {
+                bytes.append(UInt8(truncatingIfNeeded: UInt64(commitment.committedWires) >> UInt64(8 * k)))
+            }
+            bytes += commitment.sigma.uncompressed()
+        }
         return SHA256.hash(bytes)
     }
 }

@@ -181,6 +181,41 @@ final class CommittedGroth16Tests: XCTestCase {
         XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: swapped, statement: statement))
     }
 
+    /// Why a verifier must pin [sigma]_2 (the split keys' hash covers it): under a key whose sigma
+    /// the prover knows (a key file with sigma, basis * sigma and eta/gamma * sigma swapped
+    /// consistently), the knowledge check passes for any D = K / sigma. The prover moves the
+    /// public trace's term into D, D' = D + (152 - 153) IC_trace, derives the challenge from D'
+    /// and the false trace 153, finishes the true witness under that challenge, and the proof
+    /// verifies for 153 under the swapped key. The same proof fails under the real key.
+    func testAProverWhoKnowsSigmaProvesAFalseStatement() throws {
+        let r1cs = circuit(oracle: nil).r1cs()
+        let key = try Groth16.setup(r1cs)
+        let commitmentKey = try XCTUnwrap(key.commitment)
+        let s = Fr.random()
+        var swapped = key.verifyingKey
+        swapped.commitment?.sigma = G2Affine.generator.multiplied(by: s).affine
+
+        let honest = circuit(oracle: nil)
+        let nu = Fr.random()
+        let d =
+            MSM.multiply(bases: commitmentKey.basis, scalars: honest.committedValues)
+            + commitmentKey.etaGamma.multiplied(by: nu)
+        let trueStatement = [Fr(UInt64(152)), Fr(UInt64(42))]
+        let falseStatement = [Fr(UInt64(153)), Fr(UInt64(42))]
+        let moved = (d + key.verifyingKey.ic[1].multiplied(by: trueStatement[0] - falseStatement[0])).affine
+        let challenge = Groth16.commitmentChallenge(commitment: moved, statement: falseStatement)
+        let witness = circuit(oracle: { _, _ in challenge })
+        XCTAssertNil(witness.firstViolation(), "the true witness, finished under the derived challenge")
+        let forged = try Groth16.proveCommittedUnchecked(
+            key: key, r1cs: r1cs, witness: witness.witness(), commitment: moved,
+            knowledge: moved.multiplied(by: s).affine, blinding: nu)
+        XCTAssertTrue(
+            try verifyBoth(key: swapped, proof: forged, statement: falseStatement),
+            "a key with a known sigma accepts a false trace")
+        XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: forged, statement: falseStatement))
+        XCTAssertFalse(try verifyBoth(key: key.verifyingKey, proof: forged, statement: trueStatement))
+    }
+
     /// The commitment hides: two proofs of the same witness carry different commitments, neither
     /// equal to the unblinded one (a reused or missing blinding would repeat it).
     func testTheCommitmentIsFreshlyBlinded() throws {
@@ -198,8 +233,9 @@ final class CommittedGroth16Tests: XCTestCase {
     /// A committed key survives its file (version 2) and proves and verifies after loading; a
     /// plain key stays version 1; a file whose commitment section was stripped (version 1 with a
     /// committed circuit) or whose sigma was swapped for another valid point with the checksum
-    /// recomputed is refused, the latter by the prover's own check; the Solidity export refuses
-    /// a committed key rather than emit a verifier that ignores the commitment.
+    /// recomputed is refused, the latter by the prover's own check (a sigma of +-1, whose
+    /// logarithm everyone knows, already when the file is read); the Solidity export renders the
+    /// committed contract.
     func testCommittedKeyFileRoundTripAndTampering() throws {
         let r1cs = circuit(oracle: nil).r1cs()
         let key = try Groth16.setup(r1cs)
@@ -228,13 +264,17 @@ final class CommittedGroth16Tests: XCTestCase {
 
         var swapped = key
         swapped.verifyingKey.commitment?.sigma = G2Affine.generator
+        XCTAssertThrowsError(try KeyFile.decode(KeyFile.encode(swapped, r1cs: r1cs))) {
+            XCTAssertTrue("\($0)".contains("sigma is +-1"), "\($0)")
+        }
+        swapped.verifyingKey.commitment?.sigma = G2Affine.generator.multiplied(by: Fr.random()).affine
         let (swappedLoaded, _) = try KeyFile.decode(KeyFile.encode(swapped, r1cs: r1cs))
         XCTAssertThrowsError(
             try Groth16.proveCommitted(key: swappedLoaded, r1cs: r1cs) { oracle in self.circuit(oracle: oracle) }
         ) {
             XCTAssertEqual($0 as? Groth16Error, .proofRejectedByOwnKey)
         }
-        XCTAssertThrowsError(try SolidityVerifier.render(key.verifyingKey))
+        XCTAssertTrue(try SolidityVerifier.render(key.verifyingKey).contains("function knowledgeCheck("))
     }
 
     /// A key in snarkjs's form (odd-coset H, C taken from A B) carries a commitment too: it

@@ -241,6 +241,25 @@ final class BatchedSessionTests: XCTestCase {
         tampered = steps
         tampered[1].samples.removeLast()
         refuses(tampered, .wrongSampleCount(expected: 4, got: 3), at: 1)
+        // Keys that differ only in the update key's sigma (made consistently, as a forger who
+        // knows it would: `testAProverWhoKnowsSigmaProvesAFalseStatement` forges under such a
+        // key) do not carry the record's key hashes.
+        let update = keys.key(.clientUpdate)
+        var forgerKey = update.provingKey
+        let sigma = Fr.random()
+        forgerKey.verifyingKey.commitment?.sigma = G2Affine.generator.multiplied(by: sigma).affine
+        var commitmentKey = try XCTUnwrap(forgerKey.commitment)
+        commitmentKey.basisSigma = commitmentKey.basis.map { $0.multiplied(by: sigma).affine }
+        commitmentKey.etaGammaSigma = commitmentKey.etaGamma.multiplied(by: sigma).affine
+        forgerKey.commitment = commitmentKey
+        let forgerKeys = SplitKeys(
+            forward: keys.forward, server: keys.server,
+            update: PartKey(part: .clientUpdate, provingKey: forgerKey, r1cs: update.r1cs))
+        XCTAssertEqual(forgerKeys.update.provingKey.verifyingKey.ic, update.provingKey.verifyingKey.ic)
+        XCTAssertNotEqual(forgerKeys.hashes, keys.hashes)
+        XCTAssertThrowsError(
+            try RecordVerifier.verify(header: header, steps: steps, spec: spec, specHash: specHash, keys: forgerKeys)
+        ) { XCTAssertEqual($0 as? SplitError, .rejected(step: 0, .keyMismatch)) }
     }
 
     /// The record line of a batched step lists its samples; a line with both forms, or a
