@@ -87,38 +87,10 @@ public enum SolidityVerifier {
         s += """
                     if (!ok) return false;
 
-                    uint256[24] memory p;
-                    p[0] = a[0];
-                    p[1] = (Q - a[1]) % Q;
-                    p[2] = b[0][0];
-                    p[3] = b[0][1];
-                    p[4] = b[1][0];
-                    p[5] = b[1][1];
-                    p[6] = ALPHA_X;
-                    p[7] = ALPHA_Y;
-                    p[8] = BETA_X_IM;
-                    p[9] = BETA_X_RE;
-                    p[10] = BETA_Y_IM;
-                    p[11] = BETA_Y_RE;
-                    p[12] = x;
-                    p[13] = y;
-                    p[14] = GAMMA_X_IM;
-                    p[15] = GAMMA_X_RE;
-                    p[16] = GAMMA_Y_IM;
-                    p[17] = GAMMA_Y_RE;
-                    p[18] = c[0];
-                    p[19] = c[1];
-                    p[20] = DELTA_X_IM;
-                    p[21] = DELTA_X_RE;
-                    p[22] = DELTA_Y_IM;
-                    p[23] = DELTA_Y_RE;
 
-                    uint256[1] memory out;
-                    bool success;
-                    assembly {
-                        success := staticcall(gas(), 0x08, p, 768, out, 0x20)
-                    }
-                    return success && out[0] == 1;
+            """
+        s += groth16PairingStatements
+        s += """
                 }
 
 
@@ -127,6 +99,44 @@ public enum SolidityVerifier {
         s += "}\n"
         return s
     }
+
+    /// The Groth16 pairing call, e(-A, B) e(alpha, beta) e(vk_x, gamma) e(C, delta) == 1 with
+    /// vk_x = (x, y), as statements that return its result: shared by both forms.
+    static let groth16PairingStatements = """
+                uint256[24] memory p;
+                p[0] = a[0];
+                p[1] = (Q - a[1]) % Q;
+                p[2] = b[0][0];
+                p[3] = b[0][1];
+                p[4] = b[1][0];
+                p[5] = b[1][1];
+                p[6] = ALPHA_X;
+                p[7] = ALPHA_Y;
+                p[8] = BETA_X_IM;
+                p[9] = BETA_X_RE;
+                p[10] = BETA_Y_IM;
+                p[11] = BETA_Y_RE;
+                p[12] = x;
+                p[13] = y;
+                p[14] = GAMMA_X_IM;
+                p[15] = GAMMA_X_RE;
+                p[16] = GAMMA_Y_IM;
+                p[17] = GAMMA_Y_RE;
+                p[18] = c[0];
+                p[19] = c[1];
+                p[20] = DELTA_X_IM;
+                p[21] = DELTA_X_RE;
+                p[22] = DELTA_Y_IM;
+                p[23] = DELTA_Y_RE;
+
+                uint256[1] memory out;
+                bool success;
+                assembly {
+                    success := staticcall(gas(), 0x08, p, 768, out, 0x20)
+                }
+                return success && out[0] == 1;
+
+        """
 
     /// The contract's (x, y) + s (px, py) helper, shared by both forms.
     static let mulAddFunction = """
@@ -297,38 +307,10 @@ public enum SolidityVerifier {
                     uint256 x,
                     uint256 y
                 ) internal view returns (bool) {
-                    uint256[24] memory p;
-                    p[0] = a[0];
-                    p[1] = (Q - a[1]) % Q;
-                    p[2] = b[0][0];
-                    p[3] = b[0][1];
-                    p[4] = b[1][0];
-                    p[5] = b[1][1];
-                    p[6] = ALPHA_X;
-                    p[7] = ALPHA_Y;
-                    p[8] = BETA_X_IM;
-                    p[9] = BETA_X_RE;
-                    p[10] = BETA_Y_IM;
-                    p[11] = BETA_Y_RE;
-                    p[12] = x;
-                    p[13] = y;
-                    p[14] = GAMMA_X_IM;
-                    p[15] = GAMMA_X_RE;
-                    p[16] = GAMMA_Y_IM;
-                    p[17] = GAMMA_Y_RE;
-                    p[18] = c[0];
-                    p[19] = c[1];
-                    p[20] = DELTA_X_IM;
-                    p[21] = DELTA_X_RE;
-                    p[22] = DELTA_Y_IM;
-                    p[23] = DELTA_Y_RE;
 
-                    uint256[1] memory out;
-                    bool success;
-                    assembly {
-                        success := staticcall(gas(), 0x08, p, 768, out, 0x20)
-                    }
-                    return success && out[0] == 1;
+            """
+        s += groth16PairingStatements
+        s += """
                 }
 
                 /// The commitment's proof of knowledge: e(D, [sigma]_2) e(-K, [1]_2) == 1.
