@@ -45,15 +45,8 @@ public enum SolidityVerifier {
         s += "pragma solidity ^0.8.0;\n\n"
         s += "/// Verifies Groth16 proofs with the BN254 precompiles 0x06 (add), 0x07 (mul), 0x08 (pairing).\n"
         s += "contract \(contractName) {\n"
-        s += "    /// BN254 scalar field modulus r: public inputs must be below it.\n"
-        s += "    uint256 internal constant R = \(Fr.modulus);\n"
-        s += "    /// BN254 base field modulus q: proof coordinates must be below it.\n"
-        s += "    uint256 internal constant Q = \(Fq.modulus);\n\n"
-        s += g1Constants("ALPHA", vk.alpha)
-        s += g2Constants("BETA", vk.beta)
-        s += g2Constants("GAMMA", vk.gamma)
-        s += g2Constants("DELTA", vk.delta)
-        for (i, p) in vk.ic.enumerated() { s += g1Constants("IC\(i)", p) }
+        s += moduli + "\n"
+        s += keyConstants(vk)
         s += "\n"
         s += """
                 /// Returns true when (a, b, c) is a valid proof for the public inputs. `b` is in EIP-197
@@ -65,14 +58,8 @@ public enum SolidityVerifier {
                 ) public view returns (bool) {
 
             """
-        if n > 0 {
-            s += "        for (uint256 i = 0; i < \(n); i++) {\n"
-            s += "            if (input[i] >= R) return false;\n"
-            s += "        }\n"
-        }
+        s += inputAndCoordinateChecks(inputs: n)
         s += """
-                    if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
-                    if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
                     if ((a[0] | a[1]) == 0 || (c[0] | c[1]) == 0) return false;
                     if ((b[0][0] | b[0][1] | b[1][0] | b[1][1]) == 0) return false;
 
@@ -97,6 +84,38 @@ public enum SolidityVerifier {
             """
         s += mulAddFunction
         s += "}\n"
+        return s
+    }
+
+    /// The two moduli the checks compare against.
+    static let moduli = """
+            /// BN254 scalar field modulus r: public inputs must be below it.
+            uint256 internal constant R = \(Fr.modulus);
+            /// BN254 base field modulus q: proof coordinates must be below it.
+            uint256 internal constant Q = \(Fq.modulus);
+
+        """
+
+    /// alpha, beta, gamma, delta and the IC points as named constants.
+    static func keyConstants(_ vk: VerifyingKey) -> String {
+        var s = g1Constants("ALPHA", vk.alpha)
+        s += g2Constants("BETA", vk.beta)
+        s += g2Constants("GAMMA", vk.gamma)
+        s += g2Constants("DELTA", vk.delta)
+        for (i, p) in vk.ic.enumerated() { s += g1Constants("IC\(i)", p) }
+        return s
+    }
+
+    /// Every input below r, and A's, B's and C's coordinates below q.
+    static func inputAndCoordinateChecks(inputs n: Int) -> String {
+        var s = ""
+        if n > 0 {
+            s += "        for (uint256 i = 0; i < \(n); i++) {\n"
+            s += "            if (input[i] >= R) return false;\n"
+            s += "        }\n"
+        }
+        s += "        if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;\n"
+        s += "        if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;\n"
         return s
     }
 
@@ -194,21 +213,14 @@ public enum SolidityVerifier {
         s += "/// Verifies committed Groth16 proofs with the precompiles 0x02 (SHA-256), 0x06 (add), 0x07 (mul),\n"
         s += "/// 0x08 (pairing).\n"
         s += "contract \(contractName) {\n"
-        s += "    /// BN254 scalar field modulus r: public inputs must be below it.\n"
-        s += "    uint256 internal constant R = \(Fr.modulus);\n"
-        s += "    /// BN254 base field modulus q: proof coordinates must be below it.\n"
-        s += "    uint256 internal constant Q = \(Fq.modulus);\n"
+        s += moduli
         s += "    /// 2^256 mod r: folds the high digest of the challenge's 512 bits.\n"
         s += "    uint256 internal constant TWO_256_MOD_R = \((BigInt(1) << 256) % Fr.modulus);\n"
         s += "    /// The domain tag the challenge's hash input starts with.\n"
         s += "    string internal constant DOMAIN = \"\(Groth16.commitmentDomain)\";\n\n"
-        s += g1Constants("ALPHA", vk.alpha)
-        s += g2Constants("BETA", vk.beta)
-        s += g2Constants("GAMMA", vk.gamma)
-        s += g2Constants("DELTA", vk.delta)
+        s += keyConstants(vk)
         s += g2Constants("SIGMA", commitment.sigma)
         s += g2Constants("G2", G2Affine.generator)
-        for (i, p) in vk.ic.enumerated() { s += g1Constants("IC\(i)", p) }
         s += """
 
                 /// Returns true when (a, b, c) with commitment D and its proof of knowledge K is a valid
@@ -222,14 +234,8 @@ public enum SolidityVerifier {
                 ) public view returns (bool) {
 
             """
-        if n > 0 {
-            s += "        for (uint256 i = 0; i < \(n); i++) {\n"
-            s += "            if (input[i] >= R) return false;\n"
-            s += "        }\n"
-        }
+        s += inputAndCoordinateChecks(inputs: n)
         s += """
-                    if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
-                    if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
                     if (commitment[0] >= Q || commitment[1] >= Q || knowledge[0] >= Q || knowledge[1] >= Q) return false;
                     if ((a[0] | a[1]) == 0 || (c[0] | c[1]) == 0) return false;
                     if ((b[0][0] | b[0][1] | b[1][0] | b[1][1]) == 0) return false;
