@@ -148,14 +148,22 @@ public enum SolidityVerifier {
                 p[22] = DELTA_Y_IM;
                 p[23] = DELTA_Y_RE;
 
+
+        """ + pairingCall("p", bytes: 768)
+
+    /// The pairing precompile on the words of `array` (`bytes` long), returning whether the
+    /// product of the pairings is 1.
+    static func pairingCall(_ array: String, bytes: Int) -> String {
+        """
                 uint256[1] memory out;
                 bool success;
                 assembly {
-                    success := staticcall(gas(), 0x08, p, 768, out, 0x20)
+                    success := staticcall(gas(), 0x08, \(array), \(bytes), out, 0x20)
                 }
                 return success && out[0] == 1;
 
         """
+    }
 
     /// The contract's (x, y) + s (px, py) helper, shared by both forms.
     static let mulAddFunction = """
@@ -337,12 +345,10 @@ public enum SolidityVerifier {
                     k[10] = G2_Y_IM;
                     k[11] = G2_Y_RE;
 
-                    uint256[1] memory out;
-                    bool success;
-                    assembly {
-                        success := staticcall(gas(), 0x08, k, 384, out, 0x20)
-                    }
-                    return success && out[0] == 1;
+
+            """
+        s += pairingCall("k", bytes: 384)
+        s += """
                 }
 
 
