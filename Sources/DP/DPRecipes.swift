@@ -303,7 +303,7 @@ public struct WeightNoisingRequest: Sendable {
         case .dpsgd:
             preconditionFailure("refused above")
         }
-        do { try SafeTensors.write(result.file, to: outURL) } catch let error as DPError { throw error } catch {
+        do { try SafeTensors.write(result.file, to: outURL) } catch {
             throw .writeFailed(name: out, detail: "\(error)")
         }
         let r = result.record

@@ -258,7 +258,7 @@ actor BackgroundProver {
         } else {
             tail = Task {
                 await previous?.value
-                guard await !self.stopped else { return }
+                guard !self.stopped else { return }
                 let started = now()
                 do {
                     let proof = try await ProofWork.prove(job, keys: keys, service: service)

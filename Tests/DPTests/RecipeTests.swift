@@ -36,7 +36,7 @@ final class RecipeTests: XCTestCase {
     /// The input model is never overwritten, and a missing one is unreadable, before any noise.
     func testWeightNoisingRefusesItsInputAsOutputAndMissingFiles() throws {
         let path = NSTemporaryDirectory() + "verisplit-recipe-\(getpid()).safetensors"
-        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("x".utf8)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let same = WeightNoisingRequest(
             model: path, out: path, method: .dpWeights, epsilon: 1, delta: 1e-5,

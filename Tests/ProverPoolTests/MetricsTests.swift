@@ -59,7 +59,9 @@ final class MetricsEndpointTests: XCTestCase {
     /// oversized requests close their connection and the endpoint keeps serving.
     func testServesTheRegistryAndRefusesEverythingElse() async throws {
         let registry = PrometheusCollectorRegistry()
-        let counter = registry.makeCounter(name: "verisplit_test_total")
+        let counter = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "verisplit", metricName: "test", unitName: "total", helpText: "A test counter."))
         counter.increment(by: Int64(3))
         let scrapes = ScrapeCount()
         let running = try await RunningEndpoint.start(registry) { await scrapes.add() }
