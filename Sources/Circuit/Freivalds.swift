@@ -72,6 +72,91 @@ extension ConstraintSystem {
         }
     }
 
+    /// Checks C = A B as `freivalds` does, with C's columns packed g at a time under constant
+    /// weights: v_j = 2^(b (j mod g)) sigma^(j div g), b = errorBits + 1, so that B v and C v
+    /// take one product per group of g entries (a free linear combination times a power of
+    /// sigma) instead of one per entry. Each side's packed group is then one field element, and
+    /// the caller's range checks are what make that packing exact.
+    ///
+    /// Soundness: the two sides differ by sum_{i, group} rho^(i + m group) P_(i, group) with
+    /// P = sum_(t < g) 2^(b t) E_t over the group's error entries E = (AB - C)_ij. Precondition
+    /// (the caller's range checks): every |E| < 2^errorBits as an integer. Then |P| < 2^(b g)
+    /// <= 2^(modulusBits - 2) <= r / 2, so P = 0 mod r only when P = 0 over the integers, and then
+    /// every E_t = 0 (base-2^b digits of magnitude below 2^(b - 1) are unique). So if C != AB some
+    /// P is nonzero and the check passes with probability below m ceil(k / g) / |F|. Without the
+    /// bound it is unsound: E_t = 2^b, E_(t+1) = -1 cancel in P for every challenge (tested).
+    /// Cost (`packedFreivaldsCost`): about n ceil(k / g) + m n + m ceil(k / g) + 4 m + n.
+    public func freivaldsPacked(
+        _ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, errorBits: Int, challenge: Variable,
+        rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
+    ) {
+        let m = a.rows, n = a.columns, k = b.columns
+        precondition(
+            b.rows == n && c.rows == m && c.columns == k, "shapes \(m)x\(n) * \(b.rows)x\(k) != \(c.rows)x\(c.columns)")
+        precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
+        let perGroup = Self.packedColumns(errorBits: errorBits, modulusBits: modulusBits)
+        precondition(perGroup >= 1, "an error bound of \(errorBits) bits leaves no room to pack in Fr")
+        let groups = (k + perGroup - 1) / perGroup
+        withNamespace(name) {
+            let sigma = freivaldsSigma(rhoPowers, rows: m, challenge: challenge)
+            var v: [LinearCombination<F>] = [.one]
+            while v.count < groups { v.append(LinearCombination(multiply(v[v.count - 1], sigma, "v\(v.count)"))) }
+            var base = F.one
+            for _ in 0...errorBits { base = base.doubled() }
+            var weights: [F] = [.one]
+            while weights.count < perGroup { weights.append(weights[weights.count - 1] * base) }
+            /// Row `row` of a matrix with k columns, group `group` packed: a free combination.
+            func packed(_ matrix: LCMatrix<F>, row: Int, group: Int) -> LinearCombination<F> {
+                var sum = LinearCombination<F>()
+                for t in 0..<perGroup {
+                    let j = group * perGroup + t
+                    guard j < k else { break }
+                    sum += matrix[row, j] * weights[t]
+                }
+                return sum
+            }
+            var bv: [LinearCombination<F>] = []
+            bv.reserveCapacity(n)
+            for l in 0..<n {
+                var sum = LinearCombination<F>()
+                for group in 0..<groups { sum += times(packed(b, row: l, group: group), v[group], "bv\(l).\(group)") }
+                bv.append(wire(sum, "bv\(l)"))
+            }
+            var left = LinearCombination<F>()
+            var right = LinearCombination<F>()
+            for i in 0..<m {
+                var abv = LinearCombination<F>()
+                for l in 0..<n { abv += times(a[i, l], bv[l], "abv\(i).\(l)") }
+                var cv = LinearCombination<F>()
+                for group in 0..<groups { cv += times(packed(c, row: i, group: group), v[group], "cv\(i).\(group)") }
+                left += times(rhoPowers[i], wire(abv, "abv\(i)"), "left\(i)")
+                right += times(rhoPowers[i], wire(cv, "cv\(i)"), "right\(i)")
+            }
+            enforceEqual(left, right, "check")
+        }
+    }
+
+    /// Columns per packed group for errors below 2^errorBits: the largest g with
+    /// g (errorBits + 1) <= modulusBits - 2 (0: no packing is sound).
+    public static func packedColumns(errorBits: Int, modulusBits: Int) -> Int {
+        errorBits < 1 ? 0 : (modulusBits - 2) / (errorBits + 1)
+    }
+
+    /// A bound on |(AB - C)_ij| for |A| <= maxA, |B| <= maxB, |C| <= maxC entrywise and an inner
+    /// dimension n: |AB - C| <= n maxA maxB + maxC < 2^(bits(n) + bits(maxA) + bits(maxB)) +
+    /// 2^bits(maxC) <= 2^(result). Pass the bounds the circuit's range checks enforce.
+    public static func freivaldsErrorBits(maxA: UInt64, maxB: UInt64, inner n: Int, maxC: UInt64) -> Int {
+        func bits(_ x: UInt64) -> Int { UInt64.bitWidth - x.leadingZeroBitCount }
+        return max(bits(UInt64(max(n, 1))) + bits(maxA) + bits(maxB), bits(maxC)) + 1
+    }
+
+    /// Constraints of `freivaldsPacked` (all entries non-constant; a bound when some are).
+    public static func packedFreivaldsCost(m: Int, n: Int, k: Int, errorBits: Int, modulusBits: Int) -> Int {
+        let g = max(1, packedColumns(errorBits: errorBits, modulusBits: modulusBits))
+        let groups = (k + g - 1) / g
+        return n * groups + m * n + m * groups + 4 * m + n + groups
+    }
+
     /// Constraints of `freivalds` for an m x n by n x k product (all entries non-constant).
     public static func freivaldsCost(m: Int, n: Int, k: Int) -> Int { n * k + m * n + m * k + 4 * m + n + k }
 
@@ -85,13 +170,21 @@ extension ConstraintSystem {
     /// vector, not one per entry of its B columns (a 5x5 stride-2 window reads each pixel about
     /// six times).
     ///
-    /// Soundness: as `freivalds`, the two sides differ by sum_{i,j} (AB - C)_ij rho^(i + m j),
-    /// nonzero of degree below m k when C != AB, so it vanishes at the random rho with
-    /// probability below m k / |F|. Cost (`gatheredFreivaldsCost`): m n + n + n positions + e +
-    /// blocks (e + 3) + m k + 2 m blocks + 3 m + positions, with e the vectors' length.
+    /// With `errorBits` the blocks are also packed g at a time, as `freivaldsPacked` packs
+    /// columns: v_(s, p) = 2^(b (s mod g)) tau^(s div g) beta_p with b = errorBits + 1, so a
+    /// group of g blocks costs one product per vector entry (their values packed, a free
+    /// combination) and C one per g entries. Precondition as there: |(AB - C)_ij| < 2^errorBits
+    /// for every entry, which the caller's range checks enforce.
+    ///
+    /// Soundness: as `freivalds`, the two sides differ by a polynomial in rho whose coefficients
+    /// are the entries of AB - C (packed: their exact base-2^b combinations, zero only when every
+    /// entry is, see `freivaldsPacked`), nonzero of degree below m k when C != AB, so it vanishes
+    /// at the random rho with probability below m k / |F|. Cost (`gatheredFreivaldsCost`): m n +
+    /// n + n positions + e + groups (e + 3) + m k / g + 2 m groups + 3 m + positions, with e the
+    /// vectors' length and groups = ceil(blocks / g) (g = 1 unpacked).
     public func freivaldsGathered(
         _ a: LCMatrix<F>, blocks x: [[LinearCombination<F>]], gather: [[Int]], equals c: LCMatrix<F>,
-        challenge: Variable, rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
+        errorBits: Int? = nil, challenge: Variable, rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
     ) {
         let m = a.rows, n = a.columns, blocks = x.count
         let positions = gather.first?.count ?? 0, length = x.first?.count ?? 0
@@ -101,13 +194,22 @@ extension ConstraintSystem {
             gather.allSatisfy { $0.allSatisfy { (0..<length).contains($0) } }, "a gather index is out of range")
         precondition(c.rows == m && c.columns == blocks * positions, "C is not \(m) x \(blocks * positions)")
         precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
+        let perGroup = errorBits.map { Self.packedColumns(errorBits: $0, modulusBits: modulusBits) } ?? 1
+        precondition(perGroup >= 1, "an error bound of \(errorBits ?? 0) bits leaves no room to pack in Fr")
+        let groups = (blocks + perGroup - 1) / perGroup
+        var packing: [F] = [.one]
+        if let errorBits {
+            var base = F.one
+            for _ in 0...errorBits { base = base.doubled() }
+            while packing.count < perGroup { packing.append(packing[packing.count - 1] * base) }
+        }
         withNamespace(name) {
             let sigma = freivaldsSigma(rhoPowers, rows: m, challenge: challenge)
             var beta: [LinearCombination<F>] = [.one]
             while beta.count < positions { beta.append(times(beta[beta.count - 1], sigma, "beta\(beta.count)")) }
             let tau = positions == 0 ? LinearCombination<F>.one : times(beta[positions - 1], sigma, "tau")
             var alpha: [LinearCombination<F>] = [.one]
-            while alpha.count < blocks { alpha.append(times(alpha[alpha.count - 1], tau, "alpha\(alpha.count)")) }
+            while alpha.count < groups { alpha.append(times(alpha[alpha.count - 1], tau, "alpha\(alpha.count)")) }
             // w = u^T A.
             var w: [LinearCombination<F>] = []
             w.reserveCapacity(n)
@@ -122,19 +224,31 @@ extension ConstraintSystem {
                 for p in 0..<positions { weights[gather[l][p]] += times(w[l], beta[p], "c\(l).\(p)") }
             }
             weights = weights.enumerated().map { e, lc in wire(lc, "c\(e)") }
-            var left = LinearCombination<F>()
-            for s in 0..<blocks {
+            /// The blocks of group `group`, weighted by the packing: sum_t 2^(b t) f(block g group + t).
+            func packed(_ group: Int, _ entry: (Int) -> LinearCombination<F>) -> LinearCombination<F> {
                 var sum = LinearCombination<F>()
-                for e in 0..<length { sum += times(x[s][e], weights[e], "xc\(s).\(e)") }
-                left += times(alpha[s], wire(sum, "xc\(s)"), "left\(s)")
+                for t in 0..<perGroup {
+                    let s = group * perGroup + t
+                    guard s < blocks else { break }
+                    sum += entry(s) * packing[t]
+                }
+                return sum
+            }
+            var left = LinearCombination<F>()
+            for group in 0..<groups {
+                var sum = LinearCombination<F>()
+                for e in 0..<length { sum += times(packed(group) { x[$0][e] }, weights[e], "xc\(group).\(e)") }
+                left += times(alpha[group], wire(sum, "xc\(group)"), "left\(group)")
             }
             var right = LinearCombination<F>()
             for i in 0..<m {
                 var row = LinearCombination<F>()
-                for s in 0..<blocks {
+                for group in 0..<groups {
                     var sum = LinearCombination<F>()
-                    for p in 0..<positions { sum += times(c[i, s * positions + p], beta[p], "cv\(i).\(s).\(p)") }
-                    row += times(alpha[s], wire(sum, "cv\(i).\(s)"), "cvs\(i).\(s)")
+                    for p in 0..<positions {
+                        sum += times(packed(group) { c[i, $0 * positions + p] }, beta[p], "cv\(i).\(group).\(p)")
+                    }
+                    row += times(alpha[group], wire(sum, "cv\(i).\(group)"), "cvs\(i).\(group)")
                 }
                 right += times(rhoPowers[i], wire(row, "cv\(i)"), "right\(i)")
             }
@@ -142,10 +256,14 @@ extension ConstraintSystem {
         }
     }
 
-    /// Constraints of `freivaldsGathered` (all entries non-constant; a bound when some are).
-    public static func gatheredFreivaldsCost(m: Int, n: Int, positions: Int, blocks: Int, length: Int) -> Int {
-        m * n + n + n * positions + length + blocks * (length + 3) + m * blocks * positions + 2 * m * blocks + 3 * m
-            + positions
+    /// Constraints of `freivaldsGathered` with blocks packed `perGroup` at a time (all entries
+    /// non-constant; a bound when some are).
+    public static func gatheredFreivaldsCost(
+        m: Int, n: Int, positions: Int, blocks: Int, length: Int, perGroup: Int = 1
+    ) -> Int {
+        let groups = (blocks + max(perGroup, 1) - 1) / max(perGroup, 1)
+        return m * n + n + n * positions + length + groups * (length + 3) + m * groups * positions + 2 * m * groups
+            + 3 * m + positions
     }
 
     /// sigma = rho^m, the base of the column weights (v_j = sigma^j), so that u_i v_j = rho^(i + m j)

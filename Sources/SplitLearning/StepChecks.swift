@@ -198,9 +198,13 @@ public struct StepChecks: Sendable {
         guard r.activations.count == spec.cutWidth * spec.batch, r.gradient.count == spec.cutWidth * spec.batch else {
             throw .wrongSize(.gradient, expected: spec.cutWidth * spec.batch, got: r.gradient.count)
         }
+        if let bad = r.gradient.firstIndex(where: { $0 > spec.format.maxMagnitude || $0 < -spec.format.maxMagnitude }) {
+            throw .outOfRange(.gradient, index: bad, bits: spec.format.valueBits)
+        }
         if spec.usesBatchedCircuits {
             // The client masks the gradient by its own ReLU, [A > 0], which the verifier reads
-            // off the activations it received.
+            // off the activations it received. The update circuit's packed Freivalds check is
+            // exact only for gradients in the B-bit range, refused above otherwise.
             return BatchedStatement.update(
                 session: session, step: r.step, learningRate: spec.learningRateMultiplier(atStep: r.step),
                 labels: r.samples.map(\.label), leaves: try leaves(r),

@@ -16,15 +16,40 @@ extension CircuitSpec {
     public var batchShift: Int { BatchedStep.shift(batch: batch) }
 
     /// Whether the forward proof checks the convolution's product with the gathered Freivalds
-    /// form (one product per input value per sample) rather than on the im2col matrix (one per
-    /// window entry): whichever costs fewer constraints, so overlapping windows gather.
-    public static func gathersConvolution(_ conv: QuantizedConv2d, batch: Int) -> Bool {
-        let positions = conv.outHeight * conv.outWidth
+    /// form (one product per input value per g samples) rather than on the im2col matrix with
+    /// its columns packed (`freivaldsPacked`: one product per g window entries); g = 6 at B = 24,
+    /// S = 8. Whichever costs fewer constraints: overlapping windows gather.
+    public func gathersConvolution(_ conv: QuantizedConv2d, batch: Int) -> Bool {
+        let positions = conv.outHeight * conv.outWidth, errorBits = convolutionErrorBits(conv)
+        let modulusBits = Fr.modulusBitWidth ?? 254
         let gathered = ConstraintSystem<Fr>.gatheredFreivaldsCost(
             m: conv.outChannels, n: conv.receptiveField, positions: positions, blocks: batch,
-            length: conv.inChannels * conv.height * conv.width)
+            length: conv.inChannels * conv.height * conv.width,
+            perGroup: ConstraintSystem<Fr>.packedColumns(errorBits: errorBits, modulusBits: modulusBits))
         return gathered
-            < ConstraintSystem<Fr>.freivaldsCost(m: conv.outChannels, n: conv.receptiveField, k: batch * positions)
+            < ConstraintSystem<Fr>.packedFreivaldsCost(
+                m: conv.outChannels, n: conv.receptiveField, k: batch * positions, errorBits: errorBits,
+                modulusBits: modulusBits)
+    }
+
+    /// A bound on the forward Freivalds check's error entries, (K X - P)_(o, column), from the
+    /// range checks the forward circuit makes: |K| <= 2^(B-1) (committed parameters), X in
+    /// [0, 2^bits) (the samples' lookups), and each product hint P = q 2^S + r - b 2^S pinned by
+    /// its rescale (q and b signed B-bit, r below 2^S), so |P| <= 2^(B+S) + 2^S.
+    public func convolutionErrorBits(_ conv: QuantizedConv2d) -> Int {
+        let b = UInt64(format.valueBits), s = UInt64(format.fractionBits)
+        return ConstraintSystem<Fr>.freivaldsErrorBits(
+            maxA: 1 << (b - 1), maxB: (1 << UInt64(inputLayout.bits)) - 1, inner: conv.receptiveField,
+            maxC: (1 << (b + s)) + (1 << s))
+    }
+
+    /// Signed bits of the update's kernel-gradient sums, range-checked so that the update's
+    /// packed Freivalds check is exact: an honest sum over n = batch * positions terms of
+    /// |delta| < 2^(B-1) (the verifier refuses other gradients) times X in [0, 2^bits) is
+    /// below 2^(bits(n) + B - 1 + bits) in magnitude.
+    public func kernelGradientBits(_ conv: QuantizedConv2d) -> Int {
+        let n = UInt64(batch * conv.outHeight * conv.outWidth)
+        return (UInt64.bitWidth - n.leadingZeroBitCount) + format.valueBits - 1 + inputLayout.bits + 1
     }
 
     /// Whether the protocol proves this spec's steps with the batched circuits (a batch of 2 or
@@ -108,21 +133,21 @@ extension CircuitSpec {
                 }
             }
         }
-        if Self.gathersConvolution(conv, batch: samples.count) {
+        if gathersConvolution(conv, batch: samples.count) {
             cs.freivaldsGathered(
-                kernel, blocks: xs, gather: gather, equals: productMatrix, challenge: challenge, rhoPowers: powers,
-                "conv.freivalds")
+                kernel, blocks: xs, gather: gather, equals: productMatrix, errorBits: convolutionErrorBits(conv),
+                challenge: challenge, rhoPowers: powers, "conv.freivalds")
         } else {
-            // Windows that do not overlap read each value once: the im2col matrix itself is cheaper.
+            // The im2col matrix with its columns packed (exact under the range checks above).
             var patches = [LinearCombination<Fr>](repeating: LinearCombination(), count: field * columns)
             for (s, x) in xs.enumerated() {
                 for t in 0..<field {
                     for p in 0..<positions { patches[t * columns + s * positions + p] = x[gather[t][p]] }
                 }
             }
-            cs.freivalds(
+            cs.freivaldsPacked(
                 kernel, LCMatrix(rows: field, columns: columns, entries: patches), equals: productMatrix,
-                challenge: challenge, rhoPowers: powers, "conv.freivalds")
+                errorBits: convolutionErrorBits(conv), challenge: challenge, rhoPowers: powers, "conv.freivalds")
         }
         context.finish(in: cs, challenge: challenge)
         return cs
@@ -313,6 +338,9 @@ extension CircuitSpec {
                 }
                 let hint = cs.allocateCommitted("dK.sum\(o).\(t)", value: Fr(sum))
                 sums.append(LinearCombination(hint))
+                // Bounded, so that the packed Freivalds check below is exact.
+                cs.lookupSignedRange(
+                    LinearCombination(hint), bits: kernelGradientBits(conv), context, "dK\(o).\(t).range")
                 let step = cs.roundedSGDStep(
                     LinearCombination(hint), rate: rate, shift: f.fractionBits + slowestLearningRateShift + beta,
                     context, "dK\(o).\(t)")
@@ -350,10 +378,16 @@ extension CircuitSpec {
                 let o = e / columns, column = e % columns
                 return deltaVariables[column / positions][o * positions + column % positions]
             })
-        cs.freivalds(
+        // Exact packing: |delta| < 2^(B-1) (the verifier's statement), X in [0, 2^bits), the sums
+        // range-checked above.
+        let b = UInt64(f.valueBits)
+        cs.freivaldsPacked(
             deltaMatrix, LCMatrix(rows: columns, columns: field, entries: patchesT),
-            equals: LCMatrix(rows: channels, columns: field, entries: sums), challenge: challenge, rhoPowers: powers,
-            "dK.freivalds")
+            equals: LCMatrix(rows: channels, columns: field, entries: sums),
+            errorBits: ConstraintSystem<Fr>.freivaldsErrorBits(
+                maxA: 1 << (b - 1), maxB: (1 << UInt64(inputLayout.bits)) - 1, inner: columns,
+                maxC: 1 << UInt64(kernelGradientBits(conv) - 1)),
+            challenge: challenge, rhoPowers: powers, "dK.freivalds")
         context.finish(in: cs, challenge: challenge)
         return (cs, updatedLayer)
     }

@@ -665,6 +665,18 @@ final class StateMachineTests: XCTestCase {
             check(try XCTUnwrap(interrupted.stored[.client]).header.announcement, twoSamples))
         let steps = try XCTUnwrap(interrupted.stored[.client]).steps
         let header = try XCTUnwrap(interrupted.stored[.client]).header
+        // The update's statement refuses a gradient outside the B-bit range on its own (the
+        // batched update circuit's packed Freivalds check is exact only inside it).
+        var extreme = record
+        extreme.gradient[0] = 1 << 24
+        func checkUpdate(_ record: StepRecord) -> Rejection? {
+            let checks = StepChecks(
+                spec: Fixture.spec, session: Fr(9), announcement: header.announcement, commitments: true)
+            do { _ = try checks.update(record) } catch { return error }
+            return nil
+        }
+        XCTAssertNil(checkUpdate(record))
+        expect(.outOfRange(.gradient, index: 0, bits: 24), checkUpdate(extreme))
         let peer = try XCTUnwrap(interrupted.stored[.server])
         func verify(_ header: RecordHeader, _ steps: [StepRecord], peerHeader: RecordHeader? = nil) -> Rejection? {
             do {
