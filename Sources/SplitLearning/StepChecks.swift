@@ -198,13 +198,14 @@ public struct StepChecks: Sendable {
         guard r.activations.count == spec.cutWidth * spec.batch, r.gradient.count == spec.cutWidth * spec.batch else {
             throw .wrongSize(.gradient, expected: spec.cutWidth * spec.batch, got: r.gradient.count)
         }
+        // As `gradient` refuses them: the update's statement stands on its own (a record check
+        // or a server that verifies the update before the gradient half).
         if let bad = r.gradient.firstIndex(where: { $0 > spec.format.maxMagnitude || $0 < -spec.format.maxMagnitude }) {
             throw .outOfRange(.gradient, index: bad, bits: spec.format.valueBits)
         }
         if spec.usesBatchedCircuits {
             // The client masks the gradient by its own ReLU, [A > 0], which the verifier reads
-            // off the activations it received. The update circuit's packed Freivalds check is
-            // exact only for gradients in the B-bit range, refused above otherwise.
+            // off the activations it received.
             return BatchedStatement.update(
                 session: session, step: r.step, learningRate: spec.learningRateMultiplier(atStep: r.step),
                 labels: r.samples.map(\.label), leaves: try leaves(r),

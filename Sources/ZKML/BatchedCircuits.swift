@@ -43,15 +43,6 @@ extension CircuitSpec {
             maxC: (1 << (b + s)) + (1 << s))
     }
 
-    /// Signed bits of the update's kernel-gradient sums, range-checked so that the update's
-    /// packed Freivalds check is exact: an honest sum over n = batch * positions terms of
-    /// |delta| < 2^(B-1) (the verifier refuses other gradients) times X in [0, 2^bits) is
-    /// below 2^(bits(n) + B - 1 + bits) in magnitude.
-    public func kernelGradientBits(_ conv: QuantizedConv2d) -> Int {
-        let n = UInt64(batch * conv.outHeight * conv.outWidth)
-        return (UInt64.bitWidth - n.leadingZeroBitCount) + format.valueBits - 1 + inputLayout.bits + 1
-    }
-
     /// Whether the protocol proves this spec's steps with the batched circuits (a batch of 2 or
     /// more: commitments to witness wires, lookups, Freivalds) or with the one-sample circuits
     /// (batch 1: plain Groth16, keys compatible with snarkjs and the Solidity export).
@@ -338,9 +329,6 @@ extension CircuitSpec {
                 }
                 let hint = cs.allocateCommitted("dK.sum\(o).\(t)", value: Fr(sum))
                 sums.append(LinearCombination(hint))
-                // Bounded, so that the packed Freivalds check below is exact.
-                cs.lookupSignedRange(
-                    LinearCombination(hint), bits: kernelGradientBits(conv), context, "dK\(o).\(t).range")
                 let step = cs.roundedSGDStep(
                     LinearCombination(hint), rate: rate, shift: f.fractionBits + slowestLearningRateShift + beta,
                     context, "dK\(o).\(t)")
@@ -378,16 +366,10 @@ extension CircuitSpec {
                 let o = e / columns, column = e % columns
                 return deltaVariables[column / positions][o * positions + column % positions]
             })
-        // Exact packing: |delta| < 2^(B-1) (the verifier's statement), X in [0, 2^bits), the sums
-        // range-checked above.
-        let b = UInt64(f.valueBits)
-        cs.freivaldsPacked(
+        cs.freivalds(
             deltaMatrix, LCMatrix(rows: columns, columns: field, entries: patchesT),
-            equals: LCMatrix(rows: channels, columns: field, entries: sums),
-            errorBits: ConstraintSystem<Fr>.freivaldsErrorBits(
-                maxA: 1 << (b - 1), maxB: (1 << UInt64(inputLayout.bits)) - 1, inner: columns,
-                maxC: 1 << UInt64(kernelGradientBits(conv) - 1)),
-            challenge: challenge, rhoPowers: powers, "dK.freivalds")
+            equals: LCMatrix(rows: channels, columns: field, entries: sums), challenge: challenge, rhoPowers: powers,
+            "dK.freivalds")
         context.finish(in: cs, challenge: challenge)
         return (cs, updatedLayer)
     }

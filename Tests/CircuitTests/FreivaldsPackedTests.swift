@@ -1,5 +1,6 @@
 import Algebra
 import Circuit
+import Foundation
 import XCTest
 
 /// The packed Freivalds checks (C's columns, or a gathered product's blocks, packed several to a
@@ -53,6 +54,21 @@ final class FreivaldsPackedTests: XCTestCase {
         return cs
     }
 
+    /// The error bound from entry bounds: n maxA maxB + maxC below 2^result, for the batched
+    /// forward's numbers (49 kernel entries of 2^23, 8-bit pixels, products below 2^32 + 2^8:
+    /// 39 bits, so b = 40 and g = 6), a 512-term sum and small cases.
+    func testErrorBitsBoundTheWorstCase() {
+        XCTAssertEqual(CS.freivaldsErrorBits(maxA: 1 << 23, maxB: 255, inner: 49, maxC: (1 << 32) + 256), 39)
+        XCTAssertEqual(CS.freivaldsErrorBits(maxA: 1 << 23, maxB: 255, inner: 512, maxC: 1 << 41), 43)
+        for (maxA, maxB, n, maxC) in [
+            (UInt64(1) << 23, UInt64(255), 49, UInt64(1) << 33), (3, 5, 7, 200), (1, 1, 1, 0),
+        ] {
+            let bits = CS.freivaldsErrorBits(maxA: maxA, maxB: maxB, inner: n, maxC: maxC)
+            let worst = Double(n) * Double(maxA) * Double(maxB) + Double(maxC)
+            XCTAssertLessThan(worst, pow(2, Double(bits)), "\(maxA) \(maxB) \(n) \(maxC)")
+        }
+    }
+
     func testHonestProductSatisfiesAndThePackingIsAsStated() {
         XCTAssertEqual(CS.packedColumns(errorBits: Self.errorBits, modulusBits: 254), 3)
         XCTAssertEqual(CS.packedColumns(errorBits: 39, modulusBits: 254), 6, "6 x 40 bits <= 252")
@@ -104,7 +120,7 @@ final class FreivaldsPackedTests: XCTestCase {
     /// The gathered form with its blocks packed: a 2-channel 2x2 convolution over seven 3x3
     /// images, packed 3 images to a group; accepts the honest product, refuses a wrong entry,
     /// and falls to the same carry forgery across two images of one group when C is unbounded.
-    func gatheredCircuit(offsets: [Int: Fr] = [:], rho: Fr = Fr(UInt64(55_555))) -> CS {
+    func gatheredCircuit(offsets: [Int: Fr] = [:], rho: Fr = Fr(UInt64(55_555)), rangeCheckC: Bool = false) -> CS {
         let kernel: [Int64] = [2, -3, 1, 4, -1, 5, 2, -2]
         let images: [[Int64]] = (0..<7).map { s in (0..<9).map { e in Int64((e * 3 + s * 7) % 13) } }
         let gather: [[Int]] = (0..<4).map { t in (0..<4).map { p in (p / 2 + t / 2) * 3 + p % 2 + t % 2 } }
@@ -125,6 +141,11 @@ final class FreivaldsPackedTests: XCTestCase {
         let c = product.enumerated().map { index, value in
             LC(cs.allocateCommitted("c\(index)", value: Fr(value) + (offsets[index] ?? .zero)))
         }
+        if rangeCheckC {
+            var half = Fr.one
+            for _ in 0..<(Self.errorBits - 1) { half = half.doubled() }
+            for (index, entry) in c.enumerated() { cs.assertRange(entry + half, bits: Self.errorBits, "range\(index)") }
+        }
         cs.challengeOracle = { _, _ in rho }
         let r = cs.drawChallenge()
         let powers = cs.challengePowers(r, count: 2)
@@ -144,7 +165,11 @@ final class FreivaldsPackedTests: XCTestCase {
             // Image 0 and image 1 at the same position share a group: C[0][0 * 4 + 1] and
             // C[0][1 * 4 + 1] carry into each other.
             XCTAssertNil(gatheredCircuit(offsets: [1: -Self.twoToB, 5: .one], rho: rho).firstViolation())
+            XCTAssertNotNil(
+                gatheredCircuit(offsets: [1: -Self.twoToB, 5: .one], rho: rho, rangeCheckC: true).firstViolation(),
+                "C bounded: the carry has no witness")
         }
+        XCTAssertNil(gatheredCircuit(rangeCheckC: true).firstViolation())
         XCTAssertLessThanOrEqual(
             gatheredCircuit().constraintCount,
             CS.gatheredFreivaldsCost(m: 2, n: 4, positions: 4, blocks: 7, length: 9, perGroup: 3) + 2)

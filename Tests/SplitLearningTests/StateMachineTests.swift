@@ -677,6 +677,10 @@ final class StateMachineTests: XCTestCase {
         }
         XCTAssertNil(checkUpdate(record))
         expect(.outOfRange(.gradient, index: 0, bits: 24), checkUpdate(extreme))
+        for bad in [-(Int64(1) << 24), Int64.min, Int64(1) << 23] {
+            extreme.gradient[0] = bad
+            XCTAssertEqual(checkUpdate(extreme), .outOfRange(.gradient, index: 0, bits: 24), "\(bad)")
+        }
         let peer = try XCTUnwrap(interrupted.stored[.server])
         func verify(_ header: RecordHeader, _ steps: [StepRecord], peerHeader: RecordHeader? = nil) -> Rejection? {
             do {
