@@ -43,33 +43,7 @@ extension ConstraintSystem {
         _ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, challenge: Variable,
         rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
     ) {
-        let m = a.rows, n = a.columns, k = b.columns
-        precondition(
-            b.rows == n && c.rows == m && c.columns == k, "shapes \(m)x\(n) * \(b.rows)x\(k) != \(c.rows)x\(c.columns)")
-        precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
-        withNamespace(name) {
-            let sigma = freivaldsSigma(rhoPowers, rows: m, challenge: challenge)
-            var v: [LinearCombination<F>] = [.one]
-            while v.count < k { v.append(LinearCombination(multiply(v[v.count - 1], sigma, "v\(v.count)"))) }
-            var bv: [LinearCombination<F>] = []
-            bv.reserveCapacity(n)
-            for l in 0..<n {
-                var sum = LinearCombination<F>()
-                for j in 0..<k { sum += times(b[l, j], v[j], "bv\(l).\(j)") }
-                bv.append(wire(sum, "bv\(l)"))
-            }
-            var left = LinearCombination<F>()
-            var right = LinearCombination<F>()
-            for i in 0..<m {
-                var abv = LinearCombination<F>()
-                for l in 0..<n { abv += times(a[i, l], bv[l], "abv\(i).\(l)") }
-                var cv = LinearCombination<F>()
-                for j in 0..<k { cv += times(c[i, j], v[j], "cv\(i).\(j)") }
-                left += times(rhoPowers[i], wire(abv, "abv\(i)"), "left\(i)")
-                right += times(rhoPowers[i], wire(cv, "cv\(i)"), "right\(i)")
-            }
-            enforceEqual(left, right, "check")
-        }
+        freivaldsColumns(a, b, equals: c, packing: [.one], challenge: challenge, rhoPowers: rhoPowers, name)
     }
 
     /// Checks C = A B as `freivalds` does, with C's columns packed g at a time under constant
@@ -90,28 +64,38 @@ extension ConstraintSystem {
         _ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, errorBits: Int, challenge: Variable,
         rhoPowers: [LinearCombination<F>], _ name: String = "freivalds"
     ) {
-        let m = a.rows, n = a.columns, k = b.columns
+        let perGroup = Self.packedColumns(errorBits: errorBits, modulusBits: modulusBits)
+        precondition(perGroup >= 1, "an error bound of \(errorBits) bits leaves no room to pack in Fr")
+        var base = F.one
+        for _ in 0...errorBits { base = base.doubled() }
+        var weights: [F] = [.one]
+        while weights.count < perGroup { weights.append(weights[weights.count - 1] * base) }
+        freivaldsColumns(a, b, equals: c, packing: weights, challenge: challenge, rhoPowers: rhoPowers, name)
+    }
+
+    /// The check of `freivalds` (one column per group, weight 1) and `freivaldsPacked` (g columns
+    /// per group under `packing`, the weights 2^(b t)): v_j = packing[j mod g] sigma^(j div g).
+    private func freivaldsColumns(
+        _ a: LCMatrix<F>, _ b: LCMatrix<F>, equals c: LCMatrix<F>, packing: [F], challenge: Variable,
+        rhoPowers: [LinearCombination<F>], _ name: String
+    ) {
+        let m = a.rows, n = a.columns, k = b.columns, perGroup = packing.count
         precondition(
             b.rows == n && c.rows == m && c.columns == k, "shapes \(m)x\(n) * \(b.rows)x\(k) != \(c.rows)x\(c.columns)")
         precondition(rhoPowers.count >= m, "need \(m) powers of the challenge")
-        let perGroup = Self.packedColumns(errorBits: errorBits, modulusBits: modulusBits)
-        precondition(perGroup >= 1, "an error bound of \(errorBits) bits leaves no room to pack in Fr")
         let groups = (k + perGroup - 1) / perGroup
         withNamespace(name) {
             let sigma = freivaldsSigma(rhoPowers, rows: m, challenge: challenge)
             var v: [LinearCombination<F>] = [.one]
             while v.count < groups { v.append(LinearCombination(multiply(v[v.count - 1], sigma, "v\(v.count)"))) }
-            var base = F.one
-            for _ in 0...errorBits { base = base.doubled() }
-            var weights: [F] = [.one]
-            while weights.count < perGroup { weights.append(weights[weights.count - 1] * base) }
             /// Row `row` of a matrix with k columns, group `group` packed: a free combination.
             func packed(_ matrix: LCMatrix<F>, row: Int, group: Int) -> LinearCombination<F> {
+                if perGroup == 1 { return matrix[row, group] }
                 var sum = LinearCombination<F>()
                 for t in 0..<perGroup {
                     let j = group * perGroup + t
                     guard j < k else { break }
-                    sum += matrix[row, j] * weights[t]
+                    sum += matrix[row, j] * packing[t]
                 }
                 return sum
             }

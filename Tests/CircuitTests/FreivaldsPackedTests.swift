@@ -29,6 +29,14 @@ final class FreivaldsPackedTests: XCTestCase {
         return x
     }()
 
+    /// Bounds every entry of C to a signed 80-bit value (|E| < 2^80 then), as a caller's range
+    /// checks would.
+    static func rangeCheck(_ c: [LC], in cs: CS) {
+        var half = Fr.one
+        for _ in 0..<(errorBits - 1) { half = half.doubled() }
+        for (index, entry) in c.enumerated() { cs.assertRange(entry + half, bits: errorBits, "range\(index)") }
+    }
+
     /// The circuit with `offsets` added to C's entries (as field elements); `rangeCheckC` bounds
     /// every C entry to a signed 80-bit value, as a caller's range checks would.
     func circuit(offsets: [Int: Fr] = [:], rho: Fr = Fr(UInt64(987_654_321)), rangeCheckC: Bool = false) -> CS {
@@ -39,11 +47,7 @@ final class FreivaldsPackedTests: XCTestCase {
         let c = Self.product.enumerated().map { index, value in
             LC(cs.allocateCommitted("c\(index)", value: Fr(value) + (offsets[index] ?? .zero)))
         }
-        if rangeCheckC {
-            var half = Fr.one
-            for _ in 0..<(Self.errorBits - 1) { half = half.doubled() }
-            for (index, entry) in c.enumerated() { cs.assertRange(entry + half, bits: Self.errorBits, "range\(index)") }
-        }
+        if rangeCheckC { Self.rangeCheck(c, in: cs) }
         cs.challengeOracle = { _, _ in rho }
         let r = cs.drawChallenge()
         let powers = cs.challengePowers(r, count: 2)
@@ -141,11 +145,7 @@ final class FreivaldsPackedTests: XCTestCase {
         let c = product.enumerated().map { index, value in
             LC(cs.allocateCommitted("c\(index)", value: Fr(value) + (offsets[index] ?? .zero)))
         }
-        if rangeCheckC {
-            var half = Fr.one
-            for _ in 0..<(Self.errorBits - 1) { half = half.doubled() }
-            for (index, entry) in c.enumerated() { cs.assertRange(entry + half, bits: Self.errorBits, "range\(index)") }
-        }
+        if rangeCheckC { Self.rangeCheck(c, in: cs) }
         cs.challengeOracle = { _, _ in rho }
         let r = cs.drawChallenge()
         let powers = cs.challengePowers(r, count: 2)
