@@ -28,6 +28,8 @@ public struct KnowledgeProof: Sendable, Equatable {
         case tau = 0, alpha = 1, beta = 2, delta = 3
         /// The commitment key's secrets (phase 2 of a circuit with a commitment to witness wires).
         case sigma = 4, eta = 5
+        /// The two secrets of a link between committed proofs (`LinkCeremony`).
+        case linkLeft = 6, linkRight = 7
     }
 
     /// Proves knowledge of `x`, bound to `transcript`. `s` must be fresh randomness (or, for a
