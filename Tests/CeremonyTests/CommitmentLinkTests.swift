@@ -70,7 +70,9 @@ final class CommitmentLinkTests: XCTestCase {
         let commitmentKey = try XCTUnwrap(key.commitment)
         let committed = build { _, _ in .one }.committedValues
         let opening = Groth16.commit(commitmentKey, committed: committed)
-        let cs = build { _, statement in Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement) }
+        let cs = build { _, statement in
+            Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
+        }
         XCTAssertNil(cs.firstViolation())
         XCTAssertEqual(cs.committedValues, committed)
         let witness = cs.witness()
@@ -94,7 +96,8 @@ final class CommitmentLinkTests: XCTestCase {
 
     func setting() throws -> Setting {
         let leftR1CS = Self.left(x, oracle: nil).r1cs(), rightR1CS = Self.right(x, z: 5, oracle: nil).r1cs()
-        let leftWires = try XCTUnwrap(leftR1CS.commitment?.wires), rightWires = try XCTUnwrap(rightR1CS.commitment?.wires)
+        let leftWires = try XCTUnwrap(leftR1CS.commitment?.wires),
+            rightWires = try XCTUnwrap(rightR1CS.commitment?.wires)
         // Both circuits allocate x first among their committed wires.
         let shared = (0..<4).map { (left: leftWires[$0], right: rightWires[$0]) }
         let pairs = try CommitmentLink.pairs(left: leftR1CS, right: rightR1CS, shared: shared)
@@ -161,7 +164,8 @@ final class CommitmentLinkTests: XCTestCase {
         }
         for fromLeft in [true, false] {
             let forged = MSM.multiply(bases: key.points, scalars: adversarialColumns(key, l, r, fromLeft: fromLeft))
-            XCTAssertFalse(try verify(key.verifyingKey, l, r, forged.affine), "paired values from the left: \(fromLeft)")
+            XCTAssertFalse(
+                try verify(key.verifyingKey, l, r, forged.affine), "paired values from the left: \(fromLeft)")
         }
         // Both commitments' own terms, each under the key's points for its side alone, do not
         // add up to a link either: the points carry both secrets at once.
@@ -214,7 +218,11 @@ final class CommitmentLinkTests: XCTestCase {
             try CommitmentLink.prove(
                 key: key, left: Array(l.committed.dropLast()), leftBlinding: l.opening.blinding, right: r.committed,
                 rightBlinding: r.opening.blinding)
-        ) { XCTAssertEqual($0 as? CommitmentLinkError, .openingLength(side: "left", expected: l.committed.count, got: l.committed.count - 1)) }
+        ) {
+            XCTAssertEqual(
+                $0 as? CommitmentLinkError,
+                .openingLength(side: "left", expected: l.committed.count, got: l.committed.count - 1))
+        }
     }
 
     /// Pairs must name committed, separable wires, each once. Two wires that only ever appear
@@ -222,7 +230,8 @@ final class CommitmentLinkTests: XCTestCase {
     /// row with them but has a row of its own is separable.
     func testPairsMustBeCommittedSeparableAndUnique() throws {
         let s = try setting()
-        let leftWires = try XCTUnwrap(s.leftR1CS.commitment?.wires), rightWires = try XCTUnwrap(s.rightR1CS.commitment?.wires)
+        let leftWires = try XCTUnwrap(s.leftR1CS.commitment?.wires),
+            rightWires = try XCTUnwrap(s.rightR1CS.commitment?.wires)
         XCTAssertThrowsError(try CommitmentLink.pairs(left: s.leftR1CS, right: s.rightR1CS, shared: [])) {
             XCTAssertEqual($0 as? CommitmentLinkError, .noPairs)
         }
@@ -249,7 +258,8 @@ final class CommitmentLinkTests: XCTestCase {
         XCTAssertNil(cs.firstViolation())
         let wires = try XCTUnwrap(entangled.commitment?.wires)
         XCTAssertNoThrow(
-            try CommitmentLink.pairs(left: s.leftR1CS, right: entangled, shared: [(left: leftWires[0], right: wires[2])]))
+            try CommitmentLink.pairs(
+                left: s.leftR1CS, right: entangled, shared: [(left: leftWires[0], right: wires[2])]))
         for k in 0..<2 {
             XCTAssertThrowsError(
                 try CommitmentLink.pairs(
