@@ -343,3 +343,85 @@ extension CommitmentLink {
         ])
     }
 }
+
+/// The link key file (`link.key`), version 1. All integers little-endian.
+///
+/// ```
+/// magic "VSLK" | u32 version (1) | u32 left wires | u32 right wires
+/// u32 n, n x (u32 left position, u32 right position)   (pairs, increasing left positions)
+/// u32 n, n x G1 column points                          (EIP-197 uncompressed, 64 bytes)
+/// G2 [c_L]_2 | G2 [c_R]_2                               (128 bytes each)
+/// 32-byte SHA-256 of everything before it
+/// ```
+/// Loading checks the checksum, every count against the bytes present before allocating, the
+/// pairs (in range, left increasing, no right position twice), that there is one point per
+/// column, every point on its curve and every G2 point in the subgroup, and that no scale is
+/// the identity. Whether the points fit the two commitment keys is `CommitmentLink.isWellFormed`,
+/// which a party runs on a link key it did not make.
+public enum LinkKeyFile {
+    static let magic = Array("VSLK".utf8)
+    public static let version: UInt32 = 1
+
+    public static func encode(_ key: CommitmentLinkKey) -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes += magic
+        w.u32(version)
+        w.u32(UInt32(key.leftCount))
+        w.u32(UInt32(key.rightCount))
+        w.u32(UInt32(key.pairs.count))
+        for pair in key.pairs {
+            w.u32(UInt32(pair.left))
+            w.u32(UInt32(pair.right))
+        }
+        w.g1List(key.points)
+        w.bytes += key.verifyingKey.leftScale.uncompressed() + key.verifyingKey.rightScale.uncompressed()
+        w.bytes += SHA256.hash(w.bytes)
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8], file: String = "link.key") throws(KeyFileError) -> CommitmentLinkKey {
+        guard bytes.count >= 8 + 32, Array(bytes[0..<4]) == magic else { throw .notAKeyFile(file: file) }
+        guard SHA256.hash(Array(bytes[0..<(bytes.count - 32)])) == Array(bytes[(bytes.count - 32)...]) else {
+            throw .checksumMismatch(file: file)
+        }
+        var r = KeyReader(bytes: bytes, end: bytes.count - 32, file: file, offset: 4)
+        let v = try r.u32("version")
+        guard v == version else { throw .unsupportedVersion(file: file, version: v) }
+        let leftCount = Int(try r.u32("left wire count")), rightCount = Int(try r.u32("right wire count"))
+        let pairCount = Int(try r.u32("pair count"))
+        guard pairCount * 8 <= r.remaining else { throw .truncated(file: file, offset: r.offset, what: "pairs") }
+        var pairs: [CommitmentLinkKey.Pair] = []
+        pairs.reserveCapacity(pairCount)
+        var rights = Set<Int>()
+        for _ in 0..<pairCount {
+            let at = r.offset
+            let pair = CommitmentLinkKey.Pair(left: Int(try r.u32("pair")), right: Int(try r.u32("pair")))
+            guard pair.left < leftCount, pair.right < rightCount, rights.insert(pair.right).inserted,
+                pair.left > (pairs.last?.left ?? -1)
+            else {
+                throw .invalid(
+                    file: file, offset: at,
+                    reason: "pair (\(pair.left), \(pair.right)) is out of range, out of order or repeated")
+            }
+            pairs.append(pair)
+        }
+        guard !pairs.isEmpty else { throw .invalid(file: file, offset: r.offset, reason: "a link key with no pairs") }
+        let points = try r.g1List("column points")
+        let leftScale = try r.g2("[c_L]_2"), rightScale = try r.g2("[c_R]_2")
+        guard r.offset == r.end else {
+            throw .invalid(file: file, offset: r.offset, reason: "unexpected trailing bytes")
+        }
+        let key = CommitmentLinkKey(
+            pairs: pairs, leftCount: leftCount, rightCount: rightCount, points: points,
+            verifyingKey: .init(leftScale: leftScale, rightScale: rightScale))
+        guard points.count == key.columnCount else {
+            throw .invalid(
+                file: file, offset: r.offset,
+                reason: "\(points.count) column points for \(key.columnCount) columns")
+        }
+        guard !leftScale.isInfinity, !rightScale.isInfinity else {
+            throw .invalid(file: file, offset: r.offset, reason: "a scale is the identity: the key links nothing")
+        }
+        return key
+    }
+}

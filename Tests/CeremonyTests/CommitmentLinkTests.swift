@@ -324,4 +324,52 @@ final class CommitmentLinkTests: XCTestCase {
         }
         XCTAssertFalse(LinkCeremony.verify(claimed, before: key, after: reset.verifyingKey))
     }
+
+    /// The link key file: it round-trips; a wrong magic, a flipped byte, a truncation and
+    /// tampering with the checksum recomputed (a pair out of range or repeated, a point off the
+    /// curve, a scale at infinity, a missing point, trailing bytes) are refused with a typed
+    /// error; a valid point moved with the checksum recomputed loads and fails `isWellFormed`.
+    func testLinkKeyFileRoundTripAndTampering() throws {
+        let s = try setting()
+        let key = try CommitmentLink.developmentSetup(left: s.leftCommitment, right: s.rightCommitment, pairs: s.pairs)
+        let bytes = LinkKeyFile.encode(key)
+        XCTAssertEqual(try LinkKeyFile.decode(bytes), key)
+        func resealed(_ body: [UInt8]) -> [UInt8] { body + SHA256.hash(body) }
+        let body = Array(bytes.dropLast(32))
+        XCTAssertThrowsError(try LinkKeyFile.decode(Array("VSPK".utf8) + bytes.dropFirst(4))) {
+            XCTAssertEqual($0 as? KeyFileError, .notAKeyFile(file: "link.key"))
+        }
+        var flipped = bytes
+        flipped[40] ^= 1
+        XCTAssertThrowsError(try LinkKeyFile.decode(flipped)) {
+            XCTAssertEqual($0 as? KeyFileError, .checksumMismatch(file: "link.key"))
+        }
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(Array(body.dropLast(100)))))
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(body + [0])))
+        // Layout: magic, version, left count, right count, pair count at 16, pairs from 20.
+        var outOfRange = body
+        outOfRange[20] = UInt8(key.leftCount)
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(outOfRange)))
+        var repeated = body
+        repeated[28..<32] = repeated[20..<24]
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(repeated)), "left positions must increase")
+        let pointsStart = 20 + 8 * key.pairs.count + 4
+        var offCurve = body
+        offCurve[pointsStart + 63] ^= 1
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(offCurve)))
+        var noScale = body
+        noScale.replaceSubrange((body.count - 256)..<(body.count - 128), with: [UInt8](repeating: 0, count: 128))
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(noScale)))
+        var fewer = body
+        fewer.removeSubrange(pointsStart..<(pointsStart + 64))
+        fewer[pointsStart - 4] &-= 1
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(fewer)))
+        var swapped = body
+        let a = Array(swapped[pointsStart..<(pointsStart + 64)])
+        swapped.replaceSubrange(
+            pointsStart..<(pointsStart + 64), with: swapped[(pointsStart + 64)..<(pointsStart + 128)])
+        swapped.replaceSubrange((pointsStart + 64)..<(pointsStart + 128), with: a)
+        let loaded = try LinkKeyFile.decode(resealed(swapped))
+        XCTAssertFalse(try CommitmentLink.isWellFormed(loaded, left: s.leftCommitment, right: s.rightCommitment))
+    }
 }

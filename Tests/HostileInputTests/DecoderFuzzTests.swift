@@ -142,6 +142,43 @@ final class DecoderFuzzTests: XCTestCase {
         XCTAssertGreaterThan(loaded, 0, "no mutant got past the key file's checks; the test exercises nothing")
     }
 
+    /// The link key file (`LinkKeyFile`): a mutant is refused with a typed error or loads as a
+    /// key that is either the original or fails `isWellFormed` against the commitment keys.
+    func testLinkKeyFile() throws {
+        let cs = ConstraintSystem<Fr>()
+        let out = cs.allocatePublic("out", value: Fr(UInt64(9)))
+        let y = cs.allocateCommitted("y", value: Fr(UInt64(3))), z = cs.allocateCommitted("z", value: Fr(UInt64(4)))
+        cs.enforce(LinearCombination(y), LinearCombination(y), LinearCombination(out), "square")
+        let r = cs.drawChallenge()
+        let product = cs.allocatePrivate("rz", value: cs.value(r) * Fr(UInt64(4)))
+        cs.enforce(LinearCombination(r), LinearCombination(z), LinearCombination(product), "rz")
+        let r1cs = cs.r1cs()
+        let commitment = try XCTUnwrap(try Groth16.setup(r1cs).commitment)
+        let wires = try XCTUnwrap(r1cs.commitment?.wires)
+        let pairs = try CommitmentLink.pairs(left: r1cs, right: r1cs, shared: [(left: wires[0], right: wires[0])])
+        let key = try CommitmentLink.developmentSetup(left: commitment, right: commitment, pairs: pairs)
+        let seed = LinkKeyFile.encode(key)
+        var m = Mutator(seed: 11)
+        var loaded = 0
+        for i in 0..<300 {
+            var mutant = m.mutate(seed)
+            if m.below(10) < 7, mutant.count > 32 {
+                mutant = Array(mutant.dropLast(32)) + SHA256.hash(Array(mutant.dropLast(32)))
+            }
+            let start = Date()
+            if let decoded = try? LinkKeyFile.decode(mutant) {
+                loaded += 1
+                if decoded != key {
+                    XCTAssertNotEqual(
+                        try? CommitmentLink.isWellFormed(decoded, left: commitment, right: commitment), true,
+                        "mutant \(i)")
+                }
+            }
+            XCTAssertLessThan(Date().timeIntervalSince(start), 1, "mutant \(i)")
+        }
+        XCTAssertGreaterThan(loaded, 0, "no mutant got past the link key file's checks; the test exercises nothing")
+    }
+
     /// snarkjs `.zkey`: the same property through the zkey reader (no checksum to get past).
     func testZkey() throws {
         let s = try statement
