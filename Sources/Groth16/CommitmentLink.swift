@@ -4,25 +4,29 @@ import Dispatch
 
 /// A link between two committed proofs (LegoSNARK's CP-link, ePrint 2019/142, in its
 /// knowledge-of-exponent form): a proof that the commitments D_L and D_R of two proofs made
-/// under different keys open to the same values on chosen pairs of committed wires. It lets a
+/// under different keys agree on chosen committed wires: each linked right wire equals a fixed
+/// linear combination of left wires (one left wire with coefficient 1, or the limbs a value
+/// was range-checked by, with their weights). It lets a
 /// party prove two steps about the same private data (the split client's forward and update
 /// proofs about one batch of images) without opening, hashing and range-checking that data in
 /// both circuits.
 ///
-/// Columns: every left committed wire (with its right partner, if paired), then every right
-/// committed wire without a partner, then the two blinding bases [eta/gamma]_1. For secrets c_L
-/// and c_R the prover's key holds E_k = c_L left_k + c_R right_k per column and the verifier's
-/// [c_L]_2 and [c_R]_2. The proof is P = sum_k v_k E_k over the column values (a paired value
-/// taken once), which is c_L D_L + c_R D_R when the two openings agree on the pairs. The check:
+/// Columns: every left committed wire i (its right part a_i right_j if it is linked to right
+/// wire j with coefficient a_i, else none), then every right committed wire no left wire links
+/// to, then the two blinding bases [eta/gamma]_1. For secrets c_L and c_R the prover's key holds
+/// E_k = c_L left_k + c_R right_k per column and the verifier's [c_L]_2 and [c_R]_2. The proof is
+/// P = sum_k v_k E_k over the column values (left values, then the unlinked right values, then
+/// the blindings), which is c_L D_L + c_R D_R when every linked right value is its combination
+/// of left values. The check:
 ///
 ///     e(P, [1]_2) = e(D_L, [c_L]_2) e(D_R, [c_R]_2).
 ///
 /// Soundness, in the algebraic group model with c_L and c_R unknown to the prover: the E_k are
 /// the only points that carry c_L or c_R, so P = sum_k X_k E_k, and comparing the c_L and the
-/// c_R parts gives D_L = sum_k X_k left_k and D_R = sum_k X_k right_k with one X: a paired
-/// column carries the same value on both sides. Each commitment's own knowledge check keeps it
-/// in its basis's span, and every paired wire must be separable in its circuit (its column
-/// independent of the other committed wires', which `pairs(left:right:shared:)` checks), so
+/// c_R parts gives D_L = sum_k X_k left_k and D_R = sum_k X_k right_k with one X: a linked right
+/// wire's value is the combination of the left wires' values. Each commitment's own knowledge
+/// check keeps it in its basis's span, and every linked wire must be separable in its circuit (its column
+/// independent of the other committed wires', which `pairs(left:right:links:)` checks), so
 /// its value in an opening is unique. The two secrets must be independent: a known ratio c_R / c_L lets a
 /// prover move a point that lies in both bases' spans from one commitment to the other. So a
 /// ceremony adds c_L and c_R up from contributions with proofs of knowledge (`LinkCeremony`),
@@ -37,8 +41,10 @@ public enum CommitmentLink {}
 public enum CommitmentLinkError: Error, Equatable, CustomStringConvertible {
     /// A pair names a wire that this side's commitment does not hold.
     case notCommitted(side: String, wire: Int)
-    /// A pair names a wire that another pair already names.
+    /// A left wire is linked twice.
     case pairedTwice(side: String, wire: Int)
+    /// A link's coefficient is zero (it would link nothing).
+    case zeroCoefficient(leftWire: Int)
     /// This paired wire's column could not be shown independent of the other committed wires'
     /// (see `firstInseparable`), so an opening of the commitment need not fix its value.
     case notSeparable(side: String, wire: Int)
@@ -46,7 +52,8 @@ public enum CommitmentLinkError: Error, Equatable, CustomStringConvertible {
     case noPairs
     /// An opening has another number of values than its commitment key has wires.
     case openingLength(side: String, expected: Int, got: Int)
-    /// The two openings disagree on a pair: the honest prover refuses (the link would not verify).
+    /// A linked right value is not its combination of left values: the honest prover refuses
+    /// (the link would not verify). Positions in each side's committed wires.
     case openingsDisagree(leftWire: Int, rightWire: Int)
     /// The link key's columns do not match the commitment keys it is used with.
     case keyMismatch(String)
@@ -60,7 +67,8 @@ public enum CommitmentLinkError: Error, Equatable, CustomStringConvertible {
         case .notCommitted(let side, let wire):
             return "link: the \(side) circuit does not commit to wire \(wire); pair committed wires only"
         case .pairedTwice(let side, let wire):
-            return "link: wire \(wire) of the \(side) circuit is paired twice; each wire pairs at most once"
+            return "link: wire \(wire) of the \(side) circuit is linked twice; each left wire links at most once"
+        case .zeroCoefficient(let wire): return "link: left wire \(wire) is linked with coefficient zero"
         case .notSeparable(let side, let wire):
             return "link: wire \(wire) of the \(side) circuit is not separable from the other committed wires, so "
                 + "its committed value need not be unique; constrain it on its own (a range check, say)"
@@ -89,18 +97,21 @@ public struct CommitmentLinkVerifyingKey: Sendable, Equatable {
 
 /// A link key: the pairs, the column points E_k and the verifying key.
 public struct CommitmentLinkKey: Sendable, Equatable {
-    /// A paired wire: positions in the left and the right commitment key's `wires`.
+    /// A left wire's share in a linked right wire: right value = sum over its pairs of
+    /// coefficient * left value. Positions in the left and the right commitment key's `wires`.
     public struct Pair: Sendable, Equatable, Hashable {
         public var left: Int
         public var right: Int
+        public var coefficient: Fr
 
-        public init(left: Int, right: Int) {
+        public init(left: Int, right: Int, coefficient: Fr = .one) {
             self.left = left
             self.right = right
+            self.coefficient = coefficient
         }
     }
 
-    /// Increasing in `left`.
+    /// Strictly increasing in `left`; a right position may repeat (a combination of left wires).
     public var pairs: [Pair]
     public var leftCount: Int
     public var rightCount: Int
@@ -118,32 +129,41 @@ public struct CommitmentLinkKey: Sendable, Equatable {
         self.verifyingKey = verifyingKey
     }
 
-    public var columnCount: Int { leftCount + rightCount - pairs.count + 2 }
+    public var columnCount: Int { leftCount + rightCount - Set(pairs.map(\.right)).count + 2 }
 }
 
 extension CommitmentLink {
-    /// The pairs, as positions in each side's committed wires, from pairs of wire numbers;
-    /// checks that every paired wire is committed, paired once and separable in its circuit.
-    /// Cost: one pass over the three matrices of each circuit.
+    /// The pairs, as positions in each side's committed wires, from (left wire, right wire,
+    /// coefficient) in wire numbers; checks that every linked wire is committed, that no left
+    /// wire is linked twice, that no coefficient is zero and that every linked wire is separable
+    /// in its circuit. Cost: one pass over the three matrices of each circuit.
     public static func pairs(
-        left: R1CS<Fr>, right: R1CS<Fr>, shared: [(left: Int, right: Int)]
+        left: R1CS<Fr>, right: R1CS<Fr>, links: [(left: Int, right: Int, coefficient: Fr)]
     ) throws(CommitmentLinkError) -> [CommitmentLinkKey.Pair] {
-        guard !shared.isEmpty else { throw .noPairs }
+        guard !links.isEmpty else { throw .noPairs }
         let leftWires = left.commitment?.wires ?? [], rightWires = right.commitment?.wires ?? []
         let leftPosition = Dictionary(uniqueKeysWithValues: leftWires.enumerated().map { ($1, $0) })
         let rightPosition = Dictionary(uniqueKeysWithValues: rightWires.enumerated().map { ($1, $0) })
         var pairs: [CommitmentLinkKey.Pair] = []
         var usedLeft = Set<Int>(), usedRight = Set<Int>()
-        for (l, r) in shared {
+        for (l, r, coefficient) in links {
             guard let i = leftPosition[l] else { throw .notCommitted(side: "left", wire: l) }
             guard let j = rightPosition[r] else { throw .notCommitted(side: "right", wire: r) }
             guard usedLeft.insert(l).inserted else { throw .pairedTwice(side: "left", wire: l) }
-            guard usedRight.insert(r).inserted else { throw .pairedTwice(side: "right", wire: r) }
-            pairs.append(.init(left: i, right: j))
+            guard !coefficient.isZero else { throw .zeroCoefficient(leftWire: l) }
+            usedRight.insert(r)
+            pairs.append(.init(left: i, right: j, coefficient: coefficient))
         }
         if let wire = firstInseparable(left, among: usedLeft) { throw .notSeparable(side: "left", wire: wire) }
         if let wire = firstInseparable(right, among: usedRight) { throw .notSeparable(side: "right", wire: wire) }
         return pairs.sorted { $0.left < $1.left }
+    }
+
+    /// One-to-one pairs (coefficient 1): the same value on both sides.
+    public static func pairs(
+        left: R1CS<Fr>, right: R1CS<Fr>, shared: [(left: Int, right: Int)]
+    ) throws(CommitmentLinkError) -> [CommitmentLinkKey.Pair] {
+        try pairs(left: left, right: right, links: shared.map { ($0.left, $0.right, Fr.one) })
     }
 
     /// The first wire of `wires` (in increasing order) whose column in (A | B | C) is not shown
@@ -185,34 +205,41 @@ extension CommitmentLink {
         return wires.sorted().first { wire in index[wire].map { !independent[$0] } ?? true }
     }
 
-    /// Every column's left and right point (the point at infinity where a side has none).
+    /// Every column's left and right point (the point at infinity where a side has none); a
+    /// linked left wire's right point is its coefficient times its right wire's basis point.
     public static func columns(
         left: CommitmentKey, right: CommitmentKey, pairs: [CommitmentLinkKey.Pair]
     ) -> (left: [G1Affine], right: [G1Affine]) {
-        var partner = [Int?](repeating: nil, count: left.basis.count)
-        var paired = [Bool](repeating: false, count: right.basis.count)
+        var link = [CommitmentLinkKey.Pair?](repeating: nil, count: left.basis.count)
+        var linked = [Bool](repeating: false, count: right.basis.count)
         for pair in pairs {
-            partner[pair.left] = pair.right
-            paired[pair.right] = true
+            link[pair.left] = pair
+            linked[pair.right] = true
         }
-        var l: [G1Affine] = [], r: [G1Affine] = []
-        let count = left.basis.count + right.basis.count - pairs.count + 2
+        var l: [G1Affine] = [], r: [JacobianPoint<G1Parameters>] = []
+        let count = left.basis.count + right.basis.count - linked.lazy.filter { $0 }.count + 2
         l.reserveCapacity(count)
         r.reserveCapacity(count)
         for (i, point) in left.basis.enumerated() {
             l.append(point)
-            r.append(partner[i].map { right.basis[$0] } ?? .infinity)
+            if let pair = link[i] {
+                let base = right.basis[pair.right]
+                r.append(pair.coefficient == .one ? base.jacobian : base.multiplied(by: pair.coefficient))
+            } else {
+                r.append(.infinity)
+            }
         }
-        for (j, point) in right.basis.enumerated() where !paired[j] {
+        for (j, point) in right.basis.enumerated() where !linked[j] {
             l.append(.infinity)
-            r.append(point)
+            r.append(point.jacobian)
         }
         l += [left.etaGamma, .infinity]
-        r += [.infinity, right.etaGamma]
-        return (l, r)
+        r += [.infinity, right.etaGamma.jacobian]
+        return (l, JacobianPoint<G1Parameters>.batchToAffine(r))
     }
 
-    /// The column values of two openings (a paired value once), checked to agree on the pairs.
+    /// The column values of two openings (left values, unlinked right values, blindings),
+    /// checked: every linked right value is its combination of left values.
     static func columnValues(
         key: CommitmentLinkKey, left: [Fr], leftBlinding: Fr, right: [Fr], rightBlinding: Fr
     ) throws(CommitmentLinkError) -> [Fr] {
@@ -222,16 +249,21 @@ extension CommitmentLink {
         guard right.count == key.rightCount else {
             throw .openingLength(side: "right", expected: key.rightCount, got: right.count)
         }
-        var paired = [Bool](repeating: false, count: right.count)
+        var combination = [Fr?](repeating: nil, count: right.count)
+        var lastLeft = [Int](repeating: 0, count: right.count)
         for pair in key.pairs {
-            guard left[pair.left] == right[pair.right] else {
-                throw .openingsDisagree(leftWire: pair.left, rightWire: pair.right)
-            }
-            paired[pair.right] = true
+            combination[pair.right] = (combination[pair.right] ?? .zero) + pair.coefficient * left[pair.left]
+            lastLeft[pair.right] = pair.left
         }
         var values = left
         values.reserveCapacity(key.columnCount)
-        for (j, v) in right.enumerated() where !paired[j] { values.append(v) }
+        for (j, v) in right.enumerated() {
+            guard let expected = combination[j] else {
+                values.append(v)
+                continue
+            }
+            guard expected == v else { throw .openingsDisagree(leftWire: lastLeft[j], rightWire: j) }
+        }
         values += [leftBlinding, rightBlinding]
         return values
     }
@@ -247,9 +279,8 @@ extension CommitmentLink {
             throw .keyMismatch("a pair (\(pair.left), \(pair.right)) lies outside the commitment keys")
         }
         let sorted = pairs.sorted { $0.left < $1.left }
-        guard Set(sorted.map(\.left)).count == sorted.count, Set(sorted.map(\.right)).count == sorted.count else {
-            throw .keyMismatch("a wire is paired twice")
-        }
+        guard Set(sorted.map(\.left)).count == sorted.count else { throw .keyMismatch("a left wire is linked twice") }
+        if let zero = sorted.first(where: { $0.coefficient.isZero }) { throw .zeroCoefficient(leftWire: zero.left) }
         let (l, r) = columns(left: left, right: right, pairs: sorted)
         let points = combine(l, leftScale, r, rightScale)
         let g2 = G2Affine.generator
@@ -348,13 +379,14 @@ extension CommitmentLink {
 ///
 /// ```
 /// magic "VSLK" | u32 version (1) | u32 left wires | u32 right wires
-/// u32 n, n x (u32 left position, u32 right position)   (pairs, increasing left positions)
+/// u32 n, n x (u32 left position, u32 right position, 32-byte coefficient, little-endian)
+///                                                      (pairs, left positions increasing)
 /// u32 n, n x G1 column points                          (EIP-197 uncompressed, 64 bytes)
 /// G2 [c_L]_2 | G2 [c_R]_2                               (128 bytes each)
 /// 32-byte SHA-256 of everything before it
 /// ```
 /// Loading checks the checksum, every count against the bytes present before allocating, the
-/// pairs (in range, left increasing, no right position twice), that there is one point per
+/// pairs (in range, left increasing, coefficients below r and nonzero), that there is one point per
 /// column, every point on its curve and every G2 point in the subgroup, and that no scale is
 /// the identity. Whether the points fit the two commitment keys is `CommitmentLink.isWellFormed`,
 /// which a party runs on a link key it did not make.
@@ -372,6 +404,7 @@ public enum LinkKeyFile {
         for pair in key.pairs {
             w.u32(UInt32(pair.left))
             w.u32(UInt32(pair.right))
+            w.bytes += pair.coefficient.littleEndianBytes()
         }
         w.g1List(key.points)
         w.bytes += key.verifyingKey.leftScale.uncompressed() + key.verifyingKey.rightScale.uncompressed()
@@ -389,21 +422,23 @@ public enum LinkKeyFile {
         guard v == version else { throw .unsupportedVersion(file: file, version: v) }
         let leftCount = Int(try r.u32("left wire count")), rightCount = Int(try r.u32("right wire count"))
         let pairCount = Int(try r.u32("pair count"))
-        guard pairCount * 8 <= r.remaining else { throw .truncated(file: file, offset: r.offset, what: "pairs") }
+        guard pairCount * 40 <= r.remaining else { throw .truncated(file: file, offset: r.offset, what: "pairs") }
         var pairs: [CommitmentLinkKey.Pair] = []
         pairs.reserveCapacity(pairCount)
-        var rights = Set<Int>()
         for _ in 0..<pairCount {
             let at = r.offset
-            let pair = CommitmentLinkKey.Pair(left: Int(try r.u32("pair")), right: Int(try r.u32("pair")))
-            guard pair.left < leftCount, pair.right < rightCount, rights.insert(pair.right).inserted,
-                pair.left > (pairs.last?.left ?? -1)
-            else {
+            let left = Int(try r.u32("pair")), right = Int(try r.u32("pair"))
+            let bytes = try r.take(32, "pair coefficient")
+            let coefficient: Fr
+            do { coefficient = try Fr(littleEndian: bytes) } catch {
+                throw .invalid(file: file, offset: at + 8, reason: "pair coefficient is not below r")
+            }
+            guard left < leftCount, right < rightCount, !coefficient.isZero, left > (pairs.last?.left ?? -1) else {
                 throw .invalid(
                     file: file, offset: at,
-                    reason: "pair (\(pair.left), \(pair.right)) is out of range, out of order or repeated")
+                    reason: "pair (\(left), \(right)) is out of range, out of order or has a zero coefficient")
             }
-            pairs.append(pair)
+            pairs.append(.init(left: left, right: right, coefficient: coefficient))
         }
         guard !pairs.isEmpty else { throw .invalid(file: file, offset: r.offset, reason: "a link key with no pairs") }
         let points = try r.g1List("column points")

@@ -144,6 +144,54 @@ extension CircuitSpec {
         return cs
     }
 
+    /// What a `CommitmentLink` between a step's forward proof and its linked update
+    /// (`batchedUpdateCircuit(..., linked: true)`) pins: every committed sample value of the
+    /// update (`sample<s>.x<j>`) to the weighted sum of the forward's range-checked limbs of the
+    /// same value (`sample<s>.x<j>/limb<k>` with weight 2^(8k), `/bit<b>` with 2^b), as (forward
+    /// wire, update wire, weight). Throws when a value or a limb has no partner (a free value)
+    /// or the circuits are not a forward and a linked update of one spec.
+    public func updateLinkPairs(
+        forward: ConstraintSystem<Fr>, update: ConstraintSystem<Fr>
+    ) throws(SampleMismatch) -> [(left: Int, right: Int, coefficient: Fr)] {
+        guard let forwardWires = forward.commitmentInfo?.wires, let updateWires = update.commitmentInfo?.wires else {
+            throw SampleMismatch(description: "the forward and the update must both commit to witness wires")
+        }
+        let limbBits = LookupContext(format: format).table.limbBits
+        let forwardNames = forward.wireNames(), updateNames = update.wireNames()
+        var values: [String: Int] = [:]
+        for wire in updateWires where updateNames[wire].hasPrefix("sample") { values[updateNames[wire]] = wire }
+        var pairs: [(left: Int, right: Int, coefficient: Fr)] = []
+        var covered = Set<String>()
+        for wire in forwardWires where forwardNames[wire].hasPrefix("sample") {
+            let name = forwardNames[wire]
+            guard let slash = name.lastIndex(of: "/") else {
+                throw SampleMismatch(description: "the forward's sample wire \(name) is not a limb")
+            }
+            let value = String(name[..<slash]), part = name[name.index(after: slash)...]
+            let shift: Int
+            if part.hasPrefix("limb"), let k = Int(part.dropFirst(4)) {
+                shift = limbBits * k
+            } else if part.hasPrefix("bit"), let b = Int(part.dropFirst(3)) {
+                shift = b
+            } else {
+                throw SampleMismatch(description: "the forward's sample wire \(name) is not a limb")
+            }
+            guard let target = values[value] else {
+                throw SampleMismatch(description: "the forward's limb \(name) has no update value \(value)")
+            }
+            var weight = Fr.one
+            for _ in 0..<shift { weight = weight.doubled() }
+            pairs.append((left: wire, right: target, coefficient: weight))
+            covered.insert(value)
+        }
+        guard !pairs.isEmpty, covered.count == values.count else {
+            throw SampleMismatch(
+                description:
+                    "the update commits \(values.count) sample values, the forward's limbs cover \(covered.count)")
+        }
+        return pairs
+    }
+
     /// The server's step on a batch. Outputs: dL/dA per sample (not divided by the batch), the
     /// commitments to (W, b) before and after; inputs: session, step, the activations, the labels.
     /// Proves z = rescale(W a + b 2^S), g = softmax(z) - onehot(label) (or z - onehot for MSE),
@@ -277,9 +325,15 @@ extension CircuitSpec {
     /// K' = K - round(sum_s sum_p delta_s(p) x_s(window_p) / 2^(S+k+beta)),
     /// b' = b - round(sum_s sum_p delta_s(p) / 2^(k+beta)), K, b, K', b' range-checked; the kernel
     /// gradient is a committed hint checked by Freivalds against delta and the im2col of x.
+    ///
+    /// `linked`: the samples are committed wires named as in the forward proof, neither opened
+    /// nor range-checked here, and the statement has no leaves or labels. Sound only beside a
+    /// `CommitmentLink` proof that pins them to the forward proof's samples of the same step
+    /// (`updateLinkPairs`), which range-checked them and opened the leaves; that removes the
+    /// second opening of the batch (a Poseidon sponge and a lookup per value, per sample).
     public func batchedUpdateCircuit(
         _ conv: QuantizedConv2d, samples: [SampleOpening], masked delta: [[Int64]], session: Fr,
-        step: UInt64, saltBefore: Fr, saltAfter: Fr,
+        step: UInt64, saltBefore: Fr, saltAfter: Fr, linked: Bool = false,
         oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
     ) throws
         -> (circuit: ConstraintSystem<Fr>, updated: QuantizedConv2d)
@@ -291,7 +345,8 @@ extension CircuitSpec {
         let context = LookupContext(format: format)
         let f = format
         let batch = samples.count, beta = BatchedStep.shift(batch: batch)
-        let leaves = samples.enumerated().map { s, sample in cs.allocatePublic("leaf\(s)", value: sample.leaf) }
+        let leaves =
+            linked ? [] : samples.enumerated().map { s, sample in cs.allocatePublic("leaf\(s)", value: sample.leaf) }
         let parameters = conv.weights + conv.bias
         let before = cs.allocatePublic(
             "commitmentBefore", value: try ParameterCommitment.commit(parameters, format: f, salt: saltBefore))
@@ -301,16 +356,22 @@ extension CircuitSpec {
         _ = cs.allocatePublicInput("session", value: session)
         _ = cs.allocatePublicInput("step", value: Fr(step))
         let rate = cs.allocatePublicInput("learningRate", value: Fr(learningRateMultiplier(atStep: step)))
-        let labels = samples.enumerated().map { s, sample in
-            cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label)))
-        }
+        let labels =
+            linked
+            ? []
+            : samples.enumerated().map { s, sample in
+                cs.allocatePublicInput("label\(s)", value: Fr(UInt64(sample.label)))
+            }
         let deltaVariables = delta.enumerated().map { s, row in
             row.enumerated().map { p, v in LinearCombination<Fr>(cs.allocatePublicInput("delta\(s).\(p)", value: Fr(v)))
             }
         }
 
-        let xs = try cs.batchedSamples(
-            samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
+        let xs =
+            linked
+            ? cs.linkedSamples(samples)
+            : try cs.batchedSamples(
+                samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
         let params = try cs.committedParameters(parameters, salt: saltBefore, commitment: before, context, "conv")
         let field = conv.receptiveField, positions = conv.outHeight * conv.outWidth, channels = conv.outChannels
         let columns = batch * positions

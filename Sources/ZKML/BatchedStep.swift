@@ -153,6 +153,8 @@ public enum BatchedStatement {
             + activations.flatMap { $0.map { Fr($0) } } + labels.map { Fr(UInt64($0)) }
     }
 
+    /// The update's statement; a linked update (`batchedUpdateCircuit(..., linked: true)`) has no
+    /// leaves and no labels (pass empty arrays): its samples are the forward proof's.
     public static func update(
         session: Fr, step: UInt64, learningRate: Int64, labels: [Int], leaves: [Fr], masked: [[Int64]],
         before: Fr, after: Fr
@@ -198,6 +200,18 @@ extension ConstraintSystem where F == Fr {
             out.append(values)
         }
         return out
+    }
+
+    /// The batch's samples as one committed wire per value (`sample<s>.x<j>`), neither range-checked
+    /// nor opened: for an update whose commitment is linked to the forward proof's
+    /// (`CommitmentLink`), which range-checked the values' limbs and opened the leaves; the link
+    /// pins each value to the weighted sum of its limbs there (`CircuitSpec.updateLinkPairs`).
+    func linkedSamples(_ samples: [SampleOpening], _ name: String = "sample") -> [[LinearCombination<Fr>]] {
+        samples.enumerated().map { s, sample in
+            sample.values.enumerated().map { j, v in
+                LinearCombination(allocateCommitted("\(name)\(s).x\(j)", value: Fr(v)))
+            }
+        }
     }
 
     /// Committed signed B-bit parameters (the weights of a layer) and their commitment opening:

@@ -177,6 +177,35 @@ final class CommitmentLinkTests: XCTestCase {
         XCTAssertFalse(try verify(key.verifyingKey, l, r, forged))
     }
 
+    /// A right value linked to a weighted sum of left wires (how a value is linked to the limbs
+    /// it was range-checked by): right x0 = left x0 + 16 left x1 links; one more does not.
+    func testARightValueLinksToAWeightedSumOfLeftWires() throws {
+        let s = try setting()
+        let leftWires = try XCTUnwrap(s.leftR1CS.commitment?.wires),
+            rightWires = try XCTUnwrap(s.rightR1CS.commitment?.wires)
+        let pairs = try CommitmentLink.pairs(
+            left: s.leftR1CS, right: s.rightR1CS,
+            links: [
+                (left: leftWires[0], right: rightWires[0], coefficient: .one),
+                (left: leftWires[1], right: rightWires[0], coefficient: Fr(UInt64(16))),
+            ])
+        let key = try CommitmentLink.developmentSetup(left: s.leftCommitment, right: s.rightCommitment, pairs: pairs)
+        XCTAssertEqual(key.columnCount, s.leftCommitment.basis.count + s.rightCommitment.basis.count - 1 + 2)
+        XCTAssertTrue(try CommitmentLink.isWellFormed(key, left: s.leftCommitment, right: s.rightCommitment))
+        let l = try proveLeft(s, x)
+        let combined = x[0] + 16 * x[1]
+        let r = try proveRight(s, [combined, 1, 2, 3])
+        XCTAssertTrue(try verify(key.verifyingKey, l, r, try link(key, l, r)))
+        let off = try proveRight(s, [combined + 1, 1, 2, 3])
+        XCTAssertThrowsError(try link(key, l, off)) {
+            XCTAssertEqual($0 as? CommitmentLinkError, .openingsDisagree(leftWire: 1, rightWire: 0))
+        }
+        var values = l.committed + Array(off.committed.dropFirst()) + [l.opening.blinding, off.opening.blinding]
+        XCTAssertFalse(try verify(key.verifyingKey, l, off, MSM.multiply(bases: key.points, scalars: values).affine))
+        values[0] += .one
+        XCTAssertFalse(try verify(key.verifyingKey, l, off, MSM.multiply(bases: key.points, scalars: values).affine))
+    }
+
     /// A link proof is bound to the two commitments, blindings included: it fails with a fresh
     /// proof of the same values (another blinding), under another key, and the well-formedness
     /// check catches a key with one point moved or made for other commitments.
@@ -241,8 +270,13 @@ final class CommitmentLinkTests: XCTestCase {
         XCTAssertThrowsError(
             try CommitmentLink.pairs(
                 left: s.leftR1CS, right: s.rightR1CS,
-                shared: [(left: leftWires[0], right: rightWires[0]), (left: leftWires[1], right: rightWires[0])])
-        ) { XCTAssertEqual($0 as? CommitmentLinkError, .pairedTwice(side: "right", wire: rightWires[0])) }
+                shared: [(left: leftWires[0], right: rightWires[0]), (left: leftWires[0], right: rightWires[1])])
+        ) { XCTAssertEqual($0 as? CommitmentLinkError, .pairedTwice(side: "left", wire: leftWires[0])) }
+        XCTAssertThrowsError(
+            try CommitmentLink.pairs(
+                left: s.leftR1CS, right: s.rightR1CS,
+                links: [(left: leftWires[0], right: rightWires[0], coefficient: .zero)])
+        ) { XCTAssertEqual($0 as? CommitmentLinkError, .zeroCoefficient(leftWire: leftWires[0])) }
 
         let cs = ConstraintSystem<Fr>()
         let sum = cs.allocatePublic("sum", value: Fr(UInt64(12)))
@@ -326,7 +360,8 @@ final class CommitmentLinkTests: XCTestCase {
     }
 
     /// The link key file: it round-trips; a wrong magic, a flipped byte, a truncation and
-    /// tampering with the checksum recomputed (a pair out of range or repeated, a point off the
+    /// tampering with the checksum recomputed (a pair out of range or out of order, a zero or
+    /// unreduced coefficient, a point off the
     /// curve, a scale at infinity, a missing point, trailing bytes) are refused with a typed
     /// error; a valid point moved with the checksum recomputed loads and fails `isWellFormed`.
     func testLinkKeyFileRoundTripAndTampering() throws {
@@ -350,10 +385,17 @@ final class CommitmentLinkTests: XCTestCase {
         var outOfRange = body
         outOfRange[20] = UInt8(key.leftCount)
         XCTAssertThrowsError(try LinkKeyFile.decode(resealed(outOfRange)))
+        // Each pair: u32 left, u32 right, 32-byte coefficient.
         var repeated = body
-        repeated[28..<32] = repeated[20..<24]
+        repeated[60..<64] = repeated[20..<24]
         XCTAssertThrowsError(try LinkKeyFile.decode(resealed(repeated)), "left positions must increase")
-        let pointsStart = 20 + 8 * key.pairs.count + 4
+        var zero = body
+        zero.replaceSubrange(28..<60, with: [UInt8](repeating: 0, count: 32))
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(zero)), "a zero coefficient")
+        var unreduced = body
+        unreduced.replaceSubrange(28..<60, with: [UInt8](repeating: 0xff, count: 32))
+        XCTAssertThrowsError(try LinkKeyFile.decode(resealed(unreduced)), "a coefficient not below r")
+        let pointsStart = 20 + 40 * key.pairs.count + 4
         var offCurve = body
         offCurve[pointsStart + 63] ^= 1
         XCTAssertThrowsError(try LinkKeyFile.decode(resealed(offCurve)))
