@@ -449,11 +449,12 @@ extension CircuitSpec {
     /// (one batch: exactly `batch` of them), with fresh salts. The
     /// server's activations and the client's masked gradients are computed natively first, as
     /// the protocol's parties would. `oracle` is the proof system's challenge derivation (nil:
-    /// the circuit's own stand-in, enough to count constraints and check the witness).
+    /// the circuit's own stand-in, enough to count constraints and check the witness). `linked`:
+    /// the update's linked form (`batchedUpdateCircuit(..., linked: true)`).
     public func buildBatched(
         _ part: Part, dataset: CommittedDataset, indices: [Int],
         layers: (client: QuantizedConv2d, server: QuantizedDense), session: Fr, step: UInt64,
-        oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
+        linked: Bool = false, oracle: (@Sendable ([Fr], [Fr]) -> Fr)? = nil, witnessOnly: Bool = false
     ) throws -> ConstraintSystem<Fr> {
         guard indices.count == batch else {
             throw CircuitSpecError.invalidField(
@@ -480,7 +481,7 @@ extension CircuitSpec {
             let delta = BatchedStep.maskedGradients(activations: activations, gradients: server.inputGradients)
             return try batchedUpdateCircuit(
                 layers.client, samples: samples, masked: delta, session: session, step: step,
-                saltBefore: .random(), saltAfter: .random(), oracle: oracle,
+                saltBefore: .random(), saltAfter: .random(), linked: linked, oracle: oracle,
                 witnessOnly: witnessOnly
             ).circuit
         }

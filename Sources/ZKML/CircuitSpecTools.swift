@@ -57,7 +57,7 @@ extension CircuitSpec {
             ]
         }
         let data = try bundledDataset()
-        var batched = 0
+        var batched = 0, unlinkedUpdate = 0
         t.append("batch", batch)
         for part in Part.allCases {
             let cs = try buildBatched(
@@ -68,8 +68,16 @@ extension CircuitSpec {
                 ("\(key)_public_inputs", cs.publicCount),
             ]
             batched += cs.constraintCount
+            if part == .clientUpdate { unlinkedUpdate = cs.constraintCount }
         }
         t.append("constraints_per_sample", batched / batch)
+        // The update in its linked form (`CommitmentLink` to the forward proof), which the
+        // protocol does not use yet: the batch is opened and range-checked once, in the forward.
+        let linked = try buildBatched(
+            .clientUpdate, dataset: data, indices: Array(0..<batch), layers: layers, session: .one, step: 1,
+            linked: true)
+        t.append("batched_client_update_linked_constraints", linked.constraintCount)
+        t.append("constraints_per_sample_linked", (batched - unlinkedUpdate + linked.constraintCount) / batch)
         return t
     }
 
