@@ -121,7 +121,9 @@ public final class PostgresProofService: ProofService, Sendable {
             metrics.proofWait.recordNanoseconds(waited.seconds * 1_000_000_000 + waited.attoseconds / 1_000_000_000)
         }
         guard let opening else { return .plain(proof) }
-        return .committed(CommittedProof(proof: proof, commitment: opening.commitment, knowledge: opening.knowledge))
+        let committed = CommittedProof(proof: proof, commitment: opening.commitment, knowledge: opening.knowledge)
+        if let link = prepared.link { return .linked(committed, link: link) }
+        return .committed(committed)
     }
 
     /// Writes a job row and returns its id (the insert notifies the workers). Idempotent per

@@ -15,6 +15,9 @@ public struct ClientStateMachine: PartyMachine {
     let spec: CircuitSpec
     let specHash: [UInt8]
     let keyHashes: [[UInt8]]
+    /// The keys link the update to the forward proof (`SplitKeys.link`): the update circuit is
+    /// the linked one and its statement has no leaves or labels.
+    let linkedUpdate: Bool
     public let policy: any ModePolicy
     let totalSteps: UInt64
     let requestedDepth: Int
@@ -78,6 +81,8 @@ public struct ClientStateMachine: PartyMachine {
         var updated: QuantizedConv2d?
         var newSalt: Fr?
         var newCommitment: Fr?
+        /// The forward proof's opening, for the update's link (linked keys only; secret).
+        let forwardOpening = ForwardOpening()
     }
 
     /// A client for one connection. Throws when the options are out of range (a pipeline deeper
@@ -87,6 +92,7 @@ public struct ClientStateMachine: PartyMachine {
         spec = setup.spec
         specHash = setup.specHash
         keyHashes = try setup.keyHashes(for: options.mode)
+        linkedUpdate = setup.keys?.link != nil
         policy = options.mode.policy(pipelineDepth: options.pipelineDepth)
         if options.mode == .pipelined {
             guard (1...ClientOptions.maxPipelineDepth).contains(options.pipelineDepth) else {
@@ -194,7 +200,7 @@ public struct ClientStateMachine: PartyMachine {
         self.session = session
         checks = StepChecks(
             spec: spec, session: session, announcement: data.announcement, commitments: policy.commitments,
-            revealedSecret: data.scheduleSecret)
+            revealedSecret: data.scheduleSecret, linkedUpdate: linkedUpdate)
         step = start
         book.flushed = start
         verifiedServerThrough = start
@@ -319,7 +325,8 @@ public struct ClientStateMachine: PartyMachine {
         let spec = spec, conv = layer, session = session, salt = salt, openings = draft.openings
         let root = data.announcement.root, t = draft.step
         let unchecked = forgedInput != nil || (offDataset && !spec.usesBatchedCircuits)
-        return ProofJob(step: t, part: .client, unchecked: unchecked) { synthesis in
+        return ProofJob(step: t, part: .client, unchecked: unchecked, forwardOpening: draft.forwardOpening) {
+            synthesis in
             guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salt to prove under")
@@ -444,7 +451,8 @@ public struct ClientStateMachine: PartyMachine {
         let spec = spec, conv = layer, session = session, salt = salt, newSalt = draft.newSalt
         let openings = draft.openings, gradient = draft.gradient, t = draft.step
         let sent = book.records[t]?.activations ?? draft.message.values
-        return ProofJob(step: t, part: .clientUpdate) { synthesis in
+        let linked = linkedUpdate
+        return ProofJob(step: t, part: .clientUpdate, forwardOpening: draft.forwardOpening) { synthesis in
             guard let opening = openings.first else { throw SplitError.invalidArgument("no committed dataset") }
             guard let session, let salt, let newSalt else {
                 throw SplitError.invalidArgument("step \(t): no session or weights salts to prove the update under")
@@ -452,8 +460,8 @@ public struct ClientStateMachine: PartyMachine {
             if spec.usesBatchedCircuits {
                 return try spec.batchedUpdateCircuit(
                     conv, samples: openings, masked: Self.masked(spec, activations: sent, gradient: gradient),
-                    session: session, step: t, saltBefore: salt, saltAfter: newSalt, oracle: synthesis.oracle,
-                    witnessOnly: synthesis.witnessOnly
+                    session: session, step: t, saltBefore: salt, saltAfter: newSalt, linked: linked,
+                    oracle: synthesis.oracle, witnessOnly: synthesis.witnessOnly
                 ).circuit
             }
             return try spec.clientUpdateCircuit(

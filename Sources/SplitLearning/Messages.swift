@@ -216,13 +216,14 @@ public enum Wire {
         }
     }
 
-    /// A proof: 256 bytes (one-sample circuits) or 384 (batched, with a commitment), every point
-    /// on its curve and in its subgroup; empty bytes are an absent proof. The length is checked
-    /// before any point is read.
+    /// A proof: 256 bytes (one-sample circuits), 384 (batched, with a commitment) or 448 (the
+    /// linked update: with its link), every point on its curve and in its subgroup; empty bytes
+    /// are an absent proof. The length is checked before any point is read.
     static func proof(_ data: Data, _ what: String) throws(Rejection) -> StepProof? {
         if data.isEmpty { return nil }
-        guard data.count == StepProof.plainByteCount || data.count == CommittedProof.byteCount else {
-            throw .malformedField(field: what, reason: "a proof is 256 or 384 bytes, got \(data.count)")
+        guard [StepProof.plainByteCount, CommittedProof.byteCount, StepProof.linkedByteCount].contains(data.count)
+        else {
+            throw .malformedField(field: what, reason: "a proof is 256, 384 or 448 bytes, got \(data.count)")
         }
         do { return try StepProof(bytes: Array(data)) } catch {
             throw .malformedField(field: what, reason: "invalid proof point (\(error))")

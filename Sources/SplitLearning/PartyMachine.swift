@@ -2,6 +2,7 @@ import Algebra
 import Circuit
 import Commitment
 import Dispatch
+import Foundation
 import Groth16
 import ZKML
 
@@ -88,15 +89,49 @@ public struct ProofJob: Sendable {
     /// Prove whatever witness the circuit has, satisfied or not (the forged-input adversary
     /// proves one the constraints refuse; an honest party's witness must satisfy them).
     public let unchecked: Bool
+    /// Under linked keys (`SplitKeys.link`): the step's forward job keeps its commitment opening
+    /// here, and the step's update job links to it (the same box in both jobs).
+    public let forwardOpening: ForwardOpening?
 
     public init(
-        step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false,
+        step: UInt64, part: CircuitSpec.Part, unchecked: Bool = false, forwardOpening: ForwardOpening? = nil,
         circuit: @escaping @Sendable (_ synthesis: Synthesis) throws -> ConstraintSystem<Fr>
     ) {
         self.step = step
         self.part = part
         self.unchecked = unchecked
+        self.forwardOpening = forwardOpening
         self.circuit = circuit
+    }
+}
+
+/// A forward proof's commitment opening (its committed values and blinding: as secret as the
+/// witness), kept in memory from the step's forward proof until its update proof links to it,
+/// then erased. Never written anywhere.
+public final class ForwardOpening: @unchecked Sendable {
+    private let lock = NSLock()
+    private var committed: [Fr] = []
+    private var opening: CommitmentOpening?
+
+    public init() {}
+
+    func set(committed: [Fr], opening: CommitmentOpening) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.committed = committed
+        self.opening = opening
+    }
+
+    /// The opening, if the forward proof was made.
+    func value() -> (committed: [Fr], opening: CommitmentOpening)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return opening.map { (committed, $0) }
+    }
+
+    deinit {
+        SecureRandom.erase(&committed)
+        opening?.blinding = .zero
     }
 }
 

@@ -45,6 +45,8 @@ public struct PreparedProofJob: Sendable {
     public let witness: [Fr]
     public let publicInputs: [Fr]
     public let opening: CommitmentOpening?
+    /// The update's link proof under linked keys (`ProofWork.link`), made here on the party's side.
+    public let link: G1Affine?
 
     /// Builds the circuit and checks that the witness satisfies it (as the in-process prover
     /// does) before anything leaves the process. A batched circuit is built with an oracle that
@@ -55,7 +57,7 @@ public struct PreparedProofJob: Sendable {
         try await ProofWork.offload {
             let key = keys.key(job.part)
             let r1cs = key.r1cs
-            let box = CommitmentOpeningBox()
+            let box = CommittedCapture()
             let cs: ConstraintSystem<Fr>
             if r1cs.commitment != nil {
                 guard let commitmentKey = key.provingKey.commitment, commitmentKey.wires == r1cs.commitment?.wires
@@ -66,7 +68,7 @@ public struct PreparedProofJob: Sendable {
                 }
                 let oracle: ProofJob.ChallengeOracle = { committed, statement in
                     let opening = Groth16.commit(commitmentKey, committed: committed)
-                    box.set(opening)
+                    box.set(committed: committed, opening: opening)
                     return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
                 }
                 cs = try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
@@ -85,13 +87,37 @@ public struct PreparedProofJob: Sendable {
             if let row = r1cs.firstUnsatisfied(witness) {
                 throw ProofWork.namingViolation(job, row: row)
             }
-            let opening = box.take()
-            guard (opening != nil) == (r1cs.commitment != nil) else {
+            let captured = box.take()
+            guard (captured != nil) == (r1cs.commitment != nil) else {
                 throw SplitError.invalidArgument("the \(job.part.rawValue) circuit never drew its challenge")
+            }
+            let link = try captured.flatMap {
+                try ProofWork.link(job, keys: keys, committed: $0.committed, opening: $0.opening)
             }
             return PreparedProofJob(
                 part: job.part, step: job.step, witness: witness,
-                publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]), opening: opening)
+                publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]), opening: captured?.opening, link: link)
         }
+    }
+}
+
+/// The committed values and the opening a batched circuit's challenge oracle made (one proof's;
+/// secret until erased).
+final class CommittedCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (committed: [Fr], opening: CommitmentOpening)?
+
+    func set(committed: [Fr], opening: CommitmentOpening) {
+        lock.lock()
+        defer { lock.unlock() }
+        stored = (committed, opening)
+    }
+
+    /// The capture, once: a second call returns nil.
+    func take() -> (committed: [Fr], opening: CommitmentOpening)? {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { stored = nil }
+        return stored
     }
 }

@@ -126,7 +126,7 @@ public enum RecordVerifier {
         guard header.derivedSession == header.session else { throw fail(0, .sessionIDMismatch) }
         var checks = StepChecks(
             spec: spec, session: header.session, announcement: header.announcement,
-            commitments: header.mode.usesCommitments)
+            commitments: header.mode.usesCommitments, linkedUpdate: keys?.link != nil)
         var transcript = Transcript(session: Hex.field(header.session))
         var proofs = 0, openings = 0
         var heads = [transcript.head]
@@ -152,7 +152,11 @@ public enum RecordVerifier {
                             (.clientUpdate, record.updateProof, update),
                         ] {
                             guard let proof else { throw Rejection.proofMissing(part) }
-                            pending.add(step: t, ProofCheck(part: part, proof: proof, statement: statement))
+                            // A linked update's link holds with the same step's forward commitment.
+                            let linkedTo = part == .clientUpdate ? record.forwardProof?.commitment : nil
+                            pending.add(
+                                step: t,
+                                ProofCheck(part: part, proof: proof, statement: statement, linkedTo: linkedTo))
                             proofs += 1
                         }
                     }
@@ -191,7 +195,8 @@ struct ProofBatch {
             let batch = checks.filter { $0.check.part == part }.map(\.check)
             return stride(from: 0, to: batch.count, by: Self.chunk).allSatisfy { start in
                 StepProof.batchVerifies(
-                    key: keys.key(part).verifyingKey, Array(batch[start..<min(start + Self.chunk, batch.count)]))
+                    key: keys.key(part).verifyingKey, Array(batch[start..<min(start + Self.chunk, batch.count)]),
+                    link: keys.linkVerifyingKey(for: part))
             }
         }
     }

@@ -20,6 +20,8 @@ public struct ServerStateMachine: PartyMachine {
 
     public private(set) var policy: any ModePolicy = PlainMode()
     var keyHashes: [[UInt8]] = []
+    /// The keys link the client's update to its forward proof (`SplitKeys.link`).
+    let linkedUpdate: Bool
     var totalSteps: UInt64 = 0
     var announcement = DatasetAnnouncement(root: .zero, size: 0, scheduleCommitment: [], fixedScheduleSeed: nil)
     /// The head this side trains, its commitment salt and commitment (absent without commitments).
@@ -83,6 +85,7 @@ public struct ServerStateMachine: PartyMachine {
         spec = setup.spec
         specHash = setup.specHash
         keys = setup.keys?.hashes
+        linkedUpdate = setup.keys?.link != nil
         self.options = options
         tamper = options.adversary.tamper(attackStep: options.attackStep)
         do { layer = try SplitServer.initialLayer(spec: spec, seed: options.seed) } catch {
@@ -173,7 +176,9 @@ public struct ServerStateMachine: PartyMachine {
             salt = fresh
             clientCommitment = announced
         }
-        checks = StepChecks(spec: spec, session: session, announcement: dataset, commitments: policy.commitments)
+        checks = StepChecks(
+            spec: spec, session: session, announcement: dataset, commitments: policy.commitments,
+            linkedUpdate: linkedUpdate)
         let header = RecordHeader(
             session: session, clientNonce: hello.clientNonce, serverNonce: nonce, mode: mode, role: .server,
             specHash: specHash, verifyingKeyHashes: keyHashes, clientStart: clientCommitment,
@@ -232,7 +237,7 @@ public struct ServerStateMachine: PartyMachine {
         for record in kept { transcript.append(record) }
         checks = StepChecks(
             spec: spec, session: resume.session, announcement: announcement, commitments: policy.commitments,
-            revealedSecret: kept.first?.scheduleSecret)
+            revealedSecret: kept.first?.scheduleSecret, linkedUpdate: linkedUpdate)
         clientCommitment = kept.last?.clientWeightsAfter ?? stored.header.clientStart
         return [.persist(.rewind(header: stored.header, steps: kept))] + welcome(nonce: [])
     }
@@ -290,7 +295,10 @@ public struct ServerStateMachine: PartyMachine {
                     case .inline:
                         guard let proof = m.previousUpdateProof else { throw Rejection.proofMissing(.clientUpdate) }
                         pending.append(.update(step: t - 1, after: weights, proof: proof))
-                        proofChecks.append(ProofCheck(part: .clientUpdate, proof: proof, statement: update))
+                        proofChecks.append(
+                            ProofCheck(
+                                part: .clientUpdate, proof: proof, statement: update,
+                                linkedTo: forwardCommitment(step: t - 1)))
                     case .deferred, .none:
                         pending.append(.update(step: t - 1, after: weights, proof: nil))
                         if policy.defersProofs { pendingUpdate[t - 1] = update }
@@ -482,9 +490,23 @@ public struct ServerStateMachine: PartyMachine {
             return refuse(.unexpectedProof(step: s), at: s)
         }
         guard let proof = bundle.proof else { return refuse(.proofMissing(part), at: s) }
+        var linkedTo: G1Affine?
+        if part == .clientUpdate, linkedUpdate {
+            // The link holds with the step's verified forward proof: an update proved before it
+            // (a pool's workers finish in any order) waits for it, within the pipeline's window.
+            guard let forward = forwardCommitment(step: s) else {
+                guard earlyUpdates.count <= policy.depth else { return refuse(.pipelineOverrun, at: s) }
+                earlyUpdates[s] = bundle
+                return proceed(next)
+            }
+            linkedTo = forward
+        }
         awaiting = ([.bundle(bundle, proof)], next)
-        return [.verify([ProofCheck(part: part, proof: proof, statement: statement)])]
+        return [.verify([ProofCheck(part: part, proof: proof, statement: statement, linkedTo: linkedTo)])]
     }
+
+    /// The commitment of step `s`'s verified forward proof (what a linked update links to).
+    func forwardCommitment(step s: UInt64) -> G1Affine? { book.records[s]?.forwardProof?.commitment }
 
     /// Processes activations that waited for the window, once the client's proofs caught up.
     mutating func drainStash() -> [Action] {
@@ -512,7 +534,12 @@ public struct ServerStateMachine: PartyMachine {
             case .inline:
                 guard let proof = f.lastUpdateProof else { return refuse(.proofMissing(.clientUpdate), at: step) }
                 awaiting = ([.update(step: s, after: after, proof: proof)], .finish(f))
-                return [.verify([ProofCheck(part: .clientUpdate, proof: proof, statement: update)])]
+                return [
+                    .verify([
+                        ProofCheck(
+                            part: .clientUpdate, proof: proof, statement: update, linkedTo: forwardCommitment(step: s))
+                    ])
+                ]
             case .deferred:
                 pendingUpdate[s] = update
                 let actions = acceptUpdate(step: s, after: after, proof: nil)
@@ -613,6 +640,12 @@ public struct ServerStateMachine: PartyMachine {
                 if part == .client {
                     pendingForward[bundle.step] = nil
                     book.records[bundle.step]?.forwardProof = proof
+                    // A linked update that waited for this forward proof goes next.
+                    if linkedUpdate, pendingUpdate[bundle.step] != nil,
+                        let early = earlyUpdates.removeValue(forKey: bundle.step)
+                    {
+                        return actions + settle() + verifyBundle(early, then: next)
+                    }
                 } else {
                     pendingUpdate[bundle.step] = nil
                     book.records[bundle.step]?.updateProof = proof
@@ -620,14 +653,19 @@ public struct ServerStateMachine: PartyMachine {
                 actions += settle()
             }
         }
+        return actions + proceed(next, forwardProof: forwardProof)
+    }
+
+    /// What follows a verification (or a wait): the step, the stash, or the finish.
+    mutating func proceed(_ next: Next, forwardProof: StepProof? = nil) -> [Action] {
         switch next {
         case .runStep(var record):
             record.forwardProof = forwardProof
-            return actions + runStep(record)
+            return runStep(record)
         case .drain:
-            return actions + drainStash()
+            return drainStash()
         case .finish(let f):
-            return actions + completeFinish(f)
+            return completeFinish(f)
         }
     }
 

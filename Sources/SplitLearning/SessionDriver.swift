@@ -313,16 +313,27 @@ enum ProofWork {
             throw SplitError.invalidArgument("proving \(job.part.rawValue) needs the circuits' keys")
         }
         let key = keys.key(job.part)
-        if key.provingKey.commitment != nil {
+        if let commitmentKey = key.provingKey.commitment {
             guard !job.unchecked else {
                 throw SplitError.invalidArgument("an unchecked witness is proved only with the one-sample circuits")
             }
-            return .committed(
-                try namingViolation(job) {
-                    try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs) { oracle in
-                        try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
-                    }
-                })
+            let captured = CommittedCapture()
+            let oracle: ProofJob.ChallengeOracle = { committed, statement in
+                let opening = Groth16.commit(commitmentKey, committed: committed)
+                captured.set(committed: committed, opening: opening)
+                return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
+            }
+            let cs = try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
+            guard let (committed, opening) = captured.take(), cs.commitmentInfo == key.r1cs.commitment else {
+                throw SplitError.invalidArgument("the \(job.part.rawValue) circuit built is not the key's")
+            }
+            let proof = try namingViolation(job) {
+                try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness(), opening: opening)
+            }
+            if let link = try link(job, keys: keys, committed: committed, opening: opening) {
+                return .linked(proof, link: link)
+            }
+            return .committed(proof)
         }
         let witness = try job.circuit(ProofJob.Synthesis(witnessOnly: true)).witness()
         if job.unchecked {
@@ -330,6 +341,30 @@ enum ProofWork {
         }
         return .plain(
             try namingViolation(job) { try Groth16.prove(key: key.provingKey, r1cs: key.r1cs, witness: witness) })
+    }
+
+    /// After the commitment step of a batched job under linked keys (`SplitKeys.link`): the
+    /// forward job keeps its opening for the step's update; the update job links its commitment
+    /// to it and returns the link proof. Nil otherwise.
+    static func link(
+        _ job: ProofJob, keys: SplitKeys, committed: [Fr], opening: CommitmentOpening
+    ) throws -> G1Affine? {
+        guard let link = keys.link else { return nil }
+        switch job.part {
+        case .client:
+            job.forwardOpening?.set(committed: committed, opening: opening)
+            return nil
+        case .clientUpdate:
+            guard let forward = job.forwardOpening?.value() else {
+                throw SplitError.invalidArgument(
+                    "step \(job.step): the forward proof's opening, which the update links to, is not in this process")
+            }
+            return try CommitmentLink.prove(
+                key: link, left: forward.committed, leftBlinding: forward.opening.blinding, right: committed,
+                rightBlinding: opening.blinding)
+        case .server:
+            return nil
+        }
     }
 
     /// Runs `body` (a proof); when the witness fails a row of the key's R1CS, builds the circuit
@@ -363,7 +398,9 @@ enum ProofWork {
 
     static func verify(_ check: ProofCheck, keys: SplitKeys?) -> Bool {
         guard let keys else { return false }
-        return check.proof.verifies(key: keys.key(check.part).verifyingKey, statement: check.statement)
+        return check.proof.verifies(
+            key: keys.key(check.part).verifyingKey, statement: check.statement,
+            link: keys.linkVerifyingKey(for: check.part), linkedTo: check.linkedTo)
     }
 }
 

@@ -676,7 +676,8 @@ extension KeyedDecodingContainer {
         }
     }
 
-    /// A hex proof (256 bytes in the Ethereum layout, or 384 with a commitment); "" or a missing key is absent.
+    /// A hex proof (256 bytes in the Ethereum layout, 384 with a commitment, 448 with a link);
+    /// "" or a missing key is absent.
     func proof(_ key: Key) throws -> StepProof? {
         guard let bytes = try hexBytes(key) else { return nil }
         do { return try StepProof(bytes: bytes) } catch {

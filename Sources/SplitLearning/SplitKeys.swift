@@ -53,14 +53,42 @@ public struct SplitKeys: Sendable {
     public let forward: PartKey
     public let server: PartKey
     public let update: PartKey
+    /// The link between the client's forward and update proofs (`CommitmentLink`), present when
+    /// the update key is for the linked update circuit (`batchedUpdateCircuit(..., linked:
+    /// true)`), which does not open the batch again: its samples are the forward proof's.
+    /// Stored as `DIR/link.key`.
+    public let link: CommitmentLinkKey?
 
-    public init(forward: PartKey, server: PartKey, update: PartKey) {
+    public init(forward: PartKey, server: PartKey, update: PartKey, link: CommitmentLinkKey? = nil) {
         self.forward = forward
         self.server = server
         self.update = update
+        self.link = link
     }
 
-    public var hashes: [[UInt8]] { [forward.verifyingKeyHash, server.verifyingKeyHash, update.verifyingKeyHash] }
+    /// The verifying-key hashes the parties agree on, then, for linked keys, the link's
+    /// (`linkHash`): a session under other link secrets is another session.
+    public var hashes: [[UInt8]] {
+        [forward.verifyingKeyHash, server.verifyingKeyHash, update.verifyingKeyHash]
+            + (link.map { [Self.linkHash($0)] } ?? [])
+    }
+
+    /// SHA-256 over the link's verifying key and pairs: what a verifier of the link uses.
+    public static func linkHash(_ link: CommitmentLinkKey) -> [UInt8] {
+        var bytes = Array("VeriSplit/LinkVerifyingKey/v1".utf8)
+        bytes += link.verifyingKey.leftScale.uncompressed() + link.verifyingKey.rightScale.uncompressed()
+        for pair in link.pairs {
+            bytes += withUnsafeBytes(of: UInt64(pair.left).littleEndian, Array.init)
+            bytes += withUnsafeBytes(of: UInt64(pair.right).littleEndian, Array.init)
+            bytes += pair.coefficient.littleEndianBytes()
+        }
+        return SHA256.hash(bytes)
+    }
+
+    /// The link's verifying key for checking `part`'s proofs: the update's, when linked.
+    public func linkVerifyingKey(for part: CircuitSpec.Part) -> CommitmentLinkVerifyingKey? {
+        part == .clientUpdate ? link?.verifyingKey : nil
+    }
 
     public func key(_ part: CircuitSpec.Part) -> PartKey {
         switch part {
@@ -73,20 +101,51 @@ public struct SplitKeys: Sendable {
     /// The R1CS of each part for `spec`, from a statement built on sample layers: the circuits'
     /// structure depends only on the spec's shapes (and batch), never on the values. A batch of
     /// two or more gives the batched circuits, with their commitment to witness wires.
-    public static func circuits(for spec: CircuitSpec) throws -> [CircuitSpec.Part: R1CS<Fr>] {
+    public static func circuits(for spec: CircuitSpec, linked: Bool = false) throws -> [CircuitSpec.Part: R1CS<Fr>] {
+        try batchedSystems(for: spec, linked: linked)?.mapValues { $0.r1cs() } ?? oneSampleCircuits(for: spec)
+    }
+
+    /// The batched parts' constraint systems built on sample layers and zero inputs (nil for a
+    /// batch of 1): their R1CS, and the wire names the link's pairs are found by.
+    static func batchedSystems(
+        for spec: CircuitSpec, linked: Bool
+    ) throws -> [CircuitSpec.Part: ConstraintSystem<Fr>]? {
+        guard spec.usesBatchedCircuits else { return nil }
+        let layers = try spec.sampleLayers(seed: 1)
+        let x = [Int64](repeating: 0, count: spec.input.channels * spec.input.height * spec.input.width)
+        let dataset = try spec.dataset(
+            inputs: [[Int64]](repeating: x, count: spec.batch), labels: [Int](repeating: 0, count: spec.batch))
+        var result: [CircuitSpec.Part: ConstraintSystem<Fr>] = [:]
+        for part in CircuitSpec.Part.allCases {
+            result[part] = try spec.buildBatched(
+                part, dataset: dataset, indices: Array(0..<spec.batch), layers: layers, session: Fr(1), step: 0,
+                linked: linked)
+        }
+        return result
+    }
+
+    /// The link's pairs for `spec`'s forward and linked update circuits.
+    public static func linkPairs(for spec: CircuitSpec) throws -> [CommitmentLinkKey.Pair] {
+        guard let systems = try batchedSystems(for: spec, linked: true) else {
+            throw SplitError.invalidArgument("a link needs the batched circuits (a batch of 2 or more)")
+        }
+        return try linkPairs(for: spec, systems: systems)
+    }
+
+    static func linkPairs(
+        for spec: CircuitSpec, systems: [CircuitSpec.Part: ConstraintSystem<Fr>]
+    ) throws -> [CommitmentLinkKey.Pair] {
+        guard let forward = systems[.client], let update = systems[.clientUpdate] else {
+            throw SplitError.invalidArgument("a link needs the forward and the update circuit")
+        }
+        let links = try spec.updateLinkPairs(forward: forward, update: update)
+        return try CommitmentLink.pairs(left: forward.r1cs(), right: update.r1cs(), links: links)
+    }
+
+    static func oneSampleCircuits(for spec: CircuitSpec) throws -> [CircuitSpec.Part: R1CS<Fr>] {
         let layers = try spec.sampleLayers(seed: 1)
         let x = [Int64](repeating: 0, count: spec.input.channels * spec.input.height * spec.input.width)
         var result: [CircuitSpec.Part: R1CS<Fr>] = [:]
-        if spec.usesBatchedCircuits {
-            let dataset = try spec.dataset(
-                inputs: [[Int64]](repeating: x, count: spec.batch), labels: [Int](repeating: 0, count: spec.batch))
-            for part in CircuitSpec.Part.allCases {
-                result[part] = try spec.buildBatched(
-                    part, dataset: dataset, indices: Array(0..<spec.batch), layers: layers, session: Fr(1), step: 0
-                ).r1cs()
-            }
-            return result
-        }
         for part in CircuitSpec.Part.allCases {
             result[part] = try spec.build(part, input: x, label: 0, layers: layers, session: Fr(1), step: 0).r1cs()
         }
@@ -96,13 +155,22 @@ public struct SplitKeys: Sendable {
     /// A single-party development setup (`Groth16.setup`, toxic waste from the CSPRNG, erased).
     /// Whoever runs it could forge proofs: for real sessions use keys from a ceremony both
     /// parties contributed to.
+    /// A batched spec gets the linked update and a link key from the CSPRNG too.
     public static func developmentSetup(spec: CircuitSpec) throws -> SplitKeys {
-        let circuits = try circuits(for: spec)
+        let systems = try batchedSystems(for: spec, linked: true)
+        let circuits = try systems?.mapValues { $0.r1cs() } ?? oneSampleCircuits(for: spec)
         func make(_ part: CircuitSpec.Part) throws -> PartKey {
             guard let r1cs = circuits[part] else { throw SplitError.invalidArgument("no circuit for \(part.rawValue)") }
             return PartKey(part: part, provingKey: try Groth16.setup(r1cs), r1cs: r1cs)
         }
-        return SplitKeys(forward: try make(.client), server: try make(.server), update: try make(.clientUpdate))
+        let forward = try make(.client), server = try make(.server), update = try make(.clientUpdate)
+        guard let systems else { return SplitKeys(forward: forward, server: server, update: update) }
+        guard let left = forward.provingKey.commitment, let right = update.provingKey.commitment else {
+            throw SplitError.invalidArgument("the batched client parts must commit to witness wires")
+        }
+        let link = try CommitmentLink.developmentSetup(
+            left: left, right: right, pairs: try linkPairs(for: spec, systems: systems))
+        return SplitKeys(forward: forward, server: server, update: update, link: link)
     }
 
     public func write(to directory: URL) throws {
@@ -115,12 +183,17 @@ public struct SplitKeys: Sendable {
             try SnarkjsJSON.encode(key.provingKey.verifyingKey).write(
                 to: folder.appendingPathComponent("verification_key.json"))
         }
+        if let link { try Data(LinkKeyFile.encode(link)).write(to: directory.appendingPathComponent("link.key")) }
     }
 
     /// Loads the three parts' keys and checks each was made for `spec`'s circuit (its circuit
     /// hash), so a key for another architecture is refused with the part named.
+    /// With `DIR/link.key` present the update key must be the linked update's, and the link key
+    /// must fit the two client keys' commitments (`CommitmentLink.isWellFormed`) and the spec's pairs.
     public static func load(from directory: URL, spec: CircuitSpec) throws -> SplitKeys {
-        let expected = try circuits(for: spec)
+        let linkPath = directory.appendingPathComponent("link.key")
+        let linked = FileManager.default.fileExists(atPath: linkPath.path)
+        let expected = try circuits(for: spec, linked: linked)
         func load(_ part: CircuitSpec.Part) throws -> PartKey {
             let path = directory.appendingPathComponent(part.rawValue).appendingPathComponent("proving.key")
             let bytes: [UInt8]
@@ -139,6 +212,21 @@ public struct SplitKeys: Sendable {
             }
             return PartKey(part: part, provingKey: key, r1cs: r1cs)
         }
-        return SplitKeys(forward: try load(.client), server: try load(.server), update: try load(.clientUpdate))
+        let forward = try load(.client), server = try load(.server), update = try load(.clientUpdate)
+        guard linked else { return SplitKeys(forward: forward, server: server, update: update) }
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: linkPath)) } catch {
+            throw SplitError.file(
+                path: linkPath.path, reason: "cannot read the link key (\(error.localizedDescription))")
+        }
+        let link = try LinkKeyFile.decode(bytes, file: linkPath.path)
+        guard let left = forward.provingKey.commitment, let right = update.provingKey.commitment,
+            link.pairs == (try linkPairs(for: spec)),
+            try CommitmentLink.isWellFormed(link, left: left, right: right)
+        else {
+            throw SplitError.file(
+                path: linkPath.path, reason: "the link key was not made for these client keys and the spec's pairs")
+        }
+        return SplitKeys(forward: forward, server: server, update: update, link: link)
     }
 }

@@ -4,16 +4,19 @@ import Commitment
 import Groth16
 import ZKML
 
-/// A proof to check: which part's key, the proof, and the public inputs it must verify for.
+/// A proof to check: which part's key, the proof, and the public inputs it must verify for;
+/// for a linked update, the commitment of the step's forward proof its link must hold with.
 public struct ProofCheck: Sendable, Equatable {
     public let part: CircuitSpec.Part
     public let proof: StepProof
     public let statement: [Fr]
+    public let linkedTo: G1Affine?
 
-    public init(part: CircuitSpec.Part, proof: StepProof, statement: [Fr]) {
+    public init(part: CircuitSpec.Part, proof: StepProof, statement: [Fr], linkedTo: G1Affine? = nil) {
         self.part = part
         self.proof = proof
         self.statement = statement
+        self.linkedTo = linkedTo
     }
 }
 
@@ -33,6 +36,9 @@ public struct StepChecks: Sendable {
     public let announcement: DatasetAnnouncement
     /// The mode has commitments (openings, chains, sample leaves).
     public let commitments: Bool
+    /// The update proof is the linked update's (`SplitKeys.link`): its statement has no leaves
+    /// or labels.
+    public let linkedUpdate: Bool
     /// The public sample order: known from the start for a fixed schedule, else once step 0
     /// reveals the client's schedule secret.
     public private(set) var schedule: SampleSchedule?
@@ -43,12 +49,13 @@ public struct StepChecks: Sendable {
 
     public init(
         spec: CircuitSpec, session: Fr, announcement: DatasetAnnouncement, commitments: Bool,
-        revealedSecret: [UInt8]? = nil
+        revealedSecret: [UInt8]? = nil, linkedUpdate: Bool = false
     ) {
         self.spec = spec
         self.session = session
         self.announcement = announcement
         self.commitments = commitments
+        self.linkedUpdate = linkedUpdate
         datasetOpenings = MerkleOpeningVerifier(root: announcement.root, depth: spec.datasetDepth)
         schedule =
             announcement.fixedScheduleSeed != nil || revealedSecret != nil
@@ -208,7 +215,7 @@ public struct StepChecks: Sendable {
             // off the activations it received.
             return BatchedStatement.update(
                 session: session, step: r.step, learningRate: spec.learningRateMultiplier(atStep: r.step),
-                labels: r.samples.map(\.label), leaves: try leaves(r),
+                labels: linkedUpdate ? [] : r.samples.map(\.label), leaves: linkedUpdate ? [] : try leaves(r),
                 masked: BatchedStep.maskedGradients(activations: rows(r.activations), gradients: rows(r.gradient)),
                 before: before, after: after)
         }

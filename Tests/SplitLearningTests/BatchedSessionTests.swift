@@ -131,7 +131,7 @@ final class BatchedSessionTests: XCTestCase {
         let proof = try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs) { oracle in
             let (circuit, updated) = try cheat.batchedUpdateCircuit(
                 layers.client, samples: samples, masked: masked, session: Fr(9), step: 2, saltBefore: Fr(1),
-                saltAfter: Fr(2), oracle: oracle)
+                saltAfter: Fr(2), linked: true, oracle: oracle)
             trained = updated
             return circuit
         }
@@ -141,8 +141,7 @@ final class BatchedSessionTests: XCTestCase {
         XCTAssertNotEqual(updated, honest, "the cheater moved its weights by a quarter of the step")
         func statement(_ rate: Int64) throws -> [Fr] {
             BatchedStatement.update(
-                session: Fr(9), step: 2, learningRate: rate, labels: samples.map(\.label), leaves: samples.map(\.leaf),
-                masked: masked,
+                session: Fr(9), step: 2, learningRate: rate, labels: [], leaves: [], masked: masked,
                 before: try ParameterCommitment.commit(
                     layers.client.weights + layers.client.bias, format: spec.format, salt: Fr(1)),
                 after: try ParameterCommitment.commit(updated.weights + updated.bias, format: spec.format, salt: Fr(2)))
@@ -228,6 +227,21 @@ final class BatchedSessionTests: XCTestCase {
         tampered = steps
         tampered[0].updateProof = tampered[0].forwardProof
         refuses(tampered, .proofInvalid(.clientUpdate), at: 0)
+        // The update is linked to its step's forward proof (`SplitKeys.link`): without its link,
+        // or with the link of another step's update, it is refused; the link itself holds only
+        // with its own step's forward commitment.
+        guard case .linked(let update1, let link1)? = steps[1].updateProof,
+            case .linked(_, let link0)? = steps[0].updateProof,
+            let forward0 = steps[0].forwardProof?.commitment, let forward1 = steps[1].forwardProof?.commitment
+        else { return XCTFail("the batched dev keys link the update: \(String(describing: steps[1].updateProof))") }
+        tampered = steps
+        tampered[1].updateProof = .committed(update1)
+        refuses(tampered, .proofInvalid(.clientUpdate), at: 1)
+        tampered[1].updateProof = .linked(update1, link: link0)
+        refuses(tampered, .proofInvalid(.clientUpdate), at: 1)
+        let linkKey = try XCTUnwrap(keys.link?.verifyingKey)
+        XCTAssertTrue(try CommitmentLink.verify(key: linkKey, left: forward1, right: update1.commitment, proof: link1))
+        XCTAssertFalse(try CommitmentLink.verify(key: linkKey, left: forward0, right: update1.commitment, proof: link1))
         // A plain Groth16 proof (a one-sample key's) is never accepted under a batched key.
         let plain = Fixture.keys.key(.server)
         let layers = try Fixture.spec.sampleLayers(seed: 1)
@@ -254,7 +268,7 @@ final class BatchedSessionTests: XCTestCase {
         forgerKey.commitment = commitmentKey
         let forgerKeys = SplitKeys(
             forward: keys.forward, server: keys.server,
-            update: PartKey(part: .clientUpdate, provingKey: forgerKey, r1cs: update.r1cs))
+            update: PartKey(part: .clientUpdate, provingKey: forgerKey, r1cs: update.r1cs), link: keys.link)
         XCTAssertEqual(forgerKeys.update.provingKey.verifyingKey.ic, update.provingKey.verifyingKey.ic)
         XCTAssertNotEqual(forgerKeys.hashes, keys.hashes)
         XCTAssertThrowsError(
@@ -363,7 +377,7 @@ final class BatchedSessionTests: XCTestCase {
         XCTAssertThrowsError(try Wire.decode(try envelope.serializedBytes())) {
             guard case .malformedField(let field, let reason)? = $0 as? Rejection else { return XCTFail("\($0)") }
             XCTAssertEqual(field, "Activations.forward_proof")
-            XCTAssertTrue(reason.contains("256 or 384"), reason)
+            XCTAssertTrue(reason.contains("256, 384 or 448"), reason)
         }
     }
 

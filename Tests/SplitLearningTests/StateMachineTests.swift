@@ -87,7 +87,9 @@ struct Harness {
 
     func verify(_ check: ProofCheck) -> Bool {
         guard realProofs else { return verdict(check) }
-        return check.proof.verifies(key: Fixture.keys.key(check.part).verifyingKey, statement: check.statement)
+        return check.proof.verifies(
+            key: Fixture.keys.key(check.part).verifyingKey, statement: check.statement,
+            link: Fixture.keys.linkVerifyingKey(for: check.part), linkedTo: check.linkedTo)
     }
 
     /// Runs both parties until neither has anything left to do; a party still open then sees
