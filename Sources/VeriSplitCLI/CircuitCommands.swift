@@ -40,9 +40,14 @@ struct CircuitCommand: ParsableCommand {
         @Flag(
             help: "The batched step circuit (the spec's batch of bundled images, with a proof commitment and lookups).")
         var batched = false
+        @Flag(
+            help:
+                "With --batched and --part client-update: the linked update (its samples pinned to the forward proof's by a commitment link, not opened again)."
+        )
+        var linked = false
 
         func run() throws {
-            let cs = try CircuitCommand.load(spec).compileBundled(part, batched: batched)
+            let cs = try CircuitCommand.load(spec).compileBundled(part, batched: batched, linked: linked)
             try writeFile(r1cs, Circom.writeR1CS(cs.r1cs()))
             try writeFile(wtns, Circom.writeWitness(cs.witness()))
             if let sym { try writeFile(sym, Data(Circom.writeSymbols(cs.wireNames()).utf8)) }

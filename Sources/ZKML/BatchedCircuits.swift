@@ -148,8 +148,8 @@ extension CircuitSpec {
     /// (`batchedUpdateCircuit(..., linked: true)`) pins: every committed sample value of the
     /// update (`sample<s>.x<j>`) to the weighted sum of the forward's range-checked limbs of the
     /// same value (`sample<s>.x<j>/limb<k>` with weight 2^(8k), `/bit<b>` with 2^b), as (forward
-    /// wire, update wire, weight). Throws when a value or a limb has no partner (a free value)
-    /// or the circuits are not a forward and a linked update of one spec.
+    /// wire, update wire, weight). Throws when an update value has no limbs (a free value) or the
+    /// circuits are not a forward and a linked update of one spec.
     public func updateLinkPairs(
         forward: ConstraintSystem<Fr>, update: ConstraintSystem<Fr>
     ) throws(SampleMismatch) -> [(left: Int, right: Int, coefficient: Fr)] {
@@ -176,9 +176,8 @@ extension CircuitSpec {
             } else {
                 throw SampleMismatch(description: "the forward's sample wire \(name) is not a limb")
             }
-            guard let target = values[value] else {
-                throw SampleMismatch(description: "the forward's limb \(name) has no update value \(value)")
-            }
+            // A value no window reads is not in the update (nor in the link).
+            guard let target = values[value] else { continue }
             var weight = Fr.one
             for _ in 0..<shift { weight = weight.doubled() }
             pairs.append((left: wire, right: target, coefficient: weight))
@@ -369,7 +368,7 @@ extension CircuitSpec {
 
         let xs =
             linked
-            ? cs.linkedSamples(samples)
+            ? cs.linkedSamples(samples, used: conv.readInputs)
             : try cs.batchedSamples(
                 samples, labels: labels.map { LinearCombination($0) }, leaves: leaves, layout: inputLayout, context)
         let params = try cs.committedParameters(parameters, salt: saltBefore, commitment: before, context, "conv")

@@ -206,10 +206,15 @@ extension ConstraintSystem where F == Fr {
     /// nor opened: for an update whose commitment is linked to the forward proof's
     /// (`CommitmentLink`), which range-checked the values' limbs and opened the leaves; the link
     /// pins each value to the weighted sum of its limbs there (`CircuitSpec.updateLinkPairs`).
-    func linkedSamples(_ samples: [SampleOpening], _ name: String = "sample") -> [[LinearCombination<Fr>]] {
+    /// Only the values in `used` get a wire (a pixel no window reads stays out of the update and
+    /// of the link; the forward proof still opens it), the others read as zero.
+    func linkedSamples(
+        _ samples: [SampleOpening], used: Set<Int>, _ name: String = "sample"
+    ) -> [[LinearCombination<Fr>]] {
         samples.enumerated().map { s, sample in
             sample.values.enumerated().map { j, v in
-                LinearCombination(allocateCommitted("\(name)\(s).x\(j)", value: Fr(v)))
+                used.contains(j)
+                    ? LinearCombination(allocateCommitted("\(name)\(s).x\(j)", value: Fr(v))) : LinearCombination()
             }
         }
     }

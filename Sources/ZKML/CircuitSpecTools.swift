@@ -83,12 +83,16 @@ extension CircuitSpec {
 
     /// One part built on the bundled sample (or, `batched`, on the spec's batch of bundled
     /// images), its witness checked against its constraints.
-    public func compileBundled(_ part: Part, batched: Bool) throws -> ConstraintSystem<Fr> {
+    public func compileBundled(_ part: Part, batched: Bool, linked: Bool = false) throws -> ConstraintSystem<Fr> {
         let (layers, x, label) = try bundledSample()
+        if linked && !(batched && part == .clientUpdate) {
+            throw SampleMismatch(description: "only the batched client update has a linked form")
+        }
         let cs =
             batched
             ? try buildBatched(
-                part, dataset: try bundledDataset(), indices: Array(0..<batch), layers: layers, session: .one, step: 1)
+                part, dataset: try bundledDataset(), indices: Array(0..<batch), layers: layers, session: .one, step: 1,
+                linked: linked)
             : try build(part, input: x, label: label, layers: layers, session: .one, step: 1)
         if let violation = cs.firstViolation() {
             throw SampleMismatch(description: "the sample's witness fails: \(violation)")

@@ -87,6 +87,16 @@ public struct QuantizedConv2d: Sendable, Equatable {
         return indices
     }
 
+    /// The flat input indices some window reads (with a stride larger than the kernel, or a
+    /// size the windows do not tile, some inputs are never read).
+    public var readInputs: Set<Int> {
+        var read = Set<Int>()
+        for i in 0..<outHeight {
+            for j in 0..<outWidth { read.formUnion(window(row: i, column: j)) }
+        }
+        return read
+    }
+
     /// Constraints of `synthesize`: outputs * C_in * k * k products plus outputs * (S + B + 2)
     /// for the rescales, plus one per output for ReLU or, without ReLU, for binding a public
     /// output to its quotient (private outputs without ReLU are the quotients themselves).

@@ -127,4 +127,29 @@ final class LinkedUpdateTests: XCTestCase {
         print(
             "linked update, batch 4:", updateCS.constraintCount, "constraints (unlinked", unlinked.constraintCount, ")")
     }
+
+    /// Overlapping windows that leave the last row and column unread (kernel 5, stride 2 on
+    /// 28x28, as `demo.json`): the unread pixels stay out of the linked update and of the link,
+    /// every read one is paired with its forward limb and separable in both circuits.
+    func testUnreadPixelsStayOutOfTheLink() throws {
+        let spec = try CircuitSpec.load(
+            Data(
+                """
+                {"name": "overlap", "input": {"channels": 1, "height": 28, "width": 28, "bits": 8},
+                 "client": {"out_channels": 1, "kernel": 5, "stride": 2}, "server": {"outputs": 10},
+                 "fraction_bits": 8, "value_bits": 24, "batch": 2, "loss": "softmax-cross-entropy",
+                 "learning_rate_shift": 4, "commitment": "poseidon-t17", "dataset_depth": 4}
+                """.utf8))
+        let layers = try spec.sampleLayers(seed: 1)
+        XCTAssertEqual(layers.client.readInputs.count, 27 * 27)
+        let dataset = BatchedCircuitTests.dataset
+        let forward = try spec.buildBatched(
+            .client, dataset: dataset, indices: [0, 1], layers: layers, session: .one, step: 1)
+        let update = try spec.buildBatched(
+            .clientUpdate, dataset: dataset, indices: [0, 1], layers: layers, session: .one, step: 1, linked: true)
+        XCTAssertNil(update.firstViolation())
+        let links = try spec.updateLinkPairs(forward: forward, update: update)
+        XCTAssertEqual(links.count, 2 * 27 * 27)
+        XCTAssertNoThrow(try CommitmentLink.pairs(left: forward.r1cs(), right: update.r1cs(), links: links))
+    }
 }
