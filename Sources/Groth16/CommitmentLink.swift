@@ -21,16 +21,23 @@ import Dispatch
 ///
 ///     e(P, [1]_2) = e(D_L, [c_L]_2) e(D_R, [c_R]_2).
 ///
-/// Soundness, in the algebraic group model with c_L and c_R unknown to the prover: the E_k are
-/// the only points that carry c_L or c_R, so P = sum_k X_k E_k, and comparing the c_L and the
-/// c_R parts gives D_L = sum_k X_k left_k and D_R = sum_k X_k right_k with one X: a linked right
-/// wire's value is the combination of the left wires' values. Each commitment's own knowledge
-/// check keeps it in its basis's span, and every linked wire must be separable in its circuit (its column
-/// independent of the other committed wires', which `pairs(left:right:links:)` checks), so
-/// its value in an opening is unique. The two secrets must be independent: a known ratio c_R / c_L lets a
-/// prover move a point that lies in both bases' spans from one commitment to the other. So a
-/// ceremony adds c_L and c_R up from contributions with proofs of knowledge (`LinkCeremony`),
-/// and whoever knows both links anything (tested).
+/// Soundness, in the algebraic group model with c_L and c_R unknown to the prover. The points
+/// that carry c_L or c_R are the E_k and, from a ceremony, [c_L]_1 and [c_R]_1 (sums of the
+/// published G1 shares) and the shares' proof-of-knowledge pairs (s G, x s G). Those others
+/// cannot help: they would put the generator or s G into D_L or D_R, outside the commitment
+/// bases' span (no combination of committed columns is 1 on every row of the domain: padding
+/// and public-input rows have none), which each commitment's knowledge check forbids. So
+/// P = sum_k X_k E_k, and comparing the c_L and the c_R parts gives D_L = sum_k X_k left_k and
+/// D_R = sum_k X_k right_k with one X: a linked right wire's value is the combination of the left
+/// wires' values. Every linked wire must also be separable in its circuit (its column independent
+/// of the other committed wires', which `pairs(left:right:links:)` checks), so its value in an
+/// opening is unique and the link speaks of the values the proofs use. (Another opening would
+/// differ by a null vector of the committed columns, which satisfies the circuit as well; the
+/// check is conservative and keeps the argument plain.) The two secrets must be independent: a
+/// known ratio c_R / c_L lets a prover move a point that lies in both bases' spans from one
+/// commitment to the other. So a ceremony adds c_L and c_R up from contributions with proofs of
+/// knowledge (`LinkCeremony`), and whoever knows both links anything (tested): a development
+/// setup's process, like the Groth16 toxic waste.
 ///
 /// Zero knowledge: P = c_L D_L + c_R D_R is a function of the two commitments, which hide.
 /// Cost: proving is one MSM over the columns (mostly short scalars for quantized data);
@@ -280,7 +287,7 @@ extension CommitmentLink {
         }
         let sorted = pairs.sorted { $0.left < $1.left }
         guard Set(sorted.map(\.left)).count == sorted.count else { throw .keyMismatch("a left wire is linked twice") }
-        if let zero = sorted.first(where: { $0.coefficient.isZero }) { throw .zeroCoefficient(leftWire: zero.left) }
+        if sorted.contains(where: { $0.coefficient.isZero }) { throw .keyMismatch("a pair has coefficient zero") }
         let (l, r) = columns(left: left, right: right, pairs: sorted)
         let points = combine(l, leftScale, r, rightScale)
         let g2 = G2Affine.generator

@@ -107,26 +107,73 @@ public struct ProofJob: Sendable {
 
 /// A forward proof's commitment opening (its committed values and blinding: as secret as the
 /// witness), kept in memory from the step's forward proof until its update proof links to it,
-/// then erased. Never written anywhere.
+/// then erased (and on release: copies handed out are the holder's to erase). Never written
+/// anywhere. An update proof that starts before its forward proof's commitment step (the pool
+/// runs jobs concurrently) waits for it here (`ready`), and fails if the forward proof failed.
 public final class ForwardOpening: @unchecked Sendable {
     private let lock = NSLock()
     private var committed: [Fr] = []
     private var opening: CommitmentOpening?
+    private var failure: String?
+    private var waiters: [CheckedContinuation<Void, any Error>] = []
 
     public init() {}
 
-    func set(committed: [Fr], opening: CommitmentOpening) {
+    public func set(committed: [Fr], opening: CommitmentOpening) {
         lock.lock()
-        defer { lock.unlock() }
         self.committed = committed
         self.opening = opening
+        let waiting = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// The forward proof failed: its update cannot be linked.
+    public func fail(_ why: String) {
+        lock.lock()
+        if opening == nil { failure = why }
+        let waiting = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in waiting {
+            waiter.resume(throwing: SplitError.invalidArgument("the forward proof failed: \(why)"))
+        }
+    }
+
+    /// Returns once the forward proof's opening is set; throws if the forward proof failed.
+    public func ready() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            lock.lock()
+            if opening != nil {
+                lock.unlock()
+                continuation.resume()
+            } else if let failure {
+                lock.unlock()
+                continuation.resume(throwing: SplitError.invalidArgument("the forward proof failed: \(failure)"))
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
     }
 
     /// The opening, if the forward proof was made.
-    func value() -> (committed: [Fr], opening: CommitmentOpening)? {
+    public func value() -> (committed: [Fr], opening: CommitmentOpening)? {
         lock.lock()
         defer { lock.unlock() }
         return opening.map { (committed, $0) }
+    }
+
+    /// Erases the opening (after the update linked to it).
+    public func erase() {
+        lock.lock()
+        defer { lock.unlock() }
+        SecureRandom.erase(&committed)
+        committed = []
+        opening?.blinding = .zero
+        opening = nil
+        failure = "its opening was already used and erased"
     }
 
     deinit {

@@ -91,8 +91,10 @@ public struct PreparedProofJob: Sendable {
             guard (captured != nil) == (r1cs.commitment != nil) else {
                 throw SplitError.invalidArgument("the \(job.part.rawValue) circuit never drew its challenge")
             }
+            var committed = captured?.committed ?? []
+            defer { SecureRandom.erase(&committed) }
             let link = try captured.flatMap {
-                try ProofWork.link(job, keys: keys, committed: $0.committed, opening: $0.opening)
+                try ProofWork.link(job, keys: keys, committed: committed, opening: $0.opening)
             }
             return PreparedProofJob(
                 part: job.part, step: job.step, witness: witness,

@@ -324,9 +324,10 @@ enum ProofWork {
                 return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
             }
             let cs = try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
-            guard let (committed, opening) = captured.take(), cs.commitmentInfo == key.r1cs.commitment else {
+            guard var (committed, opening) = captured.take(), cs.commitmentInfo == key.r1cs.commitment else {
                 throw SplitError.invalidArgument("the \(job.part.rawValue) circuit built is not the key's")
             }
+            defer { SecureRandom.erase(&committed) }
             let proof = try namingViolation(job) {
                 try Groth16.proveCommitted(key: key.provingKey, r1cs: key.r1cs, witness: cs.witness(), opening: opening)
             }
@@ -355,13 +356,16 @@ enum ProofWork {
             job.forwardOpening?.set(committed: committed, opening: opening)
             return nil
         case .clientUpdate:
-            guard let forward = job.forwardOpening?.value() else {
+            guard var forward = job.forwardOpening?.value() else {
                 throw SplitError.invalidArgument(
                     "step \(job.step): the forward proof's opening, which the update links to, is not in this process")
             }
-            return try CommitmentLink.prove(
+            defer { SecureRandom.erase(&forward.committed) }
+            let proof = try CommitmentLink.prove(
                 key: link, left: forward.committed, leftBlinding: forward.opening.blinding, right: committed,
                 rightBlinding: opening.blinding)
+            job.forwardOpening?.erase()
+            return proof
         case .server:
             return nil
         }
@@ -393,7 +397,13 @@ enum ProofWork {
         // A forged-input adversary's unsatisfied witness is proved here, never queued: the
         // pool's party-side check would refuse its proof, which is the adversary's own problem.
         if job.unchecked { return try await offload { try prove(job, keys: keys) } }
-        return try await service.prove(job, keys: keys)
+        // A linked update waits for its forward proof's commitment step (a concurrent service may
+        // start it first); a failed forward proof fails its update instead of leaving it waiting.
+        if keys.link != nil, job.part == .clientUpdate, let forward = job.forwardOpening { try await forward.ready() }
+        do { return try await service.prove(job, keys: keys) } catch {
+            if job.part == .client { job.forwardOpening?.fail("\(error)") }
+            throw error
+        }
     }
 
     static func verify(_ check: ProofCheck, keys: SplitKeys?) -> Bool {

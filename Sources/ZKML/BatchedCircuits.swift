@@ -159,7 +159,11 @@ extension CircuitSpec {
         let limbBits = LookupContext(format: format).table.limbBits
         let forwardNames = forward.wireNames(), updateNames = update.wireNames()
         var values: [String: Int] = [:]
-        for wire in updateWires where updateNames[wire].hasPrefix("sample") { values[updateNames[wire]] = wire }
+        let sampleWires = updateWires.filter { updateNames[$0].hasPrefix("sample") }
+        for wire in sampleWires { values[updateNames[wire]] = wire }
+        guard values.count == sampleWires.count else {
+            throw SampleMismatch(description: "two of the update's sample wires share a name")
+        }
         var pairs: [(left: Int, right: Int, coefficient: Fr)] = []
         var covered = Set<String>()
         for wire in forwardWires where forwardNames[wire].hasPrefix("sample") {

@@ -71,8 +71,8 @@ extension CircuitSpec {
             if part == .clientUpdate { unlinkedUpdate = cs.constraintCount }
         }
         t.append("constraints_per_sample", batched / batch)
-        // The update in its linked form (`CommitmentLink` to the forward proof), which the
-        // protocol does not use yet: the batch is opened and range-checked once, in the forward.
+        // The update in its linked form (`CommitmentLink` to the forward proof; what keys with a
+        // link key prove): the batch is opened and range-checked once, in the forward.
         let linked = try buildBatched(
             .clientUpdate, dataset: data, indices: Array(0..<batch), layers: layers, session: .one, step: 1,
             linked: true)

@@ -394,3 +394,37 @@ final class BatchedSessionTests: XCTestCase {
         }
     }
 }
+
+/// The forward opening a linked update waits for: an update started first (a concurrent pool)
+/// waits until the forward proof's commitment step sets it, fails if the forward proof failed,
+/// and finds nothing once the opening was used and erased.
+final class ForwardOpeningTests: XCTestCase {
+    func testAnUpdateWaitsForItsForwardOpeningAndAFailedForwardFailsIt() async throws {
+        let opening = CommitmentOpening(commitment: .generator, knowledge: .generator, blinding: Fr(UInt64(5)))
+        let box = ForwardOpening()
+        let waiter = Task { try await box.ready() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        XCTAssertNil(box.value())
+        box.set(committed: [Fr(UInt64(1)), Fr(UInt64(2))], opening: opening)
+        try await waiter.value
+        XCTAssertEqual(box.value()?.committed, [Fr(UInt64(1)), Fr(UInt64(2))])
+        try await box.ready()
+        box.erase()
+        XCTAssertNil(box.value())
+        do {
+            try await box.ready()
+            XCTFail("an erased opening is not ready")
+        } catch {}
+
+        let failed = ForwardOpening()
+        let other = Task { try await failed.ready() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        failed.fail("the witness does not satisfy the circuit")
+        do {
+            try await other.value
+            XCTFail("the update of a failed forward proof must fail, not wait")
+        } catch let error as SplitError {
+            XCTAssertTrue("\(error)".contains("the forward proof failed"), "\(error)")
+        }
+    }
+}
