@@ -116,27 +116,36 @@ public struct CommitmentOpening: Sendable, Equatable {
     }
 }
 
-/// The opening a challenge oracle made while a circuit was built: the oracle is a `@Sendable`
-/// closure run inside the synthesis, so it hands its result to the prover through a lock.
-/// Used by `proveCommitted` and by provers that finish the proof elsewhere (the prover pool).
+/// The opening a challenge oracle made while a circuit was built (and, for a party that links
+/// the proof to another, the committed values it opens): the oracle is a `@Sendable` closure run
+/// inside the synthesis, so it hands its result to the prover through a lock. Used by
+/// `proveCommitted` and by provers that finish the proof elsewhere (the prover pool).
 public final class CommitmentOpeningBox: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: CommitmentOpening?
+    private var committed: [Fr] = []
 
     public init() {}
 
-    public func set(_ value: CommitmentOpening) {
+    public func set(_ value: CommitmentOpening, committed values: [Fr] = []) {
         lock.lock()
         defer { lock.unlock() }
         stored = value
+        committed = values
     }
 
     /// The opening, once: a second call returns nil.
-    public func take() -> CommitmentOpening? {
+    public func take() -> CommitmentOpening? { takeWithCommittedValues()?.opening }
+
+    /// The opening and the committed values given with it, once.
+    public func takeWithCommittedValues() -> (committed: [Fr], opening: CommitmentOpening)? {
         lock.lock()
         defer { lock.unlock() }
-        defer { stored = nil }
-        return stored
+        defer {
+            stored = nil
+            committed = []
+        }
+        return stored.map { (committed, $0) }
     }
 }
 

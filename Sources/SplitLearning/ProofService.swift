@@ -57,7 +57,7 @@ public struct PreparedProofJob: Sendable {
         try await ProofWork.offload {
             let key = keys.key(job.part)
             let r1cs = key.r1cs
-            let box = CommittedCapture()
+            let box = CommitmentOpeningBox()
             let cs: ConstraintSystem<Fr>
             if r1cs.commitment != nil {
                 guard let commitmentKey = key.provingKey.commitment, commitmentKey.wires == r1cs.commitment?.wires
@@ -68,7 +68,7 @@ public struct PreparedProofJob: Sendable {
                 }
                 let oracle: ProofJob.ChallengeOracle = { committed, statement in
                     let opening = Groth16.commit(commitmentKey, committed: committed)
-                    box.set(committed: committed, opening: opening)
+                    box.set(opening, committed: committed)
                     return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
                 }
                 cs = try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
@@ -87,7 +87,7 @@ public struct PreparedProofJob: Sendable {
             if let row = r1cs.firstUnsatisfied(witness) {
                 throw ProofWork.namingViolation(job, row: row)
             }
-            let captured = box.take()
+            let captured = box.takeWithCommittedValues()
             guard (captured != nil) == (r1cs.commitment != nil) else {
                 throw SplitError.invalidArgument("the \(job.part.rawValue) circuit never drew its challenge")
             }
@@ -100,26 +100,5 @@ public struct PreparedProofJob: Sendable {
                 part: job.part, step: job.step, witness: witness,
                 publicInputs: Array(witness[1..<(r1cs.numPublic + 1)]), opening: captured?.opening, link: link)
         }
-    }
-}
-
-/// The committed values and the opening a batched circuit's challenge oracle made (one proof's;
-/// secret until erased).
-final class CommittedCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (committed: [Fr], opening: CommitmentOpening)?
-
-    func set(committed: [Fr], opening: CommitmentOpening) {
-        lock.lock()
-        defer { lock.unlock() }
-        stored = (committed, opening)
-    }
-
-    /// The capture, once: a second call returns nil.
-    func take() -> (committed: [Fr], opening: CommitmentOpening)? {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { stored = nil }
-        return stored
     }
 }

@@ -317,14 +317,16 @@ enum ProofWork {
             guard !job.unchecked else {
                 throw SplitError.invalidArgument("an unchecked witness is proved only with the one-sample circuits")
             }
-            let captured = CommittedCapture()
+            let captured = CommitmentOpeningBox()
             let oracle: ProofJob.ChallengeOracle = { committed, statement in
                 let opening = Groth16.commit(commitmentKey, committed: committed)
-                captured.set(committed: committed, opening: opening)
+                captured.set(opening, committed: committed)
                 return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
             }
             let cs = try job.circuit(ProofJob.Synthesis(oracle: oracle, witnessOnly: true))
-            guard var (committed, opening) = captured.take(), cs.commitmentInfo == key.r1cs.commitment else {
+            guard var (committed, opening) = captured.takeWithCommittedValues(),
+                cs.commitmentInfo == key.r1cs.commitment
+            else {
                 throw SplitError.invalidArgument("the \(job.part.rawValue) circuit built is not the key's")
             }
             defer { SecureRandom.erase(&committed) }

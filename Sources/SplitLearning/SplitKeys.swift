@@ -193,7 +193,8 @@ public struct SplitKeys: Sendable {
     public static func load(from directory: URL, spec: CircuitSpec) throws -> SplitKeys {
         let linkPath = directory.appendingPathComponent("link.key")
         let linked = FileManager.default.fileExists(atPath: linkPath.path)
-        let expected = try circuits(for: spec, linked: linked)
+        let systems = linked ? try batchedSystems(for: spec, linked: true) : nil
+        let expected = try systems?.mapValues { $0.r1cs() } ?? circuits(for: spec)
         func load(_ part: CircuitSpec.Part) throws -> PartKey {
             let path = directory.appendingPathComponent(part.rawValue).appendingPathComponent("proving.key")
             let bytes: [UInt8]
@@ -213,7 +214,7 @@ public struct SplitKeys: Sendable {
             return PartKey(part: part, provingKey: key, r1cs: r1cs)
         }
         let forward = try load(.client), server = try load(.server), update = try load(.clientUpdate)
-        guard linked else { return SplitKeys(forward: forward, server: server, update: update) }
+        guard linked, let systems else { return SplitKeys(forward: forward, server: server, update: update) }
         let bytes: [UInt8]
         do { bytes = Array(try Data(contentsOf: linkPath)) } catch {
             throw SplitError.file(
@@ -221,7 +222,7 @@ public struct SplitKeys: Sendable {
         }
         let link = try LinkKeyFile.decode(bytes, file: linkPath.path)
         guard let left = forward.provingKey.commitment, let right = update.provingKey.commitment,
-            link.pairs == (try linkPairs(for: spec)),
+            link.pairs == (try linkPairs(for: spec, systems: systems)),
             try CommitmentLink.isWellFormed(link, left: left, right: right)
         else {
             throw SplitError.file(

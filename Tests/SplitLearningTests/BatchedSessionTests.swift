@@ -428,3 +428,29 @@ final class ForwardOpeningTests: XCTestCase {
         }
     }
 }
+
+/// Linked keys on disk: `link.key` beside the part directories round-trips; without it the
+/// linked update key is refused (its circuit is not the unlinked update's); a link key whose
+/// points were swapped, checksum recomputed, is refused against the client keys.
+final class LinkedKeysOnDiskTests: XCTestCase {
+    func testLinkKeyRoundTripsAndIsCheckedAgainstTheClientKeys() throws {
+        let directory = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keys = BatchedFixture.keys
+        try keys.write(to: directory)
+        let loaded = try SplitKeys.load(from: directory, spec: BatchedFixture.spec)
+        XCTAssertEqual(loaded.link, keys.link)
+        XCTAssertEqual(loaded.hashes, keys.hashes)
+        let path = directory.appendingPathComponent("link.key")
+        let bytes = Array(try Data(contentsOf: path))
+        let link = try XCTUnwrap(keys.link)
+        var swapped = link
+        swapped.points.swapAt(0, 1)
+        try Data(LinkKeyFile.encode(swapped)).write(to: path)
+        XCTAssertThrowsError(try SplitKeys.load(from: directory, spec: BatchedFixture.spec))
+        try FileManager.default.removeItem(at: path)
+        XCTAssertThrowsError(try SplitKeys.load(from: directory, spec: BatchedFixture.spec))
+        try Data(bytes).write(to: path)
+        XCTAssertNoThrow(try SplitKeys.load(from: directory, spec: BatchedFixture.spec))
+    }
+}
