@@ -28,8 +28,9 @@ public enum PtauError: BinFileError, Equatable, CustomStringConvertible {
 /// Why a ceremony operation failed. `unsound` means the transcript was read but a check failed
 /// (the CLI's exit code 1); everything else is bad input or misuse (exit code 2).
 public enum CeremonyError: Error, Equatable, CustomStringConvertible {
-    /// A check failed at one contribution: phase (1 or 2), its index (1-based; 0 is the
-    /// starting state), the contributor's name when known, and what failed.
+    /// A check failed at one contribution: phase (1 or 2, or 3 for a link ceremony,
+    /// `LinkTranscript`), its index (1-based; 0 is the starting state), the contributor's name
+    /// when known, and what failed.
     case unsound(phase: Int, index: Int, name: String, reason: String)
     case ptau(PtauError)
     case zkey(ZkeyError)
@@ -45,7 +46,7 @@ public enum CeremonyError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unsound(let phase, let index, let name, let reason):
             let who = index == 0 ? "the starting state" : "contribution #\(index)" + (name.isEmpty ? "" : " (\(name))")
-            return "unsound transcript: phase \(phase), \(who): \(reason)"
+            return "unsound transcript: \(phase == 3 ? "the link" : "phase \(phase)"), \(who): \(reason)"
         case .ptau(let e): return e.description
         case .zkey(let e): return e.description
         case .badInput(let p, let r): return "\(p): \(r)"

@@ -38,39 +38,65 @@ public struct LinkContribution: Sendable, Equatable {
 /// the final key once (`CommitmentLink.isWellFormed`): intermediate column points need no check,
 /// since the final points must match the final scales, which no one can steer.
 public enum LinkCeremony {
+    /// What a link ceremony is for: the two commitment keys and the pairs. Its `digest` binds
+    /// every contribution's proofs, so none can be replayed in a link for other keys.
+    public struct Context: Sendable {
+        public let left: CommitmentKey
+        public let right: CommitmentKey
+        public let pairs: [CommitmentLinkKey.Pair]
+        /// SHA-256 over the counts, the pairs with their coefficients, and the points the
+        /// columns are made of (each key's basis and eta/gamma).
+        public let digest: [UInt8]
+
+        public init(left: CommitmentKey, right: CommitmentKey, pairs: [CommitmentLinkKey.Pair]) {
+            (self.left, self.right) = (left, right)
+            self.pairs = pairs.sorted { $0.left < $1.left }
+            var bytes = Array("VeriSplit link ceremony context v1".utf8)
+            for n in [left.basis.count, right.basis.count, pairs.count] {
+                bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init)
+            }
+            for pair in self.pairs {
+                bytes += withUnsafeBytes(of: UInt64(pair.left).littleEndian, Array.init)
+                bytes += withUnsafeBytes(of: UInt64(pair.right).littleEndian, Array.init)
+                bytes += pair.coefficient.littleEndianBytes()
+            }
+            bytes.reserveCapacity(bytes.count + 64 * (left.basis.count + right.basis.count + 2))
+            for point in left.basis { bytes += point.uncompressed() }
+            bytes += left.etaGamma.uncompressed()
+            for point in right.basis { bytes += point.uncompressed() }
+            bytes += right.etaGamma.uncompressed()
+            digest = SHA256.hash(bytes)
+        }
+    }
+
     /// The starting key: both secrets zero (every column point and both scales the identity).
-    public static func start(
-        left: CommitmentKey, right: CommitmentKey, pairs: [CommitmentLinkKey.Pair]
-    ) throws(CommitmentLinkError) -> CommitmentLinkKey {
-        try CommitmentLink.setup(left: left, right: right, pairs: pairs, leftScale: .zero, rightScale: .zero)
+    public static func start(_ context: Context) throws(CommitmentLinkError) -> CommitmentLinkKey {
+        try CommitmentLink.setup(
+            left: context.left, right: context.right, pairs: context.pairs, leftScale: .zero, rightScale: .zero)
     }
 
-    /// What a contribution's proofs are bound to: the key it updates (counts, pairs, column
-    /// points and scales), so a proof cannot be replayed on another key or position.
-    public static func transcript(_ key: CommitmentLinkKey) -> [UInt8] {
-        var bytes = Array("VeriSplit link ceremony".utf8)
-        for n in [key.leftCount, key.rightCount, key.pairs.count] {
-            bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init)
-        }
-        for pair in key.pairs {
-            bytes += withUnsafeBytes(of: UInt64(pair.left).littleEndian, Array.init)
-            bytes += withUnsafeBytes(of: UInt64(pair.right).littleEndian, Array.init)
-        }
-        bytes.reserveCapacity(bytes.count + 64 * key.points.count + 256)
-        for point in key.points { bytes += point.uncompressed() }
-        bytes += key.verifyingKey.leftScale.uncompressed() + key.verifyingKey.rightScale.uncompressed()
-        return SHA256.hash(bytes)
+    /// What a contribution's proofs are bound to: the ceremony's context and the scales before
+    /// it. The scales move with every contribution, so a proof cannot be replayed at another
+    /// position; the context stops it moving to another link. The column points are left
+    /// out: the final key's are checked against the final scales (`CommitmentLink.isWellFormed`),
+    /// so a verifier needs no intermediate key.
+    public static func transcript(_ context: Context, scales: CommitmentLinkVerifyingKey) -> [UInt8] {
+        SHA256.hash(
+            Array("VeriSplit link ceremony".utf8) + context.digest + scales.leftScale.uncompressed()
+                + scales.rightScale.uncompressed())
     }
 
-    /// Adds fresh secrets from the CSPRNG to `key` (made for `left` and `right`) and returns the
-    /// public record of the contribution. The secrets are erased before returning.
+    /// Adds fresh secrets from the CSPRNG to `key` (made for `context`) and returns the public
+    /// record of the contribution. The secrets are erased before returning.
     public static func contribute(
-        _ key: inout CommitmentLinkKey, left: CommitmentKey, right: CommitmentKey
+        _ key: inout CommitmentLinkKey, context: Context
     ) throws(CommitmentLinkError) -> LinkContribution {
-        guard key.leftCount == left.basis.count, key.rightCount == right.basis.count else {
-            throw .keyMismatch("the key was made for commitments of other sizes")
+        guard key.leftCount == context.left.basis.count, key.rightCount == context.right.basis.count,
+            key.pairs == context.pairs
+        else {
+            throw .keyMismatch("the key was made for other commitments or pairs")
         }
-        let transcript = transcript(key)
+        let transcript = transcript(context, scales: key.verifyingKey)
         var a = Fr.random(), b = Fr.random(), s = Fr.random(), t = Fr.random()
         defer {
             a = .zero
@@ -79,7 +105,7 @@ public enum LinkCeremony {
             t = .zero
         }
         guard !a.isZero, !b.isZero else { throw .zeroSecret }
-        let (l, r) = CommitmentLink.columns(left: left, right: right, pairs: key.pairs)
+        let (l, r) = CommitmentLink.columns(left: context.left, right: context.right, pairs: key.pairs)
         guard key.points.count == l.count else {
             throw .keyMismatch("\(key.points.count) column points for \(l.count) columns")
         }
@@ -96,14 +122,25 @@ public enum LinkCeremony {
             rightProof: KnowledgeProof.prove(x: b, s: t, transcript: transcript, secret: .linkRight))
     }
 
-    /// Whether `contribution` took the key `before` to a key with verifying key `after`: each
-    /// share is known to the contributor (its proof, bound to `before`), its G1 and G2 forms
-    /// agree, and each scale moved by exactly its share. Cost: two hashes to G2 and six
-    /// two-pair pairing checks. The column points are checked once, on the final key.
+    /// The scales after `contribution` is added to `before`.
+    public static func scales(
+        after contribution: LinkContribution, before: CommitmentLinkVerifyingKey
+    ) -> CommitmentLinkVerifyingKey {
+        CommitmentLinkVerifyingKey(
+            leftScale: (before.leftScale.jacobian + contribution.leftG2).affine,
+            rightScale: (before.rightScale.jacobian + contribution.rightG2).affine)
+    }
+
+    /// Whether `contribution` took the scales `before` to `after` in the ceremony for
+    /// `context`: each share is known to the contributor (its proof, bound to the context and
+    /// `before`), its G1 and G2 forms agree, and each scale moved by exactly its share. Cost:
+    /// two hashes to G2 and six two-pair pairing checks. The column points are checked once,
+    /// on the final key.
     public static func verify(
-        _ contribution: LinkContribution, before: CommitmentLinkKey, after: CommitmentLinkVerifyingKey
+        _ contribution: LinkContribution, context: Context, before: CommitmentLinkVerifyingKey,
+        after: CommitmentLinkVerifyingKey
     ) -> Bool {
-        let transcript = transcript(before)
+        let transcript = transcript(context, scales: before)
         let g1 = G1Affine.generator, g2 = G2Affine.generator
         guard !contribution.leftG2.isInfinity, !contribution.rightG2.isInfinity,
             contribution.leftProof.verify(
@@ -113,8 +150,6 @@ public enum LinkCeremony {
             SameRatio.holds((g1, contribution.leftG1), (g2, contribution.leftG2)),
             SameRatio.holds((g1, contribution.rightG1), (g2, contribution.rightG2))
         else { return false }
-        let scales = before.verifyingKey
-        return (scales.leftScale.jacobian + contribution.leftG2).affine == after.leftScale
-            && (scales.rightScale.jacobian + contribution.rightG2).affine == after.rightScale
+        return scales(after: contribution, before: before) == after
     }
 }

@@ -179,11 +179,31 @@ extension SplitCeremony {
         let powers = try ptau.map { try Files.read($0) }
         try create(spec: circuit, root: URL(fileURLWithPath: out), ptau: powers)
         var lines = ["started ceremonies in \(out)/{client,server,client-update}"]
+        if circuit.usesBatchedCircuits {
+            lines.append(
+                "after both client parts' phase 2, every party contributes to the link: verisplit split ceremony-link --spec \(spec) --ceremony \(out) --name NAME --receipt me-link.json"
+            )
+        }
         if let powers {
             lines.append(
                 "phase 1 imported from \(ptau ?? ""): SHA-256 \(SHA256.hex(SHA256.hash(powers))) (pin it with --ptau-sha256 if you trust it)"
             )
         }
+        return lines
+    }
+}
+
+extension SplitCeremony {
+    /// `split ceremony-link`: adds this party's link contribution under `root` and returns the
+    /// lines to print (the contribution and, with `receipt`, where its receipt went).
+    public static func contributeLink(spec: String, root: String, name: String, receipt: String?) throws -> [String] {
+        let circuit = try CircuitSpec.load(Data(try Files.read(spec, limit: 1 << 20)), file: spec)
+        let log = StepLog()
+        let made = try log.step("verifying the client ceremonies and contributing to the link") {
+            try contributeLink(root: URL(fileURLWithPath: root), spec: circuit, name: name)
+        }
+        var lines = ["link contribution #\(made.index) (\(made.name)): \(made.hash)"]
+        if let receipt { lines.append(try made.save(to: receipt)) }
         return lines
     }
 }

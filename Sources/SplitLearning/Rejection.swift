@@ -1,3 +1,4 @@
+import Ceremony
 import Foundation
 import ZKML
 
@@ -319,7 +320,8 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A record of `mode` (no proofs) given to the offline verifier without the peer's record
     /// or transcript head: on its own it binds its samples and commitments to nothing.
     case unanchoredRecord(mode: SplitMode)
-    /// The ceremony in `path` lacks this party's contribution in `phase`; for phase 1,
+    /// The ceremony in `path` lacks this party's contribution in `phase` (3: the link between
+    /// the client's proofs, `LinkTranscript.phase`); for phase 1,
     /// `importedPtauSHA256` names the imported `.ptau` the party did not pin (nil: phase 1
     /// starts from the generators). Its keys would let whoever knows that phase's secrets forge.
     case ceremonyLacksContribution(path: String, phase: Int, importedPtauSHA256: String?)
@@ -353,6 +355,10 @@ public enum SplitError: Error, Equatable, CustomStringConvertible, Sendable {
             return
                 "the snapshot after step \(step) has \(weights) weights and \(bias) biases; the spec's layer has \(expectedWeights) and \(expectedBias) (a damaged checkpoint or another spec's: start a new session)"
         case .ceremonyLacksContribution(_, let phase, let ptau):
+            if phase == LinkTranscript.phase {
+                return
+                    "the link between the client's two proofs lacks this party's contribution (none of its receipts is in it): whoever knows both link secrets could link an update to images the forward proof never opened, refusing the keys; contribute to it (`verisplit split ceremony-link`) and give the receipt with --receipt"
+            }
             guard phase == 1 else {
                 return
                     "the ceremony's phase 2 lacks this party's contribution (none of its receipts is in it): whoever knows delta could forge, refusing its keys; contribute to it (`verisplit ceremony contribute`) and give the receipt with --receipt"

@@ -12,7 +12,7 @@ struct SplitCommand: AsyncParsableCommand {
         abstract: "Verifiable split learning: keys, server, client, a local run, offline transcript checks.",
         subcommands: [
             SplitKeysCommand.self, SplitServerCommand.self, SplitClientCommand.self, SplitRunCommand.self,
-            SplitVerifyTranscript.self, SplitLoadTest.self, SplitCeremonyCommand.self,
+            SplitVerifyTranscript.self, SplitLoadTest.self, SplitCeremonyCommand.self, SplitCeremonyLinkCommand.self,
         ])
 }
 
@@ -366,9 +366,11 @@ struct SplitCeremonyCommand: ParsableCommand {
         discussion: """
             Writes OUT/client, OUT/server and OUT/client-update, each a `verisplit ceremony` directory. Then every \
             party contributes to each part (`verisplit ceremony contribute OUT/server --name NAME --receipt me-server.json`, \
-            phase 1 then phase 2), and both run sessions with `--ceremony OUT --receipt ...`: a party refuses keys whose \
-            transcript lacks its own contribution in either phase. With --ptau, phase 1 is the imported file and a party that \
-            did not contribute to phase 1 must pin it with --ptau-sha256 (printed here).
+            phase 1 then phase 2). For a batched spec, once both client parts' phase 2 is done, every party also \
+            contributes to the link between the client's two proofs (`verisplit split ceremony-link`). Both run sessions with \
+            `--ceremony OUT --receipt ...`: a party refuses keys whose transcript lacks its own contribution in either phase \
+            (or in the link). With --ptau, phase 1 is the imported file and a party that did not contribute to phase 1 must \
+            pin it with --ptau-sha256 (printed here).
             """)
     @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
     @Option(help: "Output root.") var out: String
@@ -376,5 +378,25 @@ struct SplitCeremonyCommand: ParsableCommand {
 
     func run() throws {
         print(try SplitCeremony.start(spec: spec, out: out, ptau: ptau).joined(separator: "\n"))
+    }
+}
+
+struct SplitCeremonyLinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ceremony-link",
+        abstract: "Contribute to the link between the client's forward and update proofs (a batched spec's ceremony).",
+        discussion: """
+            Run after both client parts' phase 2 (OUT/client and OUT/client-update): the link is made of their final \
+            commitment keys, so a later phase-2 contribution to either makes it stale. The first contribution starts \
+            OUT/client-link. Verifies both client ceremonies and the link so far, adds fresh secrets from the CSPRNG \
+            (erased afterwards) and writes the receipt, which the party gives to sessions with --receipt.
+            """)
+    @Option(help: "Circuit spec JSON.") var spec: String = "circuits/split.json"
+    @Option(help: "Ceremony root (`split ceremony`).") var ceremony: String
+    @Option(help: "Contributor name recorded in the transcript (at most 64 bytes).") var name: String
+    @Option(help: "Write the receipt (JSON with the contribution hash) to this file.") var receipt: String?
+
+    func run() throws {
+        print(try SplitCeremony.contributeLink(spec: spec, root: ceremony, name: name, receipt: receipt).joined(separator: "\n"))
     }
 }

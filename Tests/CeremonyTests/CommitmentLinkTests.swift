@@ -307,19 +307,30 @@ final class CommitmentLinkTests: XCTestCase {
     /// knows, or one replayed on another key, is refused.
     func testLinkCeremony() throws {
         let s = try setting()
-        let start = try LinkCeremony.start(left: s.leftCommitment, right: s.rightCommitment, pairs: s.pairs)
+        let context = LinkCeremony.Context(left: s.leftCommitment, right: s.rightCommitment, pairs: s.pairs)
+        let start = try LinkCeremony.start(context)
         XCTAssertTrue(start.points.allSatisfy(\.isInfinity))
         XCTAssertThrowsError(try CommitmentLink.isWellFormed(start, left: s.leftCommitment, right: s.rightCommitment)) {
             XCTAssertEqual($0 as? CommitmentLinkError, .zeroSecret)
         }
         var key = start
-        let first = try LinkCeremony.contribute(&key, left: s.leftCommitment, right: s.rightCommitment)
+        let first = try LinkCeremony.contribute(&key, context: context)
         let afterFirst = key
-        let second = try LinkCeremony.contribute(&key, left: s.leftCommitment, right: s.rightCommitment)
-        XCTAssertTrue(LinkCeremony.verify(first, before: start, after: afterFirst.verifyingKey))
-        XCTAssertTrue(LinkCeremony.verify(second, before: afterFirst, after: key.verifyingKey))
-        XCTAssertFalse(LinkCeremony.verify(second, before: start, after: key.verifyingKey), "replayed on another key")
-        XCTAssertFalse(LinkCeremony.verify(first, before: start, after: key.verifyingKey), "scales moved by more")
+        let second = try LinkCeremony.contribute(&key, context: context)
+        func moves(_ c: LinkContribution, _ before: CommitmentLinkKey, _ after: CommitmentLinkKey) -> Bool {
+            LinkCeremony.verify(c, context: context, before: before.verifyingKey, after: after.verifyingKey)
+        }
+        XCTAssertTrue(moves(first, start, afterFirst))
+        XCTAssertTrue(moves(second, afterFirst, key))
+        XCTAssertFalse(moves(second, start, key), "replayed at another position")
+        XCTAssertFalse(moves(first, start, key), "scales moved by more")
+        // Replayed into a link for other commitment keys (the same pairs and scales).
+        var otherRight = s.rightCommitment
+        otherRight.etaGamma = G1Affine.generator.multiplied(by: Fr.random()).affine
+        let other = LinkCeremony.Context(left: s.leftCommitment, right: otherRight, pairs: s.pairs)
+        XCTAssertFalse(
+            LinkCeremony.verify(first, context: other, before: start.verifyingKey, after: afterFirst.verifyingKey),
+            "replayed in another link")
         XCTAssertTrue(try CommitmentLink.isWellFormed(key, left: s.leftCommitment, right: s.rightCommitment))
         let l = try proveLeft(s, x), r = try proveRight(s, x)
         XCTAssertTrue(try verify(key.verifyingKey, l, r, try link(key, l, r)))
@@ -333,10 +344,10 @@ final class CommitmentLinkTests: XCTestCase {
             left: s.leftCommitment, right: s.rightCommitment, pairs: s.pairs, leftScale: t, rightScale: u)
         XCTAssertTrue(try CommitmentLink.isWellFormed(reset, left: s.leftCommitment, right: s.rightCommitment))
         var scratch = key
-        var claimed = try LinkCeremony.contribute(&scratch, left: s.leftCommitment, right: s.rightCommitment)
+        var claimed = try LinkCeremony.contribute(&scratch, context: context)
         claimed.leftG2 = (reset.verifyingKey.leftScale.jacobian - key.verifyingKey.leftScale.jacobian).affine
         claimed.rightG2 = (reset.verifyingKey.rightScale.jacobian - key.verifyingKey.rightScale.jacobian).affine
-        XCTAssertFalse(LinkCeremony.verify(claimed, before: key, after: reset.verifyingKey))
+        XCTAssertFalse(moves(claimed, key, reset))
         // The G1 shares can match: [c_L]_1 is the sum of the published G1 shares. Then the
         // proofs of knowledge fail: the attacker can scale its share by s, not the hashed G2
         // point by the share's unknown logarithm.
@@ -356,7 +367,7 @@ final class CommitmentLinkTests: XCTestCase {
                 claimed.rightProof = proof
             }
         }
-        XCTAssertFalse(LinkCeremony.verify(claimed, before: key, after: reset.verifyingKey))
+        XCTAssertFalse(moves(claimed, key, reset))
     }
 
     /// The link key file: it round-trips; a wrong magic, a flipped byte, a truncation and

@@ -179,6 +179,55 @@ final class DecoderFuzzTests: XCTestCase {
         XCTAssertGreaterThan(loaded, 0, "no mutant got past the link key file's checks; the test exercises nothing")
     }
 
+    /// A link ceremony state (`NNNN.link`) from two contributions: no mutant crashes or hangs
+    /// the reader, and one that decodes to anything else fails the transcript's verification,
+    /// or (a renamed contributor: names are not under the proofs) keeps the honest key and
+    /// changes the contribution hashes, so the receipts no longer match.
+    func testLinkCeremonyState() throws {
+        let cs = ConstraintSystem<Fr>()
+        let out = cs.allocatePublic("out", value: Fr(UInt64(9)))
+        let y = cs.allocateCommitted("y", value: Fr(UInt64(3))), z = cs.allocateCommitted("z", value: Fr(UInt64(4)))
+        cs.enforce(LinearCombination(y), LinearCombination(y), LinearCombination(out), "square")
+        let r = cs.drawChallenge()
+        let product = cs.allocatePrivate("rz", value: cs.value(r) * Fr(UInt64(4)))
+        cs.enforce(LinearCombination(r), LinearCombination(z), LinearCombination(product), "rz")
+        let r1cs = cs.r1cs()
+        let commitment = try XCTUnwrap(try Groth16.setup(r1cs).commitment)
+        let wires = try XCTUnwrap(r1cs.commitment?.wires)
+        let pairs = try CommitmentLink.pairs(left: r1cs, right: r1cs, shared: [(left: wires[0], right: wires[0])])
+        let context = LinkCeremony.Context(left: commitment, right: commitment, pairs: pairs)
+        let directory = NSTemporaryDirectory() + "verisplit-fuzz-link-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var transcript = LinkTranscript.load(directory)
+        _ = try transcript.contribute(name: "a", context: context)
+        _ = try transcript.contribute(name: "b", context: context)
+        let path = directory + "/0002.link"
+        let seed = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let honest = try LinkStateFile.decode(seed, file: path)
+        let honestHashes = try LinkTranscript.load(directory).verify(context: context).contributions.map(\.hash)
+        var m = Mutator(seed: 12)
+        var loaded = 0
+        for i in 0..<200 {
+            var mutant = m.mutate(seed)
+            if m.below(10) < 7, mutant.count > 32 {
+                mutant = Array(mutant.dropLast(32)) + SHA256.hash(Array(mutant.dropLast(32)))
+            }
+            let start = Date()
+            if let decoded = try? LinkStateFile.decode(mutant, file: path) {
+                loaded += 1
+                if decoded != honest {
+                    try Data(mutant).write(to: URL(fileURLWithPath: path))
+                    if let accepted = try? LinkTranscript.load(directory).verify(context: context) {
+                        XCTAssertEqual(accepted.key, honest.key, "mutant \(i)")
+                        XCTAssertNotEqual(accepted.contributions.map(\.hash), honestHashes, "mutant \(i)")
+                    }
+                }
+            }
+            XCTAssertLessThan(Date().timeIntervalSince(start), 1, "mutant \(i)")
+        }
+        XCTAssertGreaterThan(loaded, 0, "no mutant got past the link state's checks; the test exercises nothing")
+    }
+
     /// snarkjs `.zkey`: the same property through the zkey reader (no checksum to get past).
     func testZkey() throws {
         let s = try statement

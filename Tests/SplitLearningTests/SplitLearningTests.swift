@@ -779,9 +779,13 @@ final class CeremonyKeyTests: XCTestCase {
     }
 
     /// A batched spec's circuits carry a commitment to witness wires: the ceremony makes their
-    /// commitment keys too (sigma and eta contributed in phase 2), and the keys run a verified
-    /// batched session.
-    func testBatchedSpecCeremonyKeysRunAVerifiedSession() async throws {
+    /// commitment keys too (sigma and eta contributed in phase 2). Its update is the linked
+    /// circuit, so its keys need the link ceremony: refused before the link has a contribution,
+    /// refused to a party whose own link contribution is missing, refused once a client
+    /// ceremony moves on after the link; with both parties' link contributions the keys run a
+    /// verified (linked) batched session. A ceremony started for the unlinked update still
+    /// gives keys, without a link.
+    func testBatchedSpecCeremonyNeedsTheLinkAndItsKeysRunAVerifiedSession() async throws {
         let json = Data(
             String(decoding: Self.microJSON, as: UTF8.self).replacingOccurrences(
                 of: "\"batch\": 1", with: "\"batch\": 2"
@@ -791,18 +795,86 @@ final class CeremonyKeyTests: XCTestCase {
         let root = Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         try SplitCeremony.create(spec: spec, root: root)
-        var receipts: [ContributionReceipt] = []
+        let linkDirectory = root.appendingPathComponent(SplitCeremony.linkDirectory).path
+        XCTAssertThrowsError(try SplitCeremony.contributeLink(root: root, spec: spec, name: "too early")) {
+            guard case .file(let path, let reason) = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertTrue(path.hasSuffix(CircuitSpec.Part.client.rawValue), path)
+            XCTAssertTrue(reason.contains("phase-2"), reason)
+        }
+        // (Each part's transcript is verified below; contributions skip re-verifying it.)
+        var client: [ContributionReceipt] = []
         for part in CircuitSpec.Part.allCases {
             var transcript = try CeremonyTranscript.load(root.appendingPathComponent(part.rawValue).path)
-            receipts.append(try transcript.contribute(name: "client", phase: 1))
-            receipts.append(try transcript.contribute(name: "client", phase: 2))
+            client.append(try transcript.contribute(name: "client", phase: 1, verifyFirst: false))
+            client.append(try transcript.contribute(name: "client", phase: 2, verifyFirst: false))
         }
-        let keys = try SplitCeremony.keys(root: root, spec: spec, receipts: receipts)
+        XCTAssertThrowsError(try SplitCeremony.keys(root: root, spec: spec, receipts: client)) {
+            guard case .file(let path, let reason) = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertEqual(path, linkDirectory)
+            XCTAssertTrue(reason.contains("ceremony-link"), reason)
+        }
+        // The server's link contribution alone: the client refuses (the server could know both
+        // link secrets and link an update to images the forward proof never opened).
+        let server = try SplitCeremony.contributeLink(root: root, spec: spec, name: "server")
+        XCTAssertThrowsError(try SplitCeremony.keys(root: root, spec: spec, receipts: client)) {
+            XCTAssertEqual(
+                $0 as? SplitError,
+                .ceremonyLacksContribution(path: linkDirectory, phase: LinkTranscript.phase, importedPtauSHA256: nil))
+        }
+        client.append(try SplitCeremony.contributeLink(root: root, spec: spec, name: "client"))
+        let verified = try SplitCeremony.verify(root: root, spec: spec)
+        XCTAssertTrue(verified.linked)
+        XCTAssertEqual(verified.link?.contributions.map(\.name), ["server", "client"])
+        let keys = try verified.keys(receipts: client)
         for part in CircuitSpec.Part.allCases {
             XCTAssertNotEqual(keys.key(part).provingKey.verifyingKey.commitment?.sigma, nil, part.rawValue)
             XCTAssertNotEqual(keys.key(part).provingKey.verifyingKey.commitment?.sigma, .generator, part.rawValue)
         }
+        let link = try XCTUnwrap(keys.link)
+        XCTAssertEqual(link.pairs, try SplitKeys.linkPairs(for: spec))
+        let linkedUpdate = try XCTUnwrap(try SplitKeys.circuits(for: spec, linked: true)[.clientUpdate])
+        XCTAssertEqual(Groth16.circuitHash(keys.update.r1cs), Groth16.circuitHash(linkedUpdate))
         try await Self.assertTwoVerifiedSteps(SessionSetup(spec: spec, specData: json, keys: keys), seed: 6)
+
+        // The keys on disk load as linked keys, with the link checked against them.
+        let saved = root.appendingPathComponent("saved-keys")
+        try keys.write(to: saved)
+        XCTAssertEqual(try SplitKeys.load(from: saved, spec: spec).hashes, keys.hashes)
+
+        // One more phase-2 contribution to the update ceremony moves its eta/gamma: the link
+        // was made of the old commitment key and no longer verifies.
+        // A ceremony for the unlinked update (started before the link existed) is set up first
+        // from copies of the client and server parts.
+        let legacy = root.appendingPathComponent("legacy")
+        for part in [CircuitSpec.Part.client, .server] {
+            try FileManager.default.createDirectory(at: legacy, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                at: root.appendingPathComponent(part.rawValue), to: legacy.appendingPathComponent(part.rawValue))
+        }
+        var update = try CeremonyTranscript.load(root.appendingPathComponent(CircuitSpec.Part.clientUpdate.rawValue).path)
+        _ = try update.contribute(name: "late", phase: 2, verifyFirst: false)
+        XCTAssertThrowsError(try SplitCeremony.verify(root: root, spec: spec)) {
+            guard case .unsound(let phase, _, _, let reason) = $0 as? CeremonyError else { return XCTFail("\($0)") }
+            XCTAssertEqual(phase, LinkTranscript.phase)
+            XCTAssertTrue(reason.contains("other client keys"), reason)
+        }
+
+        // The unlinked update's ceremony gives keys without a link.
+        let unlinked = try XCTUnwrap(try SplitKeys.circuits(for: spec, linked: false)[.clientUpdate])
+        let updateDirectory = legacy.appendingPathComponent(CircuitSpec.Part.clientUpdate.rawValue).path
+        var unlinkedUpdate = try CeremonyTranscript.create(directory: updateDirectory, circuit: Circom.writeR1CS(unlinked))
+        let own = [
+            try unlinkedUpdate.contribute(name: "client", phase: 1, verifyFirst: false),
+            try unlinkedUpdate.contribute(name: "client", phase: 2, verifyFirst: false),
+        ]
+        let legacyKeys = try SplitCeremony.keys(root: legacy, spec: spec, receipts: client + own)
+        XCTAssertNil(legacyKeys.link)
+        XCTAssertEqual(Groth16.circuitHash(legacyKeys.update.r1cs), Groth16.circuitHash(unlinked))
+        XCTAssertThrowsError(try SplitCeremony.contributeLink(root: legacy, spec: spec, name: "client")) {
+            guard case .file(_, let reason) = $0 as? SplitError else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("needs no link"), reason)
+        }
+        try await Self.assertTwoVerifiedSteps(SessionSetup(spec: spec, specData: json, keys: legacyKeys), seed: 7)
     }
 
     /// Finding 4, the attack: phase 1 imported from a .ptau whose tau, alpha and beta someone
