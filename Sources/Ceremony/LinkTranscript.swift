@@ -94,7 +94,7 @@ public struct LinkTranscript: Sendable {
         guard state.contextDigest == context.digest else {
             throw fail(
                 states, "",
-                "the link was made for other client keys or pairs (a client ceremony moved on after the link started, or another spec): start the link again in a new directory"
+                "the link was made for other client keys or pairs (a client ceremony moved on after the link started, or another spec): move this directory away and contribute to the link again"
             )
         }
         guard state.records.count == states else {

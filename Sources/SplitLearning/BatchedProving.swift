@@ -13,7 +13,7 @@ import ZKML
 /// (the best kept: witness generation included, as a party pays it) and verified.
 ///
 /// What this measures is proving and verification, not a whole protocol session: no sockets,
-/// no records. The protocol still runs the one-sample circuits (see circuits/README.md).
+/// no records (`bench split`'s sessions measure those).
 public enum BatchedProving {
     public struct Part: Sendable {
         public let part: CircuitSpec.Part
@@ -80,7 +80,9 @@ public enum BatchedProving {
     }
 
     /// The batched circuits at `spec.batch` on the first `spec.batch` samples of `inputs`
-    /// (committed as a dataset of the spec's depth).
+    /// (committed as a dataset of the spec's depth), as a session proves them under development
+    /// keys: the update is the linked circuit, and its proving time includes the link proof to
+    /// the forward proof's commitment (`CommitmentLink`), its verification the link's check.
     public static func measureBatched(
         spec: CircuitSpec, inputs: [[Int64]], labels: [Int], repetitions: Int = 1
     ) throws -> Run {
@@ -91,41 +93,85 @@ public enum BatchedProving {
         let dataset = try spec.dataset(
             inputs: Array(inputs.prefix(spec.batch)), labels: Array(labels.prefix(spec.batch)))
         let indices = Array(0..<spec.batch)
+        func build(_ part: CircuitSpec.Part, oracle: ProofJob.ChallengeOracle? = nil) throws -> ConstraintSystem<Fr> {
+            try spec.buildBatched(
+                part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1, linked: true,
+                oracle: oracle, witnessOnly: oracle != nil)
+        }
+        var systems: [CircuitSpec.Part: ConstraintSystem<Fr>] = [:]
+        var keys: [CircuitSpec.Part: (key: ProvingKey, r1cs: R1CS<Fr>, seconds: Double)] = [:]
+        for part in CircuitSpec.Part.allCases {
+            let cs = try build(part)
+            let r1cs = cs.r1cs()
+            let (key, seconds) = try timed { try Groth16.setup(r1cs) }
+            (systems[part], keys[part]) = (cs, (key, r1cs, seconds))
+        }
+        guard let forwardKey = keys[.client]?.key.commitment, let updateKey = keys[.clientUpdate]?.key.commitment
+        else { throw BatchedProvingError.noProof(.clientUpdate) }
+        let (link, linkSetupSeconds) = try timed {
+            try CommitmentLink.developmentSetup(
+                left: forwardKey, right: updateKey, pairs: try SplitKeys.linkPairs(for: spec, systems: systems))
+        }
+        var forward: (proof: CommittedProof, committed: [Fr], blinding: Fr)?
+        defer { if var committed = forward?.committed { SecureRandom.erase(&committed) } }
         var parts: [Part] = []
         for part in CircuitSpec.Part.allCases {
-            let first = try spec.buildBatched(
-                part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1)
-            let r1cs = first.r1cs()
-            let (key, setupSeconds) = try timed { try Groth16.setup(r1cs) }
+            guard let (key, r1cs, setupSeconds) = keys[part], let commitmentKey = key.commitment else {
+                throw BatchedProvingError.noProof(part)
+            }
             var best = Double.infinity
-            var proof: CommittedProof?
-            var statement: [Fr] = []
+            var made: (proof: CommittedProof, link: G1Affine?, statement: [Fr])?
             for _ in 0..<max(1, repetitions) {
-                var built: ConstraintSystem<Fr>?
-                let (result, seconds) = try timed {
-                    try Groth16.proveCommitted(key: key, r1cs: r1cs) { oracle in
-                        let cs = try spec.buildBatched(
-                            part, dataset: dataset, indices: indices, layers: layers, session: .one, step: 1,
-                            oracle: oracle, witnessOnly: true)
-                        built = cs
-                        return cs
+                let (result, seconds) = try timed { () throws -> (CommittedProof, G1Affine?, [Fr]) in
+                    let box = CommitmentOpeningBox()
+                    let cs = try build(part) { committed, statement in
+                        let opening = Groth16.commit(commitmentKey, committed: committed)
+                        box.set(opening, committed: committed)
+                        return Groth16.commitmentChallenge(commitment: opening.commitment, statement: statement)
                     }
+                    guard var (committed, opening) = box.takeWithCommittedValues() else {
+                        throw BatchedProvingError.noProof(part)
+                    }
+                    defer { SecureRandom.erase(&committed) }
+                    let proof = try Groth16.proveCommitted(
+                        key: key, r1cs: r1cs, witness: cs.witness(), opening: opening)
+                    var linkProof: G1Affine?
+                    switch part {
+                    case .client: forward = (proof, committed, opening.blinding)
+                    case .clientUpdate:
+                        guard let forward else { throw BatchedProvingError.noProof(.client) }
+                        linkProof = try CommitmentLink.prove(
+                            key: link, left: forward.committed, leftBlinding: forward.blinding, right: committed,
+                            rightBlinding: opening.blinding)
+                    case .server: break
+                    }
+                    return (proof, linkProof, Array(cs.publicValues.dropLast()))
                 }
                 best = min(best, seconds)
-                proof = result
-                statement = Array((built?.publicValues ?? []).dropLast())
+                made = result
             }
-            guard let proof else { throw BatchedProvingError.noProof(part) }
+            guard let made else { throw BatchedProvingError.noProof(part) }
             let verifying = PreparedVerifyingKey(key.verifyingKey)
-            let (valid, verifySeconds) = try timed {
-                try Groth16.verifyCommitted(key: verifying, proof: proof, statement: statement)
+            let (valid, verifySeconds) = try timed { () throws -> Bool in
+                guard try Groth16.verifyCommitted(key: verifying, proof: made.proof, statement: made.statement) else {
+                    return false
+                }
+                guard let linkProof = made.link else { return part != .clientUpdate }
+                guard let forward else { return false }
+                return try CommitmentLink.verify(
+                    key: link.verifyingKey, left: forward.proof.commitment, right: made.proof.commitment,
+                    proof: linkProof)
             }
             guard valid else { throw BatchedProvingError.rejected(part) }
+            let built = systems[part]
             parts.append(
                 Part(
-                    part: part, constraints: first.constraintCount, publicInputs: first.publicCount,
-                    committedWires: r1cs.commitment?.wires.count ?? 0, setupSeconds: setupSeconds, proveSeconds: best,
-                    verifySeconds: verifySeconds, proofBytes: CommittedProof.byteCount))
+                    part: part, constraints: built?.constraintCount ?? r1cs.constraintCount,
+                    publicInputs: built?.publicCount ?? r1cs.numPublic,
+                    committedWires: r1cs.commitment?.wires.count ?? 0,
+                    setupSeconds: setupSeconds + (part == .clientUpdate ? linkSetupSeconds : 0), proveSeconds: best,
+                    verifySeconds: verifySeconds,
+                    proofBytes: CommittedProof.byteCount + (made.link == nil ? 0 : G1Affine.uncompressedSize)))
         }
         return Run(batch: spec.batch, batched: true, parts: parts)
     }

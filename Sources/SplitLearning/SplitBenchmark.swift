@@ -182,7 +182,7 @@ extension SplitBenchmark {
                     "circuits", "batch", "constraints/sample", "prove ms/sample", "samples/s", "verify ms/sample",
                     "setup s", "x batch 1",
                 ])
-                for (name, run) in [("one-sample (today)", single), ("batched, committed", batched)] {
+                for (name, run) in [("one-sample (today)", single), ("batched, linked", batched)] {
                     t.append([
                         name, "\(run.batch)", "\(run.constraintsPerSample)",
                         formatDecimal(run.proveMillisecondsPerSample, digits: 1),

@@ -87,7 +87,8 @@ public enum SplitCeremony {
                 continue
             }
             throw SplitError.file(
-                path: directory, reason: "the ceremony was run for another circuit than the spec's \(part.rawValue) part")
+                path: directory,
+                reason: "the ceremony was run for another circuit than the spec's \(part.rawValue) part")
         }
         let linkDirectory = root.appendingPathComponent(Self.linkDirectory).path
         var link: VerifiedLinkCeremony?
@@ -127,7 +128,9 @@ public enum SplitCeremony {
             guard let (directory, ceremony) = verified.parts[part], let key = ceremony.provingKey else {
                 throw SplitError.file(
                     path: root.appendingPathComponent(part.rawValue).path,
-                    reason: "the ceremony has no phase-2 contribution yet: finish both client parts' phase 2 before the link")
+                    reason:
+                        "the ceremony has no phase-2 contribution yet: finish both client parts' phase 2 before the link"
+                )
             }
             guard let commitment = key.commitment else {
                 throw SplitError.file(path: directory, reason: "the key commits to no witness wires: nothing to link")

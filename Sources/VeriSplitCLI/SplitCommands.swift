@@ -397,6 +397,8 @@ struct SplitCeremonyLinkCommand: ParsableCommand {
     @Option(help: "Write the receipt (JSON with the contribution hash) to this file.") var receipt: String?
 
     func run() throws {
-        print(try SplitCeremony.contributeLink(spec: spec, root: ceremony, name: name, receipt: receipt).joined(separator: "\n"))
+        print(
+            try SplitCeremony.contributeLink(spec: spec, root: ceremony, name: name, receipt: receipt).joined(
+                separator: "\n"))
     }
 }

@@ -23,7 +23,8 @@ final class LinkTranscriptTests: XCTestCase {
         let left = CommitmentLinkTests.left(x) { _, _ in .one }
         let right = CommitmentLinkTests.right(x, z: 5) { _, _ in .one }
         let leftR1CS = left.r1cs(), rightR1CS = right.r1cs()
-        let leftWires = try XCTUnwrap(leftR1CS.commitment?.wires), rightWires = try XCTUnwrap(rightR1CS.commitment?.wires)
+        let leftWires = try XCTUnwrap(leftR1CS.commitment?.wires),
+            rightWires = try XCTUnwrap(rightR1CS.commitment?.wires)
         let pairs = try CommitmentLink.pairs(
             left: leftR1CS, right: rightR1CS, shared: (0..<4).map { (left: leftWires[$0], right: rightWires[$0]) })
         let s = Setting(

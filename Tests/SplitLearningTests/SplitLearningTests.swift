@@ -851,7 +851,8 @@ final class CeremonyKeyTests: XCTestCase {
             try FileManager.default.copyItem(
                 at: root.appendingPathComponent(part.rawValue), to: legacy.appendingPathComponent(part.rawValue))
         }
-        var update = try CeremonyTranscript.load(root.appendingPathComponent(CircuitSpec.Part.clientUpdate.rawValue).path)
+        var update = try CeremonyTranscript.load(
+            root.appendingPathComponent(CircuitSpec.Part.clientUpdate.rawValue).path)
         _ = try update.contribute(name: "late", phase: 2, verifyFirst: false)
         XCTAssertThrowsError(try SplitCeremony.verify(root: root, spec: spec)) {
             guard case .unsound(let phase, _, _, let reason) = $0 as? CeremonyError else { return XCTFail("\($0)") }
@@ -862,7 +863,8 @@ final class CeremonyKeyTests: XCTestCase {
         // The unlinked update's ceremony gives keys without a link.
         let unlinked = try XCTUnwrap(try SplitKeys.circuits(for: spec, linked: false)[.clientUpdate])
         let updateDirectory = legacy.appendingPathComponent(CircuitSpec.Part.clientUpdate.rawValue).path
-        var unlinkedUpdate = try CeremonyTranscript.create(directory: updateDirectory, circuit: Circom.writeR1CS(unlinked))
+        var unlinkedUpdate = try CeremonyTranscript.create(
+            directory: updateDirectory, circuit: Circom.writeR1CS(unlinked))
         let own = [
             try unlinkedUpdate.contribute(name: "client", phase: 1, verifyFirst: false),
             try unlinkedUpdate.contribute(name: "client", phase: 2, verifyFirst: false),
