@@ -52,23 +52,41 @@ enum Phase2Setup {
         var u = [JacobianPoint<G1Parameters>](repeating: .infinity, count: wires)
         var v1 = u, k = u
         var v2 = [JacobianPoint<G2Parameters>](repeating: .infinity, count: wires)
+        // A coefficient below 2^64 in magnitude costs its bit length in doublings, done here; a
+        // wider one (the batched circuits' packing weights and limb sums) costs a full
+        // multiplication, so those are gathered and multiplied in bulk on all cores
+        // (`PointBatch.products`), then added in.
+        var wide1 = PointBatch.Products<G1Parameters>(), wide2 = PointBatch.Products<G2Parameters>()
+        func add1(_ target: inout [JacobianPoint<G1Parameters>], _ query: Int, _ w: Int, _ p: G1Affine, _ value: Fr) {
+            if !wide1.gather(p, value, target: query * wires + w) { target[w] += PointBatch.times(p, value) }
+        }
+        let (uQuery, v1Query, kQuery) = (0, 1, 2)
         for j in 0..<m {
             let a = r1cs.a, b = r1cs.b, c = r1cs.c
             for e in a.rowStart[j]..<a.rowStart[j + 1] {
                 let w = Int(a.columns[e]), value = a.values[e]
-                u[w] += PointBatch.times(lt[j], value)
-                k[w] += PointBatch.times(lb[j], value)
+                add1(&u, uQuery, w, lt[j], value)
+                add1(&k, kQuery, w, lb[j], value)
             }
             for e in b.rowStart[j]..<b.rowStart[j + 1] {
                 let w = Int(b.columns[e]), value = b.values[e]
-                v1[w] += PointBatch.times(lt[j], value)
-                v2[w] += PointBatch.times(lt2[j], value)
-                k[w] += PointBatch.times(la[j], value)
+                add1(&v1, v1Query, w, lt[j], value)
+                if !wide2.gather(lt2[j], value, target: w) { v2[w] += PointBatch.times(lt2[j], value) }
+                add1(&k, kQuery, w, la[j], value)
             }
             for e in c.rowStart[j]..<c.rowStart[j + 1] {
-                k[Int(c.columns[e])] += PointBatch.times(lt[j], c.values[e])
+                add1(&k, kQuery, Int(c.columns[e]), lt[j], c.values[e])
             }
         }
+        wide1.apply { target, point in
+            let (query, w) = target.quotientAndRemainder(dividingBy: wires)
+            switch query {
+            case uQuery: u[w] += point
+            case v1Query: v1[w] += point
+            default: k[w] += point
+            }
+        }
+        wide2.apply { w, point in v2[w] += point }
         for i in 0...np {
             u[i] += lt[m + i]
             k[i] += lb[m + i]

@@ -74,6 +74,49 @@ enum PointBatch {
         return negative ? -result : result
     }
 
+    /// Point-times-scalar products gathered for one bulk multiplication: each a point, a
+    /// coefficient's magnitude and sign, and where the product goes (an index the caller
+    /// decodes). Public values only (circuit coefficients and powers of tau).
+    struct Products<C: CurveParameters> {
+        var points: [AffinePoint<C>] = []
+        var scalars: [Limbs4] = []
+        var targets: [(index: Int, negative: Bool)] = []
+
+        /// Gathers p * k unless k or -k is below 2^64 (then false: cheaper done at once).
+        mutating func gather(_ p: AffinePoint<C>, _ k: Fr, target: Int) -> Bool {
+            let (magnitude, negative) = MSM.fold(k.canonicalLimbs)
+            guard magnitude.l1 != 0 || magnitude.l2 != 0 || magnitude.l3 != 0 else { return false }
+            points.append(p)
+            scalars.append(magnitude)
+            targets.append((target, negative))
+            return true
+        }
+
+        /// Multiplies every gathered point by its scalar (the vector kernel when it serves the
+        /// curve, otherwise one multiplication per point spread over the cores) and hands each
+        /// signed product to `add`, in the order gathered.
+        mutating func apply(_ add: (Int, AffinePoint<C>) -> Void) {
+            let n = points.count
+            if n == 0 { return }
+            if !PointKernels.scale(&points, canonicalScalars: scalars) {
+                points.withUnsafeMutableBufferPointer { buffer in
+                    let target = UnsafeSendable(buffer)
+                    let scalars = self.scalars
+                    DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
+                        let lo = c * chunk, hi = min(n, lo + chunk)
+                        let products = (lo..<hi).map { target.value[$0].jacobian.multiplied(byLimbs: scalars[$0]) }
+                        let affine = JacobianPoint<C>.batchToAffine(products)
+                        for i in lo..<hi { target.value[i] = affine[i - lo] }
+                    }
+                }
+            }
+            for (i, target) in targets.enumerated() {
+                add(target.index, target.negative ? -points[i] : points[i])
+            }
+            (points, scalars, targets) = ([], [], [])
+        }
+    }
+
     /// (1/n) sum_j omega^(-ij) points[j] for i < n: the inverse DFT of the points over
     /// `domain` (size n = points.count). With points tau^j G, entry i is L_i(tau) G, the
     /// Lagrange basis at tau. Radix-2, (n/2) log n twiddle multiplications plus n for 1/n.
