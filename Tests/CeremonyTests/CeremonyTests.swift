@@ -100,6 +100,43 @@ final class CeremonyTests: XCTestCase {
         XCTAssertFalse(verified.matches(try Groth16.setup(r1cs).verifyingKey))
     }
 
+    /// Coefficients of 64 bits or more (the batched circuits' packing weights) take the phase-2
+    /// setup's bulk path (`PointBatch.Products`), on each kernel this machine has: the start key
+    /// passes the verifier's independent check (`verify`), and the final key proves and refuses
+    /// a wrong statement.
+    func testWideCoefficientsOnEveryKernel() throws {
+        typealias LC = LinearCombination<Fr>
+        let wide = Fr(reducing: BigInt(1) << 200) + Fr(UInt64(3)), negative = -Fr(reducing: BigInt(1) << 130)
+        let productValue = Fr(UInt64(5)) * Fr(UInt64(7)) * wide
+        let sum = productValue * negative + Fr(UInt64(5)) * wide
+        let cs = ConstraintSystem<Fr>()
+        let out = cs.allocatePublic("out", value: sum)
+        let x = cs.allocatePrivate("x", value: Fr(UInt64(5))), y = cs.allocatePrivate("y", value: Fr(UInt64(7)))
+        let product = cs.allocatePrivate("product", value: productValue)
+        cs.enforce(LC(x), LC(y) * wide, LC(product), "wide B")
+        cs.enforce(LC(product) * negative + LC(x) * wide, LC.one, LC(out), "wide A and C")
+        let r1cs = cs.r1cs()
+        let witness = cs.witness()
+        XCTAssertNil(cs.firstViolation())
+        let original = MSMKernel.current
+        defer { MSMKernel.select(original) }
+        var kernels = 0
+        for kernel in MSMKernel.allCases where MSMKernel.select(kernel) == kernel {
+            kernels += 1
+            let dir = Fixture.directory("wide-\(kernel)")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var t = try CeremonyTranscript.create(directory: dir, circuit: Circom.writeR1CS(r1cs))
+            _ = try t.contribute(name: "alice", verifyFirst: false)
+            _ = try t.contribute(name: "alice", phase: 2, verifyFirst: false)
+            let key = try XCTUnwrap(try CeremonyTranscript.load(dir).verify().provingKey, "\(kernel)")
+            let proof = try Groth16.prove(key: key, r1cs: r1cs, witness: witness)
+            XCTAssertTrue(try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: [sum]), "\(kernel)")
+            XCTAssertFalse(
+                try Groth16.verify(key: key.verifyingKey, proof: proof, publicInputs: [sum + .one]), "\(kernel)")
+        }
+        XCTAssertGreaterThan(kernels, 0)
+    }
+
     /// The final state is a snarkjs `.zkey` with the phase-2 records; read back with
     /// `Zkey.read`, it proves in snarkjs's way (odd-coset H, C from A * B) and verifies.
     func testFinalKeyWorksThroughZkey() throws {
