@@ -69,7 +69,7 @@ public struct LinkTranscript: Sendable {
         records.append(record)
         let index = states + 1
         let state = LinkStateFile(contextDigest: context.digest, key: key, records: records)
-        try CeremonyTranscript.write(Self.stateName(directory, index: index), LinkStateFile.encode(state))
+        try Self.create(Self.stateName(directory, index: index), LinkStateFile.encode(state))
         states = index
         return ContributionReceipt(
             phase: Self.phase, index: index, name: record.name,
@@ -137,6 +137,23 @@ public struct LinkTranscript: Sendable {
         return SHA256.hash(Array("VeriSplit link contribution".utf8) + transcript + w.bytes)
     }
 
+    /// Writes a new state file, refusing to replace one: two parties contributing at once both
+    /// build on the same state, and the one that loses must learn it now (its receipt would
+    /// otherwise name a contribution the transcript no longer holds). Written to a temporary
+    /// name, then hard-linked into place, which fails if the name exists.
+    static func create(_ path: String, _ bytes: [UInt8]) throws(CeremonyError) {
+        let temporary = path + ".tmp-\(SecureRandom.uint64())"
+        try CeremonyTranscript.write(temporary, bytes)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        do { try FileManager.default.linkItem(atPath: temporary, toPath: path) } catch {
+            if FileManager.default.fileExists(atPath: path) {
+                throw .usage(
+                    "\(path) appeared while this contribution was made (another party contributed): contribute again")
+            }
+            throw .badInput(path: path, reason: "cannot write (\(error.localizedDescription))")
+        }
+    }
+
     static func hole(_ gap: (missing: Int, found: String)) -> CeremonyError {
         .unsound(
             phase: phase, index: gap.missing, name: "",
@@ -191,6 +208,9 @@ public struct LinkStateFile: Sendable, Equatable {
 
     static let magic = Array("VSLC".utf8)
     public static let version: UInt32 = 1
+    /// At most this many contributions: each costs a verifier two hashes to G2 and six pairing
+    /// checks, so a state with millions of records would hold a verifier for hours.
+    public static let maxContributions = 1024
     /// A record's bytes besides its name: two shares (G1, G2) and two proofs (G1, G1, G2).
     static let recordPointBytes = 2 * (64 + 128 + 64 + 64 + 128)
 
@@ -255,17 +275,20 @@ public struct LinkStateFile: Sendable, Equatable {
             throw bad("its key: \(error)")
         }
         let count = try u32("the contribution count")
-        guard count >= 1, count * (1 + recordPointBytes) <= r.remaining else {
-            throw bad("\(count) contribution records do not fit the \(r.remaining) bytes left (at least one is needed)")
+        guard count >= 1, count <= maxContributions, count * (1 + recordPointBytes) <= r.remaining else {
+            throw bad(
+                "\(count) contribution records: at least 1 and at most \(maxContributions), and they must fit the \(r.remaining) bytes left"
+            )
         }
         var records: [Record] = []
         records.reserveCapacity(count)
         for i in 0..<count {
             let length = Int(try take(1, "a name length")[0])
             guard length <= 64 else { throw bad("contribution #\(i + 1): a name of \(length) bytes (at most 64)") }
-            guard let name = String(bytes: try take(length, "a name"), encoding: .utf8) else {
-                throw bad("contribution #\(i + 1): its name is not UTF-8")
-            }
+            // Valid UTF-8 that re-encodes to the same bytes: receipts hash the re-encoded record.
+            let nameBytes = try take(length, "a name")
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            guard Array(name.utf8) == nameBytes else { throw bad("contribution #\(i + 1): its name is not UTF-8") }
             func g1(_ what: String) throws(CeremonyError) -> G1Affine {
                 let at = r.offset
                 let bytes = try take(64, what)

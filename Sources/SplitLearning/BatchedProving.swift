@@ -112,8 +112,9 @@ public enum BatchedProving {
             try CommitmentLink.developmentSetup(
                 left: forwardKey, right: updateKey, pairs: try SplitKeys.linkPairs(for: spec, systems: systems))
         }
-        var forward: (proof: CommittedProof, committed: [Fr], blinding: Fr)?
-        defer { if var committed = forward?.committed { SecureRandom.erase(&committed) } }
+        var forward: (proof: CommittedProof, blinding: Fr)?
+        var forwardCommitted: [Fr] = []
+        defer { SecureRandom.erase(&forwardCommitted) }
         var parts: [Part] = []
         for part in CircuitSpec.Part.allCases {
             guard let (key, r1cs, setupSeconds) = keys[part], let commitmentKey = key.commitment else {
@@ -137,11 +138,13 @@ public enum BatchedProving {
                         key: key, r1cs: r1cs, witness: cs.witness(), opening: opening)
                     var linkProof: G1Affine?
                     switch part {
-                    case .client: forward = (proof, committed, opening.blinding)
+                    case .client:
+                        forward = (proof, opening.blinding)
+                        swap(&forwardCommitted, &committed)  // moved, not shared: erased in place later
                     case .clientUpdate:
                         guard let forward else { throw BatchedProvingError.noProof(.client) }
                         linkProof = try CommitmentLink.prove(
-                            key: link, left: forward.committed, leftBlinding: forward.blinding, right: committed,
+                            key: link, left: forwardCommitted, leftBlinding: forward.blinding, right: committed,
                             rightBlinding: opening.blinding)
                     case .server: break
                     }

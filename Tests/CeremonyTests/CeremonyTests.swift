@@ -100,7 +100,7 @@ final class CeremonyTests: XCTestCase {
         XCTAssertFalse(verified.matches(try Groth16.setup(r1cs).verifyingKey))
     }
 
-    /// Coefficients of 64 bits or more (the batched circuits' packing weights) take the phase-2
+    /// Coefficients of 64 bits or more (the batched circuits' packing weights) in A, B and C take the phase-2
     /// setup's bulk path (`PointBatch.Products`), on each kernel this machine has: the start key
     /// passes the verifier's independent check (`verify`), and the final key proves and refuses
     /// a wrong statement.
@@ -114,6 +114,8 @@ final class CeremonyTests: XCTestCase {
         let x = cs.allocatePrivate("x", value: Fr(UInt64(5))), y = cs.allocatePrivate("y", value: Fr(UInt64(7)))
         let product = cs.allocatePrivate("product", value: productValue)
         cs.enforce(LC(x), LC(y) * wide, LC(product), "wide B")
+        let wideInverse = try XCTUnwrap(wide.inverse())
+        cs.enforce(LC(x), LC(y), LC(product) * wideInverse, "wide C")
         cs.enforce(LC(product) * negative + LC(x) * wide, LC.one, LC(out), "wide A and C")
         let r1cs = cs.r1cs()
         let witness = cs.witness()

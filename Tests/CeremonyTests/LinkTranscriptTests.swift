@@ -9,6 +9,13 @@ import XCTest
 /// files: a contribution dropped, two reordered, a reset to secrets the attacker knows, a state
 /// for other client keys (a client ceremony that moved on), a hole, a rollback, damaged bytes.
 final class LinkTranscriptTests: XCTestCase {
+    /// e(g1, share_2) = e(share_1, g2): the G1 and G2 forms of a share agree.
+    enum SameRatioCheck {
+        static func holds(_ share1: G1Affine, _ share2: G2Affine) -> Bool {
+            Pairing.pairingCheck([(G1Affine.generator, share2), (-share1, G2Affine.generator)])
+        }
+    }
+
     struct Setting {
         var left: ConstraintSystem<Fr>
         var right: ConstraintSystem<Fr>
@@ -96,6 +103,19 @@ final class LinkTranscriptTests: XCTestCase {
         let rolledBack = try LinkTranscript.load(directory).verify(context: context)
         XCTAssertTrue(rolledBack.contains(first))
         XCTAssertFalse(rolledBack.contains(second))
+
+        // Two parties contribute on the same state at once: the second to write is refused
+        // rather than replacing the first's state (and holding a receipt the transcript lacks).
+        var racer = LinkTranscript.load(directory), other = LinkTranscript.load(directory)
+        let won = try racer.contribute(name: "carol", context: context)
+        XCTAssertThrowsError(try other.contribute(name: "dave", context: context)) {
+            guard case .usage(let why) = $0 as? CeremonyError else { return XCTFail("\($0)") }
+            XCTAssertTrue(why.contains("another party contributed"), why)
+        }
+        XCTAssertTrue(try LinkTranscript.load(directory).verify(context: context).contains(won))
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), ["0001.link", "0002.link"],
+            "no temporary file left behind")
     }
 
     func testTamperedStatesAreRefused() throws {
@@ -137,6 +157,36 @@ final class LinkTranscriptTests: XCTestCase {
         try write(honest, directory, 2)
         try write(attacked, directory, 3)
         assertUnsound(directory, context, index: 3, "do not check")
+        // The rogue shares made consistent in G1 and G2 ([t]_1 minus the published G1 shares,
+        // and likewise in G2), each with a proof of knowledge: the attacker can scale its G1
+        // point by a value s it knows, not the hashed G2 point by the share's unknown logarithm;
+        // nor does an honest contribution's proof, replayed, fit the new share.
+        for replayed in [false, true] {
+            var rogue = claimed
+            for (side, scale) in [(0, t), (1, u)] {
+                let g1Sum = honest.records.reduce(G1Affine.infinity.jacobian) {
+                    $0 + (side == 0 ? $1.contribution.leftG1 : $1.contribution.rightG1)
+                }
+                let share = (G1Affine.generator.multiplied(by: scale) - g1Sum).affine
+                let s = Fr.random()
+                let forged = KnowledgeProof(
+                    g1S: G1Affine.generator.multiplied(by: s).affine, g1SX: share.multiplied(by: s).affine,
+                    g2SPX: G2Affine.generator.multiplied(by: Fr.random()).affine)
+                let copied =
+                    side == 0 ? honest.records[1].contribution.leftProof : honest.records[1].contribution.rightProof
+                if side == 0 {
+                    (rogue.leftG1, rogue.leftProof) = (share, replayed ? copied : forged)
+                } else {
+                    (rogue.rightG1, rogue.rightProof) = (share, replayed ? copied : forged)
+                }
+            }
+            XCTAssertTrue(
+                SameRatioCheck.holds(rogue.leftG1, rogue.leftG2) && SameRatioCheck.holds(rogue.rightG1, rogue.rightG2),
+                "the rogue shares agree in G1 and G2, so only the proofs of knowledge stand in the way")
+            attacked.records[2] = .init(name: "attacker", contribution: rogue)
+            try write(attacked, directory, 3)
+            assertUnsound(directory, context, index: 3, "do not check")
+        }
         // The same key with no record for the change: the scales are not the shares' sum.
         var silent = honest
         silent.key = reset
@@ -156,6 +206,13 @@ final class LinkTranscriptTests: XCTestCase {
         moved.etaGamma = G1Affine.generator.multiplied(by: Fr.random()).affine
         let stale = LinkCeremony.Context(left: s.leftCommitment, right: moved, pairs: s.pairs)
         assertUnsound(directory, stale, index: 2, "other client keys")
+        // The state relabelled for the new context (checksum recomputed): the proofs are bound
+        // to the old context, so the first record fails.
+        var relabelled = honest
+        relabelled.contextDigest = stale.digest
+        try write(relabelled, directory, 2)
+        assertUnsound(directory, stale, index: 1, "do not check")
+        try write(honest, directory, 2)
         var building = LinkTranscript.load(directory)
         XCTAssertThrowsError(try building.contribute(name: "late", context: stale))
         XCTAssertEqual(LinkTranscript.load(directory).states, 2, "nothing written on a refused contribution")
