@@ -142,9 +142,8 @@ final class DecoderFuzzTests: XCTestCase {
         XCTAssertGreaterThan(loaded, 0, "no mutant got past the key file's checks; the test exercises nothing")
     }
 
-    /// The link key file (`LinkKeyFile`): a mutant is refused with a typed error or loads as a
-    /// key that is either the original or fails `isWellFormed` against the commitment keys.
-    func testLinkKeyFile() throws {
+    /// A committed circuit linked to itself on one wire: a commitment key and the link's pairs.
+    func linkSetting() throws -> (CommitmentKey, [CommitmentLinkKey.Pair]) {
         let cs = ConstraintSystem<Fr>()
         let out = cs.allocatePublic("out", value: Fr(UInt64(9)))
         let y = cs.allocateCommitted("y", value: Fr(UInt64(3))), z = cs.allocateCommitted("z", value: Fr(UInt64(4)))
@@ -156,6 +155,13 @@ final class DecoderFuzzTests: XCTestCase {
         let commitment = try XCTUnwrap(try Groth16.setup(r1cs).commitment)
         let wires = try XCTUnwrap(r1cs.commitment?.wires)
         let pairs = try CommitmentLink.pairs(left: r1cs, right: r1cs, shared: [(left: wires[0], right: wires[0])])
+        return (commitment, pairs)
+    }
+
+    /// The link key file (`LinkKeyFile`): a mutant is refused with a typed error or loads as a
+    /// key that is either the original or fails `isWellFormed` against the commitment keys.
+    func testLinkKeyFile() throws {
+        let (commitment, pairs) = try linkSetting()
         let key = try CommitmentLink.developmentSetup(left: commitment, right: commitment, pairs: pairs)
         let seed = LinkKeyFile.encode(key)
         var m = Mutator(seed: 11)
@@ -184,17 +190,7 @@ final class DecoderFuzzTests: XCTestCase {
     /// or (a renamed contributor: names are not under the proofs) keeps the honest key and
     /// changes the contribution hashes, so the receipts no longer match.
     func testLinkCeremonyState() throws {
-        let cs = ConstraintSystem<Fr>()
-        let out = cs.allocatePublic("out", value: Fr(UInt64(9)))
-        let y = cs.allocateCommitted("y", value: Fr(UInt64(3))), z = cs.allocateCommitted("z", value: Fr(UInt64(4)))
-        cs.enforce(LinearCombination(y), LinearCombination(y), LinearCombination(out), "square")
-        let r = cs.drawChallenge()
-        let product = cs.allocatePrivate("rz", value: cs.value(r) * Fr(UInt64(4)))
-        cs.enforce(LinearCombination(r), LinearCombination(z), LinearCombination(product), "rz")
-        let r1cs = cs.r1cs()
-        let commitment = try XCTUnwrap(try Groth16.setup(r1cs).commitment)
-        let wires = try XCTUnwrap(r1cs.commitment?.wires)
-        let pairs = try CommitmentLink.pairs(left: r1cs, right: r1cs, shared: [(left: wires[0], right: wires[0])])
+        let (commitment, pairs) = try linkSetting()
         let context = LinkCeremony.Context(left: commitment, right: commitment, pairs: pairs)
         let directory = NSTemporaryDirectory() + "verisplit-fuzz-link-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
