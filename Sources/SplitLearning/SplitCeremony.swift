@@ -58,11 +58,14 @@ public enum SplitCeremony {
     public static func verify(
         root: URL, spec: CircuitSpec, progress: @escaping (String) -> Void = { _ in }
     ) throws -> VerifiedSplitCeremony {
-        try verify(root: root, spec: spec, parts: CircuitSpec.Part.allCases, progress: progress)
+        try verify(root: root, spec: spec, parts: CircuitSpec.Part.allCases, verifyingLink: true, progress: progress)
     }
 
+    /// Verifies the `wanted` parts and, with `verifyingLink`, the link; the link's context is
+    /// made whenever the update is linked and both client parts have keys.
     static func verify(
-        root: URL, spec: CircuitSpec, parts wanted: [CircuitSpec.Part], progress: (String) -> Void
+        root: URL, spec: CircuitSpec, parts wanted: [CircuitSpec.Part], verifyingLink: Bool,
+        progress: (String) -> Void
     ) throws -> VerifiedSplitCeremony {
         let systems = try SplitKeys.batchedSystems(for: spec, linked: true)
         let expected = try systems?.mapValues { $0.r1cs() } ?? SplitKeys.oneSampleCircuits(for: spec)
@@ -92,18 +95,21 @@ public enum SplitCeremony {
         }
         let linkDirectory = root.appendingPathComponent(Self.linkDirectory).path
         var link: VerifiedLinkCeremony?
+        var context: LinkCeremony.Context?
         if linked, let systems, let forward = parts[.client]?.ceremony.provingKey?.commitment,
             let update = parts[.clientUpdate]?.ceremony.provingKey?.commitment
         {
+            let made = LinkCeremony.Context(
+                left: forward, right: update, pairs: try SplitKeys.linkPairs(for: spec, systems: systems))
+            context = made
             let transcript = LinkTranscript.load(linkDirectory)
-            if transcript.states > 0 {
+            if verifyingLink, transcript.states > 0 {
                 progress("verifying the \(Self.linkDirectory) ceremony")
-                let context = LinkCeremony.Context(
-                    left: forward, right: update, pairs: try SplitKeys.linkPairs(for: spec, systems: systems))
-                link = try transcript.verify(context: context)
+                link = try transcript.verify(context: made)
             }
         }
-        return VerifiedSplitCeremony(parts: parts, linked: linked, link: link, linkDirectory: linkDirectory)
+        return VerifiedSplitCeremony(
+            parts: parts, linked: linked, link: link, linkContext: context, linkDirectory: linkDirectory)
     }
 
     /// Adds this party's contribution to the link between the client's two proofs
@@ -114,32 +120,25 @@ public enum SplitCeremony {
     public static func contributeLink(
         root: URL, spec: CircuitSpec, name: String, progress: @escaping (String) -> Void = { _ in }
     ) throws -> ContributionReceipt {
-        guard let systems = try SplitKeys.batchedSystems(for: spec, linked: true) else {
+        guard spec.usesBatchedCircuits else {
             throw SplitError.invalidArgument(
                 "\(spec.name) has a batch of 1: its update opens its sample itself and needs no link")
         }
-        let verified = try verify(root: root, spec: spec, parts: [.client, .clientUpdate], progress: progress)
+        // The link so far is verified once, by `contribute`.
+        let verified = try verify(
+            root: root, spec: spec, parts: [.client, .clientUpdate], verifyingLink: false, progress: progress)
         guard verified.linked else {
             throw SplitError.file(
                 path: root.appendingPathComponent(CircuitSpec.Part.clientUpdate.rawValue).path,
                 reason: "this ceremony is for the unlinked update, which needs no link")
         }
-        func commitment(_ part: CircuitSpec.Part) throws -> CommitmentKey {
-            guard let (directory, ceremony) = verified.parts[part], let key = ceremony.provingKey else {
-                throw SplitError.file(
-                    path: root.appendingPathComponent(part.rawValue).path,
-                    reason:
-                        "the ceremony has no phase-2 contribution yet: finish both client parts' phase 2 before the link"
-                )
-            }
-            guard let commitment = key.commitment else {
-                throw SplitError.file(path: directory, reason: "the key commits to no witness wires: nothing to link")
-            }
-            return commitment
+        guard let context = verified.linkContext else {
+            let part = verified.parts[.client]?.ceremony.provingKey == nil ? CircuitSpec.Part.client : .clientUpdate
+            throw SplitError.file(
+                path: root.appendingPathComponent(part.rawValue).path,
+                reason:
+                    "the ceremony has no phase-2 contribution yet: finish both client parts' phase 2 before the link")
         }
-        let context = LinkCeremony.Context(
-            left: try commitment(.client), right: try commitment(.clientUpdate),
-            pairs: try SplitKeys.linkPairs(for: spec, systems: systems))
         var transcript = LinkTranscript.load(verified.linkDirectory)
         progress("contributing to the \(Self.linkDirectory) ceremony")
         return try transcript.contribute(name: name, context: context)
@@ -153,6 +152,9 @@ public struct VerifiedSplitCeremony: Sendable {
     public let linked: Bool
     /// The verified link ceremony; nil before its first contribution.
     public let link: VerifiedLinkCeremony?
+    /// What the link is made of (the client parts' final commitment keys and the spec's pairs);
+    /// nil unless the update is linked and both client parts have keys.
+    let linkContext: LinkCeremony.Context?
     let linkDirectory: String
 
     /// The keys, if every part has a phase-2 contribution from this party (one of `receipts`) and
